@@ -1,0 +1,122 @@
+"""YiWang (一网): the application factory."""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from typing import Any
+
+from flask import Flask, g, request
+from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import check_config, load_settings
+from app.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+API_SETTINGS = {
+    "API_TITLE": "YiWang 一网 API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "v1/openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "YiWang 一网: 实名认证、电子证照、电子云签、政务服务地图、办件进度。"},
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    },
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings → logging → database → Redis → keys → adapters → routes."""
+    settings = load_settings(config)
+    check_config(settings)
+    setup_logging(settings["LOG_LEVEL"])
+    app = Flask(__name__)
+    app.config.update(settings)
+    app.config.update(API_SETTINGS)
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    app.json.ensure_ascii = False
+    if settings["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"], x_proto=1)
+
+    _setup_request_ids(app)
+    _init_services(app)
+    _register_blueprints(app)
+    if settings["APP_ENV"] == "development":
+        from app.db import migrate
+
+        applied = migrate()
+        if applied:
+            log.info("applied migrations", extra={"migrations": applied})
+    return app
+
+
+def _init_services(app: Flask) -> None:
+    from app.db import init_db
+    from app.health import init_metrics
+    from app.identity.providers import init_providers
+    from app.redis import init_redis
+    from app.security.keys import load_key_material
+    from app.security.pii import PiiCipher, derive_key
+    from app.security.tokens import TokenService
+
+    init_db(app)
+    init_redis(app)
+    keys = load_key_material(app.config)
+    app.extensions["keys"] = keys
+    app.extensions["pii"] = PiiCipher(keys.data_master_key)
+    app.extensions["sms_code_key"] = derive_key(keys.data_master_key, "sms-code/hmac")
+    app.extensions["tokens"] = TokenService(keys, issuer=app.config["JWT_ISSUER"],
+                                            audience=app.config["JWT_AUDIENCE"], ttl=app.config["ACCESS_TOKEN_TTL"])
+    init_providers(app)
+    init_metrics(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app import cli, health
+    from app.errors import register_error_handlers
+    from app.identity.routes import auth_blp, me_blp
+    from app.openapi import ProblemSchema
+
+    class YiWangApi(Api):
+        ERROR_SCHEMA = ProblemSchema
+
+    api = YiWangApi(app)
+    app.extensions["api"] = api
+    api.register_blueprint(auth_blp)
+    api.register_blueprint(me_blp)
+    if app.config["APP_ENV"] in ("development", "testing"):
+        from app import dev
+
+        api.register_blueprint(dev.blp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    cli.register(app)
+
+
+def _setup_request_ids(app: Flask) -> None:
+    @app.before_request
+    def _request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _echo(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        started = g.get("request_started")
+        if started is not None and not request.path.startswith(("/healthz", "/metrics")):
+            log.info("request", extra={
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            })
+        return response

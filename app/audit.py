@@ -1,0 +1,40 @@
+"""Audit trail of privileged and security-relevant actions (审计日志).
+
+Rows never carry personal data in clear: targets are opaque ids or masked values.
+`record` joins the caller's transaction, so an action and its audit row commit together.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import peewee as pw
+from flask import g, has_request_context, request
+
+from app.db import BaseModel, UTCDateTimeField, utcnow
+
+log = logging.getLogger("yiwang.audit")
+
+
+class AuditEvent(BaseModel):
+    id = pw.BigAutoField()
+    at = UTCDateTimeField(default=utcnow, index=True)
+    action = pw.CharField(max_length=64, index=True)
+    outcome = pw.CharField(max_length=16)  # success | failure | refused
+    actor_kind = pw.CharField(max_length=16, null=True)
+    actor_id = pw.CharField(max_length=40, null=True, index=True)
+    target = pw.CharField(max_length=128, null=True)
+    ip = pw.CharField(max_length=64, null=True)
+    request_id = pw.CharField(max_length=64, null=True)
+    details = pw.TextField(null=True)
+
+
+def record(action: str, *, outcome: str = "success", actor_kind: str | None = None, actor_id: str | None = None,
+           target: str | None = None, details: dict[str, Any] | None = None) -> None:
+    ip = request_id = None
+    if has_request_context():
+        ip, request_id = request.remote_addr, g.get("request_id")
+    AuditEvent.create(action=action, outcome=outcome, actor_kind=actor_kind, actor_id=actor_id, target=target,
+                      ip=ip, request_id=request_id, details=json.dumps(details, ensure_ascii=False) if details else None)
+    log.info("audit", extra={"action": action, "outcome": outcome, "actor": actor_id, "target": target})

@@ -1,0 +1,104 @@
+"""Admin commands: `flask --app wsgi <group> <command>`."""
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.errors import AppError
+
+db_cli = AppGroup("db", help="Database migrations.")
+registry_cli = AppGroup("registry", help="Development population registry (人口库).")
+staff_cli = AppGroup("staff", help="Counter clerks and administrators.")
+clients_cli = AppGroup("clients", help="Machine clients (client credentials).")
+demo_cli = AppGroup("demo", help="Development demo data.")
+keys_cli = AppGroup("keys", help="Key management.")
+
+
+def _fail(exc: AppError) -> None:
+    reasons = "; ".join(f"{k}: {v}" for k, v in (exc.errors or {}).items())
+    raise click.ClickException(f"{exc.detail} {reasons}".strip())
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    from app.db import migrate
+
+    applied = migrate()
+    click.echo(f"applied {len(applied)} migration(s): {', '.join(applied) or '-'}")
+
+
+@registry_cli.command("add")
+@click.option("--name", required=True)
+@click.option("--id-number", required=True)
+def registry_add(name: str, id_number: str) -> None:
+    """Add a person to the development registry."""
+    from app.identity.devdata import add_registry_entry
+
+    try:
+        add_registry_entry(name=name, id_number=id_number)
+    except AppError as exc:
+        _fail(exc)
+    click.echo("registry entry saved")
+
+
+@staff_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", type=click.Choice(["counter", "clerk", "admin"]), required=True)
+@click.option("--hall", "hall_code", default=None, help="Hall code (clerks)")
+def staff_create(username: str, password: str, role: str, hall_code: str | None) -> None:
+    """Create a staff account."""
+    from app.identity.staff import create_staff
+
+    try:
+        staff = create_staff(username=username, password=password, role=role, hall_code=hall_code)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"staff {staff.username} ({staff.role}) created: {staff.id}")
+
+
+@clients_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--scopes", required=True, help='Space-separated, e.g. "licences:issue cases:write"')
+def clients_create(name: str, scopes: str) -> None:
+    """Register a machine client; prints its id and secret once."""
+    from app.identity.staff import create_client
+
+    try:
+        client, secret = create_client(name=name, scopes=scopes.split())
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"client_id={client.client_id}")
+    click.echo(f"client_secret={secret}")
+    click.echo("The secret is shown only now; it is stored hashed.", err=True)
+
+
+@demo_cli.command("seed")
+def demo_seed() -> None:
+    """Load development demo data (idempotent)."""
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("demo data is not loaded in production")
+    from app.identity.devdata import seed
+
+    for line in seed():
+        click.echo(line)
+
+
+@keys_cli.command("rotate-jwt")
+def rotate_jwt() -> None:
+    """Development: make a new JWT signing key current (old keys keep verifying)."""
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("in production, rotate through JWT_SIGNING_KEY / JWT_VERIFY_KEYS")
+    from app.security.keys import generate_dev_jwt_key
+
+    kid = generate_dev_jwt_key(os.path.join(current_app.config["VAR_DIR"], "keys", "jwt"))
+    click.echo(f"new signing key {kid}; restart the server to use it")
+
+
+def register(app: Flask) -> None:
+    for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli):
+        app.cli.add_command(group)

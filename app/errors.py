@@ -1,0 +1,212 @@
+"""One error model: every 4xx/5xx is `application/problem+json` (RFC 9457).
+
+Domain code raises an `AppError` subclass with a stable `code` and a Chinese
+`detail`; one set of handlers, registered once on the app, renders it. Routes
+never build error responses by hand.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, g, json
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MIMETYPE = "application/problem+json"
+
+
+class AppError(Exception):
+    """Base of every error a client may see."""
+
+    status: int = 400
+    code: str = "bad_request"
+    detail: str = "请求有误。"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.detail = detail or self.detail
+        self.code = code or self.code
+        self.status = status or self.status
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(f"{self.code}: {self.detail}")
+
+
+class ValidationFailed(AppError):
+    status, code, detail = 422, "validation_failed", "请求参数有误，请检查后重试。"
+
+
+class NotFound(AppError):
+    status, code, detail = 404, "not_found", "未找到请求的资源。"
+
+
+class Unauthorized(AppError):
+    status, code, detail = 401, "unauthorized", "请先登录。"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="yiwang"'})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(AppError):
+    status, code, detail = 403, "forbidden", "无权执行此操作。"
+
+
+class Conflict(AppError):
+    status, code, detail = 409, "conflict", "请求与当前状态冲突。"
+
+
+class TooManyRequests(AppError):
+    status, code, detail = 429, "rate_limited", "操作过于频繁，请稍后再试。"
+
+    def __init__(self, retry_after: int, detail: str | None = None, *, code: str | None = None) -> None:
+        retry_after = max(1, int(retry_after))
+        super().__init__(detail, code=code, headers={"Retry-After": str(retry_after)}, extra={"retry_after": retry_after})
+
+
+class ServiceUnavailable(AppError):
+    status, code, detail = 503, "service_unavailable", "服务暂时不可用，请稍后再试。"
+
+
+# Werkzeug's HTTP errors (404 for unknown paths, 405, malformed JSON …).
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求格式有误。"),
+    401: ("unauthorized", "请先登录。"),
+    403: ("forbidden", "无权执行此操作。"),
+    404: ("not_found", "未找到请求的资源。"),
+    405: ("method_not_allowed", "不支持该请求方法。"),
+    406: ("not_acceptable", "无法提供所请求的格式。"),
+    409: ("conflict", "请求与当前状态冲突。"),
+    412: ("precondition_failed", "前置条件不满足。"),
+    413: ("payload_too_large", "请求内容过大。"),
+    415: ("unsupported_media_type", "不支持的请求内容类型，请使用 JSON。"),
+    422: ("validation_failed", "请求参数有误，请检查后重试。"),
+    428: ("precondition_required", "缺少前置条件。"),
+    429: ("rate_limited", "操作过于频繁，请稍后再试。"),
+}
+
+# marshmallow's English messages, in Chinese for the `errors` map.
+_MESSAGES_ZH = {
+    "Missing data for required field.": "必填字段缺失。",
+    "Field may not be null.": "字段不能为空。",
+    "Unknown field.": "未知字段。",
+    "Not a valid string.": "不是有效的字符串。",
+    "Not a valid integer.": "不是有效的整数。",
+    "Not a valid number.": "不是有效的数字。",
+    "Not a valid boolean.": "不是有效的布尔值。",
+    "Not a valid datetime.": "不是有效的时间。",
+    "Not a valid date.": "不是有效的日期。",
+    "Not a valid list.": "不是有效的列表。",
+    "Not a valid mapping type.": "不是有效的对象。",
+    "Invalid input type.": "输入类型无效。",
+    "Invalid value.": "取值无效。",
+    "Length must be between {min} and {max}.": "长度不符合要求。",
+    "String does not match expected pattern.": "格式不正确。",
+}
+
+
+def _zh(message: Any) -> Any:
+    if isinstance(message, str):
+        if message in _MESSAGES_ZH:
+            return _MESSAGES_ZH[message]
+        if message.startswith(("Length must be", "Shorter than", "Longer than")):
+            return "长度不符合要求。"
+        if message.startswith("Must be one of"):
+            return "取值不在允许范围内。"
+        if message.startswith(("Must be greater", "Must be less", "Must be at")):
+            return "数值超出允许范围。"
+        return message
+    if isinstance(message, list):
+        return [_zh(m) for m in message]
+    if isinstance(message, dict):
+        return {k: _zh(v) for k, v in message.items()}
+    return message
+
+
+def _flatten_messages(messages: dict[str, Any]) -> dict[str, Any]:
+    """webargs nests messages by location ({"json": {...}}); clients want fields."""
+    flat: dict[str, Any] = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            for name, reasons in fields.items():
+                flat[name if location in ("json", "form", "query", "files") else f"{location}.{name}"] = _zh(reasons)
+        else:
+            flat[location] = _zh(fields)
+    return flat
+
+
+def problem_response(status: int, code: str, detail: str, *, errors: Any = None,
+                     headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None):
+    from flask import current_app
+
+    body: dict[str, Any] = {
+        "type": f"urn:yiwang:problem:{code}",
+        "title": code.replace("_", " "),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIMETYPE
+    )
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _handle_app_error(exc: AppError):
+    return problem_response(exc.status, exc.code, exc.detail, errors=exc.errors, headers=exc.headers, extra=exc.extra)
+
+
+def _handle_http_exception(exc: HTTPException):
+    status = exc.code or 500
+    if status >= 500:
+        return _handle_unexpected(exc)
+    code, detail = _HTTP_CODES.get(status, ("http_error", "请求无法处理。"))
+    errors = None
+    data = getattr(exc, "data", None) or {}
+    if status == 422 and isinstance(data.get("messages"), dict):
+        errors = _flatten_messages(data["messages"])
+    headers = {}
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        headers["Allow"] = exc.get_response().headers["Allow"]
+    if data.get("headers"):
+        headers.update(data["headers"])
+    return problem_response(status, code, detail, errors=errors, headers=headers)
+
+
+def _handle_validation_error(exc: ma.ValidationError):
+    messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return problem_response(422, ValidationFailed.code, ValidationFailed.detail, errors=_zh(messages))
+
+
+def _handle_unexpected(exc: BaseException):
+    # Logged with the request id; the body never carries the exception text.
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(500, "internal_error", "服务器内部错误，请稍后再试。")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(AppError, _handle_app_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(ma.ValidationError, _handle_validation_error)
+    app.register_error_handler(Exception, _handle_unexpected)

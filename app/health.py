@@ -1,0 +1,70 @@
+"""Liveness/readiness probes and Prometheus metrics (request count and latency per endpoint)."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess
+
+from app.db import db
+from app.redis import get_redis
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("health", __name__)
+
+REQUESTS = Counter("yiwang_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
+LATENCY = Histogram("yiwang_http_request_duration_seconds", "HTTP request latency", ["method", "endpoint"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = {}
+    try:
+        with db.connection_context():
+            db.execute_sql("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready; the reason goes to the log
+        log.warning("readiness: database unreachable", extra={"error": type(exc).__name__})
+        checks["database"] = "unreachable"
+    try:
+        get_redis().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        log.warning("readiness: redis unreachable", extra={"error": type(exc).__name__})
+        checks["redis"] = "unreachable"
+    ready = all(v == "ok" for v in checks.values())
+    return {"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics():
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # gunicorn: merge every worker's samples
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_metrics(app: Flask) -> None:
+    @app.before_request
+    def _start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response):
+        endpoint = request.url_rule.rule if request.url_rule else "<unmatched>"
+        started = g.get("started")
+        if started is not None:
+            LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        return response

@@ -1,0 +1,1 @@
+"""Adapters for external systems (生产适配器)."""

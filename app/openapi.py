@@ -1,0 +1,31 @@
+"""OpenAPI helpers: the problem+json schema and a decorator documenting a route's errors."""
+from __future__ import annotations
+
+from typing import Callable
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details with YiWang's stable `code`."""
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String(metadata={"description": "中文说明，可直接展示给用户"})
+    code = ma.fields.String(metadata={"description": "稳定的错误码（lower_snake），供客户端本地化"})
+    errors = ma.fields.Dict(metadata={"description": "字段 → 原因（参数校验失败时）"})
+    request_id = ma.fields.String()
+
+
+def problems(blp: Blueprint, spec: dict[int, str]) -> Callable:
+    """Document error answers: {status: "code_a, code_b"}."""
+
+    def decorator(func: Callable) -> Callable:
+        for status, codes in spec.items():
+            func = blp.alt_response(status, schema=ProblemSchema, description=f"problem+json; code: {codes}",
+                                    content_type="application/problem+json")(func)
+        return func
+
+    return decorator

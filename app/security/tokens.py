@@ -1,0 +1,102 @@
+"""Access tokens: short-lived JWTs (RFC 9068 profile) with pinned algorithms.
+
+Signed with Ed25519 (`EdDSA`); the verifier accepts exactly that algorithm,
+exactly `typ: at+jwt`, a known `kid`, our issuer and audience, and the claims
+it needs. Old keys keep verifying after rotation until their tokens expire.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from app.security.keys import KeyMaterial
+
+ALGORITHM = "EdDSA"
+TOKEN_TYPE = "at+jwt"
+PRINCIPAL_KINDS = ("citizen", "staff", "client")
+
+
+class InvalidToken(Exception):
+    """The token is not one we issued, or no longer valid; the reason is for logs only."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a citizen, a staff member (clerk/admin) or a machine client."""
+
+    kind: str
+    id: str
+    role: str | None = None
+    scopes: frozenset[str] = frozenset()
+    session_id: str | None = None
+    hall_code: str | None = None
+
+
+class TokenService:
+    def __init__(self, keys: KeyMaterial, *, issuer: str, audience: str, ttl: int) -> None:
+        self._keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl = ttl
+
+    def issue(self, principal: Principal, *, ttl: int | None = None) -> tuple[str, int]:
+        """Sign an access token for `principal`; returns (token, seconds to expiry)."""
+        ttl = min(ttl or self.ttl, 900)
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": principal.id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "jti": secrets.token_urlsafe(12),
+            "kind": principal.kind,
+        }
+        if principal.role:
+            claims["role"] = principal.role
+        if principal.scopes:
+            claims["scope"] = " ".join(sorted(principal.scopes))
+        if principal.session_id:
+            claims["sid"] = principal.session_id
+        if principal.hall_code:
+            claims["hall"] = principal.hall_code
+        headers = {"kid": self._keys.jwt_kid, "typ": TOKEN_TYPE}
+        return jwt.encode(claims, self._keys.jwt_signing_key, algorithm=ALGORITHM, headers=headers), ttl
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("malformed") from exc
+        if header.get("alg") != ALGORITHM or header.get("typ") != TOKEN_TYPE:
+            raise InvalidToken("algorithm or type not allowed")
+        key = self._keys.jwt_verify_keys.get(header.get("kid", ""))
+        if key is None:
+            raise InvalidToken("unknown kid")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud", "jti"]},
+                leeway=5,
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(type(exc).__name__) from exc
+        if claims.get("kind") not in PRINCIPAL_KINDS:
+            raise InvalidToken("unknown principal kind")
+        return Principal(
+            kind=claims["kind"],
+            id=str(claims["sub"]),
+            role=claims.get("role"),
+            scopes=frozenset(claims.get("scope", "").split()),
+            session_id=claims.get("sid"),
+            hall_code=claims.get("hall"),
+        )

@@ -1,0 +1,1 @@
+"""Mobile backend-for-frontend: home screen, proxies, client conventions. Not built yet (issue 8)."""

@@ -1,0 +1,1 @@
+"""Local fake servers for external systems, used by adapter tests."""
