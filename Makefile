@@ -1,0 +1,40 @@
+# The two commands: `make run` (install, migrate, seed, serve) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: run test install install-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## Serve the API on http://127.0.0.1:8000 (development: embedded SQLite + Redis, demo data).
+run: install
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi demo seed
+	AUTO_MIGRATE=0 $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+## Run the whole test suite (TEST_DATABASE_URL / TEST_REDIS_URL switch to PostgreSQL / Redis).
+test: install-test
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+## Benchmarks (not tests): see bench/README.md.
+bench: install-test
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var

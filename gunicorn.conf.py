@@ -1,0 +1,45 @@
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app` (what `make run` uses).
+
+The master process starts the embedded Redis server (so it outlives worker
+restarts), applies migrations once, and prepares Prometheus' multi-process
+directory so /metrics adds up every worker.
+"""
+import multiprocessing
+import os
+import shutil
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+accesslog = None  # the app logs each request as JSON, with masking
+
+
+def on_starting(server):
+    from app.config import load_settings
+
+    settings = load_settings()
+    metrics_dir = os.path.join(settings["VAR_DIR"], "prometheus")
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+    if not settings["REDIS_URL"]:
+        from app.redis import embedded_redis
+
+        server._yiwang_redis = embedded_redis(settings["VAR_DIR"])
+    if settings["APP_ENV"] == "development" and settings["AUTO_MIGRATE"]:
+        from app.db import db, make_database, migrate
+
+        db.initialize(make_database(settings["DATABASE_URL"]))
+        migrate()
+        db.close()
+    os.environ["AUTO_MIGRATE"] = "0"  # done once here, not in every worker
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
