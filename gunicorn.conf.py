@@ -43,3 +43,13 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Stop the embedded Redis server even if a worker still held a connection to it."""
+    embedded = getattr(server, "_yiwang_redis", None)
+    if embedded is not None:
+        try:
+            embedded.shutdown(nosave=True)
+        except Exception:  # already gone, or closed the connection while stopping: both fine
+            pass
