@@ -25,7 +25,7 @@ API_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "v1/openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",  # served from the swagger-ui-bundle wheel, no CDN
     "API_SPEC_OPTIONS": {
         "info": {"description": "YiWang 一网: 实名认证、电子证照、电子云签、政务服务地图、办件进度。"},
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
@@ -97,8 +97,19 @@ def _register_blueprints(app: Flask) -> None:
 
         api.register_blueprint(dev.blp)
     app.register_blueprint(health.bp)
+    _serve_swagger_ui(app)
     register_error_handlers(app)
     cli.register(app)
+
+
+def _serve_swagger_ui(app: Flask) -> None:
+    """The interactive docs' assets come from the swagger-ui-bundle wheel (works offline)."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.get("/api/docs/static/<path:filename>")
+    def swagger_ui_static(filename: str):
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
 
 def _setup_request_ids(app: Flask) -> None:
