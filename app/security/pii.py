@@ -67,11 +67,17 @@ def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:
 
 
 def mask_phone(phone: str | None) -> str | None:
-    return f"{phone[:3]}****{phone[-4:]}" if phone else None
+    """138****5678; anything too short to mask safely becomes ***."""
+    if not phone:
+        return None
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 11 else "***"
 
 
 def mask_id_number(id_number: str | None) -> str | None:
-    return f"{id_number[:4]}{'*' * 10}{id_number[-4:]}" if id_number else None
+    """3401**********1234 (GB/T 35273 展示限制); anything too short becomes ***."""
+    if not id_number:
+        return None
+    return f"{id_number[:4]}{'*' * 10}{id_number[-4:]}" if len(id_number) >= 15 else "***"
 
 
 def mask_name(name: str | None) -> str | None:

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from app.identity.adapters.http import CircuitBreaker, CircuitOpen, make_session, mask_id_number, mask_phone
+from app.identity.adapters.http import CircuitBreaker, CircuitOpen, make_session
+from app.security.pii import mask_id_number, mask_phone
 
 
 class Clock:
@@ -128,7 +129,7 @@ def test_session_retry_policy() -> None:
 
 def test_masks() -> None:
     assert mask_phone("13812345678") == "138****5678"
-    assert mask_id_number("11010519491231002X") == "110*************2X"
+    assert mask_id_number("11010519491231002X") == "1101**********002X"
     assert mask_phone("123") == "***"
 
 

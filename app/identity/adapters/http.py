@@ -10,7 +10,6 @@ Contents:
 * :data:`Timeout` / :func:`check_timeout` -- every adapter call passes an
   explicit ``(connect, read)`` timeout; ``requests`` has no session default.
 * :class:`CircuitBreaker` -- a thread-safe, in-process circuit breaker.
-* :func:`mask_phone` / :func:`mask_id_number` -- log-safe renderings.
 """
 
 from __future__ import annotations
@@ -190,19 +189,3 @@ class CircuitBreaker:
             raise
         self._on_success()
         return result
-
-
-def mask_phone(phone: str) -> str:
-    """Return a log-safe phone rendering, e.g. ``13812345678`` -> ``138****5678``."""
-    digits = phone.strip()
-    if len(digits) < 7:
-        return "***"
-    return f"{digits[:3]}****{digits[-4:]}"
-
-
-def mask_id_number(id_number: str) -> str:
-    """Return a log-safe ID rendering keeping only the first 3 and last 2 chars."""
-    value = id_number.strip()
-    if len(value) < 6:
-        return "***"
-    return f"{value[:3]}{'*' * (len(value) - 5)}{value[-2:]}"

@@ -54,13 +54,13 @@ import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.hmac import HMAC
 
+from app.security.pii import mask_id_number
 from app.identity.adapters.http import (
     CircuitBreaker,
     CircuitOpen,
     Timeout,
     check_timeout,
     make_session,
-    mask_id_number,
 )
 
 logger = logging.getLogger(__name__)

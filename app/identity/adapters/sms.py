@@ -35,7 +35,8 @@ from urllib.parse import quote
 
 import requests
 
-from app.identity.adapters.http import Timeout, check_timeout, make_session, mask_phone
+from app.identity.adapters.http import Timeout, check_timeout, make_session
+from app.security.pii import mask_phone
 
 logger = logging.getLogger(__name__)
 
