@@ -1,0 +1,45 @@
+"""Prepare a scenario's request bodies inside the app (run by run.py as its own process).
+
+    python bench/prepare.py SCENARIO COUNT OUTFILE
+
+The app is built with `create_app(settings)` from the same environment as the
+server under test (VAR_DIR, DATABASE_URL, REDIS_URL, ...), so what it writes
+lands in the server's database and Redis. With the embedded Redis it joins the
+redis-server the gunicorn master started (same VAR_DIR). Bodies are written one
+per line.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]
+
+
+def main() -> int:
+    name, count, outfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    from scenarios import all_scenarios
+
+    scenario = all_scenarios()[name]
+    from app import create_app
+    from app.config import DEFAULTS
+
+    settings = {k: os.environ[k] for k in DEFAULTS if k in os.environ}
+    settings.update({"AUTO_MIGRATE": False, "LOG_LEVEL": "WARNING"})
+    app = create_app(settings)
+    started = time.perf_counter()
+    with app.test_request_context():
+        bodies = scenario.prepare(count)
+    with open(outfile, "w") as fh:
+        for body in bodies:
+            if "\n" in body:
+                raise ValueError("a prepared body must fit on one line")
+            fh.write(body + "\n")
+    print(f"prepared {len(bodies)} bodies in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
