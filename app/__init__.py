@@ -81,12 +81,21 @@ def _init_services(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app import cli, health
-    from app.errors import register_error_handlers
+    from app.errors import PROBLEM_MIMETYPE, register_error_handlers
     from app.identity.routes import auth_blp, me_blp
     from app.openapi import ProblemSchema
 
     class YiWangApi(Api):
         ERROR_SCHEMA = ProblemSchema
+
+        def _register_responses(self) -> None:
+            # flask-smorest documents its shared error responses (default, 422 …) as application/json;
+            # every error this app sends is application/problem+json.
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_MIMETYPE
+            try:
+                super()._register_responses()
+            finally:
+                del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
     api = YiWangApi(app)
     app.extensions["api"] = api
@@ -116,7 +125,9 @@ def _setup_request_ids(app: Flask) -> None:
     @app.before_request
     def _request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
+        # base64url, not hex: a hex id can start with 11 digits, and the log masking would then turn it
+        # into "190****4218db2cf" in the logs, no longer matching the X-Request-ID the client reports.
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else secrets.token_urlsafe(12)
         g.request_started = time.perf_counter()
 
     @app.after_request

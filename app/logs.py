@@ -60,6 +60,17 @@ def _masking_record_factory(*args, **kwargs) -> logging.LogRecord:
     return record
 
 
+def _mask_extra(value):
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return mask_text(value)
+    try:
+        return json.loads(mask_text(json.dumps(value, ensure_ascii=False, default=str)))
+    except ValueError:
+        return mask_text(str(value))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, extras."""
 
@@ -75,10 +86,11 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in self._SKIP and not key.startswith("_"):
-                entry[key] = value
+                # msg and exc_text were masked when the record was made; extras are masked here
+                entry[key] = _mask_extra(value)
         if record.exc_text:
             entry["exc"] = record.exc_text
-        return mask_text(json.dumps(entry, ensure_ascii=False, default=str))
+        return json.dumps(entry, ensure_ascii=False, default=lambda v: mask_text(str(v)))
 
 
 class _StderrHandler(logging.StreamHandler):

@@ -10,6 +10,10 @@ from flask_smorest import Blueprint
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details with YiWang's stable `code`."""
 
+    class Meta:
+        # RFC 9457 extension members (`retry_after` on 429, `reason` …) may accompany the declared ones.
+        unknown = ma.INCLUDE
+
     type = ma.fields.String()
     title = ma.fields.String()
     status = ma.fields.Integer()

@@ -29,6 +29,9 @@ return {0, 0}
 """
 
 
+_scripts: dict[int, object] = {}  # one registered script per client
+
+
 @dataclass(frozen=True)
 class Limit:
     key: str
@@ -41,7 +44,9 @@ class Limit:
 def consume(limits: list[Limit]) -> None:
     """Count one hit against all `limits`, or raise 429 (nothing counted) naming the first one reached."""
     redis = get_redis()
-    script = redis.register_script(_SCRIPT)
+    script = _scripts.get(id(redis))
+    if script is None:
+        script = _scripts[id(redis)] = redis.register_script(_SCRIPT)
     args: list[int] = []
     for limit in limits:
         args += [limit.limit, limit.window]

@@ -48,6 +48,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         principal_kind = pw.CharField(max_length=16)
         principal_id = pw.CharField(index=True, max_length=40)
         channel = pw.CharField(default='app', max_length=16)
+        ip = pw.CharField(max_length=64, null=True)
         created_at = pw.DateTimeField()
         revoked_at = pw.DateTimeField(null=True)
         revoked_reason = pw.CharField(max_length=32, null=True)

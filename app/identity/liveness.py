@@ -14,6 +14,8 @@ from typing import Protocol
 
 import redis as redis_lib
 
+from app.db import new_id
+
 
 @dataclass(frozen=True)
 class LivenessSession:
@@ -59,7 +61,7 @@ class DevLivenessProvider:
         return f"dev:liveness:{session_id}"
 
     def start(self, *, user_id: str, name: str, id_number: str) -> LivenessSession:
-        session = LivenessSession(id="lv_" + secrets.token_hex(12), biz_token=secrets.token_urlsafe(24), expires_in=self.TTL)
+        session = LivenessSession(id=new_id("lv"), biz_token=secrets.token_urlsafe(24), expires_in=self.TTL)
         self._redis.set(self._key(session.id), json.dumps({"user_id": user_id, "status": "pending"}), ex=self.TTL)
         return session
 

@@ -60,12 +60,13 @@ class ApiClient(BaseModel):
 
 
 class AuthSession(BaseModel):
-    """One login: the family of rotated refresh tokens shares it."""
+    """One login (also its record: principal, channel, ip, time); its rotated refresh tokens share it."""
 
     id = pw.CharField(primary_key=True, max_length=32)
     principal_kind = pw.CharField(max_length=16)
     principal_id = pw.CharField(max_length=40, index=True)
     channel = pw.CharField(max_length=16, default="app")
+    ip = pw.CharField(max_length=64, null=True)  # the login's record: who, when, where from
     created_at = UTCDateTimeField(default=utcnow)
     revoked_at = UTCDateTimeField(null=True)
     revoked_reason = pw.CharField(max_length=32, null=True)

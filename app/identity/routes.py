@@ -38,7 +38,7 @@ def login(body):
 
 @auth_blp.route("/auth/refresh", methods=["POST"])
 @auth_blp.arguments(s.RefreshSchema)
-@auth_blp.response(200, s.TokenPairSchema)
+@auth_blp.response(200, s.CitizenTokensSchema)
 @problems(auth_blp, {401: "refresh_token_invalid, refresh_token_reused"})
 def refresh(body):
     """Rotate a refresh token: the old one is spent, a new pair is returned."""
@@ -62,7 +62,7 @@ def logout():
 @problems(auth_blp, {400: "wechat_code_invalid", 503: "wechat_unavailable"})
 def wechat_login(body):
     """WeChat mini-program login with the `wx.login` code (jscode2session)."""
-    return service.login_with_wechat(code=body["code"])
+    return service.login_with_wechat(code=body["code"], ip=client_ip())
 
 
 @auth_blp.route("/auth/staff-login", methods=["POST"])
@@ -71,7 +71,7 @@ def wechat_login(body):
 @problems(auth_blp, {401: "credentials_invalid", 429: "account_locked"})
 def staff_login(body):
     """Password login for counter clerks and administrators."""
-    return staff.staff_login(username=body["username"], password=body["password"])
+    return staff.staff_login(username=body["username"], password=body["password"], ip=client_ip())
 
 
 @auth_blp.route("/oauth/token", methods=["POST"])

@@ -81,6 +81,9 @@ class StaffLoginSchema(ma.Schema):
 
 
 class ClientTokenRequestSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE  # RFC 6749 §3.2: the token endpoint ignores parameters it does not know
+
     grant_type = ma.fields.String(required=True, validate=validate.Length(max=64))
     client_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
     client_secret = ma.fields.String(required=True, validate=validate.Length(min=1, max=128), load_only=True)

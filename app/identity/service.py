@@ -9,11 +9,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import peewee as pw
 from flask import current_app
 
 from app import audit, ratelimit
-from app.db import db, new_id, utcnow
+from app.db import db, insert_row, new_id, select_one, utcnow
 from app.errors import NotFound
 from app.identity import sessions, smscodes
 from app.identity.adapters.sms import SmsDeliveryError
@@ -91,32 +90,24 @@ def login_with_sms(*, phone: str, code: str, ip: str, channel: str = "app") -> d
     ratelimit.consume([Limit(f"login:ip-minute:{ip}", current_app.config["LOGIN_PER_IP_MINUTE"], 60)])
     index = _consume_code(phone, code)
     with db.atomic():
-        user = User.get_or_none(User.phone_bidx == index)
-        created = user is None
-        if created:
-            user = _create_user(phone=phone, index=index)
-        answer = sessions.open_session(Principal("citizen", user.id), channel=channel)
-        audit.record("auth.login.sms", actor_kind="citizen", actor_id=user.id, details={"created": created})
+        user = select_one(User, User.phone_bidx, index) or _create_user(phone=phone, index=index)
+        answer = sessions.open_session(Principal("citizen", user.id), channel=channel, ip=ip)
     answer["user"] = user_view(user)
     return answer
 
 
 def _create_user(*, phone: str | None, index: str | None) -> User:
-    try:
-        with db.atomic():
-            return User.create(
-                id=new_id("u"),
-                phone_enc=cipher().encrypt(phone, "user.phone") if phone else None,
-                phone_bidx=index,
-                assurance_level=1 if phone else 0,
-            )
-    except pw.IntegrityError:  # a concurrent first login for the same phone won
-        return User.get(User.phone_bidx == index)
+    """Create an account; when a concurrent first login for the same phone won, return its account."""
+    now = utcnow()
+    user = insert_row(User, ignore_conflict=True, id=new_id("u"),
+                      phone_enc=cipher().encrypt(phone, "user.phone") if phone else None, phone_bidx=index,
+                      assurance_level=1 if phone else 0, created_at=now, updated_at=now)
+    return user or User.get(User.phone_bidx == index)
 
 
 # --- WeChat mini-program -----------------------------------------------------------------------
 
-def login_with_wechat(*, code: str) -> dict[str, Any]:
+def login_with_wechat(*, code: str, ip: str | None = None) -> dict[str, Any]:
     """jscode2session → the linked account (created at L0 without a phone on first use)."""
     try:
         session = providers().wechat.code2session(code)
@@ -136,8 +127,7 @@ def login_with_wechat(*, code: str) -> dict[str, Any]:
             identity.updated_at = utcnow()
             identity.save()
             user = identity.user
-        answer = sessions.open_session(Principal("citizen", user.id), channel="miniprogram")
-        audit.record("auth.login.wechat", actor_kind="citizen", actor_id=user.id)
+        answer = sessions.open_session(Principal("citizen", user.id), channel="miniprogram", ip=ip)
     answer["user"] = user_view(user)
     answer["phone_bound"] = user.phone_bidx is not None
     return answer

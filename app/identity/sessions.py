@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app
 
 from app import audit
-from app.db import db, new_id, utcnow
+from app.db import db, insert_row, new_id, utcnow
 from app.identity.errors import RefreshTokenInvalid, RefreshTokenReused
 from app.identity.models import AuthSession, RefreshToken, StaffUser
 from app.security.auth import revoke_session_tokens
@@ -30,12 +30,8 @@ def _hash(token: str) -> str:
 
 def _new_refresh(session: AuthSession) -> tuple[str, RefreshToken]:
     raw = secrets.token_urlsafe(32)
-    row = RefreshToken.create(
-        id=new_id("rt"),
-        session=session,
-        token_hash=_hash(raw),
-        expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
-    )
+    row = insert_row(RefreshToken, id=new_id("rt"), session=session, token_hash=_hash(raw),
+                     expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]))
     return raw, row
 
 
@@ -44,10 +40,11 @@ def _token_answer(principal: Principal, refresh_token: str) -> dict[str, Any]:
     return {"access_token": access, "refresh_token": refresh_token, "token_type": "Bearer", "expires_in": expires_in}
 
 
-def open_session(principal: Principal, *, channel: str = "app") -> dict[str, Any]:
-    """Start a session for `principal` and return its first token pair. Call inside a transaction."""
-    session = AuthSession.create(id=new_id("ses"), principal_kind=principal.kind, principal_id=principal.id,
-                                 channel=channel)
+def open_session(principal: Principal, *, channel: str = "app", ip: str | None = None) -> dict[str, Any]:
+    """Start a session for `principal` and return its first token pair. Call inside a transaction.
+    The session row is the login's record (principal, channel, ip, time)."""
+    session = insert_row(AuthSession, id=new_id("ses"), principal_kind=principal.kind, principal_id=principal.id,
+                         channel=channel, ip=ip)
     raw, _ = _new_refresh(session)
     principal = Principal(principal.kind, principal.id, principal.role, principal.scopes, session.id,
                           principal.hall_code)
@@ -101,8 +98,11 @@ def refresh(raw_token: str) -> tuple[dict[str, Any], Principal]:
 def _within_grace(row: RefreshToken, now) -> bool:
     """A consumed token presented again shortly after, whose successor was never used: the
     client most likely lost the response. Consume the orphaned successor and allow once more."""
+    grace = current_app.config["REFRESH_REUSE_GRACE"]
     row = RefreshToken.get_by_id(row.id)
-    if row.used_at is None or now - row.used_at > timedelta(seconds=current_app.config["REFRESH_REUSE_GRACE"]):
+    # grace <= 0 turns the window off; `now` predates the transaction, so a concurrent presentation
+    # that lost the race sees a negative age and would otherwise always count as "within" it
+    if grace <= 0 or row.used_at is None or now - row.used_at > timedelta(seconds=grace):
         return False
     if row.replaced_by is None:
         return False

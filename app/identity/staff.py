@@ -50,7 +50,7 @@ def create_staff(*, username: str, password: str, role: str, hall_code: str | No
     return staff
 
 
-def staff_login(*, username: str, password: str) -> dict[str, Any]:
+def staff_login(*, username: str, password: str, ip: str | None = None) -> dict[str, Any]:
     """Password login with lockout after repeated failures; same timing for unknown users."""
     cfg = current_app.config
     staff = StaffUser.get_or_none(StaffUser.username == username.strip().lower())
@@ -74,7 +74,7 @@ def staff_login(*, username: str, password: str) -> dict[str, Any]:
     with db.atomic():
         StaffUser.update(failed_logins=0, locked_until=None).where(StaffUser.id == staff.id).execute()
         answer = sessions.open_session(Principal("staff", staff.id, staff.role, hall_code=staff.hall_code),
-                                       channel="counter")
+                                       channel="counter", ip=ip)
         audit.record("auth.login.staff", actor_kind="staff", actor_id=staff.id)
     answer["staff"] = staff_view(staff)
     return answer
@@ -99,7 +99,7 @@ def create_client(*, name: str, scopes: list[str], actor: str = "cli") -> tuple[
         raise ValidationFailed(errors={"name": ["必填"]})
     secret = secrets.token_urlsafe(32)
     with db.atomic():
-        client = ApiClient.create(client_id="cl_" + secrets.token_hex(10), name=name.strip(),
+        client = ApiClient.create(client_id=new_id("cl"), name=name.strip(),
                                   secret_hash=_secret_hash(secret), scopes=" ".join(sorted(set(scopes))))
         audit.record("client.create", actor_kind="admin", actor_id=actor, target=client.client_id,
                      details={"scopes": client.scopes})

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 OUTBOX_KEY = "dev:sms-outbox"
 OUTBOX_SIZE = 500
-_WX_CODE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_WX_CODE = re.compile(r"[A-Za-z0-9._-]{1,128}")  # "." separates the dev user from a counter: alice.1, alice.2
 
 
 class OutboxSmsSender:

@@ -1,0 +1,401 @@
+"""Staff accounts (CLI, password login, lockout) and machine clients (CLI, client-credentials grant)."""
+from __future__ import annotations
+
+import base64
+import time
+
+import jwt
+import pytest
+
+from tests.conftest import bearer
+
+STAFF_LOGIN = "/api/v1/auth/staff-login"
+TOKEN = "/api/v1/oauth/token"
+PASSWORD = "Counter-Pass-2024"
+
+
+def rows(app, model, *where):
+    from app.db import db
+
+    with app.app_context(), db.connection_context():
+        query = model.select()
+        for cond in where:
+            query = query.where(cond)
+        return list(query)
+
+
+def claims_of(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["code"] == code
+    assert "access_token" not in body
+    return body
+
+
+def create_staff(runner, username="clerk.wang", password=PASSWORD, role="counter", hall="HF-YH-01"):
+    args = ["staff", "create", "--username", username, "--password", password, "--role", role]
+    if hall:
+        args += ["--hall", hall]
+    return runner.invoke(args=args)
+
+
+def staff_login(client, username="clerk.wang", password=PASSWORD):
+    return client.post(STAFF_LOGIN, json={"username": username, "password": password})
+
+
+@pytest.fixture
+def clerk(runner):
+    result = create_staff(runner)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+# --- flask staff create ------------------------------------------------------------------------
+
+def test_staff_create_stores_a_counter_clerk_as_clerk_with_a_hashed_password(app, runner):
+    from app.identity.models import StaffUser
+
+    result = create_staff(runner, username="Clerk.Wang")
+    assert result.exit_code == 0, result.output
+    assert "clerk.wang" in result.output and "(clerk)" in result.output
+    (row,) = rows(app, StaffUser)
+    assert (row.username, row.role, row.hall_code) == ("clerk.wang", "clerk", "HF-YH-01")
+    assert row.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in row.password_hash
+    assert row.failed_logins == 0 and row.locked_until is None and not row.disabled
+
+
+@pytest.mark.parametrize("password", ["short-A1", "alllowercaseletters", "NoDigitsOrSymbolsHere", "123456789012"])
+def test_staff_create_refuses_a_weak_password(app, runner, password):
+    from app.identity.models import StaffUser
+
+    result = create_staff(runner, password=password)
+    assert result.exit_code != 0
+    assert "密码强度不足" in result.output
+    assert "password" in result.output
+    assert password not in result.output  # the refused password is not echoed back
+    assert rows(app, StaffUser) == []
+
+
+def test_staff_create_refuses_a_clerk_without_a_hall(app, runner):
+    from app.identity.models import StaffUser
+
+    for role in ("counter", "clerk"):
+        result = create_staff(runner, role=role, hall=None)
+        assert result.exit_code != 0
+        assert "hall" in result.output
+    assert rows(app, StaffUser) == []
+
+
+def test_staff_create_admin_has_no_hall(app, runner):
+    from app.identity.models import StaffUser
+
+    result = create_staff(runner, username="admin.li", role="admin", hall="HF-YH-01")
+    assert result.exit_code == 0, result.output
+    (row,) = rows(app, StaffUser)
+    assert (row.role, row.hall_code) == ("admin", None)
+
+
+@pytest.mark.parametrize("role", ["root", "superuser", ""])
+def test_staff_create_refuses_unknown_roles(app, runner, role):
+    from app.identity.models import StaffUser
+
+    assert create_staff(runner, role=role).exit_code != 0
+    assert rows(app, StaffUser) == []
+
+
+def test_staff_create_refuses_a_taken_username(app, runner, clerk):
+    from app.identity.models import StaffUser
+
+    result = create_staff(runner, username="CLERK.WANG", password="Another-Pass-2025")
+    assert result.exit_code != 0
+    assert "用户名已存在" in result.output
+    assert len(rows(app, StaffUser)) == 1
+
+
+def test_staff_create_audits(app, runner, clerk):
+    from app.audit import AuditEvent
+    from app.identity.models import StaffUser
+
+    (staff,) = rows(app, StaffUser)
+    (event,) = rows(app, AuditEvent, AuditEvent.action == "staff.create")
+    assert event.target == staff.id
+    assert PASSWORD not in (event.details or "")
+
+
+# --- staff login -------------------------------------------------------------------------------
+
+def test_staff_login_returns_tokens_and_the_staff_profile(app, client, clerk):
+    response = staff_login(client, username="  Clerk.Wang ")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["token_type"] == "Bearer"
+    assert body["access_token"] and body["refresh_token"]
+    assert body["staff"]["role"] == "clerk"
+    assert body["staff"]["hall_code"] == "HF-YH-01"
+    assert body["staff"]["username"] == "clerk.wang"
+    assert "password" not in body["staff"] and "password_hash" not in body["staff"]
+    claims = claims_of(body["access_token"])
+    assert (claims["kind"], claims["sub"], claims["role"], claims["hall"]) == (
+        "staff", body["staff"]["id"], "clerk", "HF-YH-01")
+    assert claims["sid"]
+
+
+def test_staff_token_is_forbidden_on_citizen_endpoints(client, clerk):
+    token = staff_login(client).get_json()["access_token"]
+    assert_problem(client.get("/api/v1/me", headers=bearer(token)), 403, "forbidden")
+
+
+def test_wrong_password_and_unknown_user_look_the_same(app, client, clerk):
+    started = time.perf_counter()
+    wrong = staff_login(client, password=PASSWORD + "x")
+    wrong_took = time.perf_counter() - started
+    started = time.perf_counter()
+    unknown = staff_login(client, username="nobody.here")
+    unknown_took = time.perf_counter() - started
+
+    wrong_body = assert_problem(wrong, 401, "credentials_invalid")
+    unknown_body = assert_problem(unknown, 401, "credentials_invalid")
+    assert wrong_body["detail"] == unknown_body["detail"]
+    assert wrong_body.keys() == unknown_body.keys()
+    # both paths ran an Argon2 verification (tens of milliseconds), not a quick lookup miss
+    assert wrong_took > 0.02
+    assert unknown_took > 0.02
+
+
+def test_staff_login_validation(client):
+    body = assert_problem(client.post(STAFF_LOGIN, json={"username": "clerk.wang"}), 422, "validation_failed")
+    assert "password" in body["errors"]
+    body = assert_problem(client.post(STAFF_LOGIN, json={}), 422, "validation_failed")
+    assert {"username", "password"} <= set(body["errors"])
+
+
+def test_lockout_after_repeated_failures(app, client, clerk):
+    from app.audit import AuditEvent
+
+    limit = app.config["STAFF_MAX_FAILED_LOGINS"]
+    assert limit == 5
+    for _ in range(limit):
+        assert_problem(staff_login(client, password="Wrong-Pass-2024"), 401, "credentials_invalid")
+
+    locked = staff_login(client)  # even the right password is refused now
+    body = assert_problem(locked, 429, "account_locked")
+    retry_after = int(locked.headers["Retry-After"])
+    assert 0 < retry_after <= app.config["STAFF_LOCKOUT_SECONDS"] + 1
+    assert body["retry_after"] == retry_after
+    failures = rows(app, AuditEvent, AuditEvent.action == "auth.login.staff", AuditEvent.outcome == "failure")
+    assert len(failures) == limit
+    # the lockout is per account: an unknown username is not locked, it just fails
+    assert_problem(staff_login(client, username="nobody.here"), 401, "credentials_invalid")
+
+
+def test_a_successful_login_resets_the_failure_count(make_app):
+    app = make_app(STAFF_MAX_FAILED_LOGINS=3)
+    client = app.test_client()
+    assert create_staff(app.test_cli_runner()).exit_code == 0
+    for _ in range(2):
+        assert_problem(staff_login(client, password="Wrong-Pass-2024"), 401, "credentials_invalid")
+    assert staff_login(client).status_code == 200
+    for _ in range(2):
+        assert_problem(staff_login(client, password="Wrong-Pass-2024"), 401, "credentials_invalid")
+    assert staff_login(client).status_code == 200  # 4 failures in all, but never 3 in a row
+
+
+def test_lock_expires(make_app):
+    app = make_app(STAFF_LOCKOUT_SECONDS=1, STAFF_MAX_FAILED_LOGINS=2)
+    client = app.test_client()
+    assert create_staff(app.test_cli_runner()).exit_code == 0
+    for _ in range(2):
+        assert_problem(staff_login(client, password="Wrong-Pass-2024"), 401, "credentials_invalid")
+    assert_problem(staff_login(client), 429, "account_locked")
+    time.sleep(1.1)
+    response = staff_login(client)
+    assert response.status_code == 200, response.get_json()
+    # a fresh start: one failure after the lock does not lock again
+    assert_problem(staff_login(client, password="Wrong-Pass-2024"), 401, "credentials_invalid")
+    assert staff_login(client).status_code == 200
+
+
+def test_disabled_staff_cannot_log_in(app, client, clerk):
+    from app.db import db
+    from app.identity.models import StaffUser
+
+    with app.app_context(), db.connection_context():
+        StaffUser.update(disabled=True).execute()
+    assert_problem(staff_login(client), 401, "credentials_invalid")
+
+
+# --- flask clients create -----------------------------------------------------------------------
+
+def create_client(runner, scopes="licences:issue cases:write", name="省市场监管局"):
+    result = runner.invoke(args=["clients", "create", "--name", name, "--scopes", scopes])
+    assert result.exit_code == 0, result.output
+    creds = dict(line.split("=", 1) for line in result.output.splitlines() if "=" in line)
+    return creds["client_id"], creds["client_secret"]
+
+
+def test_clients_create_prints_credentials_once_and_stores_the_secret_hashed(app, runner):
+    from app.identity.models import ApiClient
+
+    client_id, secret = create_client(runner)
+    assert client_id.startswith("cl_")
+    assert len(secret) >= 32
+    (row,) = rows(app, ApiClient)
+    assert row.client_id == client_id
+    assert row.scopes.split() == ["cases:write", "licences:issue"]
+    assert row.secret_hash != secret
+    for column, value in row.__data__.items():
+        assert secret not in str(value), column
+    # a second client gets different credentials
+    other_id, other_secret = create_client(runner, scopes="halls:write")
+    assert (other_id, other_secret) != (client_id, secret)
+
+
+@pytest.mark.parametrize("scopes", ["licences:issue admin", "*", "   "])
+def test_clients_create_refuses_unknown_scopes(app, runner, scopes):
+    from app.identity.models import ApiClient
+
+    result = runner.invoke(args=["clients", "create", "--name", "x", "--scopes", scopes])
+    assert result.exit_code != 0
+    assert "client_secret=" not in result.output
+    assert "scopes" in result.output
+    assert rows(app, ApiClient) == []
+
+
+# --- POST /oauth/token ------------------------------------------------------------------------------
+
+@pytest.fixture
+def creds(runner):
+    return create_client(runner)
+
+
+def assert_client_token(app, response, client_id: str, scope: str) -> dict:
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["token_type"] == "Bearer"
+    assert body["scope"] == scope
+    assert 0 < body["expires_in"] <= 900
+    assert "refresh_token" not in body  # RFC 6749 §4.4.3
+    assert response.headers["Cache-Control"] == "no-store"
+    principal = app.extensions["tokens"].verify(body["access_token"])
+    assert (principal.kind, principal.id, principal.scopes) == ("client", client_id, frozenset(scope.split()))
+    return body
+
+
+def test_token_with_form_body(app, client, creds):
+    client_id, secret = creds
+    response = client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client_id,
+                                        "client_secret": secret})
+    assert_client_token(app, response, client_id, "cases:write licences:issue")
+
+
+def test_token_with_json_body(app, client, creds):
+    client_id, secret = creds
+    response = client.post(TOKEN, json={"grant_type": "client_credentials", "client_id": client_id,
+                                        "client_secret": secret})
+    assert_client_token(app, response, client_id, "cases:write licences:issue")
+
+
+def test_token_with_http_basic_client_authentication(app, client, creds):
+    client_id, secret = creds
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    response = client.post(TOKEN, data={"grant_type": "client_credentials"},
+                           headers={"Authorization": f"Basic {basic}"})
+    assert_client_token(app, response, client_id, "cases:write licences:issue")
+
+    wrong = base64.b64encode(f"{client_id}:{secret}x".encode()).decode()
+    refused = client.post(TOKEN, data={"grant_type": "client_credentials"},
+                          headers={"Authorization": f"Basic {wrong}"})
+    assert assert_problem(refused, 401, "invalid_client")["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("who", ["wrong secret", "unknown client", "empty-ish secret"])
+def test_wrong_client_credentials(app, client, creds, who):
+    from app.audit import AuditEvent
+
+    client_id, secret = creds
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret + "x"}
+    if who == "unknown client":
+        form.update(client_id="cl_00000000000000000000", client_secret=secret)
+    elif who == "empty-ish secret":
+        form.update(client_secret=" ")
+    body = assert_problem(client.post(TOKEN, data=form), 401, "invalid_client")
+    assert body["error"] == "invalid_client"
+    assert len(rows(app, AuditEvent, AuditEvent.action == "auth.client_token",
+                    AuditEvent.outcome == "failure")) == 1
+
+
+def test_disabled_client_is_refused(app, client, creds):
+    from app.db import db
+    from app.identity.models import ApiClient
+
+    client_id, secret = creds
+    with app.app_context(), db.connection_context():
+        ApiClient.update(disabled=True).execute()
+    body = assert_problem(client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client_id,
+                                                   "client_secret": secret}), 401, "invalid_client")
+    assert body["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("grant_type", ["password", "authorization_code", "refresh_token", "CLIENT_CREDENTIALS"])
+def test_unsupported_grant_type(client, creds, grant_type):
+    client_id, secret = creds
+    body = assert_problem(client.post(TOKEN, data={"grant_type": grant_type, "client_id": client_id,
+                                                   "client_secret": secret, "username": "u", "password": "p"}),
+                          400, "unsupported_grant_type")
+    assert body["error"] == "unsupported_grant_type"
+
+
+@pytest.mark.parametrize("scope", ["halls:write", "cases:write halls:write", "licences:issue signatures:verify",
+                                   "admin"])
+def test_scope_not_granted(client, creds, scope):
+    client_id, secret = creds
+    body = assert_problem(client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client_id,
+                                                   "client_secret": secret, "scope": scope}), 400, "invalid_scope")
+    assert body["error"] == "invalid_scope"
+
+
+@pytest.mark.parametrize("scope", ["cases:write", "licences:issue", "cases:write licences:issue"])
+def test_requesting_a_subset_of_scopes(app, client, creds, scope):
+    client_id, secret = creds
+    response = client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client_id,
+                                        "client_secret": secret, "scope": scope})
+    body = assert_client_token(app, response, client_id, scope)
+    assert claims_of(body["access_token"])["scope"] == scope
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_missing_fields(client, as_json):
+    send = {"json": {}} if as_json else {"data": {"scope": "cases:write"}}
+    body = assert_problem(client.post(TOKEN, **send), 422, "validation_failed")
+    assert {"grant_type", "client_id", "client_secret"} <= set(body["errors"])
+
+
+def test_missing_secret_is_a_validation_error(client, creds):
+    body = assert_problem(client.post(TOKEN, json={"grant_type": "client_credentials", "client_id": creds[0]}),
+                          422, "validation_failed")
+    assert set(body["errors"]) == {"client_secret"}
+
+
+@pytest.mark.parametrize("payload", ["[1, 2]", "not json", '"client_credentials"'])
+def test_body_that_is_not_an_object(client, payload):
+    response = client.post(TOKEN, data=payload, headers={"Content-Type": "application/json"})
+    assert_problem(response, 422, "validation_failed")
+
+
+def test_client_secret_never_appears_in_responses_or_the_audit_trail(app, client, creds):
+    from app.audit import AuditEvent
+
+    client_id, secret = creds
+    ok = client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client_id,
+                                  "client_secret": secret})
+    bad = client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client_id,
+                                   "client_secret": secret[:-1]})
+    assert secret not in ok.get_data(as_text=True) and secret[:-1] not in bad.get_data(as_text=True)
+    for event in rows(app, AuditEvent):
+        assert secret[:-1] not in " ".join(str(v) for v in event.__data__.values())
