@@ -12,8 +12,8 @@ blp = Blueprint("dev", __name__, url_prefix="/api/v1/dev", description="开发�
 
 
 @blp.route("/sms-outbox")
-@blp.arguments(s.SmsOutboxQuerySchema, location="query")
-@blp.response(200, s.SmsOutboxSchema)
+@blp.arguments(s.SmsOutboxQuerySchema(), location="query")
+@blp.response(200, s.SmsOutboxSchema())
 def sms_outbox(query):
     """Codes the development SMS sender 'sent', newest first."""
     phone = normalize_phone(query["phone"]) if query.get("phone") else None
@@ -21,7 +21,7 @@ def sms_outbox(query):
 
 
 @blp.route("/liveness/<session_id>/complete", methods=["POST"])
-@blp.arguments(s.LivenessCompleteSchema)
+@blp.arguments(s.LivenessCompleteSchema())
 @blp.response(204)
 def complete_liveness(body, session_id):
     """Play the liveness provider's side: mark a session passed or failed."""

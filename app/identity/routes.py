@@ -16,8 +16,8 @@ me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="我的�
 
 
 @auth_blp.route("/auth/sms-codes", methods=["POST"])
-@auth_blp.arguments(s.PhoneSchema)
-@auth_blp.response(202, s.SmsCodeSentSchema)
+@auth_blp.arguments(s.PhoneSchema())
+@auth_blp.response(202, s.SmsCodeSentSchema())
 @problems(auth_blp, {422: "validation_failed, phone_invalid", 429: "sms_resend_too_soon, sms_limit_reached, rate_limited",
                      503: "sms_unavailable"})
 def send_sms_code(body):
@@ -26,8 +26,8 @@ def send_sms_code(body):
 
 
 @auth_blp.route("/auth/login", methods=["POST"])
-@auth_blp.arguments(s.SmsLoginSchema)
-@auth_blp.response(200, s.CitizenTokensSchema)
+@auth_blp.arguments(s.SmsLoginSchema())
+@auth_blp.response(200, s.CitizenTokensSchema())
 @problems(auth_blp, {400: "sms_code_invalid, sms_code_expired, sms_code_attempts_exceeded", 422: "validation_failed",
                      429: "rate_limited"})
 def login(body):
@@ -37,8 +37,8 @@ def login(body):
 
 
 @auth_blp.route("/auth/refresh", methods=["POST"])
-@auth_blp.arguments(s.RefreshSchema)
-@auth_blp.response(200, s.CitizenTokensSchema)
+@auth_blp.arguments(s.RefreshSchema())
+@auth_blp.response(200, s.CitizenTokensSchema())
 @problems(auth_blp, {401: "refresh_token_invalid, refresh_token_reused"})
 def refresh(body):
     """Rotate a refresh token: the old one is spent, a new pair is returned."""
@@ -57,8 +57,8 @@ def logout():
 
 
 @auth_blp.route("/auth/wechat", methods=["POST"])
-@auth_blp.arguments(s.WeChatLoginSchema)
-@auth_blp.response(200, s.CitizenTokensSchema)
+@auth_blp.arguments(s.WeChatLoginSchema())
+@auth_blp.response(200, s.CitizenTokensSchema())
 @problems(auth_blp, {400: "wechat_code_invalid", 503: "wechat_unavailable"})
 def wechat_login(body):
     """WeChat mini-program login with the `wx.login` code (jscode2session)."""
@@ -66,8 +66,8 @@ def wechat_login(body):
 
 
 @auth_blp.route("/auth/staff-login", methods=["POST"])
-@auth_blp.arguments(s.StaffLoginSchema)
-@auth_blp.response(200, s.StaffTokensSchema)
+@auth_blp.arguments(s.StaffLoginSchema())
+@auth_blp.response(200, s.StaffTokensSchema())
 @problems(auth_blp, {401: "credentials_invalid", 429: "account_locked"})
 def staff_login(body):
     """Password login for counter clerks and administrators."""
@@ -79,7 +79,7 @@ def staff_login(body):
     "application/x-www-form-urlencoded": {"schema": s.ClientTokenRequestSchema},
     "application/json": {"schema": s.ClientTokenRequestSchema},
 }})
-@auth_blp.response(200, s.ClientTokenSchema)
+@auth_blp.response(200, s.ClientTokenSchema())
 @problems(auth_blp, {400: "unsupported_grant_type, invalid_scope", 401: "invalid_client", 422: "validation_failed"})
 def oauth_token():
     """OAuth 2.0 client-credentials token for department systems and third parties."""
@@ -100,7 +100,7 @@ def oauth_token():
 
 @me_blp.route("")
 class Me(MethodView):
-    @me_blp.response(200, s.UserSchema)
+    @me_blp.response(200, s.UserSchema())
     @auth_required()
     def get(self):
         """My profile (masked), assurance level and verification state."""
@@ -108,8 +108,8 @@ class Me(MethodView):
 
 
 @me_blp.route("/real-name", methods=["POST"])
-@me_blp.arguments(s.RealNameSchema)
-@me_blp.response(200, s.UserSchema)
+@me_blp.arguments(s.RealNameSchema())
+@me_blp.response(200, s.UserSchema())
 @problems(me_blp, {403: "phone_required", 409: "already_verified, id_number_bound",
                    422: "id_number_invalid, name_invalid, real_name_mismatch", 429: "real_name_attempts_exceeded",
                    503: "registry_unavailable"})
@@ -120,8 +120,8 @@ def verify_real_name(body):
 
 
 @me_blp.route("/phone", methods=["POST"])
-@me_blp.arguments(s.BindPhoneSchema)
-@me_blp.response(200, s.CitizenTokensSchema)
+@me_blp.arguments(s.BindPhoneSchema())
+@me_blp.response(200, s.CitizenTokensSchema())
 @problems(me_blp, {400: "sms_code_invalid, sms_code_expired, wechat_code_invalid", 409: "phone_already_bound"})
 @auth_required()
 def bind_phone(body):
@@ -131,7 +131,7 @@ def bind_phone(body):
 
 
 @me_blp.route("/liveness", methods=["POST"])
-@me_blp.response(201, s.LivenessStartSchema)
+@me_blp.response(201, s.LivenessStartSchema())
 @problems(me_blp, {403: "assurance_level_insufficient", 503: "liveness_unavailable"})
 @auth_required()
 def start_liveness():
@@ -140,7 +140,7 @@ def start_liveness():
 
 
 @me_blp.route("/liveness/<session_id>/confirm", methods=["POST"])
-@me_blp.response(200, s.UserSchema)
+@me_blp.response(200, s.UserSchema())
 @problems(me_blp, {409: "liveness_pending", 422: "liveness_failed", 503: "liveness_unavailable"})
 @auth_required()
 def confirm_liveness(session_id):

@@ -72,9 +72,9 @@ def send_login_code(*, phone: str, ip: str) -> dict[str, int]:
     return {"expires_in": cfg["SMS_CODE_TTL"], "resend_after": cfg["SMS_RESEND_COOLDOWN"]}
 
 
-def _consume_code(phone: str, code: str) -> str:
+def _consume_code(phone: str, code: str, limits: list[Limit] = ()) -> str:
     index = phone_index(phone)
-    result = smscodes.check(index, code)
+    result = smscodes.check(index, code, limits)
     if result is smscodes.CodeCheck.OK:
         return index
     if result is smscodes.CodeCheck.WRONG:
@@ -87,8 +87,7 @@ def _consume_code(phone: str, code: str) -> str:
 def login_with_sms(*, phone: str, code: str, ip: str, channel: str = "app") -> dict[str, Any]:
     """Check the code; the first login creates the account at L1. Returns tokens and the user."""
     phone = _require_phone(phone)
-    ratelimit.consume([Limit(f"login:ip-minute:{ip}", current_app.config["LOGIN_PER_IP_MINUTE"], 60)])
-    index = _consume_code(phone, code)
+    index = _consume_code(phone, code, [Limit(f"login:ip-minute:{ip}", current_app.config["LOGIN_PER_IP_MINUTE"], 60)])
     with db.atomic():
         user = select_one(User, User.phone_bidx, index) or _create_user(phone=phone, index=index)
         answer = sessions.open_session(Principal("citizen", user.id), channel=channel, ip=ip)

@@ -12,16 +12,23 @@ from enum import Enum
 
 from flask import current_app
 
+from app import ratelimit
 from app.redis import get_redis
 from app.security.pii import hmac_sm3
 
+# KEYS: the rate-limit counters, then the code's key (last); ARGV: the limits' pairs, then the
+# candidate digest and the number of tries allowed. Limits are counted first, in the same call.
 _VERIFY = """
-local h = redis.call('HGET', KEYS[1], 'h')
-if not h then return 'missing' end
-if h == ARGV[1] then redis.call('DEL', KEYS[1]) return 'ok' end
-local tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
-if tries >= tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]) return 'dead' end
-return 'wrong'
+local n = #KEYS - 1
+local limited, ttl = check_limits(n)
+if limited > 0 then return {'limited', limited, ttl} end
+local key = KEYS[#KEYS]
+local h = redis.call('HGET', key, 'h')
+if not h then return {'missing'} end
+if h == ARGV[2 * n + 1] then redis.call('DEL', key) return {'ok'} end
+local tries = redis.call('HINCRBY', key, 'tries', 1)
+if tries >= tonumber(ARGV[2 * n + 2]) then redis.call('DEL', key) return {'dead'} end
+return {'wrong'}
 """
 
 
@@ -56,8 +63,14 @@ def discard(phone_index: str) -> None:
     get_redis().delete(_key(phone_index))
 
 
-def check(phone_index: str, code: str) -> CodeCheck:
-    redis = get_redis()
-    script = current_app.extensions.setdefault("sms_verify_script", redis.register_script(_VERIFY))
-    result = script(keys=[_key(phone_index)], args=[_digest(phone_index, code), current_app.config["SMS_CODE_MAX_TRIES"]])
-    return CodeCheck(result)
+def check(phone_index: str, code: str, limits: list[ratelimit.Limit] = ()) -> CodeCheck:
+    """Count `limits` (429 when one is reached: the code is then not tried) and check the code,
+    in one Redis round trip."""
+    keys, args = ratelimit.limit_keys_and_args(list(limits))
+    answer = ratelimit.script_with_limits(_VERIFY)(
+        keys=[*keys, _key(phone_index)],
+        args=[*args, _digest(phone_index, code), current_app.config["SMS_CODE_MAX_TRIES"]],
+    )
+    if answer[0] == "limited":
+        ratelimit.raise_if_limited(list(limits), answer[1], answer[2])
+    return CodeCheck(answer[0])
