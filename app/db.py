@@ -6,9 +6,11 @@ keys on and immediate (write-locking) transactions; PostgreSQL uses peewee's poo
 from __future__ import annotations
 
 import base64
+import fcntl
 import logging
 import os
 import secrets
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -65,6 +67,58 @@ class BaseModel(pw.Model):
         legacy_table_names = False
 
 
+class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
+    """SQLite admits one writer at a time, and a writer that finds the lock taken polls for it,
+    sleeping 1–100 ms between tries (its busy handler). Here writers of every process on the file
+    queue on an flock(2) of `<file>.writers` instead, and wake the moment the writer ahead commits."""
+
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        self._queue_path = f"{database}.writers"
+        self._queue_fd: int | None = None
+        self._queue_pid = 0
+        self._thread_lock = threading.Lock()
+        self._held = threading.local()
+
+    def _queue_file(self) -> int:
+        if self._queue_pid != os.getpid():  # after fork: a lock on an inherited fd would be shared
+            self._queue_fd = os.open(self._queue_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._queue_pid = os.getpid()
+        return self._queue_fd
+
+    def begin(self, lock_type=None):
+        self._thread_lock.acquire()
+        try:
+            fcntl.flock(self._queue_file(), fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._held.value = True
+        try:
+            super().begin(lock_type)
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if getattr(self._held, "value", False):
+            self._held.value = False
+            fcntl.flock(self._queue_fd, fcntl.LOCK_UN)
+            self._thread_lock.release()
+
+    def commit(self):
+        try:
+            return super().commit()
+        finally:
+            self._release()
+
+    def rollback(self):
+        try:
+            return super().rollback()
+        finally:
+            self._release()
+
+
 def make_database(url: str, pool_size: int = 20) -> pw.Database:
     """Database from a URL: `sqlite:///path` or `postgresql://user@host:port/name`."""
     parsed = urlparse(url)
@@ -79,7 +133,7 @@ def make_database(url: str, pool_size: int = 20) -> pw.Database:
         # once with "database is locked" when another writer committed after its first read.
         # Pooled: a request returns its connection instead of closing it, which saves reopening,
         # re-running the pragmas and the WAL checkpoint SQLite does when its last connection closes.
-        return PooledSqliteDatabase(
+        return QueuedWriterSqliteDatabase(
             path,
             max_connections=pool_size,
             stale_timeout=600,
