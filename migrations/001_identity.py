@@ -86,8 +86,6 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         password_hash = pw.CharField(max_length=255)
         role = pw.CharField(max_length=16)
         hall_code = pw.CharField(max_length=32, null=True)
-        failed_logins = pw.IntegerField(default=0)
-        locked_until = pw.DateTimeField(null=True)
         disabled = pw.BooleanField(default=False)
         created_at = pw.DateTimeField()
 

@@ -175,6 +175,23 @@ def test_readyz_503_when_redis_unreachable(app, make_app):
     assert body["status"] != "ready"
 
 
+def test_api_answers_503_problem_when_redis_is_down(app, make_app):
+    broken = make_app(REDIS_URL="redis://127.0.0.1:1/0")
+    response = broken.test_client().post("/api/v1/auth/sms-codes", json={"phone": "13800138000"})
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "service_unavailable"
+    assert response.headers["Retry-After"] == "5"
+
+
+def test_dev_outbox_absent_when_sms_goes_to_a_gateway(app, make_app):
+    gateway = make_app(SMS_BACKEND="aliyun", SMS_ENDPOINT="http://127.0.0.1:1/", SMS_ACCESS_KEY_ID="id",
+                       SMS_ACCESS_KEY_SECRET="secret", SMS_SIGN_NAME="一网", SMS_TEMPLATE_CODE="SMS_1")
+    response = gateway.test_client().get("/api/v1/dev/sms-outbox")
+    assert response.status_code == 404
+    assert response.get_json()["code"] == "sms_outbox_not_in_use"
+
+
 def _samples(client, name: str) -> dict:
     text = client.get("/metrics").get_data(as_text=True)
     found = {}

@@ -372,9 +372,12 @@ def test_liveness_of_another_user_is_refused(client, verified_citizen):
     bob = verified_citizen(vectors.LI_SI, vectors.PHONES[1])["access_token"]
     session_id = start_liveness(client, alice).get_json()["session_id"]
     complete(client, session_id, passed=True)
-    problem(confirm(client, bob, session_id), 422, "liveness_failed")
+    problem(confirm(client, bob, session_id), 404, "liveness_session_not_found")
     assert me(client, bob)["assurance_level"] == "L2"
     assert me(client, bob)["liveness_verified_at"] is None
+    # Bob's attempt did not spend the result: Alice still confirms her own check.
+    assert confirm(client, alice, session_id).status_code == 200
+    assert me(client, alice)["assurance_level"] == "L3"
 
 
 def test_liveness_result_is_single_use(client, verified_citizen):
@@ -382,10 +385,10 @@ def test_liveness_result_is_single_use(client, verified_citizen):
     session_id = start_liveness(client, token).get_json()["session_id"]
     complete(client, session_id, passed=True)
     assert confirm(client, token, session_id).status_code == 200
-    problem(confirm(client, token, session_id), 422, "liveness_failed")
+    problem(confirm(client, token, session_id), 404, "liveness_session_not_found")
 
 
 def test_liveness_unknown_session(client, verified_citizen):
     token = verified_citizen()["access_token"]
-    problem(confirm(client, token, "lv_doesnotexist"), 422, "liveness_failed")
+    problem(confirm(client, token, "lv_doesnotexist"), 404, "liveness_session_not_found")
     assert client.post("/api/v1/dev/liveness/lv_doesnotexist/complete", json={"passed": True}).status_code == 404

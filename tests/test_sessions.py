@@ -318,6 +318,7 @@ def test_staff_refresh_keeps_role_and_hall(client, clerk):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert "user" not in body
+    assert body["staff"]["role"] == "clerk" and body["staff"]["hall_code"] == "HF-YH-01"
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert (claims["kind"], claims["role"], claims["hall"]) == ("staff", "clerk", "HF-YH-01")
     assert claims["sid"] == session_id(clerk["access_token"])

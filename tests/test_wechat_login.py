@@ -133,6 +133,9 @@ def test_binding_a_known_phone_moves_the_wechat_link(client, login_citizen):
     assert body["user"]["id"] == phone_account
     assert body["phone_bound"] is True
     assert me(client, body["access_token"])["id"] == phone_account
+    # The merged-away account's tokens are dead.
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {wx['access_token']}"}).status_code == 401
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": wx["refresh_token"]}).status_code == 401
     # Later WeChat logins of the same person reach the phone account.
     later = wechat(client, "bob.2").get_json()
     assert later["user"]["id"] == phone_account

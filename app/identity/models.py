@@ -42,8 +42,6 @@ class StaffUser(BaseModel):
     password_hash = pw.CharField(max_length=255)
     role = pw.CharField(max_length=16)  # clerk | admin
     hall_code = pw.CharField(max_length=32, null=True)
-    failed_logins = pw.IntegerField(default=0)
-    locked_until = UTCDateTimeField(null=True)
     disabled = pw.BooleanField(default=False)
     created_at = UTCDateTimeField(default=utcnow)
 

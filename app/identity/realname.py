@@ -17,6 +17,7 @@ from flask import current_app
 
 from app import audit, ratelimit
 from app.db import db, utcnow
+from app.errors import NotFound
 from app.identity.adapters.registry import RegistryResult
 from app.identity.adapters.registry import RegistryUnavailable as RegistryDown
 from app.identity.errors import (
@@ -29,9 +30,11 @@ from app.identity.models import User
 from app.identity.providers import providers
 from app.identity.service import cipher, get_user, user_view
 from app.ratelimit import Limit
+from app.redis import get_redis
 
 log = logging.getLogger(__name__)
 
+_OWNER_KEY = "liveness:owner:{}"
 _NAME = re.compile(r"[\u3400-\u9fff\u00b7·]{2,30}|[A-Za-z][A-Za-z .'-]{1,59}")
 
 
@@ -109,17 +112,23 @@ def start_liveness(*, user_id: str) -> dict[str, Any]:
                                              id_number=c.decrypt(user.id_number_enc, "user.id_number"))
     except LivenessUnavailable as exc:
         raise LivenessUnavailableError() from exc
+    # Our own record of whose session this is, checked before the provider is asked (and its
+    # single-use result spent) on confirmation.
+    get_redis().set(_OWNER_KEY.format(session.id), user.id, ex=session.expires_in)
     return {"session_id": session.id, "biz_token": session.biz_token, "expires_in": session.expires_in}
 
 
 def confirm_liveness(*, user_id: str, session_id: str) -> dict[str, Any]:
     """Ask the provider for the result (server-side); a pass bound to this user gives L3."""
+    if get_redis().get(_OWNER_KEY.format(session_id)) != user_id:
+        raise NotFound("人脸核验会话不存在或已过期，请重新发起。", code="liveness_session_not_found")
     try:
         result = providers().liveness.result(session_id)
     except LivenessUnavailable as exc:
         raise LivenessUnavailableError() from exc
     if result.status == "pending":
         raise LivenessPending()
+    get_redis().delete(_OWNER_KEY.format(session_id))
     if result.status != "passed" or result.user_id != user_id:
         with db.atomic():
             audit.record("identity.liveness", outcome="refused", actor_kind="citizen", actor_id=user_id,

@@ -1,6 +1,8 @@
 """Identity endpoints: /auth/*, /oauth/token, /me/*."""
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -38,13 +40,15 @@ def login(body):
 
 @auth_blp.route("/auth/refresh", methods=["POST"])
 @auth_blp.arguments(s.RefreshSchema())
-@auth_blp.response(200, s.CitizenTokensSchema())
+@auth_blp.response(200, s.RefreshedTokensSchema())
 @problems(auth_blp, {401: "refresh_token_invalid, refresh_token_reused"})
 def refresh(body):
     """Rotate a refresh token: the old one is spent, a new pair is returned."""
     answer, principal = sessions.refresh(body["refresh_token"])
     if principal.kind == "citizen":
         answer["user"] = service.user_view(service.get_user(principal.id))
+    elif principal.kind == "staff":
+        answer["staff"] = staff.staff_view(staff.get_staff(principal.id))
     return answer
 
 
@@ -89,13 +93,14 @@ def oauth_token():
         raw = request.get_json(silent=True)
         if not isinstance(raw, dict):
             raise ValidationFailed("请求体应为表单或 JSON 对象。")
-    auth = request.authorization  # client_secret_basic (RFC 6749 §2.3.1)
-    if auth and auth.type == "basic":
-        raw.setdefault("client_id", auth.username or "")
-        raw.setdefault("client_secret", auth.password or "")
+    auth = request.authorization  # client_secret_basic: form-urlencoded, then Basic (RFC 6749 §2.3.1)
+    basic = bool(auth and auth.type == "basic")
+    if basic:
+        raw.setdefault("client_id", unquote_plus(auth.username or ""))
+        raw.setdefault("client_secret", unquote_plus(auth.password or ""))
     body = s.ClientTokenRequestSchema().load(raw)
     return staff.client_token(grant_type=body["grant_type"], client_id=body["client_id"],
-                              client_secret=body["client_secret"], scope=body.get("scope"))
+                              client_secret=body["client_secret"], scope=body.get("scope"), basic_auth=basic)
 
 
 @me_blp.route("")
@@ -141,7 +146,8 @@ def start_liveness():
 
 @me_blp.route("/liveness/<session_id>/confirm", methods=["POST"])
 @me_blp.response(200, s.UserSchema())
-@problems(me_blp, {409: "liveness_pending", 422: "liveness_failed", 503: "liveness_unavailable"})
+@problems(me_blp, {404: "liveness_session_not_found", 409: "liveness_pending", 422: "liveness_failed",
+                   503: "liveness_unavailable"})
 @auth_required()
 def confirm_liveness(session_id):
     """Confirm a liveness check: the server fetches the result from the provider itself."""

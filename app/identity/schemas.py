@@ -75,6 +75,13 @@ class BindPhoneSchema(ma.Schema):
             raise ma.ValidationError("需要 wechat_code，或 phone 与 code。", "_schema")
 
 
+class RefreshedTokensSchema(TokenPairSchema):
+    """A rotated pair, with the profile of whoever holds it (citizen `user` or `staff`)."""
+
+    user = ma.fields.Nested(UserSchema)
+    staff = ma.fields.Nested(StaffSchema)
+
+
 class StaffLoginSchema(ma.Schema):
     username = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)

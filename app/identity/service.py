@@ -162,6 +162,7 @@ def bind_phone(*, user_id: str, phone: str | None = None, sms_code: str | None =
             owner = user
         else:
             WeChatIdentity.update(user=owner).where(WeChatIdentity.user == user).execute()
+            sessions.revoke_principal_sessions("citizen", user.id, "account_merged")
             user.delete_instance()
         answer = sessions.open_session(Principal("citizen", owner.id), channel="miniprogram")
         audit.record("auth.phone.bind", actor_kind="citizen", actor_id=owner.id,

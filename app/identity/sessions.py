@@ -68,6 +68,15 @@ def revoke_session(session_id: str, reason: str) -> None:
     revoke_session_tokens(session_id)
 
 
+def revoke_principal_sessions(principal_kind: str, principal_id: str, reason: str) -> None:
+    """Revoke every open session of a principal (account merged or closed)."""
+    open_ids = [row.id for row in AuthSession.select(AuthSession.id).where(
+        (AuthSession.principal_kind == principal_kind) & (AuthSession.principal_id == principal_id)
+        & AuthSession.revoked_at.is_null())]
+    for session_id in open_ids:
+        revoke_session(session_id, reason)
+
+
 def refresh(raw_token: str) -> tuple[dict[str, Any], Principal]:
     """Rotate a refresh token. Raises RefreshTokenInvalid or RefreshTokenReused."""
     now = utcnow()

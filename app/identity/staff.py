@@ -4,20 +4,20 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
 from typing import Any
 
 import peewee as pw
 from flask import current_app
 
 from app import audit
-from app.db import db, new_id, utcnow
-from app.errors import Conflict, TooManyRequests, ValidationFailed
+from app.db import db, new_id
+from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from app.identity import sessions
 from app.identity.errors import ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid
 from app.identity.models import ApiClient, StaffUser
 from app.security.passwords import hash_password, password_problems, verify_password
 from app.security.pii import constant_time_equal
+from app.redis import get_redis
 from app.security.tokens import Principal
 
 ROLES = {"clerk": "clerk", "counter": "clerk", "admin": "admin"}
@@ -51,33 +51,42 @@ def create_staff(*, username: str, password: str, role: str, hall_code: str | No
 
 
 def staff_login(*, username: str, password: str, ip: str | None = None) -> dict[str, Any]:
-    """Password login with lockout after repeated failures; same timing for unknown users."""
+    """Password login. Failures are counted per username in Redis, known or not, so the lockout
+    (and the Argon2 cost of every answer) is the same for unknown usernames: no enumeration."""
     cfg = current_app.config
-    staff = StaffUser.get_or_none(StaffUser.username == username.strip().lower())
-    now = utcnow()
-    if staff is not None and staff.locked_until and staff.locked_until > now:
+    username = username.strip().lower()
+    redis = get_redis()
+    failures_key = f"staff:login-failures:{username}"
+    if int(redis.get(failures_key) or 0) >= cfg["STAFF_MAX_FAILED_LOGINS"]:
         verify_password(None, password)  # same cost as a real check
-        raise TooManyRequests(int((staff.locked_until - now).total_seconds()) + 1,
-                              "登录失败次数过多，账号已临时锁定，请稍后再试。", code="account_locked")
+        raise TooManyRequests(max(redis.ttl(failures_key), 1), "登录失败次数过多，账号已临时锁定，请稍后再试。",
+                              code="account_locked")
+    staff = StaffUser.get_or_none(StaffUser.username == username)
     ok = verify_password(staff.password_hash if staff else None, password)
     if not ok or staff is None or staff.disabled:
+        failures = redis.incr(failures_key)
+        locked = failures >= cfg["STAFF_MAX_FAILED_LOGINS"]
+        if failures == 1 or locked:  # the count lives one lockout period; a lock lasts a full one
+            redis.expire(failures_key, cfg["STAFF_LOCKOUT_SECONDS"])
         if staff is not None:
             with db.atomic():
-                failures = staff.failed_logins + 1
-                locked = now + timedelta(seconds=cfg["STAFF_LOCKOUT_SECONDS"]) \
-                    if failures >= cfg["STAFF_MAX_FAILED_LOGINS"] else None
-                StaffUser.update(failed_logins=0 if locked else StaffUser.failed_logins + 1,
-                                 locked_until=locked).where(StaffUser.id == staff.id).execute()
                 audit.record("auth.login.staff", outcome="failure", actor_kind="staff", actor_id=staff.id,
-                             details={"locked": locked is not None})
+                             details={"locked": locked})
         raise CredentialsInvalid()
+    redis.delete(failures_key)
     with db.atomic():
-        StaffUser.update(failed_logins=0, locked_until=None).where(StaffUser.id == staff.id).execute()
         answer = sessions.open_session(Principal("staff", staff.id, staff.role, hall_code=staff.hall_code),
                                        channel="counter", ip=ip)
         audit.record("auth.login.staff", actor_kind="staff", actor_id=staff.id)
     answer["staff"] = staff_view(staff)
     return answer
+
+
+def get_staff(staff_id: str) -> StaffUser:
+    staff = StaffUser.get_or_none(StaffUser.id == staff_id)
+    if staff is None:
+        raise NotFound("工作人员账号不存在。", code="staff_not_found")
+    return staff
 
 
 def staff_view(staff: StaffUser) -> dict[str, Any]:
@@ -106,7 +115,8 @@ def create_client(*, name: str, scopes: list[str], actor: str = "cli") -> tuple[
     return client, secret
 
 
-def client_token(*, grant_type: str, client_id: str, client_secret: str, scope: str | None) -> dict[str, Any]:
+def client_token(*, grant_type: str, client_id: str, client_secret: str, scope: str | None,
+                 basic_auth: bool = False) -> dict[str, Any]:
     """OAuth 2.0 client-credentials grant (RFC 6749 §4.4)."""
     if grant_type != "client_credentials":
         raise GrantTypeUnsupported(extra={"error": "unsupported_grant_type"})
@@ -115,7 +125,8 @@ def client_token(*, grant_type: str, client_id: str, client_secret: str, scope: 
     if not constant_time_equal(expected, _secret_hash(client_secret)) or client is None or client.disabled:
         with db.atomic():
             audit.record("auth.client_token", outcome="failure", actor_kind="client", actor_id=client_id[:40])
-        raise ClientInvalid(extra={"error": "invalid_client"})
+        headers = {"WWW-Authenticate": 'Basic realm="yiwang"'} if basic_auth else None
+        raise ClientInvalid(extra={"error": "invalid_client"}, headers=headers)
     allowed = frozenset(client.scopes.split())
     requested = frozenset(scope.split()) if scope else allowed
     if not requested <= allowed:

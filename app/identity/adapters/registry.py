@@ -14,7 +14,7 @@ Request::
     X-Nonce:     <32 lowercase hex chars, single use>
     X-Signature: <lowercase hex HMAC-SM3(app_secret, string_to_sign)>
 
-    {"name": "...", "id_number": "...", "request_id": "<32 hex chars>"}
+    {"name": "...", "id_number": "...", "request_id": "<24 lowercase base32 chars>"}
 
     string_to_sign = METHOD + "\\n" + PATH + "\\n" + TIMESTAMP + "\\n"
                      + NONCE + "\\n" + hex(SM3(raw body bytes))
@@ -40,6 +40,7 @@ errors (request never delivered).
 
 from __future__ import annotations
 
+import base64
 import hmac as std_hmac
 import json
 import logging
@@ -176,7 +177,8 @@ class HttpPopulationRegistry:
 
     def _verify_once(self, name: str, id_number: str) -> RegistryResult:
         """One signed round trip; raise :class:`RegistryUnavailable` on anything odd."""
-        request_id = secrets.token_hex(16)
+        # base32 (a–z, 2–7): never a digit run that log masking would take for a phone number
+        request_id = base64.b32encode(secrets.token_bytes(15)).decode().lower()
         body = json.dumps(
             {"name": name, "id_number": id_number, "request_id": request_id},
             ensure_ascii=False, separators=(",", ":"),
