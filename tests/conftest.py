@@ -16,6 +16,7 @@ import pytest
 from app import create_app
 from app.db import db, make_database, migrate
 from tests import vectors
+from tests.helpers import bearer, latest_code
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
@@ -128,13 +129,6 @@ def logs_without_personal_data():
 
 # --- Helpers ---------------------------------------------------------------------------------
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def latest_code(client, phone: str) -> str:
-    items = client.get(f"/api/v1/dev/sms-outbox?phone={phone}").get_json()["items"]
-    return items[0]["code"]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app import create_app
 from app.config import ConfigError
 from app.logs import mask_text
+from tests.helpers import assert_problem
 
 PROBLEM = "application/problem+json"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -41,20 +42,6 @@ IDENTITY_OPERATIONS = {
     "/api/v1/me/liveness/{session_id}/confirm": "post",
 }
 
-
-def assert_problem(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.mimetype == PROBLEM
-    text = response.get_data(as_text=True)
-    assert "<html" not in text.lower() and "Traceback" not in text
-    body = response.get_json()
-    assert body["status"] == status
-    assert {"type", "title", "status", "detail", "code"} <= set(body)
-    assert CJK.search(body["detail"]), body["detail"]
-    assert re.fullmatch(r"[a-z][a-z0-9_]*", body["code"])
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 # --- problem+json for every kind of failure ---------------------------------------------------

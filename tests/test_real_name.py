@@ -10,7 +10,7 @@ from app.db import db
 from app.identity.idnumber import IdNumberError, check_char, normalize_id_number, normalize_phone
 from app.identity.models import RegistryEntry, User
 from tests import vectors
-from tests.conftest import bearer
+from tests.helpers import assert_problem, bearer
 from tests.fakes.registry import FakeRegistry
 from tests.fakes.server import FakeServer
 
@@ -26,14 +26,6 @@ def with_check(first17: str) -> str:
 
 FUTURE_BIRTH = with_check("34010220990101123")  # check digit right, born 2099
 
-
-def problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["code"] == code, body
-    assert body["detail"]
-    return body
 
 
 def real_name(client, token: str, name: str, id_number: str):
@@ -154,7 +146,7 @@ def test_wrong_check_digit_refused_without_registry_call(app, client, runner, lo
     token = login_citizen()["access_token"]
     ExplodingRegistry.calls = 0
     monkeypatch.setattr(app.extensions["identity"], "registry", ExplodingRegistry())
-    body = problem(real_name(client, token, ZHANG_NAME, WRONG_CHECK), 422, "id_number_invalid")
+    body = assert_problem(real_name(client, token, ZHANG_NAME, WRONG_CHECK), 422, "id_number_invalid")
     assert "id_number" in body["errors"]
     assert ExplodingRegistry.calls == 0
     assert me(client, token)["assurance_level"] == "L1"
@@ -163,14 +155,14 @@ def test_wrong_check_digit_refused_without_registry_call(app, client, runner, lo
 def test_future_birth_date_refused(app, client, login_citizen, monkeypatch):
     token = login_citizen()["access_token"]
     monkeypatch.setattr(app.extensions["identity"], "registry", ExplodingRegistry())
-    body = problem(real_name(client, token, ZHANG_NAME, FUTURE_BIRTH), 422, "id_number_invalid")
+    body = assert_problem(real_name(client, token, ZHANG_NAME, FUTURE_BIRTH), 422, "id_number_invalid")
     assert "id_number" in body["errors"]
 
 
 def test_malformed_name_refused(client, runner, login_citizen):
     add_to_registry(runner, ZHANG_NAME, ZHANG_ID)
     token = login_citizen()["access_token"]
-    body = problem(real_name(client, token, "张3<script>", ZHANG_ID), 422, "name_invalid")
+    body = assert_problem(real_name(client, token, "张3<script>", ZHANG_ID), 422, "name_invalid")
     assert "name" in body["errors"]
     assert me(client, token)["assurance_level"] == "L1"
 
@@ -180,8 +172,8 @@ def test_mismatch_and_unknown_person_look_the_same(client, runner, login_citizen
     token = login_citizen()["access_token"]
     mismatch = real_name(client, token, "张四", ZHANG_ID)  # known number, wrong name
     unknown = real_name(client, token, LI_NAME, LI_ID)  # number not in the registry
-    a = problem(mismatch, 422, "real_name_mismatch")
-    b = problem(unknown, 422, "real_name_mismatch")
+    a = assert_problem(mismatch, 422, "real_name_mismatch")
+    b = assert_problem(unknown, 422, "real_name_mismatch")
     a.pop("request_id", None), b.pop("request_id", None)
     assert a == b
     assert me(client, token)["assurance_level"] == "L1"
@@ -190,14 +182,14 @@ def test_mismatch_and_unknown_person_look_the_same(client, runner, login_citizen
 def test_id_number_bound_to_another_account(client, runner, verified_citizen, login_citizen):
     verified_citizen(vectors.ZHANG_SAN, vectors.PHONES[0])
     other = login_citizen(vectors.PHONES[1])["access_token"]
-    problem(real_name(client, other, ZHANG_NAME, ZHANG_ID), 409, "id_number_bound")
+    assert_problem(real_name(client, other, ZHANG_NAME, ZHANG_ID), 409, "id_number_bound")
     assert me(client, other)["real_name_verified"] is False
 
 
 def test_already_verified(client, runner, verified_citizen):
     token = verified_citizen()["access_token"]
     add_to_registry(runner, LI_NAME, LI_ID)
-    problem(real_name(client, token, LI_NAME, LI_ID), 409, "already_verified")
+    assert_problem(real_name(client, token, LI_NAME, LI_ID), 409, "already_verified")
     assert me(client, token)["id_number_masked"] == "3401**********1232"
 
 
@@ -205,9 +197,9 @@ def test_five_attempts_a_day(client, runner, login_citizen):
     add_to_registry(runner, ZHANG_NAME, ZHANG_ID)
     token = login_citizen()["access_token"]
     for _ in range(5):
-        problem(real_name(client, token, "张四", ZHANG_ID), 422, "real_name_mismatch")
+        assert_problem(real_name(client, token, "张四", ZHANG_ID), 422, "real_name_mismatch")
     response = real_name(client, token, ZHANG_NAME, ZHANG_ID)  # right this time, but too late today
-    problem(response, 429, "real_name_attempts_exceeded")
+    assert_problem(response, 429, "real_name_attempts_exceeded")
     assert int(response.headers["Retry-After"]) > 3600
     assert me(client, token)["assurance_level"] == "L1"
 
@@ -286,8 +278,8 @@ def test_http_registry_mismatch(make_app, registry_server):
     fake, server = registry_server
     client = http_registry_app(make_app, server.url).test_client()
     token = sms_login(client, vectors.PHONES[0])
-    problem(real_name(client, token, "张四", ZHANG_ID), 422, "real_name_mismatch")
-    problem(real_name(client, token, LI_NAME, LI_ID), 422, "real_name_mismatch")
+    assert_problem(real_name(client, token, "张四", ZHANG_ID), 422, "real_name_mismatch")
+    assert_problem(real_name(client, token, LI_NAME, LI_ID), 422, "real_name_mismatch")
     assert len(fake.checked) == 2
     assert me(client, token)["assurance_level"] == "L1"
 
@@ -295,7 +287,7 @@ def test_http_registry_mismatch(make_app, registry_server):
 def test_http_registry_down_fails_closed(make_app):
     client = http_registry_app(make_app, "http://127.0.0.1:1").test_client()  # nothing listens there
     token = sms_login(client, vectors.PHONES[0])
-    problem(real_name(client, token, ZHANG_NAME, ZHANG_ID), 503, "registry_unavailable")
+    assert_problem(real_name(client, token, ZHANG_NAME, ZHANG_ID), 503, "registry_unavailable")
     assert me(client, token)["assurance_level"] == "L1"
     assert me(client, token)["real_name_verified"] is False
 
@@ -306,7 +298,7 @@ def test_http_registry_untrustworthy_answer_fails_closed(make_app, registry_serv
     fake.mode = mode
     client = http_registry_app(make_app, server.url).test_client()
     token = sms_login(client, vectors.PHONES[0])
-    problem(real_name(client, token, ZHANG_NAME, ZHANG_ID), 503, "registry_unavailable")
+    assert_problem(real_name(client, token, ZHANG_NAME, ZHANG_ID), 503, "registry_unavailable")
     assert me(client, token)["assurance_level"] == "L1"
 
 
@@ -316,7 +308,7 @@ def test_http_registry_hanging_fails_closed(make_app, registry_server):
     client = http_registry_app(make_app, server.url).test_client()
     token = sms_login(client, vectors.PHONES[0])
     started = time.monotonic()
-    problem(real_name(client, token, ZHANG_NAME, ZHANG_ID), 503, "registry_unavailable")
+    assert_problem(real_name(client, token, ZHANG_NAME, ZHANG_ID), 503, "registry_unavailable")
     assert time.monotonic() - started < 10  # bounded by the adapter's read timeout
     fake.release.set()
     assert me(client, token)["assurance_level"] == "L1"
@@ -340,7 +332,7 @@ def complete(client, session_id: str, passed: bool):
 
 def test_liveness_needs_l2(client, login_citizen):
     token = login_citizen()["access_token"]
-    problem(start_liveness(client, token), 403, "assurance_level_insufficient")
+    assert_problem(start_liveness(client, token), 403, "assurance_level_insufficient")
 
 
 def test_liveness_pass_gives_l3(client, verified_citizen):
@@ -349,7 +341,7 @@ def test_liveness_pass_gives_l3(client, verified_citizen):
     assert started.status_code == 201, started.get_json()
     session = started.get_json()
     assert session["session_id"] and session["biz_token"]
-    problem(confirm(client, token, session["session_id"]), 409, "liveness_pending")
+    assert_problem(confirm(client, token, session["session_id"]), 409, "liveness_pending")
     complete(client, session["session_id"], passed=True)
     response = confirm(client, token, session["session_id"])
     assert response.status_code == 200, response.get_json()
@@ -363,7 +355,7 @@ def test_liveness_failed(client, verified_citizen):
     token = verified_citizen()["access_token"]
     session_id = start_liveness(client, token).get_json()["session_id"]
     complete(client, session_id, passed=False)
-    problem(confirm(client, token, session_id), 422, "liveness_failed")
+    assert_problem(confirm(client, token, session_id), 422, "liveness_failed")
     assert me(client, token)["assurance_level"] == "L2"
 
 
@@ -372,7 +364,7 @@ def test_liveness_of_another_user_is_refused(client, verified_citizen):
     bob = verified_citizen(vectors.LI_SI, vectors.PHONES[1])["access_token"]
     session_id = start_liveness(client, alice).get_json()["session_id"]
     complete(client, session_id, passed=True)
-    problem(confirm(client, bob, session_id), 404, "liveness_session_not_found")
+    assert_problem(confirm(client, bob, session_id), 404, "liveness_session_not_found")
     assert me(client, bob)["assurance_level"] == "L2"
     assert me(client, bob)["liveness_verified_at"] is None
     # Bob's attempt did not spend the result: Alice still confirms her own check.
@@ -385,10 +377,10 @@ def test_liveness_result_is_single_use(client, verified_citizen):
     session_id = start_liveness(client, token).get_json()["session_id"]
     complete(client, session_id, passed=True)
     assert confirm(client, token, session_id).status_code == 200
-    problem(confirm(client, token, session_id), 404, "liveness_session_not_found")
+    assert_problem(confirm(client, token, session_id), 404, "liveness_session_not_found")
 
 
 def test_liveness_unknown_session(client, verified_citizen):
     token = verified_citizen()["access_token"]
-    problem(confirm(client, token, "lv_doesnotexist"), 404, "liveness_session_not_found")
+    assert_problem(confirm(client, token, "lv_doesnotexist"), 404, "liveness_session_not_found")
     assert client.post("/api/v1/dev/liveness/lv_doesnotexist/complete", json={"passed": True}).status_code == 404

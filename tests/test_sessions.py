@@ -10,7 +10,7 @@ import pytest
 
 from app.db import utcnow
 from tests import vectors
-from tests.conftest import bearer, latest_code
+from tests.helpers import assert_problem, bearer, latest_code, rows
 
 ME = "/api/v1/me"
 REFRESH = "/api/v1/auth/refresh"
@@ -28,24 +28,6 @@ def refresh(client, token: str):
     return client.post(REFRESH, json={"refresh_token": token})
 
 
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["code"] == code
-    assert "access_token" not in body and "refresh_token" not in body
-    return body
-
-
-def rows(app, model, *where):
-    """Read rows directly (outside a request)."""
-    from app.db import db
-
-    with app.app_context(), db.connection_context():
-        query = model.select()
-        for cond in where:
-            query = query.where(cond)
-        return list(query)
 
 
 def audit_actions(app, action: str):

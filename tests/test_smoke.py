@@ -1,4 +1,4 @@
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 
 def test_login_and_me(client, login_citizen):

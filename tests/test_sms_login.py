@@ -11,7 +11,7 @@ from app.db import db
 from app.identity.adapters.dev import OUTBOX_KEY
 from app.identity.models import User
 from tests import vectors
-from tests.conftest import latest_code
+from tests.helpers import assert_problem, latest_code
 from tests.fakes.aliyun_sms import FakeAliyunSms, expected_signature
 from tests.fakes.server import FakeServer
 
@@ -28,14 +28,6 @@ def send(client, phone: str = PHONE, **kw):
 def login(client, phone: str, code: str):
     return client.post("/api/v1/auth/login", json={"phone": phone, "code": code})
 
-
-def problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["code"] == code, body
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 def other_code(code: str) -> str:
@@ -107,13 +99,13 @@ def test_code_is_single_use(client):
     send(client)
     code = latest_code(client, PHONE)
     assert login(client, PHONE, code).status_code == 200
-    problem(login(client, PHONE, code), 400, "sms_code_expired")
+    assert_problem(login(client, PHONE, code), 400, "sms_code_expired")
 
 
 def test_code_for_another_phone_does_not_work(client):
     send(client)
     code = latest_code(client, PHONE)
-    problem(login(client, OTHER, code), 400, "sms_code_expired")
+    assert_problem(login(client, OTHER, code), 400, "sms_code_expired")
     assert login(client, PHONE, code).status_code == 200
 
 
@@ -123,14 +115,14 @@ def test_expired_code_is_refused(make_app):
     assert response.get_json()["expires_in"] == 1
     code = latest_code(client, PHONE)
     time.sleep(1.3)
-    problem(login(client, PHONE, code), 400, "sms_code_expired")
+    assert_problem(login(client, PHONE, code), 400, "sms_code_expired")
     assert user_count() == 0
 
 
 def test_wrong_code_then_right_code(client):
     send(client)
     code = latest_code(client, PHONE)
-    problem(login(client, PHONE, other_code(code)), 400, "sms_code_invalid")
+    assert_problem(login(client, PHONE, other_code(code)), 400, "sms_code_invalid")
     assert login(client, PHONE, code).status_code == 200
 
 
@@ -139,9 +131,9 @@ def test_five_wrong_tries_kill_the_code(client):
     code = latest_code(client, PHONE)
     wrong = other_code(code)
     for _ in range(4):
-        problem(login(client, PHONE, wrong), 400, "sms_code_invalid")
-    problem(login(client, PHONE, wrong), 400, "sms_code_attempts_exceeded")
-    problem(login(client, PHONE, code), 400, "sms_code_expired")
+        assert_problem(login(client, PHONE, wrong), 400, "sms_code_invalid")
+    assert_problem(login(client, PHONE, wrong), 400, "sms_code_attempts_exceeded")
+    assert_problem(login(client, PHONE, code), 400, "sms_code_expired")
     assert user_count() == 0
 
 
@@ -152,7 +144,7 @@ def test_new_code_replaces_the_old_one(make_app):
     send(client)
     new = latest_code(client, PHONE)
     if old != new:  # one in a million they coincide
-        problem(login(client, PHONE, old), 400, "sms_code_invalid")
+        assert_problem(login(client, PHONE, old), 400, "sms_code_invalid")
     assert login(client, PHONE, new).status_code == 200
 
 
@@ -161,7 +153,7 @@ def test_new_code_replaces_the_old_one(make_app):
 def test_resend_cooldown(client):
     assert send(client).status_code == 202
     response = send(client)
-    body = problem(response, 429, "sms_resend_too_soon")
+    body = assert_problem(response, 429, "sms_resend_too_soon")
     retry_after = int(response.headers["Retry-After"])
     assert 1 <= retry_after <= 60
     assert body["detail"]
@@ -175,7 +167,7 @@ def test_per_phone_hourly_limit(make_app):
     for _ in range(5):
         assert send(client).status_code == 202
     response = send(client)
-    problem(response, 429, "sms_limit_reached")
+    assert_problem(response, 429, "sms_limit_reached")
     assert 60 < int(response.headers["Retry-After"]) <= 3600
     assert len(client.get(f"/api/v1/dev/sms-outbox?phone={PHONE}").get_json()["items"]) == 5
     assert send(client, OTHER).status_code == 202
@@ -186,7 +178,7 @@ def test_per_phone_daily_limit(make_app):
     for _ in range(3):
         assert send(client).status_code == 202
     response = send(client)
-    problem(response, 429, "sms_limit_reached")
+    assert_problem(response, 429, "sms_limit_reached")
     assert 3600 < int(response.headers["Retry-After"]) <= 86400  # the daily window, not the hourly one
 
 
@@ -195,7 +187,7 @@ def test_per_ip_limit_and_refusals_count_nothing(make_app):
     phones = vectors.PHONES[:4]
     assert send(client, phones[0]).status_code == 202
     # Refused by the phone's cooldown: must not use up one of the IP's three sends.
-    problem(send(client, phones[0]), 429, "sms_resend_too_soon")
+    assert_problem(send(client, phones[0]), 429, "sms_resend_too_soon")
     assert send(client, phones[1]).status_code == 202
     assert send(client, phones[2]).status_code == 202
     refused = send(client, phones[3])
@@ -260,23 +252,23 @@ def test_concurrent_logins_with_one_code_succeed_once(app, client):
 
 @pytest.mark.parametrize("phone", ["1380013800a", "1380013800", "23800138000", "138001380001", "", "+8523800138000"])
 def test_malformed_phone(client, phone):
-    body = problem(send(client, phone), 422, "phone_invalid")
+    body = assert_problem(send(client, phone), 422, "phone_invalid")
     assert "phone" in body["errors"]
-    problem(login(client, phone, "123456"), 422, "phone_invalid")
+    assert_problem(login(client, phone, "123456"), 422, "phone_invalid")
     assert client.get("/api/v1/dev/sms-outbox").get_json()["items"] == []
 
 
 @pytest.mark.parametrize("code", ["12345", "abcdef", "1234567", "12 456"])
 def test_malformed_code(client, code):
     send(client)
-    body = problem(login(client, PHONE, code), 422, "validation_failed")
+    body = assert_problem(login(client, PHONE, code), 422, "validation_failed")
     assert "code" in body["errors"]
     # A malformed code is not a try: the real code still works.
     assert login(client, PHONE, latest_code(client, PHONE)).status_code == 200
 
 
 def test_missing_fields(client):
-    body = problem(client.post("/api/v1/auth/login", json={}), 422, "validation_failed")
+    body = assert_problem(client.post("/api/v1/auth/login", json={}), 422, "validation_failed")
     assert set(body["errors"]) == {"phone", "code"}
 
 
@@ -357,7 +349,7 @@ def test_aliyun_failure_is_503_and_releases_the_cooldown(aliyun_app):
     app, fake, server = aliyun_app
     client = app.test_client()
     fake.fail_with_503 = 100
-    problem(send(client), 503, "sms_unavailable")
+    assert_problem(send(client), 503, "sms_unavailable")
     assert server.count("/") >= 1
     assert fake.sent == []
     fake.fail_with_503 = 0

@@ -7,34 +7,17 @@ import time
 import jwt
 import pytest
 
-from tests.conftest import bearer
+from tests.helpers import assert_problem, bearer, rows
 
 STAFF_LOGIN = "/api/v1/auth/staff-login"
 TOKEN = "/api/v1/oauth/token"
 PASSWORD = "Counter-Pass-2024"
 
 
-def rows(app, model, *where):
-    from app.db import db
-
-    with app.app_context(), db.connection_context():
-        query = model.select()
-        for cond in where:
-            query = query.where(cond)
-        return list(query)
-
 
 def claims_of(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["code"] == code
-    assert "access_token" not in body
-    return body
 
 
 def create_staff(runner, username="clerk.wang", password=PASSWORD, role="counter", hall="HF-YH-01"):

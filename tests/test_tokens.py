@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from app.security.auth import auth_required, current_principal
 from app.security.keys import key_id
 from tests import vectors
-from tests.conftest import bearer, latest_code
+from tests.helpers import bearer, latest_code
 
 ME = "/api/v1/me"
 

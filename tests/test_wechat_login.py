@@ -6,21 +6,13 @@ import pytest
 from app.db import db
 from app.identity.models import User, WeChatIdentity
 from tests import vectors
-from tests.conftest import bearer, latest_code
+from tests.helpers import assert_problem, bearer, latest_code
 from tests.fakes.server import FakeServer
 from tests.fakes.wechat import FakeWeChat
 
 WX_APPID, WX_SECRET = "wx0123456789yiwang", "wxsecret-yiwang-test"
 SESSION_KEY = "tiihtNczf5v6AKRyjwEUhQ=="
 
-
-def problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["code"] == code, body
-    assert body["detail"]
-    return body
 
 
 def wechat(client, code: str):
@@ -62,16 +54,16 @@ def test_same_dev_user_reaches_same_account(client):
 
 def test_wechat_code_is_single_use(client):
     assert wechat(client, "alice.1").status_code == 200
-    problem(wechat(client, "alice.1"), 400, "wechat_code_invalid")
+    assert_problem(wechat(client, "alice.1"), 400, "wechat_code_invalid")
 
 
 @pytest.mark.parametrize("code", ["has space", "semi;colon"])
 def test_malformed_wechat_code(client, code):
-    problem(wechat(client, code), 400, "wechat_code_invalid")
+    assert_problem(wechat(client, code), 400, "wechat_code_invalid")
 
 
 def test_missing_wechat_code(client):
-    body = problem(client.post("/api/v1/auth/wechat", json={}), 422, "validation_failed")
+    body = assert_problem(client.post("/api/v1/auth/wechat", json={}), 422, "validation_failed")
     assert "code" in body["errors"]
 
 
@@ -80,7 +72,7 @@ def test_real_name_needs_a_phone_first(client, runner):
     token = wechat(client, "alice.1").get_json()["access_token"]
     response = client.post("/api/v1/me/real-name", json={"name": vectors.ZHANG_SAN[0],
                                                           "id_number": vectors.ZHANG_SAN[1]}, headers=bearer(token))
-    problem(response, 403, "phone_required")
+    assert_problem(response, 403, "phone_required")
     assert me(client, token)["assurance_level"] == "L0"
 
 
@@ -95,7 +87,7 @@ def test_bind_phone_with_wechat_phone_code(client):
     assert body["user"]["phone_masked"] == "139****9000"
     assert me(client, body["access_token"])["phone_bound"] is True
     # A second binding is refused: the account has a phone now.
-    problem(bind(client, body["access_token"], wechat_code=f"phone-{vectors.PHONES[2]}"), 409, "phone_already_bound")
+    assert_problem(bind(client, body["access_token"], wechat_code=f"phone-{vectors.PHONES[2]}"), 409, "phone_already_bound")
 
 
 def test_bind_phone_with_sms_code(client):
@@ -104,7 +96,7 @@ def test_bind_phone_with_sms_code(client):
     assert client.post("/api/v1/auth/sms-codes", json={"phone": phone}).status_code == 202
     code = latest_code(client, phone)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    problem(bind(client, login["access_token"], phone=phone, code=wrong), 400, "sms_code_invalid")
+    assert_problem(bind(client, login["access_token"], phone=phone, code=wrong), 400, "sms_code_invalid")
     response = bind(client, login["access_token"], phone=phone, code=code)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -116,9 +108,9 @@ def test_bind_phone_with_sms_code(client):
 
 def test_bind_needs_a_proof(client):
     token = wechat(client, "alice.1").get_json()["access_token"]
-    problem(bind(client, token), 422, "validation_failed")
-    problem(bind(client, token, phone=vectors.PHONES[1]), 422, "validation_failed")
-    problem(bind(client, token, wechat_code="not-a-phone-code"), 400, "wechat_code_invalid")
+    assert_problem(bind(client, token), 422, "validation_failed")
+    assert_problem(bind(client, token, phone=vectors.PHONES[1]), 422, "validation_failed")
+    assert_problem(bind(client, token, wechat_code="not-a-phone-code"), 400, "wechat_code_invalid")
     assert me(client, token)["phone_bound"] is False
 
 
@@ -199,9 +191,9 @@ def test_http_wechat_code_reuse_and_invalid(http_app, wechat_server):
     fake.error_codes["bad-code"] = 40029
     client = http_app.test_client()
     assert wechat(client, "js-code-1").status_code == 200
-    problem(wechat(client, "js-code-1"), 400, "wechat_code_invalid")  # WeChat answers 40163
-    problem(wechat(client, "bad-code"), 400, "wechat_code_invalid")
-    problem(wechat(client, "never-issued"), 400, "wechat_code_invalid")
+    assert_problem(wechat(client, "js-code-1"), 400, "wechat_code_invalid")  # WeChat answers 40163
+    assert_problem(wechat(client, "bad-code"), 400, "wechat_code_invalid")
+    assert_problem(wechat(client, "never-issued"), 400, "wechat_code_invalid")
 
 
 @pytest.mark.parametrize("errcode", [45011, -1])
@@ -209,7 +201,7 @@ def test_http_wechat_busy_is_503(http_app, wechat_server, errcode):
     fake, server = wechat_server
     fake.error_codes["busy-code"] = errcode
     client = http_app.test_client()
-    problem(wechat(client, "busy-code"), 503, "wechat_unavailable")
+    assert_problem(wechat(client, "busy-code"), 503, "wechat_unavailable")
     with db.connection_context():
         assert User.select().count() == 0
 
@@ -217,7 +209,7 @@ def test_http_wechat_busy_is_503(http_app, wechat_server, errcode):
 def test_http_wechat_unreachable_is_503(make_app):
     client = make_app(WECHAT_BACKEND="http", WECHAT_API_BASE="http://127.0.0.1:1", WECHAT_APPID=WX_APPID,
                       WECHAT_SECRET=WX_SECRET).test_client()
-    problem(wechat(client, "any-code"), 503, "wechat_unavailable")
+    assert_problem(wechat(client, "any-code"), 503, "wechat_unavailable")
 
 
 def test_http_wechat_bind_phone(http_app, wechat_server):
@@ -232,4 +224,4 @@ def test_http_wechat_bind_phone(http_app, wechat_server):
     assert body["phone_bound"] is True
     assert body["user"]["assurance_level"] == "L1" and body["user"]["phone_masked"] == "139****9000"
     assert server.count("/cgi-bin/token") == 1
-    problem(bind(client, body["access_token"], wechat_code="phone-btn-1"), 409, "phone_already_bound")
+    assert_problem(bind(client, body["access_token"], wechat_code="phone-btn-1"), 409, "phone_already_bound")
