@@ -38,3 +38,8 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) var
+
+## Cryptography benchmark (SM2 per backend, SM3, SM4-GCM beside `openssl speed`): see bench/README.md.
+.PHONY: bench-crypto
+bench-crypto: install-test
+	$(BIN)/python bench/crypto.py $(BENCH_ARGS)

@@ -55,6 +55,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         applied = migrate()
         if applied:
             log.info("applied migrations", extra={"migrations": applied})
+        from app.crypto.ca import ensure_platform_ca  # development: the root CA exists from the first start
+
+        ensure_platform_ca(app)
     return app
 
 
@@ -77,6 +80,9 @@ def _init_services(app: Flask) -> None:
                                             audience=app.config["JWT_AUDIENCE"], ttl=app.config["ACCESS_TOKEN_TTL"])
     init_providers(app)
     init_metrics(app)
+    from app.crypto.ca import init_crypto  # key store + platform CA (the CA is created/imported on first use)
+
+    init_crypto(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -15,6 +15,7 @@ staff_cli = AppGroup("staff", help="Counter clerks and administrators.")
 clients_cli = AppGroup("clients", help="Machine clients (client credentials).")
 demo_cli = AppGroup("demo", help="Development demo data.")
 keys_cli = AppGroup("keys", help="Key management.")
+ca_cli = AppGroup("ca", help="Platform CA (SM2 certificates, CRL).")  # app/crypto/ca.py
 
 
 def _fail(exc: AppError) -> None:
@@ -99,6 +100,41 @@ def rotate_jwt() -> None:
     click.echo(f"new signing key {kid}; restart the server to use it")
 
 
+@keys_cli.command("rewrap")
+def keys_rewrap() -> None:
+    """Re-encrypt every key-store key under the newest KEYSTORE_KEKS entry."""
+    from app.crypto.ca import keystore
+
+    try:
+        moved = keystore().rewrap(actor=("operator", "flask-cli"))
+    except AppError as exc:
+        _fail(exc)
+    usage = ", ".join(f"{kid}: {n}" for kid, n in sorted(keystore().kek_usage().items())) or "-"
+    click.echo(f"rewrapped {moved} key(s); keys per KEK: {usage}")
+
+
+@ca_cli.command("show")
+def ca_show() -> None:
+    """Print the platform CA certificate (PEM)."""
+    from app.crypto.ca import platform_ca
+
+    click.echo(platform_ca().certificate_pem(), nl=False)
+
+
+@ca_cli.command("crl")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--pem", "as_pem", is_flag=True, help="PEM instead of DER")
+def ca_crl(out: str, as_pem: bool) -> None:
+    """Write the current CRL to a file."""
+    from app.crypto.ca import platform_ca
+    from app.crypto.x509 import to_pem
+
+    der = platform_ca().current_crl()
+    with open(out, "wb") as fh:
+        fh.write(to_pem("X509 CRL", der).encode() if as_pem else der)
+    click.echo(f"CRL written to {out}")
+
+
 def register(app: Flask) -> None:
-    for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli):
+    for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli, ca_cli):
         app.cli.add_command(group)

@@ -58,6 +58,13 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_SECRET": "",
     "LIVENESS_BACKEND": "",  # dev | none (no face-liveness provider: L3 unavailable)
     "LIVENESS_FRESH_SECONDS": 600,
+    # National cryptography
+    "SM2_BACKEND": "auto",  # auto | tongsuo | gmssl (auto: tongsuo when installed)
+    # Key store KEKs and the platform CA (app/crypto/keystore.py, app/crypto/ca.py)
+    "KEYSTORE_KEKS": "",  # "kid1:base64(16 bytes),kid2:…", newest last (production); dev: VAR_DIR/keys/kek-N.key
+    "PLATFORM_CA_CERT": "",  # PEM, SM2 CA certificate (production)
+    "PLATFORM_CA_KEY": "",  # PEM, its PKCS#8 private key; imported into the key store on first use
+    "CA_CRL_TTL": 86400,  # seconds from a CRL's thisUpdate to its nextUpdate
 }
 
 _DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev"}
@@ -110,7 +117,8 @@ def check_config(settings: dict[str, Any]) -> None:
     """Fail fast: production never runs on generated keys or development adapters."""
     if settings["APP_ENV"] != "production":
         return
-    missing = [k for k in ("JWT_SIGNING_KEY", "DATA_ENCRYPTION_KEY") if not settings.get(k)]
+    missing = [k for k in ("JWT_SIGNING_KEY", "DATA_ENCRYPTION_KEY", "KEYSTORE_KEKS", "PLATFORM_CA_CERT",
+                           "PLATFORM_CA_KEY") if not settings.get(k)]
     for (backend_key, value), needed in _BACKEND_SECRETS.items():
         if settings[backend_key] == value:
             missing += [k for k in needed if not settings.get(k)]

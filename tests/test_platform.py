@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import tempfile
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -14,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app import create_app
 from app.config import ConfigError
 from app.logs import mask_text
+from tests.crypto.conftest import production_crypto_secrets
 from tests.helpers import assert_problem
 
 PROBLEM = "application/problem+json"
@@ -25,6 +28,7 @@ PRODUCTION_SECRETS = (
     "SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "SMS_TEMPLATE_CODE",
     "REGISTRY_URL", "REGISTRY_APP_ID", "REGISTRY_APP_SECRET",
     "WECHAT_APPID", "WECHAT_SECRET",
+    "KEYSTORE_KEKS", "PLATFORM_CA_CERT", "PLATFORM_CA_KEY",
 )
 
 IDENTITY_OPERATIONS = {
@@ -288,6 +292,7 @@ def _production_secrets() -> dict:
         "SMS_SIGN_NAME": "易网", "SMS_TEMPLATE_CODE": "SMS_200001",
         "REGISTRY_URL": "http://127.0.0.1:1", "REGISTRY_APP_ID": "yiwang", "REGISTRY_APP_SECRET": "reg-secret",
         "WECHAT_APPID": "wxprod0123456789", "WECHAT_SECRET": "wx-prod-secret",
+        **production_crypto_secrets(Path(tempfile.mkdtemp(prefix="yiwang-ca-"))),
     }
 
 

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,3 +113,48 @@ def load_key_material(settings: dict[str, Any]) -> KeyMaterial:
         raise ValueError("JWT_SIGNING_KEY must be an Ed25519 private key (PEM)")
     verify = {key_id(_public(k)): _public(k) for k in jwt_keys}
     return KeyMaterial(signing, key_id(signing.public_key()), verify, data_key)
+
+
+# --- Key store key-encryption keys (added with app/crypto/keystore.py) ----------------------
+# Their own keys, never derived from DATA_ENCRYPTION_KEY: one purpose per key (GB/T 39786).
+
+_KEK_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
+
+
+def parse_keks(text: str) -> list[tuple[str, bytes]]:
+    """`KEYSTORE_KEKS`: "kid1:base64key,kid2:base64key", newest last; each key 16 bytes (SM4)."""
+    keks: list[tuple[str, bytes]] = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kid, _, encoded = item.partition(":")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            key = b""
+        if not _KEK_ID.fullmatch(kid) or len(key) != 16 or kid in dict(keks):
+            raise ValueError("KEYSTORE_KEKS must be 'kid:base64(16 bytes)' pairs with distinct ids, comma-separated")
+        keks.append((kid, key))
+    return keks
+
+
+def _dev_keks(var_dir: str) -> list[tuple[str, bytes]]:
+    """Development: VAR_DIR/keys/kek-<n>.key (base64, 0600), generating kek-1 on first start."""
+    key_dir = os.path.join(var_dir, "keys")
+    os.makedirs(key_dir, mode=0o700, exist_ok=True)
+    names = [f for f in os.listdir(key_dir) if re.fullmatch(r"kek-\d+\.key", f)]
+    if not names:
+        _write_secret(os.path.join(key_dir, "kek-1.key"), base64.b64encode(secrets.token_bytes(16)))
+        log.warning("generated development keys", extra={"keys": ["keystore-kek"], "dir": key_dir})
+        names = ["kek-1.key"]
+    keks = []
+    for name in sorted(names, key=lambda n: int(n[4:-4])):
+        with open(os.path.join(key_dir, name), "rb") as fh:
+            keks.append((name[:-4], base64.b64decode(fh.read().strip())))
+    return keks
+
+
+def load_keystore_keks(settings: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """The key store's KEKs, newest last: `KEYSTORE_KEKS` if set (required in production),
+    else the development files under VAR_DIR/keys."""
+    if settings.get("KEYSTORE_KEKS"):
+        return parse_keks(settings["KEYSTORE_KEKS"])
+    return _dev_keks(settings["VAR_DIR"])
