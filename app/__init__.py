@@ -107,6 +107,11 @@ def _register_blueprints(app: Flask) -> None:
     app.extensions["api"] = api
     api.register_blueprint(auth_blp)
     api.register_blueprint(me_blp)
+    from wallet.routes import blp as wallet_blp
+    api.register_blueprint(wallet_blp)
+    from wallet import init_app as init_wallet
+
+    init_wallet(app)
     if app.config["APP_ENV"] in ("development", "testing"):
         from app import dev
 

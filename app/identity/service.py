@@ -218,3 +218,17 @@ def verified_identity(user_id: str) -> VerifiedIdentity | None:
     c = cipher()
     return VerifiedIdentity(user.id, c.decrypt(user.name_enc, "user.name"),
                             c.decrypt(user.id_number_enc, "user.id_number"), user.assurance_level)
+
+
+def user_id_for_id_number(id_number: str) -> str | None:
+    """The verified account holding this (normalised) ID number, found by its blind index, or None."""
+    user = User.get_or_none(User.id_number_bidx == cipher().blind_index("id", id_number))
+    return user.id if user is not None else None
+
+
+def client_name(client_id: str) -> str | None:
+    """The registered name of a machine client (e.g. an issuing department), or None."""
+    from app.identity.models import ApiClient
+
+    client = ApiClient.get_or_none(ApiClient.client_id == client_id)
+    return client.name if client is not None else None

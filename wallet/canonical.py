@@ -1,0 +1,77 @@
+"""Canonical encoding of a licence — the exact bytes an issuer signs (证照签名原文).
+
+A third party holding the licence content and the issuer's SM2 public key re-verifies it so:
+
+1. Build this JSON object (all values are strings unless noted):
+
+   ``identifier``    the GB/T 36904 identifier, e.g. ``1.2.156.3005.2.….001.U``
+   ``type_code``     the catalogue code of the licence type (e.g. ``driving_licence``)
+   ``issuer``        the issuer code (unified social credit code) that appears in the identifier
+   ``holder``        ``{"name": …, "id_number": …}`` — the holder's name and resident ID number in full,
+                     so a signed licence cannot be moved to another person
+   ``data``          the licence fields as normalised by the catalogue (JSON object)
+   ``valid_from``    ``YYYY-MM-DD``
+   ``valid_until``   ``YYYY-MM-DD``, or ``null`` for 长期有效 (no end date)
+   ``status``        the two-digit status code (01 有效 … 07 吊销, 99 其他)
+   ``version``       integer; +1 on every change (a status change is re-signed as a new version)
+
+2. Serialise it as JSON with keys sorted at every level, no insignificant whitespace
+   (separators ``,`` and ``:``), non-ASCII characters written as themselves (not ``\\u`` escapes),
+   encoded as UTF-8. In Python: ``json.dumps(obj, sort_keys=True, separators=(",", ":"),
+   ensure_ascii=False).encode()``.
+
+3. The signature is SM2 with SM3 (GB/T 32918 / GM/T 0003), signer ID ``1234567812345678`` (the
+   GM/T 0009 default), DER-encoded ``SEQUENCE {r, s}``, over those bytes.
+   ``canonical_sha`` stored with the licence is SM3 of the bytes in lower-case hex.
+
+Floating-point numbers are not allowed in ``data`` (their JSON spelling is not canonical across
+languages); the catalogue normalises numbers to integers or strings.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from app.crypto.sm3 import sm3_hex
+
+
+def _check_values(value: Any) -> None:
+    if isinstance(value, float):
+        raise ValueError("floats are not canonical; use an integer or a string")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError("object keys must be strings")
+            _check_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_values(item)
+
+
+def licence_document(*, identifier: str, type_code: str, issuer_code: str, holder_name: str, holder_id_number: str,
+                     data: dict[str, Any], valid_from: date, valid_until: date | None, status: str,
+                     version: int) -> dict[str, Any]:
+    """The signed object (step 1 above)."""
+    return {
+        "identifier": identifier,
+        "type_code": type_code,
+        "issuer": issuer_code,
+        "holder": {"name": holder_name, "id_number": holder_id_number},
+        "data": data,
+        "valid_from": valid_from.isoformat(),
+        "valid_until": valid_until.isoformat() if valid_until else None,
+        "status": status,
+        "version": version,
+    }
+
+
+def canonical_bytes(document: dict[str, Any]) -> bytes:
+    """Step 2: sorted keys, no whitespace, UTF-8."""
+    _check_values(document)
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def canonical_sha(message: bytes) -> str:
+    return sm3_hex(message)

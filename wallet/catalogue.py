@@ -1,0 +1,289 @@
+"""Licence catalogue — 电子证照目录: the licence types the wallet can hold, their fields,
+validation of a licence's data, masking and minimal disclosure at a counter (亮证).
+
+The catalogue lives in code (immutable dataclasses): it changes with releases, not at run time.
+Type codes follow the shape of GB/T 36904 identifiers: the issuing ministry's unified social
+credit code (18 chars, GB 32100 check valid) followed by a 3-digit catalogue number. The codes are
+illustrative, not the real national catalogue's.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from types import MappingProxyType
+from typing import Mapping
+
+from app.identity.idnumber import IdNumberError, normalize_id_number
+from app.security.pii import mask_id_number, mask_name, mask_phone
+
+FIELD_TYPES = ("string", "date", "date_or_permanent", "id_number", "credit_code", "enum", "decimal")
+MASKS = ("name", "id_number", "phone", "address", "tail4", "year", "none")
+PERMANENT = "长期"
+MAX_STRING = 500
+
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ADDRESS_MARKERS = ("省", "市", "区", "县", "州", "盟", "旗")
+_DECIMAL = re.compile(r"\d{1,12}(\.\d{1,4})?")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a licence type. `holder` marks the field identifying the holder."""
+
+    key: str
+    label: str
+    type: str = "string"
+    required: bool = True
+    sensitive: bool = False
+    mask: str = "none"
+    enum: tuple[str, ...] = ()
+    holder: bool = False
+
+
+@dataclass(frozen=True)
+class LicenceType:
+    """A catalogue entry — 证照类型."""
+
+    code: str
+    name: str
+    type_code: str
+    fields: tuple[Field, ...]
+    counter_fields: tuple[str, ...]
+
+    def field(self, key: str) -> Field:
+        """The field named `key`; KeyError when there is none."""
+        for item in self.fields:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    @property
+    def holder_field(self) -> str:
+        """Key of the field holding the holder's ID number."""
+        return next(f.key for f in self.fields if f.holder)
+
+
+class LicenceDataError(ValueError):
+    """A licence's data was refused; `errors` maps field key → Chinese reasons."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("证照数据不符合目录要求。")
+        self.errors = errors
+
+
+def credit_code_valid(code: str) -> bool:
+    """GB 32100-2015 unified social credit code: 18 chars, 31-symbol alphabet, check char."""
+    if len(code) != 18 or any(c not in _CREDIT_ALPHABET for c in code):
+        return False
+    remainder = 31 - sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(code, _CREDIT_WEIGHTS)) % 31
+    return _CREDIT_ALPHABET[0 if remainder == 31 else remainder] == code[17]
+
+
+# --- The seeded catalogue ----------------------------------------------------------------------
+
+_STATUS = ("有效", "暂扣", "撤销", "注销", "失效", "办理转出", "吊销", "其他")
+_VEHICLE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "C5", "C6", "D", "E", "F", "M", "N", "P")
+
+
+def _name(key: str = "name", label: str = "姓名") -> Field:
+    return Field(key, label, sensitive=True, mask="name")
+
+
+def _id_number(key: str = "id_number", label: str = "公民身份号码", *, holder: bool = True) -> Field:
+    return Field(key, label, "id_number", sensitive=True, mask="id_number", holder=holder)
+
+
+def _date(key: str, label: str, *, required: bool = True) -> Field:
+    return Field(key, label, "date", required=required)
+
+
+_TYPES: tuple[LicenceType, ...] = (
+    LicenceType("resident_id_card", "居民身份证", "11100000000012345D001", (
+        _name(), Field("sex", "性别", "enum", enum=("男", "女")), Field("ethnicity", "民族"),
+        Field("birth_date", "出生日期", "date", sensitive=True, mask="year"),
+        Field("address", "住址", sensitive=True, mask="address"), _id_number(),
+        Field("issuing_authority", "签发机关"), _date("valid_from", "有效期限起"),
+        Field("valid_until", "有效期限止", "date_or_permanent"),
+    ), ("name", "id_number", "valid_until")),
+    LicenceType("driving_licence", "机动车驾驶证", "11100000000012345D002", (
+        _name(), _id_number("id_number", "证号"), Field("sex", "性别", "enum", enum=("男", "女")),
+        Field("nationality", "国籍"), Field("address", "住址", sensitive=True, mask="address"),
+        Field("birth_date", "出生日期", "date", sensitive=True, mask="year"),
+        _date("first_issued_on", "初次领证日期"),
+        Field("vehicle_class", "准驾车型", "enum", enum=_VEHICLE_CLASSES),
+        _date("valid_from", "有效期起"), Field("valid_until", "有效期止", "date_or_permanent"),
+        Field("status", "状态", "enum", enum=_STATUS), Field("issuing_authority", "发证机关"),
+    ), ("name", "vehicle_class", "valid_until", "status")),
+    LicenceType("business_licence", "营业执照", "111000000000234566001", (
+        Field("credit_code", "统一社会信用代码", "credit_code"), Field("name", "名称"), Field("entity_type", "类型"),
+        _name("legal_representative", "法定代表人"),
+        _id_number("legal_representative_id_number", "法定代表人身份证号码"),
+        Field("registered_capital", "注册资本", required=False), _date("established_on", "成立日期"),
+        Field("business_term_until", "营业期限至", "date_or_permanent"), Field("domicile", "住所"),
+        Field("business_scope", "经营范围", required=False), Field("registration_authority", "登记机关"),
+    ), ("credit_code", "name", "legal_representative", "business_term_until")),
+    LicenceType("marriage_certificate", "结婚证", "11100000000034567Y001", (
+        Field("certificate_number", "结婚证字号", sensitive=True, mask="tail4"),
+        _name("holder_name", "持证人"), _id_number("holder_id_number", "持证人身份证件号"),
+        _name("spouse_name", "配偶姓名"), _id_number("spouse_id_number", "配偶身份证件号", holder=False),
+        _date("registered_on", "登记日期"), Field("registration_authority", "登记机关"),
+    ), ("holder_name", "spouse_name", "registered_on")),
+    LicenceType("real_estate_certificate", "不动产权证书", "11100000000045678P001", (
+        Field("certificate_number", "不动产权证号"), _name("obligee", "权利人"),
+        _id_number("obligee_id_number", "权利人证件号"),
+        Field("co_ownership", "共有情况", "enum", enum=("单独所有", "共同共有", "按份共有")),
+        Field("location", "坐落", sensitive=True, mask="address"),
+        Field("unit_number", "不动产单元号", sensitive=True, mask="tail4"), Field("right_type", "权利类型"),
+        Field("usage", "用途"), Field("area", "面积（平方米）", "decimal"), _date("registered_on", "登记日期"),
+    ), ("certificate_number", "obligee", "location", "right_type")),
+    LicenceType("social_security_card", "社会保障卡", "11100000000056789G001", (
+        _name(), _id_number("social_security_number", "社会保障号码"),
+        Field("card_number", "卡号", sensitive=True, mask="tail4"), _date("issued_on", "发卡日期"),
+        Field("issuing_region", "发卡地"), Field("phone", "预留手机号", required=False, sensitive=True, mask="phone"),
+    ), ("name", "social_security_number", "issuing_region")),
+    LicenceType("household_register", "户口簿", "11100000000012345D003", (
+        Field("household_number", "户号", sensitive=True, mask="tail4"),
+        Field("household_type", "户别", "enum", enum=("家庭户", "集体户")), _name("head_name", "户主姓名"),
+        _name(), Field("relationship_to_head", "与户主关系"), _id_number(),
+        Field("birth_date", "出生日期", "date", sensitive=True, mask="year"),
+        Field("address", "住址", sensitive=True, mask="address"), Field("registration_authority", "登记机关"),
+    ), ("name", "id_number", "relationship_to_head", "household_type")),
+)
+_BY_CODE: Mapping[str, LicenceType] = MappingProxyType({t.code: t for t in _TYPES})
+
+
+def all_types() -> tuple[LicenceType, ...]:
+    """Every licence type, in catalogue order."""
+    return _TYPES
+
+
+def get_type(code: str) -> LicenceType:
+    """The licence type with this `code`; KeyError when unknown (the caller maps it)."""
+    return _BY_CODE[code]
+
+
+# --- Validation --------------------------------------------------------------------------------
+
+def _valid_date(value: str) -> str:
+    if not _DATE.fullmatch(value):
+        raise ValueError("日期格式应为 YYYY-MM-DD。")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError("日期不存在。") from None
+
+
+def _normalise(field: Field, value: str) -> str:
+    """The canonical form of one value; ValueError with a Chinese reason when refused."""
+    if field.type == "date":
+        return _valid_date(value)
+    if field.type == "date_or_permanent":
+        return PERMANENT if value == PERMANENT else _valid_date(value)
+    if field.type == "id_number":
+        try:
+            return normalize_id_number(value)
+        except IdNumberError as exc:
+            raise ValueError(str(exc)) from None
+    if field.type == "credit_code":
+        code = value.upper()
+        if not credit_code_valid(code):
+            raise ValueError("统一社会信用代码格式或校验位不正确（GB 32100）。")
+        return code
+    if field.type == "enum" and value not in field.enum:
+        raise ValueError(f"取值应为以下之一：{'、'.join(field.enum)}。")
+    if field.type == "decimal" and not _DECIMAL.fullmatch(value):
+        raise ValueError("应为非负数，最多 4 位小数。")
+    if len(value) > MAX_STRING:
+        raise ValueError(f"长度不能超过 {MAX_STRING} 个字符。")
+    return value
+
+
+def _coerce(field: Field, raw: object) -> str:
+    if field.type == "decimal" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return str(raw)
+    if not isinstance(raw, str):
+        raise ValueError("应为字符串。")
+    return raw.strip()
+
+
+def validate_data(licence_type: LicenceType, data: dict) -> dict:
+    """Check a licence's data against its type and return it normalised.
+
+    Refuses unknown fields, missing required fields, wrong value types, malformed dates,
+    ID numbers (GB 11643), credit codes (GB 32100), decimals and enum values with
+    LicenceDataError, naming every bad field.
+    """
+    if not isinstance(data, dict):
+        raise LicenceDataError({"_schema": ["证照数据应为对象。"]})
+    errors: dict[str, list[str]] = {}
+    known = {f.key for f in licence_type.fields}
+    for key in data:
+        if key not in known:
+            errors.setdefault(str(key), []).append("目录中没有该字段。")
+    clean: dict[str, str] = {}
+    for field in licence_type.fields:
+        raw = data.get(field.key)
+        try:
+            value = None if raw is None else _coerce(field, raw)
+            if not value:
+                if field.required:
+                    errors.setdefault(field.key, []).append(f"缺少必填项“{field.label}”。")
+                continue
+            clean[field.key] = _normalise(field, value)
+        except ValueError as exc:
+            errors.setdefault(field.key, []).append(f"{field.label}：{exc}")
+    if errors:
+        raise LicenceDataError(errors)
+    return clean
+
+
+# --- Masking and disclosure --------------------------------------------------------------------
+
+def _mask_address(value: str) -> str:
+    """Keep the leading administrative part only — 安徽省合肥市****, never more than half the value."""
+    head = value[:min(6, len(value) // 2)]
+    marker = max(head.rfind(m) for m in _ADDRESS_MARKERS)
+    keep = marker + 1 if marker >= 0 else min(6, len(value) // 3)
+    return value[:keep] + "****"
+
+
+def mask_value(field: Field, value: str) -> str:
+    """The value as shown when the field is not disclosed in full."""
+    if not value:
+        return value
+    if field.mask == "name":
+        return mask_name(value) or ""
+    if field.mask == "id_number":
+        return mask_id_number(value) or ""
+    if field.mask == "phone":
+        return mask_phone(value) or ""
+    if field.mask == "address":
+        return _mask_address(value)
+    if field.mask == "tail4":
+        return "****" + value[-4:] if len(value) > 4 else "****"
+    if field.mask == "year":
+        return value[:4] + "-**-**" if _DATE.fullmatch(value) else "****"
+    return value
+
+
+def disclose(licence_type: LicenceType, data: dict, fields: list[str] | None = None) -> dict:
+    """What a counter sees (最小必要): the counter set with sensitive fields masked by default;
+    fields chosen explicitly by the holder are shown in full. Unknown field keys are refused."""
+    if fields is None:
+        chosen, explicit = licence_type.counter_fields, False
+    else:
+        unknown = [key for key in fields if key not in {f.key for f in licence_type.fields}]
+        if unknown:
+            raise LicenceDataError({key: ["目录中没有该字段。"] for key in unknown})
+        chosen, explicit = tuple(dict.fromkeys(fields)), True
+    shown: dict[str, str] = {}
+    for key in chosen:
+        field = licence_type.field(key)
+        value = data.get(key)
+        if value is None:
+            continue
+        shown[key] = value if explicit or not field.sensitive else mask_value(field, value)
+    return shown

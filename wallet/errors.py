@@ -1,0 +1,32 @@
+"""Wallet errors: stable codes for issuers and holders, Chinese details people can read."""
+from __future__ import annotations
+
+from app.errors import Conflict, NotFound, ValidationFailed
+
+
+class LicenceTypeUnknown(ValidationFailed):
+    code, detail = "licence_type_unknown", "证照类型不存在。"
+
+
+class LicenceDataInvalid(ValidationFailed):
+    code, detail = "licence_data_invalid", "证照数据有误，请检查后重试。"
+
+
+class ValidityInvalid(ValidationFailed):
+    code, detail = "validity_invalid", "有效期截止日期应晚于起始日期。"
+
+
+class ReferenceConflict(Conflict):
+    code, detail = "reference_conflict", "该业务流水号已用于另一份内容不同的证照。"
+
+
+class LicenceNotFound(NotFound):
+    code, detail = "licence_not_found", "证照不存在。"
+
+
+class LicenceStatusFinal(Conflict):
+    code, detail = "licence_status_final", "证照已处于终止状态，不能再变更。"
+
+
+class CursorInvalid(ValidationFailed):
+    code, detail = "cursor_invalid", "分页游标无效。"

@@ -1,0 +1,106 @@
+"""The holder's wallet (我的证照): licences issued to a verified citizen (L2+), masked, with the
+issuer's signature re-verified on every detail read."""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from app.crypto.ca import keystore
+from app.identity import service as identity
+from app.identity.errors import AssuranceInsufficient
+from app.security.pii import DecryptionError, mask_id_number, mask_name
+from wallet.catalogue import disclose, get_type, mask_value
+from wallet.errors import CursorInvalid, LicenceNotFound
+from wallet.issuance import decrypt_parts, signed_bytes
+from wallet.models import STATUS_LABELS, Issuer, Licence
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 50
+
+
+def _require_verified(user_id: str) -> None:
+    person = identity.verified_identity(user_id)
+    if person is None or person.assurance_level < 2:
+        raise AssuranceInsufficient()
+
+
+def _encode_cursor(licence: Licence) -> str:
+    raw = json.dumps([licence.created_at.isoformat(), licence.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, licence_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created), str(licence_id)
+    except (ValueError, TypeError):
+        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
+
+
+def list_licences(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+    """The citizen's licences, newest first, cursor-paginated (`next_cursor` null on the last page)."""
+    _require_verified(user_id)
+    limit = max(1, min(limit, MAX_LIMIT))
+    query = (Licence.select(Licence, Issuer).join(Issuer).where(Licence.user_id == user_id)
+             .order_by(Licence.created_at.desc(), Licence.id.desc()))
+    if cursor:
+        created, licence_id = _decode_cursor(cursor)
+        query = query.where((Licence.created_at < created)
+                            | ((Licence.created_at == created) & (Licence.id < licence_id)))
+    page = list(query.limit(limit + 1))
+    items = [_summary(licence) for licence in page[:limit]]
+    return {"items": items, "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
+
+
+def _common(licence: Licence) -> dict[str, Any]:
+    licence_type = get_type(licence.type_code)
+    return {
+        "id": licence.id, "identifier": licence.identifier, "type_code": licence.type_code,
+        "type_name": licence_type.name, "issuer_name": licence.issuer.name, "status": licence.status,
+        "status_label": STATUS_LABELS[licence.status], "valid_from": licence.valid_from,
+        "valid_until": licence.valid_until, "version": licence.version,
+    }
+
+
+def _summary(licence: Licence) -> dict[str, Any]:
+    view = _common(licence)
+    try:
+        _, _, data = decrypt_parts(licence)
+        view["summary"] = disclose(get_type(licence.type_code), data)
+    except DecryptionError:
+        log.warning("licence undecryptable", extra={"licence": licence.id})
+        view["summary"] = {}
+    return view
+
+
+def get_licence(*, user_id: str, licence_id: str) -> dict[str, Any]:
+    """One of the citizen's licences with every field masked and `signature_valid` checked now.
+
+    A licence whose stored ciphertexts no longer decrypt, or whose signature does not verify over
+    the canonical bytes, is shown with `signature_valid: false` (and no data when undecryptable)."""
+    _require_verified(user_id)
+    licence = (Licence.select(Licence, Issuer).join(Issuer)
+               .where((Licence.id == licence_id) & (Licence.user_id == user_id)).first())
+    if licence is None:
+        raise LicenceNotFound()
+    view = _common(licence)
+    view.update(status_reason=licence.status_reason, issuer_code=licence.issuer.code, key_id=licence.key_id,
+                signature_b64=base64.b64encode(bytes(licence.signature)).decode(),
+                canonical_sha=licence.canonical_sha, fields={}, holder={})
+    try:
+        name, id_number, data = decrypt_parts(licence)
+        message = signed_bytes(licence, licence.issuer)
+    except DecryptionError:
+        log.warning("licence undecryptable", extra={"licence": licence.id})
+        view["signature_valid"] = False
+        return view
+    licence_type = get_type(licence.type_code)
+    view["holder"] = {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
+    view["fields"] = {f.key: mask_value(f, data[f.key]) if f.sensitive else data[f.key]
+                      for f in licence_type.fields if f.key in data}
+    view["signature_valid"] = keystore().public_key(licence.key_id).verify(bytes(licence.signature), message)
+    return view

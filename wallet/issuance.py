@@ -1,0 +1,273 @@
+"""Issuing licences (发证): issuers sign licences for holders; holders not yet verified are parked.
+
+An issuer (发证机关) is created the first time its machine client issues: its name is the client's
+registered name, its SM2 key is generated in the key store (purpose ``issuer``, owner = issuer id),
+and its issuer code is derived from the client id (see `issuer_code_for`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import peewee as pw
+from flask import current_app
+
+from app import audit
+from app.crypto.ca import keystore
+from app.crypto.sm3 import sm3
+from app.db import db, new_id, utcnow
+from app.identity import service as identity
+from app.identity.errors import IdNumberInvalid
+from app.identity.idnumber import IdNumberError, normalize_id_number
+from app.security.pii import mask_id_number, mask_name
+from wallet.canonical import canonical_bytes, canonical_sha, licence_document
+from wallet.catalogue import LicenceDataError, get_type, validate_data
+from wallet.errors import (
+    LicenceDataInvalid, LicenceNotFound, LicenceStatusFinal, LicenceTypeUnknown, ReferenceConflict, ValidityInvalid,
+)
+from wallet.identifier import make_identifier
+from wallet.models import STATUS_LABELS, Issuer, Licence
+
+log = logging.getLogger(__name__)
+
+KEY_PURPOSE = "issuer"
+REVOCATION_CODES = ("02", "03", "04", "05", "06", "07", "99")
+_FINAL = ("03", "04", "05", "06", "07", "99")  # only 有效 and 暂扣 licences change status
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def cipher():
+    return current_app.extensions["pii"]
+
+
+# --- Issuers ----------------------------------------------------------------------------------
+
+def issuer_code_for(client_id: str) -> str:
+    """A unified-social-credit-code-shaped issuer code (GB 32100), stable for a client id.
+
+    ``11`` (机关) + area ``000000`` + 9 characters from SM3(client id) + the GB 32100 check
+    character. Clients carry no registered credit code yet; the derivation keeps identifiers
+    well-formed and stable for a given issuing client.
+    """
+    digest = sm3(f"wallet-issuer:{client_id}".encode())
+    body = "11000000" + "".join(_USCC_ALPHABET[b % 31] for b in digest[:9])
+    check = 31 - sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body, _USCC_WEIGHTS)) % 31
+    return body + _USCC_ALPHABET[check % 31]
+
+
+def issuer_for_client(client_id: str) -> Issuer:
+    """The issuer acting through this client, created (with its signing key) on first use."""
+    issuer = Issuer.get_or_none(Issuer.client_id == client_id)
+    if issuer is not None:
+        return issuer
+    issuer_id = new_id("iss")
+    name = identity.client_name(client_id) or client_id
+    try:
+        with db.atomic():
+            key = keystore().generate(purpose=KEY_PURPOSE, owner=issuer_id, label=name[:128])
+            issuer = Issuer.create(id=issuer_id, client_id=client_id, code=issuer_code_for(client_id), name=name,
+                                   key_id=key.key_id)
+            audit.record("wallet.issuer_created", actor_kind="client", actor_id=client_id, target=issuer_id)
+    except pw.IntegrityError:  # created concurrently by another request of the same client
+        return Issuer.get(Issuer.client_id == client_id)
+    return issuer
+
+
+def _signing_key_id(issuer: Issuer) -> str:
+    active = keystore().find(purpose=KEY_PURPOSE, owner=issuer.id)
+    return active[0].key_id if active else issuer.key_id  # the newest active key (after a rotation)
+
+
+# --- Issuing ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IssueRequest:
+    type_code: str
+    holder_name: str
+    holder_id_number: str
+    data: dict[str, Any]
+    valid_from: date
+    valid_until: date | None
+    reference: str
+
+
+def _checked(request: IssueRequest) -> tuple[Any, IssueRequest]:
+    """Validate against the catalogue; returns the licence type and the normalised request."""
+    try:
+        licence_type = get_type(request.type_code)
+    except KeyError:
+        raise LicenceTypeUnknown(errors={"type_code": ["未知的证照类型。"]}) from None
+    try:
+        id_number = normalize_id_number(request.holder_id_number)
+    except IdNumberError as exc:
+        raise IdNumberInvalid(str(exc), errors={"holder.id_number": [str(exc)]}) from None
+    try:
+        data = validate_data(licence_type, request.data)
+    except LicenceDataError as exc:
+        raise LicenceDataInvalid(errors={f"data.{k}": v for k, v in exc.errors.items()}) from None
+    if data.get(licence_type.holder_field) != id_number:  # the licence names the person it is issued to
+        raise LicenceDataInvalid(errors={f"data.{licence_type.holder_field}": ["应与持证人身份证号码一致。"]})
+    if request.valid_until is not None and request.valid_until <= request.valid_from:
+        raise ValidityInvalid(errors={"valid_until": ["截止日期应晚于起始日期。"]})
+    name = request.holder_name.strip()
+    return licence_type, IssueRequest(licence_type.code, name, id_number, data, request.valid_from,
+                                      request.valid_until, request.reference)
+
+
+def _request_digest(request: IssueRequest) -> str:
+    """Keyed digest of what was asked, to tell a retry from a different licence under the same reference."""
+    body = json.dumps({"type_code": request.type_code, "name": request.holder_name, "id": request.holder_id_number,
+                       "data": request.data, "from": request.valid_from.isoformat(),
+                       "until": request.valid_until.isoformat() if request.valid_until else None},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return cipher().blind_index("licence-request", body)
+
+
+def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, Any], bool]:
+    """Issue and sign a licence; returns (issuer view, created). The same `reference` with the same
+    content returns the existing licence (created False); with other content: ReferenceConflict."""
+    licence_type, request = _checked(request)
+    issuer = issuer_for_client(client_id)
+    digest = _request_digest(request)
+    existing = Licence.get_or_none((Licence.issuer == issuer.id) & (Licence.reference == request.reference))
+    if existing is None:
+        try:
+            with db.atomic():
+                existing = _create(issuer, licence_type, request, digest)
+                audit.record("wallet.licence_issued", actor_kind="client", actor_id=client_id, target=existing.id,
+                             details={"type_code": request.type_code, "parked": existing.user_id is None})
+            return issuer_view(existing, issuer), True
+        except pw.IntegrityError:  # the same reference issued concurrently
+            existing = Licence.get((Licence.issuer == issuer.id) & (Licence.reference == request.reference))
+    if existing.request_digest != digest:
+        with db.atomic():
+            audit.record("wallet.licence_issued", outcome="refused", actor_kind="client", actor_id=client_id,
+                         target=existing.id, details={"reason": "reference_conflict"})
+        raise ReferenceConflict()
+    return issuer_view(existing, issuer), False
+
+
+def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: str) -> Licence:
+    Issuer.update(next_serial=Issuer.next_serial + 1).where(Issuer.id == issuer.id).execute()  # locks the row
+    serial = Issuer.select(Issuer.next_serial).where(Issuer.id == issuer.id).scalar() - 1
+    now = utcnow()
+    identifier = make_identifier(licence_type.type_code, issuer.code, f"{now.year}{serial:07d}", 1)
+    c = cipher()
+    licence = Licence(
+        id=new_id("lic"), identifier=identifier, type_code=request.type_code, issuer=issuer.id,
+        reference=request.reference, request_digest=digest,
+        holder_bidx=c.blind_index("id", request.holder_id_number),
+        holder_name_enc=c.encrypt(request.holder_name, "licence.holder_name"),
+        holder_id_enc=c.encrypt(request.holder_id_number, "licence.holder_id"),
+        user_id=identity.user_id_for_id_number(request.holder_id_number),
+        data_enc=c.encrypt(json.dumps(request.data, ensure_ascii=False), "licence.data"),
+        valid_from=request.valid_from, valid_until=request.valid_until, status="01", version=1,
+        created_at=now, updated_at=now,
+    )
+    _sign(licence, issuer, request.holder_name, request.holder_id_number, request.data)
+    licence.save(force_insert=True)
+    return licence
+
+
+def _sign(licence: Licence, issuer: Issuer, name: str, id_number: str, data: dict[str, Any]) -> None:
+    message = canonical_bytes(licence_document(
+        identifier=licence.identifier, type_code=licence.type_code, issuer_code=issuer.code, holder_name=name,
+        holder_id_number=id_number, data=data, valid_from=licence.valid_from, valid_until=licence.valid_until,
+        status=licence.status, version=licence.version))
+    licence.key_id = _signing_key_id(issuer)
+    licence.signature = keystore().sign(licence.key_id, message)
+    licence.canonical_sha = canonical_sha(message)
+
+
+# --- Status changes ---------------------------------------------------------------------------
+
+def _own_licence(client_id: str, licence_id: str) -> tuple[Licence, Issuer]:
+    """A licence of this client's issuer; another issuer's licence is not found (no probing)."""
+    row = (Licence.select(Licence, Issuer).join(Issuer)
+           .where((Licence.id == licence_id) & (Issuer.client_id == client_id)).first())
+    if row is None:
+        raise LicenceNotFound()
+    return row, row.issuer
+
+
+def get_issued(*, client_id: str, licence_id: str) -> dict[str, Any]:
+    licence, issuer = _own_licence(client_id, licence_id)
+    return issuer_view(licence, issuer)
+
+
+def change_status(*, client_id: str, licence_id: str, status_code: str, reason: str) -> dict[str, Any]:
+    """Suspend, revoke, cancel … a licence: a new version with the new status, re-signed."""
+    with db.atomic():
+        licence, issuer = _own_licence(client_id, licence_id)
+        if licence.status in _FINAL:
+            raise LicenceStatusFinal()
+        name, id_number, data = decrypt_parts(licence)
+        licence.status, licence.status_reason = status_code, reason
+        licence.version += 1
+        licence.updated_at = utcnow()
+        _sign(licence, issuer, name, id_number, data)
+        licence.save()
+        audit.record("wallet.licence_status", actor_kind="client", actor_id=client_id, target=licence.id,
+                     details={"status": status_code, "version": licence.version})
+    return issuer_view(licence, issuer)
+
+
+# --- Views and verification -------------------------------------------------------------------
+
+def decrypt_parts(licence: Licence) -> tuple[str, str, dict[str, Any]]:
+    """(holder name, holder ID number, data); DecryptionError if a ciphertext was altered."""
+    c = cipher()
+    return (c.decrypt(licence.holder_name_enc, "licence.holder_name"),
+            c.decrypt(licence.holder_id_enc, "licence.holder_id"),
+            json.loads(c.decrypt(licence.data_enc, "licence.data")))
+
+
+def signed_bytes(licence: Licence, issuer: Issuer) -> bytes:
+    """The canonical bytes of the licence as stored now (to re-verify its signature)."""
+    name, id_number, data = decrypt_parts(licence)
+    return canonical_bytes(licence_document(
+        identifier=licence.identifier, type_code=licence.type_code, issuer_code=issuer.code, holder_name=name,
+        holder_id_number=id_number, data=data, valid_from=licence.valid_from, valid_until=licence.valid_until,
+        status=licence.status, version=licence.version))
+
+
+def issuer_view(licence: Licence, issuer: Issuer) -> dict[str, Any]:
+    name, id_number, _ = decrypt_parts(licence)
+    return {
+        "id": licence.id, "identifier": licence.identifier, "type_code": licence.type_code,
+        "reference": licence.reference, "issuer": {"code": issuer.code, "name": issuer.name},
+        "status": licence.status, "status_label": STATUS_LABELS[licence.status],
+        "status_reason": licence.status_reason, "version": licence.version,
+        "holder": {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)},
+        "parked": licence.user_id is None, "valid_from": licence.valid_from, "valid_until": licence.valid_until,
+        "key_id": licence.key_id, "canonical_sha": licence.canonical_sha,
+        "created_at": licence.created_at, "updated_at": licence.updated_at,
+    }
+
+
+# --- Parking (停放) ---------------------------------------------------------------------------
+
+def attach_parked(*, user_id: str) -> int:
+    """Give a newly verified citizen the licences issued to their ID number while they had no account."""
+    person = identity.verified_identity(user_id)
+    if person is None:
+        return 0
+    with db.atomic():
+        attached = (Licence.update(user_id=user_id)
+                    .where((Licence.holder_bidx == cipher().blind_index("id", person.id_number))
+                           & Licence.user_id.is_null())
+                    .execute())
+        if attached:
+            audit.record("wallet.licences_attached", actor_kind="citizen", actor_id=user_id,
+                         details={"count": attached})
+    return attached
+
+
+def on_real_name_verified(sender: Any, *, user_id: str, **_: Any) -> None:
+    attached = attach_parked(user_id=user_id)
+    if attached:
+        log.info("parked licences attached", extra={"user": user_id, "count": attached})

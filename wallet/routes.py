@@ -1,0 +1,102 @@
+"""Wallet endpoints — 电子证照: the public catalogue, the issuer API and the holder's wallet."""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from app.openapi import problems
+from app.security.auth import auth_required, current_principal
+from wallet import catalogue, holder, issuance
+from wallet import schemas as s
+
+blp = Blueprint("wallet", __name__, url_prefix="/api/v1", description="电子证照 (e-licence wallet)")
+
+_CACHE_CONTROL = "public, max-age=3600"
+
+
+@lru_cache(maxsize=1)
+def _catalogue_answer() -> tuple[dict, str]:
+    """The catalogue as served and its strong ETag; the catalogue only changes with a release."""
+    payload = s.LicenceTypeListSchema().dump({"items": catalogue.all_types()})
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return payload, f'"{digest[:32]}"'
+
+
+@blp.route("/licence-types", methods=["GET"])
+@blp.response(200, s.LicenceTypeListSchema())
+@blp.alt_response(304, description="Not Modified (If-None-Match matched the ETag)")
+def list_licence_types():
+    """List the licence types the wallet can hold, with their fields (public, cacheable)."""
+    payload, etag = _catalogue_answer()
+    headers = {"ETag": etag, "Cache-Control": _CACHE_CONTROL}
+    if etag.strip('"') in request.if_none_match:
+        return Response(status=304, headers=headers)
+    return payload, 200, headers
+
+
+# --- Issuers (发证机关, `licences:issue`) --------------------------------------------------------
+
+
+_ISSUE = {"kinds": ("client",), "scopes": ("licences:issue",)}
+
+
+@blp.route("/issuer/licences", methods=["POST"])
+@blp.arguments(s.IssueLicenceSchema())
+@blp.response(201, s.IssuedLicenceSchema())
+@blp.alt_response(200, schema=s.IssuedLicenceSchema, description="同一 reference、同一内容的重复提交：原证照")
+@problems(blp, {403: "insufficient_scope, forbidden", 409: "reference_conflict",
+                422: "validation_failed, licence_type_unknown, licence_data_invalid, id_number_invalid, validity_invalid"})
+@auth_required(**_ISSUE)
+def issue_licence(body):
+    """Issue and sign a licence for a holder (idempotent on `reference`)."""
+    request_ = issuance.IssueRequest(type_code=body["type_code"], holder_name=body["holder"]["name"],
+                                     holder_id_number=body["holder"]["id_number"], data=body["data"],
+                                     valid_from=body["valid_from"], valid_until=body["valid_until"],
+                                     reference=body["reference"])
+    view, created = issuance.issue_licence(client_id=current_principal().id, request=request_)
+    return view, 201 if created else 200
+
+
+@blp.route("/issuer/licences/<licence_id>", methods=["GET"])
+@blp.response(200, s.IssuedLicenceSchema())
+@problems(blp, {404: "licence_not_found"})
+@auth_required(**_ISSUE)
+def get_issued_licence(licence_id):
+    """Status of a licence this client issued."""
+    return issuance.get_issued(client_id=current_principal().id, licence_id=licence_id)
+
+
+@blp.route("/issuer/licences/<licence_id>/revoke", methods=["POST"])
+@blp.arguments(s.ChangeStatusSchema())
+@blp.response(200, s.IssuedLicenceSchema())
+@problems(blp, {404: "licence_not_found", 409: "licence_status_final", 422: "validation_failed"})
+@auth_required(**_ISSUE)
+def revoke_licence(body, licence_id):
+    """Change a licence's status (暂扣, 撤销, 注销, 吊销 …): a new, re-signed version."""
+    return issuance.change_status(client_id=current_principal().id, licence_id=licence_id,
+                                  status_code=body["status_code"], reason=body["reason"])
+
+
+# --- The holder's wallet (我的证照, L2+) --------------------------------------------------------
+
+@blp.route("/wallet/licences", methods=["GET"])
+@blp.arguments(s.WalletListArgsSchema(), location="query")
+@blp.response(200, s.WalletLicenceListSchema())
+@problems(blp, {403: "assurance_level_insufficient", 422: "cursor_invalid, validation_failed"})
+@auth_required()
+def list_wallet_licences(args):
+    """My licences, newest first (cursor pagination)."""
+    return holder.list_licences(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
+
+
+@blp.route("/wallet/licences/<licence_id>", methods=["GET"])
+@blp.response(200, s.WalletLicenceDetailSchema())
+@problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found"})
+@auth_required()
+def get_wallet_licence(licence_id):
+    """One of my licences: all fields (sensitive ones masked) and the issuer signature checked now."""
+    return holder.get_licence(user_id=current_principal().id, licence_id=licence_id)

@@ -1,0 +1,137 @@
+"""Request and response shapes of the wallet endpoints."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+
+class LicenceFieldSchema(ma.Schema):
+    """One field of a licence type in the public catalogue."""
+
+    key = ma.fields.String(metadata={"example": "id_number"})
+    label = ma.fields.String(metadata={"example": "公民身份号码"})
+    type = ma.fields.String(metadata={"example": "id_number",
+                                      "description": "string, date, date_or_permanent, id_number, credit_code, enum, decimal"})
+    sensitive = ma.fields.Boolean(metadata={"description": "敏感字段：亮证时默认打码"})
+    required = ma.fields.Boolean()
+    holder = ma.fields.Boolean(metadata={"description": "标识持证人的证件号字段"})
+    enum = ma.fields.List(ma.fields.String(), metadata={"description": "枚举取值（type 为 enum 时）"})
+
+
+class LicenceTypeSchema(ma.Schema):
+    """A catalogue entry — 证照类型."""
+
+    code = ma.fields.String(metadata={"example": "resident_id_card"})
+    name = ma.fields.String(metadata={"example": "居民身份证"})
+    type_code = ma.fields.String(metadata={"example": "11100000000012345D001",
+                                           "description": "电子证照标识中的证照类型代码（示例性代码）"})
+    fields = ma.fields.List(ma.fields.Nested(LicenceFieldSchema))
+    counter_fields = ma.fields.List(ma.fields.String(), metadata={"description": "柜台默认展示的字段（最小必要）"})
+
+
+class LicenceTypeListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(LicenceTypeSchema))
+
+
+# --- Issuing (发证) and the holder's wallet ------------------------------------------------------
+
+STATUS_CODES = ("01", "02", "03", "04", "05", "06", "07", "99")
+
+
+class HolderSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 64), metadata={"example": "张三"})
+    id_number = ma.fields.String(required=True, validate=ma.validate.Length(1, 32),
+                                 metadata={"example": "340102199003071232"})
+
+
+class IssueLicenceSchema(ma.Schema):
+    """An issuer's request to issue a licence; `reference` is the issuer's idempotency key."""
+
+    type_code = ma.fields.String(required=True, validate=ma.validate.Length(1, 64),
+                                 metadata={"example": "driving_licence", "description": "目录中的证照类型 code"})
+    holder = ma.fields.Nested(HolderSchema, required=True)
+    data = ma.fields.Dict(required=True, metadata={"description": "证照字段（见 /licence-types）"})
+    valid_from = ma.fields.Date(required=True)
+    valid_until = ma.fields.Date(load_default=None, allow_none=True, metadata={"description": "空值表示长期有效"})
+    reference = ma.fields.String(required=True, validate=ma.validate.Length(1, 128),
+                                 metadata={"description": "发证方业务流水号：重复提交返回同一证照"})
+
+
+class ChangeStatusSchema(ma.Schema):
+    status_code = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUS_CODES[1:]),
+                                   metadata={"example": "07", "description": "02 暂扣 03 撤销 04 注销 05 失效 06 办理转出 07 吊销 99 其他"})
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 256))
+
+
+class MaskedHolderSchema(ma.Schema):
+    name_masked = ma.fields.String()
+    id_number_masked = ma.fields.String()
+
+
+class IssuerRefSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class IssuedLicenceSchema(ma.Schema):
+    """A licence as its issuer sees it."""
+
+    id = ma.fields.String()
+    identifier = ma.fields.String(metadata={"description": "电子证照标识 (GB/T 36904)"})
+    type_code = ma.fields.String()
+    reference = ma.fields.String()
+    issuer = ma.fields.Nested(IssuerRefSchema)
+    status = ma.fields.String(metadata={"example": "01"})
+    status_label = ma.fields.String(metadata={"example": "有效"})
+    status_reason = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer()
+    holder = ma.fields.Nested(MaskedHolderSchema)
+    parked = ma.fields.Boolean(metadata={"description": "持证人尚未实名注册：证照暂存，实名后自动归入其卡包"})
+    valid_from = ma.fields.Date()
+    valid_until = ma.fields.Date(allow_none=True)
+    key_id = ma.fields.String()
+    canonical_sha = ma.fields.String(metadata={"description": "签名原文的 SM3 摘要（hex）"})
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class WalletLicenceSchema(ma.Schema):
+    """A licence in the holder's wallet list."""
+
+    id = ma.fields.String()
+    identifier = ma.fields.String()
+    type_code = ma.fields.String()
+    type_name = ma.fields.String()
+    issuer_name = ma.fields.String()
+    status = ma.fields.String()
+    status_label = ma.fields.String()
+    valid_from = ma.fields.Date()
+    valid_until = ma.fields.Date(allow_none=True)
+    version = ma.fields.Integer()
+    summary = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(),
+                             metadata={"description": "柜台默认展示字段（敏感项打码）"})
+
+
+class WalletLicenceListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(WalletLicenceSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class WalletListArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 50))
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=256))
+
+
+class WalletLicenceDetailSchema(WalletLicenceSchema):
+    """One licence: all fields (sensitive ones masked) and the signature checked now."""
+
+    class Meta:
+        exclude = ("summary",)
+
+    status_reason = ma.fields.String(allow_none=True)
+    issuer_code = ma.fields.String()
+    holder = ma.fields.Nested(MaskedHolderSchema)
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    key_id = ma.fields.String()
+    signature_b64 = ma.fields.String(metadata={"description": "发证机关 SM2 签名 (DER, base64)"})
+    canonical_sha = ma.fields.String()
+    signature_valid = ma.fields.Boolean(metadata={"description": "用发证机关公钥验证签名的结果（实时）"})
