@@ -117,6 +117,8 @@ def _register_blueprints(app: Flask) -> None:
 
         api.register_blueprint(dev.blp)
     app.register_blueprint(health.bp)
+    from wallet.counter_page import bp as counter_page_bp
+    app.register_blueprint(counter_page_bp)
     _serve_swagger_ui(app)
     register_error_handlers(app)
     cli.register(app)

@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "PLATFORM_CA_CERT": "",  # PEM, SM2 CA certificate (production)
     "PLATFORM_CA_KEY": "",  # PEM, its PKCS#8 private key; imported into the key store on first use
     "CA_CRL_TTL": 86400,  # seconds from a CRL's thisUpdate to its nextUpdate
+    # Wallet: showing a licence (亮证)
+    "PRESENTATION_TTL": 60,  # seconds a QR / manual code lives
+    "COUNTER_MANUAL_CODE_PER_MINUTE": 20,  # manual-code lookups per clerk per minute
 }
 
 _DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev"}

@@ -1,7 +1,7 @@
 """Wallet errors: stable codes for issuers and holders, Chinese details people can read."""
 from __future__ import annotations
 
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import AppError, Conflict, NotFound, ValidationFailed
 
 
 class LicenceTypeUnknown(ValidationFailed):
@@ -30,3 +30,23 @@ class LicenceStatusFinal(Conflict):
 
 class CursorInvalid(ValidationFailed):
     code, detail = "cursor_invalid", "分页游标无效。"
+
+
+class LicenceNotValid(ValidationFailed):
+    code, detail = "licence_not_valid", "证照当前无效（已暂扣、撤销、注销或不在有效期内），不能亮证或核验。"
+
+
+class PresentationNotFound(NotFound):
+    code, detail = "presentation_not_found", "亮证码不存在。"
+
+
+class PresentationInvalid(AppError):
+    status, code, detail = 400, "presentation_invalid", "亮证码无效，请让持证人刷新后重新出示。"
+
+
+class PresentationExpired(AppError):
+    status, code, detail = 410, "presentation_expired", "亮证码已过期，请让持证人刷新后重新出示。"
+
+
+class PresentationUsed(Conflict):
+    code, detail = "presentation_used", "亮证码已被使用或已作废，请让持证人重新出示。"

@@ -58,3 +58,48 @@ class Licence(BaseModel):
     class Meta:
         table_name = "licence"
         indexes = ((("issuer", "reference"), True), (("user_id", "created_at", "id"), False))
+
+
+class Presentation(BaseModel):
+    """One showing of a licence at a counter (亮证): a one-time QR / manual code.
+
+    The live state (nonce → licence, fields) is in Redis; this row is the usage record and the
+    backstop: a code is consumed by the conditional update `status live → used`, so a Redis
+    restart cannot bring a used code back. `live_slot` holds the licence id while live (UNIQUE):
+    at most one live presentation per licence."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    nonce = pw.CharField(max_length=32, unique=True)  # hex of the 96-bit random id in the QR text
+    licence = pw.ForeignKeyField(Licence, backref="presentations", on_delete="CASCADE")
+    user_id = pw.CharField(max_length=32, index=True)
+    fields = pw.TextField()  # JSON: the disclosed field keys
+    explicit = pw.BooleanField(default=False)  # fields chosen by the holder (shown in full)
+    purpose = pw.CharField(max_length=40, null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    expires_at = UTCDateTimeField()
+    status = pw.CharField(max_length=8, default="live")  # live | used | retired | revoked | expired
+    live_slot = pw.CharField(max_length=32, null=True, unique=True)
+    used_at = UTCDateTimeField(null=True)
+    verified_by = pw.CharField(max_length=32, null=True)
+    hall_code = pw.CharField(max_length=32, null=True)
+
+    class Meta:
+        table_name = "wallet_presentation"
+
+
+class PresentationCheck(BaseModel):
+    """A counter verification attempt on a known presentation (success or refusal)."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    presentation = pw.ForeignKeyField(Presentation, backref="checks", on_delete="CASCADE")
+    user_id = pw.CharField(max_length=32, index=True)  # the holder
+    clerk_id = pw.CharField(max_length=32)
+    hall_code = pw.CharField(max_length=32, null=True)
+    checked_at = UTCDateTimeField(default=utcnow)
+    result = pw.CharField(max_length=32)  # verified | presentation_used | presentation_expired | licence_not_valid
+    type_code = pw.CharField(max_length=64, null=True)
+    holder_name_masked = pw.CharField(max_length=64, null=True)
+
+    class Meta:
+        table_name = "wallet_presentation_check"
+        indexes = ((("clerk_id", "checked_at"), False), (("user_id", "checked_at", "id"), False))

@@ -100,3 +100,90 @@ def list_wallet_licences(args):
 def get_wallet_licence(licence_id):
     """One of my licences: all fields (sensitive ones masked) and the issuer signature checked now."""
     return holder.get_licence(user_id=current_principal().id, licence_id=licence_id)
+
+
+# --- Showing a licence (亮证) -------------------------------------------------------------------
+
+from wallet import counter, presentation  # noqa: E402
+
+
+@blp.route("/wallet/licences/<licence_id>/presentations", methods=["POST"])
+@blp.arguments(s.CreatePresentationSchema())
+@blp.response(201, s.PresentationSchema())
+@problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found",
+                422: "licence_not_valid, validation_failed"})
+@auth_required()
+def create_presentation(body, licence_id):
+    """Show a licence: a one-time QR text and manual code (default 60 s); retires the previous one."""
+    return presentation.create(user_id=current_principal().id, licence_id=licence_id, fields=body["fields"],
+                               purpose=body["purpose"]), 201
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.route("/wallet/presentations/<presentation_id>/qr.png", methods=["GET"])
+@blp.doc(responses={200: {"description": "PNG", "content": {"image/png": {}}}})
+@problems(blp, {403: "assurance_level_insufficient", 404: "presentation_not_found"})
+@auth_required()
+def presentation_png(presentation_id):
+    """The QR code of my live presentation, as PNG."""
+    text = presentation.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
+    return _no_store(Response(presentation.render_png(text), mimetype="image/png"))
+
+
+@blp.route("/wallet/presentations/<presentation_id>/qr.svg", methods=["GET"])
+@blp.doc(responses={200: {"description": "SVG", "content": {"image/svg+xml": {}}}})
+@problems(blp, {403: "assurance_level_insufficient", 404: "presentation_not_found"})
+@auth_required()
+def presentation_svg(presentation_id):
+    """The QR code of my live presentation, as SVG."""
+    text = presentation.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
+    return _no_store(Response(presentation.render_svg(text), mimetype="image/svg+xml"))
+
+
+@blp.route("/wallet/presentations/<presentation_id>", methods=["DELETE"])
+@blp.response(204)
+@problems(blp, {403: "assurance_level_insufficient", 404: "presentation_not_found"})
+@auth_required()
+def revoke_presentation(presentation_id):
+    """Withdraw a code I showed: it can no longer be verified."""
+    presentation.revoke(user_id=current_principal().id, presentation_id=presentation_id)
+    return "", 204
+
+
+@blp.route("/wallet/usage", methods=["GET"])
+@blp.arguments(s.WalletListArgsSchema(), location="query")
+@blp.response(200, s.UsageListSchema())
+@problems(blp, {403: "assurance_level_insufficient", 422: "cursor_invalid, validation_failed"})
+@auth_required()
+def wallet_usage(args):
+    """Who verified my licences: when, which hall and clerk, which fields (names only), newest first."""
+    return counter.holder_usage(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
+
+
+# --- Counter verification (柜台核验, clerks) ------------------------------------------------------
+
+_CLERK = {"kinds": ("staff",), "roles": ("clerk",)}
+
+
+@blp.route("/counter/verifications", methods=["POST"])
+@blp.arguments(s.VerificationRequestSchema())
+@blp.response(200, s.VerificationSchema())
+@problems(blp, {400: "presentation_invalid", 403: "forbidden", 409: "presentation_used",
+                410: "presentation_expired", 422: "licence_not_valid, validation_failed", 429: "rate_limited"})
+@auth_required(**_CLERK)
+def verify_presentation(body):
+    """Verify a scanned QR text (or a typed manual code): one time only, licence re-read and re-verified."""
+    return counter.verify(clerk=current_principal(), qr_text=body["qr_text"], manual_code=body["manual_code"])
+
+
+@blp.route("/counter/verifications", methods=["GET"])
+@blp.response(200, s.CounterCheckListSchema())
+@problems(blp, {403: "forbidden"})
+@auth_required(**_CLERK)
+def list_counter_verifications():
+    """Today's verifications by me (this clerk), newest first."""
+    return counter.clerk_today(clerk=current_principal())

@@ -135,3 +135,83 @@ class WalletLicenceDetailSchema(WalletLicenceSchema):
     signature_b64 = ma.fields.String(metadata={"description": "发证机关 SM2 签名 (DER, base64)"})
     canonical_sha = ma.fields.String()
     signature_valid = ma.fields.Boolean(metadata={"description": "用发证机关公钥验证签名的结果（实时）"})
+
+
+# --- Presentations (亮证) and counter verification ---------------------------------------------
+
+class CreatePresentationSchema(ma.Schema):
+    fields = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), load_default=None,
+                            allow_none=True, validate=ma.validate.Length(1, 32),
+                            metadata={"description": "持证人选择出示的字段（完整显示）；省略则为柜台默认字段（敏感项打码）"})
+    purpose = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=40),
+                               metadata={"example": "办理社保卡"})
+
+
+class PresentationSchema(ma.Schema):
+    id = ma.fields.String()
+    qr_text = ma.fields.String(metadata={"description": "二维码内容（≤ 300 字符，一次有效）"})
+    expires_at = ma.fields.DateTime()
+    refresh_after = ma.fields.DateTime(metadata={"description": "此时之后应刷新二维码"})
+    fields = ma.fields.List(ma.fields.String(), metadata={"description": "出示的字段"})
+    manual_code = ma.fields.String(metadata={"description": "8 位手工核验码（扫码失败时柜员输入）"})
+
+
+class VerificationRequestSchema(ma.Schema):
+    qr_text = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 300))
+    manual_code = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 16))
+
+    @ma.validates_schema
+    def _one_of(self, data, **kwargs):
+        if (data.get("qr_text") is None) == (data.get("manual_code") is None):
+            raise ma.ValidationError("qr_text 与 manual_code 须且只须提供一个。", field_name="qr_text")
+
+
+class VerifiedLicenceSchema(ma.Schema):
+    identifier = ma.fields.String()
+    type_code = ma.fields.String()
+    type_name = ma.fields.String()
+    status = ma.fields.String()
+    status_label = ma.fields.String()
+    issuer = ma.fields.String()
+    valid_until = ma.fields.Date(allow_none=True)
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+class VerificationSchema(ma.Schema):
+    result = ma.fields.String(metadata={"example": "verified"})
+    licence = ma.fields.Nested(VerifiedLicenceSchema)
+    holder = ma.fields.Nested(MaskedHolderSchema)
+    purpose = ma.fields.String(allow_none=True)
+    checked_at = ma.fields.DateTime()
+
+
+class CounterHolderSchema(ma.Schema):
+    name_masked = ma.fields.String(allow_none=True)
+
+
+class CounterCheckSchema(ma.Schema):
+    checked_at = ma.fields.DateTime()
+    result = ma.fields.String()
+    type_name = ma.fields.String(allow_none=True)
+    holder = ma.fields.Nested(CounterHolderSchema)
+    fields = ma.fields.List(ma.fields.String())
+
+
+class CounterCheckListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CounterCheckSchema))
+
+
+class UsageSchema(ma.Schema):
+    licence_id = ma.fields.String()
+    presentation_id = ma.fields.String()
+    verified_at = ma.fields.DateTime()
+    result = ma.fields.String(metadata={"description": "verified 或拒绝原因"})
+    hall = ma.fields.String(allow_none=True)
+    clerk = ma.fields.String(allow_none=True)
+    fields = ma.fields.List(ma.fields.String(), metadata={"description": "出示的字段名（不含字段值）"})
+    purpose = ma.fields.String(allow_none=True)
+
+
+class UsageListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(UsageSchema))
+    next_cursor = ma.fields.String(allow_none=True)

@@ -9,40 +9,9 @@ from app.audit import AuditEvent
 from app.crypto.sm3 import sm3_hex
 from tests import vectors
 from tests.helpers import assert_problem, bearer, rows
+from tests.wallet.conftest import ISSUE, WALLET, driving_data, issue, issue_body
 from wallet.models import Issuer, Licence
 
-ISSUE = "/api/v1/issuer/licences"
-WALLET = "/api/v1/wallet/licences"
-
-
-def driving_data(person, **changes) -> dict:
-    data = {
-        "name": person[0], "id_number": person[1], "sex": "男", "nationality": "中国",
-        "address": "安徽省合肥市庐阳区长江中路1号", "birth_date": "1990-03-07", "first_issued_on": "2010-05-01",
-        "vehicle_class": "C1", "valid_from": "2020-05-01", "valid_until": "2030-05-01", "status": "有效",
-        "issuing_authority": "合肥市公安局交通警察支队",
-    }
-    data.update(changes)
-    return data
-
-
-def issue_body(person=vectors.ZHANG_SAN, reference: str = "ref-1", **changes) -> dict:
-    body = {"type_code": "driving_licence", "holder": {"name": person[0], "id_number": person[1]},
-            "data": driving_data(person), "valid_from": "2020-05-01", "valid_until": "2030-05-01",
-            "reference": reference}
-    body.update(changes)
-    return body
-
-
-@pytest.fixture
-def issuer(machine_token):
-    return bearer(machine_token("licences:issue"))
-
-
-def issue(client, headers, body=None, status: int = 201) -> dict:
-    response = client.post(ISSUE, json=body or issue_body(), headers=headers)
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
 
 
 def test_issued_licence_appears_in_the_holders_wallet(client, issuer, verified_citizen):

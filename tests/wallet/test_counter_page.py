@@ -1,0 +1,224 @@
+"""The counter page (柜台核验页面): served with a strict CSP, and driven end to end in headless
+Chromium over the Chrome DevTools Protocol against the real counter API."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from tests import vectors
+from tests.helpers import bearer
+from tests.wallet.conftest import issue
+
+PAGE = "/counter/"
+CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+       "img-src 'self' data:; frame-ancestors 'none'")
+CLERK, CLERK_PASSWORD = "clerk1", "Counter#Pass2026"
+
+
+# --- Serving -------------------------------------------------------------------------------------
+
+def test_page_is_html_with_the_security_headers(client):
+    response = client.get(PAGE)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    assert '<html lang="zh-CN">' in html
+    # CSP: no inline script, handler or style; only the page's own files.
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/counter/static/counter.js" defer>']
+    assert "</script>" in html and not re.search(r"<script[^>]*>\s*\S+\s*</script>", html.replace(
+        '<script src="/counter/static/counter.js" defer></script>', ""))
+    assert not re.search(r"\son[a-z]+=", html) and "<style" not in html and "style=" not in html
+    assert 'href="/counter/static/counter.css"' in html
+
+
+@pytest.mark.parametrize("name, mimetype", [("counter.js", "text/javascript"), ("counter.css", "text/css")])
+def test_assets_are_served(client, name, mimetype):
+    response = client.get(f"/counter/static/{name}")
+    assert response.status_code == 200 and response.mimetype == mimetype
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert len(response.get_data()) > 500
+
+
+def test_script_never_puts_data_into_markup(client):
+    js = client.get("/counter/static/counter.js").get_data(as_text=True)
+    assert "innerHTML" not in js and "outerHTML" not in js and "insertAdjacentHTML" not in js
+    assert "document.write" not in js and "eval(" not in js
+
+
+# --- The page in a real browser ------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cdp:
+    """A tiny Chrome DevTools Protocol client: one page target, commands answered in order."""
+
+    def __init__(self, ws_url: str) -> None:
+        import websocket
+
+        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
+        self.next_id = 0
+
+    def send(self, method: str, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                assert "error" not in message, message
+                return message.get("result", {})
+
+    def js(self, expression: str):
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        assert "exceptionDetails" not in result, result
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 15.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.js(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {expression}; body: {self.js('document.body.innerText')!r}")
+
+    def type_and_enter(self, text: str) -> None:
+        """What a scanner gun does: characters into the focused element, then Enter."""
+        self.send("Input.insertText", text=text)
+        for kind in ("keyDown", "keyUp"):
+            self.send("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
+                      windowsVirtualKeyCode=13, nativeVirtualKeyCode=13, **({"text": "\r"} if kind == "keyDown" else {}))
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+@pytest.fixture
+def served(app):
+    """The test's app (same database and Redis) behind a real HTTP server on 127.0.0.1."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium with a DevTools port; yields a CDP client attached to its page."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        pytest.skip("chromium is not installed (apt-get install chromium): the browser test needs it")
+    pytest.importorskip("websocket", reason="websocket-client (the `test` extra) is needed to talk CDP")
+    port = _free_port()
+    process = subprocess.Popen(
+        [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
+         "--disable-dev-shm-usage", "--window-size=1280,1000", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--remote-debugging-port={port}", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cdp = None
+    try:
+        deadline = time.monotonic() + 30
+        pages = []
+        while time.monotonic() < deadline and not pages:
+            if process.poll() is not None:
+                pytest.skip(f"chromium exited at start (status {process.returncode})")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as answer:
+                    pages = [t for t in json.load(answer) if t.get("type") == "page"]
+            except OSError:
+                time.sleep(0.2)
+        assert pages, "chromium did not open its DevTools port"
+        cdp = Cdp(pages[0]["webSocketDebuggerUrl"])
+        cdp.send("Page.enable")
+        cdp.send("Runtime.enable")
+        yield cdp
+    finally:
+        if cdp:
+            cdp.close()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_clerk_scans_a_code_in_the_browser(client, runner, served, browser, issuer, verified_citizen,  # noqa: F811
+                                           tmp_path):
+    # A real one-time code: a licence issued to 张三, shown from the wallet.
+    holder = bearer(verified_citizen(vectors.ZHANG_SAN)["access_token"])
+    licence = issue(client, issuer)
+    response = client.post(f"/api/v1/wallet/licences/{licence['id']}/presentations", json={"purpose": "租车"},
+                           headers=holder)
+    assert response.status_code == 201, response.get_json()
+    qr_text = response.get_json()["qr_text"]
+    out = runner.invoke(args=["staff", "create", "--username", CLERK, "--password", CLERK_PASSWORD,
+                              "--role", "counter", "--hall", "H1"])
+    assert "created" in out.output, out.output
+
+    browser.send("Page.navigate", url=served + PAGE)
+    browser.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
+    browser.wait_for("!document.getElementById('login-view').hidden")
+    browser.js(f"document.getElementById('username').value = {json.dumps(CLERK)};"
+               f"document.getElementById('password').value = {json.dumps(CLERK_PASSWORD)};"
+               "document.getElementById('login-form').requestSubmit(); true")
+    browser.wait_for("!document.getElementById('scan-view').hidden")
+    assert browser.wait_for("document.activeElement && document.activeElement.id === 'scan'")
+    assert "clerk1" in browser.js("document.getElementById('who-text').textContent")
+    # Labels come from /licence-types (fetched at start); wait so the card uses them.
+    browser.wait_for("performance.getEntriesByType('resource').some(e => e.name.endsWith('/licence-types'))")
+
+    browser.type_and_enter(qr_text)
+    card = browser.wait_for("(c => c.classList.contains('ok') && !c.hidden && c.innerText)"
+                            "(document.getElementById('card'))")
+    assert "核验通过" in card and "机动车驾驶证" in card and "张*" in card
+    assert "准驾车型" in card or "C1" in card
+    assert "test client" in card and "有效" in card and "租车" in card
+    assert vectors.ZHANG_SAN[1] not in browser.js("document.documentElement.outerHTML")
+    # Focus comes back to the scan box, and today's list shows the scan.
+    browser.wait_for("document.activeElement.id === 'scan'")
+    browser.wait_for("document.querySelectorAll('#today-list li').length === 1")
+
+    browser.type_and_enter(qr_text)
+    card = browser.wait_for("(c => c.classList.contains('fail') && !c.hidden && c.innerText)"
+                            "(document.getElementById('card'))")
+    assert "核验未通过" in card and "使用" in card, card
+    assert "张" not in card
+    browser.wait_for("document.querySelectorAll('#today-list li').length === 2")
+    assert "已被使用" in browser.js("document.getElementById('today-list').innerText")
+
+    # The fallback: a fresh code typed as its 8 digits.
+    again = client.post(f"/api/v1/wallet/licences/{licence['id']}/presentations", json={}, headers=holder)
+    assert again.status_code == 201, again.get_json()
+    browser.js("(m => { m.focus(); m.value = %s; m.form.requestSubmit(); return true; })"
+               "(document.getElementById('manual'))" % json.dumps(again.get_json()["manual_code"]))
+    card = browser.wait_for("(c => c.classList.contains('ok') && !c.hidden && c.innerText)"
+                            "(document.getElementById('card'))")
+    assert "核验通过" in card and "张*" in card
+    browser.wait_for("document.querySelectorAll('#today-list li').length === 3")
+    browser.wait_for("document.activeElement.id === 'scan'")
+
+    shot = base64.b64decode(browser.send("Page.captureScreenshot", format="png")["data"])
+    path = tmp_path / "counter.png"
+    path.write_bytes(shot)
+    assert shot.startswith(b"\x89PNG\r\n\x1a\n") and path.stat().st_size > 1000

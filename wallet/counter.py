@@ -1,0 +1,193 @@
+"""Counter verification (柜台核验): a clerk scans a citizen's QR text (or types the manual code).
+
+Checks, in order: parse + MAC (400 presentation_invalid) → expiry (410 presentation_expired) →
+consume the nonce in Redis with GETDEL (missing: 409 presentation_used) → consume the database
+row with a conditional UPDATE live → used (0 rows: 409 presentation_used; survives a Redis
+restart) → re-read the licence now, no cache (status 01, within validity; else 422
+licence_not_valid) → verify the issuer's SM2 signature over the canonical bytes (failure: 422).
+Refusals never carry licence data. Every check of a known presentation leaves a
+`PresentationCheck` row and an audit row.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import current_app
+
+from app import audit
+from app.crypto.ca import keystore
+from app.db import db, new_id, utcnow
+from app.errors import AppError
+from app.identity.models import StaffUser
+from app.ratelimit import Limit, consume
+from app.redis import get_redis
+from app.security.pii import DecryptionError, mask_id_number, mask_name
+from app.security.tokens import Principal
+from wallet.catalogue import disclose, get_type
+from wallet.errors import (
+    CursorInvalid, LicenceNotValid, PresentationExpired, PresentationInvalid, PresentationUsed,
+)
+from wallet.issuance import decrypt_parts, signed_bytes
+from wallet.models import STATUS_LABELS, Issuer, Licence, Presentation, PresentationCheck
+from wallet.presentation import CHINA, CODE_KEY, NONCE_KEY, decode_qr, licence_valid_now, today
+
+log = logging.getLogger(__name__)
+
+
+def _resolve_manual_code(clerk: Principal, code: str) -> tuple[str, int]:
+    consume([Limit(f"counter-manual:{clerk.id}", current_app.config["COUNTER_MANUAL_CODE_PER_MINUTE"], 60,
+                   detail="手工核验码输入过于频繁，请稍后再试。")])
+    code = (code or "").strip()
+    raw = get_redis().get(CODE_KEY.format(code)) if code.isdigit() and len(code) == 8 else None
+    if raw is None:
+        raise PresentationInvalid("核验码无效或已过期，请让持证人刷新后重新出示。")
+    record = json.loads(raw)
+    return record["nonce"], int(record["exp"])
+
+
+def _record(clerk: Principal, presentation: Presentation, result: str, licence: Licence | None = None,
+            name_masked: str | None = None) -> datetime:
+    now = utcnow()
+    PresentationCheck.create(id=new_id("pck"), presentation=presentation.id, user_id=presentation.user_id,
+                             clerk_id=clerk.id, hall_code=clerk.hall_code, checked_at=now, result=result,
+                             type_code=licence.type_code if licence else None, holder_name_masked=name_masked)
+    audit.record("wallet.presentation_verified", outcome="success" if result == "verified" else "refused",
+                 actor_kind="staff", actor_id=clerk.id, target=presentation.id,
+                 details={"result": result, "hall": clerk.hall_code, "licence": presentation.licence_id})
+    return now
+
+
+def _refuse(clerk: Principal, presentation: Presentation | None, error: AppError) -> None:
+    if presentation is not None:
+        with db.atomic():
+            _record(clerk, presentation, error.code)
+    raise error
+
+
+def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | None = None) -> dict[str, Any]:
+    if qr_text is not None:
+        nonce, expiry = decode_qr(qr_text)
+        nonce_hex = nonce.hex()
+    else:
+        nonce_hex, expiry = _resolve_manual_code(clerk, manual_code or "")
+    presentation = Presentation.get_or_none(Presentation.nonce == nonce_hex)
+    if time.time() > expiry:
+        if presentation is not None:
+            (Presentation.update(status="expired", live_slot=None)
+             .where((Presentation.id == presentation.id) & (Presentation.status == "live")).execute())
+        _refuse(clerk, presentation, PresentationExpired())
+    if get_redis().getdel(NONCE_KEY.format(nonce_hex)) is None:  # used, retired or revoked
+        _refuse(clerk, presentation, PresentationUsed())
+    if presentation is None:  # a MAC-valid code without its row: never expected
+        log.error("presentation row missing", extra={"presentation_nonce": nonce_hex[:8]})
+        raise PresentationUsed()
+    now = utcnow()
+    with db.atomic():
+        consumed = (Presentation.update(status="used", used_at=now, verified_by=clerk.id, hall_code=clerk.hall_code,
+                                        live_slot=None)
+                    .where((Presentation.id == presentation.id) & (Presentation.status == "live")).execute())
+    if consumed != 1:
+        _refuse(clerk, presentation, PresentationUsed())
+
+    licence = (Licence.select(Licence, Issuer).join(Issuer).where(Licence.id == presentation.licence_id).first())
+    if licence is None or not licence_valid_now(licence):
+        _refuse(clerk, presentation, LicenceNotValid())
+    try:
+        name, id_number, data = decrypt_parts(licence)
+        signature_ok = keystore().public_key(licence.key_id).verify(bytes(licence.signature),
+                                                                   signed_bytes(licence, licence.issuer))
+    except DecryptionError:
+        signature_ok = False
+    if not signature_ok:
+        log.warning("licence signature check failed at the counter", extra={"licence": licence.id})
+        _refuse(clerk, presentation, LicenceNotValid())
+
+    licence_type = get_type(licence.type_code)
+    keys = json.loads(presentation.fields)
+    shown = disclose(licence_type, data, keys if presentation.explicit else None)
+    fields = {key: shown[key] for key in keys if key in shown}
+    holder = {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
+    with db.atomic():
+        checked_at = _record(clerk, presentation, "verified", licence, holder["name_masked"])
+    return {
+        "result": "verified",
+        "licence": {
+            "identifier": licence.identifier, "type_code": licence.type_code, "type_name": licence_type.name,
+            "status": licence.status, "status_label": STATUS_LABELS[licence.status], "issuer": licence.issuer.name,
+            "valid_until": licence.valid_until, "fields": fields,
+        },
+        "holder": holder,
+        "purpose": presentation.purpose,
+        "checked_at": checked_at,
+    }
+
+
+def _field_names(presentation: Presentation) -> list[str]:
+    try:
+        return list(json.loads(presentation.fields))
+    except ValueError:
+        return []
+
+
+def clerk_today(*, clerk: Principal) -> dict[str, Any]:
+    """Today's (China time) checks by this clerk, newest first."""
+    start = datetime.combine(today(), datetime.min.time(), CHINA).astimezone(timezone.utc)
+    query = (PresentationCheck.select(PresentationCheck, Presentation).join(Presentation)
+             .where((PresentationCheck.clerk_id == clerk.id) & (PresentationCheck.checked_at >= start))
+             .order_by(PresentationCheck.checked_at.desc(), PresentationCheck.id.desc()).limit(200))
+    items = []
+    for check in query:
+        type_name = None
+        if check.type_code:
+            try:
+                type_name = get_type(check.type_code).name
+            except KeyError:
+                type_name = check.type_code
+        items.append({"checked_at": check.checked_at, "result": check.result, "type_name": type_name,
+                      "holder": {"name_masked": check.holder_name_masked},
+                      "fields": _field_names(check.presentation) if check.result == "verified" else []})
+    return {"items": items}
+
+
+def _encode_cursor(check: PresentationCheck) -> str:
+    import base64
+
+    raw = json.dumps([check.checked_at.isoformat(), check.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    import base64
+
+    try:
+        at, check_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), str(check_id)
+    except (ValueError, TypeError):
+        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
+
+
+def holder_usage(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+    """Who checked the holder's presentations, where and what they saw (field names), newest first."""
+    from wallet.holder import _require_verified
+
+    _require_verified(user_id)
+    query = (PresentationCheck.select(PresentationCheck, Presentation).join(Presentation)
+             .where(PresentationCheck.user_id == user_id)
+             .order_by(PresentationCheck.checked_at.desc(), PresentationCheck.id.desc()))
+    if cursor:
+        at, check_id = _decode_cursor(cursor)
+        query = query.where((PresentationCheck.checked_at < at)
+                            | ((PresentationCheck.checked_at == at) & (PresentationCheck.id < check_id)))
+    page = list(query.limit(limit + 1))
+    clerks = {s.id: s.username for s in
+              StaffUser.select(StaffUser.id, StaffUser.username)
+              .where(StaffUser.id.in_({c.clerk_id for c in page} or {""}))}
+    items = [{"licence_id": c.presentation.licence_id, "presentation_id": c.presentation_id,
+              "verified_at": c.checked_at, "result": c.result, "hall": c.hall_code,
+              "clerk": clerks.get(c.clerk_id), "fields": _field_names(c.presentation) if c.result == "verified" else [],
+              "purpose": c.presentation.purpose} for c in page[:limit]]
+    return {"items": items, "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}

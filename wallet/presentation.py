@@ -1,0 +1,231 @@
+"""Showing a licence at a counter (亮证): one-time, short-lived QR texts and manual codes.
+
+QR text: ``YW1.`` + base64url(nonce (12 random bytes) ‖ expiry (4-byte big-endian unix time) ‖
+HMAC-SM3(key, "YW1" ‖ nonce ‖ expiry)[:16]) — 47 characters, opaque. What it shows (the licence,
+the disclosed fields) is bound to it through the server-side record keyed by the nonce: in Redis
+while live (``wallet:pres:<nonce>``, SET EX) and in the `Presentation` row (the usage record and
+the backstop that makes a code one-time even across a Redis restart).
+
+The manual code (8 digits, for when scanning fails) maps to the same nonce in Redis with the
+same lifetime (``wallet:pres-code:<code>``).
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import secrets
+import struct
+import time
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import peewee as pw
+from flask import current_app
+
+from app import audit
+from app.db import db, new_id
+from app.redis import get_redis
+from app.security.pii import constant_time_equal, derive_key, hmac_sm3
+from app.errors import ValidationFailed
+from wallet.catalogue import LicenceDataError, disclose, get_type
+from wallet.errors import LicenceNotFound, LicenceNotValid, PresentationInvalid, PresentationNotFound
+from wallet.holder import _require_verified
+from wallet.issuance import decrypt_parts
+from wallet.models import Licence, Presentation
+
+log = logging.getLogger(__name__)
+
+PREFIX = "YW1."
+NONCE_KEY = "wallet:pres:{}"
+CODE_KEY = "wallet:pres-code:{}"
+REFRESH_MARGIN = 15  # seconds before expiry the app should fetch a new code
+REDIS_GRACE = 5  # the Redis record outlives the MAC'd expiry a little: the expiry check decides
+CHINA = timezone(timedelta(hours=8))
+_MAC_LEN = 16
+
+
+def today() -> date:
+    """The calendar date in China (licence validity dates are local dates)."""
+    return datetime.now(CHINA).date()
+
+
+def licence_valid_now(licence: Licence) -> bool:
+    day = today()
+    return (licence.status == "01" and licence.valid_from <= day
+            and (licence.valid_until is None or day <= licence.valid_until))
+
+
+def _mac_key() -> bytes:
+    key = current_app.extensions.get("wallet_presentation_key")
+    if key is None:
+        key = derive_key(current_app.extensions["keys"].data_master_key, "wallet/presentation-mac")
+        current_app.extensions["wallet_presentation_key"] = key
+    return key
+
+
+def _mac(nonce: bytes, expiry: int) -> bytes:
+    return hmac_sm3(_mac_key(), b"YW1" + nonce + struct.pack(">I", expiry))[:_MAC_LEN]
+
+
+def encode_qr(nonce: bytes, expiry: int) -> str:
+    raw = nonce + struct.pack(">I", expiry) + _mac(nonce, expiry)
+    return PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_qr(text: str) -> tuple[bytes, int]:
+    """(nonce, expiry) of a QR text whose MAC checks; PresentationInvalid otherwise.
+
+    Only the canonical base64url spelling is accepted (a changed trailing character that decodes
+    to the same bytes is still a different text, and refused)."""
+    text = (text or "").strip()
+    if not text.startswith(PREFIX) or len(text) != len(PREFIX) + 43:
+        raise PresentationInvalid()
+    body = text[len(PREFIX):]
+    try:
+        raw = base64.urlsafe_b64decode(body + "=")
+    except (ValueError, TypeError):
+        raise PresentationInvalid() from None
+    if len(raw) != 32 or base64.urlsafe_b64encode(raw).decode().rstrip("=") != body:
+        raise PresentationInvalid()
+    nonce, (expiry,), mac = raw[:12], struct.unpack(">I", raw[12:16]), raw[16:]
+    if not constant_time_equal(mac, _mac(nonce, expiry)):
+        raise PresentationInvalid()
+    return nonce, expiry
+
+
+def _drop_redis(nonce_hex: str) -> None:
+    """Kill a live nonce (and its manual code)."""
+    redis = get_redis()
+    raw = redis.getdel(NONCE_KEY.format(nonce_hex))
+    if raw:
+        code = json.loads(raw).get("code")
+        if code:
+            redis.delete(CODE_KEY.format(code))
+
+
+def _new_manual_code(nonce_hex: str, expiry: int, ttl: int) -> str:
+    redis = get_redis()
+    for _ in range(20):
+        code = f"{secrets.randbelow(10 ** 8):08d}"
+        if redis.set(CODE_KEY.format(code), json.dumps({"nonce": nonce_hex, "exp": expiry}), ex=ttl, nx=True):
+            return code
+    raise RuntimeError("no free manual code")  # 10^8 codes: practically unreachable
+
+
+def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: str | None) -> dict[str, Any]:
+    """A new presentation of one of the holder's licences; any live one of that licence is retired."""
+    _require_verified(user_id)
+    licence = Licence.get_or_none((Licence.id == licence_id) & (Licence.user_id == user_id))
+    if licence is None:
+        raise LicenceNotFound()
+    if not licence_valid_now(licence):
+        raise LicenceNotValid()
+    licence_type = get_type(licence.type_code)
+    _, _, data = decrypt_parts(licence)
+    try:
+        shown = disclose(licence_type, data, fields)
+    except LicenceDataError as exc:
+        raise ValidationFailed(errors={f"fields.{k}": v for k, v in exc.errors.items()}) from None
+    keys = list(shown)
+    ttl = current_app.config["PRESENTATION_TTL"]
+    nonce = secrets.token_bytes(12)
+    nonce_hex = nonce.hex()
+    expiry = int(time.time()) + ttl
+    expires_at = datetime.fromtimestamp(expiry, timezone.utc)
+    for attempt in range(3):  # another request of the holder may take the live slot concurrently
+        try:
+            presentation, old = _store(licence, user_id, nonce_hex, keys, fields is not None, purpose, expires_at)
+            break
+        except pw.IntegrityError:
+            if attempt == 2:
+                raise
+    for previous in old:
+        _drop_redis(previous.nonce)
+    redis_ttl = ttl + REDIS_GRACE
+    code = _new_manual_code(nonce_hex, expiry, redis_ttl)
+    record = {"id": presentation.id, "licence": licence.id, "user": user_id, "fields": keys,
+              "explicit": fields is not None, "purpose": purpose, "exp": expiry, "code": code}
+    get_redis().set(NONCE_KEY.format(nonce_hex), json.dumps(record), ex=redis_ttl)
+    # A concurrent request may have retired this one between our commit and the SET above (its
+    # own clean-up then found nothing to delete): leave no live key for a retired row.
+    if Presentation.select(Presentation.status).where(Presentation.id == presentation.id).scalar() != "live":
+        _drop_redis(nonce_hex)
+    return {"id": presentation.id, "qr_text": encode_qr(nonce, expiry), "expires_at": expires_at,
+            "refresh_after": expires_at - timedelta(seconds=REFRESH_MARGIN), "fields": keys, "manual_code": code}
+
+
+def _store(licence: Licence, user_id: str, nonce_hex: str, keys: list[str], explicit: bool, purpose: str | None,
+           expires_at: datetime) -> tuple[Presentation, list[Presentation]]:
+    """Retire the licence's live presentation and insert the new one, in one transaction."""
+    with db.atomic():
+        # a no-op update locks the licence row: concurrent presentations of it queue here
+        Licence.update(version=Licence.version).where(Licence.id == licence.id).execute()
+        old = list(Presentation.select(Presentation.id, Presentation.nonce)
+                   .where(Presentation.live_slot == licence.id))
+        if old:
+            (Presentation.update(status="retired", live_slot=None)
+             .where(Presentation.id.in_([p.id for p in old])).execute())
+        presentation = Presentation.create(
+            id=new_id("prs"), nonce=nonce_hex, licence=licence.id, user_id=user_id, fields=json.dumps(keys),
+            explicit=explicit, purpose=purpose, expires_at=expires_at, status="live", live_slot=licence.id)
+        audit.record("wallet.presentation_created", actor_kind="citizen", actor_id=user_id, target=presentation.id,
+                     details={"licence": licence.id, "fields": keys, "retired": [p.id for p in old]})
+    return presentation, old
+
+
+def _own(user_id: str, presentation_id: str) -> Presentation:
+    presentation = Presentation.get_or_none((Presentation.id == presentation_id)
+                                            & (Presentation.user_id == user_id))
+    if presentation is None:
+        raise PresentationNotFound()
+    return presentation
+
+
+def revoke(*, user_id: str, presentation_id: str) -> None:
+    """The holder withdraws a code (e.g. shown by mistake); a used or expired one stays as it is."""
+    _require_verified(user_id)
+    presentation = _own(user_id, presentation_id)
+    with db.atomic():
+        changed = (Presentation.update(status="revoked", live_slot=None)
+                   .where((Presentation.id == presentation.id) & (Presentation.status == "live")).execute())
+        if changed:
+            audit.record("wallet.presentation_revoked", actor_kind="citizen", actor_id=user_id,
+                         target=presentation.id)
+    _drop_redis(presentation.nonce)
+
+
+def qr_text_of(*, user_id: str, presentation_id: str) -> str:
+    """The QR text of the holder's live presentation (for rendering)."""
+    _require_verified(user_id)
+    presentation = _own(user_id, presentation_id)
+    expiry = int(presentation.expires_at.timestamp())
+    if presentation.status != "live" or expiry < time.time():
+        raise PresentationNotFound("亮证码已失效，请重新生成。")
+    return encode_qr(bytes.fromhex(presentation.nonce), expiry)
+
+
+def _qr(text: str):
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=2)
+    code.add_data(text)
+    code.make(fit=True)
+    return code
+
+
+def render_png(text: str) -> bytes:
+    from qrcode.image.pure import PyPNGImage
+
+    out = io.BytesIO()
+    _qr(text).make_image(image_factory=PyPNGImage).save(out)
+    return out.getvalue()
+
+
+def render_svg(text: str) -> bytes:
+    from qrcode.image.svg import SvgPathImage
+
+    out = io.BytesIO()
+    _qr(text).make_image(image_factory=SvgPathImage).save(out)
+    return out.getvalue()
