@@ -35,6 +35,17 @@ class Request:
     body: str | None = None  # the same body every time (or none)
     bodies: list[str] | None = None  # one body per request, each used once
     bodies_file: str | None = None  # the same bodies, one per line (for wrk)
+    per_request: bool = False  # each body is a whole request line: PATH\tName: value...\tBODY
+
+
+def split_request_line(line: str, headers: dict[str, str]) -> tuple[str, dict[str, str], str]:
+    """(path, headers, body) of a per-request line: the fixed headers plus the line's own."""
+    parts = line.split("\t")
+    own = dict(headers)
+    for part in parts[1:-1]:
+        name, _, value = part.partition(": ")
+        own[name] = value
+    return parts[0], own, parts[-1]
 
 
 @dataclass
@@ -73,7 +84,7 @@ def wrk_version() -> str:
 def run_wrk(port: int, req: Request, *, duration: float, concurrency: int, threads: int) -> Measurement:
     threads = max(1, min(threads, concurrency))
     args = [req.method, req.path, str(req.expect_status), req.bodies_file or "-",
-            "1" if req.bodies_file and req.bodies is not None else "0", str(threads)]
+            "1" if req.bodies_file and req.bodies is not None else "0", str(threads), "1" if req.per_request else "0"]
     if req.body is not None and not req.bodies_file:
         raise ValueError("wrk runs take bodies from a file: write the fixed body to one")
     args += [f"{k}={v}" for k, v in req.headers.items()]
@@ -112,9 +123,12 @@ def _connection_loop(port, req: Request, bodies, start_at, stop_at, max_requests
         else:
             body = req.body
         i += 1
+        path, headers = req.path, req.headers
+        if req.per_request and body is not None:
+            path, headers, body = split_request_line(body, req.headers)
         t0 = time.perf_counter()
         try:
-            conn.request(req.method, req.path, body=body.encode() if body is not None else None, headers=req.headers)
+            conn.request(req.method, path, body=body.encode() if body is not None else None, headers=headers)
             resp = conn.getresponse()
             resp.read()
             if resp.status != req.expect_status:

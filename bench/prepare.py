@@ -24,11 +24,10 @@ def main() -> int:
 
     scenario = all_scenarios()[name]
     from app import create_app
-    from app.config import DEFAULTS
 
-    settings = {k: os.environ[k] for k in DEFAULTS if k in os.environ}
-    settings.update({"AUTO_MIGRATE": False, "LOG_LEVEL": "WARNING"})
-    app = create_app(settings)
+    # create_app reads (and type-converts) every setting from the environment, which is the server's;
+    # passing them again as overrides would leave them strings (PRESENTATION_TTL + int fails).
+    app = create_app({"AUTO_MIGRATE": False, "LOG_LEVEL": "WARNING"})
     started = time.perf_counter()
     with app.test_request_context():
         bodies = scenario.prepare(count)

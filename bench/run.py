@@ -149,7 +149,7 @@ def run_scenario(scenario, args, env, workdir, gen, ceiling_rps: float) -> dict:
     prepared = None
     try:
         req = loadgen.Request(scenario.method, scenario.path, dict(scenario.headers), scenario.expect_status,
-                              body=scenario.body)
+                              body=scenario.body, per_request=scenario.per_request)
         warm_req = req
         if scenario.one_shot_bodies:
             warm_n = args.concurrency * args.warmup
@@ -167,18 +167,19 @@ def run_scenario(scenario, args, env, workdir, gen, ceiling_rps: float) -> dict:
             prepared = {"count": len(bodies), "seconds": round(time.perf_counter() - t0, 1)}
             if not server.ready():
                 raise ServerError(f"{scenario.name}: server not ready after preparing\n{server.log_tail()}")
-            warm_req = loadgen.Request(req.method, req.path, req.headers, req.expect_status, bodies=bodies[:warm_n])
+            warm_req = loadgen.Request(req.method, req.path, req.headers, req.expect_status, bodies=bodies[:warm_n],
+                                       per_request=req.per_request)
             rest = bodies[warm_n:]
             with open(bodies_path, "w") as fh:
                 fh.write("\n".join(rest) + "\n")
             req = loadgen.Request(req.method, req.path, req.headers, req.expect_status, bodies=rest,
-                                  bodies_file=bodies_path)
+                                  bodies_file=bodies_path, per_request=req.per_request)
         elif req.body is not None and gen == "wrk":
             body_path = os.path.join(workdir, f"{scenario.name}-body.txt")
             with open(body_path, "w") as fh:
                 fh.write(req.body + "\n")
             req = loadgen.Request(req.method, req.path, req.headers, req.expect_status, body=req.body,
-                                  bodies_file=body_path)
+                                  bodies_file=body_path, per_request=req.per_request)
         warm(server.port, warm_req, args)
         m = measure(server.port, req, args, gen)
     finally:

