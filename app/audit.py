@@ -12,7 +12,7 @@ from typing import Any
 import peewee as pw
 from flask import g, has_request_context, request
 
-from app.db import BaseModel, UTCDateTimeField, utcnow
+from app.db import BaseModel, UTCDateTimeField, insert_row, utcnow
 
 log = logging.getLogger("yiwang.audit")
 
@@ -35,6 +35,6 @@ def record(action: str, *, outcome: str = "success", actor_kind: str | None = No
     ip = request_id = None
     if has_request_context():
         ip, request_id = request.remote_addr, g.get("request_id")
-    AuditEvent.create(action=action, outcome=outcome, actor_kind=actor_kind, actor_id=actor_id, target=target,
-                      ip=ip, request_id=request_id, details=json.dumps(details, ensure_ascii=False) if details else None)
+    insert_row(AuditEvent, action=action, outcome=outcome, actor_kind=actor_kind, actor_id=actor_id, target=target,
+               ip=ip, request_id=request_id, details=json.dumps(details, ensure_ascii=False) if details else None)
     log.info("audit", extra={"action": action, "outcome": outcome, "actor": actor_id, "target": target})

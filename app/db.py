@@ -13,6 +13,7 @@ import secrets
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import peewee as pw
@@ -192,13 +193,21 @@ def migrate(fake: bool = False) -> list[str]:
 
 # --- Hot-path statements --------------------------------------------------------------------
 # peewee builds each statement's SQL in Python on every call (0.2–0.5 ms a statement, measured
-# in bench/); the few statements on the login and refresh paths use SQL built once per shape.
+# in bench/); the statements on the hot paths (login, refresh, audit, presentation, counter
+# verification) use SQL built once per shape. `where`/`equal` values must not be None (= NULL).
 
 _sql_cache: dict[tuple, str] = {}
 
 
 def _placeholder() -> str:
     return "%s" if isinstance(db.obj, pw.PostgresqlDatabase) else "?"
+
+
+def execute(sql: str, params: list | tuple = ()) -> Any:
+    """Run a hand-written statement (written with `?` placeholders) on either dialect; the cursor."""
+    if _placeholder() != "?":
+        sql = sql.replace("?", "%s")
+    return db.execute_sql(sql, params)
 
 
 def insert_row(model: type[pw.Model], *, ignore_conflict: bool = False, **values) -> pw.Model | None:
@@ -227,15 +236,38 @@ def insert_row(model: type[pw.Model], *, ignore_conflict: bool = False, **values
 
 def select_one(model: type[pw.Model], field: pw.Field, value) -> pw.Model | None:
     """SELECT the row whose `field` equals `value` (a unique column), or None."""
-    key = ("select", model, field.name, _placeholder())
+    return select_where(model, **{field.name: value})
+
+
+def select_where(model: type[pw.Model], **equal) -> pw.Model | None:
+    """SELECT the first row whose fields equal the given values (all of them), or None."""
+    fields = model._meta.fields
+    key = ("select", model, tuple(equal), _placeholder())
     sql = _sql_cache.get(key)
     if sql is None:
         columns = ", ".join(f'"{f.column_name}"' for f in model._meta.sorted_fields)
-        sql = _sql_cache[key] = (f'SELECT {columns} FROM "{model._meta.table_name}" '
-                                 f'WHERE "{field.column_name}" = {_placeholder()} LIMIT 1')
-    found = db.execute_sql(sql, [field.db_value(value)]).fetchone()
+        where = " AND ".join(f'"{fields[name].column_name}" = {_placeholder()}' for name in equal)
+        sql = _sql_cache[key] = f'SELECT {columns} FROM "{model._meta.table_name}" WHERE {where} LIMIT 1'
+    found = db.execute_sql(sql, [fields[name].db_value(value) for name, value in equal.items()]).fetchone()
     if found is None:
         return None
     row = model(**{f.name: f.python_value(v) for f, v in zip(model._meta.sorted_fields, found)})
     row._dirty.clear()
     return row
+
+
+def update_where(model: type[pw.Model], where: dict[str, Any], **values) -> int:
+    """UPDATE the rows whose fields equal `where` (all of them) to `values`; the number changed.
+
+    A conditional update (`where` naming the state it leaves) is how a row changes state once:
+    of concurrent callers exactly one sees 1."""
+    fields = model._meta.fields
+    key = ("update", model, tuple(values), tuple(where), _placeholder())
+    sql = _sql_cache.get(key)
+    if sql is None:
+        assignments = ", ".join(f'"{fields[name].column_name}" = {_placeholder()}' for name in values)
+        condition = " AND ".join(f'"{fields[name].column_name}" = {_placeholder()}' for name in where)
+        sql = _sql_cache[key] = f'UPDATE "{model._meta.table_name}" SET {assignments} WHERE {condition}'
+    params = [fields[name].db_value(value) for name, value in values.items()]
+    params += [fields[name].db_value(value) for name, value in where.items()]
+    return db.execute_sql(sql, params).rowcount

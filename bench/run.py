@@ -153,8 +153,9 @@ def run_scenario(scenario, args, env, workdir, gen, ceiling_rps: float) -> dict:
         warm_req = req
         if scenario.one_shot_bodies:
             warm_n = args.concurrency * args.warmup
-            # A scenario cannot outrun the bare endpoint: prepare for that rate, plus a margin.
-            want = warm_n + math.ceil(ceiling_rps * args.duration * 1.1) + args.concurrency
+            # A scenario cannot outrun the bare endpoint: prepare for that rate (or the scenario's
+            # declared ceiling, a fraction of it, when preparing is slow), plus a margin.
+            want = warm_n + math.ceil(ceiling_rps * scenario.ceiling_ratio * args.duration * 1.1) + args.concurrency
             count = min(args.max_bodies, want)
             bodies_path = os.path.join(workdir, f"{scenario.name}-bodies.txt")
             t0 = time.perf_counter()

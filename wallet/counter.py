@@ -1,12 +1,12 @@
 """Counter verification (柜台核验): a clerk scans a citizen's QR text (or types the manual code).
 
 Checks, in order: parse + MAC (400 presentation_invalid) → expiry (410 presentation_expired) →
-consume the nonce in Redis with GETDEL (missing: 409 presentation_used) → consume the database
-row with a conditional UPDATE live → used (0 rows: 409 presentation_used; survives a Redis
-restart) → re-read the licence now, no cache (status 01, within validity; else 422
-licence_not_valid) → verify the issuer's SM2 signature over the canonical bytes (failure: 422).
+consume the nonce in Redis with GETDEL (missing: 409 presentation_used) → re-read the licence now,
+no cache (status 01, within validity; else 422 licence_not_valid) → verify the issuer's SM2
+signature over the canonical bytes (failure: 422) → consume the database row with a conditional
+UPDATE live → used (0 rows: 409 presentation_used; survives a Redis restart).
 Refusals never carry licence data. Every check of a known presentation leaves a
-`PresentationCheck` row and an audit row.
+`PresentationCheck` row and an audit row, written in the same transaction as the consumption.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from flask import current_app
 
 from app import audit
 from app.crypto.ca import keystore
-from app.db import db, new_id, utcnow
+from app.db import db, insert_row, new_id, select_one, update_where, utcnow
 from app.errors import AppError
 from app.identity.models import StaffUser
 from app.ratelimit import Limit, consume
@@ -51,10 +51,11 @@ def _resolve_manual_code(clerk: Principal, code: str) -> tuple[str, int]:
 
 def _record(clerk: Principal, presentation: Presentation, result: str, licence: Licence | None = None,
             name_masked: str | None = None) -> datetime:
+    """The check row and its audit row (inside the caller's transaction)."""
     now = utcnow()
-    PresentationCheck.create(id=new_id("pck"), presentation=presentation.id, user_id=presentation.user_id,
-                             clerk_id=clerk.id, hall_code=clerk.hall_code, checked_at=now, result=result,
-                             type_code=licence.type_code if licence else None, holder_name_masked=name_masked)
+    insert_row(PresentationCheck, id=new_id("pck"), presentation=presentation.id, user_id=presentation.user_id,
+               clerk_id=clerk.id, hall_code=clerk.hall_code, checked_at=now, result=result,
+               type_code=licence.type_code if licence else None, holder_name_masked=name_masked)
     audit.record("wallet.presentation_verified", outcome="success" if result == "verified" else "refused",
                  actor_kind="staff", actor_id=clerk.id, target=presentation.id,
                  details={"result": result, "hall": clerk.hall_code, "licence": presentation.licence_id})
@@ -68,56 +69,72 @@ def _refuse(clerk: Principal, presentation: Presentation | None, error: AppError
     raise error
 
 
+def _licence_problem(licence: Licence | None, issuer: Issuer | None) -> tuple[AppError | None, tuple | None]:
+    """Is the licence valid now, with an intact issuer signature? (error or None, decrypted parts)"""
+    if licence is None or issuer is None or not licence_valid_now(licence):
+        return LicenceNotValid(), None
+    try:
+        parts = decrypt_parts(licence)
+        signature_ok = keystore().public_key(licence.key_id).verify(bytes(licence.signature),
+                                                                   signed_bytes(licence, issuer, parts))
+    except DecryptionError:
+        signature_ok = False
+    if not signature_ok:
+        log.warning("licence signature check failed at the counter", extra={"licence": licence.id})
+        return LicenceNotValid(), None
+    return None, parts
+
+
 def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | None = None) -> dict[str, Any]:
     if qr_text is not None:
         nonce, expiry = decode_qr(qr_text)
         nonce_hex = nonce.hex()
     else:
         nonce_hex, expiry = _resolve_manual_code(clerk, manual_code or "")
-    presentation = Presentation.get_or_none(Presentation.nonce == nonce_hex)
+    presentation = select_one(Presentation, Presentation.nonce, nonce_hex)
     if time.time() > expiry:
         if presentation is not None:
-            (Presentation.update(status="expired", live_slot=None)
-             .where((Presentation.id == presentation.id) & (Presentation.status == "live")).execute())
-        _refuse(clerk, presentation, PresentationExpired())
+            with db.atomic():
+                update_where(Presentation, {"id": presentation.id, "status": "live"}, status="expired", live_slot=None)
+                _record(clerk, presentation, PresentationExpired.code)
+        raise PresentationExpired()
     if get_redis().getdel(NONCE_KEY.format(nonce_hex)) is None:  # used, retired or revoked
         _refuse(clerk, presentation, PresentationUsed())
     if presentation is None:  # a MAC-valid code without its row: never expected
         log.error("presentation row missing", extra={"presentation_nonce": nonce_hex[:8]})
         raise PresentationUsed()
+
+    # Read the licence now (no cache: a revocation committed before this read refuses the code).
+    licence = select_one(Licence, Licence.id, presentation.licence_id)
+    issuer = select_one(Issuer, Issuer.id, licence.issuer_id) if licence is not None else None
+    problem, parts = _licence_problem(licence, issuer)
+    holder = None
+    if problem is None:
+        name, id_number, data = parts
+        holder = {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
+    # One transaction: the code is consumed (live → used, the backstop when Redis lost its state)
+    # together with the check and audit rows; of concurrent scans exactly one changes the row.
     now = utcnow()
     with db.atomic():
-        consumed = (Presentation.update(status="used", used_at=now, verified_by=clerk.id, hall_code=clerk.hall_code,
-                                        live_slot=None)
-                    .where((Presentation.id == presentation.id) & (Presentation.status == "live")).execute())
+        consumed = update_where(Presentation, {"id": presentation.id, "status": "live"}, status="used", used_at=now,
+                                verified_by=clerk.id, hall_code=clerk.hall_code, live_slot=None)
+        if consumed == 1:
+            checked_at = _record(clerk, presentation, problem.code if problem else "verified", licence,
+                                 holder["name_masked"] if holder else None)
     if consumed != 1:
         _refuse(clerk, presentation, PresentationUsed())
-
-    licence = (Licence.select(Licence, Issuer).join(Issuer).where(Licence.id == presentation.licence_id).first())
-    if licence is None or not licence_valid_now(licence):
-        _refuse(clerk, presentation, LicenceNotValid())
-    try:
-        name, id_number, data = decrypt_parts(licence)
-        signature_ok = keystore().public_key(licence.key_id).verify(bytes(licence.signature),
-                                                                   signed_bytes(licence, licence.issuer))
-    except DecryptionError:
-        signature_ok = False
-    if not signature_ok:
-        log.warning("licence signature check failed at the counter", extra={"licence": licence.id})
-        _refuse(clerk, presentation, LicenceNotValid())
+    if problem is not None:
+        raise problem
 
     licence_type = get_type(licence.type_code)
     keys = json.loads(presentation.fields)
     shown = disclose(licence_type, data, keys if presentation.explicit else None)
     fields = {key: shown[key] for key in keys if key in shown}
-    holder = {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
-    with db.atomic():
-        checked_at = _record(clerk, presentation, "verified", licence, holder["name_masked"])
     return {
         "result": "verified",
         "licence": {
             "identifier": licence.identifier, "type_code": licence.type_code, "type_name": licence_type.name,
-            "status": licence.status, "status_label": STATUS_LABELS[licence.status], "issuer": licence.issuer.name,
+            "status": licence.status, "status_label": STATUS_LABELS[licence.status], "issuer": issuer.name,
             "valid_until": licence.valid_until, "fields": fields,
         },
         "holder": holder,

@@ -23,8 +23,7 @@ MAX_LIMIT = 50
 
 
 def _require_verified(user_id: str) -> None:
-    person = identity.verified_identity(user_id)
-    if person is None or person.assurance_level < 2:
+    if identity.verified_level(user_id) < 2:
         raise AssuranceInsufficient()
 
 

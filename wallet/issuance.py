@@ -18,7 +18,7 @@ from flask import current_app
 from app import audit
 from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3
-from app.db import db, new_id, utcnow
+from app.db import db, execute, insert_row, new_id, select_one, select_where, utcnow
 from app.identity import service as identity
 from app.identity.errors import IdNumberInvalid
 from app.identity.idnumber import IdNumberError, normalize_id_number
@@ -61,7 +61,7 @@ def issuer_code_for(client_id: str) -> str:
 
 def issuer_for_client(client_id: str) -> Issuer:
     """The issuer acting through this client, created (with its signing key) on first use."""
-    issuer = Issuer.get_or_none(Issuer.client_id == client_id)
+    issuer = select_one(Issuer, Issuer.client_id, client_id)
     if issuer is not None:
         return issuer
     issuer_id = new_id("iss")
@@ -78,8 +78,8 @@ def issuer_for_client(client_id: str) -> Issuer:
 
 
 def _signing_key_id(issuer: Issuer) -> str:
-    active = keystore().find(purpose=KEY_PURPOSE, owner=issuer.id)
-    return active[0].key_id if active else issuer.key_id  # the newest active key (after a rotation)
+    active = keystore().newest_active(purpose=KEY_PURPOSE, owner=issuer.id)
+    return active or issuer.key_id  # the newest active key (after a rotation)
 
 
 # --- Issuing ----------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
     licence_type, request = _checked(request)
     issuer = issuer_for_client(client_id)
     digest = _request_digest(request)
-    existing = Licence.get_or_none((Licence.issuer == issuer.id) & (Licence.reference == request.reference))
+    existing = select_where(Licence, issuer=issuer.id, reference=request.reference)
     if existing is None:
         try:
             with db.atomic():
@@ -152,8 +152,8 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
 
 
 def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: str) -> Licence:
-    Issuer.update(next_serial=Issuer.next_serial + 1).where(Issuer.id == issuer.id).execute()  # locks the row
-    serial = Issuer.select(Issuer.next_serial).where(Issuer.id == issuer.id).scalar() - 1
+    execute('UPDATE "wallet_issuer" SET "next_serial" = "next_serial" + 1 WHERE "id" = ?', [issuer.id])  # locks the row
+    serial = execute('SELECT "next_serial" FROM "wallet_issuer" WHERE "id" = ?', [issuer.id]).fetchone()[0] - 1
     now = utcnow()
     identifier = make_identifier(licence_type.type_code, issuer.code, f"{now.year}{serial:07d}", 1)
     c = cipher()
@@ -169,8 +169,7 @@ def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: st
         created_at=now, updated_at=now,
     )
     _sign(licence, issuer, request.holder_name, request.holder_id_number, request.data)
-    licence.save(force_insert=True)
-    return licence
+    return insert_row(Licence, **licence.__data__)
 
 
 def _sign(licence: Licence, issuer: Issuer, name: str, id_number: str, data: dict[str, Any]) -> None:
@@ -226,9 +225,11 @@ def decrypt_parts(licence: Licence) -> tuple[str, str, dict[str, Any]]:
             json.loads(c.decrypt(licence.data_enc, "licence.data")))
 
 
-def signed_bytes(licence: Licence, issuer: Issuer) -> bytes:
-    """The canonical bytes of the licence as stored now (to re-verify its signature)."""
-    name, id_number, data = decrypt_parts(licence)
+def signed_bytes(licence: Licence, issuer: Issuer,
+                 parts: tuple[str, str, dict[str, Any]] | None = None) -> bytes:
+    """The canonical bytes of the licence as stored now (to re-verify its signature); `parts` are
+    its `decrypt_parts` when the caller has them already."""
+    name, id_number, data = parts if parts is not None else decrypt_parts(licence)
     return canonical_bytes(licence_document(
         identifier=licence.identifier, type_code=licence.type_code, issuer_code=issuer.code, holder_name=name,
         holder_id_number=id_number, data=data, valid_from=licence.valid_from, valid_until=licence.valid_until,

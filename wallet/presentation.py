@@ -25,7 +25,7 @@ import peewee as pw
 from flask import current_app
 
 from app import audit
-from app.db import db, new_id
+from app.db import db, execute, insert_row, new_id, select_where, update_where
 from app.redis import get_redis
 from app.security.pii import constant_time_equal, derive_key, hmac_sm3
 from app.errors import ValidationFailed
@@ -105,19 +105,50 @@ def _drop_redis(nonce_hex: str) -> None:
             redis.delete(CODE_KEY.format(code))
 
 
-def _new_manual_code(nonce_hex: str, expiry: int, ttl: int) -> str:
+# One round trip publishes a new presentation: the retired ones' nonces and manual codes are
+# deleted, a free 8-digit manual code is claimed (SET NX over a few random candidates) and the
+# nonce record is written with that code in it. KEYS[1]: the new nonce key, KEYS[2..]: retired
+# nonce keys. ARGV: record JSON object (without "code"), TTL, code-key prefix, code record, candidates...
+_PUBLISH = """
+for i = 2, #KEYS do
+  local old = redis.call('GETDEL', KEYS[i])
+  if old then
+    local ok, rec = pcall(cjson.decode, old)
+    if ok and type(rec) == 'table' and rec.code then redis.call('DEL', ARGV[3] .. rec.code) end
+  end
+end
+for i = 5, #ARGV do
+  if redis.call('SET', ARGV[3] .. ARGV[i], ARGV[4], 'EX', ARGV[2], 'NX') then
+    redis.call('SET', KEYS[1], string.sub(ARGV[1], 1, -2) .. ',"code":"' .. ARGV[i] .. '"}', 'EX', ARGV[2])
+    return ARGV[i]
+  end
+end
+return false
+"""
+_scripts: dict[int, Any] = {}
+
+
+def _publish(nonce_hex: str, record: dict[str, Any], ttl: int, retired: list[str]) -> str:
+    """Write the live record of a new presentation (and retire old nonces) in Redis; its manual code."""
     redis = get_redis()
-    for _ in range(20):
-        code = f"{secrets.randbelow(10 ** 8):08d}"
-        if redis.set(CODE_KEY.format(code), json.dumps({"nonce": nonce_hex, "exp": expiry}), ex=ttl, nx=True):
-            return code
-    raise RuntimeError("no free manual code")  # 10^8 codes: practically unreachable
+    script = _scripts.get(id(redis))
+    if script is None:
+        script = _scripts[id(redis)] = redis.register_script(_PUBLISH)
+    code_record = json.dumps({"nonce": nonce_hex, "exp": record["exp"]})
+    for _ in range(5):  # 10^8 codes, 8 candidates a try: a miss is practically unreachable
+        candidates = [f"{secrets.randbelow(10 ** 8):08d}" for _ in range(8)]
+        code = script(keys=[NONCE_KEY.format(nonce_hex), *(NONCE_KEY.format(n) for n in retired)],
+                      args=[json.dumps(record), ttl, CODE_KEY.format(""), code_record, *candidates])
+        if code:
+            return code.decode() if isinstance(code, bytes) else code
+        retired = []
+    raise RuntimeError("no free manual code")
 
 
 def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: str | None) -> dict[str, Any]:
     """A new presentation of one of the holder's licences; any live one of that licence is retired."""
     _require_verified(user_id)
-    licence = Licence.get_or_none((Licence.id == licence_id) & (Licence.user_id == user_id))
+    licence = select_where(Licence, id=licence_id, user_id=user_id)
     if licence is None:
         raise LicenceNotFound()
     if not licence_valid_now(licence):
@@ -134,45 +165,43 @@ def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: 
     nonce_hex = nonce.hex()
     expiry = int(time.time()) + ttl
     expires_at = datetime.fromtimestamp(expiry, timezone.utc)
+    presentation_id = new_id("prs")
     for attempt in range(3):  # another request of the holder may take the live slot concurrently
         try:
-            presentation, old = _store(licence, user_id, nonce_hex, keys, fields is not None, purpose, expires_at)
+            retired = _store(licence, user_id, presentation_id, nonce_hex, keys, fields is not None, purpose,
+                             expires_at)
             break
         except pw.IntegrityError:
             if attempt == 2:
                 raise
-    for previous in old:
-        _drop_redis(previous.nonce)
-    redis_ttl = ttl + REDIS_GRACE
-    code = _new_manual_code(nonce_hex, expiry, redis_ttl)
-    record = {"id": presentation.id, "licence": licence.id, "user": user_id, "fields": keys,
-              "explicit": fields is not None, "purpose": purpose, "exp": expiry, "code": code}
-    get_redis().set(NONCE_KEY.format(nonce_hex), json.dumps(record), ex=redis_ttl)
-    # A concurrent request may have retired this one between our commit and the SET above (its
-    # own clean-up then found nothing to delete): leave no live key for a retired row.
-    if Presentation.select(Presentation.status).where(Presentation.id == presentation.id).scalar() != "live":
+    record = {"id": presentation_id, "licence": licence.id, "user": user_id, "fields": keys,
+              "explicit": fields is not None, "purpose": purpose, "exp": expiry}
+    code = _publish(nonce_hex, record, ttl + REDIS_GRACE, retired)
+    # A concurrent request may have retired this one between our commit and the publication (its
+    # own clean-up then found nothing to delete): leave no live key for a retired row. (The
+    # counter's conditional UPDATE live → used would refuse it anyway; this keeps Redis tidy.)
+    if execute('SELECT "status" FROM "wallet_presentation" WHERE "id" = ?', [presentation_id]).fetchone()[0] != "live":
         _drop_redis(nonce_hex)
-    return {"id": presentation.id, "qr_text": encode_qr(nonce, expiry), "expires_at": expires_at,
+    return {"id": presentation_id, "qr_text": encode_qr(nonce, expiry), "expires_at": expires_at,
             "refresh_after": expires_at - timedelta(seconds=REFRESH_MARGIN), "fields": keys, "manual_code": code}
 
 
-def _store(licence: Licence, user_id: str, nonce_hex: str, keys: list[str], explicit: bool, purpose: str | None,
-           expires_at: datetime) -> tuple[Presentation, list[Presentation]]:
-    """Retire the licence's live presentation and insert the new one, in one transaction."""
+def _store(licence: Licence, user_id: str, presentation_id: str, nonce_hex: str, keys: list[str], explicit: bool,
+           purpose: str | None, expires_at: datetime) -> list[str]:
+    """Retire the licence's live presentation and insert the new one, in one transaction; the
+    retired presentations' nonces."""
     with db.atomic():
         # a no-op update locks the licence row: concurrent presentations of it queue here
-        Licence.update(version=Licence.version).where(Licence.id == licence.id).execute()
-        old = list(Presentation.select(Presentation.id, Presentation.nonce)
-                   .where(Presentation.live_slot == licence.id))
-        if old:
-            (Presentation.update(status="retired", live_slot=None)
-             .where(Presentation.id.in_([p.id for p in old])).execute())
-        presentation = Presentation.create(
-            id=new_id("prs"), nonce=nonce_hex, licence=licence.id, user_id=user_id, fields=json.dumps(keys),
-            explicit=explicit, purpose=purpose, expires_at=expires_at, status="live", live_slot=licence.id)
-        audit.record("wallet.presentation_created", actor_kind="citizen", actor_id=user_id, target=presentation.id,
-                     details={"licence": licence.id, "fields": keys, "retired": [p.id for p in old]})
-    return presentation, old
+        execute('UPDATE "licence" SET "version" = "version" WHERE "id" = ?', [licence.id])
+        old = execute('SELECT "id", "nonce" FROM "wallet_presentation" WHERE "live_slot" = ?', [licence.id]).fetchall()
+        for old_id, _ in old:
+            update_where(Presentation, {"id": old_id}, status="retired", live_slot=None)
+        insert_row(Presentation, id=presentation_id, nonce=nonce_hex, licence=licence.id, user_id=user_id,
+                   fields=json.dumps(keys), explicit=explicit, purpose=purpose, expires_at=expires_at, status="live",
+                   live_slot=licence.id)
+        audit.record("wallet.presentation_created", actor_kind="citizen", actor_id=user_id, target=presentation_id,
+                     details={"licence": licence.id, "fields": keys, "retired": [old_id for old_id, _ in old]})
+    return [nonce for _, nonce in old]
 
 
 def _own(user_id: str, presentation_id: str) -> Presentation:

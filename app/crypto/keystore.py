@@ -30,7 +30,7 @@ from app.crypto.errors import KeyNotFound, KeyNotUsable, KeyUnavailable
 from app.crypto.keystore_models import KeyRecord
 from app.crypto.sm2 import DEFAULT_ID, SM2PrivateKey, SM2PublicKey
 from app.crypto.sm4 import sm4_gcm_decrypt, sm4_gcm_encrypt
-from app.db import db, new_id, select_one, utcnow
+from app.db import db, execute, new_id, select_one, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,9 @@ class KeyStore(Protocol):
     def find(self, *, purpose: str, owner: str, status: str | None = "active") -> list[KeyInfo]:
         """Keys of `owner` for `purpose` (newest first), with `status` unless None."""
 
+    def newest_active(self, *, purpose: str, owner: str) -> str | None:
+        """The id of `owner`'s newest active key for `purpose` (the one to sign with), or None."""
+
 
 def _info(row: KeyRecord) -> KeyInfo:
     return KeyInfo(key_id=row.id, purpose=row.purpose, owner=row.owner, label=row.label, algorithm=row.algorithm,
@@ -126,6 +129,7 @@ class SoftwareKeyStore:
 
     def __init__(self, keks: Sequence[tuple[str, bytes]]) -> None:
         """`keks`: (kek id, 16-byte SM4 key) pairs, newest last; the newest wraps new keys."""
+        self._public_keys: dict[str, SM2PublicKey] = {}  # key id → parsed key (a key id never changes key)
         if not keks:
             raise ValueError("the key store needs at least one key-encryption key")
         for kid, key in keks:
@@ -225,7 +229,13 @@ class SoftwareKeyStore:
         return self._signing_key(key_id).sign_digest(e)
 
     def public_key(self, key_id: str) -> SM2PublicKey:
-        return SM2PublicKey.from_der(bytes(self._row(key_id).public_key_der))
+        key = self._public_keys.get(key_id)
+        if key is None:
+            key = SM2PublicKey.from_der(bytes(self._row(key_id).public_key_der))
+            if len(self._public_keys) >= 4096:  # bounded: drop everything, refill on demand
+                self._public_keys.clear()
+            self._public_keys[key_id] = key
+        return key
 
     def info(self, key_id: str) -> KeyInfo:
         return _info(self._row(key_id))
@@ -235,6 +245,11 @@ class SoftwareKeyStore:
         if status is not None:
             query = query.where(KeyRecord.status == status)
         return [_info(r) for r in query.order_by(KeyRecord.created_at.desc(), KeyRecord.id)]
+
+    def newest_active(self, *, purpose: str, owner: str) -> str | None:
+        row = execute('SELECT "id" FROM "crypto_key" WHERE "purpose" = ? AND "owner" = ? AND "status" = ? '
+                      'ORDER BY "created_at" DESC, "id" LIMIT 1', [purpose, owner, "active"]).fetchone()
+        return row[0] if row else None
 
     # --- internals ---------------------------------------------------------------------------
 

@@ -175,7 +175,7 @@ def bind_phone(*, user_id: str, phone: str | None = None, sms_code: str | None =
 # --- Profile -----------------------------------------------------------------------------------
 
 def get_user(user_id: str) -> User:
-    user = User.get_or_none(User.id == user_id)
+    user = select_one(User, User.id, user_id)
     if user is None:
         raise NotFound("账号不存在或已注销。", code="user_not_found")
     return user
@@ -220,9 +220,15 @@ def verified_identity(user_id: str) -> VerifiedIdentity | None:
                             c.decrypt(user.id_number_enc, "user.id_number"), user.assurance_level)
 
 
+def verified_level(user_id: str) -> int:
+    """The assurance level of a real-name verified citizen, 0 when not verified (nothing decrypted)."""
+    user = get_user(user_id)
+    return user.assurance_level if user.id_number_enc is not None else 0
+
+
 def user_id_for_id_number(id_number: str) -> str | None:
     """The verified account holding this (normalised) ID number, found by its blind index, or None."""
-    user = User.get_or_none(User.id_number_bidx == cipher().blind_index("id", id_number))
+    user = select_one(User, User.id_number_bidx, cipher().blind_index("id", id_number))
     return user.id if user is not None else None
 
 

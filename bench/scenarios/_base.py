@@ -21,6 +21,9 @@ class Scenario:
     path: str
     expect_status: int = 200  # any other answer counts as an error
     target_ratio: float | None = None  # the target: at least this × the bare endpoint's req/s
+    # One-shot bodies are prepared for this × the bare endpoint's rate over the run (plus a margin);
+    # a run that uses them all up is flagged, so raise it when a scenario gets that fast.
+    ceiling_ratio: float = 1.0
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     one_shot_bodies: bool = False
