@@ -112,6 +112,10 @@ def _register_blueprints(app: Flask) -> None:
     from wallet import init_app as init_wallet
 
     init_wallet(app)
+    import signing
+
+    signing.init_app(app)
+    signing.register(api)
     if app.config["APP_ENV"] in ("development", "testing"):
         from app import dev
 

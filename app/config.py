@@ -68,6 +68,16 @@ DEFAULTS: dict[str, Any] = {
     # Wallet: showing a licence (亮证)
     "PRESENTATION_TTL": 60,  # seconds a QR / manual code lives
     "COUNTER_MANUAL_CODE_PER_MINUTE": 20,  # manual-code lookups per clerk per minute
+    # Cloud signing (电子云签, signing/)
+    "SIGNING_CERT_DAYS": 730,  # validity of a citizen's signing certificate
+    "SIGNING_REQUEST_TTL": 300,  # seconds a signing request may be authorised
+    "SIGNING_MAX_DOCUMENT_BYTES": 10 * 1024 * 1024,  # larger files: send e = SM3(Z ‖ M) instead
+    "SIGNING_BATCH_MAX": 20,  # digests one authorisation may sign (CSC numSignatures)
+    "SIGNING_PIN_MAX_TRIES": 5,  # wrong PINs in a row before signing locks
+    "SIGNING_PIN_LOCK_SECONDS": 900,
+    "SIGNING_REQUIRE_SMS": False,  # authorising also needs an SMS code sent to the bound phone
+    "SIGNING_REQUIRE_LIVENESS": False,  # authorising also needs a face check within LIVENESS_FRESH_SECONDS
+    "SIGNATURE_VERIFY_PER_MINUTE": 6000,  # third-party verifications per machine client per minute
 }
 
 _DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev"}

@@ -1,0 +1,169 @@
+"""Enrolment (开通电子签名): signing PIN, an SM2 key in the key store, a certificate from the
+platform CA; the PIN check with its lockout; revocation and re-enrolment.
+
+A citizen has at most one active credential (`active_slot`, UNIQUE). Revoking it revokes the
+certificate at the CA (the CRL and status answer it at once) and disables the key; the citizen may
+then enrol again with a new key. A PIN lockout outlives re-enrolment: revoking and re-enrolling
+cannot be used to get five more guesses.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import peewee as pw
+from flask import current_app
+
+from app import audit
+from app.crypto.ca import keystore, platform_ca
+from app.db import db, execute, insert_row, new_id, select_where, update_where, utcnow
+from app.identity import service as identity
+from app.identity.errors import AssuranceInsufficient
+from app.security.pii import mask_id_number, mask_name
+from signing.errors import AlreadyEnrolled, NotEnrolled, PinInvalid, PinWeak, SigningLocked
+from signing.models import SigningCredential
+from signing.pin import hash_pin, verify_pin, weak_reasons
+
+log = logging.getLogger(__name__)
+
+KEY_PURPOSE = "signing"
+KEY_USAGE = {"digitalSignature", "nonRepudiation"}
+# RFC 5280 reasons a citizen may give (lost phone → keyCompromise).
+CITIZEN_REVOCATION_REASONS = ("unspecified", "keyCompromise", "superseded", "cessationOfOperation")
+
+
+def _citizen(user_id: str) -> tuple[str, str]:
+    return "citizen", user_id
+
+
+def active_credential(user_id: str) -> SigningCredential:
+    """The citizen's active credential; NotEnrolled if none."""
+    credential = select_where(SigningCredential, active_slot=user_id)
+    if credential is None:
+        raise NotEnrolled()
+    return credential
+
+
+def require_level(user_id: str, level: int = 2) -> None:
+    if identity.verified_level(user_id) < level:
+        raise AssuranceInsufficient()
+
+
+def _locked_until(user_id: str):
+    row = execute('SELECT MAX("locked_until") FROM "signing_credential" WHERE "user_id" = ?', [user_id]).fetchone()
+    until = SigningCredential.locked_until.python_value(row[0]) if row and row[0] else None
+    return until if until and until > utcnow() else None
+
+
+def _raise_locked(until) -> None:
+    raise SigningLocked(headers={"Retry-After": str(max(1, int((until - utcnow()).total_seconds())))},
+                        extra={"locked_until": until.isoformat()})
+
+
+def subject_for(name: str, id_number: str) -> dict[str, str]:
+    """Certificate subject: the name, and the ID number masked (GB/T 35273). The masked number is
+    in OU because serialNumber must be a PrintableString, which has no `*`."""
+    return {"C": "CN", "O": "YiWang", "OU": mask_id_number(id_number), "CN": name}
+
+
+def enrol(*, user_id: str, pin: str) -> dict[str, Any]:
+    """Enrol an L2+ citizen: check the PIN's strength, generate the key, issue the certificate,
+    store the credential — all in one transaction. AssuranceInsufficient, PinWeak,
+    AlreadyEnrolled, SigningLocked."""
+    person = identity.verified_identity(user_id)
+    if person is None or person.assurance_level < 2:
+        raise AssuranceInsufficient()
+    reasons = weak_reasons(pin, id_number=person.id_number)
+    if reasons:
+        raise PinWeak(errors={"pin": reasons})
+    until = _locked_until(user_id)
+    if until:
+        _raise_locked(until)
+    if select_where(SigningCredential, active_slot=user_id) is not None:
+        raise AlreadyEnrolled()
+    pin_hash = hash_pin(pin)  # slow: outside the transaction
+    cfg = current_app.config
+    try:
+        with db.atomic():
+            key = keystore().generate(purpose=KEY_PURPOSE, owner=user_id, label="cloud-signing",
+                                      actor=_citizen(user_id))
+            cert = platform_ca().issue_certificate(key.public_key(), subject_for(person.name, person.id_number),
+                                                   days=cfg["SIGNING_CERT_DAYS"], key_usage=KEY_USAGE,
+                                                   actor=_citizen(user_id))
+            credential_id = new_id("sgc")
+            insert_row(SigningCredential, id=credential_id, user_id=user_id, active_slot=user_id,
+                       key_id=key.key_id, cert_serial=cert.serial, certificate_pem=cert.pem, pin_hash=pin_hash)
+            audit.record("signing.enrol", actor_kind="citizen", actor_id=user_id, target=credential_id,
+                         details={"serial": cert.serial, "key": key.key_id})
+    except pw.IntegrityError:  # a concurrent enrolment took the slot first: everything rolled back
+        raise AlreadyEnrolled() from None
+    return certificate_view(active_credential(user_id))
+
+
+def certificate_view(credential: SigningCredential) -> dict[str, Any]:
+    status = platform_ca().status(credential.cert_serial)
+    person = identity.verified_identity(credential.user_id)
+    return {
+        "serial": credential.cert_serial,
+        "certificate_pem": credential.certificate_pem,
+        "status": status["status"],
+        "not_after": status["not_after"],
+        "enrolled_at": credential.created_at,
+        "subject": {"name_masked": mask_name(person.name) if person else None,
+                    "id_number_masked": mask_id_number(person.id_number) if person else None},
+    }
+
+
+def get_certificate(*, user_id: str) -> dict[str, Any]:
+    require_level(user_id)
+    return certificate_view(active_credential(user_id))
+
+
+def revoke(*, user_id: str, reason: str) -> dict[str, Any]:
+    """Revoke the citizen's certificate (CRL and status at once), disable the key, free the slot
+    for a new enrolment. NotEnrolled if there is nothing to revoke."""
+    require_level(user_id)
+    now = utcnow().replace(microsecond=0)
+    with db.atomic():
+        credential = active_credential(user_id)
+        changed = update_where(SigningCredential, {"id": credential.id, "status": "active"}, status="revoked",
+                               active_slot=None, revoked_at=now, revoke_reason=reason)
+        if changed != 1:
+            raise NotEnrolled()
+        platform_ca().revoke(credential.cert_serial, reason, at=now, actor=_citizen(user_id))
+        keystore().disable(credential.key_id, f"certificate revoked: {reason}", actor=_citizen(user_id))
+        audit.record("signing.revoke", actor_kind="citizen", actor_id=user_id, target=credential.id,
+                     details={"serial": credential.cert_serial, "reason": reason})
+    return {"serial": credential.cert_serial, "status": "revoked", "revoked_at": now, "reason": reason}
+
+
+def check_pin(credential: SigningCredential, pin: str) -> None:
+    """Pass, or count a wrong PIN: PinInvalid with the tries left, SigningLocked (and an audit
+    event) when this was the last try, or while locked."""
+    until = _locked_until(credential.user_id)
+    if until:
+        _raise_locked(until)
+    if verify_pin(credential.pin_hash, pin):
+        if credential.failed_pins:
+            update_where(SigningCredential, {"id": credential.id}, failed_pins=0)
+        return
+    cfg = current_app.config
+    with db.atomic():
+        execute('UPDATE "signing_credential" SET "failed_pins" = "failed_pins" + 1 WHERE "id" = ?', [credential.id])
+        failed = execute('SELECT "failed_pins" FROM "signing_credential" WHERE "id" = ?', [credential.id]).fetchone()[0]
+        locked = failed >= cfg["SIGNING_PIN_MAX_TRIES"]
+        if locked:
+            until = utcnow() + timedelta(seconds=cfg["SIGNING_PIN_LOCK_SECONDS"])
+            update_where(SigningCredential, {"id": credential.id}, failed_pins=0, locked_until=until)
+            # The notice to the citizen comes with the notifications feature; until then the
+            # audit row is the record (`notice: pending`).
+            audit.record("signing.pin_locked", outcome="refused", actor_kind="citizen", actor_id=credential.user_id,
+                         target=credential.id, details={"until": until.isoformat(), "notice": "pending"})
+        else:
+            audit.record("signing.pin_failed", outcome="failure", actor_kind="citizen",
+                         actor_id=credential.user_id, target=credential.id, details={"failed": failed})
+    if locked:
+        log.warning("signing locked after wrong PINs", extra={"credential": credential.id})
+        _raise_locked(until)
+    raise PinInvalid(extra={"tries_left": cfg["SIGNING_PIN_MAX_TRIES"] - failed})

@@ -1,0 +1,201 @@
+"""Signing endpoints — 电子云签: enrolment, certificate, signing requests and their authorisation,
+history; the public CA certificate, CRL and status; the third-party verification API."""
+from __future__ import annotations
+
+from flask import Response
+from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
+
+from app.errors import _flatten_messages
+from app.openapi import problems
+from app.security.auth import auth_required, current_principal
+from signing import enrolment, signer, verification
+from signing import schemas as s
+from signing.errors import VerificationInputInvalid
+
+blp = Blueprint("signing", __name__, url_prefix="/api/v1/signing", description="电子云签 (SM2 cloud signing)")
+
+_L2 = "assurance_level_insufficient"
+_AUTHORIZE_PROBLEMS = {
+    400: "pin_invalid, sms_code_required, sms_code_invalid, sms_code_expired, sms_code_attempts_exceeded",
+    403: f"{_L2}, liveness_required", 404: "signing_request_not_found",
+    409: "signing_request_used, signing_request_in_batch, signing_credential_changed, key_not_usable",
+    410: "signing_request_expired", 422: "validation_failed", 423: "signing_locked",
+}
+
+
+# --- Enrolment and certificate ------------------------------------------------------------------
+
+@blp.route("/enrol", methods=["POST"])
+@blp.arguments(s.EnrolSchema())
+@blp.response(201, s.CertificateSchema())
+@problems(blp, {403: _L2, 409: "signing_already_enrolled", 422: "pin_weak, validation_failed",
+                423: "signing_locked"})
+@auth_required()
+def enrol(body):
+    """Enrol for cloud signing (L2+): set the 6-digit signing PIN, get an SM2 key and certificate."""
+    return enrolment.enrol(user_id=current_principal().id, pin=body["pin"]), 201
+
+
+@blp.route("/certificate", methods=["GET"])
+@blp.response(200, s.CertificateSchema())
+@problems(blp, {403: _L2, 404: "signing_not_enrolled"})
+@auth_required()
+def get_certificate():
+    """My signing certificate and its status."""
+    return enrolment.get_certificate(user_id=current_principal().id)
+
+
+@blp.route("/certificate/revoke", methods=["POST"])
+@blp.arguments(s.RevokeSchema())
+@blp.response(200, s.RevokedSchema())
+@problems(blp, {403: _L2, 404: "signing_not_enrolled", 422: "validation_failed"})
+@auth_required()
+def revoke_certificate(body):
+    """Revoke my certificate (lost phone, change of mind); the CRL and status show it at once."""
+    return enrolment.revoke(user_id=current_principal().id, reason=body["reason"])
+
+
+@blp.route("/ca.pem", methods=["GET"])
+@blp.doc(security=[], responses={200: {"description": "PEM", "content": {"application/x-pem-file": {}}}})
+def ca_certificate():
+    """The platform CA certificate (public): verify signers' certificates offline with OpenSSL."""
+    from app.crypto.ca import platform_ca
+
+    return Response(platform_ca().certificate_pem(), mimetype="application/x-pem-file",
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
+@blp.route("/crl", methods=["GET"])
+@blp.doc(security=[], responses={200: {"description": "DER CRL", "content": {"application/pkix-crl": {}}}})
+def crl():
+    """The platform CA's current CRL (public, DER); re-signed as soon as a certificate is revoked."""
+    from app.crypto.ca import platform_ca
+
+    return Response(platform_ca().current_crl(), mimetype="application/pkix-crl",
+                    headers={"Cache-Control": "no-cache"})
+
+
+@blp.route("/certificates/<serial>/status", methods=["GET"])
+@blp.doc(security=[])
+@blp.response(200, s.CertificateStatusSchema())
+def certificate_status(serial):
+    """Status of a certificate by serial (public, OCSP-like: an unknown serial is `unknown`)."""
+    from app.crypto.ca import platform_ca
+
+    return platform_ca().status(serial if len(serial) <= 64 else "")
+
+
+# --- Signing requests ---------------------------------------------------------------------------
+
+@blp.route("/requests", methods=["POST"])
+@blp.arguments(s.CreateRequestSchema())
+@blp.response(201, s.SigningRequestSchema())
+@problems(blp, {403: _L2, 404: "signing_not_enrolled", 413: "document_too_large, payload_too_large",
+                422: "document_invalid, validation_failed"})
+@auth_required()
+def create_request(body):
+    """Ask to sign a document (Base64) or a precomputed e = SM3(Z‖M); see `e_hex` for why not SM3(M)."""
+    return signer.create_request(user_id=current_principal().id, title=body["title"],
+                                 document_b64=body["document_b64"], e_hex=body["e_hex"]), 201
+
+
+@blp.route("/requests/<request_id>", methods=["GET"])
+@blp.response(200, s.SigningRequestSchema())
+@problems(blp, {404: "signing_request_not_found"})
+@auth_required()
+def get_request(request_id):
+    """What a request will sign, and whether it has been signed."""
+    return signer.get_request(user_id=current_principal().id, request_id=request_id)
+
+
+@blp.route("/requests/<request_id>/authorize", methods=["POST"])
+@blp.arguments(s.AuthorizeSchema())
+@blp.response(200, s.SignatureSchema())
+@problems(blp, _AUTHORIZE_PROBLEMS)
+@auth_required()
+def authorize(body, request_id):
+    """Authorise with my PIN: signs exactly this request's e, once (DER signature + certificate)."""
+    return signer.authorize(user_id=current_principal().id, request_id=request_id, pin=body["pin"],
+                            sms_code=body["sms_code"])
+
+
+@blp.route("/requests/<request_id>/sms-code", methods=["POST"])
+@blp.response(202, s.SmsSentSchema())
+@problems(blp, {403: f"{_L2}, phone_required", 404: "signing_request_not_found", 429: "sms_resend_too_soon"})
+@auth_required()
+def request_sms_code(request_id):
+    """Send the SMS code that authorises this request (when SMS is required)."""
+    return signer.send_sms_code(user_id=current_principal().id, target_id=request_id), 202
+
+
+@blp.route("/batches", methods=["POST"])
+@blp.arguments(s.CreateBatchSchema())
+@blp.response(201, s.BatchSchema())
+@problems(blp, {403: _L2, 404: "signing_not_enrolled", 413: "document_too_large, payload_too_large",
+                422: "batch_too_large, document_invalid, validation_failed"})
+@auth_required()
+def create_batch(body):
+    """Ask to sign several documents with one authorisation (at most SIGNING_BATCH_MAX)."""
+    return signer.create_batch(user_id=current_principal().id, items=body["items"]), 201
+
+
+@blp.route("/batches/<batch_id>/authorize", methods=["POST"])
+@blp.arguments(s.AuthorizeSchema())
+@blp.response(200, s.BatchSignaturesSchema())
+@problems(blp, _AUTHORIZE_PROBLEMS)
+@auth_required()
+def authorize_batch(body, batch_id):
+    """Authorise a batch with my PIN: signs exactly its listed digests, once, all or none."""
+    return signer.authorize_batch(user_id=current_principal().id, batch_id=batch_id, pin=body["pin"],
+                                  sms_code=body["sms_code"])
+
+
+@blp.route("/batches/<batch_id>/sms-code", methods=["POST"])
+@blp.response(202, s.SmsSentSchema())
+@problems(blp, {403: f"{_L2}, phone_required", 404: "signing_request_not_found", 429: "sms_resend_too_soon"})
+@auth_required()
+def batch_sms_code(batch_id):
+    """Send the SMS code that authorises this batch (when SMS is required)."""
+    return signer.send_sms_code(user_id=current_principal().id, target_id=batch_id), 202
+
+
+@blp.route("/signatures", methods=["GET"])
+@blp.arguments(s.ListArgsSchema(), location="query")
+@blp.response(200, s.SignatureListSchema())
+@problems(blp, {403: _L2, 422: "cursor_invalid, validation_failed"})
+@auth_required()
+def list_signatures(args):
+    """My signatures, newest first (cursor pagination)."""
+    return signer.list_signatures(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
+
+
+# --- Third-party verification (验签, `signatures:verify`) -----------------------------------------
+
+class _BadRequestParser(FlaskParser):
+    """Malformed verification input is a 400 problem (the issue's contract), not the house 422."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        messages = error.messages if isinstance(error.messages, dict) else {"json": error.messages}
+        raise VerificationInputInvalid(errors=_flatten_messages(messages))
+
+
+class _VerifyBlueprint(Blueprint):
+    ARGUMENTS_PARSER = _BadRequestParser()
+
+
+verify_blp = _VerifyBlueprint("signature_verification", __name__, url_prefix="/api/v1/verify",
+                              description="验签服务 (third-party signature verification)")
+
+
+@verify_blp.route("/signatures", methods=["POST"])
+@verify_blp.arguments(s.VerifyRequestSchema())
+@verify_blp.response(200, s.ValidationReportSchema())
+@problems(verify_blp, {400: "verification_input_invalid, bad_request", 403: "insufficient_scope, forbidden",
+                       429: "rate_limited"})
+@auth_required(kinds=("client",), scopes=("signatures:verify",))
+def verify_signature(body):
+    """Verify a citizen's SM2 signature: an EU DSS-style report (indication, sub-indication, signer)."""
+    return verification.verify(client_id=current_principal().id, body=body)

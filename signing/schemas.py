@@ -1,0 +1,174 @@
+"""Request and response shapes of the signing and verification endpoints."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+from signing.enrolment import CITIZEN_REVOCATION_REASONS
+
+_HEX64 = ma.validate.Regexp(r"^[0-9a-fA-F]{64}$", error="须为 64 位十六进制。")
+_PIN = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{6}$", error="签名密码须为 6 位数字。"),
+                        metadata={"example": "802417", "description": "6 位签名密码"})
+E_HEX_DOC = ("预先计算的 e = SM3(Z‖M)（十六进制）。Z = SM3(ENTL‖ID‖a‖b‖xG‖yG‖xA‖yA) 依赖签名人公钥与默认 ID "
+             "1234567812345678，所以不能签 SM3(M)：SM2 签名的对象是 e，而不是文件摘要本身。"
+             "大文件请用证书中的公钥在本地计算 e 后提交。")
+
+
+def _one_of_document_or_e(data: dict, **_kw) -> None:
+    if (data.get("document_b64") is None) == (data.get("e_hex") is None):
+        raise ma.ValidationError("document_b64 与 e_hex 须且仅须提供其一。", field_name="_schema")
+
+
+class EnrolSchema(ma.Schema):
+    pin = _PIN
+
+
+class CertificateSubjectSchema(ma.Schema):
+    name_masked = ma.fields.String(metadata={"example": "张*"})
+    id_number_masked = ma.fields.String(metadata={"example": "3401**********1232"})
+
+
+class CertificateSchema(ma.Schema):
+    """The citizen's signing certificate (签名证书)."""
+
+    serial = ma.fields.String(metadata={"description": "证书序列号（小写十六进制）"})
+    certificate_pem = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "good | revoked"})
+    not_after = ma.fields.DateTime()
+    enrolled_at = ma.fields.DateTime()
+    subject = ma.fields.Nested(CertificateSubjectSchema)
+
+
+class RevokeSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.OneOf(CITIZEN_REVOCATION_REASONS),
+                              metadata={"example": "keyCompromise", "description": "RFC 5280 原因；丢失手机选 keyCompromise"})
+
+
+class RevokedSchema(ma.Schema):
+    serial = ma.fields.String()
+    status = ma.fields.String()
+    revoked_at = ma.fields.DateTime()
+    reason = ma.fields.String()
+
+
+class CertificateStatusSchema(ma.Schema):
+    status = ma.fields.String(metadata={"description": "good | revoked | unknown"})
+    revoked_at = ma.fields.DateTime(allow_none=True)
+    reason = ma.fields.String(allow_none=True)
+    not_after = ma.fields.DateTime(allow_none=True)
+
+
+class CreateRequestSchema(ma.Schema):
+    """A document to sign (Base64, at most SIGNING_MAX_DOCUMENT_BYTES) or its precomputed e."""
+
+    title = ma.fields.String(required=True, validate=ma.validate.Length(1, 128), metadata={"example": "房屋租赁合同"})
+    document_b64 = ma.fields.String(load_default=None, metadata={"description": "文件内容（Base64）"})
+    e_hex = ma.fields.String(load_default=None, validate=_HEX64, metadata={"description": E_HEX_DOC})
+
+    @ma.validates_schema
+    def _exactly_one(self, data, **kw):
+        _one_of_document_or_e(data)
+
+
+class SigningRequestSchema(ma.Schema):
+    """What will be signed — 待签署内容."""
+
+    id = ma.fields.String()
+    title = ma.fields.String()
+    e_hex = ma.fields.String(metadata={"description": "将被签名的 e = SM3(Z‖M)"})
+    document_sm3 = ma.fields.String(allow_none=True, metadata={"description": "文件的 SM3（提交文件时）"})
+    document_size = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String(metadata={"description": "pending | signed"})
+    batch_id = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    expires_at = ma.fields.DateTime()
+
+
+class CreateBatchSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CreateRequestSchema), required=True,
+                           validate=ma.validate.Length(min=1),
+                           metadata={"description": "至多 SIGNING_BATCH_MAX 份（CSC numSignatures）"})
+
+
+class BatchSchema(ma.Schema):
+    id = ma.fields.String()
+    items = ma.fields.List(ma.fields.Nested(SigningRequestSchema))
+    expires_at = ma.fields.DateTime()
+
+
+class AuthorizeSchema(ma.Schema):
+    """The citizen's consent: PIN, plus an SMS code when SIGNING_REQUIRE_SMS is set."""
+
+    pin = _PIN
+    sms_code = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$"))
+
+
+class SignatureSchema(ma.Schema):
+    signature_id = ma.fields.String()
+    request_id = ma.fields.String()
+    title = ma.fields.String()
+    e_hex = ma.fields.String()
+    document_sm3 = ma.fields.String(allow_none=True)
+    signature_b64 = ma.fields.String(metadata={"description": "DER SEQUENCE {r, s}（Base64）"})
+    certificate_serial = ma.fields.String()
+    certificate_pem = ma.fields.String()
+    signed_at = ma.fields.DateTime()
+
+
+class BatchSignaturesSchema(ma.Schema):
+    batch_id = ma.fields.String()
+    signatures = ma.fields.List(ma.fields.Nested(SignatureSchema))
+
+
+class ListArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 50))
+    cursor = ma.fields.String(load_default=None)
+
+
+class SignatureListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(SignatureSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class SmsSentSchema(ma.Schema):
+    expires_in = ma.fields.Integer()
+
+
+# --- Third-party verification ----------------------------------------------------------------
+
+class VerifyRequestSchema(ma.Schema):
+    document_b64 = ma.fields.String(load_default=None, metadata={"description": "原文（Base64）"})
+    e_hex = ma.fields.String(load_default=None, validate=_HEX64, metadata={"description": E_HEX_DOC})
+    signature_b64 = ma.fields.String(required=True, validate=ma.validate.Length(1, 1024))
+    certificate_pem = ma.fields.String(required=True, validate=ma.validate.Length(1, 16384))
+
+    @ma.validates_schema
+    def _exactly_one(self, data, **kw):
+        _one_of_document_or_e(data)
+
+
+class ReportSignerSchema(ma.Schema):
+    name_masked = ma.fields.String(allow_none=True)
+    id_number_masked = ma.fields.String(allow_none=True)
+
+
+class ReportCertificateSchema(ma.Schema):
+    serial = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "good | revoked | expired | not_yet_valid | unknown"})
+    issuer = ma.fields.String()
+    not_before = ma.fields.DateTime()
+    not_after = ma.fields.DateTime()
+    revoked_at = ma.fields.DateTime(allow_none=True)
+    revocation_reason = ma.fields.String(allow_none=True)
+
+
+class ValidationReportSchema(ma.Schema):
+    """EU DSS-style validation report."""
+
+    indication = ma.fields.String(metadata={"description": "TOTAL_PASSED | TOTAL_FAILED | INDETERMINATE"})
+    sub_indication = ma.fields.String(allow_none=True, metadata={
+        "description": "HASH_FAILURE | SIG_CRYPTO_FAILURE | REVOKED_NO_POE | NO_CERTIFICATE_CHAIN_FOUND | "
+                       "OUT_OF_BOUNDS_NO_POE | FORMAT_FAILURE"})
+    valid = ma.fields.Boolean()
+    signer = ma.fields.Nested(ReportSignerSchema)
+    certificate = ma.fields.Nested(ReportCertificateSchema)
+    checked_at = ma.fields.DateTime()

@@ -1,0 +1,252 @@
+"""Signing under the citizen's sole control (签署): requests, authorisation, batches, history.
+
+A request fixes what will be signed: e = SM3(Z ‖ M) computed here from the document (Z depends on
+the citizen's public key and the signer ID, so a client's SM3(M) could not be signed), or sent by
+the client for large files. Authorising it with the PIN (and, when configured, an SMS code or a
+fresh face check) signs exactly that e, once: the request is consumed by the conditional UPDATE
+`pending → signed` in the same transaction that stores the signature and its audit row, so of
+concurrent replays exactly one signs. A batch (CSC `numSignatures`) is consumed the same way, all
+of its requests at once, and never signs more than it listed.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+
+from app import audit, ratelimit
+from app.crypto.ca import keystore
+from app.crypto.sm3 import sm3_hex
+from app.db import db, insert_row, new_id, select_where, update_where, utcnow
+from app.errors import ValidationFailed
+from app.identity import realname, smscodes
+from app.identity import service as identity
+from app.identity.errors import SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
+from app.identity.smscodes import CodeCheck
+from app.ratelimit import Limit
+from signing.enrolment import active_credential, check_pin, require_level
+from signing.errors import (
+    CredentialChanged, CursorInvalid, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired,
+    RequestInBatch, RequestNotFound, RequestUsed, SmsCodeRequired,
+)
+from signing.models import Signature, SigningCredential, SigningRequest
+
+MAX_LIMIT = 50
+
+
+def _decode_document(document_b64: str) -> bytes:
+    limit = current_app.config["SIGNING_MAX_DOCUMENT_BYTES"]
+    if len(document_b64) > (limit + 2) // 3 * 4 + 4:  # refuse before decoding
+        raise DocumentTooLarge(extra={"max_bytes": limit})
+    try:
+        document = base64.b64decode(document_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise DocumentInvalid(errors={"document_b64": ["不是有效的 Base64 编码。"]}) from None
+    if len(document) > limit:
+        raise DocumentTooLarge(extra={"max_bytes": limit})
+    return document
+
+
+def request_view(row: SigningRequest) -> dict[str, Any]:
+    return {"id": row.id, "title": row.title, "e_hex": row.e_hex, "document_sm3": row.document_sm3,
+            "document_size": row.document_size, "status": row.status, "batch_id": row.batch_id,
+            "created_at": row.created_at, "expires_at": row.expires_at}
+
+
+def _new_request(credential: SigningCredential, *, title: str, document_b64: str | None, e_hex: str | None,
+                 now: datetime, batch_id: str | None = None) -> SigningRequest:
+    document_sm3 = size = None
+    if document_b64 is not None:
+        document = _decode_document(document_b64)
+        e_hex = keystore().public_key(credential.key_id).digest(document).hex()
+        document_sm3, size = sm3_hex(document), len(document)
+    return insert_row(SigningRequest, id=new_id("sgr"), user_id=credential.user_id, credential_id=credential.id,
+                      batch_id=batch_id, title=title, e_hex=e_hex.lower(), document_sm3=document_sm3,
+                      document_size=size, created_at=now,
+                      expires_at=now + timedelta(seconds=current_app.config["SIGNING_REQUEST_TTL"]))
+
+
+def create_request(*, user_id: str, title: str, document_b64: str | None = None,
+                   e_hex: str | None = None) -> dict[str, Any]:
+    """A request to sign one document (or one precomputed e). NotEnrolled, DocumentTooLarge,
+    DocumentInvalid."""
+    require_level(user_id)
+    credential = active_credential(user_id)
+    with db.atomic():
+        row = _new_request(credential, title=title, document_b64=document_b64, e_hex=e_hex, now=utcnow())
+        audit.record("signing.request", actor_kind="citizen", actor_id=user_id, target=row.id,
+                     details={"mode": "document" if document_b64 is not None else "digest"})
+    return request_view(row)
+
+
+def create_batch(*, user_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several requests authorised together, at most SIGNING_BATCH_MAX."""
+    require_level(user_id)
+    if len(items) > current_app.config["SIGNING_BATCH_MAX"]:
+        raise ValidationFailed(code="batch_too_large", detail="批量签署的文件数量超过上限。",
+                               extra={"max_items": current_app.config["SIGNING_BATCH_MAX"]})
+    credential = active_credential(user_id)
+    batch_id, now = new_id("sgb"), utcnow()
+    with db.atomic():
+        rows = [_new_request(credential, title=item["title"], document_b64=item.get("document_b64"),
+                             e_hex=item.get("e_hex"), now=now + timedelta(microseconds=i), batch_id=batch_id)
+                for i, item in enumerate(items)]
+        audit.record("signing.batch", actor_kind="citizen", actor_id=user_id, target=batch_id,
+                     details={"items": len(rows)})
+    return {"id": batch_id, "items": [request_view(r) for r in rows], "expires_at": rows[0].expires_at}
+
+
+def get_request(*, user_id: str, request_id: str) -> dict[str, Any]:
+    row = select_where(SigningRequest, id=request_id, user_id=user_id)
+    if row is None:
+        raise RequestNotFound()
+    return request_view(row)
+
+
+def _batch_rows(user_id: str, batch_id: str) -> list[SigningRequest]:
+    rows = list(SigningRequest.select().where(SigningRequest.batch_id == batch_id, SigningRequest.user_id == user_id)
+                .order_by(SigningRequest.created_at, SigningRequest.id))
+    if not rows:
+        raise RequestNotFound("批量签署请求不存在。")
+    return rows
+
+
+# --- Second factors ----------------------------------------------------------------------------
+
+def _sms_subject(target_id: str) -> str:
+    return f"signing:{target_id}"  # the code is bound to one request or batch
+
+
+def send_sms_code(*, user_id: str, target_id: str) -> dict[str, int]:
+    """Send an SMS code that authorises this request or batch (when SIGNING_REQUIRE_SMS)."""
+    require_level(user_id)
+    user = identity.get_user(user_id)
+    owned = (select_where(SigningRequest, id=target_id, user_id=user_id)
+             or select_where(SigningRequest, batch_id=target_id, user_id=user_id))
+    if owned is None:
+        raise RequestNotFound()
+    if user.phone_enc is None:
+        from app.identity.errors import PhoneRequired
+
+        raise PhoneRequired()
+    ratelimit.consume([Limit(f"signing-sms:{user_id}", 1, current_app.config["SMS_RESEND_COOLDOWN"],
+                             "sms_resend_too_soon", "验证码发送过于频繁，请稍后再试。")])
+    phone = identity.cipher().decrypt(user.phone_enc, "user.phone")
+    code = smscodes.new_code(_sms_subject(target_id))
+    from app.identity.providers import providers
+
+    providers().sms.send_code(phone, code)
+    return {"expires_in": current_app.config["SMS_CODE_TTL"]}
+
+
+def _second_factors(user_id: str, target_id: str, sms_code: str | None) -> None:
+    cfg = current_app.config
+    if cfg["SIGNING_REQUIRE_LIVENESS"] and not realname.has_fresh_liveness(identity.get_user(user_id)):
+        raise LivenessRequired()
+    if cfg["SIGNING_REQUIRE_SMS"]:
+        if not sms_code:
+            raise SmsCodeRequired()
+        answer = smscodes.check(_sms_subject(target_id), sms_code)
+        if answer is CodeCheck.MISSING:
+            raise SmsCodeExpired()
+        if answer is CodeCheck.DEAD:
+            raise SmsCodeAttemptsExceeded()
+        if answer is CodeCheck.WRONG:
+            raise SmsCodeInvalid()
+
+
+# --- Authorisation -----------------------------------------------------------------------------
+
+def signature_view(row: Signature, certificate_pem: str) -> dict[str, Any]:
+    return {"signature_id": row.id, "request_id": row.request_id, "title": row.title, "e_hex": row.e_hex,
+            "document_sm3": row.document_sm3, "signature_b64": base64.b64encode(bytes(row.signature_der)).decode(),
+            "certificate_serial": row.cert_serial, "certificate_pem": certificate_pem, "signed_at": row.signed_at}
+
+
+def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: str | None,
+               batch_id: str | None) -> list[dict[str, Any]]:
+    require_level(user_id)
+    now = utcnow()
+    if any(r.status != "pending" for r in rows):
+        raise RequestUsed()
+    if any(now > r.expires_at for r in rows):
+        raise RequestExpired()
+    credential = select_where(SigningCredential, id=rows[0].credential_id)
+    if credential is None or credential.status != "active":
+        raise CredentialChanged()
+    _second_factors(user_id, batch_id or rows[0].id, sms_code)
+    check_pin(credential, pin)
+    store = keystore()
+    with db.atomic():
+        where = {"batch_id": batch_id} if batch_id else {"id": rows[0].id}
+        consumed = update_where(SigningRequest, {**where, "user_id": user_id, "status": "pending"},
+                                status="signed", signed_at=now)
+        if consumed != len(rows):  # a concurrent authorisation got there first: roll back, refuse
+            raise RequestUsed()
+        signed = []
+        for r in rows:
+            der = store.sign_digest(credential.key_id, bytes.fromhex(r.e_hex))
+            sig = insert_row(Signature, id=new_id("sig"), user_id=user_id, request_id=r.id,
+                             credential_id=credential.id, cert_serial=credential.cert_serial, title=r.title,
+                             e_hex=r.e_hex, document_sm3=r.document_sm3, signature_der=der,
+                             signature_sm3=sm3_hex(der), signed_at=now)
+            audit.record("signing.sign", actor_kind="citizen", actor_id=user_id, target=sig.id,
+                         details={"request": r.id, "serial": credential.cert_serial, "batch": batch_id,
+                                  "e_sm3": r.e_hex[:16]})
+            signed.append(signature_view(sig, credential.certificate_pem))
+    return signed
+
+
+def authorize(*, user_id: str, request_id: str, pin: str, sms_code: str | None = None) -> dict[str, Any]:
+    """Sign the request's e with the citizen's key. RequestNotFound (another user's too),
+    RequestInBatch, RequestUsed, RequestExpired, CredentialChanged, PinInvalid, SigningLocked."""
+    row = select_where(SigningRequest, id=request_id, user_id=user_id)
+    if row is None:
+        raise RequestNotFound()
+    if row.batch_id:
+        raise RequestInBatch()
+    return _authorize([row], user_id=user_id, pin=pin, sms_code=sms_code, batch_id=None)[0]
+
+
+def authorize_batch(*, user_id: str, batch_id: str, pin: str, sms_code: str | None = None) -> dict[str, Any]:
+    """Sign every request of the batch with one authorisation; all or nothing."""
+    rows = _batch_rows(user_id, batch_id)
+    return {"batch_id": batch_id,
+            "signatures": _authorize(rows, user_id=user_id, pin=pin, sms_code=sms_code, batch_id=batch_id)}
+
+
+# --- History -----------------------------------------------------------------------------------
+
+def _encode_cursor(row: Signature) -> str:
+    raw = json.dumps([row.signed_at.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        signed_at, sig_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(signed_at), str(sig_id)
+    except (ValueError, TypeError):
+        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
+
+
+def list_signatures(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+    """The citizen's signatures, newest first (`next_cursor` null on the last page)."""
+    require_level(user_id)
+    limit = max(1, min(limit, MAX_LIMIT))
+    query = (Signature.select().where(Signature.user_id == user_id)
+             .order_by(Signature.signed_at.desc(), Signature.id.desc()))
+    if cursor:
+        signed_at, sig_id = _decode_cursor(cursor)
+        query = query.where((Signature.signed_at < signed_at)
+                            | ((Signature.signed_at == signed_at) & (Signature.id < sig_id)))
+    page = list(query.limit(limit + 1))
+    pems = {c.id: c.certificate_pem for c in SigningCredential.select(SigningCredential.id,
+                                                                       SigningCredential.certificate_pem)
+            .where(SigningCredential.id.in_({r.credential_id for r in page}))} if page else {}
+    items = [signature_view(r, pems.get(r.credential_id, "")) for r in page[:limit]]
+    return {"items": items, "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
