@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.security.auth import auth_required, current_principal
+from app.security import tokens
 from app.security.keys import key_id
 from tests import vectors
 from tests.helpers import bearer, latest_code
@@ -161,6 +162,7 @@ def test_issued_token_stops_working_after_its_ttl(client, app, citizen, monkeypa
             def now(cls, tz=None):
                 return datetime.now(tz) + timedelta(seconds=offset)
         monkeypatch.setattr(jwt.api_jwt, "datetime", Shifted)  # the verifier's clock
+        monkeypatch.setattr(tokens, "_clock", lambda: time.time() + offset)  # and its cache's
 
     clock(ttl - 30)
     assert client.get(ME, headers=bearer(token)).status_code == 200
@@ -405,3 +407,16 @@ def test_verify_only_key_cannot_be_used_to_sign(make_app):
     token = login(app.test_client())["access_token"]
     assert jwt.get_unverified_header(token)["kid"] == key_id(signing.public_key())
     jwt.decode(token, signing.public_key(), algorithms=["EdDSA"], audience=app.config["JWT_AUDIENCE"])
+
+
+def test_a_remembered_token_stops_working_when_its_key_is_no_longer_trusted(client, app, citizen):
+    token = citizen["access_token"]
+    assert client.get(ME, headers=bearer(token)).status_code == 200  # verified once, then remembered
+    keys = app.extensions["keys"]
+    trusted = dict(keys.jwt_verify_keys)
+    keys.jwt_verify_keys.clear()
+    try:
+        assert_token_invalid(client.get(ME, headers=bearer(token)))
+    finally:
+        keys.jwt_verify_keys.update(trusted)
+    assert client.get(ME, headers=bearer(token)).status_code == 200

@@ -18,6 +18,13 @@ from app.security.keys import KeyMaterial
 ALGORITHM = "EdDSA"
 TOKEN_TYPE = "at+jwt"
 PRINCIPAL_KINDS = ("citizen", "staff", "client")
+LEEWAY = 5  # seconds of clock skew allowed on nbf/exp
+
+
+def _clock() -> float:
+    """The verifier's clock for cached tokens (pyjwt reads its own)."""
+    return time.time()
+VERIFIED_CACHE_SIZE = 4096
 
 
 class InvalidToken(Exception):
@@ -42,6 +49,11 @@ class TokenService:
         self.issuer = issuer
         self.audience = audience
         self.ttl = ttl
+        # token → (principal, kid, nbf, exp) of tokens whose signature and claims checked out: an
+        # Ed25519 verification and pyjwt's parsing are ~10 % of a simple request's CPU, and an app
+        # sends the same token for up to 15 minutes. A hit still checks the time window and that
+        # the signing key is still trusted; the key is the whole token, signature included.
+        self._verified: dict[str, tuple[Principal, str, int, int]] = {}
 
     def issue(self, principal: Principal, *, ttl: int | None = None) -> tuple[str, int]:
         """Sign an access token for `principal`; returns (token, seconds to expiry)."""
@@ -69,6 +81,20 @@ class TokenService:
         return jwt.encode(claims, self._keys.jwt_signing_key, algorithm=ALGORITHM, headers=headers), ttl
 
     def verify(self, token: str) -> Principal:
+        hit = self._verified.get(token)
+        if hit is not None:
+            principal, kid, nbf, exp = hit
+            now = _clock()
+            if nbf - LEEWAY <= now < exp + LEEWAY and kid in self._keys.jwt_verify_keys:
+                return principal
+            del self._verified[token]
+        principal, kid, nbf, exp = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, kid, nbf, exp)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, str, int, int]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -86,13 +112,13 @@ class TokenService:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "sub", "iss", "aud", "jti"]},
-                leeway=5,
+                leeway=LEEWAY,
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(type(exc).__name__) from exc
         if claims.get("kind") not in PRINCIPAL_KINDS:
             raise InvalidToken("unknown principal kind")
-        return Principal(
+        principal = Principal(
             kind=claims["kind"],
             id=str(claims["sub"]),
             role=claims.get("role"),
@@ -100,3 +126,4 @@ class TokenService:
             session_id=claims.get("sid"),
             hall_code=claims.get("hall"),
         )
+        return principal, header["kid"], int(claims.get("nbf", claims["iat"])), int(claims["exp"])

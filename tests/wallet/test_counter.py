@@ -100,9 +100,12 @@ def test_every_single_character_change_is_refused(client, holder, licence, clerk
     shown = present(client, holder, licence["id"])
     text, counter = shown["qr_text"], clerk()
     assert len(text) <= 300
+    # every position × every other character of the code's alphabet (base64url and the dot), plus
+    # characters outside it: 47 × 69 texts, none accepted, none carrying licence data
     for position, char in enumerate(text):
-        for step in (1, 17, 33):
-            other = ALPHABET[(ALPHABET.index(char) + step) % 64] if char in ALPHABET else "Z"
+        for other in ALPHABET + ".=+/ ":
+            if other == char:
+                continue
             tampered = text[:position] + other + text[position + 1:]
             response = client.post(VERIFY, json={"qr_text": tampered}, headers=counter)
             assert response.status_code in (400, 409, 410), (position, other, response.status_code)

@@ -1,0 +1,59 @@
+"""Signing test fixtures: an enrolled citizen, requests, a verifying machine client."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests import vectors
+from tests.helpers import bearer
+
+BASE = "/api/v1/signing"
+VERIFY = "/api/v1/verify/signatures"
+PIN = "802417"
+DOCUMENT = "租赁合同：甲方张三，乙方李四，月租金三千元。".encode()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@pytest.fixture
+def citizen(verified_citizen):
+    """An L2 citizen (张三), not yet enrolled: headers."""
+    return bearer(verified_citizen(vectors.ZHANG_SAN)["access_token"])
+
+
+def enrol(client, headers, pin: str = PIN, status: int = 201) -> dict:
+    response = client.post(f"{BASE}/enrol", json={"pin": pin}, headers=headers)
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+@pytest.fixture
+def signer(client, citizen):
+    """An enrolled citizen: (headers, certificate answer)."""
+    return citizen, enrol(client, citizen)
+
+
+def new_request(client, headers, document: bytes = DOCUMENT, title: str = "租赁合同", status: int = 201) -> dict:
+    response = client.post(f"{BASE}/requests", json={"title": title, "document_b64": b64(document)},
+                           headers=headers)
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+def authorize(client, headers, request_id: str, pin: str = PIN):
+    return client.post(f"{BASE}/requests/{request_id}/authorize", json={"pin": pin}, headers=headers)
+
+
+def sign(client, headers, document: bytes = DOCUMENT) -> dict:
+    request = new_request(client, headers, document)
+    response = authorize(client, headers, request["id"])
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+@pytest.fixture
+def verifier(machine_token):
+    return bearer(machine_token("signatures:verify"))
