@@ -11,13 +11,18 @@ from asn1crypto import keys as asn1_keys
 from app.audit import AuditEvent
 from app.crypto import x509
 from app.crypto.ca import keystore, platform_ca
-from app.crypto.sm2 import N, SM2PrivateKey, encode_signature
+from app.crypto.sm2 import N, SM2PrivateKey
+from app.crypto.sm2.der import TAG_SEQUENCE, encode_integer, encode_tlv
 from app.db import db, utcnow
 from signing.enrolment import subject_for
 from tests import vectors
 from tests.crypto.conftest import make_openssl_ca, openssl
 from tests.helpers import assert_problem, rows
 from tests.signing.conftest import BASE, DOCUMENT, VERIFY, b64, sign
+
+
+def _der(r: int, s: int) -> bytes:
+    return encode_tlv(TAG_SEQUENCE, encode_integer(r) + encode_integer(s))
 
 
 def _check(client, verifier, signed, document=DOCUMENT, **changes):
@@ -57,7 +62,7 @@ def test_bad_signatures(client, signer, verifier):
     der[-1] ^= 0x01  # s changed: still DER, no longer valid
     report = _check(client, verifier, signed, signature_b64=b64(bytes(der)))
     assert (report["indication"], report["sub_indication"]) == ("TOTAL_FAILED", "SIG_CRYPTO_FAILURE")
-    for broken in (encode_signature(N, 1), encode_signature(0, 5), base64.b64decode(signed["signature_b64"]) + b"\0",
+    for broken in (_der(N, 1), _der(0, 5), _der(1, -1), base64.b64decode(signed["signature_b64"]) + b"\0",
                    b"\x30\x00", b"garbage"):
         report = _check(client, verifier, signed, signature_b64=b64(broken))
         assert (report["indication"], report["sub_indication"]) == ("TOTAL_FAILED", "FORMAT_FAILURE"), broken
