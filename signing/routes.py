@@ -56,8 +56,18 @@ def revoke_certificate(body):
     return enrolment.revoke(user_id=current_principal().id, reason=body["reason"])
 
 
+_OFFLINE = (
+    "离线验签（仅需 OpenSSL 3）：\n\n"
+    "1. `openssl verify -vfyopt distid:1234567812345678 -CAfile ca.pem signer.pem` — 证书链；\n"
+    "2. `openssl x509 -in signer.pem -pubkey -noout -out pub.pem` — 取签名人公钥；\n"
+    "3. `openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -digest sm3 "
+    "-pkeyopt distid:1234567812345678 -in document -sigfile sig.der` — 签名。\n\n"
+    "吊销状态见 `GET /signing/crl`（DER）或 `GET /signing/certificates/{serial}/status`。")
+
+
 @blp.route("/ca.pem", methods=["GET"])
-@blp.doc(security=[], responses={200: {"description": "PEM", "content": {"application/x-pem-file": {}}}})
+@blp.doc(security=[], description=_OFFLINE,
+         responses={200: {"description": "PEM", "content": {"application/x-pem-file": {}}}})
 def ca_certificate():
     """The platform CA certificate (public): verify signers' certificates offline with OpenSSL."""
     from app.crypto.ca import platform_ca
