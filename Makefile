@@ -43,3 +43,8 @@ clean:
 .PHONY: bench-crypto
 bench-crypto: install-test
 	$(BIN)/python bench/crypto.py $(BENCH_ARGS)
+
+## QR image rendering (the wallet's PNG/SVG renderers beside segno and qrcode + PyPNG): see bench/README.md.
+.PHONY: bench-qr
+bench-qr: install-test
+	$(BIN)/python bench/qr.py $(BENCH_ARGS)

@@ -18,6 +18,7 @@ import logging
 import secrets
 import struct
 import time
+import zlib
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -44,6 +45,7 @@ REFRESH_MARGIN = 15  # seconds before expiry the app should fetch a new code
 REDIS_GRACE = 5  # the Redis record outlives the MAC'd expiry a little: the expiry check decides
 CHINA = timezone(timedelta(hours=8))
 _MAC_LEN = 16
+PNG_MODULE_PX = 6
 
 
 def today() -> date:
@@ -238,20 +240,32 @@ def qr_text_of(*, user_id: str, presentation_id: str) -> str:
 def _qr(text: str):
     import qrcode
 
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=2)
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=PNG_MODULE_PX, border=4)
     code.add_data(text)
     code.make(fit=True)
     return code
 
 
 def render_png(text: str) -> bytes:
-    """1-bit PNG, same code as `_qr` (level M, 6 px modules, 2-module quiet zone), written by segno:
-    its encoder and PNG writer take ~5 ms against ~8 ms for qrcode + PyPNG."""
-    import segno
+    """The QR code of `text` as an 8-bit greyscale PNG: level M, 6 px modules, the standard 4-module
+    quiet zone. zxing-cpp (C++) encodes and rasterises the symbol, mask selection included, in
+    ~0.1 ms; segno took ~3–5 ms and qrcode + PyPNG ~8 ms for the same code (`make bench-qr`)."""
+    import zxingcpp
 
-    out = io.BytesIO()
-    segno.make(text, error="m", boost_error=False).save(out, kind="png", scale=6, border=2)
-    return out.getvalue()
+    symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    image = zxingcpp.write_barcode_to_image(symbol, scale=PNG_MODULE_PX, add_quiet_zones=True)
+    height, width = image.shape
+    return _grey_png(bytes(memoryview(image)), width, height)
+
+
+def _grey_png(pixels: bytes, width: int, height: int) -> bytes:
+    """PNG (ISO/IEC 15948) of 8-bit grey pixels, row-major: IHDR, one IDAT (filter 0 per row), IEND."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + pixels[y * width:(y + 1) * width] for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
 
 
 def render_svg(text: str) -> bytes:
