@@ -89,7 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from app import cli, health
     from app.errors import PROBLEM_MIMETYPE, register_error_handlers
     from app.identity.routes import auth_blp, me_blp
-    from app.openapi import ProblemSchema
+    from app.openapi import ProblemSchema, ProtectedAnswersPlugin
 
     class YiWangApi(Api):
         ERROR_SCHEMA = ProblemSchema
@@ -103,7 +103,7 @@ def _register_blueprints(app: Flask) -> None:
             finally:
                 del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
-    api = YiWangApi(app)
+    api = YiWangApi(app, spec_kwargs={"extra_plugins": [ProtectedAnswersPlugin()]})
     app.extensions["api"] = api
     api.register_blueprint(auth_blp)
     api.register_blueprint(me_blp)

@@ -1,9 +1,10 @@
 """OpenAPI helpers: the problem+json schema and a decorator documenting a route's errors."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask_smorest import Blueprint
 
 
@@ -33,3 +34,23 @@ def problems(blp: Blueprint, spec: dict[int, str]) -> Callable:
         return func
 
     return decorator
+
+
+def _problem_answer(codes: str) -> dict[str, Any]:
+    return {"description": f"problem+json; code: {codes}",
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+class ProtectedAnswersPlugin(BasePlugin):
+    """Every operation that needs a bearer token answers 401 without one and 403 when the caller
+    may not use it: documented here for all of them, unless a route documents its own."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict) or not operation.get("security"):
+                continue
+            answers = operation.setdefault("responses", {})
+            if 401 not in answers and "401" not in answers:
+                answers["401"] = _problem_answer("unauthorized, token_invalid")
+            if 403 not in answers and "403" not in answers:
+                answers["403"] = _problem_answer("forbidden, insufficient_scope")

@@ -389,3 +389,15 @@ def test_db_upgrade_is_idempotent(make_app, tmp_path):
     assert client.post("/api/v1/auth/sms-codes", json={"phone": "13800138000"}).status_code == 202
     code = client.get("/api/v1/dev/sms-outbox?phone=13800138000").get_json()["items"][0]["code"]
     assert client.post("/api/v1/auth/login", json={"phone": "13800138000", "code": code}).status_code == 200
+
+
+def test_every_protected_operation_documents_401_and_403_as_problems(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    protected = [(method, path, op) for path, ops in spec["paths"].items() for method, op in ops.items()
+                 if isinstance(op, dict) and op.get("security")]
+    assert len(protected) > 20
+    for method, path, op in protected:
+        for status in ("401", "403"):
+            answer = op["responses"].get(status)
+            assert answer is not None, (method, path, status)
+            assert "application/problem+json" in answer["content"], (method, path, status)
