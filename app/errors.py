@@ -137,7 +137,7 @@ def _zh(message: Any) -> Any:
     return message
 
 
-def _flatten_messages(messages: dict[str, Any]) -> dict[str, Any]:
+def flatten_messages(messages: dict[str, Any]) -> dict[str, Any]:
     """webargs nests messages by location ({"json": {...}}); clients want fields."""
     flat: dict[str, Any] = {}
     for location, fields in messages.items():
@@ -187,7 +187,7 @@ def _handle_http_exception(exc: HTTPException):
     errors = None
     data = getattr(exc, "data", None) or {}
     if status == 422 and isinstance(data.get("messages"), dict):
-        errors = _flatten_messages(data["messages"])
+        errors = flatten_messages(data["messages"])
     headers = {}
     if status == 405 and exc.get_response().headers.get("Allow"):
         headers["Allow"] = exc.get_response().headers["Allow"]

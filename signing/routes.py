@@ -6,7 +6,7 @@ from flask import Response
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 
-from app.errors import _flatten_messages
+from app.errors import flatten_messages
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
 from signing import enrolment, signer, verification
@@ -189,7 +189,7 @@ class _BadRequestParser(FlaskParser):
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages if isinstance(error.messages, dict) else {"json": error.messages}
-        raise VerificationInputInvalid(errors=_flatten_messages(messages))
+        raise VerificationInputInvalid(errors=flatten_messages(messages))
 
 
 class _VerifyBlueprint(Blueprint):
