@@ -16,6 +16,7 @@ clients_cli = AppGroup("clients", help="Machine clients (client credentials).")
 demo_cli = AppGroup("demo", help="Development demo data.")
 keys_cli = AppGroup("keys", help="Key management.")
 ca_cli = AppGroup("ca", help="Platform CA (SM2 certificates, CRL).")  # app/crypto/ca.py
+appointments_cli = AppGroup("appointments", help="Service-hall appointments (预约): no-shows, reminders.")
 
 
 def _fail(exc: AppError) -> None:
@@ -135,6 +136,23 @@ def ca_crl(out: str, as_pem: bool) -> None:
     click.echo(f"CRL written to {out}")
 
 
+
+@appointments_cli.command("mark-no-shows")
+def appointments_mark_no_shows() -> None:
+    """Mark appointments whose slot ended without a check-in as no-shows; ban repeat no-shows."""
+    from mapsvc.appointment_tasks import mark_no_shows
+
+    marked, banned = mark_no_shows()
+    click.echo(f"marked {marked} no-show(s); {banned} new booking ban(s)")
+
+
+@appointments_cli.command("send-reminders")
+def appointments_send_reminders() -> None:
+    """Queue the day-before reminders that are due (outbox until notifications exist)."""
+    from mapsvc.appointment_tasks import send_reminders
+
+    click.echo(f"queued {send_reminders()} reminder(s)")
+
 def register(app: Flask) -> None:
-    for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli, ca_cli):
+    for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli, ca_cli, appointments_cli):
         app.cli.add_command(group)

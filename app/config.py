@@ -78,6 +78,14 @@ DEFAULTS: dict[str, Any] = {
     "SIGNING_REQUIRE_SMS": False,  # authorising also needs an SMS code sent to the bound phone
     "SIGNING_REQUIRE_LIVENESS": False,  # authorising also needs a face check within LIVENESS_FRESH_SECONDS
     "SIGNATURE_VERIFY_PER_MINUTE": 6000,  # third-party verifications per machine client per minute
+    # Service-hall appointments (预约, mapsvc/appointments.py)
+    "APPOINTMENT_WINDOW_WORKING_DAYS": 5,  # bookable: from tomorrow to the Nth working day after today
+    "APPOINTMENT_CANCEL_BEFORE_MINUTES": 120,  # cancellation allowed until this long before the slot
+    "APPOINTMENT_NO_SHOW_LIMIT": 2,  # no-shows within the window below that ban booking
+    "APPOINTMENT_NO_SHOW_WINDOW_DAYS": 30,
+    "APPOINTMENT_BAN_DAYS": 30,  # how long the booking ban lasts
+    "APPOINTMENT_REMINDER_HOUR": 10,  # the reminder is due at this hour (Beijing time) the day before
+    "APPOINTMENT_CHECK_IN_PER_MINUTE": 120,  # check-in code lookups per clerk per minute
 }
 
 _DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev"}

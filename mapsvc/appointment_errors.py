@@ -1,0 +1,72 @@
+"""Appointment errors (预约): stable codes, Chinese details a citizen or clerk can read."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from mapsvc.calendar import CHINA
+
+
+class HallNotFound(NotFound):
+    code, detail = "hall_not_found", "服务大厅不存在。"
+
+
+class SlotInvalid(ValidationFailed):
+    code, detail = "slot_invalid", "预约时段不存在，请刷新时段列表后重新选择。"
+
+
+class SlotFull(Conflict):
+    code, detail = "slot_full", "该时段已约满，请选择其他时段。"
+
+
+class AlreadyBooked(Conflict):
+    code, detail = "already_booked", "您在该大厅当天已有预约，每人每天在同一大厅只能预约一次。"
+
+
+class BookingWindow(ValidationFailed):
+    code, detail = "booking_window", "只能预约明天起5个工作日内的时段。"
+
+
+class ItemNotOffered(ValidationFailed):
+    code, detail = "item_not_offered", "该大厅不办理此事项。"
+
+
+class AssuranceTooLow(Forbidden):
+    code, detail = "assurance_level_insufficient", "预约前请先绑定手机号。"
+
+
+class BookingBanned(Forbidden):
+    code = "booking_banned"
+
+    def __init__(self, until: datetime) -> None:
+        local = until.astimezone(CHINA)
+        super().__init__(f"您近期爽约次数过多，{local:%Y年%m月%d日 %H:%M}前不能预约。",
+                         extra={"banned_until": local.isoformat()})
+
+
+class AppointmentNotFound(NotFound):
+    code, detail = "appointment_not_found", "预约不存在。"
+
+
+class CancelTooLate(Conflict):
+    code, detail = "cancel_too_late", "距预约时段开始已不足2小时，不能取消。"
+
+
+class AppointmentNotActive(Conflict):
+    code, detail = "appointment_not_active", "该预约已签到、已取消或已爽约。"
+
+
+class AlreadyCheckedIn(Conflict):
+    code, detail = "already_checked_in", "该预约已签到。"
+
+
+class CheckInWrongDay(Conflict):
+    code, detail = "check_in_wrong_day", "该预约不是今天的，请在预约当天签到。"
+
+
+class CheckInCodeInvalid(AppError):
+    status, code, detail = 404, "check_in_code_invalid", "签到码无效，或不是本大厅的预约。"
+
+
+class CursorInvalid(ValidationFailed):
+    code, detail = "cursor_invalid", "分页游标无效。"
