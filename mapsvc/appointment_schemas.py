@@ -9,7 +9,7 @@ _ID = ma.validate.Length(1, 32)
 
 
 class SlotArgsSchema(ma.Schema):
-    date = ma.fields.Date(required=True, metadata={"example": "2026-10-09", "description": "YYYY-MM-DD（北京时间）"})
+    date = ma.fields.Date(required=True, format="%Y-%m-%d", metadata={"example": "2026-10-09", "description": "YYYY-MM-DD（北京时间）"})
 
 
 class SlotSchema(ma.Schema):
