@@ -8,7 +8,7 @@ from mapsvc.calendar import CHINA
 
 
 class HallNotFound(NotFound):
-    code, detail = "hall_not_found", "服务大厅不存在。"
+    code, detail = "hall_not_found", "办事网点不存在或已停用。"
 
 
 class SlotInvalid(ValidationFailed):
