@@ -116,6 +116,9 @@ def _register_blueprints(app: Flask) -> None:
 
     signing.init_app(app)
     signing.register(api)
+    import mapsvc
+
+    mapsvc.register(api)
     from mapsvc.appointment_routes import blp as appointments_blp
     api.register_blueprint(appointments_blp)
     if app.config["APP_ENV"] in ("development", "testing"):

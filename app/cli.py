@@ -88,6 +88,10 @@ def demo_seed() -> None:
 
     for line in seed():
         click.echo(line)
+    from mapsvc.demo import seed_halls
+
+    for line in seed_halls():
+        click.echo(line)
 
 
 @keys_cli.command("rotate-jwt")
@@ -156,3 +160,7 @@ def appointments_send_reminders() -> None:
 def register(app: Flask) -> None:
     for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli, ca_cli, appointments_cli):
         app.cli.add_command(group)
+    from mapsvc.cli import calendar_cli, halls_cli
+
+    app.cli.add_command(halls_cli)
+    app.cli.add_command(calendar_cli)

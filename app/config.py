@@ -78,6 +78,10 @@ DEFAULTS: dict[str, Any] = {
     "SIGNING_REQUIRE_SMS": False,  # authorising also needs an SMS code sent to the bound phone
     "SIGNING_REQUIRE_LIVENESS": False,  # authorising also needs a face check within LIVENESS_FRESH_SECONDS
     "SIGNATURE_VERIFY_PER_MINUTE": 6000,  # third-party verifications per machine client per minute
+    # Service map (mapsvc/)
+    "MAP_PER_IP_MINUTE": 300,  # public nearby/detail queries per client IP per minute
+    "MAP_QUEUE_PUSH_PER_MINUTE": 30,  # queue-length pushes per machine client and hall per minute
+    "MAP_QUEUE_STALE_SECONDS": 600,  # a queue length older than this is flagged `stale`
     # Service-hall appointments (预约, mapsvc/appointments.py)
     "APPOINTMENT_WINDOW_WORKING_DAYS": 5,  # bookable: from tomorrow to the Nth working day after today
     "APPOINTMENT_CANCEL_BEFORE_MINUTES": 120,  # cancellation allowed until this long before the slot

@@ -98,6 +98,11 @@ def working_days_after(day: date, count: int) -> list[date]:
     return days
 
 
+def overrides() -> dict[date, tuple[str, str]]:
+    """The database rows (`flask --app wsgi calendar set`): day → (kind, name)."""
+    return dict(_rows())
+
+
 def known_years() -> list[int]:
     return sorted(BUILTIN_YEARS | {d.year for d in _rows()})
 

@@ -1,0 +1,128 @@
+"""This process's copy of what a nearby answer shows about each hall (its card).
+
+A nearby query gets hall ids from Redis; the name, type, address, position, hours, items and
+accessibility of each come from here, not from the database. Cards are loaded on first sight
+(one query for all the ids a request misses) and dropped as a whole when the index version in
+Redis (`map:version`, bumped by every import and rebuild) differs from the one they were loaded
+under. Schedules are shared between halls with the same hours, and a schedule's plan for a day
+is computed once per minute and process, so open-now costs a dict lookup per candidate.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import date
+from itertools import islice
+from typing import Iterable
+
+from app.db import execute
+from mapsvc import hours
+from mapsvc.models import ACCESSIBILITY, HALL_TYPES
+
+MAX_CARDS = 200_000  # per process; when full the oldest half goes
+
+
+@dataclass(frozen=True, slots=True)
+class HallCard:
+    id: str
+    code: str
+    name: str
+    type: str
+    address: str
+    region_code: str
+    lat: float
+    lng: float
+    schedule: hours.Schedule
+    accessibility: tuple[str, ...]
+    items: frozenset[str]
+
+    @property
+    def type_name(self) -> str:
+        return HALL_TYPES.get(self.type, self.type)
+
+
+_state: dict = {"version": None, "cards": {}}
+_schedules: dict[tuple[str, str, str], hours.Schedule] = {}
+_accessibility: dict[str, tuple[str, ...]] = {}
+_plans: dict[tuple[int, date], tuple[tuple[tuple[int, int], ...], str | None]] = {}
+_plans_at = [0.0]
+
+
+def schedule_of(hours_json: str, holiday_rule: str, closures_json: str | None) -> hours.Schedule:
+    """The (shared) schedule for these stored columns."""
+    key = (hours_json, holiday_rule, closures_json or "[]")
+    found = _schedules.get(key)
+    if found is None:
+        if len(_schedules) > 50_000:
+            _schedules.clear()
+        found = _schedules[key] = hours.schedule_from_json(hours_json, holiday_rule, closures_json)
+    return found
+
+
+def _accessibility_of(text: str | None) -> tuple[str, ...]:
+    found = _accessibility.get(text or "[]")
+    if found is None:
+        found = _accessibility[text or "[]"] = tuple(k for k in json.loads(text or "[]") if k in ACCESSIBILITY)
+    return found
+
+
+def plan(schedule: hours.Schedule, day: date) -> tuple[tuple[tuple[int, int], ...], str | None]:
+    """hours.day_plan, remembered for a minute (the holiday calendar is re-read as often)."""
+    now = time.monotonic()
+    if now - _plans_at[0] > 60:
+        _plans.clear()
+        _plans_at[0] = now
+    key = (id(schedule), day)
+    found = _plans.get(key)
+    if found is None:
+        found = _plans[key] = hours.day_plan(schedule, day)
+    return found
+
+
+_COLUMNS = "id, code, name, type, address, region_code, lat, lng, hours, holiday_rule, closures, accessibility"
+
+
+def _load(ids: list[str]) -> dict[str, HallCard]:
+    cards: dict[str, HallCard] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = execute(f"SELECT {_COLUMNS} FROM map_hall WHERE active = ? AND id IN ({marks})", [True, *chunk])
+        found = {row[0]: row for row in rows.fetchall()}
+        items: dict[str, set[str]] = {}
+        if found:
+            marks = ", ".join("?" * len(found))
+            for hall_id, code in execute(f"SELECT hall_id, item_code FROM map_hall_item WHERE hall_id IN ({marks})",
+                                         list(found)).fetchall():
+                items.setdefault(hall_id, set()).add(code)
+        for hall_id, row in found.items():
+            cards[hall_id] = HallCard(
+                id=row[0], code=row[1], name=row[2], type=row[3], address=row[4], region_code=row[5],
+                lat=row[6], lng=row[7], schedule=schedule_of(row[8], row[9], row[10]),
+                accessibility=_accessibility_of(row[11]), items=frozenset(items.get(hall_id, ())))
+    return cards
+
+
+def cards(ids: Iterable[str], version: str) -> dict[str, HallCard]:
+    """The cards of `ids` that name active halls (ids the database lacks are left out)."""
+    if _state["version"] != version:
+        _state["cards"] = {}
+        _state["version"] = version
+    known: dict[str, HallCard] = _state["cards"]
+    wanted = list(ids)
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        loaded = _load(missing)
+        if len(known) + len(loaded) > MAX_CARDS:
+            for key in list(islice(known, len(known) // 2)):
+                del known[key]
+        known.update(loaded)
+    return {i: known[i] for i in wanted if i in known}
+
+
+def forget() -> None:
+    """Drop this process's cards (tests; the version check does it in service)."""
+    _state["version"] = None
+    _state["cards"] = {}
+    _plans.clear()

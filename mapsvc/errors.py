@@ -1,0 +1,12 @@
+"""Service map errors: stable codes, Chinese details a citizen (or an operator) can read."""
+from __future__ import annotations
+
+from app.errors import NotFound, ValidationFailed
+
+
+class HallNotFound(NotFound):
+    code, detail = "hall_not_found", "办事网点不存在或已停用。"
+
+
+class AnswerCoordUnsupported(ValidationFailed):
+    code, detail = "answer_coord_unsupported", "结果坐标仅提供 gcj02 或 bd09。"

@@ -1,0 +1,199 @@
+"""Service map use cases: nearby halls (就近办), a hall's details, live queue lengths (排队人数).
+
+A nearby query is one Redis round trip (a Lua script: the per-IP limit, GEOSEARCH on the set for
+the item or type asked, the index version and the queue lengths of the halls found) plus, in
+this process, the halls' cards (directory.py) and exact distances. It asks Redis for a few more
+halls than wanted and ranks them by the exact haversine distance from the stored GCJ-02 point
+(Redis ranks by its 52-bit geohash cell, up to ~0.6 m off); when open-now or a second filter
+drops halls it asks again for more.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import current_app
+
+from app import audit
+from app.db import db, select_where, update_where, utcnow
+from app.ratelimit import Limit, consume, limit_keys_and_args, raise_if_limited, script_with_limits
+from app.redis import get_redis
+from mapsvc import calendar, coords, directory, hours, index
+from mapsvc.errors import HallNotFound
+from mapsvc.models import ACCESSIBILITY, HALL_TYPES, Hall, HallItem
+
+MAX_RADIUS_M = 50_000
+MAX_LIMIT = 50
+_EXTRA = 5  # halls asked beyond the limit, so that exact re-ranking settles near-ties at the cut
+_MAX_FETCH = 2000
+
+_SEARCH = """
+local n = #KEYS - 3
+if n > 0 then
+  local i, ttl = check_limits(n)
+  if i ~= 0 then return {i, ttl} end
+end
+local a = 2 * n
+local ids = redis.call('GEOSEARCH', KEYS[n + 1], 'FROMLONLAT', ARGV[a + 1], ARGV[a + 2],
+                       'BYRADIUS', ARGV[a + 3], 'm', 'ASC', 'COUNT', ARGV[a + 4])
+local queues = {}
+if #ids > 0 then queues = redis.call('HMGET', KEYS[n + 3], unpack(ids)) end
+return {0, redis.call('GET', KEYS[n + 2]) or '0', ids, queues}
+"""
+
+
+@dataclass(frozen=True)
+class NearbyQuery:
+    lat: float  # GCJ-02
+    lng: float
+    radius_m: int = 5000
+    limit: int = 20
+    item: str | None = None
+    hall_type: str | None = None
+    open_now: bool = False
+    answer_coord: str = "gcj02"
+
+
+def ip_limit(ip: str) -> Limit:
+    return Limit(f"map:ip:{ip}", current_app.config["MAP_PER_IP_MINUTE"], 60, "map_rate_limited",
+                 "查询过于频繁，请稍后再试。")
+
+
+def _search(query: NearbyQuery, count: int, limits: list[Limit]) -> tuple[str, list[str], list]:
+    keys, args = limit_keys_and_args(limits)
+    keys += [index.search_key(item=query.item, hall_type=query.hall_type), index.VERSION, index.QUEUE]
+    args += [repr(query.lng), repr(query.lat), query.radius_m, count]
+    answer = script_with_limits(_SEARCH)(keys=keys, args=args)
+    if answer[0] != 0:
+        raise_if_limited(limits, answer[0], answer[1])
+    return answer[1], answer[2], answer[3]
+
+
+def _queue(value: str | None, now: float) -> dict[str, Any] | None:
+    if not value:
+        return None
+    length, _, at = value.partition("|")
+    age = max(0, int(now - int(at)))
+    return {"length": int(length), "updated_at": datetime.fromtimestamp(int(at), timezone.utc).isoformat(),
+            "age_seconds": age, "stale": age > current_app.config["MAP_QUEUE_STALE_SECONDS"]}
+
+
+def _location(lat: float, lng: float, system: str) -> dict[str, Any]:
+    lat, lng = coords.from_gcj02(lat, lng, system)
+    return {"lat": round(lat, 7), "lng": round(lng, 7), "coord": system}
+
+
+def _hhmm(intervals) -> list[str]:
+    return [f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in intervals]
+
+
+def nearby(query: NearbyQuery, *, ip: str, now: datetime | None = None) -> dict[str, Any]:
+    """Halls within `radius_m` of the point, nearest first, at most `limit`, that handle `item`,
+    are of `hall_type` and (with `open_now`) are open at `now` in Beijing time."""
+    local = calendar.china_now(now)
+    today, minute = local.date(), local.hour * 60 + local.minute
+    limits = [ip_limit(ip)]
+    count = query.limit + _EXTRA + (query.limit * 2 if query.open_now or (query.item and query.hall_type) else 0)
+    while True:
+        version, ids, queues = _search(query, min(count, _MAX_FETCH), limits)
+        limits = []  # a retry is the same request: counted once
+        if version == "0" and _recover_index():
+            continue
+        found = _rank(query, ids, queues, version, today, minute, local.timestamp())
+        if len(found) >= query.limit or len(ids) < count or count >= _MAX_FETCH:
+            return {"items": found[: query.limit]}
+        count *= 4
+
+
+def _recover_index() -> bool:
+    """The index has never been built in this Redis (a fresh or restarted server without
+    persistence, e.g. the embedded one after `demo seed` ran in another process): one process
+    rebuilds it from the database while the others wait for it. True when it was rebuilt."""
+    from mapsvc.importer import rebuild_index
+
+    client = get_redis()
+    if client.set(index.REBUILD_LOCK, "1", nx=True, ex=600):
+        try:
+            rebuild_index()
+        finally:
+            client.delete(index.REBUILD_LOCK)
+        return True
+    for _ in range(600):  # another worker is rebuilding: wait for it rather than answer nothing
+        if not client.exists(index.REBUILD_LOCK):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _rank(query: NearbyQuery, ids: list[str], queues: list, version: str, today, minute: int,
+          now: float) -> list[dict[str, Any]]:
+    cards = directory.cards(ids, version)
+    ranked = []
+    for hall_id, queue in zip(ids, queues):
+        card = cards.get(hall_id)
+        if card is None or (query.hall_type and card.type != query.hall_type) \
+                or (query.item and query.item not in card.items):
+            continue  # not in the database any more, or the index is behind it
+        distance = coords.haversine_m(query.lat, query.lng, card.lat, card.lng)
+        if distance > query.radius_m:
+            continue
+        intervals, reason = directory.plan(card.schedule, today)
+        open_now = any(s <= minute < e for s, e in intervals)
+        if query.open_now and not open_now:
+            continue
+        ranked.append((distance, card, open_now, intervals, reason, queue))
+    ranked.sort(key=lambda r: (r[0], r[1].id))
+    return [{
+        "id": card.id, "code": card.code, "name": card.name, "type": card.type, "type_name": card.type_name,
+        "address": card.address, "region_code": card.region_code,
+        "location": _location(card.lat, card.lng, query.answer_coord), "distance_m": round(distance, 1),
+        "open_now": open_now, "today": {"hours": _hhmm(intervals), "closed_reason": reason},
+        "queue": _queue(queue, now), "accessibility": list(card.accessibility),
+    } for distance, card, open_now, intervals, reason, queue in ranked]
+
+
+def hall_detail(*, hall_id: str, ip: str, answer_coord: str = "gcj02", now: datetime | None = None) -> dict[str, Any]:
+    """Everything about one active hall: weekly hours, closures, items, today's state, queue."""
+    consume([ip_limit(ip)])
+    hall = select_where(Hall, id=hall_id)
+    if hall is None or not hall.active:
+        raise HallNotFound()
+    schedule = hours.schedule_from_json(hall.hours, hall.holiday_rule, hall.closures)
+    today = hours.today_state(schedule, now)
+    items = [{"code": i.item_code, "name": i.item_name} for i in
+             HallItem.select().where(HallItem.hall == hall.id).order_by(HallItem.item_code)]
+    queue = get_redis().hget(index.QUEUE, hall.id)
+    current = calendar.china_now(now)
+    return {
+        "id": hall.id, "code": hall.code, "name": hall.name, "type": hall.type,
+        "type_name": HALL_TYPES.get(hall.type, hall.type), "address": hall.address, "region_code": hall.region_code,
+        "location": _location(hall.lat, hall.lng, answer_coord), "phone": hall.phone,
+        "hours": hours.weekly_text(schedule.weekly), "holiday_rule": hall.holiday_rule,
+        "closures": [{"from": c.first, "to": c.last, "reason": c.reason} for c in schedule.closures
+                     if c.last >= current.date()],
+        "items": items, "today": today, "open_now": today["open_now"],
+        "queue": _queue(queue, current.timestamp()),
+        "accessibility": [{"code": k, "name": ACCESSIBILITY[k]} for k in json.loads(hall.accessibility or "[]")
+                          if k in ACCESSIBILITY],
+    }
+
+
+def push_queue(*, client_id: str, hall_code: str, length: int) -> dict[str, Any]:
+    """A hall's queue system reports how many people wait now (`halls:write`). The database row
+    and an audit row commit together; then the live value goes to Redis for nearby answers."""
+    per_minute = current_app.config["MAP_QUEUE_PUSH_PER_MINUTE"]
+    consume([Limit(f"map:queue:{client_id}:{hall_code}", per_minute, 60, "queue_push_rate_limited",
+                   "排队人数上报过于频繁，请稍后再试。")])
+    at = utcnow().replace(microsecond=0)
+    with db.atomic():
+        hall = select_where(Hall, code=hall_code)
+        if hall is None or not hall.active:
+            raise HallNotFound()
+        update_where(Hall, {"id": hall.id}, queue_length=length, queue_updated_at=at)
+        audit.record("map.queue_push", actor_kind="client", actor_id=client_id, target=hall.id,
+                     details={"code": hall_code, "length": length})
+    get_redis().hset(index.QUEUE, hall.id, f"{length}|{int(at.timestamp())}")
+    return {"hall_id": hall.id, "code": hall.code, "queue": _queue(f"{length}|{int(at.timestamp())}", at.timestamp())}
