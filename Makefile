@@ -48,3 +48,8 @@ bench-crypto: install-test
 .PHONY: bench-qr
 bench-qr: install-test
 	$(BIN)/python bench/qr.py $(BENCH_ARGS)
+
+## Service map: nearby queries over 1k … 1M halls beside the bare endpoint and a raw Redis GEOSEARCH (bench/README.md).
+.PHONY: bench-map
+bench-map: install-test
+	$(BIN)/python bench/map.py $(BENCH_ARGS)

@@ -6,7 +6,9 @@ the provincial portals' maps. Nearby and detail queries are limited per client I
 """
 from __future__ import annotations
 
-from flask import current_app, json
+import json
+
+from flask import current_app
 from flask_smorest import Blueprint
 
 from app.openapi import problems
@@ -28,8 +30,9 @@ def nearby_halls(args):
                                 hall_type=args["type"], open_now=args["open_now"], answer_coord=args["answer_coord"])
     answer = service.nearby(query, ip=client_ip())
     # Serialised here rather than by the schema above (which documents it): the answer is already
-    # plain JSON types, and a marshmallow dump of 20 nested halls costs more than the search itself.
-    return current_app.response_class(json.dumps(answer, ensure_ascii=False), mimetype="application/json")
+    # plain JSON types, and a marshmallow dump of 20 nested halls costs more than the search itself
+    # (stdlib json: its C encoder, unsorted keys).
+    return current_app.response_class(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
 @blp.route("/halls/<hall_id>", methods=["GET"])

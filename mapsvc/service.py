@@ -1,8 +1,8 @@
 """Service map use cases: nearby halls (就近办), a hall's details, live queue lengths (排队人数).
 
-A nearby query is one Redis round trip (a Lua script: the per-IP limit, GEOSEARCH on the set for
-the item or type asked, the index version and the queue lengths of the halls found) plus, in
-this process, the halls' cards (directory.py) and exact distances. It asks Redis for a few more
+A nearby query is one Redis round trip (a Lua script: the per-IP limit, GEOSEARCH in growing
+circles on the set for the item or type asked, the index version and the queue lengths of the
+halls found) plus, in this process, the halls' cards (directory.py) and exact distances. It asks Redis for a few more
 halls than wanted and ranks them by the exact haversine distance from the stored GCJ-02 point
 (Redis ranks by its 52-bit geohash cell, up to ~0.6 m off); when open-now or a second filter
 drops halls it asks again for more.
@@ -29,6 +29,11 @@ MAX_RADIUS_M = 50_000
 MAX_LIMIT = 50
 _EXTRA = 5  # halls asked beyond the limit, so that exact re-ranking settles near-ties at the cut
 _MAX_FETCH = 2000
+# GEOSEARCH costs O(halls in the circle), whatever COUNT says. The script searches 500 m first and
+# doubles the radius up to the one asked until it has enough halls: when a smaller circle already
+# holds `count` halls, they are the nearest ones, and a dense city costs a few dozen halls, not
+# thousands. In a sparse area the extra small searches are cheap (few halls in them).
+_FIRST_RADIUS_M = 500
 
 _SEARCH = """
 local n = #KEYS - 3
@@ -37,8 +42,15 @@ if n > 0 then
   if i ~= 0 then return {i, ttl} end
 end
 local a = 2 * n
-local ids = redis.call('GEOSEARCH', KEYS[n + 1], 'FROMLONLAT', ARGV[a + 1], ARGV[a + 2],
-                       'BYRADIUS', ARGV[a + 3], 'm', 'ASC', 'COUNT', ARGV[a + 4])
+local radius, count = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+local r = math.min(radius, tonumber(ARGV[a + 5]))
+local ids
+while true do
+  ids = redis.call('GEOSEARCH', KEYS[n + 1], 'FROMLONLAT', ARGV[a + 1], ARGV[a + 2], 'BYRADIUS', r, 'm',
+                   'ASC', 'COUNT', count)
+  if #ids >= count or r >= radius then break end
+  r = math.min(r * 2, radius)
+end
 local queues = {}
 if #ids > 0 then queues = redis.call('HMGET', KEYS[n + 3], unpack(ids)) end
 return {0, redis.call('GET', KEYS[n + 2]) or '0', ids, queues}
@@ -65,7 +77,7 @@ def ip_limit(ip: str) -> Limit:
 def _search(query: NearbyQuery, count: int, limits: list[Limit]) -> tuple[str, list[str], list]:
     keys, args = limit_keys_and_args(limits)
     keys += [index.search_key(item=query.item, hall_type=query.hall_type), index.VERSION, index.QUEUE]
-    args += [repr(query.lng), repr(query.lat), query.radius_m, count]
+    args += [repr(query.lng), repr(query.lat), query.radius_m, count, _FIRST_RADIUS_M]
     answer = script_with_limits(_SEARCH)(keys=keys, args=args)
     if answer[0] != 0:
         raise_if_limited(limits, answer[0], answer[1])
@@ -86,8 +98,14 @@ def _location(lat: float, lng: float, system: str) -> dict[str, Any]:
     return {"lat": round(lat, 7), "lng": round(lng, 7), "coord": system}
 
 
+_HHMM: dict[tuple, list[str]] = {}
+
+
 def _hhmm(intervals) -> list[str]:
-    return [f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in intervals]
+    found = _HHMM.get(intervals)
+    if found is None:
+        found = _HHMM[intervals] = [f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in intervals]
+    return found
 
 
 def nearby(query: NearbyQuery, *, ip: str, now: datetime | None = None) -> dict[str, Any]:
@@ -104,7 +122,7 @@ def nearby(query: NearbyQuery, *, ip: str, now: datetime | None = None) -> dict[
             continue
         found = _rank(query, ids, queues, version, today, minute, local.timestamp())
         if len(found) >= query.limit or len(ids) < count or count >= _MAX_FETCH:
-            return {"items": found[: query.limit]}
+            return {"items": found}
         count *= 4
 
 
@@ -146,6 +164,7 @@ def _rank(query: NearbyQuery, ids: list[str], queues: list, version: str, today,
             continue
         ranked.append((distance, card, open_now, intervals, reason, queue))
     ranked.sort(key=lambda r: (r[0], r[1].id))
+    del ranked[query.limit:]
     return [{
         "id": card.id, "code": card.code, "name": card.name, "type": card.type, "type_name": card.type_name,
         "address": card.address, "region_code": card.region_code,
