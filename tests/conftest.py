@@ -94,7 +94,7 @@ def runner(app):
 
 # --- Log hygiene: no test may leave a raw phone or ID number in any log output ---------------
 
-_PHONE_SHAPE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_PHONE_SHAPE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")  # as app/logs.py: not inside a hex token
 _ID_SHAPE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 
 
