@@ -351,6 +351,8 @@ def test_production_starts_without_dev_routes(make_app, clean_environ, tmp_path)
     ("token eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1XzEyMyJ9.c2lnbmF0dXJl end", "token ***jwt*** end"),
     ("GET /x?code=123456&state=1", "GET /x?code=***&state=1"),
     ('{"password": "x", "user": "admin"}', '{"password": "***", "user": "admin"}'),
+    ("手机13800138000已绑定", "手机138****8000已绑定"),
+    ("serial 5fa17933591186bd03 revoked", "serial 5fa17933591186bd03 revoked"),  # hex, not a phone
 ])
 def test_mask_text(raw, masked):
     assert mask_text(raw) == masked
