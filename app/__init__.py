@@ -121,6 +121,10 @@ def _register_blueprints(app: Flask) -> None:
     mapsvc.register(api)
     from mapsvc.appointment_routes import blp as appointments_blp
     api.register_blueprint(appointments_blp)
+    import cases
+
+    cases.init_app(app)
+    cases.register(api)
     if app.config["APP_ENV"] in ("development", "testing"):
         from app import dev
 

@@ -164,3 +164,6 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(halls_cli)
     app.cli.add_command(calendar_cli)
+    from cases.cli import cases_cli
+
+    app.cli.add_command(cases_cli)

@@ -1,0 +1,124 @@
+"""The citizen's cases (我的办件): their own cases (L2+), newest first, each with its timeline.
+
+Another citizen's case, or a case still parked, is not found (no probing by id).
+"""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+from app.db import select_where, utcnow
+from app.identity import service as identity
+from app.identity.errors import AssuranceInsufficient
+from app.security.pii import DecryptionError, mask_id_number, mask_name
+from cases import clock
+from cases.errors import CaseNotFound, CursorInvalid
+from cases.models import Case, Evaluation, FollowUp, TimelineEntry
+from cases.statuses import CONCLUDED, label
+
+MAX_LIMIT = 50
+RATING_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}  # GB/T 39734
+
+
+def require_verified(user_id: str) -> None:
+    if identity.verified_level(user_id) < 2:
+        raise AssuranceInsufficient()
+
+
+def _encode_cursor(case: Case) -> str:
+    raw = json.dumps([case.created_at.isoformat(), case.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created), str(case_id)
+    except (ValueError, TypeError):
+        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
+
+
+def list_cases(*, user_id: str, limit: int = 20, cursor: str | None = None,
+               status: str | None = None) -> dict[str, Any]:
+    """The citizen's cases, newest first (`next_cursor` null on the last page); optionally one status."""
+    require_verified(user_id)
+    limit = max(1, min(limit, MAX_LIMIT))
+    query = (Case.select().where((Case.user_id == user_id) & Case.status.is_null(False))
+             .order_by(Case.created_at.desc(), Case.id.desc()))
+    if status:
+        query = query.where(Case.status == status)
+    if cursor:
+        created, case_id = _decode_cursor(cursor)
+        query = query.where((Case.created_at < created) | ((Case.created_at == created) & (Case.id < case_id)))
+    page = list(query.limit(limit + 1))
+    now = utcnow()
+    return {"items": [summary(case, now) for case in page[:limit]],
+            "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
+
+
+def summary(case: Case, now: datetime) -> dict[str, Any]:
+    return {
+        "id": case.id, "case_no": case.case_no, "item_code": case.item_code, "item_name": case.item_name,
+        "department_name": case.department_name, "channel": case.channel, "status": case.status,
+        "status_label": label(case.status), "status_at": case.status_at, "submitted_at": case.submitted_at,
+        "tracking_no": case.tracking_no, "clock": clock.view(case, now),
+        "rated": case.rated_at is not None,
+        "can_evaluate": case.status in CONCLUDED and case.rated_at is None,
+        "created_at": case.created_at, "updated_at": case.updated_at,
+    }
+
+
+def own_case(user_id: str, case_id: str) -> Case:
+    case = select_where(Case, id=case_id, user_id=user_id)
+    if case is None or case.status is None:
+        raise CaseNotFound()
+    return case
+
+
+def get_case(*, user_id: str, case_id: str) -> dict[str, Any]:
+    """One of the citizen's cases with its timeline, evaluation and the department's follow-up answer."""
+    require_verified(user_id)
+    case = own_case(user_id, case_id)
+    view = summary(case, utcnow())
+    view["applicant"] = applicant_view(case)
+    view["timeline"] = [{"kind": e.kind, "seq": e.seq, "status": e.status, "status_label": label(e.status),
+                         "message": e.message, "tracking_no": e.tracking_no, "occurred_at": e.occurred_at}
+                        for e in TimelineEntry.select().where(TimelineEntry.case == case.id)
+                        .order_by(TimelineEntry.id)]
+    evaluation = Evaluation.get_or_none(Evaluation.case == case.id)
+    view["evaluation"] = evaluation_view(evaluation) if evaluation else None
+    return view
+
+
+def applicant_view(case: Case) -> dict[str, str | None]:
+    c = current_app.extensions["pii"]
+    try:
+        return {"name_masked": mask_name(c.decrypt(case.applicant_name_enc, "case.applicant_name")),
+                "id_number_masked": mask_id_number(c.decrypt(case.applicant_id_enc, "case.applicant_id"))}
+    except DecryptionError:
+        return {"name_masked": None, "id_number_masked": None}
+
+
+def evaluation_view(evaluation: Evaluation) -> dict[str, Any]:
+    follow_up = FollowUp.get_or_none(FollowUp.evaluation == evaluation.id)
+    return {
+        "id": evaluation.id, "rating": evaluation.rating, "rating_label": RATING_LABELS[evaluation.rating],
+        "tags": json.loads(evaluation.tags), "comment": decrypt_comment(evaluation),
+        "created_at": evaluation.created_at,
+        "follow_up": None if follow_up is None else {
+            "status": follow_up.status, "due_date": follow_up.due_date, "answer": follow_up.answer,
+            "answered_at": follow_up.answered_at},
+    }
+
+
+def decrypt_comment(evaluation: Evaluation) -> str | None:
+    if evaluation.comment_enc is None:
+        return None
+    try:
+        return current_app.extensions["pii"].decrypt(evaluation.comment_enc, "evaluation.comment")
+    except DecryptionError:
+        return None

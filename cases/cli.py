@@ -1,0 +1,15 @@
+"""Case commands: `flask --app wsgi cases <command>`."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+cases_cli = AppGroup("cases", help="Cases (办件): 好差评 reminders.")
+
+
+@cases_cli.command("remind")
+def remind() -> None:
+    """Queue the 好差评 reminders now due (3 days after the invitation, cases still unrated). Run hourly."""
+    from cases.tasks import send_evaluation_reminders
+
+    click.echo(f"queued {send_evaluation_reminders()} evaluation reminder(s)")

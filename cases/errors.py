@@ -1,0 +1,52 @@
+"""Case errors: stable codes for department systems and citizens, Chinese details people can read."""
+from __future__ import annotations
+
+from app.errors import Conflict, NotFound, ValidationFailed
+
+
+class EventConflict(ValidationFailed):
+    code, detail = "event_conflict", "该事件编号（event_id）已用于内容不同的另一事件。"
+
+
+class IllegalTransition(Conflict):
+    code, detail = "illegal_transition", "办件当前状态不允许变更为该状态。"
+
+
+class SeqConflict(Conflict):
+    code, detail = "seq_conflict", "该办件的此序号（seq）已被另一事件使用。"
+
+
+class CaseMismatch(ValidationFailed):
+    code, detail = "case_mismatch", "该办件编号已对应其他申请人或办理事项。"
+
+
+class CaseNotFound(NotFound):
+    code, detail = "case_not_found", "办件不存在。"
+
+
+class CursorInvalid(ValidationFailed):
+    code, detail = "cursor_invalid", "分页游标无效。"
+
+
+class CaseNotConcluded(Conflict):
+    code, detail = "case_not_concluded", "办件办结后才能评价。"
+
+
+class EvaluationExists(Conflict):
+    code, detail = "evaluation_exists", "该办件已评价，每件只能评价一次。"
+
+
+class EvaluationReasonRequired(ValidationFailed):
+    code, detail = "evaluation_reason_required", "“不满意”或“非常不满意”的评价请填写原因或选择标签。"
+
+
+class FollowUpNotFound(NotFound):
+    code, detail = "follow_up_not_found", "整改回访记录不存在。"
+
+
+class FollowUpAnswered(Conflict):
+    code, detail = "follow_up_answered", "该差评已答复。"
+
+
+# Rejections stored on an event row, re-raised when the same event arrives again.
+REJECTIONS = {cls.code: cls for cls in (IllegalTransition, SeqConflict, CaseMismatch)}

@@ -1,0 +1,125 @@
+"""好差评 (GB/T 39734/39735): the applicant rates a concluded case once; a 差评 (1–2) carries a
+reason and opens a follow-up (整改回访) the department answers within N working days."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, datetime
+from typing import Any
+
+import peewee as pw
+from flask import current_app
+
+from app import audit
+from app.db import db, insert_row, new_id, utcnow
+from cases import citizen
+from cases.errors import (
+    CaseNotConcluded, CursorInvalid, EvaluationExists, EvaluationReasonRequired, FollowUpAnswered, FollowUpNotFound,
+)
+from cases.models import Case, Evaluation, FollowUp, TimelineEntry
+from cases.statuses import CONCLUDED
+from mapsvc import calendar
+
+POOR = 2  # ratings at or below: 差评
+
+
+def evaluate(*, user_id: str, case_id: str, rating: int, tags: list[str], comment: str | None) -> dict[str, Any]:
+    """Rate one of my concluded cases (once). CaseNotFound, CaseNotConcluded, EvaluationExists,
+    EvaluationReasonRequired (a 1–2 rating without tags or comment)."""
+    citizen.require_verified(user_id)
+    case = citizen.own_case(user_id, case_id)
+    comment = (comment or "").strip() or None
+    tags = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+    if rating <= POOR and not (tags or comment):
+        raise EvaluationReasonRequired(errors={"comment": ["请说明不满意的原因，或选择标签。"]})
+    if case.status not in CONCLUDED:
+        raise CaseNotConcluded()
+    now = utcnow()
+    try:
+        with db.atomic():
+            # The case row is the one place a rating and the reminder command meet: whoever sets
+            # `rated_at` first wins (see cases/tasks.py).
+            if not Case.update(rated_at=now, updated_at=now).where(
+                    (Case.id == case.id) & Case.rated_at.is_null()).execute():
+                raise EvaluationExists()
+            evaluation = insert_row(
+                Evaluation, id=new_id("eval"), case=case.id, user_id=user_id, rating=rating,
+                tags=json.dumps(tags, ensure_ascii=False),
+                comment_enc=current_app.extensions["pii"].encrypt(comment, "evaluation.comment") if comment else None,
+                created_at=now)
+            insert_row(TimelineEntry, case=case.id, kind="evaluation", message=citizen.RATING_LABELS[rating],
+                       occurred_at=now, created_at=now)
+            if rating <= POOR:
+                insert_row(FollowUp, id=new_id("fu"), case=case.id, evaluation=evaluation.id, client_id=case.client_id,
+                           rating=rating, status="open", due_date=follow_up_due(now), created_at=now)
+            audit.record("cases.evaluated", actor_kind="citizen", actor_id=user_id, target=case.id,
+                         details={"rating": rating})
+    except pw.IntegrityError:  # the unique evaluation per case, reached concurrently
+        raise EvaluationExists() from None
+    return citizen.evaluation_view(evaluation)
+
+
+def follow_up_due(now: datetime) -> date:
+    days = current_app.config["CASES_FOLLOW_UP_WORKING_DAYS"]
+    return calendar.working_days_after(calendar.china_now(now).date(), days)[-1]
+
+
+# --- The department's follow-ups (整改回访) -------------------------------------------------------
+
+def _encode_cursor(row: FollowUp) -> str:
+    return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.id]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created), str(row_id)
+    except (ValueError, TypeError):
+        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
+
+
+def list_follow_ups(*, client_id: str, status: str | None = None, limit: int = 20,
+                    cursor: str | None = None) -> dict[str, Any]:
+    """This department's follow-ups, oldest first (open ones are worked through in order)."""
+    limit = max(1, min(limit, citizen.MAX_LIMIT))
+    query = (FollowUp.select(FollowUp, Case, Evaluation).join(Case).switch(FollowUp).join(Evaluation)
+             .where(FollowUp.client_id == client_id).order_by(FollowUp.created_at, FollowUp.id))
+    if status:
+        query = query.where(FollowUp.status == status)
+    if cursor:
+        created, row_id = _decode_cursor(cursor)
+        query = query.where((FollowUp.created_at > created) | ((FollowUp.created_at == created) & (FollowUp.id > row_id)))
+    page = list(query.limit(limit + 1))
+    return {"items": [_follow_up_view(row) for row in page[:limit]],
+            "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
+
+
+def _follow_up_view(row: FollowUp) -> dict[str, Any]:
+    case, evaluation = row.case, row.evaluation
+    today = calendar.china_now().date()
+    return {
+        "id": row.id, "case_id": case.id, "case_no": case.case_no, "item_code": case.item_code,
+        "item_name": case.item_name, "rating": row.rating, "rating_label": citizen.RATING_LABELS[row.rating],
+        "tags": json.loads(evaluation.tags), "comment": citizen.decrypt_comment(evaluation),
+        "applicant": {"name_masked": citizen.applicant_view(case)["name_masked"]},
+        "status": row.status, "due_date": row.due_date, "overdue": row.status == "open" and today > row.due_date,
+        "answer": row.answer, "answered_at": row.answered_at, "created_at": row.created_at,
+    }
+
+
+def answer_follow_up(*, client_id: str, follow_up_id: str, answer: str) -> dict[str, Any]:
+    """Answer a 差评 (once): the answer shows in the citizen's case timeline."""
+    row = (FollowUp.select(FollowUp, Case, Evaluation).join(Case).switch(FollowUp).join(Evaluation)
+           .where((FollowUp.id == follow_up_id) & (FollowUp.client_id == client_id)).first())
+    if row is None:
+        raise FollowUpNotFound()
+    now, answer = utcnow(), answer.strip()
+    with db.atomic():
+        if not FollowUp.update(status="answered", answer=answer, answered_at=now).where(
+                (FollowUp.id == row.id) & (FollowUp.status == "open")).execute():
+            raise FollowUpAnswered()
+        insert_row(TimelineEntry, case=row.case.id, kind="follow_up", message=answer, occurred_at=now, created_at=now)
+        audit.record("cases.follow_up_answered", actor_kind="client", actor_id=client_id, target=row.case.id,
+                     details={"follow_up": row.id})
+    row.status, row.answer, row.answered_at = "answered", answer, now
+    return _follow_up_view(row)

@@ -1,0 +1,299 @@
+"""Department case events (办件过程信息): idempotent by `event_id`, applied in `seq` order per case.
+
+One event is one transaction: the event row, the case update, the timeline entry, the outbox
+notice and the audit row commit together or not at all. An event whose seq leaves a gap is stored
+as pending and applied, in order, when the gap fills. A refused event (illegal transition, a seq
+already used, a case number of another applicant) is stored as rejected, so the same event sent
+again gets the same answer.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import peewee as pw
+from flask import current_app
+
+from app import audit
+from app.db import db, execute, insert_row, new_id, select_where, update_where, utcnow
+from app.errors import AppError
+from app.identity import service as identity
+from app.identity.errors import IdNumberInvalid
+from app.identity.idnumber import IdNumberError, normalize_id_number
+from cases import clock, notices
+from cases.errors import REJECTIONS, CaseMismatch, EventConflict, IllegalTransition, SeqConflict
+from cases.models import Case, CaseEvent, TimelineEntry
+from cases.statuses import allowed, label
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventIn:
+    """A department's event as received (validated by the schema, not yet normalised)."""
+
+    event_id: str
+    case_no: str
+    applicant_name: str
+    applicant_id_number: str
+    item_code: str
+    item_name: str
+    status: str
+    seq: int
+    occurred_at: datetime
+    message: str | None = None
+    tracking_no: str | None = None
+    promised_days: int | None = None
+    channel: str = "online"
+
+
+@dataclass
+class EventResult:
+    """What the department is told: the event is stored (applied or pending) or was seen before."""
+
+    event_id: str
+    case_id: str
+    state: str  # applied | pending
+    status: str | None  # the case's status afterwards
+    duplicate: bool = False
+    released: list[str] = field(default_factory=list)  # pending events this one let through
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": True, "duplicate": self.duplicate, "event_id": self.event_id, "case_id": self.case_id,
+                "state": self.state, "status": self.status, "status_label": label(self.status),
+                "released": self.released}
+
+
+def cipher():
+    return current_app.extensions["pii"]
+
+
+def _normalised(event: EventIn) -> EventIn:
+    try:
+        id_number = normalize_id_number(event.applicant_id_number)
+    except IdNumberError as exc:
+        raise IdNumberInvalid(str(exc), errors={"applicant.id_number": [str(exc)]}) from None
+    return EventIn(event.event_id, event.case_no, event.applicant_name.strip(), id_number, event.item_code,
+                   event.item_name, event.status, event.seq, event.occurred_at.astimezone(timezone.utc),
+                   event.message, event.tracking_no, event.promised_days, event.channel)
+
+
+def _digest(event: EventIn) -> str:
+    """Keyed digest of the whole body (it holds an ID number: a plain hash could be reversed)."""
+    body = json.dumps({**event.__dict__, "occurred_at": event.occurred_at.isoformat()},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return cipher().blind_index("case-event", body)
+
+
+# --- Receiving ----------------------------------------------------------------------------------
+
+def receive_event(*, client_id: str, event: EventIn) -> EventResult:
+    """Store and (in seq order) apply a department event; see the module docstring.
+
+    Raises EventConflict (same id, other body), IllegalTransition, SeqConflict, CaseMismatch,
+    IdNumberInvalid. A refusal is recorded (event row + audit) before it is raised."""
+    event = _normalised(event)
+    digest = _digest(event)
+    existing = select_where(CaseEvent, client_id=client_id, event_id=event.event_id)
+    if existing is None:
+        try:
+            with db.atomic():
+                outcome = _ingest(client_id, event, digest)
+        except pw.IntegrityError:  # the same event id committed meanwhile (for another case number)
+            outcome = None
+        if isinstance(outcome, EventResult):
+            return outcome
+        if isinstance(outcome, AppError):
+            raise outcome
+        existing = select_where(CaseEvent, client_id=client_id, event_id=event.event_id)
+        if existing is None:
+            raise RuntimeError("case event vanished")  # pragma: no cover
+    return _replay(client_id, existing, digest)
+
+
+def _replay(client_id: str, existing: CaseEvent, digest: str) -> EventResult:
+    """The answer to an event id seen before: the stored outcome, or EventConflict."""
+    if existing.digest != digest:
+        with db.atomic():
+            audit.record("cases.event", outcome="refused", actor_kind="client", actor_id=client_id,
+                         target=existing.case_id, details={"event_id": existing.event_id, "reason": "event_conflict"})
+        raise EventConflict(extra={"event_id": existing.event_id})
+    if existing.state == "rejected":
+        raise _rejection(existing, duplicate=True)
+    case = select_where(Case, id=existing.case_id)
+    return EventResult(existing.event_id, case.id, existing.state, case.status, duplicate=True)
+
+
+def _rejection(row: CaseEvent, *, duplicate: bool) -> AppError:
+    error = REJECTIONS[row.outcome]
+    extra: dict[str, Any] = {"event_id": row.event_id, "duplicate": duplicate}
+    if error is IllegalTransition:
+        extra.update(from_status=row.from_status, to_status=row.status)
+        return IllegalTransition(f"办件当前状态为“{label(row.from_status) or '未开始'}”，不能变更为“{label(row.status)}”。",
+                                 extra=extra)
+    return error(extra=extra)
+
+
+def _ingest(client_id: str, event: EventIn, digest: str) -> EventResult | AppError | None:
+    """Inside the transaction; None when the event id turned up meanwhile (the caller replays)."""
+    case = _locked_case(client_id, event)
+    if select_where(CaseEvent, client_id=client_id, event_id=event.event_id) is not None:
+        return None
+    row = CaseEvent(client_id=client_id, event_id=event.event_id, digest=digest, case=case.id, seq=event.seq,
+                    status=event.status, occurred_at=event.occurred_at, message=event.message,
+                    tracking_no=event.tracking_no, promised_days=event.promised_days, received_at=utcnow())
+    if case.applicant_bidx != cipher().blind_index("id", event.applicant_id_number) \
+            or case.item_code != event.item_code:
+        return _refuse(case, row, CaseMismatch.code)
+    if case.user_id is None:  # parked: the applicant may have been verified since
+        case.user_id = identity.user_id_for_id_number(event.applicant_id_number)
+    if event.seq <= case.last_seq or select_where(CaseEvent, case=case.id, seq_slot=event.seq) is not None:
+        return _refuse(case, row, SeqConflict.code)
+    released: list[str] = []
+    if event.seq > case.last_seq + 1:
+        row.state, row.seq_slot = "pending", event.seq
+        case.pending_count += 1
+        _insert_event(row)
+    else:
+        if not _apply(case, row, new=True):
+            _save_case(case)
+            _audit(client_id, case, row)
+            return _rejection(row, duplicate=False)
+        released = _release_pending(case)
+    _save_case(case)
+    _audit(client_id, case, row)
+    return EventResult(event.event_id, case.id, row.state, case.status, released=released)
+
+
+def _refuse(case: Case, row: CaseEvent, code: str) -> AppError:
+    row.state, row.outcome, row.from_status = "rejected", code, case.status
+    _insert_event(row)
+    _save_case(case)
+    _audit(row.client_id, case, row)
+    return _rejection(row, duplicate=False)
+
+
+def _audit(client_id: str, case: Case, row: CaseEvent) -> None:
+    details = {"event_id": row.event_id, "seq": row.seq, "status": row.status, "state": row.state}
+    if row.outcome:
+        details["reason"] = row.outcome
+    audit.record("cases.event", outcome="refused" if row.state == "rejected" else "success", actor_kind="client",
+                 actor_id=client_id, target=case.id, details=details)
+
+
+# --- The case row ---------------------------------------------------------------------------------
+
+_CASE_COLUMNS = ", ".join(f'"{f.column_name}"' for f in Case._meta.sorted_fields)
+_department_names: dict[str, str] = {}
+
+
+def _select_case(client_id: str, case_no: str) -> Case | None:
+    sql = f'SELECT {_CASE_COLUMNS} FROM "cases_case" WHERE "client_id" = ? AND "case_no" = ?'
+    if isinstance(db.obj, pw.PostgresqlDatabase):  # SQLite: BEGIN IMMEDIATE already serialises writers
+        sql += " FOR UPDATE"
+    found = execute(sql, [client_id, case_no]).fetchone()
+    if found is None:
+        return None
+    case = Case(**{f.name: f.python_value(v) for f, v in zip(Case._meta.sorted_fields, found)})
+    case._dirty.clear()
+    return case
+
+
+def _department_name(client_id: str) -> str:
+    name = _department_names.get(client_id)
+    if name is None:
+        name = _department_names[client_id] = (identity.client_name(client_id) or client_id)[:128]
+    return name
+
+
+def _locked_case(client_id: str, event: EventIn) -> Case:
+    """The case of this event, locked for the transaction; opened (from this event) if new."""
+    case = _select_case(client_id, event.case_no)
+    if case is not None:
+        return case
+    c, now = cipher(), utcnow()
+    created = insert_row(
+        Case, ignore_conflict=True, id=new_id("case"), client_id=client_id, case_no=event.case_no,
+        department_name=_department_name(client_id), item_code=event.item_code, item_name=event.item_name,
+        channel=event.channel, applicant_bidx=c.blind_index("id", event.applicant_id_number),
+        applicant_name_enc=c.encrypt(event.applicant_name, "case.applicant_name"),
+        applicant_id_enc=c.encrypt(event.applicant_id_number, "case.applicant_id"),
+        user_id=identity.user_id_for_id_number(event.applicant_id_number), created_at=now, updated_at=now)
+    return created or _select_case(client_id, event.case_no)
+
+
+_MUTABLE = ("user_id", "status", "last_seq", "pending_count", "submitted_at", "status_at", "promised_days",
+            "clock_started_at", "paused_since", "paused_seconds", "paused_working_days", "due_date", "tracking_no",
+            "concluded_at", "reminder_due_at", "updated_at")
+
+
+def _save_case(case: Case) -> None:
+    case.updated_at = utcnow()
+    update_where(Case, {"id": case.id}, **{name: getattr(case, name) for name in _MUTABLE})
+
+
+# --- Applying -------------------------------------------------------------------------------------
+
+_EVENT_FIELDS = tuple(name for name in CaseEvent._meta.fields if name != "id")
+
+
+def _insert_event(row: CaseEvent) -> None:
+    insert_row(CaseEvent, **{name: row.__data__.get(name) for name in _EVENT_FIELDS})  # `case`: the raw id
+
+
+def _apply(case: Case, row: CaseEvent, *, new: bool) -> bool:
+    """Apply the event next in seq order to `case` (in memory; the caller saves the case).
+    False when the transition is illegal: the event is then stored as rejected."""
+    if not allowed(case.status, row.status):
+        row.state, row.outcome, row.from_status, row.seq_slot = "rejected", IllegalTransition.code, case.status, None
+        if new:
+            _insert_event(row)
+        else:
+            update_where(CaseEvent, {"id": row.id}, state=row.state, outcome=row.outcome,
+                         from_status=row.from_status, seq_slot=None)
+        return False
+    now = utcnow()
+    clock.advance(case, status=row.status, at=row.occurred_at, promised_days=row.promised_days)
+    case.status, case.status_at, case.last_seq = row.status, row.occurred_at, row.seq
+    case.submitted_at = case.submitted_at or row.occurred_at
+    case.tracking_no = row.tracking_no or case.tracking_no
+    row.state, row.seq_slot, row.applied_at = "applied", row.seq, now
+    if new:
+        _insert_event(row)
+    else:
+        update_where(CaseEvent, {"id": row.id}, state="applied", applied_at=now)
+    insert_row(TimelineEntry, case=case.id, kind="status", seq=row.seq, status=row.status, message=row.message,
+               tracking_no=row.tracking_no, occurred_at=row.occurred_at, created_at=now)
+    if case.user_id is not None:
+        notices.status_changed(case, event_id=row.event_id, status=row.status)
+    if row.status == "concluded" and case.concluded_at is None:
+        case.concluded_at = row.occurred_at
+        invite_to_evaluate(case, now=now)
+    return True
+
+
+def invite_to_evaluate(case: Case, *, now: datetime) -> None:
+    """The 好差评 invitation (now) and the reminder's due time (3 days on), for an attached applicant."""
+    if case.user_id is None or case.rated_at is not None:
+        return
+    notices.evaluation_invite(case)
+    if case.reminder_due_at is None:
+        case.reminder_due_at = now + timedelta(days=current_app.config["CASES_REMINDER_DAYS"])
+
+
+def _release_pending(case: Case) -> list[str]:
+    """Apply the pending events that now follow in seq order; stops at a gap or a refused one."""
+    released: list[str] = []
+    while case.pending_count:
+        row = select_where(CaseEvent, case=case.id, seq_slot=case.last_seq + 1)
+        if row is None or row.state != "pending":
+            break
+        case.pending_count -= 1
+        if not _apply(case, row, new=False):
+            log.info("pending case event refused", extra={"case": case.id, "seq": row.seq, "status": row.status})
+            break
+        released.append(row.event_id)
+    return released

@@ -1,0 +1,41 @@
+"""Notices about cases, written to the notification outbox inside the caller's transaction.
+
+Titles and bodies carry no personal data: the case number and the item name only (the
+department's free-text message stays in the app's timeline, behind the citizen's login).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from cases.models import Case
+from cases.statuses import label
+from notify.outbox import enqueue
+
+
+def _item(case: Case) -> str:
+    return f"「{case.item_name}」（办件编号 {case.case_no}）"
+
+
+def _data(case: Case, **extra: str) -> dict[str, str]:
+    return {"case_id": case.id, "case_no": case.case_no, **extra}
+
+
+def status_changed(case: Case, *, event_id: str, status: str) -> bool:
+    """The notice of one applied event (exactly once per event: its dedupe key)."""
+    return enqueue(user_id=case.user_id, kind="case_status", title=f"办件进度：{label(status)}",
+                   body=f"您办理的{_item(case)}状态更新为：{label(status)}。",
+                   dedupe_key=f"case-event:{case.client_id}:{event_id}",
+                   data=_data(case, status=status), collapse_key=case.case_no)
+
+
+def evaluation_invite(case: Case) -> bool:
+    return enqueue(user_id=case.user_id, kind="evaluation_invite", title="邀请您评价办事服务",
+                   body=f"您办理的{_item(case)}已办结，欢迎对本次服务作出评价（好差评）。",
+                   dedupe_key=f"evaluation-invite:{case.id}", data=_data(case), collapse_key=case.case_no)
+
+
+def evaluation_reminder(case: Case, *, available_at: datetime | None = None) -> bool:
+    return enqueue(user_id=case.user_id, kind="evaluation_reminder", title="您还未评价办事服务",
+                   body=f"您办理的{_item(case)}已办结，您的评价将帮助我们改进服务（好差评）。",
+                   dedupe_key=f"evaluation-reminder:{case.id}", data=_data(case), collapse_key=case.case_no,
+                   available_at=available_at)

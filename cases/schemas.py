@@ -1,0 +1,217 @@
+"""Request and response shapes of the case endpoints."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import marshmallow as ma
+
+from cases.statuses import STATUSES
+
+CHANNELS = ("online", "app", "counter", "self_service", "mail", "phone")
+_TOKEN = ma.validate.Regexp(r"^[\x21-\x7e]{1,64}$", error="应为 1–64 位可见 ASCII 字符（不含空格）。")
+_NOT_BLANK = ma.validate.Regexp(r"\s*\S", error="不能为空。")
+_CLOCK_SKEW = timedelta(minutes=10)
+
+
+def _not_in_future(value: datetime) -> None:
+    if value > datetime.now(timezone.utc) + _CLOCK_SKEW:
+        raise ma.ValidationError("发生时间不能晚于当前时间。")
+
+
+# --- Department events (办件过程信息) ---------------------------------------------------------------
+
+class ApplicantSchema(ma.Schema):
+    id_number = ma.fields.String(required=True, validate=ma.validate.Length(1, 32),
+                                 metadata={"example": "340102199003071232"})
+    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 64), metadata={"example": "张三"})
+
+
+class CaseEventSchema(ma.Schema):
+    """A status event from a department's case-handling system (`event_id` is its idempotency key)."""
+
+    event_id = ma.fields.String(required=True, validate=_TOKEN,
+                                metadata={"description": "事件唯一编号：同一编号、同一内容重复推送只处理一次"})
+    case_no = ma.fields.String(required=True, validate=_TOKEN, metadata={"example": "340100-2026-000123"})
+    applicant = ma.fields.Nested(ApplicantSchema, required=True)
+    item_code = ma.fields.String(required=True, validate=ma.validate.Length(1, 64),
+                                 metadata={"example": "11340100MB0000000X3340112001000"})
+    item_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 128),
+                                 metadata={"example": "个体工商户设立登记"})
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUSES),
+                              metadata={"description": "submitted 已提交, pre_accepted 预受理, accepted 受理, "
+                                                       "not_accepted 不予受理, supplement_required 补正, in_review "
+                                                       "审查/办理中, suspended 特别程序/挂起, approved 准予, denied "
+                                                       "不予许可, concluded 办结, delivered 送达/领取, withdrawn 撤件"})
+    seq = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 10**9),
+                            metadata={"description": "本办件内的事件序号，从 1 起连续递增；乱序到达的事件按序号依次生效"})
+    occurred_at = ma.fields.AwareDateTime(required=True, validate=_not_in_future)
+    message = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=500),
+                               metadata={"description": "给申请人的说明（显示在办件时间线中，不进入推送）"})
+    tracking_no = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(1, 64),
+                                   metadata={"description": "送达的快递单号"})
+    promised_days = ma.fields.Integer(load_default=None, allow_none=True, strict=True,
+                                      validate=ma.validate.Range(1, 365),
+                                      metadata={"description": "承诺办结时限（工作日，自受理起算，补正和特别程序期间暂停）"})
+    channel = ma.fields.String(load_default="online", validate=ma.validate.OneOf(CHANNELS),
+                               metadata={"description": "申办渠道（以办件首个事件为准）"})
+
+
+class CaseEventBatchSchema(ma.Schema):
+    events = ma.fields.List(ma.fields.Dict(), required=True, validate=ma.validate.Length(1, 500),
+                            metadata={"description": "每项为一个 CaseEvent；逐项处理，各自返回结果"})
+
+
+class EventAcceptedSchema(ma.Schema):
+    accepted = ma.fields.Boolean()
+    duplicate = ma.fields.Boolean(metadata={"description": "同一 event_id、同一内容的重复推送"})
+    event_id = ma.fields.String()
+    case_id = ma.fields.String()
+    state = ma.fields.String(metadata={"description": "applied 已生效 | pending 等待更早序号的事件"})
+    status = ma.fields.String(allow_none=True, metadata={"description": "办件当前状态"})
+    status_label = ma.fields.String(allow_none=True)
+    released = ma.fields.List(ma.fields.String(), metadata={"description": "因本事件而依序生效的待处理事件"})
+
+
+class BatchItemSchema(EventAcceptedSchema):
+    index = ma.fields.Integer()
+    http_status = ma.fields.Integer(metadata={"description": "单独推送时的 HTTP 状态码"})
+    code = ma.fields.String(metadata={"description": "拒绝时的错误码"})
+    detail = ma.fields.String()
+    errors = ma.fields.Dict()
+
+
+class BatchResultSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(BatchItemSchema))
+    accepted = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+
+
+# --- The citizen's cases -----------------------------------------------------------------------------
+
+class CaseListArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 50))
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=256))
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
+
+
+class ClockSchema(ma.Schema):
+    promised_days = ma.fields.Integer(allow_none=True, metadata={"description": "承诺时限（工作日）"})
+    started_at = ma.fields.DateTime(allow_none=True, metadata={"description": "受理时间（计时起点）"})
+    due_date = ma.fields.Date(allow_none=True, metadata={"description": "承诺办结日期（已顺延暂停的工作日）"})
+    paused = ma.fields.Boolean(metadata={"description": "补正或特别程序中，计时暂停"})
+    paused_since = ma.fields.DateTime(allow_none=True)
+    paused_seconds = ma.fields.Integer()
+    paused_working_days = ma.fields.Integer()
+    overdue = ma.fields.Boolean()
+
+
+class CaseSchema(ma.Schema):
+    id = ma.fields.String()
+    case_no = ma.fields.String()
+    item_code = ma.fields.String()
+    item_name = ma.fields.String()
+    department_name = ma.fields.String()
+    channel = ma.fields.String()
+    status = ma.fields.String()
+    status_label = ma.fields.String()
+    status_at = ma.fields.DateTime()
+    submitted_at = ma.fields.DateTime()
+    tracking_no = ma.fields.String(allow_none=True)
+    clock = ma.fields.Nested(ClockSchema)
+    rated = ma.fields.Boolean()
+    can_evaluate = ma.fields.Boolean(metadata={"description": "已办结且尚未评价"})
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class CaseListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CaseSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class TimelineEntrySchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "status 状态变更 | evaluation 评价 | follow_up 差评答复"})
+    seq = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String(allow_none=True)
+    status_label = ma.fields.String(allow_none=True)
+    message = ma.fields.String(allow_none=True)
+    tracking_no = ma.fields.String(allow_none=True)
+    occurred_at = ma.fields.DateTime()
+
+
+class MaskedApplicantSchema(ma.Schema):
+    name_masked = ma.fields.String(allow_none=True)
+    id_number_masked = ma.fields.String(allow_none=True)
+
+
+class FollowUpStateSchema(ma.Schema):
+    status = ma.fields.String()
+    due_date = ma.fields.Date()
+    answer = ma.fields.String(allow_none=True)
+    answered_at = ma.fields.DateTime(allow_none=True)
+
+
+class EvaluationSchema(ma.Schema):
+    id = ma.fields.String()
+    rating = ma.fields.Integer()
+    rating_label = ma.fields.String(metadata={"description": "GB/T 39734：5 非常满意 … 1 非常不满意"})
+    tags = ma.fields.List(ma.fields.String())
+    comment = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    follow_up = ma.fields.Nested(FollowUpStateSchema, allow_none=True)
+
+
+class CaseDetailSchema(CaseSchema):
+    applicant = ma.fields.Nested(MaskedApplicantSchema)
+    timeline = ma.fields.List(ma.fields.Nested(TimelineEntrySchema))
+    evaluation = ma.fields.Nested(EvaluationSchema, allow_none=True)
+
+
+class EvaluateSchema(ma.Schema):
+    """好差评: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意; 1–2 need tags or a comment."""
+
+    rating = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 5))
+    tags = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 16)), load_default=list,
+                          validate=ma.validate.Length(max=8), metadata={"example": ["等待时间长"]})
+    comment = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=500))
+
+
+# --- Follow-ups (整改回访, departments) -------------------------------------------------------------
+
+class FollowUpListArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 50))
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=256))
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("open", "answered")))
+
+
+class MaskedNameSchema(ma.Schema):
+    name_masked = ma.fields.String(allow_none=True)
+
+
+class FollowUpSchema(ma.Schema):
+    id = ma.fields.String()
+    case_id = ma.fields.String()
+    case_no = ma.fields.String()
+    item_code = ma.fields.String()
+    item_name = ma.fields.String()
+    rating = ma.fields.Integer()
+    rating_label = ma.fields.String()
+    tags = ma.fields.List(ma.fields.String())
+    comment = ma.fields.String(allow_none=True)
+    applicant = ma.fields.Nested(MaskedNameSchema)
+    status = ma.fields.String(metadata={"description": "open 待答复 | answered 已答复"})
+    due_date = ma.fields.Date(metadata={"description": "答复期限（工作日）"})
+    overdue = ma.fields.Boolean()
+    answer = ma.fields.String(allow_none=True)
+    answered_at = ma.fields.DateTime(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class FollowUpListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(FollowUpSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class AnswerFollowUpSchema(ma.Schema):
+    answer = ma.fields.String(required=True, validate=[ma.validate.Length(1, 1000), _NOT_BLANK],
+                              metadata={"description": "整改情况或答复，申请人可在办件时间线中看到"})
