@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from app.pagination import CursorInvalid  # noqa: F401  (re-exported)
 from mapsvc.calendar import CHINA
 
 
@@ -67,6 +68,3 @@ class CheckInWrongDay(Conflict):
 class CheckInCodeInvalid(AppError):
     status, code, detail = 404, "check_in_code_invalid", "签到码无效，或不是本大厅的预约。"
 
-
-class CursorInvalid(ValidationFailed):
-    code, detail = "cursor_invalid", "分页游标无效。"

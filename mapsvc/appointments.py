@@ -10,8 +10,6 @@ APPOINTMENT_CANCEL_BEFORE_MINUTES before the slot and gives the seat back in the
 """
 from __future__ import annotations
 
-import base64
-import json
 import secrets
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -21,10 +19,11 @@ from flask import current_app
 from app import audit
 from app.db import db, execute, insert_row, new_id, select_one, select_where, update_where
 from app.identity import service as identity
+from app.pagination import newest_first
 from mapsvc import slots
 from mapsvc.appointment_errors import (
     AlreadyBooked, AppointmentNotActive, AppointmentNotFound, AssuranceTooLow, BookingBanned, CancelTooLate,
-    CursorInvalid, ItemNotOffered, SlotFull,
+    ItemNotOffered, SlotFull,
 )
 from mapsvc.appointment_models import STATUS_LABELS, Appointment, BookingBan, SlotCounter
 from mapsvc.calendar import CHINA
@@ -157,39 +156,20 @@ def qr_text_of(*, user_id: str, appointment_id: str) -> str:
     return appointment.check_in_code
 
 
-def _encode_cursor(appointment: Appointment) -> str:
-    raw = json.dumps([appointment.starts_at.isoformat(), appointment.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        starts, appointment_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        starts_at = datetime.fromisoformat(starts)
-        if starts_at.tzinfo is None:
-            raise ValueError
-        return starts_at, str(appointment_id)
-    except (ValueError, TypeError):
-        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
-
 
 def list_for(*, user_id: str, limit: int = 20, cursor: str | None = None, status: str | None = None) -> dict[str, Any]:
     """The citizen's appointments, latest slot first, cursor-paginated (`next_cursor` null at the end)."""
     limit = max(1, min(limit, MAX_LIMIT))
-    query = (Appointment.select().where(Appointment.user_id == user_id)
-             .order_by(Appointment.starts_at.desc(), Appointment.id.desc()))
+    query = Appointment.select().where(Appointment.user_id == user_id)
     if status:
         query = query.where(Appointment.status == status)
-    if cursor:
-        starts_at, appointment_id = _decode_cursor(cursor)
-        query = query.where((Appointment.starts_at < starts_at)
-                            | ((Appointment.starts_at == starts_at) & (Appointment.id < appointment_id)))
-    page = list(query.limit(limit + 1))
-    halls = {h.id: h for h in Hall.select().where(Hall.id.in_({a.hall_id for a in page[:limit]}))} if page else {}
+    page, next_cursor = newest_first(query, Appointment.starts_at, Appointment.id, limit=limit, cursor=cursor,
+                                     at_of=lambda r: r.starts_at, id_of=lambda r: r.id)
+    halls = {h.id: h for h in Hall.select().where(Hall.id.in_({a.hall_id for a in page}))} if page else {}
     names = {(i.hall_id, i.item_code): i.item_name for i in HallItem.select().where(
         HallItem.hall.in_(list(halls)))} if halls else {}
-    items = [view(a, halls.get(a.hall_id), names.get((a.hall_id, a.item_code))) for a in page[:limit]]
-    return {"items": items, "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
+    items = [view(a, halls.get(a.hall_id), names.get((a.hall_id, a.item_code))) for a in page]
+    return {"items": items, "next_cursor": next_cursor}
 
 
 def view(appointment: Appointment, hall: Hall | None, item_name: str | None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from app.pagination import CursorInvalid  # noqa: F401  (re-exported)
 
 
 class NotEnrolled(NotFound):
@@ -59,9 +60,6 @@ class LivenessRequired(Forbidden):
 class SmsCodeRequired(AppError):
     status, code, detail = 400, "sms_code_required", "请输入短信验证码。"
 
-
-class CursorInvalid(ValidationFailed):
-    code, detail = "cursor_invalid", "分页游标无效。"
 
 
 class SignatureNotFound(NotFound):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,11 +26,12 @@ from app.identity import realname, smscodes
 from app.identity import service as identity
 from app.identity.errors import SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
 from app.identity.smscodes import CodeCheck
+from app.pagination import newest_first
 from app.ratelimit import Limit
 from signing.enrolment import active_credential, check_pin, require_level
 from signing.errors import (
-    CredentialChanged, CursorInvalid, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired,
-    RequestInBatch, RequestNotFound, RequestUsed, SmsCodeRequired,
+    CredentialChanged, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired, RequestInBatch,
+    RequestNotFound, RequestUsed, SmsCodeRequired,
 )
 from signing.models import Signature, SigningCredential, SigningRequest
 
@@ -221,32 +221,16 @@ def authorize_batch(*, user_id: str, batch_id: str, pin: str, sms_code: str | No
 
 # --- History -----------------------------------------------------------------------------------
 
-def _encode_cursor(row: Signature) -> str:
-    raw = json.dumps([row.signed_at.isoformat(), row.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        signed_at, sig_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(signed_at), str(sig_id)
-    except (ValueError, TypeError):
-        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
-
 
 def list_signatures(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
     """The citizen's signatures, newest first (`next_cursor` null on the last page)."""
     require_level(user_id)
     limit = max(1, min(limit, MAX_LIMIT))
-    query = (Signature.select().where(Signature.user_id == user_id)
-             .order_by(Signature.signed_at.desc(), Signature.id.desc()))
-    if cursor:
-        signed_at, sig_id = _decode_cursor(cursor)
-        query = query.where((Signature.signed_at < signed_at)
-                            | ((Signature.signed_at == signed_at) & (Signature.id < sig_id)))
-    page = list(query.limit(limit + 1))
+    page, next_cursor = newest_first(Signature.select().where(Signature.user_id == user_id), Signature.signed_at,
+                                     Signature.id, limit=limit, cursor=cursor, at_of=lambda r: r.signed_at,
+                                     id_of=lambda r: r.id)
     pems = {c.id: c.certificate_pem for c in SigningCredential.select(SigningCredential.id,
                                                                        SigningCredential.certificate_pem)
             .where(SigningCredential.id.in_({r.credential_id for r in page}))} if page else {}
-    items = [signature_view(r, pems.get(r.credential_id, "")) for r in page[:limit]]
-    return {"items": items, "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
+    items = [signature_view(r, pems.get(r.credential_id, "")) for r in page]
+    return {"items": items, "next_cursor": next_cursor}

@@ -23,14 +23,13 @@ from app.crypto.ca import keystore
 from app.db import db, insert_row, new_id, select_one, update_where, utcnow
 from app.errors import AppError
 from app.identity.models import StaffUser
+from app.pagination import newest_first
 from app.ratelimit import Limit, consume
 from app.redis import get_redis
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from app.security.tokens import Principal
 from wallet.catalogue import disclose, get_type
-from wallet.errors import (
-    CursorInvalid, LicenceNotValid, PresentationExpired, PresentationInvalid, PresentationUsed,
-)
+from wallet.errors import LicenceNotValid, PresentationExpired, PresentationInvalid, PresentationUsed
 from wallet.issuance import decrypt_parts, signed_bytes
 from wallet.models import STATUS_LABELS, Issuer, Licence, Presentation, PresentationCheck
 from wallet.presentation import CHINA, CODE_KEY, NONCE_KEY, decode_qr, licence_valid_now, today
@@ -170,22 +169,6 @@ def clerk_today(*, clerk: Principal) -> dict[str, Any]:
     return {"items": items}
 
 
-def _encode_cursor(check: PresentationCheck) -> str:
-    import base64
-
-    raw = json.dumps([check.checked_at.isoformat(), check.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    import base64
-
-    try:
-        at, check_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(check_id)
-    except (ValueError, TypeError):
-        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
-
 
 def holder_usage(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
     """Who checked the holder's presentations, where and what they saw (field names), newest first."""
@@ -193,18 +176,14 @@ def holder_usage(*, user_id: str, limit: int = 20, cursor: str | None = None) ->
 
     _require_verified(user_id)
     query = (PresentationCheck.select(PresentationCheck, Presentation).join(Presentation)
-             .where(PresentationCheck.user_id == user_id)
-             .order_by(PresentationCheck.checked_at.desc(), PresentationCheck.id.desc()))
-    if cursor:
-        at, check_id = _decode_cursor(cursor)
-        query = query.where((PresentationCheck.checked_at < at)
-                            | ((PresentationCheck.checked_at == at) & (PresentationCheck.id < check_id)))
-    page = list(query.limit(limit + 1))
+             .where(PresentationCheck.user_id == user_id))
+    page, next_cursor = newest_first(query, PresentationCheck.checked_at, PresentationCheck.id, limit=limit,
+                                     cursor=cursor, at_of=lambda r: r.checked_at, id_of=lambda r: r.id)
     clerks = {s.id: s.username for s in
               StaffUser.select(StaffUser.id, StaffUser.username)
               .where(StaffUser.id.in_({c.clerk_id for c in page} or {""}))}
     items = [{"licence_id": c.presentation.licence_id, "presentation_id": c.presentation_id,
               "verified_at": c.checked_at, "result": c.result, "hall": c.hall_code,
               "clerk": clerks.get(c.clerk_id), "fields": _field_names(c.presentation) if c.result == "verified" else [],
-              "purpose": c.presentation.purpose} for c in page[:limit]]
-    return {"items": items, "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
+              "purpose": c.presentation.purpose} for c in page]
+    return {"items": items, "next_cursor": next_cursor}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
+from app.pagination import CursorInvalid  # noqa: F401  (re-exported)
 
 
 class LicenceTypeUnknown(ValidationFailed):
@@ -27,9 +28,6 @@ class LicenceNotFound(NotFound):
 class LicenceStatusFinal(Conflict):
     code, detail = "licence_status_final", "证照已处于终止状态，不能再变更。"
 
-
-class CursorInvalid(ValidationFailed):
-    code, detail = "cursor_invalid", "分页游标无效。"
 
 
 class LicenceNotValid(ValidationFailed):

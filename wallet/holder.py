@@ -3,17 +3,16 @@ issuer's signature re-verified on every detail read."""
 from __future__ import annotations
 
 import base64
-import json
 import logging
-from datetime import datetime
 from typing import Any
 
 from app.crypto.ca import keystore
 from app.identity import service as identity
 from app.identity.errors import AssuranceInsufficient
+from app.pagination import newest_first
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from wallet.catalogue import disclose, get_type, mask_value
-from wallet.errors import CursorInvalid, LicenceNotFound
+from wallet.errors import LicenceNotFound
 from wallet.issuance import decrypt_parts, signed_bytes
 from wallet.models import STATUS_LABELS, Issuer, Licence
 
@@ -27,32 +26,15 @@ def _require_verified(user_id: str) -> None:
         raise AssuranceInsufficient()
 
 
-def _encode_cursor(licence: Licence) -> str:
-    raw = json.dumps([licence.created_at.isoformat(), licence.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, licence_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), str(licence_id)
-    except (ValueError, TypeError):
-        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
-
 
 def list_licences(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
     """The citizen's licences, newest first, cursor-paginated (`next_cursor` null on the last page)."""
     _require_verified(user_id)
     limit = max(1, min(limit, MAX_LIMIT))
-    query = (Licence.select(Licence, Issuer).join(Issuer).where(Licence.user_id == user_id)
-             .order_by(Licence.created_at.desc(), Licence.id.desc()))
-    if cursor:
-        created, licence_id = _decode_cursor(cursor)
-        query = query.where((Licence.created_at < created)
-                            | ((Licence.created_at == created) & (Licence.id < licence_id)))
-    page = list(query.limit(limit + 1))
-    items = [_summary(licence) for licence in page[:limit]]
-    return {"items": items, "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
+    query = Licence.select(Licence, Issuer).join(Issuer).where(Licence.user_id == user_id)
+    page, next_cursor = newest_first(query, Licence.created_at, Licence.id, limit=limit, cursor=cursor,
+                                     at_of=lambda r: r.created_at, id_of=lambda r: r.id)
+    return {"items": [_summary(licence) for licence in page], "next_cursor": next_cursor}
 
 
 def _common(licence: Licence) -> dict[str, Any]:
