@@ -3,9 +3,9 @@
 - `mark_no_shows`: slots that ended without a check-in become no-shows (爽约); a citizen with
   APPOINTMENT_NO_SHOW_LIMIT no-shows among the slots of the last APPOINTMENT_NO_SHOW_WINDOW_DAYS days
   is banned from booking for APPOINTMENT_BAN_DAYS (a `map_booking_ban` row, audited).
-- `send_reminders`: the reminder the day before (due at APPOINTMENT_REMINDER_HOUR, Beijing time). Until
-  the notifications capability exists (issue 7) it is written to the `map_appointment_notice`
-  outbox and logged with ids only (no personal data); issue 7 delivers the outbox.
+- `send_reminders`: the reminder the day before (due at APPOINTMENT_REMINDER_HOUR, Beijing time),
+  recorded in `map_appointment_notice` and queued in the notification outbox (`notify.outbox`), in
+  the same transaction; logged with ids only (no personal data).
 Each appointment is handled in its own transaction, with a conditional UPDATE naming the state it
 leaves, so two runs at once never mark or remind one appointment twice.
 """
@@ -24,6 +24,7 @@ from mapsvc.appointment_models import Appointment, AppointmentNotice, BookingBan
 from mapsvc.appointments import active_ban
 from mapsvc.calendar import CHINA
 from mapsvc.models import Hall, HallItem
+from notify.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,15 @@ def send_reminders() -> int:
                               & Appointment.reminded_at.is_null()).execute())
             if claimed != 1:
                 continue
+            payload = _payload(appointment, halls.get(appointment.hall_id), item.item_name if item else None)
             notice = insert_row(AppointmentNotice, ignore_conflict=True, id=new_id("ntc"),
                                 appointment_id=appointment.id, user_id=appointment.user_id, kind="reminder",
-                                payload=_payload(appointment, halls.get(appointment.hall_id),
-                                                 item.item_name if item else None), created_at=at)
+                                payload=payload, created_at=at)
+            # the notification worker delivers it (inbox, live stream, pushes) from the shared outbox
+            enqueue(user_id=appointment.user_id, kind="appointment_reminder", title="预约提醒",
+                    body=json.loads(payload)["text"], dedupe_key=f"appointment-reminder:{appointment.id}",
+                    data={"appointment_id": appointment.id}, collapse_key=appointment.id)
         if notice is not None:
             queued += 1
-            log.info("appointment reminder queued (outbox; notifications not built yet)",
-                     extra={"appointment": appointment.id, "notice": notice.id})
+            log.info("appointment reminder queued", extra={"appointment": appointment.id, "notice": notice.id})
     return queued

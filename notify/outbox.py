@@ -34,6 +34,7 @@ class OutboxEntry(BaseModel):
     status = pw.CharField(max_length=8, default="pending", index=True)  # pending | done | dead
     attempts = pw.IntegerField(default=0)
     locked_until = UTCDateTimeField(null=True)  # a worker's lease
+    lease_owner = pw.CharField(max_length=32, null=True)  # which lease holds it (migration 010)
     last_error = pw.CharField(max_length=256, null=True)
 
     class Meta:

@@ -1,0 +1,51 @@
+"""`flask --app wsgi notify …`: the worker, dead-letter replay, counts."""
+from __future__ import annotations
+
+import json
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+notify_cli = AppGroup("notify", help="Notifications: worker, dead letters (死信), statistics.")
+
+
+@notify_cli.command("worker")
+@click.option("--once", is_flag=True, help="Handle what is due, then exit.")
+def worker(once: bool) -> None:
+    """Deliver the outbox: inbox entries, live events, pushes (runs until SIGTERM/SIGINT)."""
+    from notify.tasks import NotifyWorker
+
+    app = current_app._get_current_object()
+    runner = NotifyWorker(app)
+    if once:
+        click.echo(f"handled {runner.drain()} row(s)")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    runner.run(stop)
+
+
+@notify_cli.command("replay")
+@click.option("--outbox-id", type=int, default=None, help="Only this outbox row and its deliveries.")
+def replay(outbox_id: int | None) -> None:
+    """Re-queue dead letters (outbox rows and push deliveries) for another round of attempts."""
+    from app.db import db
+    from notify.tasks import replay_dead
+
+    with db.connection_context():
+        rows, deliveries = replay_dead(outbox_id=outbox_id)
+    click.echo(f"re-queued {rows} outbox row(s) and {deliveries} delivery(ies)")
+
+
+@notify_cli.command("stats")
+def stats() -> None:
+    """Counts by status (outbox, deliveries, push attempts per channel) as JSON."""
+    from app.db import db
+    from notify.tasks import stats as counts
+
+    with db.connection_context():
+        click.echo(json.dumps(counts(), sort_keys=True))

@@ -1,0 +1,32 @@
+"""Notification errors (stable codes, Chinese details)."""
+from __future__ import annotations
+
+from app.errors import AppError, NotFound, ValidationFailed
+
+
+class NotificationNotFound(NotFound):
+    code, detail = "notification_not_found", "未找到该消息。"
+
+
+class DeviceNotFound(NotFound):
+    code, detail = "device_not_found", "未找到该推送设备。"
+
+
+class DeviceTokenInvalid(ValidationFailed):
+    code, detail = "device_token_invalid", "推送标识格式不正确，或不属于当前账号。"
+
+
+class PlatformUnavailable(ValidationFailed):
+    code, detail = "push_platform_unavailable", "暂不支持该推送渠道。"
+
+
+class CursorInvalid(ValidationFailed):
+    code, detail = "cursor_invalid", "分页游标无效，请从第一页重新加载。"
+
+
+class LastEventIdInvalid(ValidationFailed):
+    code, detail = "last_event_id_invalid", "Last-Event-ID 无效，应为消息编号。"
+
+
+class StreamUnavailable(AppError):
+    status, code, detail = 503, "stream_unavailable", "实时消息暂时不可用，请稍后重连。"

@@ -1,0 +1,42 @@
+"""Reading the inbox (站内消息): one entry as the API, the stream and the live event show it."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from app.db import execute
+
+INBOX_COLUMNS = "id, outbox_id, user_id, kind, title, body, data, urgent, created_at, read_at"
+
+
+def _aware(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _rfc3339(value) -> str | None:
+    moment = _aware(value)
+    return moment.isoformat(timespec="milliseconds") if moment else None
+
+
+def inbox_item(row: tuple) -> dict:
+    """A row in INBOX_COLUMNS order → the public item (no user id, no outbox id)."""
+    entry_id, _outbox_id, _user_id, kind, title, body, data, urgent, created_at, read_at = row
+    return {"id": str(entry_id), "kind": kind, "title": title, "body": body, "data": json.loads(data or "{}"),
+            "urgent": bool(urgent), "created_at": _rfc3339(created_at), "read": read_at is not None,
+            "read_at": _rfc3339(read_at)}
+
+
+def entries_after(user_id: str, after_id: int, limit: int = 500) -> list[dict]:
+    """The user's entries with an id above `after_id`, oldest first (a stream resuming)."""
+    rows = execute(f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?',
+                   (user_id, after_id, limit)).fetchall()
+    return [inbox_item(r) for r in rows]
+
+
+def latest_id(user_id: str) -> int:
+    row = execute('SELECT MAX(id) FROM "notify_inbox" WHERE user_id = ?', (user_id,)).fetchone()
+    return int(row[0] or 0)

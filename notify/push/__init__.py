@@ -1,0 +1,61 @@
+"""Push channels chosen by configuration (privacyIDEA-style: one interface, several backends).
+
+`PUSH_BACKEND=log` (development, tests): every platform is delivered to the log. `http`
+(production): the channels named in `PUSH_CHANNELS`, each speaking its provider's protocol.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from notify.push.base import PushChannel
+
+
+def build_channels(config: dict[str, Any], redis_client) -> dict[str, PushChannel]:
+    from notify.models import PLATFORMS
+
+    if config["PUSH_BACKEND"] == "log":
+        from notify.push.dev import LogPushChannel
+
+        return {platform: LogPushChannel(platform) for platform in PLATFORMS}
+    channels: dict[str, PushChannel] = {}
+    for name in enabled_channels(config):
+        channels[name] = _build(name, config, redis_client)
+    return channels
+
+
+def enabled_channels(config: dict[str, Any]) -> list[str]:
+    return [c.strip() for c in config["PUSH_CHANNELS"].split(",") if c.strip()]
+
+
+def _build(name: str, config: dict[str, Any], redis_client) -> PushChannel:
+    if name == "apns":
+        from notify.push.apns import ApnsChannel
+
+        return ApnsChannel(endpoint=config["APNS_ENDPOINT"], team_id=config["APNS_TEAM_ID"], key_id=config["APNS_KEY_ID"],
+                           private_key_pem=config["APNS_PRIVATE_KEY"], topic=config["APNS_TOPIC"])
+    if name == "fcm":
+        from notify.push.fcm import FcmChannel
+
+        return FcmChannel(endpoint=config["FCM_ENDPOINT"], service_account_json=config["FCM_SERVICE_ACCOUNT"],
+                          token_cache=redis_client)
+    if name == "jpush":
+        from notify.push.jpush import JPushChannel
+
+        return JPushChannel(endpoint=config["JPUSH_ENDPOINT"], app_key=config["JPUSH_APP_KEY"],
+                            master_secret=config["JPUSH_MASTER_SECRET"], cid_cache=redis_client)
+    if name == "wechat":
+        from app.identity.adapters.wechat import HttpWeChatClient
+        from notify.push.wechat import WeChatSubscribeChannel
+
+        return WeChatSubscribeChannel(HttpWeChatClient(config["WECHAT_API_BASE"], config["WECHAT_APPID"],
+                                                       config["WECHAT_SECRET"], token_cache=redis_client),
+                                      template_id=config["WECHAT_SUBSCRIBE_TEMPLATE_ID"],
+                                      fields=config["WECHAT_SUBSCRIBE_FIELDS"], page=config["WECHAT_SUBSCRIBE_PAGE"],
+                                      state=config["WECHAT_SUBSCRIBE_STATE"])
+    if name == "sms":
+        from notify.push.sms import AliyunNoticeSms
+
+        return AliyunNoticeSms(endpoint=config["SMS_ENDPOINT"], access_key_id=config["SMS_ACCESS_KEY_ID"],
+                               access_key_secret=config["SMS_ACCESS_KEY_SECRET"], sign_name=config["SMS_SIGN_NAME"],
+                               template_code=config["NOTIFY_SMS_TEMPLATE_CODE"])
+    raise ValueError(f"unknown push channel {name!r} in PUSH_CHANNELS")

@@ -1,0 +1,123 @@
+"""Notification endpoints — 消息通知: devices, the inbox, preferences and the live stream (SSE)."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from app.openapi import problems
+from app.redis import get_redis
+from app.security.auth import auth_required, current_principal
+from notify import errors, service
+from notify import schemas as s
+from notify.stream import NotificationStream
+
+blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="消息通知 (notifications and push)")
+
+
+@blp.route("/devices", methods=["POST"])
+@blp.arguments(s.DeviceCreateSchema())
+@blp.response(201, s.DeviceSchema())
+@blp.alt_response(200, schema=s.DeviceSchema, description="已登记的推送标识（转到当前账号）")
+@problems(blp, {422: "validation_failed, device_token_invalid, push_platform_unavailable"})
+@auth_required()
+def register_device(body):
+    """Register this phone's push token (idempotent; a token moves to the latest account)."""
+    view, created = service.register_device(user_id=current_principal().id, platform=body["platform"],
+                                            token=body["token"])
+    return view, 201 if created else 200
+
+
+@blp.route("/devices", methods=["GET"])
+@blp.response(200, s.DeviceListSchema())
+@auth_required()
+def list_devices():
+    """The citizen's registered push targets (tokens shown by their last 4 characters)."""
+    return {"items": service.list_devices(user_id=current_principal().id)}
+
+
+@blp.route("/devices/<device_id>", methods=["DELETE"])
+@blp.response(204)
+@problems(blp, {404: "device_not_found"})
+@auth_required()
+def remove_device(device_id):
+    """Stop pushing to a device (logout on the phone)."""
+    service.remove_device(user_id=current_principal().id, device_id=device_id)
+
+
+@blp.route("/notifications", methods=["GET"])
+@blp.arguments(s.NotificationListArgsSchema(), location="query")
+@blp.response(200, s.NotificationListSchema())
+@problems(blp, {422: "validation_failed, cursor_invalid"})
+@auth_required()
+def list_notifications(args):
+    """The inbox, newest first (`?limit=&cursor=&unread_only=`)."""
+    return service.list_notifications(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"],
+                                      unread_only=args["unread_only"])
+
+
+@blp.route("/notifications/unread-count", methods=["GET"])
+@blp.response(200, s.UnreadCountSchema())
+@auth_required()
+def unread_count():
+    """How many notices are unread (the badge)."""
+    return {"count": service.unread_count(user_id=current_principal().id)}
+
+
+@blp.route("/notifications/<entry_id>/read", methods=["POST"])
+@blp.response(200, s.NotificationSchema())
+@problems(blp, {404: "notification_not_found"})
+@auth_required()
+def mark_read(entry_id):
+    """Mark one notice read (idempotent)."""
+    return service.mark_read(user_id=current_principal().id, entry_id=entry_id)
+
+
+@blp.route("/notifications/read-all", methods=["POST"])
+@blp.response(200, s.ReadAllSchema())
+@auth_required()
+def mark_all_read():
+    """Mark every notice read."""
+    return {"updated": service.mark_all_read(user_id=current_principal().id)}
+
+
+@blp.route("/notifications/preferences", methods=["GET"])
+@blp.response(200, s.PreferencesSchema())
+@auth_required()
+def get_preferences():
+    """Channels on/off and quiet hours (22:00–08:00 Beijing time)."""
+    return service.get_preferences(user_id=current_principal().id)
+
+
+@blp.route("/notifications/preferences", methods=["PUT"])
+@blp.arguments(s.PreferencesUpdateSchema())
+@blp.response(200, s.PreferencesSchema())
+@problems(blp, {422: "validation_failed"})
+@auth_required()
+def update_preferences(body):
+    """Switch channels and quiet hours on or off (fields left out keep their value)."""
+    return service.update_preferences(user_id=current_principal().id, channels=body["channels"],
+                                      quiet_hours=body["quiet_hours"])
+
+
+@blp.route("/notifications/stream", methods=["GET"])
+@blp.doc(responses={"200": {"description": "text/event-stream：`id:` 为消息编号，`event: notification`，"
+                                           "`data:` 为消息 JSON；空闲时每 15 秒发送注释行作为心跳",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+         parameters=[{"in": "header", "name": "Last-Event-ID", "required": False, "schema": {"type": "string"},
+                      "description": "从该消息编号之后继续（断线重连）"}])
+@problems(blp, {422: "last_event_id_invalid", 503: "stream_unavailable"})
+@auth_required()
+def stream():
+    """Live notices (Server-Sent Events); `Last-Event-ID` resumes from the inbox."""
+    raw = request.headers.get("Last-Event-ID", "").strip()
+    if raw and (not raw.isdigit() or len(raw) > 18):
+        raise errors.LastEventIdInvalid()
+    config = current_app.config
+    try:
+        events = NotificationStream(user_id=current_principal().id, last_event_id=int(raw) if raw else None,
+                                    redis_client=get_redis(), heartbeat=config["NOTIFY_SSE_HEARTBEAT"],
+                                    max_seconds=config["NOTIFY_SSE_MAX_SECONDS"])
+    except OSError as exc:
+        raise errors.StreamUnavailable() from exc
+    return current_app.response_class(iter(events), mimetype="text/event-stream",
+                                      headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
