@@ -83,6 +83,9 @@ def _init_services(app: Flask) -> None:
     from app.crypto.ca import init_crypto  # key store + platform CA (the CA is created/imported on first use)
 
     init_crypto(app)
+    import notify
+
+    notify.init_app(app)  # push channels chosen by PUSH_BACKEND / PUSH_CHANNELS
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -121,6 +124,9 @@ def _register_blueprints(app: Flask) -> None:
     mapsvc.register(api)
     from mapsvc.appointment_routes import blp as appointments_blp
     api.register_blueprint(appointments_blp)
+    import notify
+
+    notify.register(api)  # devices, inbox, preferences, live stream
     import cases
 
     cases.init_app(app)

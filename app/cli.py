@@ -164,6 +164,9 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(halls_cli)
     app.cli.add_command(calendar_cli)
+    from notify.cli import notify_cli
+
+    app.cli.add_command(notify_cli)
     from cases.cli import cases_cli
 
     app.cli.add_command(cases_cli)

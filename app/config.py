@@ -93,10 +93,50 @@ DEFAULTS: dict[str, Any] = {
     # Cases (办件, cases/)
     "CASES_REMINDER_DAYS": 3,  # the 好差评 reminder follows the invitation by this many days
     "CASES_FOLLOW_UP_WORKING_DAYS": 5,  # a 差评 is answered within this many working days (GB/T 39735: 5–15)
+    # Notifications and push (notify/)
+    "PUSH_BACKEND": "",  # log | http  (default: log in dev/test, http in production)
+    "PUSH_CHANNELS": "apns,fcm,jpush,wechat",  # production channels (apns, fcm, jpush, wechat, sms)
+    "APNS_ENDPOINT": "https://api.push.apple.com",  # sandbox: https://api.sandbox.push.apple.com
+    "APNS_TEAM_ID": "",
+    "APNS_KEY_ID": "",
+    "APNS_PRIVATE_KEY": "",  # PEM of the .p8 token-signing key (ES256)
+    "APNS_TOPIC": "",  # the app's bundle id
+    "FCM_ENDPOINT": "https://fcm.googleapis.com",
+    "FCM_SERVICE_ACCOUNT": "",  # the service-account JSON (project_id, client_email, private_key, token_uri)
+    "JPUSH_ENDPOINT": "https://api.jpush.cn",
+    "JPUSH_APP_KEY": "",
+    "JPUSH_MASTER_SECRET": "",
+    "WECHAT_SUBSCRIBE_TEMPLATE_ID": "",
+    "WECHAT_SUBSCRIBE_FIELDS": "thing1=title,thing2=body,time3=time",  # template key = notice part
+    "WECHAT_SUBSCRIBE_PAGE": "pages/notifications/index",
+    "WECHAT_SUBSCRIBE_STATE": "formal",  # formal | trial | developer
+    "NOTIFY_SMS_TEMPLATE_CODE": "",  # Aliyun template with ${title}
+    "NOTIFY_BATCH": 200,  # outbox rows / deliveries leased per batch
+    "NOTIFY_LEASE_SECONDS": 30,  # a dead worker's rows are due again after this
+    "NOTIFY_MAX_ATTEMPTS": 8,  # then dead-lettered (`flask notify replay`)
+    "NOTIFY_BACKOFF_BASE": 5.0,  # seconds; doubled per attempt, jittered, capped
+    "NOTIFY_BACKOFF_MAX": 3600.0,
+    "NOTIFY_POLL_INTERVAL": 0.05,  # seconds an idle worker waits before looking again
+    "NOTIFY_PUSH_CONCURRENCY": 16,  # pushes in flight per worker
+    "NOTIFY_PUSH_TTL": 3 * 86400,  # how long a provider may hold an undelivered push
+    "NOTIFY_SSE_HEARTBEAT": 15,  # seconds of silence before a keep-alive comment
+    "NOTIFY_SSE_MAX_SECONDS": 300,  # a stream ends after this; EventSource reconnects with Last-Event-ID
+    "NOTIFY_WORKER_IN_PROCESS": True,  # development: each gunicorn worker also runs a notify worker thread
 }
 
-_DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev"}
-_PROD_BACKENDS = {"SMS_BACKEND": "aliyun", "REGISTRY_BACKEND": "http", "WECHAT_BACKEND": "http", "LIVENESS_BACKEND": "none"}
+_DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev",
+                 "PUSH_BACKEND": "log"}
+_PROD_BACKENDS = {"SMS_BACKEND": "aliyun", "REGISTRY_BACKEND": "http", "WECHAT_BACKEND": "http", "LIVENESS_BACKEND": "none",
+                  "PUSH_BACKEND": "http"}
+
+# Credentials each production push channel needs (PUSH_BACKEND=http, listed in PUSH_CHANNELS).
+_PUSH_SECRETS = {
+    "apns": ("APNS_TEAM_ID", "APNS_KEY_ID", "APNS_PRIVATE_KEY", "APNS_TOPIC"),
+    "fcm": ("FCM_SERVICE_ACCOUNT",),
+    "jpush": ("JPUSH_APP_KEY", "JPUSH_MASTER_SECRET"),
+    "wechat": ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_SUBSCRIBE_TEMPLATE_ID"),
+    "sms": ("SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "NOTIFY_SMS_TEMPLATE_CODE"),
+}
 
 # Credentials each production backend needs before the app may start.
 _BACKEND_SECRETS = {
@@ -150,6 +190,9 @@ def check_config(settings: dict[str, Any]) -> None:
     for (backend_key, value), needed in _BACKEND_SECRETS.items():
         if settings[backend_key] == value:
             missing += [k for k in needed if not settings.get(k)]
+    if settings["PUSH_BACKEND"] == "http":
+        for channel in (c.strip() for c in settings["PUSH_CHANNELS"].split(",") if c.strip()):
+            missing += [k for k in _PUSH_SECRETS.get(channel, ()) if not settings.get(k) and k not in missing]
     dev_only = [k for k, v in _DEV_BACKENDS.items() if settings[k] == v]
     problems = []
     if missing:
