@@ -4,7 +4,6 @@ Another citizen's case, or a case still parked, is not found (no probing by id).
 """
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from typing import Any
@@ -14,9 +13,10 @@ from flask import current_app
 from app.db import select_where, utcnow
 from app.identity import service as identity
 from app.identity.errors import AssuranceInsufficient
+from app.pagination import newest_first
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from cases import clock
-from cases.errors import CaseNotFound, CursorInvalid
+from cases.errors import CaseNotFound
 from cases.models import Case, Evaluation, FollowUp, TimelineEntry
 from cases.statuses import CONCLUDED, label
 
@@ -29,35 +29,18 @@ def require_verified(user_id: str) -> None:
         raise AssuranceInsufficient()
 
 
-def _encode_cursor(case: Case) -> str:
-    raw = json.dumps([case.created_at.isoformat(), case.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), str(case_id)
-    except (ValueError, TypeError):
-        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
-
-
 def list_cases(*, user_id: str, limit: int = 20, cursor: str | None = None,
                status: str | None = None) -> dict[str, Any]:
     """The citizen's cases, newest first (`next_cursor` null on the last page); optionally one status."""
     require_verified(user_id)
     limit = max(1, min(limit, MAX_LIMIT))
-    query = (Case.select().where((Case.user_id == user_id) & Case.status.is_null(False))
-             .order_by(Case.created_at.desc(), Case.id.desc()))
+    query = Case.select().where((Case.user_id == user_id) & Case.status.is_null(False))
     if status:
         query = query.where(Case.status == status)
-    if cursor:
-        created, case_id = _decode_cursor(cursor)
-        query = query.where((Case.created_at < created) | ((Case.created_at == created) & (Case.id < case_id)))
-    page = list(query.limit(limit + 1))
+    page, next_cursor = newest_first(query, Case.created_at, Case.id, limit=limit, cursor=cursor,
+                                     at_of=lambda c: c.created_at, id_of=lambda c: c.id)
     now = utcnow()
-    return {"items": [summary(case, now) for case in page[:limit]],
-            "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
+    return {"items": [summary(case, now) for case in page], "next_cursor": next_cursor}
 
 
 def summary(case: Case, now: datetime) -> dict[str, Any]:

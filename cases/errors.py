@@ -24,10 +24,6 @@ class CaseNotFound(NotFound):
     code, detail = "case_not_found", "办件不存在。"
 
 
-class CursorInvalid(ValidationFailed):
-    code, detail = "cursor_invalid", "分页游标无效。"
-
-
 class CaseNotConcluded(Conflict):
     code, detail = "case_not_concluded", "办件办结后才能评价。"
 

@@ -2,7 +2,6 @@
 reason and opens a follow-up (整改回访) the department answers within N working days."""
 from __future__ import annotations
 
-import base64
 import json
 from datetime import date, datetime
 from typing import Any
@@ -12,9 +11,10 @@ from flask import current_app
 
 from app import audit
 from app.db import db, insert_row, new_id, utcnow
+from app.pagination import decode_cursor, encode_cursor
 from cases import citizen
 from cases.errors import (
-    CaseNotConcluded, CursorInvalid, EvaluationExists, EvaluationReasonRequired, FollowUpAnswered, FollowUpNotFound,
+    CaseNotConcluded, EvaluationExists, EvaluationReasonRequired, FollowUpAnswered, FollowUpNotFound,
 )
 from cases.models import Case, Evaluation, FollowUp, TimelineEntry
 from cases.statuses import CONCLUDED
@@ -66,18 +66,6 @@ def follow_up_due(now: datetime) -> date:
 
 # --- The department's follow-ups (整改回访) -------------------------------------------------------
 
-def _encode_cursor(row: FollowUp) -> str:
-    return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.id]).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), str(row_id)
-    except (ValueError, TypeError):
-        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
-
-
 def list_follow_ups(*, client_id: str, status: str | None = None, limit: int = 20,
                     cursor: str | None = None) -> dict[str, Any]:
     """This department's follow-ups, oldest first (open ones are worked through in order)."""
@@ -87,11 +75,12 @@ def list_follow_ups(*, client_id: str, status: str | None = None, limit: int = 2
     if status:
         query = query.where(FollowUp.status == status)
     if cursor:
-        created, row_id = _decode_cursor(cursor)
+        created, row_id = decode_cursor(cursor)
         query = query.where((FollowUp.created_at > created) | ((FollowUp.created_at == created) & (FollowUp.id > row_id)))
     page = list(query.limit(limit + 1))
+    last = page[limit - 1] if len(page) > limit else None
     return {"items": [_follow_up_view(row) for row in page[:limit]],
-            "next_cursor": _encode_cursor(page[limit - 1]) if len(page) > limit else None}
+            "next_cursor": encode_cursor(last.created_at, last.id) if last else None}
 
 
 def _follow_up_view(row: FollowUp) -> dict[str, Any]:
