@@ -131,6 +131,10 @@ def _register_blueprints(app: Flask) -> None:
 
     cases.init_app(app)
     cases.register(api)
+    import bff
+
+    bff.init_proxies(app)  # proxy tokens: the grant checked and the request recorded, every time
+    bff.register_proxies(api)
     if app.config["APP_ENV"] in ("development", "testing"):
         from app import dev
 

@@ -35,6 +35,9 @@ def record(action: str, *, outcome: str = "success", actor_kind: str | None = No
     ip = request_id = None
     if has_request_context():
         ip, request_id = request.remote_addr, g.get("request_id")
+        delegated = g.get("delegated_principal")
+        if delegated is not None:  # done by a proxy (授权代理): both identities on the row
+            details = {**(details or {}), "proxy": {"actor_id": delegated.actor_id, "grant_id": delegated.grant_id}}
     insert_row(AuditEvent, action=action, outcome=outcome, actor_kind=actor_kind, actor_id=actor_id, target=target,
                ip=ip, request_id=request_id, details=json.dumps(details, ensure_ascii=False) if details else None)
     log.info("audit", extra={"action": action, "outcome": outcome, "actor": actor_id, "target": target})

@@ -31,7 +31,7 @@ def list_slots(args, hall_id):
 @blp.arguments(s.BookSchema())
 @blp.response(201, s.AppointmentSchema())
 @problems(blp, _BOOK_PROBLEMS)
-@auth_required()
+@auth_required(delegable="appointments:book")
 def book(body):
     """Book a slot at a hall for a service item (L1+; one per person per hall-day)."""
     return appointments.book(user_id=current_principal().id, hall_id=body["hall_id"], slot_id=body["slot_id"],
@@ -42,7 +42,7 @@ def book(body):
 @blp.arguments(s.AppointmentListArgsSchema(), location="query")
 @blp.response(200, s.AppointmentListSchema())
 @problems(blp, {422: "cursor_invalid, validation_failed"})
-@auth_required()
+@auth_required(delegable="appointments:book")
 def list_appointments(args):
     """My appointments, latest slot first (cursor pagination)."""
     return appointments.list_for(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"],
@@ -52,7 +52,7 @@ def list_appointments(args):
 @blp.route("/appointments/<appointment_id>", methods=["GET"])
 @blp.response(200, s.AppointmentSchema())
 @problems(blp, {404: "appointment_not_found"})
-@auth_required()
+@auth_required(delegable="appointments:book")
 def get_appointment(appointment_id):
     """One of my appointments, with its check-in code while it is booked."""
     return appointments.get(user_id=current_principal().id, appointment_id=appointment_id)
@@ -61,7 +61,7 @@ def get_appointment(appointment_id):
 @blp.route("/appointments/<appointment_id>", methods=["DELETE"])
 @blp.response(204)
 @problems(blp, {404: "appointment_not_found", 409: "cancel_too_late, appointment_not_active"})
-@auth_required()
+@auth_required(delegable="appointments:book")
 def cancel_appointment(appointment_id):
     """Cancel my appointment (until 2 hours before the slot); the seat is free again at once."""
     appointments.cancel(user_id=current_principal().id, appointment_id=appointment_id)
@@ -71,7 +71,7 @@ def cancel_appointment(appointment_id):
 @blp.route("/appointments/<appointment_id>/qr.png", methods=["GET"])
 @blp.doc(responses={200: {"description": "PNG", "content": {"image/png": {}}}})
 @problems(blp, {404: "appointment_not_found", 409: "appointment_not_active"})
-@auth_required()
+@auth_required(delegable="appointments:book")
 def appointment_qr(appointment_id):
     """The check-in QR code of my booked appointment, as PNG (it holds the check-in code)."""
     text = appointments.qr_text_of(user_id=current_principal().id, appointment_id=appointment_id)

@@ -87,7 +87,7 @@ def revoke_licence(body, licence_id):
 @blp.arguments(s.WalletListArgsSchema(), location="query")
 @blp.response(200, s.WalletLicenceListSchema())
 @problems(blp, {403: "assurance_level_insufficient", 422: "cursor_invalid, validation_failed"})
-@auth_required()
+@auth_required(delegable="licences:view")
 def list_wallet_licences(args):
     """My licences, newest first (cursor pagination)."""
     return holder.list_licences(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
@@ -96,7 +96,7 @@ def list_wallet_licences(args):
 @blp.route("/wallet/licences/<licence_id>", methods=["GET"])
 @blp.response(200, s.WalletLicenceDetailSchema())
 @problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found"})
-@auth_required()
+@auth_required(delegable="licences:view")
 def get_wallet_licence(licence_id):
     """One of my licences: all fields (sensitive ones masked) and the issuer signature checked now."""
     return holder.get_licence(user_id=current_principal().id, licence_id=licence_id)
@@ -112,7 +112,7 @@ from wallet import counter, presentation  # noqa: E402
 @blp.response(201, s.PresentationSchema())
 @problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found",
                 422: "licence_not_valid, validation_failed"})
-@auth_required()
+@auth_required(delegable="licences:present")
 def create_presentation(body, licence_id):
     """Show a licence: a one-time QR text and manual code (default 60 s); retires the previous one."""
     return presentation.create(user_id=current_principal().id, licence_id=licence_id, fields=body["fields"],
@@ -127,7 +127,7 @@ def _no_store(response: Response) -> Response:
 @blp.route("/wallet/presentations/<presentation_id>/qr.png", methods=["GET"])
 @blp.doc(responses={200: {"description": "PNG", "content": {"image/png": {}}}})
 @problems(blp, {403: "assurance_level_insufficient", 404: "presentation_not_found"})
-@auth_required()
+@auth_required(delegable="licences:present")
 def presentation_png(presentation_id):
     """The QR code of my live presentation, as PNG."""
     text = presentation.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
@@ -137,7 +137,7 @@ def presentation_png(presentation_id):
 @blp.route("/wallet/presentations/<presentation_id>/qr.svg", methods=["GET"])
 @blp.doc(responses={200: {"description": "SVG", "content": {"image/svg+xml": {}}}})
 @problems(blp, {403: "assurance_level_insufficient", 404: "presentation_not_found"})
-@auth_required()
+@auth_required(delegable="licences:present")
 def presentation_svg(presentation_id):
     """The QR code of my live presentation, as SVG."""
     text = presentation.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
@@ -147,7 +147,7 @@ def presentation_svg(presentation_id):
 @blp.route("/wallet/presentations/<presentation_id>", methods=["DELETE"])
 @blp.response(204)
 @problems(blp, {403: "assurance_level_insufficient", 404: "presentation_not_found"})
-@auth_required()
+@auth_required(delegable="licences:present")
 def revoke_presentation(presentation_id):
     """Withdraw a code I showed: it can no longer be verified."""
     presentation.revoke(user_id=current_principal().id, presentation_id=presentation_id)
@@ -158,7 +158,7 @@ def revoke_presentation(presentation_id):
 @blp.arguments(s.WalletListArgsSchema(), location="query")
 @blp.response(200, s.UsageListSchema())
 @problems(blp, {403: "assurance_level_insufficient", 422: "cursor_invalid, validation_failed"})
-@auth_required()
+@auth_required(delegable="licences:view")
 def wallet_usage(args):
     """Who verified my licences: when, which hall and clerk, which fields (names only), newest first."""
     return counter.holder_usage(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])

@@ -30,6 +30,14 @@ class InsufficientScope(Forbidden):
     code, detail = "insufficient_scope", "该客户端无权调用此接口。"
 
 
+class ProxyNotAllowed(Forbidden):
+    code, detail = "proxy_not_allowed", "代办身份不能进行此操作，请切换回本人账号。"
+
+
+class DelegationUnchecked(InvalidAccessToken):
+    code, detail = "proxy_grant_inactive", "代办授权已撤销或已过期。"
+
+
 def revoke_session_tokens(session_id: str) -> None:
     """Refuse the session's outstanding access tokens until they would have expired anyway."""
     ttl = current_app.config["ACCESS_TOKEN_TTL"] + 60
@@ -48,6 +56,14 @@ def _authenticate() -> Principal:
         raise InvalidAccessToken() from exc
     if principal.session_id and get_redis().exists(REVOKED_KEY.format(principal.session_id)):
         raise InvalidAccessToken()
+    if principal.delegated:
+        g.delegated_principal = principal  # recorded as a proxy action, whatever the outcome
+        # The grant is checked on every request (a cached, still-unexpired token included): its
+        # revocation or expiry takes effect at once. No checker registered → refused (fail closed).
+        check = current_app.extensions.get("delegation_check")
+        if check is None:
+            raise DelegationUnchecked()
+        check(principal)
     return principal
 
 
@@ -56,7 +72,13 @@ def auth_required(
     kinds: Iterable[str] = ("citizen",),
     roles: Iterable[str] | None = None,
     scopes: Iterable[str] | None = None,
+    delegable: str | None = None,
 ) -> Callable:
+    """Require a bearer token of one of `kinds` (and `roles`, `scopes`).
+
+    A delegated token (a proxy acting for a citizen, 授权代理) is accepted only where `delegable`
+    names a scope its grant holds; every other route refuses it with 403 `proxy_not_allowed`.
+    """
     kinds, roles, scopes = frozenset(kinds), frozenset(roles or ()), frozenset(scopes or ())
 
     def decorator(func: Callable) -> Callable:
@@ -69,9 +91,14 @@ def auth_required(
                 raise Forbidden()
             if scopes and not scopes <= principal.scopes:
                 raise InsufficientScope()
+            if principal.delegated and (delegable is None or delegable not in principal.delegated_scopes):
+                raise ProxyNotAllowed()
+            if principal.delegated:
+                g.delegated_scope = delegable
             g.principal = principal
             return func(*args, **kwargs)
 
+        wrapper._delegable = delegable  # type: ignore[attr-defined]  (tests list the delegable routes)
         doc = getattr(wrapper, "_apidoc", {})
         doc.setdefault("manual_doc", {})["security"] = BEARER_SECURITY
         wrapper._apidoc = doc  # type: ignore[attr-defined]

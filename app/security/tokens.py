@@ -41,6 +41,15 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     session_id: str | None = None
     hall_code: str | None = None
+    # Delegation (授权代理, RFC 8693 `act`): a token whose subject is the principal `id`, used by
+    # the proxy `actor_id` under grant `grant_id`, limited to `delegated_scopes`.
+    actor_id: str | None = None
+    grant_id: str | None = None
+    delegated_scopes: frozenset[str] = frozenset()
+
+    @property
+    def delegated(self) -> bool:
+        return self.actor_id is not None
 
 
 class TokenService:
@@ -77,6 +86,10 @@ class TokenService:
             claims["sid"] = principal.session_id
         if principal.hall_code:
             claims["hall"] = principal.hall_code
+        if principal.delegated:
+            claims["act"] = {"sub": principal.actor_id}
+            claims["grant"] = principal.grant_id
+            claims["scope"] = " ".join(sorted(principal.delegated_scopes))
         headers = {"kid": self._keys.jwt_kid, "typ": TOKEN_TYPE}
         return jwt.encode(claims, self._keys.jwt_signing_key, algorithm=ALGORITHM, headers=headers), ttl
 
@@ -118,12 +131,26 @@ class TokenService:
             raise InvalidToken(type(exc).__name__) from exc
         if claims.get("kind") not in PRINCIPAL_KINDS:
             raise InvalidToken("unknown principal kind")
+        scopes = frozenset(claims.get("scope", "").split())
+        actor = claims.get("act")
+        if actor is None:
+            delegation: dict[str, Any] = {"scopes": scopes}
+        else:
+            delegation = _delegation(claims, actor, scopes)
         principal = Principal(
             kind=claims["kind"],
             id=str(claims["sub"]),
             role=claims.get("role"),
-            scopes=frozenset(claims.get("scope", "").split()),
             session_id=claims.get("sid"),
             hall_code=claims.get("hall"),
+            **delegation,
         )
         return principal, header["kid"], int(claims.get("nbf", claims["iat"])), int(claims["exp"])
+
+
+def _delegation(claims: dict[str, Any], actor: Any, scopes: frozenset[str]) -> dict[str, Any]:
+    """The delegation facts of a token with an `act` claim; its scopes are the delegated ones only."""
+    if (not isinstance(actor, dict) or not isinstance(actor.get("sub"), str) or claims["kind"] != "citizen"
+            or not isinstance(claims.get("grant"), str) or "act" in actor):
+        raise InvalidToken("malformed delegation")
+    return {"actor_id": actor["sub"], "grant_id": claims["grant"], "delegated_scopes": scopes}
