@@ -105,3 +105,19 @@ def decrypt_comment(evaluation: Evaluation) -> str | None:
         return current_app.extensions["pii"].decrypt(evaluation.comment_enc, "evaluation.comment")
     except DecryptionError:
         return None
+
+
+# --- The department's view of one of its cases ---------------------------------------------------
+
+def department_case(*, client_id: str, case_no: str) -> dict[str, Any]:
+    """A case as its department sees it: status, the last seq applied and the seqs still waiting
+    for a gap to fill (so a stuck case shows which event is missing)."""
+    from cases.models import CaseEvent
+
+    case = select_where(Case, client_id=client_id, case_no=case_no)
+    if case is None:
+        raise CaseNotFound()
+    waiting = (CaseEvent.select(CaseEvent.seq).where((CaseEvent.case == case.id) & (CaseEvent.state == "pending"))
+               .order_by(CaseEvent.seq))
+    return {**summary(case, utcnow()), "last_seq": case.last_seq, "pending_seqs": [e.seq for e in waiting],
+            "parked": case.user_id is None}

@@ -38,6 +38,15 @@ def post_case_events_batch(body):
     return batch.receive_batch(client_id=current_principal().id, events=body["events"])
 
 
+@blp.route("/dept/cases/<path:case_no>", methods=["GET"])  # case numbers may hold "/"
+@blp.response(200, s.DepartmentCaseSchema())
+@problems(blp, {403: "insufficient_scope, forbidden", 404: "case_not_found"})
+@auth_required(**_DEPT)
+def get_department_case(case_no):
+    """One of this department's cases by case number: status, last seq applied, seqs waiting."""
+    return citizen.department_case(client_id=current_principal().id, case_no=case_no)
+
+
 @blp.route("/dept/follow-ups", methods=["GET"])
 @blp.arguments(s.FollowUpListArgsSchema(), location="query")
 @blp.response(200, s.FollowUpListSchema())

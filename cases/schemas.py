@@ -124,6 +124,13 @@ class CaseSchema(ma.Schema):
     updated_at = ma.fields.DateTime()
 
 
+class DepartmentCaseSchema(CaseSchema):
+    status = ma.fields.String(allow_none=True, metadata={"description": "null：首个事件尚未生效"})
+    last_seq = ma.fields.Integer(metadata={"description": "已按序生效的最大序号"})
+    pending_seqs = ma.fields.List(ma.fields.Integer(), metadata={"description": "等待更早序号的事件"})
+    parked = ma.fields.Boolean(metadata={"description": "申请人尚未实名注册（办件暂存，注册后自动关联）"})
+
+
 class CaseListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(CaseSchema))
     next_cursor = ma.fields.String(allow_none=True)

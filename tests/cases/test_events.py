@@ -220,3 +220,16 @@ def test_tracking_number_and_item_snapshot(app, run_chain, citizen, push):
     push(event(6, "delivered", tracking_no="SF1234567890"))
     case = _case(app)
     assert case.tracking_no == "SF1234567890" and case.department_name == "test client"
+
+
+def test_the_department_sees_which_seq_is_missing(client, dept, push, machine_token):
+    push(event(1, "submitted"))
+    push(event(3, "in_review"))
+    push(event(5, "concluded"))
+    view = client.get("/api/v1/dept/cases/C-2026-0001", headers=dept).get_json()
+    assert view["status"] == "submitted" and view["last_seq"] == 1 and view["pending_seqs"] == [3, 5]
+    assert view["parked"] is True and "applicant" not in view
+    other = bearer(machine_token("cases:write"))
+    assert_problem(client.get("/api/v1/dept/cases/C-2026-0001", headers=other), 404, "case_not_found")
+    push(event(1, "submitted", case_no="2026/7"))  # case numbers may hold a slash
+    assert client.get("/api/v1/dept/cases/2026/7", headers=dept).get_json()["case_no"] == "2026/7"

@@ -6,6 +6,7 @@ import pytest
 PATHS = {
     ("/api/v1/dept/case-events", "post"): {"202", "401", "403", "409", "422"},
     ("/api/v1/dept/case-events:batch", "post"): {"200", "401", "403", "422"},
+    ("/api/v1/dept/cases/{case_no}", "get"): {"200", "401", "403", "404"},
     ("/api/v1/dept/follow-ups", "get"): {"200", "401", "403", "422"},
     ("/api/v1/dept/follow-ups/{follow_up_id}/answer", "post"): {"200", "401", "403", "404", "409", "422"},
     ("/api/v1/cases", "get"): {"200", "401", "403", "422"},
