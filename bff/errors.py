@@ -1,7 +1,7 @@
 """BFF errors: stable codes the apps localise, Chinese details citizens can read."""
 from __future__ import annotations
 
-from app.errors import AppError, Conflict, NotFound, TooManyRequests, ValidationFailed  # noqa: F401
+from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.security.auth import DelegationUnchecked as ProxyGrantInactive  # noqa: F401  (401, per request)
 
 
