@@ -76,7 +76,7 @@ def answer_follow_up(body, follow_up_id):
 @blp.arguments(s.CaseListArgsSchema(), location="query")
 @blp.response(200, s.CaseListSchema())
 @problems(blp, {403: _L2, 422: "cursor_invalid, validation_failed"})
-@auth_required()
+@auth_required(delegable="cases:follow")
 def list_cases(args):
     """My cases, newest first (cursor pagination; optionally one status)."""
     return citizen.list_cases(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"],
@@ -86,7 +86,7 @@ def list_cases(args):
 @blp.route("/cases/<case_id>", methods=["GET"])
 @blp.response(200, s.CaseDetailSchema())
 @problems(blp, {403: _L2, 404: "case_not_found"})
-@auth_required()
+@auth_required(delegable="cases:follow")
 def get_case(case_id):
     """One of my cases with its timeline, SLA clock and evaluation."""
     return citizen.get_case(user_id=current_principal().id, case_id=case_id)

@@ -139,9 +139,10 @@ DELEGABLE = {
     ("GET", "/api/v1/appointments/<appointment_id>"): "appointments:book",
     ("DELETE", "/api/v1/appointments/<appointment_id>"): "appointments:book",
     ("GET", "/api/v1/appointments/<appointment_id>/qr.png"): "appointments:book",
+    ("GET", "/api/v1/cases"): "cases:follow",
+    ("GET", "/api/v1/cases/<case_id>"): "cases:follow",
 }
-# Added by the cases package when it marks its citizen reads `delegable="cases:follow"`.
-MAY_BECOME_DELEGABLE = {("GET", "/api/v1/cases"): "cases:follow", ("GET", "/api/v1/cases/<case_id>"): "cases:follow"}
+MAY_BECOME_DELEGABLE: dict = {}
 
 
 def test_exactly_the_listed_routes_are_delegable(app):
@@ -232,3 +233,12 @@ def test_activity_shows_every_request_with_both_identities(app, client, people, 
                       headers=people["principal"]["headers"]).get_json()
     assert [a["id"] for a in one["items"] + rest["items"]] == [a["id"] for a in page["items"]]
     assert rest["next_cursor"] is None
+
+
+def test_a_cases_proxy_follows_the_principals_cases_but_cannot_rate_them(client, people, grant, proxy_session):
+    token = proxy_session(grant(scopes=["cases:follow"])["id"])
+    listed = client.get("/api/v1/cases", headers=token)
+    assert listed.status_code == 200, listed.get_json()
+    assert_problem(client.get("/api/v1/cases/case_x", headers=token), 404, "case_not_found")  # as the principal
+    assert_problem(client.post("/api/v1/cases/case_x/evaluation", json={"rating": 5}, headers=token), 403,
+                   "proxy_not_allowed")
