@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from app.db import execute
 
@@ -30,10 +30,18 @@ def inbox_item(row: tuple) -> dict:
             "read_at": _rfc3339(read_at)}
 
 
+# Live events are not published in id order: two workers commit and publish independently, and a
+# batch whose publish failed (Redis down) is older than what the other worker published next. So a
+# resume also replays the last two minutes (the client de-duplicates by id).
+RESUME_OVERLAP = timedelta(seconds=120)
+
+
 def entries_after(user_id: str, after_id: int, limit: int = 500) -> list[dict]:
-    """The user's entries with an id above `after_id`, oldest first (a stream resuming)."""
-    rows = execute(f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?',
-                   (user_id, after_id, limit)).fetchall()
+    """The user's entries with an id above `after_id` or created in the last RESUME_OVERLAP, oldest
+    first (a stream resuming)."""
+    since = (datetime.now(timezone.utc) - RESUME_OVERLAP).replace(tzinfo=None)
+    rows = execute(f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE user_id = ? AND (id > ? OR created_at >= ?) '
+                   f'ORDER BY id LIMIT ?', (user_id, after_id, since, limit)).fetchall()
     return [inbox_item(r) for r in rows]
 
 

@@ -4,7 +4,8 @@ The stream subscribes to `notify:user:<id>` before it reads the inbox, so nothin
 between is missed; `Last-Event-ID` (an inbox entry id) replays what came after it. While idle it
 holds a Redis connection and a thread, never a database connection: the database is touched only
 to resume — at the start, and after Redis came back from an outage (whatever was published while
-it was down is read from the inbox). Events are at least once: a client de-duplicates by `id`.
+it was down is read from the inbox, with an overlap: see `notify.inbox.RESUME_OVERLAP`). Events
+are at least once: a client de-duplicates by `id`.
 The stream ends after `max_seconds`; EventSource reconnects by itself with `Last-Event-ID`.
 """
 from __future__ import annotations
