@@ -53,3 +53,8 @@ bench-qr: install-test
 .PHONY: bench-map
 bench-map: install-test
 	$(BIN)/python bench/map.py $(BENCH_ARGS)
+
+## Notifications: outbox → inbox + push by the worker (notices/s) and enqueue → SSE latency beside a raw Redis PUBLISH (bench/README.md).
+.PHONY: bench-notify
+bench-notify: install-test
+	$(BIN)/python bench/notify.py $(BENCH_ARGS)

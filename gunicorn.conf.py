@@ -10,7 +10,10 @@ import shutil
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threads (gthread workers): a live notification stream (SSE) holds a thread for its life, not a whole
+# process, and a sync worker would be killed by `timeout` under a stream. Production serves the stream
+# from its own pool (README: GUNICORN_THREADS=64 on a separate bind, proxied for /notifications/stream).
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
@@ -36,6 +39,16 @@ def on_starting(server):
         migrate()
         db.close()
     os.environ["AUTO_MIGRATE"] = "0"  # done once here, not in every worker
+
+
+def post_worker_init(worker):
+    """Development: each server process also runs a notify worker thread (outbox → inbox, live
+    events, pushes to the log); production runs `flask --app wsgi notify worker` on its own."""
+    app = worker.wsgi
+    if app.config["APP_ENV"] == "development" and app.config["NOTIFY_WORKER_IN_PROCESS"]:
+        from notify.tasks import start_background_worker
+
+        start_background_worker(app)
 
 
 def child_exit(server, worker):
