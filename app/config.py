@@ -95,7 +95,7 @@ DEFAULTS: dict[str, Any] = {
     "CASES_FOLLOW_UP_WORKING_DAYS": 5,  # a 差评 is answered within this many working days (GB/T 39735: 5–15)
     # Notifications and push (notify/)
     "PUSH_BACKEND": "",  # log | http  (default: log in dev/test, http in production)
-    "PUSH_CHANNELS": "apns,fcm,jpush,wechat",  # production channels (apns, fcm, jpush, wechat, sms)
+    "PUSH_CHANNELS": "",  # production channels, opt-in: e.g. "apns,fcm,jpush,wechat,sms" (each needs its keys)
     "APNS_ENDPOINT": "https://api.push.apple.com",  # sandbox: https://api.sandbox.push.apple.com
     "APNS_TEAM_ID": "",
     "APNS_KEY_ID": "",
@@ -122,6 +122,14 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFY_SSE_HEARTBEAT": 15,  # seconds of silence before a keep-alive comment
     "NOTIFY_SSE_MAX_SECONDS": 300,  # a stream ends after this; EventSource reconnects with Last-Event-ID
     "NOTIFY_WORKER_IN_PROCESS": True,  # development: each gunicorn worker also runs a notify worker thread
+    # Mobile BFF (bff/): the home screen and the client conventions
+    "BFF_PART_BUDGET_MS": 300,  # each home part's time budget; a part past it is null and named in `partial`
+    "BFF_PART_BUDGETS_MS": "{}",  # JSON, per-part overrides: {"nearby_halls": 200}
+    "BFF_HOME_WORKERS": 32,  # threads per process fetching home parts (shared by all requests)
+    "BFF_NOTICES": "[]",  # JSON list of {id, title, body?, url?, level?} shown on the home screen and in app-config
+    "BFF_FEATURES": "{}",  # JSON feature switches for the apps: {"proxies": true, "signing": true}
+    "CLIENT_MIN_VERSIONS": "{}",  # JSON {"app": "3.0.0", "miniprogram": "2.1.0"}; older clients get 426
+    "CLIENT_UPGRADE_URLS": "{}",  # JSON {"app": "https://…", "miniprogram": "…"} named in the 426 answer
 }
 
 _DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev",
