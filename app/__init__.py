@@ -106,7 +106,9 @@ def _register_blueprints(app: Flask) -> None:
             finally:
                 del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
-    api = YiWangApi(app, spec_kwargs={"extra_plugins": [ProtectedAnswersPlugin()]})
+    from bff.conventions import ClientVersionPlugin
+
+    api = YiWangApi(app, spec_kwargs={"extra_plugins": [ProtectedAnswersPlugin(), ClientVersionPlugin()]})
     app.extensions["api"] = api
     api.register_blueprint(auth_blp)
     api.register_blueprint(me_blp)
@@ -135,6 +137,8 @@ def _register_blueprints(app: Flask) -> None:
 
     bff.init_proxies(app)  # proxy tokens: the grant checked and the request recorded, every time
     bff.register_proxies(api)
+    bff.init_conventions(app)  # X-Client version gate (426); ETag/304 and gzip on /api/v1/bff/
+    bff.register_home(api)
     if app.config["APP_ENV"] in ("development", "testing"):
         from app import dev
 
@@ -144,6 +148,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(counter_page_bp)
     _serve_swagger_ui(app)
     register_error_handlers(app)
+    from app import i18n
+
+    i18n.init_app(app)  # Content-Language and Vary: Accept-Language on every JSON answer
     cli.register(app)
 
 

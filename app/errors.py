@@ -1,8 +1,9 @@
 """One error model: every 4xx/5xx is `application/problem+json` (RFC 9457).
 
-Domain code raises an `AppError` subclass with a stable `code` and a Chinese
-`detail`; one set of handlers, registered once on the app, renders it. Routes
-never build error responses by hand.
+Domain code raises an `AppError` subclass with a stable `code`, a Chinese
+`detail` and its English `detail_en` (sent on `Accept-Language: en`, app/i18n.py);
+one set of handlers, registered once on the app, renders it. Routes never build
+error responses by hand.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import redis
 from flask import Flask, g, json
 from werkzeug.exceptions import HTTPException
 
+from app import i18n
+
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -26,11 +29,13 @@ class AppError(Exception):
     status: int = 400
     code: str = "bad_request"
     detail: str = "请求有误。"
+    detail_en: str = "The request is malformed."  # every subclass sets its own (tests/test_i18n.py)
 
     def __init__(
         self,
         detail: str | None = None,
         *,
+        detail_en: str | None = None,
         code: str | None = None,
         status: int | None = None,
         errors: dict[str, Any] | None = None,
@@ -38,6 +43,7 @@ class AppError(Exception):
         extra: dict[str, Any] | None = None,
     ) -> None:
         self.detail = detail or self.detail
+        self.detail_en = detail_en or self._english(code)
         self.code = code or self.code
         self.status = status or self.status
         self.errors = errors
@@ -45,17 +51,29 @@ class AppError(Exception):
         self.extra = extra or {}
         super().__init__(f"{self.code}: {self.detail}")
 
+    @classmethod
+    def _english(cls, code: str | None) -> str:
+        """A code given at the raise site has its own English (if catalogued); otherwise the
+        class's sentence stands in for a raise-site Chinese detail without an English twin."""
+        return (i18n.message_en(code) if code and code != cls.code else None) or cls.detail_en
+
+    def localized_detail(self) -> str:
+        return i18n.pick(self.detail, self.detail_en)
+
 
 class ValidationFailed(AppError):
     status, code, detail = 422, "validation_failed", "请求参数有误，请检查后重试。"
+    detail_en = "Some request parameters are invalid; please check and try again."
 
 
 class NotFound(AppError):
     status, code, detail = 404, "not_found", "未找到请求的资源。"
+    detail_en = "The requested resource was not found."
 
 
 class Unauthorized(AppError):
     status, code, detail = 401, "unauthorized", "请先登录。"
+    detail_en = "Please sign in first."
 
     def __init__(self, detail: str | None = None, **kw: Any) -> None:
         kw["headers"] = kw.get("headers") or {"WWW-Authenticate": 'Bearer realm="yiwang"'}
@@ -64,22 +82,28 @@ class Unauthorized(AppError):
 
 class Forbidden(AppError):
     status, code, detail = 403, "forbidden", "无权执行此操作。"
+    detail_en = "You are not allowed to do this."
 
 
 class Conflict(AppError):
     status, code, detail = 409, "conflict", "请求与当前状态冲突。"
+    detail_en = "The request conflicts with the current state."
 
 
 class TooManyRequests(AppError):
     status, code, detail = 429, "rate_limited", "操作过于频繁，请稍后再试。"
+    detail_en = "Too many requests; please try again later."
 
-    def __init__(self, retry_after: int, detail: str | None = None, *, code: str | None = None) -> None:
+    def __init__(self, retry_after: int, detail: str | None = None, *, code: str | None = None,
+                 detail_en: str | None = None) -> None:
         retry_after = max(1, int(retry_after))
-        super().__init__(detail, code=code, headers={"Retry-After": str(retry_after)}, extra={"retry_after": retry_after})
+        super().__init__(detail, detail_en=detail_en, code=code, headers={"Retry-After": str(retry_after)},
+                         extra={"retry_after": retry_after})
 
 
 class ServiceUnavailable(AppError):
     status, code, detail = 503, "service_unavailable", "服务暂时不可用，请稍后再试。"
+    detail_en = "The service is temporarily unavailable; please try again later."
 
 
 # Werkzeug's HTTP errors (404 for unknown paths, 405, malformed JSON …).
@@ -120,6 +144,8 @@ _MESSAGES_ZH = {
 
 
 def _zh(message: Any) -> Any:
+    if i18n.is_english():
+        return message  # marshmallow's own words are English; the app's reasons go through _localize
     if isinstance(message, str):
         if message in _MESSAGES_ZH:
             return _MESSAGES_ZH[message]
@@ -149,19 +175,37 @@ def flatten_messages(messages: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def _localize(errors: Any) -> Any:
+    """An `errors` map in the answer's language: the app's Chinese reasons in English on request."""
+    if not errors or not i18n.is_english():
+        return errors
+    if isinstance(errors, str):
+        return i18n.reason_en(errors)
+    if isinstance(errors, list):
+        return [_localize(e) for e in errors]
+    if isinstance(errors, dict):
+        return {k: _localize(v) for k, v in errors.items()}
+    return errors
+
+
 def problem_response(status: int, code: str, detail: str, *, errors: Any = None,
-                     headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None):
+                     headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
+                     detail_en: str | None = None):
+    """A problem+json answer. `detail` is Chinese; on `Accept-Language: en` the answer carries
+    `detail_en`, else the English catalogued for `code` (app/i18n.py), else `detail`."""
     from flask import current_app
 
+    english = i18n.is_english()
+    title = code.replace("_", " ")
     body: dict[str, Any] = {
         "type": f"urn:yiwang:problem:{code}",
-        "title": code.replace("_", " "),
+        "title": title.capitalize() if english else title,
         "status": status,
-        "detail": detail,
+        "detail": (detail_en or i18n.message_en(code) or detail) if english else detail,
         "code": code,
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = _localize(errors)
     if extra:
         body.update(extra)
     request_id = g.get("request_id")
@@ -176,7 +220,8 @@ def problem_response(status: int, code: str, detail: str, *, errors: Any = None,
 
 
 def _handle_app_error(exc: AppError):
-    return problem_response(exc.status, exc.code, exc.detail, errors=exc.errors, headers=exc.headers, extra=exc.extra)
+    return problem_response(exc.status, exc.code, exc.detail, detail_en=exc.detail_en, errors=exc.errors,
+                            headers=exc.headers, extra=exc.extra)
 
 
 def _handle_http_exception(exc: HTTPException):
@@ -198,7 +243,8 @@ def _handle_http_exception(exc: HTTPException):
 
 def _handle_validation_error(exc: ma.ValidationError):
     messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-    return problem_response(422, ValidationFailed.code, ValidationFailed.detail, errors=_zh(messages))
+    return problem_response(422, ValidationFailed.code, ValidationFailed.detail, detail_en=ValidationFailed.detail_en,
+                            errors=_zh(messages))
 
 
 def _handle_backend_down(exc: BaseException):

@@ -18,6 +18,7 @@ from app.errors import ValidationFailed
 
 class CursorInvalid(ValidationFailed):
     code, detail = "cursor_invalid", "分页游标无效。"
+    detail_en = "The cursor is invalid."
 
 
 def encode_cursor(at: datetime, row_id: str) -> str:

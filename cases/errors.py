@@ -6,42 +6,52 @@ from app.errors import Conflict, NotFound, ValidationFailed
 
 class EventConflict(ValidationFailed):
     code, detail = "event_conflict", "该事件编号（event_id）已用于内容不同的另一事件。"
+    detail_en = "This event_id has already been used for a different event."
 
 
 class IllegalTransition(Conflict):
     code, detail = "illegal_transition", "办件当前状态不允许变更为该状态。"
+    detail_en = "The case cannot move from its current status to this status."
 
 
 class SeqConflict(Conflict):
     code, detail = "seq_conflict", "该办件的此序号（seq）已被另一事件使用。"
+    detail_en = "This seq of the case is already used by another event."
 
 
 class CaseMismatch(ValidationFailed):
     code, detail = "case_mismatch", "该办件编号已对应其他申请人或办理事项。"
+    detail_en = "This case number already belongs to another applicant or service item."
 
 
 class CaseNotFound(NotFound):
     code, detail = "case_not_found", "办件不存在。"
+    detail_en = "The case does not exist."
 
 
 class CaseNotConcluded(Conflict):
     code, detail = "case_not_concluded", "办件办结后才能评价。"
+    detail_en = "A case can only be rated once it is concluded."
 
 
 class EvaluationExists(Conflict):
     code, detail = "evaluation_exists", "该办件已评价，每件只能评价一次。"
+    detail_en = "This case has already been rated; each case can be rated once."
 
 
 class EvaluationReasonRequired(ValidationFailed):
     code, detail = "evaluation_reason_required", "“不满意”或“非常不满意”的评价请填写原因或选择标签。"
+    detail_en = "For a “dissatisfied” or “very dissatisfied” rating, please give a reason or choose a tag."
 
 
 class FollowUpNotFound(NotFound):
     code, detail = "follow_up_not_found", "整改回访记录不存在。"
+    detail_en = "The follow-up record does not exist."
 
 
 class FollowUpAnswered(Conflict):
     code, detail = "follow_up_answered", "该差评已答复。"
+    detail_en = "This negative review has already been answered."
 
 
 # Rejections stored on an event row, re-raised when the same event arrives again.

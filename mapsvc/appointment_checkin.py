@@ -58,7 +58,8 @@ def check_in(*, clerk: Principal, code: str) -> dict[str, Any]:
         raise AppointmentNotActive()
     at = slots.now()
     if calendar.china_now(at).date() != appointment.day:
-        raise CheckInWrongDay(f"该预约日期为{appointment.day:%Y年%m月%d日}，请在预约当天签到。")
+        raise CheckInWrongDay(f"该预约日期为{appointment.day:%Y年%m月%d日}，请在预约当天签到。",
+                              detail_en=f"This appointment is on {appointment.day:%Y-%m-%d}; please check in on that day.")
     with db.atomic():
         if update_where(Appointment, {"id": appointment.id, "status": "booked"}, status="arrived", arrived_at=at,
                         checked_in_by=clerk.id) != 1:

@@ -124,7 +124,9 @@ def cancel(*, user_id: str, appointment_id: str) -> None:
     at = slots.now()
     minutes = current_app.config["APPOINTMENT_CANCEL_BEFORE_MINUTES"]
     if at > appointment.starts_at - timedelta(minutes=minutes):
-        raise CancelTooLate(f"距预约时段开始已不足{_duration(minutes)}，不能取消。")
+        raise CancelTooLate(f"距预约时段开始已不足{_duration(minutes)}，不能取消。",
+                            detail_en=f"The slot starts in less than {minutes} minutes; the appointment can no "
+                                      "longer be cancelled.")
     with db.atomic():
         if update_where(Appointment, {"id": appointment.id, "status": "booked"}, status="cancelled",
                         active_key=None, cancelled_at=at) != 1:

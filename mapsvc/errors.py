@@ -6,7 +6,9 @@ from app.errors import NotFound, ValidationFailed
 
 class HallNotFound(NotFound):
     code, detail = "hall_not_found", "办事网点不存在或已停用。"
+    detail_en = "The service hall does not exist or is closed for good."
 
 
 class AnswerCoordUnsupported(ValidationFailed):
     code, detail = "answer_coord_unsupported", "结果坐标仅提供 gcj02 或 bd09。"
+    detail_en = "Result coordinates are only available as gcj02 or bd09."

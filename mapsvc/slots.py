@@ -93,9 +93,11 @@ def booking_window(today: date) -> tuple[date, date]:
 def check_window(day: date, at: datetime) -> None:
     first, last = booking_window(calendar.china_now(at).date())
     if not first <= day <= last:
-        raise BookingWindow(f"只能预约明天起{current_app.config['APPOINTMENT_WINDOW_WORKING_DAYS']}个工作日内的时段"
-                            f"（{first:%m月%d日}至{last:%m月%d日}）。", extra={"first_date": first.isoformat(),
-                                                                            "last_date": last.isoformat()})
+        days = current_app.config["APPOINTMENT_WINDOW_WORKING_DAYS"]
+        raise BookingWindow(f"只能预约明天起{days}个工作日内的时段（{first:%m月%d日}至{last:%m月%d日}）。",
+                            detail_en=f"Appointments can only be made from tomorrow within {days} working days "
+                                      f"({first:%Y-%m-%d} to {last:%Y-%m-%d}).",
+                            extra={"first_date": first.isoformat(), "last_date": last.isoformat()})
 
 
 def list_slots(*, hall_id: str, day: date) -> dict[str, Any]:

@@ -43,7 +43,9 @@ def _resolve_manual_code(clerk: Principal, code: str) -> tuple[str, int]:
     code = (code or "").strip()
     raw = get_redis().get(CODE_KEY.format(code)) if code.isdigit() and len(code) == 8 else None
     if raw is None:
-        raise PresentationInvalid("核验码无效或已过期，请让持证人刷新后重新出示。")
+        raise PresentationInvalid("核验码无效或已过期，请让持证人刷新后重新出示。",
+                                  detail_en="The manual code is invalid or has expired; ask the holder to refresh it "
+                                            "and show it again.")
     record = json.loads(raw)
     return record["nonce"], int(record["exp"])
 

@@ -233,7 +233,8 @@ def qr_text_of(*, user_id: str, presentation_id: str) -> str:
     presentation = _own(user_id, presentation_id)
     expiry = int(presentation.expires_at.timestamp())
     if presentation.status != "live" or expiry < time.time():
-        raise PresentationNotFound("亮证码已失效，请重新生成。")
+        raise PresentationNotFound("亮证码已失效，请重新生成。",
+                                   detail_en="The licence code is no longer valid; please generate a new one.")
     return encode_qr(bytes.fromhex(presentation.nonce), expiry)
 
 

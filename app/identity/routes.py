@@ -92,7 +92,7 @@ def oauth_token():
     else:
         raw = request.get_json(silent=True)
         if not isinstance(raw, dict):
-            raise ValidationFailed("请求体应为表单或 JSON 对象。")
+            raise ValidationFailed("请求体应为表单或 JSON 对象。", detail_en="The body must be a form or a JSON object.")
     auth = request.authorization  # client_secret_basic: form-urlencoded, then Basic (RFC 6749 §2.3.1)
     basic = bool(auth and auth.type == "basic")
     if basic:

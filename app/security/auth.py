@@ -24,18 +24,22 @@ REVOKED_KEY = "auth:revoked-session:{}"
 
 class InvalidAccessToken(Unauthorized):
     code, detail = "token_invalid", "登录凭证无效或已过期，请重新登录。"
+    detail_en = "The sign-in credential is invalid or has expired; please sign in again."
 
 
 class InsufficientScope(Forbidden):
     code, detail = "insufficient_scope", "该客户端无权调用此接口。"
+    detail_en = "This client may not call this endpoint."
 
 
 class ProxyNotAllowed(Forbidden):
     code, detail = "proxy_not_allowed", "代办身份不能进行此操作，请切换回本人账号。"
+    detail_en = "This cannot be done on someone's behalf; please switch back to your own account."
 
 
 class DelegationUnchecked(InvalidAccessToken):
     code, detail = "proxy_grant_inactive", "代办授权已撤销或已过期。"
+    detail_en = "The authorisation to act on someone's behalf has been revoked or has expired."
 
 
 def revoke_session_tokens(session_id: str) -> None:

@@ -43,7 +43,9 @@
   /* --- HTTP -------------------------------------------------------------------------------- */
 
   function request(method, path, body, auth) {
-    var headers = { "Accept": "application/json, application/problem+json" };
+    // The page is written in Chinese: ask for the API's messages in the page's language, not the browser's.
+    var headers = { "Accept": "application/json, application/problem+json",
+                    "Accept-Language": document.documentElement.lang || "zh-CN" };
     if (body !== undefined) { headers["Content-Type"] = "application/json"; }
     if (auth && session) { headers["Authorization"] = "Bearer " + session.access; }
     return fetch(API + path, {
