@@ -15,3 +15,16 @@ def register_proxies(api) -> None:
     from bff.proxy_routes import blp
 
     api.register_blueprint(blp)
+
+
+def init_conventions(app: Flask) -> None:
+    """The client version gate (426) and the BFF's ETag/304 and gzip (bff/conventions.py)."""
+    from bff import conventions
+
+    conventions.init_app(app)
+
+
+def register_home(api) -> None:
+    from bff.routes import blp
+
+    api.register_blueprint(blp)
