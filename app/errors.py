@@ -53,9 +53,15 @@ class AppError(Exception):
 
     @classmethod
     def _english(cls, code: str | None) -> str:
-        """A code given at the raise site has its own English (if catalogued); otherwise the
-        class's sentence stands in for a raise-site Chinese detail without an English twin."""
-        return (i18n.message_en(code) if code and code != cls.code else None) or cls.detail_en
+        """A code given at the raise site (or a class without its own `detail_en`) takes the English
+        catalogued for the code in app/i18n.py, if any; otherwise the class's sentence stands in for a
+        raise-site Chinese detail without an English twin."""
+        catalogued = None
+        if code and code != cls.code:
+            catalogued = i18n.message_en(code)
+        elif "detail_en" not in vars(cls):
+            catalogued = i18n.message_en(cls.code)
+        return catalogued or cls.detail_en
 
     def localized_detail(self) -> str:
         return i18n.pick(self.detail, self.detail_en)

@@ -150,7 +150,10 @@ _MESSAGES_EN: dict[str, str] = {
     "real_name_attempts_exceeded": "Too many real-name verification attempts today; please try again tomorrow.",
     "map_rate_limited": "Too many searches; please try again later.",
     "proxy_attempts_exceeded": "Too many authorisation changes; please try again later.",
-    "upgrade_required": "This version of the app is no longer supported; please upgrade.",
+    # bff/conventions.py (until its classes carry detail_en themselves).
+    "client_invalid": "Invalid X-Client; use app, miniprogram or h5.",
+    "client_version_invalid": "Malformed X-Client-Version; use a version such as 1.4.2.",
+    "client_upgrade_required": "This version is too old; please upgrade to the latest version.",
 }
 
 
@@ -197,6 +200,22 @@ _REASONS_EN: dict[str, str] = {
     "证书主体格式有误。": "The certificate subject is malformed.",
     "取值不在允许范围内。": "The value is not one of the allowed values.",
     "应为字符串。": "Must be a string.",
+    "须为 64 位十六进制。": "Must be 64 hexadecimal digits.",
+    "签名密码须为 6 位数字。": "The signing PIN must be 6 digits.",
+    "不是有效的数字。": "Not a valid number.",
+    "不能是 NaN 或无穷大。": "Cannot be NaN or infinity.",
+    "纬度应在 -90 到 90 之间。": "Latitude must be between -90 and 90.",
+    "经度应在 -180 到 180 之间。": "Longitude must be between -180 and 180.",
+    "坐标系应为 gcj02、wgs84 或 bd09。": "The coordinate system must be gcj02, wgs84 or bd09.",
+    "事项编码格式有误。": "Malformed service item code.",
+    "未知的网点类型。": "Unknown hall type.",
+    "结果坐标仅提供 gcj02 或 bd09。": "Result coordinates are only available as gcj02 or bd09.",
+    "排队人数应在 0 到 10000 之间。": "The queue length must be between 0 and 10000.",
+    "应为 1–64 位可见 ASCII 字符（不含空格）。": "Must be 1–64 visible ASCII characters (no spaces).",
+    "不能为空。": "Cannot be blank.",
+    "经纬度需同时提供。": "Give both latitude and longitude.",
+    "推送标识长度不符合要求。": "The push token has the wrong length.",
+    "未知的推送渠道。": "Unknown push channel.",
     "发生时间不能晚于当前时间。": "The time of the event cannot be in the future.",
     "授权截止时间应晚于当前时间，且不超过 365 天。": "The expiry must be in the future and within 365 days.",
 }
@@ -205,6 +224,9 @@ _REASON_PREFIXES_EN: tuple[tuple[str, str], ...] = (
     ("取值应为以下之一", "The value is not one of the allowed values."),
     ("长度不能超过", "Too long."),
     ("不可授权：", "These scopes cannot be delegated: "),
+    ("搜索半径应在", "The search radius is out of range."),
+    ("条数应在", "The limit is out of range."),
+    ("推送渠道应为", "Unknown push channel."),
 )
 
 

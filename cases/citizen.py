@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app
 
+from app import i18n
 from app.db import select_where, utcnow
 from app.identity import service as identity
 from app.identity.errors import AssuranceInsufficient
@@ -18,10 +19,13 @@ from app.security.pii import DecryptionError, mask_id_number, mask_name
 from cases import clock
 from cases.errors import CaseNotFound
 from cases.models import Case, Evaluation, FollowUp, TimelineEntry
-from cases.statuses import CONCLUDED, label
+from cases.statuses import CONCLUDED
 
 MAX_LIMIT = 50
 RATING_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}  # GB/T 39734
+RATING_LABELS_EN = {5: "Very satisfied", 4: "Satisfied", 3: "Fairly satisfied", 2: "Dissatisfied",
+                    1: "Very dissatisfied"}
+i18n.register_labels("rating", RATING_LABELS, RATING_LABELS_EN)
 
 
 def require_verified(user_id: str) -> None:
@@ -47,7 +51,7 @@ def summary(case: Case, now: datetime) -> dict[str, Any]:
     return {
         "id": case.id, "case_no": case.case_no, "item_code": case.item_code, "item_name": case.item_name,
         "department_name": case.department_name, "channel": case.channel, "status": case.status,
-        "status_label": label(case.status), "status_at": case.status_at, "submitted_at": case.submitted_at,
+        "status_label": i18n.label("case_status", case.status), "status_at": case.status_at, "submitted_at": case.submitted_at,
         "tracking_no": case.tracking_no, "clock": clock.view(case, now),
         "rated": case.rated_at is not None,
         "can_evaluate": case.status in CONCLUDED and case.rated_at is None,
@@ -68,7 +72,7 @@ def get_case(*, user_id: str, case_id: str) -> dict[str, Any]:
     case = own_case(user_id, case_id)
     view = summary(case, utcnow())
     view["applicant"] = applicant_view(case)
-    view["timeline"] = [{"kind": e.kind, "seq": e.seq, "status": e.status, "status_label": label(e.status),
+    view["timeline"] = [{"kind": e.kind, "seq": e.seq, "status": e.status, "status_label": i18n.label("case_status", e.status),
                          "message": e.message, "tracking_no": e.tracking_no, "occurred_at": e.occurred_at}
                         for e in TimelineEntry.select().where(TimelineEntry.case == case.id)
                         .order_by(TimelineEntry.id)]
@@ -89,7 +93,7 @@ def applicant_view(case: Case) -> dict[str, str | None]:
 def evaluation_view(evaluation: Evaluation) -> dict[str, Any]:
     follow_up = FollowUp.get_or_none(FollowUp.evaluation == evaluation.id)
     return {
-        "id": evaluation.id, "rating": evaluation.rating, "rating_label": RATING_LABELS[evaluation.rating],
+        "id": evaluation.id, "rating": evaluation.rating, "rating_label": i18n.label("rating", evaluation.rating),
         "tags": json.loads(evaluation.tags), "comment": decrypt_comment(evaluation),
         "created_at": evaluation.created_at,
         "follow_up": None if follow_up is None else {

@@ -7,6 +7,8 @@ decision is made. A department event moving a case along an edge not listed here
 """
 from __future__ import annotations
 
+from app import i18n
+
 LABELS: dict[str, str] = {
     "submitted": "已提交",
     "pre_accepted": "预受理",
@@ -22,6 +24,21 @@ LABELS: dict[str, str] = {
     "withdrawn": "撤件",
 }
 STATUSES = tuple(LABELS)
+LABELS_EN: dict[str, str] = {
+    "submitted": "Submitted",
+    "pre_accepted": "Pre-accepted",
+    "accepted": "Accepted",
+    "not_accepted": "Not accepted",
+    "supplement_required": "Documents required",
+    "in_review": "Under review",
+    "suspended": "Special procedure / on hold",
+    "approved": "Approved",
+    "denied": "Denied",
+    "concluded": "Concluded",
+    "delivered": "Delivered / collected",
+    "withdrawn": "Withdrawn",
+}
+i18n.register_labels("case_status", LABELS, LABELS_EN)
 
 _WITHDRAWABLE = ("submitted", "pre_accepted", "accepted", "supplement_required", "in_review", "suspended")
 
@@ -56,4 +73,5 @@ def allowed(current: str | None, new: str) -> bool:
 
 
 def label(status: str | None) -> str | None:
+    """The Chinese label, for what is stored (notices, timeline); answers use i18n.label("case_status", …)."""
     return LABELS.get(status) if status else None

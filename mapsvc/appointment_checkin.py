@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 
-from app import audit
+from app import audit, i18n
 from app.db import db, select_one, select_where, update_where
 from app.identity import service as identity
 from app.ratelimit import Limit, consume
@@ -20,7 +20,7 @@ from mapsvc import calendar, slots
 from mapsvc.appointment_errors import (
     AlreadyCheckedIn, AppointmentNotActive, CheckInCodeInvalid, CheckInWrongDay,
 )
-from mapsvc.appointment_models import STATUS_LABELS, Appointment
+from mapsvc.appointment_models import Appointment
 from mapsvc.appointments import CODE_ALPHABET, CODE_LENGTH
 from mapsvc.calendar import CHINA
 from mapsvc.models import Hall, HallItem
@@ -70,7 +70,7 @@ def check_in(*, clerk: Principal, code: str) -> dict[str, Any]:
     return {
         "id": appointment.id,
         "status": "arrived",
-        "status_label": STATUS_LABELS["arrived"],
+        "status_label": i18n.label("appointment_status", "arrived"),
         "hall": {"id": hall.id, "code": hall.code, "name": hall.name},
         "item": {"code": appointment.item_code, "name": item.item_name if item else None},
         "start": appointment.starts_at.astimezone(CHINA),

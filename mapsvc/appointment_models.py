@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import peewee as pw
 
+from app import i18n
 from app.db import BaseModel, UTCDateTimeField, utcnow
 
 STATUSES = ("booked", "cancelled", "arrived", "no_show")
 STATUS_LABELS = {"booked": "已预约", "cancelled": "已取消", "arrived": "已签到", "no_show": "爽约"}
+STATUS_LABELS_EN = {"booked": "Booked", "cancelled": "Cancelled", "arrived": "Checked in", "no_show": "Missed"}
+i18n.register_labels("appointment_status", STATUS_LABELS, STATUS_LABELS_EN)
 
 
 class SlotCounter(BaseModel):

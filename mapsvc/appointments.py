@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 
-from app import audit
+from app import audit, i18n
 from app.db import db, execute, insert_row, new_id, select_one, select_where, update_where
 from app.identity import service as identity
 from app.pagination import newest_first
@@ -25,7 +25,7 @@ from mapsvc.appointment_errors import (
     AlreadyBooked, AppointmentNotActive, AppointmentNotFound, AssuranceTooLow, BookingBanned, CancelTooLate,
     ItemNotOffered, SlotFull,
 )
-from mapsvc.appointment_models import STATUS_LABELS, Appointment, BookingBan, SlotCounter
+from mapsvc.appointment_models import Appointment, BookingBan, SlotCounter
 from mapsvc.calendar import CHINA
 from mapsvc.models import Hall, HallItem
 
@@ -181,7 +181,7 @@ def view(appointment: Appointment, hall: Hall | None, item_name: str | None) -> 
     return {
         "id": appointment.id,
         "status": appointment.status,
-        "status_label": STATUS_LABELS[appointment.status],
+        "status_label": i18n.label("appointment_status", appointment.status),
         "hall": {"id": appointment.hall_id, "code": hall.code if hall else None, "name": hall.name if hall else None,
                  "address": hall.address if hall else None},
         "item": {"code": appointment.item_code, "name": item_name},

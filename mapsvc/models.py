@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from app import i18n
 from app.db import BaseModel, UTCDateTimeField, utcnow
 from mapsvc.calendar import CalendarDay  # noqa: F401  (the calendar's table belongs to the map)
 
@@ -27,6 +28,24 @@ ACCESSIBILITY = {
     "assisted": "帮办代办",
     "sign_language": "手语服务",
 }
+HALL_TYPES_EN = {
+    "gov_center": "Government service centre",
+    "community_center": "Community service centre",
+    "community_station": "Community service station",
+    "self_service_24h": "24-hour self-service area",
+    "bank_partner": "Partner bank branch",
+    "police_station": "Police service station",
+    "tax_office": "Tax service hall",
+    "social_security": "Social security service point",
+}
+ACCESSIBILITY_EN = {
+    "barrier_free": "Barrier-free access",
+    "elderly_friendly": "Elderly-friendly service",
+    "assisted": "Assisted and proxy service",
+    "sign_language": "Sign language service",
+}
+i18n.register_labels("hall_type", HALL_TYPES, HALL_TYPES_EN)
+i18n.register_labels("accessibility", ACCESSIBILITY, ACCESSIBILITY_EN)
 
 
 class Hall(BaseModel):

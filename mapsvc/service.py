@@ -17,13 +17,13 @@ from typing import Any
 
 from flask import current_app
 
-from app import audit
+from app import audit, i18n
 from app.db import db, select_where, update_where, utcnow
 from app.ratelimit import Limit, consume, limit_keys_and_args, raise_if_limited, script_with_limits
 from app.redis import get_redis
 from mapsvc import calendar, coords, directory, hours, index
 from mapsvc.errors import HallNotFound
-from mapsvc.models import ACCESSIBILITY, HALL_TYPES, Hall, HallItem
+from mapsvc.models import ACCESSIBILITY, Hall, HallItem
 
 MAX_RADIUS_M = 50_000
 MAX_LIMIT = 50
@@ -166,7 +166,8 @@ def _rank(query: NearbyQuery, ids: list[str], queues: list, version: str, today,
     ranked.sort(key=lambda r: (r[0], r[1].id))
     del ranked[query.limit:]
     return [{
-        "id": card.id, "code": card.code, "name": card.name, "type": card.type, "type_name": card.type_name,
+        "id": card.id, "code": card.code, "name": card.name, "type": card.type,
+        "type_name": i18n.label("hall_type", card.type),
         "address": card.address, "region_code": card.region_code,
         "location": _location(card.lat, card.lng, query.answer_coord), "distance_m": round(distance, 1),
         "open_now": open_now, "today": {"hours": _hhmm(intervals), "closed_reason": reason},
@@ -188,14 +189,14 @@ def hall_detail(*, hall_id: str, ip: str, answer_coord: str = "gcj02", now: date
     current = calendar.china_now(now)
     return {
         "id": hall.id, "code": hall.code, "name": hall.name, "type": hall.type,
-        "type_name": HALL_TYPES.get(hall.type, hall.type), "address": hall.address, "region_code": hall.region_code,
+        "type_name": i18n.label("hall_type", hall.type), "address": hall.address, "region_code": hall.region_code,
         "location": _location(hall.lat, hall.lng, answer_coord), "phone": hall.phone,
         "hours": hours.weekly_text(schedule.weekly), "holiday_rule": hall.holiday_rule,
         "closures": [{"from": c.first, "to": c.last, "reason": c.reason} for c in schedule.closures
                      if c.last >= current.date()],
         "items": items, "today": today, "open_now": today["open_now"],
         "queue": _queue(queue, current.timestamp()),
-        "accessibility": [{"code": k, "name": ACCESSIBILITY[k]} for k in json.loads(hall.accessibility or "[]")
+        "accessibility": [{"code": k, "name": i18n.label("accessibility", k)} for k in json.loads(hall.accessibility or "[]")
                           if k in ACCESSIBILITY],
     }
 

@@ -9,11 +9,12 @@ illustrative, not the real national catalogue's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Mapping
 
+from app import i18n
 from app.identity.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import mask_id_number, mask_name, mask_phone
 
@@ -154,6 +155,46 @@ _TYPES: tuple[LicenceType, ...] = (
 )
 _BY_CODE: Mapping[str, LicenceType] = MappingProxyType({t.code: t for t in _TYPES})
 
+# English beside the Chinese (Accept-Language: en): type names by type code; field labels by field
+# key, with a type's own wording where the same key means something else there.
+TYPE_NAMES_EN = {
+    "resident_id_card": "Resident identity card",
+    "driving_licence": "Motor vehicle driving licence",
+    "business_licence": "Business licence",
+    "marriage_certificate": "Marriage certificate",
+    "real_estate_certificate": "Real estate title certificate",
+    "social_security_card": "Social security card",
+    "household_register": "Household register (hukou)",
+}
+FIELD_LABELS_EN = {
+    "name": "Name", "sex": "Sex", "ethnicity": "Ethnic group", "birth_date": "Date of birth", "address": "Address",
+    "id_number": "Citizen ID number", "issuing_authority": "Issuing authority", "valid_from": "Valid from",
+    "valid_until": "Valid until", "nationality": "Nationality", "first_issued_on": "First issued on",
+    "vehicle_class": "Permitted vehicle class", "status": "Status", "credit_code": "Unified social credit code",
+    "entity_type": "Entity type", "legal_representative": "Legal representative",
+    "legal_representative_id_number": "Legal representative's ID number", "registered_capital": "Registered capital",
+    "established_on": "Established on", "business_term_until": "Business term until", "domicile": "Domicile",
+    "business_scope": "Business scope", "registration_authority": "Registration authority",
+    "certificate_number": "Certificate number", "holder_name": "Holder", "holder_id_number": "Holder's ID number",
+    "spouse_name": "Spouse's name", "spouse_id_number": "Spouse's ID number", "registered_on": "Registered on",
+    "obligee": "Right holder", "obligee_id_number": "Right holder's ID number", "co_ownership": "Co-ownership",
+    "location": "Location", "unit_number": "Real estate unit number", "right_type": "Type of right",
+    "usage": "Use", "area": "Area (m²)", "social_security_number": "Social security number",
+    "card_number": "Card number", "issued_on": "Issued on", "issuing_region": "Issuing region",
+    "phone": "Reserved mobile number", "household_number": "Household number", "household_type": "Household type",
+    "head_name": "Head of household", "relationship_to_head": "Relationship to head of household",
+}
+_FIELD_LABELS_EN_BY_TYPE = {
+    ("driving_licence", "id_number"): "Licence number",
+    ("business_licence", "name"): "Company name",
+    ("marriage_certificate", "certificate_number"): "Marriage certificate number",
+    ("real_estate_certificate", "certificate_number"): "Real estate title number",
+}
+i18n.register_labels("licence_type", {t.code: t.name for t in _TYPES}, TYPE_NAMES_EN)
+i18n.register_labels("licence_field", {(t.code, f.key): f.label for t in _TYPES for f in t.fields},
+                     {(t.code, f.key): _FIELD_LABELS_EN_BY_TYPE.get((t.code, f.key), FIELD_LABELS_EN.get(f.key))
+                      for t in _TYPES for f in t.fields})
+
 
 def all_types() -> tuple[LicenceType, ...]:
     """Every licence type, in catalogue order."""
@@ -163,6 +204,15 @@ def all_types() -> tuple[LicenceType, ...]:
 def get_type(code: str) -> LicenceType:
     """The licence type with this `code`; KeyError when unknown (the caller maps it)."""
     return _BY_CODE[code]
+
+
+def localized_types() -> tuple[LicenceType, ...]:
+    """Every licence type with its name and field labels in the answer's language."""
+    if not i18n.is_english():
+        return _TYPES
+    return tuple(replace(t, name=i18n.label("licence_type", t.code),
+                         fields=tuple(replace(f, label=i18n.label("licence_field", (t.code, f.key))) for f in t.fields))
+                 for t in _TYPES)
 
 
 # --- Validation --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import current_app
 
-from app import audit
+from app import audit, i18n
 from app.crypto.ca import keystore
 from app.db import db, insert_row, new_id, select_one, update_where, utcnow
 from app.errors import AppError
@@ -31,7 +31,7 @@ from app.security.tokens import Principal
 from wallet.catalogue import disclose, get_type
 from wallet.errors import LicenceNotValid, PresentationExpired, PresentationInvalid, PresentationUsed
 from wallet.issuance import decrypt_parts, signed_bytes
-from wallet.models import STATUS_LABELS, Issuer, Licence, Presentation, PresentationCheck
+from wallet.models import Issuer, Licence, Presentation, PresentationCheck
 from wallet.presentation import CHINA, CODE_KEY, NONCE_KEY, decode_qr, licence_valid_now, today
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,9 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
     return {
         "result": "verified",
         "licence": {
-            "identifier": licence.identifier, "type_code": licence.type_code, "type_name": licence_type.name,
-            "status": licence.status, "status_label": STATUS_LABELS[licence.status], "issuer": issuer.name,
+            "identifier": licence.identifier, "type_code": licence.type_code,
+            "type_name": i18n.label("licence_type", licence_type.code), "status": licence.status,
+            "status_label": i18n.label("licence_status", licence.status), "issuer": issuer.name,
             "valid_until": licence.valid_until, "fields": fields,
         },
         "holder": holder,

@@ -6,6 +6,7 @@ import base64
 import logging
 from typing import Any
 
+from app import i18n
 from app.crypto.ca import keystore
 from app.identity import service as identity
 from app.identity.errors import AssuranceInsufficient
@@ -14,7 +15,7 @@ from app.security.pii import DecryptionError, mask_id_number, mask_name
 from wallet.catalogue import disclose, get_type, mask_value
 from wallet.errors import LicenceNotFound
 from wallet.issuance import decrypt_parts, signed_bytes
-from wallet.models import STATUS_LABELS, Issuer, Licence
+from wallet.models import Issuer, Licence
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,8 @@ def _common(licence: Licence) -> dict[str, Any]:
     licence_type = get_type(licence.type_code)
     return {
         "id": licence.id, "identifier": licence.identifier, "type_code": licence.type_code,
-        "type_name": licence_type.name, "issuer_name": licence.issuer.name, "status": licence.status,
-        "status_label": STATUS_LABELS[licence.status], "valid_from": licence.valid_from,
+        "type_name": i18n.label("licence_type", licence_type.code), "issuer_name": licence.issuer.name,
+        "status": licence.status, "status_label": i18n.label("licence_status", licence.status), "valid_from": licence.valid_from,
         "valid_until": licence.valid_until, "version": licence.version,
     }
 

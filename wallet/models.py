@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import peewee as pw
 
+from app import i18n
 from app.db import BaseModel, UTCDateTimeField, utcnow
 
 STATUS_LABELS = {
     "01": "有效", "02": "暂扣", "03": "撤销", "04": "注销", "05": "失效", "06": "办理转出", "07": "吊销", "99": "其他",
 }
+STATUS_LABELS_EN = {
+    "01": "Valid", "02": "Suspended", "03": "Annulled", "04": "Cancelled", "05": "Expired", "06": "Transferred out",
+    "07": "Revoked", "99": "Other",
+}
+i18n.register_labels("licence_status", STATUS_LABELS, STATUS_LABELS_EN)
 
 
 class Issuer(BaseModel):

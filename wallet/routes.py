@@ -8,6 +8,7 @@ from functools import lru_cache
 from flask import Response, request
 from flask_smorest import Blueprint
 
+from app import i18n
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
 from wallet import catalogue, holder, issuance
@@ -18,10 +19,12 @@ blp = Blueprint("wallet", __name__, url_prefix="/api/v1", description="电子证
 _CACHE_CONTROL = "public, max-age=3600"
 
 
-@lru_cache(maxsize=1)
-def _catalogue_answer() -> tuple[dict, str]:
-    """The catalogue as served and its strong ETag; the catalogue only changes with a release."""
-    payload = s.LicenceTypeListSchema().dump({"items": catalogue.all_types()})
+@lru_cache(maxsize=len(i18n.LANGUAGES))
+def _catalogue_answer(language: str) -> tuple[dict, str]:
+    """The catalogue as served in `language` and its strong ETag (one per language: the body
+    differs); the catalogue only changes with a release."""
+    with i18n.use(language):
+        payload = s.LicenceTypeListSchema().dump({"items": catalogue.localized_types()})
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return payload, f'"{digest[:32]}"'
 
@@ -31,7 +34,7 @@ def _catalogue_answer() -> tuple[dict, str]:
 @blp.alt_response(304, description="Not Modified (If-None-Match matched the ETag)")
 def list_licence_types():
     """List the licence types the wallet can hold, with their fields (public, cacheable)."""
-    payload, etag = _catalogue_answer()
+    payload, etag = _catalogue_answer(i18n.language())
     headers = {"ETag": etag, "Cache-Control": _CACHE_CONTROL}
     if etag.strip('"') in request.if_none_match:
         return Response(status=304, headers=headers)
