@@ -150,10 +150,6 @@ _MESSAGES_EN: dict[str, str] = {
     "real_name_attempts_exceeded": "Too many real-name verification attempts today; please try again tomorrow.",
     "map_rate_limited": "Too many searches; please try again later.",
     "proxy_attempts_exceeded": "Too many authorisation changes; please try again later.",
-    # bff/conventions.py (until its classes carry detail_en themselves).
-    "client_invalid": "Invalid X-Client; use app, miniprogram or h5.",
-    "client_version_invalid": "Malformed X-Client-Version; use a version such as 1.4.2.",
-    "client_upgrade_required": "This version is too old; please upgrade to the latest version.",
 }
 
 

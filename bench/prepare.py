@@ -15,7 +15,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.dirname(HERE)]
+sys.path[:0] = [os.path.dirname(HERE), HERE]  # the repo first: bench/notify.py must not hide the notify package
 
 
 def main() -> int:

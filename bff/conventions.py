@@ -36,14 +36,17 @@ _VERSION = re.compile(r"(\d{1,5})\.(\d{1,5})(?:\.(\d{1,5}))?(?:[-+][0-9A-Za-z.-]
 
 class ClientInvalid(AppError):
     status, code, detail = 400, "client_invalid", "X-Client 取值无效，应为 app、miniprogram 或 h5。"
+    detail_en = "Invalid X-Client; use app, miniprogram or h5."
 
 
 class ClientVersionInvalid(AppError):
     status, code, detail = 400, "client_version_invalid", "X-Client-Version 格式有误，应为形如 1.4.2 的版本号。"
+    detail_en = "Malformed X-Client-Version; use a version such as 1.4.2."
 
 
 class ClientUpgradeRequired(AppError):
     status, code, detail = 426, "client_upgrade_required", "当前版本过低，请升级到最新版本后再使用。"
+    detail_en = "This version is too old; please upgrade to the latest version."
 
 
 @dataclass(frozen=True)
