@@ -146,6 +146,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     from wallet.counter_page import bp as counter_page_bp
     app.register_blueprint(counter_page_bp)
+    from bff.h5_page import bp as h5_page_bp
+    app.register_blueprint(h5_page_bp)  # the H5 demo client at /m/
     _serve_swagger_ui(app)
     register_error_handlers(app)
     from app import i18n

@@ -1,0 +1,548 @@
+/* 一网 H5 演示客户端: SMS login, real-name, home, wallet QR, cases, halls, notifications (live).
+ * Talks only to this origin's API; data goes into the page through textContent (never as markup);
+ * no inline script (CSP). Tokens live in sessionStorage and never go into a URL. */
+(function () {
+  "use strict";
+
+  var API = "/api/v1";
+  var STORE = "yiwang.h5";
+  var CLIENT_VERSION = "1.0.0";
+  var HEFEI = { lat: 31.8206, lng: 117.2272, coord: "gcj02", label: "未获取到定位，按合肥市中心展示" };
+  var session = load();        // {access, refresh, user}
+  var place = null;            // {lat, lng, coord, label}
+  var qr = { timer: null, tick: null, url: null, id: null, licence: null };
+  var stream = { controller: null, lastId: null, retry: null, seen: {} };
+
+  function $(id) { return document.getElementById(id); }
+  function load() { try { return JSON.parse(sessionStorage.getItem(STORE)) || null; } catch (e) { return null; } }
+  function save() {
+    if (session) { sessionStorage.setItem(STORE, JSON.stringify(session)); } else { sessionStorage.removeItem(STORE); }
+  }
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function formatTime(value) {
+    if (!value) { return ""; }
+    var d = new Date(value);
+    if (isNaN(d.getTime())) { return String(value); }
+    return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " + two(d.getHours()) + ":" + two(d.getMinutes());
+  }
+  function distance(m) { return m >= 1000 ? (m / 1000).toFixed(1) + " 公里" : Math.round(m) + " 米"; }
+
+  function say(text, kind) {
+    var box = $("message");
+    box.textContent = text || "";
+    box.className = "message" + (kind ? " " + kind : "");
+    box.hidden = !text;
+  }
+
+  /* --- HTTP: bearer token, one refresh on 401 token_invalid ------------------------------------ */
+
+  function headers(extra, json) {
+    var h = { "Accept": "application/json, application/problem+json", "Accept-Language": "zh-CN",
+              "X-Client": "h5", "X-Client-Version": CLIENT_VERSION };
+    if (json) { h["Content-Type"] = "application/json"; }
+    if (session && session.access) { h["Authorization"] = "Bearer " + session.access; }
+    Object.keys(extra || {}).forEach(function (k) { h[k] = extra[k]; });
+    return h;
+  }
+
+  function raw(method, path, body, extra) {
+    return fetch(API + path, { method: method, headers: headers(extra, body !== undefined), credentials: "omit",
+                               cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  function parse(response) {
+    return response.text().then(function (text) {
+      var data = null;
+      try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+      return { status: response.status, ok: response.ok, data: data || {} };
+    });
+  }
+
+  var refreshing = null;
+  function refreshTokens() {
+    if (!session || !session.refresh) { return Promise.resolve(false); }
+    if (!refreshing) {
+      refreshing = raw("POST", "/auth/refresh", { refresh_token: session.refresh }).then(parse).then(function (r) {
+        refreshing = null;
+        if (!r.ok) { return false; }
+        session.access = r.data.access_token;
+        session.refresh = r.data.refresh_token;
+        session.user = r.data.user || session.user;
+        save();
+        return true;
+      }, function () { refreshing = null; return false; });
+    }
+    return refreshing;
+  }
+
+  /* A fetch with the bearer token; on 401 token_invalid, refresh once and retry; else sign out. */
+  function authed(method, path, body, extra) {
+    return raw(method, path, body, extra).then(function (response) {
+      if (response.status !== 401) { return response; }
+      return parse(response.clone()).then(function (r) {
+        if (r.data.code !== "token_invalid") { signedOut("请重新登录。"); return response; }
+        return refreshTokens().then(function (ok) {
+          if (!ok) { signedOut("登录已过期，请重新登录。"); return response; }
+          return raw(method, path, body, extra);
+        });
+      });
+    });
+  }
+
+  function api(method, path, body) {
+    return authed(method, path, body).then(parse);
+  }
+
+  function problem(r, fallback) { say((r.data && r.data.detail) || fallback || "请求失败，请稍后再试。"); }
+
+  /* --- Views ------------------------------------------------------------------------------------ */
+
+  var VIEWS = ["login", "realname", "home", "wallet", "cases", "halls", "notices"];
+  var LOADERS = { home: loadHome, wallet: loadWallet, cases: loadCases, halls: loadHalls, notices: loadNotices };
+
+  function show(name) {
+    VIEWS.forEach(function (v) { $(v + "-view").hidden = v !== name; });
+    var inside = ["login", "realname"].indexOf(name) < 0;
+    $("tabs").hidden = !inside;
+    $("logout").hidden = !session;
+    Array.prototype.forEach.call(document.querySelectorAll("#tabs button"), function (b) {
+      b.classList.toggle("active", b.getAttribute("data-view") === name);
+    });
+    if (name !== "wallet") { stopQr(); }
+    document.body.setAttribute("data-view", name);
+    if (LOADERS[name]) { LOADERS[name](); }
+  }
+
+  function signedOut(text) {
+    stopStream();
+    stopQr();
+    session = null;
+    save();
+    $("code-form").hidden = true;
+    $("phone-form").hidden = false;
+    show("login");
+    if (text) { say(text); }
+  }
+
+  /* --- Login and real name ---------------------------------------------------------------------- */
+
+  function requestCode(event) {
+    event.preventDefault();
+    say("");
+    var phone = $("phone").value.trim();
+    $("send-code").disabled = true;
+    raw("POST", "/auth/sms-codes", { phone: phone }).then(parse).then(function (r) {
+      $("send-code").disabled = false;
+      if (!r.ok) { problem(r, "验证码发送失败。"); return; }
+      $("code-form").hidden = false;
+      $("code").focus();
+      say("验证码已发送，请查收短信。", "info");
+      return devCode(phone);
+    }, function () { $("send-code").disabled = false; say("网络异常，请稍后再试。"); });
+  }
+
+  /* Development only: the dev SMS outbox (absent in production, where this quietly does nothing). */
+  function devCode(phone) {
+    return raw("GET", "/dev/sms-outbox?phone=" + encodeURIComponent(phone)).then(parse).then(function (r) {
+      var items = r.ok && r.data.items;
+      if (!items || !items.length) { return; }
+      $("dev-code").textContent = "开发环境：验证码 " + items[0].code + "（已自动填入，生产环境不显示）";
+      $("dev-code").hidden = false;
+      $("code").value = items[0].code;
+    }, function () { /* no outbox: production */ });
+  }
+
+  function login(event) {
+    event.preventDefault();
+    say("");
+    $("login-button").disabled = true;
+    raw("POST", "/auth/login", { phone: $("phone").value.trim(), code: $("code").value.trim() }).then(parse).then(function (r) {
+      $("login-button").disabled = false;
+      if (!r.ok) { problem(r, "登录失败。"); return; }
+      session = { access: r.data.access_token, refresh: r.data.refresh_token, user: r.data.user };
+      save();
+      $("code").value = "";
+      $("dev-code").hidden = true;
+      enter();
+    }, function () { $("login-button").disabled = false; say("网络异常，请稍后再试。"); });
+  }
+
+  function realName(event) {
+    event.preventDefault();
+    say("");
+    $("realname-button").disabled = true;
+    api("POST", "/me/real-name", { name: $("rn-name").value.trim(), id_number: $("rn-id").value.trim() }).then(function (r) {
+      $("realname-button").disabled = false;
+      if (!r.ok) { problem(r, "实名认证失败。"); return; }
+      $("rn-id").value = "";
+      $("rn-name").value = "";
+      session.user.real_name_verified = true;
+      session.user.assurance_level = r.data.assurance_level;
+      save();
+      say("实名认证成功。", "info");
+      enter();
+    }, function () { $("realname-button").disabled = false; say("网络异常，请稍后再试。"); });
+  }
+
+  function enter() {
+    if (!session) { show("login"); return; }
+    api("GET", "/me").then(function (r) {
+      if (!session) { return; }
+      if (r.ok) { session.user = r.data; save(); }
+      if (!session.user || !session.user.real_name_verified) { show("realname"); return; }
+      startStream();
+      show("home");
+    });
+  }
+
+  /* --- Where am I: the browser's position (wgs84), else central Hefei (gcj02) -------------------- */
+
+  function locate() {
+    if (place) { return Promise.resolve(place); }
+    return new Promise(function (resolve) {
+      var done = false;
+      function finish(p) { if (!done) { done = true; place = p; resolve(p); } }
+      if (!navigator.geolocation) { finish(HEFEI); return; }
+      setTimeout(function () { finish(HEFEI); }, 5000);
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        finish({ lat: pos.coords.latitude, lng: pos.coords.longitude, coord: "wgs84", label: "按当前位置" });
+      }, function () { finish(HEFEI); }, { timeout: 4000, maximumAge: 600000 });
+    });
+  }
+
+  function where(p) { return "lat=" + p.lat.toFixed(6) + "&lng=" + p.lng.toFixed(6) + "&coord=" + p.coord; }
+
+  /* --- Home ------------------------------------------------------------------------------------- */
+
+  function item(list, title, sub, onTap, extraClass) {
+    var li = el("li", (onTap ? "tap " : "") + (extraClass || ""));
+    li.appendChild(el("span", "title", title));
+    if (sub) { li.appendChild(el("span", "sub", sub)); }
+    if (onTap) {
+      li.tabIndex = 0;
+      li.setAttribute("role", "button");
+      li.addEventListener("click", onTap);
+      li.addEventListener("keydown", function (e) { if (e.key === "Enter") { onTap(); } });
+    }
+    list.appendChild(li);
+    return li;
+  }
+
+  function empty(list, text) { clear(list); item(list, text, null, null, "empty"); }
+
+  function loadHome() {
+    locate().then(function (p) {
+      $("home-where").textContent = p.label;
+      return api("GET", "/bff/home?" + where(p));
+    }).then(function (r) {
+      if (!r.ok) { problem(r); return; }
+      renderHome(r.data);
+    });
+  }
+
+  function renderHome(home) {
+    var elderly = home.layout === "elderly" || (home.profile && home.profile.elderly_mode);
+    document.documentElement.classList.toggle("elderly", !!elderly);
+    var profile = $("profile");
+    clear(profile);
+    if (home.profile) {
+      profile.appendChild(el("div", "title", (home.profile.name_masked || "用户") + "，您好"));
+      profile.appendChild(el("div", "sub", "手机 " + (home.profile.phone_masked || "") + " · 认证等级 " +
+        home.profile.assurance_level + (elderly ? " · 大字版" : "")));
+    }
+    setUnread(home.unread_notifications);
+    var lic = $("home-licences");
+    clear(lic);
+    (home.licences || []).forEach(function (c) {
+      item(lic, c.type_name, c.status_label + (c.valid_until ? " · 有效期至 " + c.valid_until : ""), function () { show("wallet"); });
+    });
+    if (!lic.firstChild) { empty(lic, home.licences === null ? "证照暂时无法加载" : "暂无证照"); }
+    var cases = $("home-cases");
+    clear(cases);
+    (home.cases || []).forEach(function (c) {
+      item(cases, c.item_name, c.status_label + " · " + c.case_no, function () { show("cases"); openCase(c.id); });
+    });
+    if (!cases.firstChild) { empty(cases, home.cases === null ? "办件暂时无法加载" : "暂无办理中的事项"); }
+    var halls = $("home-halls");
+    clear(halls);
+    (home.nearby_halls || []).forEach(function (h) {
+      item(halls, h.name, distance(h.distance_m) + " · " + h.address, function () { show("halls"); });
+    });
+    if (!halls.firstChild) { empty(halls, "附近暂无开放的网点"); }
+  }
+
+  function setUnread(count) {
+    var badge = $("unread");
+    if (typeof count !== "number") { return; }
+    badge.textContent = count > 99 ? "99+" : String(count);
+    badge.hidden = count <= 0;
+    badge.setAttribute("data-count", String(count));
+  }
+
+  /* --- Wallet: a one-time QR that replaces itself before it expires ----------------------------- */
+
+  function loadWallet() {
+    api("GET", "/wallet/licences").then(function (r) {
+      var list = $("licences");
+      clear(list);
+      if (!r.ok) { problem(r); return; }
+      r.data.items.forEach(function (c) {
+        var li = item(list, c.type_name, c.status_label + " · " + c.issuer_name + (c.valid_until ? " · 有效期至 " + c.valid_until : ""),
+          function () { openQr(c); });
+        li.setAttribute("data-licence", c.id);
+      });
+      if (!list.firstChild) { empty(list, "暂无证照"); }
+    });
+  }
+
+  function openQr(licence) {
+    stopQr();
+    qr.licence = licence;
+    $("qr-title").textContent = licence.type_name + " · 亮证";
+    $("qr-panel").hidden = false;
+    present();
+  }
+
+  function present() {
+    var licence = qr.licence;
+    if (!licence) { return; }
+    api("POST", "/wallet/licences/" + encodeURIComponent(licence.id) + "/presentations", { purpose: "H5 亮证" }).then(function (r) {
+      if (qr.licence !== licence) { return; }
+      if (!r.ok) { problem(r, "二维码生成失败。"); return; }
+      var p = r.data;
+      qr.id = p.id;
+      $("qr-text").textContent = p.qr_text;
+      $("qr-manual").textContent = p.manual_code || "";
+      $("qr-panel").setAttribute("data-presentation", p.id);
+      return authed("GET", "/wallet/presentations/" + encodeURIComponent(p.id) + "/qr.png").then(function (response) {
+        return response.ok ? response.blob() : null;
+      }).then(function (blob) {
+        if (!blob || qr.id !== p.id) { return; }
+        if (qr.url) { URL.revokeObjectURL(qr.url); }
+        qr.url = URL.createObjectURL(blob);
+        $("qr-img").src = qr.url;
+        schedule(p);
+      });
+    });
+  }
+
+  function schedule(p) {
+    var now = Date.now();
+    var expires = new Date(p.expires_at).getTime();
+    var refreshAt = Math.min(new Date(p.refresh_after).getTime(), expires - 2000);
+    clearTimeout(qr.timer);
+    clearInterval(qr.tick);
+    qr.timer = setTimeout(present, Math.max(1000, refreshAt - now));
+    function tick() {
+      var left = Math.max(0, Math.round((expires - Date.now()) / 1000));
+      $("qr-countdown").textContent = "二维码 " + left + " 秒后失效，将自动刷新";
+    }
+    tick();
+    qr.tick = setInterval(tick, 1000);
+  }
+
+  function stopQr() {
+    clearTimeout(qr.timer);
+    clearInterval(qr.tick);
+    if (qr.id && session) { authed("DELETE", "/wallet/presentations/" + encodeURIComponent(qr.id)).catch(function () {}); }
+    if (qr.url) { URL.revokeObjectURL(qr.url); }
+    qr = { timer: null, tick: null, url: null, id: null, licence: null };
+    $("qr-panel").hidden = true;
+    $("qr-img").removeAttribute("src");
+  }
+
+  /* --- Cases ------------------------------------------------------------------------------------ */
+
+  function loadCases() {
+    $("case-detail").hidden = true;
+    api("GET", "/cases").then(function (r) {
+      var list = $("cases");
+      clear(list);
+      if (!r.ok) { problem(r); return; }
+      r.data.items.forEach(function (c) {
+        var li = item(list, c.item_name, c.status_label + " · " + c.case_no + " · " + formatTime(c.status_at),
+          function () { openCase(c.id); });
+        li.setAttribute("data-case", c.id);
+      });
+      if (!list.firstChild) { empty(list, "暂无办件"); }
+    });
+  }
+
+  function openCase(id) {
+    api("GET", "/cases/" + encodeURIComponent(id)).then(function (r) {
+      if (!r.ok) { problem(r); return; }
+      var c = r.data;
+      $("case-title").textContent = c.item_name;
+      $("case-meta").textContent = c.case_no + " · " + (c.department_name || "") + " · 当前：" + c.status_label;
+      var list = $("timeline");
+      clear(list);
+      (c.timeline || []).forEach(function (t) {
+        var li = el("li");
+        li.appendChild(el("span", "title", t.status_label || t.kind));
+        li.appendChild(el("span", "sub", formatTime(t.occurred_at) + (t.message ? " · " + t.message : "")));
+        list.appendChild(li);
+      });
+      $("case-detail").hidden = false;
+      $("case-detail").scrollIntoView();
+    });
+  }
+
+  /* --- Halls ------------------------------------------------------------------------------------ */
+
+  function loadHalls() {
+    locate().then(function (p) {
+      $("halls-where").textContent = p.label;
+      return api("GET", "/map/halls/nearby?" + where(p) + "&limit=10");
+    }).then(function (r) {
+      var list = $("halls");
+      clear(list);
+      if (!r.ok) { problem(r); return; }
+      r.data.items.forEach(function (h) {
+        var hours = h.today && h.today.hours ? " · 今日 " + h.today.hours.join("、") : "";
+        var li = item(list, h.name, (h.open_now ? "营业中" : "已休息") + " · " + distance(h.distance_m) + hours + " · " + h.address);
+        li.setAttribute("data-hall", h.id);
+      });
+      if (!list.firstChild) { empty(list, "附近没有找到网点"); }
+    });
+  }
+
+  /* --- Notifications and the live stream -------------------------------------------------------- */
+
+  function loadNotices() {
+    api("GET", "/notifications?limit=30").then(function (r) {
+      var list = $("notices");
+      clear(list);
+      if (!r.ok) { problem(r); return; }
+      r.data.items.forEach(function (n) { addNotice(n, false); });
+      if (!list.firstChild) { empty(list, "暂无消息"); }
+    });
+    refreshUnread();
+  }
+
+  function refreshUnread() {
+    api("GET", "/notifications/unread-count").then(function (r) { if (r.ok) { setUnread(r.data.count); } });
+  }
+
+  function addNotice(n, atTop) {
+    var list = $("notices");
+    if (list.querySelector('[data-notice="' + String(n.id).replace(/[^0-9A-Za-z_-]/g, "") + '"]')) { return; }
+    var placeholder = list.querySelector(".empty");
+    if (placeholder) { list.removeChild(placeholder); }
+    var li = el("li", "tap" + (n.read ? "" : " unread"));
+    li.setAttribute("data-notice", n.id);
+    li.appendChild(el("span", "title", n.title));
+    li.appendChild(el("span", "sub", n.body + " · " + formatTime(n.created_at)));
+    li.addEventListener("click", function () {
+      if (!li.classList.contains("unread")) { return; }
+      api("POST", "/notifications/" + encodeURIComponent(n.id) + "/read").then(function () {
+        li.classList.remove("unread");
+        refreshUnread();
+      });
+    });
+    if (atTop && list.firstChild) { list.insertBefore(li, list.firstChild); } else { list.appendChild(li); }
+  }
+
+  function streamState(text) { $("stream-state").textContent = text; }
+
+  /* EventSource cannot send the Authorization header and the stream takes no token in its URL, so
+   * the page reads it with fetch() and parses the Server-Sent Events itself (Last-Event-ID to resume). */
+  function startStream() {
+    if (stream.controller || !session || !window.ReadableStream) { return; }
+    var controller = new AbortController();
+    stream.controller = controller;
+    var extra = { "Accept": "text/event-stream" };
+    if (stream.lastId) { extra["Last-Event-ID"] = stream.lastId; }
+    fetch(API + "/notifications/stream", { headers: headers(extra), credentials: "omit", cache: "no-store",
+                                           signal: controller.signal }).then(function (response) {
+      if (response.status === 401) {
+        return refreshTokens().then(function (ok) { if (!ok) { signedOut("登录已过期，请重新登录。"); } throw new Error("401"); });
+      }
+      if (!response.ok || !response.body) { throw new Error("stream " + response.status); }
+      streamState("实时消息已连接");
+      document.body.setAttribute("data-stream", "open");
+      return readEvents(response.body.getReader());
+    }).catch(function () { /* reconnect below */ }).then(function () {
+      if (stream.controller !== controller) { return; }
+      stream.controller = null;
+      document.body.setAttribute("data-stream", "closed");
+      if (session) { streamState("实时消息重连中…"); stream.retry = setTimeout(startStream, 3000); }
+    });
+  }
+
+  function readEvents(reader) {
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) { return; }
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+        var cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          dispatch(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+        }
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  function dispatch(block) {
+    var id = null, type = "message", data = [];
+    block.split("\n").forEach(function (line) {
+      if (!line || line.charAt(0) === ":") { return; }
+      var colon = line.indexOf(":");
+      var field = colon < 0 ? line : line.slice(0, colon);
+      var value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "id") { id = value; } else if (field === "event") { type = value; } else if (field === "data") { data.push(value); }
+    });
+    if (id) { stream.lastId = id; }
+    if (type !== "notification" || !data.length) { return; }
+    var notice;
+    try { notice = JSON.parse(data.join("\n")); } catch (e) { return; }
+    if (stream.seen[notice.id]) { return; }  // at least once: de-duplicate by id
+    stream.seen[notice.id] = true;
+    addNotice(notice, true);
+    refreshUnread();
+    say("新消息：" + notice.title, "info");
+  }
+
+  function stopStream() {
+    clearTimeout(stream.retry);
+    var controller = stream.controller;
+    stream.controller = null;
+    if (controller) { controller.abort(); }
+    stream.lastId = null;
+    stream.seen = {};
+  }
+
+  function logout() {
+    if (session && session.refresh) { raw("POST", "/auth/logout").catch(function () {}); }
+    signedOut("");
+    say("已退出登录。", "info");
+  }
+
+  /* --- Start ------------------------------------------------------------------------------------ */
+
+  function start() {
+    $("phone-form").addEventListener("submit", requestCode);
+    $("code-form").addEventListener("submit", login);
+    $("realname-form").addEventListener("submit", realName);
+    $("logout").addEventListener("click", logout);
+    $("qr-close").addEventListener("click", stopQr);
+    $("case-close").addEventListener("click", function () { $("case-detail").hidden = true; });
+    Array.prototype.forEach.call(document.querySelectorAll("#tabs button"), function (b) {
+      b.addEventListener("click", function () { say(""); show(b.getAttribute("data-view")); });
+    });
+    enter();
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+}());

@@ -1,0 +1,201 @@
+"""The H5 demo client (/m/): served with a strict CSP, and its journeys driven in headless Chromium
+(phone-sized) against the real API: SMS login with the development outbox, real-name verification,
+the home screen, the wallet's self-refreshing QR, cases with their timeline, nearby halls and a
+notification arriving live on the stream."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from app.db import db
+from mapsvc import calendar, directory
+from notify.outbox import enqueue
+from notify.tasks import NotifyWorker
+from tests import vectors
+from tests.browser import browser, served  # noqa: F401  (fixtures)
+from tests.cases.conftest import event
+from tests.helpers import bearer
+from tests.mapsvc.conftest import hall
+from tests.wallet.conftest import issue, issue_body
+
+PAGE = "/m/"
+CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+       "img-src 'self' blob: data:; frame-ancestors 'none'")
+HEFEI = {"latitude": 31.8206, "longitude": 117.2272, "accuracy": 30}
+ALL_HOURS = '{"mon-sun": ["00:00-23:59"]}'
+TTL = 18  # seconds a QR lives in these tests: refresh_after is 15 s before expiry, so ~3 s
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(PRESENTATION_TTL=TTL, NOTIFY_SSE_HEARTBEAT=1, NOTIFY_SSE_MAX_SECONDS=60)
+
+
+# --- Serving -------------------------------------------------------------------------------------
+
+def test_page_is_html_with_the_security_headers(client):
+    response = client.get(PAGE)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert response.headers["X-Frame-Options"] == "DENY" and response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    assert '<html lang="zh-CN">' in html and 'name="viewport"' in html
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/m/static/h5.js" defer>']
+    assert not re.search(r"\son[a-z]+=", html) and "<style" not in html and "style=" not in html
+    assert 'href="/m/static/h5.css"' in html and "//" not in html.replace('content="width=device-width', "")
+
+
+@pytest.mark.parametrize("name, mimetype", [("h5.js", "text/javascript"), ("h5.css", "text/css")])
+def test_assets_are_served(client, name, mimetype):
+    response = client.get(f"/m/static/{name}")
+    assert response.status_code == 200 and response.mimetype == mimetype
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert len(response.get_data()) > 1000
+
+
+def test_script_never_puts_data_into_markup_nor_tokens_into_urls(client):
+    js = client.get("/m/static/h5.js").get_data(as_text=True)
+    assert "innerHTML" not in js and "outerHTML" not in js and "insertAdjacentHTML" not in js
+    assert "document.write" not in js and "eval(" not in js
+    assert "access_token=" not in js and "localStorage" not in js and "sessionStorage" in js
+
+
+# --- Journeys in a real browser ------------------------------------------------------------------
+
+@pytest.fixture
+def phone(browser, served):  # noqa: F811
+    """The browser as a phone in central Hefei (geolocation granted), on the H5 page."""
+    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    browser.send("Browser.grantPermissions", permissions=["geolocation"], origin=served)
+    browser.send("Emulation.setGeolocationOverride", **HEFEI)
+    browser.send("Page.navigate", url=served + PAGE)
+    browser.wait_for("document.readyState === 'complete' && !document.getElementById('login-view').hidden")
+    return browser
+
+
+def visible(cdp, element_id: str) -> str:
+    return cdp.wait_for(f"(e => !e.hidden && e.offsetParent !== null && e.innerText)(document.getElementById('{element_id}'))")
+
+
+def sign_in(cdp, runner, person=vectors.ZHANG_SAN, number: str = vectors.PHONES[0]) -> str:
+    """The login journey on the page: phone → code (read from the development outbox) → real name.
+    Returns the user id."""
+    runner.invoke(args=["registry", "add", "--name", person[0], "--id-number", person[1]])
+    cdp.js(f"document.getElementById('phone').value = {json.dumps(number)};"
+           "document.getElementById('phone-form').requestSubmit(); true")
+    dev = visible(cdp, "dev-code")
+    assert "开发环境" in dev and re.search(r"\d{6}", dev)
+    assert cdp.js("document.getElementById('code').value")
+    cdp.js("document.getElementById('code-form').requestSubmit(); true")
+    cdp.wait_for("!document.getElementById('realname-view').hidden")
+    cdp.js(f"document.getElementById('rn-name').value = {json.dumps(person[0])};"
+           f"document.getElementById('rn-id').value = {json.dumps(person[1])};"
+           "document.getElementById('realname-form').requestSubmit(); true")
+    cdp.wait_for("!document.getElementById('home-view').hidden")
+    assert "张*" in visible(cdp, "profile")
+    return cdp.js("JSON.parse(sessionStorage.getItem('yiwang.h5')).user.id")
+
+
+def tab(cdp, view: str) -> None:
+    cdp.js(f"document.querySelector('#tabs [data-view={view}]').click(); true")
+    cdp.wait_for(f"!document.getElementById('{view}-view').hidden")
+
+
+def no_personal_data(cdp) -> None:
+    html = cdp.js("document.documentElement.outerHTML")
+    assert vectors.ZHANG_SAN[1] not in html and vectors.PHONES[0] not in html  # (input values are not markup)
+    assert vectors.ZHANG_SAN[1] not in cdp.js("document.body.innerText")
+    urls = cdp.js("performance.getEntriesByType('resource').map(e => e.name).join(' ')")
+    assert "token" not in urls and vectors.ZHANG_SAN[1] not in urls
+
+
+@pytest.fixture
+def halls(app):
+    """Three halls open round the clock near central Hefei."""
+    from mapsvc import importer
+
+    directory.forget()
+    calendar.forget()
+    records = [hall(f"H-{i}", lat=str(31.8206 + i * 0.002), hours=ALL_HOURS, holiday_rule="open") for i in range(3)]
+    with app.app_context(), db.connection_context():
+        importer.import_records(((i + 2, r) for i, r in enumerate(records)), "gcj02")
+    yield
+    directory.forget()
+    calendar.forget()
+
+
+def test_login_real_name_and_home(client, runner, phone, machine_token, halls):
+    sign_in(phone, runner)
+    assert "L2" in phone.js("document.getElementById('profile').innerText")
+    assert phone.js("document.getElementById('rn-id').value") == ""
+    # A licence and a case arrive; the home tab shows them with the nearest open halls.
+    issue(client, bearer(machine_token("licences:issue")), issue_body())
+    dept = bearer(machine_token("cases:write"))
+    for seq, status in enumerate(("submitted", "accepted"), start=1):
+        assert client.post("/api/v1/dept/case-events", headers=dept, json=event(seq, status)).status_code == 202
+    tab(phone, "home")
+    phone.wait_for("document.getElementById('home-licences').innerText.includes('机动车驾驶证')")
+    phone.wait_for("document.getElementById('home-cases').innerText.includes('个体工商户设立登记')")
+    halls_text = phone.wait_for("(t => t.includes('测试网点') && t)(document.getElementById('home-halls').innerText)")
+    assert "测试网点H-0" in halls_text
+    assert phone.js("document.getElementById('home-where').textContent") == "按当前位置"
+    assert phone.js("innerWidth") == 390
+    no_personal_data(phone)
+
+
+def test_wallet_qr_refreshes_itself(client, runner, phone, machine_token):
+    sign_in(phone, runner)
+    issue(client, bearer(machine_token("licences:issue")), issue_body())
+    tab(phone, "wallet")
+    phone.wait_for("document.querySelectorAll('#licences [data-licence]').length === 1")
+    phone.js("document.querySelector('#licences [data-licence]').click(); true")
+    first = phone.wait_for("document.getElementById('qr-panel').getAttribute('data-presentation')")
+    phone.wait_for("(i => i.complete && i.naturalWidth > 100 && i.src.startsWith('blob:'))(document.getElementById('qr-img'))")
+    text = phone.js("document.getElementById('qr-text').textContent")
+    assert len(text) > 20 and re.fullmatch(r"\d{8}", phone.js("document.getElementById('qr-manual').textContent"))
+    assert "秒后失效" in visible(phone, "qr-countdown")
+    # Before refresh_after (TTL − 15 s) has long passed, a new code replaces it, image and text.
+    second = phone.wait_for(f"(p => p && p !== {json.dumps(first)} && p)"
+                            "(document.getElementById('qr-panel').getAttribute('data-presentation'))", timeout=TTL)
+    phone.wait_for(f"document.getElementById('qr-text').textContent !== {json.dumps(text)}")
+    phone.wait_for("(i => i.complete && i.naturalWidth > 100)(document.getElementById('qr-img'))")
+    assert second != first
+    no_personal_data(phone)
+
+
+def test_cases_with_timeline_and_nearby_halls(client, runner, phone, machine_token, halls):
+    sign_in(phone, runner)
+    dept = bearer(machine_token("cases:write"))
+    for seq, status in enumerate(("submitted", "accepted", "in_review"), start=1):
+        body = event(seq, status, message="材料齐全" if status == "accepted" else None)
+        assert client.post("/api/v1/dept/case-events", headers=dept, json=body).status_code == 202
+    tab(phone, "cases")
+    phone.wait_for("document.querySelectorAll('#cases [data-case]').length === 1")
+    phone.js("document.querySelector('#cases [data-case]').click(); true")
+    phone.wait_for("document.querySelectorAll('#timeline li').length >= 3")
+    detail = visible(phone, "case-detail")
+    assert "个体工商户设立登记" in detail and "C-2026-0001" in detail and "材料齐全" in detail
+    tab(phone, "halls")
+    phone.wait_for("document.querySelectorAll('#halls [data-hall]').length === 3")
+    names = phone.js("[...document.querySelectorAll('#halls [data-hall] .title')].map(e => e.textContent)")
+    assert names == ["测试网点H-0", "测试网点H-1", "测试网点H-2"]
+    assert "营业中" in phone.js("document.getElementById('halls').innerText")
+    no_personal_data(phone)
+
+
+def test_a_notification_arrives_live(app, runner, phone):
+    user_id = sign_in(phone, runner)
+    tab(phone, "notices")
+    phone.wait_for("document.body.getAttribute('data-stream') === 'open'")
+    with app.app_context(), db.connection_context(), db.atomic():
+        enqueue(user_id=user_id, kind="system", title="演示通知", body="您的证照已更新。", dedupe_key="h5:live", urgent=True)
+    NotifyWorker(app).drain()
+    phone.wait_for("document.getElementById('notices').innerText.includes('演示通知')")
+    phone.wait_for("document.getElementById('unread').getAttribute('data-count') === '1'")
+    assert "新消息" in phone.js("document.getElementById('message').textContent")
+    # Read on tap: the badge goes away.
+    phone.js("document.querySelector('#notices [data-notice]').click(); true")
+    phone.wait_for("document.getElementById('unread').hidden")
