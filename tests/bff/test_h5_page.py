@@ -197,5 +197,5 @@ def test_a_notification_arrives_live(app, runner, phone):
     phone.wait_for("document.getElementById('unread').getAttribute('data-count') === '1'")
     assert "新消息" in phone.js("document.getElementById('message').textContent")
     # Read on tap: the badge goes away.
-    phone.js("document.querySelector('#notices [data-notice]').click(); true")
+    phone.wait_for("(n => n && (n.click(), true))(document.querySelector('#notices [data-notice].unread'))")
     phone.wait_for("document.getElementById('unread').hidden")

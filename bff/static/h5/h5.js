@@ -11,7 +11,7 @@
   var session = load();        // {access, refresh, user}
   var place = null;            // {lat, lng, coord, label}
   var qr = { timer: null, tick: null, url: null, id: null, licence: null };
-  var stream = { controller: null, lastId: null, retry: null, seen: {} };
+  var stream = { controller: null, lastId: null, retry: null, seen: {}, live: [] };
 
   function $(id) { return document.getElementById(id); }
   function load() { try { return JSON.parse(sessionStorage.getItem(STORE)) || null; } catch (e) { return null; } }
@@ -420,14 +420,23 @@
       var list = $("notices");
       clear(list);
       if (!r.ok) { problem(r); return; }
-      r.data.items.forEach(function (n) { addNotice(n, false); });
+      // The stream may have delivered a notice this (older) page of the inbox does not hold yet.
+      var ids = {};
+      r.data.items.forEach(function (n) { ids[n.id] = true; });
+      var live = stream.live.filter(function (n) { return !ids[n.id]; });
+      live.concat(r.data.items).sort(function (a, b) { return Number(b.id) - Number(a.id); })
+        .forEach(function (n) { addNotice(n, false); });
       if (!list.firstChild) { empty(list, "暂无消息"); }
     });
     refreshUnread();
   }
 
+  var unreadAsked = 0;
   function refreshUnread() {
-    api("GET", "/notifications/unread-count").then(function (r) { if (r.ok) { setUnread(r.data.count); } });
+    var asked = ++unreadAsked;  // answers can overtake each other: only the latest question counts
+    api("GET", "/notifications/unread-count").then(function (r) {
+      if (r.ok && asked === unreadAsked) { setUnread(r.data.count); }
+    });
   }
 
   function addNotice(n, atTop) {
@@ -509,6 +518,7 @@
     try { notice = JSON.parse(data.join("\n")); } catch (e) { return; }
     if (stream.seen[notice.id]) { return; }  // at least once: de-duplicate by id
     stream.seen[notice.id] = true;
+    stream.live.unshift(notice);
     addNotice(notice, true);
     refreshUnread();
     say("新消息：" + notice.title, "info");
@@ -521,6 +531,7 @@
     if (controller) { controller.abort(); }
     stream.lastId = null;
     stream.seen = {};
+    stream.live = [];
   }
 
   function logout() {
