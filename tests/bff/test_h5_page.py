@@ -199,3 +199,23 @@ def test_a_notification_arrives_live(app, runner, phone):
     # Read on tap: the badge goes away.
     phone.wait_for("(n => n && (n.click(), true))(document.querySelector('#notices [data-notice].unread'))")
     phone.wait_for("document.getElementById('unread').hidden")
+
+
+def test_an_expired_access_token_is_refreshed_and_elderly_mode_is_honoured(client, runner, phone):
+    sign_in(phone, runner)
+    assert phone.js("document.documentElement.classList.contains('elderly')") is False
+    stored = json.loads(phone.js("sessionStorage.getItem('yiwang.h5')"))
+    assert client.put("/api/v1/bff/preferences", json={"elderly_mode": True},
+                      headers=bearer(stored["access"])).status_code == 200
+    # The access token goes bad: the next call answers 401 token_invalid, the page refreshes and retries.
+    phone.js("(s => { s.access = 'not-a-token'; sessionStorage.setItem('yiwang.h5', JSON.stringify(s)); })"
+             "(JSON.parse(sessionStorage.getItem('yiwang.h5'))); location.reload(); true")
+    phone.wait_for("!document.getElementById('home-view').hidden && "
+                   "document.documentElement.classList.contains('elderly')")
+    renewed = json.loads(phone.js("sessionStorage.getItem('yiwang.h5')"))
+    assert renewed["access"] not in ("not-a-token", stored["access"]) and renewed["refresh"] != stored["refresh"]
+    assert "大字版" in visible(phone, "profile")
+    # Signing out forgets the tokens.
+    phone.js("document.getElementById('logout').click(); true")
+    phone.wait_for("!document.getElementById('login-view').hidden")
+    assert phone.js("sessionStorage.getItem('yiwang.h5')") is None
