@@ -1,7 +1,9 @@
 """Audit trail of privileged and security-relevant actions (审计日志).
 
 Rows never carry personal data in clear: targets are opaque ids or masked values.
-`record` joins the caller's transaction, so an action and its audit row commit together.
+`record` joins the caller's transaction, so an action and its audit row commit together; it is
+one INSERT, with no chain lock. The sealer (`flask audit seal`, app/audit_chain.py) later gives
+each committed row its place in a keyed SM3 hash chain that `flask audit verify` checks.
 """
 from __future__ import annotations
 
@@ -28,6 +30,10 @@ class AuditEvent(BaseModel):
     ip = pw.CharField(max_length=64, null=True)
     request_id = pw.CharField(max_length=64, null=True)
     details = pw.TextField(null=True)
+    # Set by the sealer (app/audit_chain.py), never by `record`: the row's place in the hash chain
+    # and HMAC-SM3(audit key, previous hash ‖ canonical row).
+    seq = pw.BigIntegerField(null=True, unique=True)
+    chain_hash = pw.CharField(max_length=64, null=True)
 
 
 def record(action: str, *, outcome: str = "success", actor_kind: str | None = None, actor_id: str | None = None,

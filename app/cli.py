@@ -7,6 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.db import db
 from app.errors import AppError
 
 db_cli = AppGroup("db", help="Database migrations.")
@@ -17,6 +18,7 @@ demo_cli = AppGroup("demo", help="Development demo data.")
 keys_cli = AppGroup("keys", help="Key management.")
 ca_cli = AppGroup("ca", help="Platform CA (SM2 certificates, CRL).")  # app/crypto/ca.py
 appointments_cli = AppGroup("appointments", help="Service-hall appointments (预约): no-shows, reminders.")
+audit_cli = AppGroup("audit", help="Audit trail hash chain (审计): seal, verify, archive.")
 
 
 def _fail(exc: AppError) -> None:
@@ -157,8 +159,65 @@ def appointments_send_reminders() -> None:
 
     click.echo(f"queued {send_reminders()} reminder(s)")
 
+@audit_cli.command("seal")
+@click.option("--every", type=float, default=None, help="Keep sealing, this many seconds apart")
+def audit_seal(every: float | None) -> None:
+    """Give the committed, unsealed audit rows their place in the hash chain."""
+    import time
+
+    from app.audit_chain import seal
+
+    while True:
+        with db.connection_context():
+            sealed = seal()
+        if every is None:
+            click.echo(f"sealed {sealed} record(s)")
+            return
+        time.sleep(every)
+
+
+@audit_cli.command("verify")
+@click.option("--archive", "archive_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Check an archive file instead of the database")
+def audit_verify(archive_file: str | None) -> None:
+    """Seal, then recompute the chain; exit status 1 on the first changed, deleted or inserted record."""
+    from app.audit_chain import seal, verify, verify_archive_file
+
+    if archive_file:
+        problems = verify_archive_file(archive_file)
+        if problems:
+            raise click.ClickException(f"archive {archive_file}: " + "; ".join(problems[:5]))
+        click.echo(f"archive {archive_file}: OK")
+        return
+    with db.connection_context():
+        seal()
+    result = verify()
+    for problem in result.problems[:20]:
+        click.echo(str(problem), err=True)
+    if not result.ok:
+        raise click.ClickException(f"audit chain broken: first problem: {result.problems[0]}")
+    click.echo(f"audit chain OK: {result.checked} record(s) checked, head seq {result.head_seq}")
+
+
+@audit_cli.command("archive")
+@click.option("--before", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD (UTC)")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
+def audit_archive(before, out: str) -> None:
+    """Move sealed records older than --before (at least 180 days ago) to a signed JSONL file."""
+    from datetime import timezone
+
+    from app.audit_chain import RetentionError, archive
+
+    try:
+        moved = archive(before=before.replace(tzinfo=timezone.utc), out=out)
+    except RetentionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"archived {moved} record(s) to {out}")
+
+
 def register(app: Flask) -> None:
-    for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli, ca_cli, appointments_cli):
+    for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli, ca_cli, appointments_cli,
+                  audit_cli):
         app.cli.add_command(group)
     from mapsvc.cli import calendar_cli, halls_cli
 

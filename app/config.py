@@ -130,6 +130,9 @@ DEFAULTS: dict[str, Any] = {
     "BFF_FEATURES": "{}",  # JSON feature switches for the apps: {"proxies": true, "signing": true}
     "CLIENT_MIN_VERSIONS": "{}",  # JSON {"app": "3.0.0", "miniprogram": "2.1.0"}; older clients get 426
     "CLIENT_UPGRADE_URLS": "{}",  # JSON {"app": "https://…", "miniprogram": "…"} named in the 426 answer
+    # Audit trail hash chain (app/audit_chain.py)
+    "AUDIT_SEAL_MIN_AGE": 2.0,  # seconds a row waits before sealing, so transactions committing late keep up
+    "AUDIT_SEAL_MAX_LAG": 600.0,  # an unsealed row dated this far before the sealed head is reported, not sealed
 }
 
 _DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev",
