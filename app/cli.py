@@ -5,7 +5,7 @@ import os
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.db import db
 from app.errors import AppError
@@ -215,7 +215,21 @@ def audit_archive(before, out: str) -> None:
     click.echo(f"archived {moved} record(s) to {out}")
 
 
+@click.command("doctor")
+@with_appcontext
+def doctor() -> None:
+    """Check configuration, keys, migrations, database, Redis, the audit chain and the outbox."""
+    from app.doctor import render, run_checks
+
+    checks = run_checks(current_app)
+    click.echo(render(checks))
+    failed = [c.name for c in checks if c.status == "fail"]
+    if failed:
+        raise click.ClickException(f"failed: {', '.join(failed)}")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(doctor)
     for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli, ca_cli, appointments_cli,
                   audit_cli):
         app.cli.add_command(group)

@@ -1,0 +1,126 @@
+"""`flask --app wsgi doctor`: is this installation fit to serve? (运维自检)
+
+Each check answers ok, warn or fail with a short, secret-free message. `fail` means a production
+start would be refused or the service cannot work; `warn` means it runs but something is off
+(development settings that production would refuse, pending outbox rows, an unsealed backlog).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Flask
+
+from app.db import MIGRATIONS_DIR, db
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok | warn | fail
+    message: str
+    millis: float | None = None
+
+
+def _config(app: Flask) -> Check:
+    from app.config import ConfigError, check_config
+
+    settings: dict[str, Any] = dict(app.config)
+    production = settings["APP_ENV"] == "production"
+    try:
+        check_config({**settings, "APP_ENV": "production"})
+    except ConfigError as exc:
+        # Outside production this is what a production start with these settings would refuse.
+        return Check("config", "fail" if production else "warn",
+                     str(exc) if production else f"{settings['APP_ENV']}: production would refuse: {exc}")
+    return Check("config", "ok", f"{settings['APP_ENV']}: nothing a production start would refuse")
+
+
+def _keys(app: Flask) -> Check:
+    from app.security.keys import load_key_material, load_keystore_keks
+
+    try:
+        keys = load_key_material(app.config)
+        keks = load_keystore_keks(app.config)
+    except Exception as exc:  # any unreadable key is the finding; the text names the setting, not the key
+        return Check("keys", "fail", f"cannot load: {type(exc).__name__}: {exc}")
+    if not keks:
+        return Check("keys", "fail", "no key store KEK")
+    return Check("keys", "ok", f"JWT kid {keys.jwt_kid}, {len(keys.jwt_verify_keys)} verify key(s), "
+                               f"data key loaded, {len(keks)} KEK(s)")
+
+
+def _timed(name: str, probe: Callable[[], str]) -> Check:
+    started = time.perf_counter()
+    try:
+        message = probe()
+    except Exception as exc:  # unreachable: report the kind of failure
+        return Check(name, "fail", f"unreachable: {type(exc).__name__}", (time.perf_counter() - started) * 1000)
+    return Check(name, "ok", message, (time.perf_counter() - started) * 1000)
+
+
+def _database() -> str:
+    with db.connection_context():
+        db.execute_sql("SELECT 1")
+    return type(db.obj).__name__
+
+
+def _redis(app: Flask) -> str:
+    app.extensions["redis"].ping()
+    return "PING ok"
+
+
+def _migrations() -> Check:
+    from peewee_migrate import Router
+
+    with db.connection_context():
+        pending = Router(db, migrate_dir=str(MIGRATIONS_DIR)).diff
+    if pending:
+        return Check("migrations", "fail", f"{len(pending)} pending: {', '.join(pending)} (flask db upgrade)")
+    return Check("migrations", "ok", "all applied")
+
+
+def _audit_chain() -> Check:
+    from app.audit import AuditEvent
+    from app.audit_chain import AuditChainHead
+
+    with db.connection_context():
+        head = AuditChainHead.get_or_none(AuditChainHead.id == 1)
+        unsealed = AuditEvent.select().where(AuditEvent.seq.is_null()).count()
+    if head is None:
+        return Check("audit chain", "warn" if unsealed else "ok", f"not started; {unsealed} unsealed record(s)")
+    sealed = head.sealed_at.isoformat(timespec="seconds") if head.sealed_at else "never"
+    return Check("audit chain", "warn" if unsealed > 1000 else "ok",
+                 f"head seq {head.seq} ({head.chain_hash[:12]}…), last seal {sealed}, {unsealed} unsealed")
+
+
+def _outbox() -> Check | None:
+    with db.connection_context():
+        if "notify_outbox" not in db.get_tables():
+            return None
+        pending = db.execute_sql("SELECT COUNT(*) FROM notify_outbox WHERE status = 'pending'").fetchone()[0]
+    return Check("notify outbox", "warn" if pending > 10000 else "ok", f"{pending} pending")
+
+
+def run_checks(app: Flask) -> list[Check]:
+    """Every check, in order; those needing the database are skipped when it is unreachable."""
+    checks = [_config(app), _keys(app), _timed("database", _database), _timed("redis", lambda: _redis(app))]
+    if checks[2].status == "ok":
+        for check in (_migrations, _audit_chain, _outbox):
+            try:
+                found = check()
+            except Exception as exc:  # e.g. a table missing before migrations: report, keep going
+                found = Check(check.__name__.strip("_").replace("_", " "), "fail", type(exc).__name__)
+            if found is not None:
+                checks.append(found)
+    return checks
+
+
+def render(checks: list[Check]) -> str:
+    width = max(len(c.name) for c in checks)
+    lines = [f"{'check'.ljust(width)}  status  time      detail"]
+    for c in checks:
+        took = f"{c.millis:7.1f}ms" if c.millis is not None else " " * 9
+        lines.append(f"{c.name.ljust(width)}  {c.status.upper().ljust(6)}  {took} {c.message}")
+    return "\n".join(lines)
