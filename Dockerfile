@@ -1,0 +1,29 @@
+# YiWang API image: `docker build -t yiwang .`; the same image runs the API, the stream pool,
+# the notify worker and the CronJobs (deploy/k8s/).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    APP_ENV=production VAR_DIR=/var/lib/yiwang BIND=0.0.0.0:8000
+
+RUN groupadd --system --gid 10001 yiwang \
+    && useradd --system --uid 10001 --gid yiwang --home-dir /app --shell /usr/sbin/nologin yiwang \
+    && mkdir -p /var/lib/yiwang && chown yiwang:yiwang /var/lib/yiwang
+
+WORKDIR /app
+COPY pyproject.toml ./
+COPY app ./app
+COPY wallet ./wallet
+COPY signing ./signing
+COPY mapsvc ./mapsvc
+COPY bff ./bff
+COPY cases ./cases
+COPY notify ./notify
+COPY migrations ./migrations
+COPY wsgi.py gunicorn.conf.py ./
+RUN pip install .
+
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]

@@ -1,0 +1,74 @@
+"""Deployment files: the manifests parse and hold what the cluster relies on; the image is non-root."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+K8S = ROOT / "deploy" / "k8s"
+
+
+def _documents() -> list[dict]:
+    yaml = pytest.importorskip("yaml", reason="PyYAML is not installed")
+    docs = []
+    for path in sorted(K8S.glob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def test_every_manifest_parses_and_names_its_kind():
+    docs = _documents()
+    kinds = {d["kind"] for d in docs}
+    assert {"Deployment", "Service", "Ingress", "HorizontalPodAutoscaler", "ConfigMap", "Secret",
+            "PodDisruptionBudget", "CronJob"} <= kinds
+    assert all(d.get("apiVersion") and d["metadata"].get("name") for d in docs)
+
+
+def _deployment(name: str) -> dict:
+    return next(d for d in _documents() if d["kind"] == "Deployment" and d["metadata"]["name"] == name)
+
+
+def test_api_probes_and_sync_workers():
+    container = _deployment("yiwang-api")["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert {"name": "GUNICORN_THREADS", "value": "1"} in container["env"]
+    assert container["resources"]["requests"] and container["resources"]["limits"]
+
+
+def test_stream_path_goes_to_the_threaded_pool():
+    ingresses = [d for d in _documents() if d["kind"] == "Ingress"]
+    routes = {p["path"]: p["backend"]["service"]["name"]
+              for i in ingresses for rule in i["spec"]["rules"] for p in rule["http"]["paths"]}
+    assert routes["/api/v1/notifications/stream"] == "yiwang-stream"
+    env = _deployment("yiwang-stream")["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert int(next(e["value"] for e in env if e["name"] == "GUNICORN_THREADS")) > 1
+
+
+def test_worker_and_cronjobs_run_existing_commands(app):
+    commands = [c["command"] for c in _deployment("yiwang-worker")["spec"]["template"]["spec"]["containers"]]
+    commands += [d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
+                 for d in _documents() if d["kind"] == "CronJob"]
+    assert ["flask", "--app", "wsgi", "audit", "seal"] in commands
+    for command in commands:
+        assert command[:3] == ["flask", "--app", "wsgi"]
+        group = app.cli.get_command(None, command[3])
+        assert group is not None, command
+        assert group.get_command(None, command[4]) is not None, command
+
+
+def test_secret_example_holds_placeholders_only():
+    secret = next(d for d in _documents() if d["kind"] == "Secret")
+    assert all("CHANGE-ME" in value for value in secret["stringData"].values())
+
+
+def test_dockerfile_is_non_root_with_a_healthcheck():
+    text = (ROOT / "Dockerfile").read_text()
+    assert text.startswith("#") and "FROM python:3.11-slim" in text
+    user = [line for line in text.splitlines() if line.startswith("USER ")]
+    assert user and user[-1].split()[1].split(":")[0] not in ("root", "0")
+    assert "HEALTHCHECK" in text and "/healthz" in text
+    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]' in text
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".git" in ignored and ".venv" in ignored and "var/" in ignored
