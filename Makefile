@@ -32,6 +32,11 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
+## Fuzz the OpenAPI document with schemathesis (tests/fuzz; bounded examples per operation).
+.PHONY: fuzz
+fuzz: install-test
+	$(BIN)/python -m pytest -p no:cacheprovider -m fuzz tests/fuzz $(PYTEST_ARGS)
+
 ## Benchmarks (not tests): see bench/README.md.
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
