@@ -12,7 +12,10 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 # Threads (gthread workers): a live notification stream (SSE) holds a thread for its life, not a whole
 # process, and a sync worker would be killed by `timeout` under a stream. Production serves the stream
-# from its own pool (README: GUNICORN_THREADS=64 on a separate bind, proxied for /notifications/stream).
+# from its own pool (README: GUNICORN_THREADS=64 on a separate bind, proxied for /notifications/stream),
+# and the API pool with GUNICORN_THREADS=1 (sync workers): the API's requests are CPU-bound Python, and
+# threads sharing one GIL measured 20–50 % slower per worker (bench/README.md). The default of 4 keeps
+# `make run` (one pool for everything) able to hold a few streams.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 20
