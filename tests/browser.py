@@ -46,9 +46,12 @@ class Cdp:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, timeout: float = 15.0):
+        """Poll until `expression` is truthy. An expression that throws counts as "not yet": while a
+        page is (re)loading its elements do not exist (e.g. `getElementById(...)` is null)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            value = self.js(expression)
+            result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+            value = None if "exceptionDetails" in result else result["result"].get("value")
             if value:
                 return value
             time.sleep(0.1)
