@@ -63,3 +63,8 @@ bench-map: install-test
 .PHONY: bench-notify
 bench-notify: install-test
 	$(BIN)/python bench/notify.py $(BENCH_ARGS)
+
+## Mixed mobile workload: the maximum sustainable rate, then a 10-minute soak at 70 % of it (bench/README.md).
+.PHONY: bench-load
+bench-load: install-test
+	$(BIN)/python bench/load/mixed.py $(BENCH_ARGS)
