@@ -1,0 +1,31 @@
+"""Object-access fixtures: two verified citizens and the refusal check every module uses; the
+feature fixtures the modules share are imported from the features' conftests (notify's, whose
+`clock` differs from the appointments' one, only in test_account.py)."""
+from __future__ import annotations
+
+import pytest
+
+from tests import vectors
+from tests.cases.conftest import dept, push, run_chain  # noqa: F401  (a department pushing a case's events)
+from tests.helpers import PROBLEM, bearer
+from tests.mapsvc.conftest import _fresh_caches, load_halls  # noqa: F401  (autouse: hall cards, calendar per test)
+from tests.mapsvc.conftest_appointments import clerk_of, clock, make_hall  # noqa: F401  (halls, their clerks)
+
+
+def refused(response, *secrets: str) -> dict:
+    """403 or 404 as problem+json, with none of the owner's `secrets` anywhere in the answer."""
+    assert response.status_code in (403, 404), response.get_data(as_text=True)[:300]
+    assert response.mimetype == PROBLEM
+    text = response.get_data(as_text=True)
+    leaked = [s for s in secrets if s and s in text]
+    assert not leaked, f"the refusal shows {leaked}"
+    return response.get_json()
+
+
+@pytest.fixture
+def two_citizens(verified_citizen):
+    """张三 (A, the owner, PHONES[0]) and 李四 (B, PHONES[1]), both at L2: bearer headers."""
+    a = bearer(verified_citizen(vectors.ZHANG_SAN, vectors.PHONES[0])["access_token"])
+    b = bearer(verified_citizen(vectors.LI_SI, vectors.PHONES[1])["access_token"])
+    return a, b
+
