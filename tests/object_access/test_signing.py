@@ -85,3 +85,13 @@ def test_a_batch_of_another_citizen(app, sms_signing, machine_token, clerk_of):
     assert rows(app, Signature) == []
     signed = _authorise_as_owner(client, a, f"{url}/authorize", f"{url}/sms-code")
     assert len(signed["signatures"]) == 2
+
+
+def test_certificate_status_is_public_and_shows_no_holder(client, two_citizens):
+    """In NOT_OWNED: anyone may ask a serial's status (OCSP-like), but the answer names nobody."""
+    a, _ = two_citizens
+    cert = enrol(client, a)
+    answer = client.get(f"{BASE}/certificates/{cert['serial']}/status")
+    assert answer.status_code == 200 and answer.get_json()["status"] == "good"
+    text = answer.get_data(as_text=True)
+    assert not any(s in text for s in (*vectors.ZHANG_SAN, vectors.PHONES[0], cert["certificate_pem"][30:90]))
