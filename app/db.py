@@ -20,7 +20,7 @@ import peewee as pw
 from flask import Flask, request
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
-from app.errors import ServiceUnavailable
+from app.errors import BACKEND_RETRY_AFTER, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,8 @@ def init_db(app: Flask) -> None:
             db.connect(reuse_if_open=True)
         except pw.OperationalError as exc:
             log.error("database unreachable", extra={"error": type(exc).__name__})
-            raise ServiceUnavailable("数据库暂时不可用，请稍后再试。", code="database_unavailable") from exc
+            raise ServiceUnavailable("数据库暂时不可用，请稍后再试。", code="database_unavailable",
+                                     headers={"Retry-After": str(BACKEND_RETRY_AFTER)}) from exc
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:

