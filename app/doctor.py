@@ -67,8 +67,11 @@ def _database() -> str:
 
 
 def _redis(app: Flask) -> str:
-    app.extensions["redis"].ping()
-    return "PING ok"
+    from app.redis import describe
+
+    client = app.extensions["redis"]
+    client.ping()
+    return f"PING ok; {describe(client)}"
 
 
 def _migrations() -> Check:

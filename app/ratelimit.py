@@ -3,12 +3,21 @@
 `consume([...])` either counts one hit against every limit or, when any limit
 is already reached, counts nothing and answers how long until it resets.
 `script_with_limits(body)` prefixes another Lua script with the same check, so
-a hot path (SMS login) limits and acts in one round trip.
+a hot path (the map search) limits and acts in one round trip.
+
+Redis Cluster runs a script only on keys of one hash slot. The counters of one subject share a
+hash tag (`rl:sms:{<phone index>}:cooldown`, `…:phone-hour`, `…:phone-day`); `consume` checks
+and counts each slot's limits in one script, slot after slot in the order given, and when a
+later slot's limit is reached it takes back the hits already counted, so a refused request
+still counts nothing (a concurrent request may see them for that moment). The limits given to
+`script_with_limits` must share the slot of the script's own keys (tests/test_redis_keys.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from redis.crc import key_slot
 
 from app.errors import TooManyRequests
 from app.redis import get_redis
@@ -39,6 +48,13 @@ local i, ttl = check_limits(#KEYS)
 return {i, ttl}
 """
 
+# Takes back one hit from each counter still alive (a missing one is not recreated without a TTL).
+_REFUND = """
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('DECR', KEYS[i]) end
+end
+"""
+
 _scripts: dict[tuple[int, str], Any] = {}  # registered once per client and script
 
 
@@ -51,13 +67,17 @@ class Limit:
     detail: str = "操作过于频繁，请稍后再试。"
 
 
+def _registered(source: str) -> Any:
+    redis = get_redis()
+    script = _scripts.get((id(redis), source))
+    if script is None:
+        script = _scripts[(id(redis), source)] = redis.register_script(source)
+    return script
+
+
 def script_with_limits(body: str) -> Any:
     """A registered Lua script: `check_limits(n)` is defined for `body` to call."""
-    redis = get_redis()
-    script = _scripts.get((id(redis), body))
-    if script is None:
-        script = _scripts[(id(redis), body)] = redis.register_script(_CHECK_LIMITS + body)
-    return script
+    return _registered(_CHECK_LIMITS + body)
 
 
 def limit_keys_and_args(limits: list[Limit]) -> tuple[list[str], list[int]]:
@@ -74,11 +94,26 @@ def raise_if_limited(limits: list[Limit], index: int, ttl: int) -> None:
         raise TooManyRequests(int(ttl), limit.detail, code=limit.code)
 
 
+def by_slot(limits: list[Limit]) -> list[list[Limit]]:
+    """`limits` grouped by the Redis Cluster hash slot of their counters, in order of appearance."""
+    groups: dict[int, list[Limit]] = {}
+    for limit in limits:
+        groups.setdefault(key_slot(f"rl:{limit.key}".encode()), []).append(limit)
+    return list(groups.values())
+
+
 def consume(limits: list[Limit]) -> None:
-    """Count one hit against all `limits`, or raise 429 (nothing counted) naming the first one reached."""
-    keys, args = limit_keys_and_args(limits)
-    index, ttl = script_with_limits(_CONSUME)(keys=keys, args=args)
-    raise_if_limited(limits, index, ttl)
+    """Count one hit against all `limits`, or raise 429 (nothing counted) naming the first one
+    reached (the first of its slot's group: groups are checked in the order they appear)."""
+    counted: list[list[str]] = []
+    for group in by_slot(limits):
+        keys, args = limit_keys_and_args(group)
+        index, ttl = script_with_limits(_CONSUME)(keys=keys, args=args)
+        if index:
+            for earlier in counted:
+                _registered(_REFUND)(keys=earlier)
+            raise_if_limited(group, index, ttl)
+        counted.append(keys)
 
 
 def reset(key: str) -> None:

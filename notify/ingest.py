@@ -17,6 +17,7 @@ from typing import Callable
 import redis
 
 from app.db import db, execute, new_id
+from app.redis import publish_many
 from notify.lease import claim, placeholders, to_db
 from notify.inbox import inbox_item
 
@@ -126,10 +127,8 @@ def publish(redis_client: redis.Redis | None, entries: list[tuple[str, dict]]) -
     if not entries or redis_client is None:
         return True
     try:
-        with redis_client.pipeline(transaction=False) as pipe:
-            for user_id, item in entries:
-                pipe.publish(CHANNEL.format(user_id), json.dumps(item, ensure_ascii=False, separators=(",", ":")))
-            pipe.execute()
+        publish_many(redis_client, [(CHANNEL.format(user_id), json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+                                    for user_id, item in entries])
         return True
     except redis.RedisError as exc:
         log.warning("live events not published", extra={"error": type(exc).__name__, "count": len(entries)})

@@ -32,7 +32,7 @@ from wallet.catalogue import disclose, get_type
 from wallet.errors import LicenceNotValid, PresentationExpired, PresentationInvalid, PresentationUsed
 from wallet.issuance import decrypt_parts, signed_bytes
 from wallet.models import Issuer, Licence, Presentation, PresentationCheck
-from wallet.presentation import CHINA, CODE_KEY, NONCE_KEY, decode_qr, licence_valid_now, today
+from wallet.presentation import CHINA, code_key, decode_qr, licence_valid_now, nonce_key, today
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _resolve_manual_code(clerk: Principal, code: str) -> tuple[str, int]:
     consume([Limit(f"counter-manual:{clerk.id}", current_app.config["COUNTER_MANUAL_CODE_PER_MINUTE"], 60,
                    detail="手工核验码输入过于频繁，请稍后再试。")])
     code = (code or "").strip()
-    raw = get_redis().get(CODE_KEY.format(code)) if code.isdigit() and len(code) == 8 else None
+    raw = get_redis().get(code_key(code)) if code.isdigit() and len(code) == 8 else None
     if raw is None:
         raise PresentationInvalid("核验码无效或已过期，请让持证人刷新后重新出示。",
                                   detail_en="The manual code is invalid or has expired; ask the holder to refresh it "
@@ -99,7 +99,7 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
                 update_where(Presentation, {"id": presentation.id, "status": "live"}, status="expired", live_slot=None)
                 _record(clerk, presentation, PresentationExpired.code)
         raise PresentationExpired()
-    if get_redis().getdel(NONCE_KEY.format(nonce_hex)) is None:  # used, retired or revoked
+    if get_redis().getdel(nonce_key(nonce_hex)) is None:  # used, retired or revoked
         _refuse(clerk, presentation, PresentationUsed())
     if presentation is None:  # a MAC-valid code without its row: never expected
         log.error("presentation row missing", extra={"presentation_nonce": nonce_hex[:8]})

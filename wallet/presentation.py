@@ -3,11 +3,17 @@
 QR text: ``YW1.`` + base64url(nonce (12 random bytes) ‖ expiry (4-byte big-endian unix time) ‖
 HMAC-SM3(key, "YW1" ‖ nonce ‖ expiry)[:16]) — 47 characters, opaque. What it shows (the licence,
 the disclosed fields) is bound to it through the server-side record keyed by the nonce: in Redis
-while live (``wallet:pres:<nonce>``, SET EX) and in the `Presentation` row (the usage record and
-the backstop that makes a code one-time even across a Redis restart).
+while live (``wallet:pres:{p<shard>}:<nonce>``, SET EX) and in the `Presentation` row (the usage
+record and the backstop that makes a code one-time even across a Redis restart).
 
 The manual code (8 digits, for when scanning fails) maps to the same nonce in Redis with the
-same lifetime (``wallet:pres-code:<code>``).
+same lifetime (``wallet:pres-code:{p<shard>}:<code>``).
+
+Redis Cluster: a presentation's two keys are written together by one script, so they share a
+hash tag that each lookup can derive from what it holds. The shard is the nonce modulo 1000, and
+a manual code is drawn to end in those three digits: the counter gets the tag from the code, the
+QR scan from the nonce. 1000 tags spread presentations over the cluster's masters; the code
+stays uniform over 10^8 (its last digits come from the random nonce).
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import secrets
 import struct
 import time
 import zlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -39,8 +46,7 @@ from wallet.models import Licence, Presentation
 log = logging.getLogger(__name__)
 
 PREFIX = "YW1."
-NONCE_KEY = "wallet:pres:{}"
-CODE_KEY = "wallet:pres-code:{}"
+SHARDS = 1000  # manual codes end in the shard's three digits
 REFRESH_MARGIN = 15  # seconds before expiry the app should fetch a new code
 REDIS_GRACE = 5  # the Redis record outlives the MAC'd expiry a little: the expiry check decides
 CHINA = timezone(timedelta(hours=8))
@@ -97,32 +103,49 @@ def decode_qr(text: str) -> tuple[bytes, int]:
     return nonce, expiry
 
 
+def _shard(nonce_hex: str) -> int:
+    return int(nonce_hex, 16) % SHARDS
+
+
+def nonce_key(nonce_hex: str) -> str:
+    return f"wallet:pres:{{p{_shard(nonce_hex):03d}}}:{nonce_hex}"
+
+
+def code_key(code: str) -> str:
+    """The key of an 8-digit manual code (its last three digits are its presentation's shard)."""
+    return f"wallet:pres-code:{{p{code[-3:]}}}:{code}"
+
+
+class _KeyOf:
+    """`NONCE_KEY.format(nonce_hex)` / `CODE_KEY.format(code)`: the old format-string spelling,
+    kept for callers written before the keys carried a hash tag (new code: nonce_key, code_key)."""
+
+    def __init__(self, of: Callable[[str], str]) -> None:
+        self.format = of
+
+
+NONCE_KEY, CODE_KEY = _KeyOf(nonce_key), _KeyOf(code_key)
+
+
 def _drop_redis(nonce_hex: str) -> None:
     """Kill a live nonce (and its manual code)."""
     redis = get_redis()
-    raw = redis.getdel(NONCE_KEY.format(nonce_hex))
+    raw = redis.getdel(nonce_key(nonce_hex))
     if raw:
         code = json.loads(raw).get("code")
         if code:
-            redis.delete(CODE_KEY.format(code))
+            redis.delete(code_key(code))
 
 
-# One round trip publishes a new presentation: the retired ones' nonces and manual codes are
-# deleted, a free 8-digit manual code is claimed (SET NX over a few random candidates) and the
-# nonce record is written with that code in it. KEYS[1]: the new nonce key, KEYS[2..]: retired
-# nonce keys. ARGV: record JSON object (without "code"), TTL, code-key prefix, code record, candidates...
+# One round trip publishes a new presentation: a free 8-digit manual code is claimed (SET NX over
+# a few random candidates) and the nonce record is written with that code in it, both with the
+# same TTL. KEYS[1]: the new nonce key, KEYS[2..]: the candidates' code keys (one slot: see the
+# module docstring). ARGV: record JSON object (without "code"), TTL, code record, candidates...
 _PUBLISH = """
 for i = 2, #KEYS do
-  local old = redis.call('GETDEL', KEYS[i])
-  if old then
-    local ok, rec = pcall(cjson.decode, old)
-    if ok and type(rec) == 'table' and rec.code then redis.call('DEL', ARGV[3] .. rec.code) end
-  end
-end
-for i = 5, #ARGV do
-  if redis.call('SET', ARGV[3] .. ARGV[i], ARGV[4], 'EX', ARGV[2], 'NX') then
-    redis.call('SET', KEYS[1], string.sub(ARGV[1], 1, -2) .. ',"code":"' .. ARGV[i] .. '"}', 'EX', ARGV[2])
-    return ARGV[i]
+  if redis.call('SET', KEYS[i], ARGV[3], 'EX', ARGV[2], 'NX') then
+    redis.call('SET', KEYS[1], string.sub(ARGV[1], 1, -2) .. ',"code":"' .. ARGV[i + 2] .. '"}', 'EX', ARGV[2])
+    return ARGV[i + 2]
   end
 end
 return false
@@ -131,19 +154,23 @@ _scripts: dict[int, Any] = {}
 
 
 def _publish(nonce_hex: str, record: dict[str, Any], ttl: int, retired: list[str]) -> str:
-    """Write the live record of a new presentation (and retire old nonces) in Redis; its manual code."""
+    """Retire old nonces (each with its manual code), then write the live record of a new
+    presentation in Redis; its manual code. Retiring first: there is no moment at which the old
+    and the new code are both live."""
+    for old in retired:
+        _drop_redis(old)
     redis = get_redis()
     script = _scripts.get(id(redis))
     if script is None:
         script = _scripts[id(redis)] = redis.register_script(_PUBLISH)
     code_record = json.dumps({"nonce": nonce_hex, "exp": record["exp"]})
-    for _ in range(5):  # 10^8 codes, 8 candidates a try: a miss is practically unreachable
-        candidates = [f"{secrets.randbelow(10 ** 8):08d}" for _ in range(8)]
-        code = script(keys=[NONCE_KEY.format(nonce_hex), *(NONCE_KEY.format(n) for n in retired)],
-                      args=[json.dumps(record), ttl, CODE_KEY.format(""), code_record, *candidates])
+    shard = _shard(nonce_hex)
+    for _ in range(5):  # 10^5 codes per shard, 8 candidates a try: a miss is practically unreachable
+        candidates = [f"{secrets.randbelow(10 ** 8 // SHARDS) * SHARDS + shard:08d}" for _ in range(8)]
+        code = script(keys=[nonce_key(nonce_hex), *(code_key(c) for c in candidates)],
+                      args=[json.dumps(record), ttl, code_record, *candidates])
         if code:
             return code.decode() if isinstance(code, bytes) else code
-        retired = []
     raise RuntimeError("no free manual code")
 
 

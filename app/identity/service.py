@@ -56,9 +56,9 @@ def send_login_code(*, phone: str, ip: str) -> dict[str, int]:
     cfg = current_app.config
     index = phone_index(phone)
     ratelimit.consume([
-        Limit(f"sms:cooldown:{index}", 1, cfg["SMS_RESEND_COOLDOWN"], "sms_resend_too_soon", "验证码发送过于频繁，请稍后再试。"),
-        Limit(f"sms:phone-hour:{index}", cfg["SMS_PER_PHONE_HOUR"], 3600, "sms_limit_reached", "该手机号今日获取验证码次数过多，请稍后再试。"),
-        Limit(f"sms:phone-day:{index}", cfg["SMS_PER_PHONE_DAY"], 86400, "sms_limit_reached", "该手机号今日获取验证码次数过多，请明天再试。"),
+        Limit(f"sms:{{{index}}}:cooldown", 1, cfg["SMS_RESEND_COOLDOWN"], "sms_resend_too_soon", "验证码发送过于频繁，请稍后再试。"),
+        Limit(f"sms:{{{index}}}:phone-hour", cfg["SMS_PER_PHONE_HOUR"], 3600, "sms_limit_reached", "该手机号今日获取验证码次数过多，请稍后再试。"),
+        Limit(f"sms:{{{index}}}:phone-day", cfg["SMS_PER_PHONE_DAY"], 86400, "sms_limit_reached", "该手机号今日获取验证码次数过多，请明天再试。"),
         Limit(f"sms:ip-hour:{ip}", cfg["SMS_PER_IP_HOUR"], 3600),
     ])
     code = smscodes.new_code(index)
@@ -66,7 +66,7 @@ def send_login_code(*, phone: str, ip: str) -> dict[str, int]:
         providers().sms.send_code(phone, code)
     except SmsDeliveryError as exc:
         smscodes.discard(index)
-        ratelimit.reset(f"sms:cooldown:{index}")
+        ratelimit.reset(f"sms:{{{index}}}:cooldown")
         log.warning("sms delivery failed", extra={"phone": mask_phone(phone), "reason": str(exc)})
         raise SmsUnavailable() from exc
     return {"expires_in": cfg["SMS_CODE_TTL"], "resend_after": cfg["SMS_RESEND_COOLDOWN"]}

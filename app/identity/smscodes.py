@@ -4,11 +4,15 @@ A code: 6 digits from `secrets`, stored as HMAC-SM3(key, phone-index ‖ code),
 alive `SMS_CODE_TTL` seconds, consumed by the first right answer, and dead
 after `SMS_CODE_MAX_TRIES` wrong ones. Checking and consuming is one Lua
 script, so two concurrent logins with the same code cannot both succeed.
+
+The key `sms:{<phone index>}:code` carries the phone index as its hash tag, as do the phone's
+rate-limit counters (`rl:sms:{<phone index>}:…`): under Redis Cluster they live in one slot.
 """
 from __future__ import annotations
 
 import secrets
 from enum import Enum
+from typing import Any
 
 from flask import current_app
 
@@ -16,20 +20,17 @@ from app import ratelimit
 from app.redis import get_redis
 from app.security.pii import hmac_sm3
 
-# KEYS: the rate-limit counters, then the code's key (last); ARGV: the limits' pairs, then the
-# candidate digest and the number of tries allowed. Limits are counted first, in the same call.
+# KEYS[1]: the code's key; ARGV: the candidate digest and the number of tries allowed.
 _VERIFY = """
-local n = #KEYS - 1
-local limited, ttl = check_limits(n)
-if limited > 0 then return {'limited', limited, ttl} end
-local key = KEYS[#KEYS]
+local key = KEYS[1]
 local h = redis.call('HGET', key, 'h')
-if not h then return {'missing'} end
-if h == ARGV[2 * n + 1] then redis.call('DEL', key) return {'ok'} end
+if not h then return 'missing' end
+if h == ARGV[1] then redis.call('DEL', key) return 'ok' end
 local tries = redis.call('HINCRBY', key, 'tries', 1)
-if tries >= tonumber(ARGV[2 * n + 2]) then redis.call('DEL', key) return {'dead'} end
-return {'wrong'}
+if tries >= tonumber(ARGV[2]) then redis.call('DEL', key) return 'dead' end
+return 'wrong'
 """
+_scripts: dict[int, Any] = {}
 
 
 class CodeCheck(str, Enum):
@@ -40,7 +41,7 @@ class CodeCheck(str, Enum):
 
 
 def _key(phone_index: str) -> str:
-    return f"sms:code:{phone_index}"
+    return f"sms:{{{phone_index}}}:code"
 
 
 def _digest(phone_index: str, code: str) -> str:
@@ -64,13 +65,13 @@ def discard(phone_index: str) -> None:
 
 
 def check(phone_index: str, code: str, limits: list[ratelimit.Limit] = ()) -> CodeCheck:
-    """Count `limits` (429 when one is reached: the code is then not tried) and check the code,
-    in one Redis round trip."""
-    keys, args = ratelimit.limit_keys_and_args(list(limits))
-    answer = ratelimit.script_with_limits(_VERIFY)(
-        keys=[*keys, _key(phone_index)],
-        args=[*args, _digest(phone_index, code), current_app.config["SMS_CODE_MAX_TRIES"]],
-    )
-    if answer[0] == "limited":
-        ratelimit.raise_if_limited(list(limits), answer[1], answer[2])
-    return CodeCheck(answer[0])
+    """Count `limits` (429 when one is reached: the code is then not tried), then check the code.
+
+    Two round trips: the limits given (per IP) live in other hash slots than the code."""
+    ratelimit.consume(list(limits))
+    redis = get_redis()
+    script = _scripts.get(id(redis))
+    if script is None:
+        script = _scripts[id(redis)] = redis.register_script(_VERIFY)
+    answer = script(keys=[_key(phone_index)], args=[_digest(phone_index, code), current_app.config["SMS_CODE_MAX_TRIES"]])
+    return CodeCheck(answer)
