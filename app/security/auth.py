@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import timedelta
 from typing import Callable, Iterable
 
 from flask import current_app, g, request
@@ -20,6 +21,11 @@ log = logging.getLogger(__name__)
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 REVOKED_KEY = "auth:revoked-session:{}"
+# Set once the database's recent revocations are in this Redis. Missing when Redis lost its data (a
+# restart without persistence, a flush): revoked sessions would come back to life until their access
+# tokens expire, so the revocations are loaded again from `auth_session.revoked_at` first.
+REVOCATIONS_LOADED_KEY = "auth:revocations-loaded"
+_RELOADING_KEY = "auth:revocations-reloading"
 
 
 class InvalidAccessToken(Unauthorized):
@@ -48,6 +54,44 @@ def revoke_session_tokens(session_id: str) -> None:
     get_redis().set(REVOKED_KEY.format(session_id), "1", ex=ttl)
 
 
+def _session_revoked(session_id: str) -> bool:
+    """Whether the session's access tokens are revoked: one Redis round trip, the database only
+    after Redis lost its data (see REVOCATIONS_LOADED_KEY)."""
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.exists(REVOKED_KEY.format(session_id))
+    pipe.exists(REVOCATIONS_LOADED_KEY)
+    revoked, loaded = pipe.execute()
+    if revoked:
+        return True
+    if loaded:
+        return False
+    return _reload_revocations(session_id)
+
+
+def _reload_revocations(session_id: str) -> bool:
+    """Put the revocations still in force (sessions revoked within an access token's life) back into
+    Redis, then mark them loaded; whether `session_id` is revoked. One request reloads, the others
+    meanwhile ask the database about their own session."""
+    from app.db import utcnow
+    from app.identity.models import AuthSession
+
+    redis, ttl = get_redis(), current_app.config["ACCESS_TOKEN_TTL"] + 60
+    if not redis.set(_RELOADING_KEY, "1", nx=True, ex=30):
+        return AuthSession.select().where((AuthSession.id == session_id)
+                                          & AuthSession.revoked_at.is_null(False)).exists()
+    now = utcnow()
+    recent = list(AuthSession.select(AuthSession.id, AuthSession.revoked_at)
+                  .where(AuthSession.revoked_at > now - timedelta(seconds=ttl)))
+    pipe = redis.pipeline(transaction=False)
+    for row in recent:
+        pipe.set(REVOKED_KEY.format(row.id), "1", ex=max(1, ttl - int((now - row.revoked_at).total_seconds())))
+    pipe.set(REVOCATIONS_LOADED_KEY, "1")
+    pipe.delete(_RELOADING_KEY)
+    pipe.execute()
+    log.warning("session revocations reloaded into Redis", extra={"sessions": len(recent)})
+    return any(row.id == session_id for row in recent)
+
+
 def _authenticate() -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -58,7 +102,7 @@ def _authenticate() -> Principal:
     except InvalidToken as exc:
         log.info("access token refused", extra={"reason": str(exc)})
         raise InvalidAccessToken() from exc
-    if principal.session_id and get_redis().exists(REVOKED_KEY.format(principal.session_id)):
+    if principal.session_id and _session_revoked(principal.session_id):
         raise InvalidAccessToken()
     if principal.delegated:
         g.delegated_principal = principal  # recorded as a proxy action, whatever the outcome

@@ -6,6 +6,7 @@ Usage::
         ...  # point the client at proxy.port
         proxy.cut()  # every open connection: reset on both sides, as when a network path dies
         proxy.pause(); proxy.resume()  # hold traffic (a stalled network), then let it flow again
+        proxy.refuse(); proxy.allow()  # reset new connections (the server is down), then accept them
 
 Threads, not asyncio: two pumps per connection, which is plenty for a test's few dozen.
 """
@@ -27,6 +28,7 @@ class TcpProxy:
         self._flowing = threading.Event()
         self._flowing.set()
         self._closed = threading.Event()
+        self._refusing = threading.Event()
         self.accepted = 0
         self.cuts = 0  # connections dropped by cut()
         self._acceptor = threading.Thread(target=self._accept, name="tcp-proxy-accept", daemon=True)
@@ -63,6 +65,13 @@ class TcpProxy:
     def resume(self) -> None:
         self._flowing.set()
 
+    def refuse(self) -> None:
+        """Reset every new connection at once, as a host whose server is down does."""
+        self._refusing.set()
+
+    def allow(self) -> None:
+        self._refusing.clear()
+
     def close(self) -> None:
         self._closed.set()
         self._flowing.set()
@@ -81,6 +90,9 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return  # closed
+            if self._refusing.is_set():
+                _reset(client)
+                continue
             self._flowing.wait()
             try:
                 server = socket.create_connection(self.upstream, timeout=5)

@@ -6,10 +6,13 @@ check row and its audit row), a department pushes case events (the event row, th
 timeline entry, the outbox notice and the audit row in one transaction) and new citizens log in by
 SMS (the account, the session, the refresh token). Mid-traffic every connection is dropped at once,
 several times, at the proxy (a network cut: the app's sockets are reset) and in the server
-(`pg_terminate_backend`, as an administrator or a failover does). Asserted: no 500 and no traceback,
-a dropped connection is a 503 problem+json with Retry-After; no partial writes; every event the
-department retried is stored exactly once; a code verified once is never accepted again; the pool
-recovers by itself (requests succeed after the last cut).
+(`pg_terminate_backend`, as an administrator or a failover does), half of the times after the
+network stalled so that requests are caught mid-transaction; then PostgreSQL is unreachable for a
+while (connections refused). Asserted: no 500 and no traceback, a dropped connection is a 503
+problem+json with Retry-After; while the database is unreachable every request that needs it is
+a 503 and /readyz says not ready; no partial writes; every event the department retried is stored
+exactly once; a code verified once is never accepted again; the pool recovers by itself (every kind
+of request succeeds again after each drop and after the outage).
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="a dropped server connec
 
 HOLDERS = [(vectors.ZHANG_SAN, vectors.PHONES[0]), (vectors.LI_SI, vectors.PHONES[1])]
 DROPS = 8
+NEEDS_DATABASE = ("present", "verify", "case_event")  # (a login fails at its code or not at all: timing)
 HOLD = 0.3  # seconds the network stalls before a drop: every actor is then mid-request
 
 
@@ -59,8 +63,28 @@ def _drop(n: int, proxy: TcpProxy, database_url: str) -> int:
         proxy.resume()
 
 
+def _database_down(proxy: TcpProxy, rec: Recorder) -> tuple[float, float]:
+    """PostgreSQL unreachable for a while (every connection dropped, new ones refused) until each
+    endpoint that needs it was called meanwhile; the monotonic times it went down and came back."""
+    proxy.refuse()
+    proxy.cut()
+    went_down = time.monotonic()
+    try:
+        wait_for(lambda: all(any(a.started >= went_down for a in rec.of(what)) for what in (*NEEDS_DATABASE, "readyz")),
+                 15, "every endpoint called while the database is down")
+    finally:
+        coming_back = time.monotonic()
+        proxy.allow()
+    return went_down, coming_back
+
+
 def _progress(traffic: Traffic) -> tuple[int, int, int]:
     return len(traffic.events_done), len(traffic.verified()), len(traffic.logins)
+
+
+def _wait_for_progress(traffic: Traffic, before: tuple[int, int, int], when: str) -> None:
+    """Until an event, a verification and a login each succeeded again (the pool recovered)."""
+    wait_for(lambda: all(now > then for now, then in zip(_progress(traffic), before)), 20, f"progress {when}")
 
 
 def _assert_no_partial_writes(rig) -> None:
@@ -100,11 +124,11 @@ def test_database_connections_dropped_mid_request(rig, private_redis):
                 dropped.append(_drop(n, proxy, rig.database_url))
                 # the next drop only once every kind of request went through again: each drop hits a
                 # pool that recovered from the last one
-                wait_for(lambda before=before: all(now > then for now, then in zip(_progress(traffic), before)), 20,
-                         f"progress after drop {n + 1}")
-            last_drop = time.monotonic()
-            wait_for(lambda: any(a.status == 200 and a.started > last_drop for a in rec.of("readyz")), 10,
-                     "ready after the last drop")
+                _wait_for_progress(traffic, before, f"after drop {n + 1}")
+            down = _database_down(proxy, rec)
+            wait_for(lambda: any(a.status == 200 and a.started > down[1] for a in rec.of("readyz")), 10,
+                     "ready after the database came back")
+            _wait_for_progress(traffic, _progress(traffic), "after the database came back")
         finally:
             traffic.finish()
         assert sum(dropped) >= DROPS, dropped  # each drop found connections in use or in the pool
@@ -113,9 +137,14 @@ def test_database_connections_dropped_mid_request(rig, private_redis):
                 again = session.post(rig.url + VERIFY, json={"qr_text": qr}, headers=clerk, timeout=30)
                 assert again.status_code == 409 and again.json()["code"] == "presentation_used", again.text
     assert all(statuses.count(200) <= 1 for statuses in traffic.verify_results.values())
-    cut_short = Counter(a.what for a in rec.answers if a.status == 503)
-    assert cut_short["case_event"] and cut_short["present"] + cut_short["verify"], cut_short  # the drops hit
+    cut_short = Counter(a.what for a in rec.answers if a.status == 503 and a.ended < down[0])
+    assert cut_short["case_event"] and cut_short["present"] + cut_short["verify"], cut_short  # drops hit requests
     assert_every_answer_clean(rec, unavailable=("service_unavailable", "database_unavailable"))
+    for what in NEEDS_DATABASE:  # while PostgreSQL was unreachable: "try later", nothing else
+        answers = rec.of(what, between=down)
+        assert answers and all(a.status == 503 for a in answers), (what, Counter(a.status for a in answers))
+    probes = rec.of("readyz", between=down)
+    assert probes and all(a.status == 503 and a.body["checks"]["database"] == "unreachable" for a in probes)
     assert_events_stored_once(rig, traffic)
     _assert_no_partial_writes(rig)
     strays = rig.stop()

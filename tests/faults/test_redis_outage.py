@@ -22,6 +22,7 @@ import requests
 from tests import vectors
 from tests.faults.conftest import Recorder, unhandled_errors, wait_for
 from tests.faults.traffic import Traffic, assert_events_stored_once, assert_every_answer_clean
+from tests.helpers import bearer, latest_code
 from tests.wallet.conftest import VERIFY, present_url
 from wallet.presentation import decode_qr
 
@@ -78,8 +79,21 @@ def _assert_down_answers(traffic: Traffic, window: tuple[float, float]) -> None:
     assert probes and all(a.status == 503 and a.body["checks"]["redis"] == "unreachable" for a in probes), probes
 
 
+def _logged_out(rig) -> dict[str, str]:
+    """Bearer headers of a session that logged out (its access token is still within its life)."""
+    client = rig.app.test_client()
+    phone = vectors.PHONES[4]
+    assert client.post("/api/v1/auth/sms-codes", json={"phone": phone}).status_code == 202
+    login = client.post("/api/v1/auth/login", json={"phone": phone, "code": latest_code(client, phone)}).get_json()
+    headers = bearer(login["access_token"])
+    assert client.post("/api/v1/auth/logout", headers=headers, json={"refresh_token": login["refresh_token"]}
+                       ).status_code == 204
+    return headers
+
+
 def test_redis_killed_and_restarted_during_traffic(rig, private_redis):
     issuer, dept = rig.machine("licences:issue"), rig.machine("cases:write")
+    logged_out = _logged_out(rig)
     holders = [(rig.citizen(person, phone), rig.licence(issuer, person, f"ref-{n}"))
                for n, (person, phone) in enumerate(HOLDERS)]
     backstop_holder = rig.citizen(*BACKSTOP)
@@ -94,6 +108,8 @@ def test_redis_killed_and_restarted_during_traffic(rig, private_redis):
                  "traffic under way")
         first = _outage(private_redis, traffic, from_snapshot=False)
         first_login_after = _recovered(traffic, first[1])
+        # an empty Redis forgot the logout: the revocation comes back from the database
+        assert requests.get(rig.url + "/api/v1/me", headers=logged_out, timeout=30).status_code == 401
 
         with requests.Session() as session:  # live codes in the snapshot, used after it
             backstop = _backstop_codes(rig, session, backstop_holder, backstop_licences)
@@ -103,6 +119,7 @@ def test_redis_killed_and_restarted_during_traffic(rig, private_redis):
                 assert answer.status_code == 200, answer.text
         second = _outage(private_redis, traffic, from_snapshot=True)
         second_login_after = _recovered(traffic, second[1])
+        assert requests.get(rig.url + "/api/v1/me", headers=logged_out, timeout=30).status_code == 401
     finally:
         traffic.finish()
 
@@ -129,3 +146,16 @@ def test_redis_killed_and_restarted_during_traffic(rig, private_redis):
 def decode_qr_nonce(rig, qr: str) -> str:
     with rig.app.app_context():
         return decode_qr(qr)[0].hex()
+
+
+def test_a_logged_out_session_stays_out_when_redis_loses_its_data(app, client, login_citizen):
+    tokens = login_citizen(vectors.PHONES[0])
+    headers = bearer(tokens["access_token"])
+    assert client.post("/api/v1/auth/logout", headers=headers, json={"refresh_token": tokens["refresh_token"]}
+                       ).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    app.extensions["redis"].flushdb()  # what a restart without persistence leaves
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert client.get("/api/v1/me", headers=headers).status_code == 401  # (reloaded into Redis by then)
+    other = bearer(login_citizen(vectors.PHONES[1])["access_token"])
+    assert client.get("/api/v1/me", headers=other).status_code == 200
