@@ -35,7 +35,7 @@ ON_POSTGRES = urlparse(TEST_DATABASE_URL).scheme in ("postgres", "postgresql")
 GENEROUS_LIMITS = {"SMS_PER_IP_HOUR": "100000", "LOGIN_PER_IP_MINUTE": "100000", "PRESENTATION_TTL": "600"}
 
 
-def _pg_admin(url: str):
+def pg_admin(url: str):
     import psycopg2
 
     parsed = urlparse(url)
@@ -52,7 +52,7 @@ def fault_database(tmp_path):
         yield f"sqlite:///{tmp_path}/faults.db"
         return
     name = f"faults_{secrets.token_hex(4)}"
-    admin = _pg_admin(TEST_DATABASE_URL)
+    admin = pg_admin(TEST_DATABASE_URL)
     try:
         admin.cursor().execute(f'CREATE DATABASE "{name}"')
         yield urlparse(TEST_DATABASE_URL)._replace(path=f"/{name}").geturl()

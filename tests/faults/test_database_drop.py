@@ -25,7 +25,7 @@ import requests
 
 from tests import vectors
 from tests.fakes.tcp_proxy import TcpProxy
-from tests.faults.conftest import ON_POSTGRES, Recorder, _pg_admin, unhandled_errors, wait_for
+from tests.faults.conftest import ON_POSTGRES, Recorder, pg_admin, unhandled_errors, wait_for
 from tests.faults.traffic import Traffic, assert_events_stored_once, assert_every_answer_clean
 from tests.wallet.conftest import VERIFY
 
@@ -40,7 +40,7 @@ HOLD = 0.3  # seconds the network stalls before a drop: every actor is then mid-
 
 def _terminate_backends(database_url: str) -> int:
     """pg_terminate_backend every other session of the app's database; how many were ended."""
-    admin = _pg_admin(database_url)
+    admin = pg_admin(database_url)
     try:
         cursor = admin.cursor()
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
