@@ -68,17 +68,33 @@ def staff_create(username: str, password: str, role: str, hall_code: str | None)
 @clients_cli.command("create")
 @click.option("--name", required=True)
 @click.option("--scopes", required=True, help='Space-separated, e.g. "licences:issue cases:write"')
-def clients_create(name: str, scopes: str) -> None:
+@click.option("--halls", default="", help='Hall codes it acts for, space-separated (a queue system: "halls:write")')
+def clients_create(name: str, scopes: str, halls: str) -> None:
     """Register a machine client; prints its id and secret once."""
     from app.identity.staff import create_client
 
     try:
-        client, secret = create_client(name=name, scopes=scopes.split())
+        client, secret = create_client(name=name, scopes=scopes.split(), halls=halls.split())
     except AppError as exc:
         _fail(exc)
     click.echo(f"client_id={client.client_id}")
     click.echo(f"client_secret={secret}")
     click.echo("The secret is shown only now; it is stored hashed.", err=True)
+
+
+@clients_cli.command("halls")
+@click.argument("client_id")
+@click.option("--add", "add", multiple=True, help="bind it to this hall code (repeatable)")
+@click.option("--remove", "remove", multiple=True, help="unbind it from this hall code (repeatable)")
+def clients_halls(client_id: str, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+    """Show or change the halls a machine client acts for (audited)."""
+    from app.identity.staff import set_client_halls
+
+    try:
+        halls = set_client_halls(client_id=client_id, add=list(add), remove=list(remove))
+    except AppError as exc:
+        _fail(exc)
+    click.echo(" ".join(halls) or "(no halls)")
 
 
 @demo_cli.command("seed")

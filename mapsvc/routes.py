@@ -47,9 +47,10 @@ def get_hall(args, hall_id):
 @blp.route("/halls/<hall_code>/queue", methods=["PUT"])
 @blp.arguments(s.QueuePushSchema())
 @blp.response(200, s.QueuePushAnswerSchema())
-@problems(blp, {403: "insufficient_scope, forbidden", 404: "hall_not_found", 422: "validation_failed",
+@problems(blp, {403: "insufficient_scope, forbidden, hall_not_bound", 404: "hall_not_found", 422: "validation_failed",
                 429: "queue_push_rate_limited"})
 @auth_required(kinds=("client",), scopes=("halls:write",))
 def push_queue(body, hall_code):
-    """A hall's queue system reports its current queue length (`halls:write`; audited)."""
+    """A hall's queue system reports its current queue length (`halls:write`, only for the halls the
+    client is bound to, `flask clients create --halls` / `clients halls`; audited, refusals too)."""
     return service.push_queue(client_id=current_principal().id, hall_code=hall_code, length=body["length"])

@@ -19,10 +19,11 @@ from flask import current_app
 
 from app import audit, i18n
 from app.db import db, select_where, update_where, utcnow
+from app.identity.staff import client_serves_hall
 from app.ratelimit import Limit, consume, limit_keys_and_args, raise_if_limited, script_with_limits
 from app.redis import get_redis
 from mapsvc import calendar, coords, directory, hours, index
-from mapsvc.errors import HallNotFound
+from mapsvc.errors import HallNotBound, HallNotFound
 from mapsvc.models import ACCESSIBILITY, Hall, HallItem
 
 MAX_RADIUS_M = 50_000
@@ -202,8 +203,9 @@ def hall_detail(*, hall_id: str, ip: str, answer_coord: str = "gcj02", now: date
 
 
 def push_queue(*, client_id: str, hall_code: str, length: int) -> dict[str, Any]:
-    """A hall's queue system reports how many people wait now (`halls:write`). The database row
-    and an audit row commit together; then the live value goes to Redis for nearby answers."""
+    """A hall's queue system reports how many people wait now (`halls:write`, and bound to the
+    hall: `clients create --halls`). The database row and an audit row commit together; then the
+    live value goes to Redis for nearby answers."""
     per_minute = current_app.config["MAP_QUEUE_PUSH_PER_MINUTE"]
     consume([Limit(f"map:queue:{client_id}:{hall_code}", per_minute, 60, "queue_push_rate_limited",
                    "排队人数上报过于频繁，请稍后再试。")])
@@ -212,8 +214,15 @@ def push_queue(*, client_id: str, hall_code: str, length: int) -> dict[str, Any]
         hall = select_where(Hall, code=hall_code)
         if hall is None or not hall.active:
             raise HallNotFound()
-        update_where(Hall, {"id": hall.id}, queue_length=length, queue_updated_at=at)
-        audit.record("map.queue_push", actor_kind="client", actor_id=client_id, target=hall.id,
-                     details={"code": hall_code, "length": length})
+        bound = client_serves_hall(client_id, hall_code)
+        if not bound:  # another hall's queue system: refused, and the attempt is on the record
+            audit.record("map.queue_push", outcome="refused", actor_kind="client", actor_id=client_id,
+                         target=hall.id, details={"code": hall_code, "reason": "hall_not_bound"})
+        else:
+            update_where(Hall, {"id": hall.id}, queue_length=length, queue_updated_at=at)
+            audit.record("map.queue_push", actor_kind="client", actor_id=client_id, target=hall.id,
+                         details={"code": hall_code, "length": length})
+    if not bound:
+        raise HallNotBound()
     get_redis().hset(index.QUEUE, hall.id, f"{length}|{int(at.timestamp())}")
     return {"hall_id": hall.id, "code": hall.code, "queue": _queue(f"{length}|{int(at.timestamp())}", at.timestamp())}

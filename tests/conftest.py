@@ -161,10 +161,11 @@ def verified_citizen(client, runner, login_citizen):
 
 @pytest.fixture
 def machine_token(client, runner):
-    """Create a machine client with `scopes` and return an access token for it."""
+    """Create a machine client with `scopes` (bound to `halls`) and return an access token for it."""
 
-    def make(scopes: str = "licences:issue") -> str:
-        out = runner.invoke(args=["clients", "create", "--name", "test client", "--scopes", scopes]).output
+    def make(scopes: str = "licences:issue", halls: str = "") -> str:
+        out = runner.invoke(args=["clients", "create", "--name", "test client", "--scopes", scopes,
+                                  "--halls", halls]).output
         creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
         response = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials",
                                                               "client_id": creds["client_id"],

@@ -57,6 +57,18 @@ class ApiClient(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
 
 
+class ApiClientHall(BaseModel):
+    """A hall a machine client acts for: a queue system (`halls:write`) reports only its halls."""
+
+    client_id = pw.CharField(max_length=40)
+    hall_code = pw.CharField(max_length=64)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "api_client_hall"
+        primary_key = pw.CompositeKey("client_id", "hall_code")
+
+
 class AuthSession(BaseModel):
     """One login (also its record: principal, channel, ip, time); its rotated refresh tokens share it."""
 

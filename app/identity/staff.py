@@ -10,11 +10,11 @@ import peewee as pw
 from flask import current_app
 
 from app import audit
-from app.db import db, new_id
+from app.db import db, new_id, select_where
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from app.identity import sessions
 from app.identity.errors import ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid
-from app.identity.models import ApiClient, StaffUser
+from app.identity.models import ApiClient, ApiClientHall, StaffUser
 from app.security.passwords import hash_password, password_problems, verify_password
 from app.security.pii import constant_time_equal
 from app.redis import get_redis
@@ -99,20 +99,56 @@ def _secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()  # 256-bit random secrets: no KDF needed
 
 
-def create_client(*, name: str, scopes: list[str], actor: str = "cli") -> tuple[ApiClient, str]:
-    """Register a machine client; returns it and its secret (shown once, stored hashed)."""
+def create_client(*, name: str, scopes: list[str], halls: list[str] = (), actor: str = "cli") -> tuple[ApiClient, str]:
+    """Register a machine client; returns it and its secret (shown once, stored hashed). `halls`
+    binds it to those halls (by code): a `halls:write` client reports only their queues."""
     unknown = sorted(set(scopes) - SCOPES)
     if unknown or not scopes:
         raise ValidationFailed(errors={"scopes": [f"可选范围：{' '.join(sorted(SCOPES))}"]})
     if not name.strip():
         raise ValidationFailed(errors={"name": ["必填"]})
+    halls = _hall_codes(halls)
     secret = secrets.token_urlsafe(32)
     with db.atomic():
         client = ApiClient.create(client_id=new_id("cl"), name=name.strip(),
                                   secret_hash=_secret_hash(secret), scopes=" ".join(sorted(set(scopes))))
+        for code in halls:
+            ApiClientHall.create(client_id=client.client_id, hall_code=code)
         audit.record("client.create", actor_kind="admin", actor_id=actor, target=client.client_id,
-                     details={"scopes": client.scopes})
+                     details={"scopes": client.scopes, "halls": halls})
     return client, secret
+
+
+def _hall_codes(codes) -> list[str]:
+    codes = sorted({c.strip() for c in codes if c.strip()})
+    if any(len(c) > 64 for c in codes):
+        raise ValidationFailed(errors={"halls": ["大厅编码最长 64 个字符"]})
+    return codes
+
+
+def set_client_halls(*, client_id: str, add: list[str] = (), remove: list[str] = (),
+                     actor: str = "cli") -> list[str]:
+    """Bind a machine client to more halls or unbind it (audited); returns its halls now."""
+    add, remove = _hall_codes(add), _hall_codes(remove)
+    with db.atomic():
+        if ApiClient.get_or_none(ApiClient.client_id == client_id) is None:
+            raise ValidationFailed(errors={"client_id": ["没有这个客户端"]})
+        bound = {h.hall_code for h in ApiClientHall.select().where(ApiClientHall.client_id == client_id)}
+        for code in sorted(set(add) - bound):
+            ApiClientHall.create(client_id=client_id, hall_code=code)
+        if remove:
+            ApiClientHall.delete().where((ApiClientHall.client_id == client_id)
+                                         & ApiClientHall.hall_code.in_(remove)).execute()
+        now = sorted((bound | set(add)) - set(remove))
+        if add or remove:
+            audit.record("client.halls", actor_kind="admin", actor_id=actor, target=client_id,
+                         details={"added": sorted(set(add) - bound), "removed": sorted(bound & set(remove)),
+                                  "halls": now})
+    return now
+
+
+def client_serves_hall(client_id: str, hall_code: str) -> bool:
+    return select_where(ApiClientHall, client_id=client_id, hall_code=hall_code) is not None
 
 
 def client_token(*, grant_type: str, client_id: str, client_secret: str, scope: str | None,

@@ -17,7 +17,7 @@ QUEUE = "/api/v1/map/halls/{}/queue"
 @pytest.fixture
 def queue_system(machine_token, load_halls):
     load_halls([hall("Q-1"), hall("Q-2", lng="117.2310")])
-    return bearer(machine_token("halls:write"))
+    return bearer(machine_token("halls:write", halls="Q-1 Q-2"))
 
 
 def test_a_pushed_queue_length_shows_in_nearby_and_detail_with_its_age(app, client, queue_system):
@@ -68,7 +68,8 @@ def test_queue_push_is_rate_limited_per_client_and_hall(make_app, machine_token,
     client = app.test_client()
     load_halls([hall("Q-1")])
     runner = app.test_cli_runner()
-    out = runner.invoke(args=["clients", "create", "--name", "queue", "--scopes", "halls:write"]).output
+    out = runner.invoke(args=["clients", "create", "--name", "queue", "--scopes", "halls:write",
+                                "--halls", "Q-1"]).output
     creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     token = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials", **creds}).get_json()
     headers = bearer(token["access_token"])
@@ -90,3 +91,29 @@ def test_hall_detail(app, client, load_halls):
     assert detail["accessibility"] == [{"code": "barrier_free", "name": "无障碍设施"}, {"code": "assisted", "name": "帮办代办"}]
     assert_problem(client.get("/api/v1/map/halls/hall_nope"), 404, "hall_not_found")
     assert_problem(client.get(f"/api/v1/map/halls/{hall_id}", query_string={"answer_coord": "wgs84"}), 422)
+
+
+def test_a_queue_system_reports_only_the_halls_it_is_bound_to(app, client, runner, load_halls):
+    load_halls([hall("Q-1"), hall("Q-2", lng="117.2310")])
+    out = runner.invoke(args=["clients", "create", "--name", "Q-1 排队系统", "--scopes", "halls:write",
+                              "--halls", "Q-1"]).output
+    creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    token = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials", **creds}).get_json()
+    headers = bearer(token["access_token"])
+    assert client.put(QUEUE.format("Q-1"), json={"length": 4}, headers=headers).status_code == 200
+    assert_problem(client.put(QUEUE.format("Q-2"), json={"length": 40}, headers=headers), 403, "hall_not_bound")
+    assert {h.code: h.queue_length for h in rows(app, Hall)}["Q-2"] is None
+    refused = [e for e in rows(app, AuditEvent) if e.action == "map.queue_push" and e.outcome == "refused"]
+    assert [e.actor_id for e in refused] == [creds["client_id"]]
+
+    def halls(*args: str) -> list[str]:  # the command's last line (the runner's output has the logs too)
+        return runner.invoke(args=["clients", "halls", creds["client_id"], *args]).output.strip().splitlines()[-1].split()
+
+    # an administrator binds it to Q-2 as well (audited), then unbinds it again
+    assert halls("--add", "Q-2") == ["Q-1", "Q-2"]
+    assert client.put(QUEUE.format("Q-2"), json={"length": 40}, headers=headers).status_code == 200
+    assert halls("--remove", "Q-2") == ["Q-1"]
+    assert halls() == ["Q-1"]
+    assert_problem(client.put(QUEUE.format("Q-2"), json={"length": 41}, headers=headers), 403, "hall_not_bound")
+    assert [e.action for e in rows(app, AuditEvent) if e.action == "client.halls"] == ["client.halls"] * 2
+    assert runner.invoke(args=["clients", "halls", "cl-nope"]).exit_code != 0

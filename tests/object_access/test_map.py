@@ -60,7 +60,7 @@ def _queue_length(app, code: str) -> int | None:
 def queues(app, client, load_halls, machine_token):
     """Halls Q-1 and Q-2, Q-1's queue system, Q-1 at 12 waiting."""
     load_halls([hall("Q-1"), hall("Q-2", lng="117.2310")])
-    own = bearer(machine_token("halls:write"))
+    own = bearer(machine_token("halls:write", halls="Q-1"))
     assert client.put(QUEUE.format("Q-1"), json={"length": 12}, headers=own).status_code == 200
     return own
 
@@ -74,11 +74,13 @@ def test_queue_push_with_a_token_of_the_wrong_kind(app, client, queues, two_citi
     assert client.get(f"/api/v1/map/halls/{hall_id}").get_json()["queue"]["length"] == 12
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: machine clients are not bound to halls, so any `halls:write` "
-                                       "client sets any hall's queue (needs a client→hall binding)")
 def test_queue_push_by_another_halls_queue_system(app, client, queues, machine_token):
-    q2_system = bearer(machine_token("halls:write"))  # Q-2's queue system
+    q2_system = bearer(machine_token("halls:write", halls="Q-2"))  # Q-2's queue system
     assert client.put(QUEUE.format("Q-2"), json={"length": 3}, headers=q2_system).status_code == 200
     response = client.put(QUEUE.format("Q-1"), json={"length": 99}, headers=q2_system)
     assert _queue_length(app, "Q-1") == 12
     refused(response)
+    assert response.get_json()["code"] == "hall_not_bound"
+    unbound = bearer(machine_token("halls:write"))  # bound to no hall at all
+    refused(client.put(QUEUE.format("Q-1"), json={"length": 98}, headers=unbound))
+    assert _queue_length(app, "Q-1") == 12
