@@ -94,8 +94,9 @@ class Flows:
         elsewhere = self.client.post("/api/v1/auth/sms-codes", json={"phone": phones[3]}, **self._from("10.0.0.4"))
         assert elsewhere.status_code == 202, elsewhere.get_json()
 
-    def machine_token(self, scopes: str) -> dict:
-        out = self.runner.invoke(args=["clients", "create", "--name", f"keys {scopes}", "--scopes", scopes]).output
+    def machine_token(self, scopes: str, halls: str = "") -> dict:
+        out = self.runner.invoke(args=["clients", "create", "--name", f"keys {scopes}", "--scopes", scopes,
+                                       "--halls", halls]).output
         creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
         answer = self.client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials", **{
             k: creds[k] for k in ("client_id", "client_secret")}})
@@ -177,7 +178,7 @@ class Flows:
         assert nearby(item="RS001") == ["K-2"]
         assert nearby(type="police_station") == ["K-3"]
         pushed = self.client.put("/api/v1/map/halls/K-2/queue", json={"length": 7},
-                                 headers=self.machine_token("halls:write"))
+                                 headers=self.machine_token("halls:write", halls="K-2"))
         assert pushed.status_code == 200, pushed.get_json()
         hall_id = pushed.get_json()["hall_id"]
         detail = self.client.get(f"/api/v1/map/halls/{hall_id}", **self._from("10.0.1.1"))
