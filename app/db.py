@@ -155,6 +155,9 @@ def make_database(url: str, pool_size: int = 20) -> pw.Database:
             max_connections=pool_size,
             stale_timeout=300,
             timeout=10,
+            # A host that silently drops packets must not hold a request until gunicorn's 30 s
+            # timeout: give up connecting after 5 s, and notice a dead peer mid-query by keepalives.
+            connect_timeout=5, keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
         )
     raise ValueError(f"unsupported DATABASE_URL scheme: {parsed.scheme!r}")
 
