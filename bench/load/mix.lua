@@ -8,8 +8,8 @@
 -- RATE is requests per second over all threads (0: closed loop, every connection as fast as the
 -- server answers). Each request carries `X-Request-ID: <kind>-<thread>-<n>`, which the app echoes,
 -- so every answer is matched to its kind and its send time; each thread writes one line per
--- answer to OUT_PREFIX<thread>.csv: kind, send time (µs from the thread's first request),
--- latency (µs), status. bench/load/mixed.py reads those files; wrk's own summary is printed too.
+-- answer to OUT_PREFIX<thread>.csv: kind, send time (CLOCK_MONOTONIC, µs: the clock of Python's
+-- time.monotonic(), so the driver lines answers up with its CPU samples), latency (µs), status. bench/load/mixed.py reads those files; wrk's own summary is printed too.
 
 local ffi = require("ffi")
 ffi.cdef [[
@@ -98,7 +98,7 @@ function init(args)
 
   pos, n, login_idx, citizen_idx, present_idx = 0, 0, 0, id, id
   qr_queue, qr_head, qr_tail = {}, 1, 0
-  sent, t0, next_slot = {}, nil, nil
+  sent, next_slot = {}, nil
   logins_exhausted = 0
 end
 
@@ -188,9 +188,7 @@ function request()
   if kind == "verify" and qr_head > qr_tail then kind = "home" end
   n = n + 1
   local rid = kind .. "-" .. id .. "-" .. n
-  local t = now_us()
-  if not t0 then t0 = t end
-  sent[rid] = t
+  sent[rid] = now_us()
   return build(kind, rid)
 end
 
@@ -211,7 +209,7 @@ function response(status, headers, body)
       qr_queue[qr_tail] = qr
     end
   end
-  out:write(kind, ",", math.floor(started - t0), ",", math.floor(t - started), ",", status, "\n")
+  out:write(kind, ",", string.format("%d", started), ",", math.floor(t - started), ",", status, "\n")
 end
 
 function done(summary, latency, requests)

@@ -38,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -114,8 +115,9 @@ def summarise(rows: list[tuple[str, int, int, int]], seconds: float) -> dict:
 class Phase:
     """One wrk run of mix.lua at `rate` (0: closed loop) for `seconds`; answers parsed from its CSVs."""
 
-    def __init__(self, name: str, *, rate: float, seconds: float, connections: int) -> None:
+    def __init__(self, name: str, *, rate: float, seconds: float, connections: int, wal_path: str | None = None) -> None:
         self.name, self.rate, self.seconds, self.connections = name, rate, seconds, connections
+        self.wal_path = wal_path
 
     def run(self, port: int, data_dir: str, workdir: str, env: dict[str, str]) -> dict:
         expected = (self.rate or 3000) * self.seconds * LOGIN_SHARE * 1.3 + 200
@@ -126,26 +128,75 @@ class Phase:
                "-s", os.path.join(HERE, "mix.lua"), f"http://127.0.0.1:{port}/",
                "--", data_dir, str(self.rate), f"{self.name}-{os.getpid()}", "1", login_file, prefix]
         started = time.monotonic()
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=self.seconds + 120)
+        with CpuSampler(self.wal_path) as cpu:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=self.seconds + 120)
         elapsed = time.monotonic() - started
         if out.returncode != 0 or "LOAD_JSON" not in out.stdout:
             raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
         wrk = json.loads(out.stdout.split("LOAD_JSON ", 1)[1].splitlines()[0])
-        rows = read_answers(prefix)
+        rows, t0 = rebase(read_answers(prefix))
         socket_errors = wrk["connect"] + wrk["read"] + wrk["write"] + wrk["timeout"]
         overall = summarise(rows, self.seconds)
         overall["errors"] += socket_errors
         if socket_errors:
             overall["error_kinds"]["socket (connect/read/write/timeout)"] = socket_errors
         by_kind = {k: summarise([r for r in rows if r[0] == k], self.seconds) for k in KINDS}
-        minutes = []
+        minutes, slow_seconds = [], []
         if self.seconds >= 120:
             for m in range(int(self.seconds // 60)):
                 window = [r for r in rows if m * 60e6 <= r[1] < (m + 1) * 60e6]
-                minutes.append(dict(summarise(window, 60), minute=m + 1))
+                samples = [c for c in cpu.samples if m * 60 <= c["t"] - t0 < (m + 1) * 60]
+                minutes.append(dict(summarise(window, 60), minute=m + 1,
+                                    cpu_busy=round(statistics.fmean(c["busy"] for c in samples), 1) if samples else None,
+                                    iowait_max=max((c["iowait"] for c in samples), default=None),
+                                    steal_max=max((c["steal"] for c in samples), default=None)))
+            slow_seconds = slowest_seconds(rows, cpu.samples, t0)
         return {"name": self.name, "target_rps": self.rate, "seconds": self.seconds, "wall_s": round(elapsed, 1),
                 "connections": self.connections, "overall": overall, "by_kind": by_kind, "minutes": minutes,
-                "wrk": wrk}
+                "slowest_seconds": slow_seconds, "wrk": wrk}
+
+
+class CpuSampler:
+    """Once a second, the machine's CPU split from /proc/stat (busy, iowait, steal: time the
+    hypervisor gave to someone else) and the SQLite WAL file's size, stamped with time.monotonic(),
+    so that a slow minute can be told apart: the app's own work, a disk flush, or a noisy host."""
+
+    FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+    def __init__(self, wal_path: str | None) -> None:
+        self.wal_path, self.samples, self._stop = wal_path, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _read() -> dict[str, int]:
+        with open("/proc/stat") as fh:
+            values = [int(v) for v in fh.readline().split()[1:9]]
+        return dict(zip(CpuSampler.FIELDS, values))
+
+    def _run(self) -> None:
+        last = self._read()
+        while not self._stop.wait(1.0):
+            now = self._read()
+            delta = {k: now[k] - last[k] for k in now}
+            total = sum(delta.values()) or 1
+            try:
+                wal_mb = os.path.getsize(self.wal_path) / 2**20 if self.wal_path else None
+            except OSError:
+                wal_mb = None
+            self.samples.append({"t": time.monotonic(),
+                                 "busy": round(100 * (total - delta["idle"] - delta["iowait"]) / total, 1),
+                                 "iowait": round(100 * delta["iowait"] / total, 1),
+                                 "steal": round(100 * delta["steal"] / total, 1),
+                                 "wal_mb": None if wal_mb is None else round(wal_mb, 1)})
+            last = now
+
+    def __enter__(self) -> "CpuSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def read_answers(prefix: str) -> list[tuple[str, int, int, int]]:
@@ -159,6 +210,26 @@ def read_answers(prefix: str) -> list[tuple[str, int, int, int]]:
                     if len(parts) == 4:
                         rows.append((parts[0], int(parts[1]), int(parts[2]), int(parts[3])))
     return rows
+
+
+def rebase(rows: list[tuple[str, int, int, int]]) -> tuple[list[tuple[str, int, int, int]], float]:
+    """Send times from the first request (µs), and that first send time (monotonic seconds)."""
+    t0 = min((r[1] for r in rows), default=0)
+    return [(k, t - t0, lat, st) for k, t, lat, st in rows], t0 / 1e6
+
+
+def slowest_seconds(rows, samples, t0: float, n: int = 5) -> list[dict]:
+    """The `n` seconds with the worst p99, each beside that second's CPU sample."""
+    by_second: dict[int, list[float]] = defaultdict(list)
+    for r in rows:
+        by_second[r[1] // 1_000_000].append(r[2] / 1000)
+    worst = sorted(by_second, key=lambda s: percentile(sorted(by_second[s]), 99), reverse=True)[:n]
+    out = []
+    for second in sorted(worst):
+        sample = min(samples, key=lambda c: abs(c["t"] - t0 - second - 1), default={})
+        out.append({"second": second, "p99_ms": round(percentile(sorted(by_second[second]), 99), 1),
+                    "answers": len(by_second[second]), **{k: v for k, v in sample.items() if k != "t"}})
+    return out
 
 
 def prepare(env: dict[str, str], *args: str) -> None:
@@ -300,7 +371,8 @@ def main(argv=None) -> int:
             rate = round(best * args.soak_fraction)
             before = {"workers_rss_mb": rss_mb(server.worker_pids()), "notify": notify_stats(env)}
             print(f"soak: {rate:,} req/s ({args.soak_fraction:.0%}) for {args.soak_seconds:.0f} s ...", flush=True)
-            s = Phase("soak", rate=rate, seconds=args.soak_seconds, connections=args.connections).run(
+            wal = None if args.database_url else os.path.join(var_dir, "yiwang.db-wal")
+            s = Phase("soak", rate=rate, seconds=args.soak_seconds, connections=args.connections, wal_path=wal).run(
                 server.port, data_dir, workdir, env)
             time.sleep(5)  # let the worker finish what the last seconds enqueued
             after = {"workers_rss_mb": rss_mb(server.worker_pids()), "notify": notify_stats(env)}
@@ -344,10 +416,16 @@ def print_report(report: dict, bare: float) -> None:
     o = s["overall"]
     print(f"| soak {s['seconds'] / 60:.0f} min | {s['target_rps']:,} | {o['rps']:,.0f} | {o['p50_ms']} | {o['p99_ms']} | "
           f"{o['errors']} | {'passed' if s['passed'] else 'FAILED'} |")
-    print("\nsoak, per minute:\n\n| minute | req/s | p50 ms | p99 ms | max ms | errors |\n|---:|---:|---:|---:|---:|---:|")
+    print("\nsoak, per minute (CPU: the whole machine, from /proc/stat):\n\n"
+          "| minute | req/s | p50 ms | p99 ms | max ms | errors | CPU busy % | iowait max % | steal max % |\n"
+          "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for m in s["minutes"]:
-        print(f"| {m['minute']} | {m['rps']:,.0f} | {m['p50_ms']} | {m['p99_ms']} | {m['max_ms']} | {m['errors']} |")
+        print(f"| {m['minute']} | {m['rps']:,.0f} | {m['p50_ms']} | {m['p99_ms']} | {m['max_ms']} | {m['errors']} | "
+              f"{m['cpu_busy']} | {m['iowait_max']} | {m['steal_max']} |")
     print(f"\np99 flat: {'yes' if s['flat'] else 'NO'} ({s['flat_detail']})")
+    print("\nslowest seconds: " + "; ".join(
+        f"s{w['second']}: p99 {w['p99_ms']} ms, CPU busy {w.get('busy')} %, iowait {w.get('iowait')} %, "
+        f"steal {w.get('steal')} %, WAL {w.get('wal_mb')} MB" for w in s["slowest_seconds"]))
     print("\nsoak, per request kind:\n\n| kind | answers | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|")
     for kind, k in s["by_kind"].items():
         print(f"| {TITLES[kind]} | {k['answers']:,} | {k['p50_ms']} | {k['p99_ms']} | {k['errors']} |")
