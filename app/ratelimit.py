@@ -5,7 +5,8 @@ is already reached, counts nothing and answers how long until it resets.
 `script_with_limits(body)` prefixes another Lua script with the same check, so
 a hot path (the map search) limits and acts in one round trip.
 
-Redis Cluster runs a script only on keys of one hash slot. The counters of one subject share a
+Redis Cluster runs a script only on keys of one hash slot (a single server or Sentinel counts
+every limit in one script, one round trip). The counters of one subject share a
 hash tag (`rl:sms:{<phone index>}:cooldown`, `…:phone-hour`, `…:phone-day`); `consume` checks
 and counts each slot's limits in one script, slot after slot in the order given, and when a
 later slot's limit is reached it takes back the hits already counted, so a refused request
@@ -20,7 +21,7 @@ from typing import Any
 from redis.crc import key_slot
 
 from app.errors import TooManyRequests
-from app.redis import get_redis
+from app.redis import get_redis, one_slot_per_call
 
 # The first `n` KEYS are counters; ARGV[1..2n] are limit1, window1, limit2, window2, ...
 # Returns the 1-based index of the first limit reached and its TTL, or 0, 0 after counting.
@@ -105,8 +106,9 @@ def by_slot(limits: list[Limit]) -> list[list[Limit]]:
 def consume(limits: list[Limit]) -> None:
     """Count one hit against all `limits`, or raise 429 (nothing counted) naming the first one
     reached (the first of its slot's group: groups are checked in the order they appear)."""
+    redis = get_redis()
     counted: list[list[str]] = []
-    for group in by_slot(limits):
+    for group in by_slot(limits) if one_slot_per_call(redis) else [list(limits)]:
         keys, args = limit_keys_and_args(group)
         index, ttl = script_with_limits(_CONSUME)(keys=keys, args=args)
         if index:

@@ -151,6 +151,14 @@ def describe(client: RedisClient) -> str:
     return f"standalone: {kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
 
 
+def one_slot_per_call(client: RedisClient) -> bool:
+    """Whether every script, MULTI and multi-key command must keep to one hash slot: under Redis
+    Cluster, or on a client marked `one_slot_per_call = True` (tests/test_redis_keys.py holds a
+    standalone server to the cluster's rule that way). A single server or Sentinel takes the
+    one-round-trip forms that span slots (an IP limit checked with an SMS code)."""
+    return isinstance(client, RedisCluster) or getattr(client, "one_slot_per_call", False)
+
+
 def publish_many(client: RedisClient, messages: Iterable[tuple[str, str]]) -> None:
     """PUBLISH each (channel, message) in one round trip.
 

@@ -12,8 +12,9 @@ same lifetime (``wallet:pres-code:{p<shard>}:<code>``).
 Redis Cluster: a presentation's two keys are written together by one script, so they share a
 hash tag that each lookup can derive from what it holds. The shard is the nonce modulo 1000, and
 a manual code is drawn to end in those three digits: the counter gets the tag from the code, the
-QR scan from the nonce. 1000 tags spread presentations over the cluster's masters; the code
-stays uniform over 10^8 (its last digits come from the random nonce).
+QR scan from the nonce. A nonce is drawn in its licence's shard (`new_nonce`), so one script
+retires a licence's old code and publishes the new one. 1000 tags spread presentations over the
+cluster's masters.
 """
 from __future__ import annotations
 
@@ -137,15 +138,27 @@ def _drop_redis(nonce_hex: str) -> None:
             redis.delete(code_key(code))
 
 
-# One round trip publishes a new presentation: a free 8-digit manual code is claimed (SET NX over
-# a few random candidates) and the nonce record is written with that code in it, both with the
-# same TTL. KEYS[1]: the new nonce key, KEYS[2..]: the candidates' code keys (one slot: see the
-# module docstring). ARGV: record JSON object (without "code"), TTL, code record, candidates...
+# One round trip publishes a new presentation: the licence's retired nonces and their manual codes
+# are deleted, a free 8-digit manual code is claimed (SET NX over a few random candidates) and the
+# nonce record is written with that code in it, both with the same TTL. Every key is in the
+# licence's shard (one hash slot): KEYS[1] the new nonce key, KEYS[2 .. 1+R] the retired nonce keys,
+# then the candidates' code keys. A retired code's key is built here from its record (same shard:
+# a code ends in its shard's digits). ARGV: record JSON object (without "code"), TTL, code record,
+# R, the code-key prefix of the shard, candidates...
 _PUBLISH = """
-for i = 2, #KEYS do
+local retired = tonumber(ARGV[4])
+for i = 2, 1 + retired do
+  local old = redis.call('GETDEL', KEYS[i])
+  if old then
+    local ok, rec = pcall(cjson.decode, old)
+    if ok and type(rec) == 'table' and rec.code then redis.call('DEL', ARGV[5] .. rec.code) end
+  end
+end
+for i = 2 + retired, #KEYS do
+  local code = ARGV[i - retired + 4]
   if redis.call('SET', KEYS[i], ARGV[3], 'EX', ARGV[2], 'NX') then
-    redis.call('SET', KEYS[1], string.sub(ARGV[1], 1, -2) .. ',"code":"' .. ARGV[i + 2] .. '"}', 'EX', ARGV[2])
-    return ARGV[i + 2]
+    redis.call('SET', KEYS[1], string.sub(ARGV[1], 1, -2) .. ',"code":"' .. code .. '"}', 'EX', ARGV[2])
+    return code
   end
 end
 return false
@@ -154,24 +167,37 @@ _scripts: dict[int, Any] = {}
 
 
 def _publish(nonce_hex: str, record: dict[str, Any], ttl: int, retired: list[str]) -> str:
-    """Retire old nonces (each with its manual code), then write the live record of a new
-    presentation in Redis; its manual code. Retiring first: there is no moment at which the old
-    and the new code are both live."""
+    """Retire old nonces (each with its manual code) and write the live record of a new
+    presentation in Redis, in one script: there is no moment at which the old and the new code are
+    both live. Answers the manual code. A retired nonce of another shard (made before nonces were
+    placed by licence) is dropped on its own first."""
+    shard = _shard(nonce_hex)
+    same = [old for old in retired if _shard(old) == shard]
     for old in retired:
-        _drop_redis(old)
+        if _shard(old) != shard:
+            _drop_redis(old)
     redis = get_redis()
     script = _scripts.get(id(redis))
     if script is None:
         script = _scripts[id(redis)] = redis.register_script(_PUBLISH)
     code_record = json.dumps({"nonce": nonce_hex, "exp": record["exp"]})
-    shard = _shard(nonce_hex)
+    prefix = code_key(f"{shard:03d}")[:-3]  # wallet:pres-code:{pNNN}:
     for _ in range(5):  # 10^5 codes per shard, 8 candidates a try: a miss is practically unreachable
         candidates = [f"{secrets.randbelow(10 ** 8 // SHARDS) * SHARDS + shard:08d}" for _ in range(8)]
-        code = script(keys=[nonce_key(nonce_hex), *(code_key(c) for c in candidates)],
-                      args=[json.dumps(record), ttl, code_record, *candidates])
+        code = script(keys=[nonce_key(nonce_hex), *(nonce_key(n) for n in same), *(code_key(c) for c in candidates)],
+                      args=[json.dumps(record), ttl, code_record, len(same), prefix, *candidates])
         if code:
             return code.decode() if isinstance(code, bytes) else code
+        same = []
     raise RuntimeError("no free manual code")
+
+
+def new_nonce(licence_id: str) -> bytes:
+    """96 bits for the QR text, placed in the licence's shard (nonce mod SHARDS), so that a
+    licence's presentations share a hash slot and one script retires the old and publishes the new.
+    log2(2^96 / 1000) ≈ 86 random bits remain, and the QR text is MAC'd besides."""
+    shard = zlib.crc32(licence_id.encode()) % SHARDS
+    return (secrets.randbelow(2 ** 96 // SHARDS) * SHARDS + shard).to_bytes(12, "big")
 
 
 def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: str | None) -> dict[str, Any]:
@@ -190,7 +216,7 @@ def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: 
         raise ValidationFailed(errors={f"fields.{k}": v for k, v in exc.errors.items()}) from None
     keys = list(shown)
     ttl = current_app.config["PRESENTATION_TTL"]
-    nonce = secrets.token_bytes(12)
+    nonce = new_nonce(licence.id)
     nonce_hex = nonce.hex()
     expiry = int(time.time()) + ttl
     expires_at = datetime.fromtimestamp(expiry, timezone.utc)

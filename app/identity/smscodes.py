@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app
 
 from app import ratelimit
-from app.redis import get_redis
+from app.redis import get_redis, one_slot_per_call
 from app.security.pii import hmac_sm3
 
 # KEYS[1]: the code's key; ARGV: the candidate digest and the number of tries allowed.
@@ -29,6 +29,20 @@ if h == ARGV[1] then redis.call('DEL', key) return 'ok' end
 local tries = redis.call('HINCRBY', key, 'tries', 1)
 if tries >= tonumber(ARGV[2]) then redis.call('DEL', key) return 'dead' end
 return 'wrong'
+"""
+# Single server / Sentinel only (keys of several slots): the limits (KEYS[1..n]) are counted first,
+# then the code (KEYS[n+1]) is checked as in _VERIFY; ARGV: the limits' pairs, the digest, the tries.
+_LIMITS_THEN_VERIFY_STANDALONE = """
+local n = #KEYS - 1
+local limited, ttl = check_limits(n)
+if limited > 0 then return {'limited', limited, ttl} end
+local key = KEYS[#KEYS]
+local h = redis.call('HGET', key, 'h')
+if not h then return {'missing'} end
+if h == ARGV[2 * n + 1] then redis.call('DEL', key) return {'ok'} end
+local tries = redis.call('HINCRBY', key, 'tries', 1)
+if tries >= tonumber(ARGV[2 * n + 2]) then redis.call('DEL', key) return {'dead'} end
+return {'wrong'}
 """
 _scripts: dict[int, Any] = {}
 
@@ -67,11 +81,21 @@ def discard(phone_index: str) -> None:
 def check(phone_index: str, code: str, limits: list[ratelimit.Limit] = ()) -> CodeCheck:
     """Count `limits` (429 when one is reached: the code is then not tried), then check the code.
 
-    Two round trips: the limits given (per IP) live in other hash slots than the code."""
-    ratelimit.consume(list(limits))
+    One round trip on a single server or Sentinel; two under Redis Cluster, where the limits
+    given (per IP) live in other hash slots than the code."""
     redis = get_redis()
+    limits = list(limits)
+    digest, tries = _digest(phone_index, code), current_app.config["SMS_CODE_MAX_TRIES"]
+    if limits and not one_slot_per_call(redis):
+        keys, args = ratelimit.limit_keys_and_args(limits)
+        answer = ratelimit.script_with_limits(_LIMITS_THEN_VERIFY_STANDALONE)(
+            keys=[*keys, _key(phone_index)], args=[*args, digest, tries])
+        if answer[0] == "limited":
+            ratelimit.raise_if_limited(limits, answer[1], answer[2])
+        return CodeCheck(answer[0])
+    ratelimit.consume(limits)
     script = _scripts.get(id(redis))
     if script is None:
         script = _scripts[id(redis)] = redis.register_script(_VERIFY)
-    answer = script(keys=[_key(phone_index)], args=[_digest(phone_index, code), current_app.config["SMS_CODE_MAX_TRIES"]])
+    answer = script(keys=[_key(phone_index)], args=[digest, tries])
     return CodeCheck(answer)
