@@ -12,7 +12,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import check_config, load_settings
-from app.logs import setup_logging
+from app.logs import mask_text, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,9 @@ def _setup_request_ids(app: Flask) -> None:
         started = g.get("request_started")
         if started is not None and not request.path.startswith(("/healthz", "/metrics")):
             log.info("request", extra={
-                "method": request.method, "path": request.path, "status": response.status_code,
+                # masked here, not only by our JSON formatter: extras reach every handler raw, and a
+                # client may put an ID number or phone in a path (a mistyped or hostile id)
+                "method": request.method, "path": mask_text(request.path), "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             })
         return response

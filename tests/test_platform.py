@@ -403,3 +403,13 @@ def test_every_protected_operation_documents_401_and_403_as_problems(client):
             answer = op["responses"].get(status)
             assert answer is not None, (method, path, status)
             assert "application/problem+json" in answer["content"], (method, path, status)
+
+
+def test_an_id_number_or_phone_in_a_path_is_masked_in_the_request_log(client, logs_without_personal_data):
+    """A client may send personal data where an id goes; the request log line must not keep it
+    (the autouse log check fails this test otherwise), for every handler, not only the JSON one."""
+    for path in ("/api/v1/issuer/licences/340102199003071232", "/api/v1/wallet/licences/13912345678"):
+        assert client.get(path).status_code == 401
+    logged = [line for line in logs_without_personal_data.lines if "/api/v1/" in line]
+    assert any("3401**********1232" in line for line in logged), logged
+    assert any("139****5678" in line for line in logged), logged
