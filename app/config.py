@@ -122,6 +122,9 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFY_PUSH_TTL": 3 * 86400,  # how long a provider may hold an undelivered push
     "NOTIFY_SSE_HEARTBEAT": 15,  # seconds of silence before a keep-alive comment
     "NOTIFY_SSE_MAX_SECONDS": 300,  # a stream ends after this; EventSource reconnects with Last-Event-ID
+    "STREAM_MAX_PER_USER": 3,  # open live streams per citizen; one more closes the oldest (README)
+    "STREAM_MAX_PER_PROCESS": 1000,  # open streams per process, then 503 stream_capacity (gunicorn.conf.py
+    # lowers it to half the threads under gunicorn; `notify stream-server` holds them without threads)
     "NOTIFY_WORKER_IN_PROCESS": True,  # development: each gunicorn worker also runs a notify worker thread
     # Mobile BFF (bff/): the home screen and the client conventions
     "BFF_PART_BUDGET_MS": 300,  # each home part's time budget; a part past it is null and named in `partial`

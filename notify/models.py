@@ -20,6 +20,9 @@ class Device(BaseModel):
 
     id = pw.CharField(primary_key=True, max_length=32)
     user_id = pw.CharField(max_length=32, index=True)
+    # The login session that registered it (migration 016): ending that session drops the device.
+    # NULL for devices registered before, which stay until removed or their token dies.
+    session_id = pw.CharField(max_length=32, null=True, index=True)
     platform = pw.CharField(max_length=8)
     token_bidx = pw.CharField(max_length=64, unique=True)  # keyed hash of platform + token
     token_enc = pw.BlobField()

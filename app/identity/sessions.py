@@ -20,6 +20,7 @@ from app import audit
 from app.db import db, insert_row, new_id, utcnow
 from app.identity.errors import RefreshTokenInvalid, RefreshTokenReused
 from app.identity.models import AuthSession, RefreshToken, StaffUser
+from app.identity.signals import session_ended
 from app.security.auth import revoke_session_tokens
 from app.security.tokens import Principal
 
@@ -65,6 +66,7 @@ def revoke_session(session_id: str, reason: str) -> None:
     AuthSession.update(revoked_at=utcnow(), revoked_reason=reason).where(
         (AuthSession.id == session_id) & AuthSession.revoked_at.is_null()
     ).execute()
+    session_ended.send(current_app._get_current_object(), session_id=session_id)
     revoke_session_tokens(session_id)
 
 

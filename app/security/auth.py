@@ -14,13 +14,15 @@ from typing import Callable, Iterable
 from flask import current_app, g, request
 
 from app.errors import AppError, Forbidden, Unauthorized
-from app.redis import get_redis
+from app.redis import get_redis, publish_many
 from app.security.tokens import InvalidToken, Principal
 
 log = logging.getLogger(__name__)
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 REVOKED_KEY = "auth:revoked-session:{}"
+# A message here ends the session's open live streams at once (notify/stream.py subscribes to it).
+SESSION_REVOKED_CHANNEL = "auth:session-revoked:{}"
 # Set once the database's recent revocations are in this Redis. Missing when Redis lost its data (a
 # restart without persistence, a flush): revoked sessions would come back to life until their access
 # tokens expire, so the revocations are loaded again from `auth_session.revoked_at` first.
@@ -49,9 +51,19 @@ class DelegationUnchecked(InvalidAccessToken):
 
 
 def revoke_session_tokens(session_id: str) -> None:
-    """Refuse the session's outstanding access tokens until they would have expired anyway."""
+    """Refuse the session's outstanding access tokens until they would have expired anyway, and tell
+    the session's open live streams to end (SESSION_REVOKED_CHANNEL)."""
     ttl = current_app.config["ACCESS_TOKEN_TTL"] + 60
-    get_redis().set(REVOKED_KEY.format(session_id), "1", ex=ttl)
+    client = get_redis()
+    client.set(REVOKED_KEY.format(session_id), "1", ex=ttl)
+    # Streams also re-check the key on every heartbeat, so a lost message only delays their end.
+    publish_many(client, [(SESSION_REVOKED_CHANNEL.format(session_id), "revoked")])
+
+
+def session_revoked(session_id: str) -> bool:
+    """Whether a session was revoked (logout, refresh-token reuse): open live streams ask on every
+    heartbeat. Needs an app context; the database is asked only after Redis lost its data."""
+    return _session_revoked(session_id)
 
 
 def _session_revoked(session_id: str) -> bool:
