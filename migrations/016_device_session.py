@@ -6,10 +6,8 @@ from peewee_migrate import Migrator
 
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
-    migrator.add_fields("notify_device", session_id=pw.CharField(max_length=32, null=True))
-    migrator.add_index("notify_device", "session_id")
+    migrator.add_fields("notify_device", session_id=pw.CharField(max_length=32, null=True, index=True))
 
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
-    migrator.drop_index("notify_device", "session_id")
     migrator.remove_fields("notify_device", "session_id")
