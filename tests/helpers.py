@@ -43,3 +43,20 @@ def rows(app, model, *where) -> list:
         for cond in where:
             query = query.where(cond)
         return list(query)
+
+
+def step_up_code(client, token: str, purpose: str) -> str:
+    """Request a step-up SMS code (`POST /me/step-up/sms-codes`) and read it from the dev outbox."""
+    response = client.post("/api/v1/me/step-up/sms-codes", json={"purpose": purpose}, headers=bearer(token))
+    assert response.status_code == 202, response.get_json()
+    masked = response.get_json()["phone_masked"]
+    items = client.get("/api/v1/dev/sms-outbox").get_json()["items"]
+    return next(i["code"] for i in items if f"{i['phone'][:3]}****{i['phone'][-4:]}" == masked)
+
+
+def fresh_liveness(client, token: str, passed: bool = True) -> str:
+    """Start a face-liveness session and play the provider's side (not confirmed): its id, for an
+    operation that demands a fresh liveness step-up (`liveness_session_id`)."""
+    session_id = client.post("/api/v1/me/liveness", headers=bearer(token)).get_json()["session_id"]
+    assert client.post(f"/api/v1/dev/liveness/{session_id}/complete", json={"passed": passed}).status_code == 204
+    return session_id

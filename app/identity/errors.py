@@ -122,3 +122,15 @@ class ScopeInvalid(AppError):
 class GrantTypeUnsupported(AppError):
     status, code, detail = 400, "unsupported_grant_type", "仅支持 client_credentials 授权方式。"
     detail_en = "Only the client_credentials grant is supported."
+
+
+class StepUpFailed(Forbidden):
+    """A step-up proof (an SMS code to the bound phone) is missing, wrong, expired or used."""
+
+    code, detail = "step_up_failed", "身份核验未通过：短信验证码错误、已过期或已使用，请重新获取。"
+    detail_en = "Identity check failed: the text-message code is wrong, expired or already used; please request a new one."
+
+
+class FreshLivenessRequired(StepUpFailed):
+    code, detail = "liveness_required", "此操作需要先完成一次新的人脸核验。"
+    detail_en = "This operation needs a new face verification first."

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.errors import ValidationFailed
-from app.identity import realname, service, sessions, staff
+from app.identity import realname, service, sessions, staff, stepup
 from app.identity import schemas as s
 from app.openapi import problems
 from app.security.auth import auth_required, client_ip, current_principal
@@ -152,3 +152,14 @@ def start_liveness():
 def confirm_liveness(session_id):
     """Confirm a liveness check: the server fetches the result from the provider itself."""
     return realname.confirm_liveness(user_id=current_principal().id, session_id=session_id)
+
+
+@me_blp.route("/step-up/sms-codes", methods=["POST"])
+@me_blp.arguments(s.StepUpRequestSchema())
+@me_blp.response(202, s.StepUpSentSchema())
+@problems(me_blp, {403: "phone_required, proxy_not_allowed", 422: "validation_failed",
+                   429: "sms_resend_too_soon, sms_limit_reached", 503: "sms_unavailable"})
+@auth_required()
+def send_step_up_code(body):
+    """Send a step-up SMS code to my bound phone (revoking or enrolling signing, granting a proxy)."""
+    return stepup.send_sms_step_up(user_id=current_principal().id, purpose=body["purpose"]), 202

@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from app.identity.stepup import PURPOSES
+
 
 class PhoneSchema(ma.Schema):
     phone = ma.fields.String(required=True, validate=validate.Length(max=20), metadata={"example": "13800138000"})
@@ -132,3 +134,12 @@ class SmsOutboxQuerySchema(ma.Schema):
 
 class LivenessCompleteSchema(ma.Schema):
     passed = ma.fields.Boolean(required=True)
+
+
+class StepUpRequestSchema(ma.Schema):
+    purpose = ma.fields.String(required=True, validate=validate.OneOf(PURPOSES),
+                               metadata={"example": "signing", "description": "signing：吊销证书、开通签名；proxy_grant：授权代办"})
+
+
+class StepUpSentSchema(SmsCodeSentSchema):
+    phone_masked = ma.fields.String(metadata={"example": "138****8000"})

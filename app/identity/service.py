@@ -50,6 +50,15 @@ def _require_phone(raw: str) -> str:
 
 # --- SMS codes -------------------------------------------------------------------------------
 
+def phone_send_limits(index: str) -> list[Limit]:
+    """The phone's hourly and daily SMS limits, shared by login and step-up codes (app/identity/stepup.py)."""
+    cfg = current_app.config
+    return [
+        Limit(f"sms:{{{index}}}:phone-hour", cfg["SMS_PER_PHONE_HOUR"], 3600, "sms_limit_reached", "该手机号今日获取验证码次数过多，请稍后再试。"),
+        Limit(f"sms:{{{index}}}:phone-day", cfg["SMS_PER_PHONE_DAY"], 86400, "sms_limit_reached", "该手机号今日获取验证码次数过多，请明天再试。"),
+    ]
+
+
 def send_login_code(*, phone: str, ip: str) -> dict[str, int]:
     """Send a login code. Same answer whether or not the phone has an account (no enumeration)."""
     phone = _require_phone(phone)
@@ -57,8 +66,7 @@ def send_login_code(*, phone: str, ip: str) -> dict[str, int]:
     index = phone_index(phone)
     ratelimit.consume([
         Limit(f"sms:{{{index}}}:cooldown", 1, cfg["SMS_RESEND_COOLDOWN"], "sms_resend_too_soon", "验证码发送过于频繁，请稍后再试。"),
-        Limit(f"sms:{{{index}}}:phone-hour", cfg["SMS_PER_PHONE_HOUR"], 3600, "sms_limit_reached", "该手机号今日获取验证码次数过多，请稍后再试。"),
-        Limit(f"sms:{{{index}}}:phone-day", cfg["SMS_PER_PHONE_DAY"], 86400, "sms_limit_reached", "该手机号今日获取验证码次数过多，请明天再试。"),
+        *phone_send_limits(index),
         Limit(f"sms:ip-hour:{ip}", cfg["SMS_PER_IP_HOUR"], 3600),
     ])
     code = smscodes.new_code(index)
