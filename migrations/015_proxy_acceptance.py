@@ -7,11 +7,10 @@ from peewee_migrate import Migrator
 
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
-    migrator.add_fields("proxy_grant", session_id=pw.CharField(max_length=32, null=True),
+    # the index comes with the field: add_index after add_fields fails on a fresh SQLite schema
+    migrator.add_fields("proxy_grant", session_id=pw.CharField(max_length=32, null=True, index=True),
                         accepted_at=pw.DateTimeField(null=True), declined_at=pw.DateTimeField(null=True))
-    migrator.add_index("proxy_grant", "session_id")
 
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
-    migrator.drop_index("proxy_grant", "session_id")
     migrator.remove_fields("proxy_grant", "session_id", "accepted_at", "declined_at")
