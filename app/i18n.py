@@ -169,6 +169,11 @@ _REASONS_EN: dict[str, str] = {
     "未知的证照类型。": "Unknown licence type.",
     "应与持证人身份证号码一致。": "Must match the holder's ID number.",
     "截止日期应晚于起始日期。": "The end date must be after the start date.",
+    "与持证人的实名信息不一致。": "Does not match the holder's real-name record.",
+    "应与持证人姓名一致。": "Must match the holder's name.",
+    "应与证照有效期起始日期（valid_from）一致。": "Must match the licence's valid_from.",
+    "应与证照有效期截止日期（valid_until）一致。": "Must match the licence's valid_until.",
+    "应与证照状态一致：新发证照的状态为“有效”。": "Must match the licence's status: a newly issued licence is valid.",
     "日期格式应为 YYYY-MM-DD。": "Dates are written YYYY-MM-DD.",
     "日期不存在。": "This date does not exist.",
     "统一社会信用代码格式或校验位不正确（GB 32100）。": "Invalid unified social credit code (format or check character, GB 32100).",
@@ -214,6 +219,10 @@ _REASONS_EN: dict[str, str] = {
     "未知的推送渠道。": "Unknown push channel.",
     "发生时间不能晚于当前时间。": "The time of the event cannot be in the future.",
     "授权截止时间应晚于当前时间，且不超过 365 天。": "The expiry must be in the future and within 365 days.",
+    "仅补正（supplement_required）事件可带补正截止日期。":
+        "Only a supplement_required event can carry a supplement due date.",
+    "补正截止日期不能早于事件发生日期。": "The supplement due date cannot be before the day of the event.",
+    "与该身份证号码的实名登记姓名不一致。": "Does not match the registered real name of this ID number.",
 }
 _REASON_PREFIXES_EN: tuple[tuple[str, str], ...] = (
     ("缺少必填项", "Required field missing."),
@@ -223,6 +232,7 @@ _REASON_PREFIXES_EN: tuple[tuple[str, str], ...] = (
     ("搜索半径应在", "The search radius is out of range."),
     ("条数应在", "The limit is out of range."),
     ("推送渠道应为", "Unknown push channel."),
+    ("不适用于该评价等级：", "Not allowed for this rating: "),
 )
 
 

@@ -30,9 +30,17 @@ _ADDRESS_MARKERS = ("省", "市", "区", "县", "州", "盟", "旗")
 _DECIMAL = re.compile(r"\d{1,12}(\.\d{1,4})?")
 
 
+# Facts of a licence that a field of its data may state again (`Field.same_as`): the holder's name
+# and ID number (issuance checks them against the holder), the licence's status (derived from the
+# licence at read time, never served from the stored data) and its validity dates (checked against
+# the top-level ones at issuance). The counter card shows each fact once.
+SAME_AS = ("holder.name", "holder.id_number", "licence.status", "licence.valid_from", "licence.valid_until")
+
+
 @dataclass(frozen=True)
 class Field:
-    """One field of a licence type. `holder` marks the field identifying the holder."""
+    """One field of a licence type. `holder` marks the field identifying the holder; `same_as`
+    names the licence fact (SAME_AS) the field repeats, if any."""
 
     key: str
     label: str
@@ -42,6 +50,7 @@ class Field:
     mask: str = "none"
     enum: tuple[str, ...] = ()
     holder: bool = False
+    same_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,10 @@ class LicenceType:
         """Key of the field holding the holder's ID number."""
         return next(f.key for f in self.fields if f.holder)
 
+    def fields_same_as(self, fact: str) -> tuple[Field, ...]:
+        """The fields repeating this licence fact (SAME_AS)."""
+        return tuple(f for f in self.fields if f.same_as == fact)
+
 
 class LicenceDataError(ValueError):
     """A licence's data was refused; `errors` maps field key → Chinese reasons."""
@@ -89,16 +102,29 @@ _STATUS = ("有效", "暂扣", "撤销", "注销", "失效", "办理转出", "�
 _VEHICLE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "C5", "C6", "D", "E", "F", "M", "N", "P")
 
 
-def _name(key: str = "name", label: str = "姓名") -> Field:
-    return Field(key, label, sensitive=True, mask="name")
+def _name(key: str = "name", label: str = "姓名", *, holder: bool = True) -> Field:
+    return Field(key, label, sensitive=True, mask="name", same_as="holder.name" if holder else None)
 
 
 def _id_number(key: str = "id_number", label: str = "公民身份号码", *, holder: bool = True) -> Field:
-    return Field(key, label, "id_number", sensitive=True, mask="id_number", holder=holder)
+    return Field(key, label, "id_number", sensitive=True, mask="id_number", holder=holder,
+                 same_as="holder.id_number" if holder else None)
 
 
-def _date(key: str, label: str, *, required: bool = True) -> Field:
-    return Field(key, label, "date", required=required)
+def _date(key: str, label: str, *, required: bool = True, same_as: str | None = None) -> Field:
+    return Field(key, label, "date", required=required, same_as=same_as)
+
+
+def _valid_from(label: str) -> Field:
+    return _date("valid_from", label, same_as="licence.valid_from")
+
+
+def _valid_until(label: str, key: str = "valid_until") -> Field:
+    return Field(key, label, "date_or_permanent", same_as="licence.valid_until")
+
+
+# Not required: the server writes the licence's status in at issuance and on every status change.
+_STATUS_FIELD = Field("status", "状态", "enum", required=False, enum=_STATUS, same_as="licence.status")
 
 
 _TYPES: tuple[LicenceType, ...] = (
@@ -106,8 +132,7 @@ _TYPES: tuple[LicenceType, ...] = (
         _name(), Field("sex", "性别", "enum", enum=("男", "女")), Field("ethnicity", "民族"),
         Field("birth_date", "出生日期", "date", sensitive=True, mask="year"),
         Field("address", "住址", sensitive=True, mask="address"), _id_number(),
-        Field("issuing_authority", "签发机关"), _date("valid_from", "有效期限起"),
-        Field("valid_until", "有效期限止", "date_or_permanent"),
+        Field("issuing_authority", "签发机关"), _valid_from("有效期限起"), _valid_until("有效期限止"),
     ), ("name", "id_number", "valid_until")),
     LicenceType("driving_licence", "机动车驾驶证", "11100000000012345D002", (
         _name(), _id_number("id_number", "证号"), Field("sex", "性别", "enum", enum=("男", "女")),
@@ -115,21 +140,20 @@ _TYPES: tuple[LicenceType, ...] = (
         Field("birth_date", "出生日期", "date", sensitive=True, mask="year"),
         _date("first_issued_on", "初次领证日期"),
         Field("vehicle_class", "准驾车型", "enum", enum=_VEHICLE_CLASSES),
-        _date("valid_from", "有效期起"), Field("valid_until", "有效期止", "date_or_permanent"),
-        Field("status", "状态", "enum", enum=_STATUS), Field("issuing_authority", "发证机关"),
+        _valid_from("有效期起"), _valid_until("有效期止"), _STATUS_FIELD, Field("issuing_authority", "发证机关"),
     ), ("name", "vehicle_class", "valid_until", "status")),
     LicenceType("business_licence", "营业执照", "111000000000234566001", (
         Field("credit_code", "统一社会信用代码", "credit_code"), Field("name", "名称"), Field("entity_type", "类型"),
         _name("legal_representative", "法定代表人"),
         _id_number("legal_representative_id_number", "法定代表人身份证号码"),
         Field("registered_capital", "注册资本", required=False), _date("established_on", "成立日期"),
-        Field("business_term_until", "营业期限至", "date_or_permanent"), Field("domicile", "住所"),
+        _valid_until("营业期限至", "business_term_until"), Field("domicile", "住所"),
         Field("business_scope", "经营范围", required=False), Field("registration_authority", "登记机关"),
     ), ("credit_code", "name", "legal_representative", "business_term_until")),
     LicenceType("marriage_certificate", "结婚证", "11100000000034567Y001", (
         Field("certificate_number", "结婚证字号", sensitive=True, mask="tail4"),
         _name("holder_name", "持证人"), _id_number("holder_id_number", "持证人身份证件号"),
-        _name("spouse_name", "配偶姓名"), _id_number("spouse_id_number", "配偶身份证件号", holder=False),
+        _name("spouse_name", "配偶姓名", holder=False), _id_number("spouse_id_number", "配偶身份证件号", holder=False),
         _date("registered_on", "登记日期"), Field("registration_authority", "登记机关"),
     ), ("holder_name", "spouse_name", "registered_on")),
     LicenceType("real_estate_certificate", "不动产权证书", "11100000000045678P001", (
@@ -147,7 +171,7 @@ _TYPES: tuple[LicenceType, ...] = (
     ), ("name", "social_security_number", "issuing_region")),
     LicenceType("household_register", "户口簿", "11100000000012345D003", (
         Field("household_number", "户号", sensitive=True, mask="tail4"),
-        Field("household_type", "户别", "enum", enum=("家庭户", "集体户")), _name("head_name", "户主姓名"),
+        Field("household_type", "户别", "enum", enum=("家庭户", "集体户")), _name("head_name", "户主姓名", holder=False),
         _name(), Field("relationship_to_head", "与户主关系"), _id_number(),
         Field("birth_date", "出生日期", "date", sensitive=True, mask="year"),
         Field("address", "住址", sensitive=True, mask="address"), Field("registration_authority", "登记机关"),

@@ -30,11 +30,16 @@ from app.security.pii import DecryptionError, mask_id_number, mask_name
 from app.security.tokens import Principal
 from wallet.catalogue import disclose, get_type
 from wallet.errors import LicenceNotValid, PresentationExpired, PresentationInvalid, PresentationUsed
+from wallet.holder import live_data
 from wallet.issuance import decrypt_parts, signed_bytes
 from wallet.models import Issuer, Licence, Presentation, PresentationCheck
 from wallet.presentation import CHINA, code_key, decode_qr, licence_valid_now, nonce_key, today
 
 log = logging.getLogger(__name__)
+
+# Licence facts the counter answer states outside `licence.fields`: a disclosed field repeating one
+# of them is merged there, so that the card shows each fact once (持证人 and 姓名 are one row).
+CARD_FACTS = ("holder.name", "holder.id_number", "licence.status", "licence.valid_until")
 
 
 def _resolve_manual_code(clerk: Principal, code: str) -> tuple[str, int]:
@@ -129,20 +134,37 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
 
     licence_type = get_type(licence.type_code)
     keys = json.loads(presentation.fields)
-    shown = disclose(licence_type, data, keys if presentation.explicit else None)
-    fields = {key: shown[key] for key in keys if key in shown}
+    shown = disclose(licence_type, live_data(licence, data), keys if presentation.explicit else None)
+    fields, merged = _merge_facts(licence_type, [key for key in keys if key in shown], shown, holder,
+                                  in_full=presentation.explicit)
     return {
         "result": "verified",
         "licence": {
             "identifier": licence.identifier, "type_code": licence.type_code,
             "type_name": i18n.label("licence_type", licence_type.code), "status": licence.status,
             "status_label": i18n.label("licence_status", licence.status), "issuer": issuer.name,
-            "valid_until": licence.valid_until, "fields": fields,
+            "valid_until": licence.valid_until, "fields": fields, "merged_fields": merged,
         },
         "holder": holder,
         "purpose": presentation.purpose,
         "checked_at": checked_at,
     }
+
+
+def _merge_facts(licence_type: Any, keys: list[str], shown: dict[str, str], holder: dict[str, str], *,
+                 in_full: bool) -> tuple[dict[str, str], dict[str, str]]:
+    """(the disclosed fields that are not a CARD_FACTS fact, {merged field: fact}). A holder fact the
+    holder chose to disclose in full is added to `holder` unmasked (`name`, `id_number`)."""
+    fields, merged = {}, {}
+    for key in keys:
+        fact = licence_type.field(key).same_as
+        if fact not in CARD_FACTS:
+            fields[key] = shown[key]
+            continue
+        merged[key] = fact
+        if in_full and fact.startswith("holder."):
+            holder.setdefault(fact.removeprefix("holder."), shown[key])
+    return fields, merged
 
 
 def _field_names(presentation: Presentation) -> list[str]:

@@ -59,3 +59,19 @@ class PresentationExpired(AppError):
 class PresentationUsed(Conflict):
     code, detail = "presentation_used", "亮证码已被使用或已作废，请让持证人重新出示。"
     detail_en = "The licence code has already been used or withdrawn; ask the holder to show a new one."
+
+
+class HolderNameMismatch(ValidationFailed):
+    code, detail = "holder_name_mismatch", "持证人姓名与其实名信息或证照数据中的姓名不一致。"
+    detail_en = "The holder's name does not match their real-name record or the name in the licence data."
+
+
+class ValidityInconsistent(ValidationFailed):
+    code, detail = "validity_inconsistent", "证照数据中的有效期与证照有效期不一致，或截止日期早于起始日期。"
+    detail_en = ("The validity dates in the licence data contradict the licence's validity period, or end before "
+                 "they start.")
+
+
+class StatusInconsistent(ValidationFailed):
+    code, detail = "status_inconsistent", "证照数据中的状态与证照状态不一致。"
+    detail_en = "The status in the licence data contradicts the licence's status."

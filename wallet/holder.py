@@ -13,9 +13,10 @@ from app.identity.errors import AssuranceInsufficient
 from app.pagination import newest_first
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from wallet.catalogue import disclose, get_type, mask_value
+from wallet.consistency import derived_keys, with_status
 from wallet.errors import LicenceNotFound
 from wallet.issuance import decrypt_parts, signed_bytes
-from wallet.models import Issuer, Licence
+from wallet.models import STATUS_LABELS, Issuer, Licence
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,11 @@ def _require_verified(user_id: str) -> None:
     if identity.verified_level(user_id) < 2:
         raise AssuranceInsufficient()
 
+
+def live_data(licence: Licence, data: dict[str, Any]) -> dict[str, Any]:
+    """The licence's data as served: a status field is the licence's current status, whatever the
+    stored (signed) data says (a version signed before its status changed says 有效)."""
+    return with_status(get_type(licence.type_code), data, STATUS_LABELS[licence.status])
 
 
 def list_licences(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
@@ -52,7 +58,7 @@ def _summary(licence: Licence) -> dict[str, Any]:
     view = _common(licence)
     try:
         _, _, data = decrypt_parts(licence)
-        view["summary"] = disclose(get_type(licence.type_code), data)
+        view["summary"] = disclose(get_type(licence.type_code), live_data(licence, data))
     except DecryptionError:
         log.warning("licence undecryptable", extra={"licence": licence.id})
         view["summary"] = {}
@@ -72,7 +78,8 @@ def get_licence(*, user_id: str, licence_id: str) -> dict[str, Any]:
     view = _common(licence)
     view.update(status_reason=licence.status_reason, issuer_code=licence.issuer.code, key_id=licence.key_id,
                 signature_b64=base64.b64encode(bytes(licence.signature)).decode(),
-                canonical_sha=licence.canonical_sha, fields={}, holder={})
+                canonical_sha=licence.canonical_sha, fields={}, holder={},
+                derived_fields=derived_keys(get_type(licence.type_code)))
     try:
         name, id_number, data = decrypt_parts(licence)
         message = signed_bytes(licence, licence.issuer)
@@ -82,7 +89,8 @@ def get_licence(*, user_id: str, licence_id: str) -> dict[str, Any]:
         return view
     licence_type = get_type(licence.type_code)
     view["holder"] = {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
-    view["fields"] = {f.key: mask_value(f, data[f.key]) if f.sensitive else data[f.key]
-                      for f in licence_type.fields if f.key in data}
+    shown = live_data(licence, data)
+    view["fields"] = {f.key: mask_value(f, shown[f.key]) if f.sensitive else shown[f.key]
+                      for f in licence_type.fields if f.key in shown}
     view["signature_valid"] = keystore().public_key(licence.key_id).verify(bytes(licence.signature), message)
     return view

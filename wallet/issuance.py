@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -22,11 +22,15 @@ from app.db import db, execute, insert_row, new_id, select_one, select_where, ut
 from app.identity import service as identity
 from app.identity.errors import IdNumberInvalid
 from app.identity.idnumber import IdNumberError, normalize_id_number
-from app.security.pii import mask_id_number, mask_name
+from app.security.pii import DecryptionError, mask_id_number, mask_name
 from wallet.canonical import canonical_bytes, canonical_sha, licence_document
-from wallet.catalogue import LicenceDataError, get_type, validate_data
+from wallet.catalogue import LicenceDataError, LicenceType, get_type, validate_data
+from wallet.consistency import (
+    HOLDER_NAME_MISMATCH, STATUS_INCONSISTENT, VALIDITY_INCONSISTENT, contradictions, same_name, with_status,
+)
 from wallet.errors import (
-    LicenceDataInvalid, LicenceNotFound, LicenceStatusFinal, LicenceTypeUnknown, ReferenceConflict, ValidityInvalid,
+    HolderNameMismatch, LicenceDataInvalid, LicenceNotFound, LicenceStatusFinal, LicenceTypeUnknown, ReferenceConflict,
+    StatusInconsistent, ValidityInconsistent, ValidityInvalid,
 )
 from wallet.identifier import make_identifier
 from wallet.models import STATUS_LABELS, Issuer, Licence
@@ -38,6 +42,8 @@ REVOCATION_CODES = ("02", "03", "04", "05", "06", "07", "99")
 _FINAL = ("03", "04", "05", "06", "07", "99")  # only 有效 and 暂扣 licences change status
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CONTRADICTIONS = {HOLDER_NAME_MISMATCH: HolderNameMismatch, VALIDITY_INCONSISTENT: ValidityInconsistent,
+                   STATUS_INCONSISTENT: StatusInconsistent}
 
 
 def cipher():
@@ -118,6 +124,22 @@ def _checked(request: IssueRequest) -> tuple[Any, IssueRequest]:
                                       request.valid_until, request.reference)
 
 
+def _consistent(licence_type: LicenceType, request: IssueRequest, owner: str | None) -> IssueRequest:
+    """Refuse data that contradicts the licence (the problem's code is the first contradiction's;
+    `errors` and `field_codes` name every field); returns the request with the status written in."""
+    person = identity.verified_identity(owner) if owner else None
+    found = contradictions(licence_type, request.data, holder_name=request.holder_name,
+                           record_name=person.name if person else None, valid_from=request.valid_from,
+                           valid_until=request.valid_until, status_label=STATUS_LABELS["01"])
+    if found:
+        errors: dict[str, list[str]] = {}
+        for item in found:
+            errors.setdefault(item.field, []).append(item.reason)
+        raise _CONTRADICTIONS[found[0].code](errors=errors,
+                                             extra={"field_codes": {item.field: item.code for item in found}})
+    return replace(request, data=with_status(licence_type, request.data, STATUS_LABELS["01"]))
+
+
 def _request_digest(request: IssueRequest) -> str:
     """Keyed digest of what was asked, to tell a retry from a different licence under the same reference."""
     body = json.dumps({"type_code": request.type_code, "name": request.holder_name, "id": request.holder_id_number,
@@ -131,13 +153,15 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
     """Issue and sign a licence; returns (issuer view, created). The same `reference` with the same
     content returns the existing licence (created False); with other content: ReferenceConflict."""
     licence_type, request = _checked(request)
+    owner = identity.user_id_for_id_number(request.holder_id_number)
+    request = _consistent(licence_type, request, owner)
     issuer = issuer_for_client(client_id)
     digest = _request_digest(request)
     existing = select_where(Licence, issuer=issuer.id, reference=request.reference)
     if existing is None:
         try:
             with db.atomic():
-                existing = _create(issuer, licence_type, request, digest)
+                existing = _create(issuer, licence_type, request, digest, owner)
                 audit.record("wallet.licence_issued", actor_kind="client", actor_id=client_id, target=existing.id,
                              details={"type_code": request.type_code, "parked": existing.user_id is None})
             return issuer_view(existing, issuer), True
@@ -151,7 +175,7 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
     return issuer_view(existing, issuer), False
 
 
-def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: str) -> Licence:
+def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: str, owner: str | None) -> Licence:
     execute('UPDATE "wallet_issuer" SET "next_serial" = "next_serial" + 1 WHERE "id" = ?', [issuer.id])  # locks the row
     serial = execute('SELECT "next_serial" FROM "wallet_issuer" WHERE "id" = ?', [issuer.id]).fetchone()[0] - 1
     now = utcnow()
@@ -163,7 +187,7 @@ def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: st
         holder_bidx=c.blind_index("id", request.holder_id_number),
         holder_name_enc=c.encrypt(request.holder_name, "licence.holder_name"),
         holder_id_enc=c.encrypt(request.holder_id_number, "licence.holder_id"),
-        user_id=identity.user_id_for_id_number(request.holder_id_number),
+        user_id=owner,
         data_enc=c.encrypt(json.dumps(request.data, ensure_ascii=False), "licence.data"),
         valid_from=request.valid_from, valid_until=request.valid_until, status="01", version=1,
         created_at=now, updated_at=now,
@@ -204,7 +228,11 @@ def change_status(*, client_id: str, licence_id: str, status_code: str, reason: 
         licence, issuer = _own_licence(client_id, licence_id)
         if licence.status in _FINAL:
             raise LicenceStatusFinal()
-        name, id_number, data = decrypt_parts(licence)
+        name, id_number, stored = decrypt_parts(licence)
+        # The new version states the new status in its data too (a status field follows the licence).
+        data = with_status(get_type(licence.type_code), stored, STATUS_LABELS[status_code])
+        if data != stored:
+            licence.data_enc = cipher().encrypt(json.dumps(data, ensure_ascii=False), "licence.data")
         licence.status, licence.status_reason = status_code, reason
         licence.version += 1
         licence.updated_at = utcnow()
@@ -244,7 +272,8 @@ def issuer_view(licence: Licence, issuer: Issuer) -> dict[str, Any]:
         "status": licence.status, "status_label": STATUS_LABELS[licence.status],
         "status_reason": licence.status_reason, "version": licence.version,
         "holder": {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)},
-        "parked": licence.user_id is None, "valid_from": licence.valid_from, "valid_until": licence.valid_until,
+        "parked": licence.user_id is None, "parked_reason": _parked_reason(licence, name, id_number),
+        "valid_from": licence.valid_from, "valid_until": licence.valid_until,
         "key_id": licence.key_id, "canonical_sha": licence.canonical_sha,
         "created_at": licence.created_at, "updated_at": licence.updated_at,
     }
@@ -252,19 +281,51 @@ def issuer_view(licence: Licence, issuer: Issuer) -> dict[str, Any]:
 
 # --- Parking (停放) ---------------------------------------------------------------------------
 
+def _parked_reason(licence: Licence, name: str, id_number: str) -> str | None:
+    """Why a licence is parked: its holder has no real-name record yet, or has one under another
+    name (the licence then stays parked until the issuer corrects it)."""
+    if licence.user_id is not None:
+        return None
+    owner = identity.user_id_for_id_number(id_number)
+    person = identity.verified_identity(owner) if owner else None
+    return HOLDER_NAME_MISMATCH if person is not None and not same_name(name, person.name) else "awaiting_real_name"
+
+
 def attach_parked(*, user_id: str) -> int:
-    """Give a newly verified citizen the licences issued to their ID number while they had no account."""
+    """Give a newly verified citizen the licences issued to their ID number while they had no account.
+
+    A licence issued under another name than the citizen's real-name record stays parked (it may
+    name someone else: a typo in the ID number at the issuer); each such licence is audited with
+    the reason `holder_name_mismatch`, and the issuer sees it as `parked_reason`."""
     person = identity.verified_identity(user_id)
     if person is None:
         return 0
+    c = cipher()
     with db.atomic():
-        attached = (Licence.update(user_id=user_id)
-                    .where((Licence.holder_bidx == cipher().blind_index("id", person.id_number))
-                           & Licence.user_id.is_null())
-                    .execute())
+        parked = (Licence.select().where((Licence.holder_bidx == c.blind_index("id", person.id_number))
+                                         & Licence.user_id.is_null()))
+        matching, kept = [], []
+        for licence in parked:
+            try:
+                name = c.decrypt(licence.holder_name_enc, "licence.holder_name")
+            except DecryptionError:
+                kept.append((licence.id, "undecryptable"))
+                continue
+            if same_name(name, person.name):
+                matching.append(licence.id)
+            else:
+                kept.append((licence.id, HOLDER_NAME_MISMATCH))
+        attached = (Licence.update(user_id=user_id).where(Licence.id.in_(matching) & Licence.user_id.is_null())
+                    .execute()) if matching else 0
         if attached:
             audit.record("wallet.licences_attached", actor_kind="citizen", actor_id=user_id,
                          details={"count": attached})
+        for licence_id, reason in kept:
+            audit.record("wallet.licences_attached", outcome="refused", actor_kind="citizen", actor_id=user_id,
+                         target=licence_id, details={"reason": reason})
+    if kept:
+        log.warning("parked licences kept: holder name differs from the real-name record (or undecryptable)",
+                    extra={"user": user_id, "count": len(kept)})
     return attached
 
 

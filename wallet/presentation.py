@@ -34,13 +34,14 @@ import peewee as pw
 from flask import current_app
 
 from app import audit
+from app.clock import CHINA_TZ
 from app.db import db, execute, insert_row, new_id, select_where, update_where
 from app.redis import get_redis
 from app.security.pii import constant_time_equal, derive_key, hmac_sm3
 from app.errors import ValidationFailed
 from wallet.catalogue import LicenceDataError, disclose, get_type
 from wallet.errors import LicenceNotFound, LicenceNotValid, PresentationInvalid, PresentationNotFound
-from wallet.holder import _require_verified
+from wallet.holder import _require_verified, live_data
 from wallet.issuance import decrypt_parts
 from wallet.models import Licence, Presentation
 
@@ -50,7 +51,7 @@ PREFIX = "YW1."
 SHARDS = 1000  # manual codes end in the shard's three digits
 REFRESH_MARGIN = 15  # seconds before expiry the app should fetch a new code
 REDIS_GRACE = 5  # the Redis record outlives the MAC'd expiry a little: the expiry check decides
-CHINA = timezone(timedelta(hours=8))
+CHINA = CHINA_TZ  # app.clock: the one China time
 _MAC_LEN = 16
 PNG_MODULE_PX = 6
 
@@ -211,7 +212,7 @@ def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: 
     licence_type = get_type(licence.type_code)
     _, _, data = decrypt_parts(licence)
     try:
-        shown = disclose(licence_type, data, fields)
+        shown = disclose(licence_type, live_data(licence, data), fields)
     except LicenceDataError as exc:
         raise ValidationFailed(errors={f"fields.{k}": v for k, v in exc.errors.items()}) from None
     keys = list(shown)

@@ -52,7 +52,8 @@ _ISSUE = {"kinds": ("client",), "scopes": ("licences:issue",)}
 @blp.response(201, s.IssuedLicenceSchema())
 @blp.alt_response(200, schema=s.IssuedLicenceSchema, description="同一 reference、同一内容的重复提交：原证照")
 @problems(blp, {403: "insufficient_scope, forbidden", 409: "reference_conflict",
-                422: "validation_failed, licence_type_unknown, licence_data_invalid, id_number_invalid, validity_invalid"})
+                422: "validation_failed, licence_type_unknown, licence_data_invalid, id_number_invalid, validity_invalid, "
+                     "holder_name_mismatch, validity_inconsistent, status_inconsistent (field_codes: field → code)"})
 @auth_required(**_ISSUE)
 def issue_licence(body):
     """Issue and sign a licence for a holder (idempotent on `reference`)."""

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from app.fields import IdNumber
+from wallet.catalogue import all_types
+
 
 class LicenceFieldSchema(ma.Schema):
     """One field of a licence type in the public catalogue."""
@@ -14,6 +17,10 @@ class LicenceFieldSchema(ma.Schema):
     sensitive = ma.fields.Boolean(metadata={"description": "敏感字段：亮证时默认打码"})
     required = ma.fields.Boolean()
     holder = ma.fields.Boolean(metadata={"description": "标识持证人的证件号字段"})
+    same_as = ma.fields.String(allow_none=True, metadata={
+        "description": "该字段重复的证照事实：holder.name 持证人姓名、holder.id_number 持证人证件号（发证时须与持证人一致；"
+                       "柜台核验时并入 holder，只显示一次）、licence.status 证照状态（值始终取自证照当前状态）、"
+                       "licence.valid_from / licence.valid_until 有效期（发证时须与顶层有效期一致）"})
     enum = ma.fields.List(ma.fields.String(), metadata={"description": "枚举取值（type 为 enum 时）"})
 
 
@@ -39,15 +46,16 @@ STATUS_CODES = ("01", "02", "03", "04", "05", "06", "07", "99")
 
 class HolderSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(1, 64), metadata={"example": "张三"})
-    id_number = ma.fields.String(required=True, validate=ma.validate.Length(1, 32),
-                                 metadata={"example": "340102199003071232"})
+    id_number = IdNumber(required=True, validate=ma.validate.Length(1, 32), metadata={"example": "340102199003071232"})
 
 
 class IssueLicenceSchema(ma.Schema):
     """An issuer's request to issue a licence; `reference` is the issuer's idempotency key."""
 
+    # The enum is documented, not validated here: an unknown code keeps its own error, 422 licence_type_unknown.
     type_code = ma.fields.String(required=True, validate=ma.validate.Length(1, 64),
-                                 metadata={"example": "driving_licence", "description": "目录中的证照类型 code"})
+                                 metadata={"example": "driving_licence", "description": "目录中的证照类型 code",
+                                           "enum": [t.code for t in all_types()]})
     holder = ma.fields.Nested(HolderSchema, required=True)
     data = ma.fields.Dict(required=True, metadata={"description": "证照字段（见 /licence-types）"})
     valid_from = ma.fields.Date(required=True)
@@ -86,6 +94,9 @@ class IssuedLicenceSchema(ma.Schema):
     version = ma.fields.Integer()
     holder = ma.fields.Nested(MaskedHolderSchema)
     parked = ma.fields.Boolean(metadata={"description": "持证人尚未实名注册：证照暂存，实名后自动归入其卡包"})
+    parked_reason = ma.fields.String(allow_none=True, metadata={
+        "description": "暂存原因：awaiting_real_name 持证人尚未实名；holder_name_mismatch 持证人已实名，但实名姓名与证照持证人姓名"
+                       "不一致（证照保持暂存，请核对后重新发证）"})
     valid_from = ma.fields.Date()
     valid_until = ma.fields.Date(allow_none=True)
     key_id = ma.fields.String()
@@ -135,6 +146,8 @@ class WalletLicenceDetailSchema(WalletLicenceSchema):
     signature_b64 = ma.fields.String(metadata={"description": "发证机关 SM2 签名 (DER, base64)"})
     canonical_sha = ma.fields.String()
     signature_valid = ma.fields.Boolean(metadata={"description": "用发证机关公钥验证签名的结果（实时）"})
+    derived_fields = ma.fields.List(ma.fields.String(), metadata={
+        "description": "取值实时取自证照当前状态、而非签名原文的字段（如驾驶证“状态”）：签名覆盖的是发证机关在该版本签发时的取值"})
 
 
 # --- Presentations (亮证) and counter verification ---------------------------------------------
@@ -166,6 +179,14 @@ class VerificationRequestSchema(ma.Schema):
             raise ma.ValidationError("qr_text 与 manual_code 须且只须提供一个。", field_name="qr_text")
 
 
+class VerifiedHolderSchema(MaskedHolderSchema):
+    """The holder, shown once on the counter card: the licence fields repeating the holder's name or
+    ID number are merged here (shown in full only when the holder chose to disclose them)."""
+
+    name = ma.fields.String(metadata={"description": "持证人选择完整出示姓名时才有"})
+    id_number = ma.fields.String(metadata={"description": "持证人选择完整出示证件号时才有"})
+
+
 class VerifiedLicenceSchema(ma.Schema):
     identifier = ma.fields.String()
     type_code = ma.fields.String()
@@ -174,13 +195,17 @@ class VerifiedLicenceSchema(ma.Schema):
     status_label = ma.fields.String()
     issuer = ma.fields.String()
     valid_until = ma.fields.Date(allow_none=True)
-    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), metadata={
+        "description": "出示的其余字段：与持证人、证照状态或有效期重复的字段不在此处（见 merged_fields），每项事实只出现一次"})
+    merged_fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), metadata={
+        "description": "出示的、已并入其他位置的字段 → 所并入的事实（holder.name、holder.id_number、licence.status、"
+                       "licence.valid_until）", "example": {"name": "holder.name", "status": "licence.status"}})
 
 
 class VerificationSchema(ma.Schema):
     result = ma.fields.String(metadata={"example": "verified"})
     licence = ma.fields.Nested(VerifiedLicenceSchema)
-    holder = ma.fields.Nested(MaskedHolderSchema)
+    holder = ma.fields.Nested(VerifiedHolderSchema)
     purpose = ma.fields.String(allow_none=True)
     checked_at = ma.fields.DateTime()
 

@@ -7,7 +7,9 @@ Sub-keys are derived from the master key with HKDF-SM3, one per purpose.
 from __future__ import annotations
 
 import hmac as std_hmac
+import re
 import secrets
+import unicodedata
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
@@ -15,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _VERSION = 1
+_LATIN_WORD = re.compile(r"[^\W\d_]+")  # a run of letters: one word of a Latin-script name
 
 
 def derive_key(master: bytes, purpose: str, length: int = 32) -> bytes:
@@ -80,9 +83,24 @@ def mask_id_number(id_number: str | None) -> str | None:
     return f"{id_number[:4]}{'*' * 10}{id_number[-4:]}" if len(id_number) >= 15 else "***"
 
 
+def _latin_script(name: str) -> bool:
+    """Every letter of `name` is a Latin-script letter (John Smith, José Müller), none CJK."""
+    letters = [ch for ch in name if ch.isalpha()]
+    return bool(letters) and all(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+
+
+def _mask_word(match: re.Match[str]) -> str:
+    word = match.group()
+    return word[0] + "*" * (len(word) - 1)
+
+
 def mask_name(name: str | None) -> str | None:
+    """张* / 张** / 欧阳** for Chinese names; a Latin-script name is masked per word, each word
+    keeping its initial: John Smith → J*** S****, Jean-Luc Picard → J***-L** P*****."""
     if not name:
         return None
+    if _latin_script(name):
+        return _LATIN_WORD.sub(_mask_word, " ".join(name.split()))
     if len(name) <= 2:
         return name[0] + "*"
     keep = 2 if len(name) >= 4 else 1  # 欧阳娜娜 → 欧阳**, 张小明 → 张**

@@ -22,10 +22,13 @@ def driving_data(person, **changes) -> dict:
 
 
 def issue_body(person=vectors.ZHANG_SAN, reference: str = "ref-1", **changes) -> dict:
+    """A driving licence issuing request; the data's validity dates follow the top-level ones
+    unless `data` is given (contradictory dates are refused: issue 14 item 16)."""
     body = {"type_code": "driving_licence", "holder": {"name": person[0], "id_number": person[1]},
-            "data": driving_data(person), "valid_from": "2020-05-01", "valid_until": "2030-05-01",
-            "reference": reference}
+            "valid_from": "2020-05-01", "valid_until": "2030-05-01", "reference": reference}
     body.update(changes)
+    if "data" not in changes:
+        body["data"] = driving_data(person, valid_from=body["valid_from"], valid_until=body["valid_until"] or "长期")
     return body
 
 

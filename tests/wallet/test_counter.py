@@ -34,11 +34,14 @@ def test_clerk_verifies_once_and_sees_only_the_disclosed_fields(app, client, hol
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["result"] == "verified" and body["purpose"] == "租车" and body["checked_at"]
-    assert body["licence"]["fields"] == {"name": "张三", "vehicle_class": "C1", "address": "安徽省合肥市庐阳区长江中路1号"}
-    assert body["licence"] | {"fields": None} == {
+    # The name the holder chose to show is merged into `holder` (one row per fact: issue 14 item 17).
+    assert body["licence"]["fields"] == {"vehicle_class": "C1", "address": "安徽省合肥市庐阳区长江中路1号"}
+    assert body["licence"]["merged_fields"] == {"name": "holder.name"}
+    assert body["licence"] | {"fields": None, "merged_fields": None} == {
         "identifier": licence["identifier"], "type_code": "driving_licence", "type_name": "机动车驾驶证",
-        "status": "01", "status_label": "有效", "issuer": "test client", "valid_until": "2030-05-01", "fields": None}
-    assert body["holder"] == {"name_masked": "张*", "id_number_masked": "3401**********1232"}
+        "status": "01", "status_label": "有效", "issuer": "test client", "valid_until": "2030-05-01", "fields": None,
+        "merged_fields": None}
+    assert body["holder"] == {"name_masked": "张*", "id_number_masked": "3401**********1232", "name": "张三"}
     assert vectors.ZHANG_SAN[1] not in response.get_data(as_text=True)
 
     assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter), 409, "presentation_used")
@@ -58,8 +61,10 @@ def test_clerk_verifies_once_and_sees_only_the_disclosed_fields(app, client, hol
 def test_default_disclosure_masks_sensitive_fields(client, holder, licence, clerk):
     shown = present(client, holder, licence["id"])
     body = client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=clerk()).get_json()
-    assert body["licence"]["fields"] == {"name": "张*", "vehicle_class": "C1", "valid_until": "2030-05-01",
-                                         "status": "有效"}
+    assert body["licence"]["fields"] == {"vehicle_class": "C1"}  # name, validity, status: once each, elsewhere
+    assert body["licence"]["merged_fields"] == {"name": "holder.name", "valid_until": "licence.valid_until",
+                                                "status": "licence.status"}
+    assert body["holder"] == {"name_masked": "张*", "id_number_masked": "3401**********1232"}
 
 
 def test_only_clerks_verify(client, holder, licence, clerk, runner, machine_token):

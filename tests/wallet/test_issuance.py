@@ -122,6 +122,7 @@ def test_revoked_licence_is_re_signed(client, issuer, verified_citizen, machine_
 
 
 def test_signature_verifies_over_the_documented_canonical_bytes(app, client, issuer):
+    """The re-signed version states its new status in its data too (issue 14 item 15)."""
     issued = issue(client, issuer)
     revoked = client.post(f"{ISSUE}/{issued['id']}/revoke", json={"status_code": "02", "reason": "暂扣"},
                           headers=issuer).get_json()
@@ -129,8 +130,9 @@ def test_signature_verifies_over_the_documented_canonical_bytes(app, client, iss
     issuer_row = rows(app, Issuer)[0]
     document = {
         "identifier": issued["identifier"], "type_code": "driving_licence", "issuer": issuer_row.code,
-        "holder": {"name": "张三", "id_number": vectors.ZHANG_SAN[1]}, "data": driving_data(vectors.ZHANG_SAN),
-        "valid_from": "2020-05-01", "valid_until": "2030-05-01", "status": "02", "version": 2,
+        "holder": {"name": "张三", "id_number": vectors.ZHANG_SAN[1]},
+        "data": driving_data(vectors.ZHANG_SAN, status="暂扣"), "valid_from": "2020-05-01",
+        "valid_until": "2030-05-01", "status": "02", "version": 2,
     }
     message = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert sm3_hex(message) == licence.canonical_sha == revoked["canonical_sha"]
