@@ -112,6 +112,9 @@ def _register_blueprints(app: Flask) -> None:
     app.extensions["api"] = api
     api.register_blueprint(auth_blp)
     api.register_blueprint(me_blp)
+    from app.identity.session_routes import blp as sessions_blp
+
+    api.register_blueprint(sessions_blp)  # /me/sessions: list, revoke one with its proxy grants
     from wallet.routes import blp as wallet_blp
     api.register_blueprint(wallet_blp)
     from wallet import init_app as init_wallet

@@ -6,15 +6,12 @@ from app.security.auth import DelegationUnchecked as ProxyGrantInactive  # noqa:
 
 
 class ProxyRelativeNotFound(ValidationFailed):
-    # One answer for "no account" and "name does not match": the form cannot be used to learn
-    # the real name behind a phone number.
-    code, detail = "proxy_relative_not_found", "未找到与该手机号和姓名相符的实名用户，请核对后重试。"
-    detail_en = "No verified user matches this mobile number and name; please check and try again."
-
-
-class ProxyRelativeNotVerified(ValidationFailed):
-    code, detail = "proxy_relative_not_verified", "对方尚未完成实名认证，请对方先完成实名认证后再授权。"
-    detail_en = "Your relative has not completed real-name verification yet; ask them to do so before you authorise them."
+    # One answer for "no account", "not real-name verified" and "name does not match" (issue 14
+    # item 22): the form cannot be used to learn who is registered or the real name behind a phone.
+    code = "proxy_relative_not_found"
+    detail = "未找到与该手机号和姓名相符的实名用户（对方须已注册并完成实名认证），请核对后重试。"
+    detail_en = ("No verified user matches this mobile number and name (your relative must have registered and "
+                 "completed real-name verification); please check and try again.")
 
 
 class ProxySelf(ValidationFailed):
@@ -45,6 +42,21 @@ class ProxyLimitReached(Conflict):
 class ProxyGrantNotFound(NotFound):
     code, detail = "proxy_grant_not_found", "代办授权不存在。"
     detail_en = "The authorisation does not exist."
+
+
+class ProxyGrantPending(Conflict):
+    code, detail = "proxy_grant_pending", "亲友尚未接受该代办授权，接受后才能代办。"
+    detail_en = "Your relative has not accepted this authorisation yet; it takes effect once accepted."
+
+
+class ProxyGrantNotPending(Conflict):
+    code, detail = "proxy_grant_not_pending", "该代办授权已接受、已拒绝、已撤销或已过期，无需再处理。"
+    detail_en = "This authorisation has already been accepted, declined, revoked or has expired."
+
+
+class ProxyGrantDeclined(AppError):
+    status, code, detail = 410, "proxy_grant_declined", "亲友已拒绝该代办授权。"
+    detail_en = "Your relative declined this authorisation."
 
 
 class ProxyGrantRevoked(AppError):

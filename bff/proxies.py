@@ -7,6 +7,11 @@ proxy (RFC 8693). Each request with such a token re-reads the grant (revocation 
 effect at once) and is recorded with both identities. Signing, the profile, real-name changes and
 proxy management itself are never delegable: routes refuse delegated tokens unless they name a
 scope (`auth_required(delegable=...)`).
+
+A bearer token alone cannot plant a grant (issue 14 item 2): making one needs a step-up (an SMS
+code sent to the principal's bound phone, or the signing PIN), tells the principal on every channel,
+and the grant stays `pending` — unusable — until the relative accepts it with their own token. Each
+grant remembers the login session that made it; revoking that session for compromise can revoke it.
 """
 from __future__ import annotations
 
@@ -22,15 +27,18 @@ from app.identity import service as identity
 from app.identity.errors import AssuranceInsufficient, PhoneInvalid
 from app.identity.idnumber import normalize_phone
 from app.identity.models import User
+from app.identity.stepup import verify_sms_step_up
 from app.pagination import newest_first
 from app.ratelimit import Limit
 from app.security.tokens import Principal
+from bff import proxy_notices as notices
 from bff.errors import (
-    ProxyExpiryInvalid, ProxyGrantExists, ProxyGrantExpired, ProxyGrantInactive, ProxyGrantNotFound,
-    ProxyGrantRevoked, ProxyLimitReached, ProxyRelativeNotFound, ProxyRelativeNotVerified, ProxyScopeInvalid,
-    ProxySelf,
+    ProxyExpiryInvalid, ProxyGrantDeclined, ProxyGrantExists, ProxyGrantExpired, ProxyGrantInactive,
+    ProxyGrantNotFound, ProxyGrantNotPending, ProxyGrantPending, ProxyGrantRevoked, ProxyLimitReached,
+    ProxyRelativeNotFound, ProxyScopeInvalid, ProxySelf,
 )
-from bff.proxy_models import ACTIVE, EXPIRED, REVOKED, ProxyAction, ProxyGrant
+from bff.proxy_models import ACTIVE, DECLINED, EXPIRED, PENDING, REVOKED, ProxyAction, ProxyGrant
+from signing import service as signing
 
 # The delegable scopes (with what the principal is shown). Anything else is refused: fail closed.
 SCOPES = {
@@ -41,6 +49,7 @@ SCOPES = {
 }
 # Showing a licence needs finding it first: granting `licences:present` grants `licences:view` too.
 IMPLIED = {"licences:present": frozenset({"licences:view"})}
+STEP_UP_PURPOSE = "proxy_grant"
 MAX_DAYS = 365
 MAX_ACTIVE_GRANTS = 10
 MAX_LIMIT = 50
@@ -54,10 +63,17 @@ def clock() -> datetime:
 
 # --- Grants ----------------------------------------------------------------------------------
 
-def create_grant(*, principal_id: str, phone: str, name: str, scopes: list[str],
-                 expires_at: datetime) -> dict[str, Any]:
-    """Authorise the L2 citizen holding `phone`, whose verified name is `name`, to act for the (L2)
-    principal in `scopes` until `expires_at` (at most 365 days ahead). One active grant per pair."""
+def create_grant(*, principal_id: str, phone: str, name: str, scopes: list[str], expires_at: datetime,
+                 session_id: str | None, sms_code: str | None = None, pin: str | None = None) -> dict[str, Any]:
+    """Invite the L2 citizen holding `phone`, whose verified name is `name`, to act for the (L2)
+    principal in `scopes` until `expires_at` (at most 365 days ahead). One pending or active grant
+    per pair.
+
+    Checks in order: the principal's level (403), the request's values (422), the step-up — the SMS
+    code for purpose `proxy_grant` or the signing PIN, whose wrong tries count toward its lockout
+    (403 `step_up_failed`, PIN errors) —, then who the relative is (422, one answer whatever is
+    wrong) and the limits (409). The grant is `pending` until the relative accepts; the principal is
+    told on every channel, the relative is invited. `session_id` is the session that made it."""
     if identity.verified_level(principal_id) < 2:
         raise AssuranceInsufficient()
     granted = _scopes(scopes)
@@ -69,6 +85,7 @@ def create_grant(*, principal_id: str, phone: str, name: str, scopes: list[str],
         raise PhoneInvalid(errors={"phone": ["请输入 11 位中国大陆手机号码。"]})
     limit = _CREATE_LIMIT
     ratelimit.consume([Limit(limit.key.format(principal_id), limit.limit, limit.window, limit.code, limit.detail)])
+    _step_up(principal_id=principal_id, sms_code=sms_code, pin=pin)
     relative = _verified_relative(principal_id=principal_id, phone=phone, name=name)
     principal_view, relative_view = identity.user_view(identity.get_user(principal_id)), identity.user_view(relative)
     key = f"{principal_id}:{relative.id}"
@@ -76,21 +93,33 @@ def create_grant(*, principal_id: str, phone: str, name: str, scopes: list[str],
         # An expired grant no longer holds the pair's slot.
         ProxyGrant.update(active_key=None).where((ProxyGrant.active_key == key)
                                                  & (ProxyGrant.expires_at <= now)).execute()
-        active = ProxyGrant.select().where((ProxyGrant.principal_id == principal_id) & (ProxyGrant.status == ACTIVE)
-                                           & (ProxyGrant.expires_at > now)).count()
-        if active >= MAX_ACTIVE_GRANTS:
+        held = ProxyGrant.select().where((ProxyGrant.principal_id == principal_id)
+                                         & ProxyGrant.status.in_([PENDING, ACTIVE])
+                                         & (ProxyGrant.expires_at > now)).count()
+        if held >= MAX_ACTIVE_GRANTS:
             raise ProxyLimitReached()
         grant = insert_row(ProxyGrant, ignore_conflict=True, id=new_id("pg"), principal_id=principal_id,
-                           proxy_id=relative.id, scopes=" ".join(sorted(granted)), status=ACTIVE, active_key=key,
+                           proxy_id=relative.id, scopes=" ".join(sorted(granted)), status=PENDING, active_key=key,
                            principal_name_masked=principal_view["name_masked"],
                            proxy_name_masked=relative_view["name_masked"],
-                           proxy_phone_masked=relative_view["phone_masked"], created_at=now, expires_at=expires_at)
+                           proxy_phone_masked=relative_view["phone_masked"], created_at=now, expires_at=expires_at,
+                           session_id=session_id)
         if grant is None:
             raise ProxyGrantExists()
         audit.record("proxy.grant", actor_kind="citizen", actor_id=principal_id, target=grant.id,
-                     details={"proxy_id": relative.id, "scopes": sorted(granted),
-                              "expires_at": expires_at.isoformat()})
+                     details={"proxy_id": relative.id, "scopes": sorted(granted), "session_id": session_id,
+                              "step_up": "pin" if pin else "sms", "expires_at": expires_at.isoformat()})
+        notices.grant_made(grant, SCOPES)
     return grant_view(grant, now)
+
+
+def _step_up(*, principal_id: str, sms_code: str | None, pin: str | None) -> None:
+    """Proof beyond the bearer token: the signing PIN when given, else the SMS code (none at all is
+    refused like a wrong code). Runs outside any transaction, so a wrong PIN's count stays."""
+    if pin:
+        signing.check_pin(user_id=principal_id, pin=pin)
+    else:
+        verify_sms_step_up(user_id=principal_id, purpose=STEP_UP_PURPOSE, code=sms_code or "")
 
 
 def _scopes(requested: list[str]) -> frozenset[str]:
@@ -111,25 +140,28 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _verified_relative(*, principal_id: str, phone: str, name: str) -> User:
-    """The account holding `phone`, real-name verified (L2+) under `name`."""
+    """The account holding `phone`, real-name verified (L2+) under `name`.
+
+    One answer (`proxy_relative_not_found`) whether nobody holds the phone, its holder is not
+    verified or the name differs (issue 14 item 22), reached through the same steps: the lookup by
+    blind index, one read of a verified identity (the principal's own stands in when nobody holds
+    the phone) and one name comparison. The step-up and the hourly limit before it bound probing."""
     # Found by the phone's blind index, as SMS login finds an account; identity has no lookup for it.
     relative = select_one(User, User.phone_bidx, identity.phone_index(phone))
-    if relative is None:
-        raise ProxyRelativeNotFound()
-    if relative.id == principal_id:
+    if relative is not None and relative.id == principal_id:
         raise ProxySelf()
-    verified = identity.verified_identity(relative.id)
-    if verified is None or verified.assurance_level < 2:
-        raise ProxyRelativeNotVerified()
-    if not _same_name(verified.name, name):
+    verified = identity.verified_identity(relative.id if relative is not None else principal_id)
+    same_name = _same_name(verified.name if verified is not None else "", name)
+    if relative is None or verified is None or verified.assurance_level < 2 or not same_name:
         raise ProxyRelativeNotFound()
     return relative
 
 
 def status_of(grant: ProxyGrant, now: datetime) -> str:
-    if grant.status == REVOKED:
-        return REVOKED
-    return ACTIVE if grant.expires_at > now else EXPIRED
+    """pending | active | declined | revoked | expired (a pending or active grant past its expiry)."""
+    if grant.status in (REVOKED, DECLINED):
+        return grant.status
+    return grant.status if grant.expires_at > now else EXPIRED
 
 
 def grant_view(grant: ProxyGrant, now: datetime) -> dict[str, Any]:
@@ -139,6 +171,7 @@ def grant_view(grant: ProxyGrant, now: datetime) -> dict[str, Any]:
         "scope_labels": [SCOPES[s] for s in sorted(grant.scope_set) if s in SCOPES],
         "created_at": grant.created_at, "expires_at": grant.expires_at,
         "revoked_at": grant.revoked_at, "revoked_by": grant.revoked_by,
+        "accepted_at": grant.accepted_at, "declined_at": grant.declined_at,
         "principal": {"id": grant.principal_id, "name_masked": grant.principal_name_masked},
         "proxy": {"id": grant.proxy_id, "name_masked": grant.proxy_name_masked,
                   "phone_masked": grant.proxy_phone_masked},
@@ -164,16 +197,65 @@ def _party_grant(grant_id: str, user_id: str) -> ProxyGrant:
 
 
 def revoke_grant(*, user_id: str, grant_id: str) -> None:
-    """End a grant now (the principal, or the proxy giving it up). Outstanding proxy tokens stop
-    working with their next request. Revoking a revoked grant is a no-op."""
+    """End a grant now (the principal, or the proxy giving it up), pending or active. Outstanding
+    proxy tokens stop working with their next request. Revoking an ended grant is a no-op."""
     with db.atomic():
         grant = _party_grant(grant_id, user_id)
-        by = "principal" if user_id == grant.principal_id else "proxy"
-        changed = update_where(ProxyGrant, {"id": grant.id, "status": ACTIVE}, status=REVOKED,
-                               revoked_at=clock(), revoked_by=by, active_key=None)
-        if changed:
-            audit.record("proxy.revoke", actor_kind="citizen", actor_id=user_id, target=grant.id,
-                         details={"by": by, "principal_id": grant.principal_id, "proxy_id": grant.proxy_id})
+        _revoke(grant, by="principal" if user_id == grant.principal_id else "proxy", actor_id=user_id)
+
+
+def _revoke(grant: ProxyGrant, *, by: str, actor_id: str) -> bool:
+    """Revoke a pending or active grant (inside the caller's transaction); False if it had ended."""
+    if grant.status not in (PENDING, ACTIVE):
+        return False
+    changed = update_where(ProxyGrant, {"id": grant.id, "status": grant.status}, status=REVOKED,
+                           revoked_at=clock(), revoked_by=by, active_key=None)
+    if changed:
+        audit.record("proxy.revoke", actor_kind="citizen", actor_id=actor_id, target=grant.id,
+                     details={"by": by, "principal_id": grant.principal_id, "proxy_id": grant.proxy_id})
+    return bool(changed)
+
+
+def answer_grant(*, user_id: str, grant_id: str, accept: bool) -> dict[str, Any]:
+    """The relative accepts (the grant takes effect) or declines a pending grant, with their own
+    token; the principal is told. Only the proxy named in the grant may answer (others: 404);
+    anything but a pending, unexpired grant: 409 `proxy_grant_not_pending`."""
+    now = clock()
+    grant = _party_grant(grant_id, user_id)
+    if grant.proxy_id != user_id:
+        raise ProxyGrantNotFound()
+    if accept and identity.verified_level(user_id) < 2:
+        raise AssuranceInsufficient()
+    if grant.expires_at <= now:
+        raise ProxyGrantNotPending()
+    with db.atomic():
+        if accept:
+            changed = update_where(ProxyGrant, {"id": grant.id, "status": PENDING}, status=ACTIVE, accepted_at=now)
+        else:
+            changed = update_where(ProxyGrant, {"id": grant.id, "status": PENDING}, status=DECLINED,
+                                   declined_at=now, active_key=None)
+        if not changed:
+            raise ProxyGrantNotPending()
+        grant = select_one(ProxyGrant, ProxyGrant.id, grant.id)
+        audit.record("proxy.accept" if accept else "proxy.decline", actor_kind="citizen", actor_id=user_id,
+                     target=grant.id, details={"principal_id": grant.principal_id})
+        notices.grant_answered(grant, accepted=accept)
+    return grant_view(grant, now)
+
+
+def session_grants(*, user_id: str, session_id: str, revoke: bool) -> list[dict[str, Any]]:
+    """The grants `user_id` made in login session `session_id`, oldest first; with `revoke`, the
+    pending and active ones are revoked now (`revoked_by: session`), inside the caller's transaction.
+    Identity calls it when a citizen revokes a session they no longer trust (issue 14 item 2)."""
+    made = list(ProxyGrant.select()
+                .where((ProxyGrant.principal_id == user_id) & (ProxyGrant.session_id == session_id))
+                .order_by(ProxyGrant.created_at, ProxyGrant.id))
+    if revoke:
+        for grant in made:
+            if _revoke(grant, by="session", actor_id=user_id):
+                grant.status, grant.revoked_by, grant.revoked_at = REVOKED, "session", clock()
+    now = clock()
+    return [grant_view(grant, now) for grant in made]
 
 
 # --- Acting as the principal -----------------------------------------------------------------
@@ -187,8 +269,12 @@ def open_session(*, proxy: Principal, grant_id: str) -> dict[str, Any]:
     now = clock()
     if grant.status == REVOKED:
         raise ProxyGrantRevoked()
+    if grant.status == DECLINED:
+        raise ProxyGrantDeclined()
     if grant.expires_at <= now:
         raise ProxyGrantExpired()
+    if grant.status != ACTIVE:  # pending: not in effect until the relative accepts
+        raise ProxyGrantPending()
     if identity.verified_level(proxy.id) < 2:
         raise AssuranceInsufficient()
     remaining = int((grant.expires_at - now).total_seconds())

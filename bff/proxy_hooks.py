@@ -1,5 +1,6 @@
 """Request glue for proxy tokens (授权代理): the per-request grant check `auth_required` calls,
-and the record of each request's outcome. Reads the request; the service functions do not."""
+the record of each request's outcome, and the grants a sign-in session made (for its revocation).
+Reads the request; the service functions do not."""
 from __future__ import annotations
 
 import logging
@@ -43,4 +44,6 @@ def record_outcome(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.extensions["delegation_check"] = check_delegation
+    # Revoking a sign-in session (app/identity/session_control.py) names the grants made in it.
+    app.extensions["session_grants"] = proxies.session_grants
     app.after_request(record_outcome)

@@ -6,18 +6,20 @@ import peewee as pw
 
 from app.db import BaseModel, UTCDateTimeField, utcnow
 
-ACTIVE, REVOKED, EXPIRED = "active", "revoked", "expired"
+PENDING, ACTIVE, DECLINED, REVOKED, EXPIRED = "pending", "active", "declined", "revoked", "expired"
 
 
 class ProxyGrant(BaseModel):
-    """ProxyGrant — 代办授权. `status` is active or revoked; an active grant past `expires_at` is
-    expired. `active_key` (principal:proxy) is unique while the grant is active: one at a time."""
+    """ProxyGrant — 代办授权. `status` is pending (made, waiting for the relative), active (accepted),
+    declined or revoked; a pending or active grant past `expires_at` is expired. `active_key`
+    (principal:proxy) is unique while the grant is pending or active: one at a time per pair.
+    `session_id` is the login session that made it: revoking that session can revoke it."""
 
     id = pw.CharField(primary_key=True, max_length=32)
     principal_id = pw.CharField(max_length=32)
     proxy_id = pw.CharField(max_length=32)
     scopes = pw.CharField(max_length=255)  # space-separated
-    status = pw.CharField(max_length=16, default=ACTIVE)
+    status = pw.CharField(max_length=16, default=PENDING)
     active_key = pw.CharField(max_length=72, null=True, unique=True)
     principal_name_masked = pw.CharField(max_length=64, null=True)
     proxy_name_masked = pw.CharField(max_length=64, null=True)
@@ -25,7 +27,10 @@ class ProxyGrant(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     expires_at = UTCDateTimeField()
     revoked_at = UTCDateTimeField(null=True)
-    revoked_by = pw.CharField(max_length=16, null=True)  # principal | proxy
+    revoked_by = pw.CharField(max_length=16, null=True)  # principal | proxy | session
+    session_id = pw.CharField(max_length=32, null=True, index=True)  # null for grants older than migration 015
+    accepted_at = UTCDateTimeField(null=True)
+    declined_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "proxy_grant"

@@ -16,6 +16,14 @@ class CreateProxySchema(ma.Schema):
                             metadata={"description": "可授权：" + ", ".join(SCOPES) + "；签名等其他事项不可授权"})
     expires_at = ma.fields.AwareDateTime(required=True,
                                          metadata={"description": "授权截止时间（RFC 3339，最长 365 天）"})
+    # The step-up (issue 14 item 2): one of the two is needed; none, or a wrong one, is refused.
+    sms_code = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$"),
+                                metadata={"example": "123456",
+                                          "description": "二次核验（与 pin 二选一）：发送到本人绑定手机的短信验证码，先调用 "
+                                                         "POST /api/v1/me/step-up/sms-codes {\"purpose\": \"proxy_grant\"}"})
+    pin = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$"),
+                           metadata={"description": "二次核验（与 sms_code 二选一）：本人的电子签名密码；"
+                                                    "输错计入签名密码锁定次数"})
 
 
 class ProxyListArgsSchema(ma.Schema):
@@ -41,13 +49,19 @@ class ProxyPartySchema(PartySchema):
 
 class ProxyGrantSchema(ma.Schema):
     id = ma.fields.String()
-    status = ma.fields.String(metadata={"description": "active | revoked | expired"})
+    status = ma.fields.String(metadata={"enum": ["pending", "active", "declined", "revoked", "expired"],
+                                        "description": "pending：待亲友接受（尚未生效）；active：已生效；declined：亲友已拒绝；"
+                                                       "revoked：已撤销；expired：已过期"})
     scopes = ma.fields.List(ma.fields.String())
     scope_labels = ma.fields.List(ma.fields.String())
     created_at = ma.fields.DateTime()
     expires_at = ma.fields.DateTime()
     revoked_at = ma.fields.DateTime(allow_none=True)
-    revoked_by = ma.fields.String(allow_none=True, metadata={"description": "principal | proxy"})
+    revoked_by = ma.fields.String(allow_none=True, metadata={
+        "enum": ["principal", "proxy", "session", None],
+        "description": "principal：授权人撤销；proxy：代办人放弃；session：授权人撤销了创建该授权的登录会话"})
+    accepted_at = ma.fields.DateTime(allow_none=True, metadata={"description": "亲友接受、授权生效的时间"})
+    declined_at = ma.fields.DateTime(allow_none=True)
     principal = ma.fields.Nested(PartySchema, metadata={"description": "授权人（本人）"})
     proxy = ma.fields.Nested(ProxyPartySchema, metadata={"description": "代办人（亲友）"})
 

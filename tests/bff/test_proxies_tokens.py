@@ -174,7 +174,7 @@ def test_revocation_stops_an_issued_token_at_once(app, client, people, grant, pr
     assert client.get("/api/v1/me", headers=people["relative"]["headers"]).status_code == 200
 
 
-def test_expiry_stops_an_issued_token(monkeypatch, client, people, grant, proxy_session):
+def test_expiry_stops_an_issued_token(monkeypatch, client, people, grant, invite, proxy_session):
     made = grant(scopes=["licences:view"], days=1)
     token = proxy_session(made["id"])
     assert client.get(WALLET, headers=token).status_code == 200
@@ -187,9 +187,7 @@ def test_expiry_stops_an_issued_token(monkeypatch, client, people, grant, proxy_
     assert listed["status"] == "expired"
     assert client.get(WALLET, headers=people["principal"]["headers"]).status_code == 200
     # the expired grant no longer blocks a new one for the same relative
-    fresh = client.post(PROXIES, json={"phone": "13900139000", "name": "李四", "scopes": ["licences:view"],
-                                       "expires_at": (later + timedelta(days=3)).isoformat()},
-                        headers=people["principal"]["headers"])
+    fresh = invite(expires_at=(later + timedelta(days=3)).isoformat())
     assert fresh.status_code == 201, fresh.get_json()
 
 

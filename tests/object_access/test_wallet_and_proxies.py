@@ -1,9 +1,9 @@
-"""Licences, presentations and their issuer; proxy grants."""
+"""Licences, presentations and their issuer; proxy grants and the sign-in sessions they were made in."""
 from __future__ import annotations
 
 from tests import vectors
 from tests.bff.conftest import PROXIES, in_days
-from tests.helpers import bearer
+from tests.helpers import bearer, step_up_code
 from tests.object_access.conftest import refused
 from tests.wallet.conftest import ISSUE, WALLET, driving_data, issue, issue_body, present, present_url
 
@@ -13,6 +13,8 @@ ROUTES = {
     "/api/v1/wallet/presentations/<presentation_id>/qr.png",
     "/api/v1/wallet/presentations/<presentation_id>/qr.svg", "/api/v1/wallet/presentations/<presentation_id>",
     "/api/v1/proxies/<grant_id>", "/api/v1/proxies/<grant_id>/session", "/api/v1/proxies/<grant_id>/activity",
+    "/api/v1/proxies/<grant_id>/accept", "/api/v1/proxies/<grant_id>/decline",
+    "/api/v1/me/sessions/<session_id>/revoke",
 }
 NAME, ID_NUMBER = vectors.ZHANG_SAN
 ADDRESS = driving_data(vectors.ZHANG_SAN)["address"]
@@ -61,12 +63,30 @@ def test_revoke_by_another_issuer_or_a_wrong_token(client, machine_token, two_ci
 def test_proxy_grants_of_another_citizen(client, verified_citizen, two_citizens):
     a, b = two_citizens
     grant = client.post(PROXIES, json={"phone": vectors.PHONES[1], "name": vectors.LI_SI[0],
-                                       "scopes": ["licences:view"], "expires_at": in_days(30)}, headers=a)
+                                       "scopes": ["licences:view"], "expires_at": in_days(30),
+                                       "sms_code": step_up_code(client, a["Authorization"][7:], "proxy_grant")},
+                        headers=a)
     assert grant.status_code == 201, grant.get_json()
     gid = grant.get_json()["id"]
     c = bearer(verified_citizen(vectors.WANG_WU, vectors.PHONES[2])["access_token"])
     secrets = (NAME, ID_NUMBER, vectors.PHONES[0], vectors.PHONES[1], vectors.LI_SI[1])
+    # Only the invited relative answers the invitation; a third citizen cannot accept or decline it.
+    refused(client.post(f"{PROXIES}/{gid}/accept", headers=c), *secrets)
+    refused(client.post(f"{PROXIES}/{gid}/decline", headers=c), *secrets)
+    refused(client.post(f"{PROXIES}/{gid}/accept", headers=a), *secrets)  # nor the principal (or her token's thief)
+    assert client.post(f"{PROXIES}/{gid}/accept", headers=b).status_code == 200
     refused(client.delete(f"{PROXIES}/{gid}", headers=c), *secrets)
     refused(client.post(f"{PROXIES}/{gid}/session", headers=c), *secrets)
     refused(client.get(f"{PROXIES}/{gid}/activity", headers=c), *secrets)
     assert client.post(f"{PROXIES}/{gid}/session", headers=b).status_code == 201  # the grantee may: not revoked
+
+
+def test_a_sign_in_session_of_another_citizen(client, two_citizens, machine_token, clerk_of):
+    """Revoking a session (and the proxy grants made in it, issue 14 item 2) only for its owner."""
+    a, b = two_citizens
+    [mine] = client.get("/api/v1/me/sessions", headers=a).get_json()["items"]
+    url = f"/api/v1/me/sessions/{mine['id']}/revoke"
+    for headers in (b, bearer(machine_token("licences:issue cases:write signatures:verify halls:write")),
+                    clerk_of("H1")):
+        refused(client.post(url, json={"revoke_grants": True}, headers=headers), NAME, ID_NUMBER, vectors.PHONES[0])
+    assert client.get("/api/v1/me", headers=a).status_code == 200  # still signed in
