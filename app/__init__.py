@@ -153,8 +153,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(h5_page_bp)  # the H5 demo client at /m/
     _serve_swagger_ui(app)
     register_error_handlers(app)
-    from app import i18n
+    from app import clock, i18n
 
+    clock.init_app(app)  # every datetime in an answer is RFC 3339 with +08:00
     i18n.init_app(app)  # Content-Language and Vary: Accept-Language on every JSON answer
     cli.register(app)
 

@@ -23,7 +23,8 @@ def event_from(body: dict[str, Any]) -> EventIn:
                    applicant_id_number=body["applicant"]["id_number"], item_code=body["item_code"],
                    item_name=body["item_name"], status=body["status"], seq=body["seq"],
                    occurred_at=body["occurred_at"], message=body["message"], tracking_no=body["tracking_no"],
-                   promised_days=body["promised_days"], channel=body["channel"])
+                   promised_days=body["promised_days"], channel=body["channel"],
+                   supplement_due=body.get("supplement_due"))
 
 
 def _refused(index: int, event_id: Any, exc: AppError) -> dict[str, Any]:

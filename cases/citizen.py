@@ -16,7 +16,7 @@ from app.identity import service as identity
 from app.identity.errors import AssuranceInsufficient
 from app.pagination import newest_first
 from app.security.pii import DecryptionError, mask_id_number, mask_name
-from cases import clock
+from cases import clock, tags
 from cases.errors import CaseNotFound
 from cases.models import Case, Evaluation, FollowUp, TimelineEntry
 from cases.statuses import CONCLUDED
@@ -26,6 +26,9 @@ RATING_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满�
 RATING_LABELS_EN = {5: "Very satisfied", 4: "Satisfied", 3: "Fairly satisfied", 2: "Dissatisfied",
                     1: "Very dissatisfied"}
 i18n.register_labels("rating", RATING_LABELS, RATING_LABELS_EN)
+_RATING_BY_LABEL = {text: rating for rating, text in RATING_LABELS.items()}
+i18n.register_labels("timeline_kind", {"evaluation": "服务评价", "follow_up": "部门答复"},
+                     {"evaluation": "Service rated", "follow_up": "Department's reply"})
 
 
 def require_verified(user_id: str) -> None:
@@ -52,7 +55,7 @@ def summary(case: Case, now: datetime) -> dict[str, Any]:
         "id": case.id, "case_no": case.case_no, "item_code": case.item_code, "item_name": case.item_name,
         "department_name": case.department_name, "channel": case.channel, "status": case.status,
         "status_label": i18n.label("case_status", case.status), "status_at": case.status_at, "submitted_at": case.submitted_at,
-        "tracking_no": case.tracking_no, "clock": clock.view(case, now),
+        "tracking_no": case.tracking_no, "supplement_due": case.supplement_due, "clock": clock.view(case, now),
         "rated": case.rated_at is not None,
         "can_evaluate": case.status in CONCLUDED and case.rated_at is None,
         "created_at": case.created_at, "updated_at": case.updated_at,
@@ -72,13 +75,23 @@ def get_case(*, user_id: str, case_id: str) -> dict[str, Any]:
     case = own_case(user_id, case_id)
     view = summary(case, utcnow())
     view["applicant"] = applicant_view(case)
-    view["timeline"] = [{"kind": e.kind, "seq": e.seq, "status": e.status, "status_label": i18n.label("case_status", e.status),
-                         "message": e.message, "tracking_no": e.tracking_no, "occurred_at": e.occurred_at}
-                        for e in TimelineEntry.select().where(TimelineEntry.case == case.id)
+    view["timeline"] = [timeline_view(e) for e in TimelineEntry.select().where(TimelineEntry.case == case.id)
                         .order_by(TimelineEntry.id)]
     evaluation = Evaluation.get_or_none(Evaluation.case == case.id)
     view["evaluation"] = evaluation_view(evaluation) if evaluation else None
     return view
+
+
+def timeline_view(entry: TimelineEntry) -> dict[str, Any]:
+    """One timeline entry; `label` is its heading in the answer's language (a status, 服务评价 or
+    部门答复); an evaluation's message is its rating label, stored in Chinese, shown localised."""
+    message = entry.message
+    if entry.kind == "evaluation" and message in _RATING_BY_LABEL:
+        message = i18n.label("rating", _RATING_BY_LABEL[message])
+    heading = i18n.label("case_status", entry.status) if entry.kind == "status" else i18n.label("timeline_kind", entry.kind)
+    return {"kind": entry.kind, "label": heading, "seq": entry.seq, "status": entry.status,
+            "status_label": i18n.label("case_status", entry.status), "message": message,
+            "tracking_no": entry.tracking_no, "supplement_due": entry.supplement_due, "occurred_at": entry.occurred_at}
 
 
 def applicant_view(case: Case) -> dict[str, str | None]:
@@ -94,7 +107,8 @@ def evaluation_view(evaluation: Evaluation) -> dict[str, Any]:
     follow_up = FollowUp.get_or_none(FollowUp.evaluation == evaluation.id)
     return {
         "id": evaluation.id, "rating": evaluation.rating, "rating_label": i18n.label("rating", evaluation.rating),
-        "tags": json.loads(evaluation.tags), "comment": decrypt_comment(evaluation),
+        "tags": json.loads(evaluation.tags), "tag_labels": tags.labels(json.loads(evaluation.tags)),
+        "comment": decrypt_comment(evaluation),
         "created_at": evaluation.created_at,
         "follow_up": None if follow_up is None else {
             "status": follow_up.status, "due_date": follow_up.due_date, "answer": follow_up.answer,

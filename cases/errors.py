@@ -24,6 +24,12 @@ class CaseMismatch(ValidationFailed):
     detail_en = "This case number already belongs to another applicant or service item."
 
 
+class ApplicantNameMismatch(ValidationFailed):
+    code = "applicant_name_mismatch"
+    detail = "申请人姓名与该身份证号码的实名登记信息不一致，请核对后重新推送。"
+    detail_en = "The applicant's name does not match the real-name record of this ID number; please check and resend."
+
+
 class CaseNotFound(NotFound):
     code, detail = "case_not_found", "办件不存在。"
     detail_en = "The case does not exist."
@@ -42,6 +48,17 @@ class EvaluationExists(Conflict):
 class EvaluationReasonRequired(ValidationFailed):
     code, detail = "evaluation_reason_required", "“不满意”或“非常不满意”的评价请填写原因或选择标签。"
     detail_en = "For a “dissatisfied” or “very dissatisfied” rating, please give a reason or choose a tag."
+
+
+class EvaluationTagInvalid(ValidationFailed):
+    code, detail = "evaluation_tag_invalid", "所选标签不适用于该评价等级。"
+    detail_en = "Some of the chosen tags do not apply to this rating."
+
+    def __init__(self, *, rating: int, invalid: list[str], allowed: list[str]) -> None:
+        super().__init__(f"所选标签不适用于该评价等级，可选：{'、'.join(allowed)}。",
+                         detail_en=f"Some of the chosen tags do not apply to this rating; allowed: {', '.join(allowed)}.",
+                         errors={"tags": [f"不适用于该评价等级：{', '.join(invalid)}"]},
+                         extra={"allowed_tags": allowed})
 
 
 class FollowUpNotFound(NotFound):

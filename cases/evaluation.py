@@ -9,12 +9,13 @@ from typing import Any
 import peewee as pw
 from flask import current_app
 
-from app import audit
+from app import audit, i18n
 from app.db import db, insert_row, new_id, utcnow
 from app.pagination import decode_cursor, encode_cursor
-from cases import citizen
+from cases import citizen, tags as tag_catalogue
 from cases.errors import (
-    CaseNotConcluded, EvaluationExists, EvaluationReasonRequired, FollowUpAnswered, FollowUpNotFound,
+    CaseNotConcluded, EvaluationExists, EvaluationReasonRequired, EvaluationTagInvalid, FollowUpAnswered,
+    FollowUpNotFound,
 )
 from cases.models import Case, Evaluation, FollowUp, TimelineEntry
 from cases.statuses import CONCLUDED
@@ -25,11 +26,16 @@ POOR = 2  # ratings at or below: 差评
 
 def evaluate(*, user_id: str, case_id: str, rating: int, tags: list[str], comment: str | None) -> dict[str, Any]:
     """Rate one of my concluded cases (once). CaseNotFound, CaseNotConcluded, EvaluationExists,
-    EvaluationReasonRequired (a 1–2 rating without tags or comment)."""
+    EvaluationReasonRequired (a 1–2 rating without tags or comment), EvaluationTagInvalid (a tag
+    of another rating level: the catalogue is cases/tags.py)."""
     citizen.require_verified(user_id)
     case = citizen.own_case(user_id, case_id)
     comment = (comment or "").strip() or None
     tags = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+    allowed = tag_catalogue.allowed(rating)
+    invalid = [t for t in tags if t not in allowed]
+    if invalid:
+        raise EvaluationTagInvalid(rating=rating, invalid=invalid, allowed=allowed)
     if rating <= POOR and not (tags or comment):
         raise EvaluationReasonRequired(errors={"comment": ["请说明不满意的原因，或选择标签。"]})
     if case.status not in CONCLUDED:
@@ -88,8 +94,9 @@ def _follow_up_view(row: FollowUp) -> dict[str, Any]:
     today = calendar.china_now().date()
     return {
         "id": row.id, "case_id": case.id, "case_no": case.case_no, "item_code": case.item_code,
-        "item_name": case.item_name, "rating": row.rating, "rating_label": citizen.RATING_LABELS[row.rating],
-        "tags": json.loads(evaluation.tags), "comment": citizen.decrypt_comment(evaluation),
+        "item_name": case.item_name, "rating": row.rating, "rating_label": i18n.label("rating", row.rating),
+        "tags": json.loads(evaluation.tags), "tag_labels": tag_catalogue.labels(json.loads(evaluation.tags)), "tag_labels": tag_catalogue.labels(json.loads(evaluation.tags)),
+        "comment": citizen.decrypt_comment(evaluation),
         "applicant": {"name_masked": citizen.applicant_view(case)["name_masked"]},
         "status": row.status, "due_date": row.due_date, "overdue": row.status == "open" and today > row.due_date,
         "answer": row.answer, "answered_at": row.answered_at, "created_at": row.created_at,

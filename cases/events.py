@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import peewee as pw
@@ -24,7 +24,9 @@ from app.identity import service as identity
 from app.identity.errors import IdNumberInvalid
 from app.identity.idnumber import IdNumberError, normalize_id_number
 from cases import clock, notices
-from cases.errors import REJECTIONS, CaseMismatch, EventConflict, IllegalTransition, SeqConflict
+from cases.errors import (
+    REJECTIONS, ApplicantNameMismatch, CaseMismatch, EventConflict, IllegalTransition, SeqConflict,
+)
 from cases.models import Case, CaseEvent, TimelineEntry
 from cases.statuses import allowed, label
 
@@ -48,6 +50,7 @@ class EventIn:
     tracking_no: str | None = None
     promised_days: int | None = None
     channel: str = "online"
+    supplement_due: date | None = None  # 补正 deadline (supplement_required events only)
 
 
 @dataclass
@@ -78,13 +81,17 @@ def _normalised(event: EventIn) -> EventIn:
         raise IdNumberInvalid(str(exc), errors={"applicant.id_number": [str(exc)]}) from None
     return EventIn(event.event_id, event.case_no, event.applicant_name.strip(), id_number, event.item_code,
                    event.item_name, event.status, event.seq, event.occurred_at.astimezone(timezone.utc),
-                   event.message, event.tracking_no, event.promised_days, event.channel)
+                   event.message, event.tracking_no, event.promised_days, event.channel, event.supplement_due)
 
 
 def _digest(event: EventIn) -> str:
     """Keyed digest of the whole body (it holds an ID number: a plain hash could be reversed)."""
-    body = json.dumps({**event.__dict__, "occurred_at": event.occurred_at.isoformat()},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    fields = {**event.__dict__, "occurred_at": event.occurred_at.isoformat()}
+    if event.supplement_due is None:  # absent: the digest of events stored before the field existed
+        del fields["supplement_due"]
+    else:
+        fields["supplement_due"] = event.supplement_due.isoformat()
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return cipher().blind_index("case-event", body)
 
 
@@ -99,6 +106,7 @@ def receive_event(*, client_id: str, event: EventIn) -> EventResult:
     digest = _digest(event)
     existing = select_where(CaseEvent, client_id=client_id, event_id=event.event_id)
     if existing is None:
+        _check_applicant_name(client_id, event)
         try:
             with db.atomic():
                 outcome = _ingest(client_id, event, digest)
@@ -112,6 +120,28 @@ def receive_event(*, client_id: str, event: EventIn) -> EventResult:
         if existing is None:
             raise RuntimeError("case event vanished")  # pragma: no cover
     return _replay(client_id, existing, digest)
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Names compared without spaces and with one form of the middle dot (少数民族姓名 间隔号)."""
+    def canonical(name: str) -> str:
+        return "".join(name.split()).replace("•", "·").replace("‧", "·").replace("・", "·")
+    return canonical(a) == canonical(b)
+
+
+def _check_applicant_name(client_id: str, event: EventIn) -> None:
+    """422 applicant_name_mismatch when the ID number belongs to a real-name verified citizen
+    whose registered name is not the one sent: the case would reach the wrong person's app or
+    carry a wrong name. Unverified ID numbers are parked as before (nothing to compare with)."""
+    user_id = identity.user_id_for_id_number(event.applicant_id_number)
+    verified = identity.verified_identity(user_id) if user_id else None
+    if verified is None or _same_name(verified.name, event.applicant_name):
+        return
+    with db.atomic():
+        audit.record("cases.event", outcome="refused", actor_kind="client", actor_id=client_id,
+                     target=event.case_no, details={"event_id": event.event_id, "reason": ApplicantNameMismatch.code})
+    raise ApplicantNameMismatch(extra={"event_id": event.event_id},
+                                errors={"applicant.name": ["与该身份证号码的实名登记姓名不一致。"]})
 
 
 def _replay(client_id: str, existing: CaseEvent, digest: str) -> EventResult:
@@ -144,7 +174,8 @@ def _ingest(client_id: str, event: EventIn, digest: str) -> EventResult | AppErr
         return None
     row = CaseEvent(client_id=client_id, event_id=event.event_id, digest=digest, case=case.id, seq=event.seq,
                     status=event.status, occurred_at=event.occurred_at, message=event.message,
-                    tracking_no=event.tracking_no, promised_days=event.promised_days, received_at=utcnow())
+                    tracking_no=event.tracking_no, promised_days=event.promised_days,
+                    supplement_due=event.supplement_due, received_at=utcnow())
     if case.applicant_bidx != cipher().blind_index("id", event.applicant_id_number) \
             or case.item_code != event.item_code:
         return _refuse(case, row, CaseMismatch.code)
@@ -227,7 +258,7 @@ def _locked_case(client_id: str, event: EventIn) -> Case:
 
 _MUTABLE = ("user_id", "status", "last_seq", "pending_count", "submitted_at", "status_at", "promised_days",
             "clock_started_at", "paused_since", "paused_seconds", "paused_working_days", "due_date", "tracking_no",
-            "concluded_at", "reminder_due_at", "updated_at")
+            "concluded_at", "reminder_due_at", "supplement_due", "updated_at")
 
 
 def _save_case(case: Case) -> None:
@@ -260,15 +291,17 @@ def _apply(case: Case, row: CaseEvent, *, new: bool) -> bool:
     case.status, case.status_at, case.last_seq = row.status, row.occurred_at, row.seq
     case.submitted_at = case.submitted_at or row.occurred_at
     case.tracking_no = row.tracking_no or case.tracking_no
+    case.supplement_due = row.supplement_due if row.status == "supplement_required" else None
     row.state, row.seq_slot, row.applied_at = "applied", row.seq, now
     if new:
         _insert_event(row)
     else:
         update_where(CaseEvent, {"id": row.id}, state="applied", applied_at=now)
     insert_row(TimelineEntry, case=case.id, kind="status", seq=row.seq, status=row.status, message=row.message,
-               tracking_no=row.tracking_no, occurred_at=row.occurred_at, created_at=now)
+               tracking_no=row.tracking_no, supplement_due=row.supplement_due, occurred_at=row.occurred_at,
+               created_at=now)
     if case.user_id is not None:
-        notices.status_changed(case, event_id=row.event_id, status=row.status)
+        notices.status_changed(case, event_id=row.event_id, status=row.status, supplement_due=row.supplement_due)
     if row.status == "concluded" and case.concluded_at is None:
         case.concluded_at = row.occurred_at
         invite_to_evaluate(case, now=now)

@@ -38,6 +38,7 @@ class Case(BaseModel):
     paused_seconds = pw.BigIntegerField(default=0)
     paused_working_days = pw.IntegerField(default=0)
     due_date = pw.DateField(null=True)
+    supplement_due = pw.DateField(null=True)  # 补正 deadline, while the case waits for the applicant
     tracking_no = pw.CharField(max_length=64, null=True)  # delivery (送达) tracking number
     concluded_at = UTCDateTimeField(null=True)
     rated_at = UTCDateTimeField(null=True)
@@ -69,6 +70,7 @@ class CaseEvent(BaseModel):
     message = pw.TextField(null=True)
     tracking_no = pw.CharField(max_length=64, null=True)
     promised_days = pw.IntegerField(null=True)
+    supplement_due = pw.DateField(null=True)
     state = pw.CharField(max_length=10)  # applied | pending | rejected
     outcome = pw.CharField(max_length=32, null=True)  # why it was rejected
     from_status = pw.CharField(max_length=24, null=True)  # the case's status when it was refused
@@ -90,6 +92,7 @@ class TimelineEntry(BaseModel):
     status = pw.CharField(max_length=24, null=True)
     message = pw.TextField(null=True)
     tracking_no = pw.CharField(max_length=64, null=True)
+    supplement_due = pw.DateField(null=True)
     occurred_at = UTCDateTimeField()
     created_at = UTCDateTimeField(default=utcnow)
 

@@ -5,7 +5,7 @@ department's free-text message stays in the app's timeline, behind the citizen's
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from cases.models import Case
 from cases.statuses import label
@@ -20,12 +20,17 @@ def _data(case: Case, **extra: str) -> dict[str, str]:
     return {"case_id": case.id, "case_no": case.case_no, **extra}
 
 
-def status_changed(case: Case, *, event_id: str, status: str) -> bool:
-    """The notice of one applied event (exactly once per event: its dedupe key)."""
-    return enqueue(user_id=case.user_id, kind="case_status", title=f"办件进度：{label(status)}",
-                   body=f"您办理的{_item(case)}状态更新为：{label(status)}。",
+def status_changed(case: Case, *, event_id: str, status: str, supplement_due: date | None = None) -> bool:
+    """The notice of one applied event (exactly once per event: its dedupe key). A 补正 notice
+    names the deadline for the documents when the department gave one."""
+    body = f"您办理的{_item(case)}状态更新为：{label(status)}。"
+    extra = {"status": status}
+    if supplement_due is not None:
+        body += f"请于{supplement_due.year}年{supplement_due.month}月{supplement_due.day}日前补正材料。"
+        extra["supplement_due"] = supplement_due.isoformat()
+    return enqueue(user_id=case.user_id, kind="case_status", title=f"办件进度：{label(status)}", body=body,
                    dedupe_key=f"case-event:{case.client_id}:{event_id}",
-                   data=_data(case, status=status), collapse_key=case.case_no)
+                   data=_data(case, **extra), collapse_key=case.case_no)
 
 
 def evaluation_invite(case: Case) -> bool:

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
-from cases import batch, citizen, evaluation, events
+from cases import batch, citizen, evaluation, events, tags
 from cases import schemas as s
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="办件进度与好差评 (cases and evaluation)")
@@ -13,7 +13,8 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="办件进�
 _DEPT = {"kinds": ("client",), "scopes": ("cases:write",)}
 _L2 = "assurance_level_insufficient"
 _EVENT_PROBLEMS = {403: "insufficient_scope, forbidden", 409: "illegal_transition, seq_conflict",
-                   422: "validation_failed, id_number_invalid, event_conflict, case_mismatch"}
+                   422: "validation_failed, id_number_invalid, event_conflict, case_mismatch, "
+                        "applicant_name_mismatch"}
 
 
 # --- Department systems (`cases:write`) --------------------------------------------------------------
@@ -83,6 +84,13 @@ def list_cases(args):
                               status=args["status"])
 
 
+@blp.route("/cases/evaluation-tags", methods=["GET"])
+@blp.response(200, s.EvaluationTagCatalogueSchema())
+def evaluation_tags():
+    """The 好差评 tags per rating level (codes to send with an evaluation, and their words)."""
+    return tags.catalogue()
+
+
 @blp.route("/cases/<case_id>", methods=["GET"])
 @blp.response(200, s.CaseDetailSchema())
 @problems(blp, {403: _L2, 404: "case_not_found"})
@@ -96,7 +104,7 @@ def get_case(case_id):
 @blp.arguments(s.EvaluateSchema())
 @blp.response(201, s.EvaluationSchema())
 @problems(blp, {403: _L2, 404: "case_not_found", 409: "case_not_concluded, evaluation_exists",
-                422: "evaluation_reason_required, validation_failed"})
+                422: "evaluation_reason_required, evaluation_tag_invalid, validation_failed"})
 @auth_required()
 def evaluate_case(body, case_id):
     """Rate a concluded case (好差评, once): 5 非常满意 … 1 非常不满意; 1–2 need a reason."""

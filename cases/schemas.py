@@ -5,7 +5,10 @@ from datetime import datetime, timedelta, timezone
 
 import marshmallow as ma
 
+from app.clock import to_china
+from app.fields import IdNumber
 from cases.statuses import STATUSES
+from cases.tags import CODES as TAG_CODES
 
 CHANNELS = ("online", "app", "counter", "self_service", "mail", "phone")
 _TOKEN = ma.validate.Regexp(r"^[\x21-\x7e]{1,64}$", error="应为 1–64 位可见 ASCII 字符（不含空格）。")
@@ -21,8 +24,7 @@ def _not_in_future(value: datetime) -> None:
 # --- Department events (办件过程信息) ---------------------------------------------------------------
 
 class ApplicantSchema(ma.Schema):
-    id_number = ma.fields.String(required=True, validate=ma.validate.Length(1, 32),
-                                 metadata={"example": "340102199003071232"})
+    id_number = IdNumber(required=True, validate=ma.validate.Length(1, 32), metadata={"example": "340102199003071232"})
     name = ma.fields.String(required=True, validate=ma.validate.Length(1, 64), metadata={"example": "张三"})
 
 
@@ -54,6 +56,21 @@ class CaseEventSchema(ma.Schema):
                                       metadata={"description": "承诺办结时限（工作日，自受理起算，补正和特别程序期间暂停）"})
     channel = ma.fields.String(load_default="online", validate=ma.validate.OneOf(CHANNELS),
                                metadata={"description": "申办渠道（以办件首个事件为准）"})
+    supplement_due = ma.fields.Date(load_default=None, allow_none=True, format="%Y-%m-%d",
+                                    metadata={"description": "补正材料的截止日期（北京时间），仅用于 status=supplement_required，"
+                                                             "不早于 occurred_at 当天；推送给申请人并显示在办件中",
+                                              "example": "2026-03-20"})
+
+    @ma.validates_schema
+    def _supplement_due_fits(self, data, **kwargs):
+        due = data.get("supplement_due")
+        if due is None:
+            return
+        if data.get("status") != "supplement_required":
+            raise ma.ValidationError("仅补正（supplement_required）事件可带补正截止日期。", "supplement_due")
+        occurred = data.get("occurred_at")
+        if occurred is not None and due < to_china(occurred).date():
+            raise ma.ValidationError("补正截止日期不能早于事件发生日期。", "supplement_due")
 
 
 class CaseEventBatchSchema(ma.Schema):
@@ -117,6 +134,7 @@ class CaseSchema(ma.Schema):
     status_at = ma.fields.DateTime()
     submitted_at = ma.fields.DateTime()
     tracking_no = ma.fields.String(allow_none=True)
+    supplement_due = ma.fields.Date(allow_none=True, metadata={"description": "补正材料截止日期（办件处于补正时）"})
     clock = ma.fields.Nested(ClockSchema)
     rated = ma.fields.Boolean()
     can_evaluate = ma.fields.Boolean(metadata={"description": "已办结且尚未评价"})
@@ -126,6 +144,9 @@ class CaseSchema(ma.Schema):
 
 class DepartmentCaseSchema(CaseSchema):
     status = ma.fields.String(allow_none=True, metadata={"description": "null：首个事件尚未生效"})
+    status_label = ma.fields.String(allow_none=True)
+    status_at = ma.fields.DateTime(allow_none=True)
+    submitted_at = ma.fields.DateTime(allow_none=True)
     last_seq = ma.fields.Integer(metadata={"description": "已按序生效的最大序号"})
     pending_seqs = ma.fields.List(ma.fields.Integer(), metadata={"description": "等待更早序号的事件"})
     parked = ma.fields.Boolean(metadata={"description": "申请人尚未实名注册（办件暂存，注册后自动关联）"})
@@ -138,6 +159,8 @@ class CaseListSchema(ma.Schema):
 
 class TimelineEntrySchema(ma.Schema):
     kind = ma.fields.String(metadata={"description": "status 状态变更 | evaluation 评价 | follow_up 差评答复"})
+    label = ma.fields.String(metadata={"description": "显示用标题（随 Accept-Language）：状态名称、服务评价或部门答复"})
+    supplement_due = ma.fields.Date(allow_none=True, metadata={"description": "补正事件的材料截止日期"})
     seq = ma.fields.Integer(allow_none=True)
     status = ma.fields.String(allow_none=True)
     status_label = ma.fields.String(allow_none=True)
@@ -162,7 +185,8 @@ class EvaluationSchema(ma.Schema):
     id = ma.fields.String()
     rating = ma.fields.Integer()
     rating_label = ma.fields.String(metadata={"description": "GB/T 39734：5 非常满意 … 1 非常不满意"})
-    tags = ma.fields.List(ma.fields.String())
+    tags = ma.fields.List(ma.fields.String(), metadata={"description": "标签编码（见 GET /cases/evaluation-tags）"})
+    tag_labels = ma.fields.List(ma.fields.String(), metadata={"description": "标签文字（随 Accept-Language）"})
     comment = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
     follow_up = ma.fields.Nested(FollowUpStateSchema, allow_none=True)
@@ -178,8 +202,11 @@ class EvaluateSchema(ma.Schema):
     """好差评: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意; 1–2 need tags or a comment."""
 
     rating = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 5))
-    tags = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 16)), load_default=list,
-                          validate=ma.validate.Length(max=8), metadata={"example": ["等待时间长"]})
+    tags = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(TAG_CODES)), load_default=list,
+                          validate=ma.validate.Length(max=8),
+                          metadata={"example": ["long_wait"],
+                                    "description": "标签编码，须属于该评价等级（GET /cases/evaluation-tags）；"
+                                                   "否则 422 evaluation_tag_invalid，并列出 allowed_tags"})
     comment = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=500))
 
 
@@ -204,6 +231,7 @@ class FollowUpSchema(ma.Schema):
     rating = ma.fields.Integer()
     rating_label = ma.fields.String()
     tags = ma.fields.List(ma.fields.String())
+    tag_labels = ma.fields.List(ma.fields.String())
     comment = ma.fields.String(allow_none=True)
     applicant = ma.fields.Nested(MaskedNameSchema)
     status = ma.fields.String(metadata={"description": "open 待答复 | answered 已答复"})
@@ -222,3 +250,20 @@ class FollowUpListSchema(ma.Schema):
 class AnswerFollowUpSchema(ma.Schema):
     answer = ma.fields.String(required=True, validate=[ma.validate.Length(1, 1000), _NOT_BLANK],
                               metadata={"description": "整改情况或答复，申请人可在办件时间线中看到"})
+
+
+# --- The tag catalogue (好差评标签) -----------------------------------------------------------------
+
+class EvaluationTagSchema(ma.Schema):
+    code = ma.fields.String()
+    label = ma.fields.String()
+
+
+class RatingTagsSchema(ma.Schema):
+    rating = ma.fields.Integer()
+    rating_label = ma.fields.String()
+    tags = ma.fields.List(ma.fields.Nested(EvaluationTagSchema))
+
+
+class EvaluationTagCatalogueSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(RatingTagsSchema), metadata={"description": "评价等级 5 → 1"})

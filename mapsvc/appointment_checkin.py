@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app
 
 from app import audit, i18n
+from app.clock import CHINA_TZ as CHINA
 from app.db import db, select_one, select_where, update_where
 from app.identity import service as identity
 from app.ratelimit import Limit, consume
@@ -22,7 +23,6 @@ from mapsvc.appointment_errors import (
 )
 from mapsvc.appointment_models import Appointment
 from mapsvc.appointments import CODE_ALPHABET, CODE_LENGTH
-from mapsvc.calendar import CHINA
 from mapsvc.models import Hall, HallItem
 
 

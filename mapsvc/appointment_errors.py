@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.clock import CHINA_TZ as CHINA
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import CursorInvalid  # noqa: F401  (re-exported)
-from mapsvc.calendar import CHINA
 
 
 class HallNotFound(NotFound):
@@ -31,6 +31,11 @@ class AlreadyBooked(Conflict):
 class BookingWindow(ValidationFailed):
     code, detail = "booking_window", "只能预约明天起5个工作日内的时段。"
     detail_en = "Appointments can only be made for slots from tomorrow within the next 5 working days."
+
+
+class SlotDateOutOfRange(ValidationFailed):
+    code, detail = "slot_date_out_of_range", "只能查看近期的预约时段。"
+    detail_en = "Slots can only be listed for dates close to today."
 
 
 class ItemNotOffered(ValidationFailed):

@@ -21,7 +21,7 @@ _BOOK_PROBLEMS = {403: "assurance_level_insufficient, booking_banned", 404: "hal
 @blp.route("/map/halls/<hall_id>/slots", methods=["GET"])
 @blp.arguments(s.SlotArgsSchema(), location="query")
 @blp.response(200, s.SlotListSchema())
-@problems(blp, {404: "hall_not_found", 422: "validation_failed"})
+@problems(blp, {404: "hall_not_found", 422: "validation_failed, slot_date_out_of_range"})
 def list_slots(args, hall_id):
     """A hall's appointment slots on a day: start, end, capacity, remaining seats, bookable or why not."""
     return slots.list_slots(hall_id=hall_id, day=args["date"])

@@ -9,7 +9,7 @@ _ID = ma.validate.Length(1, 32)
 
 
 class SlotArgsSchema(ma.Schema):
-    date = ma.fields.Date(required=True, format="%Y-%m-%d", metadata={"example": "2026-10-09", "description": "YYYY-MM-DD（北京时间）"})
+    date = ma.fields.Date(required=True, format="%Y-%m-%d", metadata={"example": "2026-10-09", "description": "YYYY-MM-DD（北京时间），从今天前 31 天到今天后 92 天；超出范围返回 422 slot_date_out_of_range"})
 
 
 class SlotSchema(ma.Schema):

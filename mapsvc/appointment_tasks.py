@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app import audit
+from app.clock import CHINA_TZ as CHINA
 from app.db import db, insert_row, new_id, update_where
 from mapsvc import slots
 from mapsvc.appointment_models import Appointment, AppointmentNotice, BookingBan
 from mapsvc.appointments import active_ban
-from mapsvc.calendar import CHINA
 from mapsvc.models import Hall, HallItem
 from notify.outbox import enqueue
 

@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 
 from app import audit, i18n
+from app.clock import CHINA_TZ as CHINA
 from app.db import db, execute, insert_row, new_id, select_one, select_where, update_where
 from app.identity import service as identity
 from app.pagination import newest_first
@@ -26,7 +27,6 @@ from mapsvc.appointment_errors import (
     ItemNotOffered, SlotFull,
 )
 from mapsvc.appointment_models import Appointment, BookingBan, SlotCounter
-from mapsvc.calendar import CHINA
 from mapsvc.models import Hall, HallItem
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at counters

@@ -1,4 +1,4 @@
-"""The public-holiday calendar (节假日与调休), Asia/Shanghai.
+"""The public-holiday calendar (节假日与调休), in China time (app.clock).
 
 A day is a working day when it is Monday–Friday and not a statutory holiday, or when it is a
 make-up working day (调休上班, usually a weekend day). The arrangement comes each November from
@@ -11,14 +11,14 @@ computed here, and `known_years()` lets an operator see that the notice is missi
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import peewee as pw
 
+from app import clock
+from app.clock import CHINA_TZ as CHINA  # noqa: F401  (re-exported: features name it calendar.CHINA)
 from app.db import BaseModel
 
-CHINA = ZoneInfo("Asia/Shanghai")
 HOLIDAY, WORKDAY = "holiday", "workday"
 
 
@@ -108,5 +108,5 @@ def known_years() -> list[int]:
 
 
 def china_now(now: datetime | None = None) -> datetime:
-    """`now` (default: the current time) as a Beijing-time aware datetime."""
-    return (now or datetime.now(timezone.utc)).astimezone(CHINA)
+    """`now` (default: the current time) as a Beijing-time aware datetime (app.clock.china_now)."""
+    return clock.china_now(now)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from app.clock import CHINA_TZ
 from mapsvc import calendar
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -155,7 +156,7 @@ def today_state(schedule: Schedule, now: datetime | None = None) -> dict[str, An
         day_intervals, _ = day_plan(schedule, day) if offset else (intervals, reason)
         start = next((s for s, e in day_intervals if (offset or s > minute)), None)
         if start is not None:
-            next_open = datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=calendar.CHINA)
+            next_open = datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=CHINA_TZ)
             break
     text = weekly_text((intervals,) + ((),) * 6)["mon"]
     return {"date": local.date(), "open_now": open_now, "hours": text, "closed_reason": reason,

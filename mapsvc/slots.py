@@ -17,13 +17,18 @@ from typing import Any
 
 from flask import current_app
 
+from app.clock import CHINA_TZ as CHINA
 from app.db import select_one, utcnow
 from mapsvc import calendar
-from mapsvc.appointment_errors import BookingWindow, HallNotFound, SlotInvalid
+from mapsvc.appointment_errors import BookingWindow, HallNotFound, SlotDateOutOfRange, SlotInvalid
 from mapsvc.appointment_models import SlotCounter
-from mapsvc.calendar import CHINA
 from mapsvc.hours import day_plan, schedule_from_json
 from mapsvc.models import Hall
+
+# The days whose slots can be listed: a month back (what was booked) to a quarter ahead (the
+# published holiday arrangement reaches that far); bookable days are a few days inside it.
+HORIZON_PAST_DAYS = 31
+HORIZON_AHEAD_DAYS = 92
 
 _SLOT_ID = re.compile(r"([A-Za-z0-9_-]{1,32})\.(\d{8})\.([01]\d|2[0-3])([0-5]\d)")
 
@@ -100,13 +105,26 @@ def check_window(day: date, at: datetime) -> None:
                             extra={"first_date": first.isoformat(), "last_date": last.isoformat()})
 
 
+def check_horizon(day: date, today: date) -> None:
+    """422 slot_date_out_of_range unless `day` lies within the listing horizon around `today`."""
+    first, last = today - timedelta(days=HORIZON_PAST_DAYS), today + timedelta(days=HORIZON_AHEAD_DAYS)
+    if not first <= day <= last:
+        raise SlotDateOutOfRange(f"只能查看{first:%Y年%m月%d日}至{last:%Y年%m月%d日}的预约时段。",
+                                 detail_en=f"Slots can only be listed for dates from {first:%Y-%m-%d} "
+                                           f"to {last:%Y-%m-%d}.",
+                                 extra={"first_date": first.isoformat(), "last_date": last.isoformat()})
+
+
 def list_slots(*, hall_id: str, day: date) -> dict[str, Any]:
-    """The hall's slots on `day` with capacity, remaining seats and whether they can be booked now."""
+    """The hall's slots on `day` with capacity, remaining seats and whether they can be booked now.
+    `day` must lie within the listing horizon (checked before the hall: it is the input)."""
+    today = calendar.china_now(now()).date()
+    check_horizon(day, today)
     hall = get_hall(hall_id)
     found, closed_reason = day_slots(hall, day)
     counters = {c.id: c for c in SlotCounter.select().where((SlotCounter.hall_id == hall.id)
                                                              & (SlotCounter.day == day))}
-    first, last = booking_window(calendar.china_now(now()).date())
+    first, last = booking_window(today)
     in_window = first <= day <= last
     items = []
     for slot in found:

@@ -1,10 +1,10 @@
-"""Quiet hours (免打扰): 22:00–08:00 Asia/Shanghai, non-urgent pushes are held until 08:00."""
+"""Quiet hours (免打扰): 22:00–08:00 China time (app.clock), non-urgent pushes are held until 08:00."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from app.clock import CHINA_TZ as SHANGHAI
+
 QUIET_START = time(22, 0)
 QUIET_END = time(8, 0)
 

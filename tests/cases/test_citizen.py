@@ -18,7 +18,7 @@ def test_my_case_with_its_timeline(client, run_chain, citizen):
     detail = client.get(f"{CASES}/{item['id']}", headers=citizen).get_json()
     assert [(e["seq"], e["status"], e["status_label"]) for e in detail["timeline"]] == [
         (1, "submitted", "已提交"), (2, "accepted", "受理"), (3, "in_review", "审查/办理中")]
-    assert detail["timeline"][0]["occurred_at"] == "2026-03-01T01:00:00+00:00"
+    assert detail["timeline"][0]["occurred_at"] == "2026-03-01T09:00:00+08:00"  # issue 14 item 19: China time
     assert detail["applicant"] == {"name_masked": "张*", "id_number_masked": "3401**********1232"}
     assert vectors.ZHANG_SAN[1] not in str(detail) and detail["evaluation"] is None
 

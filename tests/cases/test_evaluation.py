@@ -25,7 +25,7 @@ def _rate(client, headers, case_id: str, status: int = 201, **body) -> dict:
 @pytest.mark.parametrize("rating, label", [(5, "非常满意"), (4, "满意"), (3, "基本满意")])
 def test_a_concluded_case_is_rated_once(app, client, run_chain, citizen, rating, label):
     case_id = run_chain(CONCLUDED)[0]["case_id"]
-    answer = _rate(client, citizen, case_id, rating=rating, tags=["一次办成"])
+    answer = _rate(client, citizen, case_id, rating=rating, tags=["one_visit" if rating > 3 else "wait_a_while"])
     assert answer["rating"] == rating and answer["rating_label"] == label and answer["follow_up"] is None
     assert_problem(client.post(f"{CASES}/{case_id}/evaluation", json={"rating": 5}, headers=citizen), 409,
                    "evaluation_exists")
@@ -49,7 +49,8 @@ def test_a_delivered_case_may_be_rated(client, run_chain, citizen):
 @pytest.mark.parametrize("body, field", [({"rating": 0}, "rating"), ({"rating": 6}, "rating"),
                                          ({"rating": "5"}, "rating"), ({}, "rating"),
                                          ({"rating": 5, "tags": ["x" * 17]}, "tags"),
-                                         ({"rating": 5, "tags": ["a"] * 9}, "tags"),
+                                         ({"rating": 5, "tags": ["等待时间长"]}, "tags"),
+                                         ({"rating": 5, "tags": ["quick"] * 9}, "tags"),
                                          ({"rating": 5, "comment": "长" * 501}, "comment")])
 def test_invalid_evaluations(client, run_chain, citizen, body, field):
     case_id = run_chain(CONCLUDED)[0]["case_id"]
@@ -60,12 +61,12 @@ def test_invalid_evaluations(client, run_chain, citizen, body, field):
 @pytest.mark.parametrize("rating", [1, 2])
 def test_a_poor_rating_needs_a_reason_and_opens_a_follow_up(app, client, run_chain, citizen, dept, rating):
     case_id = run_chain(CONCLUDED)[0]["case_id"]
-    for empty in ({}, {"comment": "   "}, {"tags": [" "]}):
+    for empty in ({}, {"comment": "   "}, {"tags": []}):
         problem = assert_problem(client.post(f"{CASES}/{case_id}/evaluation", json={"rating": rating, **empty},
                                              headers=citizen), 422, "evaluation_reason_required")
         assert "comment" in problem["errors"]
     assert rows(app, Evaluation) == []
-    answer = _rate(client, citizen, case_id, rating=rating, tags=["等待时间长"], comment="窗口排队两小时")
+    answer = _rate(client, citizen, case_id, rating=rating, tags=["long_wait"], comment="窗口排队两小时")
     assert answer["rating_label"] == {1: "非常不满意", 2: "不满意"}[rating]
     assert answer["follow_up"]["status"] == "open"
     [evaluation] = rows(app, Evaluation)
@@ -74,7 +75,8 @@ def test_a_poor_rating_needs_a_reason_and_opens_a_follow_up(app, client, run_cha
     assert follow_up.rating == rating and follow_up.due_date > utcnow().date()
     items = client.get(FOLLOW_UPS, headers=dept).get_json()["items"]
     assert [(i["case_no"], i["comment"], i["tags"], i["status"]) for i in items] == [
-        ("C-2026-0001", "窗口排队两小时", ["等待时间长"], "open")]
+        ("C-2026-0001", "窗口排队两小时", ["long_wait"], "open")]
+    assert items[0]["tag_labels"] == ["等待时间长"]
     assert items[0]["applicant"] == {"name_masked": "张*"} and items[0]["overdue"] is False
 
 
@@ -100,7 +102,7 @@ def test_follow_ups_page_oldest_first(client, push, citizen, dept):
     for i in range(3):
         for seq, status in enumerate(CONCLUDED, start=1):
             answer = push(event(seq, status, case_no=f"C-{i}"))
-        _rate(client, citizen, answer["case_id"], rating=2, tags=["态度不好"])
+        _rate(client, citizen, answer["case_id"], rating=2, tags=["unfriendly_staff"])
     first = client.get(FOLLOW_UPS, query_string={"limit": 2}, headers=dept).get_json()
     second = client.get(FOLLOW_UPS, query_string={"limit": 2, "cursor": first["next_cursor"]}, headers=dept).get_json()
     assert [i["case_no"] for i in first["items"] + second["items"]] == ["C-0", "C-1", "C-2"]
@@ -154,3 +156,27 @@ def test_the_remind_command(app, run_chain, citizen, runner):
     assert result.exit_code == 0 and "queued 1 evaluation reminder" in result.output
     assert "queued 0" in runner.invoke(args=["cases", "remind"]).output
     assert len(outbox(app, kind="evaluation_reminder")) == 1
+
+
+def test_tags_come_from_a_catalogue_per_rating_level(client, run_chain, citizen):
+    """Issue 14 item 23: 好差评 tags were free text; now a fixed catalogue per rating level, listed
+    by the API, and a tag of another level is refused with the allowed ones named."""
+    catalogue = client.get(f"{CASES}/evaluation-tags").get_json()["items"]
+    assert [level["rating"] for level in catalogue] == [5, 4, 3, 2, 1]
+    by_rating = {level["rating"]: [t["code"] for t in level["tags"]] for level in catalogue}
+    assert "one_visit" in by_rating[5] and "long_wait" in by_rating[1] and "long_wait" not in by_rating[5]
+    assert {"code": "long_wait", "label": "等待时间长"} in catalogue[-1]["tags"]
+    english = client.get(f"{CASES}/evaluation-tags", headers={"Accept-Language": "en"}).get_json()["items"]
+    assert english[0]["rating_label"] == "Very satisfied" and english[0]["tags"][0]["label"] == "Done in one visit"
+    case_id = run_chain(CONCLUDED)[0]["case_id"]
+    problem = assert_problem(client.post(f"{CASES}/{case_id}/evaluation", json={"rating": 5, "tags": ["long_wait"]},
+                                         headers=citizen), 422, "evaluation_tag_invalid")
+    assert problem["allowed_tags"] == by_rating[5] and "long_wait" in problem["errors"]["tags"][0]
+    answer = _rate(client, citizen, case_id, rating=5, tags=["one_visit", "quick"])
+    assert answer["tags"] == ["one_visit", "quick"] and answer["tag_labels"] == ["一次办成", "办理快捷"]
+    detail = client.get(f"{CASES}/{case_id}", headers={**citizen, "Accept-Language": "en"}).get_json()
+    assert detail["evaluation"]["tag_labels"] == ["Done in one visit", "Quick to handle"]
+    assert detail["timeline"][-1]["message"] == "Very satisfied" and detail["timeline"][-1]["label"] == "Service rated"
+    spec = client.get("/api/v1/openapi.json").get_json()
+    tag_item = spec["components"]["schemas"]["Evaluate"]["properties"]["tags"]["items"]
+    assert set(tag_item["enum"]) >= {"one_visit", "long_wait"}

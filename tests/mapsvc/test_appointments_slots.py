@@ -100,3 +100,19 @@ def test_slots_are_documented(client):
     operation = spec["paths"]["/api/v1/map/halls/{hall_id}/slots"]["get"]
     assert {"200", "404", "422"} <= set(operation["responses"])
     assert "hall_not_found" in operation["responses"]["404"]["description"]
+
+
+def test_a_date_far_from_today_is_refused_not_answered_in_local_mean_time(client, make_hall):
+    """Issue 14 item 19: `?date=0248-01-01` answered slots stamped +08:05:43 (Shanghai's LMT);
+    only days within the listing horizon (a month back, a quarter ahead) are accepted."""
+    make_hall()
+    for day in ("0248-01-01", "2026-08-28", "2026-12-31", "9999-12-31"):
+        body = assert_problem(client.get(SLOTS.format("hall_a") + f"?date={day}"), 422, "slot_date_out_of_range")
+        assert (body["first_date"], body["last_date"]) == ("2026-08-29", "2026-12-30")
+    body = assert_problem(client.get(SLOTS.format("hall_nope") + "?date=0248-01-01"), 422, "slot_date_out_of_range")
+    assert "2026" in body["detail"]
+    for day in ("2026-08-29", "2026-12-30"):  # the edges are inside
+        items = slots_of(client, "hall_a", day)["items"]
+        assert all(s["start"].endswith("+08:00") and s["end"].endswith("+08:00") for s in items)
+    english = client.get(SLOTS.format("hall_a") + "?date=0248-01-01", headers={"Accept-Language": "en"}).get_json()
+    assert english["detail"] == "Slots can only be listed for dates from 2026-08-29 to 2026-12-30."
