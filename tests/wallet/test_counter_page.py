@@ -54,6 +54,16 @@ def test_script_never_puts_data_into_markup(client):
 
 # --- The page in a real browser ------------------------------------------------------------------
 
+def assert_one_row_per_fact(browser) -> None:  # noqa: F811
+    """The card shows each fact once (issue 14 item 17): no label twice, no value twice (the holder's
+    name, the status 有效 and the validity end were each shown under two labels)."""
+    terms = browser.js("Array.from(document.querySelectorAll('#card dt')).map(n => n.textContent)")
+    values = browser.js("Array.from(document.querySelectorAll('#card dd')).map(n => n.textContent)")
+    assert len(terms) == len(set(terms)) and len(values) == len(set(values)), list(zip(terms, values))
+    assert dict(zip(terms, values))["持证人"] == "张*" and "姓名" not in terms
+    assert [v for v in values if v == "有效"] == ["有效"] and "状态" not in terms and "有效期止" not in terms
+
+
 def test_clerk_scans_a_code_in_the_browser(client, runner, served, browser, issuer, verified_citizen,  # noqa: F811
                                            tmp_path):
     # A real one-time code: a licence issued to 张三, shown from the wallet.
@@ -85,6 +95,7 @@ def test_clerk_scans_a_code_in_the_browser(client, runner, served, browser, issu
     assert "核验通过" in card and "机动车驾驶证" in card and "张*" in card
     assert "准驾车型" in card or "C1" in card
     assert "test client" in card and "有效" in card and "租车" in card
+    assert_one_row_per_fact(browser)
     assert vectors.ZHANG_SAN[1] not in browser.js("document.documentElement.outerHTML")
     # Focus comes back to the scan box, and today's list shows the scan.
     browser.wait_for("document.activeElement.id === 'scan'")
@@ -106,6 +117,7 @@ def test_clerk_scans_a_code_in_the_browser(client, runner, served, browser, issu
     card = browser.wait_for("(c => c.classList.contains('ok') && !c.hidden && c.innerText)"
                             "(document.getElementById('card'))")
     assert "核验通过" in card and "张*" in card
+    assert_one_row_per_fact(browser)
     browser.wait_for("document.querySelectorAll('#today-list li').length === 3")
     browser.wait_for("document.activeElement.id === 'scan'")
 

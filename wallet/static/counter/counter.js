@@ -215,14 +215,16 @@
     card.className = "card ok";
     card.appendChild(el("p", "verdict", "✔ 核验通过"));
     card.appendChild(el("p", "type", licence.type_name || (labels[licence.type_code] || {}).name || licence.type_code));
+    // One row per fact: the server merges the licence fields that repeat the holder's name and ID
+    // number, the status and the validity end into holder/licence (licence.merged_fields).
     var dl = el("dl");
-    row(dl, "持证人", holder.name_masked);
-    row(dl, "证件号码", holder.id_number_masked);
+    row(dl, "持证人", holder.name || holder.name_masked);
+    row(dl, "证件号码", holder.id_number || holder.id_number_masked);
     var fields = licence.fields || {};
     Object.keys(fields).forEach(function (key) { row(dl, fieldLabel(licence.type_code, key), fields[key]); });
     row(dl, "发证机关", licence.issuer);
     row(dl, "证照状态", licence.status_label || licence.status);
-    row(dl, "有效期至", licence.valid_until);
+    row(dl, "有效期至", licence.valid_until || "长期");
     row(dl, "用途", data.purpose);
     row(dl, "核验时间", formatTime(data.checked_at));
     card.appendChild(dl);
