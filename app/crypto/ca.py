@@ -4,7 +4,8 @@ them, and publishes a v2 CRL.
 Development creates the root on first use (its key in the key store, purpose "ca"); production
 takes it from PLATFORM_CA_CERT / PLATFORM_CA_KEY and imports the key into the key store on first
 use. First use, not start-up: `flask db upgrade` builds the app before the tables exist.
-Certificates are signed SM2-with-SM3 with the default signer ID (GM/T 0009).
+Certificates are signed SM2-with-SM3 with the default signer ID (GM/T 0009); CRLs with the empty
+ID OpenSSL 3.0 verifies them with (`x509.CRL_SIGNER_ID`).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import peewee as pw
+from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes
@@ -111,6 +113,7 @@ class PlatformCA:
         self._configured = configured
         self._crl_ttl = timedelta(seconds=crl_ttl)
         self._active: _ActiveCa | None = None
+        self._crls_checked: set[tuple[str, int]] = set()  # stored CRLs known to carry CRL_SIGNER_ID
 
     # --- the CA itself -----------------------------------------------------------------------
 
@@ -252,13 +255,25 @@ class PlatformCA:
         latest = self._latest_crl(ca.id)
         revocations = PlatformCa.get_by_id(ca.id).revocations
         now = utcnow()
-        if latest and latest.revocations == revocations and now < latest.this_update + self._crl_ttl / 2:
+        if (latest and latest.revocations == revocations and now < latest.this_update + self._crl_ttl / 2
+                and self._signed_with_crl_id(ca, latest)):
             return bytes(latest.der)
         try:
             with db.atomic():
                 return self._issue_crl(ca, (latest.number + 1) if latest else 1, revocations, now)
         except pw.IntegrityError:  # another process issued this number first: use theirs
             return bytes(self._latest_crl(ca.id).der)
+
+    def _signed_with_crl_id(self, ca: _ActiveCa, stored: CaCrl) -> bool:
+        """Whether a stored CRL is signed with x509.CRL_SIGNER_ID: one stored before that (signed with
+        the default ID, which `openssl verify -crl_check` rejects) is re-issued. Checked once per CRL."""
+        if (ca.id, stored.number) not in self._crls_checked:
+            parsed = asn1_crl.CertificateList.load(bytes(stored.der))
+            if not self._keystore.public_key(ca.key_id).verify(
+                    parsed["signature"].native, parsed["tbs_cert_list"].dump(), uid=x509.CRL_SIGNER_ID):
+                return False
+            self._crls_checked.add((ca.id, stored.number))
+        return True
 
     def _latest_crl(self, ca_id: str) -> CaCrl | None:
         return CaCrl.select().where(CaCrl.ca == ca_id).order_by(CaCrl.number.desc()).first()
@@ -275,7 +290,7 @@ class PlatformCA:
         tbs = x509.build_tbs_crl(issuer=ca.certificate.subject, this_update=this_update, next_update=next_update,
                                  number=number, authority_key_id=ca.key_identifier,
                                  revoked=[(int(r.serial, 16), r.revoked_at, r.reason) for r in revoked])
-        der = x509.assemble_crl(tbs, self._keystore.sign(ca.key_id, tbs.dump())).dump()
+        der = x509.assemble_crl(tbs, self._keystore.sign(ca.key_id, tbs.dump(), uid=x509.CRL_SIGNER_ID)).dump()
         CaCrl.create(ca=ca.id, number=number, revocations=revocations, this_update=this_update,
                      next_update=next_update, der=der)
         CaCrl.delete().where(CaCrl.ca == ca.id, CaCrl.number < number).execute()

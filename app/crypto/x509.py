@@ -1,8 +1,9 @@
 """ASN.1 building blocks for SM2 certificates and CRLs (RFC 5280 profile, GM/T 0015 algorithms).
 
-asn1crypto builds the to-be-signed structures; the caller signs their DER with SM2-with-SM3 (the
-default signer ID 1234567812345678, which `openssl verify -vfyopt distid:1234567812345678` expects)
-and `assemble_*` adds the signature. Nothing here touches a private key.
+asn1crypto builds the to-be-signed structures; the caller signs their DER with SM2-with-SM3 and
+`assemble_*` adds the signature. Nothing here touches a private key. Certificates are signed with
+the default signer ID 1234567812345678 (GM/T 0009), which `openssl verify -vfyopt
+distid:1234567812345678` expects; CRLs with `CRL_SIGNER_ID` (see there).
 """
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from cryptography.hazmat.primitives import hashes
 
 SM2_CURVE_OID = "1.2.156.10197.1.301"
 SM2_SM3_OID = "1.2.156.10197.1.501"
+# The SM2 signer ID a CRL is signed with: empty. OpenSSL 3.0 checks a CRL's signature through
+# X509_CRL_verify, which, unlike X509_verify for certificates, hands no distinguishing ID to SM2
+# (`-vfyopt distid:…` reaches certificates only), so Z is computed over an empty ID (ENTL = 0). A
+# CRL signed with the default ID failed `openssl verify -crl_check` with "CRL signature failure"
+# for every certificate; its AKI, cRLNumber, algorithm fields, issuer name and dates were all fine.
+# Other verifiers check a CRL with this empty ID (`openssl pkeyutl -verify` without `-pkeyopt distid`).
+CRL_SIGNER_ID = b""
 
 
 def _register_oid(cls: type[core.ObjectIdentifier], oid: str, name: str) -> None:

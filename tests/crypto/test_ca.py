@@ -134,20 +134,46 @@ def _crl(tmp_path: Path, der: bytes) -> str:
 
 
 def _check_crl_signature(tmp_path: Path, der: bytes, ca_der: bytes) -> None:
-    """OpenSSL 3.0's `openssl crl -CAfile` verifies SM2 with an empty signer ID and has no -vfyopt,
-    so the CRL signature is checked with `openssl pkeyutl -verify … distid` over the tbsCertList,
-    and with SM2PublicKey.verify."""
+    """A CRL is signed with the empty SM2 signer ID (x509.CRL_SIGNER_ID: what OpenSSL 3.0's CRL
+    check uses); checked with `openssl pkeyutl -verify` without a distid over the tbsCertList, and
+    with SM2PublicKey.verify."""
     crl = asn1_crl.CertificateList.load(der)
     tbs, sig = crl["tbs_cert_list"].dump(), crl["signature"].native
     public = SM2PublicKey.from_der(asn1_x509.Certificate.load(ca_der).public_key.dump())
-    assert public.verify(sig, tbs)
+    assert public.verify(sig, tbs, uid=b"")
     pub = _write(tmp_path / "ca-pub.pem", public.public_bytes_pem())
-    ok = openssl("pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-digest", "sm3", "-pkeyopt", DISTID,
+    ok = openssl("pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-digest", "sm3",
                  "-in", _write(tmp_path / "tbs.der", tbs), "-sigfile", _write(tmp_path / "sig.der", sig), check=False)
     assert ok.returncode == 0 and b"Signature Verified Successfully" in ok.stdout, ok.stderr
     bad = bytearray(tbs)
     bad[-3] ^= 1
-    assert not public.verify(sig, bytes(bad))
+    assert not public.verify(sig, bytes(bad), uid=b"")
+
+
+def _verify_with_crl(tmp_path: Path, ca_pem: str, crl_der: bytes, leaf: str) -> subprocess.CompletedProcess:
+    crl_pem = _write(tmp_path / "crl.pem", asn1_pem.armor("X509 CRL", crl_der))
+    return openssl("verify", "-crl_check", "-CRLfile", crl_pem, "-CAfile", _write(tmp_path / "ca.pem", ca_pem),
+                   "-vfyopt", DISTID, _write(tmp_path / "leaf.pem", leaf), check=False)
+
+
+def test_openssl_verify_checks_the_crl(ctx, tmp_path):
+    """Issue 14 item 27: `openssl verify -crl_check` (OpenSSL 3.0) failed with "CRL signature
+    failure" for every certificate, because OpenSSL checks a CRL's SM2 signature with an empty
+    signer ID and the CRL was signed with the default one. Now a good certificate verifies OK
+    and a revoked one is reported revoked, before and after a revocation."""
+    ca = ctx.extensions["ca"]
+    _, good = _issue(ca)
+    _, lost = _issue(ca)
+    before = _verify_with_crl(tmp_path, ca.certificate_pem(), ca.current_crl(), lost.pem)
+    assert before.returncode == 0 and b": OK" in before.stdout, before.stdout + before.stderr
+    ca.revoke(lost.serial, "keyCompromise")
+    crl = ca.current_crl()
+    ok = _verify_with_crl(tmp_path, ca.certificate_pem(), crl, good.pem)
+    assert ok.returncode == 0 and b": OK" in ok.stdout, ok.stdout + ok.stderr
+    revoked = _verify_with_crl(tmp_path, ca.certificate_pem(), crl, lost.pem)
+    assert revoked.returncode != 0
+    assert b"certificate revoked" in revoked.stdout + revoked.stderr
+    assert b"CRL signature failure" not in revoked.stdout + revoked.stderr
 
 
 def test_revocation_and_crl(ctx, tmp_path):
@@ -194,6 +220,25 @@ def test_revocation_and_crl(ctx, tmp_path):
         ca.revoke("not hex", "superseded")
     audit = [e for e in AuditEvent.select() if e.action == "ca.revoke"]
     assert {e.target for e in audit} == {lost.serial, old.serial} and "s_9" in {e.actor_id for e in audit}
+
+
+def test_a_stored_crl_signed_with_the_default_id_is_reissued(ctx, tmp_path):
+    """Issue 14 item 27: a CRL stored before the fix (signed with the default SM2 ID) is not served
+    again: the next request re-issues one that `openssl verify -crl_check` accepts."""
+    from app.crypto import x509
+    from app.crypto.ca_models import CaCrl
+
+    ca = ctx.extensions["ca"]
+    _, good = _issue(ca)
+    stored = CaCrl.get(CaCrl.number == asn1_crl.CertificateList.load(ca.current_crl()).crl_number_value.native)
+    tbs = asn1_crl.CertificateList.load(bytes(stored.der))["tbs_cert_list"]
+    key_id = PlatformCa.get(PlatformCa.slot == "active").key_id
+    old = x509.assemble_crl(tbs, ctx.extensions["keystore"].sign(key_id, tbs.dump())).dump()
+    CaCrl.update(der=old).where(CaCrl.id == stored.id).execute()
+    fresh = ca.current_crl()
+    assert asn1_crl.CertificateList.load(fresh).crl_number_value.native == stored.number + 1
+    ok = _verify_with_crl(tmp_path, ca.certificate_pem(), fresh, good.pem)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
 
 
 def test_crl_is_reissued_when_half_its_validity_passed(make_app, crypto_environ):
