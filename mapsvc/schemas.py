@@ -24,7 +24,7 @@ class NearbyArgsSchema(ma.Schema):
     radius_m = ma.fields.Integer(load_default=5000, validate=v.Range(
         100, MAX_RADIUS_M, error=f"搜索半径应在 100 到 {MAX_RADIUS_M} 米之间。"))
     limit = ma.fields.Integer(load_default=20, validate=v.Range(1, MAX_LIMIT, error=f"条数应在 1 到 {MAX_LIMIT} 之间。"))
-    item = ma.fields.String(load_default=None, validate=v.Regexp(_CODE + r"\Z", error="事项编码格式有误。"),
+    item = ma.fields.String(load_default=None, validate=v.Regexp("^" + _CODE + r"\Z", error="事项编码格式有误。"),
                             metadata={"description": "只看能办理该事项的网点（事项编码）", "example": "GA001"})
     type = ma.fields.String(load_default=None, validate=v.OneOf(list(HALL_TYPES), error="未知的网点类型。"),
                             metadata={"description": "网点类型：" + "，".join(f"{k} {n}" for k, n in HALL_TYPES.items())})

@@ -71,7 +71,12 @@ class PreferencesSchema(ma.Schema):
     quiet_hours_window = ma.fields.Nested(QuietWindowSchema)
 
 
+# Named properties, so the document says which channels exist (a Dict's keys cannot be documented
+# in OpenAPI 3.0); another key is refused as an unknown field.
+_ChannelSwitchesSchema = ma.Schema.from_dict({p: ma.fields.Boolean() for p in PLATFORMS}, name="ChannelSwitchesSchema")
+
+
 class PreferencesUpdateSchema(ma.Schema):
-    channels = ma.fields.Dict(keys=ma.fields.String(validate=v.OneOf(PLATFORMS, error="未知的推送渠道。")),
-                              values=ma.fields.Boolean(), load_default=None)
+    channels = ma.fields.Nested(_ChannelSwitchesSchema, load_default=None,
+                                metadata={"description": "渠道 → 是否推送；只改所列的渠道"})
     quiet_hours = ma.fields.Boolean(load_default=None)

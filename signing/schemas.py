@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from app.fields import SigningPin
 from signing.enrolment import CITIZEN_REVOCATION_REASONS
 
 _HEX64 = ma.validate.Regexp(r"^[0-9a-fA-F]{64}$", error="须为 64 位十六进制。")
-_PIN = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{6}$", error="签名密码须为 6 位数字。"),
-                        metadata={"example": "802417", "description": "6 位签名密码"})
+_PIN = SigningPin(required=True, metadata={"example": "802417"})
 E_HEX_DOC = ("预先计算的 e = SM3(Z‖M)（十六进制）。Z = SM3(ENTL‖ID‖a‖b‖xG‖yG‖xA‖yA) 依赖签名人公钥与默认 ID "
              "1234567812345678，所以不能签 SM3(M)：SM2 签名的对象是 e，而不是文件摘要本身。"
              "大文件请用证书中的公钥在本地计算 e 后提交。")

@@ -79,7 +79,7 @@ def staff_login(body):
 
 
 @auth_blp.route("/oauth/token", methods=["POST"])
-@auth_blp.doc(requestBody={"content": {
+@auth_blp.doc(requestBody={"required": True, "content": {
     "application/x-www-form-urlencoded": {"schema": s.ClientTokenRequestSchema},
     "application/json": {"schema": s.ClientTokenRequestSchema},
 }})
