@@ -7,7 +7,6 @@ import marshmallow as ma
 
 from app.clock import to_china
 from app.fields import IdNumber
-from app.fields import IdNumber
 from cases.statuses import STATUSES
 from cases.tags import CODES as TAG_CODES
 
@@ -145,9 +144,6 @@ class CaseSchema(ma.Schema):
 
 class DepartmentCaseSchema(CaseSchema):
     status = ma.fields.String(allow_none=True, metadata={"description": "null：首个事件尚未生效"})
-    status_label = ma.fields.String(allow_none=True)
-    status_at = ma.fields.DateTime(allow_none=True)
-    submitted_at = ma.fields.DateTime(allow_none=True)
     status_label = ma.fields.String(allow_none=True)
     status_at = ma.fields.DateTime(allow_none=True)
     submitted_at = ma.fields.DateTime(allow_none=True)
