@@ -9,7 +9,12 @@ A third party holding the licence content and the issuer's SM2 public key re-ver
    ``issuer``        the issuer code (unified social credit code) that appears in the identifier
    ``holder``        ``{"name": …, "id_number": …}`` — the holder's name and resident ID number in full,
                      so a signed licence cannot be moved to another person
-   ``data``          the licence fields as normalised by the catalogue (JSON object)
+   ``data``          the licence fields as normalised by the catalogue (JSON object); a field that
+                     repeats a licence fact (catalogue ``same_as``) says the same as the licence:
+                     a status field (驾驶证 ``status``) holds the label of this version's status,
+                     rewritten when a status change is re-signed (versions signed before 2026-12
+                     may still say 有效 there: the wallet serves the live status, see
+                     ``derived_fields``)
    ``valid_from``    ``YYYY-MM-DD``
    ``valid_until``   ``YYYY-MM-DD``, or ``null`` for 长期有效 (no end date)
    ``status``        the two-digit status code (01 有效 … 07 吊销, 99 其他)
