@@ -39,9 +39,16 @@ DEFAULTS: dict[str, Any] = {
     "SMS_PER_PHONE_DAY": 10,
     "SMS_PER_IP_HOUR": 30,
     "LOGIN_PER_IP_MINUTE": 60,
-    # Staff passwords
-    "STAFF_MAX_FAILED_LOGINS": 5,
-    "STAFF_LOCKOUT_SECONDS": 900,
+    # Staff password logins (README "Security notes"): checked in Redis before any Argon2 work
+    "STAFF_LOGIN_PER_IP_MINUTE": 30,  # attempts per client address per minute, any username
+    "STAFF_LOGIN_PER_MINUTE": 600,  # attempts per minute across the deployment (all addresses)
+    "STAFF_HASH_CONCURRENCY": 2,  # Argon2 verifications at once per process; more → 503 login_busy
+    "STAFF_PAIR_FREE_FAILURES": 3,  # failures per (username, address) before a wait is imposed
+    "STAFF_USER_FREE_FAILURES": 20,  # failures per username from all addresses before it slows
+    "STAFF_BACKOFF_BASE_SECONDS": 2,  # the first wait; doubled per further failure
+    "STAFF_PAIR_BACKOFF_MAX_SECONDS": 900,
+    "STAFF_USER_BACKOFF_MAX_SECONDS": 30,  # low: slows guessing from many addresses, never locks out
+    "STAFF_FAILURE_WINDOW_SECONDS": 900,  # failures are forgotten after this long without one
     # External systems: backend choice and credentials
     "SMS_BACKEND": "",  # outbox | aliyun  (default: outbox in dev/test, aliyun in production)
     "SMS_ENDPOINT": "https://dysmsapi.aliyuncs.com/",

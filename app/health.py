@@ -19,6 +19,12 @@ bp = Blueprint("health", __name__)
 REQUESTS = Counter("yiwang_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
 LATENCY = Histogram("yiwang_http_request_duration_seconds", "HTTP request latency", ["method", "endpoint"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+# Staff password logins: a throttle starting (scope pair = username + address, user = username from
+# any address) is what an alert rule fires on; refusals count what the limits turned away.
+STAFF_LOGIN_THROTTLED = Counter("yiwang_staff_login_throttled_total",
+                                "Staff logins throttled after repeated failures (alert on increase)", ["scope"])
+STAFF_LOGIN_REFUSED = Counter("yiwang_staff_login_refused_total",
+                              "Staff logins refused before any password check", ["reason"])
 
 
 @bp.get("/healthz")

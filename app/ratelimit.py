@@ -12,9 +12,14 @@ and counts each slot's limits in one script, slot after slot in the order given,
 later slot's limit is reached it takes back the hits already counted, so a refused request
 still counts nothing (a concurrent request may see them for that moment). The limits given to
 `script_with_limits` must share the slot of the script's own keys (tests/test_redis_keys.py).
+
+`Backoff` is the other shape: no fixed quota, but a wait that grows with each failure of one
+subject (a password guessed at from one address) and is forgotten after a quiet window.
 """
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,3 +125,76 @@ def consume(limits: list[Limit]) -> None:
 
 def reset(key: str) -> None:
     get_redis().delete(f"rl:{key}")
+
+
+# --- Progressive delays after failures (a password guessed at, per subject) ----------------------
+
+# Each KEYS[i] is a hash {f: failures, last: ms of the last one, until: ms before which the subject
+# waits}; ARGV[1] is now (ms), then free, base (ms), max (ms), window (s) per key. A failure more than
+# `window` after the previous one starts the count again. Returns failures and delay (ms) per key.
+_RECORD_FAILURE = """
+local now = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS do
+  local free, base, max, window = tonumber(ARGV[4 * i - 2]), tonumber(ARGV[4 * i - 1]),
+    tonumber(ARGV[4 * i]), tonumber(ARGV[4 * i + 1])
+  local f = tonumber(redis.call('HGET', KEYS[i], 'f') or '0')
+  local last = tonumber(redis.call('HGET', KEYS[i], 'last') or '0')
+  if now - last > window * 1000 then f = 0 end
+  f = f + 1
+  local delay = 0
+  if f > free then delay = math.min(base * 2 ^ math.min(f - free - 1, 30), max) end
+  redis.call('HSET', KEYS[i], 'f', f, 'last', now, 'until', now + delay)
+  redis.call('EXPIRE', KEYS[i], window + math.ceil(max / 1000))
+  out[2 * i - 1], out[2 * i] = f, delay
+end
+return out
+"""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """A subject that waits longer after each failure: the first `free` failures cost nothing, then
+    the wait doubles from `base` up to `cap` seconds; `window` seconds without a failure forget them."""
+    key: str
+    free: int
+    base: float
+    cap: float
+    window: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    backoff: Backoff
+    failures: int
+    delay: float  # seconds the subject now waits (0: none)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def backoff_wait(backoffs: list[Backoff]) -> tuple[Backoff, int] | None:
+    """The first of `backoffs` still waiting and the whole seconds left, or None. Counts nothing.
+    The keys of one call share a hash slot (one pipeline round trip, Cluster-safe)."""
+    pipe = get_redis().pipeline(transaction=False)
+    for backoff in backoffs:
+        pipe.hget(f"bo:{backoff.key}", "until")
+    now = now_ms()
+    for backoff, until in zip(backoffs, pipe.execute()):
+        if until is not None and float(until) > now:
+            return backoff, max(1, math.ceil((float(until) - now) / 1000))
+    return None
+
+
+def record_failure(backoffs: list[Backoff]) -> list[Failure]:
+    """Count one failure against every backoff (atomically; one hash slot) and set its next wait."""
+    args: list[float] = [now_ms()]
+    for b in backoffs:
+        args += [b.free, int(b.base * 1000), int(b.cap * 1000), b.window]
+    answer = _registered(_RECORD_FAILURE)(keys=[f"bo:{b.key}" for b in backoffs], args=args)
+    return [Failure(b, int(answer[2 * i]), int(answer[2 * i + 1]) / 1000) for i, b in enumerate(backoffs)]
+
+
+def forget_failures(backoff: Backoff) -> None:
+    get_redis().delete(f"bo:{backoff.key}")

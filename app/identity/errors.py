@@ -1,7 +1,8 @@
 """Identity errors: stable codes the apps localise, Chinese details citizens can read."""
 from __future__ import annotations
 
-from app.errors import AppError, Conflict, Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
+from app.errors import (AppError, Conflict, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized,
+                        ValidationFailed)
 
 
 class SmsCodeInvalid(AppError):
@@ -134,3 +135,21 @@ class StepUpFailed(Forbidden):
 class FreshLivenessRequired(StepUpFailed):
     code, detail = "liveness_required", "此操作需要先完成一次新的人脸核验。"
     detail_en = "This operation needs a new face verification first."
+
+
+class StaffLoginThrottled(TooManyRequests):
+    code, detail = "login_throttled", "登录失败次数较多，请稍后再试。"
+    detail_en = "Too many failed sign-ins; please wait a moment and try again."
+
+
+class StaffLoginRateLimited(TooManyRequests):
+    code, detail = "login_rate_limited", "登录请求过于频繁，请稍后再试。"
+    detail_en = "Too many sign-in attempts; please try again later."
+
+
+class StaffLoginBusy(ServiceUnavailable):
+    code, detail = "login_busy", "登录服务繁忙，请稍后再试。"
+    detail_en = "Sign-in is busy right now; please try again in a moment."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1"}, extra={"retry_after": 1})

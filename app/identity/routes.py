@@ -72,7 +72,7 @@ def wechat_login(body):
 @auth_blp.route("/auth/staff-login", methods=["POST"])
 @auth_blp.arguments(s.StaffLoginSchema())
 @auth_blp.response(200, s.StaffTokensSchema())
-@problems(auth_blp, {401: "credentials_invalid", 429: "account_locked"})
+@problems(auth_blp, {401: "credentials_invalid", 429: "login_rate_limited, login_throttled", 503: "login_busy"})
 def staff_login(body):
     """Password login for counter clerks and administrators."""
     return staff.staff_login(username=body["username"], password=body["password"], ip=client_ip())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from typing import Any
@@ -9,20 +10,22 @@ from typing import Any
 import peewee as pw
 from flask import current_app
 
-from app import audit
+from app import audit, ratelimit
 from app.db import db, new_id, select_where
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
+from app.health import STAFF_LOGIN_REFUSED, STAFF_LOGIN_THROTTLED
 from app.identity import sessions
-from app.identity.errors import ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid
+from app.identity.errors import (ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid,
+                                 StaffLoginBusy, StaffLoginRateLimited, StaffLoginThrottled)
 from app.identity.models import ApiClient, ApiClientHall, StaffUser
-from app.security.passwords import hash_password, password_problems, verify_password
+from app.security.passwords import hash_password, password_problems, verification_slot, verify_password
 from app.security.pii import constant_time_equal
-from app.redis import get_redis
 from app.security.tokens import Principal
 
 ROLES = {"clerk": "clerk", "counter": "clerk", "admin": "admin"}
 SCOPES = frozenset({"licences:issue", "cases:write", "signatures:verify", "halls:write"})
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+log = logging.getLogger(__name__)
 
 
 # --- Staff ---------------------------------------------------------------------------------------
@@ -50,30 +53,78 @@ def create_staff(*, username: str, password: str, role: str, hall_code: str | No
     return staff
 
 
-def staff_login(*, username: str, password: str, ip: str | None = None) -> dict[str, Any]:
-    """Password login. Failures are counted per username in Redis, known or not, so the lockout
-    (and the Argon2 cost of every answer) is the same for unknown usernames: no enumeration."""
+def _login_limits(ip: str) -> list[ratelimit.Limit]:
     cfg = current_app.config
-    username = username.strip().lower()
-    redis = get_redis()
-    failures_key = f"staff:login-failures:{username}"
-    if int(redis.get(failures_key) or 0) >= cfg["STAFF_MAX_FAILED_LOGINS"]:
-        verify_password(None, password)  # same cost as a real check
-        raise TooManyRequests(max(redis.ttl(failures_key), 1), "登录失败次数过多，账号已临时锁定，请稍后再试。",
-                              code="account_locked")
-    staff = StaffUser.get_or_none(StaffUser.username == username)
-    ok = verify_password(staff.password_hash if staff else None, password)
-    if not ok or staff is None or staff.disabled:
-        failures = redis.incr(failures_key)
-        locked = failures >= cfg["STAFF_MAX_FAILED_LOGINS"]
-        if failures == 1 or locked:  # the count lives one lockout period; a lock lasts a full one
-            redis.expire(failures_key, cfg["STAFF_LOCKOUT_SECONDS"])
+    return [ratelimit.Limit(f"staff-login:ip:{{{ip}}}", cfg["STAFF_LOGIN_PER_IP_MINUTE"], 60),
+            ratelimit.Limit("staff-login:{all}", cfg["STAFF_LOGIN_PER_MINUTE"], 60)]
+
+
+def _backoffs(username: str, ip: str) -> tuple[ratelimit.Backoff, ratelimit.Backoff]:
+    """The (username, address) pair's backoff, then the username's across all addresses (looser,
+    capped low: it slows a distributed guesser without locking the clerk out). One hash slot."""
+    cfg = current_app.config
+    tag = hashlib.sha256(username.encode()).hexdigest()[:16]
+    window = cfg["STAFF_FAILURE_WINDOW_SECONDS"]
+    return (ratelimit.Backoff(f"staff-login:{{{tag}}}:ip:{ip}", cfg["STAFF_PAIR_FREE_FAILURES"],
+                              cfg["STAFF_BACKOFF_BASE_SECONDS"], cfg["STAFF_PAIR_BACKOFF_MAX_SECONDS"], window),
+            ratelimit.Backoff(f"staff-login:{{{tag}}}:user", cfg["STAFF_USER_FREE_FAILURES"],
+                              cfg["STAFF_BACKOFF_BASE_SECONDS"], cfg["STAFF_USER_BACKOFF_MAX_SECONDS"], window))
+
+
+def _before_hashing(username: str, ip: str) -> tuple[ratelimit.Backoff, ratelimit.Backoff]:
+    """What is refused without an Argon2 verification: the address's and the deployment's login
+    rates (429 `login_rate_limited`), then a pair or username still waiting (429 `login_throttled`)."""
+    try:
+        ratelimit.consume(_login_limits(ip))
+    except TooManyRequests as exc:
+        STAFF_LOGIN_REFUSED.labels("rate_limited").inc()
+        raise StaffLoginRateLimited(exc.extra["retry_after"]) from None
+    backoffs = _backoffs(username, ip)
+    waiting = ratelimit.backoff_wait(list(backoffs))
+    if waiting is not None:
+        STAFF_LOGIN_REFUSED.labels("throttled").inc()
+        raise StaffLoginThrottled(waiting[1])
+    return backoffs
+
+
+def _failed(backoffs: tuple[ratelimit.Backoff, ratelimit.Backoff], staff: StaffUser | None, ip: str) -> None:
+    """Count the failure; when it starts a throttle, alert: a WARNING log, the Prometheus counter
+    and an audit row (the username is not logged: a mistyped one may be a password)."""
+    pair, user = ratelimit.record_failure(list(backoffs))
+    started = [(scope, f) for scope, f in (("pair", pair), ("user", user)) if f.failures == f.backoff.free + 1]
+    with db.atomic():
         if staff is not None:
-            with db.atomic():
-                audit.record("auth.login.staff", outcome="failure", actor_kind="staff", actor_id=staff.id,
-                             details={"locked": locked})
+            audit.record("auth.login.staff", outcome="failure", actor_kind="staff", actor_id=staff.id,
+                         details={"throttled_for": pair.delay})
+        for scope, failure in started:
+            STAFF_LOGIN_THROTTLED.labels(scope).inc()
+            log.warning("staff login throttled", extra={
+                "scope": scope, "staff_id": staff.id if staff else None, "client_ip": ip,
+                "failures": failure.failures, "wait_seconds": failure.delay})
+            audit.record("auth.login.staff.throttled", outcome="failure", actor_kind="staff",
+                         actor_id=staff.id if staff else None, target=staff.id if staff else None,
+                         details={"scope": scope, "failures": failure.failures, "wait_seconds": failure.delay,
+                                  "known_account": staff is not None})
+
+
+def staff_login(*, username: str, password: str, ip: str | None = None) -> dict[str, Any]:
+    """Password login, guarded before any Argon2 work (issue 14 items 4 and 7): a per-address and a
+    deployment-wide rate, a progressive wait per (username, address) after a few failures and a
+    looser one per username from any address (never a hard lock: the right password from another
+    address still gets in), and at most STAFF_HASH_CONCURRENCY verifications at once per process.
+    Unknown usernames are counted and hashed like known ones: no enumeration."""
+    username, ip = username.strip().lower(), ip or "unknown"
+    backoffs = _before_hashing(username, ip)
+    with verification_slot(current_app.config["STAFF_HASH_CONCURRENCY"]) as free:
+        if not free:
+            STAFF_LOGIN_REFUSED.labels("busy").inc()
+            raise StaffLoginBusy()
+        staff = StaffUser.get_or_none(StaffUser.username == username)
+        ok = verify_password(staff.password_hash if staff else None, password)
+    if not ok or staff is None or staff.disabled:
+        _failed(backoffs, staff, ip)
         raise CredentialsInvalid()
-    redis.delete(failures_key)
+    ratelimit.forget_failures(backoffs[0])  # the pair's own count; the username's keeps slowing others
     with db.atomic():
         answer = sessions.open_session(Principal("staff", staff.id, staff.role, hall_code=staff.hall_code),
                                        channel="counter", ip=ip)
