@@ -3,7 +3,7 @@ never a third citizen's, on the id-taking routes that accept delegated tokens at
 from __future__ import annotations
 
 from tests import vectors
-from tests.bff.conftest import ALL_SCOPES, grant, people, proxy_session  # noqa: F401
+from tests.bff.conftest import ALL_SCOPES, grant, invite, people, proxy_session  # noqa: F401
 from tests.cases.conftest import CASES, CHAIN
 from tests.mapsvc.conftest_appointments import APPOINTMENTS, book
 from tests.object_access.conftest import refused
