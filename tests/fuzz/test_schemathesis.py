@@ -81,7 +81,9 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     # occurred_at not in the future (the clock); an event_id or case_no already used otherwise
     "POST /api/v1/dept/case-events": {422: {"validation_failed[occurred_at]", "event_conflict", "case_mismatch"}},
     "GET /api/v1/proxies": _CURSOR,
-    "POST /api/v1/proxies": {422: {"proxy_expiry_invalid"}},  # later than now, within 365 days: the clock
+    "POST /api/v1/proxies": {422: {"proxy_expiry_invalid"},  # later than now, within 365 days: the clock
+                             # the step-up by signing PIN: a fuzzed PIN is wrong (and may lock signing)
+                             400: {"pin_invalid"}, 423: {"signing_locked"}},
     "GET /api/v1/bff/home": {422: {"validation_failed[lat]", "validation_failed[lng]"}},
 }
 
