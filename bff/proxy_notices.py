@@ -24,14 +24,15 @@ def _date(moment: datetime) -> str:
 
 
 def grant_made(grant: ProxyGrant, labels: dict[str, str]) -> None:
-    """Tell the principal (urgent, every channel) and invite the relative."""
+    """Tell the principal (urgent, every channel) and invite the relative. The principal's notice
+    names the session the grant was made in, so the app can offer to revoke both."""
     data = {"screen": "proxies", "grant_id": grant.id}
     enqueue(user_id=grant.principal_id, kind=KIND, urgent=True, dedupe_key=f"proxy-grant:{grant.id}:made",
             title="您的账号新建了代办授权",
             body=(f"您的账号于 {_date(grant.created_at)} 授权 {grant.proxy_name_masked} 代办："
                   f"{_labels(grant, labels)}，有效期至 {_date(grant.expires_at)}，对方接受后生效。"
                   "如非本人操作，请立即在“授权代理”中撤销该授权，并在“登录设备”中退出可疑登录。"),
-            data=data)
+            data={**data, "session_id": grant.session_id})
     enqueue(user_id=grant.proxy_id, kind=KIND, dedupe_key=f"proxy-grant:{grant.id}:invite",
             title="亲友邀请您代办",
             body=(f"{grant.principal_name_masked} 邀请您代办：{_labels(grant, labels)}，"

@@ -98,6 +98,8 @@ def test_the_principal_is_told_on_every_channel_and_the_relative_invited(app, cl
     made = grant(scopes=["licences:present"], accept=False)
     [told] = rows(app, OutboxEntry, OutboxEntry.user_id == people["principal"]["id"])
     assert told.urgent and json.loads(told.data)["grant_id"] == made["id"]
+    sessions = client.get("/api/v1/me/sessions", headers=people["principal"]["headers"]).get_json()["items"]
+    assert json.loads(told.data)["session_id"] == sessions[0]["id"]  # the app can offer to revoke it
     assert "代办" in told.title and "李*" in told.body and "撤销" in told.body
     [invited] = rows(app, OutboxEntry, OutboxEntry.user_id == people["relative"]["id"])
     assert not invited.urgent and "张*" in invited.body and "接受" in invited.body
