@@ -291,6 +291,22 @@ def _parked_reason(licence: Licence, name: str, id_number: str) -> str | None:
     return HOLDER_NAME_MISMATCH if person is not None and not same_name(name, person.name) else "awaiting_real_name"
 
 
+def _sorted_parked(parked: list[Licence], real_name: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """(ids of the parked licences issued under the holder's real name, [(id, reason) of the others])."""
+    matching, kept = [], []
+    for licence in parked:
+        try:
+            name = cipher().decrypt(licence.holder_name_enc, "licence.holder_name")
+        except DecryptionError:
+            kept.append((licence.id, "undecryptable"))
+            continue
+        if same_name(name, real_name):
+            matching.append(licence.id)
+        else:
+            kept.append((licence.id, HOLDER_NAME_MISMATCH))
+    return matching, kept
+
+
 def attach_parked(*, user_id: str) -> int:
     """Give a newly verified citizen the licences issued to their ID number while they had no account.
 
@@ -300,21 +316,10 @@ def attach_parked(*, user_id: str) -> int:
     person = identity.verified_identity(user_id)
     if person is None:
         return 0
-    c = cipher()
     with db.atomic():
-        parked = (Licence.select().where((Licence.holder_bidx == c.blind_index("id", person.id_number))
+        parked = (Licence.select().where((Licence.holder_bidx == cipher().blind_index("id", person.id_number))
                                          & Licence.user_id.is_null()))
-        matching, kept = [], []
-        for licence in parked:
-            try:
-                name = c.decrypt(licence.holder_name_enc, "licence.holder_name")
-            except DecryptionError:
-                kept.append((licence.id, "undecryptable"))
-                continue
-            if same_name(name, person.name):
-                matching.append(licence.id)
-            else:
-                kept.append((licence.id, HOLDER_NAME_MISMATCH))
+        matching, kept = _sorted_parked(list(parked), person.name)
         attached = (Licence.update(user_id=user_id).where(Licence.id.in_(matching) & Licence.user_id.is_null())
                     .execute()) if matching else 0
         if attached:
