@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+from app.clock import to_china
 from app.db import execute
 
 INBOX_COLUMNS = "id, outbox_id, user_id, kind, title, body, data, urgent, created_at, read_at"
@@ -19,7 +20,7 @@ def _aware(value) -> datetime | None:
 
 def _rfc3339(value) -> str | None:
     moment = _aware(value)
-    return moment.isoformat(timespec="milliseconds") if moment else None
+    return to_china(moment).isoformat(timespec="milliseconds") if moment else None  # API.md: +08:00
 
 
 def inbox_item(row: tuple) -> dict:

@@ -13,6 +13,7 @@ import secrets
 
 import redis as redis_lib
 
+from app.clock import rfc3339
 from app.db import utcnow
 from app.identity.adapters.registry import RegistryResult
 from app.identity.adapters.wechat import WeChatCodeInvalid, WeChatSession
@@ -31,7 +32,7 @@ class OutboxSmsSender:
         self._redis = redis
 
     def send_code(self, phone: str, code: str) -> None:
-        item = json.dumps({"phone": phone, "code": code, "sent_at": utcnow().isoformat()})
+        item = json.dumps({"phone": phone, "code": code, "sent_at": rfc3339(utcnow())})
         pipe = self._redis.pipeline()
         pipe.lpush(OUTBOX_KEY, item)
         pipe.ltrim(OUTBOX_KEY, 0, OUTBOX_SIZE - 1)
