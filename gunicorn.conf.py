@@ -2,13 +2,21 @@
 
 The master process starts the embedded Redis server (so it outlives worker
 restarts), applies migrations once, and prepares Prometheus' multi-process
-directory so /metrics adds up every worker.
+directory so /metrics adds up every worker. It binds two addresses: the API (`BIND`) and the
+internal metrics listener (`METRICS_PORT`, the only one /metrics answers on).
 """
 import multiprocessing
 import os
 import shutil
 
-bind = os.environ.get("BIND", "127.0.0.1:8000")
+bind = [os.environ.get("BIND", "127.0.0.1:8000")]
+# The internal listener for /metrics (app/health.py answers it on no other port), bound when
+# METRICS_PORT is set (deploy/k8s/configmap.yaml; locally `METRICS_PORT=9100 make run`): the public
+# bind's host with that port, unless METRICS_BIND names an address. Unset: no second bind, so two
+# servers (or test rigs) on one machine do not fight over it.
+_metrics_port = os.environ.get("METRICS_PORT", "")
+if _metrics_port not in ("", "0"):
+    bind.append(os.environ.get("METRICS_BIND") or f"{bind[0].rpartition(':')[0] or '127.0.0.1'}:{_metrics_port}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 # Threads (gthread workers): a live notification stream (SSE) holds a thread for its life, not a whole
 # process, and a sync worker would be killed by `timeout` under a stream. Production serves the stream

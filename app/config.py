@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_MIGRATE": True,  # development start-up applies pending migrations
     "LOG_LEVEL": "INFO",
     "TRUSTED_PROXIES": 0,  # how many X-Forwarded-For hops to trust
+    "METRICS_PORT": 9100,  # /metrics answers only on this listening port (gunicorn binds it; 0: nowhere)
     # Tokens
     "JWT_ISSUER": "https://yiwang.gov.cn",
     "JWT_AUDIENCE": "yiwang-api",

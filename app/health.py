@@ -1,11 +1,18 @@
-"""Liveness/readiness probes and Prometheus metrics (request count and latency per endpoint)."""
+"""Liveness/readiness probes and Prometheus metrics (request count and latency per endpoint).
+
+`/metrics` answers only on the internal listener: a request that arrived on another port gets the
+404 of an unknown path. gunicorn binds METRICS_PORT beside the public port (gunicorn.conf.py), the
+Ingress routes only the public one, and SERVER_PORT is the port of the socket the request came in
+on (gunicorn and werkzeug take it from the listener, not from a header) — so nothing from outside
+the cluster reaches it, without a scrape credential to hand out and rotate.
+"""
 from __future__ import annotations
 
 import logging
 import os
 import time
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
 
@@ -54,6 +61,9 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
+    port = current_app.config["METRICS_PORT"]
+    if not port or request.environ.get("SERVER_PORT") != str(port):
+        abort(404)  # the public listener: as if there were no such path
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # gunicorn: merge every worker's samples
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -72,3 +72,28 @@ def test_dockerfile_is_non_root_with_a_healthcheck():
     assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]' in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".git" in ignored and ".venv" in ignored and "var/" in ignored
+
+
+def test_metrics_are_scraped_inside_the_cluster_and_never_routed_by_the_ingress():
+    """Issue 14 item 9: the Ingress routed /metrics to the internet. Now it reaches only Services'
+    `http` ports, no Service exposes the metrics port, Prometheus scrapes the pods' internal port
+    (= METRICS_PORT), and a NetworkPolicy admits that port from the monitoring namespace only."""
+    docs = _documents()
+    config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    port = int(config["METRICS_PORT"])
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+    for ingress in (d for d in docs if d["kind"] == "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                assert backend["port"] == {"name": "http"} and not path["path"].startswith("/metrics")
+                service_ports = services[backend["name"]]["spec"]["ports"]
+                assert all(p["targetPort"] not in (port, "metrics") for p in service_ports)
+    api = _deployment("yiwang-api")["spec"]["template"]
+    assert {"name": "metrics", "containerPort": port} in api["spec"]["containers"][0]["ports"]
+    annotations = api["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true" and int(annotations["prometheus.io/port"]) == port
+    assert annotations["prometheus.io/path"] == "/metrics"
+    policy = next(d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "yiwang-api")
+    rules = [r for r in policy["spec"]["ingress"] if any(p["port"] == port for p in r["ports"])]
+    assert rules and all(r.get("from") for r in rules)
