@@ -7,12 +7,13 @@ with the session that made it when the citizen revokes that session for compromi
 from __future__ import annotations
 
 import json
+import logging
 
 from bff.proxy_models import ProxyGrant
 from notify.outbox import OutboxEntry
 from tests import vectors
 from tests.bff.conftest import PROXIES, in_days
-from tests.helpers import assert_problem, bearer, latest_code, rows
+from tests.helpers import assert_problem, bearer, latest_code, rows, step_up_code
 from tests.signing.conftest import PIN, enrol
 
 SESSIONS = "/api/v1/me/sessions"
@@ -177,6 +178,24 @@ def test_unknown_and_unverified_relatives_get_one_answer(client, people, invite,
                                 if key not in ("instance", "request_id")} for response in answers)
         assert unknown == unverified and unknown["code"] == "proxy_relative_not_found" and unknown["status"] == 422
         assert [r.status_code for r in answers] == [422, 422]
+
+
+def test_unknown_and_unverified_relatives_take_the_same_steps(client, people, login_citizen, caplog):
+    """Issue 14 item 22, timing: both refusals run the same database statements in the same order
+    (the principal's own verified identity is read when nobody holds the phone)."""
+    login_citizen(vectors.PHONES[3])
+    statements = []
+    for phone in (vectors.PHONES[3], vectors.PHONES[4]):
+        body = stolen_body(phone=phone, name=vectors.OUYANG[0],
+                           sms_code=step_up_code(client, people["principal"]["token"], "proxy_grant"))
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            caplog.clear()
+            assert_problem(client.post(PROXIES, json=body, headers=people["principal"]["headers"]), 422,
+                           "proxy_relative_not_found")
+            # each record is "(sql, params)": the statements, without the values
+            statements.append([record.getMessage().split("', [")[0] for record in caplog.records
+                               if record.name == "peewee"])
+    assert statements[0] and statements[0] == statements[1]
 
 
 def test_openapi_documents_the_step_up_acceptance_and_sessions(client):
