@@ -3,6 +3,7 @@ per word (issue 14 item 17)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -28,7 +29,7 @@ def card(answer: dict) -> list[tuple[str, str]]:
     holder, licence = answer["holder"], answer["licence"]
     rows = [("持证人", holder.get("name") or holder["name_masked"]),
             ("证件号码", holder.get("id_number") or holder["id_number_masked"]),
-            *licence["fields"].items(), ("发证机关", licence["issuer"]), ("证照状态", licence["status_label"]),
+            *licence["fields"].items(), ("证照签发方", licence["issuer"]), ("证照状态", licence["status_label"]),
             ("有效期至", licence["valid_until"] or "长期")]
     return rows
 
@@ -95,6 +96,17 @@ def test_no_default_counter_field_repeats_a_card_fact_after_merging():
         assert len(licence_type.fields_same_as("holder.name")) == 1, licence_type.code
         for fact in CARD_FACTS:
             assert len(licence_type.fields_same_as(fact)) <= 1, (licence_type.code, fact)
+
+
+def test_the_pages_own_labels_never_repeat_a_field_label(client):
+    """Item 17: the card's fixed rows (持证人, 证照签发方 …) never carry the label of a licence field
+    that stays in `licence.fields` (驾驶证 has a field 发证机关: the page called the issuer so too)."""
+    js = client.get("/counter/static/counter.js").get_data(as_text=True)
+    fixed = set(re.findall(r'row\(dl, "([^"]+)"', js))
+    assert {"持证人", "证件号码", "证照签发方", "证照状态", "有效期至"} <= fixed
+    for licence_type in all_types():
+        kept = {f.label for f in licence_type.fields if f.same_as not in CARD_FACTS}
+        assert not kept & fixed, (licence_type.code, kept & fixed)
 
 
 def test_catalogue_tells_clients_which_fact_a_field_repeats(client):

@@ -222,10 +222,10 @@
     row(dl, "证件号码", holder.id_number || holder.id_number_masked);
     var fields = licence.fields || {};
     Object.keys(fields).forEach(function (key) { row(dl, fieldLabel(licence.type_code, key), fields[key]); });
-    row(dl, "发证机关", licence.issuer);
+    row(dl, "证照签发方", licence.issuer);  // the issuing system; 驾驶证 has a field 发证机关 of its own
     row(dl, "证照状态", licence.status_label || licence.status);
     row(dl, "有效期至", licence.valid_until || "长期");
-    row(dl, "用途", data.purpose);
+    row(dl, "亮证用途", data.purpose);  // 不动产权证书 has a field 用途 (the property's use)
     row(dl, "核验时间", formatTime(data.checked_at));
     card.appendChild(dl);
     card.hidden = false;
