@@ -92,7 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from app import cli, health
     from app.errors import PROBLEM_MIMETYPE, register_error_handlers
     from app.identity.routes import auth_blp, me_blp
-    from app.openapi import ProblemSchema, ProtectedAnswersPlugin
+    from app.openapi import MinPropertiesPlugin, ProblemSchema, ProtectedAnswersPlugin
 
     class YiWangApi(Api):
         ERROR_SCHEMA = ProblemSchema
@@ -108,7 +108,8 @@ def _register_blueprints(app: Flask) -> None:
 
     from bff.conventions import ClientVersionPlugin
 
-    api = YiWangApi(app, spec_kwargs={"extra_plugins": [ProtectedAnswersPlugin(), ClientVersionPlugin()]})
+    api = YiWangApi(app, spec_kwargs={"extra_plugins": [ProtectedAnswersPlugin(), ClientVersionPlugin(),
+                                                        MinPropertiesPlugin()]})
     app.extensions["api"] = api
     api.register_blueprint(auth_blp)
     api.register_blueprint(me_blp)
@@ -153,11 +154,22 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(h5_page_bp)  # the H5 demo client at /m/
     _serve_swagger_ui(app)
     register_error_handlers(app)
+    _guard_requests(app)
     from app import clock, i18n
 
     clock.init_app(app)  # every datetime in an answer is RFC 3339 with +08:00
     i18n.init_app(app)  # Content-Language and Vary: Accept-Language on every JSON answer
     cli.register(app)
+
+
+def _guard_requests(app: Flask) -> None:
+    """Before any view parses its arguments (after the version gate): 401/403 first, then a sound
+    body and clean text (400/413/422) — API.md's order of checks, whatever a route's decorators."""
+    from app import input_guard
+    from app.security import auth
+
+    auth.init_app(app)
+    input_guard.init_app(app)
 
 
 def _serve_swagger_ui(app: Flask) -> None:

@@ -8,6 +8,7 @@ error responses by hand.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -150,12 +151,81 @@ _MESSAGES_ZH = {
     "Invalid value.": "取值无效。",
     "Length must be between {min} and {max}.": "长度不符合要求。",
     "String does not match expected pattern.": "格式不正确。",
+    # app/input_guard.py: NUL or a lone UTF-16 surrogate in a string (issue 14 item 8)
+    "Must not contain NUL or an unpaired surrogate character.": "不能包含空字符（NUL）或不成对的代理字符。",
 }
+
+
+class ChoiceReason(str):
+    """A OneOf failure's reason with the values the field allows; rendered with the list, in the
+    answer's language, by `_zh` and `_localize` (issue 14 item 18)."""
+
+    choices: tuple[str, ...]
+
+    def __new__(cls, reason: str, choices: Any) -> ChoiceReason:
+        made = super().__new__(cls, reason)
+        made.choices = tuple(str(choice) for choice in choices)
+        return made
+
+
+def _with_choices(reason: str, choices: tuple[str, ...], english: bool) -> str:
+    if all(choice in reason for choice in choices):
+        return reason  # the field's own message already names them
+    if english:
+        return f"{reason} Allowed values: {', '.join(choices)}."
+    return f"{reason}可选值：{'、'.join(choices)}。"
+
+
+def _matches(reason: str, validator: ma.validate.OneOf) -> bool:
+    """Whether `reason` is `validator`'s message (its template may interpolate the input)."""
+    if reason == validator.error:
+        return True
+    pattern = re.escape(validator.error)
+    for placeholder, text in (("{input}", None), ("{choices}", validator.choices_text),
+                              ("{labels}", validator.labels_text)):
+        pattern = pattern.replace(re.escape(placeholder), ".*" if text is None else re.escape(text))
+    return re.fullmatch(pattern, reason, re.DOTALL) is not None
+
+
+def _mark_field(reasons: Any, field: ma.fields.Field) -> Any:
+    """`reasons` (a field's messages) with each OneOf failure turned into a ChoiceReason."""
+    if isinstance(reasons, list):
+        one_ofs = [v for v in field.validators if isinstance(v, ma.validate.OneOf)]
+        return [next((ChoiceReason(r, v.choices) for v in one_ofs if isinstance(r, str) and _matches(r, v)), r)
+                for r in reasons]
+    if not isinstance(reasons, dict):
+        return reasons
+    if isinstance(field, ma.fields.Nested) and isinstance(field.schema, ma.Schema):
+        if field.many:
+            return {i: mark_choices(r, field.schema) if isinstance(r, dict) else r for i, r in reasons.items()}
+        return mark_choices(reasons, field.schema)
+    if isinstance(field, ma.fields.List):
+        return {i: _mark_field(r, field.inner) for i, r in reasons.items()}
+    if isinstance(field, ma.fields.Dict):
+        parts = {"key": field.key_field, "value": field.value_field}
+        return {k: {part: _mark_field(r, parts[part]) if parts.get(part) is not None else r
+                    for part, r in entry.items()} if isinstance(entry, dict) else entry
+                for k, entry in reasons.items()}
+    return reasons
+
+
+def mark_choices(messages: dict[Any, Any], schema: ma.Schema) -> dict[Any, Any]:
+    """A schema's validation messages with every OneOf failure naming the allowed values."""
+    by_key = {field.data_key or name: field for name, field in schema.fields.items()}
+    return {key: _mark_field(reasons, by_key[key]) if key in by_key else reasons
+            for key, reasons in messages.items()}
+
+
+def translate_reason(english: str) -> str:
+    """A field reason written in English (as marshmallow's are) in the answer's language."""
+    return _zh(english)
 
 
 def _zh(message: Any) -> Any:
     if i18n.is_english():
         return message  # marshmallow's own words are English; the app's reasons go through _localize
+    if isinstance(message, ChoiceReason):
+        return _with_choices(_zh(str(message)), message.choices, english=False)
     if isinstance(message, str):
         if message in _MESSAGES_ZH:
             return _MESSAGES_ZH[message]
@@ -189,6 +259,8 @@ def _localize(errors: Any) -> Any:
     """An `errors` map in the answer's language: the app's Chinese reasons in English on request."""
     if not errors or not i18n.is_english():
         return errors
+    if isinstance(errors, ChoiceReason):
+        return _with_choices(i18n.reason_en(str(errors)), errors.choices, english=True)
     if isinstance(errors, str):
         return i18n.reason_en(errors)
     if isinstance(errors, list):
@@ -242,7 +314,11 @@ def _handle_http_exception(exc: HTTPException):
     errors = None
     data = getattr(exc, "data", None) or {}
     if status == 422 and isinstance(data.get("messages"), dict):
-        errors = flatten_messages(data["messages"])
+        messages, schema = data["messages"], data.get("schema")
+        if isinstance(schema, ma.Schema):  # webargs: one schema per location
+            messages = {location: mark_choices(fields, schema) if isinstance(fields, dict) else fields
+                        for location, fields in messages.items()}
+        errors = flatten_messages(messages)
     headers = {}
     if status == 405 and exc.get_response().headers.get("Allow"):
         headers["Allow"] = exc.get_response().headers["Allow"]

@@ -206,6 +206,7 @@ _REASONS_EN: dict[str, str] = {
     "不是有效的数字。": "Not a valid number.",
     "不能是 NaN 或无穷大。": "Cannot be NaN or infinity.",
     "纬度应在 -90 到 90 之间。": "Latitude must be between -90 and 90.",
+    "纬度应在 -85.05112878 到 85.05112878 之间。": "Latitude must be between -85.05112878 and 85.05112878.",
     "经度应在 -180 到 180 之间。": "Longitude must be between -180 and 180.",
     "坐标系应为 gcj02、wgs84 或 bd09。": "The coordinate system must be gcj02, wgs84 or bd09.",
     "事项编码格式有误。": "Malformed service item code.",

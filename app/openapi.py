@@ -5,6 +5,7 @@ from typing import Any, Callable
 
 import marshmallow as ma
 from apispec import BasePlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest import Blueprint
 
 
@@ -54,3 +55,14 @@ class ProtectedAnswersPlugin(BasePlugin):
                 answers["401"] = _problem_answer("unauthorized, token_invalid")
             if 403 not in answers and "403" not in answers:
                 answers["403"] = _problem_answer("forbidden, insufficient_scope")
+
+
+class MinPropertiesPlugin(BasePlugin):
+    """A schema with `min_properties` (app/input_fields.py `UpdateSchema`) says so: `minProperties`."""
+
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
+        schema = kwargs.get("schema")
+        if schema is None:
+            return None
+        minimum = getattr(resolve_schema_cls(schema), "min_properties", None)
+        return {"minProperties": minimum} if minimum else None

@@ -22,7 +22,7 @@ blp = Blueprint("proxies", __name__, url_prefix="/api/v1", description="授权�
                 422: "validation_failed, phone_invalid, proxy_scope_invalid, proxy_expiry_invalid, "
                      "proxy_relative_not_found, proxy_self",
                 423: "signing_locked", 429: "proxy_attempts_exceeded"})
-@auth_required()
+@auth_required(level=2)
 def create_proxy(body):
     """Invite a verified relative to act for me (step-up: `sms_code` or `pin`); pending until accepted."""
     principal = current_principal()

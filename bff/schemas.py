@@ -4,7 +4,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
+from app.input_fields import StrictBoolean
 from mapsvc import coords
+from mapsvc.schemas import check_searchable, latitude
 
 _NUMBER = {"invalid": "不是有效的数字。", "special": "不能是 NaN 或无穷大。"}
 
@@ -12,8 +14,7 @@ _NUMBER = {"invalid": "不是有效的数字。", "special": "不能是 NaN 或�
 class HomeArgsSchema(ma.Schema):
     """Where the citizen is (optional: without it there are no nearby halls)."""
 
-    lat = ma.fields.Float(load_default=None, allow_nan=False, error_messages=_NUMBER,
-                          validate=v.Range(-90, 90, error="纬度应在 -90 到 90 之间。"), metadata={"example": 31.8206})
+    lat = latitude(load_default=None)
     lng = ma.fields.Float(load_default=None, allow_nan=False, error_messages=_NUMBER,
                           validate=v.Range(-180, 180, error="经度应在 -180 到 180 之间。"), metadata={"example": 117.2272})
     coord = ma.fields.String(load_default="gcj02", validate=v.OneOf(coords.SYSTEMS, error="坐标系应为 gcj02、wgs84 或 bd09。"),
@@ -23,6 +24,7 @@ class HomeArgsSchema(ma.Schema):
     def _both_or_neither(self, data, **kwargs):
         if (data.get("lat") is None) != (data.get("lng") is None):
             raise ma.ValidationError("经纬度需同时提供。", field_name="lat" if data.get("lat") is None else "lng")
+        check_searchable(data)
 
 
 class ProfileSchema(ma.Schema):
@@ -97,7 +99,7 @@ class HomeSchema(ma.Schema):
 
 
 class DisplayPreferencesSchema(ma.Schema):
-    elderly_mode = ma.fields.Boolean(required=True, metadata={"description": "大字版（长辈模式）"})
+    elderly_mode = StrictBoolean(required=True, metadata={"description": "大字版（长辈模式）"})
     updated_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
 
 

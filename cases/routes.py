@@ -105,7 +105,7 @@ def get_case(case_id):
 @blp.response(201, s.EvaluationSchema())
 @problems(blp, {403: _L2, 404: "case_not_found", 409: "case_not_concluded, evaluation_exists",
                 422: "evaluation_reason_required, evaluation_tag_invalid, validation_failed"})
-@auth_required()
+@auth_required(level=2)
 def evaluate_case(body, case_id):
     """Rate a concluded case (好差评, once): 5 非常满意 … 1 非常不满意; 1–2 need a reason."""
     return evaluation.evaluate(user_id=current_principal().id, case_id=case_id, rating=body["rating"],

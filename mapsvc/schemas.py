@@ -4,19 +4,36 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
+from app.input_fields import QueryBoolean
 from mapsvc import coords
 from mapsvc.models import HALL_TYPES
 from mapsvc.service import MAX_LIMIT, MAX_RADIUS_M
 
 _NUMBER = {"invalid": "不是有效的数字。", "special": "不能是 NaN 或无穷大。"}
 _CODE = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
+# Redis GEO (Web Mercator) indexes latitudes within ±85.05112878 only; GEOSEARCH fails beyond them.
+GEO_MAX_LAT = 85.05112878
+LAT_RANGE = f"纬度应在 -{GEO_MAX_LAT} 到 {GEO_MAX_LAT} 之间。"
+
+
+def latitude(**kwargs) -> ma.fields.Float:
+    """A latitude the nearby search can use (issue 14 item 11: |lat| ≤ 85.05112878, else 422)."""
+    return ma.fields.Float(allow_nan=False, error_messages=_NUMBER, metadata={"example": 31.8206},
+                           validate=v.Range(-GEO_MAX_LAT, GEO_MAX_LAT, error=LAT_RANGE), **kwargs)
+
+
+def check_searchable(data: dict) -> None:
+    """The point in GCJ-02 (bd09 moves it by ~0.006°) is still within Redis GEO's latitudes."""
+    if data.get("lat") is not None and data.get("lng") is not None:
+        lat, _ = coords.to_gcj02(data["lat"], data["lng"], data.get("coord", "gcj02"))
+        if abs(lat) > GEO_MAX_LAT:
+            raise ma.ValidationError(LAT_RANGE, field_name="lat")
 
 
 class NearbyArgsSchema(ma.Schema):
     """Where the citizen is and what they need."""
 
-    lat = ma.fields.Float(required=True, allow_nan=False, error_messages=_NUMBER, validate=v.Range(-90, 90, error="纬度应在 -90 到 90 之间。"),
-                          metadata={"example": 31.8206})
+    lat = latitude(required=True)
     lng = ma.fields.Float(required=True, allow_nan=False, error_messages=_NUMBER,
                           validate=v.Range(-180, 180, error="经度应在 -180 到 180 之间。"), metadata={"example": 117.2272})
     coord = ma.fields.String(load_default="gcj02", validate=v.OneOf(coords.SYSTEMS, error="坐标系应为 gcj02、wgs84 或 bd09。"),
@@ -28,9 +45,13 @@ class NearbyArgsSchema(ma.Schema):
                             metadata={"description": "只看能办理该事项的网点（事项编码）", "example": "GA001"})
     type = ma.fields.String(load_default=None, validate=v.OneOf(list(HALL_TYPES), error="未知的网点类型。"),
                             metadata={"description": "网点类型：" + "，".join(f"{k} {n}" for k, n in HALL_TYPES.items())})
-    open_now = ma.fields.Boolean(load_default=False, metadata={"description": "只看此刻（北京时间）正在办公的网点"})
+    open_now = QueryBoolean(load_default=False, metadata={"description": "只看此刻（北京时间）正在办公的网点"})
     answer_coord = ma.fields.String(load_default="gcj02", validate=v.OneOf(
         ("gcj02", "bd09"), error="结果坐标仅提供 gcj02 或 bd09。"), metadata={"description": "结果坐标系：gcj02（默认）或 bd09"})
+
+    @ma.validates_schema
+    def _searchable(self, data, **kwargs):
+        check_searchable(data)
 
 
 class AnswerCoordArgsSchema(ma.Schema):

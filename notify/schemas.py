@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
+from app.input_fields import QueryBoolean, StrictBoolean, UpdateSchema
 from notify.models import PLATFORMS
 from notify.outbox import KINDS
 
@@ -42,7 +43,7 @@ class NotificationSchema(ma.Schema):
 class NotificationListArgsSchema(ma.Schema):
     limit = ma.fields.Integer(load_default=20, validate=v.Range(1, 100, error="条数应在 1 到 100 之间。"))
     cursor = ma.fields.String(load_default=None, validate=v.Length(max=32, error="分页游标无效。"))
-    unread_only = ma.fields.Boolean(load_default=False)
+    unread_only = QueryBoolean(load_default=False)
 
 
 class NotificationListSchema(ma.Schema):
@@ -73,10 +74,10 @@ class PreferencesSchema(ma.Schema):
 
 # Named properties, so the document says which channels exist (a Dict's keys cannot be documented
 # in OpenAPI 3.0); another key is refused as an unknown field.
-_ChannelSwitchesSchema = ma.Schema.from_dict({p: ma.fields.Boolean() for p in PLATFORMS}, name="ChannelSwitchesSchema")
+_ChannelSwitchesSchema = ma.Schema.from_dict({p: StrictBoolean() for p in PLATFORMS}, name="ChannelSwitchesSchema")
 
 
-class PreferencesUpdateSchema(ma.Schema):
+class PreferencesUpdateSchema(UpdateSchema):
     channels = ma.fields.Nested(_ChannelSwitchesSchema, load_default=None,
                                 metadata={"description": "渠道 → 是否推送；只改所列的渠道"})
-    quiet_hours = ma.fields.Boolean(load_default=None)
+    quiet_hours = StrictBoolean(load_default=None)

@@ -31,7 +31,7 @@ _AUTHORIZE_PROBLEMS = {
 @blp.response(201, s.CertificateSchema())
 @problems(blp, {403: _L2, 409: "signing_already_enrolled", 422: "pin_weak, validation_failed",
                 423: "signing_locked"})
-@auth_required()
+@auth_required(level=2)
 def enrol(body):
     """Enrol for cloud signing (L2+): set the 6-digit signing PIN, get an SM2 key and certificate."""
     return enrolment.enrol(user_id=current_principal().id, pin=body["pin"]), 201
@@ -50,7 +50,7 @@ def get_certificate():
 @blp.arguments(s.RevokeSchema())
 @blp.response(200, s.RevokedSchema())
 @problems(blp, {403: _L2, 404: "signing_not_enrolled", 422: "validation_failed"})
-@auth_required()
+@auth_required(level=2)
 def revoke_certificate(body):
     """Revoke my certificate (lost phone, change of mind); the CRL and status show it at once."""
     return enrolment.revoke(user_id=current_principal().id, reason=body["reason"])
@@ -103,7 +103,7 @@ def certificate_status(serial):
 @blp.response(201, s.SigningRequestSchema())
 @problems(blp, {403: _L2, 404: "signing_not_enrolled", 413: "document_too_large, payload_too_large",
                 422: "document_invalid, validation_failed"})
-@auth_required()
+@auth_required(level=2)
 def create_request(body):
     """Ask to sign a document (Base64) or a precomputed e = SM3(Z‖M); see `e_hex` for why not SM3(M)."""
     return signer.create_request(user_id=current_principal().id, title=body["title"],
@@ -123,7 +123,7 @@ def get_request(request_id):
 @blp.arguments(s.AuthorizeSchema())
 @blp.response(200, s.SignatureSchema())
 @problems(blp, _AUTHORIZE_PROBLEMS)
-@auth_required()
+@auth_required(level=2)
 def authorize(body, request_id):
     """Authorise with my PIN: signs exactly this request's e, once (DER signature + certificate)."""
     return signer.authorize(user_id=current_principal().id, request_id=request_id, pin=body["pin"],
@@ -144,7 +144,7 @@ def request_sms_code(request_id):
 @blp.response(201, s.BatchSchema())
 @problems(blp, {403: _L2, 404: "signing_not_enrolled", 413: "document_too_large, payload_too_large",
                 422: "batch_too_large, document_invalid, validation_failed"})
-@auth_required()
+@auth_required(level=2)
 def create_batch(body):
     """Ask to sign several documents with one authorisation (at most SIGNING_BATCH_MAX)."""
     return signer.create_batch(user_id=current_principal().id, items=body["items"]), 201
@@ -154,7 +154,7 @@ def create_batch(body):
 @blp.arguments(s.AuthorizeSchema())
 @blp.response(200, s.BatchSignaturesSchema())
 @problems(blp, _AUTHORIZE_PROBLEMS)
-@auth_required()
+@auth_required(level=2)
 def authorize_batch(body, batch_id):
     """Authorise a batch with my PIN: signs exactly its listed digests, once, all or none."""
     return signer.authorize_batch(user_id=current_principal().id, batch_id=batch_id, pin=body["pin"],
@@ -174,7 +174,7 @@ def batch_sms_code(batch_id):
 @blp.arguments(s.ListArgsSchema(), location="query")
 @blp.response(200, s.SignatureListSchema())
 @problems(blp, {403: _L2, 422: "cursor_invalid, validation_failed"})
-@auth_required()
+@auth_required(level=2)
 def list_signatures(args):
     """My signatures, newest first (cursor pagination)."""
     return signer.list_signatures(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])

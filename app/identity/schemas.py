@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from app.input_fields import StrictBoolean
+
 from app.fields import IdNumber, Phone
 
 from app.identity.stepup import PURPOSES
@@ -137,7 +139,7 @@ class SmsOutboxQuerySchema(ma.Schema):
 
 
 class LivenessCompleteSchema(ma.Schema):
-    passed = ma.fields.Boolean(required=True)
+    passed = StrictBoolean(required=True)
 
 
 class StepUpRequestSchema(ma.Schema):

@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 from app.identity import session_control
+from app.input_fields import StrictBoolean
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
 
@@ -42,7 +43,7 @@ class SessionListSchema(ma.Schema):
 
 
 class RevokeSessionSchema(ma.Schema):
-    revoke_grants = ma.fields.Boolean(load_default=False, metadata={
+    revoke_grants = StrictBoolean(load_default=False, metadata={
         "description": "true：一并撤销用该会话创建的代办授权（怀疑令牌被盗用时建议选择）"})
 
 
