@@ -11,7 +11,7 @@ from flask import Flask, g, request
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import check_config, load_settings
+from app.config import ConfigError, check_config, load_settings
 from app.logs import mask_text, setup_logging
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,10 @@ def _init_services(app: Flask) -> None:
 
     init_db(app)
     init_redis(app)
-    keys = load_key_material(app.config)
+    try:
+        keys = load_key_material(app.config)
+    except ValueError as exc:  # a malformed key setting: named (never its value), not a traceback
+        raise ConfigError(str(exc)) from None
     app.extensions["keys"] = keys
     app.extensions["pii"] = PiiCipher(keys.data_master_key)
     app.extensions["sms_code_key"] = derive_key(keys.data_master_key, "sms-code/hmac")

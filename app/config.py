@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import click
+
 ENVIRONMENTS = ("development", "production", "testing")
 
 DEFAULTS: dict[str, Any] = {
@@ -169,8 +171,22 @@ _BACKEND_SECRETS = {
 }
 
 
-class ConfigError(RuntimeError):
-    """The configuration cannot run safely; the message names what is missing."""
+class ConfigError(click.ClickException, RuntimeError):
+    """The configuration cannot run safely. `problems` names each thing wrong, one a line in the
+    message. A ClickException: a `flask` command (`flask doctor` too) whose app cannot be built
+    prints "Error: …" and the list, exit status 1, never a Python traceback."""
+
+    def __init__(self, problems: str | list[str], headline: str = "configuration error") -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.headline = headline
+        if len(self.problems) == 1 and headline == "configuration error":
+            message = self.problems[0]
+        else:
+            message = f"{headline}:\n" + "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(message)
+
+
+_KINDS = {bool: "true or false", int: "an integer", float: "a number"}
 
 
 def _coerce(default: Any, raw: str) -> Any:
@@ -187,13 +203,19 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     """Build the settings dict: defaults, then the environment, then `overrides`."""
     environ = os.environ if environ is None else environ
     settings = dict(DEFAULTS)
+    problems = []
     for key, default in DEFAULTS.items():
         if key in environ:
-            settings[key] = _coerce(default, environ[key])
+            try:
+                settings[key] = _coerce(default, environ[key])
+            except ValueError:  # the value is not echoed: a misplaced secret would be
+                problems.append(f"{key} must be {_KINDS[type(default)]}")
     settings.update(overrides or {})
     env = settings["APP_ENV"]
     if env not in ENVIRONMENTS:
-        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+        problems.append(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    if problems:
+        raise ConfigError(problems, "invalid settings")
     settings["VAR_DIR"] = os.path.abspath(settings["VAR_DIR"])
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(settings["VAR_DIR"], "yiwang.db")
@@ -217,10 +239,7 @@ def check_config(settings: dict[str, Any]) -> None:
         for channel in (c.strip() for c in settings["PUSH_CHANNELS"].split(",") if c.strip()):
             missing += [k for k in _PUSH_SECRETS.get(channel, ()) if not settings.get(k) and k not in missing]
     dev_only = [k for k, v in _DEV_BACKENDS.items() if settings[k] == v]
-    problems = []
-    if missing:
-        problems.append("missing secrets: " + ", ".join(missing))
-    if dev_only:
-        problems.append("development adapters configured: " + ", ".join(dev_only))
+    problems = [f"{key} is not set (a secret production needs)" for key in missing]
+    problems += [f"{key}={settings[key]} is a development adapter" for key in dev_only]
     if problems:
-        raise ConfigError("refusing to start in production; " + "; ".join(problems))
+        raise ConfigError(problems, "refusing to start in production")

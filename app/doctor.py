@@ -3,6 +3,9 @@
 Each check answers ok, warn or fail with a short, secret-free message. `fail` means a production
 start would be refused or the service cannot work; `warn` means it runs but something is off
 (development settings that production would refuse, pending outbox rows, an unsealed backlog).
+Configuration problems are listed one a line. When the configuration is so wrong that the app cannot
+be built (a production start missing its secrets), `flask doctor` never runs: the CLI prints the
+same list from the ConfigError instead (app/config.py), without a traceback.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ class Check:
     status: str  # ok | warn | fail
     message: str
     millis: float | None = None
+    details: tuple[str, ...] = ()  # one line each under the check (e.g. every configuration problem)
 
 
 def _config(app: Flask) -> Check:
@@ -32,8 +36,10 @@ def _config(app: Flask) -> Check:
         check_config({**settings, "APP_ENV": "production"})
     except ConfigError as exc:
         # Outside production this is what a production start with these settings would refuse.
+        count = f"{len(exc.problems)} problem(s)"
         return Check("config", "fail" if production else "warn",
-                     str(exc) if production else f"{settings['APP_ENV']}: production would refuse: {exc}")
+                     f"{exc.headline}: {count}" if production
+                     else f"{settings['APP_ENV']}: production would refuse: {count}", details=tuple(exc.problems))
     return Check("config", "ok", f"{settings['APP_ENV']}: nothing a production start would refuse")
 
 
@@ -126,4 +132,5 @@ def render(checks: list[Check]) -> str:
     for c in checks:
         took = f"{c.millis:7.1f}ms" if c.millis is not None else " " * 9
         lines.append(f"{c.name.ljust(width)}  {c.status.upper().ljust(6)}  {took} {c.message}")
+        lines += [f"{' ' * (width + 19)}- {detail}" for detail in c.details]
     return "\n".join(lines)
