@@ -51,6 +51,7 @@ def _common(licence: Licence) -> dict[str, Any]:
         "type_name": i18n.label("licence_type", licence_type.code), "issuer_name": licence.issuer.name,
         "status": licence.status, "status_label": i18n.label("licence_status", licence.status), "valid_from": licence.valid_from,
         "valid_until": licence.valid_until, "version": licence.version,
+        "derived_fields": derived_keys(licence_type),
     }
 
 
@@ -78,8 +79,7 @@ def get_licence(*, user_id: str, licence_id: str) -> dict[str, Any]:
     view = _common(licence)
     view.update(status_reason=licence.status_reason, issuer_code=licence.issuer.code, key_id=licence.key_id,
                 signature_b64=base64.b64encode(bytes(licence.signature)).decode(),
-                canonical_sha=licence.canonical_sha, fields={}, holder={},
-                derived_fields=derived_keys(get_type(licence.type_code)))
+                canonical_sha=licence.canonical_sha, fields={}, holder={})
     try:
         name, id_number, data = decrypt_parts(licence)
         message = signed_bytes(licence, licence.issuer)

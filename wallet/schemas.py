@@ -120,6 +120,8 @@ class WalletLicenceSchema(ma.Schema):
     version = ma.fields.Integer()
     summary = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(),
                              metadata={"description": "柜台默认展示字段（敏感项打码）"})
+    derived_fields = ma.fields.List(ma.fields.String(), metadata={
+        "description": "取值实时取自证照当前状态、而非存储的证照数据的字段（如驾驶证“状态”）：签名覆盖的是发证机关签发该版本时的取值"})
 
 
 class WalletLicenceListSchema(ma.Schema):
@@ -146,8 +148,6 @@ class WalletLicenceDetailSchema(WalletLicenceSchema):
     signature_b64 = ma.fields.String(metadata={"description": "发证机关 SM2 签名 (DER, base64)"})
     canonical_sha = ma.fields.String()
     signature_valid = ma.fields.Boolean(metadata={"description": "用发证机关公钥验证签名的结果（实时）"})
-    derived_fields = ma.fields.List(ma.fields.String(), metadata={
-        "description": "取值实时取自证照当前状态、而非签名原文的字段（如驾驶证“状态”）：签名覆盖的是发证机关在该版本签发时的取值"})
 
 
 # --- Presentations (亮证) and counter verification ---------------------------------------------

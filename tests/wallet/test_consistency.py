@@ -147,7 +147,7 @@ def test_a_suspended_or_revoked_licence_shows_its_status_in_its_fields(client, i
                          headers=issuer)
     assert answer.status_code == 200, answer.get_json()
     item = client.get(WALLET, headers=citizen).get_json()["items"][0]
-    assert item["summary"]["status"] == label
+    assert item["summary"]["status"] == label and item["derived_fields"] == ["status"]
     detail = client.get(f"{WALLET}/{issued['id']}", headers=citizen).get_json()
     assert detail["fields"]["status"] == label and detail["status"] == status_code
     assert detail["signature_valid"] is True and detail["derived_fields"] == ["status"]
