@@ -5,6 +5,12 @@ A citizen has at most one active credential (`active_slot`, UNIQUE). Revoking it
 certificate at the CA (the CRL and status answer it at once) and disables the key; the citizen may
 then enrol again with a new key. A PIN lockout outlives re-enrolment: revoking and re-enrolling
 cannot be used to get five more guesses.
+
+A bearer token alone never changes the credential (issue 14 item 1): enrolling needs an SMS
+step-up code (purpose `signing`) sent to the bound phone, and re-enrolling after a revocation also
+a fresh face-liveness check; revoking needs the current PIN (counted toward the lockout) or, for a
+forgotten PIN, an SMS step-up code plus a fresh liveness check. Each enrolment, revocation, wrong
+PIN and lockout is audited and told to the citizen (signing/notices.py) in the same transaction.
 """
 from __future__ import annotations
 
@@ -19,8 +25,10 @@ from app import audit
 from app.crypto.ca import keystore, platform_ca
 from app.db import db, execute, insert_row, new_id, select_where, update_where, utcnow
 from app.identity import service as identity
-from app.identity.errors import AssuranceInsufficient
+from app.identity.errors import AssuranceInsufficient, FreshLivenessRequired
+from app.identity.stepup import require_fresh_liveness, verify_sms_step_up
 from app.security.pii import mask_id_number, mask_name
+from signing import notices
 from signing.errors import AlreadyEnrolled, NotEnrolled, PinInvalid, PinWeak, SigningLocked
 from signing.models import SigningCredential
 from signing.pin import hash_pin, verify_pin, weak_reasons
@@ -67,10 +75,11 @@ def subject_for(name: str, id_number: str) -> dict[str, str]:
     return {"C": "CN", "O": "YiWang", "OU": mask_id_number(id_number), "CN": name}
 
 
-def enrol(*, user_id: str, pin: str) -> dict[str, Any]:
-    """Enrol an L2+ citizen: check the PIN's strength, generate the key, issue the certificate,
-    store the credential — all in one transaction. AssuranceInsufficient, PinWeak,
-    AlreadyEnrolled, SigningLocked."""
+def enrol(*, user_id: str, pin: str, sms_code: str, liveness_session_id: str | None = None) -> dict[str, Any]:
+    """Enrol an L2+ citizen: check the PIN's strength and the step-up (the SMS code; after an
+    earlier credential also a fresh liveness session), generate the key, issue the certificate,
+    store the credential and the notice — all in one transaction. AssuranceInsufficient, PinWeak,
+    AlreadyEnrolled, SigningLocked, StepUpFailed, FreshLivenessRequired."""
     person = identity.verified_identity(user_id)
     if person is None or person.assurance_level < 2:
         raise AssuranceInsufficient()
@@ -82,6 +91,12 @@ def enrol(*, user_id: str, pin: str) -> dict[str, Any]:
         _raise_locked(until)
     if select_where(SigningCredential, active_slot=user_id) is not None:
         raise AlreadyEnrolled()
+    enrolled_before = select_where(SigningCredential, user_id=user_id) is not None
+    if enrolled_before and not liveness_session_id:
+        raise FreshLivenessRequired(extra={"reason": "re_enrolment"})
+    verify_sms_step_up(user_id=user_id, purpose="signing", code=sms_code)
+    if enrolled_before:
+        require_fresh_liveness(user_id=user_id, liveness_session_id=liveness_session_id)
     pin_hash = hash_pin(pin)  # slow: outside the transaction
     cfg = current_app.config
     try:
@@ -95,7 +110,8 @@ def enrol(*, user_id: str, pin: str) -> dict[str, Any]:
             insert_row(SigningCredential, id=credential_id, user_id=user_id, active_slot=user_id,
                        key_id=key.key_id, cert_serial=cert.serial, certificate_pem=cert.pem, pin_hash=pin_hash)
             audit.record("signing.enrol", actor_kind="citizen", actor_id=user_id, target=credential_id,
-                         details={"serial": cert.serial, "key": key.key_id})
+                         details={"serial": cert.serial, "key": key.key_id, "re_enrolment": enrolled_before})
+            notices.enrolled(user_id=user_id, credential_id=credential_id, serial=cert.serial)
     except pw.IntegrityError:  # a concurrent enrolment took the slot first: everything rolled back
         raise AlreadyEnrolled() from None
     return certificate_view(active_credential(user_id))
@@ -120,13 +136,24 @@ def get_certificate(*, user_id: str) -> dict[str, Any]:
     return certificate_view(active_credential(user_id))
 
 
-def revoke(*, user_id: str, reason: str) -> dict[str, Any]:
+def revoke(*, user_id: str, reason: str, pin: str | None = None, sms_code: str | None = None,
+           liveness_session_id: str | None = None) -> dict[str, Any]:
     """Revoke the citizen's certificate (CRL and status at once), disable the key, free the slot
-    for a new enrolment. NotEnrolled if there is nothing to revoke."""
+    for a new enrolment, and tell the citizen. Proof: the current `pin` (a wrong one counts toward
+    the lockout), or for a forgotten PIN `sms_code` (step-up, purpose `signing`) and a fresh
+    `liveness_session_id` — that way works while signing is locked. NotEnrolled if there is
+    nothing to revoke; PinInvalid, SigningLocked, StepUpFailed, FreshLivenessRequired."""
     require_level(user_id)
+    credential = active_credential(user_id)
+    if pin is not None:
+        check_pin(credential, pin)
+        via = "pin"
+    else:
+        verify_sms_step_up(user_id=user_id, purpose="signing", code=sms_code or "")
+        require_fresh_liveness(user_id=user_id, liveness_session_id=liveness_session_id or "")
+        via = "step_up"
     now = utcnow().replace(microsecond=0)
     with db.atomic():
-        credential = active_credential(user_id)
         changed = update_where(SigningCredential, {"id": credential.id, "status": "active"}, status="revoked",
                                active_slot=None, revoked_at=now, revoke_reason=reason)
         if changed != 1:
@@ -134,7 +161,8 @@ def revoke(*, user_id: str, reason: str) -> dict[str, Any]:
         platform_ca().revoke(credential.cert_serial, reason, at=now, actor=_citizen(user_id))
         keystore().disable(credential.key_id, f"certificate revoked: {reason}", actor=_citizen(user_id))
         audit.record("signing.revoke", actor_kind="citizen", actor_id=user_id, target=credential.id,
-                     details={"serial": credential.cert_serial, "reason": reason})
+                     details={"serial": credential.cert_serial, "reason": reason, "via": via})
+        notices.revoked(user_id=user_id, credential_id=credential.id, serial=credential.cert_serial, via=via)
     return {"serial": credential.cert_serial, "status": "revoked", "revoked_at": now, "reason": reason}
 
 
@@ -156,13 +184,14 @@ def check_pin(credential: SigningCredential, pin: str) -> None:
         if locked:
             until = utcnow() + timedelta(seconds=cfg["SIGNING_PIN_LOCK_SECONDS"])
             update_where(SigningCredential, {"id": credential.id}, failed_pins=0, locked_until=until)
-            # The notice to the citizen comes with the notifications feature; until then the
-            # audit row is the record (`notice: pending`).
             audit.record("signing.pin_locked", outcome="refused", actor_kind="citizen", actor_id=credential.user_id,
-                         target=credential.id, details={"until": until.isoformat(), "notice": "pending"})
+                         target=credential.id, details={"until": until.isoformat()})
+            notices.pin_locked(user_id=credential.user_id, credential_id=credential.id, until=until)
         else:
             audit.record("signing.pin_failed", outcome="failure", actor_kind="citizen",
                          actor_id=credential.user_id, target=credential.id, details={"failed": failed})
+            notices.pin_failed(user_id=credential.user_id, credential_id=credential.id, failed=failed,
+                               tries_left=cfg["SIGNING_PIN_MAX_TRIES"] - failed)
     if locked:
         log.warning("signing locked after wrong PINs", extra={"credential": credential.id})
         _raise_locked(until)

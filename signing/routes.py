@@ -16,6 +16,7 @@ from signing.errors import VerificationInputInvalid
 blp = Blueprint("signing", __name__, url_prefix="/api/v1/signing", description="电子云签 (SM2 cloud signing)")
 
 _L2 = "assurance_level_insufficient"
+_STEP_UP = "step_up_failed, liveness_required"
 _AUTHORIZE_PROBLEMS = {
     400: "pin_invalid, sms_code_required, sms_code_invalid, sms_code_expired, sms_code_attempts_exceeded",
     403: f"{_L2}, liveness_required", 404: "signing_request_not_found",
@@ -29,12 +30,13 @@ _AUTHORIZE_PROBLEMS = {
 @blp.route("/enrol", methods=["POST"])
 @blp.arguments(s.EnrolSchema())
 @blp.response(201, s.CertificateSchema())
-@problems(blp, {403: _L2, 409: "signing_already_enrolled", 422: "pin_weak, validation_failed",
-                423: "signing_locked"})
+@problems(blp, {403: f"{_L2}, {_STEP_UP}", 409: "signing_already_enrolled", 422: "pin_weak, validation_failed",
+                423: "signing_locked", 503: "liveness_unavailable"})
 @auth_required(level=2)
 def enrol(body):
-    """Enrol for cloud signing (L2+): set the 6-digit signing PIN, get an SM2 key and certificate."""
-    return enrolment.enrol(user_id=current_principal().id, pin=body["pin"]), 201
+    """Enrol for cloud signing (L2+): set the 6-digit PIN with an SMS step-up code (re-enrolling: also liveness)."""
+    return enrolment.enrol(user_id=current_principal().id, pin=body["pin"], sms_code=body["sms_code"],
+                           liveness_session_id=body["liveness_session_id"]), 201
 
 
 @blp.route("/certificate", methods=["GET"])
@@ -49,11 +51,13 @@ def get_certificate():
 @blp.route("/certificate/revoke", methods=["POST"])
 @blp.arguments(s.RevokeSchema())
 @blp.response(200, s.RevokedSchema())
-@problems(blp, {403: _L2, 404: "signing_not_enrolled", 422: "validation_failed"})
+@problems(blp, {400: "pin_invalid", 403: f"{_L2}, {_STEP_UP}", 404: "signing_not_enrolled",
+                422: "validation_failed", 423: "signing_locked", 503: "liveness_unavailable"})
 @auth_required(level=2)
 def revoke_certificate(body):
-    """Revoke my certificate (lost phone, change of mind); the CRL and status show it at once."""
-    return enrolment.revoke(user_id=current_principal().id, reason=body["reason"])
+    """Revoke my certificate with my PIN, or (PIN forgotten) an SMS step-up code and a fresh liveness check."""
+    return enrolment.revoke(user_id=current_principal().id, reason=body["reason"], pin=body["pin"],
+                            sms_code=body["sms_code"], liveness_session_id=body["liveness_session_id"])
 
 
 _OFFLINE = (

@@ -18,8 +18,22 @@ def _one_of_document_or_e(data: dict, **_kw) -> None:
         raise ma.ValidationError("document_b64 与 e_hex 须且仅须提供其一。", field_name="_schema")
 
 
+_SMS_CODE_DOC = "短信验证码：先调用 POST /api/v1/me/step-up/sms-codes {\"purpose\": \"signing\"} 发送到绑定手机"
+_LIVENESS_DOC = ("人脸核验会话：POST /api/v1/me/liveness 发起，在 SDK 中完成后直接提交（不要先调用 confirm）；"
+                 "一次会话只能用于一次操作")
+_SMS_CODE = ma.validate.Regexp(r"^\d{6}$", error="短信验证码须为 6 位数字。")
+_SESSION_ID = ma.validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$", error="人脸核验会话编号格式不正确。")
+
+
 class EnrolSchema(ma.Schema):
+    """Enrolment needs more than the login (issue 14 item 1): the SMS step-up code, and after an
+    earlier credential (re-enrolment) a fresh liveness session."""
+
     pin = _PIN
+    sms_code = ma.fields.String(required=True, validate=_SMS_CODE,
+                                metadata={"example": "123456", "description": _SMS_CODE_DOC})
+    liveness_session_id = ma.fields.String(load_default=None, validate=_SESSION_ID, metadata={
+        "example": "lv_3zq7x2kd5m4n6p8r2t4v6x8z", "description": f"重新开通（曾吊销证书）时必填。{_LIVENESS_DOC}"})
 
 
 class CertificateSubjectSchema(ma.Schema):
@@ -39,8 +53,21 @@ class CertificateSchema(ma.Schema):
 
 
 class RevokeSchema(ma.Schema):
+    """Proof beyond the login (issue 14 item 1): the current signing `pin`, or — PIN forgotten —
+    `sms_code` (step-up, purpose signing) together with a fresh `liveness_session_id`."""
+
     reason = ma.fields.String(required=True, validate=ma.validate.OneOf(CITIZEN_REVOCATION_REASONS),
                               metadata={"example": "keyCompromise", "description": "RFC 5280 原因；丢失手机选 keyCompromise"})
+    pin = SigningPin(load_default=None, metadata={"example": "802417", "description": "当前签名密码（错误计入锁定次数）"})
+    sms_code = ma.fields.String(load_default=None, validate=_SMS_CODE,
+                                metadata={"description": f"忘记签名密码时与 liveness_session_id 一起提交。{_SMS_CODE_DOC}"})
+    liveness_session_id = ma.fields.String(load_default=None, validate=_SESSION_ID,
+                                           metadata={"description": f"忘记签名密码时与 sms_code 一起提交。{_LIVENESS_DOC}"})
+
+    @ma.validates_schema
+    def _one_proof(self, data, **kw):
+        if data.get("pin") is None and (data.get("sms_code") is None or data.get("liveness_session_id") is None):
+            raise ma.ValidationError("须提供 pin，或 sms_code 与 liveness_session_id。", field_name="_schema")
 
 
 class RevokedSchema(ma.Schema):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 
-from scenarios import _wallet
+from scenarios import _signing, _wallet
 from scenarios._base import Scenario
 
 POOL = 50  # citizens; their requests are interleaved
@@ -25,7 +25,7 @@ def prepare(count: int) -> list[str]:
 
     holders = _wallet.make_holders(min(POOL, count))
     for user_id, *_ in holders:
-        service.enrol(user_id=user_id, pin=PIN)
+        _signing.enrol(user_id, PIN)
     body = json.dumps({"pin": PIN})
     lines = []
     for start in range(0, count, 500):

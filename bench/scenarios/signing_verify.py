@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 
-from scenarios import _wallet
+from scenarios import _signing, _wallet
 from scenarios._base import Scenario
 
 SIGNERS, DOCUMENTS = 4, 5
@@ -32,7 +32,7 @@ def prepare(count: int) -> list[str]:
     auth = {"Authorization": f"Bearer {token}"}
     bodies = []
     for user_id, _name, _id, _token in _wallet.make_holders(SIGNERS):
-        service.enrol(user_id=user_id, pin=PIN)
+        _signing.enrol(user_id, PIN)
         for i in range(DOCUMENTS):
             document = f"bench contract {user_id} #{i} ".encode() * 40
             request = service.create_request(user_id=user_id, title=f"合同 {i}",

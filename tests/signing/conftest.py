@@ -6,7 +6,7 @@ import base64
 import pytest
 
 from tests import vectors
-from tests.helpers import bearer
+from tests.helpers import bearer, fresh_liveness, step_up_code
 
 BASE = "/api/v1/signing"
 VERIFY = "/api/v1/verify/signatures"
@@ -24,8 +24,30 @@ def citizen(verified_citizen):
     return bearer(verified_citizen(vectors.ZHANG_SAN)["access_token"])
 
 
-def enrol(client, headers, pin: str = PIN, status: int = 201) -> dict:
-    response = client.post(f"{BASE}/enrol", json={"pin": pin}, headers=headers)
+def signing_code(client, headers) -> str:
+    """A step-up SMS code (purpose signing) for the citizen of `headers`; the resend cooldown is
+    cleared first, so a test may enrol, revoke and re-enrol within a minute."""
+    redis = client.application.extensions["redis"]
+    for key in redis.scan_iter("*:step-up:signing"):
+        redis.delete(key)
+    return step_up_code(client, headers["Authorization"].split(" ", 1)[1], "signing")
+
+
+def revoke(client, headers, reason: str = "keyCompromise", pin: str | None = PIN):
+    """Revoke with the PIN, or (pin=None) the forgotten-PIN way: SMS step-up + fresh liveness."""
+    body = {"reason": reason, "pin": pin}
+    if pin is None:
+        body = {"reason": reason, "sms_code": signing_code(client, headers),
+                "liveness_session_id": fresh_liveness(client, headers["Authorization"].split(" ", 1)[1])}
+    return client.post(f"{BASE}/certificate/revoke", json=body, headers=headers)
+
+
+def enrol(client, headers, pin: str = PIN, status: int = 201, liveness: bool = False) -> dict:
+    """Enrol with an SMS step-up code (and, `liveness`, a fresh liveness session: re-enrolment)."""
+    body = {"pin": pin, "sms_code": signing_code(client, headers)}
+    if liveness:
+        body["liveness_session_id"] = fresh_liveness(client, headers["Authorization"].split(" ", 1)[1])
+    response = client.post(f"{BASE}/enrol", json=body, headers=headers)
     assert response.status_code == status, response.get_json()
     return response.get_json()
 

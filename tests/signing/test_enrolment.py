@@ -13,7 +13,7 @@ from signing.models import SigningCredential
 from tests import vectors
 from tests.crypto.conftest import DISTID, openssl
 from tests.helpers import assert_problem, bearer, rows
-from tests.signing.conftest import BASE, PIN, enrol
+from tests.signing.conftest import BASE, PIN, enrol, revoke
 
 
 def test_enrol_issues_a_certificate_openssl_accepts(app, client, citizen, tmp_path):
@@ -47,19 +47,21 @@ def test_weak_pins_are_refused(client, citizen):
     # 张三 340102199003071232: born 1990-03-07
     for pin in ("123456", "654321", "111111", "121212", "123123", "900307", "030790", "071232", "199003",
                 "12345", "abcdef", "520520", "890123"):
-        response = client.post(f"{BASE}/enrol", json={"pin": pin}, headers=citizen)
+        response = client.post(f"{BASE}/enrol", json={"pin": pin, "sms_code": "000000"}, headers=citizen)
         assert response.status_code == 422, (pin, response.get_json())
-    body = assert_problem(client.post(f"{BASE}/enrol", json={"pin": "123456"}, headers=citizen), 422, "pin_weak")
+    body = assert_problem(client.post(f"{BASE}/enrol", json={"pin": "123456", "sms_code": "000000"}, headers=citizen),
+                          422, "pin_weak")
     assert body["errors"]["pin"]
     assert client.get(f"{BASE}/certificate", headers=citizen).status_code == 404
 
 
 def test_enrolment_needs_l2_and_happens_once(client, citizen, login_citizen):
     l1 = bearer(login_citizen(vectors.PHONES[1])["access_token"])
-    assert_problem(client.post(f"{BASE}/enrol", json={"pin": PIN}, headers=l1), 403, "assurance_level_insufficient")
+    assert_problem(client.post(f"{BASE}/enrol", json={"pin": PIN, "sms_code": "000000"}, headers=l1), 403,
+                   "assurance_level_insufficient")
     assert_problem(client.post(f"{BASE}/enrol", json={"pin": PIN}), 401)
     enrol(client, citizen)
-    assert_problem(client.post(f"{BASE}/enrol", json={"pin": "246813"}, headers=citizen), 409,
+    assert_problem(client.post(f"{BASE}/enrol", json={"pin": "246813", "sms_code": "000000"}, headers=citizen), 409,
                    "signing_already_enrolled")
     assert_problem(client.get(f"{BASE}/certificate", headers=l1), 403)
 
@@ -71,7 +73,7 @@ def test_revocation_shows_at_once_and_allows_reenrolment(app, client, citizen, t
     crl_before = asn1_crl.CertificateList.load(client.get(f"{BASE}/crl").data)
     assert not crl_before["tbs_cert_list"]["revoked_certificates"].native
 
-    response = client.post(f"{BASE}/certificate/revoke", json={"reason": "keyCompromise"}, headers=citizen)
+    response = revoke(client, citizen)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "revoked"
     status = client.get(f"{BASE}/certificates/{first['serial']}/status").get_json()
@@ -81,22 +83,20 @@ def test_revocation_shows_at_once_and_allows_reenrolment(app, client, citizen, t
     listed = [e["user_certificate"].native for e in asn1_crl.CertificateList.load(crl.data)["tbs_cert_list"]
               ["revoked_certificates"]]
     assert listed == [int(first["serial"], 16)]
-    # OpenSSL reads the CRL (OpenSSL 3.0 cannot check an SM2 CRL signature with the standard signer
-    # ID — see tests/crypto/test_ca.py — so the signature is checked with the CA's public key here).
+    # OpenSSL reads the CRL; its signature uses the empty SM2 signer ID that OpenSSL 3.0's CRL
+    # check expects (tests/crypto/test_ca.py), checked here with the CA's public key.
     (tmp_path / "crl.der").write_bytes(crl.data)
     text = openssl("crl", "-inform", "DER", "-noout", "-text", "-in", str(tmp_path / "crl.der")).stdout.decode()
     assert first["serial"].upper() in text.replace(":", "").upper() and "Key Compromise" in text
     parsed = asn1_crl.CertificateList.load(crl.data)
     ca_cert = asn1_x509.Certificate.load(pem.unarmor(client.get(f"{BASE}/ca.pem").data)[2])
     assert SM2PublicKey.from_der(ca_cert.public_key.dump()).verify(parsed["signature"].native,
-                                                                    parsed["tbs_cert_list"].dump())
+                                                                    parsed["tbs_cert_list"].dump(), uid=b"")
 
     assert_problem(client.get(f"{BASE}/certificate", headers=citizen), 404, "signing_not_enrolled")
-    assert_problem(client.post(f"{BASE}/certificate/revoke", json={"reason": "keyCompromise"}, headers=citizen),
-                   404, "signing_not_enrolled")
-    assert_problem(client.post(f"{BASE}/certificate/revoke", json={"reason": "certificateHold"}, headers=citizen),
-                   422)
-    second = enrol(client, citizen, pin="246813")
+    assert_problem(revoke(client, citizen), 404, "signing_not_enrolled")
+    assert_problem(revoke(client, citizen, reason="certificateHold"), 422)
+    second = enrol(client, citizen, pin="246813", liveness=True)
     assert second["serial"] != first["serial"]
     credentials = {c.status: c for c in rows(app, SigningCredential)}
     assert credentials["revoked"].key_id != credentials["active"].key_id

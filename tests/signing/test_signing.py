@@ -18,7 +18,7 @@ from signing.models import Signature, SigningCredential, SigningRequest
 from tests import vectors
 from tests.crypto.conftest import DISTID, openssl
 from tests.helpers import assert_problem, bearer, rows
-from tests.signing.conftest import BASE, DOCUMENT, PIN, authorize, b64, enrol, new_request, sign
+from tests.signing.conftest import BASE, DOCUMENT, PIN, authorize, b64, enrol, new_request, revoke, sign
 
 
 def _public_key(certificate_pem: str) -> SM2PublicKey:
@@ -129,10 +129,9 @@ def test_requests_are_bound_to_user_time_and_key(app, client, signer, verified_c
             SigningRequest.id == expired["id"]).execute()
     assert_problem(authorize(client, headers, expired["id"]), 410, "signing_request_expired")
 
-    assert client.post(f"{BASE}/certificate/revoke", json={"reason": "keyCompromise"}, headers=headers).status_code \
-        == 200
+    assert revoke(client, headers).status_code == 200
     assert_problem(authorize(client, headers, request["id"]), 409, "signing_credential_changed")
-    enrol(client, headers, pin="246813")
+    enrol(client, headers, pin="246813", liveness=True)
     assert_problem(authorize(client, headers, request["id"], pin="246813"), 409, "signing_credential_changed")
     assert rows(app, Signature) == []
 
@@ -148,16 +147,18 @@ def test_pin_lockout(app, client, signer):
     assert int(response.headers["Retry-After"]) > 800 and body["locked_until"]
     # Locked: even the right PIN is refused, and re-enrolling does not reset the count.
     assert_problem(authorize(client, headers, request["id"]), 423, "signing_locked")
-    client.post(f"{BASE}/certificate/revoke", json={"reason": "superseded"}, headers=headers)
-    assert_problem(client.post(f"{BASE}/enrol", json={"pin": "246813"}, headers=headers), 423, "signing_locked")
-    locked = rows(app, AuditEvent, AuditEvent.action == "signing.pin_locked")
-    assert len(locked) == 1 and '"notice": "pending"' in locked[0].details
+    # Locked, the PIN cannot revoke; the forgotten-PIN way (SMS step-up + liveness) still can.
+    assert_problem(revoke(client, headers, reason="superseded"), 423, "signing_locked")
+    assert revoke(client, headers, reason="superseded", pin=None).status_code == 200
+    assert_problem(client.post(f"{BASE}/enrol", json={"pin": "246813", "sms_code": "000000"}, headers=headers), 423,
+                   "signing_locked")
+    assert len(rows(app, AuditEvent, AuditEvent.action == "signing.pin_locked")) == 1
     assert len(rows(app, AuditEvent, AuditEvent.action == "signing.pin_failed")) == 4
     assert rows(app, Signature) == []
 
     with app.app_context(), db.connection_context():  # 15 minutes later
         SigningCredential.update(locked_until=utcnow() - timedelta(seconds=1)).execute()
-    enrol(client, headers, pin="246813")
+    enrol(client, headers, pin="246813", liveness=True)
     assert authorize(client, headers, new_request(client, headers)["id"], pin="246813").status_code == 200
 
 
