@@ -27,7 +27,9 @@ API_SETTINGS = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",  # served from the swagger-ui-bundle wheel, no CDN
     "API_SPEC_OPTIONS": {
-        "info": {"description": "YiWang 一网: 实名认证、电子证照、电子云签、政务服务地图、办件进度。"},
+        "info": {"description": "YiWang 一网: 实名认证、电子证照、电子云签、政务服务地图、办件进度。\n\n"
+                                "请求体须为 UTF-8 JSON，嵌套不超过 32 层（否则 400 body_unparsable），不超过 16 MiB"
+                                "（413）；任何字符串（请求体或查询参数）不得含 U+0000 或不成对的代理字符（422）。"},
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     },
 }
@@ -95,7 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from app import cli, health
     from app.errors import PROBLEM_MIMETYPE, register_error_handlers
     from app.identity.routes import auth_blp, me_blp
-    from app.openapi import MinPropertiesPlugin, ProblemSchema, ProtectedAnswersPlugin
+    from app.openapi import InputAnswersPlugin, MinPropertiesPlugin, ProblemSchema, ProtectedAnswersPlugin
 
     class YiWangApi(Api):
         ERROR_SCHEMA = ProblemSchema
@@ -112,7 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from bff.conventions import ClientVersionPlugin
 
     api = YiWangApi(app, spec_kwargs={"extra_plugins": [ProtectedAnswersPlugin(), ClientVersionPlugin(),
-                                                        MinPropertiesPlugin()]})
+                                                        MinPropertiesPlugin(), InputAnswersPlugin()]})
     app.extensions["api"] = api
     api.register_blueprint(auth_blp)
     api.register_blueprint(me_blp)

@@ -35,12 +35,10 @@ class StrictBoolean(ma.fields.Boolean):
 class QueryBoolean(ma.fields.Boolean):
     """A boolean in the query string: only the text `true` or `false`."""
 
-    NOTE = "查询参数取值：true 或 false。"
-
     def __init__(self, **kwargs: Any) -> None:
         metadata = dict(kwargs.pop("metadata", None) or {})
         description = metadata.get("description")
-        metadata["description"] = f"{description}（{self.NOTE}）" if description else self.NOTE
+        metadata["description"] = f"{description}（取值 true 或 false）" if description else "取值 true 或 false。"
         super().__init__(truthy={"true"}, falsy={"false"}, metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:

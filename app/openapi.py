@@ -66,3 +66,21 @@ class MinPropertiesPlugin(BasePlugin):
             return None
         minimum = getattr(resolve_schema_cls(schema), "min_properties", None)
         return {"minProperties": minimum} if minimum else None
+
+
+class InputAnswersPlugin(BasePlugin):
+    """Every operation with a request body may be refused before its schema is read
+    (app/input_guard.py): 400 `body_unparsable` and 413 `payload_too_large`, documented here."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            answers = operation.setdefault("responses", {})
+            existing = answers.get(400, answers.get("400"))
+            if existing is None:
+                answers["400"] = _problem_answer("body_unparsable")
+            elif isinstance(existing, dict) and "body_unparsable" not in existing.get("description", ""):
+                existing["description"] = existing.get("description", "problem+json; code:") + ", body_unparsable"
+            if 413 not in answers and "413" not in answers:
+                answers["413"] = _problem_answer("payload_too_large")

@@ -227,3 +227,15 @@ def test_a_default_one_of_message_lists_the_values_in_chinese(client, login_citi
 def test_a_message_that_already_names_the_values_is_left_alone(client):
     response = client.get(NEARBY, query_string={"lat": "31.8", "lng": "117.2", "coord": "utm"})
     assert assert_problem(response, 422)["errors"]["coord"] == ["坐标系应为 gcj02、wgs84 或 bd09。"]
+
+
+def test_the_document_states_the_input_rules(client):
+    """Issue 14 item 8: the 400/413 refusals are documented on every operation with a body."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "U+0000" in spec["info"]["description"]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                answers = operation["responses"]
+                assert "body_unparsable" in answers["400"]["description"], f"{method} {path}"
+                assert "413" in answers, f"{method} {path}"

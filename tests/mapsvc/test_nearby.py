@@ -196,3 +196,34 @@ def test_openapi_documents_the_map_endpoints_with_problems(client):
     push = spec["paths"]["/api/v1/map/halls/{hall_code}/queue"]["put"]
     assert {"401", "403", "404", "422", "429"} <= set(push["responses"])
     assert json.dumps(push["responses"]["404"]).count("hall_not_found")
+
+
+@pytest.mark.parametrize("query", [
+    {"lat": 89, "lng": 117}, {"lat": -85.06, "lng": 0}, {"lat": 85.0511288, "lng": 117, "coord": "wgs84"},
+    {"lat": -85.0511, "lng": 0, "coord": "bd09"},  # in range as given, beyond it once converted to GCJ-02
+])
+def test_a_latitude_redis_geo_cannot_search_is_a_422_not_a_500(map_client, query):
+    """Issue 14 item 11: `lat=89` answered 500 (Redis GEO accepts only |lat| ≤ 85.05112878)."""
+    body = assert_problem(map_client.get(NEARBY, query_string=query), 422, "validation_failed")
+    assert body["errors"]["lat"] == ["纬度应在 -85.05112878 到 85.05112878 之间。"]
+
+
+def test_the_edge_of_redis_geo_is_searchable(map_client, town):
+    for lat in (85.05112878, -85.05112878):
+        response = map_client.get(NEARBY, query_string={"lat": lat, "lng": 117.2})
+        assert response.status_code == 200 and response.get_json()["items"] == []
+
+
+def test_the_documented_latitude_range_is_redis_geo_s(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    lat = next(p for p in spec["paths"]["/api/v1/map/halls/nearby"]["get"]["parameters"] if p["name"] == "lat")
+    assert (lat["schema"]["minimum"], lat["schema"]["maximum"]) == (-85.05112878, 85.05112878)
+
+
+def test_the_home_screen_refuses_the_same_latitudes(client, login_citizen):
+    """Issue 14 item 11, bff/home: the nearby part would have failed on lat=89."""
+    token = login_citizen()["access_token"]
+    response = client.get("/api/v1/bff/home", query_string={"lat": 89, "lng": 117},
+                          headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["lat"] == ["Latitude must be between -85.05112878 and 85.05112878."]
