@@ -65,7 +65,7 @@ def test_wrong_method_is_405_with_allow(client):
 
 def test_malformed_json_is_400(client):
     response = client.post("/api/v1/auth/sms-codes", data='{"phone": "138', content_type="application/json")
-    assert_problem(response, 400, "bad_request")
+    assert_problem(response, 400, "body_unparsable")  # the kernel's input guard (issue 14 item 8)
 
 
 def test_validation_errors_name_fields_in_chinese(client):
