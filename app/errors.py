@@ -231,8 +231,8 @@ def _zh(message: Any) -> Any:
             return _MESSAGES_ZH[message]
         if message.startswith(("Length must be", "Shorter than", "Longer than")):
             return "长度不符合要求。"
-        if message.startswith("Must be one of"):
-            return "取值不在允许范围内。"
+        if message.startswith("Must be one of: "):  # marshmallow's default OneOf message names the values
+            return _with_choices("取值不在允许范围内。", tuple(message[16:].rstrip(".").split(", ")), english=False)
         if message.startswith(("Must be greater", "Must be less", "Must be at")):
             return "数值超出允许范围。"
         return message

@@ -239,3 +239,13 @@ def test_the_document_states_the_input_rules(client):
                 answers = operation["responses"]
                 assert "body_unparsable" in answers["400"]["description"], f"{method} {path}"
                 assert "413" in answers, f"{method} {path}"
+
+
+def test_a_one_of_failure_outside_a_route_schema_keeps_its_values(app):
+    """Issue 14 item 18: marshmallow's own "Must be one of: …" became 取值不在允许范围内 without them."""
+    from app.errors import translate_reason
+
+    with app.test_request_context():
+        assert translate_reason("Must be one of: a, b.") == "取值不在允许范围内。可选值：a、b。"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert translate_reason("Must be one of: a, b.") == "Must be one of: a, b."
