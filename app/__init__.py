@@ -97,7 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     from app import cli, health
     from app.errors import PROBLEM_MIMETYPE, register_error_handlers
     from app.identity.routes import auth_blp, me_blp
-    from app.openapi import InputAnswersPlugin, MinPropertiesPlugin, ProblemSchema, ProtectedAnswersPlugin
+    from app.openapi import (
+        InputAnswersPlugin, MinPropertiesPlugin, ProblemSchema, ProtectedAnswersPlugin, RequiredAlternativesPlugin,
+    )
 
     class YiWangApi(Api):
         ERROR_SCHEMA = ProblemSchema
@@ -114,7 +116,8 @@ def _register_blueprints(app: Flask) -> None:
     from bff.conventions import ClientVersionPlugin
 
     api = YiWangApi(app, spec_kwargs={"extra_plugins": [ProtectedAnswersPlugin(), ClientVersionPlugin(),
-                                                        MinPropertiesPlugin(), InputAnswersPlugin()]})
+                                                        MinPropertiesPlugin(), RequiredAlternativesPlugin(),
+                                                        InputAnswersPlugin()]})
     app.extensions["api"] = api
     api.register_blueprint(auth_blp)
     api.register_blueprint(me_blp)

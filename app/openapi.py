@@ -68,6 +68,18 @@ class MinPropertiesPlugin(BasePlugin):
         return {"minProperties": minimum} if minimum else None
 
 
+class RequiredAlternativesPlugin(BasePlugin):
+    """A schema with `required_alternatives` (signing/schemas.py `RevokeSchema`: the PIN, or an SMS
+    code with a liveness session) says so: `anyOf` one `required` set per alternative."""
+
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
+        schema = kwargs.get("schema")
+        if schema is None:
+            return None
+        alternatives = getattr(resolve_schema_cls(schema), "required_alternatives", None)
+        return {"anyOf": [{"required": list(fields)} for fields in alternatives]} if alternatives else None
+
+
 class InputAnswersPlugin(BasePlugin):
     """Every operation with a request body may be refused before its schema is read
     (app/input_guard.py): 400 `body_unparsable` and 413 `payload_too_large`, documented here."""

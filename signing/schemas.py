@@ -32,7 +32,7 @@ class EnrolSchema(ma.Schema):
     pin = _PIN
     sms_code = ma.fields.String(required=True, validate=_SMS_CODE,
                                 metadata={"example": "123456", "description": _SMS_CODE_DOC})
-    liveness_session_id = ma.fields.String(load_default=None, validate=_SESSION_ID, metadata={
+    liveness_session_id = ma.fields.String(load_default=None, allow_none=False, validate=_SESSION_ID, metadata={
         "example": "lv_3zq7x2kd5m4n6p8r2t4v6x8z", "description": f"重新开通（曾吊销证书）时必填。{_LIVENESS_DOC}"})
 
 
@@ -56,12 +56,14 @@ class RevokeSchema(ma.Schema):
     """Proof beyond the login (issue 14 item 1): the current signing `pin`, or — PIN forgotten —
     `sms_code` (step-up, purpose signing) together with a fresh `liveness_session_id`."""
 
+    required_alternatives = (("pin",), ("sms_code", "liveness_session_id"))  # OpenAPI anyOf (app/openapi.py)
     reason = ma.fields.String(required=True, validate=ma.validate.OneOf(CITIZEN_REVOCATION_REASONS),
                               metadata={"example": "keyCompromise", "description": "RFC 5280 原因；丢失手机选 keyCompromise"})
-    pin = SigningPin(load_default=None, metadata={"example": "802417", "description": "当前签名密码（错误计入锁定次数）"})
-    sms_code = ma.fields.String(load_default=None, validate=_SMS_CODE,
+    pin = SigningPin(load_default=None, allow_none=False,
+                     metadata={"example": "802417", "description": "当前签名密码（错误计入锁定次数）"})
+    sms_code = ma.fields.String(load_default=None, allow_none=False, validate=_SMS_CODE,
                                 metadata={"description": f"忘记签名密码时与 liveness_session_id 一起提交。{_SMS_CODE_DOC}"})
-    liveness_session_id = ma.fields.String(load_default=None, validate=_SESSION_ID,
+    liveness_session_id = ma.fields.String(load_default=None, allow_none=False, validate=_SESSION_ID,
                                            metadata={"description": f"忘记签名密码时与 sms_code 一起提交。{_LIVENESS_DOC}"})
 
     @ma.validates_schema

@@ -33,6 +33,8 @@ def test_token_alone_cannot_revoke(app, client, signer):
                    422, "validation_failed")
     assert_problem(client.post(f"{BASE}/certificate/revoke", json={"reason": "keyCompromise", "sms_code": "123456"},
                                headers=headers), 422, "validation_failed")
+    assert_problem(client.post(f"{BASE}/certificate/revoke", json={"reason": "keyCompromise", "pin": None},
+                               headers=headers), 422, "validation_failed")
     body = assert_problem(revoke(client, headers, pin="000000"), 400, "pin_invalid")
     assert body["tries_left"] == 4  # a guessed PIN counts toward the lockout
     guess = {"reason": "keyCompromise", "sms_code": "123456", "liveness_session_id": "lv_guessed"}
@@ -162,6 +164,8 @@ def test_openapi_states_the_new_proof_fields(client):
     assert enrol_schema["properties"]["sms_code"]["pattern"] == r"^\d{6}$"
     assert "pattern" in enrol_schema["properties"]["liveness_session_id"]
     assert {"pin", "sms_code", "liveness_session_id"} <= set(revoke_schema["properties"])
+    assert revoke_schema["anyOf"] == [{"required": ["pin"]}, {"required": ["sms_code", "liveness_session_id"]}]
+    assert not any(revoke_schema["properties"][f].get("nullable") for f in ("pin", "sms_code", "liveness_session_id"))
     for path in (f"{BASE}/enrol", f"{BASE}/certificate/revoke"):
         forbidden = spec["paths"][path]["post"]["responses"]["403"]["description"]
         assert "step_up_failed" in forbidden and "liveness_required" in forbidden
