@@ -19,12 +19,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from app import i18n
 from app.clock import CHINA_TZ
 from mapsvc import calendar
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 HOLIDAY_RULES = ("closed", "open")
+WEEKLY_REST = "休息日"
+i18n.register_labels("closed_reason", {WEEKLY_REST: WEEKLY_REST, **{n: n for n in calendar.HOLIDAY_NAMES_EN}},
+                     {WEEKLY_REST: "Weekly rest day", **calendar.HOLIDAY_NAMES_EN})
 _INTERVAL = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
 
 
@@ -127,14 +131,19 @@ def day_plan(schedule: Schedule, day: date) -> tuple[tuple[tuple[int, int], ...]
             return (), closure.reason
     weekly = schedule.weekly[day.weekday()]
     if schedule.holiday_rule == "open":
-        return weekly, None if weekly else "休息日"
+        return weekly, None if weekly else WEEKLY_REST
     special = calendar.special(day)
     if special is not None:
         kind, name = special
         if kind == calendar.HOLIDAY:
             return (), name
         return weekly or schedule.weekly[0], None  # 调休上班
-    return weekly, None if weekly else "休息日"
+    return weekly, None if weekly else WEEKLY_REST
+
+
+def closed_reason_label(reason: str | None) -> str | None:
+    """Why a hall is closed, in the answer's language (a closure's own reason stays as written)."""
+    return i18n.label("closed_reason", reason)
 
 
 def is_open(schedule: Schedule, at: datetime) -> bool:
@@ -159,5 +168,5 @@ def today_state(schedule: Schedule, now: datetime | None = None) -> dict[str, An
             next_open = datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=CHINA_TZ)
             break
     text = weekly_text((intervals,) + ((),) * 6)["mon"]
-    return {"date": local.date(), "open_now": open_now, "hours": text, "closed_reason": reason,
+    return {"date": local.date(), "open_now": open_now, "hours": text, "closed_reason": closed_reason_label(reason),
             "next_open_at": None if open_now else next_open}

@@ -171,7 +171,7 @@ def _rank(query: NearbyQuery, ids: list[str], queues: list, version: str, today,
         "type_name": i18n.label("hall_type", card.type),
         "address": card.address, "region_code": card.region_code,
         "location": _location(card.lat, card.lng, query.answer_coord), "distance_m": round(distance, 1),
-        "open_now": open_now, "today": {"hours": _hhmm(intervals), "closed_reason": reason},
+        "open_now": open_now, "today": {"hours": _hhmm(intervals), "closed_reason": hours.closed_reason_label(reason)},
         "queue": _queue(queue, now), "accessibility": list(card.accessibility),
     } for distance, card, open_now, intervals, reason, queue in ranked]
 

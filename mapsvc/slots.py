@@ -22,7 +22,7 @@ from app.db import select_one, utcnow
 from mapsvc import calendar
 from mapsvc.appointment_errors import BookingWindow, HallNotFound, SlotDateOutOfRange, SlotInvalid
 from mapsvc.appointment_models import SlotCounter
-from mapsvc.hours import day_plan, schedule_from_json
+from mapsvc.hours import closed_reason_label, day_plan, schedule_from_json
 from mapsvc.models import Hall
 
 # The days whose slots can be listed: a month back (what was booked) to a quarter ahead (the
@@ -136,5 +136,5 @@ def list_slots(*, hall_id: str, day: date) -> dict[str, Any]:
             reason = "slot_full"
         items.append({"id": slot.id, "start": slot.starts_at, "end": slot.ends_at, "capacity": capacity,
                       "remaining": remaining, "bookable": reason is None, "unbookable_reason": reason})
-    return {"hall_id": hall.id, "date": day, "closed_reason": closed_reason,
+    return {"hall_id": hall.id, "date": day, "closed_reason": closed_reason_label(closed_reason),
             "booking_window": {"first_date": first, "last_date": last}, "items": items}

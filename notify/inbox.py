@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+from app import i18n
 from app.clock import to_china
 from app.db import execute
 
@@ -26,7 +27,10 @@ def _rfc3339(value) -> str | None:
 def inbox_item(row: tuple) -> dict:
     """A row in INBOX_COLUMNS order → the public item (no user id, no outbox id)."""
     entry_id, _outbox_id, _user_id, kind, title, body, data, urgent, created_at, read_at = row
-    return {"id": str(entry_id), "kind": kind, "title": title, "body": body, "data": json.loads(data or "{}"),
+    data = json.loads(data or "{}")
+    # A producer may give the notice in English too (data title_en/body_en): shown on `Accept-Language: en`.
+    title, body = i18n.pick(title, data.pop("title_en", None)), i18n.pick(body, data.pop("body_en", None))
+    return {"id": str(entry_id), "kind": kind, "title": title, "body": body, "data": data,
             "urgent": bool(urgent), "created_at": _rfc3339(created_at), "read": read_at is not None,
             "read_at": _rfc3339(read_at)}
 

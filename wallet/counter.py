@@ -185,7 +185,7 @@ def clerk_today(*, clerk: Principal) -> dict[str, Any]:
         type_name = None
         if check.type_code:
             try:
-                type_name = get_type(check.type_code).name
+                type_name = i18n.label("licence_type", get_type(check.type_code).code)
             except KeyError:
                 type_name = check.type_code
         items.append({"checked_at": check.checked_at, "result": check.result, "type_name": type_name,

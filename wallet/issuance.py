@@ -15,7 +15,7 @@ from typing import Any
 import peewee as pw
 from flask import current_app
 
-from app import audit
+from app import audit, i18n
 from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3
 from app.db import db, execute, insert_row, new_id, select_one, select_where, utcnow
@@ -269,7 +269,7 @@ def issuer_view(licence: Licence, issuer: Issuer) -> dict[str, Any]:
     return {
         "id": licence.id, "identifier": licence.identifier, "type_code": licence.type_code,
         "reference": licence.reference, "issuer": {"code": issuer.code, "name": issuer.name},
-        "status": licence.status, "status_label": STATUS_LABELS[licence.status],
+        "status": licence.status, "status_label": i18n.label("licence_status", licence.status),
         "status_reason": licence.status_reason, "version": licence.version,
         "holder": {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)},
         "parked": licence.user_id is None, "parked_reason": _parked_reason(licence, name, id_number),

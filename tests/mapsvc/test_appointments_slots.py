@@ -116,3 +116,17 @@ def test_a_date_far_from_today_is_refused_not_answered_in_local_mean_time(client
         assert all(s["start"].endswith("+08:00") and s["end"].endswith("+08:00") for s in items)
     english = client.get(SLOTS.format("hall_a") + "?date=0248-01-01", headers={"Accept-Language": "en"}).get_json()
     assert english["detail"] == "Slots can only be listed for dates from 2026-08-29 to 2026-12-30."
+
+
+def test_closed_reasons_are_translated_in_english(client, make_hall):
+    """Issue 14 item 20: `closed_reason: 休息日` and holiday names were Chinese under
+    `Accept-Language: en`; a closure's own reason, written by an operator, stays as written."""
+    make_hall(closures=[{"from": "2026-10-08", "to": "2026-10-09", "reason": "系统升级"}])
+    english = {"Accept-Language": "en"}
+
+    def reason(day: str) -> str:
+        return client.get(SLOTS.format("hall_a") + f"?date={day}", headers=english).get_json()["closed_reason"]
+
+    assert (reason("2026-10-01"), reason("2026-10-17"), reason("2026-10-08")) == (
+        "National Day", "Weekly rest day", "系统升级")
+    assert slots_of(client, "hall_a", "2026-10-01")["closed_reason"] == "国庆节"

@@ -1,0 +1,61 @@
+"""Under `Accept-Language: en` no answer carries Chinese a person reads (issue 14 item 20).
+
+The walk of tests/test_times.py (demo halls, a licence, a case with a 补正 and a poor rating,
+notices, an appointment, a counter check) is repeated in English and every string value is
+scanned for CJK characters. Only the keys below may hold Chinese, because they are proper names,
+addresses, or words people and departments wrote themselves, which are shown as written.
+"""
+from __future__ import annotations
+
+import re
+
+from tests.test_times import strings, walk  # noqa: F401  (the seeded walk fixture)
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+# Last key of the dotted path → why it may stay Chinese.
+NAMES_AND_ADDRESSES = {
+    "name": "a person's, hall's, department's or service item's proper name",
+    "name_masked": "a person's name, masked",
+    "holder_name": "a person's name",
+    "address": "a postal address",
+    "item_name": "the department's name of the service item (a proper name from its catalogue)",
+    "department_name": "a department's registered name",
+    "issuer_name": "the issuing authority's registered name",
+    "hall_name": "a hall's proper name",
+    "comment": "the citizen's own words",
+    "message": "the department's own words to the applicant",
+    "answer": "the department's own words (差评 follow-up)",
+}
+# A licence's data (电子证照 fields: 性别 男, 国籍 中国, the issuing authority…) is the document's
+# content as the authority issued and signed it, shown as on the paper licence; its field labels
+# are translated. The catalogue's enum values are such data values (what issuers must send).
+LICENCE_CONTENT = ("fields.", "summary.", "items.summary.", "licences.summary.")
+LICENCE_VALUES = {"items.fields.enum"}
+
+
+def _offending(answers: dict) -> list[tuple[str, str, str]]:
+    found = []
+    for path, answer in answers.items():
+        for key, text in strings(answer):
+            if not _CJK.search(text) or key.rsplit(".", 1)[-1] in NAMES_AND_ADDRESSES or key in LICENCE_VALUES:
+                continue
+            if path.startswith(("/api/v1/wallet/licences", "/api/v1/bff/home")) and key.startswith(LICENCE_CONTENT):
+                continue
+            found.append((path, key, text))
+    return found
+
+
+def test_no_chinese_labels_in_english_answers(walk):  # noqa: F811
+    """Issue 14 item 20: e.g. `closed_reason: 休息日`, holiday names, status and tag labels were
+    Chinese under `Accept-Language: en`."""
+    answers = walk({"Accept-Language": "en"})
+    assert len(answers) > 25
+    assert _offending(answers) == []
+
+
+def test_the_walk_does_see_chinese_in_chinese(walk):  # noqa: F811
+    """The scan is not blind: the same walk in Chinese finds labels to translate."""
+    chinese = {(path, key) for path, key, _ in _offending(walk({}))}
+    assert {("/api/v1/map/halls/{hall_id}", "today.closed_reason"), ("/api/v1/notifications", "items.title"),
+            ("/api/v1/cases/{case_id}", "status_label")} <= chinese
