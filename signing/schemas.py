@@ -19,7 +19,7 @@ def _one_of_document_or_e(data: dict, **_kw) -> None:
 
 
 _SMS_CODE_DOC = "短信验证码：先调用 POST /api/v1/me/step-up/sms-codes {\"purpose\": \"signing\"} 发送到绑定手机"
-_LIVENESS_DOC = ("人脸核验会话：POST /api/v1/me/liveness 发起，在 SDK 中完成后直接提交（不要先调用 confirm）；"
+_LIVENESS_DOC = ("人脸核验会话：POST /api/v1/me/liveness 发起、在 SDK 中完成（可已调用 confirm），10 分钟内提交；"
                  "一次会话只能用于一次操作")
 _SMS_CODE = ma.validate.Regexp(r"^\d{6}$", error="短信验证码须为 6 位数字。")
 _SESSION_ID = ma.validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$", error="人脸核验会话编号格式不正确。")

@@ -143,3 +143,36 @@ def test_liveness_not_passed_or_not_finished_is_refused(client, call, verified_c
                      liveness_session_id=pending)
     assert error.extra["reason"] == "liveness_pending"
     _problem(call, 403, "liveness_required", require_fresh_liveness, user_id=user_id, liveness_session_id="lv_nope")
+
+
+def test_a_confirmed_liveness_session_proves_one_operation(client, call, verified_citizen):
+    """Issue 14 item 1: a session the app already confirmed (POST /me/liveness/{id}/confirm) is
+    accepted once, by its own user."""
+    alice = verified_citizen(vectors.ZHANG_SAN, vectors.PHONES[0])
+    bob = verified_citizen(vectors.LI_SI, vectors.PHONES[1])
+    session_id = fresh_liveness(client, alice["access_token"])
+    confirmed = client.post(f"/api/v1/me/liveness/{session_id}/confirm", headers=bearer(alice["access_token"]))
+    assert confirmed.status_code == 200
+    _problem(call, 403, "liveness_required", require_fresh_liveness, user_id=bob["user"]["id"],
+             liveness_session_id=session_id)
+    call(require_fresh_liveness, user_id=alice["user"]["id"], liveness_session_id=session_id)
+    _problem(call, 403, "liveness_required", require_fresh_liveness, user_id=alice["user"]["id"],
+             liveness_session_id=session_id)
+
+
+def test_an_old_liveness_pass_is_not_fresh(client, call, verified_citizen, monkeypatch):
+    """Issue 14 item 1: a pass older than max_age_s (10 minutes by default) is refused."""
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.identity import stepup
+
+    tokens = verified_citizen()
+    session_id = fresh_liveness(client, tokens["access_token"])
+    assert client.post(f"/api/v1/me/liveness/{session_id}/confirm",
+                       headers=bearer(tokens["access_token"])).status_code == 200
+    later = utcnow() + timedelta(minutes=11)
+    monkeypatch.setattr(stepup, "utcnow", lambda: later)
+    error = _problem(call, 403, "liveness_required", require_fresh_liveness, user_id=tokens["user"]["id"],
+                     liveness_session_id=session_id)
+    assert error.extra["reason"] == "stale"

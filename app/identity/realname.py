@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import peewee as pw
@@ -35,6 +35,7 @@ from app.redis import get_redis
 log = logging.getLogger(__name__)
 
 _OWNER_KEY = "liveness:owner:{}"
+_PASSED_KEY = "liveness:passed:{}:{}"  # user, session: a confirmed pass a step-up may spend once
 _NAME = re.compile(r"[\u3400-\u9fff\u00b7·]{2,30}|[A-Za-z][A-Za-z .'-]{1,59}")
 
 
@@ -140,7 +141,16 @@ def confirm_liveness(*, user_id: str, session_id: str) -> dict[str, Any]:
             (User.id == user_id) & (User.assurance_level >= 2)
         ).execute()
         audit.record("identity.liveness", actor_kind="citizen", actor_id=user_id)
+    get_redis().set(_PASSED_KEY.format(user_id, session_id), str(int(now.timestamp())),
+                    ex=current_app.config["LIVENESS_FRESH_SECONDS"])
     return user_view(get_user(user_id))
+
+
+def take_liveness_pass(*, user_id: str, session_id: str) -> datetime | None:
+    """When this user's liveness session was confirmed as passed, or None; spent by the asking
+    (a session proves one step-up, app/identity/stepup.py)."""
+    raw = get_redis().getdel(_PASSED_KEY.format(user_id, session_id))
+    return datetime.fromtimestamp(int(raw), timezone.utc) if raw else None
 
 
 def has_fresh_liveness(user: User, max_age: int | None = None) -> bool:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 from flask import current_app
 
 from app import audit, ratelimit
-from app.db import db
+from app.db import db, utcnow
 from app.errors import AppError
 from app.identity import realname, smscodes
 from app.identity.adapters.sms import SmsDeliveryError
@@ -79,20 +80,21 @@ def verify_sms_step_up(*, user_id: str, purpose: str, code: str) -> None:
 
 
 def require_fresh_liveness(*, user_id: str, liveness_session_id: str, max_age_s: int = 600) -> None:
-    """Pass when `liveness_session_id` is this user's liveness session (POST /me/liveness), completed
-    in the provider's SDK and not yet confirmed: the provider is asked for the result now (it is
-    read once, so a session proves one operation) and a pass is recorded as the account's liveness
-    check. Otherwise FreshLivenessRequired (`liveness_required`); 503 when no provider answers.
-
-    The session lives at most as long as the provider allows (`expires_in`, 10 minutes for the
-    development provider); `max_age_s` bounds how long ago the recorded pass may be."""
+    """Pass when `liveness_session_id` is this user's liveness session (POST /me/liveness) that
+    passed at most `max_age_s` ago, and spend it (one session proves one operation). The session
+    may have been confirmed already (POST /me/liveness/{id}/confirm) or only completed in the
+    provider's SDK: then the provider is asked now and a pass is recorded as the account's liveness
+    check. Otherwise FreshLivenessRequired (`liveness_required`); 503 when no provider answers."""
     if not isinstance(liveness_session_id, str) or not liveness_session_id:
         raise FreshLivenessRequired(extra={"reason": "missing"})
-    try:
-        realname.confirm_liveness(user_id=user_id, session_id=liveness_session_id)
-    except AppError as exc:
-        if exc.status == 503:
-            raise
-        raise FreshLivenessRequired(extra={"reason": exc.code}) from None
-    if not realname.has_fresh_liveness(get_user(user_id), max_age_s):
+    passed_at = realname.take_liveness_pass(user_id=user_id, session_id=liveness_session_id)
+    if passed_at is None:
+        try:
+            realname.confirm_liveness(user_id=user_id, session_id=liveness_session_id)
+        except AppError as exc:
+            if exc.status == 503:
+                raise
+            raise FreshLivenessRequired(extra={"reason": exc.code}) from None
+        passed_at = realname.take_liveness_pass(user_id=user_id, session_id=liveness_session_id)
+    if passed_at is None or utcnow() - passed_at > timedelta(seconds=max_age_s):
         raise FreshLivenessRequired(extra={"reason": "stale"})
