@@ -3,10 +3,10 @@
 One place for the whole app (issue 14 item 8): a JSON body must be UTF-8, valid JSON (no NaN or
 Infinity), with integers within Python's digit limit and at most `MAX_DEPTH` levels of nesting,
 else 400 `body_unparsable`; a body over `MAX_CONTENT_LENGTH` is 413. A string (key or value)
-anywhere in a JSON or form body, or in the query string, holding NUL or a lone UTF-16 surrogate
-(`"\\ud800"`, which no UTF-8 encoder, database or log accepts) is 422 `validation_failed`, naming
-the field. Runs after authentication (app/security/auth.py), before the routes parse arguments;
-flask-smorest then parses a body already known to be sound.
+anywhere in a JSON or form body, the query string or the path, holding NUL or a lone UTF-16
+surrogate (`"\\ud800"`, which no UTF-8 encoder, database or log accepts) is 422
+`validation_failed`, naming the field. Runs after authentication (app/security/auth.py), before
+the routes parse arguments: flask-smorest then parses a body already known to be sound.
 """
 from __future__ import annotations
 
@@ -118,6 +118,8 @@ def _bad_pairs(pairs: Any) -> Iterator[str]:
 def check_input() -> None:
     """The before_request check: 400/413 for an unsound body, 422 for forbidden characters."""
     bad = list(_bad_pairs(request.args.items(multi=True)))
+    bad += [_printable(name) for name, value in (request.view_args or {}).items()
+            if isinstance(value, str) and _FORBIDDEN_CHAR.search(value)]  # ids in the path (PostgreSQL refuses NUL)
     if request.is_json:
         data = request.get_data(cache=True)  # 413 past MAX_CONTENT_LENGTH
         if data.strip():

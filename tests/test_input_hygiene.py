@@ -249,3 +249,9 @@ def test_a_one_of_failure_outside_a_route_schema_keeps_its_values(app):
         assert translate_reason("Must be one of: a, b.") == "取值不在允许范围内。可选值：a、b。"
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert translate_reason("Must be one of: a, b.") == "Must be one of: a, b."
+
+
+def test_nul_in_a_path_id_is_422_naming_it(client, login_citizen):
+    token = login_citizen()["access_token"]
+    response = client.get("/api/v1/wallet/licences/ab%00cd", headers=bearer(token))
+    assert list(assert_problem(response, 422, "validation_failed")["errors"]) == ["licence_id"]
