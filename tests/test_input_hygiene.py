@@ -255,3 +255,22 @@ def test_nul_in_a_path_id_is_422_naming_it(client, login_citizen):
     token = login_citizen()["access_token"]
     response = client.get("/api/v1/wallet/licences/ab%00cd", headers=bearer(token))
     assert list(assert_problem(response, 422, "validation_failed")["errors"]) == ["licence_id"]
+
+
+def test_choices_are_found_in_lists_nested_schemas_and_dict_keys():
+    """Issue 14 item 18, once in the kernel: every place a OneOf can sit in a schema."""
+    from app.errors import ChoiceReason, mark_choices
+
+    class Inner(ma.Schema):
+        kind = ma.fields.String(validate=ma.validate.OneOf(["a", "b"]))
+
+    class Outer(ma.Schema):
+        items = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(["x", "y"])))
+        inner = ma.fields.Nested(Inner, many=True)
+        flags = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.OneOf(["p"], error="未知：{input}。")))
+
+    schema = Outer()
+    marked = mark_choices(schema.validate({"items": ["z"], "inner": [{"kind": "c"}], "flags": {"q": 1}}), schema)
+    found = [marked["items"][0][0], marked["inner"][0]["kind"][0], marked["flags"]["q"]["key"][0]]
+    assert all(isinstance(reason, ChoiceReason) for reason in found)
+    assert [reason.choices for reason in found] == [("x", "y"), ("a", "b"), ("p",)]
