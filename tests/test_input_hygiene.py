@@ -274,3 +274,13 @@ def test_choices_are_found_in_lists_nested_schemas_and_dict_keys():
     found = [marked["items"][0][0], marked["inner"][0]["kind"][0], marked["flags"]["q"]["key"][0]]
     assert all(isinstance(reason, ChoiceReason) for reason in found)
     assert [reason.choices for reason in found] == [("x", "y"), ("a", "b"), ("p",)]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/signing/requests", "/api/v1/wallet/licences/x1/presentations"])
+def test_unparsable_bodies_on_signing_and_presentations(client, caplog, verified_citizen, url):
+    """Issue 14 item 8, the other routes the issue names: 400, no stack trace."""
+    caplog.set_level(logging.INFO)
+    headers = {**JSON, **bearer(verified_citizen()["access_token"])}
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"title": "t", "purpose": ' + b"1" * 5000 + b"}"):
+        assert_problem(client.post(url, data=body, headers=headers), 400, "body_unparsable")
+    _no_stack_trace(caplog)
