@@ -1,13 +1,28 @@
 """House field classes with the formats the OpenAPI document names (issue 14 item 12).
 
-Rules JSON Schema cannot state (GB 11643 check characters, PIN strength) are named by a custom
-`format`; tests/fuzz registers a strategy for each. The services keep their own checks and codes.
+Each field publishes what JSON Schema can state (a `pattern`) and names the rest with a custom
+`format`, for which tests/fuzz registers a strategy:
+
+- `gb11643` — resident ID number (GB 11643-1999): province code, real birth date, ISO 7064
+  MOD 11-2 check character (app/identity/idnumber.py; 422 `id_number_invalid` with the reason).
+- `signing-pin` — six digits that are not guessable: no runs, repeats, common PINs or the holder's
+  birth date (signing/pin.py; 422 `pin_weak` with the reasons).
+- `cn-mobile` — a mainland mobile number, `+86`, spaces and dashes allowed (normalised by the
+  service; 422 `phone_invalid`).
+
+The fields document; each rule stays in one place, the service, so its stable error code, its
+audit record and its `reason` do not change. Patterns are read as Python's `re` reads them, like
+the services' own expressions.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import marshmallow as ma
+
+# The service strips and upper-cases an ID number before checking it.
+ID_NUMBER_PATTERN = r"^\s*\d{17}[\dXx]\s*$"
+PHONE_PATTERN = r"^[\s-]*(?:\+[\s-]*8[\s-]*6[\s-]*)?1[\s-]*[3-9](?:[\s-]*\d){9}[\s-]*$"
 
 
 def _with(kwargs: dict[str, Any], **doc: Any) -> dict[str, Any]:
@@ -19,14 +34,15 @@ class IdNumber(ma.fields.String):
     """A resident identity number (GB 11643-1999): `format: gb11643`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**_with(kwargs, format="gb11643"))
+        super().__init__(**_with(kwargs, format="gb11643", pattern=ID_NUMBER_PATTERN,
+                                 description="公民身份号码（GB 11643：18 位，地区码、出生日期与校验位有效）"))
 
 
 class Phone(ma.fields.String):
     """A mainland China mobile number: `format: cn-mobile`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**_with(kwargs, format="cn-mobile", example="13800138000"))
+        super().__init__(**_with(kwargs, format="cn-mobile", pattern=PHONE_PATTERN, example="13800138000"))
 
 
 class SigningPin(ma.fields.String):
@@ -34,4 +50,5 @@ class SigningPin(ma.fields.String):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", ma.validate.Regexp(r"^\d{6}$", error="签名密码须为 6 位数字。"))
-        super().__init__(**_with(kwargs, format="signing-pin", description="6 位签名密码"))
+        super().__init__(**_with(kwargs, format="signing-pin", description=(
+            "6 位签名密码；不能是重复或连续的数字、常见的简单密码、出生日期或证件号码后六位（否则 422 pin_weak）")))
