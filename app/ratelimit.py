@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from redis.crc import key_slot
 
@@ -71,6 +71,8 @@ class Limit:
     window: int  # seconds
     code: str = "rate_limited"
     detail: str = "操作过于频繁，请稍后再试。"
+    # (seconds until it resets) → (Chinese, English) detail, for a limit whose message says when
+    explain: Callable[[int], tuple[str, str]] | None = None
 
 
 def _registered(source: str) -> Any:
@@ -97,6 +99,9 @@ def raise_if_limited(limits: list[Limit], index: int, ttl: int) -> None:
     """Turn a `check_limits` answer into 429 naming the limit that was reached."""
     if index:
         limit = limits[int(index) - 1]
+        if limit.explain is not None:
+            detail, detail_en = limit.explain(max(1, int(ttl)))
+            raise TooManyRequests(int(ttl), detail, code=limit.code, detail_en=detail_en)
         raise TooManyRequests(int(ttl), limit.detail, code=limit.code)
 
 

@@ -13,7 +13,6 @@ from flask import current_app
 from app import i18n
 from app.db import select_where, utcnow
 from app.identity import service as identity
-from app.identity.errors import AssuranceInsufficient
 from app.pagination import newest_first
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from cases import clock, tags
@@ -32,8 +31,7 @@ i18n.register_labels("timeline_kind", {"evaluation": "服务评价", "follow_up"
 
 
 def require_verified(user_id: str) -> None:
-    if identity.verified_level(user_id) < 2:
-        raise AssuranceInsufficient()
+    identity.require_level(user_id, 2)
 
 
 def list_cases(*, user_id: str, limit: int = 20, cursor: str | None = None,

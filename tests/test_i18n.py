@@ -294,3 +294,46 @@ def test_every_label_table_has_its_english():
     for kind, (zh, en) in i18n._LABELS.items():
         assert set(zh) == set(en), kind
         assert all(text and not CJK.search(text) for text in en.values()), kind
+
+
+# --- Issue 14 item 21: login limits and assurance refusals say what applies and what to do ----------
+
+def test_the_hourly_sms_limit_says_hourly_and_when_it_resets(make_app):
+    """Issue 14 item 21: the hourly limit's message said 今日 (today); it now names the hourly limit
+    and the wait until it resets, in both languages."""
+    client = make_app(SMS_RESEND_COOLDOWN=0).test_client()
+    for _ in range(5):
+        assert client.post("/api/v1/auth/sms-codes", json={"phone": vectors.PHONES[0]}).status_code == 202
+    response = client.post("/api/v1/auth/sms-codes", json={"phone": vectors.PHONES[0]})
+    body = assert_problem(response, 429, "sms_limit_reached")
+    assert "今日" not in body["detail"] and "1小时内最多获取5次" in body["detail"]
+    assert re.search(r"请(\d+分钟|1小时)后再试", body["detail"]), body["detail"]
+    english = english_problem(client.post("/api/v1/auth/sms-codes", json={"phone": vectors.PHONES[0]},
+                                          headers=ENGLISH), 429, "sms_limit_reached")
+    assert "at most 5 codes in an hour" in english["detail"]
+    assert re.search(r"try again in (\d+ minutes?|1 hour)", english["detail"]), english["detail"]
+
+
+def test_the_daily_sms_limit_says_24_hours(make_app):
+    client = make_app(SMS_RESEND_COOLDOWN=0, SMS_PER_PHONE_HOUR=10, SMS_PER_PHONE_DAY=3).test_client()
+    for _ in range(3):
+        client.post("/api/v1/auth/sms-codes", json={"phone": vectors.PHONES[0]})
+    body = assert_problem(client.post("/api/v1/auth/sms-codes", json={"phone": vectors.PHONES[0]}), 429,
+                          "sms_limit_reached")
+    assert "24小时内最多获取3次" in body["detail"] and "小时" in body["detail"].split("请", 1)[1]
+
+
+def test_a_wechat_only_user_opening_the_wallet_is_told_the_steps(client, login_citizen):
+    """Issue 14 item 21: an L0 (WeChat-only) user was told to complete real-name verification,
+    which needs a verified phone first; the 403 names required_level and both steps in order."""
+    token = client.post("/api/v1/auth/wechat", json={"code": "alice.1"}).get_json()["access_token"]
+    body = assert_problem(client.get(f"{WALLET}", headers=bearer(token)), 403, "assurance_level_insufficient")
+    assert (body["required_level"], body["current_level"]) == ("L2", "L0")
+    assert body["detail"].index("手机号码") < body["detail"].index("实名认证（核验")
+    english = english_problem(client.get(f"{WALLET}", headers={**bearer(token), **ENGLISH}), 403,
+                              "assurance_level_insufficient")
+    assert "WeChat only (L0)" in english["detail"] and english["detail"].index("mobile number") < \
+        english["detail"].index("real-name verification (your name")
+    l1 = bearer(login_citizen()["access_token"])
+    body = assert_problem(client.get(f"{WALLET}", headers=l1), 403, "assurance_level_insufficient")
+    assert (body["required_level"], body["current_level"]) == ("L2", "L1") and "手机号码" not in body["detail"]

@@ -9,7 +9,6 @@ from typing import Any
 from app import i18n
 from app.crypto.ca import keystore
 from app.identity import service as identity
-from app.identity.errors import AssuranceInsufficient
 from app.pagination import newest_first
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from wallet.catalogue import disclose, get_type, mask_value
@@ -24,8 +23,7 @@ MAX_LIMIT = 50
 
 
 def _require_verified(user_id: str) -> None:
-    if identity.verified_level(user_id) < 2:
-        raise AssuranceInsufficient()
+    identity.require_level(user_id, 2)
 
 
 def live_data(licence: Licence, data: dict[str, Any]) -> dict[str, Any]:

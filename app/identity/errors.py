@@ -1,6 +1,8 @@
 """Identity errors: stable codes the apps localise, Chinese details citizens can read."""
 from __future__ import annotations
 
+from typing import Callable
+
 from app.errors import (AppError, Conflict, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized,
                         ValidationFailed)
 
@@ -18,6 +20,29 @@ class SmsCodeExpired(AppError):
 class SmsCodeAttemptsExceeded(AppError):
     status, code, detail = 400, "sms_code_attempts_exceeded", "验证码错误次数过多，已失效，请重新获取。"
     detail_en = "Too many wrong codes; this code is no longer valid, please request a new one."
+
+
+def _wait(seconds: int) -> tuple[str, str]:
+    minutes = max(1, -(-seconds // 60))
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes}分钟", f"{minutes} minute{'s' * (minutes != 1)}"
+    zh = f"{hours}小时" + (f"{rest}分钟" if rest else "")
+    en = f"{hours} hour{'s' * (hours != 1)}" + (f" {rest} minute{'s' * (rest != 1)}" if rest else "")
+    return zh, en
+
+
+def sms_limit_message(per: str, limit: int) -> Callable[[int], tuple[str, str]]:
+    """The 429 sms_limit_reached sentence for the phone's hourly (`per="hour"`) or daily limit:
+    which limit applies and when it resets. The counts run from the first code of the window."""
+    span_zh, span_en = ("1小时", "an hour") if per == "hour" else ("24小时", "24 hours")
+
+    def explain(seconds: int) -> tuple[str, str]:
+        wait_zh, wait_en = _wait(seconds)
+        return (f"该手机号{span_zh}内最多获取{limit}次验证码，已达上限，请{wait_zh}后再试（从第一次获取起满{span_zh}后恢复）。",
+                f"This phone number can receive at most {limit} codes in {span_en} and has reached that limit; "
+                f"please try again in {wait_en} ({span_en} after the first code).")
+    return explain
 
 
 class SmsUnavailable(ServiceUnavailable):
@@ -66,8 +91,52 @@ class PhoneBound(Conflict):
 
 
 class AssuranceInsufficient(Forbidden):
-    code, detail = "assurance_level_insufficient", "当前认证等级不足，请先完成实名认证。"
-    detail_en = "Your verification level is too low; please complete real-name verification first."
+    """403 naming `required_level` (API.md) and, when the citizen's level is known, the next step
+    from where they are: a WeChat-only (L0) account binds and verifies a phone first."""
+
+    code, detail = "assurance_level_insufficient", "此功能需要实名认证（L2），请先完成实名认证（核验姓名与身份证号码）。"
+    detail_en = ("This needs real-name verification (L2); please complete real-name verification "
+                 "(your name and ID number) first.")
+
+    def __init__(self, detail: str | None = None, *, required_level: int = 2, current_level: int | None = None,
+                 extra: dict | None = None, **kw) -> None:
+        facts: dict = {"required_level": f"L{required_level}"}
+        if current_level is not None:
+            facts["current_level"] = f"L{current_level}"
+        if detail is None:
+            detail, kw["detail_en"] = level_advice(required_level, current_level)
+        super().__init__(detail, extra={**facts, **(extra or {})}, **kw)
+
+
+_PHONE_STEP = ("先绑定手机号码并通过短信验证（L1）", "first bind your mobile number and confirm it with the text-message code (L1)")
+_REAL_NAME_STEP = ("完成实名认证（核验姓名与身份证号码，L2）", "complete real-name verification (your name and ID number, L2)")
+
+
+def level_advice(required: int, current: int | None) -> tuple[str, str]:
+    """(Chinese, English): what a citizen at `current` (None: unknown) does to reach `required`."""
+    if required <= 1:
+        return "此功能需要绑定手机号码（L1），请先绑定手机号码并通过短信验证。", \
+            "This needs a verified mobile number (L1); please bind your mobile number and confirm it first."
+    if required >= 4:
+        return "此操作需要认证等级 L4（数字证书或到窗口现场核验）。", \
+            "This needs assurance level L4 (a digital certificate or an in-person check at a counter)."
+    steps_zh, steps_en = [], []
+    if current == 0:
+        steps_zh.append(_PHONE_STEP[0])
+        steps_en.append(_PHONE_STEP[1])
+    if current is None or current < 2:
+        steps_zh.append(_REAL_NAME_STEP[0])
+        steps_en.append(_REAL_NAME_STEP[1])
+    if required == 3:
+        steps_zh.append("完成人脸核验（L3）")
+        steps_en.append("complete face verification (L3)")
+    need_zh, need_en = ("实名认证（L2）", "real-name verification (L2)") if required == 2 else \
+        ("人脸核验（L3）", "face verification (L3)")
+    where_zh = "您目前仅通过微信登录（L0），" if current == 0 else ""
+    where_en = " You are signed in with WeChat only (L0)." if current == 0 else ""
+    zh = f"此功能需要{need_zh}。{where_zh}请{'，再'.join(steps_zh)}。"
+    en = f"This needs {need_en}.{where_en} Please {', then '.join(steps_en)}."
+    return zh, en
 
 
 class WeChatCodeRejected(AppError):

@@ -18,8 +18,8 @@ from app.identity import sessions, smscodes
 from app.identity.adapters.sms import SmsDeliveryError
 from app.identity.adapters.wechat import WeChatCodeInvalid, WeChatError, WeChatRateLimited
 from app.identity.errors import (
-    PhoneBound, PhoneInvalid, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid, SmsUnavailable,
-    WeChatBusy, WeChatCodeRejected,
+    AssuranceInsufficient, PhoneBound, PhoneInvalid, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid,
+    SmsUnavailable, WeChatBusy, WeChatCodeRejected, sms_limit_message,
 )
 from app.identity.idnumber import normalize_phone
 from app.identity.models import User, WeChatIdentity
@@ -54,8 +54,10 @@ def phone_send_limits(index: str) -> list[Limit]:
     """The phone's hourly and daily SMS limits, shared by login and step-up codes (app/identity/stepup.py)."""
     cfg = current_app.config
     return [
-        Limit(f"sms:{{{index}}}:phone-hour", cfg["SMS_PER_PHONE_HOUR"], 3600, "sms_limit_reached", "该手机号今日获取验证码次数过多，请稍后再试。"),
-        Limit(f"sms:{{{index}}}:phone-day", cfg["SMS_PER_PHONE_DAY"], 86400, "sms_limit_reached", "该手机号今日获取验证码次数过多，请明天再试。"),
+        Limit(f"sms:{{{index}}}:phone-hour", cfg["SMS_PER_PHONE_HOUR"], 3600, "sms_limit_reached",
+              explain=sms_limit_message("hour", cfg["SMS_PER_PHONE_HOUR"])),
+        Limit(f"sms:{{{index}}}:phone-day", cfg["SMS_PER_PHONE_DAY"], 86400, "sms_limit_reached",
+              explain=sms_limit_message("day", cfg["SMS_PER_PHONE_DAY"])),
     ]
 
 
@@ -232,6 +234,15 @@ def verified_level(user_id: str) -> int:
     """The assurance level of a real-name verified citizen, 0 when not verified (nothing decrypted)."""
     user = get_user(user_id)
     return user.assurance_level if user.id_number_enc is not None else 0
+
+
+def require_level(user_id: str, level: int) -> None:
+    """403 assurance_level_insufficient unless the citizen is real-name verified at `level` or
+    above; the refusal names `required_level`, the citizen's level and the next step from it."""
+    user = get_user(user_id)
+    current = user.assurance_level if user.id_number_enc is not None else min(user.assurance_level, 1)
+    if current < level:
+        raise AssuranceInsufficient(required_level=level, current_level=current)
 
 
 def user_id_for_id_number(id_number: str) -> str | None:

@@ -15,7 +15,6 @@ from typing import Callable, Iterable
 from flask import Flask, current_app, g, request
 
 from app.errors import AppError, Forbidden, Unauthorized
-from app.identity.errors import AssuranceInsufficient
 from app.redis import get_redis, publish_many
 from app.security.tokens import InvalidToken, Principal
 
@@ -198,10 +197,9 @@ def authorise(requirement: Requirement) -> Principal:
 
 
 def _check_level(user_id: str, level: int) -> None:
-    from app.identity.service import verified_level  # a cycle otherwise: identity.service → sessions → here
+    from app.identity.service import require_level  # a cycle otherwise: identity.service → sessions → here
 
-    if verified_level(user_id) < level:
-        raise AssuranceInsufficient(extra={"required_level": f"L{level}"})
+    require_level(user_id, level)  # 403 naming required_level and the next step (issue 14 item 21)
 
 
 def view_requirement(app: Flask) -> Requirement | None:
