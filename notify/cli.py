@@ -29,6 +29,20 @@ def worker(once: bool) -> None:
     runner.run(stop)
 
 
+@notify_cli.command("stream-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+def stream_server(host: str, port: int) -> None:
+    """Serve GET /api/v1/notifications/stream on asyncio (one process, no thread per stream)."""
+    import uvicorn
+
+    from notify.asgi import StreamServer
+
+    server = StreamServer(current_app._get_current_object())
+    uvicorn.run(server, host=host, port=port, lifespan="on", access_log=False, log_config=None,
+                timeout_graceful_shutdown=20, timeout_keep_alive=5)
+
+
 @notify_cli.command("replay")
 @click.option("--outbox-id", type=int, default=None, help="Only this outbox row and its deliveries.")
 def replay(outbox_id: int | None) -> None:

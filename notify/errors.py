@@ -37,3 +37,15 @@ class LastEventIdInvalid(ValidationFailed):
 class StreamUnavailable(AppError):
     status, code, detail = 503, "stream_unavailable", "实时消息暂时不可用，请稍后重连。"
     detail_en = "Live messages are temporarily unavailable; please reconnect later."
+
+
+# Seconds a client refused for capacity waits before reconnecting (jitter is EventSource's own).
+STREAM_RETRY_AFTER = 10
+
+
+class StreamCapacity(AppError):
+    status, code, detail = 503, "stream_capacity", "实时消息连接已满，请稍后重连。"
+    detail_en = "Too many live connections right now; please reconnect later."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(STREAM_RETRY_AFTER)}, extra={"retry_after": STREAM_RETRY_AFTER})

@@ -67,10 +67,12 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime) -> list[tuple[str, 
         disabled = _disabled_channels(users)
         inbox_values, delivery_values = [], []
         for (oid, user_id, kind, title, body, data, urgent, _collapse, created_at, _attempts) in rows:
-            json.loads(data)  # malformed data is a poison row, not a broken stream
+            fields = json.loads(data)  # malformed data is a poison row, not a broken stream
             inbox_values.append((oid, user_id, kind, title, body, data, bool(urgent), to_db(now)))
+            # a new device is announced on the account's other channels, not to itself
+            skip = fields.get("device_id") if kind == "new_device" else None
             for device_id, platform in devices.get(user_id, ()):
-                if platform not in disabled.get(user_id, ()):
+                if platform not in disabled.get(user_id, ()) and device_id != skip:
                     delivery_values.append((oid, device_id, user_id, platform, "pending", 0, to_db(now),
                                             to_db(now), to_db(now)))
         _insert_many("notify_inbox", "outbox_id, user_id, kind, title, body, data, urgent, created_at", inbox_values)

@@ -16,7 +16,7 @@ import peewee as pw
 from app.db import BaseModel, UTCDateTimeField, insert_row, utcnow
 
 KINDS = ("case_status", "evaluation_invite", "evaluation_reminder", "appointment_reminder",
-         "licence_used", "signing_locked", "signing_security", "system")
+         "licence_used", "signing_locked", "signing_security", "system", "new_device")
 
 
 class OutboxEntry(BaseModel):

@@ -5,11 +5,10 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from app.openapi import problems
-from app.redis import get_redis
 from app.security.auth import auth_required, current_principal
-from notify import errors, service
+from notify import service
 from notify import schemas as s
-from notify.stream import NotificationStream
+from notify.stream import open_stream, parse_last_event_id
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="消息通知 (notifications and push)")
 
@@ -21,9 +20,11 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="�
 @problems(blp, {422: "validation_failed, device_token_invalid, push_platform_unavailable"})
 @auth_required()
 def register_device(body):
-    """Register this phone's push token (idempotent; a token moves to the latest account)."""
-    view, created = service.register_device(user_id=current_principal().id, platform=body["platform"],
-                                            token=body["token"])
+    """Register this phone's push token (idempotent; a token moves to the latest account and session).
+    Logging out of the session that registered it removes it; the citizen is told of a new device."""
+    principal = current_principal()
+    view, created = service.register_device(user_id=principal.id, session_id=principal.session_id,
+                                            platform=body["platform"], token=body["token"])
     return view, 201 if created else 200
 
 
@@ -105,19 +106,14 @@ def update_preferences(body):
                             "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
          parameters=[{"in": "header", "name": "Last-Event-ID", "required": False, "schema": {"type": "string"},
                       "description": "从该消息编号之后继续（断线重连）"}])
-@problems(blp, {422: "last_event_id_invalid", 503: "stream_unavailable"})
+@problems(blp, {422: "last_event_id_invalid", 503: "stream_unavailable, stream_capacity"})
 @auth_required()
 def stream():
-    """Live notices (Server-Sent Events); `Last-Event-ID` resumes from the inbox."""
-    raw = request.headers.get("Last-Event-ID", "").strip()
-    if raw and (not raw.isdigit() or len(raw) > 18):
-        raise errors.LastEventIdInvalid()
-    config = current_app.config
-    try:
-        events = NotificationStream(user_id=current_principal().id, last_event_id=int(raw) if raw else None,
-                                    redis_client=get_redis(), heartbeat=config["NOTIFY_SSE_HEARTBEAT"],
-                                    max_seconds=config["NOTIFY_SSE_MAX_SECONDS"])
-    except OSError as exc:
-        raise errors.StreamUnavailable() from exc
-    return current_app.response_class(iter(events), mimetype="text/event-stream",
+    """Live notices (Server-Sent Events); `Last-Event-ID` resumes from the inbox. At most 3 streams per
+    citizen (a 4th closes the oldest with `event: end`); logging out ends the stream."""
+    last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID", ""))
+    principal = current_principal()
+    events = open_stream(current_app._get_current_object(), user_id=principal.id, session_id=principal.session_id,
+                         last_event_id=last_event_id)
+    return current_app.response_class(events, mimetype="text/event-stream",
                                       headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

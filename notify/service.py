@@ -16,6 +16,7 @@ from notify.delivery import TOKEN_COLUMN
 from notify.inbox import INBOX_COLUMNS, inbox_item
 from notify.lease import to_db
 from notify.models import PLATFORMS, Device, Preference
+from notify.outbox import enqueue
 from notify.push.base import token_hint
 
 _TOKEN_SHAPES = {
@@ -51,20 +52,54 @@ def _check_token(user_id: str, platform: str, token: str) -> None:
             raise errors.DeviceTokenInvalid(errors={"token": "只能使用当前账号绑定的手机号。"})
 
 
-def register_device(*, user_id: str, platform: str, token: str) -> tuple[dict, bool]:
-    """Register a push target (idempotent by token); a token already known moves to this user.
+def register_device(*, user_id: str, session_id: str | None, platform: str, token: str) -> tuple[dict, bool]:
+    """Register a push target (idempotent by token) for the login session `session_id`: ending that
+    session drops it (`drop_session_devices`). A token already known moves to this user and session.
+    A device new to the account is announced on its other channels (urgent `new_device` notice).
     Returns (device, created)."""
     _check_token(user_id, platform, token)
     bidx = _cipher().blind_index("push-token", f"{platform}:{token}")
     now = utcnow()
     with db.atomic():
-        created = insert_row(Device, ignore_conflict=True, id=new_id("dev"), user_id=user_id, platform=platform,
-                             token_bidx=bidx, token_enc=_cipher().encrypt(token, TOKEN_COLUMN),
-                             token_hint=token_hint(token), created_at=now, updated_at=now)
-        if created is not None:
-            return device_view(created), True
-        Device.update(user_id=user_id, updated_at=now).where(Device.token_bidx == bidx).execute()
-        return device_view(select_where(Device, token_bidx=bidx)), False
+        device = insert_row(Device, ignore_conflict=True, id=new_id("dev"), user_id=user_id, session_id=session_id,
+                            platform=platform, token_bidx=bidx, token_enc=_cipher().encrypt(token, TOKEN_COLUMN),
+                            token_hint=token_hint(token), created_at=now, updated_at=now)
+        created = device is not None
+        if not created:
+            device = select_where(Device, token_bidx=bidx)
+            Device.update(user_id=user_id, session_id=session_id, updated_at=now).where(
+                Device.token_bidx == bidx).execute()
+        if created or device.user_id != user_id:
+            _announce_new_device(user_id=user_id, session_id=session_id, device_id=device.id, platform=platform,
+                                 hint=device.token_hint)
+        return device_view(select_where(Device, token_bidx=bidx)), created
+
+
+_PLATFORM_NAMES = {"apns": "iPhone/iPad", "fcm": "安卓手机", "hms": "华为手机", "jpush": "安卓手机",
+                   "wechat": "微信小程序", "sms": "短信"}
+
+
+def _announce_new_device(*, user_id: str, session_id: str | None, device_id: str, platform: str, hint: str) -> None:
+    """Tell the citizen, on every channel but the new device, that a device now receives their notices
+    (a stolen token would otherwise register one silently)."""
+    tail = hint.lstrip("…")
+    which = _PLATFORM_NAMES[platform] + (f"，推送标识末 4 位 {tail}" if tail else "")
+    which_en = platform + (f", push token ending {tail}" if tail else "")
+    enqueue(user_id=user_id, kind="new_device", title="新设备已开启消息推送", urgent=True,
+            body=f"您的账号刚在一台新设备（{which}）上开启了消息推送。如果不是您本人操作，请立即在“登录设备”中"
+                 f"撤销该登录（撤销后该设备不再收到消息），或退出所有设备上的登录。",
+            data={"device_id": device_id, "platform": platform, "session_id": session_id or "",
+                  "title_en": "A new device now receives your notices",
+                  "body_en": f"A new device ({which_en}) has just started "
+                             "receiving your notices. If this was not you, revoke that sign-in under \"Sign-in "
+                             "devices\" now (the device then stops receiving messages), or sign out everywhere."},
+            dedupe_key=f"new-device:{device_id}:{new_id('n')}")
+
+
+def drop_session_devices(*, session_id: str) -> int:
+    """Forget the push devices a login session registered (the session ended: logout, refresh-token
+    reuse, account merged); inside the caller's transaction. How many."""
+    return Device.delete().where(Device.session_id == session_id).execute()
 
 
 def remove_device(*, user_id: str, device_id: str) -> None:

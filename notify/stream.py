@@ -1,4 +1,6 @@
-"""The live stream (`GET /notifications/stream`, Server-Sent Events) fed by Redis pub/sub.
+"""The live stream (`GET /notifications/stream`, Server-Sent Events) fed by Redis pub/sub, as the
+Flask route serves it (`make run`, tests, a threaded pool); production serves the same stream from
+`notify stream-server` (notify/asgi.py), which holds no thread per stream.
 
 The stream subscribes to `notify:user:<id>` before it reads the inbox, so nothing published in
 between is missed; `Last-Event-ID` (an inbox entry id) replays what came after it. While idle it
@@ -6,48 +8,103 @@ holds a Redis connection and a thread, never a database connection: the database
 to resume — at the start, and after Redis came back from an outage (whatever was published while
 it was down is read from the inbox, with an overlap: see `notify.inbox.RESUME_OVERLAP`). Events
 are at least once: a client de-duplicates by `id`.
+Every heartbeat the stream renews its lease among the citizen's streams and re-checks its session;
+a logout, a revoked session or a newer stream past the cap ends it at once (notify/sse.py).
 The stream ends after `max_seconds`; EventSource reconnects by itself with `Last-Event-ID`.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
-from typing import Iterator
+from typing import Callable, Iterator
 
 import redis
+from flask import Flask
 
 from app.db import db
+from app.security.auth import session_revoked
+from notify import errors
 from notify.inbox import entries_after, latest_id
-from notify.ingest import CHANNEL
+from notify.limits import UserStreamLease
+from notify.sse import StreamState, channels, end_event
 
 log = logging.getLogger(__name__)
 
 
-def _event(item: dict) -> str:
-    return f"id: {item['id']}\nevent: notification\ndata: {json.dumps(item, ensure_ascii=False, separators=(',', ':'))}\n\n"
+def session_checker(app: Flask) -> Callable[[str], bool]:
+    """`session_id → revoked?` usable outside a request (a stream runs after its request's teardown)."""
+    def check(session_id: str) -> bool:
+        with app.app_context():
+            try:
+                return session_revoked(session_id)
+            finally:  # the database is asked only after Redis lost its data; never hold it
+                if not db.is_closed():
+                    db.close()
+    return check
+
+
+def parse_last_event_id(raw: str) -> int | None:
+    """`Last-Event-ID`: empty, or an inbox entry id (422 `last_event_id_invalid` otherwise)."""
+    raw = raw.strip()
+    if raw and (not raw.isdigit() or len(raw) > 18):
+        raise errors.LastEventIdInvalid()
+    return int(raw) if raw else None
+
+
+def lease_ttl(heartbeat: float) -> float:
+    """A lease outlives two missed heartbeats."""
+    return 3 * heartbeat + 5
+
+
+def open_stream(app: Flask, *, user_id: str, session_id: str | None, last_event_id: int | None) -> NotificationStream:
+    """A slot in this process (or 503 `stream_capacity`), a lease among the citizen's streams (the
+    oldest beyond `STREAM_MAX_PER_USER` is closed), the subscription and the backlog."""
+    state, config = app.extensions["notify"], app.config
+    if not state.streams.acquire():
+        log.warning("live stream refused: process full", extra={"open": state.streams.open})
+        raise errors.StreamCapacity()
+    lease = UserStreamLease(redis=app.extensions["redis"], user_id=user_id, cap=config["STREAM_MAX_PER_USER"],
+                            ttl=lease_ttl(config["NOTIFY_SSE_HEARTBEAT"]), wall=state.wall)
+    try:
+        return NotificationStream(user_id=user_id, session_id=session_id, last_event_id=last_event_id,
+                                  redis_client=app.extensions["redis"], heartbeat=config["NOTIFY_SSE_HEARTBEAT"],
+                                  max_seconds=config["NOTIFY_SSE_MAX_SECONDS"], lease=lease,
+                                  session_check=session_checker(app), on_close=state.streams.release,
+                                  clock=state.monotonic)
+    except OSError as exc:
+        raise errors.StreamUnavailable() from exc
 
 
 class NotificationStream:
-    """Set up inside the request (subscription, backlog); iterated after the request's teardown."""
+    """Set up inside the request (subscription, lease, backlog); iterated after the request's teardown.
+    `close()` (the WSGI server calls it, started or not) gives back the lease and the process slot."""
 
-    def __init__(self, *, user_id: str, last_event_id: int | None, redis_client: redis.Redis,
-                 heartbeat: float, max_seconds: float) -> None:
-        self.user_id = user_id
+    def __init__(self, *, user_id: str, session_id: str | None, last_event_id: int | None,
+                 redis_client: redis.Redis, heartbeat: float, max_seconds: float, lease: UserStreamLease,
+                 session_check: Callable[[str], bool], on_close: Callable[[], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.user_id, self.session_id = user_id, session_id
         self.redis = redis_client
-        self.heartbeat = heartbeat
-        self.max_seconds = max_seconds
-        self.pubsub = self._subscribe()
-        if last_event_id is None:
-            self.last, self.backlog = latest_id(user_id), []
-        else:
-            self.backlog = entries_after(user_id, last_event_id)
-            self.last = max([last_event_id] + [int(i["id"]) for i in self.backlog])
-        self.sent: set[int] = set()
+        self.heartbeat, self.max_seconds, self.clock = heartbeat, max_seconds, clock
+        self.lease, self.session_check, self._on_close = lease, session_check, on_close
+        self._closed, self._iterator = False, None
+        self.opened_at = clock()  # the heartbeats and the deadline count from here, not from the first read
+        try:
+            self.pubsub = self._subscribe()
+            lease.open()
+            if last_event_id is None:
+                last, self.backlog = latest_id(user_id), []
+            else:
+                self.backlog = entries_after(user_id, last_event_id)
+                last = max([last_event_id] + [int(i["id"]) for i in self.backlog])
+        except BaseException:
+            self._release()
+            raise
+        self.state = StreamState(user_id=user_id, session_id=session_id, stream_id=lease.stream_id, last=last)
 
     def _subscribe(self) -> redis.client.PubSub:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(CHANNEL.format(self.user_id))
+        pubsub.subscribe(*channels(user_id=self.user_id, session_id=self.session_id))
         self.reconnected = False
         # redis-py reconnects a pub/sub connection by itself (and resubscribes): events published
         # meanwhile are gone, so a reconnect is the cue to read the inbox.
@@ -57,29 +114,26 @@ class NotificationStream:
     def _on_reconnect(self, connection) -> None:
         self.reconnected = True
 
-    def _emit(self, item: dict) -> str | None:
-        entry_id = int(item["id"])
-        if entry_id in self.sent:
-            return None
-        self.sent.add(entry_id)
-        self.last = max(self.last, entry_id)
-        return _event(item)
-
     def __iter__(self) -> Iterator[str]:
+        if self._iterator is None:
+            self._iterator = self._run()
+        return self._iterator
+
+    def _run(self) -> Iterator[str]:
         try:
             yield "retry: 3000\n\n"
             for item in self.backlog:
-                chunk = self._emit(item)
+                chunk = self.state.emit(item)
                 if chunk:
                     yield chunk
             yield from self._live()
         finally:
-            self._close()
+            self._release()
 
     def _live(self) -> Iterator[str]:
-        deadline = time.monotonic() + self.max_seconds
-        quiet_since = time.monotonic()
-        while time.monotonic() < deadline:
+        deadline, quiet_since = self.opened_at + self.max_seconds, self.opened_at
+        next_check = self.opened_at + self.heartbeat
+        while self.clock() < deadline:
             try:
                 message = self.pubsub.get_message(timeout=min(self.heartbeat, 1.0))
             except (redis.ConnectionError, redis.TimeoutError, OSError):
@@ -88,20 +142,37 @@ class NotificationStream:
             if self.reconnected:
                 self.reconnected = False
                 yield from self._catch_up()
-            if message is not None and message.get("type") == "message":
-                chunk = self._emit(json.loads(message["data"]))
-                if chunk:
-                    quiet_since = time.monotonic()
-                    yield chunk
-            elif time.monotonic() - quiet_since >= self.heartbeat:
-                quiet_since = time.monotonic()
+            chunk, reason = self.state.handle(message)
+            if reason is None and self.clock() >= next_check:
+                next_check = self.clock() + self.heartbeat
+                reason = self._check()
+            if reason is not None:
+                log.info("live stream ended", extra={"reason": reason})
+                yield end_event(reason)
+                return
+            if chunk:
+                quiet_since = self.clock()
+                yield chunk
+            elif self.clock() - quiet_since >= self.heartbeat:
+                quiet_since = self.clock()
                 yield ": keep-alive\n\n"
+
+    def _check(self) -> str | None:
+        """The heartbeat's checks: the lease still held, the session not revoked."""
+        try:
+            if not self.lease.renew():
+                return "stream_limit"
+            if self.session_id and self.session_check(self.session_id):
+                return "session_revoked"
+        except redis.RedisError as exc:  # the pub/sub read notices the outage too; checked again next beat
+            log.warning("live stream check failed", extra={"error": type(exc).__name__})
+        return None
 
     def _recover(self, deadline: float) -> Iterator[str]:
         """Redis went away: resubscribe (keeping the client with heartbeats), then read the inbox."""
-        self._close()
+        self._close_pubsub()
         delay = 0.2
-        while time.monotonic() < deadline:
+        while self.clock() < deadline:
             try:
                 self.pubsub = self._subscribe()
                 break
@@ -115,15 +186,36 @@ class NotificationStream:
 
     def _catch_up(self) -> Iterator[str]:
         with db.connection_context():
-            missed = entries_after(self.user_id, self.last)
+            missed = entries_after(self.user_id, self.state.last)
         log.info("live stream resubscribed", extra={"missed": len(missed)})
         for item in missed:
-            chunk = self._emit(item)
+            chunk = self.state.emit(item)
             if chunk:
                 yield chunk
 
-    def _close(self) -> None:
+    def _close_pubsub(self) -> None:
         try:
-            self.pubsub.close()
+            pubsub = getattr(self, "pubsub", None)
+            if pubsub is not None:
+                pubsub.close()
         except (redis.RedisError, OSError):
             pass
+
+    def close(self) -> None:
+        """End the stream (the WSGI server calls it, whether the body was read or not)."""
+        if self._iterator is not None:
+            self._iterator.close()
+        self._release()
+
+    def _release(self) -> None:
+        """Give back the subscription, the lease and the process slot (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._close_pubsub()
+        try:
+            if self.lease.member:
+                self.lease.release()
+        except redis.RedisError:  # the lease expires by itself
+            pass
+        self._on_close()
