@@ -219,3 +219,64 @@ def test_an_expired_access_token_is_refreshed_and_elderly_mode_is_honoured(clien
     phone.js("document.getElementById('logout').click(); true")
     phone.wait_for("!document.getElementById('login-view').hidden")
     assert phone.js("sessionStorage.getItem('yiwang.h5')") is None
+
+
+# --- Issue 14 item 24: what a person sees ---------------------------------------------------------
+
+def test_the_send_button_counts_down_before_a_new_code(phone):
+    """Issue 14 item 24: no resend countdown on login; the button now says how long to wait."""
+    phone.js(f"document.getElementById('phone').value = {json.dumps(vectors.PHONES[0])};"
+             "document.getElementById('phone-form').requestSubmit(); true")
+    text = phone.wait_for("(b => b.disabled && /重新获取（\\d+ 秒）/.test(b.textContent) && b.textContent)"
+                          "(document.getElementById('send-code'))")
+    assert 50 <= int(re.search(r"(\d+)", text).group(1)) <= 60  # resend_after of the answer (60 s)
+    phone.wait_for(f"document.getElementById('send-code').textContent !== {json.dumps(text)}")  # it ticks
+
+
+def test_timeline_labels_and_the_promised_dates(client, runner, phone, machine_token):
+    """Issue 14 item 24: the timeline showed raw kinds (`evaluation`) and the SLA due date was
+    hidden; a person now reads 服务评价, the promised date and a 补正 deadline."""
+    sign_in(phone, runner)
+    dept = bearer(machine_token("cases:write"))
+    for seq, status in enumerate(("submitted", "accepted", "in_review", "approved", "concluded"), start=1):
+        body = event(seq, status, promised_days=10 if status == "accepted" else None)
+        assert client.post("/api/v1/dept/case-events", headers=dept, json=body).status_code == 202
+    for seq, status in enumerate(("submitted", "supplement_required"), start=1):
+        body = event(seq, status, case_no="C-2026-0002", supplement_due="2026-03-20" if seq == 2 else None)
+        assert client.post("/api/v1/dept/case-events", headers=dept, json=body).status_code == 202
+    token = json.loads(phone.js("sessionStorage.getItem('yiwang.h5')"))["access"]
+    concluded = next(c for c in client.get("/api/v1/cases", headers=bearer(token)).get_json()["items"]
+                     if c["case_no"] == "C-2026-0001")
+    assert client.post(f"/api/v1/cases/{concluded['id']}/evaluation", json={"rating": 5, "tags": ["quick"]},
+                       headers=bearer(token)).status_code == 201
+    tab(phone, "cases")
+    phone.wait_for("document.querySelectorAll('#cases [data-case]').length === 2")
+    assert "请于 2026-03-20 前补正材料" in phone.js("document.getElementById('cases').innerText")
+    phone.js(f"document.querySelector('#cases [data-case=\"{concluded['id']}\"]').click(); true")
+    phone.wait_for("document.querySelectorAll('#timeline li').length === 6")
+    titles = phone.js("[...document.querySelectorAll('#timeline li .title')].map(e => e.textContent)")
+    assert titles == ["已提交", "受理", "审查/办理中", "准予", "办结", "服务评价"]
+    assert "非常满意" in phone.js("document.getElementById('timeline').innerText")
+    assert re.fullmatch(r"承诺 2026-03-\d\d 前办结", visible(phone, "case-due"))
+
+
+def test_a_hall_closed_today_is_shown_closed(app, client, runner, phone, halls):
+    """Issue 14 item 24: a hall with no hours today (an empty list, truthy in JavaScript) was shown
+    with 今日 and no hours as if open; it now reads 今日休息 with the reason."""
+    from mapsvc import importer
+
+    today = str(calendar.china_now().date())
+    closed = hall("H-9", lat="31.8200", hours=ALL_HOURS, closures=json.dumps([{"from": today, "reason": "装修"}]))
+    with app.app_context(), db.connection_context():
+        importer.import_records(iter([(2, closed)]), "gcj02")
+    directory.forget()
+    sign_in(phone, runner)
+    tab(phone, "halls")
+    phone.wait_for("document.querySelectorAll('#halls [data-hall]').length === 4")
+    line = phone.js("[...document.querySelectorAll('#halls [data-hall]')]"
+                    ".find(e => e.innerText.includes('测试网点H-9')).innerText")
+    assert "今日休息（装修）" in line and "营业中" not in line
+    assert phone.js("document.querySelectorAll('#halls [data-open=no]').length") == 1
+    tab(phone, "home")  # the home screen lists open halls only: the closed one is not among them
+    home = phone.wait_for("(t => t.includes('测试网点H-0') && t)(document.getElementById('home-halls').innerText)")
+    assert "测试网点H-9" not in home and home.count("营业中") == 3

@@ -12,6 +12,8 @@
   var place = null;            // {lat, lng, coord, label}
   var qr = { timer: null, tick: null, url: null, id: null, licence: null };
   var stream = { controller: null, lastId: null, retry: null, seen: {}, live: [] };
+  var resend = { timer: null };
+  var KIND_LABELS = { status: "状态变更", evaluation: "服务评价", follow_up: "部门答复" };
 
   function $(id) { return document.getElementById(id); }
   function load() { try { return JSON.parse(sessionStorage.getItem(STORE)) || null; } catch (e) { return null; } }
@@ -133,6 +135,29 @@
 
   /* --- Login and real name ---------------------------------------------------------------------- */
 
+  /* The send button stays disabled for `seconds` and says how long is left (resend_after, or a
+   * 429's retry_after), then offers to send again. */
+  function countdown(seconds) {
+    var button = $("send-code");
+    var until = Date.now() + Math.max(0, Number(seconds) || 0) * 1000;
+    clearInterval(resend.timer);
+    function tick() {
+      var left = Math.ceil((until - Date.now()) / 1000);
+      if (left > 0) {
+        button.disabled = true;
+        button.textContent = "重新获取（" + left + " 秒）";
+        button.setAttribute("data-wait", String(left));
+        return;
+      }
+      clearInterval(resend.timer);
+      button.disabled = false;
+      button.removeAttribute("data-wait");
+      button.textContent = $("code-form").hidden ? "获取验证码" : "重新获取验证码";
+    }
+    tick();
+    resend.timer = setInterval(tick, 1000);
+  }
+
   function requestCode(event) {
     event.preventDefault();
     say("");
@@ -140,8 +165,13 @@
     $("send-code").disabled = true;
     raw("POST", "/auth/sms-codes", { phone: phone }).then(parse).then(function (r) {
       $("send-code").disabled = false;
-      if (!r.ok) { problem(r, "验证码发送失败。"); return; }
+      if (!r.ok) {
+        problem(r, "验证码发送失败。");
+        if (r.data.retry_after) { countdown(r.data.retry_after); }
+        return;
+      }
       $("code-form").hidden = false;
+      countdown(r.data.resend_after);
       $("code").focus();
       say("验证码已发送，请查收短信。", "info");
       return devCode(phone);
@@ -168,6 +198,7 @@
       if (!r.ok) { problem(r, "登录失败。"); return; }
       session = { access: r.data.access_token, refresh: r.data.refresh_token, user: r.data.user };
       save();
+      countdown(0);
       $("code").value = "";
       $("dev-code").hidden = true;
       enter();
@@ -273,7 +304,8 @@
     var halls = $("home-halls");
     clear(halls);
     (home.nearby_halls || []).forEach(function (h) {
-      item(halls, h.name, distance(h.distance_m) + " · " + h.address, function () { show("halls"); });
+      item(halls, h.name, hallState(h) + " · " + distance(h.distance_m) + " · " + h.address, function () { show("halls"); },
+           h.open_now ? "" : "closed");
     });
     if (!halls.firstChild) { empty(halls, "附近暂无开放的网点"); }
   }
@@ -367,12 +399,23 @@
       clear(list);
       if (!r.ok) { problem(r); return; }
       r.data.items.forEach(function (c) {
-        var li = item(list, c.item_name, c.status_label + " · " + c.case_no + " · " + formatTime(c.status_at),
-          function () { openCase(c.id); });
+        var li = item(list, c.item_name, c.status_label + " · " + c.case_no + " · " + formatTime(c.status_at) +
+          (dueText(c) ? " · " + dueText(c) : ""), function () { openCase(c.id); });
         li.setAttribute("data-case", c.id);
       });
       if (!list.firstChild) { empty(list, "暂无办件"); }
     });
+  }
+
+  /* The promised date (承诺办结), paused or overdue, and a 补正 deadline: what the citizen waits for. */
+  function dueText(c) {
+    var parts = [];
+    var clock = c.clock || {};
+    if (c.supplement_due) { parts.push("请于 " + c.supplement_due + " 前补正材料"); }
+    if (clock.due_date) {
+      parts.push("承诺 " + clock.due_date + " 前办结" + (clock.paused ? "（计时暂停中）" : "") + (clock.overdue ? "（已超期）" : ""));
+    }
+    return parts.join(" · ");
   }
 
   function openCase(id) {
@@ -381,12 +424,15 @@
       var c = r.data;
       $("case-title").textContent = c.item_name;
       $("case-meta").textContent = c.case_no + " · " + (c.department_name || "") + " · 当前：" + c.status_label;
+      $("case-due").textContent = dueText(c);
+      $("case-due").hidden = !dueText(c);
       var list = $("timeline");
       clear(list);
       (c.timeline || []).forEach(function (t) {
         var li = el("li");
-        li.appendChild(el("span", "title", t.status_label || t.kind));
-        li.appendChild(el("span", "sub", formatTime(t.occurred_at) + (t.message ? " · " + t.message : "")));
+        li.appendChild(el("span", "title", t.label || t.status_label || KIND_LABELS[t.kind] || "办理进度"));
+        li.appendChild(el("span", "sub", formatTime(t.occurred_at) + (t.message ? " · " + t.message : "") +
+          (t.supplement_due ? " · 补正截止 " + t.supplement_due : "")));
         list.appendChild(li);
       });
       $("case-detail").hidden = false;
@@ -395,6 +441,14 @@
   }
 
   /* --- Halls ------------------------------------------------------------------------------------ */
+
+  /* Open now or not, and today's hours; a day without hours (an empty list) is a closed day. */
+  function hallState(h) {
+    var today = h.today || {};
+    var hours = today.hours || [];
+    if (!hours.length) { return "今日休息" + (today.closed_reason ? "（" + today.closed_reason + "）" : ""); }
+    return (h.open_now ? "营业中" : "已休息") + " · 今日 " + hours.join("、");
+  }
 
   function loadHalls() {
     locate().then(function (p) {
@@ -405,9 +459,10 @@
       clear(list);
       if (!r.ok) { problem(r); return; }
       r.data.items.forEach(function (h) {
-        var hours = h.today && h.today.hours ? " · 今日 " + h.today.hours.join("、") : "";
-        var li = item(list, h.name, (h.open_now ? "营业中" : "已休息") + " · " + distance(h.distance_m) + hours + " · " + h.address);
+        var li = item(list, h.name, hallState(h) + " · " + distance(h.distance_m) + " · " + h.address, null,
+                      h.open_now ? "" : "closed");
         li.setAttribute("data-hall", h.id);
+        li.setAttribute("data-open", h.open_now ? "yes" : "no");
       });
       if (!list.firstChild) { empty(list, "附近没有找到网点"); }
     });
