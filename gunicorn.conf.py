@@ -18,12 +18,11 @@ _metrics_port = os.environ.get("METRICS_PORT", "")
 if _metrics_port not in ("", "0"):
     bind.append(os.environ.get("METRICS_BIND") or f"{bind[0].rpartition(':')[0] or '127.0.0.1'}:{_metrics_port}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-# Threads (gthread workers): a live notification stream (SSE) holds a thread for its life, not a whole
-# process, and a sync worker would be killed by `timeout` under a stream. Production serves the stream
-# from its own pool (README: GUNICORN_THREADS=64 on a separate bind, proxied for /notifications/stream),
-# and the API pool with GUNICORN_THREADS=1 (sync workers): the API's requests are CPU-bound Python, and
-# threads sharing one GIL measured 20–50 % slower per worker (bench/README.md). The default of 4 keeps
-# `make run` (one pool for everything) able to hold a few streams.
+# Threads (gthread workers): a live notification stream (SSE) served here holds a thread for its life.
+# Production serves the stream from `flask --app wsgi notify stream-server` (asyncio, no thread per
+# stream; deploy/k8s/stream.yaml) and the API pool with GUNICORN_THREADS=1 (sync workers): the API's
+# requests are CPU-bound Python, and threads sharing one GIL measured 20–50 % slower per worker
+# (bench/README.md). The default of 4 keeps `make run` (one pool for everything) able to hold a few.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 20
@@ -32,6 +31,9 @@ accesslog = None  # the app logs each request as JSON, with masking
 
 
 def on_starting(server):
+    # Streams may take at most half of a worker's threads (then 503 stream_capacity with Retry-After), so
+    # the API keeps the rest: 2 of 4 under `make run`, none on the sync API pool (streams go elsewhere).
+    os.environ.setdefault("STREAM_MAX_PER_PROCESS", str(server.cfg.threads // 2))
     from app.config import load_settings
 
     settings = load_settings()

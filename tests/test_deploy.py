@@ -37,13 +37,16 @@ def test_api_probes_and_sync_workers():
     assert container["resources"]["requests"] and container["resources"]["limits"]
 
 
-def test_stream_path_goes_to_the_threaded_pool():
+def test_stream_path_goes_to_the_async_stream_server(app):
+    """Issue 14 item 3: streams are served by `notify stream-server` (no thread per stream), capped."""
     ingresses = [d for d in _documents() if d["kind"] == "Ingress"]
     routes = {p["path"]: p["backend"]["service"]["name"]
               for i in ingresses for rule in i["spec"]["rules"] for p in rule["http"]["paths"]}
     assert routes["/api/v1/notifications/stream"] == "yiwang-stream"
-    env = _deployment("yiwang-stream")["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert int(next(e["value"] for e in env if e["name"] == "GUNICORN_THREADS")) > 1
+    container = _deployment("yiwang-stream")["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"][:5] == ["flask", "--app", "wsgi", "notify", "stream-server"]
+    assert app.cli.get_command(None, "notify").get_command(None, "stream-server") is not None
+    assert int(next(e["value"] for e in container["env"] if e["name"] == "STREAM_MAX_PER_PROCESS")) > 0
 
 
 def test_worker_and_cronjobs_run_existing_commands(app):
