@@ -78,6 +78,8 @@ _ChannelSwitchesSchema = ma.Schema.from_dict({p: StrictBoolean() for p in PLATFO
 
 
 class PreferencesUpdateSchema(UpdateSchema):
-    channels = ma.fields.Nested(_ChannelSwitchesSchema, load_default=None,
+    # Not nullable: OpenAPI 3.0 can only write a nullable reference as anyOf [ref, any object],
+    # which would document every key as allowed. Leave `channels` out to change none.
+    channels = ma.fields.Nested(_ChannelSwitchesSchema, load_default=None, allow_none=False,
                                 metadata={"description": "渠道 → 是否推送；只改所列的渠道"})
     quiet_hours = StrictBoolean(load_default=None)
