@@ -49,6 +49,8 @@ def test_constraints_json_schema_can_state_are_stated(spec):
     assert item["schema"]["pattern"].startswith("^")
     channels = spec["components"]["schemas"]["ChannelSwitches"]
     assert set(channels["properties"]) >= {"apns", "fcm", "sms"} and channels.get("additionalProperties") is False
+    update = _component(spec, "PreferencesUpdate")["channels"]
+    assert "anyOf" not in update and not update.get("nullable"), update  # anyOf [ref, any object] allows any key
 
 
 @settings(max_examples=30, deadline=None, database=None)

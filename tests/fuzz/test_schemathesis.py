@@ -62,6 +62,9 @@ _MACHINE = ("/api/v1/issuer/", "/api/v1/dept/", "/api/v1/verify/", "/api/v1/map/
 # What positive_data_acceptance lets through anyway (schemathesis' default expected statuses).
 _ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 _CURSOR = {422: {"cursor_invalid"}}  # an opaque cursor the server did not hand out
+# The coverage phase draws from a field's pattern and ignores its custom format (the generation
+# phase uses formats.py): an ID number of the right shape may still fail its check character.
+_ID_NUMBER = "id_number_invalid"
 # Documented refusals of schema-valid requests, per operation: status → problem codes. A code
 # written `validation_failed[field]` is the generic 422 naming only that field (`_schema`: a rule
 # across fields). Each status is documented on its operation (status_code_conformance holds it).
@@ -70,7 +73,8 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     "POST /api/v1/auth/wechat": {400: {"wechat_code_invalid"}},
     "POST /api/v1/me/phone": {400: {"wechat_code_invalid", "sms_code_invalid", "sms_code_expired"},
                               422: {"validation_failed[_schema]"}},
-    "POST /api/v1/issuer/licences": {422: {"licence_data_invalid"}},
+    "POST /api/v1/me/real-name": {422: {_ID_NUMBER, "real_name_mismatch"}},
+    "POST /api/v1/issuer/licences": {422: {"licence_data_invalid", _ID_NUMBER}},
     "POST /api/v1/counter/verifications": {400: {"presentation_invalid"}, 422: {"validation_failed[qr_text]"}},
     "POST /api/v1/signing/requests": {422: {"validation_failed[_schema]"}},
     "POST /api/v1/signing/batches": {422: {"validation_failed[items]"}},
@@ -88,7 +92,7 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     # occurred_at not in the future (the clock), supplement_due only on supplement_required events
     # and not before occurred_at (across fields); an event_id or case_no already used otherwise
     "POST /api/v1/dept/case-events": {422: {"validation_failed[occurred_at]", "validation_failed[supplement_due]",
-                                            "event_conflict", "case_mismatch"}},
+                                            "event_conflict", "case_mismatch", _ID_NUMBER}},
     "GET /api/v1/proxies": _CURSOR,
     "POST /api/v1/proxies": {422: {"proxy_expiry_invalid"},  # later than now, within 365 days: the clock
                              # the step-up by signing PIN: a fuzzed PIN is wrong (and may lock signing)
