@@ -122,7 +122,7 @@ def check_input() -> None:
             if isinstance(value, str) and _FORBIDDEN_CHAR.search(value)]  # ids in the path (PostgreSQL refuses NUL)
     if request.is_json:
         data = request.get_data(cache=True)  # 413 past MAX_CONTENT_LENGTH
-        if data.strip():
+        if data:  # an empty body is "no body"; whitespace alone is not JSON
             body = request.get_json()
             if _SUSPECT_ESCAPE.search(data):
                 bad.extend(_bad_strings(body))

@@ -36,7 +36,8 @@ def _no_stack_trace(caplog) -> None:
     b'{"username": "\xed\xa0\x80", "password": "x"}',  # a surrogate encoded as UTF-8: invalid UTF-8
     b'{"username": "a", "password": NaN}',
     b'{"username": "a",',
-], ids=["100k-deep", "5000-digit-int", "invalid-utf8", "nan", "truncated"])
+    b"  ",
+], ids=["100k-deep", "5000-digit-int", "invalid-utf8", "nan", "truncated", "whitespace"])
 def test_unparsable_bodies_are_400_without_a_stack_trace(client, caplog, body):
     """Issue 14 item 8: these answered 500 and logged a traceback."""
     caplog.set_level(logging.INFO)
