@@ -95,8 +95,8 @@ class UserStreamLease:
         """Take a lease; close the oldest streams beyond the cap. The ids of the streams closed."""
         now = self.wall()
         self.member = f"{int(now * 1000):015d}:{self.stream_id}"
-        evicted = self.redis.eval(_OPEN_SCRIPT, 1, self.key, now, now + self.ttl, self.member, self.cap,
-                                  int(self.ttl) + 60)
+        evicted = self.redis.register_script(_OPEN_SCRIPT)(
+            keys=[self.key], args=[now, now + self.ttl, self.member, self.cap, int(self.ttl) + 60])
         closed = [stream_id_of(m) for m in evicted or ()]
         if closed:
             publish_many(self.redis, [(self.control_channel, stream_id) for stream_id in closed])
