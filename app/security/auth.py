@@ -1,8 +1,10 @@
 """Bearer authentication for routes: `@auth_required(...)` and `current_principal()`.
 
 The decorator verifies the access token, refuses sessions revoked by logout
-or refresh-token reuse, checks kind / role / scope, and documents the bearer
-requirement in the OpenAPI spec.
+or refresh-token reuse, checks kind / role / scope / delegation / assurance level,
+and documents the bearer requirement in the OpenAPI spec. The checks run in a
+before_request hook (`init_app`), before any argument is parsed: 401 → 403 → 422
+on every operation, whatever the order of a route's decorators (issue 14 item 10).
 """
 from __future__ import annotations
 
