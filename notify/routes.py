@@ -102,9 +102,13 @@ def update_preferences(body):
 
 @blp.route("/notifications/stream", methods=["GET"])
 @blp.doc(responses={"200": {"description": "text/event-stream：`id:` 为消息编号，`event: notification`，"
-                                           "`data:` 为消息 JSON；空闲时每 15 秒发送注释行作为心跳",
+                                           "`data:` 为消息 JSON；空闲时每 15 秒发送注释行作为心跳。"
+                                           "退出登录或会话被撤销时以 `event: end`、`data: {\"reason\": \"session_revoked\"}` "
+                                           "结束；同一账号打开第 4 个连接时，最早的连接以 `reason: stream_limit` 结束"
+                                           "（并带 `retry: 600000`），客户端应关闭它",
                             "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
-         parameters=[{"in": "header", "name": "Last-Event-ID", "required": False, "schema": {"type": "string"},
+         parameters=[{"in": "header", "name": "Last-Event-ID", "required": False,
+                      "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"},
                       "description": "从该消息编号之后继续（断线重连）"}])
 @problems(blp, {422: "last_event_id_invalid", 503: "stream_unavailable, stream_capacity"})
 @auth_required()
