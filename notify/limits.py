@@ -9,8 +9,10 @@ member per open stream (`<opened at, ms>:<stream id>`) scored by its lease's exp
 its lease on every heartbeat; a process that dies leaves leases that simply expire, so nothing
 leaks. Opening one stream more than the cap closes the oldest: its id is published on
 `notify:stream-control:<user id>`, and whichever process holds it ends it with a final
-`event: end` (`reason: stream_limit`). A stream whose lease is gone when it renews (evicted while
-the message was lost, or expired under a stalled process) ends the same way.
+`event: end` (`reason: stream_limit`); the stream ids closed are also kept (`…:closed`) until their
+leases would have expired, so a stream that missed the message ends at its next renewal. A lease gone
+for another reason (Redis lost its data, or it expired under a stalled process) is taken again at the
+next renewal if the citizen has room, else the stream ends the same way.
 """
 from __future__ import annotations
 
@@ -23,27 +25,38 @@ from app.db import new_id
 from app.redis import RedisClient, publish_many
 
 USER_KEY = "notify:streams:{{{}}}"  # hash-tagged: one slot under Redis Cluster
+CLOSED_KEY = "notify:streams:{{{}}}:closed"  # streams closed to make room, until their leases would expire
 CONTROL_CHANNEL = "notify:stream-control:{}"
 
-# KEYS[1] the user's set; ARGV now, expiry, member, cap, key ttl. Drops expired leases, adds this one,
-# and removes (and returns) the oldest members beyond the cap, never the one just added.
-_OPEN_SCRIPT = """
+# KEYS[1] the citizen's open streams, KEYS[2] those closed to make room; ARGV now, expiry, member, cap,
+# key ttl, mode. Drops expired leases first. "open": adds the lease and closes the oldest others beyond
+# the cap. "renew": extends the lease; a lease that is gone (Redis lost its data, or it expired under a
+# stalled process) comes back if there is room, but never one that was closed to make room.
+# Answers {"open"|"closed", closed members...}.
+_LEASE_SCRIPT = """
+if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 1 then return {'closed'} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local cap = tonumber(ARGV[4])
+if ARGV[6] == 'renew' and not redis.call('ZSCORE', KEYS[1], ARGV[3]) and redis.call('ZCARD', KEYS[1]) >= cap then
+  return {'closed'}
+end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 table.sort(members)
-local evicted = {}
-local over = #members - tonumber(ARGV[4])
+local answer = {'open'}
+local over = #members - cap
 for i = 1, #members do
   if over <= 0 then break end
   if members[i] ~= ARGV[3] then
     redis.call('ZREM', KEYS[1], members[i])
-    table.insert(evicted, members[i])
+    redis.call('SADD', KEYS[2], members[i])
+    table.insert(answer, members[i])
     over = over - 1
   end
 end
-return evicted
+if #answer > 1 then redis.call('EXPIRE', KEYS[2], ARGV[5]) end
+return answer
 """
 
 
@@ -95,26 +108,23 @@ class UserStreamLease:
         """Take a lease; close the oldest streams beyond the cap. The ids of the streams closed."""
         now = self.wall()
         self.member = f"{int(now * 1000):015d}:{self.stream_id}"
-        evicted = self.redis.register_script(_OPEN_SCRIPT)(
-            keys=[self.key], args=[now, now + self.ttl, self.member, self.cap, int(self.ttl) + 60])
-        closed = [stream_id_of(m) for m in evicted or ()]
+        return self._lease(now, "open") or []
+
+    def renew(self) -> bool:
+        """Extend the lease (taken again after Redis lost its data); False when this stream was closed
+        to make room, or its lease expired while the citizen's other streams filled the cap."""
+        return self._lease(self.wall(), "renew") is not None
+
+    def _lease(self, now: float, mode: str) -> list[str] | None:
+        answer = self.redis.register_script(_LEASE_SCRIPT)(
+            keys=[self.key, CLOSED_KEY.format(self.user_id)],
+            args=[now, now + self.ttl, self.member, self.cap, int(self.ttl) + 60, mode])
+        if answer[0] == "closed":
+            return None
+        closed = [stream_id_of(m) for m in answer[1:]]
         if closed:
             publish_many(self.redis, [(self.control_channel, stream_id) for stream_id in closed])
         return closed
 
-    def renew(self) -> bool:
-        """Extend the lease; False when it is gone (this stream was closed to make room, or expired)."""
-        # XX: never re-adds a lease that was taken away. CH counts a changed score; a score that did
-        # not change (the same wall second twice) is confirmed by ZSCORE.
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(self.key, {self.member: self.wall() + self.ttl}, xx=True, ch=True)
-        pipe.zscore(self.key, self.member)
-        _changed, score = pipe.execute()
-        return score is not None
-
     def release(self) -> None:
         self.redis.zrem(self.key, self.member)
-
-    def open_count(self) -> int:
-        """Live leases (for tests and `notify stats`)."""
-        return int(self.redis.zcount(self.key, self.wall(), "+inf"))

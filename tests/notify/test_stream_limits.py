@@ -10,7 +10,7 @@ import json
 import pytest
 
 from app.security.auth import REVOKED_KEY
-from notify.limits import USER_KEY
+from notify.limits import CLOSED_KEY, USER_KEY
 from tests import vectors
 from tests.helpers import assert_problem, bearer
 
@@ -109,14 +109,30 @@ def test_the_heartbeat_rechecks_the_session_when_the_message_was_lost(app, clien
     assert _read_until_end(response) == {"reason": "session_revoked"}
 
 
-def test_a_stream_whose_lease_was_taken_ends_at_the_heartbeat(app, client, citizen, ticks):
-    """Issue 14 item 3: a stream closed to make room ends even if the close message was lost."""
+def test_a_stream_closed_to_make_room_ends_at_the_heartbeat_if_it_missed_the_message(app, client, citizen, ticks):
+    """Issue 14 item 3: a stream closed for a newer one ends even if the close message was lost."""
     response = _open(client, citizen["headers"])
-    app.extensions["redis"].delete(USER_KEY.format(citizen["user_id"]))
+    redis = app.extensions["redis"]
+    (member,) = redis.zrange(USER_KEY.format(citizen["user_id"]), 0, -1)
+    redis.zrem(USER_KEY.format(citizen["user_id"]), member)
+    redis.sadd(CLOSED_KEY.format(citizen["user_id"]), member)
     ticks.now += app.config["NOTIFY_SSE_HEARTBEAT"] + 1
     assert _read_until_end(response) == {"reason": "stream_limit"}
     response.close()  # what the WSGI server does after the last chunk
     assert app.extensions["notify"].streams.open == 0
+
+
+def test_a_stream_survives_redis_losing_its_leases(app, client, citizen, ticks):
+    """A Redis restart without persistence loses every lease: streams take theirs again at the next
+    heartbeat instead of ending (and being told to stay away for 10 minutes)."""
+    response = _open(client, citizen["headers"])
+    chunks = iter(response.response)
+    assert next(chunks).startswith(b"retry: 3000")
+    app.extensions["redis"].flushdb()
+    ticks.now += app.config["NOTIFY_SSE_HEARTBEAT"] + 1
+    assert next(chunks) == b": keep-alive\n\n"
+    assert app.extensions["redis"].zcard(USER_KEY.format(citizen["user_id"])) == 1
+    response.close()
 
 
 def test_openapi_names_the_stream_problems(client):
