@@ -1,5 +1,5 @@
 """Opening hours (办公时间): a weekly schedule with lunch breaks, special closures and the holiday
-calendar, evaluated in the hall's local time (Asia/Shanghai).
+calendar, evaluated in the hall's local time (China time, app.clock).
 
 Written form (import files, API answers):
 

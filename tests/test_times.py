@@ -18,6 +18,7 @@ from mapsvc.models import Hall
 from notify.tasks import NotifyWorker
 from tests import vectors
 from tests.helpers import bearer, rows
+from tests.signing.conftest import PIN, b64, enrol
 from tests.wallet.conftest import issue_body
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
@@ -69,7 +70,6 @@ def walk(app, client, runner, verified_citizen, machine_token) -> Callable[[dict
     case_id = answer.get_json()["case_id"]
     client.post(f"/api/v1/cases/{case_id}/evaluation", headers=citizen,
                 json={"rating": 2, "tags": ["long_wait"], "comment": "排队太久"})
-    NotifyWorker(app, channels={}).drain()
     hall = next(h for h in rows(app, Hall) if h.active and _first_bookable(client, h.id))
     day, slot_id = _first_bookable(client, hall.id)
     items = client.get(f"/api/v1/map/halls/{hall.id}", headers=citizen).get_json().get("items") or [{}]
@@ -81,6 +81,11 @@ def walk(app, client, runner, verified_citizen, machine_token) -> Callable[[dict
     shown = client.post(f"/api/v1/wallet/licences/{licence.get('id')}/presentations", json={}, headers=citizen)
     if shown.status_code == 201 and clerk:
         client.post("/api/v1/counter/verifications", json={"qr_text": shown.get_json()["qr_text"]}, headers=clerk)
+    enrol(client, citizen)
+    request = client.post("/api/v1/signing/requests", json={"title": "租赁合同", "document_b64": b64(b"walk")},
+                          headers=citizen).get_json()
+    client.post(f"/api/v1/signing/requests/{request['id']}/authorize", json={"pin": PIN}, headers=citizen)
+    NotifyWorker(app, channels={}).drain()  # the notices of all the above reach the inbox
     follow_ups = client.get("/api/v1/dept/follow-ups", headers=dept).get_json()["items"]
     known = {"hall_id": hall.id, "case_id": case_id, "licence_id": licence.get("id"),
              "appointment_id": booked.get("id"), "case_no": "C-WALK-1",
@@ -127,7 +132,8 @@ def _fill(path: str, params: list[dict], known: dict[str, Any], query: dict[str,
 
 
 MUST_ANSWER = ("/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/wallet/licences", "/api/v1/appointments",
-               "/api/v1/notifications", "/api/v1/map/halls/{hall_id}/slots", "/api/v1/me", "/api/v1/dept/follow-ups")
+               "/api/v1/notifications", "/api/v1/map/halls/{hall_id}/slots", "/api/v1/me", "/api/v1/dept/follow-ups",
+               "/api/v1/signing/certificate", "/api/v1/signing/signatures", "/api/v1/wallet/usage")
 
 
 def test_every_time_in_every_answer_is_china_time(walk):
@@ -143,6 +149,7 @@ def test_every_time_in_every_answer_is_china_time(walk):
                 if not found.endswith("+08:00"):
                     wrong.append((path, key, found))
     assert seen > 30 and wrong == [], wrong
+    assert answers["/api/v1/wallet/usage"]["items"] and answers["/api/v1/signing/signatures"]["items"]
 
 
 def test_china_time_is_a_fixed_offset_even_before_1901():
