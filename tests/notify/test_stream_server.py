@@ -12,8 +12,11 @@ import pytest
 import requests
 import uvicorn
 
+from app.db import db
 from app.security.tokens import Principal
 from notify.asgi import StreamServer
+from notify.limits import USER_KEY
+from notify.outbox import enqueue
 from tests import vectors
 from tests.fakes.server import FakeServer
 from tests.helpers import bearer, latest_code
@@ -133,6 +136,12 @@ def test_many_streams_share_one_thread_and_a_full_process_leaves_the_api_fast(ma
         assert ready == {"status": "ok", "open_streams": 60}
         for stream in streams:
             stream.close()
+        # a client that goes away gives its slot and its lease back (asked again until the server saw it)
+        for _ in range(500):
+            if requests.get(server.url + "/readyz", timeout=5).json()["open_streams"] == 0:
+                break
+        assert requests.get(server.url + "/readyz", timeout=5).json()["open_streams"] == 0
+        assert not any(app.extensions["redis"].exists(USER_KEY.format(f"u_load{n:04d}")) for n in range(20))
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/api/v1/nope"])
@@ -143,3 +152,37 @@ def test_stream_server_health_and_unknown_paths(app, path):
         assert response.status_code == 200 and response.json() == {"status": "ok"}
     else:
         assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+@pytest.fixture
+def private_redis():
+    from tests.fakes.private_redis import PrivateRedis
+
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.close()
+
+
+def test_a_stream_on_the_stream_server_outlives_a_redis_restart(private_redis, make_app):
+    """Redis killed and started again (empty) under an open stream: the stream keeps its client, then
+    delivers from the inbox what was published while Redis was down."""
+    from notify.tasks import NotifyWorker
+
+    app = make_app(REDIS_URL=private_redis.url, NOTIFY_SSE_HEARTBEAT=1)  # after private_redis: torn down first
+    citizen = _login(app.test_client(), vectors.PHONES[0])
+    with RunningStreamServer(app) as server:
+        stream = Sse(server.url, citizen["headers"])
+        private_redis.stop()
+        with app.app_context(), db.connection_context(), db.atomic():
+            enqueue(user_id=citizen["user_id"], kind="case_status", title="断线期间的通知", body="已受理。",
+                    dedupe_key="outage:1")
+        worker = NotifyWorker(app, channels={})
+        try:
+            worker.drain()  # the inbox entry is written; its live event is lost with Redis
+        finally:
+            worker.pool.shutdown(wait=True)
+        private_redis.start()
+        kind, data, _ = stream.next_event()
+        assert kind == "notification" and data["title"] == "断线期间的通知"
+        stream.close()
