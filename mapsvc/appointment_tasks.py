@@ -72,7 +72,9 @@ def _payload(appointment: Appointment, hall: Hall | None, item_name: str | None)
                        "hall_name": hall.name if hall else None, "hall_address": hall.address if hall else None,
                        "item_name": item_name, "start": start.isoformat(),
                        "end": appointment.ends_at.astimezone(CHINA).isoformat(),
-                       "text": f"您预约了{start:%m月%d日 %H:%M}到{hall.name if hall else '服务大厅'}办理业务，请携带相关材料按时到达。"},
+                       "text": f"您预约了{start:%m月%d日 %H:%M}到{hall.name if hall else '服务大厅'}办理业务，请携带相关材料按时到达。",
+                       "text_en": f"You have an appointment on {start:%Y-%m-%d} at {start:%H:%M} (China time); please "
+                                  f"bring your documents and arrive on time."},
                       ensure_ascii=False)
 
 
@@ -98,9 +100,11 @@ def send_reminders() -> int:
                                 appointment_id=appointment.id, user_id=appointment.user_id, kind="reminder",
                                 payload=payload, created_at=at)
             # the notification worker delivers it (inbox, live stream, pushes) from the shared outbox
+            text = json.loads(payload)
             enqueue(user_id=appointment.user_id, kind="appointment_reminder", title="预约提醒",
-                    body=json.loads(payload)["text"], dedupe_key=f"appointment-reminder:{appointment.id}",
-                    data={"appointment_id": appointment.id}, collapse_key=appointment.id)
+                    body=text["text"], dedupe_key=f"appointment-reminder:{appointment.id}",
+                    data={"appointment_id": appointment.id, "title_en": "Appointment reminder",
+                          "body_en": text["text_en"]}, collapse_key=appointment.id)
         if notice is not None:
             queued += 1
             log.info("appointment reminder queued", extra={"appointment": appointment.id, "notice": notice.id})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from tests.mapsvc.conftest_appointments import citizen, citizens, clock, make_hall  # noqa: F401  (fixtures)
 from tests.test_times import strings, walk  # noqa: F401  (the seeded walk fixture)
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -65,3 +66,20 @@ def test_the_walk_does_see_chinese_in_chinese(walk):  # noqa: F811
     chinese = {(path, key) for path, key, _ in _offending(walk({}))}
     assert {("/api/v1/map/halls/{hall_id}", "today.closed_reason"), ("/api/v1/notifications", "items.title"),
             ("/api/v1/cases/{case_id}", "status_label")} <= chinese
+
+
+def test_an_appointment_reminder_reads_in_english(app, client, runner, make_hall, citizen):  # noqa: F811
+    """Issue 14 item 20: the day-before reminder was Chinese only; the inbox shows its English."""
+    from notify.tasks import NotifyWorker
+    from tests.mapsvc.conftest_appointments import _auth, book
+
+    make_hall()
+    book(client, citizen)  # 2026-09-30 09:00; the clock stands at 2026-09-29 10:00
+    assert runner.invoke(args=["appointments", "send-reminders"]).exit_code == 0
+    NotifyWorker(app, channels={}).drain()
+    english = {**_auth(citizen), "Accept-Language": "en"}
+    [notice] = client.get("/api/v1/notifications", headers=english).get_json()["items"]
+    assert notice["title"] == "Appointment reminder" and "2026-09-30 at 09:00 (China time)" in notice["body"]
+    assert "title_en" not in notice["data"] and not _CJK.search(notice["title"] + notice["body"])
+    [chinese] = client.get("/api/v1/notifications", headers=_auth(citizen)).get_json()["items"]
+    assert chinese["title"] == "预约提醒"
