@@ -54,7 +54,7 @@ def async_redis(app: Flask) -> aredis.Redis:
     to one node: a classic PUBLISH on any node reaches the subscribers on every node."""
     url, sync = app.config["REDIS_URL"], app.extensions["redis"]
     scheme = url.partition("://")[0]
-    options = {"decode_responses": True, "health_check_interval": 30}
+    options = {"decode_responses": True, "health_check_interval": 30, "socket_connect_timeout": 5}
     if not url:  # the embedded server: its unix socket
         return aredis.Redis(unix_socket_path=sync.connection_pool.connection_kwargs["path"], **options)
     if scheme == SENTINEL_SCHEME:
@@ -72,6 +72,16 @@ def async_redis(app: Flask) -> aredis.Redis:
         return aredis.Redis(host=node.host, port=node.port, username=kwargs.get("username"),
                             password=kwargs.get("password"), **options)
     return aredis.from_url(url, **options)
+
+
+class _Link:
+    """Whether a stream's Redis connection was made again (a connect callback, held by the stream)."""
+
+    def __init__(self) -> None:
+        self.reconnected = False
+
+    def on_connect(self, connection) -> None:
+        self.reconnected = True
 
 
 @dataclass
@@ -205,18 +215,27 @@ class StreamServer:
                     heartbeat: float, clock: Callable[[], float]) -> None:
         deadline = clock() + float(self.app.config["NOTIFY_SSE_MAX_SECONDS"])
         quiet_since, next_check = clock(), clock() + heartbeat
+        link, lost, delay = _Link(), False, 0.2
+        # redis-py reconnects a pub/sub connection by itself (and resubscribes): events published
+        # meanwhile are gone, so a reconnect is the cue to read the inbox
+        pubsub.connection.register_connect_callback(link.on_connect)
         while clock() < deadline:
             try:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=min(heartbeat, 1.0))
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-                log.warning("live stream lost Redis", extra={"error": type(exc).__name__})
-                await _chunk(send, ": reconnecting\n\n")
-                await asyncio.sleep(1.0)  # redis-py reconnects and resubscribes on the next read
+                if not lost:
+                    log.warning("live stream lost Redis", extra={"error": type(exc).__name__})
+                lost = True
+                await _chunk(send, ": reconnecting\n\n")  # keeps the client while the next read reconnects
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            if lost or link.reconnected:
+                lost, delay, link.reconnected = False, 0.2, False
                 for item in await asyncio.to_thread(self._missed, opened.principal.id, state.last):
                     chunk = state.emit(item)
                     if chunk:
                         await _chunk(send, chunk)
-                continue
             chunk, reason = state.handle(message)
             if reason is None and clock() >= next_check:
                 next_check = clock() + heartbeat
