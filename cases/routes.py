@@ -77,7 +77,7 @@ def answer_follow_up(body, follow_up_id):
 @blp.arguments(s.CaseListArgsSchema(), location="query")
 @blp.response(200, s.CaseListSchema())
 @problems(blp, {403: _L2, 422: "cursor_invalid, validation_failed"})
-@auth_required(delegable="cases:follow")
+@auth_required(delegable="cases:follow", level=2)
 def list_cases(args):
     """My cases, newest first (cursor pagination; optionally one status)."""
     return citizen.list_cases(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"],

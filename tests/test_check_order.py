@@ -104,3 +104,17 @@ def test_the_right_caller_still_gets_the_validation_failure(client, verified_cit
 def test_a_public_route_is_not_asked_for_a_token(client):
     assert client.get("/api/v1/licence-types").status_code == 200
     assert client.options("/api/v1/issuer/licences").status_code == 200  # Flask's automatic OPTIONS
+
+
+@pytest.mark.parametrize("method, url, payload", [
+    ("GET", "/api/v1/wallet/licences?limit=0", None),
+    ("POST", "/api/v1/wallet/licences/x1/presentations", {"fields": "all"}),
+    ("GET", "/api/v1/cases?limit=0", None),
+    ("POST", "/api/v1/proxies", {"phone": 1}),
+    ("POST", "/api/v1/signing/requests", {"title": ""}),
+])
+def test_an_l1_citizen_is_told_the_level_before_the_input_is_checked(client, login_citizen, method, url, payload):
+    """Issue 14 item 10: routes that need L2 answered an L1 citizen's malformed input with 422."""
+    token = login_citizen()["access_token"]
+    response = client.open(url, method=method, json=payload, headers=bearer(token))
+    assert assert_problem(response, 403, "assurance_level_insufficient")["required_level"] == "L2"

@@ -91,7 +91,7 @@ def revoke_licence(body, licence_id):
 @blp.arguments(s.WalletListArgsSchema(), location="query")
 @blp.response(200, s.WalletLicenceListSchema())
 @problems(blp, {403: "assurance_level_insufficient", 422: "cursor_invalid, validation_failed"})
-@auth_required(delegable="licences:view")
+@auth_required(delegable="licences:view", level=2)
 def list_wallet_licences(args):
     """My licences, newest first (cursor pagination)."""
     return holder.list_licences(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
@@ -116,7 +116,7 @@ from wallet import counter, presentation  # noqa: E402
 @blp.response(201, s.PresentationSchema())
 @problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found",
                 422: "licence_not_valid, validation_failed"})
-@auth_required(delegable="licences:present")
+@auth_required(delegable="licences:present", level=2)
 def create_presentation(body, licence_id):
     """Show a licence: a one-time QR text and manual code (default 60 s); retires the previous one."""
     return presentation.create(user_id=current_principal().id, licence_id=licence_id, fields=body["fields"],
