@@ -86,7 +86,8 @@ def timeline_view(entry: TimelineEntry) -> dict[str, Any]:
     message = entry.message
     if entry.kind == "evaluation" and message in _RATING_BY_LABEL:
         message = i18n.label("rating", _RATING_BY_LABEL[message])
-    heading = i18n.label("case_status", entry.status) if entry.kind == "status" else i18n.label("timeline_kind", entry.kind)
+    heading = (i18n.label("case_status", entry.status) if entry.kind == "status"
+               else i18n.label("timeline_kind", entry.kind))
     return {"kind": entry.kind, "label": heading, "seq": entry.seq, "status": entry.status,
             "status_label": i18n.label("case_status", entry.status), "message": message,
             "tracking_no": entry.tracking_no, "supplement_due": entry.supplement_due, "occurred_at": entry.occurred_at}

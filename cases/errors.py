@@ -56,7 +56,8 @@ class EvaluationTagInvalid(ValidationFailed):
 
     def __init__(self, *, rating: int, invalid: list[str], allowed: list[str]) -> None:
         super().__init__(f"所选标签不适用于该评价等级，可选：{'、'.join(allowed)}。",
-                         detail_en=f"Some of the chosen tags do not apply to this rating; allowed: {', '.join(allowed)}.",
+                         detail_en="Some of the chosen tags do not apply to this rating; allowed: "
+                                   f"{', '.join(allowed)}.",
                          errors={"tags": [f"不适用于该评价等级：{', '.join(invalid)}"]},
                          extra={"allowed_tags": allowed})
 

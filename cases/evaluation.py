@@ -95,7 +95,7 @@ def _follow_up_view(row: FollowUp) -> dict[str, Any]:
     return {
         "id": row.id, "case_id": case.id, "case_no": case.case_no, "item_code": case.item_code,
         "item_name": case.item_name, "rating": row.rating, "rating_label": i18n.label("rating", row.rating),
-        "tags": json.loads(evaluation.tags), "tag_labels": tag_catalogue.labels(json.loads(evaluation.tags)), "tag_labels": tag_catalogue.labels(json.loads(evaluation.tags)),
+        "tags": json.loads(evaluation.tags), "tag_labels": tag_catalogue.labels(json.loads(evaluation.tags)),
         "comment": citizen.decrypt_comment(evaluation),
         "applicant": {"name_masked": citizen.applicant_view(case)["name_masked"]},
         "status": row.status, "due_date": row.due_date, "overdue": row.status == "open" and today > row.due_date,
