@@ -4,11 +4,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from app.input_fields import StrictBoolean
-
 from app.fields import IdNumber, Phone
-
 from app.identity.stepup import PURPOSES
+from app.input_fields import StrictBoolean
 
 
 class PhoneSchema(ma.Schema):
