@@ -25,7 +25,7 @@ import redis.asyncio as aredis
 from flask import Flask
 
 from app.db import db
-from app.errors import AppError, NotFound
+from app.errors import NotFound
 from app.redis import CLUSTER_SCHEME, SENTINEL_SCHEME
 from app.security.auth import auth_required, current_principal
 from app.security.tokens import Principal
@@ -140,7 +140,7 @@ class StreamServer:
 
     async def _serve(self, headers: dict[str, str], receive: Callable, send: Send) -> None:
         opened = await asyncio.to_thread(self._authorize, headers)
-        if isinstance(opened, AppError):
+        if isinstance(opened, Exception):
             await self._problem(send, opened, headers)
             return
         if not self.state.streams.acquire():
@@ -160,12 +160,14 @@ class StreamServer:
         finally:
             self.state.streams.release()
 
-    def _authorize(self, headers: dict[str, str]) -> _Opened | AppError:
+    def _authorize(self, headers: dict[str, str]) -> _Opened | Exception:
+        """The principal and Last-Event-ID, or what refuses them (rendered as the API renders it: a
+        problem, 503 + Retry-After when Redis or the database is down)."""
         with self.app.test_request_context(STREAM_PATH, headers=headers):
             try:
                 principal = _stream_principal()
                 return _Opened(principal, parse_last_event_id(headers.get("last-event-id", "")), headers)
-            except AppError as exc:
+            except Exception as exc:  # noqa: BLE001 — handed to the API's error handlers, which log the unexpected
                 return exc
             finally:
                 if not db.is_closed():
@@ -261,13 +263,13 @@ class StreamServer:
             log.warning("live stream check failed", extra={"error": type(exc).__name__})
         return None
 
-    async def _problem(self, send: Send, exc: AppError, headers: dict[str, str]) -> None:
+    async def _problem(self, send: Send, exc: Exception, headers: dict[str, str]) -> None:
         status, response_headers, body = await asyncio.to_thread(self._render, exc, headers)
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _render(self, exc: AppError, headers: dict[str, str]) -> tuple[int, list, bytes]:
-        """The API's own problem+json for `exc` (its handler, its language choice)."""
+    def _render(self, exc: Exception, headers: dict[str, str]) -> tuple[int, list, bytes]:
+        """The API's own problem+json for `exc` (its handlers, its language choice)."""
         with self.app.test_request_context(STREAM_PATH, headers=headers):
             response = self.app.make_response(self.app.handle_user_exception(exc))
             return (response.status_code, [(k.lower().encode("latin-1"), v.encode("latin-1"))

@@ -20,7 +20,6 @@ from notify.ingest import CHANNEL
 from notify.limits import CONTROL_CHANNEL
 
 _RETRY_AFTER_END_MS = {"stream_limit": 600_000}
-END_REASONS = ("session_revoked", "stream_limit")
 
 
 def event(item: dict) -> str:

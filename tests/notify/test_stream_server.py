@@ -165,8 +165,9 @@ def private_redis():
 
 
 def test_a_stream_on_the_stream_server_outlives_a_redis_restart(private_redis, make_app):
-    """Redis killed and started again (empty) under an open stream: the stream keeps its client, then
-    delivers from the inbox what was published while Redis was down."""
+    """Redis killed and started again (empty) under an open stream: a new stream is refused with 503 +
+    Retry-After meanwhile; the open one keeps its client, then delivers from the inbox what was
+    published while Redis was down."""
     from notify.tasks import NotifyWorker
 
     app = make_app(REDIS_URL=private_redis.url, NOTIFY_SSE_HEARTBEAT=1)  # after private_redis: torn down first
@@ -174,6 +175,8 @@ def test_a_stream_on_the_stream_server_outlives_a_redis_restart(private_redis, m
     with RunningStreamServer(app) as server:
         stream = Sse(server.url, citizen["headers"])
         private_redis.stop()
+        down = requests.get(server.url + STREAM, headers=citizen["headers"], timeout=10)
+        assert down.status_code == 503 and down.headers["Retry-After"] and "problem+json" in down.headers["Content-Type"]
         with app.app_context(), db.connection_context(), db.atomic():
             enqueue(user_id=citizen["user_id"], kind="case_status", title="断线期间的通知", body="已受理。",
                     dedupe_key="outage:1")
