@@ -14,6 +14,7 @@ from app import audit, ratelimit
 from app.db import db, new_id, select_where
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from app.health import STAFF_LOGIN_REFUSED, STAFF_LOGIN_THROTTLED
+from app.logs import mask_text
 from app.identity import sessions
 from app.identity.errors import (ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid,
                                  StaffLoginBusy, StaffLoginRateLimited, StaffLoginThrottled)
@@ -211,7 +212,9 @@ def client_token(*, grant_type: str, client_id: str, client_secret: str, scope: 
     expected = client.secret_hash if client else _secret_hash(secrets.token_urlsafe(8))
     if not constant_time_equal(expected, _secret_hash(client_secret)) or client is None or client.disabled:
         with db.atomic():
-            audit.record("auth.client_token", outcome="failure", actor_kind="client", actor_id=client_id[:40])
+            # Whatever a caller typed as client_id: an ID number or phone there is masked (`make fuzz` found one).
+            audit.record("auth.client_token", outcome="failure", actor_kind="client",
+                         actor_id=mask_text(client_id[:40]))
         headers = {"WWW-Authenticate": 'Basic realm="yiwang"'} if basic_auth else None
         raise ClientInvalid(extra={"error": "invalid_client"}, headers=headers)
     allowed = frozenset(client.scopes.split())
