@@ -16,7 +16,8 @@ text, credentials) or a rule across fields: those refusals are documented on the
 listed in `REFUSALS` by status and problem `code`; any other refusal of valid data is a finding.
 
 `FUZZ_PATHS=<regex>` fuzzes only the operations whose label ("POST /api/v1/...") matches, for a
-quick loop on a subset: `FUZZ_PATHS='signing' make fuzz`.
+quick loop on a subset: `FUZZ_PATHS='signing' make fuzz`; `FUZZ_EXAMPLES=<n>` draws n generated
+cases per operation instead of 25, for a deeper run.
 
 The log-hygiene fixture (tests/conftest.py) runs around it as around every test: no phone or ID
 number reaches a log record during the run (an earlier run that reported one was traced to a
@@ -51,7 +52,7 @@ from tests.conftest import _empty_tables
 from tests.fuzz import formats
 from tests.helpers import latest_code
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))  # generated cases per operation, besides coverage
 CLERK_PASSWORD = "Counter-Pass-2026!"
 MACHINE_SCOPES = "licences:issue cases:write signatures:verify halls:write"
 
@@ -69,9 +70,10 @@ _ID_NUMBER = "id_number_invalid"
 # written `validation_failed[field]` is the generic 422 naming only that field (`_schema`: a rule
 # across fields). Each status is documented on its operation (status_code_conformance holds it).
 REFUSALS: dict[str, dict[int, set[str]]] = {
-    "POST /api/v1/auth/login": {400: {"sms_code_invalid", "sms_code_expired"}},
+    "POST /api/v1/auth/login": {400: {"sms_code_invalid", "sms_code_expired", "sms_code_attempts_exceeded"}},
     "POST /api/v1/auth/wechat": {400: {"wechat_code_invalid"}},
-    "POST /api/v1/me/phone": {400: {"wechat_code_invalid", "sms_code_invalid", "sms_code_expired"},
+    "POST /api/v1/me/phone": {400: {"wechat_code_invalid", "sms_code_invalid", "sms_code_expired",
+                                    "sms_code_attempts_exceeded"},
                               422: {"validation_failed[_schema]"}},
     "POST /api/v1/me/real-name": {422: {_ID_NUMBER, "real_name_mismatch"}},
     "POST /api/v1/issuer/licences": {422: {"licence_data_invalid", _ID_NUMBER}},
