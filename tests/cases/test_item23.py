@@ -59,3 +59,18 @@ def test_a_supplement_due_date_only_with_a_supplement_and_not_before_it(app, cli
         else problem["errors"]["supplement_due"]
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "supplement_due" in spec["components"]["schemas"]["CaseEvent"]["properties"]
+
+
+def test_a_supplement_due_date_survives_waiting_for_an_earlier_seq(app, client, push, citizen):
+    """The 补正 event arrives before the one it follows: its deadline is applied with it."""
+    assert push(event(2, "supplement_required", supplement_due="2026-03-20"))["state"] == "pending"
+    push(event(1, "submitted"))
+    [case] = client.get(CASES, headers=citizen).get_json()["items"]
+    assert case["status"] == "supplement_required" and case["supplement_due"] == "2026-03-20"
+
+
+def test_a_backfill_refuses_only_the_event_with_the_wrong_name(app, client, dept, citizen):
+    body = {"events": [event(1, "submitted"), event(1, "submitted", case_no="C-X", person=("王五", vectors.ZHANG_SAN[1]))]}
+    answer = client.post(f"{EVENTS}:batch", json=body, headers=dept).get_json()
+    assert (answer["accepted"], answer["rejected"]) == (1, 1)
+    assert (answer["items"][1]["code"], answer["items"][1]["http_status"]) == ("applicant_name_mismatch", 422)
