@@ -298,7 +298,8 @@
     var cases = $("home-cases");
     clear(cases);
     (home.cases || []).forEach(function (c) {
-      item(cases, c.item_name, c.status_label + " · " + c.case_no, function () { show("cases"); openCase(c.id); });
+      item(cases, c.item_name, c.status_label + " · " + c.case_no + (c.overdue ? " · 已超期" : ""),
+           function () { show("cases"); openCase(c.id); });
     });
     if (!cases.firstChild) { empty(cases, home.cases === null ? "办件暂时无法加载" : "暂无办理中的事项"); }
     var halls = $("home-halls");
