@@ -64,8 +64,8 @@ def test_no_chinese_labels_in_english_answers(walk):  # noqa: F811
 def test_the_walk_does_see_chinese_in_chinese(walk):  # noqa: F811
     """The scan is not blind: the same walk in Chinese finds labels to translate."""
     chinese = {(path, key) for path, key, _ in _offending(walk({}))}
-    assert {("/api/v1/map/halls/{hall_id}", "today.closed_reason"), ("/api/v1/notifications", "items.title"),
-            ("/api/v1/cases/{case_id}", "status_label")} <= chinese
+    assert {("/api/v1/cases/evaluation-tags", "items.tags.label"), ("/api/v1/notifications", "items.title"),
+            ("/api/v1/cases/{case_id}", "status_label")} <= chinese  # closed reasons: test_appointments_slots.py
 
 
 def test_an_appointment_reminder_reads_in_english(app, client, runner, make_hall, citizen):  # noqa: F811

@@ -41,7 +41,7 @@ def strings(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
 
 def _first_bookable(client, hall_id: str) -> tuple[str, str] | None:
     day = china_today()
-    for offset in range(1, 12):
+    for offset in range(1, 21):  # the booking window: 5 working days, longer around 春节 and 国庆
         found = client.get(f"/api/v1/map/halls/{hall_id}/slots?date={day + timedelta(days=offset)}").get_json()
         for slot in found.get("items", []):
             if slot["bookable"]:
