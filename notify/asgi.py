@@ -54,7 +54,9 @@ def async_redis(app: Flask) -> aredis.Redis:
     to one node: a classic PUBLISH on any node reaches the subscribers on every node."""
     url, sync = app.config["REDIS_URL"], app.extensions["redis"]
     scheme = url.partition("://")[0]
-    options = {"decode_responses": True, "health_check_interval": 30, "socket_connect_timeout": 5}
+    # one connection per open stream (its subscription): redis.asyncio's pools stop at 100 by default
+    options = {"decode_responses": True, "health_check_interval": 30, "socket_connect_timeout": 5,
+               "max_connections": max(100, int(app.config["STREAM_MAX_PER_PROCESS"]) + 32)}
     if not url:  # the embedded server: its unix socket
         return aredis.Redis(unix_socket_path=sync.connection_pool.connection_kwargs["path"], **options)
     if scheme == SENTINEL_SCHEME:
@@ -163,7 +165,9 @@ class StreamServer:
     def _authorize(self, headers: dict[str, str]) -> _Opened | Exception:
         """The principal and Last-Event-ID, or what refuses them (rendered as the API renders it: a
         problem, 503 + Retry-After when Redis or the database is down)."""
-        with self.app.test_request_context(STREAM_PATH, headers=headers):
+        # A fresh app context (and so its own `g`): the thread starts from a copy of the loop's context,
+        # which under `flask … stream-server` holds the CLI's app context, shared by every request.
+        with self.app.app_context(), self.app.test_request_context(STREAM_PATH, headers=headers):
             try:
                 principal = _stream_principal()
                 return _Opened(principal, parse_last_event_id(headers.get("last-event-id", "")), headers)
@@ -270,7 +274,7 @@ class StreamServer:
 
     def _render(self, exc: Exception, headers: dict[str, str]) -> tuple[int, list, bytes]:
         """The API's own problem+json for `exc` (its handlers, its language choice)."""
-        with self.app.test_request_context(STREAM_PATH, headers=headers):
+        with self.app.app_context(), self.app.test_request_context(STREAM_PATH, headers=headers):
             response = self.app.make_response(self.app.handle_user_exception(exc))
             return (response.status_code, [(k.lower().encode("latin-1"), v.encode("latin-1"))
                                            for k, v in response.headers.items()], response.get_data())

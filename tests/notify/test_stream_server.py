@@ -26,7 +26,8 @@ STREAM = "/api/v1/notifications/stream"
 
 class RunningStreamServer:
     """uvicorn serving `StreamServer(app)` in a thread, on a socket bound before it starts (no waiting
-    for it to come up: connections queue in the backlog)."""
+    for it to come up: connections queue in the backlog), inside an app context as `flask notify
+    stream-server` runs it."""
 
     def __init__(self, app) -> None:
         self.sock = socket.socket()
@@ -36,7 +37,12 @@ class RunningStreamServer:
         config = uvicorn.Config(StreamServer(app), lifespan="on", log_config=None, access_log=False,
                                 timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.app = app
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with self.app.app_context():  # the CLI's: every worker thread starts from a copy of it
+            self.server.run(sockets=[self.sock])
 
     def __enter__(self) -> "RunningStreamServer":
         self.thread.start()
