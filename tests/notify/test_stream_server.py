@@ -195,3 +195,55 @@ def test_a_stream_on_the_stream_server_outlives_a_redis_restart(private_redis, m
         kind, data, _ = stream.next_event()
         assert kind == "notification" and data["title"] == "断线期间的通知"
         stream.close()
+
+
+@pytest.fixture
+def build_app(base_config, tmp_path):
+    """An app on `redis_url` (a real Cluster or Sentinel) with its own migrated SQLite database."""
+    from app import create_app
+    from app.db import migrate
+
+    made = []
+
+    def build(redis_url: str):
+        app = create_app({**base_config, "DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "REDIS_URL": redis_url})
+        migrate()
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        app.extensions["redis"].close()
+    if hasattr(db.obj, "close_all"):
+        db.obj.close_all()
+
+
+@pytest.mark.parametrize("kind", ["cluster", "sentinel"])
+def test_the_stream_server_on_a_redis_cluster_and_behind_sentinel(build_app, kind):
+    """The asyncio client is made from REDIS_URL's other forms too: a live notice arrives, a 4th
+    stream closes the oldest (the lease script on the cluster) and logout ends the stream."""
+    from tests.fakes.redis_cluster import LocalCluster, LocalSentinel, available
+
+    if not available():
+        pytest.skip("no /usr/bin/redis-server (and redis-cli)")
+    from notify.tasks import NotifyWorker
+
+    with (LocalCluster() if kind == "cluster" else LocalSentinel(service="yiwang", db=2)) as redis_server:
+        app = build_app(redis_server.url)
+        citizen = _login(app.test_client(), vectors.PHONES[0])
+        with RunningStreamServer(app) as server:
+            streams = [Sse(server.url, citizen["headers"]) for _ in range(4)]
+            assert streams[0].next_event()[:2] == ("end", {"reason": "stream_limit"})
+            with app.app_context(), db.connection_context(), db.atomic():
+                enqueue(user_id=citizen["user_id"], kind="case_status", title="集群上的通知", body="已受理。",
+                        dedupe_key=f"{kind}:1")
+            worker = NotifyWorker(app, channels={})
+            try:
+                worker.drain()
+            finally:
+                worker.pool.shutdown(wait=True)
+            assert streams[3].next_event()[1]["title"] == "集群上的通知"
+            assert app.test_client().post("/api/v1/auth/logout", headers=citizen["headers"]).status_code in (200, 204)
+            assert streams[3].next_event()[:2] == ("end", {"reason": "session_revoked"})
+            for stream in streams:
+                stream.close()
