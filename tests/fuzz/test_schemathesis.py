@@ -1,12 +1,17 @@
 """Fuzzing the published API with schemathesis (`make fuzz`; not part of `make test`).
 
-Every operation of `/api/v1/openapi.json` gets a bounded, derandomised set of generated requests
-against the in-process WSGI app, authenticated as whoever the operation is for (a citizen at L2, a
-counter clerk, a machine client holding every scope). Every schemathesis check that applies to
-generated cases runs, `positive_data_acceptance` and `ignored_auth` included: no 5xx for client
-input, only documented status codes, content types and response bodies, no operation that answers
-without (valid) credentials when it documents bearer auth, every schema-invalid request refused
-and every schema-valid request accepted (issue 14 items 12 and 14).
+Every operation of `/api/v1/openapi.json` gets the coverage cases of `schemathesis run`
+(boundaries, every enum value, wrong types, missing parameters and headers, undocumented methods,
+bad content types) and then a bounded, derandomised set of generated positive and negative
+requests, against the in-process WSGI app, authenticated as whoever the operation is for (a
+citizen at L2, a counter clerk, a machine client holding every scope). Every schemathesis check
+runs on each answer and any finding fails the test (issue 14 items 12 and 14): no 5xx for client
+input; only documented status codes, content types, headers and bodies; no operation that answers
+without (valid) credentials when it documents bearer auth (`ignored_auth`, and a missing
+Authorization header must give 401); every schema-invalid request refused and every schema-valid
+request accepted (`positive_data_acceptance`); undocumented methods refused with a correct Allow
+header. `use_after_free` and `ensure_resource_availability` need the stateful phase, which needs
+OpenAPI links between operations; the document has none, so they have nothing to check.
 
 The document states the constraints JSON Schema can state (pattern, lengths, enums, ranges); the
 rules it cannot state carry a custom `format` (app/fields.py: `gb11643`, `signing-pin`,
@@ -20,8 +25,11 @@ quick loop on a subset: `FUZZ_PATHS='signing' make fuzz`; `FUZZ_EXAMPLES=<n>` dr
 cases per operation instead of 25, for a deeper run.
 
 The log-hygiene fixture (tests/conftest.py) runs around it as around every test: no phone or ID
-number reaches a log record during the run (an earlier run that reported one was traced to a
-half-written migration in another session's working tree; three clean runs on each setup since).
+number reaches a log record during the run (a run with FUZZ_EXAMPLES=100 found a failed
+client-credentials attempt logging the client_id it was sent, an ID number; now masked).
+
+Measured on SQLite + embedded Redis, 2 shared cores: about 45 s with the default 25 generated
+cases per operation, 100 s with FUZZ_EXAMPLES=100.
 
 Left out, on purpose:
 - `GET /notifications/stream` — Server-Sent Events never end; the WSGI transport would wait for
@@ -227,10 +235,11 @@ def fuzz(operation, tokens: dict[str, str], feedback: FeedbackSources) -> None:
 
 
 @pytest.mark.fuzz
-def test_every_operation_passes_the_default_checks(fuzz_app):
+def test_every_operation_passes_every_check(fuzz_app):
     findings = []
     selected = operations(fuzz_app)
-    feedback = FeedbackSources(constants_value_source=make_constants_value_source(selected[0].schema)) if selected else None
+    assert selected, f"no operation matches FUZZ_PATHS={os.environ.get('FUZZ_PATHS')!r}"
+    feedback = FeedbackSources(constants_value_source=make_constants_value_source(selected[0].schema))
     for operation in selected:
         try:
             fuzz(operation, fuzz_app.config["FUZZ_TOKENS"], feedback)
