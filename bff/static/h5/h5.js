@@ -11,7 +11,7 @@
   var session = load();        // {access, refresh, user}
   var place = null;            // {lat, lng, coord, label}
   var qr = { timer: null, tick: null, url: null, id: null, licence: null };
-  var stream = { controller: null, lastId: null, retry: null, seen: {}, live: [] };
+  var stream = { controller: null, lastId: null, retry: null, ended: null, seen: {}, live: [] };
   var resend = { timer: null };
   var KIND_LABELS = { status: "状态变更", evaluation: "服务评价", follow_up: "部门答复" };
 
@@ -537,7 +537,11 @@
       if (stream.controller !== controller) { return; }
       stream.controller = null;
       document.body.setAttribute("data-stream", "closed");
-      if (session) { streamState("实时消息重连中…"); stream.retry = setTimeout(startStream, 3000); }
+      // a 4th stream of this account closed this one: taking it back would close another, so wait as the server asks
+      var limited = stream.ended && stream.ended.indexOf("stream_limit") >= 0;
+      stream.ended = null;
+      if (session && limited) { streamState("实时消息已在其他设备或页面打开，10 分钟后重试"); stream.retry = setTimeout(startStream, 600000); }
+      else if (session) { streamState("实时消息重连中…"); stream.retry = setTimeout(startStream, 3000); }
     });
   }
 
@@ -569,6 +573,7 @@
       if (field === "id") { id = value; } else if (field === "event") { type = value; } else if (field === "data") { data.push(value); }
     });
     if (id) { stream.lastId = id; }
+    if (type === "end") { stream.ended = data.join("\n"); return; }  // session_revoked | stream_limit
     if (type !== "notification" || !data.length) { return; }
     var notice;
     try { notice = JSON.parse(data.join("\n")); } catch (e) { return; }
