@@ -138,3 +138,55 @@ def test_a_stream_survives_redis_losing_its_leases(app, client, citizen, ticks):
 def test_openapi_names_the_stream_problems(client):
     stream = client.get("/api/v1/openapi.json").get_json()["paths"][STREAM]["get"]
     assert "503" in stream["responses"] and "stream_capacity" in json.dumps(stream["responses"]["503"])
+
+
+@pytest.fixture
+def private_redis():
+    from tests.fakes.private_redis import PrivateRedis
+
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.close()
+
+
+def test_under_gunicorn_streams_take_at_most_half_the_threads(private_redis, make_app, base_config, tmp_path):
+    """Issue 14 item 3: gunicorn.conf.py caps streams at half a worker's threads (2 of 4), so a 3rd
+    stream is refused with 503 + Retry-After while the API still answers at once."""
+    import os
+    import time
+
+    import requests
+
+    from bench.server import GunicornServer
+
+    app = make_app(REDIS_URL=private_redis.url)
+    client = app.test_client()
+    people = []
+    for phone in vectors.PHONES[:2]:
+        assert client.post("/api/v1/auth/sms-codes", json={"phone": phone}).status_code == 202
+        code = client.get(f"/api/v1/dev/sms-outbox?phone={phone}").get_json()["items"][0]["code"]
+        people.append(bearer(client.post("/api/v1/auth/login", json={"phone": phone, "code": code})
+                             .get_json()["access_token"]))
+    env = {k: v for k, v in os.environ.items() if k not in ("STREAM_MAX_PER_PROCESS", "PROMETHEUS_MULTIPROC_DIR")}
+    env.update({**base_config, "REDIS_URL": private_redis.url, "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4",
+                "AUTO_MIGRATE": "0", "LOG_LEVEL": "WARNING", "NOTIFY_WORKER_IN_PROCESS": "0",
+                "NOTIFY_SSE_HEARTBEAT": "1"})  # closed streams are noticed at the next keep-alive
+    server = GunicornServer(name="stream-cap", conf="gunicorn.conf.py", app="wsgi:app", env=env,
+                            log_path=str(tmp_path / "gunicorn.log"))
+    server.start()
+    url = f"http://127.0.0.1:{server.port}"
+    try:
+        streams = [requests.get(url + STREAM, headers=people[0], stream=True, timeout=(2, 5)) for _ in range(2)]
+        assert [s.status_code for s in streams] == [200, 200]
+        refused = requests.get(url + STREAM, headers=people[1], timeout=5)
+        assert refused.status_code == 503 and refused.json()["code"] == "stream_capacity"
+        assert refused.headers["Retry-After"] == "10"
+        started = time.perf_counter()
+        assert requests.get(url + "/api/v1/me", headers=people[1], timeout=5).status_code == 200
+        assert time.perf_counter() - started < 0.5
+        for stream in streams:
+            stream.close()
+    finally:
+        server.stop()
+    assert server.strays == []
