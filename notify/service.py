@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import re
 
+import peewee as pw
 from flask import current_app
 
 from app.db import db, execute, insert_row, new_id, select_where, utcnow
-from app.identity.models import User, WeChatIdentity
+from app.identity.models import AuthSession, User, WeChatIdentity
+from app.security.auth import InvalidAccessToken
 from notify import errors
 from notify.delivery import TOKEN_COLUMN
 from notify.inbox import INBOX_COLUMNS, inbox_item
@@ -61,6 +63,7 @@ def register_device(*, user_id: str, session_id: str | None, platform: str, toke
     bidx = _cipher().blind_index("push-token", f"{platform}:{token}")
     now = utcnow()
     with db.atomic():
+        _hold_open_session(session_id)
         device = insert_row(Device, ignore_conflict=True, id=new_id("dev"), user_id=user_id, session_id=session_id,
                             platform=platform, token_bidx=bidx, token_enc=_cipher().encrypt(token, TOKEN_COLUMN),
                             token_hint=token_hint(token), created_at=now, updated_at=now)
@@ -73,6 +76,18 @@ def register_device(*, user_id: str, session_id: str | None, platform: str, toke
             _announce_new_device(user_id=user_id, session_id=session_id, device_id=device.id, platform=platform,
                                  hint=device.token_hint)
         return device_view(select_where(Device, token_bidx=bidx)), created
+
+
+def _hold_open_session(session_id: str | None) -> None:
+    """Lock the registering session's row (PostgreSQL; SQLite writes one at a time anyway) and refuse a
+    session revoked meanwhile: a logout racing this registration either waits and then drops the new
+    device with the session's others, or has already revoked it and the device is not added."""
+    if session_id is None:
+        return
+    query = AuthSession.select(AuthSession.revoked_at).where(AuthSession.id == session_id)
+    row = (query.for_update() if isinstance(db.obj, pw.PostgresqlDatabase) else query).first()
+    if row is None or row.revoked_at is not None:
+        raise InvalidAccessToken()
 
 
 _PLATFORM_NAMES = {"apns": "iPhone/iPad", "fcm": "安卓手机", "hms": "华为手机", "jpush": "安卓手机",

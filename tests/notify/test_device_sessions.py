@@ -90,3 +90,20 @@ def test_a_new_device_is_announced_on_the_other_channels(sapp, sclient, make_wor
     worker.drain()
     again = sclient.get("/api/v1/notifications", headers=phone["headers"]).get_json()["items"]
     assert len([n for n in again if n["kind"] == "new_device"]) == 2
+
+
+def test_a_registration_in_a_session_revoked_meanwhile_adds_no_device(sapp, sclient):
+    """A registration racing a logout: once the session is revoked in the database it adds nothing."""
+    from app.db import db
+    from app.identity.models import AuthSession
+    from app.security.auth import InvalidAccessToken
+    from notify import service
+
+    who = _login(sclient)
+    session_id = sapp.extensions["tokens"].verify(who["headers"]["Authorization"][7:]).session_id
+    with sapp.app_context(), db.connection_context():
+        AuthSession.update(revoked_at=AuthSession.created_at).where(AuthSession.id == session_id).execute()
+        with pytest.raises(InvalidAccessToken):
+            service.register_device(user_id=who["user_id"], session_id=session_id, platform="apns",
+                                    token=APNS_PHONE)
+    assert rows(sapp, Device) == []
