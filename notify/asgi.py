@@ -33,7 +33,7 @@ from notify import errors
 from notify.inbox import entries_after, latest_id
 from notify.limits import UserStreamLease
 from notify.sse import StreamState, channels, end_event
-from notify.stream import lease_ttl, parse_last_event_id, session_checker
+from notify.stream import heartbeat_check, lease_ttl, parse_last_event_id, session_checker
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,8 @@ class StreamServer:
             chunk, reason = state.handle(message)
             if reason is None and clock() >= next_check:
                 next_check = clock() + heartbeat
-                reason = await asyncio.to_thread(self._check, lease, opened.principal.session_id)
+                reason = await asyncio.to_thread(heartbeat_check, lease, opened.principal.session_id,
+                                                 self.check_session)
             if reason is not None:
                 log.info("live stream ended", extra={"reason": reason})
                 await _chunk(send, end_event(reason))
@@ -256,16 +257,6 @@ class StreamServer:
             elif clock() - quiet_since >= heartbeat:
                 quiet_since = clock()
                 await _chunk(send, ": keep-alive\n\n")
-
-    def _check(self, lease: UserStreamLease, session_id: str | None) -> str | None:
-        try:
-            if not lease.renew():
-                return "stream_limit"
-            if session_id and self.check_session(session_id):
-                return "session_revoked"
-        except redis.RedisError as exc:
-            log.warning("live stream check failed", extra={"error": type(exc).__name__})
-        return None
 
     async def _problem(self, send: Send, exc: Exception, headers: dict[str, str]) -> None:
         status, response_headers, body = await asyncio.to_thread(self._render, exc, headers)

@@ -43,6 +43,20 @@ def session_checker(app: Flask) -> Callable[[str], bool]:
     return check
 
 
+def heartbeat_check(lease: UserStreamLease, session_id: str | None,
+                    session_check: Callable[[str], bool]) -> str | None:
+    """The heartbeat's checks (both servers): the lease still held, the session not revoked; why the
+    stream must end, or None."""
+    try:
+        if not lease.renew():
+            return "stream_limit"
+        if session_id and session_check(session_id):
+            return "session_revoked"
+    except redis.RedisError as exc:  # the pub/sub read notices the outage too; checked again next beat
+        log.warning("live stream check failed", extra={"error": type(exc).__name__})
+    return None
+
+
 def parse_last_event_id(raw: str) -> int | None:
     """`Last-Event-ID`: empty, or an inbox entry id (422 `last_event_id_invalid` otherwise)."""
     raw = raw.strip()
@@ -158,15 +172,7 @@ class NotificationStream:
                 yield ": keep-alive\n\n"
 
     def _check(self) -> str | None:
-        """The heartbeat's checks: the lease still held, the session not revoked."""
-        try:
-            if not self.lease.renew():
-                return "stream_limit"
-            if self.session_id and self.session_check(self.session_id):
-                return "session_revoked"
-        except redis.RedisError as exc:  # the pub/sub read notices the outage too; checked again next beat
-            log.warning("live stream check failed", extra={"error": type(exc).__name__})
-        return None
+        return heartbeat_check(self.lease, self.session_id, self.session_check)
 
     def _recover(self, deadline: float) -> Iterator[str]:
         """Redis went away: resubscribe (keeping the client with heartbeats), then read the inbox."""
