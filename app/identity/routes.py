@@ -127,7 +127,8 @@ def verify_real_name(body):
 @me_blp.route("/phone", methods=["POST"])
 @me_blp.arguments(s.BindPhoneSchema())
 @me_blp.response(200, s.CitizenTokensSchema())
-@problems(me_blp, {400: "sms_code_invalid, sms_code_expired, wechat_code_invalid", 409: "phone_already_bound"})
+@problems(me_blp, {400: "sms_code_invalid, sms_code_expired, sms_code_attempts_exceeded, wechat_code_invalid",
+                   409: "phone_already_bound", 422: "validation_failed, phone_invalid", 503: "wechat_unavailable"})
 @auth_required()
 def bind_phone(body):
     """Bind a phone to a WeChat account (getPhoneNumber code, or phone + SMS code)."""
