@@ -14,6 +14,7 @@ from signing.pin import weak_reasons
 from tests import vectors
 from tests.cases.conftest import event
 from tests.fuzz import formats
+from tests.fuzz.test_schemathesis import REFUSALS
 from tests.helpers import bearer, rows
 
 
@@ -111,3 +112,17 @@ def test_a_client_id_shaped_like_an_id_number_is_masked_in_the_audit(app, client
     assert answer.status_code == 401
     [row] = rows(app, AuditEvent, AuditEvent.action == "auth.client_token")
     assert row.outcome == "failure" and vectors.ZHANG_SAN[1] not in row.actor_id and row.actor_id.endswith("1232")
+
+
+def test_the_refusals_the_fuzz_accepts_are_documented_on_their_operations(spec):
+    """Item 12: a schema-valid request may be refused only in a way its operation documents (the
+    status with its problem code); /me/phone lacked sms_code_attempts_exceeded and phone_invalid."""
+    missing = []
+    for label, by_status in REFUSALS.items():
+        method, path = label.split(" ", 1)
+        responses = spec["paths"][path][method.lower()]["responses"]
+        for status, codes in by_status.items():
+            described = responses.get(str(status), {}).get("description", "")
+            missing += [f"{label} {status} {code}" for code in codes
+                        if not re.search(rf"\b{code.split('[')[0]}\b", described)]
+    assert not missing, missing
