@@ -100,8 +100,10 @@ def test_signing_title_with_a_lone_surrogate_is_422(client, verified_citizen):
     assert list(assert_problem(response, 422, "validation_failed")["errors"]) == ["title"]
 
 
-def test_presentation_purpose_with_a_lone_surrogate_is_422(client, login_citizen):
-    token = login_citizen()["access_token"]
+def test_presentation_purpose_with_a_lone_surrogate_is_422(client, verified_citizen):
+    """Issue 14 item 8: the presentation purpose crashed with 500 (an L2 holder: presentations need L2
+    before their input is read)."""
+    token = verified_citizen()["access_token"]
     response = _post(client, "/api/v1/wallet/licences/x1/presentations", {"purpose": "\udfff"}, bearer(token))
     assert list(assert_problem(response, 422, "validation_failed")["errors"]) == ["purpose"]
 
