@@ -21,13 +21,17 @@ from app.db import db, execute, new_id
 from app.security.pii import PiiCipher
 from notify.lease import claim, placeholders, to_db
 from notify.push.base import PushChannel, PushMessage, PushRejected, PushRetryable, TokenDead, token_hint
+from notify.ingest import ACCOUNT_PHONE
+from notify.outbox import SECURITY_KINDS
 from notify.quiet import held_until
 
 log = logging.getLogger(__name__)
 
 TOKEN_COLUMN = "notify_device.token"
 _COLUMNS = ("d.id, d.outbox_id, d.device_id, d.user_id, d.platform, d.attempts, o.kind, o.title, o.body, o.data, "
-            "o.urgent, o.collapse_key, o.created_at, v.user_id, v.token_enc, p.disabled_channels, p.quiet_hours")
+            "o.urgent, o.collapse_key, o.created_at, v.user_id, v.token_enc, p.disabled_channels, p.quiet_hours, "
+            "u.phone_enc")
+ACCOUNT_PHONE_COLUMN = "user.phone"  # the identity feature's column label for the bound phone
 
 
 @dataclass
@@ -61,6 +65,8 @@ def process_delivery_batch(*, channels: dict[str, PushChannel], cipher: PiiCiphe
     rows = execute(f'SELECT {_COLUMNS} FROM "notify_delivery" d JOIN "notify_outbox" o ON o.id = d.outbox_id '
                    f'LEFT JOIN "notify_device" v ON v.id = d.device_id '
                    f'LEFT JOIN "notify_preference" p ON p.user_id = d.user_id '
+                   # the bound phone, read only for ACCOUNT_PHONE deliveries (security notices by SMS)
+                   f'LEFT JOIN "user" u ON u.id = d.user_id AND d.device_id = \'{ACCOUNT_PHONE}\' '
                    f'WHERE d.lease_owner = ? AND d.status = \'pending\' ORDER BY d.id', (owner,)).fetchall()
     outcomes, sends = [], []
     for row in rows:
@@ -83,9 +89,11 @@ def _decide(row: tuple, now: datetime) -> Outcome | None:
     delivery_id, _oid, device_id, user_id, platform, attempts = row[:6]
     urgent, device_owner, disabled, quiet = row[10], row[13], row[15], row[16]
     base = dict(delivery_id=delivery_id, device_id=device_id, platform=platform, attempts=attempts)
+    if device_id == ACCOUNT_PHONE:  # a security notice to the bound phone: no device row, never muted
+        return None if row[17] is not None else Outcome(status="skipped", error="no_bound_phone", **base)
     if device_owner != user_id:  # deleted, or the token moved to another account since
         return Outcome(status="skipped", error="device_removed", **base)
-    if platform in json.loads(disabled or "[]"):
+    if row[6] not in SECURITY_KINDS and platform in json.loads(disabled or "[]"):
         return Outcome(status="skipped", error="channel_disabled", **base)
     if not urgent and (quiet is None or quiet):
         until = held_until(now)
@@ -108,7 +116,8 @@ def _send(row: tuple, *, channels: dict[str, PushChannel], cipher: PiiCipher, tt
     started = time.perf_counter()
     token = ""
     try:
-        token = cipher.decrypt(row[14], TOKEN_COLUMN)
+        token = (cipher.decrypt(row[17], ACCOUNT_PHONE_COLUMN) if device_id == ACCOUNT_PHONE
+                 else cipher.decrypt(row[14], TOKEN_COLUMN))
         channel.send(token, message)
         status, error, retry_after = "sent", None, None
     except TokenDead as exc:

@@ -20,6 +20,11 @@ from app.db import db, execute, new_id
 from app.redis import publish_many
 from notify.lease import claim, placeholders, to_db
 from notify.inbox import inbox_item
+from notify.outbox import SECURITY_KINDS
+
+# The device id of a delivery to the account's bound phone by SMS (no notify_device row): made for
+# security notices when the account has no SMS device of its own (notify/delivery.py reads the phone).
+ACCOUNT_PHONE = "account-phone"
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +76,14 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime) -> list[tuple[str, 
             inbox_values.append((oid, user_id, kind, title, body, data, bool(urgent), to_db(now)))
             # a new device is announced on the account's other channels, not to itself
             skip = fields.get("device_id") if kind == "new_device" else None
-            for device_id, platform in devices.get(user_id, ()):
-                if platform not in disabled.get(user_id, ()) and device_id != skip:
-                    delivery_values.append((oid, device_id, user_id, platform, "pending", 0, to_db(now),
-                                            to_db(now), to_db(now)))
+            security = kind in SECURITY_KINDS
+            off = () if security else disabled.get(user_id, ())  # security notices cannot be muted
+            targets = [(d, p) for d, p in devices.get(user_id, ()) if p not in off and d != skip]
+            if security and not any(p == "sms" for _d, p in devices.get(user_id, ())):
+                targets.append((ACCOUNT_PHONE, "sms"))
+            for device_id, platform in targets:
+                delivery_values.append((oid, device_id, user_id, platform, "pending", 0, to_db(now),
+                                        to_db(now), to_db(now)))
         _insert_many("notify_inbox", "outbox_id, user_id, kind, title, body, data, urgent, created_at", inbox_values)
         _insert_many("notify_delivery", "outbox_id, device_id, user_id, platform, status, attempts, available_at, "
                      "created_at, updated_at", delivery_values)

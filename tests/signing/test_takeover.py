@@ -11,7 +11,8 @@ import json
 from datetime import datetime, time, timedelta, timezone
 
 from app.audit import AuditEvent
-from notify.outbox import OutboxEntry
+from app.db import db
+from notify.outbox import OutboxEntry, enqueue
 from notify.tasks import NotifyWorker
 from signing.models import SigningCredential
 from tests import vectors
@@ -169,3 +170,34 @@ def test_openapi_states_the_new_proof_fields(client):
     for path in (f"{BASE}/enrol", f"{BASE}/certificate/revoke"):
         forbidden = spec["paths"][path]["post"]["responses"]["403"]["description"]
         assert "step_up_failed" in forbidden and "liveness_required" in forbidden
+
+
+def test_security_notices_reach_the_bound_phone_without_an_sms_device_and_cannot_be_muted(app, client,
+                                                                                         verified_citizen):
+    """Issue 14 item 1 ("every channel"): a citizen whose app registered no SMS device, and who switched
+    push off, still gets the enrol and revoke notices by SMS on the account's bound phone and on the
+    muted push device; an ordinary notice stays muted."""
+    tokens = verified_citizen()
+    headers = bearer(tokens["access_token"])
+    response = client.post("/api/v1/devices", json={"platform": "fcm", "token": "f" * 40}, headers=headers)
+    assert response.status_code in (200, 201), response.get_json()
+    response = client.put("/api/v1/notifications/preferences", json={"channels": {"fcm": False, "sms": False}},
+                          headers=headers)
+    assert response.status_code == 200, response.get_json()
+    enrol(client, headers)
+    assert revoke(client, headers).status_code == 200
+    user_id = client.get("/api/v1/me", headers=headers).get_json()["id"]
+    with app.app_context():
+        with db.atomic():  # the test plays a feature writing an ordinary notice
+            enqueue(user_id=user_id, kind="case_status", title="办件进度", body="已受理", dedupe_key="t:case", urgent=True)
+    channels = {p: ScriptedChannel(p) for p in ("apns", "fcm", "hms", "jpush", "wechat", "sms")}
+    worker = NotifyWorker(app, channels=channels)
+    try:
+        worker.drain()
+    finally:
+        worker.pool.shutdown(wait=True)
+    for platform, expected_token in (("sms", vectors.PHONES[0]), ("fcm", "f" * 40)):
+        sent = [(token, m) for token, m in channels[platform].sent]
+        assert [m.title for _, m in sent if m.kind == "signing_security"] == ["电子签名已开通", "电子签名证书已吊销"], platform
+        assert {token for token, _ in sent} == {expected_token}, platform
+        assert not [m for _, m in sent if m.kind == "case_status"], platform
