@@ -93,6 +93,7 @@ def crl():
 @blp.route("/certificates/<serial>/status", methods=["GET"])
 @blp.doc(security=[])
 @blp.response(200, s.CertificateStatusSchema())
+@problems(blp, {404: "certificate_not_found（序列号不是十六进制）"})
 def certificate_status(serial):
     """Status of a certificate by serial (public, OCSP-like: an unknown serial is `unknown`)."""
     from app.crypto.ca import platform_ca
