@@ -126,3 +126,12 @@ def test_the_refusals_the_fuzz_accepts_are_documented_on_their_operations(spec):
             missing += [f"{label} {status} {code}" for code in codes
                         if not re.search(rf"\b{code.split('[')[0]}\b", described)]
     assert not missing, missing
+
+
+def test_a_malformed_certificate_serial_is_a_documented_404(client, spec):
+    """Item 14: with flask-smorest's catch-all `default` response set aside (the fuzz does), the
+    public status of a certificate answered an undocumented 404 for a serial that is not hex."""
+    answer = client.get("/api/v1/signing/certificates/resident_id_card/status")
+    assert answer.status_code == 404 and answer.get_json()["code"] == "certificate_not_found"
+    responses = spec["paths"]["/api/v1/signing/certificates/{serial}/status"]["get"]["responses"]
+    assert "certificate_not_found" in responses["404"]["description"]
