@@ -16,6 +16,7 @@ import pytest
 from app import create_app
 from app.db import db, make_database, migrate
 from tests import vectors
+from tests.fakes.private_redis import PrivateRedis
 from tests.helpers import bearer, latest_code
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -174,3 +175,13 @@ def machine_token(client, runner):
         return response.get_json()["access_token"]
 
     return make
+
+
+@pytest.fixture
+def private_redis():
+    """A redis-server of the test's own on a free port, to kill, restart or snapshot (fault tests,
+    the stream server's Redis restart)."""
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.close()

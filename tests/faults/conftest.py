@@ -24,7 +24,6 @@ import requests
 
 from bench.server import GunicornServer
 from tests.conftest import TEST_DATABASE_URL
-from tests.fakes.private_redis import PrivateRedis
 from tests.helpers import PROBLEM, bearer, latest_code
 from tests.wallet.conftest import CLERK_PASSWORD, ISSUE, issue_body
 
@@ -59,14 +58,6 @@ def fault_database(tmp_path):
     finally:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
-
-
-@pytest.fixture
-def private_redis():
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.close()
 
 
 @dataclass

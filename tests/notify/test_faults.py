@@ -20,18 +20,9 @@ from app.db import db, execute
 from notify.delivery import TOKEN_COLUMN
 from notify.outbox import enqueue
 from tests import vectors
-from tests.fakes.private_redis import PrivateRedis
 from tests.fakes.server import FakeServer
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def private_redis():
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _worker_process(config: dict, *args: str, **extra: str) -> subprocess.Popen:

@@ -160,16 +160,6 @@ def test_stream_server_health_and_unknown_paths(app, path):
         assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
-@pytest.fixture
-def private_redis():
-    from tests.fakes.private_redis import PrivateRedis
-
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.close()
-
-
 def test_a_stream_on_the_stream_server_outlives_a_redis_restart(private_redis, make_app):
     """Redis killed and started again (empty) under an open stream: a new stream is refused with 503 +
     Retry-After meanwhile; the open one keeps its client, then delivers from the inbox what was
