@@ -79,23 +79,30 @@ _ID_NUMBER = "id_number_invalid"
 # written `validation_failed[field]` is the generic 422 naming only that field (`_schema`: a rule
 # across fields). Each status is documented on its operation (status_code_conformance holds it).
 REFUSALS: dict[str, dict[int, set[str]]] = {
+    # Codes the server sent (SMS) or WeChat issued: server state.
     "POST /api/v1/auth/login": {400: {"sms_code_invalid", "sms_code_expired", "sms_code_attempts_exceeded"}},
     "POST /api/v1/auth/wechat": {400: {"wechat_code_invalid"}},
+    # Either wechat_code or phone + code: a rule across fields.
     "POST /api/v1/me/phone": {400: {"wechat_code_invalid", "sms_code_invalid", "sms_code_expired",
                                     "sms_code_attempts_exceeded"},
                               422: {"validation_failed[_schema]"}},
     "POST /api/v1/me/real-name": {422: {_ID_NUMBER, "real_name_mismatch"}},
+    # `data` follows the catalogue entry named by type_code (GET /licence-types): across fields.
     "POST /api/v1/issuer/licences": {422: {"licence_data_invalid", _ID_NUMBER}},
+    # A QR text the server issued; qr_text or manual_code, not both.
     "POST /api/v1/counter/verifications": {400: {"presentation_invalid"}, 422: {"validation_failed[qr_text]"}},
+    # document_b64 or e_hex, exactly one (also per batch item); revoking: pin, or sms_code + liveness.
     "POST /api/v1/signing/requests": {422: {"validation_failed[_schema]"}},
     "POST /api/v1/signing/batches": {422: {"validation_failed[items]"}},
     "POST /api/v1/signing/certificate/revoke": {422: {"validation_failed[_schema]"}},
     "GET /api/v1/signing/signatures": _CURSOR,
+    # Base64, DER and PEM contents.
     "POST /api/v1/verify/signatures": {400: {"verification_input_invalid"}},
     "GET /api/v1/wallet/licences": _CURSOR,
     "GET /api/v1/wallet/usage": _CURSOR,
     "GET /api/v1/map/halls/{hall_id}/slots": {422: {"slot_date_out_of_range"}},  # a window around today
     "GET /api/v1/appointments": _CURSOR,
+    # The token's shape depends on the platform; a WeChat openid or SMS phone must be the account's.
     "POST /api/v1/devices": {422: {"device_token_invalid"}},
     "GET /api/v1/notifications": _CURSOR,
     "GET /api/v1/dept/follow-ups": _CURSOR,
@@ -108,6 +115,7 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     "POST /api/v1/proxies": {422: {"proxy_expiry_invalid"},  # later than now, within 365 days: the clock
                              # the step-up by signing PIN: a fuzzed PIN is wrong (and may lock signing)
                              400: {"pin_invalid"}, 423: {"signing_locked"}},
+    # lat and lng together or not at all.
     "GET /api/v1/bff/home": {422: {"validation_failed[lat]", "validation_failed[lng]"}},
 }
 
