@@ -32,6 +32,11 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
+## Import boundaries (issue 15): the contracts in pyproject.toml [tool.importlinter], checked by lint-imports.
+.PHONY: lint
+lint: install-test
+	$(BIN)/lint-imports
+
 ## Fuzz the OpenAPI document with schemathesis (tests/fuzz; bounded examples per operation).
 .PHONY: fuzz
 fuzz: install-test
