@@ -7,7 +7,7 @@ from tests.helpers import bearer, rows
 from tests.notify.conftest import channels, clock, make_worker, notice  # noqa: F401
 from tests.notify.test_api import APNS
 from tests.object_access.conftest import refused
-from tests.test_real_name import complete, confirm, me, start_liveness
+from tests.identity.test_real_name import complete, confirm, me, start_liveness
 
 ROUTES = {
     "/api/v1/me/liveness/<session_id>/confirm", "/api/v1/devices/<device_id>",
