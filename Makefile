@@ -32,6 +32,11 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
+## The inner loop: the suite without the slow tests (browser, faults, stream servers, concurrency, Redis cluster).
+.PHONY: test-fast
+test-fast: install-test
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow and not fuzz" $(PYTEST_ARGS)
+
 ## Import boundaries (issue 15): the contracts in pyproject.toml [tool.importlinter], checked by lint-imports.
 .PHONY: lint
 lint: install-test
