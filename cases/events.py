@@ -23,6 +23,7 @@ from app.errors import AppError
 from app.identity import service as identity
 from app.identity.errors import IdNumberInvalid
 from app.identity.idnumber import IdNumberError, normalize_id_number
+from app.security.pii import field_cipher
 from cases import clock, notices
 from cases.errors import (
     REJECTIONS, ApplicantNameMismatch, CaseMismatch, EventConflict, IllegalTransition, SeqConflict,
@@ -70,10 +71,6 @@ class EventResult:
                 "released": self.released}
 
 
-def cipher():
-    return current_app.extensions["pii"]
-
-
 def _normalised(event: EventIn) -> EventIn:
     try:
         id_number = normalize_id_number(event.applicant_id_number)
@@ -92,7 +89,7 @@ def _digest(event: EventIn) -> str:
     else:
         fields["supplement_due"] = event.supplement_due.isoformat()
     body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return cipher().blind_index("case-event", body)
+    return field_cipher().blind_index("case-event", body)
 
 
 # --- Receiving ----------------------------------------------------------------------------------
@@ -176,7 +173,7 @@ def _ingest(client_id: str, event: EventIn, digest: str) -> EventResult | AppErr
                     status=event.status, occurred_at=event.occurred_at, message=event.message,
                     tracking_no=event.tracking_no, promised_days=event.promised_days,
                     supplement_due=event.supplement_due, received_at=utcnow())
-    if case.applicant_bidx != cipher().blind_index("id", event.applicant_id_number) \
+    if case.applicant_bidx != field_cipher().blind_index("id", event.applicant_id_number) \
             or case.item_code != event.item_code:
         return _refuse(case, row, CaseMismatch.code)
     if case.user_id is None:  # parked: the applicant may have been verified since
@@ -245,7 +242,7 @@ def _locked_case(client_id: str, event: EventIn) -> Case:
     case = _select_case(client_id, event.case_no)
     if case is not None:
         return case
-    c, now = cipher(), utcnow()
+    c, now = field_cipher(), utcnow()
     created = insert_row(
         Case, ignore_conflict=True, id=new_id("case"), client_id=client_id, case_no=event.case_no,
         department_name=_department_name(client_id), item_code=event.item_code, item_name=event.item_name,

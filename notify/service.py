@@ -13,6 +13,7 @@ from flask import current_app
 from app.db import db, execute, insert_row, new_id, select_where, utcnow
 from app.identity.models import AuthSession, User, WeChatIdentity
 from app.security.auth import InvalidAccessToken
+from app.security.pii import field_cipher
 from notify import errors
 from notify.delivery import TOKEN_COLUMN
 from notify.inbox import INBOX_COLUMNS, inbox_item
@@ -31,10 +32,6 @@ _TOKEN_SHAPES = {
 }
 
 
-def _cipher():
-    return current_app.extensions["pii"]
-
-
 def device_view(device: Device) -> dict:
     return {"id": device.id, "platform": device.platform, "token_hint": device.token_hint,
             "created_at": device.created_at, "updated_at": device.updated_at}
@@ -50,7 +47,7 @@ def _check_token(user_id: str, platform: str, token: str) -> None:
         raise errors.DeviceTokenInvalid(errors={"token": "该 openid 未与当前账号绑定。"})
     if platform == "sms":
         user = select_where(User, id=user_id)
-        if user is None or user.phone_bidx != _cipher().blind_index("phone", token):
+        if user is None or user.phone_bidx != field_cipher().blind_index("phone", token):
             raise errors.DeviceTokenInvalid(errors={"token": "只能使用当前账号绑定的手机号。"})
 
 
@@ -60,12 +57,12 @@ def register_device(*, user_id: str, session_id: str | None, platform: str, toke
     A device new to the account is announced on its other channels (urgent `new_device` notice).
     Returns (device, created)."""
     _check_token(user_id, platform, token)
-    bidx = _cipher().blind_index("push-token", f"{platform}:{token}")
+    bidx = field_cipher().blind_index("push-token", f"{platform}:{token}")
     now = utcnow()
     with db.atomic():
         _hold_open_session(session_id)
         device = insert_row(Device, ignore_conflict=True, id=new_id("dev"), user_id=user_id, session_id=session_id,
-                            platform=platform, token_bidx=bidx, token_enc=_cipher().encrypt(token, TOKEN_COLUMN),
+                            platform=platform, token_bidx=bidx, token_enc=field_cipher().encrypt(token, TOKEN_COLUMN),
                             token_hint=token_hint(token), created_at=now, updated_at=now)
         created = device is not None
         if not created:

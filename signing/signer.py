@@ -28,6 +28,7 @@ from app.identity.errors import SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCode
 from app.identity.smscodes import CodeCheck
 from app.pagination import newest_first
 from app.ratelimit import Limit
+from app.security.pii import field_cipher
 from signing.enrolment import active_credential, check_pin, require_level
 from signing.errors import (
     CredentialChanged, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired, RequestInBatch,
@@ -135,7 +136,7 @@ def send_sms_code(*, user_id: str, target_id: str) -> dict[str, int]:
         raise PhoneRequired()
     ratelimit.consume([Limit(f"signing-sms:{user_id}", 1, current_app.config["SMS_RESEND_COOLDOWN"],
                              "sms_resend_too_soon", "验证码发送过于频繁，请稍后再试。")])
-    phone = identity.cipher().decrypt(user.phone_enc, "user.phone")
+    phone = field_cipher().decrypt(user.phone_enc, "user.phone")
     code = smscodes.new_code(_sms_subject(target_id))
     from app.identity.providers import providers
 

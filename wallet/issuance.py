@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 import peewee as pw
-from flask import current_app
 
 from app import audit, i18n
 from app.crypto.ca import keystore
@@ -22,7 +21,7 @@ from app.db import db, execute, insert_row, new_id, select_one, select_where, ut
 from app.identity import service as identity
 from app.identity.errors import IdNumberInvalid
 from app.identity.idnumber import IdNumberError, normalize_id_number
-from app.security.pii import DecryptionError, mask_id_number, mask_name
+from app.security.pii import DecryptionError, field_cipher, mask_id_number, mask_name
 from wallet.canonical import canonical_bytes, canonical_sha, licence_document
 from wallet.catalogue import LicenceDataError, LicenceType, get_type, validate_data
 from wallet.consistency import (
@@ -44,10 +43,6 @@ _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CONTRADICTIONS = {HOLDER_NAME_MISMATCH: HolderNameMismatch, VALIDITY_INCONSISTENT: ValidityInconsistent,
                    STATUS_INCONSISTENT: StatusInconsistent}
-
-
-def cipher():
-    return current_app.extensions["pii"]
 
 
 # --- Issuers ----------------------------------------------------------------------------------
@@ -146,7 +141,7 @@ def _request_digest(request: IssueRequest) -> str:
                        "data": request.data, "from": request.valid_from.isoformat(),
                        "until": request.valid_until.isoformat() if request.valid_until else None},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return cipher().blind_index("licence-request", body)
+    return field_cipher().blind_index("licence-request", body)
 
 
 def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, Any], bool]:
@@ -180,7 +175,7 @@ def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: st
     serial = execute('SELECT "next_serial" FROM "wallet_issuer" WHERE "id" = ?', [issuer.id]).fetchone()[0] - 1
     now = utcnow()
     identifier = make_identifier(licence_type.type_code, issuer.code, f"{now.year}{serial:07d}", 1)
-    c = cipher()
+    c = field_cipher()
     licence = Licence(
         id=new_id("lic"), identifier=identifier, type_code=request.type_code, issuer=issuer.id,
         reference=request.reference, request_digest=digest,
@@ -232,7 +227,7 @@ def change_status(*, client_id: str, licence_id: str, status_code: str, reason: 
         # The new version states the new status in its data too (a status field follows the licence).
         data = with_status(get_type(licence.type_code), stored, STATUS_LABELS[status_code])
         if data != stored:
-            licence.data_enc = cipher().encrypt(json.dumps(data, ensure_ascii=False), "licence.data")
+            licence.data_enc = field_cipher().encrypt(json.dumps(data, ensure_ascii=False), "licence.data")
         licence.status, licence.status_reason = status_code, reason
         licence.version += 1
         licence.updated_at = utcnow()
@@ -247,7 +242,7 @@ def change_status(*, client_id: str, licence_id: str, status_code: str, reason: 
 
 def decrypt_parts(licence: Licence) -> tuple[str, str, dict[str, Any]]:
     """(holder name, holder ID number, data); DecryptionError if a ciphertext was altered."""
-    c = cipher()
+    c = field_cipher()
     return (c.decrypt(licence.holder_name_enc, "licence.holder_name"),
             c.decrypt(licence.holder_id_enc, "licence.holder_id"),
             json.loads(c.decrypt(licence.data_enc, "licence.data")))
@@ -296,7 +291,7 @@ def _sorted_parked(parked: list[Licence], real_name: str) -> tuple[list[str], li
     matching, kept = [], []
     for licence in parked:
         try:
-            name = cipher().decrypt(licence.holder_name_enc, "licence.holder_name")
+            name = field_cipher().decrypt(licence.holder_name_enc, "licence.holder_name")
         except DecryptionError:
             kept.append((licence.id, "undecryptable"))
             continue
@@ -317,7 +312,7 @@ def attach_parked(*, user_id: str) -> int:
     if person is None:
         return 0
     with db.atomic():
-        parked = (Licence.select().where((Licence.holder_bidx == cipher().blind_index("id", person.id_number))
+        parked = (Licence.select().where((Licence.holder_bidx == field_cipher().blind_index("id", person.id_number))
                                          & Licence.user_id.is_null()))
         matching, kept = _sorted_parked(list(parked), person.name)
         attached = (Licence.update(user_id=user_id).where(Licence.id.in_(matching) & Licence.user_id.is_null())

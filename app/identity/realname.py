@@ -28,9 +28,10 @@ from app.identity.idnumber import IdNumberError, normalize_id_number
 from app.identity.liveness import LivenessUnavailable
 from app.identity.models import User
 from app.identity.providers import providers
-from app.identity.service import cipher, get_user, user_view
+from app.identity.service import get_user, user_view
 from app.ratelimit import Limit
 from app.redis import get_redis
+from app.security.pii import field_cipher
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def verify_real_name(*, user_id: str, name: str, id_number: str) -> dict[str, An
         raise IdNumberInvalid(str(exc), errors={"id_number": [str(exc)]}, extra={"reason": exc.reason}) from None
     ratelimit.consume([Limit(f"realname:user-day:{user.id}", 5, 86400, "real_name_attempts_exceeded",
                              "今日实名认证尝试次数过多，请明天再试。")])
-    c = cipher()
+    c = field_cipher()
     index = c.blind_index("id", id_number)
     if User.select().where((User.id_number_bidx == index) & (User.id != user.id)).exists():
         raise IdNumberBound()
@@ -107,7 +108,7 @@ def start_liveness(*, user_id: str) -> dict[str, Any]:
     user = get_user(user_id)
     if user.assurance_level < 2:
         raise AssuranceInsufficient()
-    c = cipher()
+    c = field_cipher()
     try:
         session = providers().liveness.start(user_id=user.id, name=c.decrypt(user.name_enc, "user.name"),
                                              id_number=c.decrypt(user.id_number_enc, "user.id_number"))

@@ -25,7 +25,7 @@ from app.identity.idnumber import normalize_phone
 from app.identity.models import User, WeChatIdentity
 from app.identity.providers import providers
 from app.ratelimit import Limit
-from app.security.pii import mask_id_number, mask_name, mask_phone
+from app.security.pii import field_cipher, mask_id_number, mask_name, mask_phone
 from app.security.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,8 @@ log = logging.getLogger(__name__)
 LEVEL_NAMES = {0: "L0", 1: "L1", 2: "L2", 3: "L3", 4: "L4"}
 
 
-def cipher():
-    return current_app.extensions["pii"]
-
-
 def phone_index(phone: str) -> str:
-    return cipher().blind_index("phone", phone)
+    return field_cipher().blind_index("phone", phone)
 
 
 def _require_phone(raw: str) -> str:
@@ -109,7 +105,7 @@ def _create_user(*, phone: str | None, index: str | None) -> User:
     """Create an account; when a concurrent first login for the same phone won, return its account."""
     now = utcnow()
     user = insert_row(User, ignore_conflict=True, id=new_id("u"),
-                      phone_enc=cipher().encrypt(phone, "user.phone") if phone else None, phone_bidx=index,
+                      phone_enc=field_cipher().encrypt(phone, "user.phone") if phone else None, phone_bidx=index,
                       assurance_level=1 if phone else 0, created_at=now, updated_at=now)
     return user or User.get(User.phone_bidx == index)
 
@@ -126,7 +122,7 @@ def login_with_wechat(*, code: str, ip: str | None = None) -> dict[str, Any]:
         raise WeChatBusy() from exc
     with db.atomic():
         identity = WeChatIdentity.get_or_none(WeChatIdentity.openid == session.openid)
-        key_enc = cipher().encrypt(session.session_key, "wechat.session_key")
+        key_enc = field_cipher().encrypt(session.session_key, "wechat.session_key")
         if identity is None:
             user = _create_user(phone=None, index=None)
             identity = WeChatIdentity.create(openid=session.openid, unionid=session.unionid, user=user,
@@ -166,7 +162,7 @@ def bind_phone(*, user_id: str, phone: str | None = None, sms_code: str | None =
     with db.atomic():
         owner = User.get_or_none(User.phone_bidx == index)
         if owner is None:
-            user.phone_enc, user.phone_bidx = cipher().encrypt(phone, "user.phone"), index
+            user.phone_enc, user.phone_bidx = field_cipher().encrypt(phone, "user.phone"), index
             user.assurance_level, user.updated_at = max(user.assurance_level, 1), utcnow()
             user.save()
             owner = user
@@ -193,7 +189,7 @@ def get_user(user_id: str) -> User:
 
 def user_view(user: User) -> dict[str, Any]:
     """The masked profile every client sees."""
-    c = cipher()
+    c = field_cipher()
     phone = c.decrypt(user.phone_enc, "user.phone") if user.phone_enc else None
     name = c.decrypt(user.name_enc, "user.name") if user.name_enc else None
     id_number = c.decrypt(user.id_number_enc, "user.id_number") if user.id_number_enc else None
@@ -225,7 +221,7 @@ def verified_identity(user_id: str) -> VerifiedIdentity | None:
     user = get_user(user_id)
     if user.id_number_enc is None:
         return None
-    c = cipher()
+    c = field_cipher()
     return VerifiedIdentity(user.id, c.decrypt(user.name_enc, "user.name"),
                             c.decrypt(user.id_number_enc, "user.id_number"), user.assurance_level)
 
@@ -247,7 +243,7 @@ def require_level(user_id: str, level: int) -> None:
 
 def user_id_for_id_number(id_number: str) -> str | None:
     """The verified account holding this (normalised) ID number, found by its blind index, or None."""
-    user = select_one(User, User.id_number_bidx, cipher().blind_index("id", id_number))
+    user = select_one(User, User.id_number_bidx, field_cipher().blind_index("id", id_number))
     return user.id if user is not None else None
 
 

@@ -23,9 +23,9 @@ from app.identity import realname, smscodes
 from app.identity.adapters.sms import SmsDeliveryError
 from app.identity.errors import FreshLivenessRequired, PhoneRequired, SmsUnavailable, StepUpFailed
 from app.identity.providers import providers
-from app.identity.service import cipher, get_user, phone_send_limits
+from app.identity.service import get_user, phone_send_limits
 from app.ratelimit import Limit
-from app.security.pii import mask_phone
+from app.security.pii import field_cipher, mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def send_sms_step_up(*, user_id: str, purpose: str) -> dict[str, object]:
     user = get_user(user_id)
     if user.phone_enc is None:
         raise PhoneRequired()
-    phone = cipher().decrypt(user.phone_enc, "user.phone")
+    phone = field_cipher().decrypt(user.phone_enc, "user.phone")
     cfg = current_app.config
     cooldown = f"sms:{{{user.phone_bidx}}}:step-up:{purpose}"
     ratelimit.consume([Limit(cooldown, 1, cfg["SMS_RESEND_COOLDOWN"], "sms_resend_too_soon",

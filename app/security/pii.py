@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 
 _VERSION = 1
 _LATIN_WORD = re.compile(r"[^\W\d_]+")  # a run of letters: one word of a Latin-script name
@@ -105,3 +106,8 @@ def mask_name(name: str | None) -> str | None:
         return name[0] + "*"
     keep = 2 if len(name) >= 4 else 1  # 欧阳娜娜 → 欧阳**, 张小明 → 张**
     return name[:keep] + "*" * (len(name) - keep)
+
+
+def field_cipher() -> PiiCipher:
+    """The application's field cipher (set up by the app factory): one accessor for every feature."""
+    return current_app.extensions["pii"]

@@ -157,7 +157,8 @@ def test_the_status_field_is_never_served_from_the_stored_data(app, client, issu
     """Item 15: a version signed before this fix carries 有效 in its data beside status 02; the wallet
     shows 暂扣 (the licence's status), and the signature over what was signed still verifies."""
     from app.db import db
-    from wallet.issuance import _sign, cipher, decrypt_parts
+    from app.security.pii import field_cipher
+    from wallet.issuance import _sign, decrypt_parts
     from wallet.models import Issuer
 
     citizen = bearer(verified_citizen(vectors.ZHANG_SAN)["access_token"])
@@ -167,7 +168,7 @@ def test_the_status_field_is_never_served_from_the_stored_data(app, client, issu
         licence = Licence.get_by_id(issued["id"])
         name, id_number, data = decrypt_parts(licence)
         data["status"] = "有效"  # as the old code re-signed a status change
-        licence.data_enc = cipher().encrypt(json.dumps(data, ensure_ascii=False), "licence.data")
+        licence.data_enc = field_cipher().encrypt(json.dumps(data, ensure_ascii=False), "licence.data")
         _sign(licence, Issuer.get_by_id(licence.issuer_id), name, id_number, data)
         licence.save()
     detail = client.get(f"{WALLET}/{issued['id']}", headers=citizen).get_json()

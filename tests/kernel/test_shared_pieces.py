@@ -1,0 +1,26 @@
+"""Issue 15 ("One house"): shared pieces live once, in the kernel, and every feature reaches them there."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from app.security.pii import PiiCipher, field_cipher
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE_DIRS = ("app", "bff", "cases", "mapsvc", "notify", "signing", "wallet")
+
+
+def _sources():
+    for top in SOURCE_DIRS:
+        yield from (ROOT / top).rglob("*.py")
+
+
+def test_one_field_cipher(app):
+    """Issue 15: `cipher()` was written in cases, identity and wallet (and `_cipher()` in notify);
+    now one kernel accessor gives the application's cipher and no feature keeps a copy."""
+    with app.app_context():
+        assert isinstance(field_cipher(), PiiCipher)
+        assert field_cipher() is app.extensions["pii"]
+        assert field_cipher().decrypt(field_cipher().encrypt("13800138000", "user.phone"), "user.phone") == "13800138000"
+    copies = [str(p.relative_to(ROOT)) for p in _sources() if re.search(r"^def _?cipher\(", p.read_text(), re.M)]
+    assert copies == []
