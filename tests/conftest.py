@@ -19,6 +19,9 @@ from tests import vectors
 from tests.fakes.private_redis import PrivateRedis
 from tests.helpers import bearer, latest_code
 
+# Shared fixtures (pytest takes pytest_plugins only from the root conftest): a test asks for them by name.
+pytest_plugins = ["tests.fixtures.appointments", "tests.fixtures.browser"]
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 

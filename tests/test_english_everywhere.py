@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from tests.mapsvc.conftest_appointments import citizen, citizens, clock, make_hall  # noqa: F401  (fixtures)
 from tests.test_times import strings, walk  # noqa: F401  (the seeded walk fixture)
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -71,7 +70,7 @@ def test_the_walk_does_see_chinese_in_chinese(walk):  # noqa: F811
 def test_an_appointment_reminder_reads_in_english(app, client, runner, make_hall, citizen):  # noqa: F811
     """Issue 14 item 20: the day-before reminder was Chinese only; the inbox shows its English."""
     from notify.tasks import NotifyWorker
-    from tests.mapsvc.conftest_appointments import _auth, book
+    from tests.fixtures.appointments import _auth, book
 
     make_hall()
     book(client, citizen)  # 2026-09-30 09:00; the clock stands at 2026-09-29 10:00

@@ -9,7 +9,7 @@ import pytest
 from app.i18n import EN, ZH, negotiate
 from tests import vectors
 from tests.helpers import PROBLEM, assert_problem, bearer
-from tests.mapsvc.conftest_appointments import APPOINTMENTS, _auth, book, citizens, clock, make_hall  # noqa: F401
+from tests.fixtures.appointments import APPOINTMENTS, _auth, book
 from tests.wallet.conftest import CLERK_PASSWORD, VERIFY, WALLET, issue, present
 
 ENGLISH = {"Accept-Language": "en"}

@@ -14,7 +14,6 @@ from mapsvc import calendar, directory
 from notify.outbox import enqueue
 from notify.tasks import NotifyWorker
 from tests import vectors
-from tests.browser import browser, served  # noqa: F401  (fixtures)
 from tests.cases.conftest import event
 from tests.helpers import bearer
 from tests.mapsvc.conftest import hall

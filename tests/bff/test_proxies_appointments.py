@@ -6,7 +6,7 @@ import json
 from app.audit import AuditEvent
 from mapsvc.appointment_models import Appointment
 from tests.helpers import assert_problem, rows
-from tests.mapsvc.conftest_appointments import APPOINTMENTS, clock, make_hall, slot_of  # noqa: F401
+from tests.fixtures.appointments import APPOINTMENTS, slot_of
 
 
 def test_book_proxy_books_for_the_principal(app, client, people, grant, proxy_session, make_hall):

@@ -8,9 +8,7 @@ import zxingcpp
 from app.audit import AuditEvent
 from mapsvc.appointment_models import Appointment, SlotCounter
 from tests.helpers import assert_problem, rows
-from tests.mapsvc.conftest_appointments import (  # noqa: F401
-    APPOINTMENTS, SLOTS, _auth, beijing, book, citizen, citizens, clock, make_hall, slot_of,
-)
+from tests.fixtures.appointments import APPOINTMENTS, SLOTS, _auth, beijing, book, slot_of
 
 
 def audits(app, action: str) -> list:

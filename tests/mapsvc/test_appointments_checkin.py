@@ -9,9 +9,7 @@ from app.audit import AuditEvent
 from mapsvc.appointment_models import Appointment, AppointmentNotice, BookingBan
 from tests import vectors
 from tests.helpers import assert_problem, bearer, rows
-from tests.mapsvc.conftest_appointments import (  # noqa: F401
-    APPOINTMENTS, CHECK_INS, _auth, beijing, book, citizen, citizens, clerk_of, clock, make_hall,
-)
+from tests.fixtures.appointments import APPOINTMENTS, CHECK_INS, _auth, beijing, book
 
 
 def audits(app, action: str, outcome: str = "success") -> list:

@@ -12,9 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from app.audit import AuditEvent
 from mapsvc.appointment_models import Appointment, SlotCounter
 from tests.helpers import rows
-from tests.mapsvc.conftest_appointments import (  # noqa: F401
-    APPOINTMENTS, START, _auth, beijing, citizens, clock, make_hall, slot_of,
-)
+from tests.fixtures.appointments import APPOINTMENTS, START, _auth, beijing, slot_of
 
 DAYS = ("2026-09-30", "2026-10-08", "2026-10-09", "2026-10-10", "2026-10-12")  # the whole window
 

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 from tests.helpers import assert_problem
-from tests.mapsvc.conftest_appointments import (  # noqa: F401
-    SLOTS, book, citizen, citizens, clock, make_hall, slot_of,
-)
+from tests.fixtures.appointments import SLOTS, book, slot_of
 
 
 def slots_of(client, hall_id: str, day: str) -> dict:

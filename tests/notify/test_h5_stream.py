@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from tests.bff.test_h5_page import app, phone, sign_in, tab  # noqa: F401  (fixtures, helpers)
-from tests.browser import browser, served  # noqa: F401  (fixtures)
 from tests.helpers import bearer
 
 STREAM = "/api/v1/notifications/stream"

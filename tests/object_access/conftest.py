@@ -9,7 +9,6 @@ from tests import vectors
 from tests.cases.conftest import dept, push, run_chain  # noqa: F401  (a department pushing a case's events)
 from tests.helpers import PROBLEM, bearer
 from tests.mapsvc.conftest import _fresh_caches, load_halls  # noqa: F401  (autouse: hall cards, calendar per test)
-from tests.mapsvc.conftest_appointments import clerk_of, clock, make_hall  # noqa: F401  (halls, their clerks)
 
 
 def refused(response, *secrets: str) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests import vectors
 from tests.bff.conftest import ALL_SCOPES, grant, invite, people, proxy_session  # noqa: F401
 from tests.cases.conftest import CASES, CHAIN
-from tests.mapsvc.conftest_appointments import APPOINTMENTS, book
+from tests.fixtures.appointments import APPOINTMENTS, book
 from tests.object_access.conftest import refused
 
 SECRETS = (vectors.WANG_WU[0], vectors.WANG_WU[1], vectors.PHONES[2])

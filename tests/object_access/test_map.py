@@ -9,7 +9,7 @@ from mapsvc.models import Hall
 from tests import vectors
 from tests.helpers import bearer, rows
 from tests.mapsvc.conftest import hall
-from tests.mapsvc.conftest_appointments import APPOINTMENTS, CHECK_INS, book
+from tests.fixtures.appointments import APPOINTMENTS, CHECK_INS, book
 from tests.object_access.conftest import refused
 
 ROUTES = {

@@ -9,7 +9,6 @@ import re
 import pytest
 
 from tests import vectors
-from tests.browser import browser, served  # noqa: F401  (fixtures)
 from tests.helpers import bearer
 from tests.wallet.conftest import issue
 
