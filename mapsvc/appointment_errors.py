@@ -8,11 +8,6 @@ from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import CursorInvalid  # noqa: F401  (re-exported)
 
 
-class HallNotFound(NotFound):
-    code, detail = "hall_not_found", "办事网点不存在或已停用。"
-    detail_en = "The service hall does not exist or is closed for good."
-
-
 class SlotInvalid(ValidationFailed):
     code, detail = "slot_invalid", "预约时段不存在，请刷新时段列表后重新选择。"
     detail_en = "The time slot does not exist; please refresh the list of slots and choose again."

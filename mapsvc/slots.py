@@ -20,8 +20,9 @@ from flask import current_app
 from app.clock import CHINA_TZ as CHINA
 from app.db import select_one, utcnow
 from mapsvc import calendar
-from mapsvc.appointment_errors import BookingWindow, HallNotFound, SlotDateOutOfRange, SlotInvalid
+from mapsvc.appointment_errors import BookingWindow, SlotDateOutOfRange, SlotInvalid
 from mapsvc.appointment_models import SlotCounter
+from mapsvc.errors import HallNotFound
 from mapsvc.hours import closed_reason_label, day_plan, schedule_from_json
 from mapsvc.models import Hall
 

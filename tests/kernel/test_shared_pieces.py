@@ -24,3 +24,20 @@ def test_one_field_cipher(app):
         assert field_cipher().decrypt(field_cipher().encrypt("13800138000", "user.phone"), "user.phone") == "13800138000"
     copies = [str(p.relative_to(ROOT)) for p in _sources() if re.search(r"^def _?cipher\(", p.read_text(), re.M)]
     assert copies == []
+
+
+def test_hall_not_found_defined_once(client, clock):
+    """Issue 15: `HallNotFound` was defined in both mapsvc/errors.py and mapsvc/appointment_errors.py;
+    one class now answers both the map and the appointment slots with the same problem."""
+    from app.errors import AppError
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    assert [c.__module__ for c in subclasses(AppError) if c.__name__ == "HallNotFound"] == ["mapsvc.errors"]
+    for url in ("/api/v1/map/halls/hall_nope", "/api/v1/map/halls/hall_nope/slots?date=2026-09-30"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.get_json()["code"] == "hall_not_found"
