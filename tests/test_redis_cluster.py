@@ -41,6 +41,7 @@ def build_app(base_config, tmp_path):
         db.obj.close_all()
 
 
+@pytest.mark.slow
 def test_the_flows_run_on_a_three_master_cluster(build_app):
     with LocalCluster() as cluster:
         app = build_app(cluster.url)
@@ -60,6 +61,7 @@ def test_the_flows_run_on_a_three_master_cluster(build_app):
         assert len(index_keys) >= 5 and {cluster.node_of(key) for key in index_keys} == {cluster.node_of(index.TAG)}
 
 
+@pytest.mark.slow
 def test_login_and_live_notice_behind_sentinel(build_app):
     with LocalSentinel(service="yiwang", db=2) as sentinel:
         app = build_app(sentinel.url)

@@ -126,6 +126,7 @@ def halls(app):
     calendar.forget()
 
 
+@pytest.mark.slow
 def test_login_real_name_and_home(client, runner, phone, machine_token, halls):
     sign_in(phone, runner)
     assert "L2" in phone.js("document.getElementById('profile').innerText")
@@ -145,6 +146,7 @@ def test_login_real_name_and_home(client, runner, phone, machine_token, halls):
     no_personal_data(phone)
 
 
+@pytest.mark.slow
 def test_wallet_qr_refreshes_itself(client, runner, phone, machine_token):
     sign_in(phone, runner)
     issue(client, bearer(machine_token("licences:issue")), issue_body())
@@ -165,6 +167,7 @@ def test_wallet_qr_refreshes_itself(client, runner, phone, machine_token):
     no_personal_data(phone)
 
 
+@pytest.mark.slow
 def test_cases_with_timeline_and_nearby_halls(client, runner, phone, machine_token, halls):
     sign_in(phone, runner)
     dept = bearer(machine_token("cases:write"))
@@ -185,6 +188,7 @@ def test_cases_with_timeline_and_nearby_halls(client, runner, phone, machine_tok
     no_personal_data(phone)
 
 
+@pytest.mark.slow
 def test_a_notification_arrives_live(app, runner, phone):
     user_id = sign_in(phone, runner)
     tab(phone, "notices")
@@ -200,6 +204,7 @@ def test_a_notification_arrives_live(app, runner, phone):
     phone.wait_for("document.getElementById('unread').hidden")
 
 
+@pytest.mark.slow
 def test_an_expired_access_token_is_refreshed_and_elderly_mode_is_honoured(client, runner, phone):
     sign_in(phone, runner)
     assert phone.js("document.documentElement.classList.contains('elderly')") is False
@@ -222,6 +227,7 @@ def test_an_expired_access_token_is_refreshed_and_elderly_mode_is_honoured(clien
 
 # --- Issue 14 item 24: what a person sees ---------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_send_button_counts_down_before_a_new_code(phone):
     """Issue 14 item 24: no resend countdown on login; the button now says how long to wait."""
     phone.js(f"document.getElementById('phone').value = {json.dumps(vectors.PHONES[0])};"
@@ -232,6 +238,7 @@ def test_the_send_button_counts_down_before_a_new_code(phone):
     phone.wait_for(f"document.getElementById('send-code').textContent !== {json.dumps(text)}")  # it ticks
 
 
+@pytest.mark.slow
 def test_timeline_labels_and_the_promised_dates(client, runner, phone, machine_token):
     """Issue 14 item 24: the timeline showed raw kinds (`evaluation`) and the SLA due date was
     hidden; a person now reads 服务评价, the promised date and a 补正 deadline."""
@@ -259,6 +266,7 @@ def test_timeline_labels_and_the_promised_dates(client, runner, phone, machine_t
     assert re.fullmatch(r"承诺 2026-03-\d\d 前办结", visible(phone, "case-due"))
 
 
+@pytest.mark.slow
 def test_a_hall_closed_today_is_shown_closed(app, client, runner, phone, halls):
     """Issue 14 item 24: a hall with no hours today (an empty list, truthy in JavaScript) was shown
     with 今日 and no hours as if open; it now reads 今日休息 with the reason."""

@@ -103,6 +103,7 @@ def _assert_no_partial_writes(rig) -> None:
     assert (orphans, tokenless) == (0, 0)
 
 
+@pytest.mark.slow
 def test_database_connections_dropped_mid_request(rig, private_redis):
     issuer, dept = rig.machine("licences:issue"), rig.machine("cases:write")
     holders = [(rig.citizen(person, phone), rig.licence(issuer, person, f"ref-{n}"))

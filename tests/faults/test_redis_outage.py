@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+import pytest
 import redis
 import requests
 
@@ -91,6 +92,7 @@ def _logged_out(rig) -> dict[str, str]:
     return headers
 
 
+@pytest.mark.slow
 def test_redis_killed_and_restarted_during_traffic(rig, private_redis):
     issuer, dept = rig.machine("licences:issue"), rig.machine("cases:write")
     logged_out = _logged_out(rig)

@@ -9,10 +9,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from app.audit import AuditEvent
 from mapsvc.appointment_models import Appointment, SlotCounter
-from tests.helpers import rows
 from tests.fixtures.appointments import APPOINTMENTS, START, _auth, beijing, slot_of
+from tests.helpers import rows
 
 DAYS = ("2026-09-30", "2026-10-08", "2026-10-09", "2026-10-10", "2026-10-12")  # the whole window
 
@@ -102,6 +104,7 @@ def _warm(_) -> int:
     return _worker["app"].test_client().get("/healthz").status_code
 
 
+@pytest.mark.slow
 def test_100_bookings_from_8_processes_and_threads(app, make_hall, citizens, base_config):
     make_hall(capacity=10)
     people = [_auth(p) for p in citizens(100)]

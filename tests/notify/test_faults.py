@@ -107,6 +107,7 @@ def _wait(predicate, seconds: float = 60.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_sse_receives_an_event_made_by_a_worker_in_another_process_and_resumes(served, base_config):
     app, server = served
     user_id, headers = _login(app, vectors.PHONES[0])
@@ -130,6 +131,7 @@ def test_sse_receives_an_event_made_by_a_worker_in_another_process_and_resumes(s
     resumed.stop.set()
 
 
+@pytest.mark.slow
 def test_worker_killed_and_redis_restarted_during_2000_notices(served, base_config, private_redis):
     app, server = served
     watched, headers = _login(app, vectors.PHONES[0])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.bff.test_h5_page import app, phone, sign_in, tab  # noqa: F401  (fixtures, helpers)
 from tests.helpers import bearer
 
@@ -18,6 +20,7 @@ def _open_stream(phone, runner) -> dict:  # noqa: F811
     return bearer(json.loads(phone.js("sessionStorage.getItem('yiwang.h5')"))["access"])
 
 
+@pytest.mark.slow
 def test_a_page_whose_stream_was_closed_for_a_newer_one_waits(app, runner, phone):  # noqa: F811
     headers = _open_stream(phone, runner)
     client = app.test_client()
@@ -30,6 +33,7 @@ def test_a_page_whose_stream_was_closed_for_a_newer_one_waits(app, runner, phone
             response.close()
 
 
+@pytest.mark.slow
 def test_a_page_logged_out_elsewhere_is_signed_out(app, runner, phone):  # noqa: F811
     headers = _open_stream(phone, runner)
     assert app.test_client().post("/api/v1/auth/logout", headers=headers).status_code in (200, 204)

@@ -140,6 +140,7 @@ def test_openapi_names_the_stream_problems(client):
     assert "503" in stream["responses"] and "stream_capacity" in json.dumps(stream["responses"]["503"])
 
 
+@pytest.mark.slow
 def test_under_gunicorn_streams_take_at_most_half_the_threads(private_redis, make_app, base_config, tmp_path):
     """Issue 14 item 3: gunicorn.conf.py caps streams at half a worker's threads (2 of 4), so a 3rd
     stream is refused with 503 + Retry-After while the API still answers at once."""

@@ -208,6 +208,7 @@ def build_app(base_config, tmp_path):
         db.obj.close_all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["cluster", "sentinel"])
 def test_the_stream_server_on_a_redis_cluster_and_behind_sentinel(build_app, kind):
     """The asyncio client is made from REDIS_URL's other forms too: a live notice arrives, a 4th

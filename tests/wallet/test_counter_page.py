@@ -63,6 +63,7 @@ def assert_one_row_per_fact(browser) -> None:  # noqa: F811
     assert [v for v in values if v == "有效"] == ["有效"] and "状态" not in terms and "有效期止" not in terms
 
 
+@pytest.mark.slow
 def test_clerk_scans_a_code_in_the_browser(client, runner, served, browser, issuer, verified_citizen,  # noqa: F811
                                            tmp_path):
     # A real one-time code: a licence issued to 张三, shown from the wallet.
