@@ -54,7 +54,7 @@ def qrcode_pypng(text: str) -> bytes:
 
 
 def renderers() -> list[tuple[str, str, Callable[[str], bytes]]]:
-    from wallet.presentation import render_png, render_svg
+    from app.qr import render_png, render_svg
 
     return [
         ("wallet PNG (zxing-cpp)", "ours", render_png),

@@ -6,10 +6,10 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from app.openapi import problems
+from app.qr import render_png
 from app.security.auth import auth_required, current_principal
 from mapsvc import appointment_checkin, appointments, slots
 from mapsvc import appointment_schemas as s
-from wallet.presentation import render_png
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/v1", description="预约 (service-hall appointments)")
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from app import i18n
+from app import i18n, qr
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
 from wallet import catalogue, holder, issuance
@@ -135,7 +135,7 @@ def _no_store(response: Response) -> Response:
 def presentation_png(presentation_id):
     """The QR code of my live presentation, as PNG."""
     text = presentation.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
-    return _no_store(Response(presentation.render_png(text), mimetype="image/png"))
+    return _no_store(Response(qr.render_png(text), mimetype="image/png"))
 
 
 @blp.route("/wallet/presentations/<presentation_id>/qr.svg", methods=["GET"])
@@ -145,7 +145,7 @@ def presentation_png(presentation_id):
 def presentation_svg(presentation_id):
     """The QR code of my live presentation, as SVG."""
     text = presentation.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
-    return _no_store(Response(presentation.render_svg(text), mimetype="image/svg+xml"))
+    return _no_store(Response(qr.render_svg(text), mimetype="image/svg+xml"))
 
 
 @blp.route("/wallet/presentations/<presentation_id>", methods=["DELETE"])

@@ -41,3 +41,15 @@ def test_hall_not_found_defined_once(client, clock):
         response = client.get(url)
         assert response.status_code == 404, url
         assert response.get_json()["code"] == "hall_not_found"
+
+
+def test_qr_rendering_lives_in_the_kernel():
+    """Issue 15: the PNG/QR writer lived in wallet/presentation.py and the appointments imported it from
+    the wallet; it is now `app.qr`, and no feature keeps a renderer of its own."""
+    from app.qr import render_png, render_svg
+
+    assert render_png("YW1." + "A" * 43).startswith(b"\x89PNG\r\n\x1a\n")
+    assert b"<svg" in render_svg("YW1." + "A" * 43)
+    renderers = [str(p.relative_to(ROOT)) for p in _sources()
+                 if re.search(r"^def (render_png|render_svg|_grey_png)\(", p.read_text(), re.M)]
+    assert renderers == ["app/qr.py"] * 3 or sorted(set(renderers)) == ["app/qr.py"]

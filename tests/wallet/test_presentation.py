@@ -57,7 +57,7 @@ def test_presentation_answer_and_qr_png_decodes_to_the_qr_text(client, holder, l
 
 
 def test_png_is_a_standard_qr_image(tmp_path):
-    from wallet.presentation import render_png
+    from app.qr import render_png
 
     for text in ("YW1." + "A" * 43, "YW1.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE", "YW1." + "_" * 43):
         data = render_png(text)
