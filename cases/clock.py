@@ -1,7 +1,7 @@
 """The SLA clock of a case (承诺时限): working days from acceptance (受理), stopped while the case
 waits for the applicant (补正) or is in a special procedure (特别程序/挂起).
 
-The promised days are working days on the holiday calendar (mapsvc.calendar, China time: app.clock).
+The promised days are working days on the holiday calendar (app.calendar, China time: app.clock).
 A pause pushes the due date back by the working days it covered: every working day from the day
 it began up to, not including, the day the clock ran again. Pauses are timed by the events'
 `occurred_at` (the department's clock), so a backfill gives the same answer as live events.
@@ -13,7 +13,7 @@ from typing import Any
 
 from cases.models import Case
 from cases.statuses import CLOCK_STARTS, FINAL, PAUSED
-from mapsvc import calendar
+from app import calendar
 
 _MAX_PAUSE_DAYS = 3660  # a pause longer than ten years is counted as ten years
 

@@ -19,7 +19,7 @@ from cases.errors import (
 )
 from cases.models import Case, Evaluation, FollowUp, TimelineEntry
 from cases.statuses import CONCLUDED
-from mapsvc import calendar
+from app import calendar
 
 POOR = 2  # ratings at or below: 差评
 

@@ -11,13 +11,13 @@ from typing import Any
 
 from flask import current_app
 
-from app import audit, i18n
+from app import audit, calendar, i18n
 from app.clock import CHINA_TZ as CHINA
 from app.db import db, select_one, select_where, update_where
 from app.identity import service as identity
 from app.ratelimit import Limit, consume
 from app.security.tokens import Principal
-from mapsvc import calendar, slots
+from mapsvc import slots
 from mapsvc.appointment_errors import (
     AlreadyCheckedIn, AppointmentNotActive, CheckInCodeInvalid, CheckInWrongDay,
 )

@@ -5,8 +5,9 @@ import json
 import click
 from flask.cli import AppGroup
 
+from app import calendar
 from app.db import db
-from mapsvc import calendar, coords
+from mapsvc import coords
 
 halls_cli = AppGroup("halls", help="Service halls (办事网点) and their Redis GEO index.")
 calendar_cli = AppGroup("calendar", help="Public holidays and make-up working days (节假日与调休).")

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from app import i18n
+from app import calendar, i18n
 from app.clock import CHINA_TZ
-from mapsvc import calendar
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")

@@ -10,7 +10,7 @@ import peewee as pw
 
 from app import i18n
 from app.db import BaseModel, UTCDateTimeField, utcnow
-from mapsvc.calendar import CalendarDay  # noqa: F401  (the calendar's table belongs to the map)
+from app.calendar import CalendarDay  # noqa: F401  (the calendar's table belongs to the map)
 
 HALL_TYPES = {
     "gov_center": "政务服务中心",

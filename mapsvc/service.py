@@ -17,12 +17,12 @@ from typing import Any
 
 from flask import current_app
 
-from app import audit, i18n
+from app import audit, calendar, i18n
 from app.db import db, select_where, update_where, utcnow
 from app.identity.staff import client_serves_hall
 from app.ratelimit import Limit, consume, limit_keys_and_args, raise_if_limited, script_with_limits
 from app.redis import get_redis
-from mapsvc import calendar, coords, directory, hours, index
+from mapsvc import coords, directory, hours, index
 from mapsvc.errors import HallNotBound, HallNotFound
 from mapsvc.models import ACCESSIBILITY, Hall, HallItem
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from flask import current_app
 
+from app import calendar
 from app.clock import CHINA_TZ as CHINA
 from app.db import select_one, utcnow
-from mapsvc import calendar
 from mapsvc.appointment_errors import BookingWindow, SlotDateOutOfRange, SlotInvalid
 from mapsvc.appointment_models import SlotCounter
 from mapsvc.errors import HallNotFound

@@ -162,7 +162,8 @@ class Flows:
     def halls(self) -> None:
         """就近办: import, nearby (all, by item, by type), detail, a pushed queue length, reindex, an
         index lost with Redis rebuilt on demand, and the per-IP limit (429)."""
-        from mapsvc import calendar, directory, importer
+        from app import calendar
+        from mapsvc import directory, importer
 
         directory.forget()
         calendar.forget()

@@ -56,7 +56,8 @@ def _citizens(n: int) -> list[str]:
 
 
 def prepare(count: int) -> list[str]:
-    from mapsvc import calendar, slots
+    from app import calendar
+    from mapsvc import slots
 
     first, last = slots.booking_window(calendar.china_now(slots.now()).date())
     days = [first + timedelta(days=d) for d in range((last - first).days + 1)]

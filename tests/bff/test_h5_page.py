@@ -10,7 +10,8 @@ import re
 import pytest
 
 from app.db import db
-from mapsvc import calendar, directory
+from app import calendar
+from mapsvc import directory
 from notify.outbox import enqueue
 from notify.tasks import NotifyWorker
 from tests import vectors

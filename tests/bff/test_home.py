@@ -7,7 +7,8 @@ import pytest
 
 from app.db import db
 from bff import home
-from mapsvc import calendar, directory
+from app import calendar
+from mapsvc import directory
 from notify.tasks import NotifyWorker
 from tests import vectors
 from tests.cases.conftest import event

@@ -10,7 +10,7 @@ import pytest
 
 from app.db import db
 from mapsvc import coords, service
-from mapsvc.calendar import CHINA
+from app.calendar import CHINA
 from tests.helpers import assert_problem
 from tests.mapsvc.conftest import NEARBY, hall
 
