@@ -113,7 +113,7 @@ def _register_blueprints(app: Flask) -> None:
             finally:
                 del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
-    from bff.conventions import ClientVersionPlugin
+    from app.version_gate import ClientVersionPlugin
 
     api = YiWangApi(app, spec_kwargs={"extra_plugins": [ProtectedAnswersPlugin(), ClientVersionPlugin(),
                                                         MinPropertiesPlugin(), RequiredAlternativesPlugin(),

@@ -1,11 +1,7 @@
 """Client conventions: who is calling (`X-Client`, `X-Client-Version`), the version gate (426),
 revalidation (`ETag` → 304) and gzip on the BFF's answers.
 
-- Version gate (a before_request hook on every `/api/` request): an app, mini-program or H5 build
-  older than its configured minimum (`CLIENT_MIN_VERSIONS`) answers 426 `client_upgrade_required`
-  with the minimum and the upgrade URL. No header → allowed (third parties, curl); an unknown
-  client or a malformed version → 400. Health, metrics, the docs, the OpenAPI document and
-  `GET /bff/app-config` (where an old build learns that it must upgrade) are exempt.
+- Version gate: the kernel's (app/version_gate.py); the BFF parses its settings and installs it.
 - ETag and gzip (an after_request hook on `/api/v1/bff/` GETs): a weak ETag over the JSON body,
   `Cache-Control: private, no-cache` (the app keeps the answer and revalidates every time; a
   match is 304 with no body); bodies above `GZIP_MIN_BYTES` are gzipped when the client accepts
@@ -17,36 +13,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from apispec import BasePlugin
 from flask import Flask, Response, current_app, request
 
+from app import version_gate
 from app.config import ConfigError
-from app.errors import AppError
+from app.version_gate import CLIENTS, parse_version
 
-CLIENTS = ("app", "miniprogram", "h5")
 GZIP_MIN_BYTES = 1024
 BFF_PREFIX = "/api/v1/bff/"
-_EXEMPT = ("/api/docs", "/api/v1/openapi.json", "/api/v1/bff/app-config")
-_VERSION = re.compile(r"(\d{1,5})\.(\d{1,5})(?:\.(\d{1,5}))?(?:[-+][0-9A-Za-z.-]{1,40})?")
-
-
-class ClientInvalid(AppError):
-    status, code, detail = 400, "client_invalid", "X-Client 取值无效，应为 app、miniprogram 或 h5。"
-    detail_en = "Invalid X-Client; use app, miniprogram or h5."
-
-
-class ClientVersionInvalid(AppError):
-    status, code, detail = 400, "client_version_invalid", "X-Client-Version 格式有误，应为形如 1.4.2 的版本号。"
-    detail_en = "Malformed X-Client-Version; use a version such as 1.4.2."
-
-
-class ClientUpgradeRequired(AppError):
-    status, code, detail = 426, "client_upgrade_required", "当前版本过低，请升级到最新版本后再使用。"
-    detail_en = "This version is too old; please upgrade to the latest version."
 
 
 @dataclass(frozen=True)
@@ -84,48 +61,11 @@ def load_client_settings(config: dict[str, Any]) -> ClientSettings:
                           budgets)
 
 
-def parse_version(raw: str) -> tuple[int, int, int] | None:
-    """`1.4.2` → (1, 4, 2); `3.1` → (3, 1, 0); a pre-release or build suffix is ignored; else None."""
-    found = _VERSION.fullmatch(raw.strip())
-    if found is None:
-        return None
-    return int(found[1]), int(found[2]), int(found[3] or 0)
-
-
 def app_config() -> dict[str, Any]:
     """What the apps read at launch: feature switches, minimum versions, upgrade URLs, notices."""
     settings: ClientSettings = current_app.extensions["bff_settings"]
     return {"features": settings.features, "min_versions": settings.min_versions,
             "upgrade_urls": settings.upgrade_urls, "notices": settings.notices}
-
-
-# --- Version gate ----------------------------------------------------------------------------
-
-def _gated(path: str) -> bool:
-    return path.startswith("/api/") and not path.startswith(_EXEMPT)
-
-
-def check_client_version() -> None:
-    """before_request: 400 for a malformed identification, 426 for a build below its minimum."""
-    if not _gated(request.path):
-        return
-    client = request.headers.get("X-Client")
-    raw_version = request.headers.get("X-Client-Version")
-    if client is None and raw_version is None:
-        return
-    if client is not None and client.strip().lower() not in CLIENTS:
-        raise ClientInvalid()
-    version = parse_version(raw_version) if raw_version is not None else None
-    if raw_version is not None and version is None:
-        raise ClientVersionInvalid()
-    if client is None or version is None:
-        return
-    client = client.strip().lower()
-    settings: ClientSettings = current_app.extensions["bff_settings"]
-    minimum = settings.min_versions.get(client)
-    if minimum is not None and version < parse_version(minimum):
-        raise ClientUpgradeRequired(extra={"client": client, "current_version": raw_version.strip(),
-                                           "min_version": minimum, "upgrade_url": settings.upgrade_urls.get(client)})
 
 
 # --- ETag and gzip -----------------------------------------------------------------------------
@@ -153,30 +93,7 @@ def revalidate_and_compress(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["bff_settings"] = load_client_settings(app.config)
-    app.before_request(check_client_version)
+    settings = load_client_settings(app.config)
+    app.extensions["bff_settings"] = settings
+    version_gate.init_app(app, min_versions=settings.min_versions, upgrade_urls=settings.upgrade_urls)
     app.after_request(revalidate_and_compress)
-
-
-# --- OpenAPI ---------------------------------------------------------------------------------------
-
-_UPGRADE = {"description": "problem+json; code: client_upgrade_required（X-Client-Version 低于该客户端的最低版本；"
-                           "扩展字段 client, current_version, min_version, upgrade_url）",
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-_MALFORMED = {"description": "problem+json; code: client_invalid, client_version_invalid",
-              "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-
-
-class ClientVersionPlugin(BasePlugin):
-    """Documents the version gate on every gated operation: 426, and 400 where a route has none."""
-
-    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
-        if path is None or not _gated(path):
-            return
-        for operation in (operations or {}).values():
-            if not isinstance(operation, dict):
-                continue
-            answers = operation.setdefault("responses", {})
-            answers.setdefault("426", _UPGRADE)
-            if 400 not in answers and "400" not in answers:
-                answers["400"] = _MALFORMED

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from app.config import ConfigError
-from bff.conventions import parse_version
+from app.version_gate import parse_version
 from tests import vectors
 from tests.helpers import assert_problem, bearer
 

@@ -64,3 +64,14 @@ def test_holiday_calendar_lives_in_the_kernel(runner):
     assert calendar.CalendarDay._meta.table_name == "map_calendar_day"
     listed = runner.invoke(args=["calendar", "list", "--year", "2026"])
     assert listed.exit_code == 0 and "国庆节" in listed.output
+
+
+def test_version_gate_lives_in_the_kernel(client):
+    """Issue 15: the client version gate lived in bff/conventions.py and the app factory imported it from
+    the BFF; it is now `app.version_gate` (the BFF only installs it with its settings) and still answers."""
+    from app import version_gate
+
+    assert version_gate.parse_version("1.4.2") == (1, 4, 2)
+    assert not re.search(r"^def (check_client_version|parse_version)\(", (ROOT / "bff" / "conventions.py").read_text(), re.M)
+    response = client.get("/api/v1/map/halls/hall_nope", headers={"X-Client": "app", "X-Client-Version": "x.y"})
+    assert response.status_code == 400 and response.get_json()["code"] == "client_version_invalid"
