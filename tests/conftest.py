@@ -20,7 +20,10 @@ from tests.fakes.private_redis import PrivateRedis
 from tests.helpers import bearer, latest_code
 
 # Shared fixtures (pytest takes pytest_plugins only from the root conftest): a test asks for them by name.
-pytest_plugins = ["tests.fixtures.appointments", "tests.fixtures.browser"]
+pytest_plugins = [
+    "tests.fixtures.appointments", "tests.fixtures.browser", "tests.fixtures.cases", "tests.fixtures.h5",
+    "tests.fixtures.halls", "tests.fixtures.notify", "tests.fixtures.proxies", "tests.fixtures.walk",
+]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")

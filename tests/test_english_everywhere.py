@@ -1,6 +1,6 @@
 """Under `Accept-Language: en` no answer carries Chinese a person reads (issue 14 item 20).
 
-The walk of tests/test_times.py (demo halls, a licence, a case with a 补正 and a poor rating,
+The walk of tests/fixtures/walk.py (demo halls, a licence, a case with a 补正 and a poor rating,
 notices, an appointment, a counter check) is repeated in English and every string value is
 scanned for CJK characters. Only the keys below may hold Chinese, because they are proper names,
 addresses, or words people and departments wrote themselves, which are shown as written.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tests.test_times import strings, walk  # noqa: F401  (the seeded walk fixture)
+from tests.fixtures.walk import strings
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -50,7 +50,7 @@ def _offending(answers: dict) -> list[tuple[str, str, str]]:
     return found
 
 
-def test_no_chinese_labels_in_english_answers(walk):  # noqa: F811
+def test_no_chinese_labels_in_english_answers(walk):
     """Issue 14 item 20: e.g. `closed_reason: 休息日`, holiday names, status and tag labels were
     Chinese under `Accept-Language: en`."""
     answers = walk({"Accept-Language": "en"})
@@ -60,14 +60,14 @@ def test_no_chinese_labels_in_english_answers(walk):  # noqa: F811
     assert _offending(answers) == []
 
 
-def test_the_walk_does_see_chinese_in_chinese(walk):  # noqa: F811
+def test_the_walk_does_see_chinese_in_chinese(walk):
     """The scan is not blind: the same walk in Chinese finds labels to translate."""
     chinese = {(path, key) for path, key, _ in _offending(walk({}))}
     assert {("/api/v1/cases/evaluation-tags", "items.tags.label"), ("/api/v1/notifications", "items.title"),
             ("/api/v1/cases/{case_id}", "status_label")} <= chinese  # closed reasons: test_appointments_slots.py
 
 
-def test_an_appointment_reminder_reads_in_english(app, client, runner, make_hall, citizen):  # noqa: F811
+def test_an_appointment_reminder_reads_in_english(app, client, runner, make_hall, citizen):
     """Issue 14 item 20: the day-before reminder was Chinese only; the inbox shows its English."""
     from notify.tasks import NotifyWorker
     from tests.fixtures.appointments import _auth, book

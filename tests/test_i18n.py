@@ -8,8 +8,8 @@ import pytest
 
 from app.i18n import EN, ZH, negotiate
 from tests import vectors
+from tests.fixtures.appointments import APPOINTMENTS, _auth
 from tests.helpers import PROBLEM, assert_problem, bearer
-from tests.fixtures.appointments import APPOINTMENTS, _auth, book
 from tests.wallet.conftest import CLERK_PASSWORD, VERIFY, WALLET, issue, present
 
 ENGLISH = {"Accept-Language": "en"}
@@ -263,7 +263,7 @@ def test_case_labels_in_both_languages(client, verified_citizen, machine_token):
 def test_hall_labels_in_both_languages(client, app):
     from mapsvc import directory, importer
     from app.db import db
-    from tests.mapsvc.conftest import hall
+    from tests.fixtures.halls import hall
 
     directory.forget()
     with app.app_context(), db.connection_context():

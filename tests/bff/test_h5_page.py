@@ -15,22 +15,20 @@ from mapsvc import directory
 from notify.outbox import enqueue
 from notify.tasks import NotifyWorker
 from tests import vectors
-from tests.cases.conftest import event
+from tests.fixtures.cases import event
+from tests.fixtures.h5 import H5_SETTINGS, PAGE, TTL, sign_in, tab, visible
+from tests.fixtures.halls import hall
 from tests.helpers import bearer
-from tests.mapsvc.conftest import hall
 from tests.wallet.conftest import issue, issue_body
 
-PAGE = "/m/"
 CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
        "img-src 'self' blob: data:; frame-ancestors 'none'")
-HEFEI = {"latitude": 31.8206, "longitude": 117.2272, "accuracy": 30}
 ALL_HOURS = '{"mon-sun": ["00:00-23:59"]}'
-TTL = 18  # seconds a QR lives in these tests: refresh_after is 15 s before expiry, so ~3 s
 
 
 @pytest.fixture
 def app(make_app):
-    return make_app(PRESENTATION_TTL=TTL, NOTIFY_SSE_HEARTBEAT=1, NOTIFY_SSE_MAX_SECONDS=60)
+    return make_app(**H5_SETTINGS)
 
 
 # --- Serving -------------------------------------------------------------------------------------
@@ -64,45 +62,6 @@ def test_script_never_puts_data_into_markup_nor_tokens_into_urls(client):
 
 
 # --- Journeys in a real browser ------------------------------------------------------------------
-
-@pytest.fixture
-def phone(browser, served):  # noqa: F811
-    """The browser as a phone in central Hefei (geolocation granted), on the H5 page."""
-    browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
-    browser.send("Browser.grantPermissions", permissions=["geolocation"], origin=served)
-    browser.send("Emulation.setGeolocationOverride", **HEFEI)
-    browser.send("Page.navigate", url=served + PAGE)
-    browser.wait_for("document.readyState === 'complete' && !document.getElementById('login-view').hidden")
-    return browser
-
-
-def visible(cdp, element_id: str) -> str:
-    return cdp.wait_for(f"(e => !e.hidden && e.offsetParent !== null && e.innerText)(document.getElementById('{element_id}'))")
-
-
-def sign_in(cdp, runner, person=vectors.ZHANG_SAN, number: str = vectors.PHONES[0]) -> str:
-    """The login journey on the page: phone → code (read from the development outbox) → real name.
-    Returns the user id."""
-    runner.invoke(args=["registry", "add", "--name", person[0], "--id-number", person[1]])
-    cdp.js(f"document.getElementById('phone').value = {json.dumps(number)};"
-           "document.getElementById('phone-form').requestSubmit(); true")
-    dev = visible(cdp, "dev-code")
-    assert "开发环境" in dev and re.search(r"\d{6}", dev)
-    assert cdp.js("document.getElementById('code').value")
-    cdp.js("document.getElementById('code-form').requestSubmit(); true")
-    cdp.wait_for("!document.getElementById('realname-view').hidden")
-    cdp.js(f"document.getElementById('rn-name').value = {json.dumps(person[0])};"
-           f"document.getElementById('rn-id').value = {json.dumps(person[1])};"
-           "document.getElementById('realname-form').requestSubmit(); true")
-    cdp.wait_for("!document.getElementById('home-view').hidden")
-    assert "张*" in visible(cdp, "profile")
-    return cdp.js("JSON.parse(sessionStorage.getItem('yiwang.h5')).user.id")
-
-
-def tab(cdp, view: str) -> None:
-    cdp.js(f"document.querySelector('#tabs [data-view={view}]').click(); true")
-    cdp.wait_for(f"!document.getElementById('{view}-view').hidden")
-
 
 def no_personal_data(cdp) -> None:
     html = cdp.js("document.documentElement.outerHTML")

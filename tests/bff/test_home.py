@@ -11,9 +11,9 @@ from app import calendar
 from mapsvc import directory
 from notify.tasks import NotifyWorker
 from tests import vectors
-from tests.cases.conftest import event
+from tests.fixtures.cases import event
+from tests.fixtures.halls import hall
 from tests.helpers import assert_problem, bearer
-from tests.mapsvc.conftest import hall
 from tests.wallet.conftest import issue, issue_body
 
 HOME = "/api/v1/bff/home"

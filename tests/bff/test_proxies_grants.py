@@ -8,7 +8,7 @@ import pytest
 from app.audit import AuditEvent
 from bff.proxy_models import ProxyGrant
 from tests import vectors
-from tests.bff.conftest import PROXIES, in_days
+from tests.fixtures.proxies import PROXIES, in_days
 from tests.helpers import assert_problem, bearer, rows
 
 

@@ -12,7 +12,7 @@ import logging
 from bff.proxy_models import ProxyGrant
 from notify.outbox import OutboxEntry
 from tests import vectors
-from tests.bff.conftest import PROXIES, in_days
+from tests.fixtures.proxies import PROXIES, in_days
 from tests.helpers import assert_problem, bearer, latest_code, rows, step_up_code
 from tests.signing.conftest import PIN, enrol
 

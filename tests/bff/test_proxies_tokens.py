@@ -12,7 +12,7 @@ from app.audit import AuditEvent
 from bff import proxies
 from bff.proxy_models import ProxyAction
 from signing.enrolment import CITIZEN_REVOCATION_REASONS
-from tests.bff.conftest import ALL_SCOPES, PROXIES
+from tests.fixtures.proxies import ALL_SCOPES, PROXIES
 from tests.helpers import assert_problem, bearer, rows
 from tests.wallet.conftest import issue_body
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cases.models import Case, CaseEvent, TimelineEntry
 from tests import vectors
-from tests.cases.conftest import BATCH, CHAIN, event, outbox
+from tests.fixtures.cases import BATCH, CHAIN, event, outbox
 from tests.helpers import assert_problem, bearer, rows
 
 

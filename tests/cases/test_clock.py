@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cases.models import Case
-from tests.cases.conftest import CASES, event
+from tests.fixtures.cases import CASES, event
 from tests.helpers import rows
 
 

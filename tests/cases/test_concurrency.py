@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from cases.models import Case, CaseEvent, TimelineEntry
-from tests.cases.conftest import EVENTS, event, outbox
+from tests.fixtures.cases import EVENTS, event, outbox
 from tests.helpers import rows
 
 THREADS = 12

@@ -10,7 +10,7 @@ from app.db import utcnow
 from cases.models import Case, Evaluation, FollowUp
 from cases.tasks import send_evaluation_reminders
 from tests import vectors
-from tests.cases.conftest import CASES, CHAIN, FOLLOW_UPS, event, outbox
+from tests.fixtures.cases import CASES, CHAIN, FOLLOW_UPS, event, outbox
 from tests.helpers import assert_problem, bearer, rows
 
 CONCLUDED = CHAIN[:-1]

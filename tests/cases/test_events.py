@@ -7,7 +7,7 @@ import pytest
 from app.audit import AuditEvent
 from cases.models import Case, CaseEvent, TimelineEntry
 from tests import vectors
-from tests.cases.conftest import CHAIN, EVENTS, event, outbox
+from tests.fixtures.cases import CHAIN, EVENTS, event, outbox
 from tests.helpers import assert_problem, bearer, rows
 
 

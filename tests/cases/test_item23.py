@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.audit import AuditEvent
 from cases.models import Case, CaseEvent
 from tests import vectors
-from tests.cases.conftest import CASES, EVENTS, event, notice_data, outbox
+from tests.fixtures.cases import CASES, EVENTS, event, notice_data, outbox
 from tests.helpers import assert_problem, rows
 
 

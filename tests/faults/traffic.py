@@ -10,8 +10,8 @@ from collections import Counter
 
 import requests
 
-from tests.cases.conftest import CHAIN, EVENTS, event
 from tests.faults.conftest import Recorder
+from tests.fixtures.cases import CHAIN, EVENTS, event
 from tests.helpers import PROBLEM
 from tests.wallet.conftest import VERIFY, present_url
 

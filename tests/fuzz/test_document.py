@@ -12,7 +12,7 @@ from app.audit import AuditEvent
 from app.identity.idnumber import normalize_id_number, normalize_phone
 from signing.pin import weak_reasons
 from tests import vectors
-from tests.cases.conftest import event
+from tests.fixtures.cases import event
 from tests.fuzz import formats
 from tests.fuzz.test_schemathesis import REFUSALS
 from tests.helpers import bearer, rows

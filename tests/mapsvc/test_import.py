@@ -10,8 +10,8 @@ import redis as redis_lib
 from mapsvc import coords, index
 from mapsvc.demo import COLUMNS
 from mapsvc.models import Hall, HallItem
+from tests.fixtures.halls import hall
 from tests.helpers import rows
-from tests.mapsvc.conftest import hall
 
 
 def write_csv(path, records: list[dict]) -> str:

@@ -11,8 +11,8 @@ import pytest
 from app.db import db
 from mapsvc import coords, service
 from app.calendar import CHINA
+from tests.fixtures.halls import NEARBY, hall
 from tests.helpers import assert_problem
-from tests.mapsvc.conftest import NEARBY, hall
 
 R_REDIS = 6372797.560856  # the sphere of Redis GEO (geohash_helper.c), on which distances are defined
 

@@ -8,8 +8,8 @@ import pytest
 from app.audit import AuditEvent
 from mapsvc import index
 from mapsvc.models import Hall
+from tests.fixtures.halls import NEARBY, hall
 from tests.helpers import assert_problem, bearer, rows
-from tests.mapsvc.conftest import NEARBY, hall
 
 QUEUE = "/api/v1/map/halls/{}/queue"
 

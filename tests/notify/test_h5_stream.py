@@ -7,13 +7,19 @@ import json
 
 import pytest
 
-from tests.bff.test_h5_page import app, phone, sign_in, tab  # noqa: F401  (fixtures, helpers)
+from tests.fixtures.h5 import H5_SETTINGS, sign_in, tab
 from tests.helpers import bearer
 
 STREAM = "/api/v1/notifications/stream"
 
 
-def _open_stream(phone, runner) -> dict:  # noqa: F811
+@pytest.fixture
+def app(make_app):
+    """The app the H5 page tests run (tests/bff/test_h5_page.py): short QR lifetime, 1 s heartbeat."""
+    return make_app(**H5_SETTINGS)
+
+
+def _open_stream(phone, runner) -> dict:
     sign_in(phone, runner)
     tab(phone, "notices")
     phone.wait_for("document.body.getAttribute('data-stream') === 'open'")
@@ -21,7 +27,7 @@ def _open_stream(phone, runner) -> dict:  # noqa: F811
 
 
 @pytest.mark.slow
-def test_a_page_whose_stream_was_closed_for_a_newer_one_waits(app, runner, phone):  # noqa: F811
+def test_a_page_whose_stream_was_closed_for_a_newer_one_waits(app, runner, phone):
     headers = _open_stream(phone, runner)
     client = app.test_client()
     others = [client.get(STREAM, headers=headers, buffered=False) for _ in range(3)]
@@ -34,7 +40,7 @@ def test_a_page_whose_stream_was_closed_for_a_newer_one_waits(app, runner, phone
 
 
 @pytest.mark.slow
-def test_a_page_logged_out_elsewhere_is_signed_out(app, runner, phone):  # noqa: F811
+def test_a_page_logged_out_elsewhere_is_signed_out(app, runner, phone):
     headers = _open_stream(phone, runner)
     assert app.test_client().post("/api/v1/auth/logout", headers=headers).status_code in (200, 204)
     phone.wait_for("!document.getElementById('login-view').hidden")

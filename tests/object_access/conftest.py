@@ -1,14 +1,12 @@
 """Object-access fixtures: two verified citizens and the refusal check every module uses; the
-feature fixtures the modules share are imported from the features' conftests (notify's, whose
-`clock` differs from the appointments' one, only in test_account.py)."""
+feature fixtures the modules share come from the plugins in tests/fixtures/ (test_account.py
+defines notify's `clock`, which differs from the appointments' one)."""
 from __future__ import annotations
 
 import pytest
 
 from tests import vectors
-from tests.cases.conftest import dept, push, run_chain  # noqa: F401  (a department pushing a case's events)
 from tests.helpers import PROBLEM, bearer
-from tests.mapsvc.conftest import _fresh_caches, load_halls  # noqa: F401  (autouse: hall cards, calendar per test)
 
 
 def refused(response, *secrets: str) -> dict:
@@ -28,3 +26,7 @@ def two_citizens(verified_citizen):
     b = bearer(verified_citizen(vectors.LI_SI, vectors.PHONES[1])["access_token"])
     return a, b
 
+
+@pytest.fixture(autouse=True)
+def _fresh_caches(fresh_caches):
+    """Cards and the holiday calendar are per process; every test here starts without them."""

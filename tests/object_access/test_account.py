@@ -1,19 +1,27 @@
 """The citizen's own account things: a liveness session, push devices, inbox notices."""
 from __future__ import annotations
 
+import pytest
+
 from notify.models import Device
 from tests import vectors
+from tests.fixtures.notify import Clock
 from tests.helpers import bearer, rows
-from tests.notify.conftest import channels, clock, make_worker, notice  # noqa: F401
+from tests.identity.test_real_name import complete, confirm, me, start_liveness
 from tests.notify.test_api import APNS
 from tests.object_access.conftest import refused
-from tests.identity.test_real_name import complete, confirm, me, start_liveness
 
 ROUTES = {
     "/api/v1/me/liveness/<session_id>/confirm", "/api/v1/devices/<device_id>",
     "/api/v1/notifications/<entry_id>/read",
 }
 SECRETS = (vectors.ZHANG_SAN[0], vectors.ZHANG_SAN[1], vectors.PHONES[0])
+
+
+@pytest.fixture
+def clock():
+    """The notify worker's injectable clock (as in tests/notify), not the appointments' frozen one."""
+    return Clock()
 
 
 def _others(machine_token, clerk_of, b: dict) -> list[dict]:
@@ -45,7 +53,7 @@ def test_a_device_of_another_citizen(app, client, two_citizens, machine_token, c
     assert client.delete(f"/api/v1/devices/{device['id']}", headers=a).status_code == 204
 
 
-def test_a_notice_of_another_citizen(client, two_citizens, notice, make_worker, machine_token,  # noqa: F811
+def test_a_notice_of_another_citizen(client, two_citizens, notice, make_worker, machine_token,
                                      clerk_of):
     a, b = two_citizens
     user_a = client.get("/api/v1/me", headers=a).get_json()["id"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from cases.models import Evaluation, FollowUp
 from tests import vectors
-from tests.cases.conftest import CASES, CHAIN, FOLLOW_UPS, event
+from tests.fixtures.cases import CASES, CHAIN, FOLLOW_UPS, event
 from tests.helpers import bearer, rows
 from tests.object_access.conftest import refused
 

@@ -3,15 +3,15 @@ never a third citizen's, on the id-taking routes that accept delegated tokens at
 from __future__ import annotations
 
 from tests import vectors
-from tests.bff.conftest import ALL_SCOPES, grant, invite, people, proxy_session  # noqa: F401
-from tests.cases.conftest import CASES, CHAIN
 from tests.fixtures.appointments import APPOINTMENTS, book
+from tests.fixtures.cases import CASES, CHAIN
+from tests.fixtures.proxies import ALL_SCOPES
 from tests.object_access.conftest import refused
 
 SECRETS = (vectors.WANG_WU[0], vectors.WANG_WU[1], vectors.PHONES[2])
 
 
-def test_a_proxy_cannot_reach_a_third_citizens_objects(client, people, grant, proxy_session,  # noqa: F811
+def test_a_proxy_cannot_reach_a_third_citizens_objects(client, people, grant, proxy_session,
                                                        make_hall, run_chain):
     make_hall()
     wang = people["other"]["headers"]

@@ -7,9 +7,9 @@ import pytest
 
 from mapsvc.models import Hall
 from tests import vectors
-from tests.helpers import bearer, rows
-from tests.mapsvc.conftest import hall
 from tests.fixtures.appointments import APPOINTMENTS, CHECK_INS, book
+from tests.fixtures.halls import hall
+from tests.helpers import bearer, rows
 from tests.object_access.conftest import refused
 
 ROUTES = {

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests import vectors
-from tests.bff.conftest import PROXIES, in_days
+from tests.fixtures.proxies import PROXIES, in_days
 from tests.helpers import bearer, step_up_code
 from tests.object_access.conftest import refused
 from tests.wallet.conftest import ISSUE, WALLET, driving_data, issue, issue_body, present, present_url

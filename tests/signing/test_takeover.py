@@ -16,8 +16,8 @@ from notify.outbox import OutboxEntry, enqueue
 from notify.tasks import NotifyWorker
 from signing.models import SigningCredential
 from tests import vectors
+from tests.fixtures.notify import ScriptedChannel
 from tests.helpers import assert_problem, bearer, fresh_liveness, rows
-from tests.notify.conftest import ScriptedChannel
 from tests.signing.conftest import BASE, PIN, authorize, enrol, new_request, revoke, sign, signing_code
 
 ATTACKER_PIN = "246813"

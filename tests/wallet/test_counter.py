@@ -134,7 +134,7 @@ def test_a_forged_mac_and_garbage_are_invalid(client, holder, licence, clerk):
     assert client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter).status_code == 200
 
 
-def test_revocation_is_seen_in_the_same_second(client, issuer, holder, licence, clerk):  # noqa: F811
+def test_revocation_is_seen_in_the_same_second(client, issuer, holder, licence, clerk):
     shown = present(client, holder, licence["id"])
     revoked = client.post(f"{ISSUE}/{licence['id']}/revoke", json={"status_code": "07", "reason": "吊销"},
                           headers=issuer)
@@ -143,7 +143,7 @@ def test_revocation_is_seen_in_the_same_second(client, issuer, holder, licence, 
                    "licence_not_valid")
 
 
-def test_tampered_licence_signature_is_refused(app, client, issuer, holder, licence, clerk):  # noqa: F811
+def test_tampered_licence_signature_is_refused(app, client, issuer, holder, licence, clerk):
     from app.db import db
     from wallet.models import Licence
 

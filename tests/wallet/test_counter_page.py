@@ -53,7 +53,7 @@ def test_script_never_puts_data_into_markup(client):
 
 # --- The page in a real browser ------------------------------------------------------------------
 
-def assert_one_row_per_fact(browser) -> None:  # noqa: F811
+def assert_one_row_per_fact(browser) -> None:
     """The card shows each fact once (issue 14 item 17): no label twice, no value twice (the holder's
     name, the status 有效 and the validity end were each shown under two labels)."""
     terms = browser.js("Array.from(document.querySelectorAll('#card dt')).map(n => n.textContent)")
@@ -64,7 +64,7 @@ def assert_one_row_per_fact(browser) -> None:  # noqa: F811
 
 
 @pytest.mark.slow
-def test_clerk_scans_a_code_in_the_browser(client, runner, served, browser, issuer, verified_citizen,  # noqa: F811
+def test_clerk_scans_a_code_in_the_browser(client, runner, served, browser, issuer, verified_citizen,
                                            tmp_path):
     # A real one-time code: a licence issued to 张三, shown from the wallet.
     holder = bearer(verified_citizen(vectors.ZHANG_SAN)["access_token"])

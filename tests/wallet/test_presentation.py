@@ -86,7 +86,7 @@ def test_only_the_holder_at_l2_may_present(client, licence, login_citizen, verif
     assert_problem(client.post(present_url(licence["id"]), json={}), 401)
 
 
-def test_invalid_licence_cannot_be_presented(client, issuer, holder, licence):  # noqa: F811
+def test_invalid_licence_cannot_be_presented(client, issuer, holder, licence):
     client.post(f"{ISSUE}/{licence['id']}/revoke", json={"status_code": "02", "reason": "暂扣"}, headers=issuer)
     assert_problem(client.post(present_url(licence["id"]), json={}, headers=holder), 422, "licence_not_valid")
     expired = issue(client, issuer, issue_body(reference="old", valid_from="2010-01-01", valid_until="2015-01-01"))
