@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # make `app` and `tests.fakes` importable without packaging
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.aliyun_sms import FakeAliyunSms  # noqa: E402
-from tests.fakes.registry import FakeRegistry  # noqa: E402
-from tests.fakes.server import FakeServer  # noqa: E402
-from tests.fakes.wechat import FakeWeChat  # noqa: E402
+from tests.fakes.aliyun_sms import FakeAliyunSms
+from tests.fakes.registry import FakeRegistry
+from tests.fakes.server import FakeServer
+from tests.fakes.wechat import FakeWeChat
 
 SMS_KEY_ID, SMS_KEY_SECRET = "LTAI5tTESTKEYID", "test/secret+key*~ 1"
 REG_APP_ID, REG_APP_SECRET = "yiwang-test", "registry-shared-secret"
