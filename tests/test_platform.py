@@ -446,6 +446,7 @@ def test_an_id_number_or_phone_in_a_path_is_masked_in_the_request_log(client, lo
 
 # --- embedded Redis: two `make run` in a row ------------------------------------------------------
 
+@pytest.mark.slow
 def test_an_exiting_server_leaves_the_next_servers_embedded_redis_alone(tmp_path):
     """Issue 14 item 25: the old server's exit hook deleted the registry the next `make run` had
     written while the old one was stopping, so later processes started a second redis-server on the

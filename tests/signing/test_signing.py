@@ -9,6 +9,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
+
 from app.audit import AuditEvent
 from app.crypto.sm2 import SM2PublicKey
 from app.crypto.sm3 import sm3_hex
@@ -204,6 +206,7 @@ def _replay(args: tuple[str, dict, float]) -> int:
     return authorize(_worker["client"], headers, request_id).status_code
 
 
+@pytest.mark.slow
 def test_concurrent_replays_from_processes_sign_once(app, client, signer, base_config):
     headers, _ = signer
     context = multiprocessing.get_context("spawn")

@@ -9,6 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 
 from app.audit import AuditEvent
 from tests import vectors
@@ -200,6 +201,7 @@ def _scan(args: tuple[str, dict, float]) -> int:
     return _worker["client"].post(VERIFY, json={"qr_text": qr_text}, headers=headers).status_code
 
 
+@pytest.mark.slow
 def test_parallel_scans_from_several_processes_succeed_once(app, client, holder, licence, clerk, base_config):
     counter = clerk()
     context = multiprocessing.get_context("spawn")
