@@ -58,7 +58,7 @@ class ProtectedAnswersPlugin(BasePlugin):
 
 
 class MinPropertiesPlugin(BasePlugin):
-    """A schema with `min_properties` (app/input_fields.py `UpdateSchema`) says so: `minProperties`."""
+    """A schema with `min_properties` (app/fields.py `UpdateSchema`) says so: `minProperties`."""
 
     def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
         schema = kwargs.get("schema")

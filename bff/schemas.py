@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
-from app.input_fields import StrictBoolean
+from app.fields import StrictBoolean
 from mapsvc import coords
 from mapsvc.schemas import check_searchable, latitude
 

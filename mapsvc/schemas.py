@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
-from app.input_fields import QueryBoolean
+from app.fields import QueryBoolean
 from mapsvc import coords
 from mapsvc.models import HALL_TYPES
 from mapsvc.service import MAX_LIMIT, MAX_RADIUS_M

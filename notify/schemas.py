@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
-from app.input_fields import QueryBoolean, StrictBoolean, UpdateSchema
+from app.fields import QueryBoolean, StrictBoolean, UpdateSchema
 from notify.models import PLATFORMS
 from notify.outbox import KINDS
 

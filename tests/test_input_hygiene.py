@@ -13,7 +13,7 @@ import logging
 import marshmallow as ma
 import pytest
 
-from app.input_fields import QueryBoolean, StrictBoolean, UpdateSchema
+from app.fields import QueryBoolean, StrictBoolean, UpdateSchema
 from tests.helpers import assert_problem, bearer
 
 STAFF_LOGIN = "/api/v1/auth/staff-login"

@@ -4,9 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import IdNumber, Phone
+from app.fields import IdNumber, Phone, StrictBoolean
 from app.identity.stepup import PURPOSES
-from app.input_fields import StrictBoolean
 
 
 class PhoneSchema(ma.Schema):

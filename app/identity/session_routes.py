@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 from app.identity import session_control
-from app.input_fields import StrictBoolean
+from app.fields import StrictBoolean
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
 
