@@ -191,3 +191,22 @@ def private_redis():
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture
+def app_on_redis(base_config, tmp_path):
+    """Factory: an app on `redis_url` (a real Cluster, a Sentinel, a private server) with its own
+    migrated SQLite database and extra settings; its Redis clients are closed afterwards."""
+    made = []
+
+    def build(redis_url: str, **overrides):
+        made.append(create_app({**base_config, "DATABASE_URL": f"sqlite:///{tmp_path}/app.db",
+                                "REDIS_URL": redis_url, **overrides}))
+        migrate()
+        return made[-1]
+
+    yield build
+    for app in made:
+        app.extensions["redis"].close()
+    if hasattr(db.obj, "close_all"):
+        db.obj.close_all()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import pytest
 from redis.cluster import RedisCluster
 
-from app import create_app
-from app.db import db, migrate
 from app.redis import _nodes, make_redis
 from tests import vectors
 from tests.fakes.redis_cluster import LocalCluster, LocalSentinel, available
@@ -23,22 +21,9 @@ pytestmark = pytest.mark.skipif(not available(), reason="no /usr/bin/redis-serve
 
 
 @pytest.fixture
-def build_app(base_config, tmp_path):
-    """An app on `redis_url` with its own migrated SQLite database; closed afterwards."""
-    made = []
-
-    def build(redis_url: str):
-        app = create_app({**base_config, "DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "REDIS_URL": redis_url,
-                          **FLOW_CONFIG})
-        migrate()
-        made.append(app)
-        return app
-
-    yield build
-    for app in made:
-        app.extensions["redis"].close()
-    if hasattr(db.obj, "close_all"):
-        db.obj.close_all()
+def build_app(app_on_redis):
+    """An app on `redis_url` with the flows' settings and its own migrated SQLite database."""
+    return lambda redis_url: app_on_redis(redis_url, **FLOW_CONFIG)
 
 
 @pytest.mark.slow

@@ -188,24 +188,9 @@ def test_a_stream_on_the_stream_server_outlives_a_redis_restart(private_redis, m
 
 
 @pytest.fixture
-def build_app(base_config, tmp_path):
+def build_app(app_on_redis):
     """An app on `redis_url` (a real Cluster or Sentinel) with its own migrated SQLite database."""
-    from app import create_app
-    from app.db import migrate
-
-    made = []
-
-    def build(redis_url: str):
-        app = create_app({**base_config, "DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "REDIS_URL": redis_url})
-        migrate()
-        made.append(app)
-        return app
-
-    yield build
-    for app in made:
-        app.extensions["redis"].close()
-    if hasattr(db.obj, "close_all"):
-        db.obj.close_all()
+    return app_on_redis
 
 
 @pytest.mark.slow
