@@ -7,12 +7,28 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import cli, clock, health, i18n, input_guard
 from app.config import ConfigError, check_config, load_settings
+from app.crypto.ca import ensure_platform_ca, init_crypto
+from app.db import init_db, migrate
+from app.errors import PROBLEM_MIMETYPE, register_error_handlers
+from app.features import load_features
+from app.health import init_metrics
 from app.logs import mask_text, setup_logging
+from app.openapi import (
+    InputAnswersPlugin, MinPropertiesPlugin, ProblemSchema, ProtectedAnswersPlugin, RequiredAlternativesPlugin,
+)
+from app.redis import init_redis
+from app.security import auth
+from app.security.keys import load_key_material
+from app.security.pii import PiiCipher, derive_key
+from app.security.tokens import TokenService
+from app.version_gate import ClientVersionPlugin
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +68,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_services(app)
     _register_blueprints(app)
     if settings["APP_ENV"] == "development" and settings["AUTO_MIGRATE"]:
-        from app.db import migrate
-
         applied = migrate()
         if applied:
             log.info("applied migrations", extra={"migrations": applied})
-        from app.crypto.ca import ensure_platform_ca  # development: the root CA exists from the first start
-
-        ensure_platform_ca(app)
+        ensure_platform_ca(app)  # development: the root CA exists from the first start
     return app
 
 
 def _init_services(app: Flask) -> None:
-    from app.db import init_db
-    from app.health import init_metrics
-    from app.identity.providers import init_providers
-    from app.redis import init_redis
-    from app.security.keys import load_key_material
-    from app.security.pii import PiiCipher, derive_key
-    from app.security.tokens import TokenService
-
     init_db(app)
     init_redis(app)
     try:
@@ -83,108 +87,47 @@ def _init_services(app: Flask) -> None:
     app.extensions["sms_code_key"] = derive_key(keys.data_master_key, "sms-code/hmac")
     app.extensions["tokens"] = TokenService(keys, issuer=app.config["JWT_ISSUER"],
                                             audience=app.config["JWT_AUDIENCE"], ttl=app.config["ACCESS_TOKEN_TTL"])
-    init_providers(app)
     init_metrics(app)
-    from app.crypto.ca import init_crypto  # key store + platform CA (the CA is created/imported on first use)
+    init_crypto(app)  # key store + platform CA (the CA is created/imported on first use)
 
-    init_crypto(app)
-    import notify
 
-    notify.init_app(app)  # push channels chosen by PUSH_BACKEND / PUSH_CHANNELS
+class YiWangApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # flask-smorest documents its shared error responses (default, 422 …) as application/json;
+        # every error this app sends is application/problem+json.
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_MIMETYPE
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app import cli, health
-    from app.errors import PROBLEM_MIMETYPE, register_error_handlers
-    from app.identity.routes import auth_blp, me_blp
-    from app.openapi import (
-        InputAnswersPlugin, MinPropertiesPlugin, ProblemSchema, ProtectedAnswersPlugin, RequiredAlternativesPlugin,
-    )
-
-    class YiWangApi(Api):
-        ERROR_SCHEMA = ProblemSchema
-
-        def _register_responses(self) -> None:
-            # flask-smorest documents its shared error responses (default, 422 …) as application/json;
-            # every error this app sends is application/problem+json.
-            self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_MIMETYPE
-            try:
-                super()._register_responses()
-            finally:
-                del self.DEFAULT_RESPONSE_CONTENT_TYPE
-
-    from app.version_gate import ClientVersionPlugin
-
     api = YiWangApi(app, spec_kwargs={"extra_plugins": [ProtectedAnswersPlugin(), ClientVersionPlugin(),
                                                         MinPropertiesPlugin(), RequiredAlternativesPlugin(),
                                                         InputAnswersPlugin()]})
     app.extensions["api"] = api
-    api.register_blueprint(auth_blp)
-    api.register_blueprint(me_blp)
-    from app.identity.session_routes import blp as sessions_blp
-
-    api.register_blueprint(sessions_blp)  # /me/sessions: list, revoke one with its proxy grants
-    from wallet.routes import blp as wallet_blp
-    api.register_blueprint(wallet_blp)
-    from wallet import init_app as init_wallet
-
-    init_wallet(app)
-    import signing
-
-    signing.init_app(app)
-    signing.register(api)
-    import mapsvc
-
-    mapsvc.register(api)
-    from mapsvc.appointment_routes import blp as appointments_blp
-    api.register_blueprint(appointments_blp)
-    import notify
-
-    notify.register(api)  # devices, inbox, preferences, live stream
-    import cases
-
-    cases.init_app(app)
-    cases.register(api)
-    import bff
-
-    bff.init_proxies(app)  # proxy tokens: the grant checked and the request recorded, every time
-    bff.register_proxies(api)
-    bff.init_conventions(app)  # X-Client version gate (426); ETag/304 and gzip on /api/v1/bff/
-    bff.register_home(api)
-    if app.config["APP_ENV"] in ("development", "testing"):
-        from app import dev
-
-        api.register_blueprint(dev.blp)
+    cli.register(app)  # the kernel's commands first: features add theirs and their demo seeders
+    load_features(app, api)  # each feature's init_app: blueprints, pages, commands, signal receivers
     app.register_blueprint(health.bp)
-    from wallet.counter_page import bp as counter_page_bp
-    app.register_blueprint(counter_page_bp)
-    from bff.h5_page import bp as h5_page_bp
-    app.register_blueprint(h5_page_bp)  # the H5 demo client at /m/
     _serve_swagger_ui(app)
     register_error_handlers(app)
     _guard_requests(app)
-    from app import clock, i18n
-
     clock.init_app(app)  # every datetime in an answer is RFC 3339 with +08:00
     i18n.init_app(app)  # Content-Language and Vary: Accept-Language on every JSON answer
-    cli.register(app)
 
 
 def _guard_requests(app: Flask) -> None:
     """Before any view parses its arguments (after the version gate): 401/403 first, then a sound
     body and clean text (400/413/422) — API.md's order of checks, whatever a route's decorators."""
-    from app import input_guard
-    from app.security import auth
-
     auth.init_app(app)
     input_guard.init_app(app)
 
 
 def _serve_swagger_ui(app: Flask) -> None:
     """The interactive docs' assets come from the swagger-ui-bundle wheel (works offline)."""
-    from flask import send_from_directory
-    from swagger_ui_bundle import swagger_ui_path
-
     @app.get("/api/docs/static/<path:filename>")
     def swagger_ui_static(filename: str):
         return send_from_directory(swagger_ui_path, filename, max_age=86400)

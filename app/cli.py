@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from typing import Callable, Iterable
 
 import click
 from flask import Flask, current_app
@@ -11,17 +12,14 @@ from app.db import db
 from app.errors import AppError
 
 db_cli = AppGroup("db", help="Database migrations.")
-registry_cli = AppGroup("registry", help="Development population registry (人口库).")
-staff_cli = AppGroup("staff", help="Counter clerks and administrators.")
-clients_cli = AppGroup("clients", help="Machine clients (client credentials).")
 demo_cli = AppGroup("demo", help="Development demo data.")
 keys_cli = AppGroup("keys", help="Key management.")
 ca_cli = AppGroup("ca", help="Platform CA (SM2 certificates, CRL).")  # app/crypto/ca.py
-appointments_cli = AppGroup("appointments", help="Service-hall appointments (预约): no-shows, reminders.")
 audit_cli = AppGroup("audit", help="Audit trail hash chain (审计): seal, verify, archive.")
 
 
-def _fail(exc: AppError) -> None:
+def fail(exc: AppError) -> None:
+    """An application error as a click error: its sentence and reasons, exit status 1."""
     reasons = "; ".join(f"{k}: {v}" for k, v in (exc.errors or {}).items())
     raise click.ClickException(f"{exc.detail} {reasons}".strip())
 
@@ -35,81 +33,19 @@ def db_upgrade() -> None:
     click.echo(f"applied {len(applied)} migration(s): {', '.join(applied) or '-'}")
 
 
-@registry_cli.command("add")
-@click.option("--name", required=True)
-@click.option("--id-number", required=True)
-def registry_add(name: str, id_number: str) -> None:
-    """Add a person to the development registry."""
-    from app.identity.devdata import add_registry_entry
-
-    try:
-        add_registry_entry(name=name, id_number=id_number)
-    except AppError as exc:
-        _fail(exc)
-    click.echo("registry entry saved")
-
-
-@staff_cli.command("create")
-@click.option("--username", required=True)
-@click.option("--password", required=True)
-@click.option("--role", type=click.Choice(["counter", "clerk", "admin"]), required=True)
-@click.option("--hall", "hall_code", default=None, help="Hall code (clerks)")
-def staff_create(username: str, password: str, role: str, hall_code: str | None) -> None:
-    """Create a staff account."""
-    from app.identity.staff import create_staff
-
-    try:
-        staff = create_staff(username=username, password=password, role=role, hall_code=hall_code)
-    except AppError as exc:
-        _fail(exc)
-    click.echo(f"staff {staff.username} ({staff.role}) created: {staff.id}")
-
-
-@clients_cli.command("create")
-@click.option("--name", required=True)
-@click.option("--scopes", required=True, help='Space-separated, e.g. "licences:issue cases:write"')
-@click.option("--halls", default="", help='Hall codes it acts for, space-separated (a queue system: "halls:write")')
-def clients_create(name: str, scopes: str, halls: str) -> None:
-    """Register a machine client; prints its id and secret once."""
-    from app.identity.staff import create_client
-
-    try:
-        client, secret = create_client(name=name, scopes=scopes.split(), halls=halls.split())
-    except AppError as exc:
-        _fail(exc)
-    click.echo(f"client_id={client.client_id}")
-    click.echo(f"client_secret={secret}")
-    click.echo("The secret is shown only now; it is stored hashed.", err=True)
-
-
-@clients_cli.command("halls")
-@click.argument("client_id")
-@click.option("--add", "add", multiple=True, help="bind it to this hall code (repeatable)")
-@click.option("--remove", "remove", multiple=True, help="unbind it from this hall code (repeatable)")
-def clients_halls(client_id: str, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
-    """Show or change the halls a machine client acts for (audited)."""
-    from app.identity.staff import set_client_halls
-
-    try:
-        halls = set_client_halls(client_id=client_id, add=list(add), remove=list(remove))
-    except AppError as exc:
-        _fail(exc)
-    click.echo(" ".join(halls) or "(no halls)")
-
-
 @demo_cli.command("seed")
 def demo_seed() -> None:
-    """Load development demo data (idempotent)."""
+    """Load development demo data (idempotent): each feature's seeder, in the order features load."""
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException("demo data is not loaded in production")
-    from app.identity.devdata import seed
+    for seeder in current_app.extensions["demo_seeders"]:
+        for line in seeder():
+            click.echo(line)
 
-    for line in seed():
-        click.echo(line)
-    from mapsvc.demo import seed_halls
 
-    for line in seed_halls():
-        click.echo(line)
+def add_demo_seeder(app: Flask, seeder: Callable[[], Iterable[str]]) -> None:
+    """A feature's demo data for `flask demo seed` (it yields one line of report per thing made)."""
+    app.extensions.setdefault("demo_seeders", []).append(seeder)
 
 
 @keys_cli.command("rotate-jwt")
@@ -131,7 +67,7 @@ def keys_rewrap() -> None:
     try:
         moved = keystore().rewrap(actor=("operator", "flask-cli"))
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     usage = ", ".join(f"{kid}: {n}" for kid, n in sorted(keystore().kek_usage().items())) or "-"
     click.echo(f"rewrapped {moved} key(s); keys per KEK: {usage}")
 
@@ -157,23 +93,6 @@ def ca_crl(out: str, as_pem: bool) -> None:
         fh.write(to_pem("X509 CRL", der).encode() if as_pem else der)
     click.echo(f"CRL written to {out}")
 
-
-
-@appointments_cli.command("mark-no-shows")
-def appointments_mark_no_shows() -> None:
-    """Mark appointments whose slot ended without a check-in as no-shows; ban repeat no-shows."""
-    from mapsvc.appointment_tasks import mark_no_shows
-
-    marked, banned = mark_no_shows()
-    click.echo(f"marked {marked} no-show(s); {banned} new booking ban(s)")
-
-
-@appointments_cli.command("send-reminders")
-def appointments_send_reminders() -> None:
-    """Queue the day-before reminders that are due (outbox until notifications exist)."""
-    from mapsvc.appointment_tasks import send_reminders
-
-    click.echo(f"queued {send_reminders()} reminder(s)")
 
 @audit_cli.command("seal")
 @click.option("--every", type=float, default=None, help="Keep sealing, this many seconds apart")
@@ -245,17 +164,8 @@ def doctor() -> None:
 
 
 def register(app: Flask) -> None:
+    """The kernel's own commands; each feature adds its groups in its init_app (`app.cli.add_command`)."""
+    app.extensions.setdefault("demo_seeders", [])
     app.cli.add_command(doctor)
-    for group in (db_cli, registry_cli, staff_cli, clients_cli, demo_cli, keys_cli, ca_cli, appointments_cli,
-                  audit_cli):
+    for group in (db_cli, demo_cli, keys_cli, ca_cli, audit_cli):
         app.cli.add_command(group)
-    from mapsvc.cli import calendar_cli, halls_cli
-
-    app.cli.add_command(halls_cli)
-    app.cli.add_command(calendar_cli)
-    from notify.cli import notify_cli
-
-    app.cli.add_command(notify_cli)
-    from cases.cli import cases_cli
-
-    app.cli.add_command(cases_cli)

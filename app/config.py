@@ -93,7 +93,7 @@ DEFAULTS: dict[str, Any] = {
     "MAP_PER_IP_MINUTE": 300,  # public nearby/detail queries per client IP per minute
     "MAP_QUEUE_PUSH_PER_MINUTE": 30,  # queue-length pushes per machine client and hall per minute
     "MAP_QUEUE_STALE_SECONDS": 600,  # a queue length older than this is flagged `stale`
-    # Service-hall appointments (预约, mapsvc/appointments.py)
+    # Service-hall appointments (预约, appointments/service.py)
     "APPOINTMENT_WINDOW_WORKING_DAYS": 5,  # bookable: from tomorrow to the Nth working day after today
     "APPOINTMENT_CANCEL_BEFORE_MINUTES": 120,  # cancellation allowed until this long before the slot
     "APPOINTMENT_NO_SHOW_LIMIT": 2,  # no-shows within the window below that ban booking

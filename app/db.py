@@ -6,6 +6,7 @@ keys on and immediate (write-locking) transactions; PostgreSQL uses peewee's poo
 from __future__ import annotations
 
 import base64
+import functools
 import fcntl
 import logging
 import os
@@ -13,7 +14,9 @@ import secrets
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator
 from urllib.parse import unquote, urlparse
 
 import peewee as pw
@@ -193,6 +196,75 @@ def migrate(fake: bool = False) -> list[str]:
         if pending:
             router.run(fake=fake)
         return pending
+
+
+# --- The unit of work -------------------------------------------------------------------------
+# Every write a feature makes happens inside `with unit_of_work() as uow:`: one transaction, committed
+# once at the end of the block and rolled back on any error; what must happen only if the rows are
+# durable (a push, a pub/sub message, a cache invalidation, a stream closed) is handed to
+# `uow.after_commit(fn, ...)` (or the module-level `after_commit`) and runs after the commit, never
+# after a rollback. Units nest: an inner unit is a savepoint, and its callbacks wait for the
+# outermost commit (they are dropped if the inner savepoint rolls back).
+
+
+class UnitOfWork:
+    __slots__ = ("_callbacks",)
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[], Any]] = []
+
+    def after_commit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run `fn(*args, **kwargs)` once the outermost unit has committed (never on a rollback)."""
+        self._callbacks.append(functools.partial(fn, *args, **kwargs))
+
+    def _run_callbacks(self) -> None:
+        """Every callback runs, in order; the first error is raised after all have run (the rows are
+        committed either way: a failed publish is for the caller to see, not to undo)."""
+        first: BaseException | None = None
+        for callback in self._callbacks:
+            try:
+                callback()
+            except Exception as exc:  # noqa: BLE001 — the others still run; the first is raised
+                log.warning("after-commit callback failed", extra={"error": type(exc).__name__})
+                first = first or exc
+        self._callbacks.clear()
+        if first is not None:
+            raise first
+
+
+_current_unit: ContextVar[UnitOfWork | None] = ContextVar("yiwang_unit_of_work", default=None)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    """One transaction: commits once when the block ends, rolls back on any error, then runs the
+    `after_commit` callbacks (only after a successful commit of the outermost unit)."""
+    parent = _current_unit.get()
+    unit = UnitOfWork()
+    token = _current_unit.set(unit)
+    try:
+        with db.atomic():
+            yield unit
+    finally:
+        _current_unit.reset(token)
+    if parent is not None:
+        parent._callbacks.extend(unit._callbacks)  # they wait for the outermost commit
+    else:
+        unit._run_callbacks()
+
+
+def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Defer `fn` to the commit of the unit of work in progress; with none in progress, run it now
+    (the caller's writes, if any, are already committed)."""
+    unit = _current_unit.get()
+    if unit is None:
+        fn(*args, **kwargs)
+    else:
+        unit.after_commit(fn, *args, **kwargs)
+
+
+def in_unit_of_work() -> bool:
+    return _current_unit.get() is not None
 
 
 # --- Hot-path statements --------------------------------------------------------------------

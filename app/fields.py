@@ -5,7 +5,7 @@ Each field publishes what JSON Schema can state (a `pattern`) and names the rest
 `format`, for which tests/fuzz registers a strategy:
 
 - `gb11643` — resident ID number (GB 11643-1999): province code, real birth date, ISO 7064
-  MOD 11-2 check character (app/identity/idnumber.py; 422 `id_number_invalid` with the reason).
+  MOD 11-2 check character (app/idnumber.py; 422 `id_number_invalid` with the reason).
 - `signing-pin` — six digits that are not guessable: no runs, repeats, common PINs or the holder's
   birth date (signing/pin.py; 422 `pin_weak` with the reasons).
 - `cn-mobile` — a mainland mobile number, `+86`, spaces and dashes allowed (normalised by the

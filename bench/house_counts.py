@@ -7,10 +7,10 @@ Prints one table, read from the source (AST), nothing imported or run:
   feature) and `migrations/`: string literals that start with SELECT / INSERT / UPDATE / DELETE /
   WITH in capitals (the text handed to `execute` / `execute_sql`; docstrings aside);
 - `atomic()` blocks outside the kernel (`with ….atomic():` or `@….atomic()`; the kernel is
-  `app/` without `app/identity`), and in the whole tree;
+  `app/` without `identity`), and in the whole tree;
 - function-level imports (`import` / `from … import` inside a function);
 - modules over 400 lines;
-- the largest room: lines per top-level package, `app/identity` apart from the kernel.
+- the largest room: lines per top-level package, `identity` apart from the kernel.
 """
 
 import ast
@@ -27,7 +27,7 @@ SQL = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\s")
 def room_of(path: Path) -> str:
     rel = path.relative_to(ROOT).parts
     if rel[:2] == ("app", "identity"):
-        return "app/identity"
+        return "identity"
     return "app (kernel)" if rel[0] == "app" else rel[0]
 
 

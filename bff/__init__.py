@@ -1,30 +1,14 @@
-"""Mobile backend-for-frontend: home screen, authorised proxies (授权代理), client conventions."""
+"""Mobile backend-for-frontend: the home screen, client conventions, the H5 demo client."""
 from __future__ import annotations
 
 from flask import Flask
 
-
-def init_proxies(app: Flask) -> None:
-    """The per-request grant check for proxy tokens and the record of their requests."""
-    from bff import proxy_hooks
-
-    proxy_hooks.init_app(app)
+from bff import conventions, h5_page, routes
 
 
-def register_proxies(api) -> None:
-    from bff.proxy_routes import blp
-
-    api.register_blueprint(blp)
-
-
-def init_conventions(app: Flask) -> None:
-    """The client version gate (426) and the BFF's ETag/304 and gzip (bff/conventions.py)."""
-    from bff import conventions
-
+def init_app(app: Flask, api) -> None:
+    """The client version gate (426) and the BFF's ETag/304 and gzip (bff/conventions.py), the home
+    screen, the H5 demo client at /m/."""
     conventions.init_app(app)
-
-
-def register_home(api) -> None:
-    from bff.routes import blp
-
-    api.register_blueprint(blp)
+    api.register_blueprint(routes.blp)
+    app.register_blueprint(h5_page.bp)

@@ -26,8 +26,8 @@ from flask import Flask, current_app
 from app import i18n
 from app.db import db, select_where, utcnow
 from app.errors import AppError
-from app.identity import service as identity
-from app.identity.errors import AssuranceInsufficient
+from identity import service as identity
+from identity.errors import AssuranceInsufficient
 from bff.models import DisplayPreference
 from cases import citizen as cases
 from mapsvc import service as halls

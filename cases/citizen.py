@@ -12,7 +12,7 @@ from flask import current_app
 
 from app import i18n
 from app.db import select_where, utcnow
-from app.identity import service as identity
+from identity import service as identity
 from app.pagination import newest_first
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from cases import clock, tags

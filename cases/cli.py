@@ -5,6 +5,7 @@ import click
 from flask.cli import AppGroup
 
 cases_cli = AppGroup("cases", help="Cases (办件): 好差评 reminders.")
+COMMANDS = (cases_cli,)
 
 
 @cases_cli.command("remind")

@@ -20,9 +20,9 @@ from flask import current_app
 from app import audit
 from app.db import db, execute, insert_row, new_id, select_where, update_where, utcnow
 from app.errors import AppError
-from app.identity import service as identity
-from app.identity.errors import IdNumberInvalid
-from app.identity.idnumber import IdNumberError, normalize_id_number
+from identity import service as identity
+from identity.errors import IdNumberInvalid
+from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import field_cipher
 from cases import clock, notices
 from cases.errors import (

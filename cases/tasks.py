@@ -16,7 +16,7 @@ from flask import current_app
 
 from app import audit
 from app.db import db, select_where, utcnow
-from app.identity import service as identity
+from identity import service as identity
 from cases import notices
 from cases.events import invite_to_evaluate
 from cases.models import Case, CaseEvent

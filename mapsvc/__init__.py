@@ -1,9 +1,16 @@
-"""Service map (政务服务地图): halls, opening hours, nearby search (part A); appointments (part B)."""
+"""Service map (政务服务地图): halls, opening hours, queue lengths, nearby search."""
 from __future__ import annotations
 
+from flask import Flask
 
-def register(api) -> None:
-    """The halls blueprint (nearby, detail, queue lengths)."""
-    from mapsvc.routes import blp
+from app.cli import add_demo_seeder
+from mapsvc import cli, demo, routes
 
-    api.register_blueprint(blp)
+
+def init_app(app: Flask, api) -> None:
+    """The halls blueprint (nearby, detail, queue lengths), the halls and calendar commands, the
+    demo halls."""
+    api.register_blueprint(routes.blp)
+    for group in cli.COMMANDS:
+        app.cli.add_command(group)
+    add_demo_seeder(app, demo.seed_halls)

@@ -11,6 +11,7 @@ from mapsvc import coords
 
 halls_cli = AppGroup("halls", help="Service halls (办事网点) and their Redis GEO index.")
 calendar_cli = AppGroup("calendar", help="Public holidays and make-up working days (节假日与调休).")
+COMMANDS = (halls_cli, calendar_cli)
 
 
 @halls_cli.command("import")

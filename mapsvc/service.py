@@ -19,7 +19,7 @@ from flask import current_app
 
 from app import audit, calendar, i18n
 from app.db import db, select_where, update_where, utcnow
-from app.identity.staff import client_serves_hall
+from identity.staff import client_serves_hall
 from app.ratelimit import Limit, consume, limit_keys_and_args, raise_if_limited, script_with_limits
 from app.redis import get_redis
 from mapsvc import coords, directory, hours, index

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from flask import Flask
 
+from identity.service import session_ended
+from notify import cli, routes, service
+from notify.limits import ProcessStreams
+from notify.push import build_channels
 from notify.push.base import PushChannel
-
-if TYPE_CHECKING:
-    from notify.limits import ProcessStreams
 
 
 @dataclass
@@ -23,25 +24,17 @@ class NotifyState:
     wall: Callable[[], float] = time.time
 
 
-def init_app(app: Flask) -> None:
-    """Build the push channels chosen by configuration (once per app); subscribe to the end of login
-    sessions (their push devices are dropped). Connecting again is a no-op (blinker)."""
-    from app.identity.signals import session_ended
-    from notify.limits import ProcessStreams
-    from notify.push import build_channels
-
+def init_app(app: Flask, api) -> None:
+    """Build the push channels chosen by configuration (once per app); the devices, inbox,
+    preferences and live-stream API; the worker's commands; the end of a login session drops its
+    push devices (connecting again is a no-op: blinker)."""
     app.extensions["notify"] = NotifyState(channels=build_channels(app.config, app.extensions["redis"]),
                                            streams=ProcessStreams(app.config["STREAM_MAX_PER_PROCESS"]))
+    api.register_blueprint(routes.blp)
+    for group in cli.COMMANDS:
+        app.cli.add_command(group)
     session_ended.connect(_drop_session_devices)
 
 
 def _drop_session_devices(sender, *, session_id: str) -> None:
-    from notify.service import drop_session_devices  # the service imports identity models: not at init
-
-    drop_session_devices(session_id=session_id)
-
-
-def register(api) -> None:
-    from notify.routes import blp
-
-    api.register_blueprint(blp)
+    service.drop_session_devices(session_id=session_id)

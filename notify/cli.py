@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 notify_cli = AppGroup("notify", help="Notifications: worker, dead letters (死信), statistics.")
+COMMANDS = (notify_cli,)
 
 
 @notify_cli.command("worker")

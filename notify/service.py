@@ -11,7 +11,7 @@ import peewee as pw
 from flask import current_app
 
 from app.db import db, execute, insert_row, new_id, select_where, utcnow
-from app.identity.models import AuthSession, User, WeChatIdentity
+from identity.models import AuthSession, User, WeChatIdentity
 from app.security.auth import InvalidAccessToken
 from app.security.pii import field_cipher
 from notify import errors

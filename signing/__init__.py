@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.security.pii import derive_key
+from signing import routes
 
-def init_app(app: Flask) -> None:
+
+def init_app(app: Flask, api) -> None:
     """Derive the PIN pepper (HMAC-SM3 key) from the data master key; register the blueprints."""
-    from app.security.pii import derive_key
-
     app.extensions["signing_pin_key"] = derive_key(app.extensions["keys"].data_master_key, "signing/pin-pepper")
-
-
-def register(api) -> None:
-    from signing.routes import blp, verify_blp
-
-    api.register_blueprint(blp)
-    api.register_blueprint(verify_blp)
+    api.register_blueprint(routes.blp)
+    api.register_blueprint(routes.verify_blp)

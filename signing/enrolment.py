@@ -24,9 +24,9 @@ from flask import current_app
 from app import audit
 from app.crypto.ca import keystore, platform_ca
 from app.db import db, execute, insert_row, new_id, select_where, update_where, utcnow
-from app.identity import service as identity
-from app.identity.errors import AssuranceInsufficient, FreshLivenessRequired
-from app.identity.stepup import require_fresh_liveness, verify_sms_step_up
+from identity import service as identity
+from identity.errors import AssuranceInsufficient, FreshLivenessRequired
+from identity.stepup import require_fresh_liveness, verify_sms_step_up
 from app.security.pii import mask_id_number, mask_name
 from signing import notices
 from signing.errors import AlreadyEnrolled, NotEnrolled, PinInvalid, PinWeak, SigningLocked

@@ -22,10 +22,10 @@ from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3_hex
 from app.db import db, insert_row, new_id, select_where, update_where, utcnow
 from app.errors import ValidationFailed
-from app.identity import realname, smscodes
-from app.identity import service as identity
-from app.identity.errors import SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
-from app.identity.smscodes import CodeCheck
+from identity import realname, smscodes
+from identity import service as identity
+from identity.errors import SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
+from identity.smscodes import CodeCheck
 from app.pagination import newest_first
 from app.ratelimit import Limit
 from app.security.pii import field_cipher
@@ -131,14 +131,14 @@ def send_sms_code(*, user_id: str, target_id: str) -> dict[str, int]:
     if owned is None:
         raise RequestNotFound()
     if user.phone_enc is None:
-        from app.identity.errors import PhoneRequired
+        from identity.errors import PhoneRequired
 
         raise PhoneRequired()
     ratelimit.consume([Limit(f"signing-sms:{user_id}", 1, current_app.config["SMS_RESEND_COOLDOWN"],
                              "sms_resend_too_soon", "验证码发送过于频繁，请稍后再试。")])
     phone = field_cipher().decrypt(user.phone_enc, "user.phone")
     code = smscodes.new_code(_sms_subject(target_id))
-    from app.identity.providers import providers
+    from identity.providers import providers
 
     providers().sms.send_code(phone, code)
     return {"expires_in": current_app.config["SMS_CODE_TTL"]}

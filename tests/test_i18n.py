@@ -287,7 +287,7 @@ def test_every_label_table_has_its_english():
     from app import i18n
 
     for module in ("wallet.models", "wallet.catalogue", "cases.statuses", "cases.citizen",
-                   "mapsvc.models", "mapsvc.appointment_models"):
+                   "mapsvc.models", "appointments.models"):
         importlib.import_module(module)
     assert {"licence_status", "licence_type", "licence_field", "case_status", "rating", "appointment_status",
             "hall_type", "accessibility"} <= set(i18n._LABELS)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from identity.service import real_name_verified
+from wallet import counter_page, issuance, routes
 
-def init_app(app: Flask) -> None:
-    """Subscribe the wallet to identity signals: licences parked for a person are attached when that
-    person passes real-name verification. Connecting the same receiver again is a no-op (blinker)."""
-    from app.identity.signals import real_name_verified
-    from wallet.issuance import on_real_name_verified
 
-    real_name_verified.connect(on_real_name_verified)
+def init_app(app: Flask, api) -> None:
+    """The wallet's API and the counter page; licences parked for a person are attached when that
+    person passes real-name verification (connecting the same receiver again is a no-op: blinker)."""
+    api.register_blueprint(routes.blp)
+    app.register_blueprint(counter_page.bp)
+    real_name_verified.connect(issuance.on_real_name_verified)

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from app import i18n
-from app.identity.idnumber import IdNumberError, normalize_id_number
+from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import mask_id_number, mask_name, mask_phone
 
 FIELD_TYPES = ("string", "date", "date_or_permanent", "id_number", "credit_code", "enum", "decimal")

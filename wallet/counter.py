@@ -22,7 +22,7 @@ from app import audit, i18n
 from app.crypto.ca import keystore
 from app.db import db, insert_row, new_id, select_one, update_where, utcnow
 from app.errors import AppError
-from app.identity.models import StaffUser
+from identity.models import StaffUser
 from app.pagination import newest_first
 from app.ratelimit import Limit, consume
 from app.redis import get_redis

@@ -8,7 +8,7 @@ from typing import Any
 
 from app import i18n
 from app.crypto.ca import keystore
-from app.identity import service as identity
+from identity import service as identity
 from app.pagination import newest_first
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from wallet.catalogue import disclose, get_type, mask_value

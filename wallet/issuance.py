@@ -18,9 +18,9 @@ from app import audit, i18n
 from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3
 from app.db import db, execute, insert_row, new_id, select_one, select_where, utcnow
-from app.identity import service as identity
-from app.identity.errors import IdNumberInvalid
-from app.identity.idnumber import IdNumberError, normalize_id_number
+from identity import service as identity
+from identity.errors import IdNumberInvalid
+from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import DecryptionError, field_cipher, mask_id_number, mask_name
 from wallet.canonical import canonical_bytes, canonical_sha, licence_document
 from wallet.catalogue import LicenceDataError, LicenceType, get_type, validate_data

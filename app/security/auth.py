@@ -88,7 +88,7 @@ def _reload_revocations(session_id: str) -> bool:
     Redis, then mark them loaded; whether `session_id` is revoked. One request reloads, the others
     meanwhile ask the database about their own session."""
     from app.db import utcnow
-    from app.identity.models import AuthSession
+    from identity.models import AuthSession
 
     redis, ttl = get_redis(), current_app.config["ACCESS_TOKEN_TTL"] + 60
     if not redis.set(_RELOADING_KEY, "1", nx=True, ex=30):
@@ -199,7 +199,7 @@ def authorise(requirement: Requirement) -> Principal:
 
 
 def _check_level(user_id: str, level: int) -> None:
-    from app.identity.service import require_level  # a cycle otherwise: identity.service → sessions → here
+    from identity.service import require_level  # a cycle otherwise: identity.service → sessions → here
 
     require_level(user_id, level)  # 403 naming required_level and the next step (issue 14 item 21)
 

@@ -32,7 +32,7 @@ def _write(path: str, rows: list[str]) -> None:
 def people(data_dir: str, pool: int) -> None:
     from flask import current_app
 
-    from app.identity.staff import create_client, create_staff
+    from identity.staff import create_client, create_staff
     from notify.tasks import NotifyWorker
     from scenarios import _wallet, bff_home
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def enrol(user_id: str, pin: str) -> dict:
-    from app.identity import stepup
-    from app.identity.providers import providers
+    from identity import stepup
+    from identity.providers import providers
     from signing import service
 
     sent = stepup.send_sms_step_up(user_id=user_id, purpose="signing")

@@ -23,8 +23,8 @@ def make_holders(n: int) -> list[tuple[str, str, str, str]]:
     """n new L2 citizens: (user_id, name, id_number, access token)."""
     from flask import current_app
 
-    from app.identity import realname, service
-    from app.identity.devdata import add_registry_entry
+    from identity import realname, service
+    from identity.devdata import add_registry_entry
     from app.security.tokens import Principal
 
     rng = secrets.SystemRandom()
@@ -63,7 +63,7 @@ def issue_licence(holder: tuple[str, str, str, str]) -> str:
 def clerk_token() -> str:
     from flask import current_app
 
-    from app.identity.staff import create_staff
+    from identity.staff import create_staff
     from app.security.tokens import Principal
 
     staff = create_staff(username=f"bench.clerk.{secrets.token_hex(4)}", password="Bench-Counter-Pass-2026!",

@@ -27,7 +27,7 @@ APPLICANTS = 100
 def _department_token() -> str:
     from flask import current_app
 
-    from app.identity.staff import create_client
+    from identity.staff import create_client
     from app.security.tokens import Principal
 
     client, _ = create_client(name=f"压测办件系统-{secrets.token_hex(3)}", scopes=["cases:write"])

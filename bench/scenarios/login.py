@@ -15,7 +15,7 @@ from scenarios._base import Scenario
 
 
 def prepare(count: int) -> list[str]:
-    from app.identity import service, smscodes
+    from identity import service, smscodes
 
     rng = secrets.SystemRandom()
     prefix = rng.choice(["13", "15", "17", "18", "19"]) + str(rng.randrange(10))

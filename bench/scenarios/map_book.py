@@ -43,7 +43,7 @@ def _citizens(n: int) -> list[str]:
     from flask import current_app
 
     from app.db import db
-    from app.identity import service
+    from identity import service
     from app.security.tokens import Principal
 
     tokens = []
@@ -57,7 +57,7 @@ def _citizens(n: int) -> list[str]:
 
 def prepare(count: int) -> list[str]:
     from app import calendar
-    from mapsvc import slots
+    from appointments import slots
 
     first, last = slots.booking_window(calendar.china_now(slots.now()).date())
     days = [first + timedelta(days=d) for d in range((last - first).days + 1)]

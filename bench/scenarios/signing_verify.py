@@ -22,7 +22,7 @@ PIN = "802417"
 def prepare(count: int) -> list[str]:
     from flask import current_app
 
-    from app.identity.staff import create_client
+    from identity.staff import create_client
     from app.security.tokens import Principal
     from signing import service
 

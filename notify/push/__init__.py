@@ -44,7 +44,7 @@ def _build(name: str, config: dict[str, Any], redis_client) -> PushChannel:
         return JPushChannel(endpoint=config["JPUSH_ENDPOINT"], app_key=config["JPUSH_APP_KEY"],
                             master_secret=config["JPUSH_MASTER_SECRET"], cid_cache=redis_client)
     if name == "wechat":
-        from app.identity.adapters.wechat import HttpWeChatClient
+        from identity.adapters.wechat import HttpWeChatClient
         from notify.push.wechat import WeChatSubscribeChannel
 
         return WeChatSubscribeChannel(HttpWeChatClient(config["WECHAT_API_BASE"], config["WECHAT_APPID"],

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import jwt
 import requests
 
-from app.identity.adapters.http import make_session
+from app.adapters.http import make_session
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"

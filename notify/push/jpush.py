@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from app.identity.adapters.http import make_session
+from app.adapters.http import make_session
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 
 CID_TTL = 86400

@@ -9,8 +9,8 @@ import secrets
 
 import requests
 
-from app.identity.adapters.http import make_session
-from app.identity.adapters.sms import API_VERSION, RETRYABLE_CODES, sign_rpc, utc_timestamp
+from app.adapters.http import make_session
+from identity.adapters.sms import API_VERSION, RETRYABLE_CODES, sign_rpc, utc_timestamp
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from app.identity.adapters.http import CircuitBreaker, CircuitOpen, make_session
+from app.adapters.http import CircuitBreaker, CircuitOpen, make_session
 from app.security.pii import mask_id_number, mask_phone
 
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from app.identity.adapters.http import CircuitBreaker
-from app.identity.adapters.registry import (
+from app.adapters.http import CircuitBreaker
+from identity.adapters.registry import (
     HttpPopulationRegistry,
     RegistryResult,
     RegistryUnavailable,
@@ -23,7 +23,7 @@ ZHANG_ID = "11010519491231002X"
 
 def own_logs(caplog: pytest.LogCaptureFixture) -> str:
     """Messages logged by the adapters (not by the fake server)."""
-    return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("app."))
+    return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("identity."))
 
 
 def make_registry(url: str, secret: str = REG_APP_SECRET, **kw: object) -> HttpPopulationRegistry:
@@ -153,7 +153,7 @@ def test_malformed_input_not_sent(registry_server) -> None:
 
 def test_logs_do_not_contain_id_or_name(registry_server, caplog: pytest.LogCaptureFixture) -> None:
     fake, server = registry_server
-    caplog.set_level(logging.DEBUG, logger="app.identity.adapters")
+    caplog.set_level(logging.DEBUG, logger="identity.adapters")
     reg = make_registry(server.url)
     reg.verify("张三", ZHANG_ID)
     fake.mode = "wrong_key"

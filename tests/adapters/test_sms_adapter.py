@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.identity.adapters.sms import AliyunSmsSender, SmsDeliveryError, percent_encode, sign_rpc
+from identity.adapters.sms import AliyunSmsSender, SmsDeliveryError, percent_encode, sign_rpc
 from tests.adapters.conftest import SMS_KEY_ID, SMS_KEY_SECRET
 from tests.fakes.aliyun_sms import expected_signature
 
@@ -27,7 +27,7 @@ DOC_SIGNATURE = "zJDF+Lrzhj/ThnlvIToysFRq6t4="
 
 def own_logs(caplog: pytest.LogCaptureFixture) -> str:
     """Messages logged by the adapters (not by the fake server)."""
-    return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("app."))
+    return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("identity."))
 
 
 def make_sender(url: str, **kw: object) -> AliyunSmsSender:
@@ -138,7 +138,7 @@ def test_invalid_input_raises_value_error() -> None:
 
 def test_logs_mask_phone_and_code(aliyun, caplog: pytest.LogCaptureFixture) -> None:
     fake, server = aliyun
-    caplog.set_level(logging.DEBUG, logger="app.identity.adapters")
+    caplog.set_level(logging.DEBUG, logger="identity.adapters")
     fake.fail_with_503 = 1
     make_sender(server.url).send_code(PHONE, CODE)
     text = own_logs(caplog)

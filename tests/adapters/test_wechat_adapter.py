@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.identity.adapters.wechat import (
+from identity.adapters.wechat import (
     HttpWeChatClient,
     InMemoryTokenCache,
     WeChatCodeInvalid,
@@ -215,13 +215,13 @@ def test_in_memory_cache_expiry() -> None:
 
 def test_logs_have_no_secrets(wechat_server, caplog: pytest.LogCaptureFixture) -> None:
     fake, server = wechat_server
-    caplog.set_level(logging.DEBUG, logger="app.identity.adapters")
+    caplog.set_level(logging.DEBUG, logger="identity.adapters")
     fake.phone_codes["p1"] = PHONE
     fake.sessions["c1"] = {"openid": "o", "session_key": "SESSIONKEY"}
     client = make_client(server.url)
     client.code2session("c1")
     client.phone_number("p1")
-    text = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("app."))
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("identity."))
     assert text
     for secret in (WX_SECRET, PHONE, "SESSIONKEY", fake.tokens_issued[0]):
         assert secret not in text

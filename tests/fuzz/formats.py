@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import schemathesis
 from hypothesis import strategies as st
 
-from app.identity.idnumber import check_char
+from app.idnumber import check_char
 from signing.pin import weak_reasons
 from tests import vectors
 

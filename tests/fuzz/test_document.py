@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import given, settings
 
 from app.audit import AuditEvent
-from app.identity.idnumber import normalize_id_number, normalize_phone
+from app.idnumber import normalize_id_number, normalize_phone
 from signing.pin import weak_reasons
 from tests import vectors
 from tests.fixtures.cases import event

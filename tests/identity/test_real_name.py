@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from app.db import db
-from app.identity.idnumber import IdNumberError, check_char, normalize_id_number, normalize_phone
-from app.identity.models import RegistryEntry, User
+from app.idnumber import IdNumberError, check_char, normalize_id_number, normalize_phone
+from identity.models import RegistryEntry, User
 from tests import vectors
 from tests.helpers import assert_problem, bearer
 from tests.fakes.registry import FakeRegistry

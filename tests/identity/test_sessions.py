@@ -65,7 +65,7 @@ def test_refresh_returns_a_new_pair_in_the_login_shape(client, login_citizen):
 
 
 def test_refresh_tokens_are_stored_hashed_and_expire_after_the_ttl(make_app):
-    from app.identity.models import RefreshToken
+    from identity.models import RefreshToken
 
     app = make_app(REFRESH_TOKEN_TTL=3600)
     tokens = login(app.test_client())
@@ -94,7 +94,7 @@ def test_spent_refresh_token_is_refused_without_grace(strict_app):
 # --- reuse detection --------------------------------------------------------------------------
 
 def test_reuse_after_grace_revokes_the_whole_family(strict_app):
-    from app.identity.models import AuthSession
+    from identity.models import AuthSession
 
     client = strict_app.test_client()
     tokens = login(client)
@@ -164,7 +164,7 @@ def test_grace_is_granted_only_once(client, login_citizen):
 
 def test_reuse_past_the_grace_window_is_detected(client, app, login_citizen):
     from app.db import db
-    from app.identity.models import RefreshToken
+    from identity.models import RefreshToken
 
     tokens = login_citizen()
     refresh(client, tokens["refresh_token"])  # lost response, successor unused
@@ -205,7 +205,7 @@ def test_concurrent_refresh_of_one_token_succeeds_exactly_once(strict_app):
 def test_without_grace_a_request_that_started_before_the_winner_still_loses(strict_app, monkeypatch):
     """The deterministic form of the race above: the losing request read the clock before the winning
     request marked the token used, then ran after it."""
-    from app.identity import sessions
+    from identity import sessions
 
     client = strict_app.test_client()
     tokens = login(client)
@@ -274,7 +274,7 @@ def test_refresh_validation(client, body):
 
 def test_expired_refresh_token(app, client, login_citizen):
     from app.db import db
-    from app.identity.models import RefreshToken
+    from identity.models import RefreshToken
 
     tokens = login_citizen()
     with app.app_context(), db.connection_context():
@@ -308,7 +308,7 @@ def test_staff_refresh_keeps_role_and_hall(client, clerk):
 
 def test_disabled_staff_cannot_refresh(app, client, clerk):
     from app.db import db
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     with app.app_context(), db.connection_context():
         StaffUser.update(disabled=True).execute()

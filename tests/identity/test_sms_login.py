@@ -8,8 +8,8 @@ import time
 import pytest
 
 from app.db import db
-from app.identity.adapters.dev import OUTBOX_KEY
-from app.identity.models import User
+from identity.adapters.dev import OUTBOX_KEY
+from identity.models import User
 from tests import vectors
 from tests.helpers import assert_problem, latest_code
 from tests.fakes.aliyun_sms import FakeAliyunSms, expected_signature

@@ -41,7 +41,7 @@ def clerk(runner):
 # --- flask staff create ------------------------------------------------------------------------
 
 def test_staff_create_stores_a_counter_clerk_as_clerk_with_a_hashed_password(app, runner):
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     result = create_staff(runner, username="Clerk.Wang")
     assert result.exit_code == 0, result.output
@@ -55,7 +55,7 @@ def test_staff_create_stores_a_counter_clerk_as_clerk_with_a_hashed_password(app
 
 @pytest.mark.parametrize("password", ["short-A1", "alllowercaseletters", "NoDigitsOrSymbolsHere", "123456789012"])
 def test_staff_create_refuses_a_weak_password(app, runner, password):
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     result = create_staff(runner, password=password)
     assert result.exit_code != 0
@@ -66,7 +66,7 @@ def test_staff_create_refuses_a_weak_password(app, runner, password):
 
 
 def test_staff_create_refuses_a_clerk_without_a_hall(app, runner):
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     for role in ("counter", "clerk"):
         result = create_staff(runner, role=role, hall=None)
@@ -76,7 +76,7 @@ def test_staff_create_refuses_a_clerk_without_a_hall(app, runner):
 
 
 def test_staff_create_admin_has_no_hall(app, runner):
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     result = create_staff(runner, username="admin.li", role="admin", hall="HF-YH-01")
     assert result.exit_code == 0, result.output
@@ -86,14 +86,14 @@ def test_staff_create_admin_has_no_hall(app, runner):
 
 @pytest.mark.parametrize("role", ["root", "superuser", ""])
 def test_staff_create_refuses_unknown_roles(app, runner, role):
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     assert create_staff(runner, role=role).exit_code != 0
     assert rows(app, StaffUser) == []
 
 
 def test_staff_create_refuses_a_taken_username(app, runner, clerk):
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     result = create_staff(runner, username="CLERK.WANG", password="Another-Pass-2025")
     assert result.exit_code != 0
@@ -103,7 +103,7 @@ def test_staff_create_refuses_a_taken_username(app, runner, clerk):
 
 def test_staff_create_audits(app, runner, clerk):
     from app.audit import AuditEvent
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     (staff,) = rows(app, StaffUser)
     (event,) = rows(app, AuditEvent, AuditEvent.action == "staff.create")
@@ -219,7 +219,7 @@ def test_a_throttle_raises_an_alert(app, client, clerk, clock, caplog):
     """Issue 14 item 7: a throttle starting is logged at WARNING, counted for an alert rule
     (yiwang_staff_login_throttled_total) and written to the audit trail, for an unknown username too."""
     from app.audit import AuditEvent
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     before = counter("yiwang_staff_login_throttled_total", scope="pair")
     free = app.config["STAFF_PAIR_FREE_FAILURES"]
@@ -264,7 +264,7 @@ def test_the_username_slows_down_across_addresses_but_never_locks(make_app, cloc
 def test_address_rate_is_limited_before_any_password_hashing(make_app, monkeypatch):
     """Issue 14 item 4: every attempt ran Argon2id (~0.2 s CPU) without a per-address limit. Now the
     address's attempts per minute are counted in Redis first; beyond them no hash is computed."""
-    from app.identity import staff
+    from identity import staff
 
     app = make_app(STAFF_LOGIN_PER_IP_MINUTE=3)
     client = app.test_client()
@@ -285,7 +285,7 @@ def test_address_rate_is_limited_before_any_password_hashing(make_app, monkeypat
 
 def test_deployment_wide_login_rate_is_limited(make_app, monkeypatch):
     """Issue 14 item 4: a global cap per minute holds however many addresses the attempts come from."""
-    from app.identity import staff
+    from identity import staff
 
     app = make_app(STAFF_LOGIN_PER_MINUTE=4)
     client = app.test_client()
@@ -315,7 +315,7 @@ def test_concurrent_password_checks_are_capped_per_process(make_app):
 
 def test_disabled_staff_cannot_log_in(app, client, clerk):
     from app.db import db
-    from app.identity.models import StaffUser
+    from identity.models import StaffUser
 
     with app.app_context(), db.connection_context():
         StaffUser.update(disabled=True).execute()
@@ -332,7 +332,7 @@ def create_client(runner, scopes="licences:issue cases:write", name="省市场�
 
 
 def test_clients_create_prints_credentials_once_and_stores_the_secret_hashed(app, runner):
-    from app.identity.models import ApiClient
+    from identity.models import ApiClient
 
     client_id, secret = create_client(runner)
     assert client_id.startswith("cl_")
@@ -350,7 +350,7 @@ def test_clients_create_prints_credentials_once_and_stores_the_secret_hashed(app
 
 @pytest.mark.parametrize("scopes", ["licences:issue admin", "*", "   "])
 def test_clients_create_refuses_unknown_scopes(app, runner, scopes):
-    from app.identity.models import ApiClient
+    from identity.models import ApiClient
 
     result = runner.invoke(args=["clients", "create", "--name", "x", "--scopes", scopes])
     assert result.exit_code != 0
@@ -431,7 +431,7 @@ def test_wrong_client_credentials(app, client, creds, who):
 
 def test_disabled_client_is_refused(app, client, creds):
     from app.db import db
-    from app.identity.models import ApiClient
+    from identity.models import ApiClient
 
     client_id, secret = creds
     with app.app_context(), db.connection_context():

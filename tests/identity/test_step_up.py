@@ -1,4 +1,4 @@
-"""Step-up authentication (二次核验, app/identity/stepup.py): SMS codes bound to (user, purpose) and
+"""Step-up authentication (二次核验, identity/stepup.py): SMS codes bound to (user, purpose) and
 a fresh face-liveness check. Pins issue 14 item 1: a bearer token alone is not proof enough for
 revoking or enrolling cloud signing (or granting a proxy)."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.db import db
-from app.identity.stepup import require_fresh_liveness, verify_sms_step_up
+from identity.stepup import require_fresh_liveness, verify_sms_step_up
 from tests import vectors
 from tests.helpers import assert_problem, bearer, fresh_liveness, latest_code, step_up_code
 
@@ -165,7 +165,7 @@ def test_an_old_liveness_pass_is_not_fresh(client, call, verified_citizen, monke
     from datetime import timedelta
 
     from app.db import utcnow
-    from app.identity import stepup
+    from identity import stepup
 
     tokens = verified_citizen()
     session_id = fresh_liveness(client, tokens["access_token"])

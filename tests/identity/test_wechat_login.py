@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.db import db
-from app.identity.models import User, WeChatIdentity
+from identity.models import User, WeChatIdentity
 from tests import vectors
 from tests.helpers import assert_problem, bearer, latest_code
 from tests.fakes.server import FakeServer

@@ -27,7 +27,7 @@ def test_one_field_cipher(app):
 
 
 def test_hall_not_found_defined_once(client, clock):
-    """Issue 15: `HallNotFound` was defined in both mapsvc/errors.py and mapsvc/appointment_errors.py;
+    """Issue 15: `HallNotFound` was defined in both mapsvc/errors.py and appointments/errors.py;
     one class now answers both the map and the appointment slots with the same problem."""
     from app.errors import AppError
 

@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from app.identity.adapters.wechat import HttpWeChatClient, InMemoryTokenCache
+from identity.adapters.wechat import HttpWeChatClient, InMemoryTokenCache
 from notify.push.apns import ApnsChannel
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 from notify.push.fcm import FcmChannel

@@ -95,7 +95,7 @@ def test_a_new_device_is_announced_on_the_other_channels(sapp, sclient, make_wor
 def test_a_registration_in_a_session_revoked_meanwhile_adds_no_device(sapp, sclient):
     """A registration racing a logout: once the session is revoked in the database it adds nothing."""
     from app.db import db
-    from app.identity.models import AuthSession
+    from identity.models import AuthSession
     from app.security.auth import InvalidAccessToken
     from notify import service
 

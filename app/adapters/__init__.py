@@ -1,0 +1,1 @@
+"""Outside systems' shared plumbing: the HTTP client every production adapter is built on."""

@@ -1,0 +1,21 @@
+"""Identity (实名认证): citizens, staff and machine clients; login, tokens, real-name levels."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.cli import add_demo_seeder
+from identity import cli, dev_routes, devdata, providers, routes, session_routes
+
+
+def init_app(app: Flask, api) -> None:
+    """The identity providers (SMS, registry, WeChat, liveness), the login, profile and session
+    blueprints, the development tools (development and testing only) and the commands."""
+    providers.init_providers(app)
+    api.register_blueprint(routes.auth_blp)
+    api.register_blueprint(routes.me_blp)
+    api.register_blueprint(session_routes.blp)  # /me/sessions: list, revoke one with its proxy grants
+    if app.config["APP_ENV"] in ("development", "testing"):
+        api.register_blueprint(dev_routes.blp)
+    for group in cli.COMMANDS:
+        app.cli.add_command(group)
+    add_demo_seeder(app, devdata.seed)

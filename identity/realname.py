@@ -1,0 +1,160 @@
+"""Real-name verification (实名核验, L2) and face liveness (活体, L3).
+
+The ID number is checked locally (GB 11643) before any registry call; the
+registry answer is trusted only when it is a match; an ID number belongs to
+one account only. Attempts are limited per account so this endpoint cannot be
+used to probe the registry.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import peewee as pw
+from flask import current_app
+
+from app import audit, ratelimit
+from app.db import db, utcnow
+from app.errors import NotFound
+from identity.adapters.registry import RegistryResult
+from identity.adapters.registry import RegistryUnavailable as RegistryDown
+from identity.errors import (
+    AlreadyVerified, AssuranceInsufficient, IdNumberBound, IdNumberInvalid, LivenessNotPassed, LivenessPending,
+    LivenessUnavailableError, PhoneRequired, RealNameMismatch, RegistryUnavailable,
+)
+from app.idnumber import IdNumberError, normalize_id_number
+from identity.liveness import LivenessUnavailable
+from identity.models import User
+from identity.providers import providers
+from identity.service import get_user, user_view
+from app.ratelimit import Limit
+from app.redis import get_redis
+from app.security.pii import field_cipher
+
+log = logging.getLogger(__name__)
+
+_OWNER_KEY = "liveness:owner:{}"
+_PASSED_KEY = "liveness:passed:{}:{}"  # user, session: a confirmed pass a step-up may spend once
+_NAME = re.compile(r"[\u3400-\u9fff\u00b7·]{2,30}|[A-Za-z][A-Za-z .'-]{1,59}")
+
+
+def _normalize_name(raw: str) -> str:
+    name = raw.strip().replace("•", "·")
+    if not _NAME.fullmatch(name):
+        raise IdNumberInvalid("姓名格式不正确。", code="name_invalid", errors={"name": ["请输入与身份证一致的姓名。"]})
+    return name
+
+
+def verify_real_name(*, user_id: str, name: str, id_number: str) -> dict[str, Any]:
+    """Match name + ID number against the population registry and raise the account to L2."""
+    user = get_user(user_id)
+    if user.real_name_verified_at is not None:
+        raise AlreadyVerified()
+    if user.phone_bidx is None:
+        raise PhoneRequired()
+    name = _normalize_name(name)
+    try:
+        id_number = normalize_id_number(id_number)
+    except IdNumberError as exc:
+        raise IdNumberInvalid(str(exc), errors={"id_number": [str(exc)]}, extra={"reason": exc.reason}) from None
+    ratelimit.consume([Limit(f"realname:user-day:{user.id}", 5, 86400, "real_name_attempts_exceeded",
+                             "今日实名认证尝试次数过多，请明天再试。")])
+    c = field_cipher()
+    index = c.blind_index("id", id_number)
+    if User.select().where((User.id_number_bidx == index) & (User.id != user.id)).exists():
+        raise IdNumberBound()
+    try:
+        result = providers().registry.verify(name, id_number)
+    except RegistryDown as exc:
+        log.warning("population registry unavailable", extra={"reason": str(exc)})
+        raise RegistryUnavailable() from exc
+    if result is not RegistryResult.MATCH:
+        with db.atomic():
+            audit.record("identity.real_name", outcome="refused", actor_kind="citizen", actor_id=user.id,
+                         details={"result": result.value})
+        raise RealNameMismatch()
+    now = utcnow()
+    try:
+        with db.atomic():
+            updated = User.update(
+                name_enc=c.encrypt(name, "user.name"),
+                id_number_enc=c.encrypt(id_number, "user.id_number"),
+                id_number_bidx=index,
+                assurance_level=2,
+                real_name_verified_at=now,
+                updated_at=now,
+            ).where((User.id == user.id) & User.real_name_verified_at.is_null()).execute()
+            if not updated:
+                raise AlreadyVerified()
+            audit.record("identity.real_name", actor_kind="citizen", actor_id=user.id)
+    except pw.IntegrityError:  # the same ID number verified concurrently by another account
+        raise IdNumberBound() from None
+    _notify_verified(user.id)
+    return user_view(User.get_by_id(user.id))
+
+
+def _notify_verified(user_id: str) -> None:
+    """Tell features that keep things for a person not yet verified (parked licences, cases)."""
+    from identity.signals import real_name_verified
+
+    real_name_verified.send(current_app._get_current_object(), user_id=user_id)
+
+
+# --- Face liveness (L3) --------------------------------------------------------------------------
+
+def start_liveness(*, user_id: str) -> dict[str, Any]:
+    user = get_user(user_id)
+    if user.assurance_level < 2:
+        raise AssuranceInsufficient()
+    c = field_cipher()
+    try:
+        session = providers().liveness.start(user_id=user.id, name=c.decrypt(user.name_enc, "user.name"),
+                                             id_number=c.decrypt(user.id_number_enc, "user.id_number"))
+    except LivenessUnavailable as exc:
+        raise LivenessUnavailableError() from exc
+    # Our own record of whose session this is, checked before the provider is asked (and its
+    # single-use result spent) on confirmation.
+    get_redis().set(_OWNER_KEY.format(session.id), user.id, ex=session.expires_in)
+    return {"session_id": session.id, "biz_token": session.biz_token, "expires_in": session.expires_in}
+
+
+def confirm_liveness(*, user_id: str, session_id: str) -> dict[str, Any]:
+    """Ask the provider for the result (server-side); a pass bound to this user gives L3."""
+    if get_redis().get(_OWNER_KEY.format(session_id)) != user_id:
+        raise NotFound("人脸核验会话不存在或已过期，请重新发起。", code="liveness_session_not_found")
+    try:
+        result = providers().liveness.result(session_id)
+    except LivenessUnavailable as exc:
+        raise LivenessUnavailableError() from exc
+    if result.status == "pending":
+        raise LivenessPending()
+    get_redis().delete(_OWNER_KEY.format(session_id))
+    if result.status != "passed" or result.user_id != user_id:
+        with db.atomic():
+            audit.record("identity.liveness", outcome="refused", actor_kind="citizen", actor_id=user_id,
+                         details={"status": result.status})
+        raise LivenessNotPassed()
+    now = utcnow()
+    with db.atomic():
+        User.update(assurance_level=3, liveness_verified_at=now, updated_at=now).where(
+            (User.id == user_id) & (User.assurance_level >= 2)
+        ).execute()
+        audit.record("identity.liveness", actor_kind="citizen", actor_id=user_id)
+    get_redis().set(_PASSED_KEY.format(user_id, session_id), str(int(now.timestamp())),
+                    ex=current_app.config["LIVENESS_FRESH_SECONDS"])
+    return user_view(get_user(user_id))
+
+
+def take_liveness_pass(*, user_id: str, session_id: str) -> datetime | None:
+    """When this user's liveness session was confirmed as passed, or None; spent by the asking
+    (a session proves one step-up, identity/stepup.py)."""
+    raw = get_redis().getdel(_PASSED_KEY.format(user_id, session_id))
+    return datetime.fromtimestamp(int(raw), timezone.utc) if raw else None
+
+
+def has_fresh_liveness(user: User, max_age: int | None = None) -> bool:
+    """True when the user passed a liveness check within `max_age` seconds (signing may demand it)."""
+    max_age = max_age or current_app.config["LIVENESS_FRESH_SECONDS"]
+    return user.liveness_verified_at is not None and utcnow() - user.liveness_verified_at <= timedelta(seconds=max_age)

@@ -1,0 +1,130 @@
+"""Login sessions and rotating refresh tokens.
+
+Each login opens an `AuthSession`; its refresh tokens form one family. Every
+refresh consumes the presented token and issues a new one. Presenting a token
+that was already consumed means it leaked (or a response was lost): within
+`REFRESH_REUSE_GRACE` seconds, and while its successor is still unused, the
+client gets a fresh successor; otherwise the whole family is revoked and the
+session's access tokens stop working at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+
+from app import audit
+from app.db import db, insert_row, new_id, utcnow
+from identity.errors import RefreshTokenInvalid, RefreshTokenReused
+from identity.models import AuthSession, RefreshToken, StaffUser
+from identity.signals import session_ended
+from app.security.auth import revoke_session_tokens
+from app.security.tokens import Principal
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_refresh(session: AuthSession) -> tuple[str, RefreshToken]:
+    raw = secrets.token_urlsafe(32)
+    row = insert_row(RefreshToken, id=new_id("rt"), session=session, token_hash=_hash(raw),
+                     expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]))
+    return raw, row
+
+
+def _token_answer(principal: Principal, refresh_token: str) -> dict[str, Any]:
+    access, expires_in = current_app.extensions["tokens"].issue(principal)
+    return {"access_token": access, "refresh_token": refresh_token, "token_type": "Bearer", "expires_in": expires_in}
+
+
+def open_session(principal: Principal, *, channel: str = "app", ip: str | None = None) -> dict[str, Any]:
+    """Start a session for `principal` and return its first token pair. Call inside a transaction.
+    The session row is the login's record (principal, channel, ip, time)."""
+    session = insert_row(AuthSession, id=new_id("ses"), principal_kind=principal.kind, principal_id=principal.id,
+                         channel=channel, ip=ip)
+    raw, _ = _new_refresh(session)
+    principal = Principal(principal.kind, principal.id, principal.role, principal.scopes, session.id,
+                          principal.hall_code)
+    return _token_answer(principal, raw)
+
+
+def _principal_for(session: AuthSession) -> Principal | None:
+    if session.principal_kind == "staff":
+        staff = StaffUser.get_or_none(StaffUser.id == session.principal_id)
+        if staff is None or staff.disabled:
+            return None
+        return Principal("staff", staff.id, staff.role, session_id=session.id, hall_code=staff.hall_code)
+    return Principal(session.principal_kind, session.principal_id, session_id=session.id)
+
+
+def revoke_session(session_id: str, reason: str) -> None:
+    """Revoke a session: its refresh tokens and (through Redis) its access tokens."""
+    AuthSession.update(revoked_at=utcnow(), revoked_reason=reason).where(
+        (AuthSession.id == session_id) & AuthSession.revoked_at.is_null()
+    ).execute()
+    session_ended.send(current_app._get_current_object(), session_id=session_id)
+    revoke_session_tokens(session_id)
+
+
+def revoke_principal_sessions(principal_kind: str, principal_id: str, reason: str) -> None:
+    """Revoke every open session of a principal (account merged or closed)."""
+    open_ids = [row.id for row in AuthSession.select(AuthSession.id).where(
+        (AuthSession.principal_kind == principal_kind) & (AuthSession.principal_id == principal_id)
+        & AuthSession.revoked_at.is_null())]
+    for session_id in open_ids:
+        revoke_session(session_id, reason)
+
+
+def refresh(raw_token: str) -> tuple[dict[str, Any], Principal]:
+    """Rotate a refresh token. Raises RefreshTokenInvalid or RefreshTokenReused."""
+    now = utcnow()
+    reused_session: str | None = None
+    with db.atomic():
+        row = RefreshToken.get_or_none(RefreshToken.token_hash == _hash(raw_token))
+        if row is None or row.expires_at <= now:
+            raise RefreshTokenInvalid()
+        session = row.session
+        principal = _principal_for(session)
+        if session.revoked_at is not None or principal is None:
+            raise RefreshTokenInvalid()
+        claimed = RefreshToken.update(used_at=now).where(
+            (RefreshToken.id == row.id) & RefreshToken.used_at.is_null()
+        ).execute()
+        if not claimed and not _within_grace(row, now):
+            reused_session = session.id
+            revoke_session(session.id, "refresh_reuse")
+            audit.record("auth.refresh_reuse", outcome="refused", actor_kind=session.principal_kind,
+                         actor_id=session.principal_id, target=session.id)
+        else:
+            raw, new_row = _new_refresh(session)
+            RefreshToken.update(replaced_by=new_row.id).where(RefreshToken.id == row.id).execute()
+            return _token_answer(principal, raw), principal
+    raise RefreshTokenReused(extra={"session_revoked": reused_session is not None})
+
+
+def _within_grace(row: RefreshToken, now) -> bool:
+    """A consumed token presented again shortly after, whose successor was never used: the
+    client most likely lost the response. Consume the orphaned successor and allow once more."""
+    grace = current_app.config["REFRESH_REUSE_GRACE"]
+    row = RefreshToken.get_by_id(row.id)
+    # grace <= 0 turns the window off; `now` predates the transaction, so a concurrent presentation
+    # that lost the race sees a negative age and would otherwise always count as "within" it
+    if grace <= 0 or row.used_at is None or now - row.used_at > timedelta(seconds=grace):
+        return False
+    if row.replaced_by is None:
+        return False
+    return bool(RefreshToken.update(used_at=now).where(
+        (RefreshToken.id == row.replaced_by) & RefreshToken.used_at.is_null()
+    ).execute())
+
+
+def logout(principal: Principal) -> None:
+    if not principal.session_id:
+        return
+    with db.atomic():
+        revoke_session(principal.session_id, "logout")
+        audit.record("auth.logout", actor_kind=principal.kind, actor_id=principal.id, target=principal.session_id)
