@@ -1,4 +1,5 @@
-"""Notification use cases for the citizen API: devices, the inbox, preferences.
+"""Notification use cases for the citizen API: devices, the inbox, preferences; and the public API
+of the feature: every other feature writes its notices with `enqueue` (the outbox) from here.
 
 Services take the actor's id from the route and never read the request.
 """
@@ -19,8 +20,13 @@ from notify.delivery import TOKEN_COLUMN
 from notify.inbox import INBOX_COLUMNS, inbox_item
 from notify.lease import to_db
 from notify.models import PLATFORMS, Device, Preference
-from notify.outbox import enqueue
+from notify.outbox import KINDS, SECURITY_KINDS, OutboxEntry, enqueue
 from notify.push.base import token_hint
+
+# The outbox, for every feature: `enqueue(...)` inside the caller's unit of work; the notice kinds.
+__all__ = ["KINDS", "SECURITY_KINDS", "OutboxEntry", "enqueue", "device_view", "register_device",
+           "drop_session_devices", "remove_device", "list_devices", "list_notifications", "unread_count",
+           "mark_read", "mark_all_read", "get_preferences", "update_preferences"]
 
 _TOKEN_SHAPES = {
     "apns": re.compile(r"[0-9a-fA-F]{64,200}"),  # 32 bytes today; Apple says the length may grow
