@@ -24,7 +24,7 @@ import peewee as pw
 from flask import current_app
 
 from app.audit import AuditEvent
-from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, utcnow
+from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, unit_of_work, utcnow
 from app.security.pii import derive_key, hmac_sm3
 
 GENESIS = "0" * 64
@@ -117,7 +117,7 @@ def _late_limit(head: AuditChainHead) -> datetime | None:
 
 
 def _seal_batch(key: bytes) -> int:
-    with db.atomic():
+    with unit_of_work():
         _head()
         # Take the head row's lock first (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already holds the file).
         execute("UPDATE audit_chain_head SET sealed_at = ? WHERE id = 1",
@@ -208,7 +208,7 @@ def archive(*, before: datetime, out: str) -> int:
         raise RetentionError(f"records are kept at least {RETENTION_DAYS} days; choose a date before "
                              f"{(utcnow() - timedelta(days=RETENTION_DAYS)).date().isoformat()}")
     key = _key()
-    with db.atomic():
+    with unit_of_work():
         first_seq, prev = _start()
         rows = []
         for row in AuditEvent.select().where(AuditEvent.seq.is_null(False)).order_by(AuditEvent.seq).iterator():

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import os
+import time
+from datetime import timezone
 from typing import Callable, Iterable
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.db import db
+from app.audit_chain import RetentionError, archive, seal, verify, verify_archive_file
+from app.crypto.ca import keystore, platform_ca
+from app.crypto.x509 import to_pem
+from app.db import db, migrate
+from app.doctor import render, run_checks
 from app.errors import AppError
+from app.security.keys import generate_dev_jwt_key
 
 db_cli = AppGroup("db", help="Database migrations.")
 demo_cli = AppGroup("demo", help="Development demo data.")
@@ -27,8 +34,6 @@ def fail(exc: AppError) -> None:
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations."""
-    from app.db import migrate
-
     applied = migrate()
     click.echo(f"applied {len(applied)} migration(s): {', '.join(applied) or '-'}")
 
@@ -53,8 +58,6 @@ def rotate_jwt() -> None:
     """Development: make a new JWT signing key current (old keys keep verifying)."""
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException("in production, rotate through JWT_SIGNING_KEY / JWT_VERIFY_KEYS")
-    from app.security.keys import generate_dev_jwt_key
-
     kid = generate_dev_jwt_key(os.path.join(current_app.config["VAR_DIR"], "keys", "jwt"))
     click.echo(f"new signing key {kid}; restart the server to use it")
 
@@ -62,8 +65,6 @@ def rotate_jwt() -> None:
 @keys_cli.command("rewrap")
 def keys_rewrap() -> None:
     """Re-encrypt every key-store key under the newest KEYSTORE_KEKS entry."""
-    from app.crypto.ca import keystore
-
     try:
         moved = keystore().rewrap(actor=("operator", "flask-cli"))
     except AppError as exc:
@@ -75,8 +76,6 @@ def keys_rewrap() -> None:
 @ca_cli.command("show")
 def ca_show() -> None:
     """Print the platform CA certificate (PEM)."""
-    from app.crypto.ca import platform_ca
-
     click.echo(platform_ca().certificate_pem(), nl=False)
 
 
@@ -85,9 +84,6 @@ def ca_show() -> None:
 @click.option("--pem", "as_pem", is_flag=True, help="PEM instead of DER")
 def ca_crl(out: str, as_pem: bool) -> None:
     """Write the current CRL to a file."""
-    from app.crypto.ca import platform_ca
-    from app.crypto.x509 import to_pem
-
     der = platform_ca().current_crl()
     with open(out, "wb") as fh:
         fh.write(to_pem("X509 CRL", der).encode() if as_pem else der)
@@ -98,10 +94,6 @@ def ca_crl(out: str, as_pem: bool) -> None:
 @click.option("--every", type=float, default=None, help="Keep sealing, this many seconds apart")
 def audit_seal(every: float | None) -> None:
     """Give the committed, unsealed audit rows their place in the hash chain."""
-    import time
-
-    from app.audit_chain import seal
-
     while True:
         with db.connection_context():
             sealed = seal()
@@ -116,8 +108,6 @@ def audit_seal(every: float | None) -> None:
               help="Check an archive file instead of the database")
 def audit_verify(archive_file: str | None) -> None:
     """Seal, then recompute the chain; exit status 1 on the first changed, deleted or inserted record."""
-    from app.audit_chain import seal, verify, verify_archive_file
-
     if archive_file:
         problems = verify_archive_file(archive_file)
         if problems:
@@ -139,10 +129,6 @@ def audit_verify(archive_file: str | None) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
 def audit_archive(before, out: str) -> None:
     """Move sealed records older than --before (at least 180 days ago) to a signed JSONL file."""
-    from datetime import timezone
-
-    from app.audit_chain import RetentionError, archive
-
     try:
         moved = archive(before=before.replace(tzinfo=timezone.utc), out=out)
     except RetentionError as exc:
@@ -154,8 +140,6 @@ def audit_archive(before, out: str) -> None:
 @with_appcontext
 def doctor() -> None:
     """Check configuration, keys, migrations, database, Redis, the audit chain and the outbox."""
-    from app.doctor import render, run_checks
-
     checks = run_checks(current_app)
     click.echo(render(checks))
     failed = [c.name for c in checks if c.status == "fail"]

@@ -6,21 +6,22 @@ keys on and immediate (write-locking) transactions; PostgreSQL uses peewee's poo
 from __future__ import annotations
 
 import base64
-import functools
 import fcntl
+import functools
 import logging
 import os
 import secrets
 import threading
-from datetime import datetime, timezone
-from pathlib import Path
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import unquote, urlparse
 
 import peewee as pw
 from flask import Flask, request
+from peewee_migrate import Router
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from app.errors import BACKEND_RETRY_AFTER, ServiceUnavailable
@@ -188,8 +189,6 @@ def init_db(app: Flask) -> None:
 
 def migrate(fake: bool = False) -> list[str]:
     """Apply pending migrations from `migrations/`; returns their names."""
-    from peewee_migrate import Router
-
     with db.connection_context():
         router = Router(db, migrate_dir=str(MIGRATIONS_DIR), logger=log)
         pending = router.diff

@@ -14,8 +14,14 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Flask
+from peewee_migrate import Router
 
+from app.audit import AuditEvent
+from app.audit_chain import AuditChainHead
+from app.config import ConfigError, check_config
 from app.db import MIGRATIONS_DIR, db
+from app.redis import describe
+from app.security.keys import load_key_material, load_keystore_keks
 
 
 @dataclass(frozen=True)
@@ -28,8 +34,6 @@ class Check:
 
 
 def _config(app: Flask) -> Check:
-    from app.config import ConfigError, check_config
-
     settings: dict[str, Any] = dict(app.config)
     production = settings["APP_ENV"] == "production"
     try:
@@ -44,8 +48,6 @@ def _config(app: Flask) -> Check:
 
 
 def _keys(app: Flask) -> Check:
-    from app.security.keys import load_key_material, load_keystore_keks
-
     try:
         keys = load_key_material(app.config)
         keks = load_keystore_keks(app.config)
@@ -73,16 +75,12 @@ def _database() -> str:
 
 
 def _redis(app: Flask) -> str:
-    from app.redis import describe
-
     client = app.extensions["redis"]
     client.ping()
     return f"PING ok; {describe(client)}"
 
 
 def _migrations() -> Check:
-    from peewee_migrate import Router
-
     with db.connection_context():
         pending = Router(db, migrate_dir=str(MIGRATIONS_DIR)).diff
     if pending:
@@ -91,9 +89,6 @@ def _migrations() -> Check:
 
 
 def _audit_chain() -> Check:
-    from app.audit import AuditEvent
-    from app.audit_chain import AuditChainHead
-
     with db.connection_context():
         head = AuditChainHead.get_or_none(AuditChainHead.id == 1)
         unsealed = AuditEvent.select().where(AuditEvent.seq.is_null()).count()

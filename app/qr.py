@@ -6,12 +6,14 @@ import io
 import struct
 import zlib
 
+import qrcode
+import zxingcpp
+from qrcode.image.svg import SvgPathImage
+
 PNG_MODULE_PX = 6
 
 
 def _qr(text: str):
-    import qrcode
-
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=PNG_MODULE_PX, border=4)
     code.add_data(text)
     code.make(fit=True)
@@ -22,8 +24,6 @@ def render_png(text: str) -> bytes:
     """The QR code of `text` as an 8-bit greyscale PNG: level M, 6 px modules, the standard 4-module
     quiet zone. zxing-cpp (C++) encodes and rasterises the symbol, mask selection included, in
     ~0.1 ms; segno took ~3–5 ms and qrcode + PyPNG ~8 ms for the same code (`make bench-qr`)."""
-    import zxingcpp
-
     symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     image = zxingcpp.write_barcode_to_image(symbol, scale=PNG_MODULE_PX, add_quiet_zones=True)
     height, width = image.shape
@@ -41,8 +41,6 @@ def _grey_png(pixels: bytes, width: int, height: int) -> bytes:
 
 
 def render_svg(text: str) -> bytes:
-    from qrcode.image.svg import SvgPathImage
-
     out = io.BytesIO()
     _qr(text).make_image(image_factory=SvgPathImage).save(out)
     return out.getvalue()

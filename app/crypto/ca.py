@@ -29,7 +29,8 @@ from app.crypto.errors import (CertificateAlreadyRevoked, CertificateNotFound, I
                                InvalidRevocationReason)
 from app.crypto.keystore import Actor, KeyStore, SoftwareKeyStore
 from app.crypto.sm2 import SM2PrivateKey, SM2PublicKey
-from app.db import db, new_id, utcnow
+from app.db import db, new_id, unit_of_work, utcnow
+from app.security.keys import load_keystore_keks
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class PlatformCA:
         """Put the configured CA (or a new development root) in the active slot. Of two processes
         doing this at once, one wins on the unique slot and the other rolls back and reads it."""
         try:
-            with db.atomic():
+            with unit_of_work():
                 if self._configured:
                     cert = self._configured.certificate
                     key = self._keystore.import_private_key(self._configured.private_key, purpose=CA_PURPOSE,
@@ -207,7 +208,7 @@ class PlatformCA:
         serial = x509.serial_hex(tbs["serial_number"].native)
         pem = x509.to_pem("CERTIFICATE", der)
         kind, actor_id = actor if actor else ("system", None)
-        with db.atomic():
+        with unit_of_work():
             CertificateRecord.create(serial=serial, ca=ca.id, subject=_subject_text(subject)[:1024],
                                      spki_sm3=_sm3_hex(spki.dump()), pem=pem, not_before=start, not_after=end)
             audit.record("ca.issue", actor_kind=kind, actor_id=actor_id, target=serial,
@@ -230,7 +231,7 @@ class PlatformCA:
             raise InvalidRevocationReason(errors={"reason": "取值不在允许范围内。"})
         at = (at or utcnow()).replace(microsecond=0)
         kind, actor_id = actor if actor else ("system", None)
-        with db.atomic():
+        with unit_of_work():
             row = self.certificate(serial)
             changed = (CertificateRecord.update(status="revoked", revoked_at=at, reason=reason)
                        .where(CertificateRecord.serial == row.serial, CertificateRecord.status == "good").execute())
@@ -259,7 +260,7 @@ class PlatformCA:
                 and self._signed_with_crl_id(ca, latest)):
             return bytes(latest.der)
         try:
-            with db.atomic():
+            with unit_of_work():
                 return self._issue_crl(ca, (latest.number + 1) if latest else 1, revocations, now)
         except pw.IntegrityError:  # another process issued this number first: use theirs
             return bytes(self._latest_crl(ca.id).der)
@@ -306,8 +307,6 @@ def _normal_serial(serial: str) -> str:
 
 def init_crypto(app: Flask) -> None:
     """app.extensions["keystore"] and ["ca"]; configuration errors stop the start."""
-    from app.security.keys import load_keystore_keks
-
     try:
         keystore = SoftwareKeyStore(load_keystore_keks(app.config))
     except ValueError as exc:

@@ -30,7 +30,7 @@ from app.crypto.errors import KeyNotFound, KeyNotUsable, KeyUnavailable
 from app.crypto.keystore_models import KeyRecord
 from app.crypto.sm2 import DEFAULT_ID, SM2PrivateKey, SM2PublicKey
 from app.crypto.sm4 import sm4_gcm_decrypt, sm4_gcm_encrypt
-from app.db import db, execute, new_id, select_one, utcnow
+from app.db import execute, new_id, select_one, unit_of_work, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class SoftwareKeyStore:
 
     def generate(self, *, purpose: str, owner: str, label: str | None = None,
                  actor: Actor | None = None) -> KeyInfo:
-        with db.atomic():
+        with unit_of_work():
             row = self._insert(SM2PrivateKey.generate(), purpose=purpose, owner=owner, label=label)
             _audit("key.generate", actor, row.id, {"purpose": purpose, "owner": owner, "label": label})
         return _info(row)
@@ -154,7 +154,7 @@ class SoftwareKeyStore:
     def import_private_key(self, private_key: SM2PrivateKey, *, purpose: str, owner: str,
                            label: str | None = None, actor: Actor | None = None) -> KeyInfo:
         public_der = private_key.public_key().public_bytes_der()
-        with db.atomic():
+        with unit_of_work():
             for row in KeyRecord.select().where(KeyRecord.purpose == purpose, KeyRecord.owner == owner):
                 if bytes(row.public_key_der) == public_der:
                     return _info(row)
@@ -163,7 +163,7 @@ class SoftwareKeyStore:
         return _info(row)
 
     def rotate(self, key_id: str, *, actor: Actor | None = None) -> KeyInfo:
-        with db.atomic():
+        with unit_of_work():
             old = self._row(key_id)
             if old.status != "active":
                 raise KeyNotUsable()
@@ -178,7 +178,7 @@ class SoftwareKeyStore:
 
     def disable(self, key_id: str, reason: str, *, actor: Actor | None = None) -> KeyInfo:
         reason = reason.strip()[:128] or "unspecified"
-        with db.atomic():
+        with unit_of_work():
             row = self._row(key_id)
             if row.status == "disabled":
                 return _info(row)
@@ -193,7 +193,7 @@ class SoftwareKeyStore:
         stale = [r.id for r in KeyRecord.select(KeyRecord.id).where(KeyRecord.kek_id != self._current)]
         moved, stuck = 0, []
         for key_id in stale:
-            with db.atomic():
+            with unit_of_work():
                 row = self._row(key_id)
                 if row.kek_id == self._current:
                     continue  # another process got there first
@@ -205,7 +205,7 @@ class SoftwareKeyStore:
                 blob = self._wrap(der, row.id, row.purpose, row.owner, bytes(row.public_key_der))
                 moved += (KeyRecord.update(private_key_enc=blob, kek_id=self._current)
                           .where(KeyRecord.id == key_id, KeyRecord.kek_id == row.kek_id).execute())
-        with db.atomic():
+        with unit_of_work():
             _audit("key.rewrap", actor, None, {"kek": self._current, "rewrapped": moved, "failed": len(stuck)})
         if stuck:
             log.error("keys left under an unavailable KEK", extra={"keys": stuck})

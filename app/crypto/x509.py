@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from asn1crypto import algos, core, crl, keys, x509
+from asn1crypto import algos, core, crl, keys, pem, x509
 from cryptography.hazmat.primitives import hashes
 
 SM2_CURVE_OID = "1.2.156.10197.1.301"
@@ -186,15 +186,11 @@ def assemble_crl(tbs: crl.TbsCertList, signature: bytes) -> crl.CertificateList:
 
 
 def to_pem(kind: str, der: bytes) -> str:
-    from asn1crypto import pem
-
     return pem.armor(kind, der).decode()
 
 
 def load_certificate(data: bytes | str) -> x509.Certificate:
     """A certificate from PEM or DER; ValueError if it is neither."""
-    from asn1crypto import pem
-
     raw = data.encode() if isinstance(data, str) else data
     if pem.detect(raw):
         _, _, raw = pem.unarmor(raw)

@@ -7,7 +7,7 @@ from pathlib import Path
 from app.security.pii import PiiCipher, field_cipher
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_DIRS = ("app", "bff", "cases", "mapsvc", "notify", "signing", "wallet")
+SOURCE_DIRS = ("app", "identity", "wallet", "signing", "mapsvc", "appointments", "cases", "notify", "proxies", "bff")
 
 
 def _sources():

@@ -12,6 +12,8 @@ import os
 from types import ModuleType
 from typing import Any, Protocol
 
+from flask import current_app, has_app_context
+
 BACKEND_NAMES = ("tongsuo", "gmssl")  # preference order for "auto"
 _loaded: dict[str, ModuleType | None] = {}
 
@@ -42,11 +44,7 @@ def available_backends() -> list[str]:
 
 def configured_backend_name() -> str:
     """SM2_BACKEND from the Flask app config when inside an app context, else the environment."""
-    try:
-        from flask import current_app, has_app_context
-    except ImportError:  # crypto used outside the web app (CLI tools, benchmarks)
-        has_app_context = None
-    if has_app_context is not None and has_app_context():
+    if has_app_context():
         value = current_app.config.get("SM2_BACKEND")
         if value:
             return str(value)
