@@ -21,35 +21,24 @@ A reply ``{"Code": "OK", ...}`` means accepted; any other ``Code`` raises
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import re
 import secrets
 import time
-from datetime import datetime, timezone
-from typing import Mapping, Protocol
-from urllib.parse import quote
+from typing import Protocol
 
 import requests
 
+from app.adapters.aliyun import (  # noqa: F401 (re-exported: the signing is the kernel's, shared with notify)
+    API_VERSION, RETRYABLE_CODES, canonicalize, percent_encode, sign_rpc, utc_timestamp,
+)
 from app.adapters.http import Timeout, check_timeout, make_session
 from app.security.pii import mask_phone
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
-API_VERSION = "2017-05-25"
-
-#: Aliyun ``Code`` values that indicate a transient server-side problem.
-#: Throttling codes such as ``isv.BUSINESS_LIMIT_CONTROL`` are per-phone
-#: limits and are deliberately *not* retryable; nor is ``SignatureNonceUsed``.
-RETRYABLE_CODES: frozenset[str] = frozenset(
-    {"isp.SYSTEM_ERROR", "ServiceUnavailable", "InternalError", "isp.GATEWAY_ERROR"}
-)
-
 _PHONE_RE = re.compile(r"^1\d{10}$")
 _CODE_RE = re.compile(r"^\d{4,8}$")
 
@@ -69,30 +58,6 @@ class SmsSender(Protocol):
     def send_code(self, phone: str, code: str) -> None:
         """Deliver ``code`` to ``phone``; raise :class:`SmsDeliveryError` on failure."""
         ...
-
-
-def percent_encode(value: str) -> str:
-    """Aliyun POP percent-encoding (RFC 3986; ``+``->%20, ``*``->%2A, ``~`` kept)."""
-    return quote(value, safe="~")
-
-
-def canonicalize(params: Mapping[str, str]) -> str:
-    """Return the canonicalized query string of ``params`` (sorted, encoded)."""
-    pairs = sorted((percent_encode(k), percent_encode(v)) for k, v in params.items())
-    return "&".join(f"{k}={v}" for k, v in pairs)
-
-
-def sign_rpc(params: Mapping[str, str], access_key_secret: str, method: str = "POST") -> str:
-    """Return the base64 HMAC-SHA1 RPC signature of ``params`` (``Signature`` excluded)."""
-    string_to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonicalize(params))}"
-    key = f"{access_key_secret}&".encode("utf-8")
-    digest = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def utc_timestamp() -> str:
-    """Current UTC time in Aliyun's ``YYYY-MM-DDThh:mm:ssZ`` format."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class AliyunSmsSender:

@@ -10,7 +10,7 @@ import secrets
 import requests
 
 from app.adapters.http import make_session
-from identity.adapters.sms import API_VERSION, RETRYABLE_CODES, sign_rpc, utc_timestamp
+from app.adapters.aliyun import API_VERSION, RETRYABLE_CODES, sign_rpc, utc_timestamp
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 
 
