@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import peewee as pw
 from flask import current_app
 
 from app import audit, ratelimit
@@ -16,13 +17,13 @@ from app.db import db, insert_row, new_id, select_one, utcnow
 from app.errors import NotFound
 from identity import sessions, smscodes
 from identity.adapters.sms import SmsDeliveryError
-from identity.adapters.wechat import WeChatCodeInvalid, WeChatError, WeChatRateLimited
+from identity.adapters.wechat import HttpWeChatClient, WeChatCodeInvalid, WeChatError, WeChatRateLimited
 from identity.errors import (
     AssuranceInsufficient, PhoneBound, PhoneInvalid, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid,
     SmsUnavailable, WeChatBusy, WeChatCodeRejected, sms_limit_message,
 )
 from app.idnumber import normalize_phone
-from identity.models import User, WeChatIdentity
+from identity.models import AuthSession, User, WeChatIdentity
 from identity.providers import providers
 from identity.signals import real_name_verified, session_ended  # noqa: F401 (the public signals)
 from app.ratelimit import Limit
@@ -254,3 +255,33 @@ def client_name(client_id: str) -> str | None:
 
     client = ApiClient.get_or_none(ApiClient.client_id == client_id)
     return client.name if client is not None else None
+
+
+# --- For notify (issue 15): what a push device is checked against, the mini-program's API client ----
+
+def openid_belongs_to(user_id: str, openid: str) -> bool:
+    """Whether the mini-program `openid` is bound to the account `user_id`."""
+    return WeChatIdentity.select().where(
+        (WeChatIdentity.openid == openid) & (WeChatIdentity.user == user_id)).exists()
+
+
+def phone_belongs_to(user_id: str, phone: str) -> bool:
+    """Whether `phone` is the account's bound phone (compared by its blind index)."""
+    user = select_one(User, User.id, user_id)
+    return user is not None and user.phone_bidx == phone_index(phone)
+
+
+def hold_open_session(session_id: str) -> bool:
+    """Lock the login session's row for the caller's transaction (PostgreSQL; SQLite writes one at a
+    time anyway); False when the session is unknown or revoked."""
+    query = AuthSession.select(AuthSession.revoked_at).where(AuthSession.id == session_id)
+    row = (query.for_update() if isinstance(db.obj, pw.PostgresqlDatabase) else query).first()
+    return row is not None and row.revoked_at is None
+
+
+def wechat_api_client(config, token_cache) -> HttpWeChatClient:
+    """The mini-program's server API client (`WECHAT_*`): notify's subscribe messages share its access
+    token (one cache key: a second fetcher would invalidate the first one's token). Its failures raise
+    `WeChatError`."""
+    return HttpWeChatClient(config["WECHAT_API_BASE"], config["WECHAT_APPID"], config["WECHAT_SECRET"],
+                            token_cache=token_cache)

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from identity import service as identity
+from notify.models import PLATFORMS
+from notify.push.apns import ApnsChannel
 from notify.push.base import PushChannel
+from notify.push.dev import LogPushChannel
+from notify.push.fcm import FcmChannel
+from notify.push.jpush import JPushChannel
+from notify.push.sms import AliyunNoticeSms
+from notify.push.wechat import WeChatSubscribeChannel
 
 
 def build_channels(config: dict[str, Any], redis_client) -> dict[str, PushChannel]:
-    from notify.models import PLATFORMS
-
     if config["PUSH_BACKEND"] == "log":
-        from notify.push.dev import LogPushChannel
-
         return {platform: LogPushChannel(platform) for platform in PLATFORMS}
     channels: dict[str, PushChannel] = {}
     for name in enabled_channels(config):
@@ -29,32 +33,20 @@ def enabled_channels(config: dict[str, Any]) -> list[str]:
 
 def _build(name: str, config: dict[str, Any], redis_client) -> PushChannel:
     if name == "apns":
-        from notify.push.apns import ApnsChannel
-
         return ApnsChannel(endpoint=config["APNS_ENDPOINT"], team_id=config["APNS_TEAM_ID"], key_id=config["APNS_KEY_ID"],
                            private_key_pem=config["APNS_PRIVATE_KEY"], topic=config["APNS_TOPIC"])
     if name == "fcm":
-        from notify.push.fcm import FcmChannel
-
         return FcmChannel(endpoint=config["FCM_ENDPOINT"], service_account_json=config["FCM_SERVICE_ACCOUNT"],
                           token_cache=redis_client)
     if name == "jpush":
-        from notify.push.jpush import JPushChannel
-
         return JPushChannel(endpoint=config["JPUSH_ENDPOINT"], app_key=config["JPUSH_APP_KEY"],
                             master_secret=config["JPUSH_MASTER_SECRET"], cid_cache=redis_client)
     if name == "wechat":
-        from identity.adapters.wechat import HttpWeChatClient
-        from notify.push.wechat import WeChatSubscribeChannel
-
-        return WeChatSubscribeChannel(HttpWeChatClient(config["WECHAT_API_BASE"], config["WECHAT_APPID"],
-                                                       config["WECHAT_SECRET"], token_cache=redis_client),
+        return WeChatSubscribeChannel(identity.wechat_api_client(config, redis_client),
                                       template_id=config["WECHAT_SUBSCRIBE_TEMPLATE_ID"],
                                       fields=config["WECHAT_SUBSCRIBE_FIELDS"], page=config["WECHAT_SUBSCRIBE_PAGE"],
                                       state=config["WECHAT_SUBSCRIBE_STATE"])
     if name == "sms":
-        from notify.push.sms import AliyunNoticeSms
-
         return AliyunNoticeSms(endpoint=config["SMS_ENDPOINT"], access_key_id=config["SMS_ACCESS_KEY_ID"],
                                access_key_secret=config["SMS_ACCESS_KEY_SECRET"], sign_name=config["SMS_SIGN_NAME"],
                                template_code=config["NOTIFY_SMS_TEMPLATE_CODE"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from identity.adapters.wechat import HttpWeChatClient, WeChatError
+from identity.service import HttpWeChatClient, WeChatError
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 from notify.quiet import SHANGHAI
 
