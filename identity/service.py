@@ -23,9 +23,10 @@ from identity.errors import (
     SmsUnavailable, WeChatBusy, WeChatCodeRejected, sms_limit_message,
 )
 from app.idnumber import normalize_phone
-from identity.models import AuthSession, User, WeChatIdentity
+from identity.models import AuthSession, StaffUser, User, WeChatIdentity
 from identity.providers import providers
 from identity.signals import real_name_verified, session_ended  # noqa: F401 (the public signals)
+from identity.errors import IdNumberInvalid  # noqa: F401 (re-exported: other features refuse a malformed ID number with it)
 from app.ratelimit import Limit
 from app.security.pii import field_cipher, mask_id_number, mask_name, mask_phone
 from app.security.tokens import Principal
@@ -285,3 +286,13 @@ def wechat_api_client(config, token_cache) -> HttpWeChatClient:
     `WeChatError`."""
     return HttpWeChatClient(config["WECHAT_API_BASE"], config["WECHAT_APPID"], config["WECHAT_SECRET"],
                             token_cache=token_cache)
+
+
+# --- For wallet (issue 15): the clerks named in a citizen's licence-usage list -------------------
+
+def staff_usernames(staff_ids: set[str]) -> dict[str, str]:
+    """The usernames of these staff members, by id (unknown ids are left out)."""
+    if not staff_ids:
+        return {}
+    return {s.id: s.username for s in
+            StaffUser.select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))}
