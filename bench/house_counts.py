@@ -8,7 +8,8 @@ Prints one table, read from the source (AST), nothing imported or run:
   WITH in capitals (the text handed to `execute` / `execute_sql`; docstrings aside);
 - `atomic()` blocks outside the kernel (`with ….atomic():` or `@….atomic()`; the kernel is
   `app/` without `identity`), and in the whole tree;
-- function-level imports (`import` / `from … import` inside a function);
+- function-level imports (`import` / `from … import` inside a function), and how many of them carry
+  their reason (`# import here: …` on the line);
 - modules over 400 lines;
 - the largest room: lines per top-level package, `identity` apart from the kernel.
 """
@@ -19,14 +20,14 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("app", "wallet", "signing", "mapsvc", "bff", "cases", "notify")
+PACKAGES = ("app", "identity", "wallet", "signing", "mapsvc", "appointments", "cases", "notify", "proxies", "bff")
 LIMIT = 400
 SQL = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\s")
 
 
 def room_of(path: Path) -> str:
     rel = path.relative_to(ROOT).parts
-    if rel[:2] == ("app", "identity"):
+    if rel[:2] == ("app", "identity"):  # before issue 15 identity lived inside the kernel
         return "identity"
     return "app (kernel)" if rel[0] == "app" else rel[0]
 
@@ -72,16 +73,19 @@ def count_file(path: Path) -> Counter:
             counts["atomic"] += sum(is_atomic(item.context_expr) for item in node.items)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             counts["atomic"] += sum(is_atomic(d) for d in node.decorator_list)
-    counts["function_imports"] = _function_imports(tree, inside=False)
+    lines = source.splitlines()
+    for lineno in _function_imports(tree, inside=False):
+        counts["function_imports"] += 1
+        counts["function_imports_with_reason"] += "import here:" in lines[lineno - 1]
     return counts
 
 
-def _function_imports(node: ast.AST, inside: bool) -> int:
-    """`import` statements that run when a function is called, not when the module loads."""
+def _function_imports(node: ast.AST, inside: bool) -> list[int]:
+    """Lines of `import` statements that run when a function is called, not when the module loads."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return int(inside)
+        return [node.lineno] if inside else []
     inside = inside or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-    return sum(_function_imports(child, inside) for child in ast.iter_child_nodes(node))
+    return [line for child in ast.iter_child_nodes(node) for line in _function_imports(child, inside)]
 
 
 def main() -> None:
@@ -96,6 +100,7 @@ def main() -> None:
             rooms[room] += counts["lines"]
             totals["raw_sql"] += counts["raw_sql"]
             totals["function_imports"] += counts["function_imports"]
+            totals["function_imports_with_reason"] += counts["function_imports_with_reason"]
             totals["atomic_all"] += counts["atomic"]
             if counts["atomic"]:
                 atomic_files.add(path)
@@ -114,6 +119,7 @@ def main() -> None:
         ("atomic() blocks outside the kernel", totals["atomic_outside_kernel"]),
         (f"atomic() blocks, whole tree ({len(atomic_files)} files)", totals["atomic_all"]),
         ("function-level imports (packages)", totals["function_imports"]),
+        ("  of which with their reason written", totals["function_imports_with_reason"]),
         ("function-level imports (tests/)", tests["function_imports"]),
         (f"modules over {LIMIT} lines (packages)", len(big)),
         (f"modules over {LIMIT} lines (tests/)", tests["over_limit"]),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from app.db import db
+
 PROBLEM = "application/problem+json"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -36,8 +38,6 @@ def assert_problem(response, status: int, code: str | None = None) -> dict:
 
 def rows(app, model, *where) -> list:
     """Read rows directly (outside a request)."""
-    from app.db import db
-
     with app.app_context(), db.connection_context():
         query = model.select()
         for cond in where:

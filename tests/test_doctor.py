@@ -7,7 +7,9 @@ from click.testing import CliRunner
 from flask.cli import FlaskGroup
 
 from app import create_app
+from app.config import DEFAULTS
 from app.db import db
+from tests.crypto.conftest import production_settings
 
 
 def test_healthy_test_installation_passes(runner):
@@ -78,8 +80,6 @@ PRODUCTION_SECRETS = ("JWT_SIGNING_KEY", "DATA_ENCRYPTION_KEY", "KEYSTORE_KEKS",
 def flask_doctor(monkeypatch, base_config):
     """`flask --app wsgi doctor` as an operator runs it: the app built from the environment
     (FlaskGroup → create_app()), the given variables set and nothing else leaking in."""
-    from app.config import DEFAULTS
-
     def run(**environ: str):
         for key in DEFAULTS:
             monkeypatch.delenv(key, raising=False)
@@ -121,8 +121,6 @@ def test_unreadable_setting_values_are_listed_without_echoing_them(flask_doctor)
 
 def test_a_malformed_key_is_named_without_a_traceback(flask_doctor, tmp_path):
     """Issue 14 item 26: a production key that does not parse is named, its value never shown."""
-    from tests.crypto.conftest import production_settings
-
     settings = production_settings(tmp_path)
     settings["DATA_ENCRYPTION_KEY"] = "c2hvcnQ="  # base64 of 5 bytes
     result = flask_doctor(**{k: v for k, v in settings.items() if k != "VAR_DIR"})

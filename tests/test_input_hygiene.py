@@ -13,7 +13,9 @@ import logging
 import marshmallow as ma
 import pytest
 
+from app.errors import ChoiceReason, mark_choices, translate_reason
 from app.fields import QueryBoolean, StrictBoolean, UpdateSchema
+from mapsvc.models import HALL_TYPES
 from tests.helpers import assert_problem, bearer
 
 STAFF_LOGIN = "/api/v1/auth/staff-login"
@@ -208,8 +210,6 @@ def test_every_all_optional_update_refuses_an_empty_body(app, client):
 
 def test_an_unknown_hall_type_lists_the_types(client):
     """Issue 14 item 18: `errors` said 未知的网点类型 without the allowed values."""
-    from mapsvc.models import HALL_TYPES
-
     response = client.get(NEARBY, query_string={"lat": "31.8", "lng": "117.2", "type": "castle"})
     reason = assert_problem(response, 422, "validation_failed")["errors"]["type"][0]
     assert reason.startswith("未知的网点类型。可选值：")
@@ -246,8 +246,6 @@ def test_the_document_states_the_input_rules(client):
 
 def test_a_one_of_failure_outside_a_route_schema_keeps_its_values(app):
     """Issue 14 item 18: marshmallow's own "Must be one of: …" became 取值不在允许范围内 without them."""
-    from app.errors import translate_reason
-
     with app.test_request_context():
         assert translate_reason("Must be one of: a, b.") == "取值不在允许范围内。可选值：a、b。"
     with app.test_request_context(headers={"Accept-Language": "en"}):
@@ -262,8 +260,6 @@ def test_nul_in_a_path_id_is_422_naming_it(client, login_citizen):
 
 def test_choices_are_found_in_lists_nested_schemas_and_dict_keys():
     """Issue 14 item 18, once in the kernel: every place a OneOf can sit in a schema."""
-    from app.errors import ChoiceReason, mark_choices
-
     class Inner(ma.Schema):
         kind = ma.fields.String(validate=ma.validate.OneOf(["a", "b"]))
 

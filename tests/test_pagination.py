@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from app.pagination import CursorInvalid, decode_cursor, encode_cursor
+from tests.helpers import assert_problem, bearer
 
 
 def test_a_cursor_round_trips_and_is_opaque():
@@ -29,8 +30,6 @@ def test_forged_cursors_are_refused(cursor):
 
 
 def test_every_list_answers_a_bad_cursor_with_a_problem(client, verified_citizen):
-    from tests.helpers import assert_problem, bearer
-
     token = bearer(verified_citizen()["access_token"])
     for path in ("/api/v1/wallet/licences", "/api/v1/wallet/usage", "/api/v1/signing/signatures",
                  "/api/v1/appointments"):

@@ -9,9 +9,11 @@ over SSE through pub/sub. On the cluster a cross-slot script or MULTI would fail
 from __future__ import annotations
 
 import pytest
+import redis
 from redis.cluster import RedisCluster
 
 from app.redis import _nodes, make_redis
+from mapsvc import index
 from tests import vectors
 from tests.fakes.redis_cluster import LocalCluster, LocalSentinel, available
 from tests.test_redis_keys import FLOW_CONFIG, Flows
@@ -38,8 +40,6 @@ def test_the_flows_run_on_a_three_master_cluster(build_app):
         Flows(app).run_all()
 
         # The data really is spread: keys on every master, the map index whole on one.
-        from mapsvc import index
-
         sizes = {node.port: client.dbsize(target_nodes=node) for node in client.get_primaries()}
         assert all(size > 0 for size in sizes.values()), sizes
         index_keys = client.smembers(index.KEYS) | {index.VERSION, index.QUEUE}
@@ -60,8 +60,6 @@ def test_login_and_live_notice_behind_sentinel(build_app):
         pool = app.extensions["redis"].connection_pool
         assert pool.connection_kwargs["db"] == 2 and pool.service_name == "yiwang"
         # what the flows stored is on the master Sentinel named, in database 2
-        import redis
-
         direct = redis.Redis(port=sentinel.master_port, db=2, decode_responses=True)
         try:
             assert direct.dbsize() > 0

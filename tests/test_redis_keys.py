@@ -26,13 +26,19 @@ from redis.commands.core import Script
 from redis.connection import AbstractConnection
 from redis.crc import key_slot
 
+from app import calendar
 from app.db import db
+from app.features import FEATURES
+from mapsvc import directory, importer, index
+from notify.outbox import enqueue
+from notify.tasks import NotifyWorker
 from tests import vectors
 from tests.helpers import assert_problem, bearer, latest_code, rows
 from tests.wallet.conftest import VERIFY, issue_body, present_url
+from wallet.models import Presentation
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("app", "wallet", "signing", "mapsvc", "cases", "notify", "bff")
+PACKAGES = ("app", *FEATURES)
 CLERK_PASSWORD = "Counter-Pass-2026!"
 STREAM = "/api/v1/notifications/stream"
 NEARBY = "/api/v1/map/halls/nearby"
@@ -153,8 +159,6 @@ class Flows:
         assert self.client.delete(f"/api/v1/wallet/presentations/{fourth['id']}", headers=holder).status_code == 204
         assert_problem(self.client.post(VERIFY, json={"qr_text": fourth["qr_text"]}, headers=counter), 409,
                        "presentation_used")
-        from wallet.models import Presentation
-
         statuses = sorted(p.status for p in rows(self.app, Presentation))
         assert statuses == ["retired", "revoked", "used", "used"], statuses
         return tokens
@@ -162,9 +166,6 @@ class Flows:
     def halls(self) -> None:
         """就近办: import, nearby (all, by item, by type), detail, a pushed queue length, reindex, an
         index lost with Redis rebuilt on demand, and the per-IP limit (429)."""
-        from app import calendar
-        from mapsvc import directory, importer
-
         directory.forget()
         calendar.forget()
         records = [_hall("K-1", 31.8205, 117.2299), _hall("K-2", 31.8300, 117.2400, items="RS001:社保卡申领"),
@@ -189,8 +190,6 @@ class Flows:
         result = self.runner.invoke(args=["halls", "reindex"])
         assert result.exit_code == 0, result.output
         assert nearby(item="RS001") == ["K-2"]
-        from mapsvc import index
-
         self.app.extensions["redis"].delete(index.VERSION, index.KEY_ALL)  # as after a Redis restart
         assert nearby() == ["K-1", "K-2", "K-3"]  # rebuilt from the database on demand
         for _ in range(FLOW_CONFIG["MAP_PER_IP_MINUTE"]):
@@ -200,9 +199,6 @@ class Flows:
 
     def live_notification(self, tokens: dict) -> None:
         """A notice queued through the outbox reaches an open stream (Redis pub/sub) once ingested."""
-        from notify.outbox import enqueue
-        from notify.tasks import NotifyWorker
-
         response = self.client.get(STREAM, headers=bearer(tokens["access_token"]), buffered=False)
         assert response.status_code == 200 and response.mimetype == "text/event-stream"
         chunks = iter(response.response)

@@ -8,7 +8,7 @@ GET operation of the OpenAPI document, each with the first credentials it answer
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from app.clock import china_today, rfc3339
 from tests.fixtures.walk import strings
@@ -38,8 +38,6 @@ def test_every_time_in_every_answer_is_china_time(walk):
 
 def test_china_time_is_a_fixed_offset_even_before_1901():
     """Issue 14 item 19: ZoneInfo("Asia/Shanghai") gave old dates Shanghai's local mean time."""
-    from datetime import timezone
-
     assert rfc3339(datetime(248, 1, 1, tzinfo=timezone.utc)) == "0248-01-01T08:00:00+08:00"
     assert rfc3339(datetime(2026, 9, 29, 2, 0)) == "2026-09-29T10:00:00+08:00"  # naive = UTC, as stored
     assert china_today(datetime(2026, 9, 29, 16, 0, tzinfo=timezone.utc)) == date(2026, 9, 30)

@@ -25,8 +25,9 @@ from app import audit
 from app.config import ConfigError
 from app.crypto import x509
 from app.crypto.ca_models import CaCrl, CertificateRecord, PlatformCa
-from app.crypto.errors import (CertificateAlreadyRevoked, CertificateNotFound, InvalidCertificateRequest,
-                               InvalidRevocationReason)
+from app.crypto.errors import (
+    CertificateAlreadyRevoked, CertificateNotFound, InvalidCertificateRequest, InvalidRevocationReason,
+)
 from app.crypto.keystore import Actor, KeyStore, SoftwareKeyStore
 from app.crypto.sm2 import SM2PrivateKey, SM2PublicKey
 from app.db import db, new_id, unit_of_work, utcnow

@@ -15,9 +15,11 @@ from asn1crypto import x509 as asn1_x509
 from app import create_app
 from app.audit import AuditEvent
 from app.config import ConfigError
-from app.crypto.ca_models import CertificateRecord, PlatformCa
-from app.crypto.errors import (CertificateAlreadyRevoked, CertificateNotFound, InvalidCertificateRequest,
-                               InvalidRevocationReason)
+from app.crypto import x509
+from app.crypto.ca_models import CaCrl, CertificateRecord, PlatformCa
+from app.crypto.errors import (
+    CertificateAlreadyRevoked, CertificateNotFound, InvalidCertificateRequest, InvalidRevocationReason,
+)
 from app.crypto.keystore_models import KeyRecord
 from app.crypto.sm2 import SM2PrivateKey, SM2PublicKey
 from app.db import utcnow
@@ -225,9 +227,6 @@ def test_revocation_and_crl(ctx, tmp_path):
 def test_a_stored_crl_signed_with_the_default_id_is_reissued(ctx, tmp_path):
     """Issue 14 item 27: a CRL stored before the fix (signed with the default SM2 ID) is not served
     again: the next request re-issues one that `openssl verify -crl_check` accepts."""
-    from app.crypto import x509
-    from app.crypto.ca_models import CaCrl
-
     ca = ctx.extensions["ca"]
     _, good = _issue(ca)
     stored = CaCrl.get(CaCrl.number == asn1_crl.CertificateList.load(ca.current_crl()).crl_number_value.native)

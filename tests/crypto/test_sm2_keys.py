@@ -4,9 +4,9 @@ from __future__ import annotations
 import base64
 
 import pytest
+from flask import Flask
 
-from app.crypto.sm2 import N, SM2PrivateKey, SM2PublicKey, available_backends, get_backend
-from app.crypto.sm2 import der
+from app.crypto.sm2 import N, SM2PrivateKey, SM2PublicKey, available_backends, der, get_backend
 from app.crypto.sm2.curve import GX, GY, P, encode_point
 from tests.crypto.vectors import BACKENDS, SM2_D, SM2_PUBLIC
 
@@ -133,8 +133,6 @@ def test_backend_selection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_backend_from_flask_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flask import Flask
-
     monkeypatch.setenv("SM2_BACKEND", "tongsuo")
     app = Flask(__name__)
     app.config["SM2_BACKEND"] = "gmssl"

@@ -4,10 +4,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from app import calendar, version_gate
+from app.errors import AppError
+from app.features import FEATURES
+from app.qr import render_png, render_svg
 from app.security.pii import PiiCipher, field_cipher
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_DIRS = ("app", "identity", "wallet", "signing", "mapsvc", "appointments", "cases", "notify", "proxies", "bff")
+SOURCE_DIRS = ("app", *FEATURES)
 
 
 def _sources():
@@ -29,8 +33,6 @@ def test_one_field_cipher(app):
 def test_hall_not_found_defined_once(client, clock):
     """Issue 15: `HallNotFound` was defined in both mapsvc/errors.py and appointments/errors.py;
     one class now answers both the map and the appointment slots with the same problem."""
-    from app.errors import AppError
-
     def subclasses(cls):
         for sub in cls.__subclasses__():
             yield sub
@@ -46,8 +48,6 @@ def test_hall_not_found_defined_once(client, clock):
 def test_qr_rendering_lives_in_the_kernel():
     """Issue 15: the PNG/QR writer lived in wallet/presentation.py and the appointments imported it from
     the wallet; it is now `app.qr`, and no feature keeps a renderer of its own."""
-    from app.qr import render_png, render_svg
-
     assert render_png("YW1." + "A" * 43).startswith(b"\x89PNG\r\n\x1a\n")
     assert b"<svg" in render_svg("YW1." + "A" * 43)
     renderers = sorted((str(p.relative_to(ROOT)), name) for p in _sources()
@@ -58,8 +58,6 @@ def test_qr_rendering_lives_in_the_kernel():
 def test_holiday_calendar_lives_in_the_kernel(runner):
     """Issue 15: the holiday calendar lived in mapsvc/calendar.py and cases reached into the map for it;
     it is now `app.calendar`, and `flask calendar list` still answers."""
-    from app import calendar
-
     assert not (ROOT / "mapsvc" / "calendar.py").exists()
     assert calendar.CalendarDay._meta.table_name == "map_calendar_day"
     listed = runner.invoke(args=["calendar", "list", "--year", "2026"])
@@ -69,8 +67,6 @@ def test_holiday_calendar_lives_in_the_kernel(runner):
 def test_version_gate_lives_in_the_kernel(client):
     """Issue 15: the client version gate lived in bff/conventions.py and the app factory imported it from
     the BFF; it is now `app.version_gate` (the BFF only installs it with its settings) and still answers."""
-    from app import version_gate
-
     assert version_gate.parse_version("1.4.2") == (1, 4, 2)
     assert not re.search(r"^def (check_client_version|parse_version)\(", (ROOT / "bff" / "conventions.py").read_text(), re.M)
     response = client.get("/api/v1/map/halls/hall_nope", headers={"X-Client": "app", "X-Client-Version": "x.y"})

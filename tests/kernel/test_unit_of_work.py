@@ -9,9 +9,9 @@ import peewee as pw
 import pytest
 
 from app.db import BaseModel, after_commit, db, in_unit_of_work, unit_of_work
+from app.features import FEATURES
 
 ROOT = Path(__file__).resolve().parents[2]
-FEATURES = ("identity", "wallet", "signing", "mapsvc", "appointments", "cases", "notify", "proxies", "bff")
 
 
 class Probe(BaseModel):
