@@ -296,3 +296,7 @@ def staff_usernames(staff_ids: set[str]) -> dict[str, str]:
         return {}
     return {s.id: s.username for s in
             StaffUser.select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))}
+
+
+# For the map: whether a machine client is bound to a hall (`clients create --halls`; queue pushes).
+from identity.staff import client_serves_hall  # noqa: E402,F401  (re-exported)
