@@ -23,13 +23,14 @@ from flask import current_app
 
 from app import audit
 from app.crypto.ca import keystore, platform_ca
-from app.db import db, execute, insert_row, new_id, select_where, update_where, utcnow
+from app.db import new_id, unit_of_work, utcnow
 from identity import service as identity
 from identity.errors import AssuranceInsufficient, FreshLivenessRequired
 from identity.stepup import require_fresh_liveness, verify_sms_step_up
 from app.security.pii import mask_id_number, mask_name
 from signing import notices
 from signing.errors import AlreadyEnrolled, NotEnrolled, PinInvalid, PinWeak, SigningLocked
+from signing import models
 from signing.models import SigningCredential
 from signing.pin import hash_pin, verify_pin, weak_reasons
 
@@ -47,7 +48,7 @@ def _citizen(user_id: str) -> tuple[str, str]:
 
 def active_credential(user_id: str) -> SigningCredential:
     """The citizen's active credential; NotEnrolled if none."""
-    credential = select_where(SigningCredential, active_slot=user_id)
+    credential = models.active_credential_of(user_id)
     if credential is None:
         raise NotEnrolled()
     return credential
@@ -59,8 +60,7 @@ def require_level(user_id: str, level: int = 2) -> None:
 
 
 def _locked_until(user_id: str):
-    row = execute('SELECT MAX("locked_until") FROM "signing_credential" WHERE "user_id" = ?', [user_id]).fetchone()
-    until = SigningCredential.locked_until.python_value(row[0]) if row and row[0] else None
+    until = models.latest_lock(user_id)
     return until if until and until > utcnow() else None
 
 
@@ -89,9 +89,9 @@ def enrol(*, user_id: str, pin: str, sms_code: str, liveness_session_id: str | N
     until = _locked_until(user_id)
     if until:
         _raise_locked(until)
-    if select_where(SigningCredential, active_slot=user_id) is not None:
+    if models.active_credential_of(user_id) is not None:
         raise AlreadyEnrolled()
-    enrolled_before = select_where(SigningCredential, user_id=user_id) is not None
+    enrolled_before = models.has_enrolled_before(user_id)
     if enrolled_before and not liveness_session_id:
         raise FreshLivenessRequired(extra={"reason": "re_enrolment"})
     verify_sms_step_up(user_id=user_id, purpose="signing", code=sms_code)
@@ -100,15 +100,15 @@ def enrol(*, user_id: str, pin: str, sms_code: str, liveness_session_id: str | N
     pin_hash = hash_pin(pin)  # slow: outside the transaction
     cfg = current_app.config
     try:
-        with db.atomic():
+        with unit_of_work():
             key = keystore().generate(purpose=KEY_PURPOSE, owner=user_id, label="cloud-signing",
                                       actor=_citizen(user_id))
             cert = platform_ca().issue_certificate(key.public_key(), subject_for(person.name, person.id_number),
                                                    days=cfg["SIGNING_CERT_DAYS"], key_usage=KEY_USAGE,
                                                    actor=_citizen(user_id))
             credential_id = new_id("sgc")
-            insert_row(SigningCredential, id=credential_id, user_id=user_id, active_slot=user_id,
-                       key_id=key.key_id, cert_serial=cert.serial, certificate_pem=cert.pem, pin_hash=pin_hash)
+            models.insert_credential(credential_id=credential_id, user_id=user_id, key_id=key.key_id,
+                                     cert_serial=cert.serial, certificate_pem=cert.pem, pin_hash=pin_hash)
             audit.record("signing.enrol", actor_kind="citizen", actor_id=user_id, target=credential_id,
                          details={"serial": cert.serial, "key": key.key_id, "re_enrolment": enrolled_before})
             notices.enrolled(user_id=user_id, credential_id=credential_id, serial=cert.serial)
@@ -153,9 +153,8 @@ def revoke(*, user_id: str, reason: str, pin: str | None = None, sms_code: str |
         require_fresh_liveness(user_id=user_id, liveness_session_id=liveness_session_id or "")
         via = "step_up"
     now = utcnow().replace(microsecond=0)
-    with db.atomic():
-        changed = update_where(SigningCredential, {"id": credential.id, "status": "active"}, status="revoked",
-                               active_slot=None, revoked_at=now, revoke_reason=reason)
+    with unit_of_work():
+        changed = models.revoke_credential(credential.id, at=now, reason=reason)
         if changed != 1:
             raise NotEnrolled()
         platform_ca().revoke(credential.cert_serial, reason, at=now, actor=_citizen(user_id))
@@ -174,16 +173,15 @@ def check_pin(credential: SigningCredential, pin: str) -> None:
         _raise_locked(until)
     if verify_pin(credential.pin_hash, pin):
         if credential.failed_pins:
-            update_where(SigningCredential, {"id": credential.id}, failed_pins=0)
+            models.reset_failed_pins(credential.id)
         return
     cfg = current_app.config
-    with db.atomic():
-        execute('UPDATE "signing_credential" SET "failed_pins" = "failed_pins" + 1 WHERE "id" = ?', [credential.id])
-        failed = execute('SELECT "failed_pins" FROM "signing_credential" WHERE "id" = ?', [credential.id]).fetchone()[0]
+    with unit_of_work():
+        failed = models.count_failed_pin(credential.id)
         locked = failed >= cfg["SIGNING_PIN_MAX_TRIES"]
         if locked:
             until = utcnow() + timedelta(seconds=cfg["SIGNING_PIN_LOCK_SECONDS"])
-            update_where(SigningCredential, {"id": credential.id}, failed_pins=0, locked_until=until)
+            models.lock_credential(credential.id, until)
             audit.record("signing.pin_locked", outcome="refused", actor_kind="citizen", actor_id=credential.user_id,
                          target=credential.id, details={"until": until.isoformat()})
             notices.pin_locked(user_id=credential.user_id, credential_id=credential.id, until=until)

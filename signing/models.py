@@ -2,13 +2,18 @@
 requests (what will be signed, awaiting the citizen's authorisation) and the signatures made.
 
 Nothing here holds key material or a PIN in clear: the private key lives wrapped in the key store
-(`key_id`), the PIN as an Argon2id hash of a peppered HMAC.
+(`key_id`), the PIN as an Argon2id hash of a peppered HMAC. Every query of the feature is a named
+function below; enrolment, signer and verification call them.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import peewee as pw
 
-from app.db import BaseModel, UTCDateTimeField, utcnow
+from app.crypto.ca_models import CertificateRecord
+from app.db import BaseModel, UTCDateTimeField, execute, insert_row, select_where, update_where, utcnow
 
 
 class SigningCredential(BaseModel):
@@ -76,3 +81,120 @@ class Signature(BaseModel):
     class Meta:
         table_name = "signing_signature"
         indexes = ((("user_id", "signed_at", "id"), False),)
+
+
+# --- Queries: credentials ----------------------------------------------------------------------
+
+def active_credential_of(user_id: str) -> SigningCredential | None:
+    return select_where(SigningCredential, active_slot=user_id)
+
+
+def credential_by_id(credential_id: str) -> SigningCredential | None:
+    return select_where(SigningCredential, id=credential_id)
+
+
+def has_enrolled_before(user_id: str) -> bool:
+    """Whether the citizen ever held a credential (active or revoked)."""
+    return select_where(SigningCredential, user_id=user_id) is not None
+
+
+def latest_lock(user_id: str) -> datetime | None:
+    """The latest `locked_until` over all of the citizen's credentials (a lockout outlives
+    re-enrolment), past or future."""
+    # raw SQL: MAX over the citizen's credentials, on the authorisation path (SQL built once)
+    row = execute('SELECT MAX("locked_until") FROM "signing_credential" WHERE "user_id" = ?', [user_id]).fetchone()
+    return SigningCredential.locked_until.python_value(row[0]) if row and row[0] else None
+
+
+def insert_credential(*, credential_id: str, user_id: str, key_id: str, cert_serial: str, certificate_pem: str,
+                      pin_hash: str) -> None:
+    """Take the citizen's active slot (IntegrityError when a concurrent enrolment took it first)."""
+    insert_row(SigningCredential, id=credential_id, user_id=user_id, active_slot=user_id, key_id=key_id,
+               cert_serial=cert_serial, certificate_pem=certificate_pem, pin_hash=pin_hash)
+
+
+def revoke_credential(credential_id: str, *, at: datetime, reason: str) -> int:
+    """Conditional `active → revoked` freeing the slot; the number of rows changed (0 or 1)."""
+    return update_where(SigningCredential, {"id": credential_id, "status": "active"}, status="revoked",
+                        active_slot=None, revoked_at=at, revoke_reason=reason)
+
+
+def reset_failed_pins(credential_id: str) -> None:
+    update_where(SigningCredential, {"id": credential_id}, failed_pins=0)
+
+
+def count_failed_pin(credential_id: str) -> int:
+    """Add one wrong PIN atomically (in the caller's transaction); the count after it."""
+    # raw SQL: an in-place increment, so concurrent wrong tries are all counted
+    execute('UPDATE "signing_credential" SET "failed_pins" = "failed_pins" + 1 WHERE "id" = ?', [credential_id])
+    return execute('SELECT "failed_pins" FROM "signing_credential" WHERE "id" = ?', [credential_id]).fetchone()[0]
+
+
+def lock_credential(credential_id: str, until: datetime) -> None:
+    update_where(SigningCredential, {"id": credential_id}, failed_pins=0, locked_until=until)
+
+
+def certificate_pems(credential_ids: set[str]) -> dict[str, str]:
+    """{credential id: certificate PEM} for these credentials."""
+    if not credential_ids:
+        return {}
+    return {c.id: c.certificate_pem
+            for c in SigningCredential.select(SigningCredential.id, SigningCredential.certificate_pem)
+            .where(SigningCredential.id.in_(credential_ids))}
+
+
+# --- Queries: requests and signatures ----------------------------------------------------------
+
+def insert_request(**values: Any) -> SigningRequest:
+    return insert_row(SigningRequest, **values)
+
+
+def find_request(*, request_id: str, user_id: str) -> SigningRequest | None:
+    """The citizen's request (None for another citizen's)."""
+    return select_where(SigningRequest, id=request_id, user_id=user_id)
+
+
+def find_batch_member(*, batch_id: str, user_id: str) -> SigningRequest | None:
+    """One request of the citizen's batch, or None."""
+    return select_where(SigningRequest, batch_id=batch_id, user_id=user_id)
+
+
+def batch_requests(*, batch_id: str, user_id: str) -> list[SigningRequest]:
+    """The citizen's batch, in the order it was made."""
+    return list(SigningRequest.select().where(SigningRequest.batch_id == batch_id, SigningRequest.user_id == user_id)
+                .order_by(SigningRequest.created_at, SigningRequest.id))
+
+
+def consume_requests(*, user_id: str, at: datetime, request_id: str | None = None, batch_id: str | None = None) -> int:
+    """Conditional `pending → signed` of one request or a whole batch: the number consumed (of
+    concurrent authorisations, one consumes them, the others 0)."""
+    where = {"batch_id": batch_id} if batch_id else {"id": request_id}
+    return update_where(SigningRequest, {**where, "user_id": user_id, "status": "pending"}, status="signed",
+                        signed_at=at)
+
+
+def insert_signature(**values: Any) -> Signature:
+    return insert_row(Signature, **values)
+
+
+def signatures_of(user_id: str) -> pw.ModelSelect:
+    """The citizen's signatures (unordered: the caller pages them)."""
+    return Signature.select().where(Signature.user_id == user_id)
+
+
+def signature_record(signature_sm3: str) -> tuple[str, datetime] | None:
+    """(e_hex, signed_at) of the signature the platform made with these bytes' SM3, or None."""
+    # raw SQL: the verification hot path (SQL built once)
+    row = execute('SELECT "e_hex", "signed_at" FROM "signing_signature" WHERE "signature_sm3" = ? LIMIT 1',
+                  [signature_sm3]).fetchone()
+    return (row[0], Signature.signed_at.python_value(row[1])) if row else None
+
+
+def certificate_status(serial: str) -> tuple[str, datetime | None, str | None]:
+    """(status, revoked_at, reason) of an issued certificate, read live; ("unknown", None, None)."""
+    # raw SQL: the verification hot path reads the CA's table (app.crypto.ca_models) with SQL built once
+    row = execute('SELECT "status", "revoked_at", "reason" FROM "issued_certificate" WHERE "serial" = ?',
+                  [serial]).fetchone()
+    if row is None:
+        return "unknown", None, None
+    return row[0], CertificateRecord.revoked_at.python_value(row[1]), row[2]

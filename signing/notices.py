@@ -13,7 +13,7 @@ from datetime import datetime
 
 from app.clock import rfc3339, to_china
 from app.db import new_id
-from notify.outbox import enqueue
+from notify.service import enqueue
 
 KIND = "signing_security"
 _NOT_YOU = "如非本人操作，您的账号可能已被他人登录：请立即在“我的-登录设备”中退出其他设备，吊销签名证书，并拨打 12345 联系客服。"

@@ -9,7 +9,7 @@ from webargs.flaskparser import FlaskParser
 from app.errors import flatten_messages
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
-from signing import enrolment, signer, verification
+from signing import service
 from signing import schemas as s
 from signing.errors import VerificationInputInvalid
 
@@ -35,7 +35,7 @@ _AUTHORIZE_PROBLEMS = {
 @auth_required(level=2)
 def enrol(body):
     """Enrol for cloud signing (L2+): set the 6-digit PIN with an SMS step-up code (re-enrolling: also liveness)."""
-    return enrolment.enrol(user_id=current_principal().id, pin=body["pin"], sms_code=body["sms_code"],
+    return service.enrol(user_id=current_principal().id, pin=body["pin"], sms_code=body["sms_code"],
                            liveness_session_id=body["liveness_session_id"]), 201
 
 
@@ -45,7 +45,7 @@ def enrol(body):
 @auth_required()
 def get_certificate():
     """My signing certificate and its status."""
-    return enrolment.get_certificate(user_id=current_principal().id)
+    return service.get_certificate(user_id=current_principal().id)
 
 
 @blp.route("/certificate/revoke", methods=["POST"])
@@ -56,7 +56,7 @@ def get_certificate():
 @auth_required(level=2)
 def revoke_certificate(body):
     """Revoke my certificate with my PIN, or (PIN forgotten) an SMS step-up code and a fresh liveness check."""
-    return enrolment.revoke(user_id=current_principal().id, reason=body["reason"], pin=body["pin"],
+    return service.revoke(user_id=current_principal().id, reason=body["reason"], pin=body["pin"],
                             sms_code=body["sms_code"], liveness_session_id=body["liveness_session_id"])
 
 
@@ -74,9 +74,7 @@ _OFFLINE = (
          responses={200: {"description": "PEM", "content": {"application/x-pem-file": {}}}})
 def ca_certificate():
     """The platform CA certificate (public): verify signers' certificates offline with OpenSSL."""
-    from app.crypto.ca import platform_ca
-
-    return Response(platform_ca().certificate_pem(), mimetype="application/x-pem-file",
+    return Response(service.ca_certificate_pem(), mimetype="application/x-pem-file",
                     headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -84,9 +82,7 @@ def ca_certificate():
 @blp.doc(security=[], responses={200: {"description": "DER CRL", "content": {"application/pkix-crl": {}}}})
 def crl():
     """The platform CA's current CRL (public, DER); re-signed as soon as a certificate is revoked."""
-    from app.crypto.ca import platform_ca
-
-    return Response(platform_ca().current_crl(), mimetype="application/pkix-crl",
+    return Response(service.current_crl(), mimetype="application/pkix-crl",
                     headers={"Cache-Control": "no-cache"})
 
 
@@ -96,9 +92,7 @@ def crl():
 @problems(blp, {404: "certificate_not_found（序列号不是十六进制）"})
 def certificate_status(serial):
     """Status of a certificate by serial (public, OCSP-like: an unknown serial is `unknown`)."""
-    from app.crypto.ca import platform_ca
-
-    return platform_ca().status(serial if len(serial) <= 64 else "")
+    return service.certificate_status(serial)
 
 
 # --- Signing requests ---------------------------------------------------------------------------
@@ -111,7 +105,7 @@ def certificate_status(serial):
 @auth_required(level=2)
 def create_request(body):
     """Ask to sign a document (Base64) or a precomputed e = SM3(Z‖M); see `e_hex` for why not SM3(M)."""
-    return signer.create_request(user_id=current_principal().id, title=body["title"],
+    return service.create_request(user_id=current_principal().id, title=body["title"],
                                  document_b64=body["document_b64"], e_hex=body["e_hex"]), 201
 
 
@@ -121,7 +115,7 @@ def create_request(body):
 @auth_required()
 def get_request(request_id):
     """What a request will sign, and whether it has been signed."""
-    return signer.get_request(user_id=current_principal().id, request_id=request_id)
+    return service.get_request(user_id=current_principal().id, request_id=request_id)
 
 
 @blp.route("/requests/<request_id>/authorize", methods=["POST"])
@@ -131,7 +125,7 @@ def get_request(request_id):
 @auth_required(level=2)
 def authorize(body, request_id):
     """Authorise with my PIN: signs exactly this request's e, once (DER signature + certificate)."""
-    return signer.authorize(user_id=current_principal().id, request_id=request_id, pin=body["pin"],
+    return service.authorize(user_id=current_principal().id, request_id=request_id, pin=body["pin"],
                             sms_code=body["sms_code"])
 
 
@@ -141,7 +135,7 @@ def authorize(body, request_id):
 @auth_required()
 def request_sms_code(request_id):
     """Send the SMS code that authorises this request (when SMS is required)."""
-    return signer.send_sms_code(user_id=current_principal().id, target_id=request_id), 202
+    return service.send_sms_code(user_id=current_principal().id, target_id=request_id), 202
 
 
 @blp.route("/batches", methods=["POST"])
@@ -152,7 +146,7 @@ def request_sms_code(request_id):
 @auth_required(level=2)
 def create_batch(body):
     """Ask to sign several documents with one authorisation (at most SIGNING_BATCH_MAX)."""
-    return signer.create_batch(user_id=current_principal().id, items=body["items"]), 201
+    return service.create_batch(user_id=current_principal().id, items=body["items"]), 201
 
 
 @blp.route("/batches/<batch_id>/authorize", methods=["POST"])
@@ -162,7 +156,7 @@ def create_batch(body):
 @auth_required(level=2)
 def authorize_batch(body, batch_id):
     """Authorise a batch with my PIN: signs exactly its listed digests, once, all or none."""
-    return signer.authorize_batch(user_id=current_principal().id, batch_id=batch_id, pin=body["pin"],
+    return service.authorize_batch(user_id=current_principal().id, batch_id=batch_id, pin=body["pin"],
                                   sms_code=body["sms_code"])
 
 
@@ -172,7 +166,7 @@ def authorize_batch(body, batch_id):
 @auth_required()
 def batch_sms_code(batch_id):
     """Send the SMS code that authorises this batch (when SMS is required)."""
-    return signer.send_sms_code(user_id=current_principal().id, target_id=batch_id), 202
+    return service.send_sms_code(user_id=current_principal().id, target_id=batch_id), 202
 
 
 @blp.route("/signatures", methods=["GET"])
@@ -182,7 +176,7 @@ def batch_sms_code(batch_id):
 @auth_required(level=2)
 def list_signatures(args):
     """My signatures, newest first (cursor pagination)."""
-    return signer.list_signatures(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
+    return service.list_signatures(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
 
 
 # --- Third-party verification (验签, `signatures:verify`) -----------------------------------------
@@ -213,4 +207,4 @@ verify_blp = _VerifyBlueprint("signature_verification", __name__, url_prefix="/a
 @auth_required(kinds=("client",), scopes=("signatures:verify",))
 def verify_signature(body):
     """Verify a citizen's SM2 signature: an EU DSS-style report (indication, sub-indication, signer)."""
-    return verification.verify(client_id=current_principal().id, body=body)
+    return service.verify(client_id=current_principal().id, body=body)

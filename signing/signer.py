@@ -20,7 +20,7 @@ from flask import current_app
 from app import audit, ratelimit
 from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3_hex
-from app.db import db, insert_row, new_id, select_where, update_where, utcnow
+from app.db import new_id, unit_of_work, utcnow
 from app.errors import ValidationFailed
 from identity import realname, smscodes
 from identity import service as identity
@@ -34,6 +34,7 @@ from signing.errors import (
     CredentialChanged, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired, RequestInBatch,
     RequestNotFound, RequestUsed, SmsCodeRequired,
 )
+from signing import models
 from signing.models import Signature, SigningCredential, SigningRequest
 
 MAX_LIMIT = 50
@@ -65,10 +66,10 @@ def _new_request(credential: SigningCredential, *, title: str, document_b64: str
         document = _decode_document(document_b64)
         e_hex = keystore().public_key(credential.key_id).digest(document).hex()
         document_sm3, size = sm3_hex(document), len(document)
-    return insert_row(SigningRequest, id=new_id("sgr"), user_id=credential.user_id, credential_id=credential.id,
-                      batch_id=batch_id, title=title, e_hex=e_hex.lower(), document_sm3=document_sm3,
-                      document_size=size, created_at=now,
-                      expires_at=now + timedelta(seconds=current_app.config["SIGNING_REQUEST_TTL"]))
+    return models.insert_request(id=new_id("sgr"), user_id=credential.user_id, credential_id=credential.id,
+                                 batch_id=batch_id, title=title, e_hex=e_hex.lower(), document_sm3=document_sm3,
+                                 document_size=size, created_at=now,
+                                 expires_at=now + timedelta(seconds=current_app.config["SIGNING_REQUEST_TTL"]))
 
 
 def create_request(*, user_id: str, title: str, document_b64: str | None = None,
@@ -77,7 +78,7 @@ def create_request(*, user_id: str, title: str, document_b64: str | None = None,
     DocumentInvalid."""
     require_level(user_id)
     credential = active_credential(user_id)
-    with db.atomic():
+    with unit_of_work():
         row = _new_request(credential, title=title, document_b64=document_b64, e_hex=e_hex, now=utcnow())
         audit.record("signing.request", actor_kind="citizen", actor_id=user_id, target=row.id,
                      details={"mode": "document" if document_b64 is not None else "digest"})
@@ -92,7 +93,7 @@ def create_batch(*, user_id: str, items: list[dict[str, Any]]) -> dict[str, Any]
                                extra={"max_items": current_app.config["SIGNING_BATCH_MAX"]})
     credential = active_credential(user_id)
     batch_id, now = new_id("sgb"), utcnow()
-    with db.atomic():
+    with unit_of_work():
         rows = [_new_request(credential, title=item["title"], document_b64=item.get("document_b64"),
                              e_hex=item.get("e_hex"), now=now + timedelta(microseconds=i), batch_id=batch_id)
                 for i, item in enumerate(items)]
@@ -102,15 +103,14 @@ def create_batch(*, user_id: str, items: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def get_request(*, user_id: str, request_id: str) -> dict[str, Any]:
-    row = select_where(SigningRequest, id=request_id, user_id=user_id)
+    row = models.find_request(request_id=request_id, user_id=user_id)
     if row is None:
         raise RequestNotFound()
     return request_view(row)
 
 
 def _batch_rows(user_id: str, batch_id: str) -> list[SigningRequest]:
-    rows = list(SigningRequest.select().where(SigningRequest.batch_id == batch_id, SigningRequest.user_id == user_id)
-                .order_by(SigningRequest.created_at, SigningRequest.id))
+    rows = models.batch_requests(batch_id=batch_id, user_id=user_id)
     if not rows:
         raise RequestNotFound("批量签署请求不存在。")
     return rows
@@ -126,8 +126,8 @@ def send_sms_code(*, user_id: str, target_id: str) -> dict[str, int]:
     """Send an SMS code that authorises this request or batch (when SIGNING_REQUIRE_SMS)."""
     require_level(user_id)
     user = identity.get_user(user_id)
-    owned = (select_where(SigningRequest, id=target_id, user_id=user_id)
-             or select_where(SigningRequest, batch_id=target_id, user_id=user_id))
+    owned = (models.find_request(request_id=target_id, user_id=user_id)
+             or models.find_batch_member(batch_id=target_id, user_id=user_id))
     if owned is None:
         raise RequestNotFound()
     if user.phone_enc is None:
@@ -176,25 +176,23 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
         raise RequestUsed()
     if any(now > r.expires_at for r in rows):
         raise RequestExpired()
-    credential = select_where(SigningCredential, id=rows[0].credential_id)
+    credential = models.credential_by_id(rows[0].credential_id)
     if credential is None or credential.status != "active":
         raise CredentialChanged()
     _second_factors(user_id, batch_id or rows[0].id, sms_code)
     check_pin(credential, pin)
     store = keystore()
-    with db.atomic():
-        where = {"batch_id": batch_id} if batch_id else {"id": rows[0].id}
-        consumed = update_where(SigningRequest, {**where, "user_id": user_id, "status": "pending"},
-                                status="signed", signed_at=now)
+    with unit_of_work():
+        consumed = models.consume_requests(user_id=user_id, at=now, request_id=rows[0].id, batch_id=batch_id)
         if consumed != len(rows):  # a concurrent authorisation got there first: roll back, refuse
             raise RequestUsed()
         signed = []
         for r in rows:
             der = store.sign_digest(credential.key_id, bytes.fromhex(r.e_hex))
-            sig = insert_row(Signature, id=new_id("sig"), user_id=user_id, request_id=r.id,
-                             credential_id=credential.id, cert_serial=credential.cert_serial, title=r.title,
-                             e_hex=r.e_hex, document_sm3=r.document_sm3, signature_der=der,
-                             signature_sm3=sm3_hex(der), signed_at=now)
+            sig = models.insert_signature(id=new_id("sig"), user_id=user_id, request_id=r.id,
+                                          credential_id=credential.id, cert_serial=credential.cert_serial,
+                                          title=r.title, e_hex=r.e_hex, document_sm3=r.document_sm3,
+                                          signature_der=der, signature_sm3=sm3_hex(der), signed_at=now)
             audit.record("signing.sign", actor_kind="citizen", actor_id=user_id, target=sig.id,
                          details={"request": r.id, "serial": credential.cert_serial, "batch": batch_id,
                                   "e_sm3": r.e_hex[:16]})
@@ -205,7 +203,7 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
 def authorize(*, user_id: str, request_id: str, pin: str, sms_code: str | None = None) -> dict[str, Any]:
     """Sign the request's e with the citizen's key. RequestNotFound (another user's too),
     RequestInBatch, RequestUsed, RequestExpired, CredentialChanged, PinInvalid, SigningLocked."""
-    row = select_where(SigningRequest, id=request_id, user_id=user_id)
+    row = models.find_request(request_id=request_id, user_id=user_id)
     if row is None:
         raise RequestNotFound()
     if row.batch_id:
@@ -227,11 +225,8 @@ def list_signatures(*, user_id: str, limit: int = 20, cursor: str | None = None)
     """The citizen's signatures, newest first (`next_cursor` null on the last page)."""
     require_level(user_id)
     limit = max(1, min(limit, MAX_LIMIT))
-    page, next_cursor = newest_first(Signature.select().where(Signature.user_id == user_id), Signature.signed_at,
-                                     Signature.id, limit=limit, cursor=cursor, at_of=lambda r: r.signed_at,
-                                     id_of=lambda r: r.id)
-    pems = {c.id: c.certificate_pem for c in SigningCredential.select(SigningCredential.id,
-                                                                       SigningCredential.certificate_pem)
-            .where(SigningCredential.id.in_({r.credential_id for r in page}))} if page else {}
+    page, next_cursor = newest_first(models.signatures_of(user_id), Signature.signed_at, Signature.id, limit=limit,
+                                     cursor=cursor, at_of=lambda r: r.signed_at, id_of=lambda r: r.id)
+    pems = models.certificate_pems({r.credential_id for r in page})
     items = [signature_view(r, pems.get(r.credential_id, "")) for r in page]
     return {"items": items, "next_cursor": next_cursor}

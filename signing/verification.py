@@ -25,14 +25,13 @@ from flask import current_app
 from app import audit
 from app.crypto import x509
 from app.crypto.ca import platform_ca
-from app.crypto.ca_models import CertificateRecord
 from app.crypto.sm2 import SM2PublicKey, decode_signature
 from app.crypto.sm3 import sm3_hex
-from app.db import execute, utcnow
+from app.db import utcnow
 from app.ratelimit import Limit, consume
 from app.security.pii import mask_name
 from signing.errors import VerificationInputInvalid
-from signing.models import Signature
+from signing import models
 
 TOTAL_PASSED, TOTAL_FAILED, INDETERMINATE = "TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE"
 _CACHE_MAX = 4096
@@ -101,21 +100,6 @@ def _decode(body: dict[str, Any]) -> tuple[bytes | None, bytes | None, bytes]:
     return document, e, signature
 
 
-def _status(serial: str) -> tuple[str, datetime | None, str | None]:
-    row = execute('SELECT "status", "revoked_at", "reason" FROM "issued_certificate" WHERE "serial" = ?',
-                  [serial]).fetchone()
-    if row is None:
-        return "unknown", None, None
-    return row[0], CertificateRecord.revoked_at.python_value(row[1]), row[2]
-
-
-def _recorded(signature: bytes) -> tuple[str, datetime] | None:
-    """(e_hex, signed_at) when the platform made this signature."""
-    row = execute('SELECT "e_hex", "signed_at" FROM "signing_signature" WHERE "signature_sm3" = ? LIMIT 1',
-                  [sm3_hex(signature)]).fetchone()
-    return (row[0], Signature.signed_at.python_value(row[1])) if row else None
-
-
 def _assess(cert: _Cert, document: bytes | None, e: bytes | None, signature: bytes,
             now: datetime) -> tuple[str, str | None, dict[str, Any]]:
     """(indication, sub_indication, certificate part of the report)."""
@@ -123,7 +107,7 @@ def _assess(cert: _Cert, document: bytes | None, e: bytes | None, signature: byt
                             "not_before": cert.not_before, "not_after": cert.not_after}
     if not cert.chain_ok:
         return INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND", part
-    status, revoked_at, reason = _status(cert.serial)
+    status, revoked_at, reason = models.certificate_status(cert.serial)
     part.update(status=status, revoked_at=revoked_at, revocation_reason=reason)
     try:
         decode_signature(signature)
@@ -132,7 +116,7 @@ def _assess(cert: _Cert, document: bytes | None, e: bytes | None, signature: byt
     if e is None:
         e = cert.public_key.digest(document)
     if not cert.public_key.verify_digest(signature, e):
-        recorded = _recorded(signature)
+        recorded = models.signature_record(sm3_hex(signature))
         return TOTAL_FAILED, "HASH_FAILURE" if recorded and recorded[0] != e.hex() else "SIG_CRYPTO_FAILURE", part
     if status != "good":
         return INDETERMINATE, "REVOKED_NO_POE", part

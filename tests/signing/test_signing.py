@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from app import create_app
 from app.audit import AuditEvent
 from app.crypto.sm2 import SM2PublicKey
 from app.crypto.sm3 import sm3_hex
@@ -195,8 +196,6 @@ _worker: dict = {}
 
 
 def _init_worker(config: dict) -> None:
-    from app import create_app
-
     _worker["client"] = create_app(config).test_client()
 
 

@@ -18,7 +18,7 @@ from signing.models import SigningCredential
 from tests import vectors
 from tests.fixtures.notify import ScriptedChannel
 from tests.helpers import assert_problem, bearer, fresh_liveness, rows
-from tests.signing.conftest import BASE, PIN, authorize, enrol, new_request, revoke, sign, signing_code
+from tests.signing.conftest import BASE, PIN, authorize, enrol, new_request, revoke, signing_code
 
 ATTACKER_PIN = "246813"
 

@@ -18,7 +18,7 @@ from signing.enrolment import subject_for
 from tests import vectors
 from tests.crypto.conftest import make_openssl_ca, openssl
 from tests.helpers import assert_problem, rows
-from tests.signing.conftest import BASE, DOCUMENT, VERIFY, b64, revoke, sign
+from tests.signing.conftest import DOCUMENT, VERIFY, b64, revoke, sign
 
 
 def _der(r: int, s: int) -> bytes:
