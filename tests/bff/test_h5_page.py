@@ -41,7 +41,7 @@ def test_page_is_html_with_the_security_headers(client):
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
     assert '<html lang="zh-CN">' in html and 'name="viewport"' in html
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/m/static/h5.js" defer>']
+    assert re.findall(r"<script[^>]*>", html) == ['<script type="module" src="/m/static/h5.js">']
     assert not re.search(r"\son[a-z]+=", html) and "<style" not in html and "style=" not in html
     assert 'href="/m/static/h5.css"' in html and "//" not in html.replace('content="width=device-width', "")
 

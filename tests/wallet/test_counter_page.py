@@ -30,9 +30,9 @@ def test_page_is_html_with_the_security_headers(client):
     html = response.get_data(as_text=True)
     assert '<html lang="zh-CN">' in html
     # CSP: no inline script, handler or style; only the page's own files.
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/counter/static/counter.js" defer>']
+    assert re.findall(r"<script[^>]*>", html) == ['<script type="module" src="/counter/static/counter.js">']
     assert "</script>" in html and not re.search(r"<script[^>]*>\s*\S+\s*</script>", html.replace(
-        '<script src="/counter/static/counter.js" defer></script>', ""))
+        '<script type="module" src="/counter/static/counter.js"></script>', ""))
     assert not re.search(r"\son[a-z]+=", html) and "<style" not in html and "style=" not in html
     assert 'href="/counter/static/counter.css"' in html
 
