@@ -16,9 +16,9 @@ from datetime import date, datetime, timedelta
 import peewee as pw
 
 from app import clock
-from app.clock import CHINA_TZ as CHINA  # noqa: F401  (re-exported: features name it calendar.CHINA)
-from app.db import BaseModel
+from app.db import BaseModel, unit_of_work
 
+CHINA = clock.CHINA_TZ  # re-exported: features name it calendar.CHINA
 HOLIDAY, WORKDAY = "holiday", "workday"
 
 
@@ -101,6 +101,22 @@ def working_days_after(day: date, count: int) -> list[date]:
         if is_working_day(current):
             days.append(current)
     return days
+
+
+def set_day(day: date, kind: str, name: str) -> None:
+    """Mark `day` a holiday or a make-up working day (a row overriding the built-in notice)."""
+    with unit_of_work() as uow:
+        CalendarDay.insert(day=day, kind=kind, name=name).on_conflict(
+            conflict_target=[CalendarDay.day], update={CalendarDay.kind: kind, CalendarDay.name: name}).execute()
+        uow.after_commit(forget)
+
+
+def unset_day(day: date) -> int:
+    """Remove the override of `day` (the built-in notice applies again); the rows removed."""
+    with unit_of_work() as uow:
+        removed = CalendarDay.delete().where(CalendarDay.day == day).execute()
+        uow.after_commit(forget)
+    return removed
 
 
 def overrides() -> dict[date, tuple[str, str]]:

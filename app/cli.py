@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.audit_chain import RetentionError, archive, seal, verify, verify_archive_file
+from app.calendar_cli import calendar_cli
 from app.crypto.ca import keystore, platform_ca
 from app.crypto.x509 import to_pem
 from app.db import db, migrate
@@ -151,5 +152,5 @@ def register(app: Flask) -> None:
     """The kernel's own commands; each feature adds its groups in its init_app (`app.cli.add_command`)."""
     app.extensions.setdefault("demo_seeders", [])
     app.cli.add_command(doctor)
-    for group in (db_cli, demo_cli, keys_cli, ca_cli, audit_cli):
+    for group in (db_cli, demo_cli, keys_cli, ca_cli, audit_cli, calendar_cli):
         app.cli.add_command(group)

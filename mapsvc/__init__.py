@@ -8,8 +8,7 @@ from mapsvc import cli, demo, routes
 
 
 def init_app(app: Flask, api) -> None:
-    """The halls blueprint (nearby, detail, queue lengths), the halls and calendar commands, the
-    demo halls."""
+    """The halls blueprint (nearby, detail, queue lengths), the halls commands, the demo halls."""
     api.register_blueprint(routes.blp)
     for group in cli.COMMANDS:
         app.cli.add_command(group)

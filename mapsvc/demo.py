@@ -14,6 +14,7 @@ import random
 from typing import IO, Iterable, Iterator
 
 from app.db import db
+from mapsvc import importer
 from mapsvc.models import HALL_TYPES
 
 ITEMS = {
@@ -140,8 +141,6 @@ def hefei_halls(seed: int = 6) -> list[dict[str, str]]:
 
 def seed_halls() -> list[str]:
     """`demo seed`: import the Hefei demo halls (idempotent by code)."""
-    from mapsvc import importer
-
     halls = hefei_halls()
     with db.connection_context():
         report = importer.import_records(((i + 2, h) for i, h in enumerate(halls)), "gcj02")

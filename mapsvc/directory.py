@@ -16,9 +16,8 @@ from datetime import date
 from itertools import islice
 from typing import Iterable
 
-from app.db import execute
 from mapsvc import hours
-from mapsvc.models import ACCESSIBILITY, HALL_TYPES
+from mapsvc.models import ACCESSIBILITY, HALL_TYPES, active_card_rows, item_codes_of
 
 MAX_CARDS = 200_000  # per process; when full the oldest half goes
 
@@ -80,21 +79,14 @@ def plan(schedule: hours.Schedule, day: date) -> tuple[tuple[tuple[int, int], ..
     return found
 
 
-_COLUMNS = "id, code, name, type, address, region_code, lat, lng, hours, holiday_rule, closures, accessibility"
-
-
 def _load(ids: list[str]) -> dict[str, HallCard]:
+    """The cards of the active halls among `ids` (models.CARD_COLUMNS, 500 ids a query)."""
     cards: dict[str, HallCard] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ", ".join("?" * len(chunk))
-        rows = execute(f"SELECT {_COLUMNS} FROM map_hall WHERE active = ? AND id IN ({marks})", [True, *chunk])
-        found = {row[0]: row for row in rows.fetchall()}
+        found = {row[0]: row for row in active_card_rows(ids[start:start + 500])}
         items: dict[str, set[str]] = {}
         if found:
-            marks = ", ".join("?" * len(found))
-            for hall_id, code in execute(f"SELECT hall_id, item_code FROM map_hall_item WHERE hall_id IN ({marks})",
-                                         list(found)).fetchall():
+            for hall_id, code in item_codes_of(list(found)):
                 items.setdefault(hall_id, set()).add(code)
         for hall_id, row in found.items():
             cards[hall_id] = HallCard(

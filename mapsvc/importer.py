@@ -3,8 +3,8 @@
 Every record is validated on its own: bad ones are reported with their line number and Chinese
 reasons, good ones are stored. A hall's `code` is the key: importing the same file again updates
 the same halls (same ids), so an import is idempotent. Records are written in chunks: each chunk
-is one database transaction (bulk statements), and only after its commit does the Redis index
-follow (index.apply), so the index never claims a hall the database lacks. When the index write
+is one unit of work (bulk statements, models.py), and only after its commit does the Redis index
+follow (index.apply, an after-commit callback), so the index never claims a hall the database lacks. When the index write
 fails the report says so and `halls reindex` recreates the index from the database.
 """
 from __future__ import annotations
@@ -13,21 +13,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-import peewee as pw
 import redis as redis_lib
 
-from app.db import db, execute, new_id, utcnow
+from app.db import new_id, unit_of_work, utcnow
 from mapsvc import index
-from mapsvc.models import Hall
+from mapsvc.models import (
+    Hall, halls_by_code, item_codes_between, item_codes_of, live_queues, placement_rows, replace_items,
+    upsert_halls,
+)
 from mapsvc.rows import HallRow, RowError, csv_records, geojson_records, validate
 
 CHUNK = 5000
-
-_HALL_COLUMNS = ("id", "code", "name", "type", "region_code", "address", "lat", "lng", "phone", "hours",
-                 "holiday_rule", "closures", "accessibility", "active", "slot_minutes", "slot_capacity", "created_at",
-                 "updated_at")
-# A re-import keeps the id, creation time, appointment slot settings and the live queue length.
-_UPDATED = [c for c in _HALL_COLUMNS if c not in ("id", "code", "slot_minutes", "slot_capacity", "created_at")]
 
 
 @dataclass
@@ -77,7 +73,13 @@ def import_records(records: Iterable[tuple[int, dict]], system: str = "gcj02") -
 
 
 def _store(chunk: list[HallRow], report: ImportReport) -> None:
-    moves = _write_chunk(chunk, report)
+    """One chunk in one unit of work; the index follows once the rows are committed."""
+    with unit_of_work() as uow:
+        moves = _write_chunk(chunk, report)
+        uow.after_commit(_follow_in_index, moves, report)
+
+
+def _follow_in_index(moves: list[tuple[set[str], index.Placement]], report: ImportReport) -> None:
     if report.index_error:
         return  # the index is already behind; `halls reindex` will catch up with everything
     try:
@@ -86,19 +88,13 @@ def _store(chunk: list[HallRow], report: ImportReport) -> None:
         report.index_error = type(exc).__name__
 
 
-def _in_marks(values: list) -> str:
-    return ", ".join("?" * len(values))
-
-
 def _existing(codes: list[str]) -> dict[str, tuple[str, set[str]]]:
     """code → (id, the index sets the hall is in now) for the halls already stored."""
-    rows = execute(f"SELECT id, code, type, active FROM map_hall WHERE code IN ({_in_marks(codes)})", codes).fetchall()
+    rows = halls_by_code(codes)
     if not rows:
         return {}
     items: dict[str, list[str]] = {}
-    ids = [r[0] for r in rows]
-    for hall_id, item in execute(f"SELECT hall_id, item_code FROM map_hall_item WHERE hall_id IN ({_in_marks(ids)})",
-                                 ids).fetchall():
+    for hall_id, item in item_codes_of([r[0] for r in rows]):
         items.setdefault(hall_id, []).append(item)
     return {code: (hall_id, index.Placement(hall_id, 0, 0, hall_type, tuple(items.get(hall_id, ())),
                                             bool(active)).keys())
@@ -106,44 +102,26 @@ def _existing(codes: list[str]) -> dict[str, tuple[str, set[str]]]:
 
 
 def _write_chunk(chunk: list[HallRow], report: ImportReport) -> list[tuple[set[str], index.Placement]]:
+    """Store the chunk (in the caller's unit of work); the index moves it needs."""
     now = Hall.updated_at.db_value(utcnow())
-    moves, hall_rows, item_rows = [], [], []
-    with db.atomic():
-        existing = _existing([r.code for r in chunk])
-        for row in chunk:
-            hall_id, old_keys = existing.get(row.code, (None, set()))
-            if hall_id is None:
-                hall_id = new_id("hall")
-                report.created += 1
-            else:
-                report.updated += 1
-            hall_rows.append((hall_id, row.code, row.name, row.type, row.region_code, row.address, row.lat, row.lng,
-                              row.phone, row.hours, row.holiday_rule, row.closures, row.accessibility, row.active,
-                              Hall.slot_minutes.default, Hall.slot_capacity.default, now, now))
-            item_rows += [(hall_id, code, name) for code, name in row.items]
-            moves.append((old_keys, index.Placement(hall_id, row.lat, row.lng, row.type,
-                                                    tuple(c for c, _ in row.items), row.active)))
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in _UPDATED)
-        _bulk("map_hall", _HALL_COLUMNS, hall_rows, f' ON CONFLICT ("code") DO UPDATE SET {updates}')
-        old_ids = [hall_id for hall_id, _ in existing.values()]
-        if old_ids:
-            execute(f"DELETE FROM map_hall_item WHERE hall_id IN ({_in_marks(old_ids)})", old_ids)
-        if item_rows:
-            _bulk("map_hall_item", ("hall_id", "item_code", "item_name"), item_rows, "")
+    moves, hall_rows, item_rows = [], [], []  # hall rows in models.HALL_COLUMNS order
+    existing = _existing([r.code for r in chunk])
+    for row in chunk:
+        hall_id, old_keys = existing.get(row.code, (None, set()))
+        if hall_id is None:
+            hall_id = new_id("hall")
+            report.created += 1
+        else:
+            report.updated += 1
+        hall_rows.append((hall_id, row.code, row.name, row.type, row.region_code, row.address, row.lat, row.lng,
+                          row.phone, row.hours, row.holiday_rule, row.closures, row.accessibility, row.active,
+                          Hall.slot_minutes.default, Hall.slot_capacity.default, now, now))
+        item_rows += [(hall_id, code, name) for code, name in row.items]
+        moves.append((old_keys, index.Placement(hall_id, row.lat, row.lng, row.type,
+                                                tuple(c for c, _ in row.items), row.active)))
+    upsert_halls(hall_rows)
+    replace_items([hall_id for hall_id, _ in existing.values()], item_rows)
     return moves
-
-
-def _bulk(table: str, columns: tuple[str, ...], rows: list[tuple], suffix: str) -> None:
-    """INSERT many rows in one statement per page (execute_values on PostgreSQL, executemany on SQLite)."""
-    names = ", ".join(f'"{c}"' for c in columns)
-    if isinstance(db.obj, pw.PostgresqlDatabase):
-        from psycopg2.extras import execute_values
-
-        with db.cursor() as cursor:
-            execute_values(cursor, f'INSERT INTO "{table}" ({names}) VALUES %s{suffix}', rows, page_size=1000)
-        return
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))}){suffix}'
-    db.connection().executemany(sql, rows)
 
 
 # --- Rebuilding the index ----------------------------------------------------------------------
@@ -151,14 +129,12 @@ def _bulk(table: str, columns: tuple[str, ...], rows: list[tuple], suffix: str) 
 def _placements(batch: int = 20_000) -> Iterator[index.Placement]:
     last = ""
     while True:
-        rows = execute("SELECT id, lat, lng, type, active FROM map_hall WHERE id > ? ORDER BY id LIMIT ?",
-                       [last, batch]).fetchall()
+        rows = placement_rows(last, batch)
         if not rows:
             return
         ids = [r[0] for r in rows]
         items: dict[str, list[str]] = {}
-        for hall_id, item in execute("SELECT hall_id, item_code FROM map_hall_item WHERE hall_id >= ? AND hall_id <= ?",
-                                     [ids[0], ids[-1]]).fetchall():
+        for hall_id, item in item_codes_between(ids[0], ids[-1]):
             items.setdefault(hall_id, []).append(item)
         for hall_id, lat, lng, hall_type, active in rows:
             yield index.Placement(hall_id, lat, lng, hall_type, tuple(items.get(hall_id, ())), bool(active))
@@ -167,11 +143,7 @@ def _placements(batch: int = 20_000) -> Iterator[index.Placement]:
 
 def rebuild_index() -> int:
     """Recreate the Redis index (and the live queue lengths) from the database; halls indexed."""
-    queues = {hall_id: f"{length}|{int(at.timestamp())}" for hall_id, length, at in
-              ((h.id, h.queue_length, h.queue_updated_at) for h in
-               Hall.select(Hall.id, Hall.queue_length, Hall.queue_updated_at)
-               .where(Hall.queue_length.is_null(False), Hall.active == True))  # noqa: E712
-              if at is not None}
+    queues = {hall_id: f"{length}|{int(at.timestamp())}" for hall_id, length, at in live_queues() if at is not None}
     return index.rebuild(_placements(), queues)
 
 

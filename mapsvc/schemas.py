@@ -7,7 +7,9 @@ from marshmallow import validate as v
 from app.fields import QueryBoolean
 from mapsvc import coords
 from mapsvc.models import HALL_TYPES
-from mapsvc.service import MAX_LIMIT, MAX_RADIUS_M
+
+MAX_RADIUS_M = 50_000  # the largest nearby search
+MAX_LIMIT = 50  # the most halls one nearby answer holds
 
 _NUMBER = {"invalid": "不是有效的数字。", "special": "不能是 NaN 或无穷大。"}
 _CODE = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"

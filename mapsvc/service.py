@@ -12,22 +12,29 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from flask import current_app
 
 from app import audit, calendar, i18n
-from app.db import db, select_where, update_where, utcnow
-from identity.staff import client_serves_hall
+from app.db import unit_of_work, utcnow
 from app.ratelimit import Limit, consume, limit_keys_and_args, raise_if_limited, script_with_limits
 from app.redis import get_redis
-from mapsvc import coords, directory, hours, index
+from identity.service import client_serves_hall
+from mapsvc import coords, directory, hours, index, models
 from mapsvc.errors import HallNotBound, HallNotFound
-from mapsvc.models import ACCESSIBILITY, Hall, HallItem
+from mapsvc.importer import rebuild_index
+from mapsvc.models import ACCESSIBILITY, Hall, HallItem, hall_by_id, hall_item, halls_by_id, item_names
+from mapsvc.schemas import MAX_LIMIT, MAX_RADIUS_M, check_searchable, latitude
 
-MAX_RADIUS_M = 50_000
-MAX_LIMIT = 50
+# The map's public API: the use cases below, and what other features use of the map — hall rows and
+# their items (appointments), a hall's plan for a day, and the request pieces the BFF reuses.
+__all__ = [
+    "NearbyQuery", "nearby", "hall_detail", "push_queue", "ip_limit", "MAX_LIMIT", "MAX_RADIUS_M",
+    "Hall", "HallItem", "HallNotFound", "active_hall", "hall_by_id", "hall_item", "halls_by_id", "item_names",
+    "day_plan", "closed_reason_label", "coords", "check_searchable", "latitude",
+]
 _EXTRA = 5  # halls asked beyond the limit, so that exact re-ranking settles near-ties at the cut
 _MAX_FETCH = 2000
 # GEOSEARCH costs O(halls in the circle), whatever COUNT says. The script searches 500 m first and
@@ -131,8 +138,6 @@ def _recover_index() -> bool:
     """The index has never been built in this Redis (a fresh or restarted server without
     persistence, e.g. the embedded one after `demo seed` ran in another process): one process
     rebuilds it from the database while the others wait for it. True when it was rebuilt."""
-    from mapsvc.importer import rebuild_index
-
     client = get_redis()
     if client.set(index.REBUILD_LOCK, "1", nx=True, ex=600):
         try:
@@ -179,13 +184,12 @@ def _rank(query: NearbyQuery, ids: list[str], queues: list, version: str, today,
 def hall_detail(*, hall_id: str, ip: str, answer_coord: str = "gcj02", now: datetime | None = None) -> dict[str, Any]:
     """Everything about one active hall: weekly hours, closures, items, today's state, queue."""
     consume([ip_limit(ip)])
-    hall = select_where(Hall, id=hall_id)
+    hall = models.hall_by_id(hall_id)
     if hall is None or not hall.active:
         raise HallNotFound()
     schedule = hours.schedule_from_json(hall.hours, hall.holiday_rule, hall.closures)
     today = hours.today_state(schedule, now)
-    items = [{"code": i.item_code, "name": i.item_name} for i in
-             HallItem.select().where(HallItem.hall == hall.id).order_by(HallItem.item_code)]
+    items = [{"code": i.item_code, "name": i.item_name} for i in models.hall_items(hall.id)]
     queue = get_redis().hget(index.QUEUE, hall.id)
     current = calendar.china_now(now)
     return {
@@ -205,13 +209,14 @@ def hall_detail(*, hall_id: str, ip: str, answer_coord: str = "gcj02", now: date
 def push_queue(*, client_id: str, hall_code: str, length: int) -> dict[str, Any]:
     """A hall's queue system reports how many people wait now (`halls:write`, and bound to the
     hall: `clients create --halls`). The database row and an audit row commit together; then the
-    live value goes to Redis for nearby answers."""
+    live value goes to Redis for nearby answers (after the commit)."""
     per_minute = current_app.config["MAP_QUEUE_PUSH_PER_MINUTE"]
     consume([Limit(f"map:queue:{client_id}:{hall_code}", per_minute, 60, "queue_push_rate_limited",
                    "排队人数上报过于频繁，请稍后再试。")])
     at = utcnow().replace(microsecond=0)
-    with db.atomic():
-        hall = select_where(Hall, code=hall_code)
+    live = f"{length}|{int(at.timestamp())}"
+    with unit_of_work() as uow:
+        hall = models.hall_by_code(hall_code)
         if hall is None or not hall.active:
             raise HallNotFound()
         bound = client_serves_hall(client_id, hall_code)
@@ -219,10 +224,33 @@ def push_queue(*, client_id: str, hall_code: str, length: int) -> dict[str, Any]
             audit.record("map.queue_push", outcome="refused", actor_kind="client", actor_id=client_id,
                          target=hall.id, details={"code": hall_code, "reason": "hall_not_bound"})
         else:
-            update_where(Hall, {"id": hall.id}, queue_length=length, queue_updated_at=at)
+            models.set_queue(hall.id, length, at)
             audit.record("map.queue_push", actor_kind="client", actor_id=client_id, target=hall.id,
                          details={"code": hall_code, "length": length})
+            uow.after_commit(_publish_queue, hall.id, live)
     if not bound:
         raise HallNotBound()
-    get_redis().hset(index.QUEUE, hall.id, f"{length}|{int(at.timestamp())}")
-    return {"hall_id": hall.id, "code": hall.code, "queue": _queue(f"{length}|{int(at.timestamp())}", at.timestamp())}
+    return {"hall_id": hall.id, "code": hall.code, "queue": _queue(live, at.timestamp())}
+
+
+def _publish_queue(hall_id: str, live: str) -> None:
+    get_redis().hset(index.QUEUE, hall_id, live)
+
+
+# --- For other features ----------------------------------------------------------------------------
+
+def active_hall(hall_id: str) -> Hall:
+    """An active hall, or 404 hall_not_found."""
+    hall = hall_by_id(hall_id) if isinstance(hall_id, str) and len(hall_id) <= 32 else None
+    if hall is None or not hall.active:
+        raise HallNotFound()
+    return hall
+
+
+def day_plan(hall: Hall, day: date) -> tuple[tuple[tuple[int, int], ...], str | None]:
+    """The hall's open intervals on `day` (minutes after midnight, Beijing time) and why it is closed
+    that day (or None): its weekly hours, holiday rule and closures, with the holiday calendar."""
+    return hours.day_plan(hours.schedule_from_json(hall.hours, hall.holiday_rule, hall.closures), day)
+
+
+closed_reason_label = hours.closed_reason_label

@@ -1,0 +1,56 @@
+"""The holiday calendar's commands: `flask --app wsgi calendar …` (registered by app.cli.register)."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import AppGroup
+
+from app import calendar
+from app.db import db
+
+calendar_cli = AppGroup("calendar", help="Public holidays and make-up working days (节假日与调休).")
+
+
+@calendar_cli.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice([calendar.HOLIDAY, calendar.WORKDAY]))
+@click.argument("name")
+def calendar_set(day, kind: str, name: str) -> None:
+    """Mark DAY as a holiday or a make-up working day (e.g. from next year's State Council notice)."""
+    if not name.strip() or len(name) > 32:
+        raise click.ClickException("名称不能为空，且不超过32字。")
+    with db.connection_context():
+        calendar.set_day(day.date(), kind, name.strip())
+    click.echo(f"{day.date().isoformat()} {kind} {name.strip()}")
+
+
+@calendar_cli.command("unset")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_unset(day) -> None:
+    """Remove an override (the built-in notice applies again)."""
+    with db.connection_context():
+        removed = calendar.unset_day(day.date())
+    click.echo(f"removed {removed} override(s)")
+
+
+@calendar_cli.command("list")
+@click.option("--year", type=int, default=None, help="Default: this year and the next.")
+def calendar_list(year: int | None) -> None:
+    """Holidays and make-up working days: the built-in notice and the database overrides."""
+    this_year = calendar.china_now().year
+    years = [year] if year else [this_year, this_year + 1]
+    with db.connection_context():
+        calendar.forget()
+        rows = {d: (k, n, "override") for d, (k, n) in calendar.overrides().items()}
+        known = calendar.known_years()
+    merged = {d: (k, n, "built-in") for d, (k, n) in calendar.BUILTIN.items()}
+    merged.update(rows)
+    for day in sorted(d for d in merged if d.year in years):
+        kind, name, source = merged[day]
+        click.echo(json.dumps({"date": day.isoformat(), "kind": kind, "name": name, "source": source},
+                              ensure_ascii=False))
+    missing = [y for y in years if y not in known]
+    if missing:
+        click.echo(f"no notice for {', '.join(map(str, missing))}: only 元旦, 劳动节 1–2 May and 国庆节 1–3 Oct "
+                   "are assumed; add the State Council notice with `calendar set`", err=True)
