@@ -23,6 +23,7 @@ import peewee as pw
 import redis
 import redis.asyncio as aredis
 from flask import Flask
+from redis.asyncio.sentinel import Sentinel
 
 from app.db import db
 from app.errors import NotFound
@@ -60,8 +61,6 @@ def async_redis(app: Flask) -> aredis.Redis:
     if not url:  # the embedded server: its unix socket
         return aredis.Redis(unix_socket_path=sync.connection_pool.connection_kwargs["path"], **options)
     if scheme == SENTINEL_SCHEME:
-        from redis.asyncio.sentinel import Sentinel
-
         pool = sync.connection_pool
         nodes = [(s.connection_pool.connection_kwargs["host"], s.connection_pool.connection_kwargs["port"])
                  for s in pool.sentinel_manager.sentinels]

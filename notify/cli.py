@@ -6,8 +6,13 @@ import signal
 import threading
 
 import click
+import uvicorn
 from flask import current_app
 from flask.cli import AppGroup
+
+from app.db import db
+from notify.asgi import StreamServer
+from notify.tasks import NotifyWorker, replay_dead, stats as counts
 
 notify_cli = AppGroup("notify", help="Notifications: worker, dead letters (死信), statistics.")
 COMMANDS = (notify_cli,)
@@ -17,8 +22,6 @@ COMMANDS = (notify_cli,)
 @click.option("--once", is_flag=True, help="Handle what is due, then exit.")
 def worker(once: bool) -> None:
     """Deliver the outbox: inbox entries, live events, pushes (runs until SIGTERM/SIGINT)."""
-    from notify.tasks import NotifyWorker
-
     app = current_app._get_current_object()
     runner = NotifyWorker(app)
     if once:
@@ -35,10 +38,6 @@ def worker(once: bool) -> None:
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 def stream_server(host: str, port: int) -> None:
     """Serve GET /api/v1/notifications/stream on asyncio (one process, no thread per stream)."""
-    import uvicorn
-
-    from notify.asgi import StreamServer
-
     server = StreamServer(current_app._get_current_object())
     uvicorn.run(server, host=host, port=port, lifespan="on", access_log=False, log_config=None,
                 timeout_graceful_shutdown=20, timeout_keep_alive=5)
@@ -48,9 +47,6 @@ def stream_server(host: str, port: int) -> None:
 @click.option("--outbox-id", type=int, default=None, help="Only this outbox row and its deliveries.")
 def replay(outbox_id: int | None) -> None:
     """Re-queue dead letters (outbox rows and push deliveries) for another round of attempts."""
-    from app.db import db
-    from notify.tasks import replay_dead
-
     with db.connection_context():
         rows, deliveries = replay_dead(outbox_id=outbox_id)
     click.echo(f"re-queued {rows} outbox row(s) and {deliveries} delivery(ies)")
@@ -59,8 +55,5 @@ def replay(outbox_id: int | None) -> None:
 @notify_cli.command("stats")
 def stats() -> None:
     """Counts by status (outbox, deliveries, push attempts per channel) as JSON."""
-    from app.db import db
-    from notify.tasks import stats as counts
-
     with db.connection_context():
         click.echo(json.dumps(counts(), sort_keys=True))

@@ -9,6 +9,7 @@ between a send and its commit sends again after the lease expires, with the same
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -17,20 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from app.db import db, execute, new_id
+from app.db import new_id, unit_of_work
 from app.security.pii import PiiCipher
-from notify.lease import claim, placeholders, to_db
-from notify.push.base import PushChannel, PushMessage, PushRejected, PushRetryable, TokenDead, token_hint
-from notify.ingest import ACCOUNT_PHONE
+from notify import models
+from notify.models import ACCOUNT_PHONE
 from notify.outbox import SECURITY_KINDS
+from notify.push.base import PushChannel, PushMessage, PushRejected, PushRetryable, TokenDead, token_hint
 from notify.quiet import held_until
 
 log = logging.getLogger(__name__)
 
 TOKEN_COLUMN = "notify_device.token"
-_COLUMNS = ("d.id, d.outbox_id, d.device_id, d.user_id, d.platform, d.attempts, o.kind, o.title, o.body, o.data, "
-            "o.urgent, o.collapse_key, o.created_at, v.user_id, v.token_enc, p.disabled_channels, p.quiet_hours, "
-            "u.phone_enc")
 ACCOUNT_PHONE_COLUMN = "user.phone"  # the identity feature's column label for the bound phone
 
 
@@ -60,14 +58,12 @@ def process_delivery_batch(*, channels: dict[str, PushChannel], cipher: PiiCiphe
                            pool: ThreadPoolExecutor | None = None) -> int:
     """Lease due deliveries, push them and record the outcomes; how many deliveries."""
     owner = new_id("lease")
-    if not claim("notify_delivery", owner=owner, now=now, lease_seconds=settings.lease_seconds, limit=settings.batch):
+    with unit_of_work():
+        claimed = models.claim("notify_delivery", owner=owner, now=now, lease_seconds=settings.lease_seconds,
+                               limit=settings.batch)
+    if not claimed:
         return 0
-    rows = execute(f'SELECT {_COLUMNS} FROM "notify_delivery" d JOIN "notify_outbox" o ON o.id = d.outbox_id '
-                   f'LEFT JOIN "notify_device" v ON v.id = d.device_id '
-                   f'LEFT JOIN "notify_preference" p ON p.user_id = d.user_id '
-                   # the bound phone, read only for ACCOUNT_PHONE deliveries (security notices by SMS)
-                   f'LEFT JOIN "user" u ON u.id = d.user_id AND d.device_id = \'{ACCOUNT_PHONE}\' '
-                   f'WHERE d.lease_owner = ? AND d.status = \'pending\' ORDER BY d.id', (owner,)).fetchall()
+    rows = models.leased_deliveries(owner)  # in models.DELIVERY_COLUMNS order
     outcomes, sends = [], []
     for row in rows:
         decided = _decide(row, now)
@@ -138,44 +134,30 @@ def _send(row: tuple, *, channels: dict[str, PushChannel], cipher: PiiCipher, tt
 
 def _record(outcomes: list[Outcome], *, owner: str, now: datetime, settings: DeliverySettings,
             backoff: Callable[[int], float]) -> None:
-    stamp = to_db(now)
-    with db.atomic():
-        attempts = [(o.delivery_id, o.device_id, o.platform, o.status, o.error, o.duration_ms, stamp)
-                    for o in outcomes if o.status in ("sent", "retry", "token_dead", "rejected")]
-        for start in range(0, len(attempts), 400):
-            chunk = attempts[start:start + 400]
-            execute('INSERT INTO "notify_push_attempt" (delivery_id, device_id, channel, status, error, duration_ms, '
-                    'created_at) VALUES ' + ", ".join(f"({placeholders(7)})" for _ in chunk),
-                    [v for a in chunk for v in a])
-        sent = [o.delivery_id for o in outcomes if o.status == "sent"]
-        for start in range(0, len(sent), 400):
-            chunk = sent[start:start + 400]
-            execute(f'UPDATE "notify_delivery" SET status = \'sent\', attempts = attempts + 1, locked_until = NULL, '
-                    f'last_error = NULL, updated_at = ? WHERE lease_owner = ? AND id IN ({placeholders(len(chunk))})',
-                    (stamp, owner, *chunk))
+    stamp = models.to_db(now)
+    with unit_of_work():
+        models.insert_push_attempts([(o.delivery_id, o.device_id, o.platform, o.status, o.error, o.duration_ms, stamp)
+                                     for o in outcomes if o.status in ("sent", "retry", "token_dead", "rejected")])
+        models.mark_sent(owner, [o.delivery_id for o in outcomes if o.status == "sent"], now)
         for o in outcomes:
             if o.status != "sent":
                 _apply(o, owner=owner, now=now, settings=settings, backoff=backoff)
 
 
 def _apply(o: Outcome, *, owner: str, now: datetime, settings: DeliverySettings, backoff) -> None:
-    stamp = to_db(now)
-    set_sql = 'UPDATE "notify_delivery" SET status = ?, attempts = ?, available_at = ?, last_error = ?, ' \
-              'locked_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?'
+    record = functools.partial(models.set_delivery, o.delivery_id, owner=owner, now=now)
     if o.status == "held":
-        execute(set_sql, ("pending", o.attempts, to_db(o.held_until), "quiet_hours", stamp, o.delivery_id, owner))
+        record(status="pending", attempts=o.attempts, available_at=o.held_until, error="quiet_hours")
     elif o.status in ("skipped", "token_dead"):
-        execute(set_sql, ("dropped", o.attempts + (o.status == "token_dead"), stamp, o.error, stamp,
-                          o.delivery_id, owner))
+        record(status="dropped", attempts=o.attempts + (o.status == "token_dead"), available_at=now, error=o.error)
         if o.status == "token_dead":
-            execute('DELETE FROM "notify_device" WHERE id = ?', (o.device_id,))
+            models.delete_device(o.device_id)
             log.info("dead push token dropped", extra={"channel": o.platform, "device_id": o.device_id,
                                                        "reason": o.error})
     elif o.status == "rejected" or o.attempts + 1 >= settings.max_attempts:
-        execute(set_sql, ("dead", o.attempts + 1, stamp, o.error, stamp, o.delivery_id, owner))
+        record(status="dead", attempts=o.attempts + 1, available_at=now, error=o.error)
         log.warning("push dead-lettered", extra={"channel": o.platform, "delivery_id": o.delivery_id,
                                                  "reason": o.error})
     else:
         delay = max(backoff(o.attempts + 1), o.retry_after or 0)
-        execute(set_sql, ("pending", o.attempts + 1, to_db(now + timedelta(seconds=delay)), o.error, stamp,
-                          o.delivery_id, owner))
+        record(status="pending", attempts=o.attempts + 1, available_at=now + timedelta(seconds=delay), error=o.error)

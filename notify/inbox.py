@@ -6,9 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from app import i18n
 from app.clock import to_china
-from app.db import execute
-
-INBOX_COLUMNS = "id, outbox_id, user_id, kind, title, body, data, urgent, created_at, read_at"
+from notify import models
 
 
 def _aware(value) -> datetime | None:
@@ -25,7 +23,7 @@ def _rfc3339(value) -> str | None:
 
 
 def inbox_item(row: tuple) -> dict:
-    """A row in INBOX_COLUMNS order → the public item (no user id, no outbox id)."""
+    """A row in `models.INBOX_COLUMNS` order → the public item (no user id, no outbox id)."""
     entry_id, _outbox_id, _user_id, kind, title, body, data, urgent, created_at, read_at = row
     data = json.loads(data or "{}")
     # A producer may give the notice in English too (data title_en/body_en): shown on `Accept-Language: en`.
@@ -44,12 +42,10 @@ RESUME_OVERLAP = timedelta(seconds=120)
 def entries_after(user_id: str, after_id: int, limit: int = 500) -> list[dict]:
     """The user's entries with an id above `after_id` or created in the last RESUME_OVERLAP, oldest
     first (a stream resuming)."""
-    since = (datetime.now(timezone.utc) - RESUME_OVERLAP).replace(tzinfo=None)
-    rows = execute(f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE user_id = ? AND (id > ? OR created_at >= ?) '
-                   f'ORDER BY id LIMIT ?', (user_id, after_id, since, limit)).fetchall()
+    rows = models.inbox_after(user_id, after_id=after_id, since=datetime.now(timezone.utc) - RESUME_OVERLAP,
+                              limit=limit)
     return [inbox_item(r) for r in rows]
 
 
 def latest_id(user_id: str) -> int:
-    row = execute('SELECT MAX(id) FROM "notify_inbox" WHERE user_id = ?', (user_id,)).fetchone()
-    return int(row[0] or 0)
+    return models.latest_inbox_id(user_id)

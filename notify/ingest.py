@@ -3,8 +3,8 @@
 A leased batch is handled in one transaction: inbox entries (INSERT … ON CONFLICT DO NOTHING on
 `outbox_id`, so a row processed twice — a lease that expired under a slow worker, a worker killed
 after its commit — still yields one entry), one delivery per device the user has not switched
-off, and the outbox rows marked done. After the commit the entries are published on Redis
-(`notify:user:<id>`); a publish that fails loses nothing, since streams resume from the inbox.
+off, and the outbox rows marked done. After the commit (`after_commit`) the entries are published
+on Redis (`notify:user:<id>`); a publish that fails loses nothing, since streams resume from the inbox.
 """
 from __future__ import annotations
 
@@ -16,20 +16,16 @@ from typing import Callable
 
 import redis
 
-from app.db import db, execute, new_id
+from app.db import new_id, unit_of_work
 from app.redis import publish_many
-from notify.lease import claim, placeholders, to_db
+from notify import models
 from notify.inbox import inbox_item
+from notify.models import ACCOUNT_PHONE, to_db
 from notify.outbox import SECURITY_KINDS
-
-# The device id of a delivery to the account's bound phone by SMS (no notify_device row): made for
-# security notices when the account has no SMS device of its own (notify/delivery.py reads the phone).
-ACCOUNT_PHONE = "account-phone"
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "notify:user:{}"
-_OUTBOX_COLUMNS = "id, user_id, kind, title, body, data, urgent, collapse_key, created_at, attempts"
 
 
 @dataclass
@@ -45,31 +41,32 @@ def process_outbox_batch(*, redis_client: redis.Redis | None, now: datetime, set
                          backoff: Callable[[int], float]) -> int:
     """Lease due outbox rows and turn them into inbox entries and deliveries; how many rows."""
     owner = new_id("lease")
-    if not claim("notify_outbox", owner=owner, now=now, lease_seconds=settings.lease_seconds, limit=settings.batch):
+    with unit_of_work():
+        claimed = models.claim("notify_outbox", owner=owner, now=now, lease_seconds=settings.lease_seconds,
+                               limit=settings.batch)
+    if not claimed:
         return 0
-    rows = execute(f'SELECT {_OUTBOX_COLUMNS} FROM "notify_outbox" WHERE lease_owner = ? AND status = \'pending\' '
-                   f'ORDER BY id', (owner,)).fetchall()
+    rows = models.leased_outbox(owner)
     try:
-        entries = _ingest(rows, owner=owner, now=now)
+        _ingest(rows, owner=owner, now=now, redis_client=redis_client)
     except Exception as exc:  # a poison row: isolate it, fail it alone, keep the others flowing
         log.warning("outbox batch failed, retrying row by row", extra={"error": type(exc).__name__})
-        entries = []
         for row in rows:
             try:
-                entries += _ingest([row], owner=owner, now=now)
+                _ingest([row], owner=owner, now=now, redis_client=redis_client)
             except Exception as row_exc:  # recorded on the row; dead-lettered after max_attempts
                 _fail_row(row, owner=owner, now=now, error=f"{type(row_exc).__name__}: {row_exc}"[:256],
                           settings=settings, backoff=backoff)
-    publish(redis_client, entries)
     return len(rows)
 
 
-def _ingest(rows: list[tuple], *, owner: str, now: datetime) -> list[tuple[str, dict]]:
+def _ingest(rows: list[tuple], *, owner: str, now: datetime, redis_client: redis.Redis | None) -> None:
+    """One transaction for `rows`; their live events are published once it has committed."""
     ids = [r[0] for r in rows]
-    with db.atomic():
+    with unit_of_work() as uow:
         users = sorted({r[1] for r in rows})
-        devices = _devices(users)
-        disabled = _disabled_channels(users)
+        devices = models.devices_of(users)
+        disabled = models.disabled_channels_of(users)
         inbox_values, delivery_values = [], []
         for (oid, user_id, kind, title, body, data, urgent, _collapse, created_at, _attempts) in rows:
             fields = json.loads(data)  # malformed data is a poison row, not a broken stream
@@ -84,50 +81,19 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime) -> list[tuple[str, 
             for device_id, platform in targets:
                 delivery_values.append((oid, device_id, user_id, platform, "pending", 0, to_db(now),
                                         to_db(now), to_db(now)))
-        _insert_many("notify_inbox", "outbox_id, user_id, kind, title, body, data, urgent, created_at", inbox_values)
-        _insert_many("notify_delivery", "outbox_id, device_id, user_id, platform, status, attempts, available_at, "
-                     "created_at, updated_at", delivery_values)
-        execute(f'UPDATE "notify_outbox" SET status = \'done\', locked_until = NULL, attempts = attempts + 1 '
-                f'WHERE lease_owner = ? AND id IN ({placeholders(len(ids))})', (owner, *ids))
-        found = execute(f'SELECT id, outbox_id, user_id, kind, title, body, data, urgent, created_at, read_at '
-                        f'FROM "notify_inbox" WHERE outbox_id IN ({placeholders(len(ids))})', ids).fetchall()
-    return [(r[2], inbox_item(r)) for r in found]
-
-
-def _insert_many(table: str, columns: str, values: list[tuple]) -> None:
-    if not values:
-        return
-    width = len(values[0])
-    for start in range(0, len(values), 500):
-        chunk = values[start:start + 500]
-        rows_sql = ", ".join(f"({placeholders(width)})" for _ in chunk)
-        execute(f'INSERT INTO "{table}" ({columns}) VALUES {rows_sql} ON CONFLICT DO NOTHING',
-                [v for row in chunk for v in row])
-
-
-def _devices(users: list[str]) -> dict[str, list[tuple[str, str]]]:
-    found: dict[str, list[tuple[str, str]]] = {}
-    rows = execute(f'SELECT id, user_id, platform FROM "notify_device" WHERE user_id IN ({placeholders(len(users))}) '
-                   f'ORDER BY id', users).fetchall()
-    for device_id, user_id, platform in rows:
-        found.setdefault(user_id, []).append((device_id, platform))
-    return found
-
-
-def _disabled_channels(users: list[str]) -> dict[str, set[str]]:
-    rows = execute(f'SELECT user_id, disabled_channels FROM "notify_preference" '
-                   f'WHERE user_id IN ({placeholders(len(users))})', users).fetchall()
-    return {user_id: set(json.loads(disabled or "[]")) for user_id, disabled in rows}
+        models.insert_inbox_entries(inbox_values)
+        models.insert_deliveries(delivery_values)
+        models.mark_outbox_done(owner, ids)
+        entries = [(r[2], inbox_item(r)) for r in models.inbox_of_outbox(ids)]
+        uow.after_commit(publish, redis_client, entries)  # the committed entries' live events
 
 
 def _fail_row(row: tuple, *, owner: str, now: datetime, error: str, settings: IngestSettings, backoff) -> None:
     attempts = row[9] + 1
     dead = attempts >= settings.max_attempts
-    with db.atomic():
-        execute('UPDATE "notify_outbox" SET status = ?, attempts = ?, available_at = ?, locked_until = NULL, '
-                'last_error = ? WHERE id = ? AND lease_owner = ?',
-                ("dead" if dead else "pending", attempts, to_db(now + timedelta(seconds=backoff(attempts))),
-                 error, row[0], owner))
+    with unit_of_work():
+        models.fail_outbox_row(row[0], owner=owner, status="dead" if dead else "pending", attempts=attempts,
+                               available_at=now + timedelta(seconds=backoff(attempts)), error=error)
     log.warning("outbox row failed", extra={"outbox_id": row[0], "attempts": attempts, "dead": dead,
                                             "error": error[:120]})
 

@@ -8,18 +8,16 @@ from __future__ import annotations
 import json
 import re
 
-import peewee as pw
 from flask import current_app
 
-from app.db import db, execute, insert_row, new_id, select_where, utcnow
-from identity.models import AuthSession, User, WeChatIdentity
+from app.db import new_id, unit_of_work, utcnow
 from app.security.auth import InvalidAccessToken
 from app.security.pii import field_cipher
-from notify import errors
+from identity import service as identity
+from notify import errors, models
 from notify.delivery import TOKEN_COLUMN
-from notify.inbox import INBOX_COLUMNS, inbox_item
-from notify.lease import to_db
-from notify.models import PLATFORMS, Device, Preference
+from notify.inbox import inbox_item
+from notify.models import PLATFORMS, Device
 from notify.outbox import KINDS, SECURITY_KINDS, OutboxEntry, enqueue
 from notify.push.base import token_hint
 
@@ -48,13 +46,10 @@ def _check_token(user_id: str, platform: str, token: str) -> None:
         raise errors.PlatformUnavailable()
     if not _TOKEN_SHAPES[platform].fullmatch(token):
         raise errors.DeviceTokenInvalid(errors={"token": "格式不正确。"})
-    if platform == "wechat" and not WeChatIdentity.select().where(
-            (WeChatIdentity.openid == token) & (WeChatIdentity.user == user_id)).exists():
+    if platform == "wechat" and not identity.openid_belongs_to(user_id, token):
         raise errors.DeviceTokenInvalid(errors={"token": "该 openid 未与当前账号绑定。"})
-    if platform == "sms":
-        user = select_where(User, id=user_id)
-        if user is None or user.phone_bidx != field_cipher().blind_index("phone", token):
-            raise errors.DeviceTokenInvalid(errors={"token": "只能使用当前账号绑定的手机号。"})
+    if platform == "sms" and not identity.phone_belongs_to(user_id, token):
+        raise errors.DeviceTokenInvalid(errors={"token": "只能使用当前账号绑定的手机号。"})
 
 
 def register_device(*, user_id: str, session_id: str | None, platform: str, token: str) -> tuple[dict, bool]:
@@ -65,31 +60,26 @@ def register_device(*, user_id: str, session_id: str | None, platform: str, toke
     _check_token(user_id, platform, token)
     bidx = field_cipher().blind_index("push-token", f"{platform}:{token}")
     now = utcnow()
-    with db.atomic():
+    with unit_of_work():
         _hold_open_session(session_id)
-        device = insert_row(Device, ignore_conflict=True, id=new_id("dev"), user_id=user_id, session_id=session_id,
-                            platform=platform, token_bidx=bidx, token_enc=field_cipher().encrypt(token, TOKEN_COLUMN),
-                            token_hint=token_hint(token), created_at=now, updated_at=now)
+        device = models.insert_device(id=new_id("dev"), user_id=user_id, session_id=session_id, platform=platform,
+                                      token_bidx=bidx, token_enc=field_cipher().encrypt(token, TOKEN_COLUMN),
+                                      token_hint=token_hint(token), created_at=now, updated_at=now)
         created = device is not None
         if not created:
-            device = select_where(Device, token_bidx=bidx)
-            Device.update(user_id=user_id, session_id=session_id, updated_at=now).where(
-                Device.token_bidx == bidx).execute()
+            device = models.device_by_token(bidx)
+            models.move_device(bidx, user_id=user_id, session_id=session_id, now=now)
         if created or device.user_id != user_id:
             _announce_new_device(user_id=user_id, session_id=session_id, device_id=device.id, platform=platform,
                                  hint=device.token_hint)
-        return device_view(select_where(Device, token_bidx=bidx)), created
+        return device_view(models.device_by_token(bidx)), created
 
 
 def _hold_open_session(session_id: str | None) -> None:
     """Lock the registering session's row (PostgreSQL; SQLite writes one at a time anyway) and refuse a
     session revoked meanwhile: a logout racing this registration either waits and then drops the new
     device with the session's others, or has already revoked it and the device is not added."""
-    if session_id is None:
-        return
-    query = AuthSession.select(AuthSession.revoked_at).where(AuthSession.id == session_id)
-    row = (query.for_update() if isinstance(db.obj, pw.PostgresqlDatabase) else query).first()
-    if row is None or row.revoked_at is not None:
+    if session_id is not None and not identity.hold_open_session(session_id):
         raise InvalidAccessToken()
 
 
@@ -117,25 +107,23 @@ def _announce_new_device(*, user_id: str, session_id: str | None, device_id: str
 def drop_session_devices(*, session_id: str) -> int:
     """Forget the push devices a login session registered (the session ended: logout, refresh-token
     reuse, account merged); inside the caller's transaction. How many."""
-    return Device.delete().where(Device.session_id == session_id).execute()
+    return models.delete_session_devices(session_id)
 
 
 def remove_device(*, user_id: str, device_id: str) -> None:
-    with db.atomic():
-        if not Device.delete().where((Device.id == device_id) & (Device.user_id == user_id)).execute():
+    with unit_of_work():
+        if not models.delete_user_device(user_id, device_id):
             raise errors.DeviceNotFound()
 
 
 def list_devices(*, user_id: str) -> list[dict]:
-    return [device_view(d) for d in Device.select().where(Device.user_id == user_id).order_by(Device.created_at)]
+    return [device_view(d) for d in models.user_devices(user_id)]
 
 
 def list_notifications(*, user_id: str, limit: int, cursor: str | None, unread_only: bool) -> dict:
     """Newest first; `next_cursor` continues below the last item."""
     before = _cursor(cursor)
-    sql = f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE user_id = ? AND id < ?'
-    sql += " AND read_at IS NULL" if unread_only else ""
-    rows = execute(sql + " ORDER BY id DESC LIMIT ?", (user_id, before, limit + 1)).fetchall()
+    rows = models.inbox_page(user_id, before=before, limit=limit + 1, unread_only=unread_only)
     items = [inbox_item(r) for r in rows[:limit]]
     return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
 
@@ -149,32 +137,27 @@ def _cursor(cursor: str | None) -> int:
 
 
 def unread_count(*, user_id: str) -> int:
-    return int(execute('SELECT COUNT(*) FROM "notify_inbox" WHERE user_id = ? AND read_at IS NULL',
-                       (user_id,)).fetchone()[0])
+    return models.unread_count(user_id)
 
 
 def mark_read(*, user_id: str, entry_id: str) -> dict:
     """Mark one notice read (idempotent: reading it again keeps the first time)."""
     if not entry_id.isdigit() or len(entry_id) > 18:
         raise errors.NotificationNotFound()
-    with db.atomic():
-        execute('UPDATE "notify_inbox" SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL',
-                (to_db(utcnow()), int(entry_id), user_id))
-        row = execute(f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE id = ? AND user_id = ?',
-                      (int(entry_id), user_id)).fetchone()
+    with unit_of_work():
+        row = models.mark_entry_read(user_id, int(entry_id), utcnow())
     if row is None:
         raise errors.NotificationNotFound()
     return inbox_item(row)
 
 
 def mark_all_read(*, user_id: str) -> int:
-    with db.atomic():
-        return execute('UPDATE "notify_inbox" SET read_at = ? WHERE user_id = ? AND read_at IS NULL',
-                       (to_db(utcnow()), user_id)).rowcount
+    with unit_of_work():
+        return models.mark_all_read(user_id, utcnow())
 
 
 def get_preferences(*, user_id: str) -> dict:
-    pref = select_where(Preference, user_id=user_id)
+    pref = models.preference_of(user_id)
     disabled = set(json.loads(pref.disabled_channels)) if pref else set()
     return {"channels": {p: p not in disabled for p in PLATFORMS},
             "quiet_hours": pref.quiet_hours if pref else True,
@@ -183,14 +166,10 @@ def get_preferences(*, user_id: str) -> dict:
 
 def update_preferences(*, user_id: str, channels: dict[str, bool] | None, quiet_hours: bool | None) -> dict:
     """Switch channels on/off and quiet hours on/off; fields left out keep their value."""
-    with db.atomic():
+    with unit_of_work():
         current = get_preferences(user_id=user_id)
         merged = {**current["channels"], **(channels or {})}
         disabled = json.dumps(sorted(p for p, on in merged.items() if not on))
         quiet = current["quiet_hours"] if quiet_hours is None else quiet_hours
-        Preference.insert(user_id=user_id, disabled_channels=disabled, quiet_hours=quiet,
-                          updated_at=utcnow()).on_conflict(
-            conflict_target=[Preference.user_id],
-            update={Preference.disabled_channels: disabled, Preference.quiet_hours: quiet,
-                    Preference.updated_at: utcnow()}).execute()
+        models.save_preference(user_id, disabled_channels=disabled, quiet_hours=quiet)
     return get_preferences(user_id=user_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Callable
@@ -19,7 +18,8 @@ import peewee as pw
 import redis
 from flask import Flask
 
-from app.db import db, execute, utcnow
+from app.db import db, unit_of_work, utcnow
+from notify import models
 from notify.delivery import DeliverySettings, process_delivery_batch
 from notify.ingest import IngestSettings, process_outbox_batch
 from notify.push.base import PushChannel
@@ -102,22 +102,10 @@ def start_background_worker(app: Flask) -> threading.Event:
 
 def replay_dead(*, outbox_id: int | None = None) -> tuple[int, int]:
     """Re-queue dead letters (all, or those of one outbox row): (outbox rows, deliveries)."""
-    now = utcnow().replace(tzinfo=None)
-    where, params = ("", ()) if outbox_id is None else (" AND id = ?", (outbox_id,))
-    dwhere = "" if outbox_id is None else " AND outbox_id = ?"
-    with db.atomic():
-        rows = execute(f'UPDATE "notify_outbox" SET status = \'pending\', attempts = 0, available_at = ?, '
-                       f'locked_until = NULL WHERE status = \'dead\'{where}', (now, *params)).rowcount
-        deliveries = execute(f'UPDATE "notify_delivery" SET status = \'pending\', attempts = 0, available_at = ?, '
-                             f'locked_until = NULL WHERE status = \'dead\'{dwhere}', (now, *params)).rowcount
-    return rows, deliveries
+    with unit_of_work():
+        return models.requeue_dead(now=utcnow(), outbox_id=outbox_id)
 
 
 def stats() -> dict[str, dict[str, int]]:
     """Counts by status: outbox rows, deliveries, and push attempts per channel."""
-    answer: dict[str, dict[str, int]] = {}
-    for table, column in (("notify_outbox", "status"), ("notify_delivery", "status"),
-                          ("notify_push_attempt", "channel || ':' || status")):
-        rows = execute(f'SELECT {column}, COUNT(*) FROM "{table}" GROUP BY 1').fetchall()
-        answer[table.removeprefix("notify_")] = {key: count for key, count in rows}
-    return answer
+    return models.status_counts()
