@@ -4,13 +4,18 @@ from __future__ import annotations
 from flask import Flask
 
 from app.cli import add_demo_seeder
-from identity import cli, dev_routes, devdata, providers, routes, session_routes
+from app.security.auth import IdentityHooks, use_identity
+from identity import accounts, cli, dev_routes, devdata, models, providers, routes, session_routes
 
 
 def init_app(app: Flask, api) -> None:
-    """The identity providers (SMS, registry, WeChat, liveness), the login, profile and session
-    blueprints, the development tools (development and testing only) and the commands."""
+    """The identity providers (SMS, registry, WeChat, liveness), what authentication asks of identity
+    (revoked sessions, assurance levels), the login, profile and session blueprints, the development
+    tools (development and testing only) and the commands."""
     providers.init_providers(app)
+    use_identity(app, IdentityHooks(session_revoked=models.session_is_revoked,
+                                    revocations_since=models.revocations_since,
+                                    require_level=accounts.require_level))
     api.register_blueprint(routes.auth_blp)
     api.register_blueprint(routes.me_blp)
     api.register_blueprint(session_routes.blp)  # /me/sessions: list, revoke one with its proxy grants

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.cli import fail as _fail
+from app.cli import fail
 from app.errors import AppError
 from identity.devdata import add_registry_entry
 from identity.staff import create_client, create_staff, set_client_halls
@@ -23,7 +23,7 @@ def registry_add(name: str, id_number: str) -> None:
     try:
         add_registry_entry(name=name, id_number=id_number)
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo("registry entry saved")
 
 
@@ -37,7 +37,7 @@ def staff_create(username: str, password: str, role: str, hall_code: str | None)
     try:
         staff = create_staff(username=username, password=password, role=role, hall_code=hall_code)
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"staff {staff.username} ({staff.role}) created: {staff.id}")
 
 
@@ -50,7 +50,7 @@ def clients_create(name: str, scopes: str, halls: str) -> None:
     try:
         client, secret = create_client(name=name, scopes=scopes.split(), halls=halls.split())
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"client_id={client.client_id}")
     click.echo(f"client_secret={secret}")
     click.echo("The secret is shown only now; it is stored hashed.", err=True)
@@ -65,7 +65,5 @@ def clients_halls(client_id: str, add: tuple[str, ...], remove: tuple[str, ...])
     try:
         halls = set_client_halls(client_id=client_id, add=list(add), remove=list(remove))
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(" ".join(halls) or "(no halls)")
-
-

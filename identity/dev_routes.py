@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from app.errors import NotFound
-from identity import schemas as s
 from app.idnumber import normalize_phone
-from identity.providers import providers
+from identity import schemas as s
+from identity.service import providers
 
 blp = Blueprint("dev", __name__, url_prefix="/api/v1/dev", description="开发环境工具 (development only)")
 

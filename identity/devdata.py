@@ -4,10 +4,11 @@ from __future__ import annotations
 import peewee as pw
 from flask import current_app
 
-from app.db import db
+from app.db import unit_of_work
 from app.errors import ValidationFailed
 from app.idnumber import IdNumberError, normalize_id_number
-from identity.models import RegistryEntry, StaffUser
+from identity import models
+from identity.staff import create_staff
 
 # Fictitious people with valid check digits (area 340102: 合肥市瑶海区).
 DEMO_PEOPLE = [
@@ -26,24 +27,19 @@ def add_registry_entry(*, name: str, id_number: str) -> None:
         raise ValidationFailed(str(exc), errors={"id_number": [str(exc)]}) from None
     cipher = current_app.extensions["pii"]
     index = cipher.blind_index("id", id_number)
-    with db.atomic():
-        RegistryEntry.insert(
-            id_number_bidx=index,
-            id_number_enc=cipher.encrypt(id_number, "registry.id_number"),
-            name_enc=cipher.encrypt(name.strip(), "registry.name"),
-        ).on_conflict(conflict_target=[RegistryEntry.id_number_bidx],
-                      update={RegistryEntry.name_enc: cipher.encrypt(name.strip(), "registry.name")}).execute()
+    with unit_of_work():
+        models.upsert_registry_entry(id_number_index=index,
+                                     id_number_enc=cipher.encrypt(id_number, "registry.id_number"),
+                                     name_enc=cipher.encrypt(name.strip(), "registry.name"))
 
 
 def seed() -> list[str]:
-    from identity.staff import create_staff
-
     lines = []
     for name, id_number in DEMO_PEOPLE:
         add_registry_entry(name=name, id_number=id_number)
     lines.append(f"registry: {len(DEMO_PEOPLE)} people ({', '.join(p[0] for p in DEMO_PEOPLE)})")
     for username, password, role, hall in DEMO_STAFF:
-        if not StaffUser.select().where(StaffUser.username == username).exists():
+        if not models.staff_username_taken(username):
             try:
                 create_staff(username=username, password=password, role=role, hall_code=hall)
             except pw.IntegrityError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from app.db import BaseModel, UTCDateTimeField, utcnow
+from app.db import BaseModel, UTCDateTimeField, db, insert_row, new_id, select_one, select_where, utcnow
 
 
 class User(BaseModel):
@@ -101,3 +101,234 @@ class RegistryEntry(BaseModel):
     id_number_enc = pw.BlobField()
     name_enc = pw.BlobField()
     created_at = UTCDateTimeField(default=utcnow)
+
+
+# --- Queries: every read and write of the identity tables (services call these by name) ----------
+
+# Citizens
+
+
+def user_by_id(user_id: str) -> User | None:
+    return select_one(User, User.id, user_id)
+
+
+def user_by_phone_index(index: str) -> User | None:
+    return select_one(User, User.phone_bidx, index)
+
+
+def user_by_id_number_index(index: str) -> User | None:
+    return select_one(User, User.id_number_bidx, index)
+
+
+def reload_user(user_id: str) -> User:
+    return User.get_by_id(user_id)
+
+
+def insert_user(*, phone_enc: bytes | None, phone_index: str | None, assurance_level: int) -> User:
+    """A new account; when a concurrent first login for the same phone won, its account."""
+    now = utcnow()
+    user = insert_row(User, ignore_conflict=True, id=new_id("u"), phone_enc=phone_enc, phone_bidx=phone_index,
+                      assurance_level=assurance_level, created_at=now, updated_at=now)
+    return user or User.get(User.phone_bidx == phone_index)
+
+
+def bind_user_phone(user: User, *, phone_enc: bytes, phone_index: str) -> None:
+    """Give the account its phone (at least L1); `user` is updated in place."""
+    user.phone_enc, user.phone_bidx = phone_enc, phone_index
+    user.assurance_level, user.updated_at = max(user.assurance_level, 1), utcnow()
+    user.save()
+
+
+def delete_user(user: User) -> None:
+    user.delete_instance()
+
+
+def id_number_held_by_other(index: str, user_id: str) -> bool:
+    return User.select().where((User.id_number_bidx == index) & (User.id != user_id)).exists()
+
+
+def set_real_name(user_id: str, *, name_enc: bytes, id_number_enc: bytes, id_number_index: str, now) -> int:
+    """Record the verified name and ID number (L2) once: 0 when the account was verified meanwhile."""
+    return User.update(
+        name_enc=name_enc,
+        id_number_enc=id_number_enc,
+        id_number_bidx=id_number_index,
+        assurance_level=2,
+        real_name_verified_at=now,
+        updated_at=now,
+    ).where((User.id == user_id) & User.real_name_verified_at.is_null()).execute()
+
+
+def set_liveness_passed(user_id: str, now) -> None:
+    """L3 for a real-name verified account (L2 or above)."""
+    User.update(assurance_level=3, liveness_verified_at=now, updated_at=now).where(
+        (User.id == user_id) & (User.assurance_level >= 2)
+    ).execute()
+
+
+# WeChat identities
+
+
+def wechat_identity(openid: str) -> WeChatIdentity | None:
+    return WeChatIdentity.get_or_none(WeChatIdentity.openid == openid)
+
+
+def create_wechat_identity(*, openid: str, unionid: str | None, user: User, session_key_enc: bytes) -> WeChatIdentity:
+    return WeChatIdentity.create(openid=openid, unionid=unionid, user=user, session_key_enc=session_key_enc)
+
+
+def refresh_wechat_identity(identity: WeChatIdentity, *, session_key_enc: bytes, unionid: str | None) -> None:
+    """A new session key (and the unionid, when WeChat now gives one); `identity` is updated in place."""
+    identity.session_key_enc, identity.unionid = session_key_enc, unionid or identity.unionid
+    identity.updated_at = utcnow()
+    identity.save()
+
+
+def move_wechat_identities(*, from_user_id: str, to_user: User) -> None:
+    WeChatIdentity.update(user=to_user).where(WeChatIdentity.user == from_user_id).execute()
+
+
+def openid_belongs_to(user_id: str, openid: str) -> bool:
+    return WeChatIdentity.select().where((WeChatIdentity.openid == openid) & (WeChatIdentity.user == user_id)).exists()
+
+
+# Sessions and refresh tokens
+
+
+def insert_session(*, principal_kind: str, principal_id: str, channel: str, ip: str | None) -> AuthSession:
+    return insert_row(AuthSession, id=new_id("ses"), principal_kind=principal_kind, principal_id=principal_id,
+                      channel=channel, ip=ip)
+
+
+def session_by_id(session_id: str) -> AuthSession | None:
+    return select_one(AuthSession, AuthSession.id, session_id)
+
+
+def insert_refresh_token(*, session: AuthSession, token_hash: str, expires_at) -> RefreshToken:
+    return insert_row(RefreshToken, id=new_id("rt"), session=session, token_hash=token_hash, expires_at=expires_at)
+
+
+def refresh_token_by_hash(token_hash: str) -> RefreshToken | None:
+    return RefreshToken.get_or_none(RefreshToken.token_hash == token_hash)
+
+
+def refresh_token_by_id(token_id: str) -> RefreshToken:
+    return RefreshToken.get_by_id(token_id)
+
+
+def claim_refresh_token(token_id: str, now) -> bool:
+    """Spend an unused refresh token: of concurrent callers exactly one gets True."""
+    return bool(RefreshToken.update(used_at=now).where(
+        (RefreshToken.id == token_id) & RefreshToken.used_at.is_null()
+    ).execute())
+
+
+def set_refresh_successor(token_id: str, successor_id: str) -> None:
+    RefreshToken.update(replaced_by=successor_id).where(RefreshToken.id == token_id).execute()
+
+
+def mark_session_revoked(session_id: str, reason: str, now) -> None:
+    AuthSession.update(revoked_at=now, revoked_reason=reason).where(
+        (AuthSession.id == session_id) & AuthSession.revoked_at.is_null()
+    ).execute()
+
+
+def open_session_ids(principal_kind: str, principal_id: str) -> list[str]:
+    return [row.id for row in AuthSession.select(AuthSession.id).where(
+        (AuthSession.principal_kind == principal_kind) & (AuthSession.principal_id == principal_id)
+        & AuthSession.revoked_at.is_null())]
+
+
+def live_citizen_sessions(user_id: str, now) -> list[AuthSession]:
+    """The citizen's sessions not revoked with a refresh token not yet expired, newest first."""
+    alive = RefreshToken.select(RefreshToken.id).where((RefreshToken.session == AuthSession.id)
+                                                       & (RefreshToken.expires_at > now))
+    return list(AuthSession.select()
+                .where((AuthSession.principal_kind == "citizen") & (AuthSession.principal_id == user_id)
+                       & AuthSession.revoked_at.is_null() & pw.fn.EXISTS(alive))
+                .order_by(AuthSession.created_at.desc(), AuthSession.id.desc()))
+
+
+def session_is_revoked(session_id: str) -> bool:
+    return AuthSession.select().where((AuthSession.id == session_id)
+                                      & AuthSession.revoked_at.is_null(False)).exists()
+
+
+def revocations_since(since) -> list[tuple[str, object]]:
+    """(session id, revoked at) of the sessions revoked after `since`."""
+    return [(row.id, row.revoked_at) for row in AuthSession.select(AuthSession.id, AuthSession.revoked_at)
+            .where(AuthSession.revoked_at > since)]
+
+
+def hold_open_session(session_id: str) -> bool:
+    """Lock the session's row for the caller's transaction (PostgreSQL; SQLite writes one at a time
+    anyway); False when the session is unknown or revoked."""
+    query = AuthSession.select(AuthSession.revoked_at).where(AuthSession.id == session_id)
+    row = (query.for_update() if isinstance(db.obj, pw.PostgresqlDatabase) else query).first()
+    return row is not None and row.revoked_at is None
+
+
+# Staff and machine clients
+
+
+def staff_by_id(staff_id: str) -> StaffUser | None:
+    return StaffUser.get_or_none(StaffUser.id == staff_id)
+
+
+def staff_by_username(username: str) -> StaffUser | None:
+    return StaffUser.get_or_none(StaffUser.username == username)
+
+
+def staff_username_taken(username: str) -> bool:
+    return StaffUser.select().where(StaffUser.username == username).exists()
+
+
+def create_staff(*, username: str, password_hash: str, role: str, hall_code: str | None) -> StaffUser:
+    return StaffUser.create(id=new_id("st"), username=username, password_hash=password_hash, role=role,
+                            hall_code=hall_code)
+
+
+def staff_usernames(staff_ids: set[str]) -> dict[str, str]:
+    if not staff_ids:
+        return {}
+    return {s.id: s.username for s in
+            StaffUser.select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))}
+
+
+def api_client(client_id: str) -> ApiClient | None:
+    return ApiClient.get_or_none(ApiClient.client_id == client_id)
+
+
+def create_api_client(*, name: str, secret_hash: str, scopes: str) -> ApiClient:
+    return ApiClient.create(client_id=new_id("cl"), name=name, secret_hash=secret_hash, scopes=scopes)
+
+
+def client_halls(client_id: str) -> set[str]:
+    return {h.hall_code for h in ApiClientHall.select().where(ApiClientHall.client_id == client_id)}
+
+
+def bind_client_hall(client_id: str, hall_code: str) -> None:
+    ApiClientHall.create(client_id=client_id, hall_code=hall_code)
+
+
+def unbind_client_halls(client_id: str, hall_codes: list[str]) -> None:
+    ApiClientHall.delete().where((ApiClientHall.client_id == client_id)
+                                 & ApiClientHall.hall_code.in_(hall_codes)).execute()
+
+
+def client_serves_hall(client_id: str, hall_code: str) -> bool:
+    return select_where(ApiClientHall, client_id=client_id, hall_code=hall_code) is not None
+
+
+# The development registry
+
+
+def registry_entry(id_number_index: str) -> RegistryEntry | None:
+    return RegistryEntry.get_or_none(RegistryEntry.id_number_bidx == id_number_index)
+
+
+def upsert_registry_entry(*, id_number_index: str, id_number_enc: bytes, name_enc: bytes) -> None:
+    RegistryEntry.insert(
+        id_number_bidx=id_number_index, id_number_enc=id_number_enc, name_enc=name_enc,
+    ).on_conflict(conflict_target=[RegistryEntry.id_number_bidx],
+                  update={RegistryEntry.name_enc: name_enc}).execute()

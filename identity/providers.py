@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from identity.adapters.registry import PopulationRegistry
-from identity.adapters.sms import SmsSender
-from identity.adapters.wechat import WeChatClient
-from identity.liveness import LivenessProvider
+from app.security.pii import derive_key
+from identity.adapters import dev
+from identity.adapters.registry import HttpPopulationRegistry, PopulationRegistry
+from identity.adapters.sms import AliyunSmsSender, SmsSender
+from identity.adapters.wechat import HttpWeChatClient, WeChatClient
+from identity.liveness import DevLivenessProvider, LivenessProvider, NoLivenessProvider
 
 
 @dataclass
@@ -21,27 +23,17 @@ class IdentityProviders:
 
 
 def build_providers(config: dict[str, Any], redis, cipher, secret: bytes) -> IdentityProviders:
-    from identity.adapters import dev
-    from identity.liveness import DevLivenessProvider, NoLivenessProvider
-
     if config["SMS_BACKEND"] == "aliyun":
-        from identity.adapters.sms import AliyunSmsSender
-
         sms = AliyunSmsSender(config["SMS_ENDPOINT"], config["SMS_ACCESS_KEY_ID"], config["SMS_ACCESS_KEY_SECRET"],
                               config["SMS_SIGN_NAME"], config["SMS_TEMPLATE_CODE"])
     else:
         sms = dev.OutboxSmsSender(redis)
     if config["REGISTRY_BACKEND"] == "http":
-        from identity.adapters.registry import HttpPopulationRegistry
-
         registry = HttpPopulationRegistry(config["REGISTRY_URL"], config["REGISTRY_APP_ID"], config["REGISTRY_APP_SECRET"])
     else:
         registry = dev.TableRegistry(cipher)
     if config["WECHAT_BACKEND"] == "http":
-        from identity.adapters.wechat import HttpWeChatClient
-
-        wechat = HttpWeChatClient(config["WECHAT_API_BASE"], config["WECHAT_APPID"], config["WECHAT_SECRET"],
-                                  token_cache=redis)
+        wechat = wechat_api_client(config, redis)
     else:
         wechat = dev.DevWeChatClient(redis, secret)
     liveness = DevLivenessProvider(redis) if config["LIVENESS_BACKEND"] == "dev" else NoLivenessProvider()
@@ -49,8 +41,6 @@ def build_providers(config: dict[str, Any], redis, cipher, secret: bytes) -> Ide
 
 
 def init_providers(app: Flask) -> None:
-    from app.security.pii import derive_key
-
     keys = app.extensions["keys"]
     app.extensions["identity"] = build_providers(
         app.config, app.extensions["redis"], app.extensions["pii"], derive_key(keys.data_master_key, "dev/wechat")
@@ -59,3 +49,11 @@ def init_providers(app: Flask) -> None:
 
 def providers() -> IdentityProviders:
     return current_app.extensions["identity"]
+
+
+def wechat_api_client(config, token_cache) -> HttpWeChatClient:
+    """The mini-program's server API client (`WECHAT_*`): notify's subscribe messages share its access
+    token (one cache key: a second fetcher would invalidate the first one's token). Its failures raise
+    `WeChatError`."""
+    return HttpWeChatClient(config["WECHAT_API_BASE"], config["WECHAT_APPID"], config["WECHAT_SECRET"],
+                            token_cache=token_cache)

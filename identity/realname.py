@@ -16,22 +16,24 @@ import peewee as pw
 from flask import current_app
 
 from app import audit, ratelimit
-from app.db import db, utcnow
+from app.db import after_commit, unit_of_work, utcnow
 from app.errors import NotFound
+from app.idnumber import IdNumberError, normalize_id_number
+from app.ratelimit import Limit
+from app.redis import get_redis
+from app.security.pii import field_cipher
+from identity import models
+from identity.accounts import get_user, user_view
 from identity.adapters.registry import RegistryResult
 from identity.adapters.registry import RegistryUnavailable as RegistryDown
 from identity.errors import (
     AlreadyVerified, AssuranceInsufficient, IdNumberBound, IdNumberInvalid, LivenessNotPassed, LivenessPending,
     LivenessUnavailableError, PhoneRequired, RealNameMismatch, RegistryUnavailable,
 )
-from app.idnumber import IdNumberError, normalize_id_number
 from identity.liveness import LivenessUnavailable
 from identity.models import User
 from identity.providers import providers
-from identity.service import get_user, user_view
-from app.ratelimit import Limit
-from app.redis import get_redis
-from app.security.pii import field_cipher
+from identity.signals import real_name_verified
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ def verify_real_name(*, user_id: str, name: str, id_number: str) -> dict[str, An
                              "今日实名认证尝试次数过多，请明天再试。")])
     c = field_cipher()
     index = c.blind_index("id", id_number)
-    if User.select().where((User.id_number_bidx == index) & (User.id != user.id)).exists():
+    if models.id_number_held_by_other(index, user.id):
         raise IdNumberBound()
     try:
         result = providers().registry.verify(name, id_number)
@@ -71,34 +73,27 @@ def verify_real_name(*, user_id: str, name: str, id_number: str) -> dict[str, An
         log.warning("population registry unavailable", extra={"reason": str(exc)})
         raise RegistryUnavailable() from exc
     if result is not RegistryResult.MATCH:
-        with db.atomic():
+        with unit_of_work():
             audit.record("identity.real_name", outcome="refused", actor_kind="citizen", actor_id=user.id,
                          details={"result": result.value})
         raise RealNameMismatch()
     now = utcnow()
     try:
-        with db.atomic():
-            updated = User.update(
-                name_enc=c.encrypt(name, "user.name"),
-                id_number_enc=c.encrypt(id_number, "user.id_number"),
-                id_number_bidx=index,
-                assurance_level=2,
-                real_name_verified_at=now,
-                updated_at=now,
-            ).where((User.id == user.id) & User.real_name_verified_at.is_null()).execute()
+        with unit_of_work():
+            updated = models.set_real_name(user.id, name_enc=c.encrypt(name, "user.name"),
+                                           id_number_enc=c.encrypt(id_number, "user.id_number"),
+                                           id_number_index=index, now=now)
             if not updated:
                 raise AlreadyVerified()
             audit.record("identity.real_name", actor_kind="citizen", actor_id=user.id)
     except pw.IntegrityError:  # the same ID number verified concurrently by another account
         raise IdNumberBound() from None
-    _notify_verified(user.id)
-    return user_view(User.get_by_id(user.id))
+    after_commit(_notify_verified, user.id)  # out of the try: a receiver's error is its own
+    return user_view(models.reload_user(user.id))
 
 
 def _notify_verified(user_id: str) -> None:
     """Tell features that keep things for a person not yet verified (parked licences, cases)."""
-    from identity.signals import real_name_verified
-
     real_name_verified.send(current_app._get_current_object(), user_id=user_id)
 
 
@@ -132,15 +127,13 @@ def confirm_liveness(*, user_id: str, session_id: str) -> dict[str, Any]:
         raise LivenessPending()
     get_redis().delete(_OWNER_KEY.format(session_id))
     if result.status != "passed" or result.user_id != user_id:
-        with db.atomic():
+        with unit_of_work():
             audit.record("identity.liveness", outcome="refused", actor_kind="citizen", actor_id=user_id,
                          details={"status": result.status})
         raise LivenessNotPassed()
     now = utcnow()
-    with db.atomic():
-        User.update(assurance_level=3, liveness_verified_at=now, updated_at=now).where(
-            (User.id == user_id) & (User.assurance_level >= 2)
-        ).execute()
+    with unit_of_work():
+        models.set_liveness_passed(user_id, now)
         audit.record("identity.liveness", actor_kind="citizen", actor_id=user_id)
     get_redis().set(_PASSED_KEY.format(user_id, session_id), str(int(now.timestamp())),
                     ex=current_app.config["LIVENESS_FRESH_SECONDS"])

@@ -8,10 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.errors import ValidationFailed
-from identity import realname, service, sessions, staff, stepup
-from identity import schemas as s
 from app.openapi import problems
 from app.security.auth import auth_required, client_ip, current_principal
+from identity import schemas as s
+from identity import service
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与令牌 (login and tokens)")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="我的账号与实名认证 (profile, real name)")
@@ -44,11 +44,11 @@ def login(body):
 @problems(auth_blp, {401: "refresh_token_invalid, refresh_token_reused"})
 def refresh(body):
     """Rotate a refresh token: the old one is spent, a new pair is returned."""
-    answer, principal = sessions.refresh(body["refresh_token"])
+    answer, principal = service.refresh(body["refresh_token"])
     if principal.kind == "citizen":
         answer["user"] = service.user_view(service.get_user(principal.id))
     elif principal.kind == "staff":
-        answer["staff"] = staff.staff_view(staff.get_staff(principal.id))
+        answer["staff"] = service.staff_view(service.get_staff(principal.id))
     return answer
 
 
@@ -57,7 +57,7 @@ def refresh(body):
 @auth_required(kinds=("citizen", "staff"))
 def logout():
     """End this session: its refresh tokens and access tokens stop working."""
-    sessions.logout(current_principal())
+    service.logout(current_principal())
 
 
 @auth_blp.route("/auth/wechat", methods=["POST"])
@@ -75,7 +75,7 @@ def wechat_login(body):
 @problems(auth_blp, {401: "credentials_invalid", 429: "login_rate_limited, login_throttled", 503: "login_busy"})
 def staff_login(body):
     """Password login for counter clerks and administrators."""
-    return staff.staff_login(username=body["username"], password=body["password"], ip=client_ip())
+    return service.staff_login(username=body["username"], password=body["password"], ip=client_ip())
 
 
 @auth_blp.route("/oauth/token", methods=["POST"])
@@ -99,7 +99,7 @@ def oauth_token():
         raw.setdefault("client_id", unquote_plus(auth.username or ""))
         raw.setdefault("client_secret", unquote_plus(auth.password or ""))
     body = s.ClientTokenRequestSchema().load(raw)
-    return staff.client_token(grant_type=body["grant_type"], client_id=body["client_id"],
+    return service.client_token(grant_type=body["grant_type"], client_id=body["client_id"],
                               client_secret=body["client_secret"], scope=body.get("scope"), basic_auth=basic)
 
 
@@ -121,7 +121,7 @@ class Me(MethodView):
 @auth_required()
 def verify_real_name(body):
     """Real-name verification against the population registry (raises the account to L2)."""
-    return realname.verify_real_name(user_id=current_principal().id, name=body["name"], id_number=body["id_number"])
+    return service.verify_real_name(user_id=current_principal().id, name=body["name"], id_number=body["id_number"])
 
 
 @me_blp.route("/phone", methods=["POST"])
@@ -142,7 +142,7 @@ def bind_phone(body):
 @auth_required()
 def start_liveness():
     """Start a face-liveness check (L3); the client runs the provider SDK with `biz_token`."""
-    return realname.start_liveness(user_id=current_principal().id)
+    return service.start_liveness(user_id=current_principal().id)
 
 
 @me_blp.route("/liveness/<session_id>/confirm", methods=["POST"])
@@ -152,7 +152,7 @@ def start_liveness():
 @auth_required()
 def confirm_liveness(session_id):
     """Confirm a liveness check: the server fetches the result from the provider itself."""
-    return realname.confirm_liveness(user_id=current_principal().id, session_id=session_id)
+    return service.confirm_liveness(user_id=current_principal().id, session_id=session_id)
 
 
 @me_blp.route("/step-up/sms-codes", methods=["POST"])
@@ -163,4 +163,4 @@ def confirm_liveness(session_id):
 @auth_required()
 def send_step_up_code(body):
     """Send a step-up SMS code to my bound phone (revoking or enrolling signing, granting a proxy)."""
-    return stepup.send_sms_step_up(user_id=current_principal().id, purpose=body["purpose"]), 202
+    return service.send_sms_step_up(user_id=current_principal().id, purpose=body["purpose"]), 202

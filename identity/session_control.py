@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
-import peewee as pw
 from flask import current_app
 
 from app import audit
-from app.db import db, select_one, utcnow
+from app.db import unit_of_work, utcnow
 from app.errors import NotFound
-from identity.models import AuthSession, RefreshToken
+from identity import models
+from identity.models import AuthSession
 from identity.sessions import revoke_session
 
 REASON = "revoked_by_user"
@@ -40,13 +40,7 @@ def _view(session: AuthSession, *, current: str | None, grants: list[dict[str, A
 def list_sessions(*, user_id: str, current_session_id: str | None, now: datetime | None = None) -> dict[str, Any]:
     """The citizen's sessions still alive (not revoked, a refresh token not yet expired), newest
     first, each with the proxy grants made in it."""
-    now = now or utcnow()
-    alive = RefreshToken.select(RefreshToken.id).where((RefreshToken.session == AuthSession.id)
-                                                       & (RefreshToken.expires_at > now))
-    rows = (AuthSession.select()
-            .where((AuthSession.principal_kind == "citizen") & (AuthSession.principal_id == user_id)
-                   & AuthSession.revoked_at.is_null() & pw.fn.EXISTS(alive))
-            .order_by(AuthSession.created_at.desc(), AuthSession.id.desc()))
+    rows = models.live_citizen_sessions(user_id, now or utcnow())
     grants_of = _grants_of()
     return {"items": [_view(row, current=current_session_id,
                             grants=grants_of(user_id=user_id, session_id=row.id, revoke=False)) for row in rows]}
@@ -58,13 +52,13 @@ def revoke_own_session(*, user_id: str, session_id: str, revoke_grants: bool,
     with the proxy grants made in it — revoked as well when `revoke_grants`. A session already
     ended (logged out, expired) may be named again to revoke its grants. Anyone else's session,
     or none: 404 `session_not_found`."""
-    session = select_one(AuthSession, AuthSession.id, session_id)
+    session = models.session_by_id(session_id)
     if session is None or session.principal_kind != "citizen" or session.principal_id != user_id:
         raise SessionNotFound()
-    with db.atomic():
+    with unit_of_work():
         revoke_session(session.id, REASON)
         grants = _grants_of()(user_id=user_id, session_id=session.id, revoke=revoke_grants)
         audit.record("auth.session_revoke", actor_kind="citizen", actor_id=user_id, target=session.id,
                      details={"revoke_grants": revoke_grants, "grants": [grant["id"] for grant in grants]})
-    session = select_one(AuthSession, AuthSession.id, session.id)
+    session = models.session_by_id(session.id)
     return {**_view(session, current=current_session_id, grants=grants), "grants_revoked": revoke_grants}

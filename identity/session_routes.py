@@ -5,10 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest import Blueprint
 
-from identity import session_control
 from app.fields import StrictBoolean
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
+from identity import service
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1/me",
                 description="我的登录会话 (sign-in sessions, revoking one for compromise)")
@@ -58,7 +58,7 @@ class RevokedSessionSchema(SessionSchema):
 def list_sessions():
     """My live sign-in sessions, newest first, each with the proxy grants made in it."""
     principal = current_principal()
-    return session_control.list_sessions(user_id=principal.id, current_session_id=principal.session_id)
+    return service.list_sessions(user_id=principal.id, current_session_id=principal.session_id)
 
 
 @blp.route("/sessions/<session_id>/revoke", methods=["POST"])
@@ -69,6 +69,6 @@ def list_sessions():
 def revoke_session(body, session_id):
     """Revoke a session I do not trust (its tokens stop working); names, and with `revoke_grants` revokes, its grants."""
     principal = current_principal()
-    return session_control.revoke_own_session(user_id=principal.id, session_id=session_id,
+    return service.revoke_own_session(user_id=principal.id, session_id=session_id,
                                               revoke_grants=body["revoke_grants"],
                                               current_session_id=principal.session_id)

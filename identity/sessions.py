@@ -17,12 +17,13 @@ from typing import Any
 from flask import current_app
 
 from app import audit
-from app.db import db, insert_row, new_id, utcnow
-from identity.errors import RefreshTokenInvalid, RefreshTokenReused
-from identity.models import AuthSession, RefreshToken, StaffUser
-from identity.signals import session_ended
+from app.db import after_commit, unit_of_work, utcnow
 from app.security.auth import revoke_session_tokens
 from app.security.tokens import Principal
+from identity import models
+from identity.errors import RefreshTokenInvalid, RefreshTokenReused
+from identity.models import AuthSession, RefreshToken
+from identity.signals import session_ended
 
 
 def _hash(token: str) -> str:
@@ -31,8 +32,8 @@ def _hash(token: str) -> str:
 
 def _new_refresh(session: AuthSession) -> tuple[str, RefreshToken]:
     raw = secrets.token_urlsafe(32)
-    row = insert_row(RefreshToken, id=new_id("rt"), session=session, token_hash=_hash(raw),
-                     expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]))
+    row = models.insert_refresh_token(session=session, token_hash=_hash(raw),
+                                      expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]))
     return raw, row
 
 
@@ -44,8 +45,7 @@ def _token_answer(principal: Principal, refresh_token: str) -> dict[str, Any]:
 def open_session(principal: Principal, *, channel: str = "app", ip: str | None = None) -> dict[str, Any]:
     """Start a session for `principal` and return its first token pair. Call inside a transaction.
     The session row is the login's record (principal, channel, ip, time)."""
-    session = insert_row(AuthSession, id=new_id("ses"), principal_kind=principal.kind, principal_id=principal.id,
-                         channel=channel, ip=ip)
+    session = models.insert_session(principal_kind=principal.kind, principal_id=principal.id, channel=channel, ip=ip)
     raw, _ = _new_refresh(session)
     principal = Principal(principal.kind, principal.id, principal.role, principal.scopes, session.id,
                           principal.hall_code)
@@ -54,7 +54,7 @@ def open_session(principal: Principal, *, channel: str = "app", ip: str | None =
 
 def _principal_for(session: AuthSession) -> Principal | None:
     if session.principal_kind == "staff":
-        staff = StaffUser.get_or_none(StaffUser.id == session.principal_id)
+        staff = models.staff_by_id(session.principal_id)
         if staff is None or staff.disabled:
             return None
         return Principal("staff", staff.id, staff.role, session_id=session.id, hall_code=staff.hall_code)
@@ -62,20 +62,17 @@ def _principal_for(session: AuthSession) -> Principal | None:
 
 
 def revoke_session(session_id: str, reason: str) -> None:
-    """Revoke a session: its refresh tokens and (through Redis) its access tokens."""
-    AuthSession.update(revoked_at=utcnow(), revoked_reason=reason).where(
-        (AuthSession.id == session_id) & AuthSession.revoked_at.is_null()
-    ).execute()
+    """Revoke a session: its refresh tokens and (once committed, through Redis) its access tokens and
+    open live streams."""
+    models.mark_session_revoked(session_id, reason, utcnow())
+    # Sent now, not after the commit: its receivers drop what the session set up in this transaction.
     session_ended.send(current_app._get_current_object(), session_id=session_id)
-    revoke_session_tokens(session_id)
+    after_commit(revoke_session_tokens, session_id)
 
 
 def revoke_principal_sessions(principal_kind: str, principal_id: str, reason: str) -> None:
     """Revoke every open session of a principal (account merged or closed)."""
-    open_ids = [row.id for row in AuthSession.select(AuthSession.id).where(
-        (AuthSession.principal_kind == principal_kind) & (AuthSession.principal_id == principal_id)
-        & AuthSession.revoked_at.is_null())]
-    for session_id in open_ids:
+    for session_id in models.open_session_ids(principal_kind, principal_id):
         revoke_session(session_id, reason)
 
 
@@ -83,17 +80,15 @@ def refresh(raw_token: str) -> tuple[dict[str, Any], Principal]:
     """Rotate a refresh token. Raises RefreshTokenInvalid or RefreshTokenReused."""
     now = utcnow()
     reused_session: str | None = None
-    with db.atomic():
-        row = RefreshToken.get_or_none(RefreshToken.token_hash == _hash(raw_token))
+    with unit_of_work():
+        row = models.refresh_token_by_hash(_hash(raw_token))
         if row is None or row.expires_at <= now:
             raise RefreshTokenInvalid()
         session = row.session
         principal = _principal_for(session)
         if session.revoked_at is not None or principal is None:
             raise RefreshTokenInvalid()
-        claimed = RefreshToken.update(used_at=now).where(
-            (RefreshToken.id == row.id) & RefreshToken.used_at.is_null()
-        ).execute()
+        claimed = models.claim_refresh_token(row.id, now)
         if not claimed and not _within_grace(row, now):
             reused_session = session.id
             revoke_session(session.id, "refresh_reuse")
@@ -101,7 +96,7 @@ def refresh(raw_token: str) -> tuple[dict[str, Any], Principal]:
                          actor_id=session.principal_id, target=session.id)
         else:
             raw, new_row = _new_refresh(session)
-            RefreshToken.update(replaced_by=new_row.id).where(RefreshToken.id == row.id).execute()
+            models.set_refresh_successor(row.id, new_row.id)
             return _token_answer(principal, raw), principal
     raise RefreshTokenReused(extra={"session_revoked": reused_session is not None})
 
@@ -110,21 +105,25 @@ def _within_grace(row: RefreshToken, now) -> bool:
     """A consumed token presented again shortly after, whose successor was never used: the
     client most likely lost the response. Consume the orphaned successor and allow once more."""
     grace = current_app.config["REFRESH_REUSE_GRACE"]
-    row = RefreshToken.get_by_id(row.id)
+    row = models.refresh_token_by_id(row.id)
     # grace <= 0 turns the window off; `now` predates the transaction, so a concurrent presentation
     # that lost the race sees a negative age and would otherwise always count as "within" it
     if grace <= 0 or row.used_at is None or now - row.used_at > timedelta(seconds=grace):
         return False
     if row.replaced_by is None:
         return False
-    return bool(RefreshToken.update(used_at=now).where(
-        (RefreshToken.id == row.replaced_by) & RefreshToken.used_at.is_null()
-    ).execute())
+    return models.claim_refresh_token(row.replaced_by, now)
 
 
 def logout(principal: Principal) -> None:
     if not principal.session_id:
         return
-    with db.atomic():
+    with unit_of_work():
         revoke_session(principal.session_id, "logout")
         audit.record("auth.logout", actor_kind=principal.kind, actor_id=principal.id, target=principal.session_id)
+
+
+def hold_open_session(session_id: str) -> bool:
+    """Lock the login session's row for the caller's transaction (PostgreSQL; SQLite writes one at a
+    time anyway); False when the session is unknown or revoked."""
+    return models.hold_open_session(session_id)

@@ -11,17 +11,17 @@ import peewee as pw
 from flask import current_app
 
 from app import audit, ratelimit
-from app.db import db, new_id, select_where
+from app.db import unit_of_work
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from app.health import STAFF_LOGIN_REFUSED, STAFF_LOGIN_THROTTLED
 from app.logs import mask_text
-from identity import sessions
-from identity.errors import (ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid,
-                                 StaffLoginBusy, StaffLoginRateLimited, StaffLoginThrottled)
-from identity.models import ApiClient, ApiClientHall, StaffUser
 from app.security.passwords import hash_password, password_problems, verification_slot, verify_password
 from app.security.pii import constant_time_equal
 from app.security.tokens import Principal
+from identity import models, sessions
+from identity.errors import (ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid,
+                             StaffLoginBusy, StaffLoginRateLimited, StaffLoginThrottled)
+from identity.models import ApiClient, StaffUser
 
 ROLES = {"clerk": "clerk", "counter": "clerk", "admin": "admin"}
 SCOPES = frozenset({"licences:issue", "cases:write", "signatures:verify", "halls:write"})
@@ -45,9 +45,9 @@ def create_staff(*, username: str, password: str, role: str, hall_code: str | No
     if problems:
         raise ValidationFailed("密码强度不足。", errors={"password": problems})
     try:
-        with db.atomic():
-            staff = StaffUser.create(id=new_id("st"), username=username, password_hash=hash_password(password),
-                                     role=role, hall_code=hall_code if role == "clerk" else None)
+        with unit_of_work():
+            staff = models.create_staff(username=username, password_hash=hash_password(password), role=role,
+                                        hall_code=hall_code if role == "clerk" else None)
             audit.record("staff.create", actor_kind="admin", actor_id=actor, target=staff.id, details={"role": role})
     except pw.IntegrityError:
         raise Conflict("用户名已存在。", code="username_taken") from None
@@ -93,7 +93,7 @@ def _failed(backoffs: tuple[ratelimit.Backoff, ratelimit.Backoff], staff: StaffU
     and an audit row (the username is not logged: a mistyped one may be a password)."""
     pair, user = ratelimit.record_failure(list(backoffs))
     started = [(scope, f) for scope, f in (("pair", pair), ("user", user)) if f.failures == f.backoff.free + 1]
-    with db.atomic():
+    with unit_of_work():
         if staff is not None:
             audit.record("auth.login.staff", outcome="failure", actor_kind="staff", actor_id=staff.id,
                          details={"throttled_for": pair.delay})
@@ -120,13 +120,13 @@ def staff_login(*, username: str, password: str, ip: str | None = None) -> dict[
         if not free:
             STAFF_LOGIN_REFUSED.labels("busy").inc()
             raise StaffLoginBusy()
-        staff = StaffUser.get_or_none(StaffUser.username == username)
+        staff = models.staff_by_username(username)
         ok = verify_password(staff.password_hash if staff else None, password)
     if not ok or staff is None or staff.disabled:
         _failed(backoffs, staff, ip)
         raise CredentialsInvalid()
     ratelimit.forget_failures(backoffs[0])  # the pair's own count; the username's keeps slowing others
-    with db.atomic():
+    with unit_of_work():
         answer = sessions.open_session(Principal("staff", staff.id, staff.role, hall_code=staff.hall_code),
                                        channel="counter", ip=ip)
         audit.record("auth.login.staff", actor_kind="staff", actor_id=staff.id)
@@ -135,7 +135,7 @@ def staff_login(*, username: str, password: str, ip: str | None = None) -> dict[
 
 
 def get_staff(staff_id: str) -> StaffUser:
-    staff = StaffUser.get_or_none(StaffUser.id == staff_id)
+    staff = models.staff_by_id(staff_id)
     if staff is None:
         raise NotFound("工作人员账号不存在。", code="staff_not_found")
     return staff
@@ -161,11 +161,11 @@ def create_client(*, name: str, scopes: list[str], halls: list[str] = (), actor:
         raise ValidationFailed(errors={"name": ["必填"]})
     halls = _hall_codes(halls)
     secret = secrets.token_urlsafe(32)
-    with db.atomic():
-        client = ApiClient.create(client_id=new_id("cl"), name=name.strip(),
-                                  secret_hash=_secret_hash(secret), scopes=" ".join(sorted(set(scopes))))
+    with unit_of_work():
+        client = models.create_api_client(name=name.strip(), secret_hash=_secret_hash(secret),
+                                          scopes=" ".join(sorted(set(scopes))))
         for code in halls:
-            ApiClientHall.create(client_id=client.client_id, hall_code=code)
+            models.bind_client_hall(client.client_id, code)
         audit.record("client.create", actor_kind="admin", actor_id=actor, target=client.client_id,
                      details={"scopes": client.scopes, "halls": halls})
     return client, secret
@@ -182,15 +182,14 @@ def set_client_halls(*, client_id: str, add: list[str] = (), remove: list[str] =
                      actor: str = "cli") -> list[str]:
     """Bind a machine client to more halls or unbind it (audited); returns its halls now."""
     add, remove = _hall_codes(add), _hall_codes(remove)
-    with db.atomic():
-        if ApiClient.get_or_none(ApiClient.client_id == client_id) is None:
+    with unit_of_work():
+        if models.api_client(client_id) is None:
             raise ValidationFailed(errors={"client_id": ["没有这个客户端"]})
-        bound = {h.hall_code for h in ApiClientHall.select().where(ApiClientHall.client_id == client_id)}
+        bound = models.client_halls(client_id)
         for code in sorted(set(add) - bound):
-            ApiClientHall.create(client_id=client_id, hall_code=code)
+            models.bind_client_hall(client_id, code)
         if remove:
-            ApiClientHall.delete().where((ApiClientHall.client_id == client_id)
-                                         & ApiClientHall.hall_code.in_(remove)).execute()
+            models.unbind_client_halls(client_id, remove)
         now = sorted((bound | set(add)) - set(remove))
         if add or remove:
             audit.record("client.halls", actor_kind="admin", actor_id=actor, target=client_id,
@@ -200,7 +199,12 @@ def set_client_halls(*, client_id: str, add: list[str] = (), remove: list[str] =
 
 
 def client_serves_hall(client_id: str, hall_code: str) -> bool:
-    return select_where(ApiClientHall, client_id=client_id, hall_code=hall_code) is not None
+    return models.client_serves_hall(client_id, hall_code)
+
+
+def staff_usernames(staff_ids: set[str]) -> dict[str, str]:
+    """The usernames of these staff members, by id (unknown ids are left out)."""
+    return models.staff_usernames(staff_ids)
 
 
 def client_token(*, grant_type: str, client_id: str, client_secret: str, scope: str | None,
@@ -208,10 +212,10 @@ def client_token(*, grant_type: str, client_id: str, client_secret: str, scope: 
     """OAuth 2.0 client-credentials grant (RFC 6749 §4.4)."""
     if grant_type != "client_credentials":
         raise GrantTypeUnsupported(extra={"error": "unsupported_grant_type"})
-    client = ApiClient.get_or_none(ApiClient.client_id == client_id)
+    client = models.api_client(client_id)
     expected = client.secret_hash if client else _secret_hash(secrets.token_urlsafe(8))
     if not constant_time_equal(expected, _secret_hash(client_secret)) or client is None or client.disabled:
-        with db.atomic():
+        with unit_of_work():
             # Whatever a caller typed as client_id: an ID number or phone there is masked (`make fuzz` found one).
             audit.record("auth.client_token", outcome="failure", actor_kind="client",
                          actor_id=mask_text(client_id[:40]))
@@ -224,7 +228,7 @@ def client_token(*, grant_type: str, client_id: str, client_secret: str, scope: 
     ttl = current_app.config["CLIENT_TOKEN_TTL"]
     token, expires_in = current_app.extensions["tokens"].issue(
         Principal("client", client.client_id, scopes=requested), ttl=ttl)
-    with db.atomic():
+    with unit_of_work():
         audit.record("auth.client_token", actor_kind="client", actor_id=client.client_id,
                      details={"scope": " ".join(sorted(requested))})
     return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in,

@@ -17,15 +17,16 @@ from datetime import timedelta
 from flask import current_app
 
 from app import audit, ratelimit
-from app.db import db, utcnow
+from app.db import unit_of_work, utcnow
 from app.errors import AppError
-from identity import realname, smscodes
-from identity.adapters.sms import SmsDeliveryError
-from identity.errors import FreshLivenessRequired, PhoneRequired, SmsUnavailable, StepUpFailed
-from identity.providers import providers
-from identity.service import get_user, phone_send_limits
 from app.ratelimit import Limit
 from app.security.pii import field_cipher, mask_phone
+from identity import realname, smscodes
+from identity.accounts import get_user
+from identity.adapters.sms import SmsDeliveryError
+from identity.errors import FreshLivenessRequired, PhoneRequired, SmsUnavailable, StepUpFailed
+from identity.login import phone_send_limits
+from identity.providers import providers
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def verify_sms_step_up(*, user_id: str, purpose: str, code: str) -> None:
     if answer is smscodes.CodeCheck.OK:
         return
     reason = {smscodes.CodeCheck.WRONG: "wrong", smscodes.CodeCheck.DEAD: "attempts_exceeded"}.get(answer, "expired")
-    with db.atomic():
+    with unit_of_work():
         audit.record("identity.step_up", outcome="refused", actor_kind="citizen", actor_id=user_id,
                      details={"purpose": purpose, "reason": reason})
     raise StepUpFailed(extra={"reason": reason})

@@ -5,17 +5,21 @@ or refresh-token reuse, checks kind / role / scope / delegation / assurance leve
 and documents the bearer requirement in the OpenAPI spec. The checks run in a
 before_request hook (`init_app`), before any argument is parsed: 401 → 403 → 422
 on every operation, whatever the order of a route's decorators (issue 14 item 10).
+
+The kernel imports no feature: what it asks of the identity feature (a session's revocation in
+the database, the citizen's assurance level) the feature registers with `use_identity`.
 """
 from __future__ import annotations
 
 import functools
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 from flask import Flask, current_app, g, request
 
+from app.db import utcnow
 from app.errors import AppError, Forbidden, Unauthorized
 from app.redis import get_redis, publish_many
 from app.security.tokens import InvalidToken, Principal
@@ -53,6 +57,27 @@ class DelegationUnchecked(InvalidAccessToken):
     detail_en = "The authorisation to act on someone's behalf has been revoked or has expired."
 
 
+@dataclass(frozen=True)
+class IdentityHooks:
+    """What authentication asks of the identity feature (it registers them: `use_identity`)."""
+
+    session_revoked: Callable[[str], bool]  # the database's word on one session
+    revocations_since: Callable[[datetime], list[tuple[str, datetime]]]  # (session id, revoked at)
+    require_level: Callable[[str, int], None]  # 403 assurance_level_insufficient below the level
+
+
+def use_identity(app: Flask, hooks: IdentityHooks) -> None:
+    """Register the identity feature's answers (identity.init_app)."""
+    app.extensions["auth_identity"] = hooks
+
+
+def _identity() -> IdentityHooks:
+    hooks = current_app.extensions.get("auth_identity")
+    if hooks is None:  # no identity feature registered: fail closed
+        raise AppError(status=500, code="internal_error", detail="服务器内部错误，请稍后再试。")
+    return hooks
+
+
 def revoke_session_tokens(session_id: str) -> None:
     """Refuse the session's outstanding access tokens until they would have expired anyway, and tell
     the session's open live streams to end (SESSION_REVOKED_CHANNEL)."""
@@ -87,24 +112,20 @@ def _reload_revocations(session_id: str) -> bool:
     """Put the revocations still in force (sessions revoked within an access token's life) back into
     Redis, then mark them loaded; whether `session_id` is revoked. One request reloads, the others
     meanwhile ask the database about their own session."""
-    from app.db import utcnow
-    from identity.models import AuthSession
-
+    identity = _identity()
     redis, ttl = get_redis(), current_app.config["ACCESS_TOKEN_TTL"] + 60
     if not redis.set(_RELOADING_KEY, "1", nx=True, ex=30):
-        return AuthSession.select().where((AuthSession.id == session_id)
-                                          & AuthSession.revoked_at.is_null(False)).exists()
+        return identity.session_revoked(session_id)
     now = utcnow()
-    recent = list(AuthSession.select(AuthSession.id, AuthSession.revoked_at)
-                  .where(AuthSession.revoked_at > now - timedelta(seconds=ttl)))
+    recent = identity.revocations_since(now - timedelta(seconds=ttl))
     pipe = redis.pipeline(transaction=False)
-    for row in recent:
-        pipe.set(REVOKED_KEY.format(row.id), "1", ex=max(1, ttl - int((now - row.revoked_at).total_seconds())))
+    for revoked_id, revoked_at in recent:
+        pipe.set(REVOKED_KEY.format(revoked_id), "1", ex=max(1, ttl - int((now - revoked_at).total_seconds())))
     pipe.set(REVOCATIONS_LOADED_KEY, "1")
     pipe.delete(_RELOADING_KEY)
     pipe.execute()
     log.warning("session revocations reloaded into Redis", extra={"sessions": len(recent)})
-    return any(row.id == session_id for row in recent)
+    return any(revoked_id == session_id for revoked_id, _ in recent)
 
 
 def _authenticate() -> Principal:
@@ -190,18 +211,13 @@ def authorise(requirement: Requirement) -> Principal:
     if principal.delegated and (delegable is None or delegable not in principal.delegated_scopes):
         raise ProxyNotAllowed()
     if requirement.level and principal.kind == "citizen":
-        _check_level(principal.id, requirement.level)
+        # 403 naming required_level and the next step (issue 14 item 21)
+        _identity().require_level(principal.id, requirement.level)
     if principal.delegated:
         g.delegated_scope = delegable
     g.principal = principal
     g.authorised_for = requirement
     return principal
-
-
-def _check_level(user_id: str, level: int) -> None:
-    from identity.service import require_level  # a cycle otherwise: identity.service → sessions → here
-
-    require_level(user_id, level)  # 403 naming required_level and the next step (issue 14 item 21)
 
 
 def view_requirement(app: Flask) -> Requirement | None:

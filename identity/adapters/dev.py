@@ -17,7 +17,7 @@ from app.clock import rfc3339
 from app.db import utcnow
 from identity.adapters.registry import RegistryResult
 from identity.adapters.wechat import WeChatCodeInvalid, WeChatSession
-from identity.models import RegistryEntry
+from identity import models
 from app.security.pii import PiiCipher, constant_time_equal, hmac_sm3, mask_phone
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class TableRegistry:
         self._cipher = cipher
 
     def verify(self, name: str, id_number: str) -> RegistryResult:
-        entry = RegistryEntry.get_or_none(RegistryEntry.id_number_bidx == self._cipher.blind_index("id", id_number))
+        entry = models.registry_entry(self._cipher.blind_index("id", id_number))
         if entry is None:
             return RegistryResult.NOT_FOUND
         stored = self._cipher.decrypt(entry.name_enc, "registry.name")

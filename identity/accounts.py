@@ -1,0 +1,107 @@
+"""Citizen accounts as the rest of the system sees them: the profile, the verified identity, the
+assurance level, and the lookups other features make (through `identity.service`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.errors import NotFound
+from app.security.pii import field_cipher, mask_id_number, mask_name, mask_phone
+from identity import models
+from identity.errors import AssuranceInsufficient
+from identity.models import User
+
+LEVEL_NAMES = {0: "L0", 1: "L1", 2: "L2", 3: "L3", 4: "L4"}
+
+
+def phone_index(phone: str) -> str:
+    return field_cipher().blind_index("phone", phone)
+
+
+def get_user(user_id: str) -> User:
+    user = models.user_by_id(user_id)
+    if user is None:
+        raise NotFound("账号不存在或已注销。", code="user_not_found")
+    return user
+
+
+def user_view(user: User) -> dict[str, Any]:
+    """The masked profile every client sees."""
+    c = field_cipher()
+    phone = c.decrypt(user.phone_enc, "user.phone") if user.phone_enc else None
+    name = c.decrypt(user.name_enc, "user.name") if user.name_enc else None
+    id_number = c.decrypt(user.id_number_enc, "user.id_number") if user.id_number_enc else None
+    return {
+        "id": user.id,
+        "phone_masked": mask_phone(phone),
+        "name_masked": mask_name(name),
+        "id_number_masked": mask_id_number(id_number),
+        "assurance_level": LEVEL_NAMES[user.assurance_level],
+        "real_name_verified": user.real_name_verified_at is not None,
+        "real_name_verified_at": user.real_name_verified_at,
+        "liveness_verified_at": user.liveness_verified_at,
+        "phone_bound": user.phone_bidx is not None,
+        "created_at": user.created_at,
+    }
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """What other features may know about a verified citizen (through this service only)."""
+
+    user_id: str
+    name: str
+    id_number: str
+    assurance_level: int
+
+
+def verified_identity(user_id: str) -> VerifiedIdentity | None:
+    user = get_user(user_id)
+    if user.id_number_enc is None:
+        return None
+    c = field_cipher()
+    return VerifiedIdentity(user.id, c.decrypt(user.name_enc, "user.name"),
+                            c.decrypt(user.id_number_enc, "user.id_number"), user.assurance_level)
+
+
+def verified_level(user_id: str) -> int:
+    """The assurance level of a real-name verified citizen, 0 when not verified (nothing decrypted)."""
+    user = get_user(user_id)
+    return user.assurance_level if user.id_number_enc is not None else 0
+
+
+def require_level(user_id: str, level: int) -> None:
+    """403 assurance_level_insufficient unless the citizen is real-name verified at `level` or
+    above; the refusal names `required_level`, the citizen's level and the next step from it."""
+    user = get_user(user_id)
+    current = user.assurance_level if user.id_number_enc is not None else min(user.assurance_level, 1)
+    if current < level:
+        raise AssuranceInsufficient(required_level=level, current_level=current)
+
+
+def user_id_for_id_number(id_number: str) -> str | None:
+    """The verified account holding this (normalised) ID number, found by its blind index, or None."""
+    user = models.user_by_id_number_index(field_cipher().blind_index("id", id_number))
+    return user.id if user is not None else None
+
+
+def user_by_phone(phone: str) -> User | None:
+    """The account holding this (normalised) phone, found by its blind index, or None."""
+    return models.user_by_phone_index(phone_index(phone))
+
+
+def client_name(client_id: str) -> str | None:
+    """The registered name of a machine client (e.g. an issuing department), or None."""
+    client = models.api_client(client_id)
+    return client.name if client is not None else None
+
+
+def openid_belongs_to(user_id: str, openid: str) -> bool:
+    """Whether the mini-program `openid` is bound to the account `user_id`."""
+    return models.openid_belongs_to(user_id, openid)
+
+
+def phone_belongs_to(user_id: str, phone: str) -> bool:
+    """Whether `phone` is the account's bound phone (compared by its blind index)."""
+    user = models.user_by_id(user_id)
+    return user is not None and user.phone_bidx == phone_index(phone)
