@@ -20,19 +20,19 @@ from flask import current_app
 
 from app import audit, i18n
 from app.crypto.ca import keystore
-from app.db import db, insert_row, new_id, select_one, update_where, utcnow
+from app.db import unit_of_work, utcnow
 from app.errors import AppError
-from identity.models import StaffUser
-from app.pagination import newest_first
 from app.ratelimit import Limit, consume
 from app.redis import get_redis
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from app.security.tokens import Principal
+from identity import service as identity
+from wallet import models
 from wallet.catalogue import disclose, get_type
 from wallet.errors import LicenceNotValid, PresentationExpired, PresentationInvalid, PresentationUsed
-from wallet.holder import live_data
+from wallet.holder import live_data, require_verified
 from wallet.issuance import decrypt_parts, signed_bytes
-from wallet.models import Issuer, Licence, Presentation, PresentationCheck
+from wallet.models import Issuer, Licence, Presentation
 from wallet.presentation import CHINA, code_key, decode_qr, licence_valid_now, nonce_key, today
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,9 @@ def _record(clerk: Principal, presentation: Presentation, result: str, licence: 
             name_masked: str | None = None) -> datetime:
     """The check row and its audit row (inside the caller's transaction)."""
     now = utcnow()
-    insert_row(PresentationCheck, id=new_id("pck"), presentation=presentation.id, user_id=presentation.user_id,
-               clerk_id=clerk.id, hall_code=clerk.hall_code, checked_at=now, result=result,
-               type_code=licence.type_code if licence else None, holder_name_masked=name_masked)
+    models.insert_check(presentation=presentation, clerk_id=clerk.id, hall_code=clerk.hall_code, checked_at=now,
+                        result=result, type_code=licence.type_code if licence else None,
+                        holder_name_masked=name_masked)
     audit.record("wallet.presentation_verified", outcome="success" if result == "verified" else "refused",
                  actor_kind="staff", actor_id=clerk.id, target=presentation.id,
                  details={"result": result, "hall": clerk.hall_code, "licence": presentation.licence_id})
@@ -70,7 +70,7 @@ def _record(clerk: Principal, presentation: Presentation, result: str, licence: 
 
 def _refuse(clerk: Principal, presentation: Presentation | None, error: AppError) -> None:
     if presentation is not None:
-        with db.atomic():
+        with unit_of_work():
             _record(clerk, presentation, error.code)
     raise error
 
@@ -97,11 +97,11 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
         nonce_hex = nonce.hex()
     else:
         nonce_hex, expiry = _resolve_manual_code(clerk, manual_code or "")
-    presentation = select_one(Presentation, Presentation.nonce, nonce_hex)
+    presentation = models.presentation_by_nonce(nonce_hex)
     if time.time() > expiry:
         if presentation is not None:
-            with db.atomic():
-                update_where(Presentation, {"id": presentation.id, "status": "live"}, status="expired", live_slot=None)
+            with unit_of_work():
+                models.expire_live_presentation(presentation.id)
                 _record(clerk, presentation, PresentationExpired.code)
         raise PresentationExpired()
     if get_redis().getdel(nonce_key(nonce_hex)) is None:  # used, retired or revoked
@@ -111,8 +111,8 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
         raise PresentationUsed()
 
     # Read the licence now (no cache: a revocation committed before this read refuses the code).
-    licence = select_one(Licence, Licence.id, presentation.licence_id)
-    issuer = select_one(Issuer, Issuer.id, licence.issuer_id) if licence is not None else None
+    licence = models.licence_by_id(presentation.licence_id)
+    issuer = models.issuer_by_id(licence.issuer_id) if licence is not None else None
     problem, parts = _licence_problem(licence, issuer)
     holder = None
     if problem is None:
@@ -121,9 +121,9 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
     # One transaction: the code is consumed (live → used, the backstop when Redis lost its state)
     # together with the check and audit rows; of concurrent scans exactly one changes the row.
     now = utcnow()
-    with db.atomic():
-        consumed = update_where(Presentation, {"id": presentation.id, "status": "live"}, status="used", used_at=now,
-                                verified_by=clerk.id, hall_code=clerk.hall_code, live_slot=None)
+    with unit_of_work():
+        consumed = models.consume_live_presentation(presentation.id, used_at=now, clerk_id=clerk.id,
+                                                    hall_code=clerk.hall_code)
         if consumed == 1:
             checked_at = _record(clerk, presentation, problem.code if problem else "verified", licence,
                                  holder["name_masked"] if holder else None)
@@ -177,11 +177,8 @@ def _field_names(presentation: Presentation) -> list[str]:
 def clerk_today(*, clerk: Principal) -> dict[str, Any]:
     """Today's (China time) checks by this clerk, newest first."""
     start = datetime.combine(today(), datetime.min.time(), CHINA).astimezone(timezone.utc)
-    query = (PresentationCheck.select(PresentationCheck, Presentation).join(Presentation)
-             .where((PresentationCheck.clerk_id == clerk.id) & (PresentationCheck.checked_at >= start))
-             .order_by(PresentationCheck.checked_at.desc(), PresentationCheck.id.desc()).limit(200))
     items = []
-    for check in query:
+    for check in models.clerk_checks_since(clerk.id, start):
         type_name = None
         if check.type_code:
             try:
@@ -194,19 +191,11 @@ def clerk_today(*, clerk: Principal) -> dict[str, Any]:
     return {"items": items}
 
 
-
 def holder_usage(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
     """Who checked the holder's presentations, where and what they saw (field names), newest first."""
-    from wallet.holder import _require_verified
-
-    _require_verified(user_id)
-    query = (PresentationCheck.select(PresentationCheck, Presentation).join(Presentation)
-             .where(PresentationCheck.user_id == user_id))
-    page, next_cursor = newest_first(query, PresentationCheck.checked_at, PresentationCheck.id, limit=limit,
-                                     cursor=cursor, at_of=lambda r: r.checked_at, id_of=lambda r: r.id)
-    clerks = {s.id: s.username for s in
-              StaffUser.select(StaffUser.id, StaffUser.username)
-              .where(StaffUser.id.in_({c.clerk_id for c in page} or {""}))}
+    require_verified(user_id)
+    page, next_cursor = models.holder_checks_page(user_id, limit=limit, cursor=cursor)
+    clerks = identity.staff_usernames({c.clerk_id for c in page})
     items = [{"licence_id": c.presentation.licence_id, "presentation_id": c.presentation_id,
               "verified_at": c.checked_at, "result": c.result, "hall": c.hall_code,
               "clerk": clerks.get(c.clerk_id), "fields": _field_names(c.presentation) if c.result == "verified" else [],

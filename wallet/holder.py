@@ -8,21 +8,22 @@ from typing import Any
 
 from app import i18n
 from app.crypto.ca import keystore
-from identity import service as identity
-from app.pagination import newest_first
 from app.security.pii import DecryptionError, mask_id_number, mask_name
+from identity import service as identity
+from wallet import models
 from wallet.catalogue import disclose, get_type, mask_value
 from wallet.consistency import derived_keys, with_status
 from wallet.errors import LicenceNotFound
 from wallet.issuance import decrypt_parts, signed_bytes
-from wallet.models import STATUS_LABELS, Issuer, Licence
+from wallet.models import STATUS_LABELS, Licence
 
 log = logging.getLogger(__name__)
 
 MAX_LIMIT = 50
 
 
-def _require_verified(user_id: str) -> None:
+def require_verified(user_id: str) -> None:
+    """403 assurance_level_insufficient unless the citizen is real-name verified at L2 or above."""
     identity.require_level(user_id, 2)
 
 
@@ -34,11 +35,8 @@ def live_data(licence: Licence, data: dict[str, Any]) -> dict[str, Any]:
 
 def list_licences(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
     """The citizen's licences, newest first, cursor-paginated (`next_cursor` null on the last page)."""
-    _require_verified(user_id)
-    limit = max(1, min(limit, MAX_LIMIT))
-    query = Licence.select(Licence, Issuer).join(Issuer).where(Licence.user_id == user_id)
-    page, next_cursor = newest_first(query, Licence.created_at, Licence.id, limit=limit, cursor=cursor,
-                                     at_of=lambda r: r.created_at, id_of=lambda r: r.id)
+    require_verified(user_id)
+    page, next_cursor = models.holder_licences_page(user_id, limit=max(1, min(limit, MAX_LIMIT)), cursor=cursor)
     return {"items": [_summary(licence) for licence in page], "next_cursor": next_cursor}
 
 
@@ -69,9 +67,8 @@ def get_licence(*, user_id: str, licence_id: str) -> dict[str, Any]:
 
     A licence whose stored ciphertexts no longer decrypt, or whose signature does not verify over
     the canonical bytes, is shown with `signature_valid: false` (and no data when undecryptable)."""
-    _require_verified(user_id)
-    licence = (Licence.select(Licence, Issuer).join(Issuer)
-               .where((Licence.id == licence_id) & (Licence.user_id == user_id)).first())
+    require_verified(user_id)
+    licence = models.holder_licence_with_issuer(licence_id, user_id)
     if licence is None:
         raise LicenceNotFound()
     view = _common(licence)

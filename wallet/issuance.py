@@ -17,11 +17,12 @@ import peewee as pw
 from app import audit, i18n
 from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3
-from app.db import db, execute, insert_row, new_id, select_one, select_where, utcnow
-from identity import service as identity
-from identity.errors import IdNumberInvalid
+from app.db import new_id, unit_of_work, utcnow
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import DecryptionError, field_cipher, mask_id_number, mask_name
+from identity import service as identity
+from identity.service import IdNumberInvalid
+from wallet import models
 from wallet.canonical import canonical_bytes, canonical_sha, licence_document
 from wallet.catalogue import LicenceDataError, LicenceType, get_type, validate_data
 from wallet.consistency import (
@@ -62,19 +63,19 @@ def issuer_code_for(client_id: str) -> str:
 
 def issuer_for_client(client_id: str) -> Issuer:
     """The issuer acting through this client, created (with its signing key) on first use."""
-    issuer = select_one(Issuer, Issuer.client_id, client_id)
+    issuer = models.issuer_by_client(client_id)
     if issuer is not None:
         return issuer
     issuer_id = new_id("iss")
     name = identity.client_name(client_id) or client_id
     try:
-        with db.atomic():
+        with unit_of_work():
             key = keystore().generate(purpose=KEY_PURPOSE, owner=issuer_id, label=name[:128])
-            issuer = Issuer.create(id=issuer_id, client_id=client_id, code=issuer_code_for(client_id), name=name,
-                                   key_id=key.key_id)
+            issuer = models.create_issuer(issuer_id=issuer_id, client_id=client_id, code=issuer_code_for(client_id),
+                                          name=name, key_id=key.key_id)
             audit.record("wallet.issuer_created", actor_kind="client", actor_id=client_id, target=issuer_id)
     except pw.IntegrityError:  # created concurrently by another request of the same client
-        return Issuer.get(Issuer.client_id == client_id)
+        return models.issuer_by_client(client_id)
     return issuer
 
 
@@ -152,18 +153,18 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
     request = _consistent(licence_type, request, owner)
     issuer = issuer_for_client(client_id)
     digest = _request_digest(request)
-    existing = select_where(Licence, issuer=issuer.id, reference=request.reference)
+    existing = models.licence_by_reference(issuer.id, request.reference)
     if existing is None:
         try:
-            with db.atomic():
+            with unit_of_work():
                 existing = _create(issuer, licence_type, request, digest, owner)
                 audit.record("wallet.licence_issued", actor_kind="client", actor_id=client_id, target=existing.id,
                              details={"type_code": request.type_code, "parked": existing.user_id is None})
             return issuer_view(existing, issuer), True
         except pw.IntegrityError:  # the same reference issued concurrently
-            existing = Licence.get((Licence.issuer == issuer.id) & (Licence.reference == request.reference))
+            existing = models.licence_by_reference(issuer.id, request.reference)
     if existing.request_digest != digest:
-        with db.atomic():
+        with unit_of_work():
             audit.record("wallet.licence_issued", outcome="refused", actor_kind="client", actor_id=client_id,
                          target=existing.id, details={"reason": "reference_conflict"})
         raise ReferenceConflict()
@@ -171,8 +172,7 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
 
 
 def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: str, owner: str | None) -> Licence:
-    execute('UPDATE "wallet_issuer" SET "next_serial" = "next_serial" + 1 WHERE "id" = ?', [issuer.id])  # locks the row
-    serial = execute('SELECT "next_serial" FROM "wallet_issuer" WHERE "id" = ?', [issuer.id]).fetchone()[0] - 1
+    serial = models.take_serial(issuer.id)
     now = utcnow()
     identifier = make_identifier(licence_type.type_code, issuer.code, f"{now.year}{serial:07d}", 1)
     c = field_cipher()
@@ -188,7 +188,7 @@ def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: st
         created_at=now, updated_at=now,
     )
     _sign(licence, issuer, request.holder_name, request.holder_id_number, request.data)
-    return insert_row(Licence, **licence.__data__)
+    return models.insert_licence(licence)
 
 
 def _sign(licence: Licence, issuer: Issuer, name: str, id_number: str, data: dict[str, Any]) -> None:
@@ -205,8 +205,7 @@ def _sign(licence: Licence, issuer: Issuer, name: str, id_number: str, data: dic
 
 def _own_licence(client_id: str, licence_id: str) -> tuple[Licence, Issuer]:
     """A licence of this client's issuer; another issuer's licence is not found (no probing)."""
-    row = (Licence.select(Licence, Issuer).join(Issuer)
-           .where((Licence.id == licence_id) & (Issuer.client_id == client_id)).first())
+    row = models.issued_licence(client_id, licence_id)
     if row is None:
         raise LicenceNotFound()
     return row, row.issuer
@@ -219,7 +218,7 @@ def get_issued(*, client_id: str, licence_id: str) -> dict[str, Any]:
 
 def change_status(*, client_id: str, licence_id: str, status_code: str, reason: str) -> dict[str, Any]:
     """Suspend, revoke, cancel … a licence: a new version with the new status, re-signed."""
-    with db.atomic():
+    with unit_of_work():
         licence, issuer = _own_licence(client_id, licence_id)
         if licence.status in _FINAL:
             raise LicenceStatusFinal()
@@ -232,7 +231,7 @@ def change_status(*, client_id: str, licence_id: str, status_code: str, reason: 
         licence.version += 1
         licence.updated_at = utcnow()
         _sign(licence, issuer, name, id_number, data)
-        licence.save()
+        models.save_licence(licence)
         audit.record("wallet.licence_status", actor_kind="client", actor_id=client_id, target=licence.id,
                      details={"status": status_code, "version": licence.version})
     return issuer_view(licence, issuer)
@@ -311,12 +310,10 @@ def attach_parked(*, user_id: str) -> int:
     person = identity.verified_identity(user_id)
     if person is None:
         return 0
-    with db.atomic():
-        parked = (Licence.select().where((Licence.holder_bidx == field_cipher().blind_index("id", person.id_number))
-                                         & Licence.user_id.is_null()))
-        matching, kept = _sorted_parked(list(parked), person.name)
-        attached = (Licence.update(user_id=user_id).where(Licence.id.in_(matching) & Licence.user_id.is_null())
-                    .execute()) if matching else 0
+    with unit_of_work():
+        parked = models.parked_licences(field_cipher().blind_index("id", person.id_number))
+        matching, kept = _sorted_parked(parked, person.name)
+        attached = models.attach_licences(matching, user_id) if matching else 0
         if attached:
             audit.record("wallet.licences_attached", actor_kind="citizen", actor_id=user_id,
                          details={"count": attached})

@@ -1,15 +1,25 @@
-"""Wallet tables: issuers (发证机关) and licences (电子证照).
+"""Wallet tables: issuers (发证机关), licences (电子证照), presentations (亮证) and their checks,
+and every query the wallet runs (the modules of the wallet call these named functions).
 
 A licence's holder name, ID number and data are stored SM4-GCM encrypted; the holder is found by
 the keyed blind index of the ID number. `user_id` is null while the licence is parked (停放):
 issued to a person who has no verified account yet.
+
+The presentation and counter paths (亮证, 柜台核验) are benchmarked hot paths: their statements use
+the SQL built once per shape (`app.db` select_where / insert_row / update_where / execute).
 """
 from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
 
 import peewee as pw
 
 from app import i18n
-from app.db import BaseModel, UTCDateTimeField, utcnow
+from app.db import (
+    BaseModel, UTCDateTimeField, execute, insert_row, new_id, select_one, select_where, update_where, utcnow,
+)
+from app.pagination import newest_first
 
 STATUS_LABELS = {
     "01": "有效", "02": "暂扣", "03": "撤销", "04": "注销", "05": "失效", "06": "办理转出", "07": "吊销", "99": "其他",
@@ -109,3 +119,151 @@ class PresentationCheck(BaseModel):
     class Meta:
         table_name = "wallet_presentation_check"
         indexes = ((("clerk_id", "checked_at"), False), (("user_id", "checked_at", "id"), False))
+
+
+# --- Issuers -----------------------------------------------------------------------------------
+
+def issuer_by_id(issuer_id: str) -> Issuer | None:
+    return select_one(Issuer, Issuer.id, issuer_id)
+
+
+def issuer_by_client(client_id: str) -> Issuer | None:
+    return select_one(Issuer, Issuer.client_id, client_id)
+
+
+def create_issuer(*, issuer_id: str, client_id: str, code: str, name: str, key_id: str) -> Issuer:
+    return Issuer.create(id=issuer_id, client_id=client_id, code=code, name=name, key_id=key_id)
+
+
+def take_serial(issuer_id: str) -> int:
+    """The issuer's next licence serial number, taken (the update locks the issuer's row until the
+    caller's transaction ends: concurrent issuances of one issuer queue here)."""
+    execute('UPDATE "wallet_issuer" SET "next_serial" = "next_serial" + 1 WHERE "id" = ?', [issuer_id])
+    return execute('SELECT "next_serial" FROM "wallet_issuer" WHERE "id" = ?', [issuer_id]).fetchone()[0] - 1
+
+
+# --- Licences ----------------------------------------------------------------------------------
+
+def licence_by_id(licence_id: str) -> Licence | None:
+    return select_one(Licence, Licence.id, licence_id)
+
+
+def licence_by_reference(issuer_id: str, reference: str) -> Licence | None:
+    return select_where(Licence, issuer=issuer_id, reference=reference)
+
+
+def insert_licence(licence: Licence) -> Licence:
+    return insert_row(Licence, **licence.__data__)
+
+
+def save_licence(licence: Licence) -> None:
+    licence.save()
+
+
+def issued_licence(client_id: str, licence_id: str) -> Licence | None:
+    """The licence with its issuer (`licence.issuer`) if that issuer acts through this client."""
+    return (Licence.select(Licence, Issuer).join(Issuer)
+            .where((Licence.id == licence_id) & (Issuer.client_id == client_id)).first())
+
+
+def holder_licence(licence_id: str, user_id: str) -> Licence | None:
+    """The holder's licence without its issuer (the presentation path: one prebuilt statement)."""
+    return select_where(Licence, id=licence_id, user_id=user_id)
+
+
+def holder_licence_with_issuer(licence_id: str, user_id: str) -> Licence | None:
+    return (Licence.select(Licence, Issuer).join(Issuer)
+            .where((Licence.id == licence_id) & (Licence.user_id == user_id)).first())
+
+
+def holder_licences_page(user_id: str, *, limit: int, cursor: str | None) -> tuple[list[Licence], str | None]:
+    """One page of the holder's licences with their issuers, newest first: (rows, next cursor)."""
+    query = Licence.select(Licence, Issuer).join(Issuer).where(Licence.user_id == user_id)
+    return newest_first(query, Licence.created_at, Licence.id, limit=limit, cursor=cursor,
+                        at_of=lambda r: r.created_at, id_of=lambda r: r.id)
+
+
+def parked_licences(holder_bidx: str) -> list[Licence]:
+    """The licences parked for the holder with this ID-number blind index."""
+    return list(Licence.select().where((Licence.holder_bidx == holder_bidx) & Licence.user_id.is_null()))
+
+
+def attach_licences(licence_ids: list[str], user_id: str) -> int:
+    """Give these parked licences to the holder (those still parked); the number attached."""
+    return Licence.update(user_id=user_id).where(Licence.id.in_(licence_ids) & Licence.user_id.is_null()).execute()
+
+
+def lock_licence(licence_id: str) -> None:
+    """Lock the licence's row for the caller's transaction (a no-op update)."""
+    execute('UPDATE "licence" SET "version" = "version" WHERE "id" = ?', [licence_id])
+
+
+# --- Presentations (亮证) ------------------------------------------------------------------------
+
+def live_presentations(licence_id: str) -> list[tuple[str, str]]:
+    """(id, nonce) of the licence's live presentation (at most one: `live_slot` is unique)."""
+    return execute('SELECT "id", "nonce" FROM "wallet_presentation" WHERE "live_slot" = ?', [licence_id]).fetchall()
+
+
+def retire_presentation(presentation_id: str) -> None:
+    update_where(Presentation, {"id": presentation_id}, status="retired", live_slot=None)
+
+
+def insert_live_presentation(*, presentation_id: str, nonce: str, licence_id: str, user_id: str, fields: str,
+                             explicit: bool, purpose: str | None, expires_at: datetime) -> None:
+    insert_row(Presentation, id=presentation_id, nonce=nonce, licence=licence_id, user_id=user_id, fields=fields,
+               explicit=explicit, purpose=purpose, expires_at=expires_at, status="live", live_slot=licence_id)
+
+
+def presentation_status(presentation_id: str) -> str:
+    return execute('SELECT "status" FROM "wallet_presentation" WHERE "id" = ?', [presentation_id]).fetchone()[0]
+
+
+def presentation_by_nonce(nonce_hex: str) -> Presentation | None:
+    return select_one(Presentation, Presentation.nonce, nonce_hex)
+
+
+def holder_presentation(presentation_id: str, user_id: str) -> Presentation | None:
+    return Presentation.get_or_none((Presentation.id == presentation_id) & (Presentation.user_id == user_id))
+
+
+def revoke_live_presentation(presentation_id: str) -> int:
+    """live → revoked; 1 if this call changed it, 0 if it was not live."""
+    return (Presentation.update(status="revoked", live_slot=None)
+            .where((Presentation.id == presentation_id) & (Presentation.status == "live")).execute())
+
+
+def expire_live_presentation(presentation_id: str) -> int:
+    """live → expired; 1 if this call changed it."""
+    return update_where(Presentation, {"id": presentation_id, "status": "live"}, status="expired", live_slot=None)
+
+
+def consume_live_presentation(presentation_id: str, *, used_at: datetime, clerk_id: str,
+                              hall_code: str | None) -> int:
+    """live → used (the one-time backstop): of concurrent callers exactly one gets 1."""
+    return update_where(Presentation, {"id": presentation_id, "status": "live"}, status="used", used_at=used_at,
+                        verified_by=clerk_id, hall_code=hall_code, live_slot=None)
+
+
+# --- Counter checks (柜台核验记录) ---------------------------------------------------------------
+
+def insert_check(*, presentation: Presentation, clerk_id: str, hall_code: str | None, checked_at: datetime,
+                 result: str, type_code: str | None, holder_name_masked: str | None) -> None:
+    insert_row(PresentationCheck, id=new_id("pck"), presentation=presentation.id, user_id=presentation.user_id,
+               clerk_id=clerk_id, hall_code=hall_code, checked_at=checked_at, result=result, type_code=type_code,
+               holder_name_masked=holder_name_masked)
+
+
+def clerk_checks_since(clerk_id: str, start: datetime, limit: int = 200) -> Iterable[PresentationCheck]:
+    """The clerk's checks since `start`, with their presentations, newest first."""
+    return (PresentationCheck.select(PresentationCheck, Presentation).join(Presentation)
+            .where((PresentationCheck.clerk_id == clerk_id) & (PresentationCheck.checked_at >= start))
+            .order_by(PresentationCheck.checked_at.desc(), PresentationCheck.id.desc()).limit(limit))
+
+
+def holder_checks_page(user_id: str, *, limit: int, cursor: str | None) -> tuple[list[PresentationCheck], str | None]:
+    """One page of the checks of the holder's presentations, with their presentations, newest first."""
+    query = (PresentationCheck.select(PresentationCheck, Presentation).join(Presentation)
+             .where(PresentationCheck.user_id == user_id))
+    return newest_first(query, PresentationCheck.checked_at, PresentationCheck.id, limit=limit, cursor=cursor,
+                        at_of=lambda r: r.checked_at, id_of=lambda r: r.id)

@@ -25,7 +25,6 @@ import secrets
 import struct
 import time
 import zlib
-from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -34,13 +33,14 @@ from flask import current_app
 
 from app import audit
 from app.clock import CHINA_TZ
-from app.db import db, execute, insert_row, new_id, select_where, update_where
+from app.db import new_id, unit_of_work
+from app.errors import ValidationFailed
 from app.redis import get_redis
 from app.security.pii import constant_time_equal, derive_key, hmac_sm3
-from app.errors import ValidationFailed
+from wallet import models
 from wallet.catalogue import LicenceDataError, disclose, get_type
 from wallet.errors import LicenceNotFound, LicenceNotValid, PresentationInvalid, PresentationNotFound
-from wallet.holder import _require_verified, live_data
+from wallet.holder import live_data, require_verified
 from wallet.issuance import decrypt_parts
 from wallet.models import Licence, Presentation
 
@@ -114,17 +114,6 @@ def nonce_key(nonce_hex: str) -> str:
 def code_key(code: str) -> str:
     """The key of an 8-digit manual code (its last three digits are its presentation's shard)."""
     return f"wallet:pres-code:{{p{code[-3:]}}}:{code}"
-
-
-class _KeyOf:
-    """`NONCE_KEY.format(nonce_hex)` / `CODE_KEY.format(code)`: the old format-string spelling,
-    kept for callers written before the keys carried a hash tag (new code: nonce_key, code_key)."""
-
-    def __init__(self, of: Callable[[str], str]) -> None:
-        self.format = of
-
-
-NONCE_KEY, CODE_KEY = _KeyOf(nonce_key), _KeyOf(code_key)
 
 
 def _drop_redis(nonce_hex: str) -> None:
@@ -201,8 +190,8 @@ def new_nonce(licence_id: str) -> bytes:
 
 def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: str | None) -> dict[str, Any]:
     """A new presentation of one of the holder's licences; any live one of that licence is retired."""
-    _require_verified(user_id)
-    licence = select_where(Licence, id=licence_id, user_id=user_id)
+    require_verified(user_id)
+    licence = models.holder_licence(licence_id, user_id)
     if licence is None:
         raise LicenceNotFound()
     if not licence_valid_now(licence):
@@ -230,11 +219,13 @@ def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: 
                 raise
     record = {"id": presentation_id, "licence": licence.id, "user": user_id, "fields": keys,
               "explicit": fields is not None, "purpose": purpose, "exp": expiry}
+    # Published after `_store`'s unit has committed, not as an after_commit callback: the manual code
+    # it claims is part of this answer.
     code = _publish(nonce_hex, record, ttl + REDIS_GRACE, retired)
     # A concurrent request may have retired this one between our commit and the publication (its
     # own clean-up then found nothing to delete): leave no live key for a retired row. (The
     # counter's conditional UPDATE live → used would refuse it anyway; this keeps Redis tidy.)
-    if execute('SELECT "status" FROM "wallet_presentation" WHERE "id" = ?', [presentation_id]).fetchone()[0] != "live":
+    if models.presentation_status(presentation_id) != "live":
         _drop_redis(nonce_hex)
     return {"id": presentation_id, "qr_text": encode_qr(nonce, expiry), "expires_at": expires_at,
             "refresh_after": expires_at - timedelta(seconds=REFRESH_MARGIN), "fields": keys, "manual_code": code}
@@ -244,23 +235,21 @@ def _store(licence: Licence, user_id: str, presentation_id: str, nonce_hex: str,
            purpose: str | None, expires_at: datetime) -> list[str]:
     """Retire the licence's live presentation and insert the new one, in one transaction; the
     retired presentations' nonces."""
-    with db.atomic():
-        # a no-op update locks the licence row: concurrent presentations of it queue here
-        execute('UPDATE "licence" SET "version" = "version" WHERE "id" = ?', [licence.id])
-        old = execute('SELECT "id", "nonce" FROM "wallet_presentation" WHERE "live_slot" = ?', [licence.id]).fetchall()
+    with unit_of_work():
+        models.lock_licence(licence.id)  # concurrent presentations of the licence queue here
+        old = models.live_presentations(licence.id)
         for old_id, _ in old:
-            update_where(Presentation, {"id": old_id}, status="retired", live_slot=None)
-        insert_row(Presentation, id=presentation_id, nonce=nonce_hex, licence=licence.id, user_id=user_id,
-                   fields=json.dumps(keys), explicit=explicit, purpose=purpose, expires_at=expires_at, status="live",
-                   live_slot=licence.id)
+            models.retire_presentation(old_id)
+        models.insert_live_presentation(presentation_id=presentation_id, nonce=nonce_hex, licence_id=licence.id,
+                                        user_id=user_id, fields=json.dumps(keys), explicit=explicit, purpose=purpose,
+                                        expires_at=expires_at)
         audit.record("wallet.presentation_created", actor_kind="citizen", actor_id=user_id, target=presentation_id,
                      details={"licence": licence.id, "fields": keys, "retired": [old_id for old_id, _ in old]})
     return [nonce for _, nonce in old]
 
 
 def _own(user_id: str, presentation_id: str) -> Presentation:
-    presentation = Presentation.get_or_none((Presentation.id == presentation_id)
-                                            & (Presentation.user_id == user_id))
+    presentation = models.holder_presentation(presentation_id, user_id)
     if presentation is None:
         raise PresentationNotFound()
     return presentation
@@ -268,20 +257,18 @@ def _own(user_id: str, presentation_id: str) -> Presentation:
 
 def revoke(*, user_id: str, presentation_id: str) -> None:
     """The holder withdraws a code (e.g. shown by mistake); a used or expired one stays as it is."""
-    _require_verified(user_id)
+    require_verified(user_id)
     presentation = _own(user_id, presentation_id)
-    with db.atomic():
-        changed = (Presentation.update(status="revoked", live_slot=None)
-                   .where((Presentation.id == presentation.id) & (Presentation.status == "live")).execute())
-        if changed:
+    with unit_of_work() as uow:
+        if models.revoke_live_presentation(presentation.id):
             audit.record("wallet.presentation_revoked", actor_kind="citizen", actor_id=user_id,
                          target=presentation.id)
-    _drop_redis(presentation.nonce)
+        uow.after_commit(_drop_redis, presentation.nonce)
 
 
 def qr_text_of(*, user_id: str, presentation_id: str) -> str:
     """The QR text of the holder's live presentation (for rendering)."""
-    _require_verified(user_id)
+    require_verified(user_id)
     presentation = _own(user_id, presentation_id)
     expiry = int(presentation.expires_at.timestamp())
     if presentation.status != "live" or expiry < time.time():

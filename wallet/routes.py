@@ -11,8 +11,8 @@ from flask_smorest import Blueprint
 from app import i18n, qr
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
-from wallet import catalogue, holder, issuance
 from wallet import schemas as s
+from wallet import service
 
 blp = Blueprint("wallet", __name__, url_prefix="/api/v1", description="电子证照 (e-licence wallet)")
 
@@ -24,7 +24,7 @@ def _catalogue_answer(language: str) -> tuple[dict, str]:
     """The catalogue as served in `language` and its strong ETag (one per language: the body
     differs); the catalogue only changes with a release."""
     with i18n.use(language):
-        payload = s.LicenceTypeListSchema().dump({"items": catalogue.localized_types()})
+        payload = s.LicenceTypeListSchema().dump({"items": service.localized_types()})
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return payload, f'"{digest[:32]}"'
 
@@ -57,11 +57,11 @@ _ISSUE = {"kinds": ("client",), "scopes": ("licences:issue",)}
 @auth_required(**_ISSUE)
 def issue_licence(body):
     """Issue and sign a licence for a holder (idempotent on `reference`)."""
-    request_ = issuance.IssueRequest(type_code=body["type_code"], holder_name=body["holder"]["name"],
-                                     holder_id_number=body["holder"]["id_number"], data=body["data"],
-                                     valid_from=body["valid_from"], valid_until=body["valid_until"],
-                                     reference=body["reference"])
-    view, created = issuance.issue_licence(client_id=current_principal().id, request=request_)
+    request_ = service.IssueRequest(type_code=body["type_code"], holder_name=body["holder"]["name"],
+                                    holder_id_number=body["holder"]["id_number"], data=body["data"],
+                                    valid_from=body["valid_from"], valid_until=body["valid_until"],
+                                    reference=body["reference"])
+    view, created = service.issue_licence(client_id=current_principal().id, request=request_)
     return view, 201 if created else 200
 
 
@@ -71,7 +71,7 @@ def issue_licence(body):
 @auth_required(**_ISSUE)
 def get_issued_licence(licence_id):
     """Status of a licence this client issued."""
-    return issuance.get_issued(client_id=current_principal().id, licence_id=licence_id)
+    return service.get_issued(client_id=current_principal().id, licence_id=licence_id)
 
 
 @blp.route("/issuer/licences/<licence_id>/revoke", methods=["POST"])
@@ -81,8 +81,8 @@ def get_issued_licence(licence_id):
 @auth_required(**_ISSUE)
 def revoke_licence(body, licence_id):
     """Change a licence's status (暂扣, 撤销, 注销, 吊销 …): a new, re-signed version."""
-    return issuance.change_status(client_id=current_principal().id, licence_id=licence_id,
-                                  status_code=body["status_code"], reason=body["reason"])
+    return service.change_status(client_id=current_principal().id, licence_id=licence_id,
+                                 status_code=body["status_code"], reason=body["reason"])
 
 
 # --- The holder's wallet (我的证照, L2+) --------------------------------------------------------
@@ -94,7 +94,7 @@ def revoke_licence(body, licence_id):
 @auth_required(delegable="licences:view", level=2)
 def list_wallet_licences(args):
     """My licences, newest first (cursor pagination)."""
-    return holder.list_licences(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
+    return service.list_licences(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
 
 
 @blp.route("/wallet/licences/<licence_id>", methods=["GET"])
@@ -103,13 +103,10 @@ def list_wallet_licences(args):
 @auth_required(delegable="licences:view")
 def get_wallet_licence(licence_id):
     """One of my licences: all fields (sensitive ones masked) and the issuer signature checked now."""
-    return holder.get_licence(user_id=current_principal().id, licence_id=licence_id)
+    return service.get_licence(user_id=current_principal().id, licence_id=licence_id)
 
 
 # --- Showing a licence (亮证) -------------------------------------------------------------------
-
-from wallet import counter, presentation  # noqa: E402
-
 
 @blp.route("/wallet/licences/<licence_id>/presentations", methods=["POST"])
 @blp.arguments(s.CreatePresentationSchema())
@@ -119,8 +116,8 @@ from wallet import counter, presentation  # noqa: E402
 @auth_required(delegable="licences:present", level=2)
 def create_presentation(body, licence_id):
     """Show a licence: a one-time QR text and manual code (default 60 s); retires the previous one."""
-    return presentation.create(user_id=current_principal().id, licence_id=licence_id, fields=body["fields"],
-                               purpose=body["purpose"]), 201
+    return service.create_presentation(user_id=current_principal().id, licence_id=licence_id,
+                                       fields=body["fields"], purpose=body["purpose"]), 201
 
 
 def _no_store(response: Response) -> Response:
@@ -134,7 +131,7 @@ def _no_store(response: Response) -> Response:
 @auth_required(delegable="licences:present")
 def presentation_png(presentation_id):
     """The QR code of my live presentation, as PNG."""
-    text = presentation.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
+    text = service.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
     return _no_store(Response(qr.render_png(text), mimetype="image/png"))
 
 
@@ -144,7 +141,7 @@ def presentation_png(presentation_id):
 @auth_required(delegable="licences:present")
 def presentation_svg(presentation_id):
     """The QR code of my live presentation, as SVG."""
-    text = presentation.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
+    text = service.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
     return _no_store(Response(qr.render_svg(text), mimetype="image/svg+xml"))
 
 
@@ -154,7 +151,7 @@ def presentation_svg(presentation_id):
 @auth_required(delegable="licences:present")
 def revoke_presentation(presentation_id):
     """Withdraw a code I showed: it can no longer be verified."""
-    presentation.revoke(user_id=current_principal().id, presentation_id=presentation_id)
+    service.revoke_presentation(user_id=current_principal().id, presentation_id=presentation_id)
     return "", 204
 
 
@@ -165,7 +162,7 @@ def revoke_presentation(presentation_id):
 @auth_required(delegable="licences:view")
 def wallet_usage(args):
     """Who verified my licences: when, which hall and clerk, which fields (names only), newest first."""
-    return counter.holder_usage(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
+    return service.holder_usage(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
 
 
 # --- Counter verification (柜台核验, clerks) ------------------------------------------------------
@@ -181,7 +178,8 @@ _CLERK = {"kinds": ("staff",), "roles": ("clerk",)}
 @auth_required(**_CLERK)
 def verify_presentation(body):
     """Verify a scanned QR text (or a typed manual code): one time only, licence re-read and re-verified."""
-    return counter.verify(clerk=current_principal(), qr_text=body["qr_text"], manual_code=body["manual_code"])
+    return service.verify_presentation(clerk=current_principal(), qr_text=body["qr_text"],
+                                       manual_code=body["manual_code"])
 
 
 @blp.route("/counter/verifications", methods=["GET"])
@@ -190,4 +188,4 @@ def verify_presentation(body):
 @auth_required(**_CLERK)
 def list_counter_verifications():
     """Today's verifications by me (this clerk), newest first."""
-    return counter.clerk_today(clerk=current_principal())
+    return service.clerk_today(clerk=current_principal())

@@ -7,11 +7,14 @@ import json
 import pytest
 
 from app.audit import AuditEvent
+from app.db import db
+from app.security.pii import field_cipher
 from tests import vectors
 from tests.helpers import assert_problem, bearer, rows
 from tests.wallet.conftest import ISSUE, WALLET, driving_data, issue, issue_body
 from wallet.consistency import same_name
-from wallet.models import Licence
+from wallet.issuance import _sign, decrypt_parts
+from wallet.models import Issuer, Licence
 
 ENGLISH = {"Accept-Language": "en"}
 CREDIT_CODE = "11430000006122244L"
@@ -156,11 +159,6 @@ def test_a_suspended_or_revoked_licence_shows_its_status_in_its_fields(client, i
 def test_the_status_field_is_never_served_from_the_stored_data(app, client, issuer, verified_citizen):
     """Item 15: a version signed before this fix carries 有效 in its data beside status 02; the wallet
     shows 暂扣 (the licence's status), and the signature over what was signed still verifies."""
-    from app.db import db
-    from app.security.pii import field_cipher
-    from wallet.issuance import _sign, decrypt_parts
-    from wallet.models import Issuer
-
     citizen = bearer(verified_citizen(vectors.ZHANG_SAN)["access_token"])
     issued = issue(client, issuer)
     client.post(f"{ISSUE}/{issued['id']}/revoke", json={"status_code": "02", "reason": "暂扣"}, headers=issuer)

@@ -11,11 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from app import create_app
 from app.audit import AuditEvent
+from app.db import db
 from tests import vectors
 from tests.helpers import assert_problem, rows
 from tests.wallet.conftest import ISSUE, VERIFY, present
-from wallet.models import Presentation, PresentationCheck
+from wallet.models import Licence, Presentation, PresentationCheck
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -145,9 +147,6 @@ def test_revocation_is_seen_in_the_same_second(client, issuer, holder, licence, 
 
 
 def test_tampered_licence_signature_is_refused(app, client, issuer, holder, licence, clerk):
-    from app.db import db
-    from wallet.models import Licence
-
     shown = present(client, holder, licence["id"])
     with app.app_context(), db.connection_context():
         Licence.update(valid_until=None).where(Licence.id == licence["id"]).execute()  # not what was signed
@@ -190,8 +189,6 @@ _worker = {}
 
 
 def _init_worker(config: dict) -> None:
-    from app import create_app
-
     _worker["client"] = create_app(config).test_client()
 
 

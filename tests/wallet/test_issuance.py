@@ -6,7 +6,9 @@ import json
 import pytest
 
 from app.audit import AuditEvent
+from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3_hex
+from app.db import db
 from tests import vectors
 from tests.helpers import assert_problem, bearer, rows
 from tests.wallet.conftest import ISSUE, WALLET, driving_data, issue, issue_body
@@ -137,8 +139,6 @@ def test_signature_verifies_over_the_documented_canonical_bytes(app, client, iss
     message = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert sm3_hex(message) == licence.canonical_sha == revoked["canonical_sha"]
     with app.app_context():
-        from app.crypto.ca import keystore
-
         public = keystore().public_key(licence.key_id)
         assert public.verify(bytes(licence.signature), message)
         assert not public.verify(bytes(licence.signature), message.replace(b'"02"', b'"01"'))
@@ -146,8 +146,6 @@ def test_signature_verifies_over_the_documented_canonical_bytes(app, client, iss
 
 
 def _update(app, licence_id: str, **values) -> None:
-    from app.db import db
-
     with app.app_context(), db.connection_context():
         Licence.update(**values).where(Licence.id == licence_id).execute()
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import png
 import pytest
 import zxingcpp
 
+from app.qr import render_png
 from tests import vectors
 from tests.helpers import assert_problem, bearer, rows
 from tests.wallet.conftest import ISSUE, VERIFY, issue, issue_body, present, present_url
 from wallet.models import Presentation
+
 
 def decode_png(data: bytes) -> list[str]:
     width, height, pixels, _ = png.Reader(bytes=data).asRGB8()
@@ -40,8 +44,6 @@ def test_presentation_answer_and_qr_png_decodes_to_the_qr_text(client, holder, l
     assert shown["qr_text"].startswith("YW1.") and len(shown["qr_text"]) <= 300
     assert shown["fields"] == ["name", "vehicle_class", "valid_until", "status"]  # the counter default
     assert len(shown["manual_code"]) == 8 and shown["manual_code"].isdigit()
-    from datetime import datetime
-
     expires, refresh = (datetime.fromisoformat(shown[k]) for k in ("expires_at", "refresh_after"))
     assert (expires - refresh).total_seconds() == 15
     assert 55 <= expires.timestamp() - time.time() <= 61
@@ -57,8 +59,6 @@ def test_presentation_answer_and_qr_png_decodes_to_the_qr_text(client, holder, l
 
 
 def test_png_is_a_standard_qr_image(tmp_path):
-    from app.qr import render_png
-
     for text in ("YW1." + "A" * 43, "YW1.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE", "YW1." + "_" * 43):
         data = render_png(text)
         width, height, _, info = png.Reader(bytes=data).asDirect()
@@ -139,8 +139,6 @@ def test_usage_shows_who_verified(client, holder, licence, clerk):
 
 
 def test_concurrent_presentations_leave_one_live(app, client, holder, licence):
-    from concurrent.futures import ThreadPoolExecutor
-
     def make(_):
         return app.test_client().post(present_url(licence["id"]), json={}, headers=holder).status_code
 
