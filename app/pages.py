@@ -1,6 +1,11 @@
 """Plain HTML + JS pages served by Flask (no build step, no CDN): the clerks' counter page and the
 H5 demo client. Each is a blueprint with its own static folder, an index that is never cached, and
-a strict Content-Security-Policy (no inline script or style; this origin only)."""
+a strict Content-Security-Policy (no inline script or style; this origin only).
+
+A page's script is a native ES module (`<script type="module">`) importing the pages' shared
+modules from the kernel's static folder, app/static/web/, served by the app at /static/web/:
+api.js (the one HTTP client: requests, problem+json, token refresh, Accept-Language, the tab's
+tokens and display preferences) and dom.js (textContent-only DOM helpers)."""
 from __future__ import annotations
 
 from pathlib import Path

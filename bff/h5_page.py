@@ -1,5 +1,5 @@
-"""The H5 demo client (H5 演示客户端): a phone-sized web page at `/m/`, plain HTML + JS, served by
-Flask (no build step, no CDN).
+"""The H5 demo client (H5 演示客户端): a phone-sized web page at `/m/`, plain HTML + an ES module
+(static/h5/h5.js, using the pages' shared /static/web/api.js), served by Flask (no build step, no CDN).
 
 It walks the main journeys against this origin's API only: SMS login, real-name verification, the
 home screen, the wallet's self-refreshing QR, cases with their timeline, nearby halls and the live

@@ -1,4 +1,5 @@
-"""The counter page (柜台核验页面): plain HTML + JS for clerks, served by Flask (no build step).
+"""The counter page (柜台核验页面): plain HTML + an ES module for clerks (static/counter/counter.js,
+using the pages' shared /static/web/api.js), served by Flask (no build step).
 
 The page talks only to this origin's API (staff login, licence types, counter verifications); it is
 locked down with a strict CSP (no inline script or style) and never cached (app/pages.py).

@@ -11,7 +11,7 @@ import pytest
 
 from app.db import db
 from app import calendar
-from mapsvc import directory
+from mapsvc import directory, importer
 from notify.outbox import enqueue
 from notify.tasks import NotifyWorker
 from tests import vectors
@@ -74,8 +74,6 @@ def no_personal_data(cdp) -> None:
 @pytest.fixture
 def halls(app):
     """Three halls open round the clock near central Hefei."""
-    from mapsvc import importer
-
     directory.forget()
     calendar.forget()
     records = [hall(f"H-{i}", lat=str(31.8206 + i * 0.002), hours=ALL_HOURS, holiday_rule="open") for i in range(3)]
@@ -230,8 +228,6 @@ def test_timeline_labels_and_the_promised_dates(client, runner, phone, machine_t
 def test_a_hall_closed_today_is_shown_closed(app, client, runner, phone, halls):
     """Issue 14 item 24: a hall with no hours today (an empty list, truthy in JavaScript) was shown
     with 今日 and no hours as if open; it now reads 今日休息 with the reason."""
-    from mapsvc import importer
-
     today = str(calendar.china_now().date())
     closed = hall("H-9", lat="31.8200", hours=ALL_HOURS, closures=json.dumps([{"from": today, "reason": "装修"}]))
     with app.app_context(), db.connection_context():
@@ -247,3 +243,26 @@ def test_a_hall_closed_today_is_shown_closed(app, client, runner, phone, halls):
     tab(phone, "home")  # the home screen lists open halls only: the closed one is not among them
     home = phone.wait_for("(t => t.includes('测试网点H-0') && t)(document.getElementById('home-halls').innerText)")
     assert "测试网点H-9" not in home and home.count("营业中") == 3
+
+
+# --- Issue 15: the pages' one client (/static/web/api.js) ------------------------------------------
+
+@pytest.mark.slow
+def test_the_shared_client_words_problems_in_the_pages_language(phone):
+    """A problem+json answer reads as its detail and its field reasons; Accept-Language follows the
+    page's language (<html lang>, or the tab's stored preference); elderly mode is kept for the tab."""
+    ask = ("import('/static/web/api.js').then(m => m.createClient({session: new m.Store(sessionStorage, 'probe')})"
+           ".send('POST', '/auth/sms-codes', {phone: '123'}).then(r => [r.status, m.problemMessage(r.data)]))")
+    assert phone.js(ask) == [422, "请输入正确的中国大陆手机号码。（请输入 11 位中国大陆手机号码。）"]
+    phone.js("import('/static/web/api.js').then(m => m.preferences.setLanguage('en'))")
+    assert phone.js(ask) == [422, "Please enter a valid mainland China mobile number. "
+                                  "(Enter an 11-digit mainland China mobile number.)"]
+    assert phone.js("import('/static/web/api.js').then(m => m.problemMessage({}, '登录失败。'))") == "登录失败。"
+    phone.js("import('/static/web/api.js')"
+             ".then(m => (m.preferences.setLanguage(null), m.preferences.setElderly(true)))")
+    assert phone.js("document.documentElement.classList.contains('elderly')") is True
+    phone.js("window.before = true; location.reload(); true")
+    phone.wait_for("!window.before && document.readyState === 'complete' && "
+                   "!document.getElementById('login-view').hidden")
+    assert phone.js("document.documentElement.classList.contains('elderly')") is True
+    assert phone.js(ask)[1].startswith("请输入正确")

@@ -72,12 +72,16 @@ function reasons(errors) {
 }
 
 /* A problem+json body in words for a person: its detail and the reasons of its field errors
- * (`errors`: field → reasons, possibly nested), else `fallback`. */
+ * (`errors`: field → reasons, possibly nested; the API words both in the page's language), else
+ * `fallback`. */
 export function problemMessage(data, fallback) {
   const detail = (data && data.detail) || "";
   const why = reasons(data && data.errors).filter((r, i, all) => r && all.indexOf(r) === i && r !== detail);
   if (!detail && !why.length) { return fallback || "请求失败，请稍后再试。"; }
-  return why.length ? (detail ? detail + "（" + why.join("；") + "）" : why.join("；")) : detail;
+  if (!why.length) { return detail; }
+  const zh = /^zh\b/i.test(preferences.language());
+  const list = why.join(zh ? "；" : "; ");
+  return detail ? detail + (zh ? "（" + list + "）" : " (" + list + ")") : list;
 }
 
 /* A client of this origin's API.
