@@ -8,7 +8,6 @@ from app.openapi import problems
 from app.security.auth import auth_required, current_principal
 from notify import service
 from notify import schemas as s
-from notify.stream import open_stream, parse_last_event_id
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="消息通知 (notifications and push)")
 
@@ -115,9 +114,9 @@ def update_preferences(body):
 def stream():
     """Live notices (Server-Sent Events); `Last-Event-ID` resumes from the inbox. At most 3 streams per
     citizen (a 4th closes the oldest with `event: end`); logging out ends the stream."""
-    last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID", ""))
+    last_event_id = service.parse_last_event_id(request.headers.get("Last-Event-ID", ""))
     principal = current_principal()
-    events = open_stream(current_app._get_current_object(), user_id=principal.id, session_id=principal.session_id,
-                         last_event_id=last_event_id)
+    events = service.open_stream(current_app._get_current_object(), user_id=principal.id,
+                                 session_id=principal.session_id, last_event_id=last_event_id)
     return current_app.response_class(events, mimetype="text/event-stream",
                                       headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

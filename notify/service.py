@@ -13,6 +13,7 @@ from flask import current_app
 from app.db import new_id, unit_of_work, utcnow
 from app.security.auth import InvalidAccessToken
 from app.security.pii import field_cipher
+from app.i18n import N_
 from identity import service as identity
 from notify import errors, models
 from notify.delivery import TOKEN_COLUMN
@@ -20,11 +21,13 @@ from notify.inbox import inbox_item
 from notify.models import PLATFORMS, Device
 from notify.outbox import KINDS, SECURITY_KINDS, OutboxEntry, enqueue
 from notify.push.base import token_hint
+from notify.stream import open_stream, parse_last_event_id
 
 # The outbox, for every feature: `enqueue(...)` inside the caller's unit of work; the notice kinds.
 __all__ = ["KINDS", "SECURITY_KINDS", "OutboxEntry", "enqueue", "device_view", "register_device",
            "drop_session_devices", "remove_device", "list_devices", "list_notifications", "unread_count",
-           "mark_read", "mark_all_read", "get_preferences", "update_preferences"]
+           "mark_read", "mark_all_read", "get_preferences", "update_preferences", "open_stream",
+           "parse_last_event_id"]
 
 _TOKEN_SHAPES = {
     "apns": re.compile(r"[0-9a-fA-F]{64,200}"),  # 32 bytes today; Apple says the length may grow
@@ -45,11 +48,11 @@ def _check_token(user_id: str, platform: str, token: str) -> None:
     if platform not in current_app.extensions["notify"].channels:
         raise errors.PlatformUnavailable()
     if not _TOKEN_SHAPES[platform].fullmatch(token):
-        raise errors.DeviceTokenInvalid(errors={"token": "格式不正确。"})
+        raise errors.DeviceTokenInvalid(errors={"token": N_("格式不正确。")})
     if platform == "wechat" and not identity.openid_belongs_to(user_id, token):
-        raise errors.DeviceTokenInvalid(errors={"token": "该 openid 未与当前账号绑定。"})
+        raise errors.DeviceTokenInvalid(errors={"token": N_("该 openid 未与当前账号绑定。")})
     if platform == "sms" and not identity.phone_belongs_to(user_id, token):
-        raise errors.DeviceTokenInvalid(errors={"token": "只能使用当前账号绑定的手机号。"})
+        raise errors.DeviceTokenInvalid(errors={"token": N_("只能使用当前账号绑定的手机号。")})
 
 
 def register_device(*, user_id: str, session_id: str | None, platform: str, token: str) -> tuple[dict, bool]:

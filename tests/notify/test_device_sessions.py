@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.db import db
+from app.security.auth import InvalidAccessToken
+from identity.models import AuthSession
+from notify import service
 from notify.models import Device
 from tests import vectors
 from tests.helpers import bearer, latest_code, rows
@@ -94,11 +98,6 @@ def test_a_new_device_is_announced_on_the_other_channels(sapp, sclient, make_wor
 
 def test_a_registration_in_a_session_revoked_meanwhile_adds_no_device(sapp, sclient):
     """A registration racing a logout: once the session is revoked in the database it adds nothing."""
-    from app.db import db
-    from identity.models import AuthSession
-    from app.security.auth import InvalidAccessToken
-    from notify import service
-
     who = _login(sclient)
     session_id = sapp.extensions["tokens"].verify(who["headers"]["Authorization"][7:]).session_id
     with sapp.app_context(), db.connection_context():

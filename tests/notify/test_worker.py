@@ -3,12 +3,15 @@ dead letters and replay (an injectable clock; nothing sleeps for real time)."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, time
 
+from app.db import db
 from notify.models import Delivery, Device, InboxEntry, PushAttempt
 from notify.outbox import OutboxEntry
 from notify.push.base import PushRetryable
-from tests.helpers import rows
+from notify.quiet import SHANGHAI
+from tests import vectors
+from tests.helpers import bearer, rows
 
 APNS = "ab" * 32
 FCM = "fcm-" + "t" * 40
@@ -17,8 +20,6 @@ FCM = "fcm-" + "t" * 40
 def _device(client, citizen, platform="apns", token=APNS):
     """Register a device; its new-device announcement (tests/notify/test_device_sessions.py) is dropped
     from the outbox, so these tests count only their own notices."""
-    from app.db import db
-
     response = client.post("/api/v1/devices", json={"platform": platform, "token": token}, headers=citizen["headers"])
     assert response.status_code in (200, 201), response.get_json()
     with client.application.app_context(), db.connection_context():
@@ -47,10 +48,8 @@ def test_a_row_processed_again_after_its_lease_expired_stays_one_inbox_entry(app
     notice(citizen["user_id"])
     make_worker().drain()
     # as if the worker had died after its commit but another took the row over: pending again
-    with app.app_context():
-        from app.db import db
-        with db.connection_context():
-            OutboxEntry.update(status="pending", locked_until=None).execute()
+    with app.app_context(), db.connection_context():
+        OutboxEntry.update(status="pending", locked_until=None).execute()
     make_worker().drain()
     assert len(rows(app, InboxEntry)) == 1
 
@@ -91,10 +90,6 @@ def test_dead_token_drops_the_device(app, client, citizen, notice, make_worker, 
 
 def test_quiet_hours_hold_non_urgent_pushes_until_8_but_the_inbox_gets_them_at_once(app, client, citizen, notice,
                                                                                      make_worker, channels, clock):
-    from datetime import datetime, time
-
-    from notify.quiet import SHANGHAI
-
     _device(client, citizen)
     clock.now = datetime.combine(clock.now.astimezone(SHANGHAI).date(), time(23, 30), tzinfo=SHANGHAI)
     notice(citizen["user_id"])
@@ -114,10 +109,6 @@ def test_quiet_hours_hold_non_urgent_pushes_until_8_but_the_inbox_gets_them_at_o
 
 
 def test_quiet_hours_off_and_channels_off_are_respected(app, client, citizen, notice, make_worker, channels, clock):
-    from datetime import datetime, time
-
-    from notify.quiet import SHANGHAI
-
     _device(client, citizen)
     _device(client, citizen, "fcm", FCM)
     answer = client.put("/api/v1/notifications/preferences", json={"quiet_hours": False, "channels": {"fcm": False}},
@@ -158,7 +149,6 @@ def test_failures_back_off_exponentially_then_dead_letter_and_replay(app, client
 def test_a_poison_outbox_row_is_dead_lettered_alone(app, citizen, notice, make_worker):
     notice(citizen["user_id"])
     notice(citizen["user_id"], dedupe_key="poison")
-    from app.db import db
     with app.app_context(), db.connection_context():
         OutboxEntry.update(data="{not json").where(OutboxEntry.dedupe_key == "poison").execute()
     worker = make_worker()
@@ -170,9 +160,6 @@ def test_a_poison_outbox_row_is_dead_lettered_alone(app, citizen, notice, make_w
 
 def test_a_token_that_moved_to_another_account_gets_no_push_for_the_first(app, client, citizen, notice, make_worker,
                                                                           channels, login_citizen, clock):
-    from tests import vectors
-    from tests.helpers import bearer
-
     _device(client, citizen)
     notice(citizen["user_id"])
     channels["apns"].failures[APNS] = [PushRetryable("apns 503")]
