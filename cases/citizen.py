@@ -11,23 +11,20 @@ from typing import Any
 from flask import current_app
 
 from app import i18n
-from app.db import select_where, utcnow
-from identity import service as identity
-from app.pagination import newest_first
+from app.i18n import N_
+from app.db import utcnow
 from app.security.pii import DecryptionError, mask_id_number, mask_name
-from cases import clock, tags
+from cases import clock, models, tags
 from cases.errors import CaseNotFound
-from cases.models import Case, Evaluation, FollowUp, TimelineEntry
+from cases.models import Case, Evaluation, TimelineEntry
 from cases.statuses import CONCLUDED
+from identity import service as identity
 
 MAX_LIMIT = 50
-RATING_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}  # GB/T 39734
-RATING_LABELS_EN = {5: "Very satisfied", 4: "Satisfied", 3: "Fairly satisfied", 2: "Dissatisfied",
-                    1: "Very dissatisfied"}
-i18n.register_labels("rating", RATING_LABELS, RATING_LABELS_EN)
+RATING_LABELS = {5: N_("非常满意"), 4: N_("满意"), 3: N_("基本满意"), 2: N_("不满意"), 1: N_("非常不满意")}  # GB/T 39734
+i18n.register_labels("rating", RATING_LABELS)
 _RATING_BY_LABEL = {text: rating for rating, text in RATING_LABELS.items()}
-i18n.register_labels("timeline_kind", {"evaluation": "服务评价", "follow_up": "部门答复"},
-                     {"evaluation": "Service rated", "follow_up": "Department's reply"})
+i18n.register_labels("timeline_kind", {"evaluation": N_("服务评价"), "follow_up": N_("部门答复")})
 
 
 def require_verified(user_id: str) -> None:
@@ -39,11 +36,7 @@ def list_cases(*, user_id: str, limit: int = 20, cursor: str | None = None,
     """The citizen's cases, newest first (`next_cursor` null on the last page); optionally one status."""
     require_verified(user_id)
     limit = max(1, min(limit, MAX_LIMIT))
-    query = Case.select().where((Case.user_id == user_id) & Case.status.is_null(False))
-    if status:
-        query = query.where(Case.status == status)
-    page, next_cursor = newest_first(query, Case.created_at, Case.id, limit=limit, cursor=cursor,
-                                     at_of=lambda c: c.created_at, id_of=lambda c: c.id)
+    page, next_cursor = models.citizen_cases_page(user_id=user_id, status=status, limit=limit, cursor=cursor)
     now = utcnow()
     return {"items": [summary(case, now) for case in page], "next_cursor": next_cursor}
 
@@ -61,7 +54,7 @@ def summary(case: Case, now: datetime) -> dict[str, Any]:
 
 
 def own_case(user_id: str, case_id: str) -> Case:
-    case = select_where(Case, id=case_id, user_id=user_id)
+    case = models.find_own_case(case_id, user_id)
     if case is None or case.status is None:
         raise CaseNotFound()
     return case
@@ -73,9 +66,8 @@ def get_case(*, user_id: str, case_id: str) -> dict[str, Any]:
     case = own_case(user_id, case_id)
     view = summary(case, utcnow())
     view["applicant"] = applicant_view(case)
-    view["timeline"] = [timeline_view(e) for e in TimelineEntry.select().where(TimelineEntry.case == case.id)
-                        .order_by(TimelineEntry.id)]
-    evaluation = Evaluation.get_or_none(Evaluation.case == case.id)
+    view["timeline"] = [timeline_view(e) for e in models.timeline_of(case.id)]
+    evaluation = models.evaluation_of(case.id)
     view["evaluation"] = evaluation_view(evaluation) if evaluation else None
     return view
 
@@ -103,7 +95,7 @@ def applicant_view(case: Case) -> dict[str, str | None]:
 
 
 def evaluation_view(evaluation: Evaluation) -> dict[str, Any]:
-    follow_up = FollowUp.get_or_none(FollowUp.evaluation == evaluation.id)
+    follow_up = models.follow_up_of(evaluation.id)
     return {
         "id": evaluation.id, "rating": evaluation.rating, "rating_label": i18n.label("rating", evaluation.rating),
         "tags": json.loads(evaluation.tags), "tag_labels": tags.labels(json.loads(evaluation.tags)),
@@ -129,12 +121,8 @@ def decrypt_comment(evaluation: Evaluation) -> str | None:
 def department_case(*, client_id: str, case_no: str) -> dict[str, Any]:
     """A case as its department sees it: status, the last seq applied and the seqs still waiting
     for a gap to fill (so a stuck case shows which event is missing)."""
-    from cases.models import CaseEvent
-
-    case = select_where(Case, client_id=client_id, case_no=case_no)
+    case = models.find_case_by_number(client_id, case_no)
     if case is None:
         raise CaseNotFound()
-    waiting = (CaseEvent.select(CaseEvent.seq).where((CaseEvent.case == case.id) & (CaseEvent.state == "pending"))
-               .order_by(CaseEvent.seq))
-    return {**summary(case, utcnow()), "last_seq": case.last_seq, "pending_seqs": [e.seq for e in waiting],
+    return {**summary(case, utcnow()), "last_seq": case.last_seq, "pending_seqs": models.pending_seqs(case.id),
             "parked": case.user_id is None}

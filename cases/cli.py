@@ -4,6 +4,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from cases.tasks import send_evaluation_reminders
+
 cases_cli = AppGroup("cases", help="Cases (办件): 好差评 reminders.")
 COMMANDS = (cases_cli,)
 
@@ -11,6 +13,4 @@ COMMANDS = (cases_cli,)
 @cases_cli.command("remind")
 def remind() -> None:
     """Queue the 好差评 reminders now due (3 days after the invitation, cases still unrated). Run hourly."""
-    from cases.tasks import send_evaluation_reminders
-
     click.echo(f"queued {send_evaluation_reminders()} evaluation reminder(s)")

@@ -9,17 +9,17 @@ from typing import Any
 import peewee as pw
 from flask import current_app
 
-from app import audit, i18n
-from app.db import db, insert_row, new_id, utcnow
+from app import audit, calendar, i18n
+from app.db import new_id, unit_of_work, utcnow
 from app.pagination import decode_cursor, encode_cursor
-from cases import citizen, tags as tag_catalogue
+from app.i18n import N_
+from cases import citizen, models, tags as tag_catalogue
 from cases.errors import (
     CaseNotConcluded, EvaluationExists, EvaluationReasonRequired, EvaluationTagInvalid, FollowUpAnswered,
     FollowUpNotFound,
 )
-from cases.models import Case, Evaluation, FollowUp, TimelineEntry
+from cases.models import FollowUp
 from cases.statuses import CONCLUDED
-from app import calendar
 
 POOR = 2  # ratings at or below: 差评
 
@@ -37,27 +37,27 @@ def evaluate(*, user_id: str, case_id: str, rating: int, tags: list[str], commen
     if invalid:
         raise EvaluationTagInvalid(rating=rating, invalid=invalid, allowed=allowed)
     if rating <= POOR and not (tags or comment):
-        raise EvaluationReasonRequired(errors={"comment": ["请说明不满意的原因，或选择标签。"]})
+        raise EvaluationReasonRequired(errors={"comment": [N_("请说明不满意的原因，或选择标签。")]})
     if case.status not in CONCLUDED:
         raise CaseNotConcluded()
     now = utcnow()
     try:
-        with db.atomic():
+        with unit_of_work():
             # The case row is the one place a rating and the reminder command meet: whoever sets
             # `rated_at` first wins (see cases/tasks.py).
-            if not Case.update(rated_at=now, updated_at=now).where(
-                    (Case.id == case.id) & Case.rated_at.is_null()).execute():
+            if not models.mark_rated(case.id, now):
                 raise EvaluationExists()
-            evaluation = insert_row(
-                Evaluation, id=new_id("eval"), case=case.id, user_id=user_id, rating=rating,
+            evaluation = models.insert_evaluation(
+                id=new_id("eval"), case=case.id, user_id=user_id, rating=rating,
                 tags=json.dumps(tags, ensure_ascii=False),
                 comment_enc=current_app.extensions["pii"].encrypt(comment, "evaluation.comment") if comment else None,
                 created_at=now)
-            insert_row(TimelineEntry, case=case.id, kind="evaluation", message=citizen.RATING_LABELS[rating],
-                       occurred_at=now, created_at=now)
+            models.insert_timeline_entry(case=case.id, kind="evaluation", message=citizen.RATING_LABELS[rating],
+                                         occurred_at=now, created_at=now)
             if rating <= POOR:
-                insert_row(FollowUp, id=new_id("fu"), case=case.id, evaluation=evaluation.id, client_id=case.client_id,
-                           rating=rating, status="open", due_date=follow_up_due(now), created_at=now)
+                models.insert_follow_up(id=new_id("fu"), case=case.id, evaluation=evaluation.id,
+                                        client_id=case.client_id, rating=rating, status="open",
+                                        due_date=follow_up_due(now), created_at=now)
             audit.record("cases.evaluated", actor_kind="citizen", actor_id=user_id, target=case.id,
                          details={"rating": rating})
     except pw.IntegrityError:  # the unique evaluation per case, reached concurrently
@@ -76,14 +76,8 @@ def list_follow_ups(*, client_id: str, status: str | None = None, limit: int = 2
                     cursor: str | None = None) -> dict[str, Any]:
     """This department's follow-ups, oldest first (open ones are worked through in order)."""
     limit = max(1, min(limit, citizen.MAX_LIMIT))
-    query = (FollowUp.select(FollowUp, Case, Evaluation).join(Case).switch(FollowUp).join(Evaluation)
-             .where(FollowUp.client_id == client_id).order_by(FollowUp.created_at, FollowUp.id))
-    if status:
-        query = query.where(FollowUp.status == status)
-    if cursor:
-        created, row_id = decode_cursor(cursor)
-        query = query.where((FollowUp.created_at > created) | ((FollowUp.created_at == created) & (FollowUp.id > row_id)))
-    page = list(query.limit(limit + 1))
+    after = decode_cursor(cursor) if cursor else None
+    page = models.department_follow_ups(client_id=client_id, status=status, after=after, limit=limit + 1)
     last = page[limit - 1] if len(page) > limit else None
     return {"items": [_follow_up_view(row) for row in page[:limit]],
             "next_cursor": encode_cursor(last.created_at, last.id) if last else None}
@@ -105,16 +99,15 @@ def _follow_up_view(row: FollowUp) -> dict[str, Any]:
 
 def answer_follow_up(*, client_id: str, follow_up_id: str, answer: str) -> dict[str, Any]:
     """Answer a 差评 (once): the answer shows in the citizen's case timeline."""
-    row = (FollowUp.select(FollowUp, Case, Evaluation).join(Case).switch(FollowUp).join(Evaluation)
-           .where((FollowUp.id == follow_up_id) & (FollowUp.client_id == client_id)).first())
+    row = models.find_follow_up(client_id, follow_up_id)
     if row is None:
         raise FollowUpNotFound()
     now, answer = utcnow(), answer.strip()
-    with db.atomic():
-        if not FollowUp.update(status="answered", answer=answer, answered_at=now).where(
-                (FollowUp.id == row.id) & (FollowUp.status == "open")).execute():
+    with unit_of_work():
+        if not models.mark_answered(row.id, answer=answer, now=now):
             raise FollowUpAnswered()
-        insert_row(TimelineEntry, case=row.case.id, kind="follow_up", message=answer, occurred_at=now, created_at=now)
+        models.insert_timeline_entry(case=row.case.id, kind="follow_up", message=answer, occurred_at=now,
+                                     created_at=now)
         audit.record("cases.follow_up_answered", actor_kind="client", actor_id=client_id, target=row.case.id,
                      details={"follow_up": row.id})
     row.status, row.answer, row.answered_at = "answered", answer, now

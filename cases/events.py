@@ -18,18 +18,19 @@ import peewee as pw
 from flask import current_app
 
 from app import audit
-from app.db import db, execute, insert_row, new_id, select_where, update_where, utcnow
+from app.db import new_id, unit_of_work, utcnow
 from app.errors import AppError
-from identity import service as identity
-from identity.errors import IdNumberInvalid
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import field_cipher
-from cases import clock, notices
+from app.i18n import N_
+from cases import clock, models, notices
 from cases.errors import (
     REJECTIONS, ApplicantNameMismatch, CaseMismatch, EventConflict, IllegalTransition, SeqConflict,
 )
-from cases.models import Case, CaseEvent, TimelineEntry
+from cases.models import Case, CaseEvent
 from cases.statuses import allowed, label
+from identity import service as identity
+from identity.service import IdNumberInvalid
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +102,11 @@ def receive_event(*, client_id: str, event: EventIn) -> EventResult:
     IdNumberInvalid. A refusal is recorded (event row + audit) before it is raised."""
     event = _normalised(event)
     digest = _digest(event)
-    existing = select_where(CaseEvent, client_id=client_id, event_id=event.event_id)
+    existing = models.find_event(client_id, event.event_id)
     if existing is None:
         _check_applicant_name(client_id, event)
         try:
-            with db.atomic():
+            with unit_of_work():
                 outcome = _ingest(client_id, event, digest)
         except pw.IntegrityError:  # the same event id committed meanwhile (for another case number)
             outcome = None
@@ -113,7 +114,7 @@ def receive_event(*, client_id: str, event: EventIn) -> EventResult:
             return outcome
         if isinstance(outcome, AppError):
             raise outcome
-        existing = select_where(CaseEvent, client_id=client_id, event_id=event.event_id)
+        existing = models.find_event(client_id, event.event_id)
         if existing is None:
             raise RuntimeError("case event vanished")  # pragma: no cover
     return _replay(client_id, existing, digest)
@@ -134,23 +135,23 @@ def _check_applicant_name(client_id: str, event: EventIn) -> None:
     verified = identity.verified_identity(user_id) if user_id else None
     if verified is None or _same_name(verified.name, event.applicant_name):
         return
-    with db.atomic():
+    with unit_of_work():
         audit.record("cases.event", outcome="refused", actor_kind="client", actor_id=client_id,
                      target=event.case_no, details={"event_id": event.event_id, "reason": ApplicantNameMismatch.code})
     raise ApplicantNameMismatch(extra={"event_id": event.event_id},
-                                errors={"applicant.name": ["与该身份证号码的实名登记姓名不一致。"]})
+                                errors={"applicant.name": [N_("与该身份证号码的实名登记姓名不一致。")]})
 
 
 def _replay(client_id: str, existing: CaseEvent, digest: str) -> EventResult:
     """The answer to an event id seen before: the stored outcome, or EventConflict."""
     if existing.digest != digest:
-        with db.atomic():
+        with unit_of_work():
             audit.record("cases.event", outcome="refused", actor_kind="client", actor_id=client_id,
                          target=existing.case_id, details={"event_id": existing.event_id, "reason": "event_conflict"})
         raise EventConflict(extra={"event_id": existing.event_id})
     if existing.state == "rejected":
         raise _rejection(existing, duplicate=True)
-    case = select_where(Case, id=existing.case_id)
+    case = models.find_case(existing.case_id)
     return EventResult(existing.event_id, case.id, existing.state, case.status, duplicate=True)
 
 
@@ -159,7 +160,8 @@ def _rejection(row: CaseEvent, *, duplicate: bool) -> AppError:
     extra: dict[str, Any] = {"event_id": row.event_id, "duplicate": duplicate}
     if error is IllegalTransition:
         extra.update(from_status=row.from_status, to_status=row.status)
-        return IllegalTransition(f"办件当前状态为“{label(row.from_status) or '未开始'}”，不能变更为“{label(row.status)}”。",
+        return IllegalTransition(N_("办件当前状态为“{current}”，不能变更为“{status}”。",
+                                    current=label(row.from_status) or "未开始", status=label(row.status)),
                                  extra=extra)
     return error(extra=extra)
 
@@ -167,7 +169,7 @@ def _rejection(row: CaseEvent, *, duplicate: bool) -> AppError:
 def _ingest(client_id: str, event: EventIn, digest: str) -> EventResult | AppError | None:
     """Inside the transaction; None when the event id turned up meanwhile (the caller replays)."""
     case = _locked_case(client_id, event)
-    if select_where(CaseEvent, client_id=client_id, event_id=event.event_id) is not None:
+    if models.find_event(client_id, event.event_id) is not None:
         return None
     row = CaseEvent(client_id=client_id, event_id=event.event_id, digest=digest, case=case.id, seq=event.seq,
                     status=event.status, occurred_at=event.occurred_at, message=event.message,
@@ -178,28 +180,28 @@ def _ingest(client_id: str, event: EventIn, digest: str) -> EventResult | AppErr
         return _refuse(case, row, CaseMismatch.code)
     if case.user_id is None:  # parked: the applicant may have been verified since
         case.user_id = identity.user_id_for_id_number(event.applicant_id_number)
-    if event.seq <= case.last_seq or select_where(CaseEvent, case=case.id, seq_slot=event.seq) is not None:
+    if event.seq <= case.last_seq or models.event_in_slot(case.id, event.seq) is not None:
         return _refuse(case, row, SeqConflict.code)
     released: list[str] = []
     if event.seq > case.last_seq + 1:
         row.state, row.seq_slot = "pending", event.seq
         case.pending_count += 1
-        _insert_event(row)
+        models.insert_event(row)
     else:
         if not _apply(case, row, new=True):
-            _save_case(case)
+            models.save_case(case)
             _audit(client_id, case, row)
             return _rejection(row, duplicate=False)
         released = _release_pending(case)
-    _save_case(case)
+    models.save_case(case)
     _audit(client_id, case, row)
     return EventResult(event.event_id, case.id, row.state, case.status, released=released)
 
 
 def _refuse(case: Case, row: CaseEvent, code: str) -> AppError:
     row.state, row.outcome, row.from_status = "rejected", code, case.status
-    _insert_event(row)
-    _save_case(case)
+    models.insert_event(row)
+    models.save_case(case)
     _audit(row.client_id, case, row)
     return _rejection(row, duplicate=False)
 
@@ -214,20 +216,7 @@ def _audit(client_id: str, case: Case, row: CaseEvent) -> None:
 
 # --- The case row ---------------------------------------------------------------------------------
 
-_CASE_COLUMNS = ", ".join(f'"{f.column_name}"' for f in Case._meta.sorted_fields)
 _department_names: dict[str, str] = {}
-
-
-def _select_case(client_id: str, case_no: str) -> Case | None:
-    sql = f'SELECT {_CASE_COLUMNS} FROM "cases_case" WHERE "client_id" = ? AND "case_no" = ?'
-    if isinstance(db.obj, pw.PostgresqlDatabase):  # SQLite: BEGIN IMMEDIATE already serialises writers
-        sql += " FOR UPDATE"
-    found = execute(sql, [client_id, case_no]).fetchone()
-    if found is None:
-        return None
-    case = Case(**{f.name: f.python_value(v) for f, v in zip(Case._meta.sorted_fields, found)})
-    case._dirty.clear()
-    return case
 
 
 def _department_name(client_id: str) -> str:
@@ -239,38 +228,21 @@ def _department_name(client_id: str) -> str:
 
 def _locked_case(client_id: str, event: EventIn) -> Case:
     """The case of this event, locked for the transaction; opened (from this event) if new."""
-    case = _select_case(client_id, event.case_no)
+    case = models.lock_case_by_number(client_id, event.case_no)
     if case is not None:
         return case
     c, now = field_cipher(), utcnow()
-    created = insert_row(
-        Case, ignore_conflict=True, id=new_id("case"), client_id=client_id, case_no=event.case_no,
+    created = models.insert_case(
+        id=new_id("case"), client_id=client_id, case_no=event.case_no,
         department_name=_department_name(client_id), item_code=event.item_code, item_name=event.item_name,
         channel=event.channel, applicant_bidx=c.blind_index("id", event.applicant_id_number),
         applicant_name_enc=c.encrypt(event.applicant_name, "case.applicant_name"),
         applicant_id_enc=c.encrypt(event.applicant_id_number, "case.applicant_id"),
         user_id=identity.user_id_for_id_number(event.applicant_id_number), created_at=now, updated_at=now)
-    return created or _select_case(client_id, event.case_no)
-
-
-_MUTABLE = ("user_id", "status", "last_seq", "pending_count", "submitted_at", "status_at", "promised_days",
-            "clock_started_at", "paused_since", "paused_seconds", "paused_working_days", "due_date", "tracking_no",
-            "concluded_at", "reminder_due_at", "supplement_due", "updated_at")
-
-
-def _save_case(case: Case) -> None:
-    case.updated_at = utcnow()
-    update_where(Case, {"id": case.id}, **{name: getattr(case, name) for name in _MUTABLE})
+    return created or models.lock_case_by_number(client_id, event.case_no)
 
 
 # --- Applying -------------------------------------------------------------------------------------
-
-_EVENT_FIELDS = tuple(name for name in CaseEvent._meta.fields if name != "id")
-
-
-def _insert_event(row: CaseEvent) -> None:
-    insert_row(CaseEvent, **{name: row.__data__.get(name) for name in _EVENT_FIELDS})  # `case`: the raw id
-
 
 def _apply(case: Case, row: CaseEvent, *, new: bool) -> bool:
     """Apply the event next in seq order to `case` (in memory; the caller saves the case).
@@ -278,10 +250,10 @@ def _apply(case: Case, row: CaseEvent, *, new: bool) -> bool:
     if not allowed(case.status, row.status):
         row.state, row.outcome, row.from_status, row.seq_slot = "rejected", IllegalTransition.code, case.status, None
         if new:
-            _insert_event(row)
+            models.insert_event(row)
         else:
-            update_where(CaseEvent, {"id": row.id}, state=row.state, outcome=row.outcome,
-                         from_status=row.from_status, seq_slot=None)
+            models.update_event(row.id, state=row.state, outcome=row.outcome, from_status=row.from_status,
+                                seq_slot=None)
         return False
     now = utcnow()
     clock.advance(case, status=row.status, at=row.occurred_at, promised_days=row.promised_days)
@@ -291,12 +263,12 @@ def _apply(case: Case, row: CaseEvent, *, new: bool) -> bool:
     case.supplement_due = row.supplement_due if row.status == "supplement_required" else None
     row.state, row.seq_slot, row.applied_at = "applied", row.seq, now
     if new:
-        _insert_event(row)
+        models.insert_event(row)
     else:
-        update_where(CaseEvent, {"id": row.id}, state="applied", applied_at=now)
-    insert_row(TimelineEntry, case=case.id, kind="status", seq=row.seq, status=row.status, message=row.message,
-               tracking_no=row.tracking_no, supplement_due=row.supplement_due, occurred_at=row.occurred_at,
-               created_at=now)
+        models.update_event(row.id, state="applied", applied_at=now)
+    models.insert_timeline_entry(case=case.id, kind="status", seq=row.seq, status=row.status, message=row.message,
+                                 tracking_no=row.tracking_no, supplement_due=row.supplement_due,
+                                 occurred_at=row.occurred_at, created_at=now)
     if case.user_id is not None:
         notices.status_changed(case, event_id=row.event_id, status=row.status, supplement_due=row.supplement_due)
     if row.status == "concluded" and case.concluded_at is None:
@@ -318,7 +290,7 @@ def _release_pending(case: Case) -> list[str]:
     """Apply the pending events that now follow in seq order; stops at a gap or a refused one."""
     released: list[str] = []
     while case.pending_count:
-        row = select_where(CaseEvent, case=case.id, seq_slot=case.last_seq + 1)
+        row = models.event_in_slot(case.id, case.last_seq + 1)
         if row is None or row.state != "pending":
             break
         case.pending_count -= 1

@@ -7,9 +7,13 @@ applicant has no verified account yet.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import peewee as pw
 
-from app.db import BaseModel, UTCDateTimeField, utcnow
+from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, select_where, update_where, utcnow
+from app.pagination import newest_first
 
 
 class Case(BaseModel):
@@ -132,3 +136,179 @@ class FollowUp(BaseModel):
     class Meta:
         table_name = "cases_follow_up"
         indexes = ((("client_id", "status", "created_at", "id"), False),)
+
+
+# --- Queries -------------------------------------------------------------------------------------
+# Every statement cases runs is here. The event path (cases/events.py) uses the kernel's prebuilt
+# statements (app.db select_where / insert_row / update_where): one statement shape, SQL built once.
+
+_CASE_COLUMNS = ", ".join(f'"{f.column_name}"' for f in Case._meta.sorted_fields)
+# What an event may change on its case (written back in one UPDATE by `save_case`).
+_MUTABLE = ("user_id", "status", "last_seq", "pending_count", "submitted_at", "status_at", "promised_days",
+            "clock_started_at", "paused_since", "paused_seconds", "paused_working_days", "due_date", "tracking_no",
+            "concluded_at", "reminder_due_at", "supplement_due", "updated_at")
+_EVENT_FIELDS = tuple(name for name in CaseEvent._meta.fields if name != "id")
+
+
+def find_case(case_id: str) -> Case | None:
+    return select_where(Case, id=case_id)
+
+
+def find_case_by_number(client_id: str, case_no: str) -> Case | None:
+    return select_where(Case, client_id=client_id, case_no=case_no)
+
+
+def find_own_case(case_id: str, user_id: str) -> Case | None:
+    return select_where(Case, id=case_id, user_id=user_id)
+
+
+def lock_case_by_number(client_id: str, case_no: str) -> Case | None:
+    """The case row, locked for the transaction on PostgreSQL (FOR UPDATE; SQLite's BEGIN IMMEDIATE
+    already serialises writers)."""
+    sql = f'SELECT {_CASE_COLUMNS} FROM "cases_case" WHERE "client_id" = ? AND "case_no" = ?'
+    if isinstance(db.obj, pw.PostgresqlDatabase):
+        sql += " FOR UPDATE"
+    found = execute(sql, [client_id, case_no]).fetchone()
+    if found is None:
+        return None
+    case = Case(**{f.name: f.python_value(v) for f, v in zip(Case._meta.sorted_fields, found)})
+    case._dirty.clear()
+    return case
+
+
+def insert_case(**values: Any) -> Case | None:
+    """A new case; None when the (client, case number) exists already (opened meanwhile)."""
+    return insert_row(Case, ignore_conflict=True, **values)
+
+
+def save_case(case: Case) -> None:
+    """Write back what an event changed (`updated_at` set now)."""
+    case.updated_at = utcnow()
+    update_where(Case, {"id": case.id}, **{name: getattr(case, name) for name in _MUTABLE})
+
+
+def citizen_cases_page(*, user_id: str, status: str | None, limit: int,
+                       cursor: str | None) -> tuple[list[Case], str | None]:
+    """The citizen's opened cases (optionally of one status), newest first: (page, next cursor)."""
+    query = Case.select().where((Case.user_id == user_id) & Case.status.is_null(False))
+    if status:
+        query = query.where(Case.status == status)
+    return newest_first(query, Case.created_at, Case.id, limit=limit, cursor=cursor,
+                        at_of=lambda c: c.created_at, id_of=lambda c: c.id)
+
+
+def parked_case_ids(applicant_bidx: str) -> list[str]:
+    return [c.id for c in Case.select(Case.id).where((Case.applicant_bidx == applicant_bidx)
+                                                     & Case.user_id.is_null())]
+
+
+def attach_case(case_id: str, *, user_id: str, now: datetime) -> bool:
+    """Give a parked case its applicant; False when it was attached meanwhile (conditional)."""
+    return bool(Case.update(user_id=user_id, updated_at=now).where(
+        (Case.id == case_id) & Case.user_id.is_null()).execute())
+
+
+def case_by_id(case_id: str) -> Case:
+    return Case.get_by_id(case_id)
+
+
+def set_reminder_due(case_id: str, at: datetime | None) -> None:
+    Case.update(reminder_due_at=at).where(Case.id == case_id).execute()
+
+
+def mark_rated(case_id: str, now: datetime) -> bool:
+    """Set `rated_at` once: False when the case was rated before (the rating and the reminder
+    command meet on this row: whoever sets it first wins)."""
+    return bool(Case.update(rated_at=now, updated_at=now).where(
+        (Case.id == case_id) & Case.rated_at.is_null()).execute())
+
+
+def due_reminder_ids(now: datetime, batch: int) -> list[str]:
+    """Attached, unrated cases whose 好差评 reminder is due and not yet sent, oldest due first."""
+    return [c.id for c in Case.select(Case.id).where(
+        (Case.reminder_due_at <= now) & Case.reminded_at.is_null() & Case.rated_at.is_null()
+        & Case.user_id.is_null(False)).order_by(Case.reminder_due_at).limit(batch)]
+
+
+def mark_reminded(case_id: str, now: datetime) -> bool:
+    """Claim the reminder of a still unrated case; False when rated or reminded meanwhile."""
+    return bool(Case.update(reminded_at=now).where(
+        (Case.id == case_id) & Case.reminded_at.is_null() & Case.rated_at.is_null()).execute())
+
+
+# Events
+
+def find_event(client_id: str, event_id: str) -> CaseEvent | None:
+    return select_where(CaseEvent, client_id=client_id, event_id=event_id)
+
+
+def event_in_slot(case_id: str, seq: int) -> CaseEvent | None:
+    """The applied or pending event holding `seq` of the case."""
+    return select_where(CaseEvent, case=case_id, seq_slot=seq)
+
+
+def insert_event(row: CaseEvent) -> None:
+    insert_row(CaseEvent, **{name: row.__data__.get(name) for name in _EVENT_FIELDS})  # `case`: the raw id
+
+
+def update_event(event_row_id: int, **values: Any) -> None:
+    update_where(CaseEvent, {"id": event_row_id}, **values)
+
+
+def pending_seqs(case_id: str) -> list[int]:
+    return [e.seq for e in CaseEvent.select(CaseEvent.seq)
+            .where((CaseEvent.case == case_id) & (CaseEvent.state == "pending")).order_by(CaseEvent.seq)]
+
+
+# The timeline, evaluations and follow-ups
+
+def insert_timeline_entry(**values: Any) -> None:
+    insert_row(TimelineEntry, **values)
+
+
+def timeline_of(case_id: str) -> list[TimelineEntry]:
+    return list(TimelineEntry.select().where(TimelineEntry.case == case_id).order_by(TimelineEntry.id))
+
+
+def evaluation_of(case_id: str) -> Evaluation | None:
+    return Evaluation.get_or_none(Evaluation.case == case_id)
+
+
+def insert_evaluation(**values: Any) -> Evaluation:
+    return insert_row(Evaluation, **values)
+
+
+def follow_up_of(evaluation_id: str) -> FollowUp | None:
+    return FollowUp.get_or_none(FollowUp.evaluation == evaluation_id)
+
+
+def insert_follow_up(**values: Any) -> None:
+    insert_row(FollowUp, **values)
+
+
+def _follow_ups_with_case() -> pw.ModelSelect:
+    return FollowUp.select(FollowUp, Case, Evaluation).join(Case).switch(FollowUp).join(Evaluation)
+
+
+def department_follow_ups(*, client_id: str, status: str | None, after: tuple[datetime, str] | None,
+                          limit: int) -> list[FollowUp]:
+    """A department's follow-ups (with their case and evaluation), oldest first, after the
+    (created_at, id) of `after`; at most `limit` rows."""
+    query = _follow_ups_with_case().where(FollowUp.client_id == client_id).order_by(FollowUp.created_at, FollowUp.id)
+    if status:
+        query = query.where(FollowUp.status == status)
+    if after:
+        created, row_id = after
+        query = query.where((FollowUp.created_at > created) | ((FollowUp.created_at == created) & (FollowUp.id > row_id)))
+    return list(query.limit(limit))
+
+
+def find_follow_up(client_id: str, follow_up_id: str) -> FollowUp | None:
+    """One of the department's follow-ups, with its case and evaluation."""
+    return _follow_ups_with_case().where((FollowUp.id == follow_up_id) & (FollowUp.client_id == client_id)).first()
+
+
+def mark_answered(follow_up_id: str, *, answer: str, now: datetime) -> bool:
+    """Answer an open follow-up once; False when it was answered before."""
+    return bool(FollowUp.update(status="answered", answer=answer, answered_at=now).where(
+        (FollowUp.id == follow_up_id) & (FollowUp.status == "open")).execute())

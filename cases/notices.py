@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from cases.models import Case
-from cases.statuses import LABELS_EN, label
-from notify.outbox import enqueue
+from app import i18n
+from cases.statuses import LABELS, label
+from notify.service import enqueue
 
 
 def _item(case: Case) -> str:
@@ -26,7 +27,8 @@ def status_changed(case: Case, *, event_id: str, status: str, supplement_due: da
     """The notice of one applied event (exactly once per event: its dedupe key). A 补正 notice
     names the deadline for the documents when the department gave one."""
     body = f"您办理的{_item(case)}状态更新为：{label(status)}。"
-    body_en = f"Your case {case.case_no} is now: {LABELS_EN[status]}."
+    status_en = i18n.render(LABELS[status], i18n.EN)
+    body_en = f"Your case {case.case_no} is now: {status_en}."
     extra = {"status": status}
     if supplement_due is not None:
         body += f"请于{supplement_due.year}年{supplement_due.month}月{supplement_due.day}日前补正材料。"
@@ -34,7 +36,7 @@ def status_changed(case: Case, *, event_id: str, status: str, supplement_due: da
         extra["supplement_due"] = supplement_due.isoformat()
     return enqueue(user_id=case.user_id, kind="case_status", title=f"办件进度：{label(status)}", body=body,
                    dedupe_key=f"case-event:{case.client_id}:{event_id}",
-                   data=_data(case, f"Case update: {LABELS_EN[status]}", body_en, **extra),
+                   data=_data(case, f"Case update: {status_en}", body_en, **extra),
                    collapse_key=case.case_no)
 
 

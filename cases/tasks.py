@@ -15,12 +15,12 @@ from typing import Any
 from flask import current_app
 
 from app import audit
-from app.db import db, select_where, utcnow
-from identity import service as identity
-from cases import notices
+from app.db import unit_of_work, utcnow
+from cases import models, notices
 from cases.events import invite_to_evaluate
-from cases.models import Case, CaseEvent
+from cases.models import Case
 from cases.statuses import CONCLUDED
+from identity import service as identity
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,13 @@ def attach_parked(*, user_id: str) -> int:
         return 0
     bidx = current_app.extensions["pii"].blind_index("id", person.id_number)
     attached = 0
-    with db.atomic():
-        for case_id in [c.id for c in Case.select(Case.id).where((Case.applicant_bidx == bidx)
-                                                                 & Case.user_id.is_null())]:
+    with unit_of_work():
+        for case_id in models.parked_case_ids(bidx):
             now = utcnow()
             # Conditional: an event applied meanwhile may have attached the case (and queued its notice).
-            if not Case.update(user_id=user_id, updated_at=now).where(
-                    (Case.id == case_id) & Case.user_id.is_null()).execute():
+            if not models.attach_case(case_id, user_id=user_id, now=now):
                 continue
-            case = Case.get_by_id(case_id)
+            case = models.case_by_id(case_id)
             _queue_missed(case, now)
             attached += 1
         if attached:
@@ -52,14 +50,14 @@ def attach_parked(*, user_id: str) -> int:
 
 
 def _queue_missed(case: Case, now: datetime) -> None:
-    latest = select_where(CaseEvent, case=case.id, seq_slot=case.last_seq) if case.last_seq else None
+    latest = models.event_in_slot(case.id, case.last_seq) if case.last_seq else None
     if latest is not None and latest.state == "applied":
         notices.status_changed(case, event_id=latest.event_id, status=latest.status)
     if case.status in CONCLUDED:
         due = case.reminder_due_at
         invite_to_evaluate(case, now=now)
         if case.reminder_due_at != due:
-            Case.update(reminder_due_at=case.reminder_due_at).where(Case.id == case.id).execute()
+            models.set_reminder_due(case.id, case.reminder_due_at)
 
 
 def on_real_name_verified(sender: Any, *, user_id: str, **_: Any) -> None:
@@ -75,14 +73,11 @@ def send_evaluation_reminders(*, now: datetime | None = None, batch: int = 500) 
     now = now or utcnow()
     sent = 0
     while True:
-        due = [c.id for c in Case.select(Case.id).where(
-            (Case.reminder_due_at <= now) & Case.reminded_at.is_null() & Case.rated_at.is_null()
-            & Case.user_id.is_null(False)).order_by(Case.reminder_due_at).limit(batch)]
+        due = models.due_reminder_ids(now, batch)
         for case_id in due:
-            with db.atomic():
-                if not Case.update(reminded_at=now).where(
-                        (Case.id == case_id) & Case.reminded_at.is_null() & Case.rated_at.is_null()).execute():
+            with unit_of_work():
+                if not models.mark_reminded(case_id, now):
                     continue  # rated (or reminded by another run) meanwhile
-                sent += notices.evaluation_reminder(Case.get_by_id(case_id))
+                sent += notices.evaluation_reminder(models.case_by_id(case_id))
         if len(due) < batch:
             return sent

@@ -2,6 +2,7 @@
 the applicant masked; parked cases attached, with their notices, when the person is verified."""
 from __future__ import annotations
 
+import cases.tasks
 from app.audit import AuditEvent
 from cases.models import Case
 from tests import vectors
@@ -86,8 +87,6 @@ def test_parked_cases_are_attached_with_their_notices_at_verification(app, clien
 
 def test_a_case_parked_when_its_first_event_came_heals_on_the_next(app, push, verified_citizen, monkeypatch):
     push(event(1, "submitted"))
-    import cases.tasks
-
     monkeypatch.setattr(cases.tasks, "attach_parked", lambda **kw: 0)  # the attachment missed it
     verified_citizen(vectors.ZHANG_SAN)
     assert rows(app, Case)[0].user_id is None

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.db import utcnow
+from app.db import db, utcnow
 from cases.models import Case, Evaluation, FollowUp
 from cases.tasks import send_evaluation_reminders
 from tests import vectors
@@ -148,8 +148,6 @@ def test_no_reminder_for_a_case_rated_meanwhile(app, client, run_chain, citizen)
 def test_the_remind_command(app, run_chain, citizen, runner):
     run_chain(CONCLUDED)
     with app.app_context():
-        from app.db import db
-
         with db.connection_context():
             Case.update(reminder_due_at=utcnow() - timedelta(minutes=1)).execute()
     result = runner.invoke(args=["cases", "remind"])

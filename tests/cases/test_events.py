@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import cases.notices
 from app.audit import AuditEvent
 from cases.models import Case, CaseEvent, TimelineEntry
 from tests import vectors
@@ -200,7 +201,6 @@ def test_only_department_clients_with_the_scope(client, machine_token, citizen):
 
 def test_nothing_is_half_written_when_the_outbox_fails(app, client, dept, push, citizen, monkeypatch):
     push(event(1, "submitted"))
-    import cases.notices
 
     def broken(*args, **kwargs):
         raise RuntimeError("outbox down")

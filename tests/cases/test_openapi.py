@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from app import create_app
+
 PATHS = {
     ("/api/v1/dept/case-events", "post"): {"202", "401", "403", "409", "422"},
     ("/api/v1/dept/case-events:batch", "post"): {"200", "401", "403", "422"},
@@ -22,8 +24,6 @@ def spec(make_app_module):
 
 @pytest.fixture(scope="module")
 def make_app_module(base_config, _schema):
-    from app import create_app
-
     return create_app(base_config)
 
 
