@@ -24,15 +24,15 @@ from typing import Any, Callable
 from flask import Flask, current_app
 
 from app import i18n
-from app.db import db, select_where, utcnow
+from app.db import db, unit_of_work, utcnow
 from app.errors import AppError
+from bff import models
+from cases import service as cases
 from identity import service as identity
-from identity.errors import AssuranceInsufficient
-from bff.models import DisplayPreference
-from cases import citizen as cases
+from identity.service import AssuranceInsufficient
 from mapsvc import service as halls
 from notify import service as notify
-from wallet import holder
+from wallet import service as wallet
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def _profile(query: HomeQuery) -> dict[str, Any]:
 
 def _licences(query: HomeQuery) -> list[dict[str, Any]]:
     try:
-        page = holder.list_licences(user_id=query.user_id, limit=HOME_LICENCES)
+        page = wallet.list_licences(user_id=query.user_id, limit=HOME_LICENCES)
     except AssuranceInsufficient:
         return []  # below L2 there is no wallet yet; `profile.assurance_level` tells the app why
     keys = ("id", "type_code", "type_name", "status", "status_label", "valid_until")
@@ -186,16 +186,13 @@ def home(*, user_id: str, ip: str, point: tuple[float, float] | None, answer_coo
 
 def preferences(*, user_id: str) -> dict[str, Any]:
     """The citizen's display preferences; defaults when never set."""
-    row = select_where(DisplayPreference, user_id=user_id)
+    row = models.find_preference(user_id)
     return {"elderly_mode": bool(row.elderly_mode) if row else False, "updated_at": row.updated_at if row else None}
 
 
 def set_preferences(*, user_id: str, elderly_mode: bool) -> dict[str, Any]:
     """Store the citizen's display preferences (one row per account, replaced)."""
     now = utcnow()
-    with db.atomic():
-        (DisplayPreference.insert(user_id=user_id, elderly_mode=elderly_mode, updated_at=now)
-         .on_conflict(conflict_target=[DisplayPreference.user_id],
-                      update={DisplayPreference.elderly_mode: elderly_mode, DisplayPreference.updated_at: now})
-         .execute())
+    with unit_of_work():
+        models.save_preference(user_id=user_id, elderly_mode=elderly_mode, now=now)
     return {"elderly_mode": elderly_mode, "updated_at": now}

@@ -1,9 +1,11 @@
 """BFF tables: the citizen's display preferences (大字版 and the like), one row per account."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import peewee as pw
 
-from app.db import BaseModel, UTCDateTimeField, utcnow
+from app.db import BaseModel, UTCDateTimeField, select_where, utcnow
 
 
 class DisplayPreference(BaseModel):
@@ -16,3 +18,15 @@ class DisplayPreference(BaseModel):
 
     class Meta:
         table_name = "bff_display_preference"
+
+
+def find_preference(user_id: str) -> DisplayPreference | None:
+    return select_where(DisplayPreference, user_id=user_id)
+
+
+def save_preference(*, user_id: str, elderly_mode: bool, now: datetime) -> None:
+    """Insert or replace the account's row (an upsert: one statement, no read first)."""
+    (DisplayPreference.insert(user_id=user_id, elderly_mode=elderly_mode, updated_at=now)
+     .on_conflict(conflict_target=[DisplayPreference.user_id],
+                  update={DisplayPreference.elderly_mode: elderly_mode, DisplayPreference.updated_at: now})
+     .execute())

@@ -10,7 +10,7 @@ from app.openapi import problems
 from app.security.auth import auth_required, client_ip, current_principal
 from bff import conventions, home
 from bff import schemas as s
-from mapsvc import coords
+from mapsvc.service import coords
 
 blp = Blueprint("bff", __name__, url_prefix="/api/v1/bff", description="移动端聚合接口 (mobile BFF)")
 

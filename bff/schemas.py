@@ -5,10 +5,10 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from app.fields import StrictBoolean
-from mapsvc import coords
-from mapsvc.schemas import check_searchable, latitude
+from app.i18n import N_
+from mapsvc.service import check_searchable, coords, latitude
 
-_NUMBER = {"invalid": "不是有效的数字。", "special": "不能是 NaN 或无穷大。"}
+_NUMBER = {"invalid": N_("不是有效的数字。"), "special": N_("不能是 NaN 或无穷大。")}
 
 
 class HomeArgsSchema(ma.Schema):
@@ -16,14 +16,14 @@ class HomeArgsSchema(ma.Schema):
 
     lat = latitude(load_default=None)
     lng = ma.fields.Float(load_default=None, allow_nan=False, error_messages=_NUMBER,
-                          validate=v.Range(-180, 180, error="经度应在 -180 到 180 之间。"), metadata={"example": 117.2272})
-    coord = ma.fields.String(load_default="gcj02", validate=v.OneOf(coords.SYSTEMS, error="坐标系应为 gcj02、wgs84 或 bd09。"),
+                          validate=v.Range(-180, 180, error=N_("经度应在 -180 到 180 之间。")), metadata={"example": 117.2272})
+    coord = ma.fields.String(load_default="gcj02", validate=v.OneOf(coords.SYSTEMS, error=N_("坐标系应为 gcj02、wgs84 或 bd09。")),
                              metadata={"description": "请求坐标的坐标系；结果为 bd09 时用 bd09，否则为 gcj02"})
 
     @ma.validates_schema
     def _both_or_neither(self, data, **kwargs):
         if (data.get("lat") is None) != (data.get("lng") is None):
-            raise ma.ValidationError("经纬度需同时提供。", field_name="lat" if data.get("lat") is None else "lng")
+            raise ma.ValidationError(N_("经纬度需同时提供。"), field_name="lat" if data.get("lat") is None else "lng")
         check_searchable(data)
 
 

@@ -8,7 +8,7 @@ import pytest
 from app.db import db
 from bff import home
 from app import calendar
-from mapsvc import directory
+from mapsvc import directory, importer
 from notify.tasks import NotifyWorker
 from tests import vectors
 from tests.fixtures.cases import event
@@ -31,8 +31,6 @@ def citizen(verified_citizen):
 @pytest.fixture
 def halls(app):
     """Four halls open round the clock at growing distances from central Hefei, one closed."""
-    from mapsvc import importer
-
     directory.forget()
     calendar.forget()
     records = [hall(f"H-{i}", lat=str(31.8206 + i * 0.002), hours=ALL_HOURS, holiday_rule="open") for i in range(4)]
