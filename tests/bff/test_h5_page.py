@@ -61,6 +61,18 @@ def test_script_never_puts_data_into_markup_nor_tokens_into_urls(client):
     assert "access_token=" not in js and "localStorage" not in js and "sessionStorage" in js
 
 
+@pytest.mark.parametrize("name", ["place.js", "qr.js", "stream.js"])
+def test_the_pages_other_modules_never_put_data_into_markup(client, name):
+    """Issue 15: h5.js imports its seams (where am I, the QR panel, the live stream) as ES modules."""
+    assert f'from "./{name}";' in client.get("/m/static/h5.js").get_data(as_text=True)
+    response = client.get(f"/m/static/{name}")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    js = response.get_data(as_text=True)
+    assert "innerHTML" not in js and "outerHTML" not in js and "insertAdjacentHTML" not in js
+    assert "document.write" not in js and "eval(" not in js
+    assert "access_token=" not in js and "localStorage" not in js
+
+
 # --- Journeys in a real browser ------------------------------------------------------------------
 
 def no_personal_data(cdp) -> None:

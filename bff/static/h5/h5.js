@@ -5,8 +5,10 @@
  * into a URL. */
 import { Store, applyElderly, createClient, preferences, problemMessage } from "/static/web/api.js";
 import { $, clear, el, formatTime } from "/static/web/dom.js";
+import { distance, hallState, locate, where } from "./place.js";
+import { qrPanel } from "./qr.js";
+import { liveStream } from "./stream.js";
 
-const HEFEI = { lat: 31.8206, lng: 117.2272, coord: "gcj02", label: "未获取到定位，按合肥市中心展示" };
 const KIND_LABELS = { status: "状态变更", evaluation: "服务评价", follow_up: "部门答复" };
 const session = new Store(sessionStorage, "yiwang.h5");  // {access, refresh, user}
 const api = createClient({
@@ -15,12 +17,18 @@ const api = createClient({
   // 401 token_invalid and no refresh: expired; any other 401: signed out elsewhere
   onExpired: (why) => signedOut(why === "expired" ? "登录已过期，请重新登录。" : "请重新登录。"),
 });
-let place = null;            // {lat, lng, coord, label}
-let qr = { timer: null, tick: null, url: null, id: null, licence: null };
-const stream = { controller: null, lastId: null, retry: null, ended: null, seen: {}, live: [] };
+const qr = qrPanel({ api, signedIn: () => !!session.data, problem });
+const stream = liveStream({
+  api,
+  signedIn: () => !!session.data,
+  onNotice: function (notice) {
+    addNotice(notice, true);
+    refreshUnread();
+    say("新消息：" + notice.title, "info");
+  },
+  onExpired: () => signedOut("登录已过期，请重新登录。"),
+});
 const resend = { timer: null };
-
-function distance(m) { return m >= 1000 ? (m / 1000).toFixed(1) + " 公里" : Math.round(m) + " 米"; }
 
 function say(text, kind) {
   const box = $("message");
@@ -44,14 +52,14 @@ function show(name) {
   document.querySelectorAll("#tabs button").forEach(function (b) {
     b.classList.toggle("active", b.getAttribute("data-view") === name);
   });
-  if (name !== "wallet") { stopQr(); }
+  if (name !== "wallet") { qr.stop(); }
   document.body.setAttribute("data-view", name);
   if (LOADERS[name]) { LOADERS[name](); }
 }
 
 function signedOut(text) {
-  stopStream();
-  stopQr();
+  stream.stop();
+  qr.stop();
   session.clear();
   $("code-form").hidden = true;
   $("phone-form").hidden = false;
@@ -115,28 +123,36 @@ function devCode(phone) {
   }, function () { /* no outbox: production */ });
 }
 
-function login(event) {
+/* A form sent: its button disabled until the answer; a problem (else `fallback`) or a network failure
+ * is said, a success goes to `done`. */
+function submit(event, buttonId, send, fallback, done) {
   event.preventDefault();
   say("");
-  $("login-button").disabled = true;
-  api.send("POST", "/auth/login", { phone: $("phone").value.trim(), code: $("code").value.trim() }).then(function (r) {
-    $("login-button").disabled = false;
-    if (!r.ok) { problem(r, "登录失败。"); return; }
+  const button = $(buttonId);
+  button.disabled = true;
+  send().then(function (r) {
+    button.disabled = false;
+    if (!r.ok) { problem(r, fallback); return; }
+    done(r);
+  }, function () { button.disabled = false; say("网络异常，请稍后再试。"); });
+}
+
+function login(event) {
+  submit(event, "login-button", function () {
+    return api.send("POST", "/auth/login", { phone: $("phone").value.trim(), code: $("code").value.trim() });
+  }, "登录失败。", function (r) {
     session.save({ access: r.data.access_token, refresh: r.data.refresh_token, user: r.data.user });
     countdown(0);
     $("code").value = "";
     $("dev-code").hidden = true;
     enter();
-  }, function () { $("login-button").disabled = false; say("网络异常，请稍后再试。"); });
+  });
 }
 
 function realName(event) {
-  event.preventDefault();
-  say("");
-  $("realname-button").disabled = true;
-  api.call("POST", "/me/real-name", { name: $("rn-name").value.trim(), id_number: $("rn-id").value.trim() }).then(function (r) {
-    $("realname-button").disabled = false;
-    if (!r.ok) { problem(r, "实名认证失败。"); return; }
+  submit(event, "realname-button", function () {
+    return api.call("POST", "/me/real-name", { name: $("rn-name").value.trim(), id_number: $("rn-id").value.trim() });
+  }, "实名认证失败。", function (r) {
     $("rn-id").value = "";
     $("rn-name").value = "";
     session.data.user.real_name_verified = true;
@@ -144,7 +160,7 @@ function realName(event) {
     session.save();
     say("实名认证成功。", "info");
     enter();
-  }, function () { $("realname-button").disabled = false; say("网络异常，请稍后再试。"); });
+  });
 }
 
 function enter() {
@@ -153,27 +169,10 @@ function enter() {
     if (!session.data) { return; }
     if (r.ok) { session.data.user = r.data; session.save(); }
     if (!session.data.user || !session.data.user.real_name_verified) { show("realname"); return; }
-    startStream();
+    stream.start();
     show("home");
   });
 }
-
-/* --- Where am I: the browser's position (wgs84), else central Hefei (gcj02) -------------------- */
-
-function locate() {
-  if (place) { return Promise.resolve(place); }
-  return new Promise(function (resolve) {
-    let done = false;
-    function finish(p) { if (!done) { done = true; place = p; resolve(p); } }
-    if (!navigator.geolocation) { finish(HEFEI); return; }
-    setTimeout(function () { finish(HEFEI); }, 5000);
-    navigator.geolocation.getCurrentPosition(function (pos) {
-      finish({ lat: pos.coords.latitude, lng: pos.coords.longitude, coord: "wgs84", label: "按当前位置" });
-    }, function () { finish(HEFEI); }, { timeout: 4000, maximumAge: 600000 });
-  });
-}
-
-function where(p) { return "lat=" + p.lat.toFixed(6) + "&lng=" + p.lng.toFixed(6) + "&coord=" + p.coord; }
 
 /* --- Home ------------------------------------------------------------------------------------- */
 
@@ -253,67 +252,11 @@ function loadWallet() {
     if (!r.ok) { problem(r); return; }
     r.data.items.forEach(function (c) {
       const li = item(list, c.type_name, c.status_label + " · " + c.issuer_name + (c.valid_until ? " · 有效期至 " + c.valid_until : ""),
-        function () { openQr(c); });
+        function () { qr.open(c); });
       li.setAttribute("data-licence", c.id);
     });
     if (!list.firstChild) { empty(list, "暂无证照"); }
   });
-}
-
-function openQr(licence) {
-  stopQr();
-  qr.licence = licence;
-  $("qr-title").textContent = licence.type_name + " · 亮证";
-  $("qr-panel").hidden = false;
-  present();
-}
-
-function present() {
-  const licence = qr.licence;
-  if (!licence) { return; }
-  api.call("POST", "/wallet/licences/" + encodeURIComponent(licence.id) + "/presentations", { purpose: "H5 亮证" }).then(function (r) {
-    if (qr.licence !== licence) { return; }
-    if (!r.ok) { problem(r, "二维码生成失败。"); return; }
-    const p = r.data;
-    qr.id = p.id;
-    $("qr-text").textContent = p.qr_text;
-    $("qr-manual").textContent = p.manual_code || "";
-    $("qr-panel").setAttribute("data-presentation", p.id);
-    return api.authed("GET", "/wallet/presentations/" + encodeURIComponent(p.id) + "/qr.png").then(function (response) {
-      return response.ok ? response.blob() : null;
-    }).then(function (blob) {
-      if (!blob || qr.id !== p.id) { return; }
-      if (qr.url) { URL.revokeObjectURL(qr.url); }
-      qr.url = URL.createObjectURL(blob);
-      $("qr-img").src = qr.url;
-      schedule(p);
-    });
-  });
-}
-
-function schedule(p) {
-  const now = Date.now();
-  const expires = new Date(p.expires_at).getTime();
-  const refreshAt = Math.min(new Date(p.refresh_after).getTime(), expires - 2000);
-  clearTimeout(qr.timer);
-  clearInterval(qr.tick);
-  qr.timer = setTimeout(present, Math.max(1000, refreshAt - now));
-  function tick() {
-    const left = Math.max(0, Math.round((expires - Date.now()) / 1000));
-    $("qr-countdown").textContent = "二维码 " + left + " 秒后失效，将自动刷新";
-  }
-  tick();
-  qr.tick = setInterval(tick, 1000);
-}
-
-function stopQr() {
-  clearTimeout(qr.timer);
-  clearInterval(qr.tick);
-  if (qr.id && session.data) { api.authed("DELETE", "/wallet/presentations/" + encodeURIComponent(qr.id)).catch(function () {}); }
-  if (qr.url) { URL.revokeObjectURL(qr.url); }
-  qr = { timer: null, tick: null, url: null, id: null, licence: null };
-  $("qr-panel").hidden = true;
-  $("qr-img").removeAttribute("src");
 }
 
 /* --- Cases ------------------------------------------------------------------------------------ */
@@ -368,14 +311,6 @@ function openCase(id) {
 
 /* --- Halls ------------------------------------------------------------------------------------ */
 
-/* Open now or not, and today's hours; a day without hours (an empty list) is a closed day. */
-function hallState(h) {
-  const today = h.today || {};
-  const hours = today.hours || [];
-  if (!hours.length) { return "今日休息" + (today.closed_reason ? "（" + today.closed_reason + "）" : ""); }
-  return (h.open_now ? "营业中" : "已休息") + " · 今日 " + hours.join("、");
-}
-
 function loadHalls() {
   locate().then(function (p) {
     $("halls-where").textContent = p.label;
@@ -404,7 +339,7 @@ function loadNotices() {
     // The stream may have delivered a notice this (older) page of the inbox does not hold yet.
     const ids = {};
     r.data.items.forEach(function (n) { ids[n.id] = true; });
-    const live = stream.live.filter(function (n) { return !ids[n.id]; });
+    const live = stream.live().filter(function (n) { return !ids[n.id]; });
     live.concat(r.data.items).sort(function (a, b) { return Number(b.id) - Number(a.id); })
       .forEach(function (n) { addNotice(n, false); });
     if (!list.firstChild) { empty(list, "暂无消息"); }
@@ -439,87 +374,6 @@ function addNotice(n, atTop) {
   if (atTop && list.firstChild) { list.insertBefore(li, list.firstChild); } else { list.appendChild(li); }
 }
 
-function streamState(text) { $("stream-state").textContent = text; }
-
-/* EventSource cannot send the Authorization header and the stream takes no token in its URL, so
- * the page reads the answer as a stream (api.request) and parses the Server-Sent Events itself
- * (Last-Event-ID to resume). */
-function startStream() {
-  if (stream.controller || !session.data || !window.ReadableStream) { return; }
-  const controller = new AbortController();
-  stream.controller = controller;
-  const extra = { "Accept": "text/event-stream" };
-  if (stream.lastId) { extra["Last-Event-ID"] = stream.lastId; }
-  api.request("GET", "/notifications/stream", { headers: extra, signal: controller.signal }).then(function (response) {
-    if (response.status === 401) {
-      return api.refresh().then(function (ok) { if (!ok) { signedOut("登录已过期，请重新登录。"); } throw new Error("401"); });
-    }
-    if (!response.ok || !response.body) { throw new Error("stream " + response.status); }
-    streamState("实时消息已连接");
-    document.body.setAttribute("data-stream", "open");
-    return readEvents(response.body.getReader());
-  }).catch(function () { /* reconnect below */ }).then(function () {
-    if (stream.controller !== controller) { return; }
-    stream.controller = null;
-    document.body.setAttribute("data-stream", "closed");
-    // a 4th stream of this account closed this one: taking it back would close another, so wait as the server asks
-    const limited = stream.ended && stream.ended.indexOf("stream_limit") >= 0;
-    stream.ended = null;
-    if (session.data && limited) { streamState("实时消息已在其他设备或页面打开，10 分钟后重试"); stream.retry = setTimeout(startStream, 600000); }
-    else if (session.data) { streamState("实时消息重连中…"); stream.retry = setTimeout(startStream, 3000); }
-  });
-}
-
-function readEvents(reader) {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  function pump() {
-    return reader.read().then(function (chunk) {
-      if (chunk.done) { return; }
-      buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        dispatch(buffer.slice(0, cut));
-        buffer = buffer.slice(cut + 2);
-      }
-      return pump();
-    });
-  }
-  return pump();
-}
-
-function dispatch(block) {
-  let id = null, type = "message", data = [];
-  block.split("\n").forEach(function (line) {
-    if (!line || line.charAt(0) === ":") { return; }
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-    if (field === "id") { id = value; } else if (field === "event") { type = value; } else if (field === "data") { data.push(value); }
-  });
-  if (id) { stream.lastId = id; }
-  if (type === "end") { stream.ended = data.join("\n"); return; }  // session_revoked | stream_limit
-  if (type !== "notification" || !data.length) { return; }
-  let notice;
-  try { notice = JSON.parse(data.join("\n")); } catch (e) { return; }
-  if (stream.seen[notice.id]) { return; }  // at least once: de-duplicate by id
-  stream.seen[notice.id] = true;
-  stream.live.unshift(notice);
-  addNotice(notice, true);
-  refreshUnread();
-  say("新消息：" + notice.title, "info");
-}
-
-function stopStream() {
-  clearTimeout(stream.retry);
-  const controller = stream.controller;
-  stream.controller = null;
-  if (controller) { controller.abort(); }
-  stream.lastId = null;
-  stream.seen = {};
-  stream.live = [];
-}
-
 function logout() {
   if (session.data && session.data.refresh) { api.request("POST", "/auth/logout").catch(function () {}); }
   signedOut("");
@@ -533,7 +387,7 @@ $("phone-form").addEventListener("submit", requestCode);
 $("code-form").addEventListener("submit", login);
 $("realname-form").addEventListener("submit", realName);
 $("logout").addEventListener("click", logout);
-$("qr-close").addEventListener("click", stopQr);
+$("qr-close").addEventListener("click", qr.stop);
 $("case-close").addEventListener("click", function () { $("case-detail").hidden = true; });
 document.querySelectorAll("#tabs button").forEach(function (b) {
   b.addEventListener("click", function () { say(""); show(b.getAttribute("data-view")); });
