@@ -24,13 +24,11 @@ from flask import current_app
 from app import audit
 from app.crypto.ca import keystore, platform_ca
 from app.db import new_id, unit_of_work, utcnow
-from identity import service as identity
-from identity.errors import AssuranceInsufficient, FreshLivenessRequired
-from identity.stepup import require_fresh_liveness, verify_sms_step_up
 from app.security.pii import mask_id_number, mask_name
-from signing import notices
+from identity import service as identity
+from identity.service import AssuranceInsufficient, FreshLivenessRequired, require_fresh_liveness, verify_sms_step_up
+from signing import models, notices
 from signing.errors import AlreadyEnrolled, NotEnrolled, PinInvalid, PinWeak, SigningLocked
-from signing import models
 from signing.models import SigningCredential
 from signing.pin import hash_pin, verify_pin, weak_reasons
 

@@ -22,19 +22,17 @@ from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3_hex
 from app.db import new_id, unit_of_work, utcnow
 from app.errors import ValidationFailed
-from identity import realname, smscodes
-from identity import service as identity
-from identity.errors import SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
-from identity.smscodes import CodeCheck
 from app.pagination import newest_first
 from app.ratelimit import Limit
 from app.security.pii import field_cipher
+from identity import service as identity
+from identity.service import CodeCheck, PhoneRequired, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
+from signing import models
 from signing.enrolment import active_credential, check_pin, require_level
 from signing.errors import (
     CredentialChanged, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired, RequestInBatch,
     RequestNotFound, RequestUsed, SmsCodeRequired,
 )
-from signing import models
 from signing.models import Signature, SigningCredential, SigningRequest
 
 MAX_LIMIT = 50
@@ -131,27 +129,23 @@ def send_sms_code(*, user_id: str, target_id: str) -> dict[str, int]:
     if owned is None:
         raise RequestNotFound()
     if user.phone_enc is None:
-        from identity.errors import PhoneRequired
-
         raise PhoneRequired()
     ratelimit.consume([Limit(f"signing-sms:{user_id}", 1, current_app.config["SMS_RESEND_COOLDOWN"],
                              "sms_resend_too_soon", "验证码发送过于频繁，请稍后再试。")])
     phone = field_cipher().decrypt(user.phone_enc, "user.phone")
-    code = smscodes.new_code(_sms_subject(target_id))
-    from identity.providers import providers
-
-    providers().sms.send_code(phone, code)
+    code = identity.new_sms_code(_sms_subject(target_id))
+    identity.send_sms(phone, code)
     return {"expires_in": current_app.config["SMS_CODE_TTL"]}
 
 
 def _second_factors(user_id: str, target_id: str, sms_code: str | None) -> None:
     cfg = current_app.config
-    if cfg["SIGNING_REQUIRE_LIVENESS"] and not realname.has_fresh_liveness(identity.get_user(user_id)):
+    if cfg["SIGNING_REQUIRE_LIVENESS"] and not identity.has_fresh_liveness(identity.get_user(user_id)):
         raise LivenessRequired()
     if cfg["SIGNING_REQUIRE_SMS"]:
         if not sms_code:
             raise SmsCodeRequired()
-        answer = smscodes.check(_sms_subject(target_id), sms_code)
+        answer = identity.check_sms_code(_sms_subject(target_id), sms_code)
         if answer is CodeCheck.MISSING:
             raise SmsCodeExpired()
         if answer is CodeCheck.DEAD:

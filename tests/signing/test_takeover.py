@@ -11,8 +11,8 @@ import json
 from datetime import datetime, time, timedelta, timezone
 
 from app.audit import AuditEvent
-from app.db import db
-from notify.outbox import OutboxEntry, enqueue
+from app.db import unit_of_work
+from notify.service import OutboxEntry, enqueue
 from notify.tasks import NotifyWorker
 from signing.models import SigningCredential
 from tests import vectors
@@ -188,7 +188,7 @@ def test_security_notices_reach_the_bound_phone_without_an_sms_device_and_cannot
     assert revoke(client, headers).status_code == 200
     user_id = client.get("/api/v1/me", headers=headers).get_json()["id"]
     with app.app_context():
-        with db.atomic():  # the test plays a feature writing an ordinary notice
+        with unit_of_work():  # the test plays a feature writing an ordinary notice
             enqueue(user_id=user_id, kind="case_status", title="办件进度", body="已受理", dedupe_key="t:case", urgent=True)
     channels = {p: ScriptedChannel(p) for p in ("apns", "fcm", "hms", "jpush", "wechat", "sms")}
     worker = NotifyWorker(app, channels=channels)
