@@ -2,7 +2,7 @@
 
 The PIN is first keyed with HMAC-SM3 under a pepper derived from the data master key (which is
 not in the database), then hashed with Argon2id: a copy of the database alone does not allow
-trying the million possible PINs offline. Online guessing is stopped by the lockout (service.py).
+trying the million possible PINs offline. Online guessing is stopped by the lockout (enrolment.py).
 """
 from __future__ import annotations
 
