@@ -13,17 +13,17 @@ from flask import current_app
 
 from app import audit, calendar, i18n
 from app.clock import CHINA_TZ as CHINA
-from app.db import db, select_one, select_where, update_where
-from identity import service as identity
+from app.db import unit_of_work
 from app.ratelimit import Limit, consume
 from app.security.tokens import Principal
-from appointments import slots
+from appointments import models, slots
 from appointments.errors import (
     AlreadyCheckedIn, AppointmentNotActive, CheckInCodeInvalid, CheckInWrongDay,
 )
 from appointments.models import Appointment
 from appointments.service import CODE_ALPHABET, CODE_LENGTH
-from mapsvc.models import Hall, HallItem
+from identity import service as identity
+from mapsvc.service import Hall, hall_by_id, hall_item
 
 
 def _normalise(code: str) -> str | None:
@@ -35,12 +35,12 @@ def _normalise(code: str) -> str | None:
 
 def _find(clerk: Principal, code: str) -> tuple[Appointment, Hall]:
     normalised = _normalise(code)
-    appointment = select_one(Appointment, Appointment.check_in_code, normalised) if normalised else None
-    hall = select_one(Hall, Hall.id, appointment.hall_id) if appointment else None
+    appointment = models.appointment_by_code(normalised) if normalised else None
+    hall = hall_by_id(appointment.hall_id) if appointment else None
     if appointment is None or hall is None:
         raise CheckInCodeInvalid()
     if not clerk.hall_code or hall.code != clerk.hall_code:
-        with db.atomic():
+        with unit_of_work():
             audit.record("map.appointment_checked_in", outcome="refused", actor_kind="staff", actor_id=clerk.id,
                          target=appointment.id, details={"reason": "other_hall", "clerk_hall": clerk.hall_code})
         raise CheckInCodeInvalid()
@@ -60,13 +60,12 @@ def check_in(*, clerk: Principal, code: str) -> dict[str, Any]:
     if calendar.china_now(at).date() != appointment.day:
         raise CheckInWrongDay(f"该预约日期为{appointment.day:%Y年%m月%d日}，请在预约当天签到。",
                               detail_en=f"This appointment is on {appointment.day:%Y-%m-%d}; please check in on that day.")
-    with db.atomic():
-        if update_where(Appointment, {"id": appointment.id, "status": "booked"}, status="arrived", arrived_at=at,
-                        checked_in_by=clerk.id) != 1:
+    with unit_of_work():
+        if not models.check_in_booked(appointment.id, at, clerk.id):
             raise AlreadyCheckedIn()
         audit.record("map.appointment_checked_in", actor_kind="staff", actor_id=clerk.id, target=appointment.id,
                      details={"hall": hall.id, "slot": appointment.slot_id})
-    item = select_where(HallItem, hall=hall.id, item_code=appointment.item_code)
+    item = hall_item(hall.id, appointment.item_code)
     return {
         "id": appointment.id,
         "status": "arrived",

@@ -3,7 +3,7 @@
 Booking rules (DOMAIN.md, "booking rules seen in halls"): citizens at L1+; the item must be one
 the hall handles; from tomorrow within the next N working days (APPOINTMENT_WINDOW_WORKING_DAYS);
 one active appointment per person per hall-day (a unique key in the database); no booking while
-a no-show ban runs (appointment_tasks.py). A seat is taken with one conditional UPDATE of the
+a no-show ban runs (tasks.py). A seat is taken with one conditional UPDATE of the
 slot's counter row in the same transaction as the appointment and its audit row, so a slot is
 never overbooked and a refused request leaves nothing behind. Cancellation is allowed until
 APPOINTMENT_CANCEL_BEFORE_MINUTES before the slot and gives the seat back in the same way.
@@ -18,26 +18,19 @@ from flask import current_app
 
 from app import audit, i18n
 from app.clock import CHINA_TZ as CHINA
-from app.db import db, execute, insert_row, new_id, select_one, select_where, update_where
-from identity import service as identity
-from app.pagination import newest_first
-from appointments import slots
+from app.db import new_id, unit_of_work
+from appointments import models, slots
 from appointments.errors import (
     AlreadyBooked, AppointmentNotActive, AppointmentNotFound, AssuranceTooLow, BookingBanned, CancelTooLate,
     ItemNotOffered, SlotFull,
 )
-from appointments.models import Appointment, BookingBan, SlotCounter
-from mapsvc.models import Hall, HallItem
+from appointments.models import Appointment, active_ban
+from identity import service as identity
+from mapsvc.service import Hall, HallItem, active_hall, hall_by_id, hall_item, halls_by_id, item_names
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at counters
 CODE_LENGTH = 8
 MAX_LIMIT = 50
-
-# The seat is taken or given back by the database itself: of concurrent bookings of the last
-# seat exactly one UPDATE matches (PostgreSQL re-checks the condition on the locked row; SQLite
-# writers take turns).
-_TAKE_SEAT = 'UPDATE "map_slot" SET "booked" = "booked" + 1 WHERE "id" = ? AND "booked" < "capacity"'
-_FREE_SEAT = 'UPDATE "map_slot" SET "booked" = "booked" - 1 WHERE "id" = ? AND "booked" > 0'
 
 
 def new_check_in_code() -> str:
@@ -48,25 +41,20 @@ def active_key(user_id: str, hall_id: str, day) -> str:
     return f"{user_id}|{hall_id}|{day.isoformat()}"
 
 
-def active_ban(user_id: str, at: datetime) -> BookingBan | None:
-    return (BookingBan.select().where((BookingBan.user_id == user_id) & (BookingBan.until > at))
-            .order_by(BookingBan.until.desc()).first())
-
-
 def _reminder_due(slot: slots.Slot) -> datetime:
     hour = current_app.config["APPOINTMENT_REMINDER_HOUR"]
     return datetime.combine(slot.day - timedelta(days=1), time(hour), tzinfo=CHINA)
 
 
 def _check_rules(*, user_id: str, hall: Hall, slot: slots.Slot, item_code: str, at: datetime) -> HallItem:
-    item = select_where(HallItem, hall=hall.id, item_code=item_code)
+    item = hall_item(hall.id, item_code)
     if item is None:
         raise ItemNotOffered()
     slots.check_window(slot.day, at)
     ban = active_ban(user_id, at)
     if ban is not None:
         raise BookingBanned(ban.until)
-    if select_one(Appointment, Appointment.active_key, active_key(user_id, hall.id, slot.day)) is not None:
+    if models.appointment_holding(active_key(user_id, hall.id, slot.day)) is not None:
         raise AlreadyBooked()
     return item
 
@@ -74,13 +62,13 @@ def _check_rules(*, user_id: str, hall: Hall, slot: slots.Slot, item_code: str, 
 def _insert_appointment(*, user_id: str, hall: Hall, slot: slots.Slot, item_code: str, at: datetime) -> Appointment:
     key = active_key(user_id, hall.id, slot.day)
     for _ in range(5):  # a check-in code collision (1 in 10^12) takes another code
-        row = insert_row(Appointment, ignore_conflict=True, id=new_id("apt"), user_id=user_id, hall_id=hall.id,
-                         slot_id=slot.id, day=slot.day, starts_at=slot.starts_at, ends_at=slot.ends_at,
-                         item_code=item_code, status="booked", active_key=key, check_in_code=new_check_in_code(),
-                         reminder_due_at=_reminder_due(slot), created_at=at)
+        row = models.insert_appointment(
+            appointment_id=new_id("apt"), user_id=user_id, hall_id=hall.id, slot_id=slot.id, day=slot.day,
+            starts_at=slot.starts_at, ends_at=slot.ends_at, item_code=item_code, active_key=key,
+            check_in_code=new_check_in_code(), reminder_due_at=_reminder_due(slot), created_at=at)
         if row is not None:
             return row
-        if select_one(Appointment, Appointment.active_key, key) is not None:  # a concurrent booking won
+        if models.appointment_holding(key) is not None:  # a concurrent booking won
             raise AlreadyBooked()
     raise RuntimeError("no free check-in code")
 
@@ -90,13 +78,13 @@ def book(*, user_id: str, hall_id: str, slot_id: str, item_code: str) -> dict[st
     at = slots.now()
     if identity.get_user(user_id).assurance_level < 1:
         raise AssuranceTooLow()
-    hall = slots.get_hall(hall_id)
+    hall = active_hall(hall_id)
     slot = slots.find_slot(hall, slot_id)
     item = _check_rules(user_id=user_id, hall=hall, slot=slot, item_code=item_code, at=at)
-    with db.atomic():
-        insert_row(SlotCounter, ignore_conflict=True, id=slot.id, hall_id=hall.id, day=slot.day,
-                   starts_at=slot.starts_at, ends_at=slot.ends_at, capacity=hall.slot_capacity, booked=0)
-        if execute(_TAKE_SEAT, [slot.id]).rowcount != 1:
+    with unit_of_work():
+        models.open_counter(slot_id=slot.id, hall_id=hall.id, day=slot.day, starts_at=slot.starts_at,
+                            ends_at=slot.ends_at, capacity=hall.slot_capacity)
+        if not models.take_seat(slot.id):
             raise SlotFull()
         appointment = _insert_appointment(user_id=user_id, hall=hall, slot=slot, item_code=item_code, at=at)
         audit.record("map.appointment_booked", actor_kind="citizen", actor_id=user_id, target=appointment.id,
@@ -106,7 +94,7 @@ def book(*, user_id: str, hall_id: str, slot_id: str, item_code: str) -> dict[st
 
 def _own(user_id: str, appointment_id: str) -> Appointment:
     """The citizen's own appointment; anyone else's is 404, like one that does not exist."""
-    found = select_where(Appointment, id=appointment_id, user_id=user_id) \
+    found = models.appointment_of(user_id, appointment_id) \
         if isinstance(appointment_id, str) and len(appointment_id) <= 32 else None
     if found is None:
         raise AppointmentNotFound()
@@ -127,13 +115,12 @@ def cancel(*, user_id: str, appointment_id: str) -> None:
         raise CancelTooLate(f"距预约时段开始已不足{_duration(minutes)}，不能取消。",
                             detail_en=f"The slot starts in less than {minutes} minutes; the appointment can no "
                                       "longer be cancelled.")
-    with db.atomic():
-        if update_where(Appointment, {"id": appointment.id, "status": "booked"}, status="cancelled",
-                        active_key=None, cancelled_at=at) != 1:
-            if select_one(Appointment, Appointment.id, appointment.id).status == "cancelled":
+    with unit_of_work():
+        if not models.cancel_booked(appointment.id, at):
+            if models.appointment_by_id(appointment.id).status == "cancelled":
                 return  # a concurrent cancellation did it
             raise AppointmentNotActive()
-        execute(_FREE_SEAT, [appointment.slot_id])
+        models.free_seat(appointment.slot_id)
         audit.record("map.appointment_cancelled", actor_kind="citizen", actor_id=user_id, target=appointment.id,
                      details={"hall": appointment.hall_id, "slot": appointment.slot_id})
 
@@ -144,8 +131,8 @@ def _duration(minutes: int) -> str:
 
 def get(*, user_id: str, appointment_id: str) -> dict[str, Any]:
     appointment = _own(user_id, appointment_id)
-    hall = select_one(Hall, Hall.id, appointment.hall_id)
-    item = select_where(HallItem, hall=appointment.hall_id, item_code=appointment.item_code)
+    hall = hall_by_id(appointment.hall_id)
+    item = hall_item(appointment.hall_id, appointment.item_code)
     return view(appointment, hall, item.item_name if item else None)
 
 
@@ -158,18 +145,12 @@ def qr_text_of(*, user_id: str, appointment_id: str) -> str:
     return appointment.check_in_code
 
 
-
 def list_for(*, user_id: str, limit: int = 20, cursor: str | None = None, status: str | None = None) -> dict[str, Any]:
     """The citizen's appointments, latest slot first, cursor-paginated (`next_cursor` null at the end)."""
     limit = max(1, min(limit, MAX_LIMIT))
-    query = Appointment.select().where(Appointment.user_id == user_id)
-    if status:
-        query = query.where(Appointment.status == status)
-    page, next_cursor = newest_first(query, Appointment.starts_at, Appointment.id, limit=limit, cursor=cursor,
-                                     at_of=lambda r: r.starts_at, id_of=lambda r: r.id)
-    halls = {h.id: h for h in Hall.select().where(Hall.id.in_({a.hall_id for a in page}))} if page else {}
-    names = {(i.hall_id, i.item_code): i.item_name for i in HallItem.select().where(
-        HallItem.hall.in_(list(halls)))} if halls else {}
+    page, next_cursor = models.appointments_page(user_id, status=status, limit=limit, cursor=cursor)
+    halls = halls_by_id(a.hall_id for a in page)
+    names = item_names(halls)
     items = [view(a, halls.get(a.hall_id), names.get((a.hall_id, a.item_code))) for a in page]
     return {"items": items, "next_cursor": next_cursor}
 

@@ -4,7 +4,7 @@ A day's slots are `slot_minutes` long and lie inside the day's open intervals, s
 has none and a last partial slot is dropped; a closed day (statutory holiday, closure, weekly
 rest) has none, and a make-up working day (调休上班) has the hours hours.py gives it. Slot ids are
 stable and opaque to clients: `<hall id>.<YYYYMMDD>.<HHMM>`, validated against the hall's plan
-for that day on every use. Seats taken are counted in `map_slot` (appointment_models.py).
+for that day on every use. Seats taken are counted in `map_slot` (models.py).
 
 `now()` is the clock of every appointment rule; tests replace it.
 """
@@ -19,12 +19,10 @@ from flask import current_app
 
 from app import calendar
 from app.clock import CHINA_TZ as CHINA
-from app.db import select_one, utcnow
+from app.db import utcnow
+from appointments import models
 from appointments.errors import BookingWindow, SlotDateOutOfRange, SlotInvalid
-from appointments.models import SlotCounter
-from mapsvc.errors import HallNotFound
-from mapsvc.hours import closed_reason_label, day_plan, schedule_from_json
-from mapsvc.models import Hall
+from mapsvc.service import Hall, active_hall, closed_reason_label, day_plan
 
 # The days whose slots can be listed: a month back (what was booked) to a quarter ahead (the
 # published holiday arrangement reaches that far); bookable days are a few days inside it.
@@ -52,17 +50,9 @@ def slot_id(hall_id: str, day: date, minute: int) -> str:
     return f"{hall_id}.{day:%Y%m%d}.{minute // 60:02d}{minute % 60:02d}"
 
 
-def get_hall(hall_id: str) -> Hall:
-    """An active hall, or 404 hall_not_found."""
-    hall = select_one(Hall, Hall.id, hall_id) if isinstance(hall_id, str) and len(hall_id) <= 32 else None
-    if hall is None or not hall.active:
-        raise HallNotFound()
-    return hall
-
-
 def day_slots(hall: Hall, day: date) -> tuple[list[Slot], str | None]:
     """The hall's slots on `day`, in order, and why the hall is closed that day (or None)."""
-    intervals, closed_reason = day_plan(schedule_from_json(hall.hours, hall.holiday_rule, hall.closures), day)
+    intervals, closed_reason = day_plan(hall, day)
     midnight = datetime.combine(day, time(0), tzinfo=CHINA)
     length = max(1, int(hall.slot_minutes))
     found = []
@@ -121,10 +111,9 @@ def list_slots(*, hall_id: str, day: date) -> dict[str, Any]:
     `day` must lie within the listing horizon (checked before the hall: it is the input)."""
     today = calendar.china_now(now()).date()
     check_horizon(day, today)
-    hall = get_hall(hall_id)
+    hall = active_hall(hall_id)
     found, closed_reason = day_slots(hall, day)
-    counters = {c.id: c for c in SlotCounter.select().where((SlotCounter.hall_id == hall.id)
-                                                             & (SlotCounter.day == day))}
+    counters = models.counters_of(hall.id, day)
     first, last = booking_window(today)
     in_window = first <= day <= last
     items = []

@@ -4,8 +4,8 @@
   APPOINTMENT_NO_SHOW_LIMIT no-shows among the slots of the last APPOINTMENT_NO_SHOW_WINDOW_DAYS days
   is banned from booking for APPOINTMENT_BAN_DAYS (a `map_booking_ban` row, audited).
 - `send_reminders`: the reminder the day before (due at APPOINTMENT_REMINDER_HOUR, Beijing time),
-  recorded in `map_appointment_notice` and queued in the notification outbox (`notify.outbox`), in
-  the same transaction; logged with ids only (no personal data).
+  recorded in `map_appointment_notice` and queued in the notification outbox (notify.service.enqueue),
+  in the same unit of work; logged with ids only (no personal data).
 Each appointment is handled in its own transaction, with a conditional UPDATE naming the state it
 leaves, so two runs at once never mark or remind one appointment twice.
 """
@@ -19,12 +19,11 @@ from flask import current_app
 
 from app import audit
 from app.clock import CHINA_TZ as CHINA
-from app.db import db, insert_row, new_id, update_where
-from appointments import slots
-from appointments.models import Appointment, AppointmentNotice, BookingBan
-from appointments.service import active_ban
-from mapsvc.models import Hall, HallItem
-from notify.outbox import enqueue
+from app.db import new_id, unit_of_work
+from appointments import models, slots
+from appointments.models import Appointment, active_ban
+from mapsvc.service import Hall, hall_item, halls_by_id
+from notify.service import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +33,11 @@ BATCH = 500
 def _maybe_ban(user_id: str, at: datetime) -> bool:
     config = current_app.config
     since = at - timedelta(days=config["APPOINTMENT_NO_SHOW_WINDOW_DAYS"])
-    count = Appointment.select().where((Appointment.user_id == user_id) & (Appointment.status == "no_show")
-                                       & (Appointment.starts_at >= since)).count()
+    count = models.no_shows_since(user_id, since)
     if count < config["APPOINTMENT_NO_SHOW_LIMIT"] or active_ban(user_id, at) is not None:
         return False
-    ban = insert_row(BookingBan, id=new_id("ban"), user_id=user_id,
-                     until=at + timedelta(days=config["APPOINTMENT_BAN_DAYS"]), no_shows=count, created_at=at)
+    ban = models.insert_ban(ban_id=new_id("ban"), user_id=user_id,
+                            until=at + timedelta(days=config["APPOINTMENT_BAN_DAYS"]), no_shows=count, created_at=at)
     audit.record("map.booking_banned", actor_kind="system", target=user_id,
                  details={"ban": ban.id, "no_shows": count, "until": ban.until.isoformat()})
     return True
@@ -50,13 +48,10 @@ def mark_no_shows() -> tuple[int, int]:
     at = slots.now()
     marked = banned = 0
     while True:
-        due = list(Appointment.select(Appointment.id, Appointment.user_id, Appointment.hall_id)
-                   .where((Appointment.status == "booked") & (Appointment.ends_at <= at))
-                   .order_by(Appointment.ends_at).limit(BATCH))
+        due = models.ended_unattended(at, BATCH)
         for appointment in due:
-            with db.atomic():
-                if update_where(Appointment, {"id": appointment.id, "status": "booked"}, status="no_show",
-                                active_key=None, no_show_at=at) != 1:
+            with unit_of_work():
+                if not models.mark_no_show(appointment.id, at):
                     continue
                 audit.record("map.appointment_no_show", actor_kind="system", actor_id=None,
                              target=appointment.id, details={"hall": appointment.hall_id})
@@ -81,24 +76,18 @@ def _payload(appointment: Appointment, hall: Hall | None, item_name: str | None)
 def send_reminders() -> int:
     """Queue the day-before reminder of every booked appointment that is due; the number queued."""
     at = slots.now()
-    due = list(Appointment.select().where((Appointment.status == "booked") & Appointment.reminded_at.is_null()
-                                          & (Appointment.reminder_due_at <= at) & (Appointment.starts_at > at))
-               .order_by(Appointment.reminder_due_at))
-    halls = {h.id: h for h in Hall.select().where(Hall.id.in_({a.hall_id for a in due}))} if due else {}
+    due = models.reminders_due(at)
+    halls = halls_by_id(a.hall_id for a in due)
     queued = 0
     for appointment in due:
-        item = HallItem.get_or_none((HallItem.hall == appointment.hall_id)
-                                    & (HallItem.item_code == appointment.item_code))
-        with db.atomic():
-            claimed = (Appointment.update(reminded_at=at)
-                       .where((Appointment.id == appointment.id) & (Appointment.status == "booked")
-                              & Appointment.reminded_at.is_null()).execute())
-            if claimed != 1:
+        item = hall_item(appointment.hall_id, appointment.item_code)
+        with unit_of_work():
+            if not models.claim_reminder(appointment.id, at):
                 continue
             payload = _payload(appointment, halls.get(appointment.hall_id), item.item_name if item else None)
-            notice = insert_row(AppointmentNotice, ignore_conflict=True, id=new_id("ntc"),
-                                appointment_id=appointment.id, user_id=appointment.user_id, kind="reminder",
-                                payload=payload, created_at=at)
+            notice = models.insert_notice(notice_id=new_id("ntc"), appointment_id=appointment.id,
+                                          user_id=appointment.user_id, kind="reminder", payload=payload,
+                                          created_at=at)
             # the notification worker delivers it (inbox, live stream, pushes) from the shared outbox
             text = json.loads(payload)
             enqueue(user_id=appointment.user_id, kind="appointment_reminder", title="预约提醒",

@@ -6,7 +6,9 @@ import png
 import zxingcpp
 
 from app.audit import AuditEvent
+from app.db import db
 from appointments.models import Appointment, SlotCounter
+from mapsvc.models import Hall
 from tests.helpers import assert_problem, rows
 from tests.fixtures.appointments import APPOINTMENTS, SLOTS, _auth, beijing, book, slot_of
 
@@ -121,9 +123,6 @@ def test_a_full_slot_refuses_and_leaves_nothing_behind(app, client, make_hall, c
 
 
 def test_capacity_is_fixed_when_the_first_seat_is_taken(app, client, make_hall, citizens):
-    from app.db import db
-    from mapsvc.models import Hall
-
     make_hall(capacity=1)
     a, b = citizens(2)
     book(client, a)

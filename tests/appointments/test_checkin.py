@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from app.audit import AuditEvent
 from appointments.models import Appointment, AppointmentNotice, BookingBan
+from notify.service import OutboxEntry
 from tests import vectors
 from tests.helpers import assert_problem, bearer, rows
 from tests.fixtures.appointments import APPOINTMENTS, CHECK_INS, _auth, beijing, book
@@ -175,8 +176,6 @@ def test_reminders_are_queued_once_the_day_before(app, client, runner, make_hall
     payload = json.loads(notice.payload)
     assert payload["hall_name"] == "测试政务服务中心H1" and payload["start"] == "2026-09-30T09:00:00+08:00"
     assert "09月30日 09:00" in payload["text"] and tomorrow["check_in_code"] not in notice.payload
-    from notify.outbox import OutboxEntry
-
     [queued] = rows(app, OutboxEntry)  # for the notification worker
     assert (queued.user_id, queued.kind, queued.title) == (a["X-User"], "appointment_reminder", "预约提醒")
     assert queued.body == payload["text"] and queued.dedupe_key == f"appointment-reminder:{tomorrow['id']}"

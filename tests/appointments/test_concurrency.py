@@ -11,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from app import create_app
 from app.audit import AuditEvent
+from appointments import slots
 from appointments.models import Appointment, SlotCounter
 from tests.fixtures.appointments import APPOINTMENTS, START, _auth, beijing, slot_of
 from tests.helpers import rows
@@ -78,9 +80,6 @@ _worker: dict = {}
 
 
 def _init_worker(config: dict, now: str) -> None:
-    from app import create_app
-    from appointments import slots
-
     at = beijing(now)
     slots.now = lambda: at  # the same fixed clock as the test process
     _worker["app"] = create_app(config)

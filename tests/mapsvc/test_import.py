@@ -7,6 +7,7 @@ import json
 
 import redis as redis_lib
 
+from app.db import db
 from mapsvc import coords, index
 from mapsvc.demo import COLUMNS
 from mapsvc.models import Hall, HallItem
@@ -147,7 +148,6 @@ def test_reindex_recreates_sets_drops_stale_ones_and_restores_queues(app, runner
     redis.sadd(index.KEYS, index.item_key("STALE"))
     redis.zrem(index.KEY_ALL, ids["X-1"])
     with app.app_context():
-        from app.db import db
         with db.connection_context():
             Hall.update(queue_length=7, queue_updated_at=Hall.created_at).where(Hall.code == "X-2").execute()
     runner.invoke(args=["halls", "reindex"])

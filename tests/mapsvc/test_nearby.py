@@ -10,6 +10,7 @@ import pytest
 
 from app.db import db
 from mapsvc import coords, service
+from mapsvc.models import Hall
 from app.calendar import CHINA
 from tests.fixtures.halls import NEARBY, hall
 from tests.helpers import assert_problem
@@ -167,8 +168,6 @@ def test_rate_limited_per_ip(make_app, town):
 
 
 def test_a_hall_missing_from_the_database_is_left_out_not_a_500(app, map_client, town):
-    from mapsvc.models import Hall
-
     with app.app_context(), db.connection_context():
         Hall.delete().where(Hall.code == "T-0").execute()
     assert codes(map_client.get(NEARBY, query_string={"lat": 31.8205, "lng": 117.2})) == ["T-1", "T-2", "T-3", "T-4"]
