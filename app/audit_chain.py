@@ -24,7 +24,7 @@ import peewee as pw
 from flask import current_app
 
 from app.audit import AuditEvent
-from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, unit_of_work, utcnow
+from app.db import BaseModel, UTCDateTimeField, db, insert_row, unit_of_work, utcnow
 from app.security.pii import derive_key, hmac_sm3
 
 GENESIS = "0" * 64
@@ -120,8 +120,7 @@ def _seal_batch(key: bytes) -> int:
     with unit_of_work():
         _head()
         # Take the head row's lock first (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already holds the file).
-        execute("UPDATE audit_chain_head SET sealed_at = ? WHERE id = 1",
-                [AuditChainHead.sealed_at.db_value(utcnow())])
+        AuditChainHead.update(sealed_at=utcnow()).where(AuditChainHead.id == 1).execute()
         head = AuditChainHead.get_by_id(1)
         cutoff = utcnow() - timedelta(seconds=current_app.config["AUDIT_SEAL_MIN_AGE"])
         query = AuditEvent.select().where(AuditEvent.seq.is_null(), AuditEvent.at <= cutoff)
@@ -134,11 +133,11 @@ def _seal_batch(key: bytes) -> int:
             seq += 1
             row.seq = seq
             prev = chain_hash(key, prev, row_dict(row))
-            execute("UPDATE audit_event SET seq = ?, chain_hash = ? WHERE id = ? AND seq IS NULL", [seq, prev, row.id])
+            AuditEvent.update(seq=seq, chain_hash=prev).where(AuditEvent.id == row.id, AuditEvent.seq.is_null()).execute()
             last_at = max(last_at, row.at) if last_at else row.at
         if rows:
-            moved = execute("UPDATE audit_chain_head SET seq = ?, chain_hash = ?, last_at = ? WHERE id = 1 AND seq = ?",
-                            [seq, prev, AuditChainHead.last_at.db_value(last_at), head.seq]).rowcount
+            moved = (AuditChainHead.update(seq=seq, chain_hash=prev, last_at=last_at)
+                     .where(AuditChainHead.id == 1, AuditChainHead.seq == head.seq).execute())
             if moved != 1:
                 raise ChainBusy("the chain head moved under this sealer")
         return len(rows)

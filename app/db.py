@@ -25,6 +25,7 @@ from peewee_migrate import Router
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from app.errors import BACKEND_RETRY_AFTER, ServiceUnavailable
+from app.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ def init_db(app: Flask) -> None:
             db.connect(reuse_if_open=True)
         except pw.OperationalError as exc:
             log.error("database unreachable", extra={"error": type(exc).__name__})
-            raise ServiceUnavailable("数据库暂时不可用，请稍后再试。", code="database_unavailable",
+            raise ServiceUnavailable(N_("数据库暂时不可用，请稍后再试。"), code="database_unavailable",
                                      headers={"Retry-After": str(BACKEND_RETRY_AFTER)}) from exc
 
     @app.teardown_request
@@ -299,6 +300,7 @@ def insert_row(model: type[pw.Model], *, ignore_conflict: bool = False, **values
     if sql is None:
         columns = ", ".join(f'"{fields[name].column_name}"' for name in values)
         marks = ", ".join([_placeholder()] * len(values))
+        # raw SQL: the prepared-statement builder itself (models.py calls it on hot paths)
         sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
         _sql_cache[key] = sql = sql + (" ON CONFLICT DO NOTHING" if ignore_conflict else "")
     cursor = db.execute_sql(sql, [fields[name].db_value(value) for name, value in values.items()])
@@ -322,6 +324,7 @@ def select_where(model: type[pw.Model], **equal) -> pw.Model | None:
     if sql is None:
         columns = ", ".join(f'"{f.column_name}"' for f in model._meta.sorted_fields)
         where = " AND ".join(f'"{fields[name].column_name}" = {_placeholder()}' for name in equal)
+        # raw SQL: the prepared-statement builder itself (models.py calls it on hot paths)
         sql = _sql_cache[key] = f'SELECT {columns} FROM "{model._meta.table_name}" WHERE {where} LIMIT 1'
     found = db.execute_sql(sql, [fields[name].db_value(value) for name, value in equal.items()]).fetchone()
     if found is None:
@@ -342,6 +345,7 @@ def update_where(model: type[pw.Model], where: dict[str, Any], **values) -> int:
     if sql is None:
         assignments = ", ".join(f'"{fields[name].column_name}" = {_placeholder()}' for name in values)
         condition = " AND ".join(f'"{fields[name].column_name}" = {_placeholder()}' for name in where)
+        # raw SQL: the prepared-statement builder itself (models.py calls it on hot paths)
         sql = _sql_cache[key] = f'UPDATE "{model._meta.table_name}" SET {assignments} WHERE {condition}'
     params = [fields[name].db_value(value) for name, value in values.items()]
     params += [fields[name].db_value(value) for name, value in where.items()]

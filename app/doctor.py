@@ -70,7 +70,7 @@ def _timed(name: str, probe: Callable[[], str]) -> Check:
 
 def _database() -> str:
     with db.connection_context():
-        db.execute_sql("SELECT 1")
+        db.execute_sql("SELECT 1")  # raw SQL: the database probe's round trip
     return type(db.obj).__name__
 
 

@@ -44,7 +44,7 @@ def readyz():
     checks = {}
     try:
         with db.connection_context():
-            db.execute_sql("SELECT 1")
+            db.execute_sql("SELECT 1")  # raw SQL: the readiness probe's round trip
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; the reason goes to the log
         log.warning("readiness: database unreachable", extra={"error": type(exc).__name__})

@@ -5,7 +5,8 @@
 Prints one table, read from the source (AST), nothing imported or run:
 - raw SQL strings outside `models.py` (and the `*_models.py` of rooms still hidden in another
   feature) and `migrations/`: string literals that start with SELECT / INSERT / UPDATE / DELETE /
-  WITH in capitals (the text handed to `execute` / `execute_sql`; docstrings aside);
+  WITH in capitals (the text handed to `execute` / `execute_sql`; docstrings aside), and how many
+  carry their reason (`# raw SQL: …` on the line or the two above it);
 - `atomic()` blocks outside the kernel (`with ….atomic():` or `@….atomic()`; the kernel is
   `app/` without `identity`), and in the whole tree;
 - function-level imports (`import` / `from … import` inside a function), and how many of them carry
@@ -64,16 +65,18 @@ def count_file(path: Path) -> Counter:
     skip = docstrings(tree)
     in_models = path.name == "models.py" or path.name.endswith("_models.py")
     parts_in_fstrings = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+    lines = source.splitlines()
     for node in ast.walk(tree):
         if not in_models and id(node) not in skip and id(node) not in parts_in_fstrings:
             text = literal_text(node)
             if text is not None and SQL.match(text):
                 counts["raw_sql"] += 1
+                near = " ".join(lines[max(0, node.lineno - 3):node.lineno])  # the line or the two above it
+                counts["raw_sql_with_reason"] += "raw SQL:" in near
         if isinstance(node, (ast.With, ast.AsyncWith)):
             counts["atomic"] += sum(is_atomic(item.context_expr) for item in node.items)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             counts["atomic"] += sum(is_atomic(d) for d in node.decorator_list)
-    lines = source.splitlines()
     for lineno in _function_imports(tree, inside=False):
         counts["function_imports"] += 1
         counts["function_imports_with_reason"] += "import here:" in lines[lineno - 1]
@@ -99,6 +102,7 @@ def main() -> None:
             room = room_of(path)
             rooms[room] += counts["lines"]
             totals["raw_sql"] += counts["raw_sql"]
+            totals["raw_sql_with_reason"] += counts["raw_sql_with_reason"]
             totals["function_imports"] += counts["function_imports"]
             totals["function_imports_with_reason"] += counts["function_imports_with_reason"]
             totals["atomic_all"] += counts["atomic"]
@@ -116,6 +120,7 @@ def main() -> None:
     largest, largest_lines = rooms.most_common(1)[0]
     rows = [
         ("raw SQL strings outside models/migrations", totals["raw_sql"]),
+        ("  of which with their reason written", totals["raw_sql_with_reason"]),
         ("atomic() blocks outside the kernel", totals["atomic_outside_kernel"]),
         (f"atomic() blocks, whole tree ({len(atomic_files)} files)", totals["atomic_all"]),
         ("function-level imports (packages)", totals["function_imports"]),

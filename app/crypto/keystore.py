@@ -247,6 +247,7 @@ class SoftwareKeyStore:
         return [_info(r) for r in query.order_by(KeyRecord.created_at.desc(), KeyRecord.id)]
 
     def newest_active(self, *, purpose: str, owner: str) -> str | None:
+        # raw SQL: on every issuance (the newest active issuer key); written once, no per-call query building
         row = execute('SELECT "id" FROM "crypto_key" WHERE "purpose" = ? AND "owner" = ? AND "status" = ? '
                       'ORDER BY "created_at" DESC, "id" LIMIT 1', [purpose, owner, "active"]).fetchone()
         return row[0] if row else None
