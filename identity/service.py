@@ -13,6 +13,10 @@ What it offers lives in the feature's rooms and is re-exported here:
 """
 from __future__ import annotations
 
+from typing import Iterable
+
+from app.security.pii import field_cipher
+from identity import models
 from identity.accounts import (
     LEVEL_NAMES, VerifiedIdentity, client_name, get_user, openid_belongs_to, phone_belongs_to, phone_index,
     require_level, user_by_phone, user_id_for_id_number, user_view, verified_identity, verified_level,
@@ -61,10 +65,18 @@ __all__ = [  # what other features may use
     "SmsCodeInvalid", "SmsDeliveryError", "staff_login", "staff_usernames", "staff_view", "start_liveness",
     "STEP_UP_PURPOSES", "StepUpFailed", "take_liveness_pass", "User", "user_by_phone", "user_id_for_id_number",
     "user_view", "verified_identity", "verified_level", "VerifiedIdentity", "verify_real_name",
-    "verify_sms_step_up", "wechat_api_client", "WeChatError",
+    "verify_sms_step_up", "wechat_api_client", "WeChatError", "bound_phones",
 ]
 
 
 def send_sms(phone: str, code: str) -> None:
     """Send `code` to `phone` through the configured SMS sender (raises SmsDeliveryError)."""
     providers().sms.send_code(phone, code)
+
+
+def bound_phones(user_ids: Iterable[str]) -> dict[str, str]:
+    """The bound phones of these accounts (decrypted), for notify's security notices by SMS to the
+    account's own phone; accounts without one are left out."""
+    cipher = field_cipher()
+    users = (models.user_by_id(user_id) for user_id in set(user_ids))
+    return {u.id: cipher.decrypt(u.phone_enc, "user.phone") for u in users if u is not None and u.phone_enc}

@@ -20,6 +20,7 @@ from typing import Callable
 
 from app.db import new_id, unit_of_work
 from app.security.pii import PiiCipher
+from identity import service as identity
 from notify import models
 from notify.models import ACCOUNT_PHONE
 from notify.outbox import SECURITY_KINDS
@@ -29,7 +30,6 @@ from notify.quiet import held_until
 log = logging.getLogger(__name__)
 
 TOKEN_COLUMN = "notify_device.token"
-ACCOUNT_PHONE_COLUMN = "user.phone"  # the identity feature's column label for the bound phone
 
 
 @dataclass
@@ -63,7 +63,7 @@ def process_delivery_batch(*, channels: dict[str, PushChannel], cipher: PiiCiphe
                                limit=settings.batch)
     if not claimed:
         return 0
-    rows = models.leased_deliveries(owner)  # in models.DELIVERY_COLUMNS order
+    rows = _with_bound_phones(models.leased_deliveries(owner))
     outcomes, sends = [], []
     for row in rows:
         decided = _decide(row, now)
@@ -78,6 +78,14 @@ def process_delivery_batch(*, channels: dict[str, PushChannel], cipher: PiiCiphe
         outcomes += [send(row) for row in sends]
     _record(outcomes, owner=owner, now=now, settings=settings, backoff=backoff)
     return len(rows)
+
+
+def _with_bound_phones(rows: list[tuple]) -> list[tuple]:
+    """Rows in models.DELIVERY_COLUMNS order, plus the account's bound phone (identity asked) for the
+    ACCOUNT_PHONE deliveries (security notices by SMS), None for the others."""
+    wanted = {row[3] for row in rows if row[2] == ACCOUNT_PHONE}
+    phones = identity.bound_phones(wanted) if wanted else {}
+    return [(*row, phones.get(row[3]) if row[2] == ACCOUNT_PHONE else None) for row in rows]
 
 
 def _decide(row: tuple, now: datetime) -> Outcome | None:
@@ -112,8 +120,7 @@ def _send(row: tuple, *, channels: dict[str, PushChannel], cipher: PiiCipher, tt
     started = time.perf_counter()
     token = ""
     try:
-        token = (cipher.decrypt(row[17], ACCOUNT_PHONE_COLUMN) if device_id == ACCOUNT_PHONE
-                 else cipher.decrypt(row[14], TOKEN_COLUMN))
+        token = row[17] if device_id == ACCOUNT_PHONE else cipher.decrypt(row[14], TOKEN_COLUMN)
         channel.send(token, message)
         status, error, retry_after = "sent", None, None
     except TokenDead as exc:

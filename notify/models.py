@@ -343,7 +343,7 @@ def inbox_of_outbox(ids: list[int]) -> list[tuple]:
 
 DELIVERY_COLUMNS = ("d.id, d.outbox_id, d.device_id, d.user_id, d.platform, d.attempts, o.kind, o.title, o.body, "
                     "o.data, o.urgent, o.collapse_key, o.created_at, v.user_id, v.token_enc, p.disabled_channels, "
-                    "p.quiet_hours, u.phone_enc")
+                    "p.quiet_hours")
 
 
 def insert_deliveries(values: list[tuple]) -> None:
@@ -353,13 +353,11 @@ def insert_deliveries(values: list[tuple]) -> None:
 
 
 def leased_deliveries(owner: str) -> list[tuple]:
-    """The pending deliveries leased to `owner` with their notice, device, preferences and — for
-    ACCOUNT_PHONE deliveries only — the account's bound phone (identity's `user` table, encrypted),
-    in DELIVERY_COLUMNS order, by id."""
+    """The pending deliveries leased to `owner` with their notice, device and preferences, in
+    DELIVERY_COLUMNS order, by id."""
     return execute(f'SELECT {DELIVERY_COLUMNS} FROM "notify_delivery" d JOIN "notify_outbox" o ON o.id = d.outbox_id '
                    f'LEFT JOIN "notify_device" v ON v.id = d.device_id '
                    f'LEFT JOIN "notify_preference" p ON p.user_id = d.user_id '
-                   f'LEFT JOIN "user" u ON u.id = d.user_id AND d.device_id = \'{ACCOUNT_PHONE}\' '
                    f'WHERE d.lease_owner = ? AND d.status = \'pending\' ORDER BY d.id', (owner,)).fetchall()
 
 
