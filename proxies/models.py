@@ -2,9 +2,13 @@
 request made under it. Only ids and masked values are stored; never a phone or ID number."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import peewee as pw
 
-from app.db import BaseModel, UTCDateTimeField, utcnow
+from app.db import BaseModel, UTCDateTimeField, insert_row, select_one, update_where, utcnow
+from app.pagination import newest_first
 
 PENDING, ACTIVE, DECLINED, REVOKED, EXPIRED = "pending", "active", "declined", "revoked", "expired"
 
@@ -56,3 +60,61 @@ class ProxyAction(BaseModel):
 
     class Meta:
         table_name = "proxy_action"
+
+
+# --- Queries -------------------------------------------------------------------------------------
+
+def find_grant(grant_id: str) -> ProxyGrant | None:
+    return select_one(ProxyGrant, ProxyGrant.id, grant_id)
+
+
+def free_expired_slot(active_key: str, now: datetime) -> None:
+    """An expired grant no longer holds its pair's slot (`active_key`)."""
+    ProxyGrant.update(active_key=None).where((ProxyGrant.active_key == active_key)
+                                             & (ProxyGrant.expires_at <= now)).execute()
+
+
+def grants_held(principal_id: str, now: datetime) -> int:
+    """The principal's pending or active grants not yet expired."""
+    return ProxyGrant.select().where((ProxyGrant.principal_id == principal_id)
+                                     & ProxyGrant.status.in_([PENDING, ACTIVE])
+                                     & (ProxyGrant.expires_at > now)).count()
+
+
+def insert_grant(**values: Any) -> ProxyGrant | None:
+    """A new grant; None when the pair already holds one (its `active_key` is taken)."""
+    return insert_row(ProxyGrant, ignore_conflict=True, **values)
+
+
+def move_grant(grant_id: str, *, from_status: str, **values: Any) -> int:
+    """Change a grant still in `from_status` (conditional: of concurrent callers one sees 1)."""
+    return update_where(ProxyGrant, {"id": grant_id, "status": from_status}, **values)
+
+
+def grants_page(*, user_id: str, role: str, limit: int, cursor: str | None) -> tuple[list[ProxyGrant], str | None]:
+    """Grants the user gave (`role=principal`) or was given (`role=proxy`), newest first."""
+    column = ProxyGrant.principal_id if role == "principal" else ProxyGrant.proxy_id
+    return newest_first(ProxyGrant.select().where(column == user_id), ProxyGrant.created_at, ProxyGrant.id,
+                        limit=limit, cursor=cursor, at_of=lambda r: r.created_at, id_of=lambda r: r.id)
+
+
+def grants_made_in_session(user_id: str, session_id: str) -> list[ProxyGrant]:
+    """The grants `user_id` made in login session `session_id`, oldest first."""
+    return list(ProxyGrant.select()
+                .where((ProxyGrant.principal_id == user_id) & (ProxyGrant.session_id == session_id))
+                .order_by(ProxyGrant.created_at, ProxyGrant.id))
+
+
+def insert_action(**values: Any) -> ProxyAction:
+    return insert_row(ProxyAction, **values)
+
+
+def set_action_outcome(action_id: str, *, status: int, scope: str | None) -> None:
+    update_where(ProxyAction, {"id": action_id}, status=status, scope=scope)
+
+
+def actions_page(*, grant_id: str, limit: int, cursor: str | None) -> tuple[list[ProxyAction], str | None]:
+    """What was done under a grant, newest first."""
+    query = ProxyAction.select().where(ProxyAction.grant_id == grant_id)
+    return newest_first(query, ProxyAction.at, ProxyAction.id, limit=limit, cursor=cursor,
+                        at_of=lambda r: r.at, id_of=lambda r: r.id)

@@ -22,22 +22,20 @@ from typing import Any
 from flask import current_app
 
 from app import audit, ratelimit
-from app.db import db, insert_row, new_id, select_one, update_where, utcnow
-from identity import service as identity
-from identity.errors import AssuranceInsufficient, PhoneInvalid
+from app.db import new_id, unit_of_work, utcnow
+from app.i18n import N_, Series
 from app.idnumber import normalize_phone
-from identity.models import User
-from identity.stepup import verify_sms_step_up
-from app.pagination import newest_first
 from app.ratelimit import Limit
 from app.security.tokens import Principal
-from proxies import notices
-from bff.errors import (
+from identity import service as identity
+from identity.service import AssuranceInsufficient, PhoneInvalid, User, verify_sms_step_up
+from proxies import models, notices
+from proxies.errors import (
     ProxyExpiryInvalid, ProxyGrantDeclined, ProxyGrantExists, ProxyGrantExpired, ProxyGrantInactive,
     ProxyGrantNotFound, ProxyGrantNotPending, ProxyGrantPending, ProxyGrantRevoked, ProxyLimitReached,
     ProxyRelativeNotFound, ProxyScopeInvalid, ProxySelf,
 )
-from proxies.models import ACTIVE, DECLINED, EXPIRED, PENDING, REVOKED, ProxyAction, ProxyGrant
+from proxies.models import ACTIVE, DECLINED, EXPIRED, PENDING, REVOKED, ProxyGrant
 from signing import service as signing
 
 # The delegable scopes (with what the principal is shown). Anything else is refused: fail closed.
@@ -53,7 +51,7 @@ STEP_UP_PURPOSE = "proxy_grant"
 MAX_DAYS = 365
 MAX_ACTIVE_GRANTS = 10
 MAX_LIMIT = 50
-_CREATE_LIMIT = Limit("proxy:create:{}", 20, 3600, "proxy_attempts_exceeded", "授权操作过于频繁，请稍后再试。")
+_CREATE_LIMIT = Limit("proxy:create:{}", 20, 3600, "proxy_attempts_exceeded", N_("授权操作过于频繁，请稍后再试。"))
 
 
 def clock() -> datetime:
@@ -82,28 +80,23 @@ def create_grant(*, principal_id: str, phone: str, name: str, scopes: list[str],
         raise ProxyExpiryInvalid(errors={"expires_at": [ProxyExpiryInvalid.detail]})
     phone = normalize_phone(phone)
     if phone is None:
-        raise PhoneInvalid(errors={"phone": ["请输入 11 位中国大陆手机号码。"]})
+        raise PhoneInvalid(errors={"phone": [N_("请输入 11 位中国大陆手机号码。")]})
     limit = _CREATE_LIMIT
     ratelimit.consume([Limit(limit.key.format(principal_id), limit.limit, limit.window, limit.code, limit.detail)])
     _step_up(principal_id=principal_id, sms_code=sms_code, pin=pin)
     relative = _verified_relative(principal_id=principal_id, phone=phone, name=name)
     principal_view, relative_view = identity.user_view(identity.get_user(principal_id)), identity.user_view(relative)
     key = f"{principal_id}:{relative.id}"
-    with db.atomic():
-        # An expired grant no longer holds the pair's slot.
-        ProxyGrant.update(active_key=None).where((ProxyGrant.active_key == key)
-                                                 & (ProxyGrant.expires_at <= now)).execute()
-        held = ProxyGrant.select().where((ProxyGrant.principal_id == principal_id)
-                                         & ProxyGrant.status.in_([PENDING, ACTIVE])
-                                         & (ProxyGrant.expires_at > now)).count()
-        if held >= MAX_ACTIVE_GRANTS:
+    with unit_of_work():
+        models.free_expired_slot(key, now)
+        if models.grants_held(principal_id, now) >= MAX_ACTIVE_GRANTS:
             raise ProxyLimitReached()
-        grant = insert_row(ProxyGrant, ignore_conflict=True, id=new_id("pg"), principal_id=principal_id,
-                           proxy_id=relative.id, scopes=" ".join(sorted(granted)), status=PENDING, active_key=key,
-                           principal_name_masked=principal_view["name_masked"],
-                           proxy_name_masked=relative_view["name_masked"],
-                           proxy_phone_masked=relative_view["phone_masked"], created_at=now, expires_at=expires_at,
-                           session_id=session_id)
+        grant = models.insert_grant(id=new_id("pg"), principal_id=principal_id, proxy_id=relative.id,
+                                    scopes=" ".join(sorted(granted)), status=PENDING, active_key=key,
+                                    principal_name_masked=principal_view["name_masked"],
+                                    proxy_name_masked=relative_view["name_masked"],
+                                    proxy_phone_masked=relative_view["phone_masked"], created_at=now,
+                                    expires_at=expires_at, session_id=session_id)
         if grant is None:
             raise ProxyGrantExists()
         audit.record("proxy.grant", actor_kind="citizen", actor_id=principal_id, target=grant.id,
@@ -125,7 +118,8 @@ def _step_up(*, principal_id: str, sms_code: str | None, pin: str | None) -> Non
 def _scopes(requested: list[str]) -> frozenset[str]:
     unknown = sorted(set(requested) - set(SCOPES))
     if unknown or not requested:
-        raise ProxyScopeInvalid(errors={"scopes": [f"不可授权：{', '.join(unknown)}" if unknown else "请至少选择一项。"]})
+        raise ProxyScopeInvalid(errors={"scopes": [N_("不可授权：{scopes:, }", scopes=Series(unknown)) if unknown
+                                                   else N_("请至少选择一项。")]})
     granted = set(requested)
     for scope in requested:
         granted |= IMPLIED.get(scope, frozenset())
@@ -146,8 +140,7 @@ def _verified_relative(*, principal_id: str, phone: str, name: str) -> User:
     verified or the name differs (issue 14 item 22), reached through the same steps: the lookup by
     blind index, one read of a verified identity (the principal's own stands in when nobody holds
     the phone) and one name comparison. The step-up and the hourly limit before it bound probing."""
-    # Found by the phone's blind index, as SMS login finds an account; identity has no lookup for it.
-    relative = select_one(User, User.phone_bidx, identity.phone_index(phone))
+    relative = identity.user_by_phone(phone)  # by the phone's blind index, as SMS login finds an account
     if relative is not None and relative.id == principal_id:
         raise ProxySelf()
     verified = identity.verified_identity(relative.id if relative is not None else principal_id)
@@ -180,17 +173,15 @@ def grant_view(grant: ProxyGrant, now: datetime) -> dict[str, Any]:
 
 def list_grants(*, user_id: str, role: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
     """Grants I gave (`role=principal`) or was given (`role=proxy`), newest first."""
-    column = ProxyGrant.principal_id if role == "principal" else ProxyGrant.proxy_id
-    page, next_cursor = newest_first(ProxyGrant.select().where(column == user_id), ProxyGrant.created_at,
-                                     ProxyGrant.id, limit=max(1, min(limit, MAX_LIMIT)), cursor=cursor,
-                                     at_of=lambda r: r.created_at, id_of=lambda r: r.id)
+    page, next_cursor = models.grants_page(user_id=user_id, role=role, limit=max(1, min(limit, MAX_LIMIT)),
+                                           cursor=cursor)
     now = clock()
     return {"items": [grant_view(grant, now) for grant in page], "next_cursor": next_cursor}
 
 
 def _party_grant(grant_id: str, user_id: str) -> ProxyGrant:
     """The grant if `user_id` is its principal or its proxy; anyone else learns nothing (404)."""
-    grant = select_one(ProxyGrant, ProxyGrant.id, grant_id)
+    grant = models.find_grant(grant_id)
     if grant is None or user_id not in (grant.principal_id, grant.proxy_id):
         raise ProxyGrantNotFound()
     return grant
@@ -199,7 +190,7 @@ def _party_grant(grant_id: str, user_id: str) -> ProxyGrant:
 def revoke_grant(*, user_id: str, grant_id: str) -> None:
     """End a grant now (the principal, or the proxy giving it up), pending or active. Outstanding
     proxy tokens stop working with their next request. Revoking an ended grant is a no-op."""
-    with db.atomic():
+    with unit_of_work():
         grant = _party_grant(grant_id, user_id)
         _revoke(grant, by="principal" if user_id == grant.principal_id else "proxy", actor_id=user_id)
 
@@ -208,8 +199,8 @@ def _revoke(grant: ProxyGrant, *, by: str, actor_id: str) -> bool:
     """Revoke a pending or active grant (inside the caller's transaction); False if it had ended."""
     if grant.status not in (PENDING, ACTIVE):
         return False
-    changed = update_where(ProxyGrant, {"id": grant.id, "status": grant.status}, status=REVOKED,
-                           revoked_at=clock(), revoked_by=by, active_key=None)
+    changed = models.move_grant(grant.id, from_status=grant.status, status=REVOKED, revoked_at=clock(),
+                                revoked_by=by, active_key=None)
     if changed:
         audit.record("proxy.revoke", actor_kind="citizen", actor_id=actor_id, target=grant.id,
                      details={"by": by, "principal_id": grant.principal_id, "proxy_id": grant.proxy_id})
@@ -228,15 +219,15 @@ def answer_grant(*, user_id: str, grant_id: str, accept: bool) -> dict[str, Any]
         raise AssuranceInsufficient()
     if grant.expires_at <= now:
         raise ProxyGrantNotPending()
-    with db.atomic():
+    with unit_of_work():
         if accept:
-            changed = update_where(ProxyGrant, {"id": grant.id, "status": PENDING}, status=ACTIVE, accepted_at=now)
+            changed = models.move_grant(grant.id, from_status=PENDING, status=ACTIVE, accepted_at=now)
         else:
-            changed = update_where(ProxyGrant, {"id": grant.id, "status": PENDING}, status=DECLINED,
-                                   declined_at=now, active_key=None)
+            changed = models.move_grant(grant.id, from_status=PENDING, status=DECLINED, declined_at=now,
+                                        active_key=None)
         if not changed:
             raise ProxyGrantNotPending()
-        grant = select_one(ProxyGrant, ProxyGrant.id, grant.id)
+        grant = models.find_grant(grant.id)
         audit.record("proxy.accept" if accept else "proxy.decline", actor_kind="citizen", actor_id=user_id,
                      target=grant.id, details={"principal_id": grant.principal_id})
         notices.grant_answered(grant, accepted=accept)
@@ -247,9 +238,7 @@ def session_grants(*, user_id: str, session_id: str, revoke: bool) -> list[dict[
     """The grants `user_id` made in login session `session_id`, oldest first; with `revoke`, the
     pending and active ones are revoked now (`revoked_by: session`), inside the caller's transaction.
     Identity calls it when a citizen revokes a session they no longer trust (issue 14 item 2)."""
-    made = list(ProxyGrant.select()
-                .where((ProxyGrant.principal_id == user_id) & (ProxyGrant.session_id == session_id))
-                .order_by(ProxyGrant.created_at, ProxyGrant.id))
+    made = models.grants_made_in_session(user_id, session_id)
     if revoke:
         for grant in made:
             if _revoke(grant, by="session", actor_id=user_id):
@@ -263,7 +252,7 @@ def session_grants(*, user_id: str, session_id: str, revoke: bool) -> list[dict[
 def open_session(*, proxy: Principal, grant_id: str) -> dict[str, Any]:
     """Switch into the principal's context: an access token (≤ 15 min, never past the grant's
     expiry) with subject = principal, `act.sub` = proxy, the grant id and its scopes."""
-    grant = select_one(ProxyGrant, ProxyGrant.id, grant_id)
+    grant = models.find_grant(grant_id)
     if grant is None or grant.proxy_id != proxy.id:
         raise ProxyGrantNotFound()
     now = clock()
@@ -282,7 +271,7 @@ def open_session(*, proxy: Principal, grant_id: str) -> dict[str, Any]:
                           grant_id=grant.id, delegated_scopes=grant.scope_set)
     ttl = max(1, min(current_app.config["ACCESS_TOKEN_TTL"], remaining))
     token, expires_in = current_app.extensions["tokens"].issue(delegated, ttl=ttl)
-    with db.atomic():
+    with unit_of_work():
         audit.record("proxy.session", actor_kind="citizen", actor_id=proxy.id, target=grant.id,
                      details={"principal_id": grant.principal_id, "expires_in": expires_in})
     return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in,
@@ -293,7 +282,7 @@ def open_session(*, proxy: Principal, grant_id: str) -> dict[str, Any]:
 def verify_grant(principal: Principal) -> None:
     """Refuse (401 `proxy_grant_inactive`) a delegated token whose grant is gone, revoked, expired
     or no longer what the token says. Run on every request made with such a token."""
-    grant = select_one(ProxyGrant, ProxyGrant.id, principal.grant_id)
+    grant = models.find_grant(principal.grant_id)
     if (grant is None or grant.status != ACTIVE or grant.expires_at <= clock()
             or grant.principal_id != principal.id or grant.proxy_id != principal.actor_id
             or not principal.delegated_scopes <= grant.scope_set):
@@ -304,32 +293,30 @@ def verify_grant(principal: Principal) -> None:
 
 def start_action(*, principal: Principal, method: str, route: str, request_id: str | None) -> str:
     """Record a request under a grant before it runs (no record, no action); its status comes later."""
-    with db.atomic():
-        action = insert_row(ProxyAction, id=new_id("pa"), grant_id=principal.grant_id, principal_id=principal.id,
-                            proxy_id=principal.actor_id, method=method, route=route[:255], at=clock(),
-                            request_id=request_id)
+    with unit_of_work():
+        action = models.insert_action(id=new_id("pa"), grant_id=principal.grant_id, principal_id=principal.id,
+                                      proxy_id=principal.actor_id, method=method, route=route[:255], at=clock(),
+                                      request_id=request_id)
     return action.id
 
 
 def finish_action(*, action_id: str, status: int, scope: str | None) -> None:
-    with db.atomic():
-        update_where(ProxyAction, {"id": action_id}, status=status, scope=scope)
+    with unit_of_work():
+        models.set_action_outcome(action_id, status=status, scope=scope)
 
 
 def record_refused(*, principal: Principal, method: str, route: str, status: int, request_id: str | None) -> None:
     """Record a request refused before it started (e.g. made after the grant was revoked)."""
-    with db.atomic():
-        insert_row(ProxyAction, id=new_id("pa"), grant_id=principal.grant_id or "", principal_id=principal.id,
-                   proxy_id=principal.actor_id, method=method, route=route[:255], status=status, at=clock(),
-                   request_id=request_id)
+    with unit_of_work():
+        models.insert_action(id=new_id("pa"), grant_id=principal.grant_id or "", principal_id=principal.id,
+                             proxy_id=principal.actor_id, method=method, route=route[:255], status=status,
+                             at=clock(), request_id=request_id)
 
 
 def list_activity(*, user_id: str, grant_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
     """What was done under a grant, newest first, with both identities (principal and proxy may look)."""
     grant = _party_grant(grant_id, user_id)
-    query = ProxyAction.select().where(ProxyAction.grant_id == grant.id)
-    page, next_cursor = newest_first(query, ProxyAction.at, ProxyAction.id, limit=max(1, min(limit, MAX_LIMIT)),
-                                     cursor=cursor, at_of=lambda r: r.at, id_of=lambda r: r.id)
+    page, next_cursor = models.actions_page(grant_id=grant.id, limit=max(1, min(limit, MAX_LIMIT)), cursor=cursor)
     principal = {"id": grant.principal_id, "name_masked": grant.principal_name_masked}
     proxy = {"id": grant.proxy_id, "name_masked": grant.proxy_name_masked}
     return {"items": [{"id": a.id, "at": a.at, "method": a.method, "route": a.route, "scope": a.scope,
