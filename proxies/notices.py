@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.clock import to_china
+from notify.service import enqueue
 from proxies.models import ProxyGrant
-from notify.outbox import enqueue
 
 KIND = "system"  # the notify feature's kind for account notices
-SECURITY_KIND = "account_security"  # every channel, never muted (notify.outbox.SECURITY_KINDS)
+SECURITY_KIND = "account_security"  # every channel, never muted (notify.service.SECURITY_KINDS)
 
 
 def _labels(grant: ProxyGrant, labels: dict[str, str]) -> str:
