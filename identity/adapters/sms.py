@@ -30,9 +30,7 @@ from typing import Protocol
 
 import requests
 
-from app.adapters.aliyun import (  # noqa: F401 (re-exported: the signing is the kernel's, shared with notify)
-    API_VERSION, RETRYABLE_CODES, canonicalize, percent_encode, sign_rpc, utc_timestamp,
-)
+from app.adapters.aliyun import API_VERSION, RETRYABLE_CODES, sign_rpc, utc_timestamp  # the kernel's RPC signing
 from app.adapters.http import Timeout, check_timeout, make_session
 from app.security.pii import mask_phone
 

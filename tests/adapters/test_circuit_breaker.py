@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from werkzeug.wrappers import Response
 
 from app.adapters.http import CircuitBreaker, CircuitOpen, make_session
 from app.security.pii import mask_id_number, mask_phone
+from tests.fakes.server import FakeServer
 
 
 class Clock:
@@ -134,10 +136,6 @@ def test_masks() -> None:
 
 
 def test_session_retries_status_only_for_declared_methods() -> None:
-    from werkzeug.wrappers import Response
-
-    from tests.fakes.server import FakeServer
-
     hits = {"n": 0}
 
     def flaky(environ, start_response):  # 503 on odd hits, 200 on even hits

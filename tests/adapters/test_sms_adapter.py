@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from identity.adapters.sms import AliyunSmsSender, SmsDeliveryError, percent_encode, sign_rpc
+from app.adapters.aliyun import percent_encode, sign_rpc
+from identity.adapters.sms import AliyunSmsSender, SmsDeliveryError
 from tests.adapters.conftest import SMS_KEY_ID, SMS_KEY_SECRET
 from tests.fakes.aliyun_sms import expected_signature
 

@@ -8,7 +8,10 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from app.db import utcnow
+from app.audit import AuditEvent
+from app.db import db, utcnow
+from identity import sessions
+from identity.models import AuthSession, RefreshToken, StaffUser
 from tests import vectors
 from tests.helpers import assert_problem, bearer, latest_code, rows
 
@@ -31,8 +34,6 @@ def refresh(client, token: str):
 
 
 def audit_actions(app, action: str):
-    from app.audit import AuditEvent
-
     return rows(app, AuditEvent, AuditEvent.action == action)
 
 
@@ -65,8 +66,6 @@ def test_refresh_returns_a_new_pair_in_the_login_shape(client, login_citizen):
 
 
 def test_refresh_tokens_are_stored_hashed_and_expire_after_the_ttl(make_app):
-    from identity.models import RefreshToken
-
     app = make_app(REFRESH_TOKEN_TTL=3600)
     tokens = login(app.test_client())
     (row,) = rows(app, RefreshToken)
@@ -94,8 +93,6 @@ def test_spent_refresh_token_is_refused_without_grace(strict_app):
 # --- reuse detection --------------------------------------------------------------------------
 
 def test_reuse_after_grace_revokes_the_whole_family(strict_app):
-    from identity.models import AuthSession
-
     client = strict_app.test_client()
     tokens = login(client)
     other_user = login(client, vectors.PHONES[1])  # an unrelated session stays untouched
@@ -163,9 +160,6 @@ def test_grace_is_granted_only_once(client, login_citizen):
 
 
 def test_reuse_past_the_grace_window_is_detected(client, app, login_citizen):
-    from app.db import db
-    from identity.models import RefreshToken
-
     tokens = login_citizen()
     refresh(client, tokens["refresh_token"])  # lost response, successor unused
     with app.app_context(), db.connection_context():  # the retry comes 31 s later
@@ -205,8 +199,6 @@ def test_concurrent_refresh_of_one_token_succeeds_exactly_once(strict_app):
 def test_without_grace_a_request_that_started_before_the_winner_still_loses(strict_app, monkeypatch):
     """The deterministic form of the race above: the losing request read the clock before the winning
     request marked the token used, then ran after it."""
-    from identity import sessions
-
     client = strict_app.test_client()
     tokens = login(client)
     assert refresh(client, tokens["refresh_token"]).status_code == 200  # the winner
@@ -273,9 +265,6 @@ def test_refresh_validation(client, body):
 
 
 def test_expired_refresh_token(app, client, login_citizen):
-    from app.db import db
-    from identity.models import RefreshToken
-
     tokens = login_citizen()
     with app.app_context(), db.connection_context():
         RefreshToken.update(expires_at=utcnow() - timedelta(seconds=1)).execute()
@@ -307,9 +296,6 @@ def test_staff_refresh_keeps_role_and_hall(client, clerk):
 
 
 def test_disabled_staff_cannot_refresh(app, client, clerk):
-    from app.db import db
-    from identity.models import StaffUser
-
     with app.app_context(), db.connection_context():
         StaffUser.update(disabled=True).execute()
     assert_problem(refresh(client, clerk["refresh_token"]), 401, "refresh_token_invalid")

@@ -6,7 +6,14 @@ import time
 
 import jwt
 import pytest
+from prometheus_client import REGISTRY
 
+from app import ratelimit
+from app.audit import AuditEvent
+from app.db import db
+from app.security.passwords import verification_slot
+from identity import staff
+from identity.models import ApiClient, StaffUser
 from tests.helpers import assert_problem, bearer, rows
 
 STAFF_LOGIN = "/api/v1/auth/staff-login"
@@ -41,8 +48,6 @@ def clerk(runner):
 # --- flask staff create ------------------------------------------------------------------------
 
 def test_staff_create_stores_a_counter_clerk_as_clerk_with_a_hashed_password(app, runner):
-    from identity.models import StaffUser
-
     result = create_staff(runner, username="Clerk.Wang")
     assert result.exit_code == 0, result.output
     assert "clerk.wang" in result.output and "(clerk)" in result.output
@@ -55,8 +60,6 @@ def test_staff_create_stores_a_counter_clerk_as_clerk_with_a_hashed_password(app
 
 @pytest.mark.parametrize("password", ["short-A1", "alllowercaseletters", "NoDigitsOrSymbolsHere", "123456789012"])
 def test_staff_create_refuses_a_weak_password(app, runner, password):
-    from identity.models import StaffUser
-
     result = create_staff(runner, password=password)
     assert result.exit_code != 0
     assert "密码强度不足" in result.output
@@ -66,8 +69,6 @@ def test_staff_create_refuses_a_weak_password(app, runner, password):
 
 
 def test_staff_create_refuses_a_clerk_without_a_hall(app, runner):
-    from identity.models import StaffUser
-
     for role in ("counter", "clerk"):
         result = create_staff(runner, role=role, hall=None)
         assert result.exit_code != 0
@@ -76,8 +77,6 @@ def test_staff_create_refuses_a_clerk_without_a_hall(app, runner):
 
 
 def test_staff_create_admin_has_no_hall(app, runner):
-    from identity.models import StaffUser
-
     result = create_staff(runner, username="admin.li", role="admin", hall="HF-YH-01")
     assert result.exit_code == 0, result.output
     (row,) = rows(app, StaffUser)
@@ -86,15 +85,11 @@ def test_staff_create_admin_has_no_hall(app, runner):
 
 @pytest.mark.parametrize("role", ["root", "superuser", ""])
 def test_staff_create_refuses_unknown_roles(app, runner, role):
-    from identity.models import StaffUser
-
     assert create_staff(runner, role=role).exit_code != 0
     assert rows(app, StaffUser) == []
 
 
 def test_staff_create_refuses_a_taken_username(app, runner, clerk):
-    from identity.models import StaffUser
-
     result = create_staff(runner, username="CLERK.WANG", password="Another-Pass-2025")
     assert result.exit_code != 0
     assert "用户名已存在" in result.output
@@ -102,9 +97,6 @@ def test_staff_create_refuses_a_taken_username(app, runner, clerk):
 
 
 def test_staff_create_audits(app, runner, clerk):
-    from app.audit import AuditEvent
-    from identity.models import StaffUser
-
     (staff,) = rows(app, StaffUser)
     (event,) = rows(app, AuditEvent, AuditEvent.action == "staff.create")
     assert event.target == staff.id
@@ -169,8 +161,6 @@ def login_from(client, ip, username="clerk.wang", password=PASSWORD):
 @pytest.fixture
 def clock(monkeypatch):
     """A frozen clock for the login backoffs (app.ratelimit.now_ms); `clock.advance(seconds)`."""
-    from app import ratelimit
-
     class Clock:
         ms = 1_800_000_000_000
 
@@ -183,8 +173,6 @@ def clock(monkeypatch):
 
 
 def counter(name: str, **labels) -> float:
-    from prometheus_client import REGISTRY
-
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
@@ -218,9 +206,6 @@ def test_failures_slow_the_pair_down_progressively_and_never_lock_the_clerk_out(
 def test_a_throttle_raises_an_alert(app, client, clerk, clock, caplog):
     """Issue 14 item 7: a throttle starting is logged at WARNING, counted for an alert rule
     (yiwang_staff_login_throttled_total) and written to the audit trail, for an unknown username too."""
-    from app.audit import AuditEvent
-    from identity.models import StaffUser
-
     before = counter("yiwang_staff_login_throttled_total", scope="pair")
     free = app.config["STAFF_PAIR_FREE_FAILURES"]
     for username in ("clerk.wang", "nobody.here"):
@@ -264,8 +249,6 @@ def test_the_username_slows_down_across_addresses_but_never_locks(make_app, cloc
 def test_address_rate_is_limited_before_any_password_hashing(make_app, monkeypatch):
     """Issue 14 item 4: every attempt ran Argon2id (~0.2 s CPU) without a per-address limit. Now the
     address's attempts per minute are counted in Redis first; beyond them no hash is computed."""
-    from identity import staff
-
     app = make_app(STAFF_LOGIN_PER_IP_MINUTE=3)
     client = app.test_client()
     assert create_staff(app.test_cli_runner()).exit_code == 0
@@ -285,8 +268,6 @@ def test_address_rate_is_limited_before_any_password_hashing(make_app, monkeypat
 
 def test_deployment_wide_login_rate_is_limited(make_app, monkeypatch):
     """Issue 14 item 4: a global cap per minute holds however many addresses the attempts come from."""
-    from identity import staff
-
     app = make_app(STAFF_LOGIN_PER_MINUTE=4)
     client = app.test_client()
     hashed = []
@@ -300,8 +281,6 @@ def test_deployment_wide_login_rate_is_limited(make_app, monkeypatch):
 def test_concurrent_password_checks_are_capped_per_process(make_app):
     """Issue 14 item 4: at most STAFF_HASH_CONCURRENCY Argon2 verifications run at once in a process;
     one more is answered 503 `login_busy` with Retry-After at once instead of queueing CPU work."""
-    from app.security.passwords import verification_slot
-
     app = make_app(STAFF_HASH_CONCURRENCY=1)
     client = app.test_client()
     assert create_staff(app.test_cli_runner()).exit_code == 0
@@ -314,9 +293,6 @@ def test_concurrent_password_checks_are_capped_per_process(make_app):
 
 
 def test_disabled_staff_cannot_log_in(app, client, clerk):
-    from app.db import db
-    from identity.models import StaffUser
-
     with app.app_context(), db.connection_context():
         StaffUser.update(disabled=True).execute()
     assert_problem(staff_login(client), 401, "credentials_invalid")
@@ -332,8 +308,6 @@ def create_client(runner, scopes="licences:issue cases:write", name="省市场�
 
 
 def test_clients_create_prints_credentials_once_and_stores_the_secret_hashed(app, runner):
-    from identity.models import ApiClient
-
     client_id, secret = create_client(runner)
     assert client_id.startswith("cl_")
     assert len(secret) >= 32
@@ -350,8 +324,6 @@ def test_clients_create_prints_credentials_once_and_stores_the_secret_hashed(app
 
 @pytest.mark.parametrize("scopes", ["licences:issue admin", "*", "   "])
 def test_clients_create_refuses_unknown_scopes(app, runner, scopes):
-    from identity.models import ApiClient
-
     result = runner.invoke(args=["clients", "create", "--name", "x", "--scopes", scopes])
     assert result.exit_code != 0
     assert "client_secret=" not in result.output
@@ -415,8 +387,6 @@ def test_token_with_http_basic_client_authentication(app, client, creds):
 
 @pytest.mark.parametrize("who", ["wrong secret", "unknown client", "empty-ish secret"])
 def test_wrong_client_credentials(app, client, creds, who):
-    from app.audit import AuditEvent
-
     client_id, secret = creds
     form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret + "x"}
     if who == "unknown client":
@@ -430,9 +400,6 @@ def test_wrong_client_credentials(app, client, creds, who):
 
 
 def test_disabled_client_is_refused(app, client, creds):
-    from app.db import db
-    from identity.models import ApiClient
-
     client_id, secret = creds
     with app.app_context(), db.connection_context():
         ApiClient.update(disabled=True).execute()
@@ -494,8 +461,6 @@ def test_body_that_is_not_json(client):
 
 
 def test_client_secret_never_appears_in_responses_or_the_audit_trail(app, client, creds):
-    from app.audit import AuditEvent
-
     client_id, secret = creds
     ok = client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client_id,
                                   "client_secret": secret})

@@ -3,9 +3,13 @@ a fresh face-liveness check. Pins issue 14 item 1: a bearer token alone is not p
 revoking or enrolling cloud signing (or granting a proxy)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from app.db import db
+from app.db import db, utcnow
+from app.errors import AppError
+from identity import stepup
 from identity.stepup import require_fresh_liveness, verify_sms_step_up
 from tests import vectors
 from tests.helpers import assert_problem, bearer, fresh_liveness, latest_code, step_up_code
@@ -25,8 +29,6 @@ def call(app):
 
 
 def _problem(call, status, code, func, /, **kwargs):
-    from app.errors import AppError
-
     with pytest.raises(AppError) as caught:
         call(func, **kwargs)
     assert (caught.value.status, caught.value.code) == (status, code)
@@ -162,11 +164,6 @@ def test_a_confirmed_liveness_session_proves_one_operation(client, call, verifie
 
 def test_an_old_liveness_pass_is_not_fresh(client, call, verified_citizen, monkeypatch):
     """Issue 14 item 1: a pass older than max_age_s (10 minutes by default) is refused."""
-    from datetime import timedelta
-
-    from app.db import utcnow
-    from identity import stepup
-
     tokens = verified_citizen()
     session_id = fresh_liveness(client, tokens["access_token"])
     assert client.post(f"/api/v1/me/liveness/{session_id}/confirm",
