@@ -25,6 +25,8 @@ from tests.fakes.server import FakeServer
 from tests.helpers import bearer, latest_code
 
 ROOT = Path(__file__).resolve().parents[2]
+# raw SQL: these tests count the rows that worker processes write, as an operator would
+INBOX_COUNT = 'SELECT COUNT(*) FROM "notify_inbox"'
 
 
 def _worker_process(config: dict, *args: str, **extra: str) -> subprocess.Popen:
@@ -156,13 +158,13 @@ def test_worker_killed_and_redis_restarted_during_2000_notices(served, base_conf
     assert _wait(lambda: _count(app, 'SELECT COUNT(*) FROM "notify_inbox"') >= 300, 60)
     first.send_signal(signal.SIGKILL)  # mid-run: leased rows stay leased until their lease expires
     first.wait()
-    done_at_kill = _count(app, 'SELECT COUNT(*) FROM "notify_inbox"')
+    done_at_kill = _count(app, INBOX_COUNT)
     second, third = _worker_process(config, **tuning), _worker_process(config, **tuning)
     assert _wait(lambda: _count(app, 'SELECT COUNT(*) FROM "notify_inbox"') >= done_at_kill + 300, 60)
     private_redis.stop()  # live events published now are lost; the inbox keeps them
-    down_at = _count(app, 'SELECT COUNT(*) FROM "notify_inbox"')
+    down_at = _count(app, INBOX_COUNT)
     # a while down: until the workers have handled more notices (their live events lost), not a sleep
-    _wait(lambda: _count(app, 'SELECT COUNT(*) FROM "notify_inbox"') >= min(down_at + 50, 2000), 10)
+    _wait(lambda: _count(app, INBOX_COUNT) >= min(down_at + 50, 2000), 10)
     private_redis.start()
     try:
         assert _wait(lambda: _count(app, 'SELECT COUNT(*) FROM "notify_delivery" WHERE status = \'sent\'') == 2000
