@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
-from app.pagination import CursorInvalid  # noqa: F401  (re-exported)
 
 
 class LicenceTypeUnknown(ValidationFailed):
