@@ -1,5 +1,7 @@
-"""Notification use cases for the citizen API: devices, the inbox, preferences; and the public API
-of the feature: every other feature writes its notices with `enqueue` (the outbox) from here.
+"""Notification use cases for the citizen API: devices, the inbox, preferences, the live stream; and
+the public API of the feature: every other feature writes its notices with `enqueue` (the outbox,
+inside its own `unit_of_work()`) from here, and a test or a server process runs the worker
+(`NotifyWorker`, `start_background_worker`) from here.
 
 Services take the actor's id from the route and never read the request.
 """
@@ -22,12 +24,18 @@ from notify.models import PLATFORMS, Device
 from notify.outbox import KINDS, SECURITY_KINDS, OutboxEntry, enqueue
 from notify.push.base import token_hint
 from notify.stream import open_stream, parse_last_event_id
+from notify.tasks import NotifyWorker, start_background_worker
 
-# The outbox, for every feature: `enqueue(...)` inside the caller's unit of work; the notice kinds.
-__all__ = ["KINDS", "SECURITY_KINDS", "OutboxEntry", "enqueue", "device_view", "register_device",
-           "drop_session_devices", "remove_device", "list_devices", "list_notifications", "unread_count",
-           "mark_read", "mark_all_read", "get_preferences", "update_preferences", "open_stream",
-           "parse_last_event_id"]
+__all__ = [
+    # the outbox, for every feature: `enqueue(...)` inside the caller's unit of work; the notice kinds
+    "KINDS", "SECURITY_KINDS", "OutboxEntry", "enqueue",
+    # the worker
+    "NotifyWorker", "start_background_worker",
+    # the citizen API's use cases
+    "device_view", "register_device", "drop_session_devices", "remove_device", "list_devices",
+    "list_notifications", "unread_count", "mark_read", "mark_all_read", "get_preferences", "update_preferences",
+    "open_stream", "parse_last_event_id",
+]
 
 _TOKEN_SHAPES = {
     "apns": re.compile(r"[0-9a-fA-F]{64,200}"),  # 32 bytes today; Apple says the length may grow
