@@ -17,6 +17,7 @@ import peewee as pw
 
 from app import clock
 from app.db import BaseModel, unit_of_work
+from app.i18n import N_
 
 CHINA = clock.CHINA_TZ  # re-exported: features name it calendar.CHINA
 HOLIDAY, WORKDAY = "holiday", "workday"
@@ -49,11 +50,9 @@ BUILTIN: dict[date, tuple[str, str]] = {
     date(2026, 10, 10): (WORKDAY, "国庆节调休上班"),
 }
 BUILTIN_YEARS = frozenset({2026})
-# The holidays' names in English (answers on `Accept-Language: en`; names set with `calendar set`
-# that are not here stay as written).
-HOLIDAY_NAMES_EN = {"元旦": "New Year's Day", "春节": "Spring Festival", "清明节": "Qingming Festival",
-                    "劳动节": "Labour Day", "端午节": "Dragon Boat Festival", "中秋节": "Mid-Autumn Festival",
-                    "国庆节": "National Day"}
+# The holidays' names, translated in answers (the catalogue, app/i18n.py; names set with
+# `calendar set` that are not here stay as written).
+HOLIDAY_NAMES = (N_("元旦"), N_("春节"), N_("清明节"), N_("劳动节"), N_("端午节"), N_("中秋节"), N_("国庆节"))
 _FIXED = {(1, 1): "元旦", (5, 1): "劳动节", (5, 2): "劳动节", (10, 1): "国庆节", (10, 2): "国庆节", (10, 3): "国庆节"}
 
 _REFRESH_SECONDS = 60

@@ -1,9 +1,9 @@
 """One error model: every 4xx/5xx is `application/problem+json` (RFC 9457).
 
-Domain code raises an `AppError` subclass with a stable `code`, a Chinese
-`detail` and its English `detail_en` (sent on `Accept-Language: en`, app/i18n.py);
-one set of handlers, registered once on the app, renders it. Routes never build
-error responses by hand.
+Domain code raises an `AppError` subclass with a stable `code` and a Chinese
+`detail` marked with `N_` (its English, sent on `Accept-Language: en`, is in the
+catalogue: app/i18n.py); one set of handlers, registered once on the app, renders
+it. Routes never build error responses by hand.
 """
 from __future__ import annotations
 
@@ -18,10 +18,25 @@ from flask import Flask, g, json
 from werkzeug.exceptions import HTTPException
 
 from app import i18n
+from app.i18n import N_, Series
 
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
+
+
+class _English:
+    """`detail_en`: an error's English, read from the catalogue — on the class, its `detail`'s
+    (else the nearest base's); on an error, its own detail's, else its class's."""
+
+    def __get__(self, error: AppError | None, cls: type[AppError]) -> str | None:
+        if error is not None:
+            return i18n.english(error.detail) or cls.detail_en
+        for klass in cls.__mro__:
+            found = i18n.english(vars(klass)["detail"]) if "detail" in vars(klass) else None
+            if found:
+                return found
+        return None
 
 
 class AppError(Exception):
@@ -29,8 +44,8 @@ class AppError(Exception):
 
     status: int = 400
     code: str = "bad_request"
-    detail: str = "请求有误。"
-    detail_en: str = "The request is malformed."  # every subclass sets its own (tests/test_i18n.py)
+    detail: str = N_("请求有误。")
+    detail_en = _English()  # every subclass's detail is in the catalogue (tests/kernel/test_catalogue.py)
 
     def __init__(
         self,
@@ -44,7 +59,8 @@ class AppError(Exception):
         extra: dict[str, Any] | None = None,
     ) -> None:
         self.detail = detail or self.detail
-        self.detail_en = detail_en or self._english(code)
+        if detail_en:
+            self.detail_en = detail_en  # an English given at the raise site (not from the catalogue)
         self.code = code or self.code
         self.status = status or self.status
         self.errors = errors
@@ -52,35 +68,20 @@ class AppError(Exception):
         self.extra = extra or {}
         super().__init__(f"{self.code}: {self.detail}")
 
-    @classmethod
-    def _english(cls, code: str | None) -> str:
-        """A code given at the raise site (or a class without its own `detail_en`) takes the English
-        catalogued for the code in app/i18n.py, if any; otherwise the class's sentence stands in for a
-        raise-site Chinese detail without an English twin."""
-        catalogued = None
-        if code and code != cls.code:
-            catalogued = i18n.message_en(code)
-        elif "detail_en" not in vars(cls):
-            catalogued = i18n.message_en(cls.code)
-        return catalogued or cls.detail_en
-
     def localized_detail(self) -> str:
-        return i18n.pick(self.detail, self.detail_en)
+        return self.detail_en if i18n.is_english() else self.detail
 
 
 class ValidationFailed(AppError):
-    status, code, detail = 422, "validation_failed", "请求参数有误，请检查后重试。"
-    detail_en = "Some request parameters are invalid; please check and try again."
+    status, code, detail = 422, "validation_failed", N_("请求参数有误，请检查后重试。")
 
 
 class NotFound(AppError):
-    status, code, detail = 404, "not_found", "未找到请求的资源。"
-    detail_en = "The requested resource was not found."
+    status, code, detail = 404, "not_found", N_("未找到请求的资源。")
 
 
 class Unauthorized(AppError):
-    status, code, detail = 401, "unauthorized", "请先登录。"
-    detail_en = "Please sign in first."
+    status, code, detail = 401, "unauthorized", N_("请先登录。")
 
     def __init__(self, detail: str | None = None, **kw: Any) -> None:
         kw["headers"] = kw.get("headers") or {"WWW-Authenticate": 'Bearer realm="yiwang"'}
@@ -88,29 +89,24 @@ class Unauthorized(AppError):
 
 
 class Forbidden(AppError):
-    status, code, detail = 403, "forbidden", "无权执行此操作。"
-    detail_en = "You are not allowed to do this."
+    status, code, detail = 403, "forbidden", N_("无权执行此操作。")
 
 
 class Conflict(AppError):
-    status, code, detail = 409, "conflict", "请求与当前状态冲突。"
-    detail_en = "The request conflicts with the current state."
+    status, code, detail = 409, "conflict", N_("请求与当前状态冲突。")
 
 
 class TooManyRequests(AppError):
-    status, code, detail = 429, "rate_limited", "操作过于频繁，请稍后再试。"
-    detail_en = "Too many requests; please try again later."
+    status, code, detail = 429, "rate_limited", N_("操作过于频繁，请稍后再试。")
 
-    def __init__(self, retry_after: int, detail: str | None = None, *, code: str | None = None,
-                 detail_en: str | None = None) -> None:
+    def __init__(self, retry_after: int, detail: str | None = None, *, code: str | None = None) -> None:
         retry_after = max(1, int(retry_after))
-        super().__init__(detail, detail_en=detail_en, code=code, headers={"Retry-After": str(retry_after)},
+        super().__init__(detail, code=code, headers={"Retry-After": str(retry_after)},
                          extra={"retry_after": retry_after})
 
 
 class ServiceUnavailable(AppError):
-    status, code, detail = 503, "service_unavailable", "服务暂时不可用，请稍后再试。"
-    detail_en = "The service is temporarily unavailable; please try again later."
+    status, code, detail = 503, "service_unavailable", N_("服务暂时不可用，请稍后再试。")
 
 
 # Seconds a client is told to wait when Redis or the database is unreachable (503 Retry-After).
@@ -119,19 +115,19 @@ BACKEND_RETRY_AFTER = 5
 
 # Werkzeug's HTTP errors (404 for unknown paths, 405, malformed JSON …).
 _HTTP_CODES: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "请求格式有误。"),
-    401: ("unauthorized", "请先登录。"),
-    403: ("forbidden", "无权执行此操作。"),
-    404: ("not_found", "未找到请求的资源。"),
-    405: ("method_not_allowed", "不支持该请求方法。"),
-    406: ("not_acceptable", "无法提供所请求的格式。"),
-    409: ("conflict", "请求与当前状态冲突。"),
-    412: ("precondition_failed", "前置条件不满足。"),
-    413: ("payload_too_large", "请求内容过大。"),
-    415: ("unsupported_media_type", "不支持的请求内容类型，请使用 JSON。"),
-    422: ("validation_failed", "请求参数有误，请检查后重试。"),
-    428: ("precondition_required", "缺少前置条件。"),
-    429: ("rate_limited", "操作过于频繁，请稍后再试。"),
+    400: ("bad_request", N_("请求格式有误。")),
+    401: ("unauthorized", N_("请先登录。")),
+    403: ("forbidden", N_("无权执行此操作。")),
+    404: ("not_found", N_("未找到请求的资源。")),
+    405: ("method_not_allowed", N_("不支持该请求方法。")),
+    406: ("not_acceptable", N_("无法提供所请求的格式。")),
+    409: ("conflict", N_("请求与当前状态冲突。")),
+    412: ("precondition_failed", N_("前置条件不满足。")),
+    413: ("payload_too_large", N_("请求内容过大。")),
+    415: ("unsupported_media_type", N_("不支持的请求内容类型，请使用 JSON。")),
+    422: ("validation_failed", N_("请求参数有误，请检查后重试。")),
+    428: ("precondition_required", N_("缺少前置条件。")),
+    429: ("rate_limited", N_("操作过于频繁，请稍后再试。")),
 }
 
 # marshmallow's English messages, in Chinese for the `errors` map.
@@ -171,9 +167,8 @@ class ChoiceReason(str):
 def _with_choices(reason: str, choices: tuple[str, ...], english: bool) -> str:
     if all(choice in reason for choice in choices):
         return reason  # the field's own message already names them
-    if english:
-        return f"{reason} Allowed values: {', '.join(choices)}."
-    return f"{reason}可选值：{'、'.join(choices)}。"
+    return i18n.render(N_("{reason}可选值：{choices:、}。", reason=reason, choices=Series(choices)),
+                       i18n.EN if english else i18n.ZH)
 
 
 def _matches(reason: str, validator: ma.validate.OneOf) -> bool:
@@ -232,7 +227,7 @@ def _zh(message: Any) -> Any:
         if message.startswith(("Length must be", "Shorter than", "Longer than")):
             return "长度不符合要求。"
         if message.startswith("Must be one of: "):  # marshmallow's default OneOf message names the values
-            return _with_choices("取值不在允许范围内。", tuple(message[16:].rstrip(".").split(", ")), english=False)
+            return _with_choices(N_("取值不在允许范围内。"), tuple(message[16:].rstrip(".").split(", ")), english=False)
         if message.startswith(("Must be greater", "Must be less", "Must be at")):
             return "数值超出允许范围。"
         return message
@@ -260,21 +255,19 @@ def _localize(errors: Any) -> Any:
     if not errors or not i18n.is_english():
         return errors
     if isinstance(errors, ChoiceReason):
-        return _with_choices(i18n.reason_en(str(errors)), errors.choices, english=True)
-    if isinstance(errors, str):
-        return i18n.reason_en(errors)
+        return _with_choices(i18n.render(str(errors), i18n.EN), errors.choices, english=True)
     if isinstance(errors, list):
         return [_localize(e) for e in errors]
     if isinstance(errors, dict):
         return {k: _localize(v) for k, v in errors.items()}
-    return errors
+    return i18n.translate(errors)
 
 
 def problem_response(status: int, code: str, detail: str, *, errors: Any = None,
                      headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
                      detail_en: str | None = None):
     """A problem+json answer. `detail` is Chinese; on `Accept-Language: en` the answer carries
-    `detail_en`, else the English catalogued for `code` (app/i18n.py), else `detail`."""
+    `detail_en`, else the catalogue's English of `detail` (app/i18n.py), else `detail`."""
     from flask import current_app
 
     english = i18n.is_english()
@@ -283,7 +276,7 @@ def problem_response(status: int, code: str, detail: str, *, errors: Any = None,
         "type": f"urn:yiwang:problem:{code}",
         "title": title.capitalize() if english else title,
         "status": status,
-        "detail": (detail_en or i18n.message_en(code) or detail) if english else detail,
+        "detail": (detail_en or i18n.render(detail, i18n.EN)) if english else detail,
         "code": code,
     }
     if errors:
@@ -310,7 +303,7 @@ def _handle_http_exception(exc: HTTPException):
     status = exc.code or 500
     if status >= 500:
         return _handle_unexpected(exc)
-    code, detail = _HTTP_CODES.get(status, ("http_error", "请求无法处理。"))
+    code, detail = _HTTP_CODES.get(status, ("http_error", N_("请求无法处理。")))
     errors = None
     data = getattr(exc, "data", None) or {}
     if status == 422 and isinstance(data.get("messages"), dict):
@@ -337,14 +330,14 @@ def _handle_backend_down(exc: BaseException):
     # Redis or the database unreachable (or the database locked past its timeout): the client
     # may retry; the cause goes to the log, not to the client.
     log.error("backend unavailable", extra={"error": type(exc).__name__})
-    return problem_response(503, "service_unavailable", "服务暂时不可用，请稍后再试。",
+    return problem_response(503, "service_unavailable", N_("服务暂时不可用，请稍后再试。"),
                             headers={"Retry-After": str(BACKEND_RETRY_AFTER)})
 
 
 def _handle_unexpected(exc: BaseException):
     # Logged with the request id; the body never carries the exception text.
     log.error("unhandled error", exc_info=exc)
-    return problem_response(500, "internal_error", "服务器内部错误，请稍后再试。")
+    return problem_response(500, "internal_error", N_("服务器内部错误，请稍后再试。"))
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 import marshmallow as ma
 
 from app.errors import AppError
+from app.i18n import N_
 
 # The service strips and upper-cases an ID number before checking it.
 ID_NUMBER_PATTERN = r"^\s*\d{17}[\dXx]\s*$"
@@ -61,14 +62,13 @@ class SigningPin(ma.fields.String):
     """The 6-digit signing PIN: `format: signing-pin` (its strength is checked at enrolment, 422 pin_weak)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("validate", ma.validate.Regexp(r"^\d{6}$", error="签名密码须为 6 位数字。"))
+        kwargs.setdefault("validate", ma.validate.Regexp(r"^\d{6}$", error=N_("签名密码须为 6 位数字。")))
         super().__init__(**_with(kwargs, format="signing-pin", description=(
             "6 位签名密码；不能是重复或连续的数字、常见的简单密码、出生日期或证件号码后六位（否则 422 pin_weak）")))
 
 
 class EmptyUpdate(AppError):
-    status, code, detail = 422, "empty_update", "请至少提供一项要修改的内容。"
-    detail_en = "Nothing to change: give at least one field."
+    status, code, detail = 422, "empty_update", N_("请至少提供一项要修改的内容。")
 
 
 class StrictBoolean(ma.fields.Boolean):

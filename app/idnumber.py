@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from app.i18n import N_
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _PROVINCES = frozenset({
@@ -37,17 +38,17 @@ def normalize_id_number(raw: str, *, today: date | None = None) -> str:
     """Return the canonical form (upper-case X) or raise IdNumberError."""
     number = raw.strip().upper()
     if not _SHAPE.fullmatch(number):
-        raise IdNumberError("format", "身份证号码应为 18 位，前 17 位为数字，最后一位为数字或 X。")
+        raise IdNumberError("format", N_("身份证号码应为 18 位，前 17 位为数字，最后一位为数字或 X。"))
     if number[:2] not in _PROVINCES:
-        raise IdNumberError("area_code", "身份证号码的地区码无效。")
+        raise IdNumberError("area_code", N_("身份证号码的地区码无效。"))
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdNumberError("birth_date", "身份证号码中的出生日期无效。") from None
+        raise IdNumberError("birth_date", N_("身份证号码中的出生日期无效。")) from None
     if birth > (today or date.today()) or birth.year < 1890:
-        raise IdNumberError("birth_date", "身份证号码中的出生日期无效。")
+        raise IdNumberError("birth_date", N_("身份证号码中的出生日期无效。"))
     if check_char(number[:17]) != number[17]:
-        raise IdNumberError("check_digit", "身份证号码校验位不正确，请核对。")
+        raise IdNumberError("check_digit", N_("身份证号码校验位不正确，请核对。"))
     return number
 
 

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 from flask import Flask, Request, request
 
 from app.errors import AppError, ValidationFailed, translate_reason
+from app.i18n import N_
 
 MAX_DEPTH = 32
 # `\u0000` or a `\uD800`–`\uDFFF` escape: the only ways NUL or a surrogate gets into parsed JSON
@@ -29,8 +30,7 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 class BodyUnparsable(AppError):
-    status, code, detail = 400, "body_unparsable", "请求内容不是有效的 JSON（须为 UTF-8，嵌套不超过 32 层）。"
-    detail_en = "The request body is not valid JSON (it must be UTF-8, nested at most 32 levels deep)."
+    status, code, detail = 400, "body_unparsable", N_("请求内容不是有效的 JSON（须为 UTF-8，嵌套不超过 32 层）。")
 
 
 class _StrictJSON:

@@ -14,11 +14,11 @@ from typing import Any, Callable
 import peewee as pw
 
 from app.errors import ValidationFailed
+from app.i18n import N_
 
 
 class CursorInvalid(ValidationFailed):
-    code, detail = "cursor_invalid", "分页游标无效。"
-    detail_en = "The cursor is invalid."
+    code, detail = "cursor_invalid", N_("分页游标无效。")
 
 
 def encode_cursor(at: datetime, row_id: str) -> str:
@@ -34,7 +34,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
             raise ValueError("naive time")
         return moment, str(row_id)
     except (ValueError, TypeError):
-        raise CursorInvalid(errors={"cursor": ["分页游标无效。"]}) from None
+        raise CursorInvalid(errors={"cursor": [N_("分页游标无效。")]}) from None
 
 
 def newest_first(query: pw.ModelSelect, at_field: pw.Field, id_field: pw.Field, *, limit: int,

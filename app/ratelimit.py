@@ -27,6 +27,7 @@ from redis.crc import key_slot
 
 from app.errors import TooManyRequests
 from app.redis import get_redis, one_slot_per_call
+from app.i18n import N_
 
 # The first `n` KEYS are counters; ARGV[1..2n] are limit1, window1, limit2, window2, ...
 # Returns the 1-based index of the first limit reached and its TTL, or 0, 0 after counting.
@@ -70,9 +71,9 @@ class Limit:
     limit: int
     window: int  # seconds
     code: str = "rate_limited"
-    detail: str = "操作过于频繁，请稍后再试。"
-    # (seconds until it resets) → (Chinese, English) detail, for a limit whose message says when
-    explain: Callable[[int], tuple[str, str]] | None = None
+    detail: str = N_("操作过于频繁，请稍后再试。")
+    # (seconds until it resets) → detail (a Text, app/i18n.py), for a limit whose message says when
+    explain: Callable[[int], str] | None = None
 
 
 def _registered(source: str) -> Any:
@@ -100,8 +101,7 @@ def raise_if_limited(limits: list[Limit], index: int, ttl: int) -> None:
     if index:
         limit = limits[int(index) - 1]
         if limit.explain is not None:
-            detail, detail_en = limit.explain(max(1, int(ttl)))
-            raise TooManyRequests(int(ttl), detail, code=limit.code, detail_en=detail_en)
+            raise TooManyRequests(int(ttl), limit.explain(max(1, int(ttl))), code=limit.code)
         raise TooManyRequests(int(ttl), limit.detail, code=limit.code)
 
 

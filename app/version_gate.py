@@ -16,6 +16,7 @@ from apispec import BasePlugin
 from flask import Flask, current_app, request
 
 from app.errors import AppError
+from app.i18n import N_
 
 CLIENTS = ("app", "miniprogram", "h5")
 _EXEMPT = ("/api/docs", "/api/v1/openapi.json", "/api/v1/bff/app-config")
@@ -23,18 +24,15 @@ _VERSION = re.compile(r"(\d{1,5})\.(\d{1,5})(?:\.(\d{1,5}))?(?:[-+][0-9A-Za-z.-]
 
 
 class ClientInvalid(AppError):
-    status, code, detail = 400, "client_invalid", "X-Client 取值无效，应为 app、miniprogram 或 h5。"
-    detail_en = "Invalid X-Client; use app, miniprogram or h5."
+    status, code, detail = 400, "client_invalid", N_("X-Client 取值无效，应为 app、miniprogram 或 h5。")
 
 
 class ClientVersionInvalid(AppError):
-    status, code, detail = 400, "client_version_invalid", "X-Client-Version 格式有误，应为形如 1.4.2 的版本号。"
-    detail_en = "Malformed X-Client-Version; use a version such as 1.4.2."
+    status, code, detail = 400, "client_version_invalid", N_("X-Client-Version 格式有误，应为形如 1.4.2 的版本号。")
 
 
 class ClientUpgradeRequired(AppError):
-    status, code, detail = 426, "client_upgrade_required", "当前版本过低，请升级到最新版本后再使用。"
-    detail_en = "This version is too old; please upgrade to the latest version."
+    status, code, detail = 426, "client_upgrade_required", N_("当前版本过低，请升级到最新版本后再使用。")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from appointments.errors import (
 )
 from appointments.models import Appointment
 from appointments.service import CODE_ALPHABET, CODE_LENGTH
+from app.i18n import N_
 from identity import service as identity
 from mapsvc.service import Hall, hall_by_id, hall_item
 
@@ -50,7 +51,7 @@ def _find(clerk: Principal, code: str) -> tuple[Appointment, Hall]:
 def check_in(*, clerk: Principal, code: str) -> dict[str, Any]:
     """Mark the appointment with this check-in code arrived (the clerk's hall, today only)."""
     consume([Limit(f"appointment-check-in:{clerk.id}", current_app.config["APPOINTMENT_CHECK_IN_PER_MINUTE"], 60,
-                   detail="签到码输入过于频繁，请稍后再试。")])
+                   detail=N_("签到码输入过于频繁，请稍后再试。"))])
     appointment, hall = _find(clerk, code)
     if appointment.status == "arrived":
         raise AlreadyCheckedIn()
@@ -58,8 +59,7 @@ def check_in(*, clerk: Principal, code: str) -> dict[str, Any]:
         raise AppointmentNotActive()
     at = slots.now()
     if calendar.china_now(at).date() != appointment.day:
-        raise CheckInWrongDay(f"该预约日期为{appointment.day:%Y年%m月%d日}，请在预约当天签到。",
-                              detail_en=f"This appointment is on {appointment.day:%Y-%m-%d}; please check in on that day.")
+        raise CheckInWrongDay(N_("该预约日期为{day:%Y年%m月%d日}，请在预约当天签到。", day=appointment.day))
     with unit_of_work():
         if not models.check_in_booked(appointment.id, at, clerk.id):
             raise AlreadyCheckedIn()

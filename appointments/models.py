@@ -18,11 +18,11 @@ import peewee as pw
 from app import i18n
 from app.db import BaseModel, UTCDateTimeField, execute, insert_row, select_one, select_where, update_where, utcnow
 from app.pagination import newest_first
+from app.i18n import N_
 
 STATUSES = ("booked", "cancelled", "arrived", "no_show")
-STATUS_LABELS = {"booked": "已预约", "cancelled": "已取消", "arrived": "已签到", "no_show": "爽约"}
-STATUS_LABELS_EN = {"booked": "Booked", "cancelled": "Cancelled", "arrived": "Checked in", "no_show": "Missed"}
-i18n.register_labels("appointment_status", STATUS_LABELS, STATUS_LABELS_EN)
+STATUS_LABELS = {"booked": N_("已预约"), "cancelled": N_("已取消"), "arrived": N_("已签到"), "no_show": N_("爽约")}
+i18n.register_labels("appointment_status", STATUS_LABELS)
 
 
 class SlotCounter(BaseModel):

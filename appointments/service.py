@@ -25,6 +25,7 @@ from appointments.errors import (
     ItemNotOffered, SlotFull,
 )
 from appointments.models import Appointment, active_ban
+from app.i18n import N_
 from identity import service as identity
 from mapsvc.service import Hall, HallItem, active_hall, hall_by_id, hall_item, halls_by_id, item_names
 
@@ -112,9 +113,7 @@ def cancel(*, user_id: str, appointment_id: str) -> None:
     at = slots.now()
     minutes = current_app.config["APPOINTMENT_CANCEL_BEFORE_MINUTES"]
     if at > appointment.starts_at - timedelta(minutes=minutes):
-        raise CancelTooLate(f"距预约时段开始已不足{_duration(minutes)}，不能取消。",
-                            detail_en=f"The slot starts in less than {minutes} minutes; the appointment can no "
-                                      "longer be cancelled.")
+        raise CancelTooLate(N_("距预约时段开始已不足{duration}，不能取消。", duration=_duration(minutes), minutes=minutes))
     with unit_of_work():
         if not models.cancel_booked(appointment.id, at):
             if models.appointment_by_id(appointment.id).status == "cancelled":

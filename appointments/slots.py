@@ -22,6 +22,7 @@ from app.clock import CHINA_TZ as CHINA
 from app.db import utcnow
 from appointments import models
 from appointments.errors import BookingWindow, SlotDateOutOfRange, SlotInvalid
+from app.i18n import N_
 from mapsvc.service import Hall, active_hall, closed_reason_label, day_plan
 
 # The days whose slots can be listed: a month back (what was booked) to a quarter ahead (the
@@ -90,9 +91,8 @@ def check_window(day: date, at: datetime) -> None:
     first, last = booking_window(calendar.china_now(at).date())
     if not first <= day <= last:
         days = current_app.config["APPOINTMENT_WINDOW_WORKING_DAYS"]
-        raise BookingWindow(f"只能预约明天起{days}个工作日内的时段（{first:%m月%d日}至{last:%m月%d日}）。",
-                            detail_en=f"Appointments can only be made from tomorrow within {days} working days "
-                                      f"({first:%Y-%m-%d} to {last:%Y-%m-%d}).",
+        raise BookingWindow(N_("只能预约明天起{days}个工作日内的时段（{first:%m月%d日}至{last:%m月%d日}）。",
+                               days=days, first=first, last=last),
                             extra={"first_date": first.isoformat(), "last_date": last.isoformat()})
 
 
@@ -100,9 +100,7 @@ def check_horizon(day: date, today: date) -> None:
     """422 slot_date_out_of_range unless `day` lies within the listing horizon around `today`."""
     first, last = today - timedelta(days=HORIZON_PAST_DAYS), today + timedelta(days=HORIZON_AHEAD_DAYS)
     if not first <= day <= last:
-        raise SlotDateOutOfRange(f"只能查看{first:%Y年%m月%d日}至{last:%Y年%m月%d日}的预约时段。",
-                                 detail_en=f"Slots can only be listed for dates from {first:%Y-%m-%d} "
-                                           f"to {last:%Y-%m-%d}.",
+        raise SlotDateOutOfRange(N_("只能查看{first:%Y年%m月%d日}至{last:%Y年%m月%d日}的预约时段。", first=first, last=last),
                                  extra={"first_date": first.isoformat(), "last_date": last.isoformat()})
 
 

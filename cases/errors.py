@@ -2,74 +2,61 @@
 from __future__ import annotations
 
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.i18n import N_, Series
 
 
 class EventConflict(ValidationFailed):
-    code, detail = "event_conflict", "该事件编号（event_id）已用于内容不同的另一事件。"
-    detail_en = "This event_id has already been used for a different event."
+    code, detail = "event_conflict", N_("该事件编号（event_id）已用于内容不同的另一事件。")
 
 
 class IllegalTransition(Conflict):
-    code, detail = "illegal_transition", "办件当前状态不允许变更为该状态。"
-    detail_en = "The case cannot move from its current status to this status."
+    code, detail = "illegal_transition", N_("办件当前状态不允许变更为该状态。")
 
 
 class SeqConflict(Conflict):
-    code, detail = "seq_conflict", "该办件的此序号（seq）已被另一事件使用。"
-    detail_en = "This seq of the case is already used by another event."
+    code, detail = "seq_conflict", N_("该办件的此序号（seq）已被另一事件使用。")
 
 
 class CaseMismatch(ValidationFailed):
-    code, detail = "case_mismatch", "该办件编号已对应其他申请人或办理事项。"
-    detail_en = "This case number already belongs to another applicant or service item."
+    code, detail = "case_mismatch", N_("该办件编号已对应其他申请人或办理事项。")
 
 
 class ApplicantNameMismatch(ValidationFailed):
     code = "applicant_name_mismatch"
-    detail = "申请人姓名与该身份证号码的实名登记信息不一致，请核对后重新推送。"
-    detail_en = "The applicant's name does not match the real-name record of this ID number; please check and resend."
+    detail = N_("申请人姓名与该身份证号码的实名登记信息不一致，请核对后重新推送。")
 
 
 class CaseNotFound(NotFound):
-    code, detail = "case_not_found", "办件不存在。"
-    detail_en = "The case does not exist."
+    code, detail = "case_not_found", N_("办件不存在。")
 
 
 class CaseNotConcluded(Conflict):
-    code, detail = "case_not_concluded", "办件办结后才能评价。"
-    detail_en = "A case can only be rated once it is concluded."
+    code, detail = "case_not_concluded", N_("办件办结后才能评价。")
 
 
 class EvaluationExists(Conflict):
-    code, detail = "evaluation_exists", "该办件已评价，每件只能评价一次。"
-    detail_en = "This case has already been rated; each case can be rated once."
+    code, detail = "evaluation_exists", N_("该办件已评价，每件只能评价一次。")
 
 
 class EvaluationReasonRequired(ValidationFailed):
-    code, detail = "evaluation_reason_required", "“不满意”或“非常不满意”的评价请填写原因或选择标签。"
-    detail_en = "For a “dissatisfied” or “very dissatisfied” rating, please give a reason or choose a tag."
+    code, detail = "evaluation_reason_required", N_("“不满意”或“非常不满意”的评价请填写原因或选择标签。")
 
 
 class EvaluationTagInvalid(ValidationFailed):
-    code, detail = "evaluation_tag_invalid", "所选标签不适用于该评价等级。"
-    detail_en = "Some of the chosen tags do not apply to this rating."
+    code, detail = "evaluation_tag_invalid", N_("所选标签不适用于该评价等级。")
 
     def __init__(self, *, rating: int, invalid: list[str], allowed: list[str]) -> None:
-        super().__init__(f"所选标签不适用于该评价等级，可选：{'、'.join(allowed)}。",
-                         detail_en="Some of the chosen tags do not apply to this rating; allowed: "
-                                   f"{', '.join(allowed)}.",
-                         errors={"tags": [f"不适用于该评价等级：{', '.join(invalid)}"]},
+        super().__init__(N_("所选标签不适用于该评价等级，可选：{allowed:、}。", allowed=Series(allowed)),
+                         errors={"tags": [N_("不适用于该评价等级：{tags:, }", tags=Series(invalid))]},
                          extra={"allowed_tags": allowed})
 
 
 class FollowUpNotFound(NotFound):
-    code, detail = "follow_up_not_found", "整改回访记录不存在。"
-    detail_en = "The follow-up record does not exist."
+    code, detail = "follow_up_not_found", N_("整改回访记录不存在。")
 
 
 class FollowUpAnswered(Conflict):
-    code, detail = "follow_up_answered", "该差评已答复。"
-    detail_en = "This negative review has already been answered."
+    code, detail = "follow_up_answered", N_("该差评已答复。")
 
 
 # Rejections stored on an event row, re-raised when the same event arrives again.

@@ -7,18 +7,19 @@ import marshmallow as ma
 
 from app.clock import to_china
 from app.fields import IdNumber
+from app.i18n import N_
 from cases.statuses import STATUSES
 from cases.tags import CODES as TAG_CODES
 
 CHANNELS = ("online", "app", "counter", "self_service", "mail", "phone")
-_TOKEN = ma.validate.Regexp(r"^[\x21-\x7e]{1,64}$", error="应为 1–64 位可见 ASCII 字符（不含空格）。")
-_NOT_BLANK = ma.validate.Regexp(r"\s*\S", error="不能为空。")
+_TOKEN = ma.validate.Regexp(r"^[\x21-\x7e]{1,64}$", error=N_("应为 1–64 位可见 ASCII 字符（不含空格）。"))
+_NOT_BLANK = ma.validate.Regexp(r"\s*\S", error=N_("不能为空。"))
 _CLOCK_SKEW = timedelta(minutes=10)
 
 
 def _not_in_future(value: datetime) -> None:
     if value > datetime.now(timezone.utc) + _CLOCK_SKEW:
-        raise ma.ValidationError("发生时间不能晚于当前时间。")
+        raise ma.ValidationError(N_("发生时间不能晚于当前时间。"))
 
 
 # --- Department events (办件过程信息) ---------------------------------------------------------------
@@ -67,10 +68,10 @@ class CaseEventSchema(ma.Schema):
         if due is None:
             return
         if data.get("status") != "supplement_required":
-            raise ma.ValidationError("仅补正（supplement_required）事件可带补正截止日期。", "supplement_due")
+            raise ma.ValidationError(N_("仅补正（supplement_required）事件可带补正截止日期。"), "supplement_due")
         occurred = data.get("occurred_at")
         if occurred is not None and due < to_china(occurred).date():
-            raise ma.ValidationError("补正截止日期不能早于事件发生日期。", "supplement_due")
+            raise ma.ValidationError(N_("补正截止日期不能早于事件发生日期。"), "supplement_due")
 
 
 class CaseEventBatchSchema(ma.Schema):

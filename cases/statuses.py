@@ -8,37 +8,24 @@ decision is made. A department event moving a case along an edge not listed here
 from __future__ import annotations
 
 from app import i18n
+from app.i18n import N_
 
 LABELS: dict[str, str] = {
-    "submitted": "已提交",
-    "pre_accepted": "预受理",
-    "accepted": "受理",
-    "not_accepted": "不予受理",
-    "supplement_required": "补正",
-    "in_review": "审查/办理中",
-    "suspended": "特别程序/挂起",
-    "approved": "准予",
-    "denied": "不予许可",
-    "concluded": "办结",
-    "delivered": "送达/领取",
-    "withdrawn": "撤件",
+    "submitted": N_("已提交"),
+    "pre_accepted": N_("预受理"),
+    "accepted": N_("受理"),
+    "not_accepted": N_("不予受理"),
+    "supplement_required": N_("补正"),
+    "in_review": N_("审查/办理中"),
+    "suspended": N_("特别程序/挂起"),
+    "approved": N_("准予"),
+    "denied": N_("不予许可"),
+    "concluded": N_("办结"),
+    "delivered": N_("送达/领取"),
+    "withdrawn": N_("撤件"),
 }
 STATUSES = tuple(LABELS)
-LABELS_EN: dict[str, str] = {
-    "submitted": "Submitted",
-    "pre_accepted": "Pre-accepted",
-    "accepted": "Accepted",
-    "not_accepted": "Not accepted",
-    "supplement_required": "Documents required",
-    "in_review": "Under review",
-    "suspended": "Special procedure / on hold",
-    "approved": "Approved",
-    "denied": "Denied",
-    "concluded": "Concluded",
-    "delivered": "Delivered / collected",
-    "withdrawn": "Withdrawn",
-}
-i18n.register_labels("case_status", LABELS, LABELS_EN)
+i18n.register_labels("case_status", LABELS)
 
 _WITHDRAWABLE = ("submitted", "pre_accepted", "accepted", "supplement_required", "in_review", "suspended")
 

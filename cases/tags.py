@@ -9,34 +9,33 @@ from __future__ import annotations
 from typing import Any
 
 from app import i18n
+from app.i18n import N_
 
 PRAISE = {
-    "one_visit": ("一次办成", "Done in one visit"),
-    "quick": ("办理快捷", "Quick to handle"),
-    "friendly_staff": ("态度热情", "Friendly staff"),
-    "clear_guidance": ("指引清晰", "Clear guidance"),
-    "easy_online": ("网上办理方便", "Easy online"),
+    "one_visit": N_("一次办成"),
+    "quick": N_("办理快捷"),
+    "friendly_staff": N_("态度热情"),
+    "clear_guidance": N_("指引清晰"),
+    "easy_online": N_("网上办理方便"),
 }
 RESERVATIONS = {
-    "wait_a_while": ("等待稍久", "Waited a while"),
-    "many_steps": ("流程较繁琐", "Quite a few steps"),
-    "guidance_vague": ("指引不够清晰", "Guidance could be clearer"),
+    "wait_a_while": N_("等待稍久"),
+    "many_steps": N_("流程较繁琐"),
+    "guidance_vague": N_("指引不够清晰"),
 }
 COMPLAINTS = {
-    "long_wait": ("等待时间长", "Long wait"),
-    "unfriendly_staff": ("态度不好", "Unfriendly staff"),
-    "repeated_visits": ("多次跑动", "Had to come back several times"),
-    "unclear_requirements": ("材料要求不明确", "Unclear document requirements"),
-    "overdue": ("超时未办结", "Not finished on time"),
-    "system_fault": ("系统故障", "System fault"),
-    "improper_fees": ("违规收费", "Improper fees"),
+    "long_wait": N_("等待时间长"),
+    "unfriendly_staff": N_("态度不好"),
+    "repeated_visits": N_("多次跑动"),
+    "unclear_requirements": N_("材料要求不明确"),
+    "overdue": N_("超时未办结"),
+    "system_fault": N_("系统故障"),
+    "improper_fees": N_("违规收费"),
 }
-BY_RATING: dict[int, dict[str, tuple[str, str]]] = {5: PRAISE, 4: PRAISE, 3: RESERVATIONS, 2: COMPLAINTS,
-                                                    1: COMPLAINTS}
+BY_RATING: dict[int, dict[str, str]] = {5: PRAISE, 4: PRAISE, 3: RESERVATIONS, 2: COMPLAINTS, 1: COMPLAINTS}
 CODES = tuple(dict.fromkeys([*PRAISE, *RESERVATIONS, *COMPLAINTS]))
 _ALL = {**PRAISE, **RESERVATIONS, **COMPLAINTS}
-i18n.register_labels("evaluation_tag", {c: zh for c, (zh, _) in _ALL.items()},
-                     {c: en for c, (_, en) in _ALL.items()})
+i18n.register_labels("evaluation_tag", _ALL)
 
 
 def allowed(rating: int) -> list[str]:

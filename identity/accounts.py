@@ -7,6 +7,7 @@ from typing import Any
 
 from app.errors import NotFound
 from app.security.pii import field_cipher, mask_id_number, mask_name, mask_phone
+from app.i18n import N_
 from identity import models
 from identity.errors import AssuranceInsufficient
 from identity.models import User
@@ -21,7 +22,7 @@ def phone_index(phone: str) -> str:
 def get_user(user_id: str) -> User:
     user = models.user_by_id(user_id)
     if user is None:
-        raise NotFound("账号不存在或已注销。", code="user_not_found")
+        raise NotFound(N_("账号不存在或已注销。"), code="user_not_found")
     return user
 
 

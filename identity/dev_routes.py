@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from app.errors import NotFound
 from app.idnumber import normalize_phone
+from app.i18n import N_
 from identity import schemas as s
 from identity.service import providers
 
@@ -18,7 +19,7 @@ def sms_outbox(query):
     """Codes the development SMS sender 'sent', newest first."""
     sender = providers().sms
     if not hasattr(sender, "outbox"):
-        raise NotFound("当前短信通道不是开发发件箱。", code="sms_outbox_not_in_use")
+        raise NotFound(N_("当前短信通道不是开发发件箱。"), code="sms_outbox_not_in_use")
     phone = normalize_phone(query["phone"]) if query.get("phone") else None
     return {"items": sender.outbox(phone)}
 
@@ -29,4 +30,4 @@ def sms_outbox(query):
 def complete_liveness(body, session_id):
     """Play the liveness provider's side: mark a session passed or failed."""
     if not providers().liveness.complete(session_id, passed=body["passed"]):
-        raise NotFound("活体核验会话不存在或已过期。", code="liveness_session_not_found")
+        raise NotFound(N_("活体核验会话不存在或已过期。"), code="liveness_session_not_found")

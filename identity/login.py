@@ -12,6 +12,7 @@ from app.idnumber import normalize_phone
 from app.ratelimit import Limit
 from app.security.pii import field_cipher, mask_phone
 from app.security.tokens import Principal
+from app.i18n import N_
 from identity import models, sessions, smscodes
 from identity.accounts import get_user, phone_index, user_view
 from identity.adapters.sms import SmsDeliveryError
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 def _require_phone(raw: str) -> str:
     phone = normalize_phone(raw)
     if phone is None:
-        raise PhoneInvalid(errors={"phone": ["请输入 11 位中国大陆手机号码。"]})
+        raise PhoneInvalid(errors={"phone": [N_("请输入 11 位中国大陆手机号码。")]})
     return phone
 
 
@@ -52,7 +53,8 @@ def send_login_code(*, phone: str, ip: str) -> dict[str, int]:
     cfg = current_app.config
     index = phone_index(phone)
     ratelimit.consume([
-        Limit(f"sms:{{{index}}}:cooldown", 1, cfg["SMS_RESEND_COOLDOWN"], "sms_resend_too_soon", "验证码发送过于频繁，请稍后再试。"),
+        Limit(f"sms:{{{index}}}:cooldown", 1, cfg["SMS_RESEND_COOLDOWN"], "sms_resend_too_soon",
+              N_("验证码发送过于频繁，请稍后再试。")),
         *phone_send_limits(index),
         Limit(f"sms:ip-hour:{ip}", cfg["SMS_PER_IP_HOUR"], 3600),
     ])

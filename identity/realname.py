@@ -22,6 +22,7 @@ from app.idnumber import IdNumberError, normalize_id_number
 from app.ratelimit import Limit
 from app.redis import get_redis
 from app.security.pii import field_cipher
+from app.i18n import N_
 from identity import models
 from identity.accounts import get_user, user_view
 from identity.adapters.registry import RegistryResult
@@ -45,7 +46,7 @@ _NAME = re.compile(r"[\u3400-\u9fff\u00b7·]{2,30}|[A-Za-z][A-Za-z .'-]{1,59}")
 def _normalize_name(raw: str) -> str:
     name = raw.strip().replace("•", "·")
     if not _NAME.fullmatch(name):
-        raise IdNumberInvalid("姓名格式不正确。", code="name_invalid", errors={"name": ["请输入与身份证一致的姓名。"]})
+        raise IdNumberInvalid(N_("姓名格式不正确。"), code="name_invalid", errors={"name": [N_("请输入与身份证一致的姓名。")]})
     return name
 
 
@@ -62,7 +63,7 @@ def verify_real_name(*, user_id: str, name: str, id_number: str) -> dict[str, An
     except IdNumberError as exc:
         raise IdNumberInvalid(str(exc), errors={"id_number": [str(exc)]}, extra={"reason": exc.reason}) from None
     ratelimit.consume([Limit(f"realname:user-day:{user.id}", 5, 86400, "real_name_attempts_exceeded",
-                             "今日实名认证尝试次数过多，请明天再试。")])
+                             N_("今日实名认证尝试次数过多，请明天再试。"))])
     c = field_cipher()
     index = c.blind_index("id", id_number)
     if models.id_number_held_by_other(index, user.id):
@@ -118,7 +119,7 @@ def start_liveness(*, user_id: str) -> dict[str, Any]:
 def confirm_liveness(*, user_id: str, session_id: str) -> dict[str, Any]:
     """Ask the provider for the result (server-side); a pass bound to this user gives L3."""
     if get_redis().get(_OWNER_KEY.format(session_id)) != user_id:
-        raise NotFound("人脸核验会话不存在或已过期，请重新发起。", code="liveness_session_not_found")
+        raise NotFound(N_("人脸核验会话不存在或已过期，请重新发起。"), code="liveness_session_not_found")
     try:
         result = providers().liveness.result(session_id)
     except LivenessUnavailable as exc:

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from app.errors import ValidationFailed
 from app.openapi import problems
 from app.security.auth import auth_required, client_ip, current_principal
+from app.i18n import N_
 from identity import schemas as s
 from identity import service
 
@@ -92,7 +93,7 @@ def oauth_token():
     else:
         raw = request.get_json(silent=True)
         if not isinstance(raw, dict):
-            raise ValidationFailed("请求体应为表单或 JSON 对象。", detail_en="The body must be a form or a JSON object.")
+            raise ValidationFailed(N_("请求体应为表单或 JSON 对象。"))
     auth = request.authorization  # client_secret_basic: form-urlencoded, then Basic (RFC 6749 §2.3.1)
     basic = bool(auth and auth.type == "basic")
     if basic:

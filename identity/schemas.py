@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.fields import IdNumber, Phone, StrictBoolean
+from app.i18n import N_
 from identity.stepup import PURPOSES
 
 
@@ -75,7 +76,7 @@ class BindPhoneSchema(ma.Schema):
     @ma.validates_schema
     def _one_proof(self, data, **kwargs):
         if not data.get("wechat_code") and not (data.get("phone") and data.get("code")):
-            raise ma.ValidationError("需要 wechat_code，或 phone 与 code。", "_schema")
+            raise ma.ValidationError(N_("需要 wechat_code，或 phone 与 code。"), "_schema")
 
 
 class RefreshedTokensSchema(TokenPairSchema):

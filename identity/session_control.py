@@ -15,6 +15,7 @@ from flask import current_app
 from app import audit
 from app.db import unit_of_work, utcnow
 from app.errors import NotFound
+from app.i18n import N_
 from identity import models
 from identity.models import AuthSession
 from identity.sessions import revoke_session
@@ -23,8 +24,7 @@ REASON = "revoked_by_user"
 
 
 class SessionNotFound(NotFound):
-    code, detail = "session_not_found", "登录会话不存在。"
-    detail_en = "The sign-in session does not exist."
+    code, detail = "session_not_found", N_("登录会话不存在。")
 
 
 def _grants_of() -> Callable[..., list[dict[str, Any]]]:

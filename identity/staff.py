@@ -18,6 +18,7 @@ from app.logs import mask_text
 from app.security.passwords import hash_password, password_problems, verification_slot, verify_password
 from app.security.pii import constant_time_equal
 from app.security.tokens import Principal
+from app.i18n import N_
 from identity import models, sessions
 from identity.errors import (ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid,
                              StaffLoginBusy, StaffLoginRateLimited, StaffLoginThrottled)
@@ -43,14 +44,14 @@ def create_staff(*, username: str, password: str, role: str, hall_code: str | No
         raise ValidationFailed(errors={"hall": ["柜员须绑定大厅编码"]})
     problems = password_problems(password)
     if problems:
-        raise ValidationFailed("密码强度不足。", errors={"password": problems})
+        raise ValidationFailed(N_("密码强度不足。"), errors={"password": problems})
     try:
         with unit_of_work():
             staff = models.create_staff(username=username, password_hash=hash_password(password), role=role,
                                         hall_code=hall_code if role == "clerk" else None)
             audit.record("staff.create", actor_kind="admin", actor_id=actor, target=staff.id, details={"role": role})
     except pw.IntegrityError:
-        raise Conflict("用户名已存在。", code="username_taken") from None
+        raise Conflict(N_("用户名已存在。"), code="username_taken") from None
     return staff
 
 
@@ -137,7 +138,7 @@ def staff_login(*, username: str, password: str, ip: str | None = None) -> dict[
 def get_staff(staff_id: str) -> StaffUser:
     staff = models.staff_by_id(staff_id)
     if staff is None:
-        raise NotFound("工作人员账号不存在。", code="staff_not_found")
+        raise NotFound(N_("工作人员账号不存在。"), code="staff_not_found")
     return staff
 
 

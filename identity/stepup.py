@@ -21,6 +21,7 @@ from app.db import unit_of_work, utcnow
 from app.errors import AppError
 from app.ratelimit import Limit
 from app.security.pii import field_cipher, mask_phone
+from app.i18n import N_
 from identity import realname, smscodes
 from identity.accounts import get_user
 from identity.adapters.sms import SmsDeliveryError
@@ -51,7 +52,7 @@ def send_sms_step_up(*, user_id: str, purpose: str) -> dict[str, object]:
     cfg = current_app.config
     cooldown = f"sms:{{{user.phone_bidx}}}:step-up:{purpose}"
     ratelimit.consume([Limit(cooldown, 1, cfg["SMS_RESEND_COOLDOWN"], "sms_resend_too_soon",
-                             "验证码发送过于频繁，请稍后再试。"), *phone_send_limits(user.phone_bidx)])
+                             N_("验证码发送过于频繁，请稍后再试。")), *phone_send_limits(user.phone_bidx)])
     code = smscodes.new_code(subject)
     try:
         providers().sms.send_code(phone, code)

@@ -21,13 +21,13 @@ from typing import Any
 
 from app import calendar, i18n
 from app.clock import CHINA_TZ
+from app.i18n import N_
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 HOLIDAY_RULES = ("closed", "open")
-WEEKLY_REST = "休息日"
-i18n.register_labels("closed_reason", {WEEKLY_REST: WEEKLY_REST, **{n: n for n in calendar.HOLIDAY_NAMES_EN}},
-                     {WEEKLY_REST: "Weekly rest day", **calendar.HOLIDAY_NAMES_EN})
+WEEKLY_REST = N_("休息日")
+i18n.register_labels("closed_reason", {WEEKLY_REST: WEEKLY_REST, **{n: n for n in calendar.HOLIDAY_NAMES}})
 _INTERVAL = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
 
 

@@ -18,41 +18,26 @@ from psycopg2.extras import execute_values
 
 from app import i18n
 from app.db import BaseModel, UTCDateTimeField, db, execute, select_where, update_where, utcnow
+from app.i18n import N_
 
 HALL_TYPES = {
-    "gov_center": "政务服务中心",
-    "community_center": "便民服务中心",
-    "community_station": "便民服务站",
-    "self_service_24h": "24小时自助服务区",
-    "bank_partner": "政银合作网点",
-    "police_station": "警务服务站",
-    "tax_office": "办税服务厅",
-    "social_security": "社保服务网点",
+    "gov_center": N_("政务服务中心"),
+    "community_center": N_("便民服务中心"),
+    "community_station": N_("便民服务站"),
+    "self_service_24h": N_("24小时自助服务区"),
+    "bank_partner": N_("政银合作网点"),
+    "police_station": N_("警务服务站"),
+    "tax_office": N_("办税服务厅"),
+    "social_security": N_("社保服务网点"),
 }
 ACCESSIBILITY = {
-    "barrier_free": "无障碍设施",
-    "elderly_friendly": "适老化服务",
-    "assisted": "帮办代办",
-    "sign_language": "手语服务",
+    "barrier_free": N_("无障碍设施"),
+    "elderly_friendly": N_("适老化服务"),
+    "assisted": N_("帮办代办"),
+    "sign_language": N_("手语服务"),
 }
-HALL_TYPES_EN = {
-    "gov_center": "Government service centre",
-    "community_center": "Community service centre",
-    "community_station": "Community service station",
-    "self_service_24h": "24-hour self-service area",
-    "bank_partner": "Partner bank branch",
-    "police_station": "Police service station",
-    "tax_office": "Tax service hall",
-    "social_security": "Social security service point",
-}
-ACCESSIBILITY_EN = {
-    "barrier_free": "Barrier-free access",
-    "elderly_friendly": "Elderly-friendly service",
-    "assisted": "Assisted and proxy service",
-    "sign_language": "Sign language service",
-}
-i18n.register_labels("hall_type", HALL_TYPES, HALL_TYPES_EN)
-i18n.register_labels("accessibility", ACCESSIBILITY, ACCESSIBILITY_EN)
+i18n.register_labels("hall_type", HALL_TYPES)
+i18n.register_labels("accessibility", ACCESSIBILITY)
 
 
 class Hall(BaseModel):

@@ -5,17 +5,18 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from app.fields import QueryBoolean
+from app.i18n import N_
 from mapsvc import coords
 from mapsvc.models import HALL_TYPES
 
 MAX_RADIUS_M = 50_000  # the largest nearby search
 MAX_LIMIT = 50  # the most halls one nearby answer holds
 
-_NUMBER = {"invalid": "不是有效的数字。", "special": "不能是 NaN 或无穷大。"}
+_NUMBER = {"invalid": N_("不是有效的数字。"), "special": N_("不能是 NaN 或无穷大。")}
 _CODE = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
 # Redis GEO (Web Mercator) indexes latitudes within ±85.05112878 only; GEOSEARCH fails beyond them.
 GEO_MAX_LAT = 85.05112878
-LAT_RANGE = f"纬度应在 -{GEO_MAX_LAT} 到 {GEO_MAX_LAT} 之间。"
+LAT_RANGE = N_("纬度应在 -{lat} 到 {lat} 之间。", lat=GEO_MAX_LAT)
 
 
 def latitude(**kwargs) -> ma.fields.Float:
@@ -37,19 +38,19 @@ class NearbyArgsSchema(ma.Schema):
 
     lat = latitude(required=True)
     lng = ma.fields.Float(required=True, allow_nan=False, error_messages=_NUMBER,
-                          validate=v.Range(-180, 180, error="经度应在 -180 到 180 之间。"), metadata={"example": 117.2272})
-    coord = ma.fields.String(load_default="gcj02", validate=v.OneOf(coords.SYSTEMS, error="坐标系应为 gcj02、wgs84 或 bd09。"),
+                          validate=v.Range(-180, 180, error=N_("经度应在 -180 到 180 之间。")), metadata={"example": 117.2272})
+    coord = ma.fields.String(load_default="gcj02", validate=v.OneOf(coords.SYSTEMS, error=N_("坐标系应为 gcj02、wgs84 或 bd09。")),
                              metadata={"description": "请求坐标的坐标系（微信 wx.getLocation 默认 wgs84）"})
     radius_m = ma.fields.Integer(load_default=5000, validate=v.Range(
-        100, MAX_RADIUS_M, error=f"搜索半径应在 100 到 {MAX_RADIUS_M} 米之间。"))
-    limit = ma.fields.Integer(load_default=20, validate=v.Range(1, MAX_LIMIT, error=f"条数应在 1 到 {MAX_LIMIT} 之间。"))
-    item = ma.fields.String(load_default=None, validate=v.Regexp("^" + _CODE + r"\Z", error="事项编码格式有误。"),
+        100, MAX_RADIUS_M, error=N_("搜索半径应在 {min} 到 {max} 米之间。")))
+    limit = ma.fields.Integer(load_default=20, validate=v.Range(1, MAX_LIMIT, error=N_("条数应在 {min} 到 {max} 之间。")))
+    item = ma.fields.String(load_default=None, validate=v.Regexp("^" + _CODE + r"\Z", error=N_("事项编码格式有误。")),
                             metadata={"description": "只看能办理该事项的网点（事项编码）", "example": "GA001"})
-    type = ma.fields.String(load_default=None, validate=v.OneOf(list(HALL_TYPES), error="未知的网点类型。"),
+    type = ma.fields.String(load_default=None, validate=v.OneOf(list(HALL_TYPES), error=N_("未知的网点类型。")),
                             metadata={"description": "网点类型：" + "，".join(f"{k} {n}" for k, n in HALL_TYPES.items())})
     open_now = QueryBoolean(load_default=False, metadata={"description": "只看此刻（北京时间）正在办公的网点"})
     answer_coord = ma.fields.String(load_default="gcj02", validate=v.OneOf(
-        ("gcj02", "bd09"), error="结果坐标仅提供 gcj02 或 bd09。"), metadata={"description": "结果坐标系：gcj02（默认）或 bd09"})
+        ("gcj02", "bd09"), error=N_("结果坐标仅提供 gcj02 或 bd09。")), metadata={"description": "结果坐标系：gcj02（默认）或 bd09"})
 
     @ma.validates_schema
     def _searchable(self, data, **kwargs):
@@ -58,7 +59,7 @@ class NearbyArgsSchema(ma.Schema):
 
 class AnswerCoordArgsSchema(ma.Schema):
     answer_coord = ma.fields.String(load_default="gcj02", validate=v.OneOf(
-        ("gcj02", "bd09"), error="结果坐标仅提供 gcj02 或 bd09。"))
+        ("gcj02", "bd09"), error=N_("结果坐标仅提供 gcj02 或 bd09。")))
 
 
 class LocationSchema(ma.Schema):
@@ -152,7 +153,7 @@ class HallDetailSchema(ma.Schema):
 
 class QueuePushSchema(ma.Schema):
     length = ma.fields.Integer(required=True, strict=True,
-                               validate=v.Range(0, 10_000, error="排队人数应在 0 到 10000 之间。"))
+                               validate=v.Range(0, 10_000, error=N_("排队人数应在 0 到 10000 之间。")))
 
 
 class QueuePushAnswerSchema(ma.Schema):

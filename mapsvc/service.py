@@ -21,6 +21,7 @@ from app import audit, calendar, i18n
 from app.db import unit_of_work, utcnow
 from app.ratelimit import Limit, consume, limit_keys_and_args, raise_if_limited, script_with_limits
 from app.redis import get_redis
+from app.i18n import N_
 from identity.service import client_serves_hall
 from mapsvc import coords, directory, hours, index, models
 from mapsvc.errors import HallNotBound, HallNotFound
@@ -79,7 +80,7 @@ class NearbyQuery:
 
 def ip_limit(ip: str) -> Limit:
     return Limit(f"{index.TAG}:ip:{ip}", current_app.config["MAP_PER_IP_MINUTE"], 60, "map_rate_limited",
-                 "查询过于频繁，请稍后再试。")
+                 N_("查询过于频繁，请稍后再试。"))
 
 
 def _search(query: NearbyQuery, count: int, limits: list[Limit]) -> tuple[str, list[str], list]:
@@ -212,7 +213,7 @@ def push_queue(*, client_id: str, hall_code: str, length: int) -> dict[str, Any]
     live value goes to Redis for nearby answers (after the commit)."""
     per_minute = current_app.config["MAP_QUEUE_PUSH_PER_MINUTE"]
     consume([Limit(f"map:queue:{client_id}:{hall_code}", per_minute, 60, "queue_push_rate_limited",
-                   "排队人数上报过于频繁，请稍后再试。")])
+                   N_("排队人数上报过于频繁，请稍后再试。"))])
     at = utcnow().replace(microsecond=0)
     live = f"{length}|{int(at.timestamp())}"
     with unit_of_work() as uow:

@@ -5,14 +5,15 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from app.fields import QueryBoolean, StrictBoolean, UpdateSchema
+from app.i18n import N_, Series
 from notify.models import PLATFORMS
 from notify.outbox import KINDS
 
 
 class DeviceCreateSchema(ma.Schema):
-    platform = ma.fields.String(required=True, validate=v.OneOf(PLATFORMS, error="推送渠道应为 " + "、".join(PLATFORMS) + "。"),
+    platform = ma.fields.String(required=True, validate=v.OneOf(PLATFORMS, error=N_("推送渠道应为 {platforms:、}。", platforms=Series(PLATFORMS))),
                                 metadata={"description": "apns | fcm | hms | jpush | wechat（openid）| sms（本人手机号）"})
-    token = ma.fields.String(required=True, validate=v.Length(1, 4096, error="推送标识长度不符合要求。"),
+    token = ma.fields.String(required=True, validate=v.Length(1, 4096, error=N_("推送标识长度不符合要求。")),
                              metadata={"description": "设备推送标识；按凭据保存，仅显示末 4 位"})
 
 
@@ -41,8 +42,8 @@ class NotificationSchema(ma.Schema):
 
 
 class NotificationListArgsSchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=20, validate=v.Range(1, 100, error="条数应在 1 到 100 之间。"))
-    cursor = ma.fields.String(load_default=None, validate=v.Length(max=32, error="分页游标无效。"))
+    limit = ma.fields.Integer(load_default=20, validate=v.Range(1, 100, error=N_("条数应在 {min} 到 {max} 之间。")))
+    cursor = ma.fields.String(load_default=None, validate=v.Length(max=32, error=N_("分页游标无效。")))
     unread_only = QueryBoolean(load_default=False)
 
 

@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from app.security.pii import hmac_sm3
+from app.i18n import N_
 
 # RFC 9106 / OWASP second recommended profile (m = 19 MiB, t = 2, p = 1): tens of milliseconds,
 # paid once per authorisation.
@@ -57,7 +58,7 @@ def _birth_forms(id_number: str | None) -> set[str]:
 def weak_reasons(pin: str, *, id_number: str | None = None) -> list[str]:
     """Why a PIN is refused (empty: acceptable)."""
     if not _PIN.fullmatch(pin or ""):
-        return ["签名密码须为 6 位数字。"]
+        return [N_("签名密码须为 6 位数字。")]
     digits = [int(c) for c in pin]
     steps = {(b - a) % 10 for a, b in zip(digits, digits[1:])}
     reasons = []

@@ -4,9 +4,10 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.fields import SigningPin
+from app.i18n import N_
 from signing.enrolment import CITIZEN_REVOCATION_REASONS
 
-_HEX64 = ma.validate.Regexp(r"^[0-9a-fA-F]{64}$", error="须为 64 位十六进制。")
+_HEX64 = ma.validate.Regexp(r"^[0-9a-fA-F]{64}$", error=N_("须为 64 位十六进制。"))
 _PIN = SigningPin(required=True, metadata={"example": "802417"})
 E_HEX_DOC = ("预先计算的 e = SM3(Z‖M)（十六进制）。Z = SM3(ENTL‖ID‖a‖b‖xG‖yG‖xA‖yA) 依赖签名人公钥与默认 ID "
              "1234567812345678，所以不能签 SM3(M)：SM2 签名的对象是 e，而不是文件摘要本身。"
@@ -15,7 +16,7 @@ E_HEX_DOC = ("预先计算的 e = SM3(Z‖M)（十六进制）。Z = SM3(ENTL‖
 
 def _one_of_document_or_e(data: dict, **_kw) -> None:
     if (data.get("document_b64") is None) == (data.get("e_hex") is None):
-        raise ma.ValidationError("document_b64 与 e_hex 须且仅须提供其一。", field_name="_schema")
+        raise ma.ValidationError(N_("document_b64 与 e_hex 须且仅须提供其一。"), field_name="_schema")
 
 
 _SMS_CODE_DOC = "短信验证码：先调用 POST /api/v1/me/step-up/sms-codes {\"purpose\": \"signing\"} 发送到绑定手机"

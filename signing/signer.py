@@ -25,6 +25,7 @@ from app.errors import ValidationFailed
 from app.pagination import newest_first
 from app.ratelimit import Limit
 from app.security.pii import field_cipher
+from app.i18n import N_
 from identity import service as identity
 from identity.service import CodeCheck, PhoneRequired, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
 from signing import models
@@ -45,7 +46,7 @@ def _decode_document(document_b64: str) -> bytes:
     try:
         document = base64.b64decode(document_b64, validate=True)
     except (binascii.Error, ValueError):
-        raise DocumentInvalid(errors={"document_b64": ["不是有效的 Base64 编码。"]}) from None
+        raise DocumentInvalid(errors={"document_b64": [N_("不是有效的 Base64 编码。")]}) from None
     if len(document) > limit:
         raise DocumentTooLarge(extra={"max_bytes": limit})
     return document
@@ -87,7 +88,7 @@ def create_batch(*, user_id: str, items: list[dict[str, Any]]) -> dict[str, Any]
     """Several requests authorised together, at most SIGNING_BATCH_MAX."""
     require_level(user_id)
     if len(items) > current_app.config["SIGNING_BATCH_MAX"]:
-        raise ValidationFailed(code="batch_too_large", detail="批量签署的文件数量超过上限。",
+        raise ValidationFailed(code="batch_too_large", detail=N_("批量签署的文件数量超过上限。"),
                                extra={"max_items": current_app.config["SIGNING_BATCH_MAX"]})
     credential = active_credential(user_id)
     batch_id, now = new_id("sgb"), utcnow()
@@ -110,7 +111,7 @@ def get_request(*, user_id: str, request_id: str) -> dict[str, Any]:
 def _batch_rows(user_id: str, batch_id: str) -> list[SigningRequest]:
     rows = models.batch_requests(batch_id=batch_id, user_id=user_id)
     if not rows:
-        raise RequestNotFound("批量签署请求不存在。")
+        raise RequestNotFound(N_("批量签署请求不存在。"))
     return rows
 
 
@@ -131,7 +132,7 @@ def send_sms_code(*, user_id: str, target_id: str) -> dict[str, int]:
     if user.phone_enc is None:
         raise PhoneRequired()
     ratelimit.consume([Limit(f"signing-sms:{user_id}", 1, current_app.config["SMS_RESEND_COOLDOWN"],
-                             "sms_resend_too_soon", "验证码发送过于频繁，请稍后再试。")])
+                             "sms_resend_too_soon", N_("验证码发送过于频繁，请稍后再试。"))])
     phone = field_cipher().decrypt(user.phone_enc, "user.phone")
     code = identity.new_sms_code(_sms_subject(target_id))
     identity.send_sms(phone, code)

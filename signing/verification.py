@@ -30,6 +30,7 @@ from app.crypto.sm3 import sm3_hex
 from app.db import utcnow
 from app.ratelimit import Limit, consume
 from app.security.pii import mask_name
+from app.i18n import N_
 from signing.errors import VerificationInputInvalid
 from signing import models
 
@@ -82,7 +83,7 @@ def _parse(pem: str) -> _Cert:
                        chain_ok=chain_ok, public_key=public_key, not_before=cert.not_valid_before,
                        not_after=cert.not_valid_after, signer=_signer(cert))
     except Exception:  # noqa: BLE001 - asn1crypto raises ValueError, TypeError, KeyError … on garbage
-        raise VerificationInputInvalid(errors={"certificate_pem": ["证书无法解析。"]}) from None
+        raise VerificationInputInvalid(errors={"certificate_pem": [N_("证书无法解析。")]}) from None
     if len(_cache["certs"]) >= _CACHE_MAX:
         _cache["certs"].clear()
     _cache["certs"][pem] = parsed
@@ -95,7 +96,7 @@ def _decode(body: dict[str, Any]) -> tuple[bytes | None, bytes | None, bytes]:
             else None
         signature = base64.b64decode(body["signature_b64"], validate=True)
     except (binascii.Error, ValueError):
-        raise VerificationInputInvalid(errors={"document_b64": ["Base64 编码无效。"]}) from None
+        raise VerificationInputInvalid(errors={"document_b64": [N_("Base64 编码无效。")]}) from None
     e = bytes.fromhex(body["e_hex"]) if body.get("e_hex") else None
     return document, e, signature
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from notify.tasks import NotifyWorker
+from tests.fixtures.appointments import _auth, book
 from tests.fixtures.walk import strings
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -69,9 +71,6 @@ def test_the_walk_does_see_chinese_in_chinese(walk):
 
 def test_an_appointment_reminder_reads_in_english(app, client, runner, make_hall, citizen):
     """Issue 14 item 20: the day-before reminder was Chinese only; the inbox shows its English."""
-    from notify.tasks import NotifyWorker
-    from tests.fixtures.appointments import _auth, book
-
     make_hall()
     book(client, citizen)  # 2026-09-30 09:00; the clock stands at 2026-09-29 10:00
     assert runner.invoke(args=["appointments", "send-reminders"]).exit_code == 0

@@ -17,6 +17,7 @@ from typing import Mapping
 from app import i18n
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import mask_id_number, mask_name, mask_phone
+from app.i18n import N_, Series
 
 FIELD_TYPES = ("string", "date", "date_or_permanent", "id_number", "credit_code", "enum", "decimal")
 MASKS = ("name", "id_number", "phone", "address", "tail4", "year", "none")
@@ -102,11 +103,11 @@ _STATUS = ("有效", "暂扣", "撤销", "注销", "失效", "办理转出", "�
 _VEHICLE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "C5", "C6", "D", "E", "F", "M", "N", "P")
 
 
-def _name(key: str = "name", label: str = "姓名", *, holder: bool = True) -> Field:
+def _name(key: str = "name", label: str = N_("姓名"), *, holder: bool = True) -> Field:
     return Field(key, label, sensitive=True, mask="name", same_as="holder.name" if holder else None)
 
 
-def _id_number(key: str = "id_number", label: str = "公民身份号码", *, holder: bool = True) -> Field:
+def _id_number(key: str = "id_number", label: str = N_("公民身份号码"), *, holder: bool = True) -> Field:
     return Field(key, label, "id_number", sensitive=True, mask="id_number", holder=holder,
                  same_as="holder.id_number" if holder else None)
 
@@ -124,100 +125,65 @@ def _valid_until(label: str, key: str = "valid_until") -> Field:
 
 
 # Not required: the server writes the licence's status in at issuance and on every status change.
-_STATUS_FIELD = Field("status", "状态", "enum", required=False, enum=_STATUS, same_as="licence.status")
+_STATUS_FIELD = Field("status", N_("状态"), "enum", required=False, enum=_STATUS, same_as="licence.status")
 
 
 _TYPES: tuple[LicenceType, ...] = (
-    LicenceType("resident_id_card", "居民身份证", "11100000000012345D001", (
-        _name(), Field("sex", "性别", "enum", enum=("男", "女")), Field("ethnicity", "民族"),
-        Field("birth_date", "出生日期", "date", sensitive=True, mask="year"),
-        Field("address", "住址", sensitive=True, mask="address"), _id_number(),
-        Field("issuing_authority", "签发机关"), _valid_from("有效期限起"), _valid_until("有效期限止"),
+    LicenceType("resident_id_card", N_("居民身份证"), "11100000000012345D001", (
+        _name(), Field("sex", N_("性别"), "enum", enum=("男", "女")), Field("ethnicity", N_("民族")),
+        Field("birth_date", N_("出生日期"), "date", sensitive=True, mask="year"),
+        Field("address", N_("住址"), sensitive=True, mask="address"), _id_number(),
+        Field("issuing_authority", N_("签发机关")), _valid_from(N_("有效期限起")), _valid_until(N_("有效期限止")),
     ), ("name", "id_number", "valid_until")),
-    LicenceType("driving_licence", "机动车驾驶证", "11100000000012345D002", (
-        _name(), _id_number("id_number", "证号"), Field("sex", "性别", "enum", enum=("男", "女")),
-        Field("nationality", "国籍"), Field("address", "住址", sensitive=True, mask="address"),
-        Field("birth_date", "出生日期", "date", sensitive=True, mask="year"),
-        _date("first_issued_on", "初次领证日期"),
-        Field("vehicle_class", "准驾车型", "enum", enum=_VEHICLE_CLASSES),
-        _valid_from("有效期起"), _valid_until("有效期止"), _STATUS_FIELD, Field("issuing_authority", "发证机关"),
+    LicenceType("driving_licence", N_("机动车驾驶证"), "11100000000012345D002", (
+        _name(), _id_number("id_number", N_("证号")), Field("sex", N_("性别"), "enum", enum=("男", "女")),
+        Field("nationality", N_("国籍")), Field("address", N_("住址"), sensitive=True, mask="address"),
+        Field("birth_date", N_("出生日期"), "date", sensitive=True, mask="year"),
+        _date("first_issued_on", N_("初次领证日期")),
+        Field("vehicle_class", N_("准驾车型"), "enum", enum=_VEHICLE_CLASSES),
+        _valid_from(N_("有效期起")), _valid_until(N_("有效期止")), _STATUS_FIELD, Field("issuing_authority", N_("发证机关")),
     ), ("name", "vehicle_class", "valid_until", "status")),
-    LicenceType("business_licence", "营业执照", "111000000000234566001", (
-        Field("credit_code", "统一社会信用代码", "credit_code"), Field("name", "名称"), Field("entity_type", "类型"),
-        _name("legal_representative", "法定代表人"),
-        _id_number("legal_representative_id_number", "法定代表人身份证号码"),
-        Field("registered_capital", "注册资本", required=False), _date("established_on", "成立日期"),
-        _valid_until("营业期限至", "business_term_until"), Field("domicile", "住所"),
-        Field("business_scope", "经营范围", required=False), Field("registration_authority", "登记机关"),
+    LicenceType("business_licence", N_("营业执照"), "111000000000234566001", (
+        Field("credit_code", N_("统一社会信用代码"), "credit_code"), Field("name", N_("名称")), Field("entity_type", N_("类型")),
+        _name("legal_representative", N_("法定代表人")),
+        _id_number("legal_representative_id_number", N_("法定代表人身份证号码")),
+        Field("registered_capital", N_("注册资本"), required=False), _date("established_on", N_("成立日期")),
+        _valid_until(N_("营业期限至"), "business_term_until"), Field("domicile", N_("住所")),
+        Field("business_scope", N_("经营范围"), required=False), Field("registration_authority", N_("登记机关")),
     ), ("credit_code", "name", "legal_representative", "business_term_until")),
-    LicenceType("marriage_certificate", "结婚证", "11100000000034567Y001", (
-        Field("certificate_number", "结婚证字号", sensitive=True, mask="tail4"),
-        _name("holder_name", "持证人"), _id_number("holder_id_number", "持证人身份证件号"),
-        _name("spouse_name", "配偶姓名", holder=False), _id_number("spouse_id_number", "配偶身份证件号", holder=False),
-        _date("registered_on", "登记日期"), Field("registration_authority", "登记机关"),
+    LicenceType("marriage_certificate", N_("结婚证"), "11100000000034567Y001", (
+        Field("certificate_number", N_("结婚证字号"), sensitive=True, mask="tail4"),
+        _name("holder_name", N_("持证人")), _id_number("holder_id_number", N_("持证人身份证件号")),
+        _name("spouse_name", N_("配偶姓名"), holder=False), _id_number("spouse_id_number", N_("配偶身份证件号"), holder=False),
+        _date("registered_on", N_("登记日期")), Field("registration_authority", N_("登记机关")),
     ), ("holder_name", "spouse_name", "registered_on")),
-    LicenceType("real_estate_certificate", "不动产权证书", "11100000000045678P001", (
-        Field("certificate_number", "不动产权证号"), _name("obligee", "权利人"),
-        _id_number("obligee_id_number", "权利人证件号"),
-        Field("co_ownership", "共有情况", "enum", enum=("单独所有", "共同共有", "按份共有")),
-        Field("location", "坐落", sensitive=True, mask="address"),
-        Field("unit_number", "不动产单元号", sensitive=True, mask="tail4"), Field("right_type", "权利类型"),
-        Field("usage", "用途"), Field("area", "面积（平方米）", "decimal"), _date("registered_on", "登记日期"),
+    LicenceType("real_estate_certificate", N_("不动产权证书"), "11100000000045678P001", (
+        Field("certificate_number", N_("不动产权证号")), _name("obligee", N_("权利人")),
+        _id_number("obligee_id_number", N_("权利人证件号")),
+        Field("co_ownership", N_("共有情况"), "enum", enum=("单独所有", "共同共有", "按份共有")),
+        Field("location", N_("坐落"), sensitive=True, mask="address"),
+        Field("unit_number", N_("不动产单元号"), sensitive=True, mask="tail4"), Field("right_type", N_("权利类型")),
+        Field("usage", N_("用途")), Field("area", N_("面积（平方米）"), "decimal"), _date("registered_on", N_("登记日期")),
     ), ("certificate_number", "obligee", "location", "right_type")),
-    LicenceType("social_security_card", "社会保障卡", "11100000000056789G001", (
-        _name(), _id_number("social_security_number", "社会保障号码"),
-        Field("card_number", "卡号", sensitive=True, mask="tail4"), _date("issued_on", "发卡日期"),
-        Field("issuing_region", "发卡地"), Field("phone", "预留手机号", required=False, sensitive=True, mask="phone"),
+    LicenceType("social_security_card", N_("社会保障卡"), "11100000000056789G001", (
+        _name(), _id_number("social_security_number", N_("社会保障号码")),
+        Field("card_number", N_("卡号"), sensitive=True, mask="tail4"), _date("issued_on", N_("发卡日期")),
+        Field("issuing_region", N_("发卡地")), Field("phone", N_("预留手机号"), required=False, sensitive=True, mask="phone"),
     ), ("name", "social_security_number", "issuing_region")),
-    LicenceType("household_register", "户口簿", "11100000000012345D003", (
-        Field("household_number", "户号", sensitive=True, mask="tail4"),
-        Field("household_type", "户别", "enum", enum=("家庭户", "集体户")), _name("head_name", "户主姓名", holder=False),
-        _name(), Field("relationship_to_head", "与户主关系"), _id_number(),
-        Field("birth_date", "出生日期", "date", sensitive=True, mask="year"),
-        Field("address", "住址", sensitive=True, mask="address"), Field("registration_authority", "登记机关"),
+    LicenceType("household_register", N_("户口簿"), "11100000000012345D003", (
+        Field("household_number", N_("户号"), sensitive=True, mask="tail4"),
+        Field("household_type", N_("户别"), "enum", enum=("家庭户", "集体户")), _name("head_name", N_("户主姓名"), holder=False),
+        _name(), Field("relationship_to_head", N_("与户主关系")), _id_number(),
+        Field("birth_date", N_("出生日期"), "date", sensitive=True, mask="year"),
+        Field("address", N_("住址"), sensitive=True, mask="address"), Field("registration_authority", N_("登记机关")),
     ), ("name", "id_number", "relationship_to_head", "household_type")),
 )
 _BY_CODE: Mapping[str, LicenceType] = MappingProxyType({t.code: t for t in _TYPES})
 
-# English beside the Chinese (Accept-Language: en): type names by type code; field labels by field
-# key, with a type's own wording where the same key means something else there.
-TYPE_NAMES_EN = {
-    "resident_id_card": "Resident identity card",
-    "driving_licence": "Motor vehicle driving licence",
-    "business_licence": "Business licence",
-    "marriage_certificate": "Marriage certificate",
-    "real_estate_certificate": "Real estate title certificate",
-    "social_security_card": "Social security card",
-    "household_register": "Household register (hukou)",
-}
-FIELD_LABELS_EN = {
-    "name": "Name", "sex": "Sex", "ethnicity": "Ethnic group", "birth_date": "Date of birth", "address": "Address",
-    "id_number": "Citizen ID number", "issuing_authority": "Issuing authority", "valid_from": "Valid from",
-    "valid_until": "Valid until", "nationality": "Nationality", "first_issued_on": "First issued on",
-    "vehicle_class": "Permitted vehicle class", "status": "Status", "credit_code": "Unified social credit code",
-    "entity_type": "Entity type", "legal_representative": "Legal representative",
-    "legal_representative_id_number": "Legal representative's ID number", "registered_capital": "Registered capital",
-    "established_on": "Established on", "business_term_until": "Business term until", "domicile": "Domicile",
-    "business_scope": "Business scope", "registration_authority": "Registration authority",
-    "certificate_number": "Certificate number", "holder_name": "Holder", "holder_id_number": "Holder's ID number",
-    "spouse_name": "Spouse's name", "spouse_id_number": "Spouse's ID number", "registered_on": "Registered on",
-    "obligee": "Right holder", "obligee_id_number": "Right holder's ID number", "co_ownership": "Co-ownership",
-    "location": "Location", "unit_number": "Real estate unit number", "right_type": "Type of right",
-    "usage": "Use", "area": "Area (m²)", "social_security_number": "Social security number",
-    "card_number": "Card number", "issued_on": "Issued on", "issuing_region": "Issuing region",
-    "phone": "Reserved mobile number", "household_number": "Household number", "household_type": "Household type",
-    "head_name": "Head of household", "relationship_to_head": "Relationship to head of household",
-}
-_FIELD_LABELS_EN_BY_TYPE = {
-    ("driving_licence", "id_number"): "Licence number",
-    ("business_licence", "name"): "Company name",
-    ("marriage_certificate", "certificate_number"): "Marriage certificate number",
-    ("real_estate_certificate", "certificate_number"): "Real estate title number",
-}
-i18n.register_labels("licence_type", {t.code: t.name for t in _TYPES}, TYPE_NAMES_EN)
-i18n.register_labels("licence_field", {(t.code, f.key): f.label for t in _TYPES for f in t.fields},
-                     {(t.code, f.key): _FIELD_LABELS_EN_BY_TYPE.get((t.code, f.key), FIELD_LABELS_EN.get(f.key))
-                      for t in _TYPES for f in t.fields})
+# Names and field labels are Chinese, marked with N_ where they are written; their English is in
+# the catalogue (app/i18n.py).
+i18n.register_labels("licence_type", {t.code: t.name for t in _TYPES})
+i18n.register_labels("licence_field", {(t.code, f.key): f.label for t in _TYPES for f in t.fields})
 
 
 def all_types() -> tuple[LicenceType, ...]:
@@ -243,11 +209,11 @@ def localized_types() -> tuple[LicenceType, ...]:
 
 def _valid_date(value: str) -> str:
     if not _DATE.fullmatch(value):
-        raise ValueError("日期格式应为 YYYY-MM-DD。")
+        raise ValueError(N_("日期格式应为 YYYY-MM-DD。"))
     try:
         return date.fromisoformat(value).isoformat()
     except ValueError:
-        raise ValueError("日期不存在。") from None
+        raise ValueError(N_("日期不存在。")) from None
 
 
 def _normalise(field: Field, value: str) -> str:
@@ -264,14 +230,14 @@ def _normalise(field: Field, value: str) -> str:
     if field.type == "credit_code":
         code = value.upper()
         if not credit_code_valid(code):
-            raise ValueError("统一社会信用代码格式或校验位不正确（GB 32100）。")
+            raise ValueError(N_("统一社会信用代码格式或校验位不正确（GB 32100）。"))
         return code
     if field.type == "enum" and value not in field.enum:
-        raise ValueError(f"取值应为以下之一：{'、'.join(field.enum)}。")
+        raise ValueError(N_("取值应为以下之一：{values:、}。", values=Series(field.enum)))
     if field.type == "decimal" and not _DECIMAL.fullmatch(value):
-        raise ValueError("应为非负数，最多 4 位小数。")
+        raise ValueError(N_("应为非负数，最多 4 位小数。"))
     if len(value) > MAX_STRING:
-        raise ValueError(f"长度不能超过 {MAX_STRING} 个字符。")
+        raise ValueError(N_("长度不能超过 {max} 个字符。", max=MAX_STRING))
     return value
 
 
@@ -279,7 +245,7 @@ def _coerce(field: Field, raw: object) -> str:
     if field.type == "decimal" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return str(raw)
     if not isinstance(raw, str):
-        raise ValueError("应为字符串。")
+        raise ValueError(N_("应为字符串。"))
     return raw.strip()
 
 
@@ -291,12 +257,12 @@ def validate_data(licence_type: LicenceType, data: dict) -> dict:
     LicenceDataError, naming every bad field.
     """
     if not isinstance(data, dict):
-        raise LicenceDataError({"_schema": ["证照数据应为对象。"]})
+        raise LicenceDataError({"_schema": [N_("证照数据应为对象。")]})
     errors: dict[str, list[str]] = {}
     known = {f.key for f in licence_type.fields}
     for key in data:
         if key not in known:
-            errors.setdefault(str(key), []).append("目录中没有该字段。")
+            errors.setdefault(str(key), []).append(N_("目录中没有该字段。"))
     clean: dict[str, str] = {}
     for field in licence_type.fields:
         raw = data.get(field.key)
@@ -304,7 +270,7 @@ def validate_data(licence_type: LicenceType, data: dict) -> dict:
             value = None if raw is None else _coerce(field, raw)
             if not value:
                 if field.required:
-                    errors.setdefault(field.key, []).append(f"缺少必填项“{field.label}”。")
+                    errors.setdefault(field.key, []).append(N_("缺少必填项“{label}”。", label=field.label))
                 continue
             clean[field.key] = _normalise(field, value)
         except ValueError as exc:
@@ -351,7 +317,7 @@ def disclose(licence_type: LicenceType, data: dict, fields: list[str] | None = N
     else:
         unknown = [key for key in fields if key not in {f.key for f in licence_type.fields}]
         if unknown:
-            raise LicenceDataError({key: ["目录中没有该字段。"] for key in unknown})
+            raise LicenceDataError({key: [N_("目录中没有该字段。")] for key in unknown})
         chosen, explicit = tuple(dict.fromkeys(fields)), True
     shown: dict[str, str] = {}
     for key in chosen:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from wallet.catalogue import PERMANENT, LicenceType
+from app.i18n import N_
 
 # Middle dots written in Chinese transliterated names (阿卜杜·热合曼) and their look-alikes.
 _DOTS = str.maketrans({c: "·" for c in "·•・‧∙⋅."})
@@ -21,12 +22,12 @@ HOLDER_NAME_MISMATCH = "holder_name_mismatch"
 VALIDITY_INCONSISTENT = "validity_inconsistent"
 STATUS_INCONSISTENT = "status_inconsistent"
 
-RECORD_MISMATCH = "与持证人的实名信息不一致。"
-NAME_MISMATCH = "应与持证人姓名一致。"
-END_BEFORE_START = "截止日期应晚于起始日期。"
-FROM_MISMATCH = "应与证照有效期起始日期（valid_from）一致。"
-UNTIL_MISMATCH = "应与证照有效期截止日期（valid_until）一致。"
-STATUS_MISMATCH = "应与证照状态一致：新发证照的状态为“有效”。"
+RECORD_MISMATCH = N_("与持证人的实名信息不一致。")
+NAME_MISMATCH = N_("应与持证人姓名一致。")
+END_BEFORE_START = N_("截止日期应晚于起始日期。")
+FROM_MISMATCH = N_("应与证照有效期起始日期（valid_from）一致。")
+UNTIL_MISMATCH = N_("应与证照有效期截止日期（valid_until）一致。")
+STATUS_MISMATCH = N_("应与证照状态一致：新发证照的状态为“有效”。")
 
 
 @dataclass(frozen=True)

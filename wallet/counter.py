@@ -26,6 +26,7 @@ from app.ratelimit import Limit, consume
 from app.redis import get_redis
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from app.security.tokens import Principal
+from app.i18n import N_
 from identity import service as identity
 from wallet import models
 from wallet.catalogue import disclose, get_type
@@ -44,13 +45,11 @@ CARD_FACTS = ("holder.name", "holder.id_number", "licence.status", "licence.vali
 
 def _resolve_manual_code(clerk: Principal, code: str) -> tuple[str, int]:
     consume([Limit(f"counter-manual:{clerk.id}", current_app.config["COUNTER_MANUAL_CODE_PER_MINUTE"], 60,
-                   detail="手工核验码输入过于频繁，请稍后再试。")])
+                   detail=N_("手工核验码输入过于频繁，请稍后再试。"))])
     code = (code or "").strip()
     raw = get_redis().get(code_key(code)) if code.isdigit() and len(code) == 8 else None
     if raw is None:
-        raise PresentationInvalid("核验码无效或已过期，请让持证人刷新后重新出示。",
-                                  detail_en="The manual code is invalid or has expired; ask the holder to refresh it "
-                                            "and show it again.")
+        raise PresentationInvalid(N_("核验码无效或已过期，请让持证人刷新后重新出示。"))
     record = json.loads(raw)
     return record["nonce"], int(record["exp"])
 

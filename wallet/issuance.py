@@ -20,6 +20,7 @@ from app.crypto.sm3 import sm3
 from app.db import new_id, unit_of_work, utcnow
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import DecryptionError, field_cipher, mask_id_number, mask_name
+from app.i18n import N_
 from identity import service as identity
 from identity.service import IdNumberInvalid
 from wallet import models
@@ -102,7 +103,7 @@ def _checked(request: IssueRequest) -> tuple[Any, IssueRequest]:
     try:
         licence_type = get_type(request.type_code)
     except KeyError:
-        raise LicenceTypeUnknown(errors={"type_code": ["未知的证照类型。"]}) from None
+        raise LicenceTypeUnknown(errors={"type_code": [N_("未知的证照类型。")]}) from None
     try:
         id_number = normalize_id_number(request.holder_id_number)
     except IdNumberError as exc:
@@ -112,9 +113,9 @@ def _checked(request: IssueRequest) -> tuple[Any, IssueRequest]:
     except LicenceDataError as exc:
         raise LicenceDataInvalid(errors={f"data.{k}": v for k, v in exc.errors.items()}) from None
     if data.get(licence_type.holder_field) != id_number:  # the licence names the person it is issued to
-        raise LicenceDataInvalid(errors={f"data.{licence_type.holder_field}": ["应与持证人身份证号码一致。"]})
+        raise LicenceDataInvalid(errors={f"data.{licence_type.holder_field}": [N_("应与持证人身份证号码一致。")]})
     if request.valid_until is not None and request.valid_until <= request.valid_from:
-        raise ValidityInvalid(errors={"valid_until": ["截止日期应晚于起始日期。"]})
+        raise ValidityInvalid(errors={"valid_until": [N_("截止日期应晚于起始日期。")]})
     name = request.holder_name.strip()
     return licence_type, IssueRequest(licence_type.code, name, id_number, data, request.valid_from,
                                       request.valid_until, request.reference)

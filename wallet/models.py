@@ -20,15 +20,13 @@ from app.db import (
     BaseModel, UTCDateTimeField, execute, insert_row, new_id, select_one, select_where, update_where, utcnow,
 )
 from app.pagination import newest_first
+from app.i18n import N_
 
 STATUS_LABELS = {
-    "01": "有效", "02": "暂扣", "03": "撤销", "04": "注销", "05": "失效", "06": "办理转出", "07": "吊销", "99": "其他",
+    "01": N_("有效"), "02": N_("暂扣"), "03": N_("撤销"), "04": N_("注销"), "05": N_("失效"), "06": N_("办理转出"),
+    "07": N_("吊销"), "99": N_("其他"),
 }
-STATUS_LABELS_EN = {
-    "01": "Valid", "02": "Suspended", "03": "Annulled", "04": "Cancelled", "05": "Expired", "06": "Transferred out",
-    "07": "Revoked", "99": "Other",
-}
-i18n.register_labels("licence_status", STATUS_LABELS, STATUS_LABELS_EN)
+i18n.register_labels("licence_status", STATUS_LABELS)
 
 
 class Issuer(BaseModel):

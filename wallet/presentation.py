@@ -37,6 +37,7 @@ from app.db import new_id, unit_of_work
 from app.errors import ValidationFailed
 from app.redis import get_redis
 from app.security.pii import constant_time_equal, derive_key, hmac_sm3
+from app.i18n import N_
 from wallet import models
 from wallet.catalogue import LicenceDataError, disclose, get_type
 from wallet.errors import LicenceNotFound, LicenceNotValid, PresentationInvalid, PresentationNotFound
@@ -272,7 +273,6 @@ def qr_text_of(*, user_id: str, presentation_id: str) -> str:
     presentation = _own(user_id, presentation_id)
     expiry = int(presentation.expires_at.timestamp())
     if presentation.status != "live" or expiry < time.time():
-        raise PresentationNotFound("亮证码已失效，请重新生成。",
-                                   detail_en="The licence code is no longer valid; please generate a new one.")
+        raise PresentationNotFound(N_("亮证码已失效，请重新生成。"))
     return encode_qr(bytes.fromhex(presentation.nonce), expiry)
 

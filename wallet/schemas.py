@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.fields import IdNumber
+from app.i18n import N_
 from wallet.catalogue import all_types
 
 
@@ -176,7 +177,7 @@ class VerificationRequestSchema(ma.Schema):
     @ma.validates_schema
     def _one_of(self, data, **kwargs):
         if (data.get("qr_text") is None) == (data.get("manual_code") is None):
-            raise ma.ValidationError("qr_text 与 manual_code 须且只须提供一个。", field_name="qr_text")
+            raise ma.ValidationError(N_("qr_text 与 manual_code 须且只须提供一个。"), field_name="qr_text")
 
 
 class VerifiedHolderSchema(MaskedHolderSchema):

@@ -32,6 +32,7 @@ from app.crypto.keystore import Actor, KeyStore, SoftwareKeyStore
 from app.crypto.sm2 import SM2PrivateKey, SM2PublicKey
 from app.db import db, new_id, unit_of_work, utcnow
 from app.security.keys import load_keystore_keks
+from app.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -188,11 +189,11 @@ class PlatformCA:
         ca = self._ca()
         unknown = set(key_usage) - set(x509.KEY_USAGES)
         if not key_usage or unknown or set(key_usage) & LEAF_FORBIDDEN_USAGES:
-            raise InvalidCertificateRequest(errors={"key_usage": "不支持的密钥用途。"})
+            raise InvalidCertificateRequest(errors={"key_usage": N_("不支持的密钥用途。")})
         start = (not_before or utcnow()).replace(microsecond=0)
         end = start + timedelta(days=days)
         if days < 1 or end > ca.certificate.not_valid_after:
-            raise InvalidCertificateRequest(errors={"days": "有效期超出 CA 证书有效期。"})
+            raise InvalidCertificateRequest(errors={"days": N_("有效期超出 CA 证书有效期。")})
         try:
             name = x509.build_name(subject)
             spki = asn1_keys.PublicKeyInfo.load(public_key.public_bytes_der())
@@ -204,7 +205,7 @@ class PlatformCA:
                                                        authority_key_id=ca.key_identifier,
                                                        extended_key_usage=extended_key_usage))
         except ValueError as exc:
-            raise InvalidCertificateRequest(errors={"subject": "证书主体格式有误。"}) from exc
+            raise InvalidCertificateRequest(errors={"subject": N_("证书主体格式有误。")}) from exc
         der = x509.assemble_certificate(tbs, self._keystore.sign(ca.key_id, tbs.dump())).dump()
         serial = x509.serial_hex(tbs["serial_number"].native)
         pem = x509.to_pem("CERTIFICATE", der)
@@ -229,7 +230,7 @@ class PlatformCA:
         """Revoke for an RFC 5280 reason name (keyCompromise, superseded, …); permanent.
         CertificateNotFound, CertificateAlreadyRevoked, InvalidRevocationReason."""
         if reason not in REVOCATION_REASONS:
-            raise InvalidRevocationReason(errors={"reason": "取值不在允许范围内。"})
+            raise InvalidRevocationReason(errors={"reason": N_("取值不在允许范围内。")})
         at = (at or utcnow()).replace(microsecond=0)
         kind, actor_id = actor if actor else ("system", None)
         with unit_of_work():

@@ -23,6 +23,7 @@ from app.db import utcnow
 from app.errors import AppError, Forbidden, Unauthorized
 from app.redis import get_redis, publish_many
 from app.security.tokens import InvalidToken, Principal
+from app.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -38,23 +39,19 @@ _RELOADING_KEY = "auth:revocations-reloading"
 
 
 class InvalidAccessToken(Unauthorized):
-    code, detail = "token_invalid", "登录凭证无效或已过期，请重新登录。"
-    detail_en = "The sign-in credential is invalid or has expired; please sign in again."
+    code, detail = "token_invalid", N_("登录凭证无效或已过期，请重新登录。")
 
 
 class InsufficientScope(Forbidden):
-    code, detail = "insufficient_scope", "该客户端无权调用此接口。"
-    detail_en = "This client may not call this endpoint."
+    code, detail = "insufficient_scope", N_("该客户端无权调用此接口。")
 
 
 class ProxyNotAllowed(Forbidden):
-    code, detail = "proxy_not_allowed", "代办身份不能进行此操作，请切换回本人账号。"
-    detail_en = "This cannot be done on someone's behalf; please switch back to your own account."
+    code, detail = "proxy_not_allowed", N_("代办身份不能进行此操作，请切换回本人账号。")
 
 
 class DelegationUnchecked(InvalidAccessToken):
-    code, detail = "proxy_grant_inactive", "代办授权已撤销或已过期。"
-    detail_en = "The authorisation to act on someone's behalf has been revoked or has expired."
+    code, detail = "proxy_grant_inactive", N_("代办授权已撤销或已过期。")
 
 
 @dataclass(frozen=True)
@@ -74,7 +71,7 @@ def use_identity(app: Flask, hooks: IdentityHooks) -> None:
 def _identity() -> IdentityHooks:
     hooks = current_app.extensions.get("auth_identity")
     if hooks is None:  # no identity feature registered: fail closed
-        raise AppError(status=500, code="internal_error", detail="服务器内部错误，请稍后再试。")
+        raise AppError(status=500, code="internal_error", detail=N_("服务器内部错误，请稍后再试。"))
     return hooks
 
 
@@ -247,7 +244,7 @@ def init_app(app: Flask) -> None:
 def current_principal() -> Principal:
     principal = g.get("principal")
     if principal is None:  # a route forgot its decorator: fail closed
-        raise AppError(status=500, code="internal_error", detail="服务器内部错误，请稍后再试。")
+        raise AppError(status=500, code="internal_error", detail=N_("服务器内部错误，请稍后再试。"))
     return principal
 
 
