@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import logging
 
+from notify.service import OutboxEntry
 from proxies.models import ProxyGrant
-from notify.outbox import OutboxEntry
 from tests import vectors
 from tests.fixtures.proxies import PROXIES, in_days
 from tests.helpers import assert_problem, bearer, latest_code, rows, step_up_code
