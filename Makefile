@@ -42,6 +42,15 @@ test-fast: install-test
 lint: install-test
 	$(BIN)/lint-imports
 
+## Translations (issue 15): extract the marked Chinese messages (babel.cfg) into the template, then
+## merge it into the English catalogue; translate the new entries (tests/kernel/test_catalogue.py).
+.PHONY: i18n-extract i18n-update
+i18n-extract: install
+	$(BIN)/pybabel extract -F babel.cfg --no-wrap --sort-by-file --project YiWang -o app/translations/messages.pot .
+
+i18n-update: install
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l en --no-wrap --ignore-obsolete
+
 ## Fuzz the OpenAPI document with schemathesis (tests/fuzz; bounded examples per operation).
 .PHONY: fuzz
 fuzz: install-test
