@@ -14,6 +14,7 @@ import peewee as pw
 
 from app.crypto.ca_models import CertificateRecord
 from app.db import BaseModel, UTCDateTimeField, execute, insert_row, select_where, update_where, utcnow
+from app.pagination import newest_first
 
 
 class SigningCredential(BaseModel):
@@ -177,9 +178,10 @@ def insert_signature(**values: Any) -> Signature:
     return insert_row(Signature, **values)
 
 
-def signatures_of(user_id: str) -> pw.ModelSelect:
-    """The citizen's signatures (unordered: the caller pages them)."""
-    return Signature.select().where(Signature.user_id == user_id)
+def signatures_page(user_id: str, *, limit: int, cursor: str | None) -> tuple[list[Signature], str | None]:
+    """One page of the citizen's signatures, newest first, and the cursor of the next (None: last)."""
+    return newest_first(Signature.select().where(Signature.user_id == user_id), Signature.signed_at, Signature.id,
+                        limit=limit, cursor=cursor, at_of=lambda r: r.signed_at, id_of=lambda r: r.id)
 
 
 def signature_record(signature_sm3: str) -> tuple[str, datetime] | None:

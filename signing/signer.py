@@ -22,7 +22,6 @@ from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3_hex
 from app.db import new_id, unit_of_work, utcnow
 from app.errors import ValidationFailed
-from app.pagination import newest_first
 from app.ratelimit import Limit
 from app.security.pii import field_cipher
 from app.i18n import N_
@@ -220,8 +219,7 @@ def list_signatures(*, user_id: str, limit: int = 20, cursor: str | None = None)
     """The citizen's signatures, newest first (`next_cursor` null on the last page)."""
     require_level(user_id)
     limit = max(1, min(limit, MAX_LIMIT))
-    page, next_cursor = newest_first(models.signatures_of(user_id), Signature.signed_at, Signature.id, limit=limit,
-                                     cursor=cursor, at_of=lambda r: r.signed_at, id_of=lambda r: r.id)
+    page, next_cursor = models.signatures_page(user_id, limit=limit, cursor=cursor)
     pems = models.certificate_pems({r.credential_id for r in page})
     items = [signature_view(r, pems.get(r.credential_id, "")) for r in page]
     return {"items": items, "next_cursor": next_cursor}
