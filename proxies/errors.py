@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.i18n import N_
+from app.security.auth import DelegationUnchecked
+
 # The kernel's 401 for a proxy token whose grant no longer holds (checked on every request).
-from app.security.auth import DelegationUnchecked as ProxyGrantInactive  # noqa: F401  (re-exported)
+ProxyGrantInactive = DelegationUnchecked
 
 
 class ProxyRelativeNotFound(ValidationFailed):
