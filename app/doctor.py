@@ -99,21 +99,20 @@ def _audit_chain() -> Check:
                  f"head seq {head.seq} ({head.chain_hash[:12]}…), last seal {sealed}, {unsealed} unsealed")
 
 
-def _outbox() -> Check | None:
-    with db.connection_context():
-        if "notify_outbox" not in db.get_tables():
-            return None
-        pending = db.execute_sql("SELECT COUNT(*) FROM notify_outbox WHERE status = 'pending'").fetchone()[0]
-    return Check("notify outbox", "warn" if pending > 10000 else "ok", f"{pending} pending")
+def add_check(app: Flask, check: Callable[[], Check | None]) -> None:
+    """A feature's own check (e.g. its backlog), run after the kernel's when the database answers;
+    it returns a Check, or None when it has nothing to say."""
+    app.extensions.setdefault("doctor_checks", []).append(check)
 
 
 def run_checks(app: Flask) -> list[Check]:
     """Every check, in order; those needing the database are skipped when it is unreachable."""
     checks = [_config(app), _keys(app), _timed("database", _database), _timed("redis", lambda: _redis(app))]
     if checks[2].status == "ok":
-        for check in (_migrations, _audit_chain, _outbox):
+        for check in (_migrations, _audit_chain, *app.extensions.get("doctor_checks", ())):
             try:
-                found = check()
+                with db.connection_context():
+                    found = check()
             except Exception as exc:  # e.g. a table missing before migrations: report, keep going
                 found = Check(check.__name__.strip("_").replace("_", " "), "fail", type(exc).__name__)
             if found is not None:

@@ -8,6 +8,7 @@ from typing import Callable
 
 from flask import Flask
 
+from app.doctor import add_check
 from identity.service import session_ended
 from notify import cli, routes, service
 from notify.limits import ProcessStreams
@@ -34,6 +35,7 @@ def init_app(app: Flask, api) -> None:
     for group in cli.COMMANDS:
         app.cli.add_command(group)
     session_ended.connect(_drop_session_devices)
+    add_check(app, service.outbox_check)  # flask doctor: the backlog
 
 
 def _drop_session_devices(sender, *, session_id: str) -> None:

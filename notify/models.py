@@ -215,6 +215,13 @@ def requeue_dead(*, now: datetime, outbox_id: int | None = None) -> tuple[int, i
     return rows, deliveries
 
 
+def pending_outbox() -> int | None:
+    """Outbox rows still to deliver; None before the table exists (migrations not applied)."""
+    if OutboxEntry._meta.table_name not in db.get_tables():
+        return None
+    return OutboxEntry.select().where(OutboxEntry.status == "pending").count()
+
+
 def status_counts() -> dict[str, dict[str, int]]:
     """Counts by status: outbox rows, deliveries, and push attempts per channel."""
     answer: dict[str, dict[str, int]] = {}

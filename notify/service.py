@@ -13,6 +13,7 @@ import re
 from flask import current_app
 
 from app.db import new_id, unit_of_work, utcnow
+from app.doctor import Check
 from app.security.auth import InvalidAccessToken
 from app.security.pii import field_cipher
 from app.i18n import N_
@@ -165,6 +166,14 @@ def mark_read(*, user_id: str, entry_id: str) -> dict:
 def mark_all_read(*, user_id: str) -> int:
     with unit_of_work():
         return models.mark_all_read(user_id, utcnow())
+
+
+def outbox_check() -> Check | None:
+    """`flask doctor`: the outbox backlog (a warning past 10,000 pending notices)."""
+    pending = models.pending_outbox()
+    if pending is None:
+        return None
+    return Check("notify outbox", "warn" if pending > 10000 else "ok", f"{pending} pending")
 
 
 def get_preferences(*, user_id: str) -> dict:
