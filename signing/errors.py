@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
-from app.pagination import CursorInvalid  # noqa: F401  (re-exported)
 from app.i18n import N_
 
 
