@@ -17,8 +17,8 @@ import peewee as pw
 
 from app import i18n
 from app.db import BaseModel, UTCDateTimeField, execute, insert_row, select_one, select_where, update_where, utcnow
-from app.pagination import newest_first
 from app.i18n import N_
+from app.pagination import newest_first
 
 STATUSES = ("booked", "cancelled", "arrived", "no_show")
 STATUS_LABELS = {"booked": N_("已预约"), "cancelled": N_("已取消"), "arrived": N_("已签到"), "no_show": N_("爽约")}
