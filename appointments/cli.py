@@ -19,6 +19,6 @@ def appointments_mark_no_shows() -> None:
 
 @appointments_cli.command("send-reminders")
 def appointments_send_reminders() -> None:
-    """Queue the day-before reminders that are due (outbox until notifications exist)."""
+    """Queue the day-before reminders that are due (the notification outbox delivers them)."""
     click.echo(f"queued {send_reminders()} reminder(s)")
 

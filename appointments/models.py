@@ -84,10 +84,10 @@ class BookingBan(BaseModel):
 
 
 class AppointmentNotice(BaseModel):
-    """Outbox of notices to citizens (the day-before reminder), until notifications exist (issue 7).
-
-    `payload` holds what the notice says (hall, time, item) and no personal data; the recipient is
-    the account id. One notice of a kind per appointment (unique)."""
+    """The record of a notice sent about an appointment (the day-before reminder): what it said
+    (`payload`: hall, time, item, no personal data) and to which account. One notice of a kind per
+    appointment (unique), so a reminder is counted once; delivery is the notification outbox's
+    (notify.service.enqueue, written in the same unit of work)."""
 
     id = pw.CharField(primary_key=True, max_length=32)
     appointment_id = pw.CharField(max_length=32)
