@@ -163,7 +163,7 @@ def test_ban_limits_are_configurable(make_app, make_hall, citizen, clock):
     assert rows(app, BookingBan)[0].until == beijing("2026-10-07T12:00")
 
 
-# --- Reminders (outbox until notifications exist) -----------------------------------------------
+# --- Reminders (queued in the notification outbox) ---------------------------------------------
 
 def test_reminders_are_queued_once_the_day_before(app, client, runner, make_hall, citizens, clock):
     make_hall()
