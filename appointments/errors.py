@@ -5,7 +5,6 @@ from datetime import datetime
 
 from app.clock import CHINA_TZ as CHINA
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
-from app.pagination import CursorInvalid  # noqa: F401  (re-exported)
 from app.i18n import N_
 
 
