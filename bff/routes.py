@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 
 from app.openapi import problems
 from app.security.auth import auth_required, client_ip, current_principal
-from bff import conventions, home
 from bff import schemas as s
+from bff import service
 from mapsvc.service import coords
 
 blp = Blueprint("bff", __name__, url_prefix="/api/v1/bff", description="移动端聚合接口 (mobile BFF)")
@@ -28,8 +28,8 @@ def get_home(args):
     point = None
     if args["lat"] is not None:
         point = coords.to_gcj02(args["lat"], args["lng"], args["coord"])
-    return home.home(user_id=current_principal().id, ip=client_ip(), point=point,
-                     answer_coord="bd09" if args["coord"] == "bd09" else "gcj02")
+    return service.home(user_id=current_principal().id, ip=client_ip(), point=point,
+                        answer_coord="bd09" if args["coord"] == "bd09" else "gcj02")
 
 
 @blp.route("/preferences", methods=["GET"])
@@ -38,7 +38,7 @@ def get_home(args):
 @auth_required()
 def get_preferences():
     """My display preferences (大字版)."""
-    return home.preferences(user_id=current_principal().id)
+    return service.preferences(user_id=current_principal().id)
 
 
 @blp.route("/preferences", methods=["PUT"])
@@ -48,7 +48,7 @@ def get_preferences():
 @auth_required()
 def put_preferences(body):
     """Turn elderly mode (大字版) on or off; the home screen follows at once."""
-    return home.set_preferences(user_id=current_principal().id, elderly_mode=body["elderly_mode"])
+    return service.set_preferences(user_id=current_principal().id, elderly_mode=body["elderly_mode"])
 
 
 @blp.route("/app-config", methods=["GET"])
@@ -56,4 +56,4 @@ def put_preferences(body):
 @blp.alt_response(304, description=_NOT_MODIFIED)
 def get_app_config():
     """Feature switches, minimum client versions, upgrade URLs and notices (public; never 426)."""
-    return conventions.app_config()
+    return service.app_config()

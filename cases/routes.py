@@ -5,8 +5,8 @@ from flask_smorest import Blueprint
 
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
-from cases import batch, citizen, evaluation, events, tags
 from cases import schemas as s
+from cases import service
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="办件进度与好差评 (cases and evaluation)")
 
@@ -26,7 +26,7 @@ _EVENT_PROBLEMS = {403: "insufficient_scope, forbidden", 409: "illegal_transitio
 @auth_required(**_DEPT)
 def post_case_event(body):
     """Push a case status event (idempotent by `event_id`, applied in `seq` order per case)."""
-    return events.receive_event(client_id=current_principal().id, event=batch.event_from(body)).as_dict(), 202
+    return service.receive_event(client_id=current_principal().id, event=service.event_from(body)).as_dict(), 202
 
 
 @blp.route("/dept/case-events:batch", methods=["POST"])
@@ -36,7 +36,7 @@ def post_case_event(body):
 @auth_required(**_DEPT)
 def post_case_events_batch(body):
     """Backfill up to 500 events; each is processed on its own and has its own result."""
-    return batch.receive_batch(client_id=current_principal().id, events=body["events"])
+    return service.receive_batch(client_id=current_principal().id, events=body["events"])
 
 
 @blp.route("/dept/cases/<path:case_no>", methods=["GET"])  # case numbers may hold "/"
@@ -45,7 +45,7 @@ def post_case_events_batch(body):
 @auth_required(**_DEPT)
 def get_department_case(case_no):
     """One of this department's cases by case number: status, last seq applied, seqs waiting."""
-    return citizen.department_case(client_id=current_principal().id, case_no=case_no)
+    return service.department_case(client_id=current_principal().id, case_no=case_no)
 
 
 @blp.route("/dept/follow-ups", methods=["GET"])
@@ -55,8 +55,8 @@ def get_department_case(case_no):
 @auth_required(**_DEPT)
 def list_follow_ups(args):
     """This department's follow-ups of poor ratings (差评整改), oldest first."""
-    return evaluation.list_follow_ups(client_id=current_principal().id, status=args["status"],
-                                      limit=args["limit"], cursor=args["cursor"])
+    return service.list_follow_ups(client_id=current_principal().id, status=args["status"],
+                                   limit=args["limit"], cursor=args["cursor"])
 
 
 @blp.route("/dept/follow-ups/<follow_up_id>/answer", methods=["POST"])
@@ -67,8 +67,8 @@ def list_follow_ups(args):
 @auth_required(**_DEPT)
 def answer_follow_up(body, follow_up_id):
     """Answer a poor rating (once); the applicant sees the answer in the case timeline."""
-    return evaluation.answer_follow_up(client_id=current_principal().id, follow_up_id=follow_up_id,
-                                       answer=body["answer"])
+    return service.answer_follow_up(client_id=current_principal().id, follow_up_id=follow_up_id,
+                                    answer=body["answer"])
 
 
 # --- Citizens (我的办件, L2+) ------------------------------------------------------------------------
@@ -80,7 +80,7 @@ def answer_follow_up(body, follow_up_id):
 @auth_required(delegable="cases:follow", level=2)
 def list_cases(args):
     """My cases, newest first (cursor pagination; optionally one status)."""
-    return citizen.list_cases(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"],
+    return service.list_cases(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"],
                               status=args["status"])
 
 
@@ -88,7 +88,7 @@ def list_cases(args):
 @blp.response(200, s.EvaluationTagCatalogueSchema())
 def evaluation_tags():
     """The 好差评 tags per rating level (codes to send with an evaluation, and their words)."""
-    return tags.catalogue()
+    return service.evaluation_tags()
 
 
 @blp.route("/cases/<case_id>", methods=["GET"])
@@ -97,7 +97,7 @@ def evaluation_tags():
 @auth_required(delegable="cases:follow")
 def get_case(case_id):
     """One of my cases with its timeline, SLA clock and evaluation."""
-    return citizen.get_case(user_id=current_principal().id, case_id=case_id)
+    return service.get_case(user_id=current_principal().id, case_id=case_id)
 
 
 @blp.route("/cases/<case_id>/evaluation", methods=["POST"])
@@ -108,5 +108,5 @@ def get_case(case_id):
 @auth_required(level=2)
 def evaluate_case(body, case_id):
     """Rate a concluded case (好差评, once): 5 非常满意 … 1 非常不满意; 1–2 need a reason."""
-    return evaluation.evaluate(user_id=current_principal().id, case_id=case_id, rating=body["rating"],
-                               tags=body["tags"], comment=body["comment"]), 201
+    return service.evaluate(user_id=current_principal().id, case_id=case_id, rating=body["rating"],
+                            tags=body["tags"], comment=body["comment"]), 201
