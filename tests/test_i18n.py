@@ -3,7 +3,6 @@ field errors, status labels; `Content-Language` and `Vary` on every JSON answer.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import re
 
 import pytest
@@ -15,6 +14,7 @@ from app.i18n import EN, ZH, negotiate
 from mapsvc import directory, importer
 from tests import vectors
 from tests.fixtures.appointments import APPOINTMENTS, _auth
+from tests.fixtures.errors import app_error_classes
 from tests.fixtures.halls import hall
 from tests.helpers import PROBLEM, assert_problem, bearer
 from tests.wallet.conftest import CLERK_PASSWORD, VERIFY, WALLET, issue, present
@@ -170,25 +170,13 @@ def test_appointment_errors_and_labels(client, make_hall, citizens):
 
 # --- Every error class carries its English -------------------------------------------------------
 
-_PACKAGES = ("app", "wallet", "signing", "mapsvc", "cases", "bff", "notify")
 # Errors whose detail has no English in the catalogue yet (app/translations/en; `detail_en` is
 # read from it). Add none: tests/kernel/test_catalogue.py names any marked message without English.
 _AWAITING: set[str] = set()
 
 
-def _all_subclasses(cls) -> list[type]:
-    found = []
-    for sub in cls.__subclasses__():
-        found += [sub, *_all_subclasses(sub)]
-    return found
-
-
 def test_every_app_error_has_an_english_detail():
-    for name in _PACKAGES:
-        package = importlib.import_module(name)
-        for module in pkgutil.walk_packages(package.__path__, f"{name}."):
-            importlib.import_module(module.name)
-    classes = [c for c in _all_subclasses(AppError) if not c.__module__.startswith("tests.")]
+    classes = app_error_classes()
     assert len(classes) > 100  # every feature's errors were imported
     missing = [f"{c.__module__}.{c.__qualname__}" for c in classes if i18n.english(c.detail) is None]
     assert not set(missing) - _AWAITING, f"AppError subclasses without their own detail_en: {missing}"
