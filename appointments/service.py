@@ -176,3 +176,8 @@ def view(appointment: Appointment, hall: Hall | None, item_name: str | None) -> 
         "cancelled_at": appointment.cancelled_at.astimezone(CHINA) if appointment.cancelled_at else None,
         "arrived_at": appointment.arrived_at.astimezone(CHINA) if appointment.arrived_at else None,
     }
+
+
+# What the booking benchmark (bench/scenarios/map_book.py) reads of the slots: the window, a slot's id.
+booking_window = slots.booking_window
+slot_id = slots.slot_id

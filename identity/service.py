@@ -23,6 +23,7 @@ from identity.accounts import (
 )
 from identity.adapters.sms import SmsDeliveryError
 from identity.adapters.wechat import HttpWeChatClient, WeChatError  # notify's WeChat channel
+from identity.devdata import add_registry_entry  # the development registry (bench/ set-up)
 from identity.errors import (  # other features raise or catch them
     AssuranceInsufficient, FreshLivenessRequired, IdNumberInvalid, PhoneInvalid, PhoneRequired,
     SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid, StepUpFailed,
@@ -65,7 +66,7 @@ __all__ = [  # what other features may use
     "SmsCodeInvalid", "SmsDeliveryError", "staff_login", "staff_usernames", "staff_view", "start_liveness",
     "STEP_UP_PURPOSES", "StepUpFailed", "take_liveness_pass", "User", "user_by_phone", "user_id_for_id_number",
     "user_view", "verified_identity", "verified_level", "VerifiedIdentity", "verify_real_name",
-    "verify_sms_step_up", "wechat_api_client", "WeChatError", "bound_phones",
+    "verify_sms_step_up", "wechat_api_client", "WeChatError", "bound_phones", "add_registry_entry",
 ]
 
 

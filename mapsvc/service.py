@@ -25,7 +25,9 @@ from app.i18n import N_
 from identity.service import client_serves_hall
 from mapsvc import coords, directory, hours, index, models
 from mapsvc.errors import HallNotBound, HallNotFound
-from mapsvc.importer import rebuild_index
+from mapsvc.demo import ANHUI_BOX, ANHUI_CITIES  # the demo halls' province (bench/map.py draws its points so)
+from mapsvc.demo import _jitter as jitter_point
+from mapsvc.importer import import_records, rebuild_index
 from mapsvc.models import ACCESSIBILITY, Hall, HallItem, hall_by_id, hall_item, halls_by_id, item_names
 from mapsvc.schemas import MAX_LIMIT, MAX_RADIUS_M, check_searchable, latitude
 
@@ -35,6 +37,8 @@ __all__ = [
     "NearbyQuery", "nearby", "hall_detail", "push_queue", "ip_limit", "MAX_LIMIT", "MAX_RADIUS_M",
     "Hall", "HallItem", "HallNotFound", "active_hall", "hall_by_id", "hall_item", "halls_by_id", "item_names",
     "day_plan", "closed_reason_label", "coords", "check_searchable", "latitude",
+    # hall set-up outside the HTTP API (bench/): the importer, the demo halls' province
+    "import_records", "ANHUI_BOX", "ANHUI_CITIES", "jitter_point",
 ]
 _EXTRA = 5  # halls asked beyond the limit, so that exact re-ranking settles near-ties at the cut
 _MAX_FETCH = 2000
