@@ -245,6 +245,12 @@ def translate(text: Any) -> Any:
     return text
 
 
+def in_english(**texts: str) -> dict[str, str]:
+    """`<name>_en` → each text's English from the catalogue: for a notice, which carries its English
+    in its data (the inbox shows it on `Accept-Language: en`), e.g. `in_english(title=t, body=b)`."""
+    return {f"{name}_en": render(text, EN) for name, text in texts.items()}
+
+
 # --- Labels: stable code → words, per kind -------------------------------------------------------
 
 _LABELS: dict[str, Mapping[Any, str]] = {}

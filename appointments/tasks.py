@@ -22,6 +22,7 @@ from app.clock import CHINA_TZ as CHINA
 from app.db import new_id, unit_of_work
 from appointments import models, slots
 from appointments.models import Appointment, active_ban
+from app.i18n import N_, T_, in_english
 from mapsvc.service import Hall, hall_item, halls_by_id
 from notify.service import enqueue
 
@@ -61,15 +62,18 @@ def mark_no_shows() -> tuple[int, int]:
             return marked, banned
 
 
+_REMINDER = T_("预约提醒")
+
+
 def _payload(appointment: Appointment, hall: Hall | None, item_name: str | None) -> str:
     start = appointment.starts_at.astimezone(CHINA)
-    return json.dumps({"title": "预约提醒", "appointment_id": appointment.id,
+    text = N_("您预约了{start:%m月%d日 %H:%M}到{hall}办理业务，请携带相关材料按时到达。", start=start,
+              hall=hall.name if hall else "服务大厅")
+    return json.dumps({"title": _REMINDER, "appointment_id": appointment.id,
                        "hall_name": hall.name if hall else None, "hall_address": hall.address if hall else None,
                        "item_name": item_name, "start": start.isoformat(),
                        "end": appointment.ends_at.astimezone(CHINA).isoformat(),
-                       "text": f"您预约了{start:%m月%d日 %H:%M}到{hall.name if hall else '服务大厅'}办理业务，请携带相关材料按时到达。",
-                       "text_en": f"You have an appointment on {start:%Y-%m-%d} at {start:%H:%M} (China time); please "
-                                  f"bring your documents and arrive on time."},
+                       "text": text, **in_english(text=text)},
                       ensure_ascii=False)
 
 
@@ -90,9 +94,9 @@ def send_reminders() -> int:
                                           created_at=at)
             # the notification worker delivers it (inbox, live stream, pushes) from the shared outbox
             text = json.loads(payload)
-            enqueue(user_id=appointment.user_id, kind="appointment_reminder", title="预约提醒",
+            enqueue(user_id=appointment.user_id, kind="appointment_reminder", title=_REMINDER,
                     body=text["text"], dedupe_key=f"appointment-reminder:{appointment.id}",
-                    data={"appointment_id": appointment.id, "title_en": "Appointment reminder",
+                    data={"appointment_id": appointment.id, **in_english(title=_REMINDER),
                           "body_en": text["text_en"]}, collapse_key=appointment.id)
         if notice is not None:
             queued += 1

@@ -11,48 +11,45 @@ from datetime import date, datetime
 
 from cases.models import Case
 from app import i18n
-from cases.statuses import LABELS, label
+from app.i18n import N_, T_
+from cases.statuses import label
 from notify.service import enqueue
 
 
-def _item(case: Case) -> str:
-    return f"「{case.item_name}」（办件编号 {case.case_no}）"
-
-
-def _data(case: Case, title_en: str, body_en: str, **extra: str) -> dict[str, str]:
-    return {"case_id": case.id, "case_no": case.case_no, **extra, "title_en": title_en, "body_en": body_en}
+def _data(case: Case, title: str, body: str, **extra: str) -> dict[str, str]:
+    return {"case_id": case.id, "case_no": case.case_no, **extra, **i18n.in_english(title=title, body=body)}
 
 
 def status_changed(case: Case, *, event_id: str, status: str, supplement_due: date | None = None) -> bool:
     """The notice of one applied event (exactly once per event: its dedupe key). A 补正 notice
     names the deadline for the documents when the department gave one."""
-    body = f"您办理的{_item(case)}状态更新为：{label(status)}。"
-    status_en = i18n.render(LABELS[status], i18n.EN)
-    body_en = f"Your case {case.case_no} is now: {status_en}."
+    words = T_(label(status))  # the status's label (marked in cases/statuses.py)
+    values = {"item_name": case.item_name, "case_no": case.case_no, "status": words}
+    body = N_("您办理的「{item_name}」（办件编号 {case_no}）状态更新为：{status}。", **values)
     extra = {"status": status}
     if supplement_due is not None:
-        body += f"请于{supplement_due.year}年{supplement_due.month}月{supplement_due.day}日前补正材料。"
-        body_en += f" Please provide the missing documents by {supplement_due:%Y-%m-%d}."
+        body = N_("您办理的「{item_name}」（办件编号 {case_no}）状态更新为：{status}。"
+                  "请于{due.year}年{due.month}月{due.day}日前补正材料。", due=supplement_due, **values)
         extra["supplement_due"] = supplement_due.isoformat()
-    return enqueue(user_id=case.user_id, kind="case_status", title=f"办件进度：{label(status)}", body=body,
-                   dedupe_key=f"case-event:{case.client_id}:{event_id}",
-                   data=_data(case, f"Case update: {status_en}", body_en, **extra),
+    title = N_("办件进度：{status}", status=words)
+    return enqueue(user_id=case.user_id, kind="case_status", title=title, body=body,
+                   dedupe_key=f"case-event:{case.client_id}:{event_id}", data=_data(case, title, body, **extra),
                    collapse_key=case.case_no)
 
 
 def evaluation_invite(case: Case) -> bool:
-    return enqueue(user_id=case.user_id, kind="evaluation_invite", title="邀请您评价办事服务",
-                   body=f"您办理的{_item(case)}已办结，欢迎对本次服务作出评价（好差评）。",
-                   dedupe_key=f"evaluation-invite:{case.id}",
-                   data=_data(case, "Please rate our service",
-                              f"Your case {case.case_no} is concluded; please tell us how we did."),
+    title = T_("邀请您评价办事服务")
+    body = N_("您办理的「{item_name}」（办件编号 {case_no}）已办结，欢迎对本次服务作出评价（好差评）。",
+              item_name=case.item_name, case_no=case.case_no)
+    return enqueue(user_id=case.user_id, kind="evaluation_invite", title=title, body=body,
+                   dedupe_key=f"evaluation-invite:{case.id}", data=_data(case, title, body),
                    collapse_key=case.case_no)
 
 
 def evaluation_reminder(case: Case, *, available_at: datetime | None = None) -> bool:
-    return enqueue(user_id=case.user_id, kind="evaluation_reminder", title="您还未评价办事服务",
-                   body=f"您办理的{_item(case)}已办结，您的评价将帮助我们改进服务（好差评）。",
-                   dedupe_key=f"evaluation-reminder:{case.id}",
-                   data=_data(case, "You have not rated our service yet",
-                              f"Your case {case.case_no} is concluded; your rating helps us improve."),
+    title = T_("您还未评价办事服务")
+    body = N_("您办理的「{item_name}」（办件编号 {case_no}）已办结，您的评价将帮助我们改进服务（好差评）。",
+              item_name=case.item_name, case_no=case.case_no)
+    return enqueue(user_id=case.user_id, kind="evaluation_reminder", title=title, body=body,
+                   dedupe_key=f"evaluation-reminder:{case.id}", data=_data(case, title, body),
                    collapse_key=case.case_no, available_at=available_at)

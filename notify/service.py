@@ -16,7 +16,7 @@ from app.db import new_id, unit_of_work, utcnow
 from app.doctor import Check
 from app.security.auth import InvalidAccessToken
 from app.security.pii import field_cipher
-from app.i18n import N_
+from app.i18n import in_english, N_, T_
 from identity import service as identity
 from notify import errors, models
 from notify.delivery import TOKEN_COLUMN
@@ -103,16 +103,14 @@ def _announce_new_device(*, user_id: str, session_id: str | None, device_id: str
     """Tell the citizen, on every channel but the new device, that a device now receives their notices
     (a stolen token would otherwise register one silently)."""
     tail = hint.lstrip("…")
-    which = _PLATFORM_NAMES[platform] + (f"，推送标识末 4 位 {tail}" if tail else "")
-    which_en = platform + (f", push token ending {tail}" if tail else "")
-    enqueue(user_id=user_id, kind="new_device", title="新设备已开启消息推送", urgent=True,
-            body=f"您的账号刚在一台新设备（{which}）上开启了消息推送。如果不是您本人操作，请立即在“登录设备”中"
-                 f"撤销该登录（撤销后该设备不再收到消息），或退出所有设备上的登录。",
+    token = N_("，推送标识末 4 位 {tail}", tail=tail) if tail else ""
+    title = T_("新设备已开启消息推送")
+    body = N_("您的账号刚在一台新设备（{device}{token}）上开启了消息推送。如果不是您本人操作，请立即在“登录设备”中"
+              "撤销该登录（撤销后该设备不再收到消息），或退出所有设备上的登录。",
+              device=_PLATFORM_NAMES[platform], platform=platform, token=token)
+    enqueue(user_id=user_id, kind="new_device", title=title, urgent=True, body=body,
             data={"device_id": device_id, "platform": platform, "session_id": session_id or "",
-                  "title_en": "A new device now receives your notices",
-                  "body_en": f"A new device ({which_en}) has just started "
-                             "receiving your notices. If this was not you, revoke that sign-in under \"Sign-in "
-                             "devices\" now (the device then stops receiving messages), or sign out everywhere."},
+                  **in_english(title=title, body=body)},
             dedupe_key=f"new-device:{device_id}:{new_id('n')}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.clock import to_china
+from app.i18n import N_, T_, in_english
 from notify.service import enqueue
 from proxies.models import ProxyGrant
 
@@ -29,34 +30,29 @@ def grant_made(grant: ProxyGrant, labels: dict[str, str]) -> None:
     names the session the grant was made in, so the app can offer to revoke both."""
     data = {"screen": "proxies", "grant_id": grant.id}
     made, until = _date(grant.created_at), _date(grant.expires_at)
+    title = T_("您的账号新建了代办授权")
+    body = N_("您的账号于 {made} 授权 {proxy} 代办：{scopes}，有效期至 {until}，对方接受后生效。"
+              "如非本人操作，请立即在“授权代理”中撤销该授权，并在“登录设备”中退出可疑登录。",
+              made=made, proxy=grant.proxy_name_masked, scopes=_labels(grant, labels), until=until)
     enqueue(user_id=grant.principal_id, kind=SECURITY_KIND, urgent=True, dedupe_key=f"proxy-grant:{grant.id}:made",
-            title="您的账号新建了代办授权",
-            body=(f"您的账号于 {made} 授权 {grant.proxy_name_masked} 代办："
-                  f"{_labels(grant, labels)}，有效期至 {until}，对方接受后生效。"
-                  "如非本人操作，请立即在“授权代理”中撤销该授权，并在“登录设备”中退出可疑登录。"),
-            data={**data, "session_id": grant.session_id, "title_en": "A proxy was authorised from your account",
-                  "body_en": (f"On {made} your account authorised {grant.proxy_name_masked} to act for you until "
-                              f"{until}; it takes effect when they accept. If this was not you, revoke it under "
-                              "Proxies now and sign out the unknown session under Signed-in devices.")})
-    enqueue(user_id=grant.proxy_id, kind=KIND, dedupe_key=f"proxy-grant:{grant.id}:invite",
-            title="亲友邀请您代办",
-            body=(f"{grant.principal_name_masked} 邀请您代办：{_labels(grant, labels)}，"
-                  f"有效期至 {until}。请在“授权代理”中接受或拒绝。"),
-            data={**data, "title_en": "A relative asks you to act for them",
-                  "body_en": (f"{grant.principal_name_masked} invites you to act for them until {until}. "
-                              "Accept or decline under Proxies.")})
+            title=title, body=body,
+            data={**data, "session_id": grant.session_id, **in_english(title=title, body=body)})
+    title = T_("亲友邀请您代办")
+    body = N_("{principal} 邀请您代办：{scopes}，有效期至 {until}。请在“授权代理”中接受或拒绝。",
+              principal=grant.principal_name_masked, scopes=_labels(grant, labels), until=until)
+    enqueue(user_id=grant.proxy_id, kind=KIND, dedupe_key=f"proxy-grant:{grant.id}:invite", title=title, body=body,
+            data={**data, **in_english(title=title, body=body)})
 
 
 def grant_answered(grant: ProxyGrant, *, accepted: bool) -> None:
     """Tell the principal that the relative accepted (the grant is now in effect) or declined."""
     who = grant.proxy_name_masked
     if accepted:
-        title, title_en = "代办授权已生效", "The proxy authorisation is in effect"
-        body = f"{who} 已接受您的代办授权，现在起可按授权范围为您代办。如需停止，可随时撤销。"
-        body_en = f"{who} accepted; from now on they may act for you within the authorisation. Revoke it at any time."
+        title = T_("代办授权已生效")
+        body = N_("{who} 已接受您的代办授权，现在起可按授权范围为您代办。如需停止，可随时撤销。", who=who)
     else:
-        title, title_en = "亲友拒绝了代办授权", "The relative declined the proxy authorisation"
-        body, body_en = f"{who} 拒绝了您的代办授权。", f"{who} declined your proxy authorisation."
+        title = T_("亲友拒绝了代办授权")
+        body = N_("{who} 拒绝了您的代办授权。", who=who)
     enqueue(user_id=grant.principal_id, kind=SECURITY_KIND if accepted else KIND, urgent=accepted,
             dedupe_key=f"proxy-grant:{grant.id}:{'accepted' if accepted else 'declined'}", title=title, body=body,
-            data={"screen": "proxies", "grant_id": grant.id, "title_en": title_en, "body_en": body_en})
+            data={"screen": "proxies", "grant_id": grant.id, **in_english(title=title, body=body)})

@@ -72,9 +72,14 @@ def test_no_obsolete_entries():
     assert not stale, f"entries no source marks any more (make i18n-update): {stale}"
 
 
-# Values a raise site passes that only the English uses (the Chinese says 2小时 where the English
-# counts minutes: appointments.service.cancel).
-_ENGLISH_ONLY_VALUES = {"距预约时段开始已不足{duration}，不能取消。": {"minutes"}}
+# Values a caller passes that only the English uses: the Chinese says 2小时 where the English counts
+# minutes (appointments.service.cancel); it names the device in Chinese, the English by its
+# platform code (notify.service, the new-device notice).
+_ENGLISH_ONLY_VALUES = {
+    "距预约时段开始已不足{duration}，不能取消。": {"minutes"},
+    "您的账号刚在一台新设备（{device}{token}）上开启了消息推送。如果不是您本人操作，请立即在“登录设备”中撤销该登录"
+    "（撤销后该设备不再收到消息），或退出所有设备上的登录。": {"platform"},
+}
 
 
 def test_english_uses_only_the_values_the_chinese_has():
