@@ -14,7 +14,7 @@ from typing import Any
 import marshmallow as ma
 import peewee as pw
 import redis
-from flask import Flask, g, json
+from flask import Flask, current_app, g, json
 from werkzeug.exceptions import HTTPException
 
 from app import i18n
@@ -268,8 +268,6 @@ def problem_response(status: int, code: str, detail: str, *, errors: Any = None,
                      detail_en: str | None = None):
     """A problem+json answer. `detail` is Chinese; on `Accept-Language: en` the answer carries
     `detail_en`, else the catalogue's English of `detail` (app/i18n.py), else `detail`."""
-    from flask import current_app
-
     english = i18n.is_english()
     title = code.replace("_", " ")
     body: dict[str, Any] = {
