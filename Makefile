@@ -81,7 +81,7 @@ bench-map: install-test
 ## Notifications: outbox → inbox + push by the worker (notices/s) and enqueue → SSE latency beside a raw Redis PUBLISH (bench/README.md).
 .PHONY: bench-notify
 bench-notify: install-test
-	$(BIN)/python bench/notify.py $(BENCH_ARGS)
+	$(BIN)/python bench/notify_bench.py $(BENCH_ARGS)
 
 ## Mixed mobile workload: the maximum sustainable rate, then a 10-minute soak at 70 % of it (bench/README.md).
 .PHONY: bench-load

@@ -34,23 +34,19 @@ def on_starting(server):
     # Streams may take at most half of a worker's threads (then 503 stream_capacity with Retry-After), so
     # the API keeps the rest: 2 of 4 under `make run`, none on the sync API pool (streams go elsewhere).
     os.environ.setdefault("STREAM_MAX_PER_PROCESS", str(server.cfg.threads // 2))
-    from app.config import load_settings
+    from app import config, db as app_db, redis as app_redis  # import here: reading this file must not load the app
 
-    settings = load_settings()
+    settings = config.load_settings()
     metrics_dir = os.path.join(settings["VAR_DIR"], "prometheus")
     shutil.rmtree(metrics_dir, ignore_errors=True)
     os.makedirs(metrics_dir, exist_ok=True)
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     if not settings["REDIS_URL"]:
-        from app.redis import embedded_redis
-
-        server._yiwang_redis = embedded_redis(settings["VAR_DIR"])
+        server._yiwang_redis = app_redis.embedded_redis(settings["VAR_DIR"])
     if settings["APP_ENV"] == "development" and settings["AUTO_MIGRATE"]:
-        from app.db import db, make_database, migrate
-
-        db.initialize(make_database(settings["DATABASE_URL"]))
-        migrate()
-        db.close()
+        app_db.db.initialize(app_db.make_database(settings["DATABASE_URL"]))
+        app_db.migrate()
+        app_db.db.close()
     os.environ["AUTO_MIGRATE"] = "0"  # done once here, not in every worker
 
 
@@ -59,14 +55,14 @@ def post_worker_init(worker):
     events, pushes to the log); production runs `flask --app wsgi notify worker` on its own."""
     app = worker.wsgi
     if app.config["APP_ENV"] == "development" and app.config["NOTIFY_WORKER_IN_PROCESS"]:
-        from notify.tasks import start_background_worker
+        from notify.service import start_background_worker  # import here: the features load with the app, in the worker
 
         start_background_worker(app)
 
 
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+        from prometheus_client import multiprocess  # import here: only after on_starting set its directory
 
         multiprocess.mark_process_dead(worker.pid)
 
@@ -77,6 +73,6 @@ def on_exit(server):
     meanwhile keeps its registry (app/redis.py)."""
     embedded = getattr(server, "_yiwang_redis", None)
     if embedded is not None:
-        from app.redis import stop_embedded_server
+        from app.redis import stop_embedded_server  # import here: as in on_starting
 
         stop_embedded_server(embedded)

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import urlparse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -34,6 +35,7 @@ sys.path[:0] = [HERE, REPO]
 
 import loadgen  # noqa: E402
 import run  # noqa: E402  (the bare baseline, the environment and measuring are run.py's)
+from mapsvc.service import ANHUI_BOX, ANHUI_CITIES, jitter_point  # noqa: E402
 from server import GunicornServer, ServerError, processes_using  # noqa: E402
 
 NEARBY = "/api/v1/map/halls/nearby"
@@ -62,15 +64,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def query_points(n: int, seed: int = 7) -> list[tuple[float, float]]:
-    from mapsvc.demo import ANHUI_BOX, ANHUI_CITIES, _jitter
-
     rng = random.Random(seed)
     weights = [c[4] for c in ANHUI_CITIES]
     points = []
     for _ in range(n):
         if rng.random() < 0.8:
             city = rng.choices(ANHUI_CITIES, weights)[0]
-            points.append(_jitter(rng, city[2], city[3], 12.0))
+            points.append(jitter_point(rng, city[2], city[3], 12.0))
         else:
             points.append((round(rng.uniform(ANHUI_BOX[0], ANHUI_BOX[1]), 6), round(rng.uniform(ANHUI_BOX[2], ANHUI_BOX[3]), 6)))
     return points
@@ -87,8 +87,6 @@ def flask(env: dict, *cmd: str) -> str:
 def redis_target(args, var_dir: str) -> list[str]:
     """redis-benchmark's connection options for the server's Redis."""
     if args.redis_url:
-        from urllib.parse import urlparse
-
         url = urlparse(args.redis_url)
         return ["-h", url.hostname or "127.0.0.1", "-p", str(url.port or 6379), "--dbnum", (url.path.strip("/") or "0")]
     with open(os.path.join(var_dir, "redis.db.settings")) as fh:

@@ -15,16 +15,15 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.dirname(HERE), HERE]  # the repo first: bench/notify.py must not hide the notify package
+sys.path[:0] = [os.path.dirname(HERE), HERE]  # the repo, then bench/ (scenarios)
+
+from app import create_app  # noqa: E402
+from scenarios import all_scenarios  # noqa: E402
 
 
 def main() -> int:
     name, count, outfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    from scenarios import all_scenarios
-
     scenario = all_scenarios()[name]
-    from app import create_app
-
     # create_app reads (and type-converts) every setting from the environment, which is the server's;
     # passing them again as overrides would leave them strings (PRESENTATION_TTL + int fails).
     app = create_app({"AUTO_MIGRATE": False, "LOG_LEVEL": "WARNING"})

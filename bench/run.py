@@ -26,6 +26,7 @@ sys.path[:0] = [HERE, REPO]
 
 import loadgen  # noqa: E402
 import report  # noqa: E402
+from app.config import DEFAULTS  # noqa: E402
 from scenarios import all_scenarios  # noqa: E402
 from server import GunicornServer, ServerError, processes_using  # noqa: E402
 
@@ -50,7 +51,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1: leave the CPUs to the server)")
     p.add_argument("--threads", type=int, default=1,
                    help="GUNICORN_THREADS for both servers (default 1: sync workers, the API pool's production shape; "
-                        "the notification stream's threaded pool is measured by bench/notify.py)")
+                        "the notification stream's threaded pool is measured by bench/notify_bench.py)")
     p.add_argument("--warmup", type=int, default=5, help="unmeasured requests per connection first (default 5)")
     p.add_argument("--max-bodies", type=int, default=300_000, help="most one-shot bodies prepared per scenario")
     p.add_argument("--json", default=DEFAULT_RESULTS, help="where to write the results (default bench/results/latest.json)")
@@ -83,8 +84,6 @@ def patched_environ(env: dict[str, str]):
 
 
 def base_env(args) -> dict[str, str]:
-    from app.config import DEFAULTS
-
     env = {k: v for k, v in os.environ.items() if k not in DEFAULTS and k not in _SCRUB}
     env.update({"APP_ENV": "development", "WEB_CONCURRENCY": str(args.workers), "PYTHONUNBUFFERED": "1",
                 "GUNICORN_THREADS": str(args.threads)})

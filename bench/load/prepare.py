@@ -23,6 +23,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
 sys.path[:0] = [os.path.dirname(BENCH), BENCH]  # the repo first, then bench/ (scenarios)
 
+from flask import current_app  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.security.tokens import Principal  # noqa: E402
+from identity import service as identity  # noqa: E402
+from notify.service import NotifyWorker  # noqa: E402
+from scenarios import _wallet, bff_home  # noqa: E402
+from scenarios.login import prepare as login_bodies  # noqa: E402
+
 
 def _write(path: str, rows: list[str]) -> None:
     with open(path, "w") as fh:
@@ -30,18 +39,12 @@ def _write(path: str, rows: list[str]) -> None:
 
 
 def people(data_dir: str, pool: int) -> None:
-    from flask import current_app
-
-    from identity.staff import create_client, create_staff
-    from notify.tasks import NotifyWorker
-    from scenarios import _wallet, bff_home
-
     app = current_app._get_current_object()
     bff_home._halls()
     holders = _wallet.make_holders(pool)
-    client, _ = create_client(name=f"压测办件系统-{secrets.token_hex(3)}", scopes=["cases:write"])
-    staff = create_staff(username=f"load.clerk.{secrets.token_hex(4)}", password="Bench-Counter-Pass-2026!",
-                         role="counter", hall_code="H1")
+    client, _ = identity.create_client(name=f"压测办件系统-{secrets.token_hex(3)}", scopes=["cases:write"])
+    staff = identity.create_staff(username=f"load.clerk.{secrets.token_hex(4)}",
+                                  password="Bench-Counter-Pass-2026!", role="counter", hall_code="H1")
     http, run = app.test_client(), secrets.token_hex(4)
     dept = {"Authorization": f"Bearer {_tokens(client_id=client.client_id)['dept']}"}
     rows = []
@@ -56,10 +59,6 @@ def people(data_dir: str, pool: int) -> None:
 
 
 def _tokens(*, client_id: str | None = None, clerk_id: str | None = None, users: list[str] = ()) -> dict:
-    from flask import current_app
-
-    from app.security.tokens import Principal
-
     issue = current_app.extensions["tokens"].issue
     out: dict = {"users": [issue(Principal("citizen", u))[0] for u in users]}
     if client_id:
@@ -70,8 +69,6 @@ def _tokens(*, client_id: str | None = None, clerk_id: str | None = None, users:
 
 
 def phase(data_dir: str, logins: int, login_file: str) -> None:
-    from scenarios.login import prepare as login_bodies
-
     with open(os.path.join(data_dir, "people.tsv")) as fh:
         rows = [line.rstrip("\n").split("\t") for line in fh if line.strip()]
     with open(os.path.join(data_dir, "staff.json")) as fh:
@@ -87,8 +84,6 @@ def phase(data_dir: str, logins: int, login_file: str) -> None:
 
 def main() -> int:
     mode, data_dir = sys.argv[1], sys.argv[2]
-    from app import create_app
-
     app = create_app({"AUTO_MIGRATE": False, "LOG_LEVEL": "WARNING"})
     started = time.perf_counter()
     with app.test_request_context():

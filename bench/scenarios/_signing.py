@@ -2,13 +2,12 @@
 SMS step-up code (issue 14 item 1) read back from the development SMS outbox."""
 from __future__ import annotations
 
+from identity import service as identity
+from signing import service as signing
+
 
 def enrol(user_id: str, pin: str) -> dict:
-    from identity import stepup
-    from identity.providers import providers
-    from signing import service
-
-    sent = stepup.send_sms_step_up(user_id=user_id, purpose="signing")
-    code = next(i["code"] for i in providers().sms.outbox()
+    sent = identity.send_sms_step_up(user_id=user_id, purpose="signing")
+    code = next(i["code"] for i in identity.providers().sms.outbox()
                 if f"{i['phone'][:3]}****{i['phone'][-4:]}" == sent["phone_masked"])
-    return service.enrol(user_id=user_id, pin=pin, sms_code=code)
+    return signing.enrol(user_id=user_id, pin=pin, sms_code=code)

@@ -9,6 +9,12 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
+from flask import current_app
+
+from app.security.tokens import Principal
+from identity import service as identity
+from wallet import service as wallet
+
 ISSUER_CLIENT = "bench-issuer"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -21,12 +27,6 @@ def _id_number(rng: secrets.SystemRandom) -> str:
 
 def make_holders(n: int) -> list[tuple[str, str, str, str]]:
     """n new L2 citizens: (user_id, name, id_number, access token)."""
-    from flask import current_app
-
-    from identity import realname, service
-    from identity.devdata import add_registry_entry
-    from app.security.tokens import Principal
-
     rng = secrets.SystemRandom()
     tokens = current_app.extensions["tokens"]
     holders, seen = [], set()
@@ -37,9 +37,9 @@ def make_holders(n: int) -> list[tuple[str, str, str, str]]:
         seen.add(id_number)
         name = "测试" + "一二三四五六七八九十"[len(holders) % 10]
         phone = f"199{rng.randrange(10**8):08d}"
-        add_registry_entry(name=name, id_number=id_number)
-        user = service._create_user(phone=phone, index=service.phone_index(phone))
-        realname.verify_real_name(user_id=user.id, name=name, id_number=id_number)
+        identity.add_registry_entry(name=name, id_number=id_number)
+        user = identity._create_user(phone=phone, index=identity.phone_index(phone))
+        identity.verify_real_name(user_id=user.id, name=name, id_number=id_number)
         token, _ = tokens.issue(Principal("citizen", user.id))
         holders.append((user.id, name, id_number, token))
     return holders
@@ -47,28 +47,29 @@ def make_holders(n: int) -> list[tuple[str, str, str, str]]:
 
 def issue_licence(holder: tuple[str, str, str, str]) -> str:
     """A driving licence for the holder (attached to the account); returns its id."""
-    from wallet.issuance import IssueRequest, issue_licence as issue
-
     _, name, id_number, _ = holder
     data = {"name": name, "id_number": id_number, "sex": "男", "nationality": "中国",
             "address": "安徽省合肥市庐阳区长江中路1号", "birth_date": f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}",
             "first_issued_on": "2010-05-01", "vehicle_class": "C1", "valid_from": "2020-05-01",
             "valid_until": "2030-05-01", "status": "有效", "issuing_authority": "合肥市公安局交通警察支队"}
-    request = IssueRequest("driving_licence", name, id_number, data, date(2020, 5, 1), date(2030, 5, 1),
-                           f"bench-{secrets.token_hex(8)}")
-    view, _ = issue(client_id=ISSUER_CLIENT, request=request)
+    request = wallet.IssueRequest("driving_licence", name, id_number, data, date(2020, 5, 1), date(2030, 5, 1),
+                                  f"bench-{secrets.token_hex(8)}")
+    view, _ = wallet.issue_licence(client_id=ISSUER_CLIENT, request=request)
     return view["id"]
 
 
 def clerk_token() -> str:
-    from flask import current_app
-
-    from identity.staff import create_staff
-    from app.security.tokens import Principal
-
-    staff = create_staff(username=f"bench.clerk.{secrets.token_hex(4)}", password="Bench-Counter-Pass-2026!",
-                         role="counter", hall_code="H1")
+    staff = identity.create_staff(username=f"bench.clerk.{secrets.token_hex(4)}",
+                                  password="Bench-Counter-Pass-2026!", role="counter", hall_code="H1")
     token, _ = current_app.extensions["tokens"].issue(Principal("staff", staff.id, "clerk", hall_code="H1"))
+    return token
+
+
+def department_token() -> str:
+    """An access token (15 minutes) of a new department client with the `cases:write` scope."""
+    client, _ = identity.create_client(name=f"压测办件系统-{secrets.token_hex(3)}", scopes=["cases:write"])
+    token, _ = current_app.extensions["tokens"].issue(
+        Principal("client", client.client_id, scopes=frozenset({"cases:write"})), ttl=900)
     return token
 
 

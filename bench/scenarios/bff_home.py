@@ -15,6 +15,11 @@ from __future__ import annotations
 import json
 import secrets
 
+from flask import current_app
+
+from mapsvc import service as mapsvc
+from notify.service import NotifyWorker
+
 from scenarios import _wallet
 from scenarios._base import Scenario
 
@@ -25,26 +30,12 @@ POINT = (31.8206, 117.2272)
 
 
 def _halls() -> None:
-    from mapsvc import importer
-
     records = [{"code": f"BENCH-HOME-{i:02d}", "name": f"压测政务服务中心{i:02d}", "type": "gov_center",
                 "region_code": "340104", "address": "合肥市蜀山区压测路1号", "lat": f"{POINT[0] + (i % 6) * 0.003:.6f}",
                 "lng": f"{POINT[1] + (i // 6) * 0.003:.6f}", "phone": "0551-62000000",
                 "hours": json.dumps({"mon-sun": ["00:00-23:59"]}), "holiday_rule": "open", "closures": "",
                 "items": "BENCH-ITEM:压测事项", "accessibility": ""} for i in range(HALLS)]
-    importer.import_records(((i + 2, r) for i, r in enumerate(records)), "gcj02")
-
-
-def _department() -> dict[str, str]:
-    from flask import current_app
-
-    from identity.staff import create_client
-    from app.security.tokens import Principal
-
-    client, _ = create_client(name=f"压测办件系统-{secrets.token_hex(3)}", scopes=["cases:write"])
-    token, _ = current_app.extensions["tokens"].issue(
-        Principal("client", client.client_id, scopes=frozenset({"cases:write"})), ttl=900)
-    return {"Authorization": f"Bearer {token}"}
+    mapsvc.import_records(((i + 2, r) for i, r in enumerate(records)), "gcj02")
 
 
 def _cases(http, dept: dict[str, str], holder: tuple[str, str, str, str], run: str) -> None:
@@ -61,15 +52,11 @@ def _cases(http, dept: dict[str, str], holder: tuple[str, str, str, str], run: s
 
 
 def prepare(count: int) -> list[str]:
-    from flask import current_app
-
-    from notify.tasks import NotifyWorker
-
     _halls()
     holders = _wallet.make_holders(min(POOL, count))
     run = secrets.token_hex(4)
     app = current_app._get_current_object()
-    http, dept = app.test_client(), _department()
+    http, dept = app.test_client(), {"Authorization": f"Bearer {_wallet.department_token()}"}
     for holder in holders:
         _wallet.issue_licence(holder)
         _cases(http, dept, holder, run)

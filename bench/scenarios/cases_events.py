@@ -24,20 +24,8 @@ MIN_CASES = 2000
 APPLICANTS = 100
 
 
-def _department_token() -> str:
-    from flask import current_app
-
-    from identity.staff import create_client
-    from app.security.tokens import Principal
-
-    client, _ = create_client(name=f"压测办件系统-{secrets.token_hex(3)}", scopes=["cases:write"])
-    token, _ = current_app.extensions["tokens"].issue(
-        Principal("client", client.client_id, scopes=frozenset({"cases:write"})), ttl=900)
-    return token
-
-
 def prepare(count: int) -> list[str]:
-    headers = {"Authorization": f"Bearer {_department_token()}"}
+    headers = {"Authorization": f"Bearer {_wallet.department_token()}"}
     people = _wallet.make_holders(APPLICANTS)
     cases = max(MIN_CASES, math.ceil(count / len(CHAIN)))
     run = secrets.token_hex(4)

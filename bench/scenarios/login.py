@@ -1,7 +1,7 @@
 """SMS-code login: `POST /api/v1/auth/login {phone, code}` with valid, unused codes.
 
 Each request carries its own phone and a fresh code prepared before the run
-through the app's own services (`smscodes.new_code`), so each one is a
+through the app's own services (`identity.service.new_sms_code`), so each one is a
 successful *first* login: it checks and consumes the code (Redis Lua script),
 creates the account, opens a session with a refresh token, writes an audit row
 (one transaction) and signs an Ed25519 access token.
@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 import secrets
 
+from identity import service as identity
+
 from scenarios._base import Scenario
 
 
 def prepare(count: int) -> list[str]:
-    from identity import service, smscodes
-
     rng = secrets.SystemRandom()
     prefix = rng.choice(["13", "15", "17", "18", "19"]) + str(rng.randrange(10))
     bodies = []
     for number in rng.sample(range(10**8), count):  # distinct phones, new on every run
         phone = f"{prefix}{number:08d}"
-        code = smscodes.new_code(service.phone_index(phone))
+        code = identity.new_sms_code(identity.phone_index(phone))
         bodies.append(json.dumps({"phone": phone, "code": code}))
     return bodies
 

@@ -15,6 +15,15 @@ import math
 import secrets
 from datetime import timedelta
 
+from flask import current_app
+
+from app import calendar
+from app.db import unit_of_work, utcnow
+from app.security.tokens import Principal
+from appointments import service as appointments
+from identity import service as identity
+from mapsvc.service import Hall, HallItem
+
 from scenarios import _wallet
 from scenarios._base import Scenario
 
@@ -24,11 +33,8 @@ ITEM = "BENCH-ITEM"
 
 
 def _halls() -> list[str]:
-    from app.db import db
-    from mapsvc.models import Hall, HallItem
-
     ids = [f"bench_hall_{i:02d}" for i in range(HALLS)]
-    with db.atomic():
+    with unit_of_work():
         for i, hall_id in enumerate(ids):
             if Hall.get_or_none(Hall.id == hall_id) is None:
                 Hall.create(id=hall_id, code=f"BENCH-{i:02d}", name=f"压测政务服务中心{i:02d}", type="gov_center",
@@ -40,34 +46,25 @@ def _halls() -> list[str]:
 
 
 def _citizens(n: int) -> list[str]:
-    from flask import current_app
-
-    from app.db import db
-    from identity import service
-    from app.security.tokens import Principal
-
     tokens = []
-    with db.atomic():
+    with unit_of_work():
         for _ in range(n):
             phone = f"199{secrets.randbelow(10 ** 8):08d}"
-            user = service._create_user(phone=phone, index=service.phone_index(phone))
+            user = identity._create_user(phone=phone, index=identity.phone_index(phone))
             tokens.append(current_app.extensions["tokens"].issue(Principal("citizen", user.id))[0])
     return tokens
 
 
 def prepare(count: int) -> list[str]:
-    from app import calendar
-    from appointments import slots
-
-    first, last = slots.booking_window(calendar.china_now(slots.now()).date())
+    first, last = appointments.booking_window(calendar.china_now(utcnow()).date())
     days = [first + timedelta(days=d) for d in range((last - first).days + 1)]
     halls = _halls()
     tokens = _citizens(max(MIN_CITIZENS, math.ceil(count / (len(halls) * len(days)))))
     lines = []
     for i in range(count):  # (citizen, hall, day) never repeats: one booking per person per hall-day
         citizen, hall, day = i % len(tokens), (i // len(tokens)) % len(halls), i // (len(tokens) * len(halls))
-        body = json.dumps({"hall_id": halls[hall], "slot_id": slots.slot_id(halls[hall], days[day], 60 * (8 + i % 12)),
-                           "item_code": ITEM})
+        slot = appointments.slot_id(halls[hall], days[day], 60 * (8 + i % 12))
+        body = json.dumps({"hall_id": halls[hall], "slot_id": slot, "item_code": ITEM})
         lines.append(_wallet.line("/api/v1/appointments", {"Authorization": f"Bearer {tokens[citizen]}"}, body))
     return lines
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import base64
 import json
 
+from app.db import unit_of_work
+from signing import service as signing
+
 from scenarios import _signing, _wallet
 from scenarios._base import Scenario
 
@@ -20,20 +23,17 @@ PIN = "802417"
 
 
 def prepare(count: int) -> list[str]:
-    from app.db import db
-    from signing import service
-
     holders = _wallet.make_holders(min(POOL, count))
     for user_id, *_ in holders:
         _signing.enrol(user_id, PIN)
     body = json.dumps({"pin": PIN})
     lines = []
     for start in range(0, count, 500):
-        with db.atomic():  # one commit per 500 requests
+        with unit_of_work():  # one commit per 500 requests
             for i in range(start, min(count, start + 500)):
                 user_id, _name, _id, token = holders[i % len(holders)]
                 document = base64.b64encode(f"bench document {i}".encode() * 20).decode()
-                request = service.create_request(user_id=user_id, title=f"文件 {i}", document_b64=document)
+                request = signing.create_request(user_id=user_id, title=f"文件 {i}", document_b64=document)
                 lines.append(_wallet.line(f"/api/v1/signing/requests/{request['id']}/authorize",
                                           {"Authorization": f"Bearer {token}"}, body))
     return lines

@@ -12,6 +12,12 @@ from __future__ import annotations
 import base64
 import json
 
+from flask import current_app
+
+from app.security.tokens import Principal
+from identity import service as identity
+from signing import service as signing
+
 from scenarios import _signing, _wallet
 from scenarios._base import Scenario
 
@@ -20,13 +26,7 @@ PIN = "802417"
 
 
 def prepare(count: int) -> list[str]:
-    from flask import current_app
-
-    from identity.staff import create_client
-    from app.security.tokens import Principal
-    from signing import service
-
-    client, _ = create_client(name="bench verifier", scopes=["signatures:verify"], actor="bench")
+    client, _ = identity.create_client(name="bench verifier", scopes=["signatures:verify"], actor="bench")
     token, _ = current_app.extensions["tokens"].issue(
         Principal("client", client.client_id, scopes=frozenset({"signatures:verify"})))
     auth = {"Authorization": f"Bearer {token}"}
@@ -35,9 +35,9 @@ def prepare(count: int) -> list[str]:
         _signing.enrol(user_id, PIN)
         for i in range(DOCUMENTS):
             document = f"bench contract {user_id} #{i} ".encode() * 40
-            request = service.create_request(user_id=user_id, title=f"合同 {i}",
+            request = signing.create_request(user_id=user_id, title=f"合同 {i}",
                                              document_b64=base64.b64encode(document).decode())
-            signed = service.authorize(user_id=user_id, request_id=request["id"], pin=PIN)
+            signed = signing.authorize(user_id=user_id, request_id=request["id"], pin=PIN)
             bodies.append(json.dumps({"document_b64": base64.b64encode(document).decode(),
                                       "signature_b64": signed["signature_b64"],
                                       "certificate_pem": signed["certificate_pem"]}))

@@ -2,14 +2,14 @@
 enqueue to an SSE client, beside a raw Redis PUBLISH → subscriber round trip in the same run.
 See bench/README.md (Notifications).
 
-    .venv/bin/python bench/notify.py [--notices 20000] [--users 50] [--rate 1000] [--seconds 10]
+    .venv/bin/python bench/notify_bench.py [--notices 20000] [--users 50] [--rate 1000] [--seconds 10]
                                      [--clients 20] [--workers 1] [--database-url URL --redis-url URL]
 
 Set-up: a fresh VAR_DIR (SQLite + embedded Redis unless URLs are given), `users` citizens with one
 FCM device each (quiet hours off, so pushes go out whatever the hour), the development log push
 channel (a real channel doing everything but the HTTP call; see tests/notify/test_adapters.py for
 the providers). Then:
-  1. throughput: `notices` queued through `notify.outbox.enqueue` (200 a transaction), then
+  1. throughput: `notices` queued through `notify.service.enqueue` (200 a unit of work), then
      `workers` × `flask notify worker` processes started; timed until every outbox row is done and
      every delivery is sent → notices/s (each notice = an inbox entry + a live event + a push);
   2. latency: a gunicorn server (gthread, GUNICORN_THREADS=64) with `clients` SSE streams, one per
@@ -31,9 +31,16 @@ import tempfile
 import threading
 import time
 
+import requests
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path[:0] = [REPO]
+
+from app import create_app  # noqa: E402
+from app.db import db, execute, unit_of_work  # noqa: E402
+from app.security.tokens import Principal  # noqa: E402
+from notify.service import TOKEN_COLUMN, enqueue  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,46 +76,40 @@ class Bench:
                     "NOTIFY_WORKER_IN_PROCESS": "0", "AUTO_MIGRATE": "0", "DATABASE_URL": args.database_url,
                     "REDIS_URL": args.redis_url}
         os.environ.update({k: v for k, v in self.env.items() if k != "AUTO_MIGRATE"})
-        from app import create_app
-
         self.app = create_app({"AUTO_MIGRATE": True})
         self.procs: list[subprocess.Popen] = []
 
     def setup_users(self) -> list[str]:
-        from app.db import db, execute
-        from notify.delivery import TOKEN_COLUMN
-
+        """Devices and preferences written straight into notify's tables: register_device would
+        announce each new device with a notice of its own (and check each token's shape)."""
         users = [f"u_bench{n:04d}" for n in range(self.args.users)]
         cipher = self.app.extensions["pii"]
-        with self.app.app_context(), db.connection_context(), db.atomic():
+        with self.app.app_context(), db.connection_context(), unit_of_work():
             if self.args.database_url:
                 for table in ("notify_inbox", "notify_delivery", "notify_push_attempt", "notify_outbox",
                               "notify_device", "notify_preference"):
-                    execute(f'DELETE FROM "{table}"')
+                    execute(f'DELETE FROM "{table}"')  # raw SQL: a shared database starts empty
             for n, user in enumerate(users):
+                # raw SQL: bench set-up, straight into the tables (see the docstring)
                 execute('INSERT INTO "notify_device" (id, user_id, platform, token_bidx, token_enc, token_hint, '
                         'created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)',
                         (f"dev_bench{n:04d}", user, "fcm", f"bench{n}",
                          cipher.encrypt(f"fcm-bench-{n:04d}-" + "x" * 40, TOKEN_COLUMN), "…xxxx"))
+                # raw SQL: as above
                 execute('INSERT INTO "notify_preference" (user_id, disabled_channels, quiet_hours, updated_at) '
                         'VALUES (?, ?, ?, CURRENT_TIMESTAMP)', (user, "[]", False))
         return users
 
     def enqueue(self, users: list[str], count: int, start: int, stamp: bool = False) -> None:
-        from app.db import db
-        from notify.outbox import enqueue
-
         with self.app.app_context(), db.connection_context():
             for base in range(start, start + count, 200):
-                with db.atomic():
+                with unit_of_work():
                     for n in range(base, min(base + 200, start + count)):
                         enqueue(user_id=users[n % len(users)], kind="case_status", title="办件进度：已受理",
                                 body="您办理的「个体工商户设立登记」状态更新为：已受理。", dedupe_key=f"bench:{n}",
                                 data={"t": repr(time.time())} if stamp else {"case_no": f"HF{n}"})
 
     def count(self, sql: str) -> int:
-        from app.db import db, execute
-
         with self.app.app_context(), db.connection_context():
             return int(execute(sql).fetchone()[0])
 
@@ -124,18 +125,15 @@ class Bench:
         enqueue_s = time.perf_counter() - started
         started = time.perf_counter()
         self.start_workers()
+        # raw SQL: the bench watches the worker's progress from outside, by counting rows
         while self.count('SELECT COUNT(*) FROM "notify_delivery" WHERE status = \'sent\'') < n:
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        inbox = self.count('SELECT COUNT(*) FROM "notify_inbox"')
+        inbox = self.count('SELECT COUNT(*) FROM "notify_inbox"')  # raw SQL: as above
         return {"notices": n, "inbox": inbox, "enqueue_per_s": round(n / enqueue_s), "seconds": round(elapsed, 2),
                 "delivered_per_s": round(n / elapsed)}
 
     def latency(self, users: list[str]) -> dict:
-        import requests
-
-        from app.security.tokens import Principal
-
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=REPO,
                                   env={**self.env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1",
