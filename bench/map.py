@@ -47,6 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--threads", type=int, default=1, help="GUNICORN_THREADS (default 1: sync workers, as bench/run.py)")
     p.add_argument("--radius", type=int, default=5000, help="radius_m of every query (default 5000, the API default)")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--extra", default="", help='more query parameters, e.g. "item=GA001" or "open_now=true"')
