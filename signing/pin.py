@@ -63,9 +63,9 @@ def weak_reasons(pin: str, *, id_number: str | None = None) -> list[str]:
     steps = {(b - a) % 10 for a, b in zip(digits, digits[1:])}
     reasons = []
     if len(set(pin)) <= 2 or steps in ({0}, {1}, {9}):
-        reasons.append("不能使用重复或连续的数字。")
+        reasons.append(N_("不能使用重复或连续的数字。"))
     if pin[:3] == pin[3:] or pin[:2] == pin[2:4] == pin[4:] or pin in _COMMON:
-        reasons.append("不能使用常见的简单密码。")
+        reasons.append(N_("不能使用常见的简单密码。"))
     if pin in _birth_forms(id_number):
-        reasons.append("不能使用出生日期或证件号码后六位。")
+        reasons.append(N_("不能使用出生日期或证件号码后六位。"))
     return reasons

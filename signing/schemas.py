@@ -22,8 +22,8 @@ def _one_of_document_or_e(data: dict, **_kw) -> None:
 _SMS_CODE_DOC = "短信验证码：先调用 POST /api/v1/me/step-up/sms-codes {\"purpose\": \"signing\"} 发送到绑定手机"
 _LIVENESS_DOC = ("人脸核验会话：POST /api/v1/me/liveness 发起、在 SDK 中完成（可已调用 confirm），10 分钟内提交；"
                  "一次会话只能用于一次操作")
-_SMS_CODE = ma.validate.Regexp(r"^\d{6}$", error="短信验证码须为 6 位数字。")
-_SESSION_ID = ma.validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$", error="人脸核验会话编号格式不正确。")
+_SMS_CODE = ma.validate.Regexp(r"^\d{6}$", error=N_("短信验证码须为 6 位数字。"))
+_SESSION_ID = ma.validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$", error=N_("人脸核验会话编号格式不正确。"))
 
 
 class EnrolSchema(ma.Schema):
@@ -70,7 +70,7 @@ class RevokeSchema(ma.Schema):
     @ma.validates_schema
     def _one_proof(self, data, **kw):
         if data.get("pin") is None and (data.get("sms_code") is None or data.get("liveness_session_id") is None):
-            raise ma.ValidationError("须提供 pin，或 sms_code 与 liveness_session_id。", field_name="_schema")
+            raise ma.ValidationError(N_("须提供 pin，或 sms_code 与 liveness_session_id。"), field_name="_schema")
 
 
 class RevokedSchema(ma.Schema):

@@ -249,6 +249,12 @@ def _coerce(field: Field, raw: object) -> str:
     return raw.strip()
 
 
+def _reason(exc: ValueError) -> i18n.Text:
+    """Why a value was refused, kept a Text (with its values) so the field's message translates it."""
+    reason = exc.args[0] if exc.args else str(exc)
+    return reason if isinstance(reason, i18n.Text) else i18n.T_(str(reason))
+
+
 def validate_data(licence_type: LicenceType, data: dict) -> dict:
     """Check a licence's data against its type and return it normalised.
 
@@ -274,7 +280,8 @@ def validate_data(licence_type: LicenceType, data: dict) -> dict:
                 continue
             clean[field.key] = _normalise(field, value)
         except ValueError as exc:
-            errors.setdefault(field.key, []).append(f"{field.label}：{exc}")
+            reason = N_("{label}：{reason}", label=i18n.T_(field.label), reason=_reason(exc))
+            errors.setdefault(field.key, []).append(reason)
     if errors:
         raise LicenceDataError(errors)
     return clean
