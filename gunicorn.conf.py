@@ -34,13 +34,16 @@ def on_starting(server):
     # Streams may take at most half of a worker's threads (then 503 stream_capacity with Retry-After), so
     # the API keeps the rest: 2 of 4 under `make run`, none on the sync API pool (streams go elsewhere).
     os.environ.setdefault("STREAM_MAX_PER_PROCESS", str(server.cfg.threads // 2))
+    # prometheus_client picks single- or multi-process mode when it is first imported, and importing the
+    # app imports it: the directory is set before the app is loaded (VAR_DIR as app/config.py reads it).
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        metrics_dir = os.path.join(os.environ.get("VAR_DIR") or "./var", "prometheus")
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        os.makedirs(metrics_dir, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     from app import config, db as app_db, redis as app_redis  # import here: reading this file must not load the app
 
     settings = config.load_settings()
-    metrics_dir = os.path.join(settings["VAR_DIR"], "prometheus")
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    os.makedirs(metrics_dir, exist_ok=True)
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     if not settings["REDIS_URL"]:
         server._yiwang_redis = app_redis.embedded_redis(settings["VAR_DIR"])
     if settings["APP_ENV"] == "development" and settings["AUTO_MIGRATE"]:

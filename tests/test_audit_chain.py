@@ -10,7 +10,7 @@ import pytest
 from app import audit
 from app.audit import AuditEvent
 from app.audit_chain import AuditArchive, AuditChainHead, seal, verify
-from app.db import db, insert_row, utcnow
+from app.db import db, insert_row, unit_of_work, utcnow
 from tests import vectors
 from tests.signing.conftest import enrol, sign
 from tests.wallet.conftest import issue, issue_body, present
@@ -22,7 +22,7 @@ def app(make_app):
 
 
 def _record(app, n: int, action: str = "test.event", **fields) -> None:
-    with app.app_context(), db.atomic():
+    with app.app_context(), unit_of_work():
         for i in range(n):
             audit.record(action, actor_kind="user", actor_id=f"u_{i}", target=f"t_{i}", details={"i": i}, **fields)
 
@@ -145,7 +145,7 @@ def test_concurrent_inserts_and_sealers_keep_one_chain(app):
 
 
 def _old_rows(app, days: int, n: int) -> None:
-    with app.app_context(), db.atomic():
+    with app.app_context(), unit_of_work():
         for i in range(n):
             insert_row(AuditEvent, action="old.event", outcome="success", actor_id=f"u_{i}",
                        at=utcnow() - timedelta(days=days, minutes=n - i))

@@ -27,7 +27,7 @@ from redis.connection import AbstractConnection
 from redis.crc import key_slot
 
 from app import calendar
-from app.db import db
+from app.db import db, unit_of_work
 from app.features import FEATURES
 from mapsvc import directory, importer, index
 from notify.outbox import enqueue
@@ -204,7 +204,7 @@ class Flows:
         chunks = iter(response.response)
         try:
             assert next(chunks).startswith(b"retry:")
-            with self.app.app_context(), db.connection_context(), db.atomic():
+            with self.app.app_context(), db.connection_context(), unit_of_work():
                 assert enqueue(user_id=tokens["user"]["id"], kind="case_status", title="办件进度：已受理",
                                body="您办理的事项状态更新为：已受理。", dedupe_key="redis-keys:1")
             worker = NotifyWorker(self.app, channels={})

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from app.db import db
+from app.db import db, unit_of_work
 from app import calendar
 from mapsvc import directory, importer
 from notify.outbox import enqueue
@@ -163,7 +163,7 @@ def test_a_notification_arrives_live(app, runner, phone):
     user_id = sign_in(phone, runner)
     tab(phone, "notices")
     phone.wait_for("document.body.getAttribute('data-stream') === 'open'")
-    with app.app_context(), db.connection_context(), db.atomic():
+    with app.app_context(), db.connection_context(), unit_of_work():
         enqueue(user_id=user_id, kind="system", title="演示通知", body="您的证照已更新。", dedupe_key="h5:live", urgent=True)
     NotifyWorker(app).drain()
     phone.wait_for("document.getElementById('notices').innerText.includes('演示通知')")

@@ -1,11 +1,16 @@
 """Health probes, the Redis-down answers and metrics (internal listener only)."""
 from __future__ import annotations
 
+import os
 import runpy
 import secrets
 from pathlib import Path
 
+import pytest
+import requests
 from prometheus_client.parser import text_string_to_metric_families
+
+from bench.server import GunicornServer, free_port
 
 from tests.helpers import assert_problem
 
@@ -107,3 +112,35 @@ def test_gunicorn_binds_the_metrics_listener_beside_the_api(monkeypatch):
     assert runpy.run_path(conf)["bind"] == ["0.0.0.0:8000", "0.0.0.0:9100"]
     monkeypatch.delenv("METRICS_PORT")
     assert runpy.run_path(conf)["bind"] == ["0.0.0.0:8000"]
+
+
+@pytest.mark.slow
+def test_metrics_under_gunicorn_add_up_every_worker(base_config, tmp_path):
+    """/metrics under gunicorn is the sum of all workers: prometheus_client must run in multi-process
+    mode, which it picks when first imported, so the master sets PROMETHEUS_MULTIPROC_DIR before it
+    loads the app (importing the app imports prometheus_client). Each worker then writes its samples
+    to files there, and a scrape that reaches either worker counts every request."""
+    metrics_port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR", "STREAM_MAX_PER_PROCESS")}
+    env.update({**base_config, "VAR_DIR": str(tmp_path / "var"), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "1",
+                "AUTO_MIGRATE": "0", "LOG_LEVEL": "WARNING", "NOTIFY_WORKER_IN_PROCESS": "0",
+                "METRICS_PORT": str(metrics_port)})
+    server = GunicornServer(name="metrics", conf="gunicorn.conf.py", app="wsgi:app", env=env,
+                            log_path=str(tmp_path / "gunicorn.log"))
+    server.start()
+    try:
+        sent = 30
+        for _ in range(sent):
+            assert requests.get(f"http://127.0.0.1:{server.port}/api/v1/openapi.json", timeout=10).status_code == 200
+        assert list((tmp_path / "var" / "prometheus").glob("*.db")), "no worker wrote multi-process samples"
+        for _ in range(4):  # whichever worker answers the scrape, it reports every worker's requests
+            text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+            counted = sum(sample.value for family in text_string_to_metric_families(text)
+                          if family.name == "yiwang_http_requests"
+                          for sample in family.samples
+                          if sample.name == "yiwang_http_requests_total"
+                          and sample.labels.get("endpoint") == "/api/v1/openapi.json")
+            assert counted == sent, text[:2000]
+    finally:
+        server.stop()
+
