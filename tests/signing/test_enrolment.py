@@ -115,3 +115,18 @@ def test_openapi_documents_the_signing_problems(client):
     assert "SM3(M)" in schema
     verify = spec["paths"]["/api/v1/verify/signatures"]["post"]
     assert "verification_input_invalid" in verify["responses"]["400"]["description"]
+
+
+def test_pin_rules_are_answered_in_english(client, citizen):
+    def refused(pin: str, **language) -> list[str]:
+        headers = {**citizen, **language}
+        response = client.post(f"{BASE}/enrol", json={"pin": pin, "sms_code": "000000"}, headers=headers)
+        assert response.status_code == 422 and response.get_json()["code"] == "pin_weak", response.get_json()
+        return response.get_json()["errors"]["pin"]
+
+    english = {"Accept-Language": "en"}
+    assert refused("123456", **english) == ["Repeated or consecutive digits cannot be used."]
+    assert refused("520520", **english) == ["Common, easily guessed PINs cannot be used."]
+    assert refused("900307", **english) == [  # 张三 was born 1990-03-07
+        "Your date of birth or the last six characters of your ID number cannot be used."]
+    assert refused("123456") == ["不能使用重复或连续的数字。"]

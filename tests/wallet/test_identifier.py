@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from app import i18n
 from wallet.identifier import ALPHABET, Identifier, make_identifier, mod37_36_check_char, parse_identifier
 
 EXAMPLE = "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U"
@@ -99,3 +100,21 @@ def test_make_refuses_bad_parts(args):
 def test_check_char_refuses_foreign_characters():
     with pytest.raises(ValueError):
         mod37_36_check_char("ABC-1")
+
+
+@pytest.mark.parametrize("refuse, english", [
+    (lambda: parse_identifier(EXAMPLE[:-1] + "V"),
+     "The check character of the e-licence identifier is wrong; please check it."),
+    (lambda: parse_identifier("1.2.156.3005.2.11100000000013338W-11.11430000006122244L.20230000403.001.U"),
+     "The licence type code in an e-licence identifier may contain only digits and capital letters."),
+    (lambda: parse_identifier("1.2.156.3005.3.X"), "An e-licence identifier must start with 1.2.156.3005.2."),
+    (lambda: mod37_36_check_char("ABC-1"), "The character “-” is not in the range 0-9A-Z."),
+])
+def test_identifier_errors_are_answered_in_english(app, refuse, english):
+    """No endpoint parses identifiers yet; a reason that reaches an answer is translated like this."""
+    with pytest.raises(ValueError) as refused:
+        refuse()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert i18n.translate(refused.value.args[0]) == english
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert i18n.translate(refused.value.args[0]) == str(refused.value)

@@ -207,3 +207,14 @@ def test_wallet_pages_with_a_cursor(client, issuer, verified_citizen):
     assert {i["id"] for i in first["items"] + second["items"]} == ids
     assert_problem(client.get(f"{WALLET}?limit=51", headers=citizen), 422)
     assert_problem(client.get(f"{WALLET}?cursor=bm9wZQ", headers=citizen), 422, "cursor_invalid")
+
+
+def test_licence_field_errors_are_answered_in_english(client, issuer):
+    body = issue_body(data=driving_data(vectors.ZHANG_SAN, birth_date="1990-02-30", vehicle_class="Z9"))
+    english = client.post(ISSUE, json=body, headers={**issuer, "Accept-Language": "en"})
+    assert english.status_code == 422 and english.get_json()["code"] == "licence_data_invalid"
+    errors = english.get_json()["errors"]
+    assert errors["data.birth_date"] == ["Date of birth: This date does not exist."]
+    assert errors["data.vehicle_class"] == ["Permitted vehicle class: The value is not one of the allowed values."]
+    chinese = assert_problem(client.post(ISSUE, json=body, headers=issuer), 422, "licence_data_invalid")
+    assert chinese["errors"]["data.birth_date"] == ["出生日期：日期不存在。"]
