@@ -26,8 +26,8 @@ from typing import Any, Callable
 from redis.crc import key_slot
 
 from app.errors import TooManyRequests
-from app.redis import get_redis, one_slot_per_call
 from app.i18n import N_
+from app.redis import get_redis, one_slot_per_call
 
 # The first `n` KEYS are counters; ARGV[1..2n] are limit1, window1, limit2, window2, ...
 # Returns the 1-based index of the first limit reached and its TTL, or 0, 0 after counting.

@@ -14,15 +14,13 @@ from flask import current_app
 from app import audit, calendar, i18n
 from app.clock import CHINA_TZ as CHINA
 from app.db import unit_of_work
+from app.i18n import N_
 from app.ratelimit import Limit, consume
 from app.security.tokens import Principal
 from appointments import models, slots
-from appointments.errors import (
-    AlreadyCheckedIn, AppointmentNotActive, CheckInCodeInvalid, CheckInWrongDay,
-)
+from appointments.errors import AlreadyCheckedIn, AppointmentNotActive, CheckInCodeInvalid, CheckInWrongDay
 from appointments.models import Appointment
 from appointments.service import CODE_ALPHABET, CODE_LENGTH
-from app.i18n import N_
 from identity import service as identity
 from mapsvc.service import Hall, hall_by_id, hall_item
 

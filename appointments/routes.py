@@ -8,8 +8,10 @@ from flask_smorest import Blueprint
 from app.openapi import problems
 from app.qr import render_png
 from app.security.auth import auth_required, current_principal
-from appointments import checkin as appointment_checkin, service as appointments, slots
+from appointments import checkin as appointment_checkin
 from appointments import schemas as s
+from appointments import service as appointments
+from appointments import slots
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/v1", description="预约 (service-hall appointments)")
 

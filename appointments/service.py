@@ -19,13 +19,13 @@ from flask import current_app
 from app import audit, i18n
 from app.clock import CHINA_TZ as CHINA
 from app.db import new_id, unit_of_work
+from app.i18n import N_
 from appointments import models, slots
 from appointments.errors import (
     AlreadyBooked, AppointmentNotActive, AppointmentNotFound, AssuranceTooLow, BookingBanned, CancelTooLate,
     ItemNotOffered, SlotFull,
 )
 from appointments.models import Appointment, active_ban
-from app.i18n import N_
 from identity import service as identity
 from mapsvc.service import Hall, HallItem, active_hall, hall_by_id, hall_item, halls_by_id, item_names
 

@@ -20,9 +20,9 @@ from flask import current_app
 from app import calendar
 from app.clock import CHINA_TZ as CHINA
 from app.db import utcnow
+from app.i18n import N_
 from appointments import models
 from appointments.errors import BookingWindow, SlotDateOutOfRange, SlotInvalid
-from app.i18n import N_
 from mapsvc.service import Hall, active_hall, closed_reason_label, day_plan
 
 # The days whose slots can be listed: a month back (what was booked) to a quarter ahead (the

@@ -20,9 +20,9 @@ from flask import current_app
 from app import audit
 from app.clock import CHINA_TZ as CHINA
 from app.db import new_id, unit_of_work
+from app.i18n import N_, T_, in_english
 from appointments import models, slots
 from appointments.models import Appointment, active_ban
-from app.i18n import N_, T_, in_english
 from mapsvc.service import Hall, hall_item, halls_by_id
 from notify.service import enqueue
 

@@ -11,8 +11,8 @@ from typing import Any
 from flask import current_app
 
 from app import i18n
-from app.i18n import N_
 from app.db import utcnow
+from app.i18n import N_
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from cases import clock, models, tags
 from cases.errors import CaseNotFound

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from app import calendar
 from cases.models import Case
 from cases.statuses import CLOCK_STARTS, FINAL, PAUSED
-from app import calendar
 
 _MAX_PAUSE_DAYS = 3660  # a pause longer than ten years is counted as ten years
 

@@ -11,9 +11,10 @@ from flask import current_app
 
 from app import audit, calendar, i18n
 from app.db import new_id, unit_of_work, utcnow
-from app.pagination import decode_cursor, encode_cursor
 from app.i18n import N_
-from cases import citizen, models, tags as tag_catalogue
+from app.pagination import decode_cursor, encode_cursor
+from cases import citizen, models
+from cases import tags as tag_catalogue
 from cases.errors import (
     CaseNotConcluded, EvaluationExists, EvaluationReasonRequired, EvaluationTagInvalid, FollowUpAnswered,
     FollowUpNotFound,

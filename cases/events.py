@@ -20,13 +20,11 @@ from flask import current_app
 from app import audit
 from app.db import new_id, unit_of_work, utcnow
 from app.errors import AppError
+from app.i18n import N_
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import field_cipher
-from app.i18n import N_
 from cases import clock, models, notices
-from cases.errors import (
-    REJECTIONS, ApplicantNameMismatch, CaseMismatch, EventConflict, IllegalTransition, SeqConflict,
-)
+from cases.errors import REJECTIONS, ApplicantNameMismatch, CaseMismatch, EventConflict, IllegalTransition, SeqConflict
 from cases.models import Case, CaseEvent
 from cases.statuses import allowed, label
 from identity import service as identity

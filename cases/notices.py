@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from cases.models import Case
 from app import i18n
 from app.i18n import N_, T_
+from cases.models import Case
 from cases.statuses import label
 from notify.service import enqueue
 

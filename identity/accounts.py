@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import NotFound
-from app.security.pii import field_cipher, mask_id_number, mask_name, mask_phone
 from app.i18n import N_
+from app.security.pii import field_cipher, mask_id_number, mask_name, mask_phone
 from identity import models
 from identity.errors import AssuranceInsufficient
 from identity.models import User

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from app.errors import NotFound
-from app.idnumber import normalize_phone
 from app.i18n import N_
+from app.idnumber import normalize_phone
 from identity import schemas as s
 from identity.service import providers
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from app.errors import (AppError, Conflict, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized,
-                        ValidationFailed)
-from app.i18n import NP_, N_, T_, Series, Text
+from app.errors import (
+    AppError, Conflict, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed,
+)
+from app.i18n import N_, NP_, T_, Series, Text
 
 
 class SmsCodeInvalid(AppError):

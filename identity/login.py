@@ -8,11 +8,11 @@ from flask import current_app
 
 from app import audit, ratelimit
 from app.db import unit_of_work
+from app.i18n import N_
 from app.idnumber import normalize_phone
 from app.ratelimit import Limit
 from app.security.pii import field_cipher, mask_phone
 from app.security.tokens import Principal
-from app.i18n import N_
 from identity import models, sessions, smscodes
 from identity.accounts import get_user, phone_index, user_view
 from identity.adapters.sms import SmsDeliveryError

@@ -18,11 +18,11 @@ from flask import current_app
 from app import audit, ratelimit
 from app.db import after_commit, unit_of_work, utcnow
 from app.errors import NotFound
+from app.i18n import N_
 from app.idnumber import IdNumberError, normalize_id_number
 from app.ratelimit import Limit
 from app.redis import get_redis
 from app.security.pii import field_cipher
-from app.i18n import N_
 from identity import models
 from identity.accounts import get_user, user_view
 from identity.adapters.registry import RegistryResult

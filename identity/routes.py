@@ -8,9 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.errors import ValidationFailed
+from app.i18n import N_
 from app.openapi import problems
 from app.security.auth import auth_required, client_ip, current_principal
-from app.i18n import N_
 from identity import schemas as s
 from identity import service
 

@@ -25,17 +25,15 @@ from identity.adapters.sms import SmsDeliveryError
 from identity.adapters.wechat import HttpWeChatClient, WeChatError  # notify's WeChat channel
 from identity.devdata import add_registry_entry  # the development registry (bench/ set-up)
 from identity.errors import (  # other features raise or catch them
-    AssuranceInsufficient, FreshLivenessRequired, IdNumberInvalid, PhoneInvalid, PhoneRequired,
-    SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid, StepUpFailed,
+    AssuranceInsufficient, FreshLivenessRequired, IdNumberInvalid, PhoneInvalid, PhoneRequired, SmsCodeAttemptsExceeded,
+    SmsCodeExpired, SmsCodeInvalid, StepUpFailed,
 )
 from identity.login import (
     _create_user, bind_phone, create_user, login_with_sms, login_with_wechat, phone_send_limits, send_login_code,
 )
 from identity.models import User  # the account row, for annotations
 from identity.providers import providers, wechat_api_client
-from identity.realname import (
-    confirm_liveness, has_fresh_liveness, start_liveness, take_liveness_pass, verify_real_name,
-)
+from identity.realname import confirm_liveness, has_fresh_liveness, start_liveness, take_liveness_pass, verify_real_name
 from identity.session_control import SessionNotFound, list_sessions, revoke_own_session
 from identity.sessions import (
     hold_open_session, logout, open_session, refresh, revoke_principal_sessions, revoke_session,
@@ -49,9 +47,8 @@ from identity.staff import (
     client_serves_hall, client_token, create_client, create_staff, get_staff, set_client_halls, staff_login,
     staff_usernames, staff_view,
 )
-from identity.stepup import (
-    PURPOSES as STEP_UP_PURPOSES, require_fresh_liveness, send_sms_step_up, verify_sms_step_up,
-)
+from identity.stepup import PURPOSES as STEP_UP_PURPOSES
+from identity.stepup import require_fresh_liveness, send_sms_step_up, verify_sms_step_up
 
 __all__ = [  # what other features may use
     "_create_user", "AssuranceInsufficient", "bind_phone", "check_sms_code", "client_name",

@@ -14,14 +14,16 @@ from app import audit, ratelimit
 from app.db import unit_of_work
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from app.health import STAFF_LOGIN_REFUSED, STAFF_LOGIN_THROTTLED
+from app.i18n import N_
 from app.logs import mask_text
 from app.security.passwords import hash_password, password_problems, verification_slot, verify_password
 from app.security.pii import constant_time_equal
 from app.security.tokens import Principal
-from app.i18n import N_
 from identity import models, sessions
-from identity.errors import (ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid,
-                             StaffLoginBusy, StaffLoginRateLimited, StaffLoginThrottled)
+from identity.errors import (
+    ClientInvalid, CredentialsInvalid, GrantTypeUnsupported, ScopeInvalid, StaffLoginBusy, StaffLoginRateLimited,
+    StaffLoginThrottled,
+)
 from identity.models import ApiClient, StaffUser
 
 ROLES = {"clerk": "clerk", "counter": "clerk", "admin": "admin"}

@@ -19,9 +19,9 @@ from flask import current_app
 from app import audit, ratelimit
 from app.db import unit_of_work, utcnow
 from app.errors import AppError
+from app.i18n import N_
 from app.ratelimit import Limit
 from app.security.pii import field_cipher, mask_phone
-from app.i18n import N_
 from identity import realname, smscodes
 from identity.accounts import get_user
 from identity.adapters.sms import SmsDeliveryError

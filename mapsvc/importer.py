@@ -18,8 +18,7 @@ import redis as redis_lib
 from app.db import new_id, unit_of_work, utcnow
 from mapsvc import index
 from mapsvc.models import (
-    Hall, halls_by_code, item_codes_between, item_codes_of, live_queues, placement_rows, replace_items,
-    upsert_halls,
+    Hall, halls_by_code, item_codes_between, item_codes_of, live_queues, placement_rows, replace_items, upsert_halls,
 )
 from mapsvc.rows import HallRow, RowError, csv_records, geojson_records, validate
 

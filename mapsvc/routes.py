@@ -13,8 +13,9 @@ from flask_smorest import Blueprint
 
 from app.openapi import problems
 from app.security.auth import auth_required, client_ip, current_principal
-from mapsvc import coords, service
+from mapsvc import coords
 from mapsvc import schemas as s
+from mapsvc import service
 
 blp = Blueprint("map", __name__, url_prefix="/api/v1/map", description="政务服务地图 (service map)")
 

@@ -19,14 +19,14 @@ from flask import current_app
 
 from app import audit, calendar, i18n
 from app.db import unit_of_work, utcnow
+from app.i18n import N_
 from app.ratelimit import Limit, consume, limit_keys_and_args, raise_if_limited, script_with_limits
 from app.redis import get_redis
-from app.i18n import N_
 from identity.service import client_serves_hall
 from mapsvc import coords, directory, hours, index, models
-from mapsvc.errors import HallNotBound, HallNotFound
 from mapsvc.demo import ANHUI_BOX, ANHUI_CITIES  # the demo halls' province (bench/map.py draws its points so)
 from mapsvc.demo import _jitter as jitter_point
+from mapsvc.errors import HallNotBound, HallNotFound
 from mapsvc.importer import import_records, rebuild_index
 from mapsvc.models import ACCESSIBILITY, Hall, HallItem, hall_by_id, hall_item, halls_by_id, item_names
 from mapsvc.schemas import MAX_LIMIT, MAX_RADIUS_M, check_searchable, latitude

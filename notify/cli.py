@@ -12,7 +12,8 @@ from flask.cli import AppGroup
 
 from app.db import db
 from notify.asgi import StreamServer
-from notify.tasks import NotifyWorker, replay_dead, stats as counts
+from notify.tasks import NotifyWorker, replay_dead
+from notify.tasks import stats as counts
 
 notify_cli = AppGroup("notify", help="Notifications: worker, dead letters (死信), statistics.")
 COMMANDS = (notify_cli,)

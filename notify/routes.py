@@ -6,8 +6,8 @@ from flask_smorest import Blueprint
 
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
-from notify import service
 from notify import schemas as s
+from notify import service
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="消息通知 (notifications and push)")
 

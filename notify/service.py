@@ -14,9 +14,9 @@ from flask import current_app
 
 from app.db import new_id, unit_of_work, utcnow
 from app.doctor import Check
+from app.i18n import N_, T_, in_english
 from app.security.auth import InvalidAccessToken
 from app.security.pii import field_cipher
-from app.i18n import in_english, N_, T_
 from identity import service as identity
 from notify import errors, models
 from notify.delivery import TOKEN_COLUMN

@@ -7,8 +7,8 @@ from flask_smorest import Blueprint
 
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
-from proxies import service as proxies
 from proxies import schemas as s
+from proxies import service as proxies
 
 blp = Blueprint("proxies", __name__, url_prefix="/api/v1", description="授权代理 (authorised proxies)")
 

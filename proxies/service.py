@@ -31,9 +31,9 @@ from identity import service as identity
 from identity.service import AssuranceInsufficient, PhoneInvalid, User, verify_sms_step_up
 from proxies import models, notices
 from proxies.errors import (
-    ProxyExpiryInvalid, ProxyGrantDeclined, ProxyGrantExists, ProxyGrantExpired, ProxyGrantInactive,
-    ProxyGrantNotFound, ProxyGrantNotPending, ProxyGrantPending, ProxyGrantRevoked, ProxyLimitReached,
-    ProxyRelativeNotFound, ProxyScopeInvalid, ProxySelf,
+    ProxyExpiryInvalid, ProxyGrantDeclined, ProxyGrantExists, ProxyGrantExpired, ProxyGrantInactive, ProxyGrantNotFound,
+    ProxyGrantNotPending, ProxyGrantPending, ProxyGrantRevoked, ProxyLimitReached, ProxyRelativeNotFound,
+    ProxyScopeInvalid, ProxySelf,
 )
 from proxies.models import ACTIVE, DECLINED, EXPIRED, PENDING, REVOKED, ProxyGrant
 from signing import service as signing

@@ -12,8 +12,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from app.security.pii import hmac_sm3
 from app.i18n import N_
+from app.security.pii import hmac_sm3
 
 # RFC 9106 / OWASP second recommended profile (m = 19 MiB, t = 2, p = 1): tens of milliseconds,
 # paid once per authorisation.

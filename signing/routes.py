@@ -9,8 +9,8 @@ from webargs.flaskparser import FlaskParser
 from app.errors import flatten_messages
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
-from signing import service
 from signing import schemas as s
+from signing import service
 from signing.errors import VerificationInputInvalid
 
 blp = Blueprint("signing", __name__, url_prefix="/api/v1/signing", description="电子云签 (SM2 cloud signing)")

@@ -22,9 +22,9 @@ from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3_hex
 from app.db import new_id, unit_of_work, utcnow
 from app.errors import ValidationFailed
+from app.i18n import N_
 from app.ratelimit import Limit
 from app.security.pii import field_cipher
-from app.i18n import N_
 from identity import service as identity
 from identity.service import CodeCheck, PhoneRequired, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
 from signing import models

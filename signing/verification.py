@@ -28,11 +28,11 @@ from app.crypto.ca import platform_ca
 from app.crypto.sm2 import SM2PublicKey, decode_signature
 from app.crypto.sm3 import sm3_hex
 from app.db import utcnow
+from app.i18n import N_
 from app.ratelimit import Limit, consume
 from app.security.pii import mask_name
-from app.i18n import N_
-from signing.errors import VerificationInputInvalid
 from signing import models
+from signing.errors import VerificationInputInvalid
 
 TOTAL_PASSED, TOTAL_FAILED, INDETERMINATE = "TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE"
 _CACHE_MAX = 4096

@@ -15,9 +15,9 @@ from types import MappingProxyType
 from typing import Mapping
 
 from app import i18n
+from app.i18n import N_, Series
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import mask_id_number, mask_name, mask_phone
-from app.i18n import N_, Series
 
 FIELD_TYPES = ("string", "date", "date_or_permanent", "id_number", "credit_code", "enum", "decimal")
 MASKS = ("name", "id_number", "phone", "address", "tail4", "year", "none")

@@ -12,8 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from wallet.catalogue import PERMANENT, LicenceType
 from app.i18n import N_
+from wallet.catalogue import PERMANENT, LicenceType
 
 # Middle dots written in Chinese transliterated names (阿卜杜·热合曼) and their look-alikes.
 _DOTS = str.maketrans({c: "·" for c in "·•・‧∙⋅."})

@@ -22,11 +22,11 @@ from app import audit, i18n
 from app.crypto.ca import keystore
 from app.db import unit_of_work, utcnow
 from app.errors import AppError
+from app.i18n import N_
 from app.ratelimit import Limit, consume
 from app.redis import get_redis
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from app.security.tokens import Principal
-from app.i18n import N_
 from identity import service as identity
 from wallet import models
 from wallet.catalogue import disclose, get_type

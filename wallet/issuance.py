@@ -18,9 +18,9 @@ from app import audit, i18n
 from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3
 from app.db import new_id, unit_of_work, utcnow
+from app.i18n import N_
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import DecryptionError, field_cipher, mask_id_number, mask_name
-from app.i18n import N_
 from identity import service as identity
 from identity.service import IdNumberInvalid
 from wallet import models

@@ -19,8 +19,8 @@ from app import i18n
 from app.db import (
     BaseModel, UTCDateTimeField, execute, insert_row, new_id, select_one, select_where, update_where, utcnow,
 )
-from app.pagination import newest_first
 from app.i18n import N_
+from app.pagination import newest_first
 
 STATUS_LABELS = {
     "01": N_("有效"), "02": N_("暂扣"), "03": N_("撤销"), "04": N_("注销"), "05": N_("失效"), "06": N_("办理转出"),

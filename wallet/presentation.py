@@ -35,9 +35,9 @@ from app import audit
 from app.clock import CHINA_TZ
 from app.db import new_id, unit_of_work
 from app.errors import ValidationFailed
+from app.i18n import N_
 from app.redis import get_redis
 from app.security.pii import constant_time_equal, derive_key, hmac_sm3
-from app.i18n import N_
 from wallet import models
 from wallet.catalogue import LicenceDataError, disclose, get_type
 from wallet.errors import LicenceNotFound, LicenceNotValid, PresentationInvalid, PresentationNotFound

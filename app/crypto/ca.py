@@ -31,8 +31,8 @@ from app.crypto.errors import (
 from app.crypto.keystore import Actor, KeyStore, SoftwareKeyStore
 from app.crypto.sm2 import SM2PrivateKey, SM2PublicKey
 from app.db import db, new_id, unit_of_work, utcnow
-from app.security.keys import load_keystore_keks
 from app.i18n import N_
+from app.security.keys import load_keystore_keks
 
 log = logging.getLogger(__name__)
 

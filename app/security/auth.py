@@ -21,9 +21,9 @@ from flask import Flask, current_app, g, request
 
 from app.db import utcnow
 from app.errors import AppError, Forbidden, Unauthorized
+from app.i18n import N_
 from app.redis import get_redis, publish_many
 from app.security.tokens import InvalidToken, Principal
-from app.i18n import N_
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import redis as redis_lib
 
 from app.clock import rfc3339
 from app.db import utcnow
+from app.security.pii import PiiCipher, constant_time_equal, hmac_sm3, mask_phone
+from identity import models
 from identity.adapters.registry import RegistryResult
 from identity.adapters.wechat import WeChatCodeInvalid, WeChatSession
-from identity import models
-from app.security.pii import PiiCipher, constant_time_equal, hmac_sm3, mask_phone
 
 log = logging.getLogger(__name__)
 

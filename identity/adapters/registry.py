@@ -55,14 +55,8 @@ import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.hmac import HMAC
 
+from app.adapters.http import CircuitBreaker, CircuitOpen, Timeout, check_timeout, make_session
 from app.security.pii import mask_id_number
-from app.adapters.http import (
-    CircuitBreaker,
-    CircuitOpen,
-    Timeout,
-    check_timeout,
-    make_session,
-)
 
 logger = logging.getLogger(__name__)
 

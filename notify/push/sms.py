@@ -9,8 +9,8 @@ import secrets
 
 import requests
 
-from app.adapters.http import make_session
 from app.adapters.aliyun import API_VERSION, RETRYABLE_CODES, sign_rpc, utc_timestamp
+from app.adapters.http import make_session
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 
 

@@ -10,11 +10,7 @@ import time
 import pytest
 
 from app.adapters.http import CircuitBreaker
-from identity.adapters.registry import (
-    HttpPopulationRegistry,
-    RegistryResult,
-    RegistryUnavailable,
-)
+from identity.adapters.registry import HttpPopulationRegistry, RegistryResult, RegistryUnavailable
 from tests.adapters.conftest import REG_APP_ID, REG_APP_SECRET
 from tests.fakes.registry import hmac_sm3, sm3_hex
 

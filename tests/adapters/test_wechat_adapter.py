@@ -8,12 +8,7 @@ import time
 import pytest
 
 from identity.adapters.wechat import (
-    HttpWeChatClient,
-    InMemoryTokenCache,
-    WeChatCodeInvalid,
-    WeChatError,
-    WeChatRateLimited,
-    WeChatSession,
+    HttpWeChatClient, InMemoryTokenCache, WeChatCodeInvalid, WeChatError, WeChatRateLimited, WeChatSession,
     WeChatUnavailable,
 )
 from tests.adapters.conftest import WX_APPID, WX_SECRET

@@ -9,8 +9,8 @@ from app.audit import AuditEvent
 from app.db import db
 from appointments.models import Appointment, SlotCounter
 from mapsvc.models import Hall
-from tests.helpers import assert_problem, rows
 from tests.fixtures.appointments import APPOINTMENTS, SLOTS, _auth, beijing, book, slot_of
+from tests.helpers import assert_problem, rows
 
 
 def audits(app, action: str) -> list:

@@ -9,8 +9,8 @@ from app.audit import AuditEvent
 from appointments.models import Appointment, AppointmentNotice, BookingBan
 from notify.service import OutboxEntry
 from tests import vectors
-from tests.helpers import assert_problem, bearer, rows
 from tests.fixtures.appointments import APPOINTMENTS, CHECK_INS, _auth, beijing, book
+from tests.helpers import assert_problem, bearer, rows
 
 
 def audits(app, action: str, outcome: str = "success") -> list:

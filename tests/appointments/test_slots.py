@@ -1,8 +1,8 @@
 """Appointment slots (预约时段): from opening hours, lunch breaks, holidays, make-up days, closures."""
 from __future__ import annotations
 
-from tests.helpers import assert_problem
 from tests.fixtures.appointments import SLOTS, book, slot_of
+from tests.helpers import assert_problem
 
 
 def slots_of(client, hall_id: str, day: str) -> dict:

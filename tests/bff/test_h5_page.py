@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from app.db import db, unit_of_work
 from app import calendar
+from app.db import db, unit_of_work
 from mapsvc import directory, importer
 from notify.outbox import enqueue
 from notify.tasks import NotifyWorker

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
+from app import calendar
 from app.db import db
 from bff import home
-from app import calendar
 from mapsvc import directory, importer
 from notify.tasks import NotifyWorker
 from tests import vectors

@@ -10,7 +10,6 @@ import jwt
 from tests import vectors
 from tests.helpers import latest_code
 
-
 ME = "/api/v1/me"
 
 

@@ -10,9 +10,9 @@ from app.db import db
 from app.idnumber import IdNumberError, check_char, normalize_id_number, normalize_phone
 from identity.models import RegistryEntry, User
 from tests import vectors
-from tests.helpers import assert_problem, bearer
 from tests.fakes.registry import FakeRegistry
 from tests.fakes.server import FakeServer
+from tests.helpers import assert_problem, bearer
 
 ZHANG_NAME, ZHANG_ID = vectors.ZHANG_SAN
 LI_NAME, LI_ID = vectors.LI_SI

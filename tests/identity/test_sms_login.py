@@ -11,9 +11,9 @@ from app.db import db
 from identity.adapters.dev import OUTBOX_KEY
 from identity.models import User
 from tests import vectors
-from tests.helpers import assert_problem, latest_code
 from tests.fakes.aliyun_sms import FakeAliyunSms, expected_signature
 from tests.fakes.server import FakeServer
+from tests.helpers import assert_problem, latest_code
 
 PHONE = vectors.PHONES[0]  # 13800138000
 OTHER = vectors.PHONES[1]

@@ -15,7 +15,6 @@ from identity import staff
 from identity.models import StaffUser
 from tests.helpers import assert_problem, bearer, rows
 
-
 STAFF_LOGIN = "/api/v1/auth/staff-login"
 TOKEN = "/api/v1/oauth/token"
 PASSWORD = "Counter-Pass-2024"

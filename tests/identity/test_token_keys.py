@@ -10,9 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from app.security.keys import key_id
 from tests import vectors
 from tests.helpers import bearer
-
 from tests.identity.jwt_helpers import ME, assert_token_invalid, login, split
-
 
 # --- what the issued token looks like ----------------------------------------------------------
 

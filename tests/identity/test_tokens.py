@@ -12,14 +12,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.security.auth import auth_required, current_principal
 from app.security import tokens
+from app.security.auth import auth_required, current_principal
 from app.security.keys import key_id
 from tests import vectors
 from tests.helpers import bearer
-
-from tests.identity.jwt_helpers import ME, assemble, assert_token_invalid, b64url, b64url_decode, good_claims, login, sign, split
-
+from tests.identity.jwt_helpers import (
+    ME, assemble, assert_token_invalid, b64url, b64url_decode, good_claims, login, sign, split,
+)
 
 # --- missing or non-Bearer credentials -------------------------------------------------------
 

@@ -6,9 +6,9 @@ import pytest
 from app.db import db
 from identity.models import User, WeChatIdentity
 from tests import vectors
-from tests.helpers import assert_problem, bearer, latest_code
 from tests.fakes.server import FakeServer
 from tests.fakes.wechat import FakeWeChat
+from tests.helpers import assert_problem, bearer, latest_code
 
 WX_APPID, WX_SECRET = "wx0123456789yiwang", "wxsecret-yiwang-test"
 SESSION_KEY = "tiihtNczf5v6AKRyjwEUhQ=="

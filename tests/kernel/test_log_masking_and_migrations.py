@@ -7,7 +7,6 @@ import pytest
 
 from app.logs import mask_text
 
-
 # --- Log masking (unit) ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("raw, masked", [

@@ -16,8 +16,10 @@ import ast
 import re
 from pathlib import Path
 
+from app.features import FEATURES
+
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("app", "identity", "wallet", "signing", "mapsvc", "appointments", "cases", "notify", "proxies", "bff")
+PACKAGES = ("app", *FEATURES)
 MARKERS = {"N_", "T_", "NP_"}
 MESSAGE_KEYWORDS = {"error", "errors", "error_messages", "detail", "message", "messages", "reason", "reasons"}
 LIST_NAMES = re.compile(r"reason|error|problem", re.IGNORECASE)

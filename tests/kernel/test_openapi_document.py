@@ -1,7 +1,6 @@
 """The OpenAPI document: every identity operation, problem responses, protected operations, the docs page."""
 from __future__ import annotations
 
-
 import pytest
 
 from tests.helpers import assert_problem

@@ -5,9 +5,9 @@ from datetime import date, datetime
 
 import pytest
 
-from app.db import db
 from app import calendar
 from app.calendar import CHINA
+from app.db import db
 from mapsvc import hours
 
 WEEKDAYS = {"mon-fri": ["09:00-12:00", "13:30-17:00"]}

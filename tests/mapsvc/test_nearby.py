@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pytest
 
+from app.calendar import CHINA
 from app.db import db
 from mapsvc import coords, service
 from mapsvc.models import Hall
-from app.calendar import CHINA
 from tests.fixtures.halls import NEARBY, hall
 from tests.helpers import assert_problem
 

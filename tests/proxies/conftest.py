@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+
 @pytest.fixture
 def app(make_app):
     """No SMS resend cooldown and room under the per-phone limits: a test may make several grants,

@@ -5,8 +5,8 @@ import json
 
 from app.audit import AuditEvent
 from appointments.models import Appointment
-from tests.helpers import assert_problem, rows
 from tests.fixtures.appointments import APPOINTMENTS, slot_of
+from tests.helpers import assert_problem, rows
 
 
 def test_book_proxy_books_for_the_principal(app, client, people, grant, proxy_session, make_hall):

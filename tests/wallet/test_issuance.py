@@ -15,7 +15,6 @@ from tests.wallet.conftest import ISSUE, WALLET, driving_data, issue, issue_body
 from wallet.models import Issuer, Licence
 
 
-
 def test_issued_licence_appears_in_the_holders_wallet(client, issuer, verified_citizen):
     citizen = bearer(verified_citizen(vectors.ZHANG_SAN)["access_token"])
     issued = issue(client, issuer)

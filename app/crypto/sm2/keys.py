@@ -12,9 +12,7 @@ from asn1crypto import pem as asn1_pem
 
 from app.crypto.sm2 import der
 from app.crypto.sm2.backends import SM2Backend, get_backend
-from app.crypto.sm2.curve import (
-    DEFAULT_ID, MAX_ID_BYTES, N, check_private_scalar, compute_e, compute_z, decode_point,
-)
+from app.crypto.sm2.curve import DEFAULT_ID, MAX_ID_BYTES, N, check_private_scalar, compute_e, compute_z, decode_point
 
 _BytesLike = (bytes, bytearray, memoryview)
 DIGEST_SIZE = 32

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from gmssl.sm2 import default_ecc_table
 
-from app.crypto.sm2.curve import A, B, GX, GY, N, P, decode_point, encode_point
+from app.crypto.sm2.curve import GX, GY, A, B, N, P, decode_point, encode_point
 from app.crypto.sm2.der import encode_signature
 
 NAME = "gmssl"
