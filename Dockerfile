@@ -11,13 +11,17 @@ RUN groupadd --system --gid 10001 yiwang \
 
 WORKDIR /app
 COPY pyproject.toml ./
+# the kernel and every feature package (app/features.py; tests/test_deploy.py checks the list)
 COPY app ./app
+COPY identity ./identity
 COPY wallet ./wallet
 COPY signing ./signing
 COPY mapsvc ./mapsvc
-COPY bff ./bff
-COPY cases ./cases
+COPY appointments ./appointments
 COPY notify ./notify
+COPY cases ./cases
+COPY proxies ./proxies
+COPY bff ./bff
 COPY migrations ./migrations
 COPY wsgi.py gunicorn.conf.py ./
 RUN pip install .

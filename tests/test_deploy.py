@@ -1,9 +1,12 @@
 """Deployment files: the manifests parse and hold what the cluster relies on; the image is non-root."""
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
+
+from app.features import FEATURES
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy" / "k8s"
@@ -75,6 +78,15 @@ def test_dockerfile_is_non_root_with_a_healthcheck():
     assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]' in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".git" in ignored and ".venv" in ignored and "var/" in ignored
+
+
+def test_the_image_holds_the_kernel_and_every_feature():
+    """Issue 15 moved identity, appointments and proxies into packages of their own: an image without
+    one of them would not start. Every package pyproject installs is copied into the image."""
+    copied = {line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")}
+    assert {"app", *FEATURES} <= copied, sorted({"app", *FEATURES} - copied)
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert sorted(name.rstrip("*") for name in include) == sorted({"app", *FEATURES})
 
 
 def test_metrics_are_scraped_inside_the_cluster_and_never_routed_by_the_ingress():
