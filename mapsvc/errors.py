@@ -1,16 +1,13 @@
 """Service map errors: stable codes, Chinese details a citizen (or an operator) can read."""
 from __future__ import annotations
 
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import Forbidden, NotFound
 from app.i18n import N_
 
 
 class HallNotFound(NotFound):
     code, detail = "hall_not_found", N_("办事网点不存在或已停用。")
 
-
-class AnswerCoordUnsupported(ValidationFailed):
-    code, detail = "answer_coord_unsupported", N_("结果坐标仅提供 gcj02 或 bd09。")
 
 
 class HallNotBound(Forbidden):

@@ -62,9 +62,6 @@ class SmsCodeRequired(AppError):
 
 
 
-class SignatureNotFound(NotFound):
-    code, detail = "signature_not_found", N_("签名记录不存在。")
-
 
 class VerificationInputInvalid(AppError):
     """Undecodable input to the verification API (never a 500, never a report)."""
