@@ -117,6 +117,16 @@ DEFAULTS: dict[str, Any] = {
     "JPUSH_ENDPOINT": "https://api.jpush.cn",
     "JPUSH_APP_KEY": "",
     "JPUSH_MASTER_SECRET": "",
+    "PUSH_DEEP_LINK": "yiwang://notifications",  # what a tapped vendor-channel notice opens (HMS, Xiaomi …)
+    "HMS_ENDPOINT": "https://push-api.cloud.huawei.com",  # Huawei Push Kit server API v1
+    "HMS_OAUTH_ENDPOINT": "https://oauth-login.cloud.huawei.com/oauth2/v3/token",
+    "HMS_APP_ID": "",  # AppGallery Connect app id (the OAuth client_id)
+    "HMS_CLIENT_SECRET": "",  # the app secret (OAuth client_secret)
+    "HMS_CATEGORY": "WORK",  # Huawei self-classification of service messages (ACCOUNT for security notices)
+    "XIAOMI_ENDPOINT": "https://api.xmpush.xiaomi.com",  # MiPush server API
+    "XIAOMI_APP_SECRET": "",
+    "XIAOMI_PACKAGE": "",  # restricted_package_name: the Android package
+    "XIAOMI_CHANNEL_ID": "",  # a channel registered for non-marketing messages (required since 2024-11-04)
     "WECHAT_SUBSCRIBE_TEMPLATE_ID": "",
     "WECHAT_SUBSCRIBE_FIELDS": "thing1=title,thing2=body,time3=time",  # template key = notice part
     "WECHAT_SUBSCRIBE_PAGE": "pages/notifications/index",
@@ -159,6 +169,8 @@ _PUSH_SECRETS = {
     "apns": ("APNS_TEAM_ID", "APNS_KEY_ID", "APNS_PRIVATE_KEY", "APNS_TOPIC"),
     "fcm": ("FCM_SERVICE_ACCOUNT",),
     "jpush": ("JPUSH_APP_KEY", "JPUSH_MASTER_SECRET"),
+    "hms": ("HMS_APP_ID", "HMS_CLIENT_SECRET"),
+    "xiaomi": ("XIAOMI_APP_SECRET", "XIAOMI_PACKAGE", "XIAOMI_CHANNEL_ID"),
     "wechat": ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_SUBSCRIBE_TEMPLATE_ID"),
     "sms": ("SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "NOTIFY_SMS_TEMPLATE_CODE"),
 }

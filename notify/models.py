@@ -16,7 +16,12 @@ import peewee as pw
 
 from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, select_where, utcnow
 
-PLATFORMS = ("apns", "fcm", "hms", "jpush", "wechat", "sms")
+# Push platforms (a device's `platform`; notify/push/__init__.py builds a channel for each). Append new
+# vendors on their own line.
+PLATFORMS = (
+    "apns", "fcm", "hms", "jpush", "wechat", "sms",
+    "xiaomi",  # MiPush (notify/push/xiaomi.py)
+)
 # The device id of a delivery to the account's bound phone by SMS (no notify_device row): made for
 # security notices when the account has no SMS device of its own (notify/delivery.py reads the phone).
 ACCOUNT_PHONE = "account-phone"

@@ -45,6 +45,7 @@ _TOKEN_SHAPES = {
     "jpush": re.compile(r"[0-9A-Za-z]{10,64}"),  # registration id
     "wechat": re.compile(r"[A-Za-z0-9_\-]{16,64}"),  # the mini-program openid
     "sms": re.compile(r"1[3-9]\d{9}"),  # the account's own phone
+    "xiaomi": re.compile(r"[A-Za-z0-9+/=_\-]{20,256}"),  # MiPush regId (base64-like, 44 chars today)
 }
 
 
@@ -96,7 +97,8 @@ def _hold_open_session(session_id: str | None) -> None:
 
 
 _PLATFORM_NAMES = {"apns": "iPhone/iPad", "fcm": "安卓手机", "hms": "华为手机", "jpush": "安卓手机",
-                   "wechat": "微信小程序", "sms": "短信"}
+                   "wechat": "微信小程序", "sms": "短信",
+                   "xiaomi": "小米手机"}
 
 
 def _announce_new_device(*, user_id: str, session_id: str | None, device_id: str, platform: str, hint: str) -> None:

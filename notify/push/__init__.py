@@ -13,9 +13,11 @@ from notify.push.apns import ApnsChannel
 from notify.push.base import PushChannel
 from notify.push.dev import LogPushChannel
 from notify.push.fcm import FcmChannel
+from notify.push.huawei import HuaweiPushChannel
 from notify.push.jpush import JPushChannel
 from notify.push.sms import AliyunNoticeSms
 from notify.push.wechat import WeChatSubscribeChannel
+from notify.push.xiaomi import XiaomiPushChannel
 
 
 def build_channels(config: dict[str, Any], redis_client) -> dict[str, PushChannel]:
@@ -50,4 +52,13 @@ def _build(name: str, config: dict[str, Any], redis_client) -> PushChannel:
         return AliyunNoticeSms(endpoint=config["SMS_ENDPOINT"], access_key_id=config["SMS_ACCESS_KEY_ID"],
                                access_key_secret=config["SMS_ACCESS_KEY_SECRET"], sign_name=config["SMS_SIGN_NAME"],
                                template_code=config["NOTIFY_SMS_TEMPLATE_CODE"])
+    if name == "hms":
+        return HuaweiPushChannel(endpoint=config["HMS_ENDPOINT"], oauth_endpoint=config["HMS_OAUTH_ENDPOINT"],
+                                 app_id=config["HMS_APP_ID"], client_secret=config["HMS_CLIENT_SECRET"],
+                                 category=config["HMS_CATEGORY"], link_base=config["PUSH_DEEP_LINK"],
+                                 token_cache=redis_client)
+    if name == "xiaomi":
+        return XiaomiPushChannel(endpoint=config["XIAOMI_ENDPOINT"], app_secret=config["XIAOMI_APP_SECRET"],
+                                 package=config["XIAOMI_PACKAGE"], channel_id=config["XIAOMI_CHANNEL_ID"],
+                                 link_base=config["PUSH_DEEP_LINK"])
     raise ValueError(f"unknown push channel {name!r} in PUSH_CHANNELS")
