@@ -25,6 +25,7 @@ install-test: $(VENV)/.installed-test
 ## Serve the API on http://127.0.0.1:8000 (development: embedded SQLite + Redis, demo data).
 run: install
 	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi calendar check
 	$(BIN)/flask --app wsgi demo seed
 	AUTO_MIGRATE=0 $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 

@@ -12,7 +12,7 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cli, clock, health, i18n, input_guard
+from app import calendar, cli, clock, health, i18n, input_guard
 from app.config import ConfigError, check_config, load_settings
 from app.crypto.ca import ensure_platform_ca, init_crypto
 from app.db import init_db, migrate
@@ -89,6 +89,7 @@ def _init_services(app: Flask) -> None:
                                             audience=app.config["JWT_AUDIENCE"], ttl=app.config["ACCESS_TOKEN_TTL"])
     init_metrics(app)
     init_crypto(app)  # key store + platform CA (the CA is created/imported on first use)
+    calendar.init_app(app)  # the override file read (a malformed one stops the start); the doctor's check
 
 
 class YiWangApi(Api):

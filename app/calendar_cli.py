@@ -17,7 +17,7 @@ calendar_cli = AppGroup("calendar", help="Public holidays and make-up working da
 @click.argument("kind", type=click.Choice([calendar.HOLIDAY, calendar.WORKDAY]))
 @click.argument("name")
 def calendar_set(day, kind: str, name: str) -> None:
-    """Mark DAY as a holiday or a make-up working day (e.g. from next year's State Council notice)."""
+    """Mark DAY as a holiday or a make-up working day (wins over the override file and the package)."""
     if not name.strip() or len(name) > 32:
         raise click.ClickException("名称不能为空，且不超过32字。")
     with db.connection_context():
@@ -28,7 +28,7 @@ def calendar_set(day, kind: str, name: str) -> None:
 @calendar_cli.command("unset")
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 def calendar_unset(day) -> None:
-    """Remove an override (the built-in notice applies again)."""
+    """Remove an override (the override file or the package applies again)."""
     with db.connection_context():
         removed = calendar.unset_day(day.date())
     click.echo(f"removed {removed} override(s)")
@@ -37,20 +37,30 @@ def calendar_unset(day) -> None:
 @calendar_cli.command("list")
 @click.option("--year", type=int, default=None, help="Default: this year and the next.")
 def calendar_list(year: int | None) -> None:
-    """Holidays and make-up working days: the built-in notice and the database overrides."""
+    """Holidays and make-up working days as answered: the package, the override file, the database rows."""
     this_year = calendar.china_now().year
     years = [year] if year else [this_year, this_year + 1]
     with db.connection_context():
         calendar.forget()
-        rows = {d: (k, n, "override") for d, (k, n) in calendar.overrides().items()}
-        known = calendar.known_years()
-    merged = {d: (k, n, "built-in") for d, (k, n) in calendar.BUILTIN.items()}
-    merged.update(rows)
-    for day in sorted(d for d in merged if d.year in years):
+        merged = {d: v for y in years for d, v in calendar.published(y).items()}
+        missing = [y for y in years if calendar.official_source(y) is None]
+    for day in sorted(merged):
         kind, name, source = merged[day]
         click.echo(json.dumps({"date": day.isoformat(), "kind": kind, "name": name, "source": source},
                               ensure_ascii=False))
-    missing = [y for y in years if y not in known]
     if missing:
         click.echo(f"no notice for {', '.join(map(str, missing))}: only 元旦, 劳动节 1–2 May and 国庆节 1–3 Oct "
-                   "are assumed; add the State Council notice with `calendar set`", err=True)
+                   f"are assumed; upgrade chinesecalendar, add it to {calendar.OVERRIDES_FILE.name} or use "
+                   "`calendar set`", err=True)
+
+
+@calendar_cli.command("check")
+def calendar_check() -> None:
+    """Does this year and the next have official data? (`flask doctor`'s check; `make run` prints it.)"""
+    with db.connection_context():
+        found = calendar.check_years()
+    if found.status == "ok":
+        click.echo(f"calendar: {found.message}")
+        return
+    lines = [f"WARNING calendar: {found.message}", *(f"  - {detail}" for detail in found.details)]
+    click.echo("\n".join(lines), err=True)
