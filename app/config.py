@@ -127,6 +127,14 @@ DEFAULTS: dict[str, Any] = {
     "XIAOMI_APP_SECRET": "",
     "XIAOMI_PACKAGE": "",  # restricted_package_name: the Android package
     "XIAOMI_CHANNEL_ID": "",  # a channel registered for non-marketing messages (required since 2024-11-04)
+    "OPPO_ENDPOINT": "https://api.push.oppomobile.com",  # OPPO PUSH server API (国内)
+    "OPPO_APP_KEY": "",
+    "OPPO_MASTER_SECRET": "",  # the server secret (MasterSecret, not the AppSecret)
+    "OPPO_CHANNEL_ID": "",  # the private (私信) notification channel for service messages
+    "VIVO_ENDPOINT": "https://api-push.vivo.com.cn",  # vivo push server API
+    "VIVO_APP_ID": "",
+    "VIVO_APP_KEY": "",
+    "VIVO_APP_SECRET": "",
     "WECHAT_SUBSCRIBE_TEMPLATE_ID": "",
     "WECHAT_SUBSCRIBE_FIELDS": "thing1=title,thing2=body,time3=time",  # template key = notice part
     "WECHAT_SUBSCRIBE_PAGE": "pages/notifications/index",
@@ -171,6 +179,8 @@ _PUSH_SECRETS = {
     "jpush": ("JPUSH_APP_KEY", "JPUSH_MASTER_SECRET"),
     "hms": ("HMS_APP_ID", "HMS_CLIENT_SECRET"),
     "xiaomi": ("XIAOMI_APP_SECRET", "XIAOMI_PACKAGE", "XIAOMI_CHANNEL_ID"),
+    "oppo": ("OPPO_APP_KEY", "OPPO_MASTER_SECRET", "OPPO_CHANNEL_ID"),
+    "vivo": ("VIVO_APP_ID", "VIVO_APP_KEY", "VIVO_APP_SECRET"),
     "wechat": ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_SUBSCRIBE_TEMPLATE_ID"),
     "sms": ("SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "NOTIFY_SMS_TEMPLATE_CODE"),
 }

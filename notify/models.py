@@ -21,6 +21,8 @@ from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, select_
 PLATFORMS = (
     "apns", "fcm", "hms", "jpush", "wechat", "sms",
     "xiaomi",  # MiPush (notify/push/xiaomi.py)
+    "oppo",  # OPPO PUSH (notify/push/oppo.py)
+    "vivo",  # vivo push (notify/push/vivo.py)
 )
 # The device id of a delivery to the account's bound phone by SMS (no notify_device row): made for
 # security notices when the account has no SMS device of its own (notify/delivery.py reads the phone).

@@ -46,6 +46,8 @@ _TOKEN_SHAPES = {
     "wechat": re.compile(r"[A-Za-z0-9_\-]{16,64}"),  # the mini-program openid
     "sms": re.compile(r"1[3-9]\d{9}"),  # the account's own phone
     "xiaomi": re.compile(r"[A-Za-z0-9+/=_\-]{20,256}"),  # MiPush regId (base64-like, 44 chars today)
+    "oppo": re.compile(r"[A-Za-z0-9_]{20,128}"),  # registration_id, "CN_" + 32 hex today (OPPO_CN_… too)
+    "vivo": re.compile(r"[A-Za-z0-9_\-]{16,64}"),  # regId (23 digits today)
 }
 
 
@@ -98,7 +100,8 @@ def _hold_open_session(session_id: str | None) -> None:
 
 _PLATFORM_NAMES = {"apns": "iPhone/iPad", "fcm": "安卓手机", "hms": "华为手机", "jpush": "安卓手机",
                    "wechat": "微信小程序", "sms": "短信",
-                   "xiaomi": "小米手机"}
+                   "xiaomi": "小米手机",
+                   "oppo": "OPPO手机", "vivo": "vivo手机"}
 
 
 def _announce_new_device(*, user_id: str, session_id: str | None, device_id: str, platform: str, hint: str) -> None:

@@ -15,7 +15,9 @@ from notify.push.dev import LogPushChannel
 from notify.push.fcm import FcmChannel
 from notify.push.huawei import HuaweiPushChannel
 from notify.push.jpush import JPushChannel
+from notify.push.oppo import OppoChannel
 from notify.push.sms import AliyunNoticeSms
+from notify.push.vivo import VivoChannel
 from notify.push.wechat import WeChatSubscribeChannel
 from notify.push.xiaomi import XiaomiPushChannel
 
@@ -61,4 +63,12 @@ def _build(name: str, config: dict[str, Any], redis_client) -> PushChannel:
         return XiaomiPushChannel(endpoint=config["XIAOMI_ENDPOINT"], app_secret=config["XIAOMI_APP_SECRET"],
                                  package=config["XIAOMI_PACKAGE"], channel_id=config["XIAOMI_CHANNEL_ID"],
                                  link_base=config["PUSH_DEEP_LINK"])
+    if name == "oppo":
+        return OppoChannel(endpoint=config["OPPO_ENDPOINT"], app_key=config["OPPO_APP_KEY"],
+                           master_secret=config["OPPO_MASTER_SECRET"], channel_id=config["OPPO_CHANNEL_ID"],
+                           link_base=config["PUSH_DEEP_LINK"], token_cache=redis_client)
+    if name == "vivo":
+        return VivoChannel(endpoint=config["VIVO_ENDPOINT"], app_id=config["VIVO_APP_ID"],
+                           app_key=config["VIVO_APP_KEY"], app_secret=config["VIVO_APP_SECRET"],
+                           link_base=config["PUSH_DEEP_LINK"], token_cache=redis_client)
     raise ValueError(f"unknown push channel {name!r} in PUSH_CHANNELS")
