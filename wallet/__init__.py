@@ -4,12 +4,15 @@ from __future__ import annotations
 from flask import Flask
 
 from identity.service import real_name_verified
-from wallet import counter_page, issuance, routes
+from wallet import cli, counter_page, issuance, routes
 
 
 def init_app(app: Flask, api) -> None:
-    """The wallet's API and the counter page; licences parked for a person are attached when that
-    person passes real-name verification (connecting the same receiver again is a no-op: blinker)."""
+    """The wallet's API, the counter page and commands (`flask wallet remind-expiring`); licences
+    parked for a person are attached (and their notices queued) when that person passes real-name
+    verification (connecting the same receiver again is a no-op: blinker)."""
     api.register_blueprint(routes.blp)
     app.register_blueprint(counter_page.bp)
+    for group in cli.COMMANDS:
+        app.cli.add_command(group)
     real_name_verified.connect(issuance.on_real_name_verified)

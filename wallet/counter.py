@@ -28,7 +28,7 @@ from app.redis import get_redis
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from app.security.tokens import Principal
 from identity import service as identity
-from wallet import models
+from wallet import models, notices
 from wallet.catalogue import disclose, get_type
 from wallet.errors import LicenceNotValid, PresentationExpired, PresentationInvalid, PresentationUsed
 from wallet.holder import live_data, require_verified
@@ -113,10 +113,14 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
     licence = models.licence_by_id(presentation.licence_id)
     issuer = models.issuer_by_id(licence.issuer_id) if licence is not None else None
     problem, parts = _licence_problem(licence, issuer)
-    holder = None
+    holder, shown_keys = None, []
     if problem is None:
         name, id_number, data = parts
         holder = {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
+        licence_type = get_type(licence.type_code)
+        keys = json.loads(presentation.fields)
+        shown = disclose(licence_type, live_data(licence, data), keys if presentation.explicit else None)
+        shown_keys = [key for key in keys if key in shown]
     # One transaction: the code is consumed (live → used, the backstop when Redis lost its state)
     # together with the check and audit rows; of concurrent scans exactly one changes the row.
     now = utcnow()
@@ -126,15 +130,15 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
         if consumed == 1:
             checked_at = _record(clerk, presentation, problem.code if problem else "verified", licence,
                                  holder["name_masked"] if holder else None)
+            if problem is None:  # the holder is told who saw which fields (labels, never values)
+                notices.used(licence, presentation_id=presentation.id, fields=shown_keys, purpose=presentation.purpose,
+                             clerk=identity.staff_usernames({clerk.id}).get(clerk.id), hall=clerk.hall_code)
     if consumed != 1:
         _refuse(clerk, presentation, PresentationUsed())
     if problem is not None:
         raise problem
 
-    licence_type = get_type(licence.type_code)
-    keys = json.loads(presentation.fields)
-    shown = disclose(licence_type, live_data(licence, data), keys if presentation.explicit else None)
-    fields, merged = _merge_facts(licence_type, [key for key in keys if key in shown], shown, holder,
+    fields, merged = _merge_facts(licence_type, shown_keys, shown, holder,
                                   in_full=presentation.explicit)
     return {
         "result": "verified",

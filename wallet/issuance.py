@@ -23,7 +23,7 @@ from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import DecryptionError, field_cipher, mask_id_number, mask_name
 from identity import service as identity
 from identity.service import IdNumberInvalid
-from wallet import models
+from wallet import models, notices
 from wallet.canonical import canonical_bytes, canonical_sha, licence_document
 from wallet.catalogue import LicenceDataError, LicenceType, get_type, validate_data
 from wallet.consistency import (
@@ -159,6 +159,8 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
         try:
             with unit_of_work():
                 existing = _create(issuer, licence_type, request, digest, owner)
+                if owner is not None:  # a parked licence is told when it is attached (attach_parked)
+                    notices.issued(existing)
                 audit.record("wallet.licence_issued", actor_kind="client", actor_id=client_id, target=existing.id,
                              details={"type_code": request.type_code, "parked": existing.user_id is None})
             return issuer_view(existing, issuer), True
@@ -233,6 +235,8 @@ def change_status(*, client_id: str, licence_id: str, status_code: str, reason: 
         licence.updated_at = utcnow()
         _sign(licence, issuer, name, id_number, data)
         models.save_licence(licence)
+        if licence.user_id is not None:
+            notices.status_changed(licence)
         audit.record("wallet.licence_status", actor_kind="client", actor_id=client_id, target=licence.id,
                      details={"status": status_code, "version": licence.version})
     return issuer_view(licence, issuer)
@@ -315,6 +319,10 @@ def attach_parked(*, user_id: str) -> int:
         parked = models.parked_licences(field_cipher().blind_index("id", person.id_number))
         matching, kept = _sorted_parked(parked, person.name)
         attached = models.attach_licences(matching, user_id) if matching else 0
+        for licence in parked:
+            if licence.id in matching:
+                licence.user_id = user_id
+                notices.issued(licence)  # once per licence: its dedupe key
         if attached:
             audit.record("wallet.licences_attached", actor_kind="citizen", actor_id=user_id,
                          details={"count": attached})

@@ -11,7 +11,7 @@ the SQL built once per shape (`app.db` select_where / insert_row / update_where 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 import peewee as pw
 
@@ -265,3 +265,10 @@ def holder_checks_page(user_id: str, *, limit: int, cursor: str | None) -> tuple
              .where(PresentationCheck.user_id == user_id))
     return newest_first(query, PresentationCheck.checked_at, PresentationCheck.id, limit=limit, cursor=cursor,
                         at_of=lambda r: r.checked_at, id_of=lambda r: r.id)
+
+
+def licences_expiring(start: date, end: date) -> list[Licence]:
+    """Valid (有效) licences in a holder's wallet whose validity ends between `start` and `end`
+    (inclusive): `flask wallet remind-expiring`."""
+    return list(Licence.select().where((Licence.status == "01") & Licence.user_id.is_null(False)
+                                       & Licence.valid_until.between(start, end)).order_by(Licence.valid_until))

@@ -1,0 +1,179 @@
+"""Licence notices (issue 16 "Notices for everything that happens to a citizen"): issued (and
+attached after parking), used, suspended, revoked, about to expire (30 and 7 days). Each is an
+outbox row with zh and en texts and the deep link, and reaches the three channels: the inbox, a
+live event on the holder's Redis channel (what the SSE stream relays) and a push to a device."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timezone
+
+import pytest
+import time_machine
+
+from app.db import db
+from notify.models import InboxEntry
+from notify.outbox import OutboxEntry
+from notify.quiet import SHANGHAI
+from tests import vectors
+from tests.fixtures.notify import Clock
+from tests.helpers import bearer, rows
+from tests.wallet.conftest import ISSUE, VERIFY, issue, issue_body, present
+
+APNS = "cd" * 32
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def person(verified_citizen):
+    """The verified holder: {"user_id", "headers"}, with one phone registered for pushes."""
+    tokens = verified_citizen(vectors.ZHANG_SAN)
+    return {"user_id": tokens["user"]["id"], "headers": bearer(tokens["access_token"])}
+
+
+def _with_device(client, app, person) -> None:
+    response = client.post("/api/v1/devices", json={"platform": "apns", "token": APNS}, headers=person["headers"])
+    assert response.status_code in (200, 201), response.get_json()
+    with app.app_context(), db.connection_context():
+        OutboxEntry.delete().where(OutboxEntry.kind == "new_device").execute()
+
+
+def _queued(app, kind: str) -> list[OutboxEntry]:
+    return rows(app, OutboxEntry, OutboxEntry.kind == kind)
+
+
+def _only(app, kind: str, licence_id: str) -> tuple[OutboxEntry, dict]:
+    """The one outbox row of `kind`, checked for the English and the deep link; (row, data)."""
+    found = _queued(app, kind)
+    assert len(found) == 1, [(r.kind, r.dedupe_key) for r in found]
+    data = json.loads(found[0].data)
+    assert data["link"] == f"yiwang://wallet/licences/{licence_id}"
+    assert (data["screen"], data["licence_id"]) == ("wallet", licence_id)
+    assert data["title_en"] and data["body_en"] and data["title_en"] != found[0].title
+    return found[0], data
+
+
+def _channels(app, client, person, make_worker, channels, kind: str) -> dict:
+    """Run the notify worker; the notice of `kind` must reach the inbox, the live channel and the
+    push channel. Returns the inbox item as the app reads it in English."""
+    live = app.extensions["redis"].pubsub(ignore_subscribe_messages=True)
+    live.subscribe(f"notify:user:{person['user_id']}")
+    live.get_message(timeout=1)  # the subscription's confirmation
+    make_worker().drain()
+    entries = rows(app, InboxEntry, InboxEntry.kind == kind)
+    assert len(entries) == 1 and entries[0].user_id == person["user_id"]
+    events = []
+    for _ in range(20):
+        message = live.get_message(timeout=0.2)
+        if message is not None:
+            events.append(json.loads(message["data"]))
+        if any(e["id"] == str(entries[0].id) for e in events):
+            break
+    live.close()
+    event = next(e for e in events if e["id"] == str(entries[0].id))  # the inbox item, as the stream sends it
+    assert event["kind"] == kind and event["title"] == entries[0].title and event["data"]["link"]
+    pushed = [m for token, m in channels["apns"].sent if token == APNS and m.title == entries[0].title]
+    assert len(pushed) == 1, channels["apns"].sent
+    inbox = client.get("/api/v1/notifications", headers=person["headers"] | {"Accept-Language": "en"}).get_json()
+    item = next(i for i in inbox["items"] if i["kind"] == kind)
+    assert item["data"]["link"].startswith("yiwang://wallet/licences/")
+    return item
+
+
+def test_issued_to_a_verified_holder_notifies_once(app, client, issuer, person, make_worker, channels):
+    _with_device(client, app, person)
+    licence = issue(client, issuer)
+    row, data = _only(app, "licence_issued", licence["id"])
+    assert row.user_id == person["user_id"] and row.title == "新证照已入夹"
+    assert "机动车驾驶证" in row.body and "Motor vehicle driving licence" in data["body_en"]
+    issue(client, issuer, status=200)  # the issuer retries: the same licence, no second notice
+    assert len(_queued(app, "licence_issued")) == 1
+    item = _channels(app, client, person, make_worker, channels, "licence_issued")
+    assert item["title"] == "New licence in your wallet"
+
+
+def test_a_parked_licence_is_notified_when_attached(app, client, issuer, verified_citizen):
+    licence = issue(client, issuer)  # the holder has no account yet: parked, nobody to tell
+    assert licence["parked"] and _queued(app, "licence_issued") == []
+    tokens = verified_citizen(vectors.ZHANG_SAN)
+    row, _ = _only(app, "licence_issued", licence["id"])
+    assert row.user_id == tokens["user"]["id"]
+
+
+def test_used_names_who_where_what_for_and_which_fields_never_the_values(app, client, issuer, person, clerk,
+                                                                        make_worker, channels):
+    _with_device(client, app, person)
+    licence = issue(client, issuer)
+    shown = present(client, person["headers"], licence["id"], fields=["name", "id_number", "vehicle_class",
+                                                                       "address"], purpose="租车")
+    assert client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=clerk()).status_code == 200
+    row, data = _only(app, "licence_used", licence["id"])
+    assert row.title == "证照已被核验"
+    for said in ("clerk.one", "H1", "租车", "姓名", "证号", "准驾车型", "住址"):
+        assert said in row.body, said
+    assert data["fields"] == ["name", "id_number", "vehicle_class", "address"]
+    assert data["title_en"] == "Licence verified" and "clerk.one" in data["body_en"] and "H1" in data["body_en"]
+    name, id_number = vectors.ZHANG_SAN
+    everything = row.title + row.body + row.data
+    for value in (name, id_number, "长江中路", "C1"):
+        assert value not in everything, value
+    item = _channels(app, client, person, make_worker, channels, "licence_used")
+    assert item["title"] == "Licence verified" and "Permitted vehicle class" in item["body"]
+    pushed = channels["apns"].sent[-1][1]
+    assert name not in pushed.body + pushed.title and id_number not in pushed.body
+
+
+def test_suspended_then_revoked(app, client, issuer, person, make_worker, channels):
+    _with_device(client, app, person)
+    licence = issue(client, issuer)
+    url = f"{ISSUE}/{licence['id']}/revoke"
+    assert client.post(url, json={"status_code": "02", "reason": "违法记分满12分"}, headers=issuer).status_code == 200
+    row, data = _only(app, "licence_suspended", licence["id"])
+    assert "暂扣" in row.body and "违法记分" not in row.body and data["status"] == "02"
+    assert _channels(app, client, person, make_worker, channels, "licence_suspended")["title"] == "Licence suspended"
+    assert client.post(url, json={"status_code": "07", "reason": "吊销"}, headers=issuer).status_code == 200
+    row, data = _only(app, "licence_revoked", licence["id"])
+    assert row.title == "证照状态变更：吊销" and data["title_en"] == "Licence status: Revoked"
+    item = _channels(app, client, person, make_worker, channels, "licence_revoked")
+    assert "can no longer be shown" in item["body"]
+
+
+def test_restoring_a_suspended_licence_is_not_possible_today_so_nothing_is_told(app, client, issuer, person):
+    licence = issue(client, issuer)
+    url = f"{ISSUE}/{licence['id']}/revoke"
+    assert client.post(url, json={"status_code": "02", "reason": "暂扣"}, headers=issuer).status_code == 200
+    assert client.post(url, json={"status_code": "01", "reason": "恢复"}, headers=issuer).status_code == 422
+    assert _queued(app, "licence_restored") == []
+
+
+def _china(day: str, hour: int = 9) -> datetime:
+    return datetime.combine(datetime.fromisoformat(day).date(), time(hour), tzinfo=SHANGHAI)
+
+
+def test_expiry_reminders_at_30_and_7_days_once_each(app, client, issuer, person, runner, make_worker, channels):
+    _with_device(client, app, person)
+    licence = issue(client, issuer, issue_body(valid_until="2030-05-01"))
+    for day, queued in (("2030-03-31", 0), ("2030-04-01", 1), ("2030-04-02", 0), ("2030-04-24", 1),
+                        ("2030-04-25", 0), ("2030-05-01", 0)):
+        with time_machine.travel(_china(day), tick=False):
+            out = runner.invoke(args=["wallet", "remind-expiring"]).output
+        assert f"queued {queued} " in out, (day, out)
+    found = sorted(_queued(app, "licence_expiring"), key=lambda r: r.id)
+    assert [json.loads(r.data)["threshold"] for r in found] == [30, 7]
+    assert "2030年5月1日" in found[0].body and "30 天" in found[0].body and "7 天" in found[1].body
+    data = json.loads(found[1].data)
+    assert data["link"] == f"yiwang://wallet/licences/{licence['id']}" and "2030-05-01" in data["body_en"]
+    late = Clock(_china("2030-04-24", 10).astimezone(timezone.utc))
+    make_worker(clock=late).drain()
+    entries = rows(app, InboxEntry, InboxEntry.kind == "licence_expiring")
+    assert len(entries) == 2
+    assert len([m for _, m in channels["apns"].sent if m.title == "证照即将到期"]) == 2
+
+
+def test_a_licence_not_yet_in_a_wallet_gets_no_expiry_reminder(app, client, issuer, runner):
+    issue(client, issuer, issue_body(valid_until="2030-05-01"))  # parked: nobody to tell
+    with time_machine.travel(_china("2030-04-24"), tick=False):
+        assert "queued 0 " in runner.invoke(args=["wallet", "remind-expiring"]).output
