@@ -322,7 +322,7 @@ def attach_parked(*, user_id: str) -> int:
         for licence in parked:
             if licence.id in matching:
                 licence.user_id = user_id
-                notices.issued(licence)  # once per licence: its dedupe key
+                notices.attached(licence)  # once per licence: its dedupe key
         if attached:
             audit.record("wallet.licences_attached", actor_kind="citizen", actor_id=user_id,
                          details={"count": attached})

@@ -48,6 +48,12 @@ def issued(licence: Licence) -> bool:
                  event="issued")
 
 
+def attached(licence: Licence) -> bool:
+    """A parked licence now in the holder's wallet: told as issued, or by its status when the issuer
+    suspended or ended it while it was parked (nobody could be told then)."""
+    return issued(licence) if licence.status == "01" else status_changed(licence)
+
+
 def used(licence: Licence, *, presentation_id: str, clerk: str | None, hall: str | None, purpose: str | None,
          fields: list[str]) -> bool:
     """A successful counter verification: who, where, for what matter, which fields (labels only)."""

@@ -103,6 +103,16 @@ def test_a_parked_licence_is_notified_when_attached(app, client, issuer, verifie
     assert row.user_id == tokens["user"]["id"]
 
 
+def test_a_licence_suspended_while_parked_is_told_as_suspended_when_attached(app, client, issuer, verified_citizen):
+    licence = issue(client, issuer)
+    url = f"{ISSUE}/{licence['id']}/revoke"
+    assert client.post(url, json={"status_code": "02", "reason": "暂扣"}, headers=issuer).status_code == 200
+    assert _queued(app, "licence_suspended") == []  # parked: nobody to tell yet
+    verified_citizen(vectors.ZHANG_SAN)
+    _only(app, "licence_suspended", licence["id"])
+    assert _queued(app, "licence_issued") == []  # not "ready to show": it is suspended
+
+
 def test_used_names_who_where_what_for_and_which_fields_never_the_values(app, client, issuer, person, clerk,
                                                                         make_worker, channels):
     _with_device(client, app, person)
