@@ -123,6 +123,8 @@ DEFAULTS: dict[str, Any] = {
     "HMS_APP_ID": "",  # AppGallery Connect app id (the OAuth client_id)
     "HMS_CLIENT_SECRET": "",  # the app secret (OAuth client_secret)
     "HMS_CATEGORY": "WORK",  # Huawei self-classification of service messages (ACCOUNT for security notices)
+    "HMS_MAU": 0,  # monthly active users: Huawei's per-app QPS = MAU × weight × 0.00072, at least 6,000
+    "HMS_CATEGORY_WEIGHT": 1.0,  # the weight Huawei gives the app's message category in that formula
     "XIAOMI_ENDPOINT": "https://api.xmpush.xiaomi.com",  # MiPush server API
     "XIAOMI_APP_SECRET": "",
     "XIAOMI_PACKAGE": "",  # restricted_package_name: the Android package

@@ -13,7 +13,7 @@ from notify.push.apns import ApnsChannel
 from notify.push.base import PushChannel
 from notify.push.dev import LogPushChannel
 from notify.push.fcm import FcmChannel
-from notify.push.huawei import HuaweiPushChannel
+from notify.push.huawei import HuaweiPushChannel, qps_limit
 from notify.push.jpush import JPushChannel
 from notify.push.oppo import OppoChannel
 from notify.push.sms import AliyunNoticeSms
@@ -58,7 +58,8 @@ def _build(name: str, config: dict[str, Any], redis_client) -> PushChannel:
         return HuaweiPushChannel(endpoint=config["HMS_ENDPOINT"], oauth_endpoint=config["HMS_OAUTH_ENDPOINT"],
                                  app_id=config["HMS_APP_ID"], client_secret=config["HMS_CLIENT_SECRET"],
                                  category=config["HMS_CATEGORY"], link_base=config["PUSH_DEEP_LINK"],
-                                 token_cache=redis_client)
+                                 token_cache=redis_client, counter=redis_client,
+                                 qps=qps_limit(config["HMS_MAU"], config["HMS_CATEGORY_WEIGHT"]))
     if name == "xiaomi":
         return XiaomiPushChannel(endpoint=config["XIAOMI_ENDPOINT"], app_secret=config["XIAOMI_APP_SECRET"],
                                  package=config["XIAOMI_PACKAGE"], channel_id=config["XIAOMI_CHANNEL_ID"],

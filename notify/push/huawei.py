@@ -18,18 +18,26 @@ Docs: developer.huawei.com/consumer/en/doc/HMS-References/push-sendapi (Sending 
   80600003 (OAuth service failed), 81000001 (internal error), HTTP 5xx and 503 (traffic control,
   "distribute the sending speed evenly") → retryable; 80100001/80100003/80100004/80300002/
   80300008 (body too large)/80300010/80300011 → rejected.
+
+Huawei's published limits (FACTS-2026-12): a per-app QPS of MAU × category weight × 0.00072, at
+least 6,000 — counted per second in Redis across every worker (`HMS_MAU`, `HMS_CATEGORY_WEIGHT`);
+a push over it waits a second (retryable). Between 0 and 6 h China time Huawei phones hold
+notifications anyway (screen off for 30 min), so a non-urgent push is not sent then: it is retried
+at 06:00 (a citizen with quiet hours on is already held until 08:00 by notify/quiet.py).
 """
 from __future__ import annotations
 
 import json
 import threading
 import time
+from datetime import datetime, timedelta
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import requests
 
 from app.adapters.http import make_session
+from app.clock import CHINA_TZ
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 
 OAUTH_ENDPOINT = "https://oauth-login.cloud.huawei.com/oauth2/v3/token"
@@ -42,6 +50,22 @@ _RETRY = frozenset({"80600003", "81000001"})
 # Account-security notices go in Huawei's ACCOUNT category; every other notice is WORK (a matter
 # the citizen is handling), both service-and-communication classes, never MARKETING.
 ACCOUNT_KINDS = frozenset({"new_device", "security"})
+MIN_QPS = 6000
+NIGHT_END_HOUR = 6  # Huawei holds notifications from 0 to 6 h
+
+
+def qps_limit(mau: int, weight: float) -> int:
+    """Huawei's per-app push rate: MAU × category weight × 0.00072 a second, at least 6,000."""
+    return max(MIN_QPS, int(mau * weight * 0.00072))
+
+
+def seconds_to_morning(now: float) -> float | None:
+    """Seconds until 06:00 China time when `now` (epoch) falls between 0 and 6 h there, else None."""
+    local = datetime.fromtimestamp(now, CHINA_TZ)
+    if local.hour >= NIGHT_END_HOUR:
+        return None
+    morning = local.replace(hour=NIGHT_END_HOUR, minute=0, second=0, microsecond=0)
+    return max(1.0, (morning - local) / timedelta(seconds=1))
 
 
 def android_intent(link: str) -> str:
@@ -66,6 +90,7 @@ class HuaweiPushChannel:
 
     def __init__(self, *, endpoint: str, app_id: str, client_secret: str, oauth_endpoint: str = OAUTH_ENDPOINT,
                  category: str = "WORK", link_base: str = "yiwang://notifications", token_cache=None,
+                 qps: int = MIN_QPS, counter=None,
                  clock: Callable[[], float] = time.time, timeout: tuple[float, float] = (3.0, 10.0),
                  session: requests.Session | None = None) -> None:
         if not (app_id and client_secret):
@@ -77,6 +102,8 @@ class HuaweiPushChannel:
         self.category = category
         self.link_base = link_base
         self._cache = token_cache
+        self.qps = qps
+        self._counter = counter  # Redis: the per-second send counter shared by every worker
         self._local: tuple[str, float] | None = None
         self._lock = threading.Lock()
         self._clock = clock
@@ -136,7 +163,21 @@ class HuaweiPushChannel:
                 "message": {"android": android, "data": json.dumps(dict(message.data), ensure_ascii=False),
                             "token": [token]}}
 
+    def _respect_limits(self, message: PushMessage) -> None:
+        now = self._clock()
+        wait = None if message.urgent else seconds_to_morning(now)
+        if wait is not None:
+            raise PushRetryable("hms night hold (0-6 h China time)", retry_after=wait)
+        if self._counter is not None:
+            key = f"rl:notify:hms:qps:{self.app_id}:{int(now)}"
+            used = self._counter.incr(key)
+            if used == 1:
+                self._counter.expire(key, 2)
+            if used > self.qps:
+                raise PushRetryable("hms per-app QPS reached", retry_after=1.0)
+
     def send(self, token: str, message: PushMessage) -> None:
+        self._respect_limits(message)
         url = f"{self.endpoint}/v1/{self.app_id}/messages:send"
         access = self.access_token()
         for attempt in (1, 2):

@@ -16,7 +16,7 @@ from notify.models import Delivery, Device, PushAttempt
 from notify.outbox import OutboxEntry
 from notify.push import build_channels
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
-from notify.push.huawei import HuaweiPushChannel, android_intent
+from notify.push.huawei import HuaweiPushChannel, android_intent, qps_limit
 from tests.fakes.huawei_push import FakeHuaweiPush
 from tests.fakes.server import FakeServer
 from tests.helpers import rows
@@ -25,6 +25,22 @@ APP_ID = "107654321"
 SECRET = "hms-secret-" + "s" * 20
 TOKEN = "IQAAAACy0kYqAAD" + "x" * 60
 CREATED = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
+DAYTIME = CREATED.timestamp()  # 10:00 China time
+
+
+class Counter:
+    """The two Redis calls the QPS counter makes."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+        self.ttls: dict[str, int] = {}
+
+    def incr(self, key: str) -> int:
+        self.values[key] = self.values.get(key, 0) + 1
+        return self.values[key]
+
+    def expire(self, key: str, seconds: int) -> None:
+        self.ttls[key] = seconds
 
 
 def _message(**kw) -> PushMessage:
@@ -40,7 +56,8 @@ def hms():
     fake = FakeHuaweiPush(app_id=APP_ID, client_secret=SECRET)
     with FakeServer(fake) as server:
         channel = HuaweiPushChannel(endpoint=server.url, oauth_endpoint=server.url + "/oauth2/v3/token",
-                                    app_id=APP_ID, client_secret=SECRET, token_cache=InMemoryTokenCache())
+                                    app_id=APP_ID, client_secret=SECRET, token_cache=InMemoryTokenCache(),
+                                    clock=lambda: DAYTIME)
         yield fake, channel, server
 
 
@@ -103,11 +120,11 @@ def test_hms_expired_token_is_renewed_once_and_traffic_control_retries(hms):
 def test_hms_a_wrong_secret_is_not_a_dead_token_and_a_too_large_body_is_rejected(hms):
     fake, _, server = hms
     wrong = HuaweiPushChannel(endpoint=server.url, oauth_endpoint=server.url + "/oauth2/v3/token", app_id=APP_ID,
-                              client_secret="wrong")
+                              client_secret="wrong", clock=lambda: DAYTIME)
     with pytest.raises(PushRetryable, match="token refused"):
         wrong.send(TOKEN, _message())
     right = HuaweiPushChannel(endpoint=server.url, oauth_endpoint=server.url + "/oauth2/v3/token", app_id=APP_ID,
-                              client_secret=SECRET)
+                              client_secret=SECRET, clock=lambda: DAYTIME)
     with pytest.raises(PushRejected, match="80300008"):
         right.send(TOKEN, _message(data={"blob": "x" * 6000}))
     assert fake.messages == []
@@ -122,6 +139,34 @@ def test_the_fake_refuses_a_marketing_or_unclassified_message(hms):
     assert answer.json()["code"] == "80100003" and fake.messages == []
 
 
+def test_hms_holds_non_urgent_pushes_between_0_and_6_china_time(hms):
+    fake, _, server = hms
+    now = [datetime(2026, 3, 10, 18, 30, tzinfo=timezone.utc).timestamp()]  # 02:30 China time
+    channel = HuaweiPushChannel(endpoint=server.url, oauth_endpoint=server.url + "/oauth2/v3/token", app_id=APP_ID,
+                                client_secret=SECRET, clock=lambda: now[0])
+    with pytest.raises(PushRetryable, match="night hold") as held:
+        channel.send(TOKEN, _message())
+    assert held.value.retry_after == 3.5 * 3600 and fake.messages == []
+    channel.send(TOKEN, _message(urgent=True))  # urgent (security) notices are not held
+    now[0] += 3.5 * 3600  # 06:00
+    channel.send(TOKEN, _message())
+    assert len(fake.messages) == 2
+
+
+def test_hms_per_app_qps_follows_huaweis_formula_and_is_shared_in_redis(hms):
+    fake, _, server = hms
+    assert qps_limit(0, 1.0) == 6000 and qps_limit(20_000_000, 1.0) == 14_400 and qps_limit(20_000_000, 0.5) == 7200
+    counter = Counter()
+    channel = HuaweiPushChannel(endpoint=server.url, oauth_endpoint=server.url + "/oauth2/v3/token", app_id=APP_ID,
+                                client_secret=SECRET, clock=lambda: DAYTIME, counter=counter, qps=2)
+    channel.send(TOKEN, _message())
+    channel.send(TOKEN, _message())
+    with pytest.raises(PushRetryable, match="QPS") as limited:
+        channel.send(TOKEN, _message())
+    assert limited.value.retry_after == 1.0 and len(fake.messages) == 2
+    assert list(counter.ttls.values()) == [2]
+
+
 def test_android_intent_from_a_deep_link():
     assert android_intent("yiwang://cases/1?x=2") == "intent://cases/1?x=2#Intent;scheme=yiwang;launchFlags=0x4000000;end"
 
@@ -131,6 +176,8 @@ def test_hms_is_built_from_config_and_production_needs_its_secrets():
                             "HMS_CLIENT_SECRET": SECRET}, environ={})
     channel = build_channels(config, None)["hms"]
     assert isinstance(channel, HuaweiPushChannel) and channel.endpoint == "https://push-api.cloud.huawei.com"
+    assert channel.qps == 6000
+    assert build_channels(config | {"HMS_MAU": 50_000_000}, None)["hms"].qps == 36_000
     assert "hms" in build_channels(load_settings({"PUSH_BACKEND": "log"}, environ={}), None)
     production = load_settings({"APP_ENV": "production", "PUSH_BACKEND": "http", "PUSH_CHANNELS": "hms"}, environ={})
     with pytest.raises(ConfigError) as refused:
