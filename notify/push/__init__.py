@@ -63,7 +63,7 @@ def _build(name: str, config: dict[str, Any], redis_client) -> PushChannel:
     if name == "xiaomi":
         return XiaomiPushChannel(endpoint=config["XIAOMI_ENDPOINT"], app_secret=config["XIAOMI_APP_SECRET"],
                                  package=config["XIAOMI_PACKAGE"], channel_id=config["XIAOMI_CHANNEL_ID"],
-                                 link_base=config["PUSH_DEEP_LINK"])
+                                 link_base=config["PUSH_DEEP_LINK"], quota_cache=redis_client)
     if name == "oppo":
         return OppoChannel(endpoint=config["OPPO_ENDPOINT"], app_key=config["OPPO_APP_KEY"],
                            master_secret=config["OPPO_MASTER_SECRET"], channel_id=config["OPPO_CHANNEL_ID"],

@@ -5,8 +5,8 @@ Docs: developer.huawei.com/consumer/en/doc/HMS-References/push-sendapi (Sending 
 
 - Token: `POST https://oauth-login.cloud.huawei.com/oauth2/v3/token`, form
   `grant_type=client_credentials&client_id=<app id>&client_secret=<app secret>` →
-  `{access_token, expires_in, token_type}`; cached (in Redis, shared by every worker) until
-  5 minutes before it expires.
+  `{access_token, expires_in: 3600, token_type}`; cached (in Redis, shared by every worker:
+  notify/push/china.py `VendorToken`) until 5 minutes before it expires.
 - Send: `POST {endpoint}/v1/{appId}/messages:send`, `Authorization: Bearer <access token>`, body
   `{"validate_only": false, "message": {"android": {"category", "urgency", "ttl", "collapse_key",
   "notification": {"title", "body", "click_action": {"type": 1, "intent"}}}, "data", "token": [t]}}`.
@@ -28,7 +28,6 @@ at 06:00 (a citizen with quiet hours on is already held until 08:00 by notify/qu
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -39,9 +38,10 @@ import requests
 from app.adapters.http import make_session
 from app.clock import CHINA_TZ
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
+from notify.push.china import VendorToken
 
 OAUTH_ENDPOINT = "https://oauth-login.cloud.huawei.com/oauth2/v3/token"
-TOKEN_MARGIN = 300
+TOKEN_TTL = 3600 - 300  # Huawei's access tokens live an hour; renewed 5 minutes before
 SUCCESS = "80000000"
 PARTIAL = "80100000"
 _DEAD = frozenset({"80300007"})
@@ -101,11 +101,10 @@ class HuaweiPushChannel:
         self._secret = client_secret
         self.category = category
         self.link_base = link_base
-        self._cache = token_cache
+        self.token = VendorToken(f"notify:hms:access-token:{app_id}", self._fetch_token, ttl=TOKEN_TTL,
+                                 cache=token_cache, clock=clock)
         self.qps = qps
         self._counter = counter  # Redis: the per-second send counter shared by every worker
-        self._local: tuple[str, float] | None = None
-        self._lock = threading.Lock()
         self._clock = clock
         self.timeout = timeout
         self._session = session or make_session(connect_retries=1)
@@ -113,26 +112,10 @@ class HuaweiPushChannel:
     def __repr__(self) -> str:
         return f"HuaweiPushChannel(app_id={self.app_id!r})"
 
-    @property
-    def _cache_key(self) -> str:
-        return f"notify:hms:access-token:{self.app_id}"
-
     def access_token(self, *, stale: str | None = None) -> str:
-        with self._lock:
-            cached = self._cached()
-            if cached and cached != stale:
-                return cached
-            return self._fetch()
+        return self.token.get(stale=stale)
 
-    def _cached(self) -> str | None:
-        if self._cache is not None:
-            value = self._cache.get(self._cache_key)
-            return value.decode() if isinstance(value, bytes) else value
-        if self._local and self._local[1] > self._clock():
-            return self._local[0]
-        return None
-
-    def _fetch(self) -> str:
+    def _fetch_token(self) -> str:
         try:
             response = self._session.post(self.oauth_endpoint, data={
                 "grant_type": "client_credentials", "client_id": self.app_id, "client_secret": self._secret},
@@ -142,11 +125,7 @@ class HuaweiPushChannel:
             raise PushRetryable(f"hms token endpoint unreachable: {type(exc).__name__}") from exc
         if response.status_code != 200 or "access_token" not in answer:
             raise PushRetryable(f"hms token refused: {response.status_code} {str(answer.get('error'))[:60]}")
-        token, ttl = answer["access_token"], int(answer.get("expires_in", 3600)) - TOKEN_MARGIN
-        if self._cache is not None:
-            self._cache.set(self._cache_key, token, ex=max(60, ttl))
-        self._local = (token, self._clock() + max(60, ttl))
-        return token
+        return answer["access_token"]
 
     def message(self, token: str, message: PushMessage) -> dict[str, Any]:
         android: dict[str, Any] = {

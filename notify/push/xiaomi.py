@@ -13,20 +13,21 @@ channel registered in the new categories is refused (FACTS-2026-12) — and the 
 Answers `{result: "ok"|"error", code, description, reason, data: {id, bad_regids}}`: code 0 sent,
 unless our regid is in `data.bad_regids` (token dead); 20301 (no valid target) → token dead;
 10002/10003/10027/10037 (service busy, rate limited) and HTTP 429/5xx → retryable; 200001 (the
-app's daily quota reached) → retryable after the next midnight, China time; anything else
+app's daily quota reached) → retryable after the next midnight, China time, and no further call that
+day (notify/push/china.py `DailyQuota`, shared in Redis); anything else
 (21301 auth failed, 10017 bad parameter …) → rejected.
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+import time
 from typing import Any, Callable
 
 import requests
 
 from app.adapters.http import make_session
-from app.clock import CHINA_TZ
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
+from notify.push.china import DailyQuota
 from notify.push.huawei import android_intent, deep_link
 
 _DEAD = frozenset({20301})
@@ -40,18 +41,12 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _seconds_to_china_midnight(now: datetime) -> float:
-    local = now.astimezone(CHINA_TZ)
-    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=CHINA_TZ)
-    return max(60.0, (midnight - local).total_seconds())
-
-
 class XiaomiPushChannel:
     name = "xiaomi"
 
     def __init__(self, *, endpoint: str, app_secret: str, package: str, channel_id: str,
-                 link_base: str = "yiwang://notifications", timeout: tuple[float, float] = (3.0, 10.0),
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 link_base: str = "yiwang://notifications", quota_cache=None,
+                 clock: Callable[[], float] = time.time, timeout: tuple[float, float] = (3.0, 10.0),
                  session: requests.Session | None = None) -> None:
         if not (app_secret and package and channel_id):
             raise ValueError("MiPush needs the app secret, the package name and a channel id")
@@ -61,7 +56,7 @@ class XiaomiPushChannel:
         self.channel_id = channel_id
         self.link_base = link_base
         self.timeout = timeout
-        self._now = now
+        self.quota = DailyQuota(f"notify:xiaomi:quota-reached:{package}", cache=quota_cache, clock=clock)
         self._session = session or make_session(connect_retries=1)
 
     def __repr__(self) -> str:
@@ -83,6 +78,7 @@ class XiaomiPushChannel:
         return form
 
     def send(self, token: str, message: PushMessage) -> None:
+        self.quota.check("xiaomi")
         try:
             response = self._session.post(f"{self.endpoint}/v3/message/regid", data=self.form(token, message),
                                           headers={"Authorization": self._auth}, timeout=self.timeout)
@@ -103,7 +99,7 @@ class XiaomiPushChannel:
         if code in _DEAD:
             raise TokenDead(f"xiaomi {code}")
         if code == DAILY_QUOTA:
-            raise PushRetryable(f"xiaomi {code} daily quota", retry_after=_seconds_to_china_midnight(self._now()))
+            raise self.quota.reached(f"xiaomi {code} daily quota")
         if code in _RETRY:
             raise PushRetryable(f"xiaomi {code}")
         raise PushRejected(f"xiaomi {code} {str(answer.get('reason') or answer.get('description') or '')[:80]}")

@@ -39,8 +39,11 @@ def _message(**kw) -> PushMessage:
 def mi():
     fake = FakeXiaomiPush(app_secret=SECRET, package=PACKAGE, channel_ids={CHANNEL})
     with FakeServer(fake) as server:
-        yield fake, XiaomiPushChannel(endpoint=server.url, app_secret=SECRET, package=PACKAGE, channel_id=CHANNEL,
-                                      now=lambda: NOW), server
+        now = [NOW.timestamp()]
+        channel = XiaomiPushChannel(endpoint=server.url, app_secret=SECRET, package=PACKAGE, channel_id=CHANNEL,
+                                    clock=lambda: now[0])
+        channel.now = now
+        yield fake, channel, server
 
 
 def test_xiaomi_sends_a_notification_bar_message_with_key_auth_and_the_channel_id(mi):
@@ -87,7 +90,7 @@ def test_xiaomi_unknown_regid_is_dead_and_the_worker_drops_the_device(app, clien
 
 
 def test_xiaomi_rate_limit_retries_and_the_daily_quota_waits_for_midnight_china_time(mi):
-    fake, channel, _ = mi
+    fake, channel, server = mi
     fake.fail_next = [10037]
     with pytest.raises(PushRetryable, match="10037") as limited:
         channel.send(REGID, _message())
@@ -95,7 +98,12 @@ def test_xiaomi_rate_limit_retries_and_the_daily_quota_waits_for_midnight_china_
     fake.fail_next = [200001]
     with pytest.raises(PushRetryable, match="daily quota") as quota:
         channel.send(REGID, _message())
-    assert quota.value.retry_after == 2 * 3600  # 22:00 → 00:00 China time
+    assert quota.value.retry_after == 2 * 3600 + 300  # 22:00 → 00:05 China time
+    calls = len(server.requests)
+    with pytest.raises(PushRetryable, match="daily quota"):
+        channel.send(REGID, _message())
+    assert len(server.requests) == calls  # no further call that day
+    channel.now[0] += 2 * 3600 + 300
     channel.send(REGID, _message())
     assert len(fake.messages) == 1
 
