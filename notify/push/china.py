@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import Callable, Collection, TypeVar
 
-from notify.push.base import PushRetryable
+from notify.push.base import PushRejected, PushRetryable, TokenDead
+
+T = TypeVar("T")
 
 CHINA_UTC_OFFSET = 8 * 3600
 MIDNIGHT_MARGIN = 300  # seconds after midnight China time before a stopped channel sends again
@@ -77,6 +79,14 @@ class VendorToken:
             return self._local[0]
         return None
 
+    def call(self, request: Callable[[str], T], refused: Callable[[T], bool]) -> T:
+        """`request(token)`; once more with a new token when the answer says the token was refused."""
+        auth = self.get()
+        answer = request(auth)
+        if refused(answer):
+            answer = request(self.get(stale=auth))
+        return answer
+
 
 class DailyQuota:
     """Remembers that a vendor said the day's quota is used up, until midnight China time.
@@ -105,6 +115,16 @@ class DailyQuota:
             self._cache.set(self.key, "1", ex=wait)
         self._until = self._clock() + wait
         return PushRetryable(reason, retry_after=wait)
+
+    def raise_for(self, code, reason: str, *, dead: Collection, quota: Collection, retry: Collection) -> None:
+        """Raise what a vendor's answer `code` (not success) means for the delivery."""
+        if code in dead:
+            raise TokenDead(reason)
+        if code in quota:
+            raise self.reached(reason)
+        if code in retry:
+            raise PushRetryable(reason)
+        raise PushRejected(reason)
 
     def _stopped(self) -> bool:
         if self._cache is not None:

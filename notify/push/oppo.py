@@ -26,7 +26,7 @@ from typing import Any, Callable
 import requests
 
 from app.adapters.http import make_session
-from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
+from notify.push.base import PushMessage, PushRetryable
 from notify.push.china import DailyQuota, VendorToken, service_category
 from notify.push.huawei import android_intent, deep_link
 
@@ -94,23 +94,9 @@ class OppoChannel:
     def send(self, token: str, message: PushMessage) -> None:
         self.quota.check("oppo")
         body = json.dumps(self.message(token, message), ensure_ascii=False)
-        auth = self.token.get()
-        for attempt in (1, 2):
-            code, text = self._post(body, auth)
-            if code in _RENEW and attempt == 1:
-                auth = self.token.get(stale=auth)
-                continue
-            break
-        if code == 0:
-            return
-        reason = f"oppo {code} {text}".strip()
-        if code in _DEAD:
-            raise TokenDead(reason)
-        if code in _QUOTA:
-            raise self.quota.reached(reason)
-        if code in _RETRY or code in _RENEW:
-            raise PushRetryable(reason)
-        raise PushRejected(reason)
+        code, text = self.token.call(lambda auth: self._post(body, auth), lambda answer: answer[0] in _RENEW)
+        if code != 0:
+            self.quota.raise_for(code, f"oppo {code} {text}".strip(), dead=_DEAD, quota=_QUOTA, retry=_RETRY | _RENEW)
 
     def _post(self, body: str, auth: str) -> tuple[int | None, str]:
         try:

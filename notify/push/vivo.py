@@ -105,29 +105,16 @@ class VivoChannel:
     def send(self, token: str, message: PushMessage) -> None:
         self.quota.check("vivo")
         body = self.body(token, message)
-        auth = self.token.get()
-        for attempt in (1, 2):
-            answer = self._post(body, auth)
-            if answer.get("result") in _RENEW and attempt == 1:
-                auth = self.token.get(stale=auth)
-                continue
-            break
+        answer = self.token.call(lambda auth: self._post(body, auth), lambda answer: answer.get("result") in _RENEW)
         result = answer.get("result")
-        reason = f"vivo {result} {str(answer.get('desc') or '')[:80]}".strip()
         invalid = answer.get("invalidUser") if isinstance(answer.get("invalidUser"), dict) else None
         if invalid and invalid.get("status") in _DEAD_USER:
             raise TokenDead(f"vivo invalidUser status {invalid.get('status')}")
         if invalid:
             raise PushRejected(f"vivo invalidUser status {invalid.get('status')}")
-        if result == 0:
-            return
-        if result in _DEAD:
-            raise TokenDead(reason)
-        if result in _QUOTA:
-            raise self.quota.reached(reason)
-        if result in _RETRY or result in _RENEW:
-            raise PushRetryable(reason)
-        raise PushRejected(reason)
+        if result != 0:
+            self.quota.raise_for(result, f"vivo {result} {str(answer.get('desc') or '')[:80]}".strip(), dead=_DEAD,
+                                 quota=_QUOTA, retry=_RETRY | _RENEW)
 
     def _post(self, body: dict[str, Any], auth: str) -> dict[str, Any]:
         try:

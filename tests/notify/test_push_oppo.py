@@ -4,12 +4,11 @@ device, the daily quota makes the delivery wait for the next day (China time).""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pytest
 
 from identity.adapters.wechat import InMemoryTokenCache
-from notify.models import Delivery, Device, PushAttempt
 from notify.push import build_channels
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 from notify.push.china import seconds_to_china_midnight, service_category
@@ -17,19 +16,15 @@ from notify.push.oppo import OppoChannel
 from notify.quiet import SHANGHAI
 from tests.fakes.oppo_push import FakeOppoPush
 from tests.fakes.server import FakeServer
-from tests.helpers import rows
+from tests.notify.vendor_push import (assert_device_dropped, assert_waits_for_the_next_china_day, case_notice,
+                                   register, run_worker)
 
 REG_ID = "CN_078ad8b8a137cadb14ae5b70cf846312"
 APP_KEY, MASTER_SECRET, CHANNEL = "7jGL33e7EMsC4S488s4O8OwS8", "87874c1285Eb2C2E3f3ed0159cDd06F7", "yiwang_service"
-CREATED = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 
 
-def _message(**kw) -> PushMessage:
-    base = dict(title="办件进度：已受理", body="您办理的「个体工商户登记」状态更新为：已受理。", kind="case_status",
-                idempotency_key="yw-1-dev_a", data={"case_id": "case_1", "link": "yiwang://cases/case_1"},
-                collapse_key="HF2026-0001", created_at=CREATED, expires_at=CREATED + timedelta(days=3))
-    base.update(kw)
-    return PushMessage(**base)
+def _message(idempotency_key: str = "yw-1-dev_a", **kw) -> PushMessage:
+    return case_notice(idempotency_key, data={"case_id": "case_1", "link": "yiwang://cases/case_1"}, **kw)
 
 
 @pytest.fixture
@@ -66,13 +61,13 @@ def test_oppo_token_is_cached_across_sends_and_workers_and_renewed_once_when_ref
     fake, channel, _, now = oppo
     channel().send(REG_ID, _message())
     now[0] += 6 * 3600
-    channel().send(REG_ID, _message(idempotency_key="yw-2-dev_a"))  # another worker, the same cache
+    channel().send(REG_ID, _message("yw-2-dev_a"))  # another worker, the same cache
     assert len(fake.auth_requests) == 1 and len(fake.messages) == 2
     fake.revoke_all()  # OPPO answers 11 Invalid AuthToken: a new token, the push retried once
-    channel().send(REG_ID, _message(idempotency_key="yw-3-dev_a"))
+    channel().send(REG_ID, _message("yw-3-dev_a"))
     assert len(fake.auth_requests) == 2 and len(fake.messages) == 3
     now[0] += 23 * 3600 + 1  # the cached token is not used past 23 h
-    channel().send(REG_ID, _message(idempotency_key="yw-4-dev_a"))
+    channel().send(REG_ID, _message("yw-4-dev_a"))
     assert len(fake.auth_requests) == 3
 
 
@@ -113,11 +108,11 @@ def test_oppo_daily_quota_waits_for_midnight_china_time_without_calling_oppo_aga
     assert (midnight.hour, midnight.minute) == (0, 5)
     calls = server.count("/server/v1/message/notification/unicast")
     with pytest.raises(PushRetryable, match="daily quota"):
-        channel().send(REG_ID, _message(idempotency_key="yw-2-dev_a"))
+        channel().send(REG_ID, _message("yw-2-dev_a"))
     assert server.count("/server/v1/message/notification/unicast") == calls  # OPPO is not asked again today
     fake.quota = 10
     now[0] += first.value.retry_after
-    channel().send(REG_ID, _message(idempotency_key="yw-3-dev_a"))
+    channel().send(REG_ID, _message("yw-3-dev_a"))
     assert len(fake.messages) == 1
 
 
@@ -138,30 +133,19 @@ def test_build_channels_makes_the_oppo_channel_from_the_config(app):
 
 # --- through the worker ------------------------------------------------------------------------------
 
-def _register(client, citizen):
-    response = client.post("/api/v1/devices", json={"platform": "oppo", "token": REG_ID}, headers=citizen["headers"])
-    assert response.status_code in (200, 201), response.get_json()
-
-
 def test_worker_drops_the_device_oppo_says_is_invalid(app, client, citizen, notice, make_worker, oppo):
     fake, channel, _, _ = oppo
-    _register(client, citizen)
+    register(client, citizen, "oppo", REG_ID)
     fake.dead_ids.add(REG_ID)
-    notice(citizen["user_id"])
-    make_worker(channels={"oppo": channel()}).drain()
-    assert rows(app, Device) == []
-    assert {a.status for a in rows(app, PushAttempt) if a.channel == "oppo"} == {"token_dead"}
+    run_worker(make_worker, notice, citizen, channel())
+    assert_device_dropped(app, "oppo")
 
 
 def test_worker_holds_the_delivery_until_the_next_china_day_when_the_quota_is_reached(app, client, citizen, notice,
                                                                                        make_worker, oppo, clock):
     fake, channel, _, now = oppo
-    _register(client, citizen)
+    register(client, citizen, "oppo", REG_ID)
     fake.quota = 0
-    notice(citizen["user_id"])
     now[0] = clock.now.timestamp()
-    make_worker(channels={"oppo": channel()}).drain()
-    pending = [d for d in rows(app, Delivery) if d.status == "pending"]
-    assert pending and all(d.attempts == 1 for d in pending)  # one attempt spent, not the backoff series
-    due = min(d.available_at for d in pending).astimezone(SHANGHAI)
-    assert due.date() == (clock.now.astimezone(SHANGHAI) + timedelta(days=1)).date() and due.hour == 0
+    run_worker(make_worker, notice, citizen, channel())
+    assert_waits_for_the_next_china_day(app, clock)

@@ -3,12 +3,11 @@
 regId drops the device, 10070 makes the delivery wait for the next day (China time)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pytest
 
 from identity.adapters.wechat import InMemoryTokenCache
-from notify.models import Delivery, Device, PushAttempt
 from notify.push import build_channels
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 from notify.push.china import seconds_to_china_midnight
@@ -16,19 +15,15 @@ from notify.push.vivo import VivoChannel, cut
 from notify.quiet import SHANGHAI
 from tests.fakes.server import FakeServer
 from tests.fakes.vivo_push import FakeVivoPush
-from tests.helpers import rows
+from tests.notify.vendor_push import (assert_device_dropped, assert_waits_for_the_next_china_day, case_notice,
+                                   register, run_worker)
 
 REG_ID = "16005080910330978890938"
 APP_ID, APP_KEY, APP_SECRET = "10004", "25509283-3767-4b9e-83fe-b6e55ac6243e", "8b85c2b4-1e0f-4c3b-9a55-2d12df8f0a11"
-CREATED = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 
 
-def _message(**kw) -> PushMessage:
-    base = dict(title="办件进度：已受理", body="您办理的「个体工商户登记」状态更新为：已受理。", kind="case_status",
-                idempotency_key="yw-1-dev_v", data={"case_id": "case_1", "case_no": "HF2026-0001"},
-                collapse_key="HF2026-0001", created_at=CREATED, expires_at=CREATED + timedelta(days=3))
-    base.update(kw)
-    return PushMessage(**base)
+def _message(idempotency_key: str = "yw-1-dev_v", **kw) -> PushMessage:
+    return case_notice(idempotency_key, **kw)
 
 
 @pytest.fixture
@@ -65,13 +60,13 @@ def test_vivo_cuts_title_and_content_by_its_length_rule():
 def test_vivo_token_is_cached_across_sends_and_workers_renewed_when_refused_and_after_2_hours(vivo):
     fake, channel, _, now = vivo
     channel().send(REG_ID, _message())
-    channel().send(REG_ID, _message(idempotency_key="yw-2-dev_v"))  # another worker, the same cache
+    channel().send(REG_ID, _message("yw-2-dev_v"))  # another worker, the same cache
     assert len(fake.auth_requests) == 1 and len(fake.sent) == 2
     fake.revoke_all()  # vivo answers 10000: a new token, the push retried once
-    channel().send(REG_ID, _message(idempotency_key="yw-3-dev_v"))
+    channel().send(REG_ID, _message("yw-3-dev_v"))
     assert len(fake.auth_requests) == 2 and len(fake.sent) == 3
     now[0] += 2 * 3600 + 1
-    channel().send(REG_ID, _message(idempotency_key="yw-4-dev_v"))
+    channel().send(REG_ID, _message("yw-4-dev_v"))
     assert len(fake.auth_requests) == 3
 
 
@@ -113,12 +108,12 @@ def test_vivo_10070_waits_for_midnight_china_time_and_send_is_not_called_again_t
     assert first.value.retry_after == seconds_to_china_midnight(now[0])
     for n in range(3):
         with pytest.raises(PushRetryable, match="daily quota"):
-            channel().send(REG_ID, _message(idempotency_key=f"yw-{n + 2}-dev_v"))
+            channel().send(REG_ID, _message(f"yw-{n + 2}-dev_v"))
     assert server.count("/message/send") == 1 and fake.sends_after_quota == 0
     fake.quota = 10
     now[0] += first.value.retry_after
     assert datetime.fromtimestamp(now[0], SHANGHAI).hour == 0
-    channel().send(REG_ID, _message(idempotency_key="yw-9-dev_v"))
+    channel().send(REG_ID, _message("yw-9-dev_v"))
     assert len(fake.sent) == 1
 
 
@@ -132,31 +127,20 @@ def test_build_channels_makes_the_vivo_channel_from_the_config(app):
 
 # --- through the worker ------------------------------------------------------------------------------
 
-def _register(client, citizen):
-    response = client.post("/api/v1/devices", json={"platform": "vivo", "token": REG_ID}, headers=citizen["headers"])
-    assert response.status_code in (200, 201), response.get_json()
-
-
 def test_worker_drops_the_device_vivo_says_is_invalid(app, client, citizen, notice, make_worker, vivo):
     fake, channel, _, _ = vivo
-    _register(client, citizen)
-    fake.dead_ids.add(REG_ID)
-    notice(citizen["user_id"])
-    make_worker(channels={"vivo": channel()}).drain()
-    assert rows(app, Device) == []
-    assert {a.status for a in rows(app, PushAttempt) if a.channel == "vivo"} == {"token_dead"}
+    register(client, citizen, "vivo", REG_ID)
+    fake.uninstalled.add(REG_ID)
+    run_worker(make_worker, notice, citizen, channel())
+    assert_device_dropped(app, "vivo")
 
 
 def test_worker_holds_the_delivery_until_the_next_china_day_on_10070(app, client, citizen, notice, make_worker, vivo,
                                                                      clock):
     fake, channel, _, now = vivo
-    _register(client, citizen)
+    register(client, citizen, "vivo", REG_ID)
     fake.quota = 0
-    notice(citizen["user_id"])
     now[0] = clock.now.timestamp()
-    make_worker(channels={"vivo": channel()}).drain()
-    pending = [d for d in rows(app, Delivery) if d.status == "pending"]
-    assert pending and all(d.attempts == 1 for d in pending)
-    due = min(d.available_at for d in pending).astimezone(SHANGHAI)
-    assert due.date() == (clock.now.astimezone(SHANGHAI) + timedelta(days=1)).date() and due.hour == 0
+    run_worker(make_worker, notice, citizen, channel())
+    assert_waits_for_the_next_china_day(app, clock)
     assert fake.sends_after_quota == 0
