@@ -1,6 +1,7 @@
-"""What the OPPO and vivo channels share: the vendor auth token cached for every worker, the
-service-message category of a notice kind, and the daily quota that makes a delivery wait for the
-next day (China time) instead of spending its retries.
+"""What the Chinese vendor channels share (OPPO, vivo; Huawei and Xiaomi use the token and the quota):
+the vendor auth token cached for every worker, the service-message category of a notice kind, and
+the daily quota that makes a delivery wait for the next day (China time) instead of spending its
+retries.
 
 Categories follow the vendors' message classification (OPPO since 2024-11-20, vivo's `category`):
 only the service ("communication and service") categories are used — ACCOUNT, ORDER, TODO — never
