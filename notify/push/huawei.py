@@ -158,18 +158,16 @@ class HuaweiPushChannel:
     def send(self, token: str, message: PushMessage) -> None:
         self._respect_limits(message)
         url = f"{self.endpoint}/v1/{self.app_id}/messages:send"
-        access = self.access_token()
-        for attempt in (1, 2):
+
+        def post(access: str) -> requests.Response:
             try:
-                response = self._session.post(url, json=self.message(token, message), timeout=self.timeout,
-                                              headers={"Authorization": f"Bearer {access}"})
+                return self._session.post(url, json=self.message(token, message), timeout=self.timeout,
+                                          headers={"Authorization": f"Bearer {access}"})
             except requests.RequestException as exc:
                 raise PushRetryable(f"hms unreachable: {type(exc).__name__}") from exc
-            code, text = _answer(response)
-            if (response.status_code == 401 or code in _AUTH) and attempt == 1:
-                access = self.access_token(stale=access)
-                continue
-            break
+
+        response = self.token.call(post, lambda answer: answer.status_code == 401 or _answer(answer)[0] in _AUTH)
+        code, text = _answer(response)
         if response.status_code == 200 and code == SUCCESS:
             return
         if code in _DEAD or (code == PARTIAL and token in text):

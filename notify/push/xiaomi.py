@@ -26,13 +26,13 @@ from typing import Any, Callable
 import requests
 
 from app.adapters.http import make_session
-from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
+from notify.push.base import PushMessage, PushRetryable, TokenDead
 from notify.push.china import DailyQuota
 from notify.push.huawei import android_intent, deep_link
 
 _DEAD = frozenset({20301})
 _RETRY = frozenset({10002, 10003, 10027, 10037})
-DAILY_QUOTA = 200001
+_QUOTA = frozenset({200001})  # the app's daily quota reached
 TITLE_MAX, DESCRIPTION_MAX = 49, 127
 NOTIFY_DEFAULT_ALL = -1
 
@@ -96,10 +96,5 @@ class XiaomiPushChannel:
             if token in bad.split(","):
                 raise TokenDead("xiaomi bad_regids")
             return
-        if code in _DEAD:
-            raise TokenDead(f"xiaomi {code}")
-        if code == DAILY_QUOTA:
-            raise self.quota.reached(f"xiaomi {code} daily quota")
-        if code in _RETRY:
-            raise PushRetryable(f"xiaomi {code}")
-        raise PushRejected(f"xiaomi {code} {str(answer.get('reason') or answer.get('description') or '')[:80]}")
+        reason = str(answer.get("reason") or answer.get("description") or "")[:80]
+        self.quota.raise_for(code, f"xiaomi {code} {reason}", dead=_DEAD, quota=_QUOTA, retry=_RETRY)

@@ -4,27 +4,23 @@ dead tokens dropping the device through the worker, traffic control retried."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 import requests
 
 from app.config import ConfigError, check_config, load_settings
-from app.db import db
 from identity.adapters.wechat import InMemoryTokenCache
-from notify.models import Delivery, Device, PushAttempt
-from notify.outbox import OutboxEntry
 from notify.push import build_channels
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 from notify.push.huawei import HuaweiPushChannel, android_intent, qps_limit
 from tests.fakes.huawei_push import FakeHuaweiPush
 from tests.fakes.server import FakeServer
-from tests.helpers import rows
+from tests.notify.vendor_push import CREATED, assert_device_dropped, case_notice, register, run_worker
 
 APP_ID = "107654321"
 SECRET = "hms-secret-" + "s" * 20
 TOKEN = "IQAAAACy0kYqAAD" + "x" * 60
-CREATED = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 DAYTIME = CREATED.timestamp()  # 10:00 China time
 
 
@@ -44,11 +40,7 @@ class Counter:
 
 
 def _message(**kw) -> PushMessage:
-    base = dict(title="办件进度：已受理", body="您办理的「个体工商户登记」状态更新为：已受理。", kind="case_status",
-                idempotency_key="yw-1-dev_a", data={"case_id": "case_1"}, collapse_key="HF2026-0001",
-                created_at=CREATED, expires_at=CREATED + timedelta(days=3))
-    base.update(kw)
-    return PushMessage(**base)
+    return case_notice(**{"data": {"case_id": "case_1"}, **kw})
 
 
 @pytest.fixture
@@ -92,15 +84,9 @@ def test_hms_invalid_token_is_dead_and_the_worker_drops_the_device(app, client, 
         fake.invalid_tokens.add("gone" + TOKEN)
         channel.send("gone" + TOKEN, _message())
     fake.invalid_tokens.add(TOKEN)
-    answer = client.post("/api/v1/devices", json={"platform": "hms", "token": TOKEN}, headers=citizen["headers"])
-    assert answer.status_code == 201, answer.get_json()
-    with app.app_context(), db.connection_context():  # only this test's notice (not the new-device one)
-        OutboxEntry.delete().where(OutboxEntry.kind == "new_device").execute()
-    notice(citizen["user_id"])
-    make_worker(channels={"hms": channel}).drain()
-    assert rows(app, Device) == []
-    assert {d.status for d in rows(app, Delivery)} == {"dropped"}
-    assert "token_dead" in {a.status for a in rows(app, PushAttempt)}
+    register(client, citizen, "hms", TOKEN)
+    run_worker(make_worker, notice, citizen, channel)
+    assert_device_dropped(app, "hms")
 
 
 def test_hms_expired_token_is_renewed_once_and_traffic_control_retries(hms):

@@ -4,35 +4,27 @@ dropping the device through the worker, rate limits and the daily quota retried 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
 from app.config import ConfigError, check_config, load_settings
-from app.db import db
-from notify.models import Delivery, Device, PushAttempt
-from notify.outbox import OutboxEntry
 from notify.push import build_channels
 from notify.push.base import PushMessage, PushRejected, PushRetryable, TokenDead
 from notify.push.xiaomi import XiaomiPushChannel
 from tests.fakes.server import FakeServer
 from tests.fakes.xiaomi_push import FakeXiaomiPush
-from tests.helpers import rows
+from tests.notify.vendor_push import assert_device_dropped, case_notice, register, run_worker
 
 SECRET = "mi-secret-" + "s" * 14 + "=="
 PACKAGE = "cn.gov.yiwang"
 CHANNEL = "yw_service"
 REGID = "hT8f3xQm0z" + "R" * 34
-CREATED = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)  # 22:00 China time
 
 
 def _message(**kw) -> PushMessage:
-    base = dict(title="办件进度：已受理", body="您办理的「个体工商户登记」状态更新为：已受理。", kind="case_status",
-                idempotency_key="yw-1-dev_a", data={"case_id": "case_1"}, collapse_key="HF2026-0001",
-                created_at=CREATED, expires_at=CREATED + timedelta(days=3))
-    base.update(kw)
-    return PushMessage(**base)
+    return case_notice(**{"data": {"case_id": "case_1"}, **kw})
 
 
 @pytest.fixture
@@ -42,12 +34,11 @@ def mi():
         now = [NOW.timestamp()]
         channel = XiaomiPushChannel(endpoint=server.url, app_secret=SECRET, package=PACKAGE, channel_id=CHANNEL,
                                     clock=lambda: now[0])
-        channel.now = now
-        yield fake, channel, server
+        yield fake, channel, server, now
 
 
 def test_xiaomi_sends_a_notification_bar_message_with_key_auth_and_the_channel_id(mi):
-    fake, channel, server = mi
+    fake, channel, server, _now = mi
     channel.send(REGID, _message(title="标题" * 40))
     request = server.requests[0]
     assert request.path == "/v3/message/regid" and request.headers["Authorization"] == f"key={SECRET}"
@@ -61,7 +52,7 @@ def test_xiaomi_sends_a_notification_bar_message_with_key_auth_and_the_channel_i
 
 
 def test_a_message_without_a_registered_channel_id_is_refused(mi):
-    fake, _, server = mi
+    fake, _, server, _now = mi
     wrong = XiaomiPushChannel(endpoint=server.url, app_secret=SECRET, package=PACKAGE, channel_id="marketing")
     with pytest.raises(PushRejected, match="10017"):
         wrong.send(REGID, _message())
@@ -74,23 +65,17 @@ def test_a_message_without_a_registered_channel_id_is_refused(mi):
 
 
 def test_xiaomi_unknown_regid_is_dead_and_the_worker_drops_the_device(app, client, citizen, notice, make_worker, mi):
-    fake, channel, _ = mi
+    fake, channel, _, _now = mi
     fake.unknown_regids.add(REGID)
     with pytest.raises(TokenDead, match="20301"):
         channel.send(REGID, _message())
-    answer = client.post("/api/v1/devices", json={"platform": "xiaomi", "token": REGID}, headers=citizen["headers"])
-    assert answer.status_code == 201, answer.get_json()
-    with app.app_context(), db.connection_context():  # only this test's notice (not the new-device one)
-        OutboxEntry.delete().where(OutboxEntry.kind == "new_device").execute()
-    notice(citizen["user_id"])
-    make_worker(channels={"xiaomi": channel}).drain()
-    assert rows(app, Device) == []
-    assert {d.status for d in rows(app, Delivery)} == {"dropped"}
-    assert "token_dead" in {a.status for a in rows(app, PushAttempt)}
+    register(client, citizen, "xiaomi", REGID)
+    run_worker(make_worker, notice, citizen, channel)
+    assert_device_dropped(app, "xiaomi")
 
 
 def test_xiaomi_rate_limit_retries_and_the_daily_quota_waits_for_midnight_china_time(mi):
-    fake, channel, server = mi
+    fake, channel, server, now = mi
     fake.fail_next = [10037]
     with pytest.raises(PushRetryable, match="10037") as limited:
         channel.send(REGID, _message())
@@ -103,7 +88,7 @@ def test_xiaomi_rate_limit_retries_and_the_daily_quota_waits_for_midnight_china_
     with pytest.raises(PushRetryable, match="daily quota"):
         channel.send(REGID, _message())
     assert len(server.requests) == calls  # no further call that day
-    channel.now[0] += 2 * 3600 + 300
+    now[0] += 2 * 3600 + 300
     channel.send(REGID, _message())
     assert len(fake.messages) == 1
 
