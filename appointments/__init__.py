@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from appointments import cli, routes
+from app.cli import add_demo_seeder
+from appointments import cli, demo, routes
 
 
 def init_app(app: Flask, api) -> None:
     api.register_blueprint(routes.blp)
     for group in cli.COMMANDS:
         app.cli.add_command(group)
+    add_demo_seeder(app, demo.seed)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cases import cli, routes, tasks
+from app.cli import add_demo_seeder
+from cases import cli, demo, routes, tasks
 from identity.service import real_name_verified
 
 
@@ -14,3 +15,4 @@ def init_app(app: Flask, api) -> None:
     for group in cli.COMMANDS:
         app.cli.add_command(group)
     real_name_verified.connect(tasks.on_real_name_verified)
+    add_demo_seeder(app, demo.seed)

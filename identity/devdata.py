@@ -7,7 +7,10 @@ from flask import current_app
 from app.db import unit_of_work
 from app.errors import ValidationFailed
 from app.idnumber import IdNumberError, normalize_id_number
-from identity import models
+from identity import models, smscodes, stepup
+from identity.accounts import phone_index, user_by_phone
+from identity.login import _create_user
+from identity.realname import verify_real_name
 from identity.staff import create_staff
 
 # Fictitious people with valid check digits (area 340102: 合肥市瑶海区).
@@ -17,6 +20,9 @@ DEMO_PEOPLE = [
     ("王五", "340102197001015211"),
     ("欧阳娜娜", "340102200002297024"),
 ]
+# The demo citizen and the family member who acts for them (both real-name verified, L2).
+DEMO_CITIZEN = ("13800138000", DEMO_PEOPLE[0])
+DEMO_FAMILY = ("13900139000", DEMO_PEOPLE[1])
 DEMO_STAFF = [("clerk01", "Counter#Demo2026", "clerk", "340100-ZWFW-01"), ("admin", "Admin#Demo2026!", "admin", None)]
 
 
@@ -33,6 +39,29 @@ def add_registry_entry(*, name: str, id_number: str) -> None:
                                      name_enc=cipher.encrypt(name.strip(), "registry.name"))
 
 
+def _demo_person(phone: str, name: str, id_number: str) -> str:
+    """The account on `phone`, created and real-name verified once (idempotent); its id."""
+    user = user_by_phone(phone)
+    if user is None:
+        with unit_of_work():
+            user = _create_user(phone=phone, index=phone_index(phone))
+    if user.real_name_verified_at is None:
+        verify_real_name(user_id=user.id, name=name, id_number=id_number)
+    return user.id
+
+
+def demo_people() -> dict[str, str]:
+    """The demo citizen's and the family member's user ids (`citizen`, `family`), made on first call:
+    other features' demo seeders build on them."""
+    return {role: _demo_person(phone, *person)
+            for role, (phone, person) in (("citizen", DEMO_CITIZEN), ("family", DEMO_FAMILY))}
+
+
+def demo_step_up_code(user_id: str, purpose: str) -> str:
+    """A fresh step-up code for a demo account (the seeders' stand-in for reading the SMS)."""
+    return smscodes.new_code(stepup._subject(user_id, purpose))
+
+
 def seed() -> list[str]:
     lines = []
     for name, id_number in DEMO_PEOPLE:
@@ -44,5 +73,10 @@ def seed() -> list[str]:
                 create_staff(username=username, password=password, role=role, hall_code=hall)
             except pw.IntegrityError:
                 pass
-        lines.append(f"staff: {username} / {password} ({role})")
+        lines.append(f"staff: {username} / {password} ({role}{', hall ' + hall if hall else ''})")
+    demo_people()
+    for role, (phone, (name, _)) in (("demo citizen", DEMO_CITIZEN), ("family member", DEMO_FAMILY)):
+        lines.append(f"{role}: {name}, phone {phone} (real-name verified, L2); log in at /m/ with an SMS code")
+    lines.append("SMS codes in development: GET /api/v1/dev/sms-outbox?phone=<phone> (after asking for a code)")
+    lines.append("open http://127.0.0.1:8000/m/ (citizen H5), /counter/ (counter clerk: clerk01), /api/docs (the API)")
     return lines

@@ -24,6 +24,7 @@ from identity.accounts import (
 from identity.adapters.sms import SmsDeliveryError
 from identity.adapters.wechat import HttpWeChatClient, WeChatError  # notify's WeChat channel
 from identity.devdata import add_registry_entry  # the development registry (bench/ set-up)
+from identity.devdata import demo_people, demo_step_up_code  # the demo seed (other features' seeders)
 from identity.errors import (  # other features raise or catch them
     AssuranceInsufficient, FreshLivenessRequired, IdNumberInvalid, PhoneInvalid, PhoneRequired, SmsCodeAttemptsExceeded,
     SmsCodeExpired, SmsCodeInvalid, StepUpFailed,
@@ -64,6 +65,7 @@ __all__ = [  # what other features may use
     "STEP_UP_PURPOSES", "StepUpFailed", "take_liveness_pass", "User", "user_by_phone", "user_id_for_id_number",
     "user_view", "verified_identity", "verified_level", "VerifiedIdentity", "verify_real_name",
     "verify_sms_step_up", "wechat_api_client", "WeChatError", "bound_phones", "add_registry_entry",
+    "demo_people", "demo_step_up_code",
 ]
 
 

@@ -28,14 +28,16 @@ from mapsvc.demo import ANHUI_BOX, ANHUI_CITIES  # the demo halls' province (ben
 from mapsvc.demo import _jitter as jitter_point
 from mapsvc.errors import HallNotBound, HallNotFound
 from mapsvc.importer import import_records, rebuild_index
-from mapsvc.models import ACCESSIBILITY, Hall, HallItem, hall_by_id, hall_item, halls_by_id, item_names
+from mapsvc.models import (  # hall_by_code: the demo seed finds its halls by code
+    ACCESSIBILITY, Hall, HallItem, hall_by_code, hall_by_id, hall_item, halls_by_id, item_names,
+)
 from mapsvc.schemas import MAX_LIMIT, MAX_RADIUS_M, check_searchable, latitude
 
 # The map's public API: the use cases below, and what other features use of the map — hall rows and
 # their items (appointments), a hall's plan for a day, and the request pieces the BFF reuses.
 __all__ = [
     "NearbyQuery", "nearby", "hall_detail", "push_queue", "ip_limit", "MAX_LIMIT", "MAX_RADIUS_M",
-    "Hall", "HallItem", "HallNotFound", "active_hall", "hall_by_id", "hall_item", "halls_by_id", "item_names",
+    "Hall", "HallItem", "HallNotFound", "active_hall", "hall_by_code", "hall_by_id", "hall_item", "halls_by_id", "item_names",
     "day_plan", "closed_reason_label", "coords", "check_searchable", "latitude",
     # hall set-up outside the HTTP API (bench/): the importer, the demo halls' province
     "import_records", "ANHUI_BOX", "ANHUI_CITIES", "jitter_point",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.cli import add_demo_seeder
 from app.security.pii import derive_key
-from signing import routes
+from signing import demo, routes
 
 
 def init_app(app: Flask, api) -> None:
@@ -17,3 +18,4 @@ def init_app(app: Flask, api) -> None:
     app.extensions["signing_pin_key"] = derive_key(app.extensions["keys"].data_master_key, "signing/pin-pepper")
     api.register_blueprint(routes.blp)
     api.register_blueprint(routes.verify_blp)
+    add_demo_seeder(app, demo.seed)

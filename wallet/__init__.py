@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.cli import add_demo_seeder
 from identity.service import real_name_verified
-from wallet import cli, counter_page, issuance, routes
+from wallet import cli, counter_page, demo, issuance, routes
 
 
 def init_app(app: Flask, api) -> None:
@@ -16,3 +17,4 @@ def init_app(app: Flask, api) -> None:
     for group in cli.COMMANDS:
         app.cli.add_command(group)
     real_name_verified.connect(issuance.on_real_name_verified)
+    add_demo_seeder(app, demo.seed)
