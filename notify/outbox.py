@@ -20,7 +20,8 @@ __all__ = ["KINDS", "SECURITY_KINDS", "OutboxEntry", "enqueue"]  # OutboxEntry: 
 
 KINDS = ("case_status", "evaluation_invite", "evaluation_reminder", "appointment_reminder",
          "licence_used", "signing_locked", "signing_security", "system", "new_device", "account_security",
-         "licence_issued", "licence_suspended", "licence_restored", "licence_revoked", "licence_expiring")
+         "licence_issued", "licence_suspended", "licence_restored", "licence_revoked", "licence_expiring",
+         "proxy_invited", "proxy_declined", "proxy_used", "proxy_revoked")
 # Security notices (a signing key enrolled or revoked, a wrong PIN, a new device, a proxy granted from the
 # account): what a thief with a stolen token would rather the citizen never saw (issue 14 items 1, 2, 5).
 # They reach every channel: switched-off channels are ignored, and an SMS goes to the account's bound

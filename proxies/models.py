@@ -109,6 +109,10 @@ def insert_action(**values: Any) -> ProxyAction:
     return insert_row(ProxyAction, **values)
 
 
+def find_action(action_id: str) -> ProxyAction | None:
+    return select_one(ProxyAction, ProxyAction.id, action_id)
+
+
 def set_action_outcome(action_id: str, *, status: int, scope: str | None) -> None:
     update_where(ProxyAction, {"id": action_id}, status=status, scope=scope)
 

@@ -204,6 +204,7 @@ def _revoke(grant: ProxyGrant, *, by: str, actor_id: str) -> bool:
     if changed:
         audit.record("proxy.revoke", actor_kind="citizen", actor_id=actor_id, target=grant.id,
                      details={"by": by, "principal_id": grant.principal_id, "proxy_id": grant.proxy_id})
+        notices.revoked(grant, by=by)
     return bool(changed)
 
 
@@ -301,8 +302,14 @@ def start_action(*, principal: Principal, method: str, route: str, request_id: s
 
 
 def finish_action(*, action_id: str, status: int, scope: str | None) -> None:
+    """Record a request's answer; a success tells the principal what was done (once a grant a day)."""
     with unit_of_work():
         models.set_action_outcome(action_id, status=status, scope=scope)
+        if 200 <= status < 300:
+            action = models.find_action(action_id)
+            grant = models.find_grant(action.grant_id) if action is not None else None
+            if grant is not None:
+                notices.used(grant, action)
 
 
 def record_refused(*, principal: Principal, method: str, route: str, status: int, request_id: str | None) -> None:

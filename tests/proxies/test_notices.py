@@ -1,0 +1,174 @@
+"""Proxy notices (issue 16 "Notices for everything that happens to a citizen": "proxy invited,
+accepted, used (what the proxy did), revoked"), each to the right person: invited → the relative;
+accepted/declined → the principal; used → the principal, in words, once per grant per day; revoked
+→ both. Each is an outbox row with zh and en texts and the deep link, and reaches the three
+channels: the inbox, a live event on the person's Redis channel (what the SSE stream relays) and a
+push to a device."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.db import db
+from notify.models import InboxEntry
+from notify.outbox import OutboxEntry
+from tests import vectors
+from tests.fixtures.notify import Clock
+from tests.fixtures.proxies import PROXIES
+from tests.helpers import bearer, rows
+from tests.wallet.conftest import issue_body
+
+TOKENS = {"principal": "ab" * 32, "relative": "cd" * 32}
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def devices(client, app, people):
+    """张三 and 李四 each register a phone for pushes (the new-device notices are dropped)."""
+    for who, token in TOKENS.items():
+        response = client.post("/api/v1/devices", json={"platform": "apns", "token": token},
+                               headers=people[who]["headers"])
+        assert response.status_code in (200, 201), response.get_json()
+    with app.app_context(), db.connection_context():
+        OutboxEntry.delete().where(OutboxEntry.kind == "new_device").execute()
+
+
+def _queued(app, kind: str, user_id: str | None = None) -> list[OutboxEntry]:
+    where = [OutboxEntry.kind == kind] + ([OutboxEntry.user_id == user_id] if user_id else [])
+    return rows(app, OutboxEntry, *where)
+
+
+def _only(app, kind: str, user_id: str, grant_id: str, link: str = "yiwang://proxies/{}") -> tuple[OutboxEntry, dict]:
+    """The one outbox row of `kind` for `user_id`, checked for the English and the deep link."""
+    found = _queued(app, kind, user_id)
+    assert len(found) == 1, [(r.kind, r.dedupe_key) for r in found]
+    data = json.loads(found[0].data)
+    assert data["link"] == link.format(grant_id)
+    assert (data["screen"], data["grant_id"]) == ("proxies", grant_id)
+    assert data["title_en"] and data["body_en"] and data["title_en"] != found[0].title
+    assert data["body_en"] != found[0].body
+    for secret in vectors.PHONES[:2] + [vectors.ZHANG_SAN[0], vectors.ZHANG_SAN[1], vectors.LI_SI[0],
+                                        vectors.LI_SI[1]]:
+        assert secret not in found[0].title + found[0].body + found[0].data, secret
+    return found[0], data
+
+
+def _channels(app, client, people, who: str, make_worker, channels, kind: str, *, also: str | None = None) -> dict:
+    """Run the notify worker; the notice of `kind` must reach `who`'s (and `also`'s) inbox, live
+    channel and phone. Returns the inbox item as `who` reads it in English."""
+    whos = [who] + ([also] if also else [])
+    live = app.extensions["redis"].pubsub(ignore_subscribe_messages=True)
+    live.subscribe(*[f"notify:user:{people[w]['id']}" for w in whos])
+    for _ in whos:
+        live.get_message(timeout=1)  # the subscriptions' confirmations
+    make_worker().drain()
+    entries = {w: rows(app, InboxEntry, InboxEntry.kind == kind, InboxEntry.user_id == people[w]["id"])
+               for w in whos}
+    assert all(len(found) == 1 for found in entries.values()), entries
+    wanted = {str(found[0].id): found[0] for found in entries.values()}
+    events = {}
+    for _ in range(40):
+        message = live.get_message(timeout=0.2)
+        if message is not None:
+            event = json.loads(message["data"])
+            events[event["id"]] = event
+        if set(wanted) <= set(events):
+            break
+    live.close()
+    for entry_id, entry in wanted.items():
+        event = events[entry_id]
+        assert event["kind"] == kind and event["title"] == entry.title
+        assert event["data"]["link"].startswith("yiwang://proxies/")
+    for w in whos:
+        pushed = [m for token, m in channels["apns"].sent if token == TOKENS[w] and m.title == entries[w][0].title]
+        assert len(pushed) == 1, channels["apns"].sent
+    inbox = client.get("/api/v1/notifications", headers=people[who]["headers"] | {"Accept-Language": "en"})
+    item = next(i for i in inbox.get_json()["items"] if i["kind"] == kind)
+    assert item["data"]["link"].startswith("yiwang://proxies/")
+    return item
+
+
+def test_invited_tells_the_relative_and_the_principal(app, client, people, devices, invite, make_worker, channels):
+    response = invite(scopes=["cases:follow"])
+    assert response.status_code == 201, response.get_json()
+    grant_id = response.get_json()["id"]
+    row, data = _only(app, "proxy_invited", people["relative"]["id"], grant_id)
+    assert row.title == "亲友邀请您代办" and "张*" in row.body and "查看办件进度" in row.body
+    assert data["event"] == "invited"
+    made, _ = _only(app, "account_security", people["principal"]["id"], grant_id)  # the security notice
+    assert made.urgent and "李*" in made.body
+    item = _channels(app, client, people, "relative", make_worker, channels, "proxy_invited")
+    assert item["title"] == "A relative asks you to act for them" and "Zhang" not in item["body"]
+
+
+def test_accepted_tells_the_principal(app, client, people, devices, grant, make_worker, channels):
+    made = grant()
+    with app.app_context(), db.connection_context():
+        OutboxEntry.delete().where(OutboxEntry.dedupe_key == f"proxy-grant:{made['id']}:made").execute()
+    row, data = _only(app, "account_security", people["principal"]["id"], made["id"])
+    assert row.title == "代办授权已生效" and "李*" in row.body and data["event"] == "accepted"
+    assert _queued(app, "proxy_declined") == []
+    item = _channels(app, client, people, "principal", make_worker, channels, "account_security")
+    assert item["title"] == "The proxy authorisation is in effect"
+
+
+def test_declined_tells_the_principal(app, client, people, devices, invite, make_worker, channels):
+    grant_id = invite().get_json()["id"]
+    response = client.post(f"{PROXIES}/{grant_id}/decline", headers=people["relative"]["headers"])
+    assert response.status_code == 200, response.get_json()
+    row, data = _only(app, "proxy_declined", people["principal"]["id"], grant_id)
+    assert row.title == "亲友拒绝了代办授权" and "李*" in row.body and data["event"] == "declined"
+    item = _channels(app, client, people, "principal", make_worker, channels, "proxy_declined")
+    assert item["title"] == "The relative declined the proxy authorisation"
+
+
+def test_used_tells_the_principal_what_was_done_once_a_day(app, client, people, devices, grant, proxy_session,
+                                                          machine_token, make_worker, channels):
+    response = client.post("/api/v1/issuer/licences", json=issue_body(), headers=bearer(machine_token()))
+    assert response.status_code == 201, response.get_json()
+    made = grant(scopes=["licences:view", "cases:follow"])
+    acting = proxy_session(made["id"])
+    assert _queued(app, "proxy_used") == []  # switching in is not acting yet
+    assert client.get("/api/v1/wallet/licences", headers=acting).status_code == 200
+    row, data = _only(app, "proxy_used", people["principal"]["id"], made["id"], "yiwang://proxies/{}/activity")
+    assert row.title == "亲友刚为您代办" and "李*" in row.body and "查看了您的电子证照" in row.body
+    assert data["event"] == "used" and data["scope"] == "licences:view"
+    assert "viewed your licences" in data["body_en"]
+    # a busy proxy does not flood the principal: the rest of the day is in the record of actions
+    assert client.get("/api/v1/cases", headers=acting).status_code == 200
+    assert client.get("/api/v1/wallet/licences", headers=acting).status_code == 200
+    assert len(_queued(app, "proxy_used")) == 1
+    item = _channels(app, client, people, "principal", make_worker, channels, "proxy_used")
+    assert item["title"] == "A relative just acted for you"
+
+
+def test_a_refused_request_is_not_told_as_used(app, client, people, grant, proxy_session):
+    made = grant(scopes=["cases:follow"])
+    acting = proxy_session(made["id"])
+    assert client.get("/api/v1/wallet/licences", headers=acting).status_code == 403  # outside the scopes
+    assert _queued(app, "proxy_used") == []
+
+
+def test_revoked_by_the_principal_tells_both(app, client, people, devices, grant, make_worker, channels):
+    made = grant()
+    assert client.delete(f"{PROXIES}/{made['id']}", headers=people["principal"]["headers"]).status_code == 204
+    mine, data = _only(app, "proxy_revoked", people["principal"]["id"], made["id"])
+    theirs, _ = _only(app, "proxy_revoked", people["relative"]["id"], made["id"])
+    assert data["revoked_by"] == "principal" and "李*" in mine.body and "张*" in theirs.body
+    client.delete(f"{PROXIES}/{made['id']}", headers=people["principal"]["headers"])  # again: a no-op
+    assert len(_queued(app, "proxy_revoked")) == 2
+    item = _channels(app, client, people, "relative", make_worker, channels, "proxy_revoked", also="principal")
+    assert item["title"] == "Proxy authorisation revoked" and "revoked your proxy authorisation" in item["body"]
+
+
+def test_given_up_by_the_proxy_tells_both(app, client, people, grant):
+    made = grant()
+    assert client.delete(f"{PROXIES}/{made['id']}", headers=people["relative"]["headers"]).status_code == 204
+    mine, data = _only(app, "proxy_revoked", people["principal"]["id"], made["id"])
+    theirs, _ = _only(app, "proxy_revoked", people["relative"]["id"], made["id"])
+    assert data["revoked_by"] == "proxy" and "放弃" in mine.body and "放弃" in theirs.body
