@@ -6,6 +6,12 @@ written in one transaction with one `PushAttempt` row per attempt: sent; dropped
 the device is deleted — or a device/channel gone); retried after exponential backoff with jitter;
 dead after `max_attempts` (re-queued by `flask notify replay`). At least once: a worker killed
 between a send and its commit sends again after the lease expires, with the same idempotency key.
+
+Vendor limits: a daily quota used up (`QuotaReached`, notify/push/china.py) makes the delivery wait
+for the next China day; Huawei's night hold (0–6 h) is decided here, like quiet hours, without a
+send and without spending an attempt. A critical notice (`CRITICAL_KINDS`) does not wait: it is
+queued once by SMS to the account's bound phone (the ACCOUNT_PHONE delivery, unique per notice) and
+the waiting push is dropped. Every outcome is counted (notify/metrics.py).
 """
 from __future__ import annotations
 
@@ -21,10 +27,12 @@ from typing import Callable
 from app.db import new_id, unit_of_work
 from app.security.pii import PiiCipher
 from identity import service as identity
-from notify import models
+from notify import metrics, models
 from notify.models import ACCOUNT_PHONE
-from notify.outbox import SECURITY_KINDS
+from notify.outbox import CRITICAL_KINDS, SECURITY_KINDS
 from notify.push.base import PushChannel, PushMessage, PushRejected, PushRetryable, TokenDead, token_hint
+from notify.push.china import QuotaReached
+from notify.push.huawei import seconds_to_morning
 from notify.quiet import held_until
 
 log = logging.getLogger(__name__)
@@ -43,7 +51,7 @@ class DeliverySettings:
 @dataclass
 class Outcome:
     delivery_id: int
-    status: str  # sent | retry | token_dead | rejected | held | skipped
+    status: str  # sent | retry | quota_wait | token_dead | rejected | held | skipped
     error: str | None = None
     duration_ms: int = 0
     retry_after: float | None = None
@@ -51,6 +59,9 @@ class Outcome:
     device_id: str = ""
     platform: str = ""
     attempts: int = 0
+    kind: str = ""
+    user_id: str = ""
+    outbox_id: int = 0
 
 
 def process_delivery_batch(*, channels: dict[str, PushChannel], cipher: PiiCipher, now: datetime,
@@ -90,9 +101,10 @@ def _with_bound_phones(rows: list[tuple]) -> list[tuple]:
 
 def _decide(row: tuple, now: datetime) -> Outcome | None:
     """Outcomes that need no send: device gone or moved, channel off, quiet hours."""
-    delivery_id, _oid, device_id, user_id, platform, attempts = row[:6]
+    delivery_id, outbox_id, device_id, user_id, platform, attempts = row[:6]
     urgent, device_owner, disabled, quiet = row[10], row[13], row[15], row[16]
-    base = dict(delivery_id=delivery_id, device_id=device_id, platform=platform, attempts=attempts)
+    base = dict(delivery_id=delivery_id, device_id=device_id, platform=platform, attempts=attempts, kind=row[6],
+                user_id=user_id, outbox_id=outbox_id)
     if device_id == ACCOUNT_PHONE:  # a security notice to the bound phone: no device row, never muted
         return None if row[17] is not None else Outcome(status="skipped", error="no_bound_phone", **base)
     if device_owner != user_id:  # deleted, or the token moved to another account since
@@ -102,13 +114,18 @@ def _decide(row: tuple, now: datetime) -> Outcome | None:
     if not urgent and (quiet is None or quiet):
         until = held_until(now)
         if until is not None:
-            return Outcome(status="held", held_until=until, **base)
+            return Outcome(status="held", held_until=until, error="quiet_hours", **base)
+    night = None if urgent or platform != "hms" else seconds_to_morning(now.timestamp())
+    if night is not None:  # Huawei phones hold notifications from 0 to 6 h: wait without a send
+        return Outcome(status="held", held_until=now + timedelta(seconds=night), error="hms_night_hold", **base)
     return None
 
 
 def _send(row: tuple, *, channels: dict[str, PushChannel], cipher: PiiCipher, ttl: int) -> Outcome:
-    delivery_id, outbox_id, device_id, _user, platform, attempts, kind, title, body, data, urgent, collapse, created = row[:13]
-    base = dict(delivery_id=delivery_id, device_id=device_id, platform=platform, attempts=attempts)
+    delivery_id, outbox_id, device_id, user_id, platform, attempts = row[:6]
+    kind, title, body, data, urgent, collapse, created = row[6:13]
+    base = dict(delivery_id=delivery_id, device_id=device_id, platform=platform, attempts=attempts, kind=kind,
+                user_id=user_id, outbox_id=outbox_id)
     channel = channels.get(platform)
     if channel is None:
         return Outcome(status="rejected", error="channel_not_configured", **base)
@@ -127,6 +144,8 @@ def _send(row: tuple, *, channels: dict[str, PushChannel], cipher: PiiCipher, tt
         status, error, retry_after = "token_dead", exc.reason, None
     except PushRejected as exc:
         status, error, retry_after = "rejected", exc.reason, None
+    except QuotaReached as exc:
+        status, error, retry_after = "quota_wait", exc.reason, exc.retry_after
     except PushRetryable as exc:
         status, error, retry_after = "retry", exc.reason, exc.retry_after
     except Exception as exc:  # an adapter bug must not stop the worker; retried, then dead-lettered
@@ -142,29 +161,64 @@ def _send(row: tuple, *, channels: dict[str, PushChannel], cipher: PiiCipher, tt
 def _record(outcomes: list[Outcome], *, owner: str, now: datetime, settings: DeliverySettings,
             backoff: Callable[[int], float]) -> None:
     stamp = models.to_db(now)
+    fallback = _fallbacks(outcomes)
     with unit_of_work():
         models.insert_push_attempts([(o.delivery_id, o.device_id, o.platform, o.status, o.error, o.duration_ms, stamp)
-                                     for o in outcomes if o.status in ("sent", "retry", "token_dead", "rejected")])
+                                     for o in outcomes if o.status in ("sent", "retry", "quota_wait", "token_dead",
+                                                                       "rejected")])
         models.mark_sent(owner, [o.delivery_id for o in outcomes if o.status == "sent"], now)
-        for o in outcomes:
-            if o.status != "sent":
-                _apply(o, owner=owner, now=now, settings=settings, backoff=backoff)
+        # once per notice: a delivery is unique per (outbox id, device id), the insert skips a second one
+        models.insert_deliveries([(o.outbox_id, ACCOUNT_PHONE, o.user_id, "sms", "pending", 0, stamp, stamp, stamp)
+                                  for o in outcomes if fallback.get(o.delivery_id) == ACCOUNT_PHONE])
+        results = [(o, "sent" if o.status == "sent" else
+                    _apply(o, owner=owner, now=now, settings=settings, backoff=backoff,
+                           fallback=o.delivery_id in fallback)) for o in outcomes]
+    for o, result in results:  # counted once the outcomes are committed
+        if result is not None:
+            metrics.count(o.platform, result, quota=o.status == "quota_wait")
 
 
-def _apply(o: Outcome, *, owner: str, now: datetime, settings: DeliverySettings, backoff) -> None:
+def _fallbacks(outcomes: list[Outcome]) -> dict[int, str]:
+    """The critical pushes that would wait (a quota, Huawei's night) and go by SMS instead: delivery
+    id → ACCOUNT_PHONE (an SMS to the bound phone is queued) or "sms" (the account registered an SMS
+    device, which notify/ingest.py already gave a delivery of the notice). An account with neither
+    has no SMS route: its push waits."""
+    waiting = [o for o in outcomes if o.kind in CRITICAL_KINDS and o.platform != "sms" and
+               (o.status == "quota_wait" or (o.status == "held" and o.error == "hms_night_hold"))]
+    if not waiting:
+        return {}
+    users = sorted({o.user_id for o in waiting})
+    with_sms = {u for u, devices in models.devices_of(users).items() if any(p == "sms" for _d, p in devices)}
+    phones = identity.bound_phones(set(users) - with_sms)
+    return {o.delivery_id: "sms" if o.user_id in with_sms else ACCOUNT_PHONE
+            for o in waiting if o.user_id in with_sms or o.user_id in phones}
+
+
+def _apply(o: Outcome, *, owner: str, now: datetime, settings: DeliverySettings, backoff,
+           fallback: bool) -> str | None:
+    """Record an outcome other than sent; its result for the metrics (None: not counted)."""
     record = functools.partial(models.set_delivery, o.delivery_id, owner=owner, now=now)
+    spent = o.attempts + (o.status != "held")  # a hold sends nothing and spends no attempt
+    if fallback:  # a critical notice goes by SMS instead of waiting
+        record(status="dropped", attempts=spent, available_at=now, error=f"fallback_sms: {o.error}"[:256])
+        log.info("critical push sent by SMS instead", extra={"channel": o.platform, "delivery_id": o.delivery_id,
+                                                             "reason": o.error})
+        return "fallback_sms"
     if o.status == "held":
-        record(status="pending", attempts=o.attempts, available_at=o.held_until, error="quiet_hours")
-    elif o.status in ("skipped", "token_dead"):
+        record(status="pending", attempts=o.attempts, available_at=o.held_until, error=o.error)
+        return "held"
+    if o.status in ("skipped", "token_dead"):
         record(status="dropped", attempts=o.attempts + (o.status == "token_dead"), available_at=now, error=o.error)
         if o.status == "token_dead":
             models.delete_device(o.device_id)
             log.info("dead push token dropped", extra={"channel": o.platform, "device_id": o.device_id,
                                                        "reason": o.error})
-    elif o.status == "rejected" or o.attempts + 1 >= settings.max_attempts:
+        return o.status if o.status == "token_dead" else None
+    if o.status == "rejected" or o.attempts + 1 >= settings.max_attempts:
         record(status="dead", attempts=o.attempts + 1, available_at=now, error=o.error)
         log.warning("push dead-lettered", extra={"channel": o.platform, "delivery_id": o.delivery_id,
                                                  "reason": o.error})
-    else:
-        delay = max(backoff(o.attempts + 1), o.retry_after or 0)
-        record(status="pending", attempts=o.attempts + 1, available_at=now + timedelta(seconds=delay), error=o.error)
+        return "rejected" if o.status == "rejected" else "dead"
+    delay = max(backoff(o.attempts + 1), o.retry_after or 0)
+    record(status="pending", attempts=o.attempts + 1, available_at=now + timedelta(seconds=delay), error=o.error)
+    return o.status  # retry | quota_wait

@@ -16,7 +16,7 @@ from app.db import utcnow
 from notify import models
 from notify.models import OutboxEntry
 
-__all__ = ["KINDS", "SECURITY_KINDS", "OutboxEntry", "enqueue"]  # OutboxEntry: the table, re-exported
+__all__ = ["CRITICAL_KINDS", "KINDS", "SECURITY_KINDS", "OutboxEntry", "enqueue"]  # OutboxEntry: the table, re-exported
 
 KINDS = ("case_status", "evaluation_invite", "evaluation_reminder", "appointment_reminder",
          "licence_used", "signing_locked", "signing_security", "system", "new_device", "account_security",
@@ -27,6 +27,10 @@ KINDS = ("case_status", "evaluation_invite", "evaluation_reminder", "appointment
 # They reach every channel: switched-off channels are ignored, and an SMS goes to the account's bound
 # phone even when the app registered no SMS device (notify/ingest.py, ACCOUNT_PHONE).
 SECURITY_KINDS = frozenset({"signing_locked", "signing_security", "new_device", "account_security"})
+# Critical notices: when a vendor channel has to wait (its daily quota used up, Huawei's night hold),
+# they go by SMS to the account's bound phone instead (notify/delivery.py); the others wait, the inbox
+# has them already. A licence suspended or revoked stops the citizen at the next counter.
+CRITICAL_KINDS = SECURITY_KINDS | frozenset({"licence_suspended", "licence_revoked"})
 
 
 def enqueue(*, user_id: str, kind: str, title: str, body: str, dedupe_key: str, data: dict[str, Any] | None = None,

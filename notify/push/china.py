@@ -89,6 +89,11 @@ class VendorToken:
         return answer
 
 
+class QuotaReached(PushRetryable):
+    """A vendor's daily quota is used up: the delivery waits for the next day (China time), or a
+    critical notice falls back to SMS (notify/delivery.py); counted apart from other retries."""
+
+
 class DailyQuota:
     """Remembers that a vendor said the day's quota is used up, until midnight China time.
 
@@ -106,16 +111,16 @@ class DailyQuota:
 
     def check(self, vendor: str) -> None:
         if self._stopped():
-            raise PushRetryable(f"{vendor} daily quota reached (waiting for the next day)",
+            raise QuotaReached(f"{vendor} daily quota reached (waiting for the next day)",
                                 retry_after=seconds_to_china_midnight(self._clock()))
 
-    def reached(self, reason: str) -> PushRetryable:
+    def reached(self, reason: str) -> QuotaReached:
         """Record that the quota is used up; the error to raise for this push."""
         wait = seconds_to_china_midnight(self._clock())
         if self._cache is not None:
             self._cache.set(self.key, "1", ex=wait)
         self._until = self._clock() + wait
-        return PushRetryable(reason, retry_after=wait)
+        return QuotaReached(reason, retry_after=wait)
 
     def raise_for(self, code, reason: str, *, dead: Collection, quota: Collection, retry: Collection) -> None:
         """Raise what a vendor's answer `code` (not success) means for the delivery."""
