@@ -172,3 +172,14 @@ def test_given_up_by_the_proxy_tells_both(app, client, people, grant):
     mine, data = _only(app, "proxy_revoked", people["principal"]["id"], made["id"])
     theirs, _ = _only(app, "proxy_revoked", people["relative"]["id"], made["id"])
     assert data["revoked_by"] == "proxy" and "放弃" in mine.body and "放弃" in theirs.body
+
+
+def test_revoked_with_a_distrusted_session_tells_both(app, client, people, grant, login_citizen):
+    made = grant()
+    again = bearer(login_citizen(vectors.PHONES[0])["access_token"])
+    stolen = client.get("/api/v1/me/sessions", headers=again).get_json()["items"][1]
+    answer = client.post(f"/api/v1/me/sessions/{stolen['id']}/revoke", json={"revoke_grants": True}, headers=again)
+    assert answer.status_code == 200, answer.get_json()
+    mine, data = _only(app, "proxy_revoked", people["principal"]["id"], made["id"])
+    theirs, _ = _only(app, "proxy_revoked", people["relative"]["id"], made["id"])
+    assert data["revoked_by"] == "session" and "退出了一个登录" in mine.body and "张*" in theirs.body
