@@ -74,10 +74,27 @@ def _refuse(clerk: Principal, presentation: Presentation | None, error: AppError
     raise error
 
 
+def _not_valid(licence: Licence | None) -> LicenceNotValid:
+    """The refusal of a licence that is not valid now, in words a clerk can act on: suspended or
+    revoked since which day (China time), or expired on which day."""
+    if licence is None:
+        return LicenceNotValid()
+    since = licence.updated_at.astimezone(CHINA).date()  # the last change of a 02…99 licence is its status
+    if licence.status == "02":
+        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}被暂扣，不能核验。", day=since))
+    if licence.status in ("03", "07"):
+        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}被撤销或吊销，不能核验。", day=since))
+    if licence.status != "01":
+        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}注销或失效，不能核验。", day=since))
+    if licence.valid_until is not None and licence.valid_until < today():
+        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}过期，不能核验。", day=licence.valid_until))
+    return LicenceNotValid()
+
+
 def _licence_problem(licence: Licence | None, issuer: Issuer | None) -> tuple[AppError | None, tuple | None]:
     """Is the licence valid now, with an intact issuer signature? (error or None, decrypted parts)"""
     if licence is None or issuer is None or not licence_valid_now(licence):
-        return LicenceNotValid(), None
+        return _not_valid(licence), None
     try:
         parts = decrypt_parts(licence)
         signature_ok = keystore().public_key(licence.key_id).verify(bytes(licence.signature),

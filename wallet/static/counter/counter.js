@@ -1,14 +1,44 @@
-/* 柜台亮证核验: clerk login, an always-focused scan box, one result card, today's list.
+/* 柜台亮证核验: clerk login, an always-focused scan box, one result card, today's list; a second tab
+ * 预约签到 checks a booking in (its QR carries the 8-character check-in code; the scan box reads it).
  * An ES module: the HTTP client (token refresh, problem+json, Accept-Language) is the pages' shared
  * /static/web/api.js. All data goes into the page through textContent (never as markup); no inline
  * script (CSP). */
-import { Store, createClient, problemMessage } from "/static/web/api.js";
+import { Store, createClient, preferences, problemMessage } from "/static/web/api.js";
 import { $, clear, el, formatTime } from "/static/web/dom.js";
 
 const RESULT_LABELS = {
   verified: "核验通过", presentation_used: "已被使用", presentation_expired: "已过期",
   presentation_invalid: "无效二维码", licence_not_valid: "证照无效", rate_limited: "操作过于频繁",
 };
+// The card's heading per refusal code [zh, en]; the server's `detail` (in the page's language) says the rest.
+const VERIFY_HEADINGS = {
+  presentation_expired: ["亮证码已过期", "Code expired"],
+  presentation_used: ["亮证码已被使用", "Code already used"],
+  presentation_invalid: ["无效的亮证码", "Not a valid code"],
+  licence_not_valid: ["证照无效（暂扣、撤销或过期）", "Licence not valid (suspended, revoked or expired)"],
+  forbidden: ["不在您的核验权限内", "Not within your counter permissions"],
+  rate_limited: ["操作过于频繁", "Too many attempts"],
+};
+const CHECKIN_HEADINGS = {
+  already_checked_in: ["该预约已签到", "Already checked in"],
+  check_in_wrong_day: ["不是今天的预约（来早了或已过期）", "Not today's appointment (too early or too late)"],
+  appointment_not_active: ["预约已取消或已爽约", "Appointment cancelled or missed"],
+  check_in_code_invalid: ["签到码无效或不是本大厅的预约", "Unknown code, or another hall's appointment"],
+  forbidden: ["不在您的签到权限内", "Not within your counter permissions"],
+  rate_limited: ["操作过于频繁", "Too many attempts"],
+  validation_failed: ["签到码格式不对", "Not a check-in code"],
+};
+const TEXT = {
+  verifyLabel: ["请扫描群众出示的亮证二维码", "Scan the citizen's licence QR code"],
+  checkinLabel: ["请扫描预约签到二维码", "Scan the booking's check-in QR code"],
+  checkinTyped: ["请输入 8 位预约签到码。", "Type the 8-character check-in code."],
+  checkedIn: ["✔ 签到成功", "✔ Checked in"],
+  checkinRefused: ["✘ 签到未成功", "✘ Not checked in"],
+  checking: ["正在签到…", "Checking in…"],
+  item: ["办理事项", "Matter"], slot: ["预约时段", "Time"], hall: ["大厅", "Hall"], who: ["预约人", "Booked by"],
+  arrived: ["签到时间", "Checked in at"],
+};
+const CHECKIN_CODE = /^[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{8}$/;
 const session = new Store(sessionStorage, "yiwang.counter");  // {access, refresh, staff}
 // The page is written in Chinese: the API's messages come in the page's language (<html lang>), not the
 // browser's. Any other 401 than an expired token is answered as it is.
@@ -18,6 +48,10 @@ const api = createClient({
 });
 const labels = {};               // type_code -> {name, fields: {key: label}}
 let busy = false;
+let mode = "verify";             // "verify" (亮证核验) or "checkin" (预约签到)
+
+function t(pair) { return /^en\b/i.test(preferences.language()) ? pair[1] : pair[0]; }
+function heading(table, code) { return table[code] ? t(table[code]) : ""; }
 
 function seconds(value) { return formatTime(value, { seconds: true }); }
 
@@ -50,6 +84,7 @@ function logout(message) {
   session.clear();
   clear($("card")); $("card").hidden = true;
   clear($("today-list")); $("today").hidden = true;
+  setMode("verify");
   showLogin(message);
 }
 
@@ -91,7 +126,8 @@ function fieldLabel(typeCode, key) {
 
 function focusScan() {
   const scan = $("scan");
-  if (!$("scan-view").hidden && document.activeElement !== $("manual")) { scan.focus(); }
+  const typing = document.activeElement === $("manual") || document.activeElement === $("checkin-code");
+  if (!$("scan-view").hidden && !typing) { scan.focus(); }
 }
 
 function verify(body) {
@@ -118,7 +154,7 @@ function onScanKey(event) {
   event.preventDefault();
   const text = $("scan").value.trim();
   $("scan").value = "";
-  if (text) { verify({ qr_text: text }); }
+  if (text) { if (mode === "checkin") { checkIn(text); } else { verify({ qr_text: text }); } }
 }
 
 function onManual(event) {
@@ -160,13 +196,80 @@ function showVerified(data) {
   card.hidden = false;
 }
 
-function showRefused(r) {
+function showRefused(r, verdict = "✘ 核验未通过", headings = VERIFY_HEADINGS) {
   const card = $("card");
   clear(card);
   card.className = "card fail";
-  card.appendChild(el("p", "verdict", "✘ 核验未通过"));
-  card.appendChild(el("p", "detail", problemMessage(r.data, "核验失败（" + r.status + "），请重试。")));
+  card.appendChild(el("p", "verdict", verdict));
+  const title = heading(headings, r.data && r.data.code);
+  if (title) { card.appendChild(el("p", "reason", title)); }
+  card.appendChild(el("p", "detail", problemMessage(r.data, "失败（" + r.status + "），请重试。")));
   card.hidden = false;
+}
+
+/* --- Appointment check-in (预约签到) ----------------------------------------------------- */
+
+function setMode(next) {
+  mode = next;
+  const checkin = mode === "checkin";
+  $("tab-verify").setAttribute("aria-pressed", String(!checkin));
+  $("tab-checkin").setAttribute("aria-pressed", String(checkin));
+  $("scan-label").textContent = t(checkin ? TEXT.checkinLabel : TEXT.verifyLabel);
+  $("manual-form").hidden = checkin;
+  $("checkin-form").hidden = !checkin;
+  clear($("card")); $("card").hidden = true;
+  $("scan").value = "";
+  focusScan();
+}
+
+/* "2026-09-30 09:00" as the server wrote it (the hall's time, +08:00), whatever the browser's zone. */
+function hallTime(value) { return value ? String(value).slice(0, 10) + " " + String(value).slice(11, 16) : ""; }
+
+function showCheckedIn(data) {
+  const card = $("card");
+  clear(card);
+  card.className = "card ok";
+  card.appendChild(el("p", "verdict", t(TEXT.checkedIn)));
+  card.appendChild(el("p", "type", (data.item && (data.item.name || data.item.code)) || ""));
+  const dl = el("dl");
+  row(dl, t(TEXT.slot), hallTime(data.start) + "–" + String(data.end || "").slice(11, 16));
+  row(dl, t(TEXT.hall), data.hall && data.hall.name);
+  row(dl, t(TEXT.who), data.holder && data.holder.name_masked);
+  row(dl, t(TEXT.arrived), hallTime(data.arrived_at));
+  card.appendChild(dl);
+  card.hidden = false;
+}
+
+function checkIn(text) {
+  const code = text.replace(/\s+/g, "").toUpperCase();
+  if (!CHECKIN_CODE.test(code)) {
+    showRefused({ status: 0, data: { code: "validation_failed", detail: t(TEXT.checkinTyped) } },
+      t(TEXT.checkinRefused), CHECKIN_HEADINGS);
+    return;
+  }
+  if (busy) { return; }
+  busy = true;
+  $("status").textContent = t(TEXT.checking);
+  $("checkin-button").disabled = true;
+  api.call("POST", "/counter/check-ins", { code }).then((r) => {
+    if (!session.data) { return; }
+    if (r.ok) { showCheckedIn(r.data); } else { showRefused(r, t(TEXT.checkinRefused), CHECKIN_HEADINGS); }
+  }, () => {
+    showRefused({ status: 0, data: { detail: "网络异常，请稍后重试。" } }, t(TEXT.checkinRefused), CHECKIN_HEADINGS);
+  }).then(() => {
+    busy = false;
+    $("status").textContent = "";
+    $("checkin-button").disabled = false;
+    focusScan();
+  });
+}
+
+function onCheckinTyped(event) {
+  event.preventDefault();
+  const code = $("checkin-code").value;
+  $("checkin-code").value = "";
+  $("checkin-code").blur();
+  checkIn(code);
 }
 
 /* --- Today's scans ----------------------------------------------------------------------- */
@@ -206,6 +309,10 @@ $("scan").addEventListener("keydown", onScanKey);
 $("scan").addEventListener("blur", () => { setTimeout(focusScan, 150); });
 $("manual").addEventListener("blur", () => { setTimeout(focusScan, 150); });
 $("manual-form").addEventListener("submit", onManual);
+$("checkin-code").addEventListener("blur", () => { setTimeout(focusScan, 150); });
+$("checkin-form").addEventListener("submit", onCheckinTyped);
+$("tab-verify").addEventListener("click", () => { setMode("verify"); });
+$("tab-checkin").addEventListener("click", () => { setMode("checkin"); });
 document.addEventListener("click", (event) => {
   const target = event.target;
   if (target && (target.tagName === "INPUT" || target.tagName === "BUTTON")) { return; }
