@@ -12,6 +12,8 @@ from cases import service
 from identity import service as identity
 
 CLIENT_NAME = "演示业务部门"
+# The department's own words (data it sends, like the item names; the platform does not translate them).
+SUPPLEMENT_NOTE = "请补充提交不动产权属来源证明（演示）"
 # case no, item code and name, the statuses it went through (the last one is where it is now)
 CASES = [
     ("DEMO-2026-0001", "GA003", "居住证办理", ["submitted"]),
@@ -37,7 +39,7 @@ def seed() -> list[str]:
                 event_id=f"{case_no}-{seq}", case_no=case_no, applicant_name=person.name,
                 applicant_id_number=person.id_number, item_code=item_code, item_name=item_name, status=status,
                 seq=seq, occurred_at=start + timedelta(days=seq), promised_days=10,
-                message="请补充提交不动产权属来源证明（演示）" if status == "supplement_required" else None,
+                message=SUPPLEMENT_NOTE if status == "supplement_required" else None,
                 supplement_due=due if status == "supplement_required" else None)
             service.receive_event(client_id=client.client_id, event=event)
     return [f"cases: {len(CASES)} cases for the demo citizen (已提交, 受理, 补正 due {due}, 审查/办理中, "

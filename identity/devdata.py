@@ -20,9 +20,10 @@ DEMO_PEOPLE = [
     ("王五", "340102197001015211"),
     ("欧阳娜娜", "340102200002297024"),
 ]
-# The demo citizen and the family member who acts for them (both real-name verified, L2).
-DEMO_CITIZEN = ("13800138000", DEMO_PEOPLE[0])
-DEMO_FAMILY = ("13900139000", DEMO_PEOPLE[1])
+# The demo citizen and the family member who acts for them (both real-name verified, L2): people and
+# phones the tests do not log in with, so a test may seed the demo data and still verify 张三 itself.
+DEMO_CITIZEN = ("13855550101", DEMO_PEOPLE[2])
+DEMO_FAMILY = ("13955550102", DEMO_PEOPLE[3])
 DEMO_STAFF = [("clerk01", "Counter#Demo2026", "clerk", "340100-ZWFW-01"), ("admin", "Admin#Demo2026!", "admin", None)]
 
 

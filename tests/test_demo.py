@@ -4,15 +4,12 @@ due date, one waiting for a rating), a booked appointment, a family member as pr
 notices; the counter clerk logs in; a second seed makes nothing new."""
 from __future__ import annotations
 
-import pytest
-
 from app.db import db, utcnow
 from identity.devdata import DEMO_CITIZEN, DEMO_FAMILY, DEMO_STAFF
 from signing.demo import DEMO_PIN
 from signing.models import SigningRequest
 from tests.helpers import bearer, latest_code, rows
 
-pytestmark = pytest.mark.slow  # imports the few hundred demo halls
 
 
 def _counts(app) -> dict[str, int]:

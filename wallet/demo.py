@@ -10,6 +10,7 @@ from wallet import service
 
 CLIENT_NAME = "演示发证部门"
 _CREDIT_CODE = "11430000006122244L"  # DOMAIN.md's identifier example
+SUSPENSION_NOTE = "交通违法记分处理中（演示）"  # the issuer's own words (data it sends, not translated)
 
 
 def _requests(name: str, id_number: str) -> list[service.IssueRequest]:
@@ -48,5 +49,5 @@ def seed() -> list[str]:
     issued = [service.issue_licence(client_id=client.client_id, request=r)[0]
               for r in _requests(person.name, person.id_number)]
     service.change_status(client_id=client.client_id, licence_id=issued[-1]["id"], status_code="02",
-                          reason="交通违法记分处理中（演示）")
+                          reason=SUSPENSION_NOTE)
     return ["wallet: 3 licences for the demo citizen (居民身份证, 营业执照, 机动车驾驶证 暂扣)"]
