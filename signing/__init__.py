@@ -10,12 +10,15 @@ from flask import Flask
 
 from app.cli import add_demo_seeder
 from app.security.pii import derive_key
-from signing import demo, routes
+from signing import cli, demo, routes
 
 
 def init_app(app: Flask, api) -> None:
-    """Derive the PIN pepper (HMAC-SM3 key) from the data master key; register the blueprints."""
+    """Derive the PIN pepper (HMAC-SM3 key) from the data master key; register the blueprints and
+    the commands (`flask signing remind-expiring`)."""
     app.extensions["signing_pin_key"] = derive_key(app.extensions["keys"].data_master_key, "signing/pin-pepper")
     api.register_blueprint(routes.blp)
     api.register_blueprint(routes.verify_blp)
+    for group in cli.COMMANDS:
+        app.cli.add_command(group)
     add_demo_seeder(app, demo.seed)

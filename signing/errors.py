@@ -33,6 +33,10 @@ class RequestUsed(Conflict):
     code, detail = "signing_request_used", N_("该签署请求已完成签名，不能重复授权。")
 
 
+class RequestNotPending(Conflict):
+    code, detail = "signing_request_not_pending", N_("该签署请求已签署或已拒绝，不能再拒绝。")
+
+
 class RequestExpired(AppError):
     status, code, detail = 410, "signing_request_expired", N_("签署请求已过期，请重新发起。")
 

@@ -54,7 +54,7 @@ class SigningRequest(BaseModel):
     e_hex = pw.CharField(max_length=64)
     document_sm3 = pw.CharField(max_length=64, null=True)
     document_size = pw.BigIntegerField(null=True)
-    status = pw.CharField(max_length=16, default="pending")  # pending | signed
+    status = pw.CharField(max_length=16, default="pending")  # pending | signed | refused
     created_at = UTCDateTimeField(default=utcnow)
     expires_at = UTCDateTimeField()
     signed_at = UTCDateTimeField(null=True)
@@ -172,6 +172,21 @@ def consume_requests(*, user_id: str, at: datetime, request_id: str | None = Non
     where = {"batch_id": batch_id} if batch_id else {"id": request_id}
     return update_where(SigningRequest, {**where, "user_id": user_id, "status": "pending"}, status="signed",
                         signed_at=at)
+
+
+def refuse_request(*, request_id: str, user_id: str) -> int:
+    """Conditional `pending → refused` of one request: the number changed (0 or 1)."""
+    return update_where(SigningRequest, {"id": request_id, "user_id": user_id, "status": "pending"}, status="refused")
+
+
+def certificates_ending(start: datetime, end: datetime) -> list[tuple[SigningCredential, datetime]]:
+    """(active credential, its certificate's not_after) for the good certificates ending in [start, end)."""
+    query = (SigningCredential.select(SigningCredential, CertificateRecord.not_after)
+             .join(CertificateRecord, on=(CertificateRecord.serial == SigningCredential.cert_serial))
+             .where(SigningCredential.status == "active", CertificateRecord.status == "good",
+                    CertificateRecord.not_after >= start, CertificateRecord.not_after < end)
+             .order_by(CertificateRecord.not_after, SigningCredential.id).objects())
+    return [(row, row.not_after) for row in query]
 
 
 def insert_signature(**values: Any) -> Signature:

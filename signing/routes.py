@@ -129,6 +129,16 @@ def authorize(body, request_id):
                             sms_code=body["sms_code"])
 
 
+@blp.route("/requests/<request_id>/refuse", methods=["POST"])
+@blp.response(200, s.SigningRequestSchema())
+@problems(blp, {403: _L2, 404: "signing_request_not_found",
+                409: "signing_request_not_pending, signing_request_in_batch"})
+@auth_required(level=2)
+def refuse(request_id):
+    """Refuse to sign this request (only while pending): it can no longer be authorised."""
+    return service.refuse(user_id=current_principal().id, request_id=request_id)
+
+
 @blp.route("/requests/<request_id>/sms-code", methods=["POST"])
 @blp.response(202, s.SmsSentSchema())
 @problems(blp, {403: f"{_L2}, phone_required", 404: "signing_request_not_found", 429: "sms_resend_too_soon"})

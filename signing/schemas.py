@@ -107,7 +107,7 @@ class SigningRequestSchema(ma.Schema):
     e_hex = ma.fields.String(metadata={"description": "将被签名的 e = SM3(Z‖M)"})
     document_sm3 = ma.fields.String(allow_none=True, metadata={"description": "文件的 SM3（提交文件时）"})
     document_size = ma.fields.Integer(allow_none=True)
-    status = ma.fields.String(metadata={"description": "pending | signed"})
+    status = ma.fields.String(metadata={"description": "pending | signed | refused"})
     batch_id = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
     expires_at = ma.fields.DateTime()

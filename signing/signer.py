@@ -6,7 +6,9 @@ the client for large files. Authorising it with the PIN (and, when configured, a
 fresh face check) signs exactly that e, once: the request is consumed by the conditional UPDATE
 `pending → signed` in the same transaction that stores the signature and its audit row, so of
 concurrent replays exactly one signs. A batch (CSC `numSignatures`) is consumed the same way, all
-of its requests at once, and never signs more than it listed.
+of its requests at once, and never signs more than it listed. The citizen may refuse a pending
+request instead (`pending → refused`, the same conditional update). Each request (or batch)
+waiting, signed or refused is told to the citizen in its transaction (signing/notices.py).
 """
 from __future__ import annotations
 
@@ -27,11 +29,11 @@ from app.ratelimit import Limit
 from app.security.pii import field_cipher
 from identity import service as identity
 from identity.service import CodeCheck, PhoneRequired, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
-from signing import models
+from signing import models, notices
 from signing.enrolment import active_credential, check_pin, require_level
 from signing.errors import (
     CredentialChanged, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired, RequestInBatch,
-    RequestNotFound, RequestUsed, SmsCodeRequired,
+    RequestNotFound, RequestNotPending, RequestUsed, SmsCodeRequired,
 )
 from signing.models import Signature, SigningCredential, SigningRequest
 
@@ -80,6 +82,7 @@ def create_request(*, user_id: str, title: str, document_b64: str | None = None,
         row = _new_request(credential, title=title, document_b64=document_b64, e_hex=e_hex, now=utcnow())
         audit.record("signing.request", actor_kind="citizen", actor_id=user_id, target=row.id,
                      details={"mode": "document" if document_b64 is not None else "digest"})
+        notices.request_waiting(user_id=user_id, title=row.title, count=1, request_id=row.id)
     return request_view(row)
 
 
@@ -97,6 +100,7 @@ def create_batch(*, user_id: str, items: list[dict[str, Any]]) -> dict[str, Any]
                 for i, item in enumerate(items)]
         audit.record("signing.batch", actor_kind="citizen", actor_id=user_id, target=batch_id,
                      details={"items": len(rows)})
+        notices.request_waiting(user_id=user_id, title=rows[0].title, count=len(rows), batch_id=batch_id)
     return {"id": batch_id, "items": [request_view(r) for r in rows], "expires_at": rows[0].expires_at}
 
 
@@ -191,6 +195,8 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
                          details={"request": r.id, "serial": credential.cert_serial, "batch": batch_id,
                                   "e_sm3": r.e_hex[:16]})
             signed.append(signature_view(sig, credential.certificate_pem))
+        notices.signed(user_id=user_id, title=rows[0].title, count=len(rows), request_id=rows[0].id,
+                       batch_id=batch_id)
     return signed
 
 
@@ -210,6 +216,22 @@ def authorize_batch(*, user_id: str, batch_id: str, pin: str, sms_code: str | No
     rows = _batch_rows(user_id, batch_id)
     return {"batch_id": batch_id,
             "signatures": _authorize(rows, user_id=user_id, pin=pin, sms_code=sms_code, batch_id=batch_id)}
+
+
+def refuse(*, user_id: str, request_id: str) -> dict[str, Any]:
+    """The citizen declines to sign: `pending → refused`, audited and told. RequestNotFound (another
+    user's too), RequestInBatch, RequestNotPending (already signed or refused)."""
+    row = models.find_request(request_id=request_id, user_id=user_id)
+    if row is None:
+        raise RequestNotFound()
+    if row.batch_id:
+        raise RequestInBatch()
+    with unit_of_work():
+        if models.refuse_request(request_id=row.id, user_id=user_id) != 1:
+            raise RequestNotPending()
+        audit.record("signing.refuse", actor_kind="citizen", actor_id=user_id, target=row.id)
+        notices.refused(user_id=user_id, title=row.title, request_id=row.id)
+    return request_view(models.find_request(request_id=row.id, user_id=user_id))
 
 
 # --- History -----------------------------------------------------------------------------------

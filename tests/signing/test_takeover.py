@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta, timezone
 
 from app.audit import AuditEvent
 from app.db import unit_of_work
+from notify.outbox import SECURITY_KINDS
 from notify.service import OutboxEntry, enqueue
 from notify.tasks import NotifyWorker
 from signing.models import SigningCredential
@@ -104,7 +105,8 @@ def test_a_step_up_code_proves_one_operation(client, signer):
 
 
 def _notices(app, user_id: str) -> list[OutboxEntry]:
-    return rows(app, OutboxEntry, OutboxEntry.user_id == user_id)
+    """The citizen's security notices (a request waiting or signed is told too: tests/signing/test_notices.py)."""
+    return rows(app, OutboxEntry, OutboxEntry.user_id == user_id, OutboxEntry.kind.in_(SECURITY_KINDS))
 
 
 def test_every_event_is_told_to_the_citizen(app, client, verified_citizen):
