@@ -4,20 +4,18 @@ fallback_sms), `yiwang_push_quota_waits_total{channel}` the waits on a vendor's 
 `yiwang_push_fallbacks_total{channel}` the critical notices sent by SMS instead (notify/metrics.py)."""
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from prometheus_client import REGISTRY
 
 from notify.delivery import DeliverySettings
 from notify.push.base import PushRejected, PushRetryable
-from notify.quiet import SHANGHAI
 from tests.fixtures.notify import ScriptedChannel
 from tests.notify import test_push_fallback
 from tests.notify.test_push_vivo import REG_ID
 from tests.notify.vendor_push import register
 
 
-vivo_full = test_push_fallback.vivo_full  # the fixture: vivo's quota used up
+vivo_full = test_push_fallback.vivo_full  # the fixtures: vivo's quota used up; 02:00, quiet hours off
+night = test_push_fallback.night
 
 
 def counter(name: str, **labels) -> float:
@@ -65,11 +63,7 @@ def test_a_quota_wait_and_the_sms_fallback_are_counted(client, citizen, notice, 
     assert counter("yiwang_push_fallbacks_total", channel="vivo") == by_sms + 1
 
 
-def test_a_huawei_night_hold_is_counted_as_held(client, citizen, notice, make_worker, clock):
-    answer = client.put("/api/v1/notifications/preferences", json={"quiet_hours": False, "channels": {}},
-                        headers=citizen["headers"])
-    assert answer.status_code == 200
-    clock.now = datetime.combine(clock.now.astimezone(SHANGHAI).date(), time(2, 0), tzinfo=SHANGHAI)
+def test_a_huawei_night_hold_is_counted_as_held(client, citizen, notice, make_worker, night):
     register(client, citizen, "hms", "IQAAAACy0kYhAAD" + "x" * 40)
     held = attempts("hms", "held")
     notice(citizen["user_id"])
