@@ -102,6 +102,16 @@ def test_clerk_checks_in_a_booking_and_sees_why_others_are_refused(client, serve
     browser.type_and_enter("ABCDEFGH")
     text = card(browser, "fail", "签到码无效或不是本大厅的预约")
     assert "签到未成功" in text
+
+    # The page in English (the tab's language preference): the headings and the server's detail.
+    browser.js("sessionStorage.setItem('yiwang.preferences', JSON.stringify({lang: 'en'})); location.reload(); true")
+    browser.wait_for("document.getElementById('scan-label').textContent.includes('licence QR')")
+    browser.js("document.getElementById('tab-checkin').click(); true")
+    browser.wait_for("document.getElementById('scan-label').textContent.includes('check-in QR')")
+    browser.wait_for("document.activeElement.id === 'scan'")
+    browser.type_and_enter(booked["check_in_code"])
+    text = card(browser, "fail", "Already checked in")
+    assert "Not checked in" in text and "has already been checked in" in text, text
     assert browser.errors == []
 
 

@@ -72,6 +72,7 @@ function showScan() {
   const staff = session.data.staff || {};
   $("who-text").textContent = (staff.username || "") + (staff.hall_code ? "（大厅 " + staff.hall_code + "）" : "");
   $("who").hidden = false;
+  $("scan-label").textContent = t(mode === "checkin" ? TEXT.checkinLabel : TEXT.verifyLabel);
   focusScan();
   loadToday();
 }
