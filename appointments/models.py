@@ -190,8 +190,8 @@ def appointments_page(user_id: str, *, status: str | None, limit: int,
 
 
 def ended_unattended(at: datetime, limit: int) -> list[Appointment]:
-    """(id, user_id, hall_id) of booked appointments whose slot ended by `at`, oldest first."""
-    return list(Appointment.select(Appointment.id, Appointment.user_id, Appointment.hall_id)
+    """(id, user_id, hall_id, starts_at) of booked appointments whose slot ended by `at`, oldest first."""
+    return list(Appointment.select(Appointment.id, Appointment.user_id, Appointment.hall_id, Appointment.starts_at)
                 .where((Appointment.status == "booked") & (Appointment.ends_at <= at))
                 .order_by(Appointment.ends_at).limit(limit))
 
@@ -206,6 +206,12 @@ def reminders_due(at: datetime) -> list[Appointment]:
     return list(Appointment.select().where((Appointment.status == "booked") & Appointment.reminded_at.is_null()
                                            & (Appointment.reminder_due_at <= at) & (Appointment.starts_at > at))
                 .order_by(Appointment.reminder_due_at))
+
+
+def starting_between(at: datetime, until: datetime) -> list[Appointment]:
+    """Booked appointments whose slot starts after `at` and by `until`, soonest first."""
+    return list(Appointment.select().where((Appointment.status == "booked") & (Appointment.starts_at > at)
+                                           & (Appointment.starts_at <= until)).order_by(Appointment.starts_at))
 
 
 def claim_reminder(appointment_id: str, at: datetime) -> bool:

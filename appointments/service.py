@@ -20,7 +20,7 @@ from app import audit, i18n
 from app.clock import CHINA_TZ as CHINA
 from app.db import new_id, unit_of_work
 from app.i18n import N_
-from appointments import models, slots
+from appointments import models, notices, slots
 from appointments.errors import (
     AlreadyBooked, AppointmentNotActive, AppointmentNotFound, AssuranceTooLow, BookingBanned, CancelTooLate,
     ItemNotOffered, SlotFull,
@@ -90,6 +90,7 @@ def book(*, user_id: str, hall_id: str, slot_id: str, item_code: str) -> dict[st
         appointment = _insert_appointment(user_id=user_id, hall=hall, slot=slot, item_code=item_code, at=at)
         audit.record("map.appointment_booked", actor_kind="citizen", actor_id=user_id, target=appointment.id,
                      details={"hall": hall.id, "slot": slot.id, "item": item_code})
+        notices.booked(appointment, hall_name=hall.name)
     return view(appointment, hall, item.item_name)
 
 
@@ -122,6 +123,8 @@ def cancel(*, user_id: str, appointment_id: str) -> None:
         models.free_seat(appointment.slot_id)
         audit.record("map.appointment_cancelled", actor_kind="citizen", actor_id=user_id, target=appointment.id,
                      details={"hall": appointment.hall_id, "slot": appointment.slot_id})
+        hall = hall_by_id(appointment.hall_id)
+        notices.cancelled(appointment, hall_name=hall.name if hall else None)
 
 
 def _duration(minutes: int) -> str:

@@ -13,7 +13,7 @@ from app import audit, calendar, i18n
 from app.db import new_id, unit_of_work, utcnow
 from app.i18n import N_
 from app.pagination import decode_cursor, encode_cursor
-from cases import citizen, models
+from cases import citizen, models, notices
 from cases import tags as tag_catalogue
 from cases.errors import (
     CaseNotConcluded, EvaluationExists, EvaluationReasonRequired, EvaluationTagInvalid, FollowUpAnswered,
@@ -111,5 +111,7 @@ def answer_follow_up(*, client_id: str, follow_up_id: str, answer: str) -> dict[
                                      created_at=now)
         audit.record("cases.follow_up_answered", actor_kind="client", actor_id=client_id, target=row.case.id,
                      details={"follow_up": row.id})
+        if row.case.user_id is not None:
+            notices.follow_up_answered(row.case, follow_up_id=row.id)
     row.status, row.answer, row.answered_at = "answered", answer, now
     return _follow_up_view(row)

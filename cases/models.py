@@ -7,13 +7,14 @@ applicant has no verified account yet.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import peewee as pw
 
 from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, select_where, update_where, utcnow
 from app.pagination import newest_first
+from cases.statuses import SLA_RUNNING
 
 
 class Case(BaseModel):
@@ -234,6 +235,14 @@ def mark_reminded(case_id: str, now: datetime) -> bool:
     """Claim the reminder of a still unrated case; False when rated or reminded meanwhile."""
     return bool(Case.update(reminded_at=now).where(
         (Case.id == case_id) & Case.reminded_at.is_null() & Case.rated_at.is_null()).execute())
+
+
+def sla_due_case_ids(first: date, last: date, *, after: str, batch: int) -> list[str]:
+    """Attached cases whose SLA clock runs (not paused, not decided) and is due between `first`
+    and `last`, by id after `after`."""
+    return [c.id for c in Case.select(Case.id).where(
+        Case.user_id.is_null(False) & Case.paused_since.is_null() & Case.status.in_(SLA_RUNNING)
+        & (Case.due_date >= first) & (Case.due_date <= last) & (Case.id > after)).order_by(Case.id).limit(batch)]
 
 
 # Events

@@ -4,6 +4,12 @@ Titles and bodies carry no personal data: the case number and the item name only
 department's free-text message stays in the app's timeline, behind the citizen's login). Each
 notice carries its English too (`title_en`, `body_en` in its data; the inbox shows it on
 `Accept-Language: en`); the English names the case by its number, the item's name being Chinese.
+Each carries the deep link the app opens, `link: yiwang://cases/<id>` (plus `screen: cases`).
+
+Events (issue 16): a status change (补正 with its due date, when given), the SLA about to be missed
+(`flask cases remind-sla`: once per case and due date, within 1 working day of it), the 好差评
+invitation and reminder, and a 差评 answered by the department (the answer itself stays behind the
+citizen's login, in the case timeline).
 """
 from __future__ import annotations
 
@@ -15,9 +21,12 @@ from cases.models import Case
 from cases.statuses import label
 from notify.service import enqueue
 
+LINK = "yiwang://cases/{}"
+
 
 def _data(case: Case, title: str, body: str, **extra: str) -> dict[str, str]:
-    return {"case_id": case.id, "case_no": case.case_no, **extra, **i18n.in_english(title=title, body=body)}
+    return {"case_id": case.id, "case_no": case.case_no, "screen": "cases", "link": LINK.format(case.id), **extra,
+            **i18n.in_english(title=title, body=body)}
 
 
 def status_changed(case: Case, *, event_id: str, status: str, supplement_due: date | None = None) -> bool:
@@ -31,6 +40,8 @@ def status_changed(case: Case, *, event_id: str, status: str, supplement_due: da
         body = N_("您办理的「{item_name}」（办件编号 {case_no}）状态更新为：{status}。"
                   "请于{due.year}年{due.month}月{due.day}日前补正材料。", due=supplement_due, **values)
         extra["supplement_due"] = supplement_due.isoformat()
+    if status == "supplement_required":
+        extra["event"] = "supplement"
     title = N_("办件进度：{status}", status=words)
     return enqueue(user_id=case.user_id, kind="case_status", title=title, body=body,
                    dedupe_key=f"case-event:{case.client_id}:{event_id}", data=_data(case, title, body, **extra),
@@ -53,3 +64,23 @@ def evaluation_reminder(case: Case, *, available_at: datetime | None = None) -> 
     return enqueue(user_id=case.user_id, kind="evaluation_reminder", title=title, body=body,
                    dedupe_key=f"evaluation-reminder:{case.id}", data=_data(case, title, body),
                    collapse_key=case.case_no, available_at=available_at)
+
+
+def sla_due(case: Case, *, due: date) -> bool:
+    """The promised time (承诺时限) about to run out: once per case and due date."""
+    title = T_("办件即将超过承诺时限")
+    body = N_("您办理的「{item_name}」（办件编号 {case_no}）承诺办结时限为{due.year}年{due.month}月{due.day}日，"
+              "即将到期。如有疑问可联系办理部门或拨打 12345。", item_name=case.item_name, case_no=case.case_no, due=due)
+    return enqueue(user_id=case.user_id, kind="case_sla_due", title=title, body=body,
+                   dedupe_key=f"case-sla:{case.id}:{due.isoformat()}",
+                   data=_data(case, title, body, due_date=due.isoformat()), collapse_key=case.case_no)
+
+
+def follow_up_answered(case: Case, *, follow_up_id: str) -> bool:
+    """The department answered the citizen's 差评 (the answer shows in the case timeline)."""
+    title = T_("您的评价已收到答复")
+    body = N_("您对「{item_name}」（办件编号 {case_no}）的评价已收到办理部门的答复，请在办件详情中查看。",
+              item_name=case.item_name, case_no=case.case_no)
+    return enqueue(user_id=case.user_id, kind="follow_up_answered", title=title, body=body,
+                   dedupe_key=f"follow-up-answered:{follow_up_id}",
+                   data=_data(case, title, body, follow_up_id=follow_up_id), collapse_key=case.case_no)

@@ -51,6 +51,7 @@ for _status in _WITHDRAWABLE:
 
 PAUSED = frozenset({"supplement_required", "suspended"})  # the SLA clock stops (补正, 特别程序)
 CLOCK_STARTS = "accepted"  # the promised time runs from acceptance (受理)
+SLA_RUNNING = frozenset({"accepted", "in_review"})  # the clock runs and no decision yet: it can be missed
 CONCLUDED = frozenset({"concluded", "delivered"})  # may be rated (好差评)
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if s is not None and not nxt)
 

@@ -1,5 +1,7 @@
 """Background work on cases: attaching parked cases when their applicant is verified, and the
-好差评 reminder 3 days after the invitation (`flask --app wsgi cases remind`, run hourly).
+好差评 reminder 3 days after the invitation (`flask --app wsgi cases remind`, run hourly), and the
+notice that a case's SLA is about to be missed (`flask --app wsgi cases remind-sla`, run daily): once
+per case and due date (the outbox's dedupe key), when the due date is today or the next working day.
 
 The reminder is not queued at conclusion: the command queues it when it is due, in the same
 transaction as a conditional update that only passes while the case is still unrated, so a case
@@ -14,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 
-from app import audit
+from app import audit, calendar
 from app.db import unit_of_work, utcnow
 from cases import models, notices
 from cases.events import invite_to_evaluate
@@ -81,3 +83,22 @@ def send_evaluation_reminders(*, now: datetime | None = None, batch: int = 500) 
                 sent += notices.evaluation_reminder(models.case_by_id(case_id))
         if len(due) < batch:
             return sent
+
+
+# --- SLA about to be missed (承诺时限) ----------------------------------------------------------
+
+def send_sla_reminders(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Queue the SLA notice of every running case due within 1 working day; the number queued
+    (a second run the same day queues none)."""
+    today = calendar.china_now(now or utcnow()).date()
+    last = calendar.working_days_after(today, 1)[-1]
+    sent, after = 0, ""
+    while True:
+        due = models.sla_due_case_ids(today, last, after=after, batch=batch)
+        for case_id in due:
+            with unit_of_work():
+                case = models.case_by_id(case_id)
+                sent += notices.sla_due(case, due=case.due_date)
+        if len(due) < batch:
+            return sent
+        after = due[-1]
