@@ -176,7 +176,7 @@ def test_reminders_are_queued_once_the_day_before(app, client, runner, make_hall
     payload = json.loads(notice.payload)
     assert payload["hall_name"] == "测试政务服务中心H1" and payload["start"] == "2026-09-30T09:00:00+08:00"
     assert "09月30日 09:00" in payload["text"] and tomorrow["check_in_code"] not in notice.payload
-    [queued] = rows(app, OutboxEntry)  # for the notification worker
+    [queued] = rows(app, OutboxEntry, OutboxEntry.kind == "appointment_reminder")  # for the notification worker (booking sends its own notice)
     assert (queued.user_id, queued.kind, queued.title) == (a["X-User"], "appointment_reminder", "预约提醒")
     assert queued.body == payload["text"] and queued.dedupe_key == f"appointment-reminder:{tomorrow['id']}"
     assert cli(runner, "send-reminders") == "queued 0 reminder(s)"
