@@ -1,5 +1,5 @@
 """Signing requests and batches: another citizen, enrolled with the same PIN, can neither read,
-authorise nor ask the SMS code for them, and the owner's request stays unspent."""
+authorise, refuse nor ask the SMS code for them, and the owner's request stays unspent."""
 from __future__ import annotations
 
 import pytest
@@ -13,7 +13,7 @@ from tests.signing.conftest import BASE, DOCUMENT, PIN, b64, enrol, new_request
 ROUTES = {
     "/api/v1/signing/requests/<request_id>", "/api/v1/signing/requests/<request_id>/authorize",
     "/api/v1/signing/requests/<request_id>/sms-code", "/api/v1/signing/batches/<batch_id>/authorize",
-    "/api/v1/signing/batches/<batch_id>/sms-code",
+    "/api/v1/signing/batches/<batch_id>/sms-code", "/api/v1/signing/requests/<request_id>/refuse",
 }
 
 
@@ -36,11 +36,14 @@ def _strangers(machine_token, clerk_of) -> list[dict]:
     return [bearer(machine_token("signatures:verify licences:issue cases:write halls:write")), clerk_of("H1")]
 
 
-def _refuse_all(client, strangers, *, read: str | None, authorize: str, sms_code: str, secrets) -> None:
+def _refuse_all(client, strangers, *, read: str | None, authorize: str, sms_code: str, secrets,
+                refuse: str | None = None) -> None:
     sent = [_outbox(client, p) for p in vectors.PHONES[:2]]
     for headers in strangers:
         if read:
             refused(client.get(read, headers=headers), *secrets)
+        if refuse:
+            refused(client.post(refuse, headers=headers), *secrets)
         refused(client.post(authorize, json={"pin": PIN}, headers=headers), *secrets)
         refused(client.post(authorize, json={"pin": PIN, "sms_code": "123456"}, headers=headers), *secrets)
         refused(client.post(sms_code, headers=headers), *secrets)
@@ -62,10 +65,10 @@ def test_a_request_of_another_citizen(app, sms_signing, machine_token, clerk_of)
     secrets = (request["e_hex"], request["document_sm3"], vectors.ZHANG_SAN[0], vectors.ZHANG_SAN[1],
                vectors.PHONES[0])
     _refuse_all(client, [b, *_strangers(machine_token, clerk_of)], read=url, authorize=f"{url}/authorize",
-                sms_code=f"{url}/sms-code", secrets=secrets)
+                sms_code=f"{url}/sms-code", secrets=secrets, refuse=f"{url}/refuse")
 
     assert rows(app, Signature) == []
-    assert client.get(url, headers=a).get_json()["status"] == "pending"
+    assert client.get(url, headers=a).get_json()["status"] == "pending"  # a stranger's refusal changed nothing
     signed = _authorise_as_owner(client, a, f"{url}/authorize", f"{url}/sms-code")
     assert signed["request_id"] == request["id"]
     assert [s.user_id for s in rows(app, Signature)] == [client.get("/api/v1/me", headers=a).get_json()["id"]]
