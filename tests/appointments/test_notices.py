@@ -1,16 +1,15 @@
 """Appointment notices (issue 16 "Notices for everything that happens to a citizen"): booked, reminded
 the day before and one hour before, cancelled, missed (爽约) and the booking ban after repeated
 no-shows. Each is an outbox row with zh and en texts and the deep link `yiwang://appointments/<id>`,
-and reaches the inbox, the live channel and a push (tests/cases/test_notices_all.py: three_channels).
+and reaches the inbox, the live channel and a push (tests/fixtures/notify.py: three_channels).
 
 The `clock` here is the appointments' (tests/fixtures/appointments.py: Tuesday 2026-09-29 10:00
 Beijing time); the notify worker runs on its own clock, the next day's 10:00 (outside quiet hours)."""
 from __future__ import annotations
 
 from appointments.models import BookingBan
-from tests.cases.test_notices_all import queued, three_channels, with_device
 from tests.fixtures.appointments import APPOINTMENTS, _auth, book
-from tests.fixtures.notify import Clock
+from tests.fixtures.notify import Clock, queued, register_device, three_channels
 from tests.helpers import rows
 
 HALL = "测试政务服务中心H1"
@@ -28,13 +27,13 @@ def _link(appointment: dict) -> str:
 
 
 def _reach(app, client, citizen, make_worker, channels, kind: str, appointment: dict, title: str) -> dict:
-    return three_channels(app, client, user_id=citizen["X-User"], headers=_auth(citizen), make_worker=make_worker,
-                          channels=channels, kind=kind, link=_link(appointment), title=title, worker_clock=Clock())
+    return three_channels(app, client, make_worker, channels, user_id=citizen["X-User"], headers=_auth(citizen),
+                          kind=kind, link=_link(appointment), title=title, worker_clock=Clock())
 
 
 def _citizen_with_device(app, client, citizens) -> dict:
     citizen = citizens(1)[0]
-    with_device(client, app, _auth(citizen))
+    register_device(client, app, _auth(citizen))
     return citizen
 
 

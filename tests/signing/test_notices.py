@@ -12,81 +12,39 @@ import pytest
 import time_machine
 
 from app.audit import AuditEvent
-from app.db import db
-from notify.models import InboxEntry
 from notify.outbox import OutboxEntry
 from notify.quiet import SHANGHAI
 from tests import vectors
-from tests.fixtures.notify import Clock
+from tests.fixtures.notify import Clock, daytime_clock, only, queued, three_channels
 from tests.helpers import assert_problem, bearer, rows
 from tests.signing.conftest import BASE, DOCUMENT, authorize, b64, enrol, new_request, revoke
 
-APNS = "ef" * 32
+clock = daytime_clock
 
 
 @pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def person(client, app, verified_citizen):
-    """A verified citizen (张三) with one phone registered for pushes: {"user_id", "headers"}."""
-    tokens = verified_citizen(vectors.ZHANG_SAN)
-    headers = bearer(tokens["access_token"])
-    response = client.post("/api/v1/devices", json={"platform": "apns", "token": APNS}, headers=headers)
-    assert response.status_code in (200, 201), response.get_json()
-    with app.app_context(), db.connection_context():
-        OutboxEntry.delete().where(OutboxEntry.kind == "new_device").execute()
-    return {"user_id": tokens["user"]["id"], "headers": headers}
-
-
-@pytest.fixture
-def enrolled(client, person):
-    """`person`, enrolled: the certificate answer is under "certificate"."""
-    return person | {"certificate": enrol(client, person["headers"])}
+def enrolled(client, person_with_device):
+    """A verified citizen (张三) with a phone for pushes, enrolled: {"user_id", "headers", "certificate"}."""
+    return person_with_device | {"certificate": enrol(client, person_with_device["headers"])}
 
 
 def _queued(app, kind: str) -> list[OutboxEntry]:
-    return sorted(rows(app, OutboxEntry, OutboxEntry.kind == kind), key=lambda r: r.id)
+    return [row for row, _ in queued(app, kind)]
 
 
 def _only(app, kind: str, link: str, event: str) -> tuple[OutboxEntry, dict]:
     """The one outbox row of `kind` for `event`, checked for the English and the deep link."""
-    found = [r for r in _queued(app, kind) if json.loads(r.data).get("event") == event]
-    assert len(found) == 1, [(r.kind, r.dedupe_key) for r in _queued(app, kind)]
-    data = json.loads(found[0].data)
-    assert data["link"] == link and data["screen"] == "signing"
-    assert data["title_en"] and data["body_en"] and data["title_en"] != found[0].title
-    return found[0], data
+    row, data = only(app, kind, link=link, event=event)
+    assert data["screen"] == "signing"
+    return row, data
 
 
 def _channels(app, client, person, make_worker, channels, row: OutboxEntry, worker_clock=None) -> dict:
     """Run the notify worker; the notice `row` must reach the inbox, the live channel and the push
     channel. Returns the inbox item as the app reads it in English."""
-    live = app.extensions["redis"].pubsub(ignore_subscribe_messages=True)
-    live.subscribe(f"notify:user:{person['user_id']}")
-    live.get_message(timeout=1)  # the subscription's confirmation
-    make_worker(**({"clock": worker_clock} if worker_clock else {})).drain()
-    entries = [e for e in rows(app, InboxEntry, InboxEntry.kind == row.kind) if e.title == row.title and e.body == row.body]
-    assert len(entries) == 1 and entries[0].user_id == person["user_id"]
-    events = []
-    for _ in range(20):
-        message = live.get_message(timeout=0.2)
-        if message is not None:
-            events.append(json.loads(message["data"]))
-        if any(e["id"] == str(entries[0].id) for e in events):
-            break
-    live.close()
-    event = next(e for e in events if e["id"] == str(entries[0].id))
-    assert event["kind"] == row.kind and event["title"] == row.title
-    assert event["data"]["link"] == json.loads(row.data)["link"]
-    pushed = [m for token, m in channels["apns"].sent if token == APNS and m.title == row.title and m.body == row.body]
-    assert len(pushed) == 1, channels["apns"].sent
-    inbox = client.get("/api/v1/notifications", headers=person["headers"] | {"Accept-Language": "en"}).get_json()
-    item = next(i for i in inbox["items"] if i["id"] == entries[0].id or str(i["id"]) == str(entries[0].id))
-    assert item["data"]["link"] == json.loads(row.data)["link"]
-    return item
+    return three_channels(app, client, make_worker, channels, kind=row.kind, user_id=person["user_id"],
+                          headers=person["headers"], link=json.loads(row.data)["link"], title=row.title,
+                          body=row.body, worker_clock=worker_clock)
 
 
 def test_certificate_issued_and_revoked_carry_the_certificate_link(app, client, enrolled, make_worker, channels):
@@ -173,10 +131,10 @@ def test_certificate_expiry_reminders_at_30_and_7_days_once_each(app, client, en
                                                                  channels):
     not_after = datetime.fromisoformat(enrolled["certificate"]["not_after"].replace("Z", "+00:00"))
     until = not_after.astimezone(SHANGHAI).date()
-    for days_before, queued in ((31, 0), (30, 1), (29, 0), (7, 1), (6, 0), (0, 0)):
+    for days_before, count in ((31, 0), (30, 1), (29, 0), (7, 1), (6, 0), (0, 0)):
         with time_machine.travel(_china(until - timedelta(days=days_before)), tick=False):
             out = runner.invoke(args=["signing", "remind-expiring"]).output
-        assert f"queued {queued} " in out, (days_before, out)
+        assert f"queued {count} " in out, (days_before, out)
     found = _queued(app, "signing_cert_expiring")
     assert [json.loads(r.data)["threshold"] for r in found] == [30, 7]
     assert f"{until.year}年{until.month}月{until.day}日" in found[0].body and "30 天" in found[0].body

@@ -10,81 +10,44 @@ from datetime import datetime, time, timezone
 import pytest
 import time_machine
 
-from app.db import db
 from notify.models import InboxEntry
 from notify.outbox import OutboxEntry
 from notify.quiet import SHANGHAI
 from tests import vectors
-from tests.fixtures.notify import Clock
+from tests.fixtures.notify import PUSH_TOKEN, Clock, daytime_clock, only, queued, register_device, three_channels
 from tests.helpers import bearer, rows
 from tests.wallet.conftest import ISSUE, VERIFY, issue, issue_body, present
 
-APNS = "cd" * 32
-
-
-@pytest.fixture
-def clock():
-    return Clock()
+clock = daytime_clock
 
 
 @pytest.fixture
 def person(verified_citizen):
-    """The verified holder: {"user_id", "headers"}, with one phone registered for pushes."""
+    """The verified holder: {"user_id", "headers"} (`register_device` gives them a phone for pushes)."""
     tokens = verified_citizen(vectors.ZHANG_SAN)
     return {"user_id": tokens["user"]["id"], "headers": bearer(tokens["access_token"])}
 
 
-def _with_device(client, app, person) -> None:
-    response = client.post("/api/v1/devices", json={"platform": "apns", "token": APNS}, headers=person["headers"])
-    assert response.status_code in (200, 201), response.get_json()
-    with app.app_context(), db.connection_context():
-        OutboxEntry.delete().where(OutboxEntry.kind == "new_device").execute()
-
-
 def _queued(app, kind: str) -> list[OutboxEntry]:
-    return rows(app, OutboxEntry, OutboxEntry.kind == kind)
+    return [row for row, _ in queued(app, kind)]
 
 
 def _only(app, kind: str, licence_id: str) -> tuple[OutboxEntry, dict]:
     """The one outbox row of `kind`, checked for the English and the deep link; (row, data)."""
-    found = _queued(app, kind)
-    assert len(found) == 1, [(r.kind, r.dedupe_key) for r in found]
-    data = json.loads(found[0].data)
-    assert data["link"] == f"yiwang://wallet/licences/{licence_id}"
+    row, data = only(app, kind, link=f"yiwang://wallet/licences/{licence_id}")
     assert (data["screen"], data["licence_id"]) == ("wallet", licence_id)
-    assert data["title_en"] and data["body_en"] and data["title_en"] != found[0].title
-    return found[0], data
+    return row, data
 
 
 def _channels(app, client, person, make_worker, channels, kind: str) -> dict:
     """Run the notify worker; the notice of `kind` must reach the inbox, the live channel and the
     push channel. Returns the inbox item as the app reads it in English."""
-    live = app.extensions["redis"].pubsub(ignore_subscribe_messages=True)
-    live.subscribe(f"notify:user:{person['user_id']}")
-    live.get_message(timeout=1)  # the subscription's confirmation
-    make_worker().drain()
-    entries = rows(app, InboxEntry, InboxEntry.kind == kind)
-    assert len(entries) == 1 and entries[0].user_id == person["user_id"]
-    events = []
-    for _ in range(20):
-        message = live.get_message(timeout=0.2)
-        if message is not None:
-            events.append(json.loads(message["data"]))
-        if any(e["id"] == str(entries[0].id) for e in events):
-            break
-    live.close()
-    event = next(e for e in events if e["id"] == str(entries[0].id))  # the inbox item, as the stream sends it
-    assert event["kind"] == kind and event["title"] == entries[0].title and event["data"]["link"]
-    pushed = [m for token, m in channels["apns"].sent if token == APNS and m.title == entries[0].title]
-    assert len(pushed) == 1, channels["apns"].sent
-    inbox = client.get("/api/v1/notifications", headers=person["headers"] | {"Accept-Language": "en"}).get_json()
-    item = next(i for i in inbox["items"] if i["kind"] == kind)
-    assert item["data"]["link"].startswith("yiwang://wallet/licences/")
-    return item
+    return three_channels(app, client, make_worker, channels, kind=kind, user_id=person["user_id"],
+                          headers=person["headers"], link_prefix="yiwang://wallet/licences/")
 
 
 def test_issued_to_a_verified_holder_notifies_once(app, client, issuer, person, make_worker, channels):
-    _with_device(client, app, person)
+    register_device(client, app, person["headers"])
     licence = issue(client, issuer)
     row, data = _only(app, "licence_issued", licence["id"])
     assert row.user_id == person["user_id"] and row.title == "新证照已入夹"
@@ -115,7 +78,7 @@ def test_a_licence_suspended_while_parked_is_told_as_suspended_when_attached(app
 
 def test_used_names_who_where_what_for_and_which_fields_never_the_values(app, client, issuer, person, clerk,
                                                                         make_worker, channels):
-    _with_device(client, app, person)
+    register_device(client, app, person["headers"])
     licence = issue(client, issuer)
     shown = present(client, person["headers"], licence["id"], fields=["name", "id_number", "vehicle_class",
                                                                        "address"], purpose="租车")
@@ -137,7 +100,7 @@ def test_used_names_who_where_what_for_and_which_fields_never_the_values(app, cl
 
 
 def test_suspended_then_revoked(app, client, issuer, person, make_worker, channels):
-    _with_device(client, app, person)
+    register_device(client, app, person["headers"])
     licence = issue(client, issuer)
     url = f"{ISSUE}/{licence['id']}/revoke"
     assert client.post(url, json={"status_code": "02", "reason": "违法记分满12分"}, headers=issuer).status_code == 200
@@ -164,14 +127,14 @@ def _china(day: str, hour: int = 9) -> datetime:
 
 
 def test_expiry_reminders_at_30_and_7_days_once_each(app, client, issuer, person, runner, make_worker, channels):
-    _with_device(client, app, person)
+    register_device(client, app, person["headers"])
     licence = issue(client, issuer, issue_body(valid_until="2030-05-01"))
-    for day, queued in (("2030-03-31", 0), ("2030-04-01", 1), ("2030-04-02", 0), ("2030-04-24", 1),
+    for day, count in (("2030-03-31", 0), ("2030-04-01", 1), ("2030-04-02", 0), ("2030-04-24", 1),
                         ("2030-04-25", 0), ("2030-05-01", 0)):
         with time_machine.travel(_china(day), tick=False):
             out = runner.invoke(args=["wallet", "remind-expiring"]).output
-        assert f"queued {queued} " in out, (day, out)
-    found = sorted(_queued(app, "licence_expiring"), key=lambda r: r.id)
+        assert f"queued {count} " in out, (day, out)
+    found = _queued(app, "licence_expiring")
     assert [json.loads(r.data)["threshold"] for r in found] == [30, 7]
     assert "2030年5月1日" in found[0].body and "30 天" in found[0].body and "7 天" in found[1].body
     data = json.loads(found[1].data)
@@ -180,7 +143,7 @@ def test_expiry_reminders_at_30_and_7_days_once_each(app, client, issuer, person
     make_worker(clock=late).drain()
     entries = rows(app, InboxEntry, InboxEntry.kind == "licence_expiring")
     assert len(entries) == 2
-    assert len([m for _, m in channels["apns"].sent if m.title == "证照即将到期"]) == 2
+    assert len([m for t, m in channels["apns"].sent if t == PUSH_TOKEN and m.title == "证照即将到期"]) == 2
 
 
 def test_a_licence_not_yet_in_a_wallet_gets_no_expiry_reminder(app, client, issuer, runner):
