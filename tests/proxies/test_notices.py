@@ -6,91 +6,49 @@ channels: the inbox, a live event on the person's Redis channel (what the SSE st
 push to a device."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from app.db import db
-from notify.models import InboxEntry
 from notify.outbox import OutboxEntry
 from tests import vectors
-from tests.fixtures.notify import Clock
+from tests.fixtures.notify import daytime_clock, only, queued, register_device, three_channels
 from tests.fixtures.proxies import PROXIES
-from tests.helpers import bearer, rows
+from tests.helpers import bearer
 from tests.wallet.conftest import issue_body
 
 TOKENS = {"principal": "ab" * 32, "relative": "cd" * 32}
 
-
-@pytest.fixture
-def clock():
-    return Clock()
+clock = daytime_clock
 
 
 @pytest.fixture
 def devices(client, app, people):
     """张三 and 李四 each register a phone for pushes (the new-device notices are dropped)."""
     for who, token in TOKENS.items():
-        response = client.post("/api/v1/devices", json={"platform": "apns", "token": token},
-                               headers=people[who]["headers"])
-        assert response.status_code in (200, 201), response.get_json()
-    with app.app_context(), db.connection_context():
-        OutboxEntry.delete().where(OutboxEntry.kind == "new_device").execute()
+        register_device(client, app, people[who]["headers"], token=token)
 
 
 def _queued(app, kind: str, user_id: str | None = None) -> list[OutboxEntry]:
-    where = [OutboxEntry.kind == kind] + ([OutboxEntry.user_id == user_id] if user_id else [])
-    return rows(app, OutboxEntry, *where)
+    return [row for row, _ in queued(app, kind, user_id)]
 
 
 def _only(app, kind: str, user_id: str, grant_id: str, link: str = "yiwang://proxies/{}") -> tuple[OutboxEntry, dict]:
     """The one outbox row of `kind` for `user_id`, checked for the English and the deep link."""
-    found = _queued(app, kind, user_id)
-    assert len(found) == 1, [(r.kind, r.dedupe_key) for r in found]
-    data = json.loads(found[0].data)
-    assert data["link"] == link.format(grant_id)
+    row, data = only(app, kind, link=link.format(grant_id), user_id=user_id)
     assert (data["screen"], data["grant_id"]) == ("proxies", grant_id)
-    assert data["title_en"] and data["body_en"] and data["title_en"] != found[0].title
-    assert data["body_en"] != found[0].body
+    assert data["body_en"] != row.body
     for secret in vectors.PHONES[:2] + [vectors.ZHANG_SAN[0], vectors.ZHANG_SAN[1], vectors.LI_SI[0],
                                         vectors.LI_SI[1]]:
-        assert secret not in found[0].title + found[0].body + found[0].data, secret
-    return found[0], data
+        assert secret not in row.title + row.body + row.data, secret
+    return row, data
 
 
 def _channels(app, client, people, who: str, make_worker, channels, kind: str, *, also: str | None = None) -> dict:
     """Run the notify worker; the notice of `kind` must reach `who`'s (and `also`'s) inbox, live
     channel and phone. Returns the inbox item as `who` reads it in English."""
-    whos = [who] + ([also] if also else [])
-    live = app.extensions["redis"].pubsub(ignore_subscribe_messages=True)
-    live.subscribe(*[f"notify:user:{people[w]['id']}" for w in whos])
-    for _ in whos:
-        live.get_message(timeout=1)  # the subscriptions' confirmations
-    make_worker().drain()
-    entries = {w: rows(app, InboxEntry, InboxEntry.kind == kind, InboxEntry.user_id == people[w]["id"])
-               for w in whos}
-    assert all(len(found) == 1 for found in entries.values()), entries
-    wanted = {str(found[0].id): found[0] for found in entries.values()}
-    events = {}
-    for _ in range(40):
-        message = live.get_message(timeout=0.2)
-        if message is not None:
-            event = json.loads(message["data"])
-            events[event["id"]] = event
-        if set(wanted) <= set(events):
-            break
-    live.close()
-    for entry_id, entry in wanted.items():
-        event = events[entry_id]
-        assert event["kind"] == kind and event["title"] == entry.title
-        assert event["data"]["link"].startswith("yiwang://proxies/")
-    for w in whos:
-        pushed = [m for token, m in channels["apns"].sent if token == TOKENS[w] and m.title == entries[w][0].title]
-        assert len(pushed) == 1, channels["apns"].sent
-    inbox = client.get("/api/v1/notifications", headers=people[who]["headers"] | {"Accept-Language": "en"})
-    item = next(i for i in inbox.get_json()["items"] if i["kind"] == kind)
-    assert item["data"]["link"].startswith("yiwang://proxies/")
-    return item
+    return three_channels(app, client, make_worker, channels, kind=kind, user_id=people[who]["id"],
+                          headers=people[who]["headers"], token=TOKENS[who], link_prefix="yiwang://proxies/",
+                          also={people[also]["id"]: TOKENS[also]} if also else None)
 
 
 def test_invited_tells_the_relative_and_the_principal(app, client, people, devices, invite, make_worker, channels):
