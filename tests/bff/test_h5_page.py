@@ -5,7 +5,9 @@ notification arriving live on the stream."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +25,7 @@ from tests.wallet.conftest import issue, issue_body
 
 CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
        "img-src 'self' blob: data:; frame-ancestors 'none'")
+H5_DIR = Path(__file__).parents[2] / "bff" / "static" / "h5"
 ALL_HOURS = '{"mon-sun": ["00:00-23:59"]}'
 
 
@@ -61,13 +64,29 @@ def test_script_never_puts_data_into_markup_nor_tokens_into_urls(client):
     assert "access_token=" not in js and "localStorage" not in js and "sessionStorage" in js
 
 
-@pytest.mark.parametrize("name", ["place.js", "qr.js", "stream.js"])
-def test_the_pages_other_modules_never_put_data_into_markup(client, name):
-    """Issue 15: h5.js imports its seams (where am I, the QR panel, the live stream) as ES modules."""
-    assert f'from "./{name}";' in client.get("/m/static/h5.js").get_data(as_text=True)
-    response = client.get(f"/m/static/{name}")
-    assert response.status_code == 200 and response.mimetype == "text/javascript"
-    js = response.get_data(as_text=True)
+MODULES = sorted(str(p.relative_to(H5_DIR)) for p in H5_DIR.rglob("*.js"))
+
+
+def test_every_module_the_page_imports_is_served(client):
+    """Issue 16: h5.js is the shell; each journey is a module under views/. Following the imports from
+    h5.js reaches every module in the folder, and each is served as JavaScript."""
+    seen, todo = set(), ["h5.js"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        response = client.get(f"/m/static/{name}")
+        assert response.status_code == 200 and response.mimetype == "text/javascript", name
+        base = posixpath.dirname(name)
+        for target in re.findall(r'^import [^;]*? from "(\.{1,2}/[^"]+)";', response.get_data(as_text=True), re.M):
+            todo.append(posixpath.normpath(posixpath.join(base, target)))
+    assert seen == set(MODULES)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_no_module_puts_data_into_markup_nor_tokens_into_urls(client, name):
+    js = client.get(f"/m/static/{name}").get_data(as_text=True)
     assert "innerHTML" not in js and "outerHTML" not in js and "insertAdjacentHTML" not in js
     assert "document.write" not in js and "eval(" not in js
     assert "access_token=" not in js and "localStorage" not in js
