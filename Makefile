@@ -38,6 +38,11 @@ test: install-test
 test-fast: install-test
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow and not fuzz" $(PYTEST_ARGS)
 
+## The H5 client's journeys in headless Chromium, each screen written to docs/screens/ (README "Screens").
+.PHONY: screens
+screens: install-test
+	H5_SCREENS=$(CURDIR)/docs/screens $(BIN)/python -m pytest -p no:cacheprovider -q tests/h5 $(PYTEST_ARGS)
+
 ## Import boundaries (issue 15): the contracts in pyproject.toml [tool.importlinter], checked by lint-imports.
 .PHONY: lint
 lint: install-test
