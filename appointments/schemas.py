@@ -29,11 +29,22 @@ class WindowSchema(ma.Schema):
     last_date = ma.fields.Date()
 
 
+class RulesSchema(ma.Schema):
+    """The booking rules in force (settings), for the words a client shows beside the booking — 预约规则."""
+
+    window_working_days = ma.fields.Integer(metadata={"description": "可预约明天起多少个工作日内的时段", "example": 5})
+    cancel_before_minutes = ma.fields.Integer(metadata={"description": "预约时段开始前多少分钟停止取消", "example": 120})
+    no_show_limit = ma.fields.Integer(metadata={"description": "爽约达到此次数即暂停预约", "example": 2})
+    no_show_window_days = ma.fields.Integer(metadata={"description": "统计爽约次数的天数", "example": 30})
+    ban_days = ma.fields.Integer(metadata={"description": "暂停预约的天数", "example": 30})
+
+
 class SlotListSchema(ma.Schema):
     hall_id = ma.fields.String()
     date = ma.fields.Date()
     closed_reason = ma.fields.String(allow_none=True, metadata={"description": "闭馆原因（节假日名称、休息日、临时闭馆原因）"})
     booking_window = ma.fields.Nested(WindowSchema, metadata={"description": "当前可预约的日期范围"})
+    rules = ma.fields.Nested(RulesSchema, metadata={"description": "预约规则：可预约范围、取消时限、爽约暂停预约"})
     items = ma.fields.List(ma.fields.Nested(SlotSchema))
 
 

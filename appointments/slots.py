@@ -125,4 +125,13 @@ def list_slots(*, hall_id: str, day: date) -> dict[str, Any]:
         items.append({"id": slot.id, "start": slot.starts_at, "end": slot.ends_at, "capacity": capacity,
                       "remaining": remaining, "bookable": reason is None, "unbookable_reason": reason})
     return {"hall_id": hall.id, "date": day, "closed_reason": closed_reason_label(closed_reason),
-            "booking_window": {"first_date": first, "last_date": last}, "items": items}
+            "booking_window": {"first_date": first, "last_date": last}, "rules": rules(), "items": items}
+
+
+def rules() -> dict[str, int]:
+    """The booking rules in force (settings): what a client says beside the booking and the appointment."""
+    config = current_app.config
+    return {"window_working_days": config["APPOINTMENT_WINDOW_WORKING_DAYS"],
+            "cancel_before_minutes": config["APPOINTMENT_CANCEL_BEFORE_MINUTES"],
+            "no_show_limit": config["APPOINTMENT_NO_SHOW_LIMIT"],
+            "no_show_window_days": config["APPOINTMENT_NO_SHOW_WINDOW_DAYS"], "ban_days": config["APPOINTMENT_BAN_DAYS"]}

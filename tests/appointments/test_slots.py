@@ -23,6 +23,8 @@ def test_slots_follow_the_hours_and_skip_the_lunch_break(client, make_hall):
                      "unbookable_reason": None}
     assert answer["closed_reason"] is None
     assert answer["booking_window"] == {"first_date": "2026-09-30", "last_date": "2026-10-12"}
+    assert answer["rules"] == {"window_working_days": 5, "cancel_before_minutes": 120, "no_show_limit": 2,
+                               "no_show_window_days": 30, "ban_days": 30}  # the settings in force, for the words
 
 
 def test_slot_length_comes_from_the_hall(client, make_hall):
@@ -50,8 +52,9 @@ def test_make_up_saturday_has_slots_and_the_holiday_after_it_none(client, make_h
 
 def test_ordinary_weekend_and_closure_have_no_slots(client, make_hall):
     make_hall(closures=[{"from": "2026-10-08", "to": "2026-10-09", "reason": "系统升级"}])
-    assert slots_of(client, "hall_a", "2026-10-17") | {"booking_window": None} == {
-        "hall_id": "hall_a", "date": "2026-10-17", "closed_reason": "休息日", "items": [], "booking_window": None}
+    assert slots_of(client, "hall_a", "2026-10-17") | {"booking_window": None, "rules": None} == {
+        "hall_id": "hall_a", "date": "2026-10-17", "closed_reason": "休息日", "items": [], "booking_window": None,
+        "rules": None}
     closed = slots_of(client, "hall_a", "2026-10-08")
     assert closed["items"] == [] and closed["closed_reason"] == "系统升级"
     assert len(slots_of(client, "hall_a", "2026-10-12")["items"]) == 6
