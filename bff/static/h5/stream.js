@@ -4,18 +4,36 @@
  * once (de-duplicated by id), reconnecting until stopped. The state shows in #stream-state and in
  * the body's data-stream (open | closed). */
 import { $ } from "/static/web/dom.js";
+import { t } from "./i18n.js";
+
+/* The stream's state in words, in the page's language (the line keeps the state in data-state, so a
+ * view can say it again after a language change). */
+export function describe(state) {
+  return {
+    connecting: t("○ 实时消息连接中…", "○ Connecting live updates…"),
+    open: t("● 实时消息已连接", "● Live updates on"),
+    retrying: t("○ 实时消息重连中…", "○ Live updates reconnecting…"),
+    limited: t("○ 实时消息已在其他设备或页面打开，10 分钟后重试", "○ Live updates are open on another device or page; retrying in 10 minutes"),
+    stopped: "",
+  }[state] || "";
+}
 
 /* api: the page's client; signedIn(): whether to (re)connect; onNotice(notice): a new notification;
  * onExpired(): the session could not be refreshed. */
 export function liveStream({ api, signedIn, onNotice, onExpired }) {
   const stream = { controller: null, lastId: null, retry: null, ended: null, seen: {}, live: [] };
 
-  function state(text) { $("stream-state").textContent = text; }
+  function state(name) {
+    const line = $("stream-state");
+    line.setAttribute("data-state", name);
+    line.textContent = describe(name);
+  }
 
   function start() {
     if (stream.controller || !signedIn() || !window.ReadableStream) { return; }
     const controller = new AbortController();
     stream.controller = controller;
+    if (!stream.lastId) { state("connecting"); }
     const headers = { "Accept": "text/event-stream" };
     if (stream.lastId) { headers["Last-Event-ID"] = stream.lastId; }
     api.request("GET", "/notifications/stream", { headers, signal: controller.signal }).then(function (response) {
@@ -23,7 +41,7 @@ export function liveStream({ api, signedIn, onNotice, onExpired }) {
         return api.refresh().then(function (ok) { if (!ok) { onExpired(); } throw new Error("401"); });
       }
       if (!response.ok || !response.body) { throw new Error("stream " + response.status); }
-      state("实时消息已连接");
+      state("open");
       document.body.setAttribute("data-stream", "open");
       return read(response.body.getReader());
     }).catch(function () { /* reconnect below */ }).then(function () {
@@ -33,8 +51,8 @@ export function liveStream({ api, signedIn, onNotice, onExpired }) {
       // a 4th stream of this account closed this one: taking it back would close another, so wait as the server asks
       const limited = stream.ended && stream.ended.indexOf("stream_limit") >= 0;
       stream.ended = null;
-      if (signedIn() && limited) { state("实时消息已在其他设备或页面打开，10 分钟后重试"); stream.retry = setTimeout(start, 600000); }
-      else if (signedIn()) { state("实时消息重连中…"); stream.retry = setTimeout(start, 3000); }
+      if (signedIn() && limited) { state("limited"); stream.retry = setTimeout(start, 600000); }
+      else if (signedIn()) { state("retrying"); stream.retry = setTimeout(start, 3000); }
     });
   }
 
@@ -82,6 +100,7 @@ export function liveStream({ api, signedIn, onNotice, onExpired }) {
     const controller = stream.controller;
     stream.controller = null;
     if (controller) { controller.abort(); }
+    state("stopped");
     stream.lastId = null;
     stream.seen = {};
     stream.live = [];
