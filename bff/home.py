@@ -9,9 +9,11 @@ retries later. The notices come from configuration and never degrade.
 
 Elderly mode (大字版): a citizen's display preference; the home answer is then a simplified
 payload (`layout: "elderly"`): licences, cases and the one nearest open hall, with text hints.
+The interface language the citizen chose is kept beside it, so both follow them to another device.
 """
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import threading
@@ -182,17 +184,36 @@ def home(*, user_id: str, ip: str, point: tuple[float, float] | None, answer_coo
     return answer
 
 
-# --- Display preferences (大字版) -----------------------------------------------------------------
+# --- Display preferences (大字版, language) --------------------------------------------------------
+
+class Keep(enum.Enum):
+    """A preference a request did not name: it keeps its value (None is a value: the device's language)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
 
 def preferences(*, user_id: str) -> dict[str, Any]:
-    """The citizen's display preferences; defaults when never set."""
+    """The citizen's display preferences; defaults when never set (language None: the device's)."""
     row = models.find_preference(user_id)
-    return {"elderly_mode": bool(row.elderly_mode) if row else False, "updated_at": row.updated_at if row else None}
+    if row is None:
+        return {"elderly_mode": False, "language": None, "updated_at": None}
+    return {"elderly_mode": bool(row.elderly_mode), "language": row.language, "updated_at": row.updated_at}
 
 
-def set_preferences(*, user_id: str, elderly_mode: bool) -> dict[str, Any]:
-    """Store the citizen's display preferences (one row per account, replaced)."""
-    now = utcnow()
+def set_preferences(*, user_id: str, elderly_mode: bool | None = None,
+                    language: str | None | Keep = KEEP) -> dict[str, Any]:
+    """Change the display preferences given (elderly_mode None and language KEEP: unchanged), keeping
+    the others; one row per account. Returns them all as they now are."""
+    changes: dict[str, Any] = {}
+    if elderly_mode is not None:
+        changes["elderly_mode"] = elderly_mode
+    if language is not KEEP:
+        changes["language"] = language
+    if not changes:
+        raise ValueError("no display preference to change")  # the schema asks for one at least
     with unit_of_work():
-        models.save_preference(user_id=user_id, elderly_mode=elderly_mode, now=now)
-    return {"elderly_mode": elderly_mode, "updated_at": now}
+        models.save_preference(user_id=user_id, changes=changes, now=utcnow())
+        return preferences(user_id=user_id)

@@ -37,18 +37,19 @@ def get_home(args):
 @blp.alt_response(304, description=_NOT_MODIFIED)
 @auth_required()
 def get_preferences():
-    """My display preferences (大字版)."""
+    """My display preferences (大字版, language)."""
     return service.preferences(user_id=current_principal().id)
 
 
 @blp.route("/preferences", methods=["PUT"])
 @blp.arguments(s.DisplayPreferencesSchema())
 @blp.response(200, s.DisplayPreferencesSchema())
-@problems(blp, {422: "validation_failed"})
+@problems(blp, {422: "validation_failed, empty_update"})
 @auth_required()
 def put_preferences(body):
-    """Turn elderly mode (大字版) on or off; the home screen follows at once."""
-    return service.set_preferences(user_id=current_principal().id, elderly_mode=body["elderly_mode"])
+    """Change my display preferences (大字版, language); the home screen follows at once."""
+    return service.set_preferences(user_id=current_principal().id, elderly_mode=body.get("elderly_mode"),
+                                   language=body.get("language", service.KEEP))
 
 
 @blp.route("/app-config", methods=["GET"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
-from app.fields import StrictBoolean
-from app.i18n import N_
+from app.fields import StrictBoolean, UpdateSchema
+from app.i18n import LANGUAGES, N_
 from mapsvc.service import check_searchable, coords, latitude
 
 _NUMBER = {"invalid": N_("不是有效的数字。"), "special": N_("不能是 NaN 或无穷大。")}
@@ -98,8 +98,14 @@ class HomeSchema(ma.Schema):
     partial = ma.fields.List(ma.fields.String(), metadata={"description": "超时或失败而为 null 的部分"})
 
 
-class DisplayPreferencesSchema(ma.Schema):
-    elderly_mode = StrictBoolean(required=True, metadata={"description": "大字版（长辈模式）"})
+class DisplayPreferencesSchema(UpdateSchema):
+    """The account's display preferences; they follow the citizen to every device. A PUT changes the
+    fields it names and keeps the others (at least one: an empty body is 422 `empty_update`)."""
+
+    elderly_mode = StrictBoolean(metadata={"description": "大字版（长辈模式）；PUT 时省略则不变"})
+    language = ma.fields.String(
+        allow_none=True, validate=v.OneOf(LANGUAGES, error=N_("语言应为 zh-CN 或 en。")),
+        metadata={"description": "界面语言；null 为未选择（跟随设备语言）；PUT 时省略则不变", "example": "en"})
     updated_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
 
 

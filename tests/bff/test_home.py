@@ -137,7 +137,7 @@ def test_map_rate_limit_degrades_only_the_halls(make_app, lived_in):
 
 def test_elderly_mode_simplifies_the_home(client, lived_in):
     headers = lived_in["headers"]
-    assert client.get(PREFS, headers=headers).get_json() == {"elderly_mode": False, "updated_at": None}
+    assert client.get(PREFS, headers=headers).get_json() == {"elderly_mode": False, "language": None, "updated_at": None}
     answer = client.put(PREFS, json={"elderly_mode": True}, headers=headers)
     assert answer.status_code == 200 and answer.get_json()["elderly_mode"] is True
     body = client.get(f"{HOME}?{HEFEI}", headers=headers).get_json()
@@ -149,7 +149,7 @@ def test_elderly_mode_simplifies_the_home(client, lived_in):
     client.put(PREFS, json={"elderly_mode": False}, headers=headers)
     assert client.get(HOME, headers=headers).get_json()["layout"] == "standard"
     assert_problem(client.put(PREFS, json={"elderly_mode": "maybe"}, headers=headers), 422, "validation_failed")
-    assert_problem(client.put(PREFS, json={}, headers=headers), 422, "validation_failed")
+    assert_problem(client.put(PREFS, json={}, headers=headers), 422, "empty_update")
 
 
 def test_home_refuses_proxy_tokens(client, people, grant, proxy_session):
