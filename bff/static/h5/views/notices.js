@@ -74,6 +74,7 @@ function add(ctx, n, atTop) {
   const li = el("li", "tap notice" + (n.read ? "" : " unread") + (n.urgent ? " urgent" : ""));
   li.setAttribute("data-notice", n.id);
   li.setAttribute("data-kind", n.kind || "");
+  if (link) { li.setAttribute("data-link", link); }
   li.tabIndex = 0;
   li.setAttribute("role", "button");
   const head = el("span", "title");
