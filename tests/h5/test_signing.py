@@ -1,0 +1,196 @@
+"""The signing journey on the H5 page (issue 16): the demo citizen sees the two requests waiting for
+them (document, SM3 digest grouped, signer, who asked, until when), types a wrong PIN (the problem in
+words, with the tries left), authorises one with the PIN (it appears among the signed documents) and
+refuses the other; a batch is authorised at once; a fresh citizen enrols with a PIN and the SMS
+step-up code and sees the certificate. One screen is read in English."""
+from __future__ import annotations
+
+import json
+import re
+
+from app.db import utcnow
+from tests.fixtures.h5 import sign_in, sign_in_demo, snap, tab, text_of, visible, wait_text
+
+PIN = "802413"  # signing/demo.py DEMO_PIN
+LEASE, PROXY = "房屋租赁合同（演示）", "授权委托书（演示）"
+GROUPED = re.compile(r"(?:[0-9a-f]{4} ){15}[0-9a-f]{4}")
+
+
+def open_signing(cdp) -> None:
+    tab(cdp, "signing")
+    cdp.wait_for("(c => !!c && !!(c.getAttribute('data-serial') || document.getElementById('sg-enrol')))"
+                 "(document.getElementById('sg-cert'))")
+
+
+def click_item(cdp, list_id: str, title: str) -> None:
+    cdp.js(f"[...document.querySelectorAll('#{list_id} li.tap')].find(li => li.innerText.includes({json.dumps(title)})).click(); true")
+    cdp.wait_for("!!(document.getElementById('sg-facts') || document.getElementById('sg-auth'))")
+
+
+def click(cdp, element_id: str) -> None:
+    cdp.js(f"document.getElementById('{element_id}').click(); true")
+
+
+def authorise(cdp, pin: str) -> None:
+    cdp.js(f"document.getElementById('sg-pin').value = {json.dumps(pin)};"
+           "document.getElementById('sg-auth').requestSubmit(); true")
+
+
+def english(cdp) -> None:
+    cdp.js("sessionStorage.setItem('yiwang.preferences', JSON.stringify({lang: 'en'})); location.reload(); true")
+    cdp.wait_for("document.readyState === 'complete' && document.documentElement.lang === 'en'")
+
+
+def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, phone):
+    sign_in_demo(phone)
+    open_signing(phone)
+    cert = visible(phone, "sg-cert")
+    assert "我的签名证书" in cert and "有效" in cert and "王*" in cert and "SM2" in cert
+    pending = wait_text(phone, "#sg-pending", PROXY)
+    assert LEASE in pending and "有效期至" in pending
+    assert phone.js("document.querySelectorAll('#sg-pending li[data-request]').length") == 2
+    assert "暂无已签署的文件" in text_of(phone, "#sg-signed")
+    snap(phone, "signing-home")
+
+    # The lease: what will be signed, by whom, until when.
+    click_item(phone, "sg-pending", LEASE)
+    detail = wait_text(phone, "#sg-detail", "文件 SM3 摘要")
+    assert LEASE in detail and "待签署" in detail
+    assert "签署人" in detail and "王*" in detail and "发起方" in detail and "您本人的账号" in detail
+    assert "有效期至" in detail and "待签名值" in detail
+    digest = text_of(phone, "#sg-facts .sg-digest dd")
+    assert GROUPED.fullmatch(digest), digest
+    request_id = phone.js("document.getElementById('sg-detail').getAttribute('data-request')")
+    assert phone.js("location.hash") == f"#/signing/requests/{request_id}"
+    snap(phone, "signing-request")
+
+    # A wrong PIN: the problem in words, with the tries left; the request stays pending.
+    authorise(phone, "579135")
+    note = visible(phone, "sg-auth-note")
+    assert "签名密码错误" in note and "还可尝试 4 次" in note, note
+    assert "签名密码错误" in visible(phone, "message")
+    assert text_of(phone, "#sg-doc-status") == "待签署"
+    snap(phone, "signing-wrong-pin")
+
+    # The right PIN signs it.
+    authorise(phone, PIN)
+    done = visible(phone, "sg-done")
+    assert "签署完成" in done and LEASE in done
+    assert text_of(phone, "#sg-doc-status") == "已签署" and not phone.js("document.getElementById('sg-auth')")
+    snap(phone, "signing-signed")
+    phone.js("[...document.querySelectorAll('#sg-done button')][0].click(); true")
+    signed = wait_text(phone, "#sg-signed", LEASE)
+    assert "签署于" in signed and "证书尾号" in signed
+    pending = wait_text(phone, "#sg-pending", PROXY)
+    assert LEASE not in pending
+    snap(phone, "signing-signed-list")
+
+    # The proxy form: refused after a confirmation; it can no longer be signed.
+    click_item(phone, "sg-pending", PROXY)
+    wait_text(phone, "#sg-detail", PROXY)
+    click(phone, "sg-refuse-ask")
+    assert "不能再授权签名" in visible(phone, "sg-refuse-confirm")
+    snap(phone, "signing-refuse-confirm")
+    click(phone, "sg-refuse-yes")
+    assert "已拒绝签署" in visible(phone, "sg-refused")
+    assert text_of(phone, "#sg-doc-status") == "已拒绝" and not phone.js("document.getElementById('sg-auth')")
+    snap(phone, "signing-refused")
+    refused_id = phone.js("document.getElementById('sg-detail').getAttribute('data-request')")
+    open_signing(phone)
+    wait_text(phone, "#sg-pending", "暂无待签署的文件")
+    assert PROXY not in wait_text(phone, "#sg-signed", LEASE)
+    # The refused request's deep link: refused, nothing to authorise.
+    phone.js(f"location.hash = '#/signing/requests/{refused_id}'; true")
+    wait_text(phone, "#sg-doc-status", "已拒绝")
+    assert not phone.js("document.getElementById('sg-auth')")
+
+    # The signed document, read in English.
+    english(phone)
+    phone.js("location.hash = '#/signing'; true")
+    signed = wait_text(phone, "#sg-signed", LEASE)
+    assert "Signed" in signed and "certificate" in signed
+    assert "Waiting for your signature" in text_of(phone, "#signing-view")
+    assert "Nothing waiting for your signature" in text_of(phone, "#sg-pending")
+    assert "My signing certificate" in text_of(phone, "#sg-cert") and "Valid" in text_of(phone, "#sg-cert")
+    click_item(phone, "sg-signed", LEASE)
+    detail = wait_text(phone, "#sg-detail", "Document SM3 digest")
+    assert "Signed" in text_of(phone, "#sg-doc-status") and "Signer" in detail and "Requested by" in detail
+    assert "Your own account" in detail and "Sign by" in detail
+    assert GROUPED.fullmatch(text_of(phone, "#sg-facts .sg-digest dd"))
+    snap(phone, "signing-request-en")
+
+
+def test_a_wrong_pin_in_english_and_a_batch_signed_at_once(demo, phone, make_worker):
+    sign_in_demo(phone)
+    # The citizen's app asks to sign two documents at once (the API, as the app would).
+    made = phone.js("""(async () => {
+        const access = JSON.parse(sessionStorage.getItem('yiwang.h5')).access;
+        const r = await fetch('/api/v1/signing/batches', {method: 'POST', headers: {'Content-Type': 'application/json',
+          'Authorization': 'Bearer ' + access}, body: JSON.stringify({items: [
+            {title: '购房合同（演示）', document_b64: btoa('contract')}, {title: '贷款合同（演示）', document_b64: btoa('loan')}]})});
+        return r.status + ' ' + (await r.json()).id;
+    })()""")
+    status, batch_id = made.split()
+    assert status == "201"
+    make_worker(clock=utcnow).drain()
+    english(phone)
+    open_signing(phone)
+    pending = wait_text(phone, "#sg-pending", "Batch:")
+    assert phone.js(f"!!document.querySelector('#sg-pending li[data-batch=\"{batch_id}\"]')")
+    assert "购房合同（演示）" in pending
+    snap(phone, "signing-batch-pending-en")
+    phone.js(f"document.querySelector('#sg-pending li[data-batch=\"{batch_id}\"]').click(); true")
+    detail = wait_text(phone, "#sg-detail", "2 documents")
+    assert "all or none" in detail
+    authorise(phone, "579135")
+    note = visible(phone, "sg-auth-note")
+    assert "Wrong signing PIN" in note and "4 tries left" in note, note
+    snap(phone, "signing-batch-wrong-pin-en")
+    authorise(phone, PIN)
+    done = visible(phone, "sg-done")
+    assert "购房合同（演示）" in done and "贷款合同（演示）" in done
+    snap(phone, "signing-batch-signed-en")
+    open_signing(phone)
+    signed = wait_text(phone, "#sg-signed", "贷款合同（演示）")
+    assert "购房合同（演示）" in signed
+    pending = wait_text(phone, "#sg-pending", LEASE)  # the demo's two are still waiting; the batch is not
+    assert "购房合同（演示）" not in pending and not phone.js("!!document.querySelector('#sg-pending li[data-batch]')")
+    # After a reload the page knows it from the inbox: the batch's "signed" notice.
+    make_worker(clock=utcnow).drain()
+    phone.js("location.reload(); true")
+    phone.wait_for("document.readyState === 'complete' && !document.getElementById('signing-view').hidden")
+    assert "购房合同（演示）" not in wait_text(phone, "#sg-pending", LEASE)
+    assert "贷款合同（演示）" in wait_text(phone, "#sg-signed", "贷款合同（演示）")
+
+
+def test_a_fresh_citizen_enrols_with_a_pin_and_sees_the_certificate(phone, runner):
+    sign_in(phone, runner)
+    open_signing(phone)
+    form = visible(phone, "sg-enrol")
+    assert "开通电子签名" in form and "签名密码" in form and "短信验证码" in form
+    assert "开通电子签名后" in text_of(phone, "#sg-pending")
+    snap(phone, "signing-enrol")
+    click(phone, "sg-enrol-send")
+    assert "开发环境" in visible(phone, "sg-enrol-dev")
+    assert re.fullmatch(r"\d{6}", phone.js("document.getElementById('sg-enrol-code').value"))
+
+    def enrol(pin: str, again: str) -> None:
+        phone.js(f"document.getElementById('sg-enrol-pin').value = {json.dumps(pin)};"
+                 f"document.getElementById('sg-enrol-pin2').value = {json.dumps(again)};"
+                 "document.getElementById('sg-enrol-note').hidden = true;"
+                 "document.getElementById('sg-enrol').requestSubmit(); true")
+
+    enrol("582936", "582963")  # not the same twice: said before anything is sent
+    assert "两次输入的签名密码不一致" in visible(phone, "sg-enrol-note")
+    enrol("123456", "123456")  # too simple: the server's reasons, in words
+    note = visible(phone, "sg-enrol-note")
+    assert "签名密码过于简单" in note and "连续" in note, note
+    snap(phone, "signing-enrol-weak-pin")
+    enrol("582936", "582936")
+    phone.wait_for("document.getElementById('sg-cert').getAttribute('data-serial')")
+    cert = visible(phone, "sg-cert")
+    assert "我的签名证书" in cert and "有效" in cert and "张*" in cert and "序列号" in cert and " 至 " in cert
+    assert "电子签名已开通" in visible(phone, "message")
+    assert not phone.js("document.getElementById('sg-enrol')")
+    assert "暂无待签署的文件" in wait_text(phone, "#sg-pending", "暂无")
+    snap(phone, "signing-certificate")
