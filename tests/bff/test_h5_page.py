@@ -18,7 +18,7 @@ from notify.outbox import enqueue
 from notify.tasks import NotifyWorker
 from tests import vectors
 from tests.fixtures.cases import event
-from tests.fixtures.h5 import H5_SETTINGS, PAGE, TTL, sign_in, tab, visible
+from tests.fixtures.h5 import H5_SETTINGS, PAGE, sign_in, tab, visible
 from tests.fixtures.halls import hall
 from tests.helpers import bearer
 from tests.wallet.conftest import issue, issue_body
@@ -132,27 +132,6 @@ def test_login_real_name_and_home(client, runner, phone, machine_token, halls):
     assert "测试网点H-0" in halls_text
     assert phone.js("document.getElementById('home-where').textContent") == "按当前位置"
     assert phone.js("innerWidth") == 390
-    no_personal_data(phone)
-
-
-@pytest.mark.slow
-def test_wallet_qr_refreshes_itself(client, runner, phone, machine_token):
-    sign_in(phone, runner)
-    issue(client, bearer(machine_token("licences:issue")), issue_body())
-    tab(phone, "wallet")
-    phone.wait_for("document.querySelectorAll('#licences [data-licence]').length === 1")
-    phone.js("document.querySelector('#licences [data-licence]').click(); true")
-    first = phone.wait_for("document.getElementById('qr-panel').getAttribute('data-presentation')")
-    phone.wait_for("(i => i.complete && i.naturalWidth > 100 && i.src.startsWith('blob:'))(document.getElementById('qr-img'))")
-    text = phone.js("document.getElementById('qr-text').textContent")
-    assert len(text) > 20 and re.fullmatch(r"\d{8}", phone.js("document.getElementById('qr-manual').textContent"))
-    assert "秒后失效" in visible(phone, "qr-countdown")
-    # Before refresh_after (TTL − 15 s) has long passed, a new code replaces it, image and text.
-    second = phone.wait_for(f"(p => p && p !== {json.dumps(first)} && p)"
-                            "(document.getElementById('qr-panel').getAttribute('data-presentation'))", timeout=TTL)
-    phone.wait_for(f"document.getElementById('qr-text').textContent !== {json.dumps(text)}")
-    phone.wait_for("(i => i.complete && i.naturalWidth > 100)(document.getElementById('qr-img'))")
-    assert second != first
     no_personal_data(phone)
 
 

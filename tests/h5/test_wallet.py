@@ -1,0 +1,231 @@
+"""The wallet journey on the H5 page (issue 16), on the demo data: the demo citizen's three licences
+(the driving licence suspended: marked, no QR), a licence's detail (masked fields, issuer, validity,
+state; the notices' deep link yiwang://wallet/licences/<id> opens it), the one-time QR (countdown,
+renewed before it expires, withdrawn on close), who checked the licences after a real counter
+verification by the demo clerk, a licence suspended meanwhile refused in words, and English."""
+from __future__ import annotations
+
+import json
+import re
+
+from app.db import db
+from identity.devdata import DEMO_CITIZEN, DEMO_STAFF
+from tests.fixtures.h5 import TTL, sign_in_demo, snap, tab, text_of, visible, wait_text
+from tests.helpers import bearer
+from wallet import service as wallet
+from wallet.models import Licence
+
+ID_NUMBER = DEMO_CITIZEN[1][1]  # the demo citizen's ID number: never on the page
+NAME = DEMO_CITIZEN[1][0]
+HALL = DEMO_STAFF[0][3]
+VERIFY = "/api/v1/counter/verifications"
+
+
+# --- Helpers ---------------------------------------------------------------------------------------
+
+def token(cdp) -> dict[str, str]:
+    """The signed-in page's own bearer header (to ask the API what the page should show)."""
+    return bearer(json.loads(cdp.js("sessionStorage.getItem('yiwang.h5')"))["access"])
+
+
+def clerk(client) -> dict[str, str]:
+    """The demo clerk (clerk01 of the demo hall) logged in at the counter."""
+    username, password = DEMO_STAFF[0][:2]
+    answer = client.post("/api/v1/auth/staff-login", json={"username": username, "password": password})
+    assert answer.status_code == 200, answer.get_json()
+    return bearer(answer.get_json()["access_token"])
+
+
+def listed(cdp) -> list[dict]:
+    """The wallet list as a person reads it: each licence's text, state and whether it offers a QR."""
+    return cdp.js("[...document.querySelectorAll('#licences [data-licence]')].map(li => ({"
+                  "id: li.getAttribute('data-licence'), status: li.getAttribute('data-status'), text: li.innerText,"
+                  "qr: !!li.querySelector('button.qr-open')}))")
+
+
+def open_wallet(cdp) -> list[dict]:
+    tab(cdp, "wallet")
+    cdp.wait_for("document.querySelectorAll('#licences [data-licence]').length === 3")
+    return listed(cdp)
+
+
+def row_of(rows: list[dict], type_name: str) -> dict:
+    return next(r for r in rows if r["text"].startswith(type_name))
+
+
+def show_qr(cdp, licence_id: str) -> str:
+    """Tap 亮证 on a licence of the list; returns the presentation on screen once its image is drawn."""
+    cdp.js(f"document.querySelector('#licences [data-licence=\"{licence_id}\"] button.qr-open').click(); true")
+    shown = cdp.wait_for("document.getElementById('qr-panel').getAttribute('data-presentation')")
+    cdp.wait_for("(i => i.complete && i.naturalWidth > 100 && i.src.startsWith('blob:'))(document.getElementById('qr-img'))")
+    return shown
+
+
+def no_personal_data(cdp) -> None:
+    html = cdp.js("document.documentElement.outerHTML")
+    assert ID_NUMBER not in html and ID_NUMBER not in cdp.js("document.body.innerText")
+    urls = cdp.js("performance.getEntriesByType('resource').map(e => e.name).join(' ')")
+    assert "token" not in urls and ID_NUMBER not in urls
+
+
+def suspend(app, licence_id: str, reason: str) -> None:
+    """The issuing department suspends the licence (as its issuer would through its API)."""
+    with app.app_context(), db.connection_context():
+        issuer_client = Licence.get_by_id(licence_id).issuer.client_id
+        wallet.change_status(client_id=issuer_client, licence_id=licence_id, status_code="02", reason=reason)
+
+
+# --- The journey -----------------------------------------------------------------------------------
+
+def test_the_list_marks_the_suspended_licence_and_a_notice_link_opens_its_detail(client, demo, phone):
+    sign_in_demo(phone)
+    rows = open_wallet(phone)
+    snap(phone, "wallet-list")
+    # Three licences, each with its type, issuer and state; only the valid ones offer a QR.
+    assert sorted(r["status"] for r in rows) == ["01", "01", "02"]
+    for name in ("居民身份证", "营业执照"):
+        row = row_of(rows, name)
+        assert row["status"] == "01" and row["qr"] and "有效" in row["text"] and "亮证" in row["text"]
+        assert "演示发证部门" in row["text"]
+    driving = row_of(rows, "机动车驾驶证")
+    assert driving["status"] == "02" and not driving["qr"]
+    assert "暂扣" in driving["text"] and "不能亮证" in driving["text"] and "有效期至 2030-05-01" in driving["text"]
+    marked = phone.js(f"getComputedStyle(document.querySelector('#licences [data-licence=\"{driving['id']}\"]')).borderLeftColor")
+    assert marked == "rgb(220, 38, 38)"  # the red edge a person sees
+    # The suspension notice's deep link (yiwang://wallet/licences/<id>) opens the licence.
+    notices = client.get("/api/v1/notifications?limit=100", headers=token(phone)).get_json()["items"]
+    links = {n["data"].get("link") for n in notices if (n.get("data") or {}).get("link", "").startswith("yiwang://wallet/")}
+    assert f"yiwang://wallet/licences/{driving['id']}" in links
+    phone.js(f"location.href = {json.dumps('yiwang://wallet/licences/' + driving['id'])}.replace('yiwang://', '#/'); true")
+    phone.wait_for(f"(d => !d.hidden && d.getAttribute('data-licence') === {json.dumps(driving['id'])})"
+                   "(document.getElementById('licence-detail'))")
+    detail = wait_text(phone, "#licence-detail", "准驾车型")
+    snap(phone, "wallet-detail")
+    assert "机动车驾驶证" in detail and "状态：暂扣（交通违法记分处理中（演示））" in detail
+    assert "发证机关" in detail and "演示发证部门" in detail and "2020-05-01 至 2030-05-01" in detail
+    assert "C1" in detail and "发证机关签名验证通过" in detail and "证照标识：" in detail
+    assert NAME[0] + "*" in detail and NAME not in detail  # the holder's name masked, as the API discloses it
+    assert "此证照当前为“暂扣”，不能亮证。" in detail
+    assert phone.js("document.getElementById('licence-qr').hidden") is True
+    assert "此证照还没有被核验过" in text_of(phone, "#licence-usage")
+    # A valid licence from the list: its detail offers the QR.
+    phone.js("document.getElementById('licence-back').click(); true")
+    phone.wait_for("!document.getElementById('wallet-list').hidden")
+    card = row_of(listed(phone), "居民身份证")
+    phone.js(f"document.querySelector('#licences [data-licence=\"{card['id']}\"]').click(); true")
+    card_detail = wait_text(phone, "#licence-detail", "公民身份号码")
+    assert "状态：有效" in card_detail and "长期" in card_detail and ID_NUMBER not in card_detail
+    assert visible(phone, "licence-qr") == "出示二维码"
+    no_personal_data(phone)
+
+
+def test_the_qr_counts_down_renews_itself_and_closing_withdraws_it(client, demo, phone):
+    """The QR lives TTL (18 s) here, renewed after ~3 s (refresh_after is 15 s before expiry); the
+    renewed code retires the old one, and closing the panel withdraws the code on screen."""
+    sign_in_demo(phone)
+    card = row_of(open_wallet(phone), "居民身份证")
+    first = show_qr(phone, card["id"])
+    first_text = phone.js("document.getElementById('qr-text').textContent")
+    assert len(first_text) > 20 and re.fullmatch(r"\d{8}", text_of(phone, "#qr-manual"))
+    countdown = visible(phone, "qr-countdown")
+    left = int(re.fullmatch(r"二维码 (\d+) 秒后失效，将自动刷新", countdown).group(1))
+    assert 0 < left <= TTL
+    assert text_of(phone, "#qr-title") == "居民身份证 · 亮证"
+    snap(phone, "wallet-qr")
+    # It ticks, and before the code expires a new one replaces it (image and text).
+    phone.wait_for(f"document.getElementById('qr-countdown').textContent !== {json.dumps(countdown)}", timeout=5)
+    second = phone.wait_for(f"(p => p && p !== {json.dumps(first)} && p)"
+                            "(document.getElementById('qr-panel').getAttribute('data-presentation'))", timeout=TTL)
+    phone.wait_for(f"document.getElementById('qr-text').textContent !== {json.dumps(first_text)}")
+    phone.wait_for("(i => i.complete && i.naturalWidth > 100)(document.getElementById('qr-img'))")
+    assert second != first
+    counter = clerk(client)
+    assert client.post(VERIFY, json={"qr_text": first_text}, headers=counter).status_code in (400, 409, 410)
+    # Closing withdraws the code on screen: the counter can no longer verify it.
+    on_screen = phone.js("document.getElementById('qr-text').textContent")
+    shown = phone.js("document.getElementById('qr-panel').getAttribute('data-presentation')")
+    phone.js("document.getElementById('qr-close').click(); true")
+    phone.wait_for("document.getElementById('qr-panel').hidden")
+    phone.wait_for(f"performance.getEntriesByType('resource').some(e => e.name.endsWith('/wallet/presentations/{shown}'))")
+    assert client.post(VERIFY, json={"qr_text": on_screen}, headers=counter).status_code in (400, 409, 410)
+    assert phone.js("document.getElementById('qr-img').getAttribute('src')") is None
+    no_personal_data(phone)
+
+
+def test_who_checked_my_licence_after_a_real_counter_verification(client, demo, phone):
+    sign_in_demo(phone)
+    card = row_of(open_wallet(phone), "居民身份证")
+    counter = clerk(client)
+    for _ in range(3):  # the code on screen, verified at once (it is renewed every ~3 s here)
+        show_qr(phone, card["id"])
+        answer = client.post(VERIFY, json={"qr_text": phone.js("document.getElementById('qr-text').textContent")},
+                             headers=counter)
+        if answer.status_code == 200:
+            break
+    assert answer.status_code == 200, answer.get_json()
+    phone.js("document.getElementById('qr-close').click(); true")
+    # What the API says was seen (field names only) and their labels in the catalogue.
+    usage = client.get("/api/v1/wallet/usage", headers=token(phone)).get_json()["items"]
+    check = next(u for u in usage if u["result"] == "verified")
+    assert check["licence_id"] == card["id"] and check["fields"]
+    catalogue = {t["code"]: t for t in client.get("/api/v1/licence-types").get_json()["items"]}
+    labels = {f["key"]: f["label"] for f in catalogue["resident_id_card"]["fields"]}
+    seen = [labels[k] for k in check["fields"]]
+    # The overall history: what, when, where (the hall), who (the clerk), for what, which items.
+    phone.js("document.getElementById('usage-open').click(); true")
+    phone.wait_for("!document.getElementById('usage-pane').hidden")
+    line = phone.wait_for("(li => li && li.innerText)(document.querySelector('#usage li[data-result=verified]'))")
+    snap(phone, "wallet-usage")
+    assert "居民身份证 · 核验通过" in line and "网点 " + HALL in line and "工作人员 clerk01" in line
+    assert ("办理事项：" + check["matter_name"]) in line if check.get("matter_name") else "用途：H5 亮证" in line
+    assert "查看的项目：" + "、".join(seen) in line
+    assert NAME not in line and NAME[0] + "*" not in line and ID_NUMBER[-4:] not in line  # names of items, never values
+    # The licence's own history shows the check too; another licence has none.
+    phone.js("document.getElementById('usage-back').click(); true")
+    phone.wait_for("!document.getElementById('wallet-list').hidden")
+    phone.js(f"document.querySelector('#licences [data-licence=\"{card['id']}\"]').click(); true")
+    own = wait_text(phone, "#licence-usage", "核验通过")
+    assert "工作人员 clerk01" in own and "查看的项目：" in own
+    business = row_of(listed(phone), "营业执照")
+    phone.js(f"location.hash = '#/wallet/licences/{business['id']}'; true")
+    wait_text(phone, "#licence-detail", "营业执照")
+    wait_text(phone, "#licence-usage", "此证照还没有被核验过")
+    no_personal_data(phone)
+
+
+def test_a_licence_suspended_meanwhile_is_refused_in_words_in_english(app, client, demo, phone):
+    """In English: the list and a licence's detail; the issuer suspends the licence while its detail is
+    on screen, and 'Show QR code' gets the API's refusal (422 licence_not_valid) as a readable sentence,
+    then the licence as it now stands."""
+    phone.js("sessionStorage.setItem('yiwang.preferences', JSON.stringify({lang: 'en'})); location.reload(); true")
+    phone.wait_for("document.readyState === 'complete' && document.documentElement.lang === 'en' && "
+                   "!document.getElementById('login-view').hidden")
+    sign_in_demo(phone)
+    rows = open_wallet(phone)
+    driving = next(r for r in rows if r["status"] == "02")
+    assert "Suspended" in driving["text"] and "Cannot be shown" in driving["text"] and not driving["qr"]
+    assert all("Show QR" in r["text"] and "Valid" in r["text"] for r in rows if r["status"] == "01")
+    assert text_of(phone, "#usage-open") == "Who checked my licences"
+    mine = {lic["type_code"]: lic["id"] for lic in
+            client.get("/api/v1/wallet/licences", headers=token(phone)).get_json()["items"]}
+    business = mine["business_licence"]
+    phone.js(f"document.querySelector('#licences [data-licence=\"{business}\"]').click(); true")
+    detail = wait_text(phone, "#licence-detail", "Status: Valid")
+    snap(phone, "wallet-detail-en")
+    assert "Issued by" in detail and "2019-01-02 to no expiry date" in detail and "Licence identifier: " in detail
+    assert "The issuer's signature checks out" in detail and "Who checked this licence" in detail
+    assert "Nobody has checked this licence yet" in detail and visible(phone, "licence-qr") == "Show QR code"
+    labels = phone.js("[...document.querySelectorAll('#licence-detail dt')].map(e => e.textContent)")
+    assert len(labels) > 5 and not [x for x in labels if re.search(r"[\u4e00-\u9fff]", x)], labels
+    suspend(app, business, "年报未按时公示（演示）")
+    phone.js("document.getElementById('licence-qr').click(); true")
+    message = wait_text(phone, "#message", "cannot be shown or verified")
+    assert message == ("The licence is not currently valid (suspended, revoked, cancelled or outside its validity "
+                       "period); it cannot be shown or verified.")
+    assert phone.js("document.getElementById('qr-panel').hidden") is True
+    now = wait_text(phone, "#licence-detail", "Status: Suspended")
+    assert "年报未按时公示（演示）" in now and 'This licence is "Suspended": it cannot be shown.' in now
+    assert phone.js("document.getElementById('licence-qr').hidden") is True
+    snap(phone, "wallet-refused")
+    no_personal_data(phone)
+
