@@ -1,30 +1,91 @@
-/* Home (首页): the profile, licences, cases in progress and halls open nearby, from /bff/home. */
+/* Home (首页), from /bff/home: the profile with the unread messages, the services grid (#home-services)
+ * and the licences, cases in progress and halls open nearby.
+ *
+ * Elderly mode (大字版: the answer's `layout: "elderly"`): the page in large type and a simpler home,
+ * four big entries (亮证, 办件, 网点, 设置) each saying in a few words what waits there, and no
+ * secondary lists (适老化: fewer, larger touch targets). */
 import { preferences } from "/static/web/api.js";
 import { t } from "../i18n.js";
 import { distance, hallState, locate, where } from "../place.js";
 import { $, clear, el, empty, item, problem } from "../ui.js";
 
+/* Every entry of the services grid: its route and its words. */
+const SERVICES = [
+  { go: "wallet", zh: "证照", en: "Licences" },
+  { go: "signing", zh: "签名", en: "Signing" },
+  { go: "halls", zh: "网点", en: "Halls" },
+  { go: "appointments", zh: "预约", en: "Booking" },
+  { go: "cases", zh: "办件", en: "Cases" },
+  { go: "proxies", zh: "亲属代办", en: "Family" },
+  { go: "settings", zh: "设置", en: "Settings" },
+];
+
+let asked = 0;  // answers can overtake each other (a language change asks again): only the latest counts
+
 function load(ctx) {
+  const mine = ++asked;
   locate().then((p) => {
     $("home-where").textContent = p.label;
     return ctx.api.call("GET", "/bff/home?" + where(p));
   }).then((r) => {
+    if (mine !== asked) { return; }
     if (!r.ok) { problem(r); return; }
     render(ctx, r.data);
   });
 }
 
-function render(ctx, home) {
-  const elderly = home.layout === "elderly" || !!(home.profile && home.profile.elderly_mode);
-  preferences.setElderly(elderly);
-  const profile = $("profile");
-  clear(profile);
-  if (home.profile) {
-    profile.appendChild(el("div", "title", (home.profile.name_masked || t("用户", "User")) + t("，您好", ", hello")));
-    profile.appendChild(el("div", "sub", t("手机 ", "Phone ") + (home.profile.phone_masked || "") + t(" · 认证等级 ", " · Level ") +
-      home.profile.assurance_level + (elderly ? t(" · 大字版", " · Large type") : "")));
+function entry(ctx, grid, go, label, sub) {
+  const b = el("button", "service service-" + go);
+  b.type = "button";
+  b.setAttribute("data-go", go);
+  b.appendChild(el("span", "label", label));
+  if (sub) { b.appendChild(el("span", "sub", sub)); }
+  b.addEventListener("click", () => ctx.go(go));
+  grid.appendChild(b);
+}
+
+function profile(ctx, home, elderly) {
+  const box = $("profile");
+  clear(box);
+  const p = home.profile;
+  if (!p) { box.appendChild(el("div", "sub", t("个人信息暂时无法加载", "Your profile cannot be loaded now"))); return; }
+  box.appendChild(el("div", "title", (p.name_masked || t("用户", "User")) + t("，您好", ", hello")));
+  box.appendChild(el("div", "sub", t("手机 ", "Phone ") + (p.phone_masked || "") + t(" · 认证等级 ", " · Level ") +
+    p.assurance_level + (elderly ? t(" · 大字版", " · Large type") : "")));
+  const unread = home.unread_notifications;
+  if (typeof unread === "number" && unread > 0) {
+    const line = el("button", "unread-line", t("您有 " + unread + " 条未读消息", "You have " + unread + (unread === 1 ? " unread message" : " unread messages")));
+    line.type = "button";
+    line.id = "home-unread";
+    line.addEventListener("click", () => ctx.go("notices"));
+    box.appendChild(line);
   }
-  ctx.setUnread(home.unread_notifications);
+}
+
+function services(ctx) {
+  const grid = $("home-services");
+  clear(grid);
+  grid.classList.remove("big");
+  SERVICES.forEach((s) => entry(ctx, grid, s.go, t(s.zh, s.en)));
+}
+
+/* 大字版: four big entries, each with a few words of what waits there. */
+function bigServices(ctx, home) {
+  const grid = $("home-services");
+  clear(grid);
+  grid.classList.add("big");
+  const licences = home.licences || [];
+  const cases = home.cases || [];
+  const hall = (home.nearby_halls || [])[0];
+  entry(ctx, grid, "wallet", t("亮证", "Show licence"),
+    home.licences === null ? "" : t(licences.length + " 张证照", licences.length + (licences.length === 1 ? " licence" : " licences")));
+  entry(ctx, grid, "cases", t("办件", "My cases"),
+    home.cases === null ? "" : (cases.length ? t(cases.length + " 件办理中", cases.length + " in progress") : t("暂无办理中", "Nothing in progress")));
+  entry(ctx, grid, "halls", t("网点", "Halls"), hall ? hall.name + " · " + distance(hall.distance_m) : t("附近办事网点", "Halls nearby"));
+  entry(ctx, grid, "settings", t("设置", "Settings"), t("字体、语言", "Text size, language"));
+}
+
+function lists(ctx, home) {
   const lic = $("home-licences");
   clear(lic);
   (home.licences || []).forEach((c) => {
@@ -43,6 +104,22 @@ function render(ctx, home) {
     item(halls, h.name, hallState(h) + " · " + distance(h.distance_m) + " · " + h.address, () => ctx.go("halls/" + h.id), h.open_now ? "" : "closed");
   });
   if (!halls.firstChild) { empty(halls, t("附近暂无开放的网点", "No hall open nearby")); }
+}
+
+function render(ctx, home) {
+  const elderly = home.layout === "elderly";
+  preferences.setElderly(elderly);
+  $("home-view").classList.toggle("elderly-home", elderly);
+  profile(ctx, home, elderly);
+  if (elderly) {
+    bigServices(ctx, home);
+    ctx.refreshUnread();  // the elderly answer leaves the count out; the tab's badge still shows it
+  } else {
+    services(ctx);
+    ctx.setUnread(home.unread_notifications);
+  }
+  $("home-lists").hidden = elderly;
+  if (!elderly) { lists(ctx, home); }
 }
 
 export default {
