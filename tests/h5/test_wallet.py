@@ -152,40 +152,60 @@ def test_the_qr_counts_down_renews_itself_and_closing_withdraws_it(client, demo,
     no_personal_data(phone)
 
 
-def test_who_checked_my_licence_after_a_real_counter_verification(client, demo, phone):
-    sign_in_demo(phone)
-    card = row_of(open_wallet(phone), "居民身份证")
-    counter = clerk(client)
-    for _ in range(3):  # the code on screen, verified at once (it is renewed every ~3 s here)
-        show_qr(phone, card["id"])
-        answer = client.post(VERIFY, json={"qr_text": phone.js("document.getElementById('qr-text').textContent")},
-                             headers=counter)
+def verify_on_screen(client, cdp, licence_id: str, counter: dict, **extra) -> dict:
+    """Show the licence's QR and let the counter verify the code on screen at once (codes are renewed
+    every ~3 s here: a renewal in between is tried again); returns the counter's answer and the text."""
+    for _ in range(3):
+        show_qr(cdp, licence_id)
+        text = cdp.js("document.getElementById('qr-text').textContent")
+        answer = client.post(VERIFY, json={"qr_text": text, **extra}, headers=counter)
         if answer.status_code == 200:
             break
     assert answer.status_code == 200, answer.get_json()
+    return {"answer": answer.get_json(), "qr_text": text}
+
+
+def test_who_checked_my_licence_after_a_real_counter_verification(client, demo, phone):
+    """The demo clerk verifies the ID card at the counter (POST /counter/verifications): the holder's
+    history names the hall, the clerk, the purpose (or the matter the counter chose) and the items seen,
+    never their values; scanning the used code again is a refusal in the history too."""
+    sign_in_demo(phone)
+    card = row_of(open_wallet(phone), "居民身份证")
+    counter = clerk(client)
+    used = verify_on_screen(client, phone, card["id"], counter)["qr_text"]
+    assert client.post(VERIFY, json={"qr_text": used}, headers=counter).status_code == 409  # presentation_used
+    matters = "/api/v1/counter/matters" in client.get("/api/v1/openapi.json").get_json()["paths"]
+    if matters:  # the counter names the matter (用证事项) it verifies for: the history names it too
+        verify_on_screen(client, phone, card["id"], counter, matter="identity_check")
     phone.js("document.getElementById('qr-close').click(); true")
     # What the API says was seen (field names only) and their labels in the catalogue.
     usage = client.get("/api/v1/wallet/usage", headers=token(phone)).get_json()["items"]
-    check = next(u for u in usage if u["result"] == "verified")
-    assert check["licence_id"] == card["id"] and check["fields"]
+    checks = [u for u in usage if u["result"] == "verified"]
+    assert len(checks) == (2 if matters else 1) and all(u["licence_id"] == card["id"] and u["fields"] for u in checks)
     catalogue = {t["code"]: t for t in client.get("/api/v1/licence-types").get_json()["items"]}
     labels = {f["key"]: f["label"] for f in catalogue["resident_id_card"]["fields"]}
-    seen = [labels[k] for k in check["fields"]]
     # The overall history: what, when, where (the hall), who (the clerk), for what, which items.
     phone.js("document.getElementById('usage-open').click(); true")
     phone.wait_for("!document.getElementById('usage-pane').hidden")
-    line = phone.wait_for("(li => li && li.innerText)(document.querySelector('#usage li[data-result=verified]'))")
+    phone.wait_for(f"document.querySelectorAll('#usage li[data-result=verified]').length === {len(checks)}")
     snap(phone, "wallet-usage")
-    assert "居民身份证 · 核验通过" in line and "网点 " + HALL in line and "工作人员 clerk01" in line
-    assert ("办理事项：" + check["matter_name"]) in line if check.get("matter_name") else "用途：H5 亮证" in line
-    assert "查看的项目：" + "、".join(seen) in line
-    assert NAME not in line and NAME[0] + "*" not in line and ID_NUMBER[-4:] not in line  # names of items, never values
-    # The licence's own history shows the check too; another licence has none.
+    lines = phone.js("[...document.querySelectorAll('#usage li[data-result=verified]')].map(li => li.innerText)")
+    for check, line in zip(checks, lines):
+        assert "居民身份证 · 核验通过" in line and "网点 " + HALL in line and "工作人员 clerk01" in line
+        if check.get("matter"):
+            assert "办理事项：身份核验" in line and "H5 亮证" not in line
+        else:
+            assert "用途：H5 亮证" in line
+        assert "查看的项目：" + "、".join(labels[k] for k in check["fields"]) in line
+        assert NAME not in line and NAME[0] + "*" not in line and ID_NUMBER[-4:] not in line  # names, never values
+    refused = text_of(phone, "#usage li[data-result=presentation_used]")
+    assert "居民身份证 · 未通过：核验码已使用过" in refused and "工作人员 clerk01" in refused and "查看的项目" not in refused
+    # The licence's own history shows the checks too; another licence has none.
     phone.js("document.getElementById('usage-back').click(); true")
     phone.wait_for("!document.getElementById('wallet-list').hidden")
     phone.js(f"document.querySelector('#licences [data-licence=\"{card['id']}\"]').click(); true")
     own = wait_text(phone, "#licence-usage", "核验通过")
-    assert "工作人员 clerk01" in own and "查看的项目：" in own
+    assert "工作人员 clerk01" in own and "查看的项目：" in own and "未通过：核验码已使用过" in own
     business = row_of(listed(phone), "营业执照")
     phone.js(f"location.hash = '#/wallet/licences/{business['id']}'; true")
     wait_text(phone, "#licence-detail", "营业执照")

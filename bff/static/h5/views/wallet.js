@@ -229,7 +229,8 @@ function usageItem(list, u, licence, types) {
   const matter = matterName(u);
   li.appendChild(el("span", "sub why", matter ? t("办理事项：", "For: ") + matter
     : (u.purpose ? t("用途：", "Purpose: ") + u.purpose : t("未说明用途", "No purpose given"))));
-  const seen = fieldLabels(types, licence && licence.type_code, u.fields);
+  const seen = Array.isArray(u.field_labels) && u.field_labels.length ? u.field_labels  // the API's own words, when it gives them
+    : fieldLabels(types, licence && licence.type_code, u.fields);
   if (seen.length) { li.appendChild(el("span", "sub fields", t("查看的项目：", "Items seen: ") + seen.join(t("、", ", ")))); }
   list.appendChild(li);
 }
