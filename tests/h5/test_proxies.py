@@ -8,7 +8,10 @@ import json
 
 import pytest
 
+from app.db import db
+from identity import service as identity
 from identity.devdata import DEMO_CITIZEN, DEMO_FAMILY
+from proxies import service as proxies
 from tests import vectors
 from tests.fixtures.h5 import H5_SETTINGS, sign_in, sign_in_demo, snap, tab, text_of, visible, wait_text
 
@@ -19,6 +22,12 @@ ACTING = "sessionStorage.getItem('yiwang.h5.acting')"
 def app(make_app):
     # Several sign-ins and two step-up codes on the same phones within a minute: a 1 s resend cooldown.
     return make_app(**H5_SETTINGS, SMS_RESEND_COOLDOWN=1)
+
+
+def revoke_as_the_citizen(app, grant: str) -> None:
+    """王五 revokes the grant elsewhere (on another phone)."""
+    with app.app_context(), db.connection_context():
+        proxies.revoke_grant(user_id=identity.demo_people()["citizen"], grant_id=grant)
 
 
 def sign_out(cdp) -> None:
@@ -178,3 +187,24 @@ def test_the_citizen_invites_a_relative_who_accepts_then_reads_the_record_and_re
     revoked = wait_text(phone, "#proxy-detail", "已撤销")
     assert "授权人撤销" in revoked and not phone.js("document.getElementById('proxy-revoke')")
     snap(phone, "proxies-revoked")
+
+
+@pytest.mark.slow
+def test_acting_ends_when_the_grant_is_revoked_meanwhile(app, demo, phone):
+    sign_in_demo(phone, DEMO_FAMILY[0])
+    tab(phone, "proxies")
+    grant = open_grant(phone, "proxies-received", "active", "王*")
+    click(phone, "#proxy-act")
+    assert "正在代 王* 办理" in visible(phone, "acting")
+    phone.wait_for("document.querySelectorAll('#proxy-principal-licences li:not(.empty)').length === 3")
+    revoke_as_the_citizen(app, grant)
+    # The next delegated call is refused (401): the banner goes, the token is forgotten, and it is said.
+    phone.js("location.hash = '#/home'; true")
+    phone.wait_for("!document.getElementById('home-view').hidden")
+    phone.js(f"location.hash = '#/proxies/{grant}'; true")
+    phone.wait_for("document.getElementById('acting').hidden")
+    assert phone.js(f"{ACTING} === null")
+    assert "已结束代办" in wait_text(phone, "#message", "已结束代办")
+    detail = wait_text(phone, "#proxy-detail", "已撤销")
+    assert "授权人撤销" in detail and not phone.js("document.getElementById('proxy-act')")
+    snap(phone, "proxies-acting-ended")

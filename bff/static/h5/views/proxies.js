@@ -22,7 +22,7 @@ const MAX_DAYS = 364;  // the API allows 365 days; the end of the chosen day (Ch
 const PAGES = 5;       // grant list pages looked through to find one grant (50 a page)
 
 const acting = new Store(sessionStorage, ACTING_KEY);  // {access, grantId, name, scopes, userId, expiresAt}
-const state = { ctx: null, built: null, grant: null, cursor: null, codeTimer: null, inviteOpen: false };
+const state = { built: null, grant: null, cursor: null, codeTimer: null, lapse: null, inviteOpen: false };
 const nodes = {};
 
 /* --- Words ------------------------------------------------------------------------------------- */
@@ -84,16 +84,29 @@ function actingClient(ctx) {
   return createClient({ session: acting, headers: HEADERS, onExpired: () => endActing(ctx, true) });
 }
 
-/* The delegated client to the shell: the banner shows, delegable calls go through ctx.client(). */
+/* The delegated client to the shell: the banner shows, delegable calls go through ctx.client(). The
+ * banner goes when the token runs out, even if nothing is asked by then. */
+function handOver(ctx, data) {
+  ctx.actAs({ client: actingClient(ctx), name: data.name, grantId: data.grantId, scopes: data.scopes });
+  clearTimeout(state.lapse);
+  state.lapse = setTimeout(() => endActing(ctx, true), Math.max(0, data.expiresAt - Date.now()));
+}
+
 function startActing(ctx, data) {
   acting.save(data);
-  ctx.actAs({ client: actingClient(ctx), name: data.name, grantId: data.grantId, scopes: data.scopes });
+  handOver(ctx, data);
+}
+
+/* Forget the delegated token (the shell clears the banner, or endActing does). */
+function forget() {
+  clearTimeout(state.lapse);
+  acting.clear();
 }
 
 /* End acting here (the token expired or the grant no longer holds: `lapsed`). */
 function endActing(ctx, lapsed) {
   if (!ctx.acting && !acting.data) { return; }
-  acting.clear();
+  forget();
   ctx.actAs(null);
   if (lapsed) {
     say(t("代办授权已失效或已到时，已结束代办。", "The proxy authorisation has ended or timed out: you are no longer acting for them."));
@@ -107,7 +120,7 @@ function restoreActing(ctx) {
   const user = ctx.user();
   if (!data) { return; }
   if (!user || data.userId !== user.id || !(data.expiresAt > Date.now() + 5000)) { acting.clear(); return; }
-  ctx.actAs({ client: actingClient(ctx), name: data.name, grantId: data.grantId, scopes: data.scopes });
+  handOver(ctx, data);
 }
 
 function actFor(ctx, grant, b) {
@@ -119,8 +132,8 @@ function actFor(ctx, grant, b) {
         scopes: String(r.data.scope || "").split(" ").filter(Boolean), userId: user && user.id,
         expiresAt: Date.now() + (Number(r.data.expires_in) || 0) * 1000,
       });
-      say(t("现在正在代 " + ctx.acting.name + " 办理：证照、办件等页面显示对方的信息。",
-            "You are now acting for " + ctx.acting.name + ": the licence and case screens show their information."), "info");
+      say(t("现在正在代 " + ctx.acting.name + " 办理，下面是对方的信息；办完请点上方的“结束代办”。",
+            "You are now acting for " + ctx.acting.name + ": their information is below. Tap Stop above when you are done."), "info");
       ctx.refresh();
     });
 }
@@ -162,7 +175,8 @@ function build(ctx, section) {
   nodes.activityTitle = el("h3");
   nodes.activityTitle.id = "proxy-activity-title";
   activity.appendChild(nodes.activityTitle);
-  activity.appendChild(el("p", "hint", t("代办人以您的名义做过的每一次操作（最新的在前）。", "Everything done on your behalf under this authorisation, newest first.")));
+  activity.appendChild(el("p", "hint", t("在此授权下代为办理的每一次操作（最新的在前），授权人和代办人都可查看。",
+    "Everything done under this authorisation, newest first; both people can read it.")));
   nodes.activityList = el("ul", "list");
   nodes.activityList.id = "proxy-activity-list";
   activity.appendChild(nodes.activityList);
@@ -442,7 +456,7 @@ function confirmRevoke(ctx, g, mine) {
     : t("放弃后，您将不能再代 " + g.principal.name_masked + " 办理。确定放弃吗？", "Once given up, you can no longer act for " + g.principal.name_masked + ". Give it up?")));
   const yes = button(mine ? t("确定撤销", "Yes, revoke") : t("确定放弃", "Yes, give it up"), () => {
     send(yes, () => ctx.api.call("DELETE", "/proxies/" + encodeURIComponent(g.id)), t("未能撤销。", "Could not revoke."), () => {
-      if (ctx.acting && ctx.acting.grantId === g.id) { acting.clear(); ctx.actAs(null); }
+      if (ctx.acting && ctx.acting.grantId === g.id) { forget(); ctx.actAs(null); }
       say(mine ? t("已撤销对 " + g.proxy.name_masked + " 的授权。", "Revoked: " + g.proxy.name_masked + " can no longer act for you.")
                : t("已放弃代办。", "You gave it up."), "info");
       showGrant(ctx, g.id);
@@ -529,7 +543,6 @@ function loadActivity(ctx, id, more) {
 export default {
   name: "proxies",
   mount(ctx, section) {
-    state.ctx = ctx;
     build(ctx, section);
     restoreActing(ctx);
   },
@@ -548,9 +561,9 @@ export default {
   },
   signedIn(ctx) { if (!ctx.acting) { restoreActing(ctx); } },
   /* The banner's "stop": forget the delegated token (the shell clears the banner and shows the route). */
-  stopActing() { acting.clear(); },
+  stopActing() { forget(); },
   signedOut() {
-    acting.clear();
+    forget();
     [nodes.given, nodes.received, nodes.detail, nodes.activityList].forEach((n) => { if (n) { clear(n); } });
     state.inviteOpen = false;
     state.grant = null;
