@@ -12,6 +12,7 @@ from app.db import db, utcnow
 from app.security.tokens import Principal
 from cases.demo import CASES as DEMO_CASES
 from cases.demo import CLIENT_NAME, SUPPLEMENT_NOTE
+from identity.devdata import DEMO_FAMILY
 from identity.models import ApiClient
 from tests.fixtures.h5 import sign_in_demo, snap, tab, text_of, visible, wait_text
 from tests.helpers import bearer
@@ -164,6 +165,8 @@ def test_a_poor_rating_with_catalogue_tags_and_the_department_answers_on_the_cas
     sign_in_demo(phone)
     open_cases(phone)
     open_case(phone, "concluded")
+    assert "已在承诺日期前办结" in visible(phone, "case-clock")
+    assert phone.js("document.getElementById('case-due').classList.contains('done')")  # nothing to wait for
     assert "请点星评分" in visible(phone, "rate-form") and phone.js("document.getElementById('rate-submit').disabled")
     snap(phone, "cases-rate")
 
@@ -234,3 +237,17 @@ def test_rating_a_case_already_rated_says_so_and_shows_the_rating(client, demo, 
     snap(phone, "cases-rated-twice")
     back_to_list(phone)  # the list asked again: the case waits for no rating any more
     phone.wait_for("!document.querySelector('#cases li[data-status=concluded]').innerText.includes('请评价')")
+
+
+def test_a_relative_acting_for_the_citizen_follows_the_cases_but_does_not_rate(demo, phone):
+    """Following cases is delegable (cases:follow); 好差评 is the applicant's own."""
+    sign_in_demo(phone, DEMO_FAMILY[0])
+    tab(phone, "proxies")
+    phone.wait_for("(li => li && (li.click(), true))(document.querySelector('#proxies-received li[data-status=active]'))")
+    phone.wait_for("(b => b && b.offsetParent !== null && (b.click(), true))(document.getElementById('proxy-act'))")
+    assert "正在代 王* 办理" in visible(phone, "acting")
+    open_cases(phone)  # 王五's five cases, read with the delegated token
+    open_case(phone, "concluded")
+    assert visible(phone, "rate-own") == "好差评需由申请人本人评价。"
+    assert phone.js("document.getElementById('rate-form').hidden")
+    snap(phone, "cases-acting")

@@ -11,7 +11,7 @@ const PAGE = 20;
 const STARS = [1, 2, 3, 4, 5];
 const POOR = 2;  // ratings at or below: 差评, a reason is needed and the department answers
 
-const state = { shown: null, asked: 0, cursor: null, rating: 0, tags: {}, catalogue: {} };
+const state = { shown: null, asked: 0, cursor: null, formFor: null, rating: 0, tags: {}, catalogue: {} };
 
 function ratingLabel(rating) {
   return { 5: t("非常满意", "Very satisfied"), 4: t("满意", "Satisfied"), 3: t("基本满意", "Fairly satisfied"),
@@ -79,8 +79,10 @@ function clockText(c) {
   if (!clock.started_at) {
     return finished(c) ? "" : t("受理后开始计算承诺办结时限。", "The promised time starts once the case is accepted.");
   }
-  const parts = [t("承诺时限 " + clock.promised_days + " 个工作日，自 " + day(clock.started_at) + " 受理起计算",
-                   clock.promised_days + " working days from acceptance on " + day(clock.started_at))];
+  const parts = [clock.promised_days
+    ? t("承诺时限 " + clock.promised_days + " 个工作日，自 " + day(clock.started_at) + " 受理起计算",
+        clock.promised_days + " working days from acceptance on " + day(clock.started_at))
+    : t("自 " + day(clock.started_at) + " 受理起计时", "Timed from acceptance on " + day(clock.started_at))];
   if (clock.paused) {
     parts.push(t("自 " + day(clock.paused_since) + " 起暂停计时（补正或特别程序期间不计时）",
                  "clock paused since " + day(clock.paused_since) + " (waiting for documents or a special procedure does not count)"));
@@ -88,6 +90,11 @@ function clockText(c) {
   if (clock.paused_working_days > 0) {
     parts.push(t("已暂停 " + clock.paused_working_days + " 个工作日，办结日期相应顺延",
                  "paused for " + clock.paused_working_days + " working days, the due date moved accordingly"));
+  }
+  const concluded = (c.timeline || []).filter((e) => e.kind === "status" && e.status === "concluded").pop();
+  if (concluded && clock.due_date) {
+    parts.push(day(concluded.occurred_at) <= clock.due_date ? t("已在承诺日期前办结", "concluded within the promised time")
+                                                   : t("办结晚于承诺日期", "concluded after the promised date"));
   }
   if (clock.overdue) { parts.push(t("已超过承诺办结日期，可联系办理部门或拨打 12345", "past the promised date: contact the department or call 12345")); }
   return parts.join(t("；", "; ")) + t("。", ".");
@@ -117,6 +124,7 @@ function fill(ctx, c) {
   $("case-due").textContent = clock.due_date ? promise(clock) : "";
   $("case-due").hidden = !clock.due_date;
   $("case-due").classList.toggle("overdue", !!clock.overdue);
+  $("case-due").classList.toggle("done", finished(c));
   $("case-clock").textContent = clockText(c);
   $("case-clock").hidden = !$("case-clock").textContent;
   supplement(c);
@@ -125,7 +133,7 @@ function fill(ctx, c) {
   const rate = c.can_evaluate && !ctx.acting;
   $("rate-own").hidden = !(c.can_evaluate && ctx.acting);
   $("rate-form").hidden = !rate;
-  if (rate) { resetForm(ctx); }
+  if (rate) { prepareForm(ctx, c.id); } else { state.formFor = null; }
 }
 
 /* A 补正 request: what the department asks for (its own words, from the 补正 event) and by when. */
@@ -191,10 +199,15 @@ function mountForm(ctx) {
   $("rate-form").addEventListener("submit", (e) => { e.preventDefault(); submit(ctx); });
 }
 
-function resetForm(ctx) {
-  state.rating = 0;
-  state.tags = {};
-  $("rate-comment").value = "";
+/* The form for case `id`: empty the first time; shown again (a notice, a language change) it keeps
+ * what the person chose so far, in the page's language. */
+function prepareForm(ctx, id) {
+  if (state.formFor !== id) {
+    state.formFor = id;
+    state.rating = 0;
+    state.tags = {};
+    $("rate-comment").value = "";
+  }
   [...$("rate-stars").children].forEach((b) => b.setAttribute("aria-label", ratingLabel(Number(b.getAttribute("data-rating")))));
   paint(ctx);
   catalogue(ctx);  // asked early: the tags are there when a rating is chosen
@@ -273,6 +286,7 @@ function submit(ctx) {
 
 function showList(ctx) {
   state.shown = null;
+  state.formFor = null;
   $("case-detail").hidden = true;
   $("case-list").hidden = false;
   load(ctx, false);
@@ -289,8 +303,8 @@ export default {
   show(ctx, params) {
     if (params[0]) { open(ctx, params[0]); } else { showList(ctx); }
   },
-  hide() { state.shown = null; state.asked++; },
-  signedOut() { state.shown = null; state.cursor = null; state.catalogue = {}; clear($("cases")); $("case-detail").hidden = true; },
+  hide() { state.shown = null; state.formFor = null; state.asked++; },
+  signedOut() { state.shown = null; state.formFor = null; state.cursor = null; state.catalogue = {}; clear($("cases")); $("case-detail").hidden = true; },
   /* A notice about the case on screen (a status, the department's answer): show it as it is now. */
   onNotice(ctx, notice) {
     const data = notice.data || {};
