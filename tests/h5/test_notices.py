@@ -72,20 +72,20 @@ def test_the_inbox_shows_the_unread_notices_and_a_tap_opens_the_notice_screen(de
     assert "实时消息已连接" in wait_text(phone, "#stream-state", "已连接")
     snap(phone, "notices-inbox")
 
-    # A case notice opens the case; it is read now and the badge drops by one.
-    link = phone.js("(li => li && li.getAttribute('data-link'))(document.querySelector("
-                    "'#notices li.unread[data-link^=\"yiwang://cases/\"]') || document.querySelector('#notices li.unread[data-link]'))")
-    assert link, text_of(phone, "#notices")
-    notice = phone.js(f"document.querySelector('#notices li.unread[data-link={json.dumps(link)}]').getAttribute('data-notice')")
-    _click(phone, f"#notices li[data-notice='{notice}']")
-    screen = link.removeprefix("yiwang://")
-    phone.wait_for(f"location.hash === {json.dumps('#/' + screen)}")
-    view = screen.split("/")[0]
-    phone.wait_for(f"!document.getElementById('{view}-view').hidden")
-    if view == "cases":
-        phone.wait_for("!document.getElementById('case-detail').hidden")
-    phone.wait_for(f"Number(document.getElementById('unread').getAttribute('data-count')) === {unread - 1}")
-    snap(phone, "notices-opened-link")
+    # A case notice opens the case, a licence notice the licence; each is read now and the badge drops.
+    for step, (prefix, detail) in enumerate((("yiwang://cases/", "case-detail"), ("yiwang://wallet/licences/", None)), 1):
+        if step > 1:
+            _inbox(phone)
+        notice, link = phone.wait_for(f"(li => li && [li.getAttribute('data-notice'), li.getAttribute('data-link')])"
+                                      f"(document.querySelector('#notices li.unread[data-link^=\"{prefix}\"]'))")
+        _click(phone, f"#notices li[data-notice='{notice}']")
+        screen = link.removeprefix("yiwang://")
+        phone.wait_for(f"location.hash === {json.dumps('#/' + screen)}")
+        phone.wait_for(f"!document.getElementById('{screen.split('/')[0]}-view').hidden")
+        if detail:
+            phone.wait_for(f"!document.getElementById('{detail}').hidden")
+        phone.wait_for(f"Number(document.getElementById('unread').getAttribute('data-count')) === {unread - step}")
+        snap(phone, f"notices-opened-{screen.split('/')[0]}")
 
     # Back in the inbox the notice is no longer bold; the push deep link of another marks that one read.
     _inbox(phone)
@@ -94,8 +94,8 @@ def test_the_inbox_shows_the_unread_notices_and_a_tap_opens_the_notice_screen(de
     phone.js(f"location.href = 'yiwang://notifications?id={other}'.replace('yiwang://', '#/'); true")
     phone.wait_for(f"(li => li && li.classList.contains('highlight') && !li.classList.contains('unread'))"
                    f"(document.querySelector('#notices li[data-notice=\"{other}\"]'))")
-    phone.wait_for(f"Number(document.getElementById('unread').getAttribute('data-count')) === {unread - 2}"
-                   f" || ({unread - 2} === 0 && document.getElementById('unread').hidden)")
+    phone.wait_for(f"Number(document.getElementById('unread').getAttribute('data-count')) === {unread - 3}"
+                   f" || ({unread - 3} === 0 && document.getElementById('unread').hidden)")
     snap(phone, "notices-push-link")
 
 
@@ -143,7 +143,7 @@ def test_preferences_are_saved_kept_after_a_reload_and_a_refused_value_is_said(a
     phone.wait_for("document.querySelectorAll('#prefs-channels input[data-channel]').length >= 3")
     shown = visible(phone, "notice-prefs")
     assert "微信服务通知" in shown and "短信" in shown and "华为推送" in shown
-    assert "22:00–08:00" in shown and "北京时间" in shown  # the quiet hours the API keeps
+    assert "每天 22:00 至次日 08:00（北京时间）" in shown  # the quiet hours the API keeps
     assert "不能关闭" in shown and "新设备登录" in shown  # the security notices cannot be muted
     assert phone.js("document.getElementById('prefs-quiet').checked") is True  # on by default
     snap(phone, "notices-preferences")
@@ -193,7 +193,7 @@ def test_the_messages_and_their_settings_in_english(app, demo, phone):
     _click(phone, "#notices-settings")
     phone.wait_for("document.querySelectorAll('#prefs-channels input[data-channel]').length >= 3")
     shown = visible(phone, "notice-prefs")
-    for words in ("Push channels", "WeChat service messages", "Quiet hours: 22:00–08:00 (Beijing time",
+    for words in ("Push channels", "WeChat service messages", "Quiet hours: 22:00–08:00 (Beijing time)",
                   "cannot be switched off", "Save"):
         assert words in shown, shown
     phone.js("document.querySelector('#prefs-channels [data-channel=sms]').setAttribute('data-channel', 'pager');"

@@ -60,9 +60,11 @@ function more(ctx) {
 
 function selector(id) { return '[data-notice="' + String(id).replace(/[^0-9A-Za-z_-]/g, "") + '"]'; }
 
+/* The notice's deep link when this page has its screen (a view section named after its first part). */
 function linkOf(n) {
   const link = n.data && n.data.link;
-  return typeof link === "string" && /^yiwang:\/\/[A-Za-z]/.test(link) ? link : null;
+  const screen = typeof link === "string" && /^yiwang:\/\/([a-z]+)/.exec(link);
+  return screen && (screen[1] === "notifications" || $(screen[1] + "-view")) ? link : null;
 }
 
 function add(ctx, n, atTop) {
@@ -155,7 +157,9 @@ function loadPreferences(ctx) {
 function fillPreferences(p) {
   const box = $("prefs-channels");
   clear(box);
-  Object.keys(p.channels || {}).forEach((key) => {
+  const known = Object.keys(CHANNELS);
+  const order = (k) => (known.indexOf(k) < 0 ? known.length : known.indexOf(k));
+  Object.keys(p.channels || {}).sort((a, b) => order(a) - order(b)).forEach((key) => {
     const label = el("label", "switch");
     const input = el("input");
     input.type = "checkbox";
@@ -171,9 +175,10 @@ function fillPreferences(p) {
   const w = p.quiet_hours_window || {};
   const zone = w.timezone === "Asia/Shanghai" ? t("北京时间", "Beijing time") : (w.timezone || "");
   $("prefs-window").textContent = t(
-    "免打扰时段：" + (w.start || "") + "–" + (w.end || "") + "（" + zone + "，次日），其间非紧急推送延至 " + (w.end || "") + " 再发送；时段由系统统一设定。",
-    "Quiet hours: " + (w.start || "") + "–" + (w.end || "") + " (" + zone + ", next morning). Pushes that are not urgent wait until " +
-      (w.end || "") + "; the hours are set by the service.");
+    "免打扰时段：每天 " + (w.start || "") + " 至次日 " + (w.end || "") + "（" + zone + "）。开启后，这段时间里不紧急的推送会等到 " +
+      (w.end || "") + " 再发送，消息仍会即时出现在“消息”中。时段由系统统一设定。",
+    "Quiet hours: " + (w.start || "") + "–" + (w.end || "") + " (" + zone + ") every night. When on, pushes that are not urgent wait until " +
+      (w.end || "") + "; they still appear in Messages at once. The hours are set by the service.");
   $("prefs-window").setAttribute("data-start", w.start || "");
   $("prefs-window").setAttribute("data-end", w.end || "");
   const rules = $("prefs-rules");
