@@ -65,6 +65,20 @@ class CheckInWrongDay(Conflict):
     code, detail = "check_in_wrong_day", N_("该预约不是今天的，请在预约当天签到。")
 
 
+class CheckInTooEarly(Conflict):
+    code, detail = "check_in_too_early", N_("还没到签到时间，请在预约时段开始前一小时内签到。")
+
+
+class CheckInTooLate(Conflict):
+    code, detail = "check_in_too_late", N_("预约时段已过，已不能签到，请重新预约。")
+
+
+class CheckInOtherHall(Conflict):
+    """A code booked at another hall of this province: the clerk learns that hall's NAME only."""
+
+    code, detail = "check_in_other_hall", N_("该预约不是本大厅的，请群众前往预约的大厅办理。")
+
+
 class CheckInCodeInvalid(AppError):
-    status, code, detail = 404, "check_in_code_invalid", N_("签到码无效，或不是本大厅的预约。")
+    status, code, detail = 404, "check_in_code_invalid", N_("签到码无效，请核对后重新输入。")
 

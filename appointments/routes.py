@@ -86,9 +86,15 @@ def appointment_qr(appointment_id):
 @blp.arguments(s.CheckInRequestSchema())
 @blp.response(200, s.CheckInSchema())
 @problems(blp, {403: "forbidden", 404: "check_in_code_invalid",
-                409: "already_checked_in, appointment_not_active, check_in_wrong_day",
+                409: "check_in_other_hall (hall.name only: booked at another hall of the province; audited), "
+                     "already_checked_in, appointment_not_active, check_in_wrong_day, "
+                     "check_in_too_early (opens_at), check_in_too_late (closed_at)",
                 422: "validation_failed", 429: "rate_limited"})
 @auth_required(kinds=("staff",), roles=("clerk",))
 def check_in(body):
-    """Check a citizen in at the counter by their check-in code (clerks of the appointment's hall)."""
+    """Check a citizen in at the counter by their check-in code (clerks of the appointment's hall), on the
+    appointment's day from APPOINTMENT_CHECK_IN_EARLY_MINUTES (60) before the slot until
+    APPOINTMENT_CHECK_IN_GRACE_MINUTES (15) after it. A code booked at another hall is answered 409
+    check_in_other_hall with that hall's name only (no personal data; audited; rate limited like every
+    lookup)."""
     return appointment_checkin.check_in(clerk=current_principal(), code=body["code"])

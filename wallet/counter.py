@@ -22,7 +22,7 @@ from app import audit, i18n
 from app.crypto.ca import keystore
 from app.db import unit_of_work, utcnow
 from app.errors import AppError
-from app.i18n import N_
+from app.i18n import N_, T_, Series
 from app.ratelimit import Limit, consume
 from app.redis import get_redis
 from app.security.pii import DecryptionError, mask_id_number, mask_name
@@ -30,9 +30,11 @@ from app.security.tokens import Principal
 from identity import service as identity
 from wallet import models, notices
 from wallet.catalogue import disclose, get_type
-from wallet.errors import LicenceNotValid, PresentationExpired, PresentationInvalid, PresentationUsed
+from wallet.errors import (CounterOutOfScope, LicenceNotValid, MatterNotApplicable, PresentationExpired,
+                           PresentationInvalid, PresentationUsed)
 from wallet.holder import live_data, require_verified
 from wallet.issuance import decrypt_parts, signed_bytes
+from wallet.matters import Matter, disclose_for, get_matter, name_of
 from wallet.models import Issuer, Licence, Presentation
 from wallet.presentation import CHINA, code_key, decode_qr, licence_valid_now, nonce_key, today
 
@@ -55,23 +57,42 @@ def _resolve_manual_code(clerk: Principal, code: str) -> tuple[str, int]:
 
 
 def _record(clerk: Principal, presentation: Presentation, result: str, licence: Licence | None = None,
-            name_masked: str | None = None) -> datetime:
+            name_masked: str | None = None, matter: Matter | None = None,
+            disclosed: list[str] | None = None) -> datetime:
     """The check row and its audit row (inside the caller's transaction)."""
     now = utcnow()
     models.insert_check(presentation=presentation, clerk_id=clerk.id, hall_code=clerk.hall_code, checked_at=now,
                         result=result, type_code=licence.type_code if licence else None,
-                        holder_name_masked=name_masked)
+                        holder_name_masked=name_masked, matter=matter.code if matter else None,
+                        disclosed=json.dumps(disclosed) if disclosed is not None else None)
     audit.record("wallet.presentation_verified", outcome="success" if result == "verified" else "refused",
                  actor_kind="staff", actor_id=clerk.id, target=presentation.id,
-                 details={"result": result, "hall": clerk.hall_code, "licence": presentation.licence_id})
+                 details={"result": result, "hall": clerk.hall_code, "licence": presentation.licence_id,
+                          "matter": matter.code if matter else None})
     return now
 
 
-def _refuse(clerk: Principal, presentation: Presentation | None, error: AppError) -> None:
+def _refuse(clerk: Principal, presentation: Presentation | None, error: AppError, matter: Matter | None = None) -> None:
     if presentation is not None:
         with unit_of_work():
-            _record(clerk, presentation, error.code)
+            _record(clerk, presentation, error.code, matter=matter)
     raise error
+
+
+def _require_applicable(clerk: Principal, presentation: Presentation, matter: Matter) -> None:
+    """A live code of a licence type the matter does not accept is refused BEFORE it is consumed
+    (the clerk chooses another matter, or asks for another licence, and scans the same code again):
+    422 matter_not_applicable naming the licence type and the types the matter accepts."""
+    licence = models.licence_by_id(presentation.licence_id)
+    if licence is None or licence.type_code in matter.accepts:
+        return
+    accepted = Series(T_(get_type(code).name) for code in matter.accepts)
+    error = MatterNotApplicable(
+        N_("“{matter}”不接受{type_name}，可核验的证照：{accepted:、}。请重新选择事项或请群众出示其他证照。",
+           matter=T_(matter.name), type_name=T_(get_type(licence.type_code).name), accepted=accepted),
+        errors={"matter": [N_("该事项可核验的证照：{accepted:、}。", accepted=accepted)]},
+        extra={"matter": matter.code, "licence_type": licence.type_code, "accepted_types": list(matter.accepts)})
+    _refuse(clerk, presentation, error, matter)
 
 
 def _not_valid(licence: Licence | None) -> LicenceNotValid:
@@ -80,14 +101,22 @@ def _not_valid(licence: Licence | None) -> LicenceNotValid:
     if licence is None:
         return LicenceNotValid()
     since = licence.updated_at.astimezone(CHINA).date()  # the last change of a 02…99 licence is its status
+
+    def why(reason: str, day: Any) -> dict[str, Any]:  # stable sub-code + the day, for the page
+        return {"reason": reason, "since": day.isoformat()}
+
     if licence.status == "02":
-        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}被暂扣，不能核验。", day=since))
+        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}被暂扣，不能核验。", day=since),
+                               extra=why("suspended", since))
     if licence.status in ("03", "07"):
-        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}被撤销或吊销，不能核验。", day=since))
+        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}被撤销或吊销，不能核验。", day=since),
+                               extra=why("revoked", since))
     if licence.status != "01":
-        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}注销或失效，不能核验。", day=since))
+        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}注销或失效，不能核验。", day=since),
+                               extra=why("ended", since))
     if licence.valid_until is not None and licence.valid_until < today():
-        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}过期，不能核验。", day=licence.valid_until))
+        return LicenceNotValid(N_("该证照已于{day:%Y年%m月%d日}过期，不能核验。", day=licence.valid_until),
+                               extra=why("expired", licence.valid_until))
     return LicenceNotValid()
 
 
@@ -107,7 +136,13 @@ def _licence_problem(licence: Licence | None, issuer: Issuer | None) -> tuple[Ap
     return None, parts
 
 
-def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | None = None) -> dict[str, Any]:
+def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | None = None,
+           matter: str | None = None) -> dict[str, Any]:
+    """Verify a presentation for a matter (用证事项): the answer discloses exactly the matter's fields
+    for the licence's type. Without a matter (older callers) it discloses what the holder presented."""
+    if not clerk.hall_code:  # a clerk who is not assigned to a hall has no counter
+        raise CounterOutOfScope()
+    chosen = get_matter(matter) if matter is not None else None  # the schema allows only known codes
     if qr_text is not None:
         nonce, expiry = decode_qr(qr_text)
         nonce_hex = nonce.hex()
@@ -118,10 +153,12 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
         if presentation is not None:
             with unit_of_work():
                 models.expire_live_presentation(presentation.id)
-                _record(clerk, presentation, PresentationExpired.code)
+                _record(clerk, presentation, PresentationExpired.code, matter=chosen)
         raise PresentationExpired()
+    if chosen is not None and presentation is not None and presentation.status == "live":
+        _require_applicable(clerk, presentation, chosen)
     if get_redis().getdel(nonce_key(nonce_hex)) is None:  # used, retired or revoked
-        _refuse(clerk, presentation, PresentationUsed())
+        _refuse(clerk, presentation, PresentationUsed(), chosen)
     if presentation is None:  # a MAC-valid code without its row: never expected
         log.error("presentation row missing", extra={"presentation_nonce": nonce_hex[:8]})
         raise PresentationUsed()
@@ -130,14 +167,20 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
     licence = models.licence_by_id(presentation.licence_id)
     issuer = models.issuer_by_id(licence.issuer_id) if licence is not None else None
     problem, parts = _licence_problem(licence, issuer)
-    holder, shown_keys = None, []
+    if problem is None and chosen is not None and licence.type_code not in chosen.accepts:
+        problem = MatterNotApplicable()  # the type changed between the check above and now: never expected
+    holder, shown_keys, hows = None, [], {}
     if problem is None:
         name, id_number, data = parts
         holder = {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
         licence_type = get_type(licence.type_code)
-        keys = json.loads(presentation.fields)
-        shown = disclose(licence_type, live_data(licence, data), keys if presentation.explicit else None)
-        shown_keys = [key for key in keys if key in shown]
+        if chosen is not None:
+            shown, hows = disclose_for(chosen, licence_type, live_data(licence, data))
+            shown_keys = list(shown)
+        else:
+            keys = json.loads(presentation.fields)
+            shown = disclose(licence_type, live_data(licence, data), keys if presentation.explicit else None)
+            shown_keys = [key for key in keys if key in shown]
     # One transaction: the code is consumed (live → used, the backstop when Redis lost its state)
     # together with the check and audit rows; of concurrent scans exactly one changes the row.
     now = utcnow()
@@ -146,17 +189,21 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
                                                     hall_code=clerk.hall_code)
         if consumed == 1:
             checked_at = _record(clerk, presentation, problem.code if problem else "verified", licence,
-                                 holder["name_masked"] if holder else None)
+                                 holder["name_masked"] if holder else None, chosen,
+                                 shown_keys if problem is None and chosen is not None else None)
             if problem is None:  # the holder is told who saw which fields (labels, never values)
                 notices.used(licence, presentation_id=presentation.id, fields=shown_keys, purpose=presentation.purpose,
-                             clerk=identity.staff_usernames({clerk.id}).get(clerk.id), hall=clerk.hall_code)
+                             clerk=identity.staff_usernames({clerk.id}).get(clerk.id), hall=clerk.hall_code,
+                             matter=chosen.code if chosen else None)
     if consumed != 1:
-        _refuse(clerk, presentation, PresentationUsed())
+        _refuse(clerk, presentation, PresentationUsed(), chosen)
     if problem is not None:
         raise problem
 
-    fields, merged = _merge_facts(licence_type, shown_keys, shown, holder,
-                                  in_full=presentation.explicit)
+    if chosen is not None:
+        fields, merged = _merge_matter_facts(licence_type, shown_keys, shown, hows, holder)
+    else:
+        fields, merged = _merge_facts(licence_type, shown_keys, shown, holder, in_full=presentation.explicit)
     return {
         "result": "verified",
         "licence": {
@@ -166,9 +213,38 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
             "valid_until": licence.valid_until, "fields": fields, "merged_fields": merged,
         },
         "holder": holder,
+        "matter": {"code": chosen.code, "name": name_of(chosen.code)} if chosen else None,
+        "disclosed": shown_keys,
         "purpose": presentation.purpose,
         "checked_at": checked_at,
     }
+
+
+def _merge_matter_facts(licence_type: Any, keys: list[str], shown: dict[str, str], hows: dict[str, str],
+                        holder: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """As `_merge_facts`, for a matter: the holder block keeps only the holder facts the matter
+    discloses (a vehicle check shows no ID number), each as the matter shows it."""
+    fields, merged = {}, {}
+    kept: dict[str, str] = {}
+    for key in keys:
+        fact = licence_type.field(key).same_as
+        if fact not in CARD_FACTS:
+            fields[key] = shown[key]
+            continue
+        merged[key] = fact
+        if not fact.startswith("holder."):
+            continue
+        what = fact.removeprefix("holder.")
+        if hows[key] == "full":
+            kept[what] = shown[key]
+            kept[f"{what}_masked"] = holder[f"{what}_masked"]
+        elif hows[key] == "tail4":
+            kept[f"{what}_masked"] = shown[key]
+        else:
+            kept[f"{what}_masked"] = holder[f"{what}_masked"]
+    holder.clear()
+    holder.update(kept)
+    return fields, merged
 
 
 def _merge_facts(licence_type: Any, keys: list[str], shown: dict[str, str], holder: dict[str, str], *,
@@ -187,11 +263,23 @@ def _merge_facts(licence_type: Any, keys: list[str], shown: dict[str, str], hold
     return fields, merged
 
 
-def _field_names(presentation: Presentation) -> list[str]:
+def _field_names(check: Any) -> list[str]:
+    """The field keys the counter saw at a verified check: the matter's (kept on the check) or,
+    for a check without a matter, those the holder presented."""
+    if check.result != "verified":
+        return []
     try:
-        return list(json.loads(presentation.fields))
+        return list(json.loads(check.disclosed if check.disclosed is not None else check.presentation.fields))
     except ValueError:
         return []
+
+
+def _field_labels(type_code: str | None, keys: list[str]) -> list[str]:
+    return [i18n.label("licence_field", (type_code, key)) for key in keys] if type_code else list(keys)
+
+
+def _matter_ref(code: str | None) -> dict[str, str] | None:
+    return {"code": code, "name": name_of(code)} if code else None
 
 
 def clerk_today(*, clerk: Principal) -> dict[str, Any]:
@@ -206,8 +294,8 @@ def clerk_today(*, clerk: Principal) -> dict[str, Any]:
             except KeyError:
                 type_name = check.type_code
         items.append({"checked_at": check.checked_at, "result": check.result, "type_name": type_name,
-                      "holder": {"name_masked": check.holder_name_masked},
-                      "fields": _field_names(check.presentation) if check.result == "verified" else []})
+                      "type_code": check.type_code, "holder": {"name_masked": check.holder_name_masked},
+                      "fields": _field_names(check), "matter": _matter_ref(check.matter)})
     return {"items": items}
 
 
@@ -218,6 +306,7 @@ def holder_usage(*, user_id: str, limit: int = 20, cursor: str | None = None) ->
     clerks = identity.staff_usernames({c.clerk_id for c in page})
     items = [{"licence_id": c.presentation.licence_id, "presentation_id": c.presentation_id,
               "verified_at": c.checked_at, "result": c.result, "hall": c.hall_code,
-              "clerk": clerks.get(c.clerk_id), "fields": _field_names(c.presentation) if c.result == "verified" else [],
-              "purpose": c.presentation.purpose} for c in page]
+              "clerk": clerks.get(c.clerk_id), "fields": _field_names(c),
+              "field_labels": _field_labels(c.type_code, _field_names(c)),
+              "matter": _matter_ref(c.matter), "purpose": c.presentation.purpose} for c in page]
     return {"items": items, "next_cursor": next_cursor}

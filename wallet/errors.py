@@ -60,3 +60,11 @@ class ValidityInconsistent(ValidationFailed):
 
 class StatusInconsistent(ValidationFailed):
     code, detail = "status_inconsistent", N_("证照数据中的状态与证照状态不一致。")
+
+
+class MatterNotApplicable(ValidationFailed):
+    code, detail = "matter_not_applicable", N_("所选办理事项不接受该类证照，请重新选择事项或请群众出示其他证照。")
+
+
+class CounterOutOfScope(AppError):
+    status, code, detail = 403, "counter_out_of_scope", N_("您的账号未分配到办事大厅，不在亮证核验的权限范围内，请联系管理员。")

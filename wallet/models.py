@@ -113,6 +113,8 @@ class PresentationCheck(BaseModel):
     result = pw.CharField(max_length=32)  # verified | presentation_used | presentation_expired | licence_not_valid
     type_code = pw.CharField(max_length=64, null=True)
     holder_name_masked = pw.CharField(max_length=64, null=True)
+    matter = pw.CharField(max_length=32, null=True)  # the 用证事项 the clerk chose (wallet/matters.py)
+    disclosed = pw.TextField(null=True)  # JSON: the field keys the counter saw (verified with a matter)
 
     class Meta:
         table_name = "wallet_presentation_check"
@@ -246,10 +248,11 @@ def consume_live_presentation(presentation_id: str, *, used_at: datetime, clerk_
 # --- Counter checks (柜台核验记录) ---------------------------------------------------------------
 
 def insert_check(*, presentation: Presentation, clerk_id: str, hall_code: str | None, checked_at: datetime,
-                 result: str, type_code: str | None, holder_name_masked: str | None) -> None:
+                 result: str, type_code: str | None, holder_name_masked: str | None, matter: str | None = None,
+                 disclosed: str | None = None) -> None:
     insert_row(PresentationCheck, id=new_id("pck"), presentation=presentation.id, user_id=presentation.user_id,
                clerk_id=clerk_id, hall_code=hall_code, checked_at=checked_at, result=result, type_code=type_code,
-               holder_name_masked=holder_name_masked)
+               holder_name_masked=holder_name_masked, matter=matter, disclosed=disclosed)
 
 
 def clerk_checks_since(clerk_id: str, start: datetime, limit: int = 200) -> Iterable[PresentationCheck]:

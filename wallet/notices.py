@@ -22,6 +22,7 @@ from typing import Any
 from app.i18n import N_, T_, Series, in_english
 from notify.service import enqueue
 from wallet.catalogue import get_type
+from wallet.matters import get_matter
 from wallet.models import STATUS_LABELS, Licence
 
 LINK = "yiwang://wallet/licences/{}"
@@ -55,22 +56,25 @@ def attached(licence: Licence) -> bool:
 
 
 def used(licence: Licence, *, presentation_id: str, clerk: str | None, hall: str | None, purpose: str | None,
-         fields: list[str]) -> bool:
-    """A successful counter verification: who, where, for what matter, which fields (labels only)."""
+         fields: list[str], matter: str | None = None) -> bool:
+    """A successful counter verification: who, where, for what matter (the 用证事项 the clerk chose,
+    else the holder's stated purpose), which fields (labels only)."""
     licence_type = get_type(licence.type_code)
     known = {f.key: f.label for f in licence_type.fields}
     labels = Series(T_(known[key]) for key in fields if key in known)
     values = {"type_name": _type_name(licence), "clerk": clerk or T_("工作人员"), "hall": hall or T_("柜台"),
               "fields": labels or Series([T_("无")])}
-    if purpose:
+    matter_name = T_(get_matter(matter).name) if matter else None  # marked in wallet/matters.py
+    if matter_name or purpose:
         body = N_("您的{type_name}刚在{hall}由{clerk}核验，事项：{purpose}；查看了：{fields:、}。"
-                  "如非本人出示，请立即联系 12345。", purpose=purpose, **values)
+                  "如非本人出示，请立即联系 12345。", purpose=matter_name or purpose, **values)
     else:
         body = N_("您的{type_name}刚在{hall}由{clerk}核验；查看了：{fields:、}。如非本人出示，请立即联系 12345。",
                   **values)
     title = T_("证照已被核验")
     return _send(licence, kind="licence_used", title=title, body=body, key=f"used:{presentation_id}", event="used",
-                 presentation_id=presentation_id, hall=hall, clerk=clerk, purpose=purpose, fields=list(fields))
+                 presentation_id=presentation_id, hall=hall, clerk=clerk, purpose=purpose, fields=list(fields),
+                 **({"matter": matter} if matter else {}))
 
 
 def status_changed(licence: Licence) -> bool:

@@ -173,13 +173,27 @@ _CLERK = {"kinds": ("staff",), "roles": ("clerk",)}
 @blp.route("/counter/verifications", methods=["POST"])
 @blp.arguments(s.VerificationRequestSchema())
 @blp.response(200, s.VerificationSchema())
-@problems(blp, {400: "presentation_invalid", 403: "forbidden", 409: "presentation_used",
-                410: "presentation_expired", 422: "licence_not_valid, validation_failed", 429: "rate_limited"})
+@problems(blp, {400: "presentation_invalid", 403: "forbidden, counter_out_of_scope (the clerk has no hall)",
+                409: "presentation_used", 410: "presentation_expired",
+                422: "licence_not_valid (reason: suspended | revoked | ended | expired, since: the day), "
+                     "matter_not_applicable (accepted_types; the code stays live), validation_failed",
+                429: "rate_limited"})
 @auth_required(**_CLERK)
 def verify_presentation(body):
-    """Verify a scanned QR text (or a typed manual code): one time only, licence re-read and re-verified."""
+    """Verify a scanned QR text (or a typed manual code) for a matter (用证事项): one time only, licence
+    re-read and re-verified; the answer discloses exactly the matter's fields."""
     return service.verify_presentation(clerk=current_principal(), qr_text=body["qr_text"],
-                                       manual_code=body["manual_code"])
+                                       manual_code=body["manual_code"], matter=body["matter"])
+
+
+@blp.route("/counter/matters", methods=["GET"])
+@blp.response(200, s.MatterListSchema())
+@problems(blp, {403: "forbidden"})
+@auth_required(**_CLERK)
+def list_counter_matters():
+    """The matters (用证事项) a clerk chooses from before scanning: the licence types each accepts and the
+    fields it discloses (full, masked or only the last four characters), in the answer's language."""
+    return {"items": service.counter_matters()}
 
 
 @blp.route("/counter/verifications", methods=["GET"])

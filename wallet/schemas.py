@@ -6,6 +6,7 @@ import marshmallow as ma
 from app.fields import IdNumber
 from app.i18n import N_
 from wallet.catalogue import all_types
+from wallet.matters import CODES as MATTER_CODES
 
 
 class LicenceFieldSchema(ma.Schema):
@@ -173,6 +174,11 @@ class PresentationSchema(ma.Schema):
 class VerificationRequestSchema(ma.Schema):
     qr_text = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 300))
     manual_code = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 16))
+    matter = ma.fields.String(load_default=None, validate=ma.validate.OneOf(MATTER_CODES), metadata={
+        "example": "hotel_check_in",
+        "description": "用证事项（柜员扫码前选择，见 GET /counter/matters）：决定可核验的证照类型和柜台看到的字段（最小必要）。"
+                       "柜台页面始终提供；省略时按持证人出示的字段核验（旧调用方，issue 17 起将为必填）。"
+                       "事项不接受该证照类型时返回 422 matter_not_applicable（accepted_types 列出可核验的类型），亮证码不作废"})
 
     @ma.validates_schema
     def _one_of(self, data, **kwargs):
@@ -203,12 +209,45 @@ class VerifiedLicenceSchema(ma.Schema):
                        "licence.valid_until）", "example": {"name": "holder.name", "status": "licence.status"}})
 
 
+class MatterRefSchema(ma.Schema):
+    code = ma.fields.String(metadata={"example": "hotel_check_in"})
+    name = ma.fields.String(metadata={"example": "旅馆住宿登记"})
+
+
 class VerificationSchema(ma.Schema):
     result = ma.fields.String(metadata={"example": "verified"})
     licence = ma.fields.Nested(VerifiedLicenceSchema)
-    holder = ma.fields.Nested(VerifiedHolderSchema)
-    purpose = ma.fields.String(allow_none=True)
+    holder = ma.fields.Nested(VerifiedHolderSchema, metadata={
+        "description": "持证人。按事项核验时只含该事项出示的持证人事实（如驾驶资格核查不含证件号）"})
+    matter = ma.fields.Nested(MatterRefSchema, allow_none=True, metadata={"description": "本次核验的用证事项"})
+    disclosed = ma.fields.List(ma.fields.String(), metadata={"description": "柜台看到的字段名（按事项核验时即事项的字段）"})
+    purpose = ma.fields.String(allow_none=True, metadata={"description": "持证人亮证时自填的用途（可空）"})
     checked_at = ma.fields.DateTime()
+
+
+class MatterFieldSchema(ma.Schema):
+    key = ma.fields.String(metadata={"example": "id_number"})
+    label = ma.fields.String(metadata={"example": "公民身份号码"})
+    how = ma.fields.String(metadata={"description": "full 完整显示；masked 按目录打码；tail4 仅显示后 4 位",
+                                     "enum": ["full", "masked", "tail4"]})
+
+
+class MatterLicenceTypeSchema(ma.Schema):
+    code = ma.fields.String(metadata={"example": "resident_id_card"})
+    name = ma.fields.String(metadata={"example": "居民身份证"})
+    fields = ma.fields.List(ma.fields.Nested(MatterFieldSchema), metadata={"description": "该事项对此类证照出示的字段"})
+
+
+class MatterSchema(ma.Schema):
+    """A 用证事项 the counter verifies a licence for."""
+
+    code = ma.fields.String(metadata={"example": "hotel_check_in", "enum": list(MATTER_CODES)})
+    name = ma.fields.String(metadata={"example": "旅馆住宿登记"})
+    licence_types = ma.fields.List(ma.fields.Nested(MatterLicenceTypeSchema), metadata={"description": "可核验的证照类型"})
+
+
+class MatterListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(MatterSchema))
 
 
 class CounterHolderSchema(ma.Schema):
@@ -218,9 +257,11 @@ class CounterHolderSchema(ma.Schema):
 class CounterCheckSchema(ma.Schema):
     checked_at = ma.fields.DateTime()
     result = ma.fields.String()
+    type_code = ma.fields.String(allow_none=True)
     type_name = ma.fields.String(allow_none=True)
     holder = ma.fields.Nested(CounterHolderSchema)
     fields = ma.fields.List(ma.fields.String())
+    matter = ma.fields.Nested(MatterRefSchema, allow_none=True)
 
 
 class CounterCheckListSchema(ma.Schema):
@@ -234,8 +275,12 @@ class UsageSchema(ma.Schema):
     result = ma.fields.String(metadata={"description": "verified 或拒绝原因"})
     hall = ma.fields.String(allow_none=True)
     clerk = ma.fields.String(allow_none=True)
-    fields = ma.fields.List(ma.fields.String(), metadata={"description": "出示的字段名（不含字段值）"})
-    purpose = ma.fields.String(allow_none=True)
+    fields = ma.fields.List(ma.fields.String(), metadata={"description": "柜台看到的字段名（不含字段值）"})
+    field_labels = ma.fields.List(ma.fields.String(), metadata={
+        "description": "同 fields，按回答语言的字段名称（不含字段值）", "example": ["姓名", "公民身份号码"]})
+    matter = ma.fields.Nested(MatterRefSchema, allow_none=True, metadata={
+        "description": "柜员选择的用证事项（按事项核验时；旧的核验记录为 null）"})
+    purpose = ma.fields.String(allow_none=True, metadata={"description": "持证人亮证时自填的用途"})
 
 
 class UsageListSchema(ma.Schema):

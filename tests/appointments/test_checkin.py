@@ -68,8 +68,9 @@ def test_another_halls_clerk_cannot_see_or_check_in(app, client, make_hall, citi
     appointment = book(client, citizen)
     stranger = clerk_of("H2")
     clock("2026-09-30T09:00")
-    assert_problem(client.post(CHECK_INS, json={"code": appointment["check_in_code"]}, headers=stranger), 404,
-                   "check_in_code_invalid")
+    body = assert_problem(client.post(CHECK_INS, json={"code": appointment["check_in_code"]}, headers=stranger), 409,
+                          "check_in_other_hall")  # issue 16: the booked hall's name only (appointments/checkin.py)
+    assert body["hall"] == {"name": "测试政务服务中心H1"}
     assert status_of(app, appointment["id"]) == "booked"
     assert len(audits(app, "map.appointment_checked_in", "refused")) == 1
     assert_problem(client.post(CHECK_INS, json={"code": appointment["check_in_code"]}, headers=_auth(citizen)),

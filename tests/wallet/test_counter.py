@@ -25,7 +25,9 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 def assert_refused(response, status: int, code: str) -> dict:
     body = assert_problem(response, status, code)
-    assert set(body) <= {"type", "title", "status", "detail", "code", "request_id", "errors", "retry_after"}, body
+    # reason/since: why a licence is not valid and since which day (issue 16), as the detail says it
+    assert set(body) <= {"type", "title", "status", "detail", "code", "request_id", "errors", "retry_after",
+                         "reason", "since"}, body
     text = json.dumps({k: v for k, v in body.items() if k != "request_id"}, ensure_ascii=False)
     assert "张" not in text and "C1" not in text and "驾驶证" not in text
     return body
