@@ -96,6 +96,7 @@ function showPane(pane) {
   $("wallet-list").hidden = pane !== "list";
   $("licence-detail").hidden = pane !== "detail";
   $("usage-pane").hidden = pane !== "usage";
+  if ($("wallet-view").getAttribute("data-pane") !== pane) { window.scrollTo(0, 0); }  // a new screen starts at its top
   $("wallet-view").setAttribute("data-pane", pane);
 }
 
