@@ -122,6 +122,11 @@ def test_the_list_and_each_case_with_its_dates_and_the_supplement_deadline_highl
     assert phone.js("document.getElementById('case-due').hidden") and titles(phone) == ["已提交"]
     assert phone.js("document.getElementById('case-list').hidden")
     snap(phone, "cases-submitted")
+    # A link to a case that is not theirs (or no longer there): said in words, and the list instead.
+    phone.js("location.hash = '#/cases/case_not_mine'; true")
+    assert wait_text(phone, "#message", "办件不存在") == "办件不存在。"
+    phone.wait_for("!document.getElementById('case-list').hidden && document.getElementById('case-detail').hidden")
+    phone.wait_for("document.querySelectorAll('#cases li[data-case]').length === 5")
 
 
 def test_the_cases_in_english_and_a_poor_rating_without_a_reason_is_explained(demo, phone):
