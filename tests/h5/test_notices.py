@@ -163,11 +163,13 @@ def test_preferences_are_saved_kept_after_a_reload_and_a_refused_value_is_said(a
 
     # A channel this server does not know (a page older than the server): refused, said in words.
     phone.js("document.querySelector('#prefs-channels [data-channel=sms]').setAttribute('data-channel', 'pager');"
-             "document.getElementById('notice-prefs').requestSubmit(); true")
+             "document.getElementById('prefs-save').scrollIntoView(); document.getElementById('prefs-save').click(); true")
     said = visible(phone, "message")
     assert "pager" not in said or CJK.search(said)
     assert CJK.search(said) and "validation_failed" not in said and "请求失败" not in said
     assert phone.js("document.getElementById('prefs-saved').hidden")
+    # said where the person is looking: the message line is scrolled into the phone's screen
+    phone.wait_for("(r => r.top >= 0 && r.bottom <= innerHeight)(document.getElementById('message').getBoundingClientRect())")
     snap(phone, "notices-preferences-refused")
     # Quiet hours back on.
     _reload(phone, "!document.getElementById('notice-prefs').hidden && !document.getElementById('prefs-save').disabled")

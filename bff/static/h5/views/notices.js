@@ -204,7 +204,7 @@ function savePreferences(ctx) {
       $("prefs-saved").textContent = "✓ " + text;
       $("prefs-saved").hidden = false;
       say(text, "info");
-    });
+    }).then((r) => { if (r && !r.ok) { $("message").scrollIntoView({ block: "center" }); } });  // said at the top, seen from the button
 }
 
 /* --- The view --------------------------------------------------------------------------------- */
