@@ -12,8 +12,9 @@ from app.db import db, utcnow
 from app.security.tokens import Principal
 from cases.demo import CASES as DEMO_CASES
 from cases.demo import CLIENT_NAME, SUPPLEMENT_NOTE
-from identity.devdata import DEMO_FAMILY
+from identity.devdata import DEMO_CITIZEN, DEMO_FAMILY
 from identity.models import ApiClient
+from tests.fixtures.cases import event
 from tests.fixtures.h5 import sign_in_demo, snap, tab, text_of, visible, wait_text
 from tests.helpers import bearer
 
@@ -162,6 +163,35 @@ def test_the_cases_in_english_and_a_poor_rating_without_a_reason_is_explained(de
     assert message.startswith("For a “dissatisfied” or “very dissatisfied” rating") and "evaluation_" not in message
     assert not phone.js("document.getElementById('rate-form').hidden")  # nothing was sent: still to rate
     snap(phone, "cases-rate-refused-en")
+
+
+def test_an_overdue_case_and_a_pause_that_moved_its_due_date(client, demo, phone, machine_token):
+    """A department's case from March: accepted with 5 working days, 补正 from Tue 3 to Mon 9 March (four
+    working days paused, the due date moved by them), then under review ever since: overdue."""
+    dept = bearer(machine_token("cases:write"))
+    steps = [("submitted", {}), ("accepted", {"promised_days": 5}),
+             ("supplement_required", {"supplement_due": "2026-03-06", "message": "请补充营业场所证明"}),
+             ("in_review", {"day": 9})]
+    for seq, (status, extra) in enumerate(steps, start=1):
+        body = event(seq, status, case_no="C-2026-0042", person=DEMO_CITIZEN[1], **extra)
+        assert client.post("/api/v1/dept/case-events", headers=dept, json=body).status_code == 202
+    sign_in_demo(phone)
+    tab(phone, "cases")
+    mine = "[...document.querySelectorAll('#cases li[data-case]')].find(li => li.innerText.includes('C-2026-0042'))"
+    line = phone.wait_for(f"(li => li && li.innerText)({mine})")
+    assert "审查/办理中" in line
+    assert "承诺 2026-03-13 前办结（已超期）" in line and "补正" not in line  # no 补正 deadline any more
+    assert phone.js(f"getComputedStyle({mine}.querySelector('.when.overdue')).color") == "rgb(185, 28, 28)"
+    phone.js(f"{mine}.click(); true")
+    phone.wait_for("!document.getElementById('case-detail').hidden")
+    assert visible(phone, "case-due") == "承诺 2026-03-13 前办结（已超期）"
+    clock = visible(phone, "case-clock")
+    assert "承诺时限 5 个工作日，自 2026-03-02 受理起计算" in clock and "已暂停 4 个工作日，办结日期相应顺延" in clock
+    assert "已超过承诺办结日期" in clock and "12345" in clock and "暂停计时" not in clock
+    assert phone.js("document.getElementById('case-supplement').hidden")  # the 补正 is over
+    assert titles(phone) == ["已提交", "受理", "补正", "审查/办理中"]
+    assert "补正截止 2026-03-06" in text_of(phone, "#timeline li.supplement-step")
+    snap(phone, "cases-overdue")
 
 
 # --- 好差评 ------------------------------------------------------------------------------------------
