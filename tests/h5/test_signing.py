@@ -8,12 +8,20 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from app.db import utcnow
-from tests.fixtures.h5 import sign_in, sign_in_demo, snap, tab, text_of, visible, wait_text
+from tests.fixtures.h5 import H5_SETTINGS, sign_in, sign_in_demo, snap, tab, text_of, visible, wait_text
 
 PIN = "802413"  # signing/demo.py DEMO_PIN
 LEASE, PROXY = "房屋租赁合同（演示）", "授权委托书（演示）"
 GROUPED = re.compile(r"(?:[0-9a-f]{4} ){15}[0-9a-f]{4}")
+
+
+@pytest.fixture
+def app(make_app, request):
+    """The H5 app; a test may add settings (indirect parametrisation: SIGNING_REQUIRE_SMS …)."""
+    return make_app(**{**H5_SETTINGS, **getattr(request, "param", {})})
 
 
 def open_signing(cdp) -> None:
@@ -23,6 +31,7 @@ def open_signing(cdp) -> None:
 
 
 def click_item(cdp, list_id: str, title: str) -> None:
+    wait_text(cdp, f"#{list_id}", title)
     cdp.js(f"[...document.querySelectorAll('#{list_id} li.tap')].find(li => li.innerText.includes({json.dumps(title)})).click(); true")
     cdp.wait_for("!!(document.getElementById('sg-facts') || document.getElementById('sg-auth'))")
 
@@ -47,9 +56,9 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     cert = visible(phone, "sg-cert")
     assert "我的签名证书" in cert and "有效" in cert and "王*" in cert and "SM2" in cert
     pending = wait_text(phone, "#sg-pending", PROXY)
-    assert LEASE in pending and "有效期至" in pending
+    assert LEASE in pending and "签署截止" in pending
     assert phone.js("document.querySelectorAll('#sg-pending li[data-request]').length") == 2
-    assert "暂无已签署的文件" in text_of(phone, "#sg-signed")
+    wait_text(phone, "#sg-signed", "暂无已签署的文件")
     snap(phone, "signing-home")
 
     # The lease: what will be signed, by whom, until when.
@@ -57,7 +66,7 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     detail = wait_text(phone, "#sg-detail", "文件 SM3 摘要")
     assert LEASE in detail and "待签署" in detail
     assert "签署人" in detail and "王*" in detail and "发起方" in detail and "您本人的账号" in detail
-    assert "有效期至" in detail and "待签名值" in detail
+    assert "签署截止" in detail and "待签名值" in detail
     digest = text_of(phone, "#sg-facts .sg-digest dd")
     assert GROUPED.fullmatch(digest), digest
     request_id = phone.js("document.getElementById('sg-detail').getAttribute('data-request')")
@@ -110,7 +119,7 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     signed = wait_text(phone, "#sg-signed", LEASE)
     assert "Signed" in signed and "certificate" in signed
     assert "Waiting for your signature" in text_of(phone, "#signing-view")
-    assert "Nothing waiting for your signature" in text_of(phone, "#sg-pending")
+    wait_text(phone, "#sg-pending", "Nothing waiting for your signature")
     assert "My signing certificate" in text_of(phone, "#sg-cert") and "Valid" in text_of(phone, "#sg-cert")
     click_item(phone, "sg-signed", LEASE)
     detail = wait_text(phone, "#sg-detail", "Document SM3 digest")
@@ -194,3 +203,38 @@ def test_a_fresh_citizen_enrols_with_a_pin_and_sees_the_certificate(phone, runne
     assert not phone.js("document.getElementById('sg-enrol')")
     assert "暂无待签署的文件" in wait_text(phone, "#sg-pending", "暂无")
     snap(phone, "signing-certificate")
+
+
+@pytest.mark.parametrize("app", [{"SIGNING_REQUIRE_SMS": True}], indirect=True)
+def test_when_the_server_asks_for_an_sms_code_the_page_asks_for_it(demo, phone):
+    sign_in_demo(phone)
+    open_signing(phone)
+    click_item(phone, "sg-pending", LEASE)
+    wait_text(phone, "#sg-detail", "文件 SM3 摘要")
+    assert phone.js("document.getElementById('sg-sms').closest('.field').hidden")
+    authorise(phone, PIN)  # the PIN alone: the server wants the SMS code too
+    assert "请输入短信验证码" in visible(phone, "sg-auth-note")
+    assert not phone.js("document.getElementById('sg-sms').closest('.field').hidden")
+    click(phone, "sg-sms-send")
+    assert "开发环境" in visible(phone, "sg-sms-dev")
+    assert re.fullmatch(r"\d{6}", phone.js("document.getElementById('sg-sms').value"))
+    snap(phone, "signing-sms-code")
+    authorise(phone, PIN)
+    assert "签署完成" in visible(phone, "sg-done")
+
+
+@pytest.mark.parametrize("app", [{"SIGNING_PIN_MAX_TRIES": 2}], indirect=True)
+def test_wrong_pins_lock_signing_and_the_page_says_until_when(demo, phone):
+    sign_in_demo(phone)
+    open_signing(phone)
+    click_item(phone, "sg-pending", LEASE)
+    wait_text(phone, "#sg-detail", "文件 SM3 摘要")
+    authorise(phone, "579135")
+    assert "还可尝试 1 次" in visible(phone, "sg-auth-note")
+    phone.js("document.getElementById('sg-auth-note').hidden = true; true")
+    authorise(phone, "579135")
+    note = visible(phone, "sg-auth-note")
+    assert "电子签名已锁定" in note and "锁定至" in note, note
+    snap(phone, "signing-locked")
+    authorise(phone, PIN)  # even the right PIN, while locked
+    assert "已锁定" in visible(phone, "sg-auth-note") and text_of(phone, "#sg-doc-status") == "待签署"

@@ -273,7 +273,7 @@ function loadPending(ctx, list) {
         answers.forEach((r) => {
           if (!r.ok || r.data.status !== "pending" || expired(r.data)) { return; }
           const req = r.data;
-          const li = item(list, req.title, t("有效期至 ", "Sign by ") + formatTime(req.expires_at) + " · SM3 " +
+          const li = item(list, req.title, t("签署截止 ", "Sign by ") + formatTime(req.expires_at) + " · SM3 " +
             grouped(req.document_sm3 || req.e_hex).slice(0, 14) + "…", () => ctx.go("signing/requests/" + req.id), "sg-request");
           li.setAttribute("data-request", req.id);
         });
@@ -379,7 +379,7 @@ function requestFacts(req, cert) {
   fact(facts, t("文件 SM3 摘要", "Document SM3 digest"), grouped(req.document_sm3), "mono sg-digest");
   fact(facts, t("待签名值 e = SM3(Z‖M)", "Value signed, e = SM3(Z‖M)"), grouped(req.e_hex), "mono sg-e");
   fact(facts, t("发起时间", "Requested"), formatTime(req.created_at));
-  fact(facts, t("有效期至", "Sign by"), formatTime(req.expires_at) + (req.status === "pending" && expired(req) ? t("（已过期）", " (expired)") : ""));
+  fact(facts, t("签署截止", "Sign by"), formatTime(req.expires_at) + (req.status === "pending" && expired(req) ? t("（已过期）", " (expired)") : ""));
   facts.appendChild(el("p", "hint sg-check", t("请先核对文件名称与 SM3 摘要，再用签名密码授权。", "Check the document's name and SM3 digest before you authorise with your PIN.")));
   return facts;
 }
