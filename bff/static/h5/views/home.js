@@ -81,7 +81,7 @@ function bigServices(ctx, home) {
     home.licences === null ? "" : t(licences.length + " 张证照", licences.length + (licences.length === 1 ? " licence" : " licences")));
   entry(ctx, grid, "cases", t("办件", "My cases"),
     home.cases === null ? "" : (cases.length ? t(cases.length + " 件办理中", cases.length + " in progress") : t("暂无办理中", "Nothing in progress")));
-  entry(ctx, grid, "halls", t("网点", "Halls"), hall ? hall.name + " · " + distance(hall.distance_m) : t("附近办事网点", "Halls nearby"));
+  entry(ctx, grid, "halls", t("网点", "Halls"), hall ? t("最近 ", "Nearest ") + distance(hall.distance_m) : t("附近办事网点", "Halls nearby"));
   entry(ctx, grid, "settings", t("设置", "Settings"), t("字体、语言", "Text size, language"));
 }
 
