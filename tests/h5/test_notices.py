@@ -182,11 +182,18 @@ def test_preferences_are_saved_kept_after_a_reload_and_a_refused_value_is_said(a
 
 def test_the_messages_and_their_settings_in_english(app, demo, phone):
     _english(phone)
-    sign_in_demo(phone)
+    user_id = sign_in_demo(phone)
     _inbox(phone)
     assert text_of(phone, "#notices-view h2") == "Messages"
     assert "Mark all read" in text_of(phone, "#notices-read-all")
     wait_text(phone, "#stream-state", "Live updates on")
+    # A notice arriving live is read in English too (the producer gave its English).
+    with app.app_context(), db.connection_context(), unit_of_work():
+        enqueue(user_id=user_id, kind="system", title="系统维护通知", body="今晚 23:00 起系统维护一小时。",
+                dedupe_key="h5:notices:live-en", data={"title_en": "Maintenance tonight", "body_en": "One hour from 23:00."})
+    NotifyWorker(app).drain()
+    phone.wait_for("(li => li && li.innerText.includes('Maintenance tonight') && li.innerText.includes('One hour from 23:00.'))"
+                   "(document.querySelector('#notices li[data-notice]'))")
     titles = phone.js("Array.from(document.querySelectorAll('#notices li[data-notice] .notice-title')).map(e => e.innerText)")
     assert any(not CJK.search(t) for t in titles), titles  # the API gives the notices' English
     assert "Unread" in text_of(phone, "#notices li.unread")

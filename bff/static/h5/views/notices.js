@@ -99,6 +99,18 @@ function markedRead(li) {
   if (dot) { dot.parentNode.removeChild(dot); }
 }
 
+/* The stream words its events once for every reader (in Chinese, the worker's language); the inbox
+ * answers in the page's language (a notice's English when its producer gave one): the new entry
+ * takes its words from there. */
+function inEnglish(ctx, li, id) {
+  ctx.api.call("GET", "/notifications?limit=10").then((r) => {
+    const n = r.ok && r.data.items.filter((x) => x.id === String(id))[0];
+    if (!n) { return; }
+    li.querySelector(".notice-title").textContent = n.title;
+    li.querySelector(".body").textContent = n.body;
+  });
+}
+
 /* Mark read (when unread), then open the notice's screen (when it has a deep link). */
 function tap(ctx, li, n, link) {
   const reading = li.classList.contains("unread")
@@ -236,6 +248,7 @@ export default {
   onNotice(ctx, notice) {
     const li = add(ctx, notice, true);
     if (li) { li.classList.add("fresh"); }
+    if (li && ctx.english()) { inEnglish(ctx, li, notice.id); }
   },
   signedOut() {
     clear($("notices"));
