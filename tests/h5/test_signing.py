@@ -203,6 +203,15 @@ def test_a_fresh_citizen_enrols_with_a_pin_and_sees_the_certificate(phone, runne
     assert not phone.js("document.getElementById('sg-enrol')")
     assert "暂无待签署的文件" in wait_text(phone, "#sg-pending", "暂无")
     snap(phone, "signing-certificate")
+    # The enrolment notice's deep link (yiwang://signing/certificate/<serial>) opens this certificate;
+    # another serial's (a revoked one, say) public status is shown beside it.
+    serial = phone.js("document.getElementById('sg-cert').getAttribute('data-serial')")
+    phone.js(f"location.hash = '#/signing/certificate/{serial}'; true")
+    phone.wait_for(f"document.getElementById('sg-cert').getAttribute('data-serial') === {json.dumps(serial)}")
+    assert phone.js("document.getElementById('sg-other').hidden")
+    phone.js("location.hash = '#/signing/certificate/0badc0ffee'; true")
+    other = visible(phone, "sg-other")
+    assert "ADC0FFEE" in other and "未知" in other
 
 
 @pytest.mark.parametrize("app", [{"SIGNING_REQUIRE_SMS": True}], indirect=True)
