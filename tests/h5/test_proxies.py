@@ -5,6 +5,7 @@ accepts and acts; 王五 sees the grant active, reads what was done and revokes 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -31,7 +32,11 @@ def revoke_as_the_citizen(app, grant: str) -> None:
 
 
 def sign_out(cdp) -> None:
+    """Sign out, then let the answers still on their way settle: a request sent before signing out and
+    refused after it would sign the next person out (the shell's onExpired, see the report)."""
     cdp.js("document.getElementById('logout').click(); true")
+    cdp.wait_for("!document.getElementById('login-view').hidden && !document.getElementById('phone-form').hidden")
+    time.sleep(1.5)
     cdp.wait_for("!document.getElementById('login-view').hidden && !document.getElementById('phone-form').hidden")
 
 
@@ -89,7 +94,14 @@ def test_the_family_member_acts_for_the_demo_citizen_sees_their_data_and_stops(d
     assert stored["grantId"] == grant and stored["name"] == "王*" and "access" in stored
     snap(phone, "proxies-acting")
 
-    # The banner stays on every screen, and over a reload (the delegated token is still valid).
+    # The banner stays on every screen; the wallet and cases screens show 王五's (ctx.client()).
+    tab(phone, "wallet")
+    assert "Acting for 王*" in visible(phone, "acting")
+    phone.wait_for("document.querySelectorAll('#licences [data-licence]').length === 3")
+    tab(phone, "cases")
+    phone.wait_for("document.querySelectorAll('#cases li[data-case]').length >= 3")
+    snap(phone, "proxies-acting-cases")
+    # … and over a reload (the delegated token is still valid).
     tab(phone, "home")
     assert "Acting for 王*" in visible(phone, "acting")
     phone.js("location.reload(); true")

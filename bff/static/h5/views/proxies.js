@@ -132,8 +132,8 @@ function actFor(ctx, grant, b) {
         scopes: String(r.data.scope || "").split(" ").filter(Boolean), userId: user && user.id,
         expiresAt: Date.now() + (Number(r.data.expires_in) || 0) * 1000,
       });
-      say(t("现在正在代 " + ctx.acting.name + " 办理，下面是对方的信息；办完请点上方的“结束代办”。",
-            "You are now acting for " + ctx.acting.name + ": their information is below. Tap Stop above when you are done."), "info");
+      say(t("现在正在代 " + ctx.acting.name + " 办理：下面和证照、办件、预约页面显示的都是对方的信息；办完请点上方的“结束代办”。",
+            "You are now acting for " + ctx.acting.name + ": below, and on the licence, case and appointment screens, you see their information. Tap Stop above when you are done."), "info");
       ctx.refresh();
     });
 }
