@@ -74,7 +74,10 @@ def test_book_a_slot_see_its_code_and_qr_then_cancel_it(client, phone, hall_id):
     assert "30 天内爽约（既未取消也未签到）累计 2 次，将暂停预约 30 天。" in rules
     snap(phone, "appointments-new")
 
-    # The day of the appointment the citizen has there already: refused, said in words.
+    # The day of the appointment the citizen has there already: marked, and refused in words.
+    phone.wait_for("document.querySelectorAll('#apt-dates button[data-date]').length > 0")
+    assert "您已有预约" in text_of(phone, f"#apt-dates [data-date='{existing[0]['date']}']")
+    assert phone.js("document.querySelectorAll('#apt-dates button.held').length") == 1
     pick(phone, existing[0]["date"])
     phone.js("document.getElementById('apt-book').click(); true")
     assert "您在该大厅当天已有预约" in message(phone)

@@ -208,13 +208,15 @@ function booking(ctx, section, query, mine) {
     ready();
   }
 
-  function drawDates(days) {
+  function drawDates(days, held) {
     clear(dates);
     days.forEach(([date, r]) => {
       const closed = r.ok && !r.data.items.length;
       const free = r.ok && r.data.items.some((s) => s.bookable);
-      const note = !r.ok ? "" : closed ? (r.data.closed_reason || t("休息", "Closed")) : free ? "" : t("已约满", "Full");
-      const b = button(dayLabel(date) + (note ? " · " + note : ""), () => pickDate(date, r), "choice");
+      const mine = held.indexOf(date) >= 0;  // one a day per hall: said before the API refuses it
+      const note = !r.ok ? "" : closed ? (r.data.closed_reason || t("休息", "Closed")) : mine ? t("您已有预约", "you have a booking")
+        : free ? "" : t("已约满", "Full");
+      const b = button(dayLabel(date) + (note ? " · " + note : ""), () => pickDate(date, r), "choice" + (mine ? " held" : ""));
       b.setAttribute("data-date", date);
       b.disabled = closed;
       dates.appendChild(b);
@@ -229,10 +231,12 @@ function booking(ctx, section, query, mine) {
       const span = first.data.booking_window;
       const days = [];
       for (let d = span.first_date; d <= span.last_date; d = nextDay(d)) { days.push(d); }
-      return Promise.all(days.map((d) => (d === first.data.date ? Promise.resolve(first) : slotsOf(ctx, hallId, d))))
+      const held = ctx.client().call("GET", "/appointments?status=booked&limit=50")
+        .then((r) => (r.ok ? r.data.items.filter((a) => a.hall.id === hallId).map((a) => a.date) : []));
+      return Promise.all(days.map((d) => (d === first.data.date ? Promise.resolve(first) : slotsOf(ctx, hallId, d))).concat([held]))
         .then((answers) => {
           if (mine !== drawn) { return; }
-          drawDates(days.map((d, i) => [d, answers[i]]));
+          drawDates(days.map((d, i) => [d, answers[i]]), answers[days.length]);
           if (state.date) {
             const again = days.indexOf(state.date);
             if (again >= 0) { pickDate(state.date, answers[again]); }
