@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -29,6 +30,15 @@ def revoke_as_the_citizen(app, grant: str) -> None:
     """王五 revokes the grant elsewhere (on another phone)."""
     with app.app_context(), db.connection_context():
         proxies.revoke_grant(user_id=identity.demo_people()["citizen"], grant_id=grant)
+
+
+def invite_as_the_citizen(app, phone: str, name: str, scopes: list[str]) -> str:
+    """王五 invites someone elsewhere (the API with a step-up code, as the demo seeder does)."""
+    with app.app_context(), db.connection_context():
+        citizen = identity.demo_people()["citizen"]
+        return proxies.create_grant(principal_id=citizen, phone=phone, name=name, scopes=scopes,
+                                    expires_at=proxies.clock() + timedelta(days=30), session_id=None,
+                                    sms_code=identity.demo_step_up_code(citizen, "proxy_grant"))["id"]
 
 
 def sign_out(cdp) -> None:
@@ -220,3 +230,19 @@ def test_acting_ends_when_the_grant_is_revoked_meanwhile(app, demo, phone):
     detail = wait_text(phone, "#proxy-detail", "已撤销")
     assert "授权人撤销" in detail and not phone.js("document.getElementById('proxy-act')")
     snap(phone, "proxies-acting-ended")
+
+
+@pytest.mark.slow
+def test_the_invited_relative_declines(app, demo, phone, runner):
+    sign_in(phone, runner)  # 张三
+    grant = invite_as_the_citizen(app, vectors.PHONES[0], vectors.ZHANG_SAN[0], ["cases:follow"])
+    phone.js(f"location.hash = '#/proxies/{grant}'; true")  # the invitation notice's deep link
+    detail = wait_text(phone, "#proxy-detail", "王* 邀请您代为办理")
+    assert "查看办件进度" in detail and "待接受" in detail and not phone.js("document.getElementById('proxy-act')")
+    click(phone, "#proxy-decline")
+    wait_text(phone, "#message", "已拒绝该代办邀请")
+    detail = wait_text(phone, "#proxy-detail", "已拒绝")
+    assert "拒绝时间" in detail and not phone.js("document.getElementById('proxy-accept')")
+    snap(phone, "proxies-declined")
+    phone.js("location.hash = '#/proxies'; true")
+    assert "王*" in wait_text(phone, "#proxies-received li[data-status=declined]", "已拒绝")
