@@ -282,6 +282,7 @@ def test_a_relative_acting_for_the_citizen_follows_the_cases_but_does_not_rate(d
     phone.wait_for("(b => b && b.offsetParent !== null && (b.click(), true))(document.getElementById('proxy-act'))")
     assert "正在代 王* 办理" in visible(phone, "acting")
     open_cases(phone)  # 王五's five cases, read with the delegated token
+    assert "已办结，待申请人评价" in text_of(phone, "#cases li[data-status=concluded]")
     open_case(phone, "concluded")
     assert visible(phone, "rate-own") == "好差评需由申请人本人评价。"
     assert phone.js("document.getElementById('rate-form').hidden")

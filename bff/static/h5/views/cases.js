@@ -50,7 +50,10 @@ function listItem(ctx, list, c) {
   sub.appendChild(document.createTextNode(" " + c.case_no + " · " + formatTime(c.status_at)));
   li.appendChild(sub);
   dueLines(c).forEach(([text, kind]) => li.appendChild(el("span", "sub when " + kind, text)));
-  if (c.can_evaluate) { li.appendChild(el("span", "sub when rate-me", t("已办结，请评价", "Concluded: please rate it"))); }
+  if (c.can_evaluate) {
+    li.appendChild(el("span", "sub when rate-me", ctx.acting ? t("已办结，待申请人评价", "Concluded: waiting for the applicant's rating")
+                                                             : t("已办结，请评价", "Concluded: please rate it")));
+  }
 }
 
 /* What the citizen waits for, one line each: a 补正 deadline, then the promised date (承诺办结),
