@@ -124,7 +124,8 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     click_item(phone, "sg-signed", LEASE)
     detail = wait_text(phone, "#sg-detail", "Document SM3 digest")
     assert "Signed" in text_of(phone, "#sg-doc-status") and "Signer" in detail and "Requested by" in detail
-    assert "Your own account" in detail and "Sign by" in detail
+    assert "Your own account" in detail and "Sign by" not in detail
+    assert "Signed at" in wait_text(phone, "#sg-facts", "Signed at")
     assert GROUPED.fullmatch(text_of(phone, "#sg-facts .sg-digest dd"))
     snap(phone, "signing-request-en")
 

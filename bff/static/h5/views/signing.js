@@ -359,6 +359,7 @@ function request(ctx, id) {
       top.appendChild(status);
       box.appendChild(top);
       box.appendChild(requestFacts(req, c.ok ? c.data : null));
+      if (req.status === "signed") { signedWhen(ctx, req, gen); }
       if (req.status === "pending" && !expired(req) && !req.batch_id) {
         box.appendChild(authorise(ctx, req, "requests"));
         box.appendChild(refuse(ctx, req));
@@ -366,6 +367,17 @@ function request(ctx, id) {
         box.appendChild(button(t("按批次授权", "Authorise the whole batch"), () => ctx.go("signing/batches/" + req.batch_id)));
       }
     });
+}
+
+/* A signed request: when, and with which certificate (its signature among the latest ones). */
+function signedWhen(ctx, req, gen) {
+  ctx.api.call("GET", "/signing/signatures?limit=50").then((r) => {
+    const facts = $("sg-facts");
+    const sig = r.ok && r.data.items.find((s) => s.request_id === req.id);
+    if (gen !== shown || !facts || !sig) { return; }
+    fact(facts, t("签署时间", "Signed at"), formatTime(sig.signed_at, { seconds: true }));
+    fact(facts, t("签名证书", "Certificate"), grouped(sig.certificate_serial), "mono");
+  });
 }
 
 function requestFacts(req, cert) {
@@ -379,8 +391,12 @@ function requestFacts(req, cert) {
   fact(facts, t("文件 SM3 摘要", "Document SM3 digest"), grouped(req.document_sm3), "mono sg-digest");
   fact(facts, t("待签名值 e = SM3(Z‖M)", "Value signed, e = SM3(Z‖M)"), grouped(req.e_hex), "mono sg-e");
   fact(facts, t("发起时间", "Requested"), formatTime(req.created_at));
-  fact(facts, t("签署截止", "Sign by"), formatTime(req.expires_at) + (req.status === "pending" && expired(req) ? t("（已过期）", " (expired)") : ""));
-  facts.appendChild(el("p", "hint sg-check", t("请先核对文件名称与 SM3 摘要，再用签名密码授权。", "Check the document's name and SM3 digest before you authorise with your PIN.")));
+  if (req.status === "pending") {
+    fact(facts, t("签署截止", "Sign by"), formatTime(req.expires_at) + (expired(req) ? t("（已过期）", " (expired)") : ""));
+    if (!expired(req)) {
+      facts.appendChild(el("p", "hint sg-check", t("请先核对文件名称与 SM3 摘要，再用签名密码授权。", "Check the document's name and SM3 digest before you authorise with your PIN.")));
+    }
+  }
   return facts;
 }
 
