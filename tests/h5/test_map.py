@@ -89,8 +89,14 @@ def test_the_nearby_list_changes_with_the_open_now_and_item_filters(app, client,
     snap(phone, "map-item")
 
 
-def test_a_halls_page_shows_hours_queue_age_closures_and_books(app, client, phone, closed_hall):
+def test_a_halls_page_shows_hours_queue_age_closures_and_books(app, client, runner, phone, closed_hall):
     queue(app, closed_hall, 7, 3)
+    # A holiday in the calendar (`flask calendar set`) on a weekday soon: the hall, shut on holidays, says so.
+    today = calendar.china_now().date()
+    holiday = next(d for d in (today + timedelta(days=i) for i in range(2, 14)) if d.weekday() < 5)
+    result = runner.invoke(args=["calendar", "set", str(holiday), "holiday", "中秋节"])
+    assert result.exit_code == 0, result.output
+    calendar.forget()
     sign_in_demo(phone)
     tab(phone, "halls")
     shown_halls(phone, "all")
@@ -104,9 +110,9 @@ def test_a_halls_page_shows_hours_queue_age_closures_and_books(app, client, phon
     assert "法定节假日休息" in hours
     assert "当前排队 7 人" in text_of(phone, "#hall-queue") and "3 分钟前更新" in text_of(phone, "#hall-queue")
     assert "过时" not in text_of(phone, "#hall-queue")
-    closures = text_of(phone, "#hall-closures")
-    today = calendar.china_now().date()
-    assert "装修" in closures and "系统升级" in closures
+    closures = wait_text(phone, "#hall-closures", "中秋节")
+    assert "装修" in closures and "系统升级" in closures and f"{holiday} " in closures and "节假日休息" in closures
+    assert closures.index("装修") < closures.index("中秋节") < closures.index("系统升级")  # in date order
     assert f"{today + timedelta(days=20)} 至 {today + timedelta(days=21)}" in closures
     assert "居民身份证换领" in text_of(phone, "#hall-items") and "社保卡申领" in text_of(phone, "#hall-items")
     snap(phone, "map-hall")

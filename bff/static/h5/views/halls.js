@@ -95,6 +95,7 @@ function row(parent, label, value, className) {
 }
 
 function detail(ctx, id) {
+  asked++;
   const box = $("hall-detail");
   clear(box);
   box.removeAttribute("data-hall");
@@ -167,15 +168,16 @@ function drawHall(ctx, box, h) {
   const day = h.today && String(h.today.date);
   const covered = (h.closures || []).some((c) => c.from <= day && day <= c.to);  // listed below already
   if (h.today && !(h.today.hours || []).length && h.today.closed_reason && !covered) {
-    item(list, t("今日休息", "Closed today"), h.today.closed_reason, null, "closed today");
+    item(list, t("今日休息", "Closed today"), h.today.closed_reason, null, "closed today").setAttribute("data-date", day);
   }
   (h.closures || []).forEach((c) => {
     const when = c.from === c.to ? c.from : t(c.from + " 至 " + c.to, c.from + " to " + c.to);
-    item(list, c.reason, when, null, "closed");
+    item(list, c.reason, when, null, "closed").setAttribute("data-date", c.from);
   });
   if (!list.firstChild) { empty(list, t("近期没有闭馆安排", "No closures coming up")); }
   closed.appendChild(list);
   box.appendChild(closed);
+  holidays(ctx, h, list);
 
   const handled = el("div", "card items");
   handled.id = "hall-items";
@@ -198,6 +200,35 @@ function drawHall(ctx, box, h) {
   go.id = "hall-book";
   box.appendChild(go);
   box.appendChild(button(t("返回网点列表", "Back to the halls"), () => ctx.go("halls"), "secondary"));
+}
+
+/* The holiday calendar's closed days in the next two weeks (国庆节, a local holiday …): days the week's
+ * hours would open that the hall's slot list says are closed, and no closure of its own explains. */
+function holidays(ctx, h, list) {
+  if (h.holiday_rule === "open" || !h.today || !h.today.date) { return; }
+  const mine = asked;
+  const start = new Date(String(h.today.date) + "T00:00:00Z").getTime();
+  const days = [];
+  for (let i = 1; i <= 14; i++) {
+    const d = new Date(start + i * 864e5);
+    const date = d.toISOString().slice(0, 10);
+    const weekday = DAYS[(d.getUTCDay() + 6) % 7];
+    const covered = (h.closures || []).some((c) => c.from <= date && date <= c.to);
+    if (((h.hours || {})[weekday[0]] || []).length && !covered) { days.push([date, weekday]); }
+  }
+  Promise.all(days.map(([date, weekday]) => ctx.api.call("GET", "/map/halls/" + encodeURIComponent(h.id) + "/slots?date=" + date)
+    .then((r) => [date, weekday, r]))).then((answers) => {
+    if (mine !== asked || $("hall-detail").getAttribute("data-hall") !== h.id) { return; }
+    const closed = answers.filter(([, , r]) => r.ok && !r.data.items.length && r.data.closed_reason);
+    if (!closed.length) { return; }
+    if (list.querySelector("li.empty")) { clear(list); }
+    closed.forEach(([date, weekday, r]) => {
+      const li = item(list, r.data.closed_reason, date + " " + t(weekday[1], weekday[2]) + t(" · 节假日休息", " · closed for the holiday"), null, "closed holiday");
+      li.setAttribute("data-date", date);
+    });
+    [...list.children].sort((a, b) => (a.getAttribute("data-date") < b.getAttribute("data-date") ? -1 : 1))
+      .forEach((li) => list.appendChild(li));  // in date order
+  });
 }
 
 function book(ctx, hallId, itemCode) {
