@@ -40,6 +40,14 @@ def open_as_clerk(browser, served: str, username: str, password: str) -> None:
     browser.wait_for("document.activeElement && document.activeElement.id === 'scan'")
 
 
+def choose_matter(browser, code: str) -> None:
+    """The clerk picks the matter (办理事项) in the list above the scan box; focus returns to the scan box."""
+    browser.wait_for(f"!!document.querySelector('#matter option[value={json.dumps(code)}]')")
+    browser.js(f"(s => {{ s.focus(); s.value = {json.dumps(code)}; s.dispatchEvent(new Event('change')); return true; }})"
+               "(document.getElementById('matter'))")
+    browser.wait_for("document.activeElement && document.activeElement.id === 'scan'")
+
+
 def card(browser, kind: str, containing: str) -> str:
     """The result card's visible text once it is of `kind` (ok/fail) and shows `containing`."""
     return browser.wait_for(f"(c => !c.hidden && c.classList.contains({json.dumps(kind)}) && "
@@ -100,7 +108,7 @@ def test_clerk_checks_in_a_booking_and_sees_why_others_are_refused(client, serve
 
     browser.wait_for("document.activeElement.id === 'scan'")
     browser.type_and_enter("ABCDEFGH")
-    text = card(browser, "fail", "签到码无效或不是本大厅的预约")
+    text = card(browser, "fail", "签到码无效")
     assert "签到未成功" in text
 
     # The page in English (the tab's language preference): the headings and the server's detail.
@@ -125,6 +133,7 @@ def test_a_refused_verification_shows_why_and_the_suspension_day(app, client, se
                               "--role", "counter", "--hall", "H1"])
     assert "created" in out.output, out.output
     open_as_clerk(browser, served, "clerk.v", CLERK_PASSWORD)
+    choose_matter(browser, "vehicle_check")
 
     browser.type_and_enter(first["qr_text"])
     card(browser, "ok", "核验通过")
@@ -137,7 +146,7 @@ def test_a_refused_verification_shows_why_and_the_suspension_day(app, client, se
     change_status(client, issuer, licence["id"], "02")
     browser.wait_for("document.activeElement.id === 'scan'")
     browser.type_and_enter(second["qr_text"])
-    text = card(browser, "fail", "证照无效")
+    text = card(browser, "fail", "证照无效：已被暂扣")
     assert f"已于{changed_on(app, licence['id'])}被暂扣" in text, text
     assert "张" not in text
     assert browser.errors == []

@@ -11,6 +11,7 @@ import pytest
 from tests import vectors
 from tests.helpers import bearer
 from tests.wallet.conftest import issue
+from tests.wallet.test_counter_checkin_page import choose_matter
 
 PAGE = "/counter/"
 CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
@@ -88,6 +89,7 @@ def test_clerk_scans_a_code_in_the_browser(client, runner, served, browser, issu
     assert "clerk1" in browser.js("document.getElementById('who-text').textContent")
     # Labels come from /licence-types (fetched at start); wait so the card uses them.
     browser.wait_for("performance.getEntriesByType('resource').some(e => e.name.endsWith('/licence-types'))")
+    choose_matter(browser, "vehicle_check")  # the matter comes first (issue 16)
 
     browser.type_and_enter(qr_text)
     card = browser.wait_for("(c => c.classList.contains('ok') && !c.hidden && c.innerText)"

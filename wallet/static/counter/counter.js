@@ -1,5 +1,6 @@
-/* 柜台亮证核验: clerk login, an always-focused scan box, one result card, today's list; a second tab
- * 预约签到 checks a booking in (its QR carries the 8-character check-in code; the scan box reads it).
+/* 柜台亮证核验: clerk login, the matter (办理事项) chosen before scanning and remembered for the session,
+ * an always-focused scan box, one result card, today's list; a second tab 预约签到 checks a booking in
+ * (its QR carries the 8-character check-in code; the scan box reads it).
  * An ES module: the HTTP client (token refresh, problem+json, Accept-Language) is the pages' shared
  * /static/web/api.js. All data goes into the page through textContent (never as markup); no inline
  * script (CSP). */
@@ -16,14 +17,36 @@ const VERIFY_HEADINGS = {
   presentation_used: ["亮证码已被使用", "Code already used"],
   presentation_invalid: ["无效的亮证码", "Not a valid code"],
   licence_not_valid: ["证照无效（暂扣、撤销或过期）", "Licence not valid (suspended, revoked or expired)"],
+  matter_not_applicable: ["该事项不接受这种证照", "This matter does not accept this licence"],
+  matter_missing: ["请先选择办理事项", "Choose the matter first"],
   forbidden: ["不在您的核验权限内", "Not within your counter permissions"],
+  counter_out_of_scope: ["不在您的核验权限内（账号未分配大厅）", "Outside your permissions (no hall assigned)"],
   rate_limited: ["操作过于频繁", "Too many attempts"],
+  validation_failed: ["请求有误", "Request not accepted"],
+};
+// licence_not_valid's `reason` (the server's stable sub-code): what happened to the licence; the detail names the day.
+const NOT_VALID_HEADINGS = {
+  suspended: ["证照无效：已被暂扣", "Licence not valid: suspended"],
+  revoked: ["证照无效：已被撤销或吊销", "Licence not valid: revoked"],
+  ended: ["证照无效：已注销或失效", "Licence not valid: cancelled or lapsed"],
+  expired: ["证照无效：已过期", "Licence not valid: expired"],
+};
+// What the clerk can do next, per refusal.
+const VERIFY_ADVICE = {
+  matter_not_applicable: ["亮证码未作废：请重新选择办理事项后再扫一次，或请群众出示其他证照。",
+    "The code was not used up: choose another matter and scan it again, or ask for another licence."],
+  matter_missing: ["亮证码未作废：选择事项后请再扫一次。", "The code was not used up: choose the matter, then scan again."],
+  presentation_used: ["请群众在手机上刷新亮证码后重新出示。", "Ask the citizen to refresh the code on their phone."],
+  presentation_expired: ["请群众在手机上刷新亮证码后重新出示。", "Ask the citizen to refresh the code on their phone."],
 };
 const CHECKIN_HEADINGS = {
   already_checked_in: ["该预约已签到", "Already checked in"],
-  check_in_wrong_day: ["不是今天的预约（来早了或已过期）", "Not today's appointment (too early or too late)"],
+  check_in_wrong_day: ["不是今天的预约", "Not today's appointment"],
+  check_in_too_early: ["来早了，还没到签到时间", "Too early to check in"],
+  check_in_too_late: ["已过预约时段，不能再签到", "Too late: the appointment time is over"],
+  check_in_other_hall: ["不是本大厅的预约", "Booked at another hall"],
   appointment_not_active: ["预约已取消或已爽约", "Appointment cancelled or missed"],
-  check_in_code_invalid: ["签到码无效或不是本大厅的预约", "Unknown code, or another hall's appointment"],
+  check_in_code_invalid: ["签到码无效", "Unknown check-in code"],
   forbidden: ["不在您的签到权限内", "Not within your counter permissions"],
   rate_limited: ["操作过于频繁", "Too many attempts"],
   validation_failed: ["签到码格式不对", "Not a check-in code"],
@@ -37,7 +60,14 @@ const TEXT = {
   checking: ["正在签到…", "Checking in…"],
   item: ["办理事项", "Matter"], slot: ["预约时段", "Time"], hall: ["大厅", "Hall"], who: ["预约人", "Booked by"],
   arrived: ["签到时间", "Checked in at"],
+  matterLabel: ["① 办理事项", "① Matter"], matterNone: ["请先选择办理事项…", "Choose the matter first…"],
+  matterHint: ["可核验：", "Accepts: "], matterShows: ["柜台将看到：", "The counter sees: "],
+  matterUnavailable: ["办理事项列表暂时无法加载，请刷新页面。", "The list of matters could not be loaded; reload the page."],
+  matterFirst: ["核验前请在上方“办理事项”中选择群众要办理的事项。",
+    "Before scanning, choose above what the citizen is here for (Matter)."], matterOf: ["事项：", "Matter: "],
+  masked: ["（打码）", " (masked)"], tail4: ["（仅后4位）", " (last 4 only)"],
 };
+const MATTER_KEY = "yiwang.counter.matter";  // the chosen matter, for this tab's session
 const CHECKIN_CODE = /^[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{8}$/;
 const session = new Store(sessionStorage, "yiwang.counter");  // {access, refresh, staff}
 // The page is written in Chinese: the API's messages come in the page's language (<html lang>), not the
@@ -47,6 +77,7 @@ const api = createClient({
   onExpired: (why) => { if (why === "expired") { logout("登录已失效，请重新登录。"); } },
 });
 const labels = {};               // type_code -> {name, fields: {key: label}}
+const matters = {};              // matter code -> {code, name, licence_types}
 let busy = false;
 let mode = "verify";             // "verify" (亮证核验) or "checkin" (预约签到)
 
@@ -73,6 +104,7 @@ function showScan() {
   $("who-text").textContent = (staff.username || "") + (staff.hall_code ? "（大厅 " + staff.hall_code + "）" : "");
   $("who").hidden = false;
   $("scan-label").textContent = t(mode === "checkin" ? TEXT.checkinLabel : TEXT.verifyLabel);
+  loadMatters();
   focusScan();
   loadToday();
 }
@@ -83,6 +115,8 @@ function logout(message) {
     api.request("POST", "/auth/logout").catch(() => {});
   }
   session.clear();
+  sessionStorage.removeItem(MATTER_KEY);
+  $("matter").value = "";
   clear($("card")); $("card").hidden = true;
   clear($("today-list")); $("today").hidden = true;
   setMode("verify");
@@ -123,16 +157,72 @@ function fieldLabel(typeCode, key) {
   return (type && type.fields[key]) || key;
 }
 
+/* --- The matter (办理事项): chosen before scanning, remembered for the session ------------- */
+
+function loadMatters() {
+  $("matter-label").textContent = t(TEXT.matterLabel);
+  $("matter-none").textContent = t(TEXT.matterNone);
+  return api.call("GET", "/counter/matters").then((r) => {
+    if (!r.ok) { $("matter-hint").textContent = t(TEXT.matterUnavailable); return; }
+    const select = $("matter");
+    Array.from(select.querySelectorAll("option[value]:not([value=''])")).forEach((o) => { o.remove(); });
+    (r.data.items || []).forEach((m) => {
+      matters[m.code] = m;
+      const option = el("option", null, m.name);
+      option.value = m.code;
+      select.appendChild(option);
+    });
+    const kept = sessionStorage.getItem(MATTER_KEY);
+    select.value = kept && matters[kept] ? kept : "";
+    showMatterHint();
+  }, () => { $("matter-hint").textContent = t(TEXT.matterUnavailable); });
+}
+
+function how(field) {
+  if (field.how === "masked") { return field.label + t(TEXT.masked); }
+  if (field.how === "tail4") { return field.label + t(TEXT.tail4); }
+  return field.label;
+}
+
+function showMatterHint() {
+  const matter = matters[$("matter").value];
+  $("matter-box").classList.toggle("missing", !matter);
+  if (!matter) { $("matter-hint").textContent = ""; return; }
+  const sep = t(["、", ", "]);
+  const types = matter.licence_types || [];
+  let hint = t(TEXT.matterHint) + types.map((x) => x.name).join(sep);
+  if (types.length === 1) { hint += t(["；", "; "]) + t(TEXT.matterShows) + (types[0].fields || []).map(how).join(sep); }
+  $("matter-hint").textContent = hint;
+}
+
+function onMatterChange() {
+  const code = $("matter").value;
+  if (code) { sessionStorage.setItem(MATTER_KEY, code); } else { sessionStorage.removeItem(MATTER_KEY); }
+  showMatterHint();
+  clear($("card")); $("card").hidden = true;
+  $("matter").blur();
+  setTimeout(focusScan, 0);
+}
+
 /* --- Scanning ---------------------------------------------------------------------------- */
 
 function focusScan() {
   const scan = $("scan");
-  const typing = document.activeElement === $("manual") || document.activeElement === $("checkin-code");
+  const active = document.activeElement;
+  const typing = active === $("manual") || active === $("checkin-code") || active === $("matter");
   if (!$("scan-view").hidden && !typing) { scan.focus(); }
 }
 
 function verify(body) {
   if (busy) { return; }
+  const matter = $("matter").value;
+  if (!matter) {  // the code is not sent: it stays valid for the scan after the choice
+    showRefused({ status: 0, data: { code: "matter_missing", detail: t(TEXT.matterFirst) } });
+    $("matter-box").classList.add("missing");
+    $("matter").focus();
+    return;
+  }
+  body.matter = matter;
   busy = true;
   $("status").textContent = "正在核验…";
   $("manual-button").disabled = true;
@@ -181,6 +271,7 @@ function showVerified(data) {
   card.className = "card ok";
   card.appendChild(el("p", "verdict", "✔ 核验通过"));
   card.appendChild(el("p", "type", licence.type_name || (labels[licence.type_code] || {}).name || licence.type_code));
+  if (data.matter) { card.appendChild(el("p", "matter-line", t(TEXT.matterOf) + data.matter.name)); }
   // One row per fact: the server merges the licence fields that repeat the holder's name and ID
   // number, the status and the validity end into holder/licence (licence.merged_fields).
   const dl = el("dl");
@@ -199,12 +290,20 @@ function showVerified(data) {
 
 function showRefused(r, verdict = "✘ 核验未通过", headings = VERIFY_HEADINGS) {
   const card = $("card");
+  const data = r.data || {};
   clear(card);
   card.className = "card fail";
   card.appendChild(el("p", "verdict", verdict));
-  const title = heading(headings, r.data && r.data.code);
+  const title = (data.code === "licence_not_valid" && NOT_VALID_HEADINGS[data.reason])
+    ? t(NOT_VALID_HEADINGS[data.reason]) : heading(headings, data.code);
   if (title) { card.appendChild(el("p", "reason", title)); }
   card.appendChild(el("p", "detail", problemMessage(r.data, "失败（" + r.status + "），请重试。")));
+  if (headings === VERIFY_HEADINGS && VERIFY_ADVICE[data.code]) {
+    card.appendChild(el("p", "advice", t(VERIFY_ADVICE[data.code])));
+  }
+  if (headings === VERIFY_HEADINGS && data.code !== "matter_missing" && matters[$("matter").value]) {
+    card.appendChild(el("p", "advice", t(TEXT.matterOf) + matters[$("matter").value].name));
+  }
   card.hidden = false;
 }
 
@@ -217,6 +316,7 @@ function setMode(next) {
   $("tab-checkin").setAttribute("aria-pressed", String(checkin));
   $("scan-label").textContent = t(checkin ? TEXT.checkinLabel : TEXT.verifyLabel);
   $("manual-form").hidden = checkin;
+  $("matter-box").hidden = checkin;
   $("checkin-form").hidden = !checkin;
   clear($("card")); $("card").hidden = true;
   $("scan").value = "";
@@ -286,6 +386,7 @@ function loadToday() {
       li.appendChild(el("span", "time", seconds(item.checked_at)));
       li.appendChild(el("span", ok ? "ok" : "fail", RESULT_LABELS[item.result] || item.result));
       if (item.type_name) { li.appendChild(el("span", null, item.type_name)); }
+      if (item.matter) { li.appendChild(el("span", null, t(TEXT.matterOf) + item.matter.name)); }
       const name = item.holder_name_masked || (item.holder && item.holder.name_masked);
       if (name) { li.appendChild(el("span", null, name)); }
       let fields = item.fields;
@@ -313,10 +414,13 @@ $("manual-form").addEventListener("submit", onManual);
 $("checkin-code").addEventListener("blur", () => { setTimeout(focusScan, 150); });
 $("checkin-form").addEventListener("submit", onCheckinTyped);
 $("tab-verify").addEventListener("click", () => { setMode("verify"); });
+$("matter").addEventListener("change", onMatterChange);
+$("matter").addEventListener("blur", () => { setTimeout(focusScan, 150); });
 $("tab-checkin").addEventListener("click", () => { setMode("checkin"); });
 document.addEventListener("click", (event) => {
   const target = event.target;
-  if (target && (target.tagName === "INPUT" || target.tagName === "BUTTON")) { return; }
+  if (target && (target.tagName === "INPUT" || target.tagName === "BUTTON" || target.tagName === "SELECT"
+    || target.tagName === "OPTION")) { return; }
   setTimeout(focusScan, 0);
 });
 window.addEventListener("focus", focusScan);
