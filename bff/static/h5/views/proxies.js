@@ -80,14 +80,18 @@ function daysAhead(n) { const d = new Date(); d.setDate(d.getDate() + n); return
 
 /* --- Acting for someone ------------------------------------------------------------------------ */
 
-function actingClient(ctx) {
-  return createClient({ session: acting, headers: HEADERS, onExpired: () => endActing(ctx, true) });
+/* The delegated client. A refusal ends acting only while its token is still the one held (an answer
+ * arriving late for an earlier token leaves a newer one alone). */
+function actingClient(ctx, token) {
+  return createClient({ session: acting, headers: HEADERS, onExpired: () => {
+    if (acting.data && acting.data.access === token) { endActing(ctx, true); }
+  } });
 }
 
 /* The delegated client to the shell: the banner shows, delegable calls go through ctx.client(). The
  * banner goes when the token runs out, even if nothing is asked by then. */
 function handOver(ctx, data) {
-  ctx.actAs({ client: actingClient(ctx), name: data.name, grantId: data.grantId, scopes: data.scopes });
+  ctx.actAs({ client: actingClient(ctx, data.access), name: data.name, grantId: data.grantId, scopes: data.scopes });
   clearTimeout(state.lapse);
   state.lapse = setTimeout(() => endActing(ctx, true), Math.max(0, data.expiresAt - Date.now()));
 }
