@@ -2,14 +2,15 @@
 (the driving licence suspended: marked, no QR), a licence's detail (masked fields, issuer, validity,
 state; the notices' deep link yiwang://wallet/licences/<id> opens it), the one-time QR (countdown,
 renewed before it expires, withdrawn on close), who checked the licences after a real counter
-verification by the demo clerk, a licence suspended meanwhile refused in words, and English."""
+verification by the demo clerk, a licence suspended meanwhile refused in words, English, and the
+wallet of the citizen a relative acts for (no QR without licences:present)."""
 from __future__ import annotations
 
 import json
 import re
 
 from app.db import db
-from identity.devdata import DEMO_CITIZEN, DEMO_STAFF
+from identity.devdata import DEMO_CITIZEN, DEMO_FAMILY, DEMO_STAFF
 from tests.fixtures.h5 import TTL, sign_in_demo, snap, tab, text_of, visible, wait_text
 from tests.helpers import bearer
 from wallet import service as wallet
@@ -100,6 +101,7 @@ def test_the_list_marks_the_suspended_licence_and_a_notice_link_opens_its_detail
     phone.wait_for(f"(d => !d.hidden && d.getAttribute('data-licence') === {json.dumps(driving['id'])})"
                    "(document.getElementById('licence-detail'))")
     detail = wait_text(phone, "#licence-detail", "准驾车型")
+    wait_text(phone, "#licence-usage", "此证照还没有被核验过")
     snap(phone, "wallet-detail")
     assert "机动车驾驶证" in detail and "状态：暂扣（交通违法记分处理中（演示））" in detail
     assert "发证机关" in detail and "演示发证部门" in detail and "2020-05-01 至 2030-05-01" in detail
@@ -107,7 +109,6 @@ def test_the_list_marks_the_suspended_licence_and_a_notice_link_opens_its_detail
     assert NAME[0] + "*" in detail and NAME not in detail  # the holder's name masked, as the API discloses it
     assert "此证照当前为“暂扣”，不能亮证。" in detail
     assert phone.js("document.getElementById('licence-qr').hidden") is True
-    assert "此证照还没有被核验过" in text_of(phone, "#licence-usage")
     # A valid licence from the list: its detail offers the QR.
     phone.js("document.getElementById('licence-back').click(); true")
     phone.wait_for("!document.getElementById('wallet-list').hidden")
@@ -230,11 +231,12 @@ def test_a_licence_suspended_meanwhile_is_refused_in_words_in_english(app, clien
             client.get("/api/v1/wallet/licences", headers=token(phone)).get_json()["items"]}
     business = mine["business_licence"]
     phone.js(f"document.querySelector('#licences [data-licence=\"{business}\"]').click(); true")
-    detail = wait_text(phone, "#licence-detail", "Status: Valid")
+    wait_text(phone, "#licence-detail", "Status: Valid")
+    detail = wait_text(phone, "#licence-detail", "Nobody has checked this licence yet")
     snap(phone, "wallet-detail-en")
     assert "Issued by" in detail and "2019-01-02 to no expiry date" in detail and "Licence identifier: " in detail
     assert "The issuer's signature checks out" in detail and "Who checked this licence" in detail
-    assert "Nobody has checked this licence yet" in detail and visible(phone, "licence-qr") == "Show QR code"
+    assert visible(phone, "licence-qr") == "Show QR code"
     labels = phone.js("[...document.querySelectorAll('#licence-detail dt')].map(e => e.textContent)")
     assert len(labels) > 5 and not [x for x in labels if re.search(r"[\u4e00-\u9fff]", x)], labels
     suspend(app, business, "年报未按时公示（演示）")
@@ -249,3 +251,25 @@ def test_a_licence_suspended_meanwhile_is_refused_in_words_in_english(app, clien
     snap(phone, "wallet-refused")
     no_personal_data(phone)
 
+
+
+def test_a_relative_acting_for_the_citizen_sees_the_wallet_but_cannot_show_it(demo, phone):
+    """The family member acts for 王五 (授权代理: the demo grant allows viewing licences, not showing
+    them): the wallet is 王五's, read through the delegated token, and offers no QR."""
+    sign_in_demo(phone, DEMO_FAMILY[0])
+    tab(phone, "proxies")
+    grant = phone.wait_for("(li => li && li.getAttribute('data-grant'))([...document.querySelectorAll("
+                           "'#proxies-received li[data-status=active]')].find(li => li.innerText.includes('王*')))")
+    phone.js(f"document.querySelector('#proxies-received li[data-grant=\"{grant}\"]').click(); true")
+    phone.wait_for("(b => b && !b.disabled && b.offsetParent !== null && (b.click(), true))(document.getElementById('proxy-act'))")
+    assert "王*" in visible(phone, "acting")
+    rows = open_wallet(phone)
+    assert sorted(r["status"] for r in rows) == ["01", "01", "02"] and not any(r["qr"] for r in rows)
+    assert all("代办授权不含亮证" in r["text"] for r in rows if r["status"] == "01")
+    card = row_of(rows, "居民身份证")
+    phone.js(f"document.querySelector('#licences [data-licence=\"{card['id']}\"]').click(); true")
+    detail = wait_text(phone, "#licence-detail", "公民身份号码")
+    assert "代办授权不含亮证。" in detail and phone.js("document.getElementById('licence-qr').hidden") is True
+    assert NAME[0] + "*" in detail and ID_NUMBER not in detail
+    snap(phone, "wallet-acting")
+    no_personal_data(phone)

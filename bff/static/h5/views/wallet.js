@@ -58,6 +58,15 @@ function usagePage(ctx, cursor) {
   return ctx.client().call("GET", "/wallet/usage?limit=50" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
 }
 
+/* Acting for a relative whose authorisation does not include showing licences (licences:present):
+ * the wallet is theirs to look at, not to show. */
+function mayPresent(ctx) {
+  const scopes = ctx.acting && ctx.acting.scopes;
+  return !Array.isArray(scopes) || scopes.indexOf("licences:present") >= 0;
+}
+
+function notYours() { return t("代办授权不含亮证", "Your authorisation does not include showing licences"); }
+
 /* --- Words ---------------------------------------------------------------------------------------- */
 
 function validity(c) {
@@ -120,7 +129,9 @@ function renderList(ctx) {
       li.setAttribute("data-status", c.status);
       const row = el("span", "row");
       row.appendChild(el("span", "state " + (valid ? "ok" : "bad"), c.status_label));
-      if (valid) {
+      if (valid && !mayPresent(ctx)) {
+        row.appendChild(el("span", "no-qr", notYours()));
+      } else if (valid) {
         const show = button(t("亮证", "Show QR"), (e) => { e.stopPropagation(); openQr(ctx, c); }, "qr-open");
         show.addEventListener("keydown", (e) => { e.stopPropagation(); });
         row.appendChild(show);
@@ -182,9 +193,10 @@ function renderDetail(ctx, id) {
     $("licence-signature").className = "hint " + (c.signature_valid ? "signed" : "unsigned");
     $("licence-identifier").textContent = t("证照标识：", "Licence identifier: ") + c.identifier;
     current = c;
-    $("licence-qr").hidden = !valid;
-    $("licence-no-qr").hidden = valid;
-    $("licence-no-qr").textContent = valid ? "" : t("此证照当前为“" + c.status_label + "”，不能亮证。", "This licence is \"" + c.status_label + "\": it cannot be shown.");
+    const present = valid && mayPresent(ctx);
+    $("licence-qr").hidden = !present;
+    $("licence-no-qr").hidden = present;
+    $("licence-no-qr").textContent = present ? "" : !valid ? t("此证照当前为“" + c.status_label + "”，不能亮证。", "This licence is \"" + c.status_label + "\": it cannot be shown.") : notYours() + t("。", ".");
     showPane("detail");
     renderUsage(ctx, $("licence-usage"), { licence: c, types, mine });
   }, () => { if (mine === asked) { networkError(); } });
