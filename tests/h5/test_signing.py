@@ -32,7 +32,8 @@ def open_signing(cdp) -> None:
 
 def click_item(cdp, list_id: str, title: str) -> None:
     wait_text(cdp, f"#{list_id}", title)
-    cdp.js(f"[...document.querySelectorAll('#{list_id} li.tap')].find(li => li.innerText.includes({json.dumps(title)})).click(); true")
+    cdp.js(f"[...document.querySelectorAll('#{list_id} li.tap')]"
+           f".find(li => li.innerText.includes({json.dumps(title)})).click(); true")
     cdp.wait_for("!!(document.getElementById('sg-facts') || document.getElementById('sg-auth'))")
 
 
