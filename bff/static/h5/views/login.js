@@ -197,5 +197,6 @@ export default {
     $("phone-form").hidden = false;
     $("dev-code").hidden = true;
     $("bind-dev-code").hidden = true;
+    ["bind-phone", "bind-code", "rn-name", "rn-id"].forEach((id) => { $(id).value = ""; });  // nothing left for the next person
   },
 };
