@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.db import db, new_id, unit_of_work, utcnow
+from app.db import db, new_id, unit_of_work
 from appointments import models
 from mapsvc.models import hall_by_code
 from tests.fixtures.h5 import sign_in_demo, snap, tab, text_of, wait_text
@@ -132,18 +132,21 @@ def test_book_a_slot_see_its_code_and_qr_then_cancel_it(client, phone, hall_id):
     snap(phone, "appointments-list-cancelled")
 
 
-def test_a_no_show_ban_is_said_when_booking(app, client, phone, hall_id):
+def test_a_no_show_ban_is_said_when_booking(app, client, phone, hall_id, clock):
+    # The server's clock a month before the demo's: the days the page offers are the server's window
+    # (from 09-02), whatever the phone's own clock says (a phone months ahead asks again for a listed day).
+    now = clock("2026-09-01T10:00")
     user_id = sign_in_demo(phone)
-    until = utcnow() + timedelta(days=30)
     with app.app_context(), db.connection_context(), unit_of_work():
-        models.insert_ban(ban_id=new_id("ban"), user_id=user_id, until=until, no_shows=2, created_at=utcnow())
-    existing = appointments_of(client, phone)[0]
+        models.insert_ban(ban_id=new_id("ban"), user_id=user_id, until=now + timedelta(days=30), no_shows=2, created_at=now)
     phone.js(f"location.hash = '#/appointments/new?hall={hall_id}&item=RS001'; true")
     phone.wait_for("document.getElementById('apt-item').value === 'RS001'")
-    pick(phone, avoid=existing["date"])
+    phone.wait_for("document.querySelectorAll('#apt-dates button[data-date]').length > 0")
+    assert phone.js("document.querySelector('#apt-dates button[data-date]').getAttribute('data-date')") == "2026-09-02"
+    pick(phone)
     phone.js("document.getElementById('apt-book').click(); true")
     said = message(phone)
-    assert "您近期爽约次数过多" in said and "前不能预约" in said
+    assert "您近期爽约次数过多，2026年10月01日 10:00前不能预约。" in said
     banned = wait_text(phone, "#apt-banned", "爽约次数过多")
     assert banned == said
     assert "将暂停预约 30 天" in text_of(phone, "#apt-rules")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from app import calendar
+from app.clock import CHINA_TZ as CHINA
 from app.db import db
 from app.redis import get_redis
 from mapsvc import directory, importer, index
@@ -22,9 +23,10 @@ WHERE = {"lat": HEFEI["latitude"], "lng": HEFEI["longitude"], "coord": "wgs84", 
 
 
 @pytest.fixture
-def closed_hall(app, demo):
+def closed_hall(app, demo, clock):
     """Among the demo halls, one right where the phone is, closed today for 装修 and again later for
-    系统升级; its id."""
+    系统升级; its id. The appointment clock (slot lists) is today's, like the map's."""
+    clock(datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M"))
     directory.forget()
     calendar.forget()
     today = calendar.china_now().date()

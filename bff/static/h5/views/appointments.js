@@ -224,7 +224,9 @@ function booking(ctx, section, query, mine) {
   }
 
   function loadDates() {
-    return slotsOf(ctx, hallId, chinaDay(1)).then((first) => {
+    // tomorrow by this phone's clock; a phone far off the server's clock asks again for a day it lists
+    return slotsOf(ctx, hallId, chinaDay(1)).then((r) => (!r.ok && r.data && r.data.code === "slot_date_out_of_range" && r.data.first_date
+      ? slotsOf(ctx, hallId, r.data.first_date) : r)).then((first) => {
       if (mine !== drawn) { return; }
       if (!first.ok) { problem(first); return; }
       showRules();
