@@ -239,6 +239,7 @@ def test_a_licence_suspended_meanwhile_is_refused_in_words_in_english(app, clien
     assert visible(phone, "licence-qr") == "Show QR code"
     labels = phone.js("[...document.querySelectorAll('#licence-detail dt')].map(e => e.textContent)")
     assert len(labels) > 5 and not [x for x in labels if re.search(r"[\u4e00-\u9fff]", x)], labels
+    assert text_of(phone, "#licence-fields dd[data-field=business_term_until]") == "No expiry date"  # the catalogue's 长期
     suspend(app, business, "年报未按时公示（演示）")
     phone.js("document.getElementById('licence-qr').click(); true")
     message = wait_text(phone, "#message", "cannot be shown or verified")

@@ -31,8 +31,9 @@ function catalogue(ctx) {
       const types = {};
       r.data.items.forEach((type) => {
         const labels = {};
-        (type.fields || []).forEach((f) => { labels[f.key] = f.label; });
-        types[type.code] = { labels, order: (type.fields || []).map((f) => f.key) };
+        const kinds = {};
+        (type.fields || []).forEach((f) => { labels[f.key] = f.label; kinds[f.key] = f.type; });
+        types[type.code] = { labels, kinds, order: (type.fields || []).map((f) => f.key) };
       });
       return types;
     }, () => { delete catalogues[lang]; return {}; });
@@ -75,6 +76,12 @@ function validity(c) {
 
 function period(c) {
   return c.valid_from + t(" 至 ", " to ") + (c.valid_until || t("长期", "no expiry date"));
+}
+
+/* A field's value as the API discloses it; the catalogue's "长期" (a date_or_permanent field with no
+ * end) in the page's language. */
+function shownValue(kind, value) {
+  return kind === "date_or_permanent" && value === "长期" ? t("长期", "No expiry date") : String(value);
 }
 
 function resultLabel(result) {
@@ -178,12 +185,12 @@ function renderDetail(ctx, id) {
     $("licence-holder").textContent = [holder.name_masked, holder.id_number_masked].filter(Boolean).join(" ");
     const fields = $("licence-fields");
     clear(fields);
-    const type = types[c.type_code] || { labels: {}, order: [] };
+    const type = types[c.type_code] || { labels: {}, kinds: {}, order: [] };
     const values = c.fields || {};
     const keys = type.order.filter((k) => k in values).concat(Object.keys(values).filter((k) => type.order.indexOf(k) < 0));
     keys.forEach((k) => {
       const live = (c.derived_fields || []).indexOf(k) >= 0;
-      fact(fields, type.labels[k] || k, values[k] + (live ? t("（以证照当前状态为准）", " (as the licence stands now)") : ""))
+      fact(fields, type.labels[k] || k, shownValue(type.kinds[k], values[k]) + (live ? t("（以证照当前状态为准）", " (as the licence stands now)") : ""))
         .setAttribute("data-field", k);
     });
     if (!keys.length) { fact(fields, t("证照信息", "Contents"), t("暂时无法显示", "Cannot be shown just now")); }
