@@ -128,10 +128,14 @@ export function createClient({ session, headers = {}, onExpired = () => {} }) {
     return refreshing;
   }
 
-  /* A signed-in request (the raw Response): on 401 token_invalid, refresh once and ask again. */
+  /* A signed-in request (the raw Response): on 401 token_invalid, refresh once and ask again. A 401
+   * to a token that is no longer the session's (signed out, or another person signed in meanwhile)
+   * ends nothing: it is that old session's answer. */
   function authed(method, path, options) {
+    const sent = session.data && session.data.access;
     return request(method, path, options).then((response) => {
       if (response.status !== 401) { return response; }
+      if (!session.data || session.data.access !== sent) { return response; }
       return parse(response.clone()).then((r) => {
         if (r.data.code !== "token_invalid") { onExpired("rejected"); return response; }
         return refresh().then((ok) => {
