@@ -129,13 +129,14 @@ export function createClient({ session, headers = {}, onExpired = () => {} }) {
   }
 
   /* A signed-in request (the raw Response): on 401 token_invalid, refresh once and ask again. A 401
-   * to a token that is no longer the session's (signed out, or another person signed in meanwhile)
-   * ends nothing: it is that old session's answer. */
+   * to a token that is no longer the session's ends nothing: signed out meanwhile, it is answered as
+   * it is; refreshed (or another person signed in) meanwhile, the call is asked again with the new one. */
   function authed(method, path, options) {
     const sent = session.data && session.data.access;
     return request(method, path, options).then((response) => {
       if (response.status !== 401) { return response; }
-      if (!session.data || session.data.access !== sent) { return response; }
+      if (!session.data) { return response; }
+      if (session.data.access !== sent) { return request(method, path, options); }  // refreshed meanwhile
       return parse(response.clone()).then((r) => {
         if (r.data.code !== "token_invalid") { onExpired("rejected"); return response; }
         return refresh().then((ok) => {
