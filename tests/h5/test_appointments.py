@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.db import db, new_id, unit_of_work
+from app.db import db, new_id, unit_of_work, utcnow
 from appointments import models
 from mapsvc.models import hall_by_code
 from tests.fixtures.h5 import sign_in_demo, snap, tab, text_of, wait_text
@@ -179,3 +179,20 @@ def test_appointments_in_english(client, phone, hall_id):
     said = message(phone)
     assert said and not CJK.search(said)
     snap(phone, "appointments-already-booked-en")
+
+
+def test_an_appointment_cancelled_elsewhere_shows_as_cancelled_on_the_list(client, phone, hall_id, make_worker):
+    """The cancellation's notice arrives on the live stream while the list is on screen: the list shows
+    the appointment as it is now, without a reload."""
+    sign_in_demo(phone)
+    existing = appointments_of(client, phone)[0]
+    tab(phone, "appointments")
+    phone.wait_for(f"document.querySelector('#appointments [data-appointment=\"{existing['id']}\"]')"
+                   ".getAttribute('data-status') === 'booked'")
+    phone.wait_for("document.body.getAttribute('data-stream') === 'open'")
+    assert client.delete(f"/api/v1/appointments/{existing['id']}", headers=bearer(token(phone))).status_code == 204
+    make_worker(clock=utcnow).drain()
+    phone.wait_for(f"document.querySelector('#appointments [data-appointment=\"{existing['id']}\"]')"
+                   ".getAttribute('data-status') === 'cancelled'")
+    assert "已取消" in text_of(phone, "#appointments")
+    snap(phone, "appointments-cancelled-elsewhere")

@@ -17,6 +17,7 @@ let rules = null;       // the booking rules in force, from a slot list
 let qrUrl = null;       // the shown QR's blob: URL, revoked when it goes
 let drawn = 0;          // each screen drawn; a late answer for an earlier one is dropped
 let flash = null;       // a confirmation for the next screen (a new route clears the message line)
+let shown = null;       // the screen on view: {screen: "list" | "new" | "detail", id}
 
 /* --- Words -------------------------------------------------------------------------------------- */
 
@@ -390,9 +391,17 @@ export default {
     clear(section);
     const screen = params[0] === "new" ? "new" : params[0] ? "detail" : "list";
     section.setAttribute("data-screen", screen);
+    shown = { screen, id: screen === "detail" ? params[0] : null };
     if (screen === "new") { booking(ctx, section, query, mine); } else if (screen === "detail") { detail(ctx, section, params[0], mine); } else { list(ctx, section, mine); }
   },
-  hide() { drawn++; dropQr(); },
-  signedOut() { status = ""; drawn++; dropQr(); },
+  hide() { drawn++; shown = null; dropQr(); },
+  signedOut() { status = ""; drawn++; shown = null; dropQr(); },
+  /* A notice about an appointment (booked, cancelled, missed, a ban): the list, or that appointment's
+   * page, as it is now; a booking under way is left alone. */
+  onNotice(ctx, notice) {
+    const data = (notice && notice.data) || {};
+    if (!shown || data.screen !== "appointments" || document.body.getAttribute("data-view") !== "appointments") { return; }
+    if (shown.screen === "list" || (shown.screen === "detail" && shown.id === data.appointment_id)) { ctx.refresh(); }
+  },
   stopActing() { status = ""; },
 };
