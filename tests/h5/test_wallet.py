@@ -167,49 +167,57 @@ def verify_on_screen(client, cdp, licence_id: str, counter: dict, **extra) -> di
 
 
 def test_who_checked_my_licence_after_a_real_counter_verification(client, demo, phone):
-    """The demo clerk verifies the ID card at the counter (POST /counter/verifications): the holder's
-    history names the hall, the clerk, the purpose (or the matter the counter chose) and the items seen,
-    never their values; scanning the used code again is a refusal in the history too."""
+    """The demo clerk verifies the ID card at the counter (POST /counter/verifications), once as an
+    older caller (no matter: the holder's purpose) and once for a matter (用证事项): the holder's history
+    names the hall, the clerk, the purpose or the matter and the items seen, never their values; a used
+    code scanned again and a licence the matter does not accept are refusals in the history too."""
     sign_in_demo(phone)
-    card = row_of(open_wallet(phone), "居民身份证")
+    rows = open_wallet(phone)
+    card, business, driving = (row_of(rows, name) for name in ("居民身份证", "营业执照", "机动车驾驶证"))
     counter = clerk(client)
     used = verify_on_screen(client, phone, card["id"], counter)["qr_text"]
     assert client.post(VERIFY, json={"qr_text": used}, headers=counter).status_code == 409  # presentation_used
-    matters = "/api/v1/counter/matters" in client.get("/api/v1/openapi.json").get_json()["paths"]
-    if matters:  # the counter names the matter (用证事项) it verifies for: the history names it too
-        verify_on_screen(client, phone, card["id"], counter, matter="identity_check")
+    verify_on_screen(client, phone, card["id"], counter, matter="identity_check")
+    show_qr(phone, business["id"])
+    refused = client.post(VERIFY, json={"qr_text": phone.js("document.getElementById('qr-text').textContent"),
+                                        "matter": "hotel_check_in"}, headers=counter)
+    assert refused.status_code == 422 and refused.get_json()["code"] == "matter_not_applicable"
     phone.js("document.getElementById('qr-close').click(); true")
     # What the API says was seen (field names only) and their labels in the catalogue.
     usage = client.get("/api/v1/wallet/usage", headers=token(phone)).get_json()["items"]
     checks = [u for u in usage if u["result"] == "verified"]
-    assert len(checks) == (2 if matters else 1) and all(u["licence_id"] == card["id"] and u["fields"] for u in checks)
+    assert len(checks) == 2 and all(u["licence_id"] == card["id"] and u["fields"] for u in checks)
+    assert [bool(u["matter"]) for u in checks] == [True, False]  # newest first
     catalogue = {t["code"]: t for t in client.get("/api/v1/licence-types").get_json()["items"]}
     labels = {f["key"]: f["label"] for f in catalogue["resident_id_card"]["fields"]}
     # The overall history: what, when, where (the hall), who (the clerk), for what, which items.
     phone.js("document.getElementById('usage-open').click(); true")
     phone.wait_for("!document.getElementById('usage-pane').hidden")
-    phone.wait_for(f"document.querySelectorAll('#usage li[data-result=verified]').length === {len(checks)}")
+    phone.wait_for("document.querySelectorAll('#usage li[data-result]').length === 4")
     snap(phone, "wallet-usage")
     lines = phone.js("[...document.querySelectorAll('#usage li[data-result=verified]')].map(li => li.innerText)")
     for check, line in zip(checks, lines):
         assert "居民身份证 · 核验通过" in line and "网点 " + HALL in line and "工作人员 clerk01" in line
-        if check.get("matter"):
+        if check["matter"]:
             assert "办理事项：身份核验" in line and "H5 亮证" not in line
         else:
             assert "用途：H5 亮证" in line
         assert "查看的项目：" + "、".join(labels[k] for k in check["fields"]) in line
         assert NAME not in line and NAME[0] + "*" not in line and ID_NUMBER[-4:] not in line  # names, never values
-    refused = text_of(phone, "#usage li[data-result=presentation_used]")
-    assert "居民身份证 · 未通过：核验码已使用过" in refused and "工作人员 clerk01" in refused and "查看的项目" not in refused
-    # The licence's own history shows the checks too; another licence has none.
+    again = text_of(phone, "#usage li[data-result=presentation_used]")
+    assert "居民身份证 · 未通过：核验码已使用过" in again and "工作人员 clerk01" in again and "查看的项目" not in again
+    other = text_of(phone, "#usage li[data-result=matter_not_applicable]")
+    assert "营业执照 · 未通过：所办事项不接受此证照" in other and "办理事项：旅馆住宿登记" in other
+    assert "查看的项目" not in other
+    # The licence's own history shows its checks; a licence never shown has none.
     phone.js("document.getElementById('usage-back').click(); true")
     phone.wait_for("!document.getElementById('wallet-list').hidden")
     phone.js(f"document.querySelector('#licences [data-licence=\"{card['id']}\"]').click(); true")
     own = wait_text(phone, "#licence-usage", "核验通过")
     assert "工作人员 clerk01" in own and "查看的项目：" in own and "未通过：核验码已使用过" in own
-    business = row_of(listed(phone), "营业执照")
-    phone.js(f"location.hash = '#/wallet/licences/{business['id']}'; true")
-    wait_text(phone, "#licence-detail", "营业执照")
+    assert "营业执照" not in own and phone.js("document.querySelectorAll('#licence-usage li[data-result]').length") == 3
+    phone.js(f"location.hash = '#/wallet/licences/{driving['id']}'; true")
+    wait_text(phone, "#licence-detail", "机动车驾驶证")
     wait_text(phone, "#licence-usage", "此证照还没有被核验过")
     no_personal_data(phone)
 
