@@ -114,6 +114,10 @@ def test_the_family_member_acts_for_the_demo_citizen_sees_their_data_and_stops(d
     # … and over a reload (the delegated token is still valid).
     tab(phone, "home")
     assert "Acting for 王*" in visible(phone, "acting")
+    # The home screen's lists are the family member's own: not shown while acting, the note says where to look.
+    assert "Licences and Cases show 王*'s records" in phone.wait_for(
+        "(e => e && e.innerText)(document.querySelector('#profile .acting-note'))")
+    assert phone.js("document.getElementById('home-lists').hidden")
     phone.js("location.reload(); true")
     phone.wait_for("document.readyState === 'complete' && !document.getElementById('home-view').hidden")
     assert "Acting for 王*" in visible(phone, "acting")

@@ -118,8 +118,15 @@ function render(ctx, home) {
     services(ctx);
     ctx.setUnread(home.unread_notifications);
   }
-  $("home-lists").hidden = elderly;
-  if (!elderly) { lists(ctx, home); }
+  // Acting for someone: their licences and cases are on the wallet and cases screens; this home's
+  // lists would be the signed-in person's own, so they are not shown under the "acting for" banner.
+  const acting = ctx.acting;
+  if (acting) {
+    $("profile").appendChild(el("div", "sub acting-note", t("正在代 " + acting.name + " 办理：证照、办件中显示的是 " + acting.name + " 的信息。",
+      "Acting for " + acting.name + ": Licences and Cases show " + acting.name + "'s records.")));
+  }
+  $("home-lists").hidden = elderly || !!acting;
+  if (!elderly && !acting) { lists(ctx, home); }
 }
 
 export default {
