@@ -27,6 +27,7 @@ from redis.asyncio.sentinel import Sentinel
 
 from app.db import db
 from app.errors import NotFound
+from app.i18n import negotiate
 from app.redis import CLUSTER_SCHEME, SENTINEL_SCHEME
 from app.security.auth import auth_required, current_principal
 from app.security.tokens import Principal
@@ -202,7 +203,8 @@ class StreamServer:
                 log.warning("live stream not opened", extra={"error": type(exc).__name__})
                 await self._problem(send, errors.StreamUnavailable(), opened.headers)
                 return
-            state = StreamState(user_id=user_id, session_id=session_id, stream_id=lease.stream_id, last=last)
+            state = StreamState(user_id=user_id, session_id=session_id, stream_id=lease.stream_id, last=last,
+                                lang=negotiate(opened.headers.get("accept-language")))  # events in its language
             await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
             await _chunk(send, "retry: 3000\n\n")
             for item in backlog:

@@ -1,6 +1,7 @@
 """Deliveries → pushes: the second half of the worker's job.
 
-Each leased delivery is checked (device still the user's, channel still on, quiet hours), sent
+Each leased delivery is checked (device still the user's, channel and category still on, the citizen's
+quiet hours), worded in the device's language (its `locale`: a notice's English from its data), sent
 through its channel (a thread pool: providers answer in tens of milliseconds), and its outcome
 written in one transaction with one `PushAttempt` row per attempt: sent; dropped (dead token —
 the device is deleted — or a device/channel gone); retried after exponential backoff with jitter;
@@ -27,7 +28,9 @@ from typing import Callable
 from app.db import new_id, unit_of_work
 from app.security.pii import PiiCipher
 from identity import service as identity
+from app.i18n import EN
 from notify import metrics, models
+from notify.categories import muted as category_muted
 from notify.models import ACCOUNT_PHONE
 from notify.outbox import CRITICAL_KINDS, SECURITY_KINDS
 from notify.push.base import PushChannel, PushMessage, PushRejected, PushRetryable, TokenDead, token_hint
@@ -38,6 +41,8 @@ from notify.quiet import held_until
 log = logging.getLogger(__name__)
 
 TOKEN_COLUMN = "notify_device.token"
+# Positions in a leased row (models.DELIVERY_COLUMNS, then the bound phone `_with_bound_phones` adds)
+_QUIET_START, _QUIET_END, _MUTED, _LOCALE, _PHONE = 17, 18, 19, 20, 21
 
 
 @dataclass
@@ -106,13 +111,15 @@ def _decide(row: tuple, now: datetime) -> Outcome | None:
     base = dict(delivery_id=delivery_id, device_id=device_id, platform=platform, attempts=attempts, kind=row[6],
                 user_id=user_id, outbox_id=outbox_id)
     if device_id == ACCOUNT_PHONE:  # a security notice to the bound phone: no device row, never muted
-        return None if row[17] is not None else Outcome(status="skipped", error="no_bound_phone", **base)
+        return None if row[_PHONE] is not None else Outcome(status="skipped", error="no_bound_phone", **base)
     if device_owner != user_id:  # deleted, or the token moved to another account since
         return Outcome(status="skipped", error="device_removed", **base)
     if row[6] not in SECURITY_KINDS and platform in json.loads(disabled or "[]"):
         return Outcome(status="skipped", error="channel_disabled", **base)
+    if category_muted(row[6], set(json.loads(row[_MUTED] or "[]"))):  # muted since the notice was queued
+        return Outcome(status="skipped", error="category_muted", **base)
     if not urgent and (quiet is None or quiet):
-        until = held_until(now)
+        until = held_until(now, row[_QUIET_START], row[_QUIET_END])
         if until is not None:
             return Outcome(status="held", held_until=until, error="quiet_hours", **base)
     night = None if urgent or platform != "hms" else seconds_to_morning(now.timestamp())
@@ -131,13 +138,18 @@ def _send(row: tuple, *, channels: dict[str, PushChannel], cipher: PiiCipher, tt
         return Outcome(status="rejected", error="channel_not_configured", **base)
     created = created if isinstance(created, datetime) else datetime.fromisoformat(str(created))
     created = created.replace(tzinfo=timezone.utc) if created.tzinfo is None else created
+    fields = json.loads(data or "{}")
+    # the notice's English (its producer gave it in data) for a device registered with locale "en"
+    title_en, body_en = fields.pop("title_en", None), fields.pop("body_en", None)
+    if row[_LOCALE] == EN and device_id != ACCOUNT_PHONE:
+        title, body = title_en or title, body_en or body
     message = PushMessage(title=title, body=body, kind=kind, idempotency_key=f"yw-{outbox_id}-{device_id}",
-                          data={k: str(v) for k, v in json.loads(data or "{}").items()}, collapse_key=collapse,
+                          data={k: str(v) for k, v in fields.items()}, collapse_key=collapse,
                           urgent=bool(urgent), created_at=created, expires_at=created + timedelta(seconds=ttl))
     started = time.perf_counter()
     token = ""
     try:
-        token = row[17] if device_id == ACCOUNT_PHONE else cipher.decrypt(row[14], TOKEN_COLUMN)
+        token = row[_PHONE] if device_id == ACCOUNT_PHONE else cipher.decrypt(row[14], TOKEN_COLUMN)
         channel.send(token, message)
         status, error, retry_after = "sent", None, None
     except TokenDead as exc:

@@ -1,8 +1,8 @@
-"""Notification errors (stable codes, Chinese details)."""
+"""Notification errors (stable codes, Chinese details; English in the catalogue)."""
 from __future__ import annotations
 
 from app.errors import AppError, NotFound, ValidationFailed
-from app.i18n import N_
+from app.i18n import N_, Series
 
 
 class NotificationNotFound(NotFound):
@@ -42,3 +42,15 @@ class StreamCapacity(AppError):
 
     def __init__(self) -> None:
         super().__init__(headers={"Retry-After": str(STREAM_RETRY_AFTER)}, extra={"retry_after": STREAM_RETRY_AFTER})
+
+
+class QuietWindowEmpty(ValidationFailed):
+    code, detail = "quiet_hours_empty", N_("免打扰的开始时间和结束时间不能相同，请设置一段时间，例如 22:00 至 08:00。")
+
+
+class CategoryLocked(ValidationFailed):
+    code, detail = "category_locked", N_("这类通知不能关闭。")
+
+    def __init__(self, categories: list[str], names: list[str]) -> None:
+        super().__init__(N_("“{names:、}”类通知不能关闭：安全提醒和重要通知始终推送。", names=Series(names)),
+                         extra={"categories": categories})

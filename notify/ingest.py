@@ -3,7 +3,7 @@
 A leased batch is handled in one transaction: inbox entries (INSERT … ON CONFLICT DO NOTHING on
 `outbox_id`, so a row processed twice — a lease that expired under a slow worker, a worker killed
 after its commit — still yields one entry), one delivery per device the user has not switched
-off, and the outbox rows marked done. After the commit (`after_commit`) the entries are published
+off (none when the notice's category is muted: notify/categories.py), and the outbox rows marked done. After the commit (`after_commit`) the entries are published
 on Redis (`notify:user:<id>`); a publish that fails loses nothing, since streams resume from the inbox.
 """
 from __future__ import annotations
@@ -19,7 +19,8 @@ import redis
 from app.db import new_id, unit_of_work
 from app.redis import publish_many
 from notify import models
-from notify.inbox import inbox_item
+from notify.categories import muted as category_muted
+from notify.inbox import bilingual_item
 from notify.models import ACCOUNT_PHONE, to_db
 from notify.outbox import SECURITY_KINDS
 
@@ -67,6 +68,7 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime, redis_client: redis
         users = sorted({r[1] for r in rows})
         devices = models.devices_of(users)
         disabled = models.disabled_channels_of(users)
+        muted = models.muted_categories_of(users)
         inbox_values, delivery_values = [], []
         for (oid, user_id, kind, title, body, data, urgent, _collapse, created_at, _attempts) in rows:
             fields = json.loads(data)  # malformed data is a poison row, not a broken stream
@@ -75,7 +77,9 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime, redis_client: redis
             skip = fields.get("device_id") if kind == "new_device" else None
             security = kind in SECURITY_KINDS
             off = () if security else disabled.get(user_id, ())  # security notices cannot be muted
-            targets = [(d, p) for d, p in devices.get(user_id, ()) if p not in off and d != skip]
+            # a muted category gets no push (the inbox and the live stream still have the notice)
+            silenced = category_muted(kind, muted.get(user_id, ()))
+            targets = [] if silenced else [(d, p) for d, p in devices.get(user_id, ()) if p not in off and d != skip]
             if security and not any(p == "sms" for _d, p in devices.get(user_id, ())):
                 targets.append((ACCOUNT_PHONE, "sms"))
             for device_id, platform in targets:
@@ -84,7 +88,8 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime, redis_client: redis
         models.insert_inbox_entries(inbox_values)
         models.insert_deliveries(delivery_values)
         models.mark_outbox_done(owner, ids)
-        entries = [(r[2], inbox_item(r)) for r in models.inbox_of_outbox(ids)]
+        # both languages: each stream words the event for its own reader (notify/sse.py)
+        entries = [(r[2], bilingual_item(r)) for r in models.inbox_of_outbox(ids)]
         uow.after_commit(publish, redis_client, entries)  # the committed entries' live events
 
 

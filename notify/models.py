@@ -66,6 +66,7 @@ class Device(BaseModel):
     token_bidx = pw.CharField(max_length=64, unique=True)  # keyed hash of platform + token
     token_enc = pw.BlobField()
     token_hint = pw.CharField(max_length=8)
+    locale = pw.CharField(max_length=8, default="zh-CN")  # the language its pushes are worded in (migration 020)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 
@@ -131,11 +132,15 @@ class PushAttempt(BaseModel):
 
 
 class Preference(BaseModel):
-    """A citizen's notification preferences: channels switched off, quiet hours on/off."""
+    """A citizen's notification preferences: channels switched off, quiet hours on/off and their
+    window (Beijing time, migration 020), the categories muted (notify/categories.py)."""
 
     user_id = pw.CharField(primary_key=True, max_length=32)
     disabled_channels = pw.TextField(default="[]")  # JSON list of platforms
     quiet_hours = pw.BooleanField(default=True)
+    quiet_start = pw.CharField(max_length=5, default="22:00")  # "HH:MM"
+    quiet_end = pw.CharField(max_length=5, default="08:00")  # "HH:MM"; may be before the start (crosses midnight)
+    muted_categories = pw.TextField(default="[]")  # JSON list of categories that get no push
     updated_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
@@ -250,9 +255,12 @@ def device_by_token(token_bidx: str) -> Device | None:
     return select_where(Device, token_bidx=token_bidx)
 
 
-def move_device(token_bidx: str, *, user_id: str, session_id: str | None, now: datetime) -> None:
-    Device.update(user_id=user_id, session_id=session_id, updated_at=now).where(
-        Device.token_bidx == token_bidx).execute()
+def move_device(token_bidx: str, *, user_id: str, session_id: str | None, now: datetime,
+                locale: str | None = None) -> None:
+    changes: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "updated_at": now}
+    if locale is not None:
+        changes["locale"] = locale
+    Device.update(**changes).where(Device.token_bidx == token_bidx).execute()
 
 
 def delete_session_devices(session_id: str) -> int:
@@ -287,18 +295,25 @@ def preference_of(user_id: str) -> Preference | None:
     return select_where(Preference, user_id=user_id)
 
 
-def save_preference(user_id: str, *, disabled_channels: str, quiet_hours: bool) -> None:
-    Preference.insert(user_id=user_id, disabled_channels=disabled_channels, quiet_hours=quiet_hours,
-                      updated_at=utcnow()).on_conflict(
+def save_preference(user_id: str, *, disabled_channels: str, quiet_hours: bool, quiet_start: str, quiet_end: str,
+                    muted_categories: str) -> None:
+    values = {"disabled_channels": disabled_channels, "quiet_hours": quiet_hours, "quiet_start": quiet_start,
+              "quiet_end": quiet_end, "muted_categories": muted_categories}
+    Preference.insert(user_id=user_id, updated_at=utcnow(), **values).on_conflict(
         conflict_target=[Preference.user_id],
-        update={Preference.disabled_channels: disabled_channels, Preference.quiet_hours: quiet_hours,
-                Preference.updated_at: utcnow()}).execute()
+        update={**{getattr(Preference, k): v for k, v in values.items()}, Preference.updated_at: utcnow()}).execute()
 
 
 def disabled_channels_of(users: list[str]) -> dict[str, set[str]]:
     rows = execute(f'SELECT user_id, disabled_channels FROM "notify_preference" '
                    f'WHERE user_id IN ({placeholders(len(users))})', users).fetchall()
     return {user_id: set(json.loads(disabled or "[]")) for user_id, disabled in rows}
+
+
+def muted_categories_of(users: list[str]) -> dict[str, set[str]]:
+    rows = execute(f'SELECT user_id, muted_categories FROM "notify_preference" '
+                   f'WHERE user_id IN ({placeholders(len(users))})', users).fetchall()
+    return {user_id: set(json.loads(muted or "[]")) for user_id, muted in rows}
 
 
 # --- The inbox: rows in INBOX_COLUMNS order (notify.inbox.inbox_item makes the public item) -------
@@ -357,7 +372,7 @@ def inbox_of_outbox(ids: list[int]) -> list[tuple]:
 
 DELIVERY_COLUMNS = ("d.id, d.outbox_id, d.device_id, d.user_id, d.platform, d.attempts, o.kind, o.title, o.body, "
                     "o.data, o.urgent, o.collapse_key, o.created_at, v.user_id, v.token_enc, p.disabled_channels, "
-                    "p.quiet_hours")
+                    "p.quiet_hours, p.quiet_start, p.quiet_end, p.muted_categories, v.locale")
 
 
 def insert_deliveries(values: list[tuple]) -> None:

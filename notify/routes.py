@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_smorest import Blueprint
 
+from app.i18n import language
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
 from notify import schemas as s
@@ -19,11 +20,12 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="�
 @problems(blp, {422: "validation_failed, device_token_invalid, push_platform_unavailable"})
 @auth_required()
 def register_device(body):
-    """Register this phone's push token (idempotent; a token moves to the latest account and session).
+    """Register this phone's push token (idempotent; a token moves to the latest account and session),
+    with the language its pushes are worded in (`locale`: zh-CN, the default, or en).
     Logging out of the session that registered it removes it; the citizen is told of a new device."""
     principal = current_principal()
     view, created = service.register_device(user_id=principal.id, session_id=principal.session_id,
-                                            platform=body["platform"], token=body["token"])
+                                            platform=body["platform"], token=body["token"], locale=body["locale"])
     return view, 201 if created else 200
 
 
@@ -84,24 +86,30 @@ def mark_all_read():
 @blp.response(200, s.PreferencesSchema())
 @auth_required()
 def get_preferences():
-    """Channels on/off and quiet hours (22:00–08:00 Beijing time)."""
+    """Channels on/off, quiet hours and the citizen's window (Beijing time, 22:00–08:00 by default), and
+    the categories of notices with their switches: a muted category is not pushed but still reaches
+    the inbox and the live stream; the locked category (security and critical notices) cannot be muted."""
     return service.get_preferences(user_id=current_principal().id)
 
 
 @blp.route("/notifications/preferences", methods=["PUT"])
 @blp.arguments(s.PreferencesUpdateSchema())
 @blp.response(200, s.PreferencesSchema())
-@problems(blp, {422: "validation_failed"})
+@problems(blp, {422: "validation_failed, quiet_hours_empty, category_locked"})
 @auth_required()
 def update_preferences(body):
-    """Switch channels and quiet hours on or off (fields left out keep their value)."""
+    """Switch channels, categories and quiet hours on or off and set the quiet window (`quiet_start`,
+    `quiet_end`, Beijing time; the window may cross midnight; start == end is refused with
+    `quiet_hours_empty`; switching off a locked category is refused with `category_locked`). Fields
+    left out keep their value."""
     return service.update_preferences(user_id=current_principal().id, channels=body["channels"],
-                                      quiet_hours=body["quiet_hours"])
+                                      quiet_hours=body["quiet_hours"], quiet_start=body["quiet_start"],
+                                      quiet_end=body["quiet_end"], categories=body["categories"])
 
 
 @blp.route("/notifications/stream", methods=["GET"])
 @blp.doc(responses={"200": {"description": "text/event-stream：`id:` 为消息编号，`event: notification`，"
-                                           "`data:` 为消息 JSON；空闲时每 15 秒发送注释行作为心跳。"
+                                           "`data:` 为消息 JSON（标题和正文按本连接的 Accept-Language 使用中文或英文）；空闲时每 15 秒发送注释行作为心跳。"
                                            "退出登录或会话被撤销时以 `event: end`、`data: {\"reason\": \"session_revoked\"}` "
                                            "结束；同一账号打开第 4 个连接时，最早的连接以 `reason: stream_limit` 结束"
                                            "（并带 `retry: 600000`），客户端应关闭它",
@@ -117,6 +125,7 @@ def stream():
     last_event_id = service.parse_last_event_id(request.headers.get("Last-Event-ID", ""))
     principal = current_principal()
     events = service.open_stream(current_app._get_current_object(), user_id=principal.id,
-                                 session_id=principal.session_id, last_event_id=last_event_id)
+                                 session_id=principal.session_id, last_event_id=last_event_id,
+                                 lang=language())  # the events are worded in the connection's language
     return current_app.response_class(events, mimetype="text/event-stream",
                                       headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

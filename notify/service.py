@@ -18,12 +18,15 @@ from app.i18n import N_, T_, in_english
 from app.security.auth import InvalidAccessToken
 from app.security.pii import field_cipher
 from identity import service as identity
+from app.i18n import translate
 from notify import errors, models
+from notify.categories import CATEGORIES, LOCKED
 from notify.delivery import TOKEN_COLUMN
 from notify.inbox import inbox_item
 from notify.models import PLATFORMS, Device
 from notify.outbox import KINDS, SECURITY_KINDS, OutboxEntry, enqueue
 from notify.push.base import token_hint
+from notify.quiet import DEFAULT_END, DEFAULT_START
 from notify.stream import open_stream, parse_last_event_id
 from notify.tasks import NotifyWorker, start_background_worker
 
@@ -53,7 +56,7 @@ _TOKEN_SHAPES = {
 
 def device_view(device: Device) -> dict:
     return {"id": device.id, "platform": device.platform, "token_hint": device.token_hint,
-            "created_at": device.created_at, "updated_at": device.updated_at}
+            "locale": device.locale or "zh-CN", "created_at": device.created_at, "updated_at": device.updated_at}
 
 
 def _check_token(user_id: str, platform: str, token: str) -> None:
@@ -67,9 +70,11 @@ def _check_token(user_id: str, platform: str, token: str) -> None:
         raise errors.DeviceTokenInvalid(errors={"token": N_("只能使用当前账号绑定的手机号。")})
 
 
-def register_device(*, user_id: str, session_id: str | None, platform: str, token: str) -> tuple[dict, bool]:
+def register_device(*, user_id: str, session_id: str | None, platform: str, token: str,
+                    locale: str = "zh-CN") -> tuple[dict, bool]:
     """Register a push target (idempotent by token) for the login session `session_id`: ending that
-    session drops it (`drop_session_devices`). A token already known moves to this user and session.
+    session drops it (`drop_session_devices`). A token already known moves to this user and session
+    (and takes the `locale` given: the language its pushes are worded in).
     A device new to the account is announced on its other channels (urgent `new_device` notice).
     Returns (device, created)."""
     _check_token(user_id, platform, token)
@@ -79,11 +84,11 @@ def register_device(*, user_id: str, session_id: str | None, platform: str, toke
         _hold_open_session(session_id)
         device = models.insert_device(id=new_id("dev"), user_id=user_id, session_id=session_id, platform=platform,
                                       token_bidx=bidx, token_enc=field_cipher().encrypt(token, TOKEN_COLUMN),
-                                      token_hint=token_hint(token), created_at=now, updated_at=now)
+                                      token_hint=token_hint(token), locale=locale, created_at=now, updated_at=now)
         created = device is not None
         if not created:
             device = models.device_by_token(bidx)
-            models.move_device(bidx, user_id=user_id, session_id=session_id, now=now)
+            models.move_device(bidx, user_id=user_id, session_id=session_id, now=now, locale=locale)
         if created or device.user_id != user_id:
             _announce_new_device(user_id=user_id, session_id=session_id, device_id=device.id, platform=platform,
                                  hint=device.token_hint)
@@ -180,19 +185,44 @@ def outbox_check() -> Check | None:
 
 
 def get_preferences(*, user_id: str) -> dict:
+    """Channels, quiet hours and their window (Beijing time), and the categories (name in the answer's
+    language, on/off, locked with its reason)."""
     pref = models.preference_of(user_id)
     disabled = set(json.loads(pref.disabled_channels)) if pref else set()
+    muted = set(json.loads(pref.muted_categories or "[]")) if pref else set()
+    start = (pref.quiet_start if pref else None) or DEFAULT_START
+    end = (pref.quiet_end if pref else None) or DEFAULT_END
     return {"channels": {p: p not in disabled for p in PLATFORMS},
             "quiet_hours": pref.quiet_hours if pref else True,
-            "quiet_hours_window": {"start": "22:00", "end": "08:00", "timezone": "Asia/Shanghai"}}
+            "quiet_start": start, "quiet_end": end,
+            "quiet_hours_window": {"start": start, "end": end, "timezone": "Asia/Shanghai"},
+            "categories": [{"id": c, "name": translate(name), "on": c in LOCKED or c not in muted,
+                            "locked": c in LOCKED, "locked_reason": translate(LOCKED[c]) if c in LOCKED else None,
+                            "kinds": list(kinds)} for c, (name, kinds) in CATEGORIES.items()]}
 
 
-def update_preferences(*, user_id: str, channels: dict[str, bool] | None, quiet_hours: bool | None) -> dict:
-    """Switch channels on/off and quiet hours on/off; fields left out keep their value."""
+def update_preferences(*, user_id: str, channels: dict[str, bool] | None, quiet_hours: bool | None,
+                       quiet_start: str | None = None, quiet_end: str | None = None,
+                       categories: dict[str, bool] | None = None) -> dict:
+    """Switch channels, categories and quiet hours on/off and set the quiet window; fields left out
+    keep their value. A window starting when it ends is refused (422 `quiet_hours_empty`), and so is
+    switching off a locked category (422 `category_locked`, naming it)."""
+    refused = [c for c, on in (categories or {}).items() if c in LOCKED and not on]
+    if refused:
+        raise errors.CategoryLocked(refused, [CATEGORIES[c][0] for c in refused])
     with unit_of_work():
+        pref = models.preference_of(user_id)
         current = get_preferences(user_id=user_id)
+        start = current["quiet_start"] if quiet_start is None else quiet_start
+        end = current["quiet_end"] if quiet_end is None else quiet_end
+        if start == end:
+            raise errors.QuietWindowEmpty(errors={"quiet_end": N_("结束时间不能与开始时间相同。")})
         merged = {**current["channels"], **(channels or {})}
         disabled = json.dumps(sorted(p for p, on in merged.items() if not on))
+        muted = set(json.loads(pref.muted_categories or "[]")) if pref else set()
+        for category, on in (categories or {}).items():
+            (muted.discard if on else muted.add)(category)
         quiet = current["quiet_hours"] if quiet_hours is None else quiet_hours
-        models.save_preference(user_id, disabled_channels=disabled, quiet_hours=quiet)
+        models.save_preference(user_id, disabled_channels=disabled, quiet_hours=quiet, quiet_start=start,
+                               quiet_end=end, muted_categories=json.dumps(sorted(muted - set(LOCKED))))
     return get_preferences(user_id=user_id)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app.i18n import DEFAULT
 from app.security.auth import SESSION_REVOKED_CHANNEL
+from notify.inbox import for_reader
 from notify.ingest import CHANNEL
 from notify.limits import CONTROL_CHANNEL
 
@@ -40,10 +42,12 @@ def channels(*, user_id: str, session_id: str | None) -> list[str]:
 
 
 class StreamState:
-    """One stream's bookkeeping: which entries went out (events are at least once, never twice on
+    """One stream's bookkeeping: the language its events are worded in, which entries went out (events are at least once, never twice on
     one connection), the highest id sent, and what a pub/sub message means for it."""
 
-    def __init__(self, *, user_id: str, session_id: str | None, stream_id: str, last: int) -> None:
+    def __init__(self, *, user_id: str, session_id: str | None, stream_id: str, last: int,
+                 lang: str = DEFAULT) -> None:
+        self.lang = lang  # the connection's language (its Accept-Language): events are worded in it
         self.user_channel = CHANNEL.format(user_id)
         self.control_channel = CONTROL_CHANNEL.format(user_id)
         self.session_channel = SESSION_REVOKED_CHANNEL.format(session_id) if session_id else None
@@ -57,7 +61,7 @@ class StreamState:
             return None
         self.sent.add(entry_id)
         self.last = max(self.last, entry_id)
-        return event(item)
+        return event(for_reader(item, self.lang))
 
     def handle(self, message: dict[str, Any] | None) -> tuple[str | None, str | None]:
         """A pub/sub message → (chunk to send, reason to end)."""

@@ -10,7 +10,8 @@ it was down is read from the inbox, with an overlap: see `notify.inbox.RESUME_OV
 are at least once: a client de-duplicates by `id`.
 Every heartbeat the stream renews its lease among the citizen's streams and re-checks its session;
 a logout, a revoked session or a newer stream past the cap ends it at once (notify/sse.py).
-The stream ends after `max_seconds`; EventSource reconnects by itself with `Last-Event-ID`.
+Events are worded in the connection's language (its `Accept-Language`, `lang`), whatever the worker
+that published them spoke (notify/inbox.py `for_reader`). The stream ends after `max_seconds`; EventSource reconnects by itself with `Last-Event-ID`.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import redis
 from flask import Flask
 
 from app.db import db
+from app.i18n import DEFAULT
 from app.security.auth import session_revoked
 from notify import errors
 from notify.inbox import entries_after, latest_id
@@ -70,7 +72,8 @@ def lease_ttl(heartbeat: float) -> float:
     return 3 * heartbeat + 5
 
 
-def open_stream(app: Flask, *, user_id: str, session_id: str | None, last_event_id: int | None) -> NotificationStream:
+def open_stream(app: Flask, *, user_id: str, session_id: str | None, last_event_id: int | None,
+                lang: str = DEFAULT) -> NotificationStream:
     """A slot in this process (or 503 `stream_capacity`), a lease among the citizen's streams (the
     oldest beyond `STREAM_MAX_PER_USER` is closed), the subscription and the backlog."""
     state, config = app.extensions["notify"], app.config
@@ -84,7 +87,7 @@ def open_stream(app: Flask, *, user_id: str, session_id: str | None, last_event_
                                   redis_client=app.extensions["redis"], heartbeat=config["NOTIFY_SSE_HEARTBEAT"],
                                   max_seconds=config["NOTIFY_SSE_MAX_SECONDS"], lease=lease,
                                   session_check=session_checker(app), on_close=state.streams.release,
-                                  clock=state.monotonic)
+                                  clock=state.monotonic, lang=lang)
     except OSError as exc:
         raise errors.StreamUnavailable() from exc
 
@@ -96,7 +99,7 @@ class NotificationStream:
     def __init__(self, *, user_id: str, session_id: str | None, last_event_id: int | None,
                  redis_client: redis.Redis, heartbeat: float, max_seconds: float, lease: UserStreamLease,
                  session_check: Callable[[str], bool], on_close: Callable[[], None],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, lang: str = DEFAULT) -> None:
         self.user_id, self.session_id = user_id, session_id
         self.redis = redis_client
         self.heartbeat, self.max_seconds, self.clock = heartbeat, max_seconds, clock
@@ -114,7 +117,8 @@ class NotificationStream:
         except BaseException:
             self._release()
             raise
-        self.state = StreamState(user_id=user_id, session_id=session_id, stream_id=lease.stream_id, last=last)
+        self.state = StreamState(user_id=user_id, session_id=session_id, stream_id=lease.stream_id, last=last,
+                                 lang=lang)
 
     def _subscribe(self) -> redis.client.PubSub:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
