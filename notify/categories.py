@@ -10,20 +10,20 @@ PUT switching it off is refused (422 `category_locked`, naming it).
 """
 from __future__ import annotations
 
-from app.i18n import N_
+from app.i18n import N_, T_
 from notify.outbox import CRITICAL_KINDS, KINDS
 
 # category → (name, kinds), in the order the settings screen lists them
 CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "licences": (N_("证照"), ("licence_issued", "licence_restored", "licence_expiring", "licence_used")),
-    "signing": (N_("签名"), ("signing_request", "signing_signed", "signing_refused", "signing_cert_expiring")),
-    "cases": (N_("办件"), ("case_status", "case_sla_due", "follow_up_answered", "evaluation_invite",
+    "licences": (T_("证照"), ("licence_issued", "licence_restored", "licence_expiring", "licence_used")),
+    "signing": (T_("签名"), ("signing_request", "signing_signed", "signing_refused", "signing_cert_expiring")),
+    "cases": (T_("办件"), ("case_status", "case_sla_due", "follow_up_answered", "evaluation_invite",
                           "evaluation_reminder")),
-    "appointments": (N_("预约"), ("appointment_reminder", "appointment_booked", "appointment_cancelled",
+    "appointments": (T_("预约"), ("appointment_reminder", "appointment_booked", "appointment_cancelled",
                                  "appointment_missed", "appointment_banned")),
-    "proxies": (N_("亲属代办"), ("proxy_invited", "proxy_declined", "proxy_used", "proxy_revoked")),
-    "service": (N_("服务通知"), ("system",)),
-    "security": (N_("账号与安全"), tuple(k for k in KINDS if k in CRITICAL_KINDS)),
+    "proxies": (T_("亲属代办"), ("proxy_invited", "proxy_declined", "proxy_used", "proxy_revoked")),
+    "service": (T_("服务通知"), ("system",)),
+    "security": (T_("账号与安全"), tuple(k for k in KINDS if k in CRITICAL_KINDS)),
 }
 # Categories that cannot be muted, and why (shown beside the locked switch).
 LOCKED: dict[str, str] = {
