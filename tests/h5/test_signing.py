@@ -47,8 +47,11 @@ def authorise(cdp, pin: str) -> None:
 
 
 def english(cdp) -> None:
-    cdp.js("sessionStorage.setItem('yiwang.preferences', JSON.stringify({lang: 'en'})); location.reload(); true")
-    cdp.wait_for("document.readyState === 'complete' && document.documentElement.lang === 'en'")
+    """The settings' English choice: the page in English at once (no reload), saved to the account."""
+    tab(cdp, "settings")
+    cdp.wait_for("(b => !!b && (b.click(), true))(document.getElementById('lang-en'))")
+    cdp.wait_for("document.documentElement.lang === 'en'")
+    wait_text(cdp, "#message", "Switched to English")
 
 
 def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, phone):
@@ -170,6 +173,7 @@ def test_a_wrong_pin_in_english_and_a_batch_signed_at_once(demo, phone, make_wor
     make_worker(clock=utcnow).drain()
     phone.js("location.reload(); true")
     phone.wait_for("document.readyState === 'complete' && !document.getElementById('signing-view').hidden")
+    phone.wait_for("performance.getEntriesByType('resource').some(e => e.name.endsWith('/api/v1/me'))")
     assert "购房合同（演示）" not in wait_text(phone, "#sg-pending", LEASE)
     assert "贷款合同（演示）" in wait_text(phone, "#sg-signed", "贷款合同（演示）")
 
