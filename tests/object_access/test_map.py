@@ -44,8 +44,12 @@ def test_check_in_by_a_clerk_of_another_hall(client, two_citizens, make_hall, cl
     appointment = book(client, a)
     code = {"code": appointment["check_in_code"]}
     clock("2026-09-30T09:00")  # the appointment's day
-    for headers in (clerk_of("H2"), a, b, bearer(machine_token("licences:issue cases:write halls:write"))):
+    for headers in (a, b, bearer(machine_token("licences:issue cases:write halls:write"))):
         refused(client.post(CHECK_INS, json=code, headers=headers), *SECRETS)
+    # Issue 16: another hall's clerk is told the booked hall's name only (409), nothing about the citizen.
+    other = client.post(CHECK_INS, json=code, headers=clerk_of("H2"))
+    assert other.status_code == 409 and other.get_json()["code"] == "check_in_other_hall", other.get_json()
+    assert not [s for s in SECRETS if s in other.get_data(as_text=True)]
 
     assert client.get(f"{APPOINTMENTS}/{appointment['id']}", headers=a).get_json()["status"] == "booked"
     checked = client.post(CHECK_INS, json=code, headers=clerk_of("H1"))
