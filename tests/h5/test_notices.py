@@ -1,7 +1,8 @@
 """The H5 messages journey (消息, issue 16) on the demo data: the inbox with its unread notices, a tap
 that reads a notice and opens the screen of its deep link, 全部已读, the push deep link
-yiwang://notifications?id=<id>, a notice arriving live on the stream, and the notification settings
-(push channels, quiet hours 免打扰, the notices that cannot be muted), in Chinese and in English."""
+yiwang://notifications?id=<id>, a notice arriving live on the stream (in the page's language), and the
+notification settings (push channels, categories with the locked one, quiet hours 免打扰 and their window,
+the notices that cannot be muted), in Chinese and in English."""
 from __future__ import annotations
 
 import json
@@ -180,6 +181,63 @@ def test_preferences_are_saved_kept_after_a_reload_and_a_refused_value_is_said(a
                                  headers=_headers(phone)).get_json()["quiet_hours"] is True
 
 
+def _prefs(cdp) -> None:
+    _inbox(cdp)
+    _click(cdp, "#notices-settings")
+    cdp.wait_for("location.hash === '#/notices/preferences' && !document.getElementById('prefs-save').disabled"
+                 " && document.querySelectorAll('#prefs-categories input[data-category]').length >= 6")
+
+
+def _set_time(cdp, input_id: str, value: str) -> None:
+    """Type a time into a type=time input as a person's picker leaves it (value + input/change events)."""
+    cdp.js(f"(i => {{ i.focus(); i.value = {json.dumps(value)}; i.dispatchEvent(new Event('input', {{bubbles: true}}));"
+           f" i.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})(document.getElementById('{input_id}'))")
+
+
+def test_a_quiet_window_and_a_muted_category_are_kept_and_an_empty_window_is_refused(app, demo, phone):
+    sign_in_demo(phone)
+    _prefs(phone)
+    shown = visible(phone, "notice-prefs")
+    for words in ("消息类别", "证照", "签名", "办件", "预约", "亲属代办", "服务通知", "账号与安全", "不能关闭", "开始", "结束"):
+        assert words in shown, (words, shown)
+    # the locked category: on, not switchable, and why
+    assert phone.js("(i => i.checked && i.disabled)(document.querySelector('[data-category=security]'))") is True
+    assert "证照暂扣或吊销" in text_of(phone, "#prefs-categories .lock-reason")
+    assert phone.js("document.getElementById('prefs-quiet-start').type") == "time"
+    assert phone.js("[document.getElementById('prefs-quiet-start').value, document.getElementById('prefs-quiet-end').value]") == [
+        "22:00", "08:00"]
+    snap(phone, "notices-categories")
+
+    # 22:30–07:00 and 预约 muted: saved, said, and still so after a reload (and in the API)
+    _set_time(phone, "prefs-quiet-start", "22:30")
+    _set_time(phone, "prefs-quiet-end", "07:00")
+    _click(phone, "[data-category=appointments]")
+    phone.js("document.getElementById('notice-prefs').requestSubmit(); true")
+    assert "通知设置已保存" in wait_text(phone, "#prefs-saved", "已保存")
+    assert "每天 22:30 至次日 07:00（北京时间）" in text_of(phone, "#prefs-window")
+    _reload(phone, "!document.getElementById('notice-prefs').hidden && !document.getElementById('prefs-save').disabled"
+                   " && document.querySelectorAll('#prefs-categories input[data-category]').length >= 6")
+    assert phone.js("[document.getElementById('prefs-quiet-start').value, document.getElementById('prefs-quiet-end').value]") == [
+        "22:30", "07:00"]
+    assert phone.js("document.querySelector('[data-category=appointments]').checked") is False
+    assert phone.js("document.querySelector('[data-category=cases]').checked") is True
+    assert "每天 22:30 至次日 07:00" in visible(phone, "notice-prefs")
+    stored = app.test_client().get("/api/v1/notifications/preferences", headers=_headers(phone)).get_json()
+    assert (stored["quiet_start"], stored["quiet_end"]) == ("22:30", "07:00")
+    assert {c["id"]: c["on"] for c in stored["categories"]}["appointments"] is False
+    snap(phone, "notices-categories-saved")
+
+    # a window that starts when it ends: refused by the API, said in words, nothing saved
+    _set_time(phone, "prefs-quiet-end", "22:30")
+    phone.js("document.getElementById('notice-prefs').requestSubmit(); true")
+    said = wait_text(phone, "#message", "不能相同")
+    assert "免打扰的开始时间和结束时间不能相同" in said and "quiet_hours_empty" not in said
+    assert phone.js("document.getElementById('prefs-saved').hidden")
+    assert app.test_client().get("/api/v1/notifications/preferences",
+                                 headers=_headers(phone)).get_json()["quiet_end"] == "07:00"
+    snap(phone, "notices-window-refused")
+
+
 def test_the_messages_and_their_settings_in_english(app, demo, phone):
     _english(phone)
     user_id = sign_in_demo(phone)
@@ -194,6 +252,8 @@ def test_the_messages_and_their_settings_in_english(app, demo, phone):
     NotifyWorker(app).drain()
     phone.wait_for("(li => li && li.innerText.includes('Maintenance tonight') && li.innerText.includes('One hour from 23:00.'))"
                    "(document.querySelector('#notices li[data-notice]'))")
+    # worded by the stream itself (the page asks the inbox nothing for it), and said so at the top
+    assert "New message: Maintenance tonight" in text_of(phone, "#message")
     titles = phone.js("Array.from(document.querySelectorAll('#notices li[data-notice] .notice-title')).map(e => e.innerText)")
     assert any(not CJK.search(t) for t in titles), titles  # the API gives the notices' English
     assert "Unread" in text_of(phone, "#notices li.unread")
@@ -203,8 +263,10 @@ def test_the_messages_and_their_settings_in_english(app, demo, phone):
     phone.wait_for("document.querySelectorAll('#prefs-channels input[data-channel]').length >= 3")
     shown = visible(phone, "notice-prefs")
     for words in ("Push channels", "WeChat service messages", "Quiet hours: 22:00–08:00 (Beijing time)",
-                  "cannot be switched off", "Save"):
+                  "cannot be switched off", "Save", "Categories", "Appointments", "Family proxies",
+                  "Account and security", "Always on", "From", "Until"):
         assert words in shown, shown
+    assert not CJK.search(text_of(phone, "#prefs-categories")), text_of(phone, "#prefs-categories")
     phone.js("document.querySelector('#prefs-channels [data-channel=sms]').setAttribute('data-channel', 'pager');"
              "document.getElementById('notice-prefs').requestSubmit(); true")
     said = visible(phone, "message")

@@ -2,9 +2,12 @@
  * Authorization header and the stream takes no token in its URL, so the answer is read as a stream
  * (the shared client's request) and its events are parsed here: Last-Event-ID to resume, at least
  * once (de-duplicated by id), reconnecting until stopped. The state shows in #stream-state and in
- * the body's data-stream (open | closed). */
+ * the body's data-stream (open | closed).
+ * The server words each event in the stream's language (the request's Accept-Language, the page's
+ * language): when the page's language changes (<html lang>), the stream reconnects from its last
+ * event, so the next notices come in the new language. */
 import { $ } from "/static/web/dom.js";
-import { t } from "./i18n.js";
+import { english, t } from "./i18n.js";
 
 /* The stream's state in words, in the page's language (the line keeps the state in data-state, so a
  * view can say it again after a language change). */
@@ -21,7 +24,7 @@ export function describe(state) {
 /* api: the page's client; signedIn(): whether to (re)connect; onNotice(notice): a new notification;
  * onExpired(): the session could not be refreshed. */
 export function liveStream({ api, signedIn, onNotice, onExpired }) {
-  const stream = { controller: null, lastId: null, retry: null, ended: null, seen: {}, live: [] };
+  const stream = { controller: null, lastId: null, retry: null, ended: null, seen: {}, live: [], english: null };
 
   function state(name) {
     const line = $("stream-state");
@@ -33,6 +36,7 @@ export function liveStream({ api, signedIn, onNotice, onExpired }) {
     if (stream.controller || !signedIn() || !window.ReadableStream) { return; }
     const controller = new AbortController();
     stream.controller = controller;
+    stream.english = english();  // the language the server words this connection's events in
     if (!stream.lastId) { state("connecting"); }
     const headers = { "Accept": "text/event-stream" };
     if (stream.lastId) { headers["Last-Event-ID"] = stream.lastId; }
@@ -105,6 +109,16 @@ export function liveStream({ api, signedIn, onNotice, onExpired }) {
     stream.seen = {};
     stream.live = [];
   }
+
+  /* The page's language changed: an open (or opening) stream reconnects in the new one. */
+  function relanguage() {
+    const controller = stream.controller;
+    if (!controller || stream.english === english()) { return; }
+    stream.controller = null;
+    controller.abort();
+    start();
+  }
+  new MutationObserver(relanguage).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
 
   /* The notifications the stream delivered since it started, newest first. */
   function live() { return stream.live; }

@@ -1,5 +1,7 @@
-/* Messages (消息): the inbox, the notices that arrive live on the stream (../stream.js), and the
- * notification settings (推送渠道, 免打扰) as /api/v1/notifications/preferences models them.
+/* Messages (消息): the inbox, the notices that arrive live on the stream (../stream.js, worded by the
+ * server in the page's language), and the notification settings as /api/v1/notifications/preferences
+ * models them: push channels (推送渠道), categories (消息类别: a muted one is not pushed but stays in
+ * the inbox; the locked one is shown locked with why) and quiet hours (免打扰) with their window.
  *
  * Routes: notices | notifications (the inbox; the push deep link yiwang://notifications?id=<id>
  * points at one notice: it is shown highlighted and marked read) and notices/preferences.
@@ -99,18 +101,6 @@ function markedRead(li) {
   if (dot) { dot.parentNode.removeChild(dot); }
 }
 
-/* The stream words its events once for every reader (in Chinese, the worker's language); the inbox
- * answers in the page's language (a notice's English when its producer gave one): the new entry
- * takes its words from there. */
-function inEnglish(ctx, li, id) {
-  ctx.api.call("GET", "/notifications?limit=10").then((r) => {
-    const n = r.ok && r.data.items.filter((x) => x.id === String(id))[0];
-    if (!n) { return; }
-    li.querySelector(".notice-title").textContent = n.title;
-    li.querySelector(".body").textContent = n.body;
-  });
-}
-
 /* Mark read (when unread), then open the notice's screen (when it has a deep link). */
 function tap(ctx, li, n, link) {
   const reading = li.classList.contains("unread")
@@ -166,7 +156,41 @@ function loadPreferences(ctx) {
   });
 }
 
+/* The parts of the settings form the page builds itself (categories, the window's inputs): made once
+ * inside #notice-prefs, worded in fillPreferences (so a language change words them again). */
+function buildPreferences() {
+  if ($("prefs-categories")) { return; }
+  const group = el("fieldset", "prefs-group");
+  group.id = "prefs-categories-group";
+  const legend = el("legend");
+  legend.id = "prefs-categories-legend";
+  group.appendChild(legend);
+  const hint = el("p", "hint");
+  hint.id = "prefs-categories-hint";
+  group.appendChild(hint);
+  const box = el("div", "prefs-categories");
+  box.id = "prefs-categories";
+  group.appendChild(box);
+  const channels = $("prefs-channels").closest("fieldset");
+  channels.parentNode.insertBefore(group, channels.nextSibling);
+
+  const times = el("div", "quiet-times");
+  [["prefs-quiet-start", "prefs-quiet-start-label"], ["prefs-quiet-end", "prefs-quiet-end-label"]].forEach(([id, labelId]) => {
+    const label = el("label");
+    label.id = labelId;
+    label.htmlFor = id;
+    const input = el("input");
+    input.type = "time";
+    input.id = id;
+    input.step = 60;
+    times.appendChild(label);
+    times.appendChild(input);
+  });
+  $("prefs-window").parentNode.insertBefore(times, $("prefs-window"));
+}
+
 function fillPreferences(p) {
+  buildPreferences();
   const box = $("prefs-channels");
   clear(box);
   const known = Object.keys(CHANNELS);
@@ -183,24 +207,68 @@ function fillPreferences(p) {
     label.appendChild(el("span", null, " " + channelName(key)));
     box.appendChild(label);
   });
+  fillCategories(p.categories || []);
   $("prefs-quiet").checked = !!p.quiet_hours;
   const w = p.quiet_hours_window || {};
-  const zone = w.timezone === "Asia/Shanghai" ? t("北京时间", "Beijing time") : (w.timezone || "");
-  $("prefs-window").textContent = t(
-    "免打扰时段：每天 " + (w.start || "") + " 至次日 " + (w.end || "") + "（" + zone + "）。开启后，这段时间里不紧急的推送会等到 " +
-      (w.end || "") + " 再发送，消息仍会即时出现在“消息”中。时段由系统统一设定。",
-    "Quiet hours: " + (w.start || "") + "–" + (w.end || "") + " (" + zone + ") every night. When on, pushes that are not urgent wait until " +
-      (w.end || "") + "; they still appear in Messages at once. The hours are set by the service.");
-  $("prefs-window").setAttribute("data-start", w.start || "");
-  $("prefs-window").setAttribute("data-end", w.end || "");
+  const start = p.quiet_start || w.start || "", end = p.quiet_end || w.end || "";
+  $("prefs-quiet-start-label").textContent = t("开始", "From");
+  $("prefs-quiet-end-label").textContent = t("结束", "Until");
+  $("prefs-quiet-start").value = start;
+  $("prefs-quiet-end").value = end;
+  fillWindow(start, end, w.timezone);
   const rules = $("prefs-rules");
   clear(rules);
   [
-    t("安全提醒（新设备登录、签名 PIN 锁定与签名安全、账号安全）不能关闭：即使关闭了渠道也会推送，并以短信发到您绑定的手机。",
-      "Security alerts (a new device, a signing PIN locked or a signing key changed, account security) cannot be switched off: they are pushed even on channels you turned off, and sent by SMS to your bound phone."),
+    t("安全提醒（新设备登录、签名 PIN 锁定与签名安全、账号安全）不能关闭：即使关闭了渠道或类别也会推送，并以短信发到您绑定的手机。",
+      "Security alerts (a new device, a signing PIN locked or a signing key changed, account security) cannot be switched off: they are pushed even on channels or categories you turned off, and sent by SMS to your bound phone."),
+    t("关闭某类通知只停止推送，这类通知仍会出现在“消息”中。", "Switching a category off only stops its pushes: its notices still appear in Messages."),
     t("紧急通知不受免打扰限制，随时送达。", "Urgent notices are delivered at once, even in quiet hours."),
     t("证照暂停、吊销等重要通知在推送渠道需等待时改发短信。", "When a push channel has to wait, important notices such as a licence suspended or revoked are sent by SMS instead."),
   ].forEach((text) => rules.appendChild(el("li", null, text)));
+}
+
+/* The categories as the API answers them (its names already in the page's language): a switch each,
+ * the locked one disabled, marked and explained. */
+function fillCategories(categories) {
+  $("prefs-categories-legend").textContent = t("消息类别", "Categories");
+  $("prefs-categories-hint").textContent = t("关闭的类别不再推送，仍会出现在“消息”中。",
+    "A category switched off is no longer pushed; its notices still appear in Messages.");
+  const box = $("prefs-categories");
+  clear(box);
+  categories.forEach((c) => {
+    const id = "prefs-category-" + String(c.id).replace(/[^0-9A-Za-z_-]/g, "");
+    const label = el("label", "switch" + (c.locked ? " locked" : ""));
+    const input = el("input");
+    input.type = "checkbox";
+    input.id = id;
+    input.setAttribute("data-category", c.id);
+    input.checked = !!c.on || !!c.locked;
+    input.disabled = !!c.locked;
+    label.htmlFor = id;
+    label.appendChild(input);
+    label.appendChild(el("span", null, " " + c.name));
+    if (c.locked) { label.appendChild(el("span", "tag lock-tag", t("🔒 不能关闭", "🔒 Always on"))); }
+    box.appendChild(label);
+    if (c.locked && c.locked_reason) {
+      const why = el("p", "lock-reason", c.locked_reason);
+      why.id = id + "-why";
+      input.setAttribute("aria-describedby", why.id);
+      box.appendChild(why);
+    }
+  });
+}
+
+/* The window in words: "every day 22:00 to 08:00 the next day" when it crosses midnight. */
+function fillWindow(start, end, timezone) {
+  const zone = timezone === "Asia/Shanghai" || !timezone ? t("北京时间", "Beijing time") : timezone;
+  const overnight = end < start;
+  $("prefs-window").textContent = t(
+    "免打扰时段：每天 " + start + " 至" + (overnight ? "次日 " : " ") + end + "（" + zone + "）。开启后，这段时间里不紧急的推送会等到 " +
+      end + " 再发送，消息仍会即时出现在“消息”中。",
+    "Quiet hours: " + start + "–" + end + " (" + zone + ") every " + (overnight ? "night" : "day") +
+      ". When on, pushes that are not urgent wait until " + end + "; they still appear in Messages at once.");
+  $("prefs-window").setAttribute("data-start", start);
+  $("prefs-window").setAttribute("data-end", end);
 }
 
 function savePreferences(ctx) {
@@ -208,8 +276,16 @@ function savePreferences(ctx) {
   document.querySelectorAll("#prefs-channels input[data-channel]").forEach((input) => {
     channels[input.getAttribute("data-channel")] = input.checked;
   });
+  const categories = {};
+  document.querySelectorAll("#prefs-categories input[data-category]").forEach((input) => {
+    if (!input.disabled) { categories[input.getAttribute("data-category")] = input.checked; }
+  });
+  const body = { channels, categories, quiet_hours: $("prefs-quiet").checked };
+  // type=time gives "HH:MM" (or "" when cleared: the stored time is kept)
+  if ($("prefs-quiet-start").value) { body.quiet_start = $("prefs-quiet-start").value.slice(0, 5); }
+  if ($("prefs-quiet-end").value) { body.quiet_end = $("prefs-quiet-end").value.slice(0, 5); }
   $("prefs-saved").hidden = true;
-  send($("prefs-save"), () => ctx.api.call("PUT", "/notifications/preferences", { channels, quiet_hours: $("prefs-quiet").checked }),
+  send($("prefs-save"), () => ctx.api.call("PUT", "/notifications/preferences", body),
     t("保存失败，请稍后再试。", "Could not save. Please try again."), (r) => {
       fillPreferences(r.data);
       const text = t("通知设置已保存。", "Notification settings saved.");
@@ -248,7 +324,6 @@ export default {
   onNotice(ctx, notice) {
     const li = add(ctx, notice, true);
     if (li) { li.classList.add("fresh"); }
-    if (li && ctx.english()) { inEnglish(ctx, li, notice.id); }
   },
   signedOut() {
     clear($("notices"));
