@@ -247,7 +247,7 @@ function fillCategories(categories) {
     label.htmlFor = id;
     label.appendChild(input);
     label.appendChild(el("span", null, " " + c.name));
-    if (c.locked) { label.appendChild(el("span", "tag lock-tag", t("🔒 不能关闭", "🔒 Always on"))); }
+    if (c.locked) { label.appendChild(el("span", "tag lock-tag", t("始终开启", "Always on"))); }
     box.appendChild(label);
     if (c.locked && c.locked_reason) {
       const why = el("p", "lock-reason", c.locked_reason);
