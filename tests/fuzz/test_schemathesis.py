@@ -105,6 +105,9 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     # The token's shape depends on the platform; a WeChat openid or SMS phone must be the account's.
     "POST /api/v1/devices": {422: {"device_token_invalid"}},
     "GET /api/v1/notifications": _CURSOR,
+    # quiet_start == quiet_end (with the stored value when one is left out: across fields and server state);
+    # the locked category switched off (named in the detail, as the GET answer lists it locked)
+    "PUT /api/v1/notifications/preferences": {422: {"quiet_hours_empty", "category_locked"}},
     "GET /api/v1/dept/follow-ups": _CURSOR,
     "GET /api/v1/cases": _CURSOR,
     # occurred_at not in the future (the clock), supplement_due only on supplement_required events
