@@ -101,6 +101,8 @@ DEFAULTS: dict[str, Any] = {
     "APPOINTMENT_BAN_DAYS": 30,  # how long the booking ban lasts
     "APPOINTMENT_REMINDER_HOUR": 10,  # the reminder is due at this hour (Beijing time) the day before
     "APPOINTMENT_CHECK_IN_PER_MINUTE": 120,  # check-in code lookups per clerk per minute
+    "APPOINTMENT_CHECK_IN_EARLY_MINUTES": 60,  # check-in opens this long before the slot starts
+    "APPOINTMENT_CHECK_IN_GRACE_MINUTES": 15,  # … and closes this long after it ends
     # Cases (办件, cases/)
     "CASES_REMINDER_DAYS": 3,  # the 好差评 reminder follows the invitation by this many days
     "CASES_FOLLOW_UP_WORKING_DAYS": 5,  # a 差评 is answered within this many working days (GB/T 39735: 5–15)

@@ -66,8 +66,8 @@ def _find(clerk: Principal, code: str) -> tuple[Appointment, Hall]:
 def _window(appointment: Appointment) -> tuple[datetime, datetime]:
     """(check-in opens, check-in closes) for the appointment (configurable minutes)."""
     config = current_app.config
-    early = timedelta(minutes=config.get("APPOINTMENT_CHECK_IN_EARLY_MINUTES", 60))
-    grace = timedelta(minutes=config.get("APPOINTMENT_CHECK_IN_GRACE_MINUTES", 15))
+    early = timedelta(minutes=config["APPOINTMENT_CHECK_IN_EARLY_MINUTES"])
+    grace = timedelta(minutes=config["APPOINTMENT_CHECK_IN_GRACE_MINUTES"])
     return appointment.starts_at - early, appointment.ends_at + grace
 
 

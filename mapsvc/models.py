@@ -86,6 +86,12 @@ def hall_by_code(code: str) -> Hall | None:
     return select_where(Hall, code=code)
 
 
+def hall_names_by_code(codes: Iterable[str | None]) -> dict[str, str]:
+    """code → name for the halls among `codes` (one query)."""
+    wanted = {c for c in codes if c}
+    return dict(Hall.select(Hall.code, Hall.name).where(Hall.code.in_(wanted)).tuples()) if wanted else {}
+
+
 def halls_by_id(ids: Iterable[str]) -> dict[str, Hall]:
     """id → hall for the halls among `ids` (one query)."""
     wanted = set(ids)

@@ -29,7 +29,7 @@ from mapsvc.demo import _jitter as jitter_point
 from mapsvc.errors import HallNotBound, HallNotFound
 from mapsvc.importer import import_records, rebuild_index
 from mapsvc.models import (  # hall_by_code: the demo seed finds its halls by code
-    ACCESSIBILITY, Hall, HallItem, hall_by_code, hall_by_id, hall_item, halls_by_id, item_names,
+    ACCESSIBILITY, Hall, HallItem, hall_by_code, hall_by_id, hall_item, hall_names_by_code, halls_by_id, item_names,
 )
 from mapsvc.schemas import MAX_LIMIT, MAX_RADIUS_M, check_searchable, latitude
 

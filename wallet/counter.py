@@ -28,6 +28,7 @@ from app.redis import get_redis
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from app.security.tokens import Principal
 from identity import service as identity
+from mapsvc import service as halls
 from wallet import models, notices
 from wallet.catalogue import disclose, get_type
 from wallet.errors import (CounterOutOfScope, LicenceNotValid, MatterNotApplicable, PresentationExpired,
@@ -193,7 +194,8 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
                                  shown_keys if problem is None and chosen is not None else None)
             if problem is None:  # the holder is told who saw which fields (labels, never values)
                 notices.used(licence, presentation_id=presentation.id, fields=shown_keys, purpose=presentation.purpose,
-                             clerk=identity.staff_usernames({clerk.id}).get(clerk.id), hall=clerk.hall_code,
+                             clerk=identity.staff_usernames({clerk.id}).get(clerk.id),
+                             hall=halls.hall_names_by_code({clerk.hall_code}).get(clerk.hall_code, clerk.hall_code),
                              matter=chosen.code if chosen else None)
     if consumed != 1:
         _refuse(clerk, presentation, PresentationUsed(), chosen)
@@ -304,8 +306,10 @@ def holder_usage(*, user_id: str, limit: int = 20, cursor: str | None = None) ->
     require_verified(user_id)
     page, next_cursor = models.holder_checks_page(user_id, limit=limit, cursor=cursor)
     clerks = identity.staff_usernames({c.clerk_id for c in page})
+    hall_names = halls.hall_names_by_code({c.hall_code for c in page})
     items = [{"licence_id": c.presentation.licence_id, "presentation_id": c.presentation_id,
               "verified_at": c.checked_at, "result": c.result, "hall": c.hall_code,
+              "hall_name": hall_names.get(c.hall_code),
               "clerk": clerks.get(c.clerk_id), "fields": _field_names(c),
               "field_labels": _field_labels(c.type_code, _field_names(c)),
               "matter": _matter_ref(c.matter), "purpose": c.presentation.purpose} for c in page]

@@ -273,7 +273,8 @@ class UsageSchema(ma.Schema):
     presentation_id = ma.fields.String()
     verified_at = ma.fields.DateTime()
     result = ma.fields.String(metadata={"description": "verified 或拒绝原因"})
-    hall = ma.fields.String(allow_none=True)
+    hall = ma.fields.String(allow_none=True, metadata={"description": "网点编码"})
+    hall_name = ma.fields.String(allow_none=True, metadata={"description": "网点名称（网点已不在目录中时为 null）"})
     clerk = ma.fields.String(allow_none=True)
     fields = ma.fields.List(ma.fields.String(), metadata={"description": "柜台看到的字段名（不含字段值）"})
     field_labels = ma.fields.List(ma.fields.String(), metadata={

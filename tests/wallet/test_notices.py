@@ -14,6 +14,7 @@ from notify.models import InboxEntry
 from notify.outbox import OutboxEntry
 from notify.quiet import SHANGHAI
 from tests import vectors
+from tests.fixtures.halls import hall
 from tests.fixtures.notify import PUSH_TOKEN, Clock, daytime_clock, only, queued, register_device, three_channels
 from tests.helpers import bearer, rows
 from tests.wallet.conftest import ISSUE, VERIFY, issue, issue_body, present
@@ -150,3 +151,16 @@ def test_a_licence_not_yet_in_a_wallet_gets_no_expiry_reminder(app, client, issu
     issue(client, issuer, issue_body(valid_until="2030-05-01"))  # parked: nobody to tell
     with time_machine.travel(_china("2030-04-24"), tick=False):
         assert "queued 0 " in runner.invoke(args=["wallet", "remind-expiring"]).output
+
+
+def test_used_says_the_halls_name_when_the_directory_knows_it(app, client, issuer, person, clerk, load_halls):
+    """The citizen reads where: the hall's name from the service map, not its code (the code stays in
+    `hall` of the usage record, the name beside it in `hall_name`)."""
+    load_halls([hall("H1", name="蜀山区政务服务中心")])
+    licence = issue(client, issuer)
+    shown = present(client, person["headers"], licence["id"], fields=["name"], purpose="租车")
+    assert client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=clerk()).status_code == 200
+    row, data = _only(app, "licence_used", licence["id"])
+    assert "蜀山区政务服务中心" in row.body and "蜀山区政务服务中心" in data["body_en"] and "H1" not in row.body
+    usage = client.get("/api/v1/wallet/usage", headers=person["headers"]).get_json()["items"]
+    assert [(u["hall"], u["hall_name"]) for u in usage] == [("H1", "蜀山区政务服务中心")]
