@@ -274,3 +274,25 @@ def test_the_messages_and_their_settings_in_english(app, demo, phone):
     snap(phone, "notices-preferences-refused-en")
     _click(phone, "#prefs-back")
     phone.wait_for("location.hash === '#/notices' && !document.getElementById('notices-inbox').hidden")
+
+
+def test_after_switching_to_english_in_settings_the_next_live_notice_is_english(app, demo, phone):
+    """The stream is worded for its connection: the page reconnects it when its language changes."""
+    user_id = sign_in_demo(phone)
+    _inbox(phone)
+    phone.wait_for("document.body.getAttribute('data-stream') === 'open'")
+    tab(phone, "settings")
+    _click(phone, "#lang-en")
+    phone.wait_for("document.documentElement.lang === 'en'")
+    _inbox(phone)
+    wait_text(phone, "#stream-state", "Live updates on")
+    phone.wait_for("document.body.getAttribute('data-stream') === 'open'")
+    with app.app_context(), db.connection_context(), unit_of_work():
+        enqueue(user_id=user_id, kind="system", title="系统维护通知", body="今晚 23:00 起系统维护一小时。",
+                dedupe_key="h5:notices:live-switched", data={"title_en": "Maintenance tonight",
+                                                              "body_en": "One hour from 23:00."})
+    NotifyWorker(app).drain()
+    phone.wait_for("(li => li && li.innerText.includes('Maintenance tonight'))(document.querySelector('#notices li[data-notice]'))")
+    assert "系统维护" not in text_of(phone, "#notices li[data-notice]")
+    assert "New message: Maintenance tonight" in text_of(phone, "#message")
+    snap(phone, "notices-live-after-switch-en")
