@@ -1,5 +1,7 @@
 """The demo citizen's cloud signing for `flask demo seed` (development only): enrolled with a known
-demo PIN, and two signing requests waiting for it. Idempotent: an enrolled citizen is left alone."""
+demo PIN, and two signing requests waiting for it, each asked by a (demo) department's machine
+client, so the app shows who asked: a lease for the housing authority's 租赁备案 and a 住房公积金
+withdrawal form for the provident fund centre. Idempotent: an enrolled citizen is left alone."""
 from __future__ import annotations
 
 import base64
@@ -9,8 +11,11 @@ from signing import service
 from signing.errors import NotEnrolled
 
 DEMO_PIN = "802413"
-_DOCUMENTS = [("房屋租赁合同（演示）", "甲方与乙方就合肥市瑶海区长江东路 8 号房屋租赁达成如下协议……"),
-              ("授权委托书（演示）", "本人委托李四代为办理居住证相关事项……")]
+# (title, text, the requesting department: a relying party that later verifies the signature)
+_DOCUMENTS = [
+    ("房屋租赁合同（演示）", "甲方与乙方就合肥市瑶海区长江东路 8 号房屋租赁达成如下协议……", "合肥市住房保障和房产管理局"),
+    ("住房公积金提取申请表（演示）", "申请人因支付房租，申请提取本人住房公积金账户余额……", "合肥市住房公积金管理中心"),
+]
 
 
 def seed() -> list[str]:
@@ -20,9 +25,11 @@ def seed() -> list[str]:
         made = False
     except NotEnrolled:
         service.enrol(user_id=citizen, pin=DEMO_PIN, sms_code=identity.demo_step_up_code(citizen, "signing"))
-        for title, text in _DOCUMENTS:
-            service.create_request(user_id=citizen, title=title,
+        for title, text, department in _DOCUMENTS:
+            client, _ = identity.create_client(name=department, scopes=["signatures:verify"])
+            service.create_request(user_id=citizen, title=title, client_id=client.client_id,
                                    document_b64=base64.b64encode(text.encode()).decode())
         made = True
     return [f"signing: the demo citizen's signing PIN is {DEMO_PIN}"
-            + ("; 2 signing requests waiting" if made else " (enrolled already)")]
+            + ("; 2 signing requests waiting (asked by 合肥市住房保障和房产管理局 and 合肥市住房公积金管理中心)"
+               if made else " (enrolled already)")]

@@ -54,13 +54,21 @@ class SigningRequest(BaseModel):
     e_hex = pw.CharField(max_length=64)
     document_sm3 = pw.CharField(max_length=64, null=True)
     document_size = pw.BigIntegerField(null=True)
-    status = pw.CharField(max_length=16, default="pending")  # pending | signed | refused
+    status = pw.CharField(max_length=16, default="pending")  # pending | signed | refused (expired: computed)
     created_at = UTCDateTimeField(default=utcnow)
     expires_at = UTCDateTimeField()
     signed_at = UTCDateTimeField(null=True)
+    # Who asked (issue 16): the citizen's own app (`citizen`, no name kept: answered as 本人), or a
+    # machine client, its registered name as it was when it asked.
+    requested_by_kind = pw.CharField(max_length=16, default="citizen")  # citizen | client
+    requested_by_client = pw.CharField(max_length=40, null=True)
+    requested_by_name = pw.CharField(max_length=128, null=True)
+    refused_at = UTCDateTimeField(null=True)
+    refuse_reason_enc = pw.BlobField(null=True)  # the citizen's free text may hold personal data: encrypted
 
     class Meta:
         table_name = "signing_request"
+        indexes = ((("user_id", "created_at", "id"), False),)
 
 
 class Signature(BaseModel):
@@ -174,9 +182,26 @@ def consume_requests(*, user_id: str, at: datetime, request_id: str | None = Non
                         signed_at=at)
 
 
-def refuse_request(*, request_id: str, user_id: str) -> int:
+def refuse_request(*, request_id: str, user_id: str, at: datetime, reason_enc: bytes | None = None) -> int:
     """Conditional `pending → refused` of one request: the number changed (0 or 1)."""
-    return update_where(SigningRequest, {"id": request_id, "user_id": user_id, "status": "pending"}, status="refused")
+    return update_where(SigningRequest, {"id": request_id, "user_id": user_id, "status": "pending"}, status="refused",
+                        refused_at=at, refuse_reason_enc=reason_enc)
+
+
+def requests_page(user_id: str, *, status: str | None, now: datetime, limit: int,
+                  cursor: str | None) -> tuple[list[SigningRequest], str | None]:
+    """One page of the citizen's requests (batch members included), newest first, and the cursor of
+    the next (None: last). `pending` are those still open at `now`, `expired` the pending ones past
+    their expires_at."""
+    query = SigningRequest.select().where(SigningRequest.user_id == user_id)
+    if status == "pending":
+        query = query.where((SigningRequest.status == "pending") & (SigningRequest.expires_at >= now))
+    elif status == "expired":
+        query = query.where((SigningRequest.status == "pending") & (SigningRequest.expires_at < now))
+    elif status:
+        query = query.where(SigningRequest.status == status)
+    return newest_first(query, SigningRequest.created_at, SigningRequest.id, limit=limit, cursor=cursor,
+                        at_of=lambda r: r.created_at, id_of=lambda r: r.id)
 
 
 def certificates_ending(start: datetime, end: datetime) -> list[tuple[SigningCredential, datetime]]:

@@ -109,6 +109,18 @@ def create_request(body):
                                  document_b64=body["document_b64"], e_hex=body["e_hex"]), 201
 
 
+@blp.route("/requests", methods=["GET"])
+@blp.arguments(s.RequestListArgsSchema(), location="query")
+@blp.response(200, s.SigningRequestListSchema())
+@problems(blp, {422: "cursor_invalid, validation_failed"})
+@auth_required()
+def list_requests(args):
+    """My signing requests (a batch's documents too, each with its batch_id), newest first (cursor
+    pagination); `status` filters: `pending` still open, `expired` pending past expires_at."""
+    return service.list_requests(user_id=current_principal().id, status=args["status"], limit=args["limit"],
+                                 cursor=args["cursor"])
+
+
 @blp.route("/requests/<request_id>", methods=["GET"])
 @blp.response(200, s.SigningRequestSchema())
 @problems(blp, {404: "signing_request_not_found"})
@@ -130,13 +142,15 @@ def authorize(body, request_id):
 
 
 @blp.route("/requests/<request_id>/refuse", methods=["POST"])
+@blp.arguments(s.RefuseSchema(), required=False)
 @blp.response(200, s.SigningRequestSchema())
 @problems(blp, {403: _L2, 404: "signing_request_not_found",
-                409: "signing_request_not_pending, signing_request_in_batch"})
+                409: "signing_request_not_pending, signing_request_in_batch", 422: "validation_failed"})
 @auth_required(level=2)
-def refuse(request_id):
-    """Refuse to sign this request (only while pending): it can no longer be authorised."""
-    return service.refuse(user_id=current_principal().id, request_id=request_id)
+def refuse(body, request_id):
+    """Refuse to sign this request (only while pending): it can no longer be authorised. The body is
+    optional: `{reason}` (at most 200 characters, one line) is kept for me and shown on the request."""
+    return service.refuse(user_id=current_principal().id, request_id=request_id, reason=(body or {}).get("reason"))
 
 
 @blp.route("/requests/<request_id>/sms-code", methods=["POST"])
@@ -157,6 +171,15 @@ def request_sms_code(request_id):
 def create_batch(body):
     """Ask to sign several documents with one authorisation (at most SIGNING_BATCH_MAX)."""
     return service.create_batch(user_id=current_principal().id, items=body["items"]), 201
+
+
+@blp.route("/batches/<batch_id>", methods=["GET"])
+@blp.response(200, s.BatchSchema())
+@problems(blp, {404: "signing_request_not_found"})
+@auth_required()
+def get_batch(batch_id):
+    """A batch and every document in it (what one authorisation will sign), in the order listed."""
+    return service.get_batch(user_id=current_principal().id, batch_id=batch_id)
 
 
 @blp.route("/batches/<batch_id>/authorize", methods=["POST"])

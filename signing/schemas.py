@@ -99,6 +99,15 @@ class CreateRequestSchema(ma.Schema):
         _one_of_document_or_e(data)
 
 
+class RequesterSchema(ma.Schema):
+    """Who asked for the signature (发起方)."""
+
+    kind = ma.fields.String(metadata={"description": "citizen（本人在自己的 App 中发起）| client（接入机构）",
+                                      "example": "client"})
+    name = ma.fields.String(metadata={"description": "client：机构登记的名称（发起时）；citizen：“本人”（按 Accept-Language）",
+                                      "example": "合肥市住房公积金管理中心"})
+
+
 class SigningRequestSchema(ma.Schema):
     """What will be signed — 待签署内容."""
 
@@ -107,10 +116,43 @@ class SigningRequestSchema(ma.Schema):
     e_hex = ma.fields.String(metadata={"description": "将被签名的 e = SM3(Z‖M)"})
     document_sm3 = ma.fields.String(allow_none=True, metadata={"description": "文件的 SM3（提交文件时）"})
     document_size = ma.fields.Integer(allow_none=True)
-    status = ma.fields.String(metadata={"description": "pending | signed | refused"})
+    status = ma.fields.String(metadata={"description": "pending | signed | refused | expired（待签署而已过 expires_at）"})
     batch_id = ma.fields.String(allow_none=True)
+    requested_by = ma.fields.Nested(RequesterSchema)
     created_at = ma.fields.DateTime()
     expires_at = ma.fields.DateTime()
+    signed_at = ma.fields.DateTime(allow_none=True)
+    refused_at = ma.fields.DateTime(allow_none=True)
+    refusal_reason = ma.fields.String(allow_none=True, metadata={"description": "拒绝签署时本人填写的原因（未填为 null）"})
+
+
+# A line of free text: no control characters (C0, DEL, C1); NUL is refused for every string by app/input_guard.py.
+_NO_CONTROLS = ma.validate.Regexp(r"^[^\u0000-\u001f\u007f-\u009f]*$", error=N_("不能包含换行符等控制字符。"))
+
+
+class RefuseSchema(ma.Schema):
+    """The body of a refusal, optional: `{}` or no body at all refuses without a reason."""
+
+    reason = ma.fields.String(load_default=None, allow_none=True,
+                              validate=[ma.validate.Length(max=200), _NO_CONTROLS],
+                              metadata={"example": "金额与约定不符",
+                                        "description": "拒绝原因（可选）：至多 200 个字符、单行，首尾空白去掉；只有本人可见，"
+                                                       "不写入日志"})
+
+
+REQUEST_STATES = ("pending", "signed", "refused", "expired")
+
+
+class RequestListArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 50))
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=256))
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(REQUEST_STATES), metadata={
+        "description": "pending（待签署且未过期）| signed | refused | expired（待签署而已过期）；不填为全部"})
+
+
+class SigningRequestListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(SigningRequestSchema))
+    next_cursor = ma.fields.String(allow_none=True)
 
 
 class CreateBatchSchema(ma.Schema):
@@ -120,8 +162,13 @@ class CreateBatchSchema(ma.Schema):
 
 
 class BatchSchema(ma.Schema):
+    """A batch and its documents, in the order they were listed: one authorisation signs them all."""
+
     id = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "pending | signed | expired（整批一同签署）"})
+    requested_by = ma.fields.Nested(RequesterSchema)
     items = ma.fields.List(ma.fields.Nested(SigningRequestSchema))
+    created_at = ma.fields.DateTime()
     expires_at = ma.fields.DateTime()
 
 

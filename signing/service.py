@@ -12,13 +12,14 @@ from app.crypto.ca import platform_ca
 from signing import enrolment
 from signing.enrolment import CITIZEN_REVOCATION_REASONS, enrol, get_certificate, revoke
 from signing.signer import (
-    authorize, authorize_batch, create_batch, create_request, get_request, list_signatures, refuse, send_sms_code,
+    authorize, authorize_batch, create_batch, create_request, get_batch, get_request, list_requests, list_signatures,
+    refuse, send_sms_code,
 )
 from signing.verification import verify
 
 __all__ = ["CITIZEN_REVOCATION_REASONS", "authorize", "authorize_batch", "ca_certificate_pem", "certificate_status",
-           "check_pin", "create_batch", "create_request", "current_crl", "enrol", "get_certificate", "get_request",
-           "list_signatures", "refuse", "revoke", "send_sms_code", "verify"]
+           "check_pin", "create_batch", "create_request", "current_crl", "enrol", "get_batch", "get_certificate",
+           "get_request", "list_requests", "list_signatures", "refuse", "revoke", "send_sms_code", "verify"]
 
 
 def check_pin(*, user_id: str, pin: str) -> None:

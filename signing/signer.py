@@ -7,8 +7,14 @@ fresh face check) signs exactly that e, once: the request is consumed by the con
 `pending → signed` in the same transaction that stores the signature and its audit row, so of
 concurrent replays exactly one signs. A batch (CSC `numSignatures`) is consumed the same way, all
 of its requests at once, and never signs more than it listed. The citizen may refuse a pending
-request instead (`pending → refused`, the same conditional update). Each request (or batch)
-waiting, signed or refused is told to the citizen in its transaction (signing/notices.py).
+request instead (`pending → refused`, the same conditional update), with an optional reason kept
+encrypted (free text may hold personal data: it reaches neither the audit row nor the logs). Each
+request (or batch) waiting, signed or refused is told to the citizen in its transaction
+(signing/notices.py).
+
+Every request records who asked (`requested_by`): the citizen's own app (a citizen's token: the
+only caller `POST /signing/requests` and `/batches` accept today) or a machine client, named as it
+was registered when it asked. A pending request past its `expires_at` reads `expired`.
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3_hex
 from app.db import new_id, unit_of_work, utcnow
 from app.errors import ValidationFailed
-from app.i18n import N_
+from app.i18n import N_, T_, translate
 from app.ratelimit import Limit
 from app.security.pii import field_cipher
 from identity import service as identity
@@ -38,6 +44,8 @@ from signing.errors import (
 from signing.models import Signature, SigningCredential, SigningRequest
 
 MAX_LIMIT = 50
+CITIZEN_REQUESTER = T_("本人")  # a request the citizen's own app made (the name answered in the request's language)
+REASON_COLUMN = "signing_request.refuse_reason"  # the field cipher's context for the refusal reason
 
 
 def _decode_document(document_b64: str) -> bytes:
@@ -53,14 +61,50 @@ def _decode_document(document_b64: str) -> bytes:
     return document
 
 
-def request_view(row: SigningRequest) -> dict[str, Any]:
+def state(row: SigningRequest, now: datetime) -> str:
+    """The request's status as the citizen reads it: a pending one past its expires_at is `expired`
+    (authorising it answers 410 signing_request_expired)."""
+    return "expired" if row.status == "pending" and now > row.expires_at else row.status
+
+
+def requester_view(row: SigningRequest) -> dict[str, str]:
+    if row.requested_by_kind == "client":
+        return {"kind": "client", "name": row.requested_by_name or row.requested_by_client or ""}
+    return {"kind": "citizen", "name": translate(CITIZEN_REQUESTER)}
+
+
+def _refusal_reason(row: SigningRequest) -> str | None:
+    if row.refuse_reason_enc is None:
+        return None
+    return field_cipher().decrypt(bytes(row.refuse_reason_enc), REASON_COLUMN)
+
+
+def request_view(row: SigningRequest, now: datetime | None = None) -> dict[str, Any]:
     return {"id": row.id, "title": row.title, "e_hex": row.e_hex, "document_sm3": row.document_sm3,
-            "document_size": row.document_size, "status": row.status, "batch_id": row.batch_id,
-            "created_at": row.created_at, "expires_at": row.expires_at}
+            "document_size": row.document_size, "status": state(row, now or utcnow()), "batch_id": row.batch_id,
+            "requested_by": requester_view(row), "created_at": row.created_at, "expires_at": row.expires_at,
+            "signed_at": row.signed_at, "refused_at": row.refused_at, "refusal_reason": _refusal_reason(row)}
+
+
+def batch_view(rows: list[SigningRequest], now: datetime | None = None) -> dict[str, Any]:
+    """A batch (its requests in the order they were listed): its members share status, requester and expiry."""
+    now = now or utcnow()
+    first = rows[0]
+    return {"id": first.batch_id, "status": state(first, now), "requested_by": requester_view(first),
+            "items": [request_view(r, now) for r in rows], "created_at": first.created_at,
+            "expires_at": first.expires_at}
+
+
+def _requester(client_id: str | None) -> dict[str, Any]:
+    """The requested_by columns: the citizen's own app, or the machine client and its registered name now."""
+    if client_id is None:
+        return {"requested_by_kind": "citizen"}
+    name = identity.client_name(client_id) or client_id
+    return {"requested_by_kind": "client", "requested_by_client": client_id, "requested_by_name": name[:128]}
 
 
 def _new_request(credential: SigningCredential, *, title: str, document_b64: str | None, e_hex: str | None,
-                 now: datetime, batch_id: str | None = None) -> SigningRequest:
+                 now: datetime, requester: dict[str, Any], batch_id: str | None = None) -> SigningRequest:
     document_sm3 = size = None
     if document_b64 is not None:
         document = _decode_document(document_b64)
@@ -68,40 +112,52 @@ def _new_request(credential: SigningCredential, *, title: str, document_b64: str
         document_sm3, size = sm3_hex(document), len(document)
     return models.insert_request(id=new_id("sgr"), user_id=credential.user_id, credential_id=credential.id,
                                  batch_id=batch_id, title=title, e_hex=e_hex.lower(), document_sm3=document_sm3,
-                                 document_size=size, created_at=now,
+                                 document_size=size, created_at=now, **requester,
                                  expires_at=now + timedelta(seconds=current_app.config["SIGNING_REQUEST_TTL"]))
 
 
-def create_request(*, user_id: str, title: str, document_b64: str | None = None,
-                   e_hex: str | None = None) -> dict[str, Any]:
-    """A request to sign one document (or one precomputed e). NotEnrolled, DocumentTooLarge,
-    DocumentInvalid."""
+def _actor(user_id: str, client_id: str | None) -> dict[str, Any]:
+    if client_id is None:
+        return {"actor_kind": "citizen", "actor_id": user_id}
+    return {"actor_kind": "client", "actor_id": client_id}
+
+
+def create_request(*, user_id: str, title: str, document_b64: str | None = None, e_hex: str | None = None,
+                   client_id: str | None = None) -> dict[str, Any]:
+    """A request to sign one document (or one precomputed e), asked by the citizen's own app or, with
+    `client_id`, by that machine client. NotEnrolled, DocumentTooLarge, DocumentInvalid."""
     require_level(user_id)
     credential = active_credential(user_id)
+    requester = _requester(client_id)
     with unit_of_work():
-        row = _new_request(credential, title=title, document_b64=document_b64, e_hex=e_hex, now=utcnow())
-        audit.record("signing.request", actor_kind="citizen", actor_id=user_id, target=row.id,
-                     details={"mode": "document" if document_b64 is not None else "digest"})
+        row = _new_request(credential, title=title, document_b64=document_b64, e_hex=e_hex, now=utcnow(),
+                           requester=requester)
+        details = {"mode": "document" if document_b64 is not None else "digest"}
+        audit.record("signing.request", **_actor(user_id, client_id), target=row.id,
+                     details=details if client_id is None else {**details, "user": user_id})
         notices.request_waiting(user_id=user_id, title=row.title, count=1, request_id=row.id)
     return request_view(row)
 
 
-def create_batch(*, user_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Several requests authorised together, at most SIGNING_BATCH_MAX."""
+def create_batch(*, user_id: str, items: list[dict[str, Any]], client_id: str | None = None) -> dict[str, Any]:
+    """Several requests authorised together, at most SIGNING_BATCH_MAX (asked as `create_request`)."""
     require_level(user_id)
     if len(items) > current_app.config["SIGNING_BATCH_MAX"]:
         raise ValidationFailed(code="batch_too_large", detail=N_("批量签署的文件数量超过上限。"),
                                extra={"max_items": current_app.config["SIGNING_BATCH_MAX"]})
     credential = active_credential(user_id)
     batch_id, now = new_id("sgb"), utcnow()
+    requester = _requester(client_id)
     with unit_of_work():
         rows = [_new_request(credential, title=item["title"], document_b64=item.get("document_b64"),
-                             e_hex=item.get("e_hex"), now=now + timedelta(microseconds=i), batch_id=batch_id)
+                             e_hex=item.get("e_hex"), now=now + timedelta(microseconds=i), requester=requester,
+                             batch_id=batch_id)
                 for i, item in enumerate(items)]
-        audit.record("signing.batch", actor_kind="citizen", actor_id=user_id, target=batch_id,
-                     details={"items": len(rows)})
+        details = {"items": len(rows)}
+        audit.record("signing.batch", **_actor(user_id, client_id), target=batch_id,
+                     details=details if client_id is None else {**details, "user": user_id})
         notices.request_waiting(user_id=user_id, title=rows[0].title, count=len(rows), batch_id=batch_id)
-    return {"id": batch_id, "items": [request_view(r) for r in rows], "expires_at": rows[0].expires_at}
+    return batch_view(rows, now)
 
 
 def get_request(*, user_id: str, request_id: str) -> dict[str, Any]:
@@ -109,6 +165,21 @@ def get_request(*, user_id: str, request_id: str) -> dict[str, Any]:
     if row is None:
         raise RequestNotFound()
     return request_view(row)
+
+
+def get_batch(*, user_id: str, batch_id: str) -> dict[str, Any]:
+    """The citizen's batch with its documents (RequestNotFound for another citizen's too)."""
+    return batch_view(_batch_rows(user_id, batch_id))
+
+
+def list_requests(*, user_id: str, status: str | None = None, limit: int = 20,
+                  cursor: str | None = None) -> dict[str, Any]:
+    """The citizen's requests (a batch's too, each with its batch_id), newest first, optionally of one
+    status (`expired`: pending past expires_at; `pending`: still open). `next_cursor` null on the last page."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    now = utcnow()
+    page, next_cursor = models.requests_page(user_id, status=status, now=now, limit=limit, cursor=cursor)
+    return {"items": [request_view(r, now) for r in page], "next_cursor": next_cursor}
 
 
 def _batch_rows(user_id: str, batch_id: str) -> list[SigningRequest]:
@@ -218,18 +289,22 @@ def authorize_batch(*, user_id: str, batch_id: str, pin: str, sms_code: str | No
             "signatures": _authorize(rows, user_id=user_id, pin=pin, sms_code=sms_code, batch_id=batch_id)}
 
 
-def refuse(*, user_id: str, request_id: str) -> dict[str, Any]:
-    """The citizen declines to sign: `pending → refused`, audited and told. RequestNotFound (another
-    user's too), RequestInBatch, RequestNotPending (already signed or refused)."""
+def refuse(*, user_id: str, request_id: str, reason: str | None = None) -> dict[str, Any]:
+    """The citizen declines to sign: `pending → refused`, with an optional reason (stripped; blank is
+    none) stored encrypted, audited (whether a reason was given, never its text) and told.
+    RequestNotFound (another user's too), RequestInBatch, RequestNotPending (already signed or refused)."""
     row = models.find_request(request_id=request_id, user_id=user_id)
     if row is None:
         raise RequestNotFound()
     if row.batch_id:
         raise RequestInBatch()
+    reason = (reason or "").strip() or None
+    reason_enc = field_cipher().encrypt(reason, REASON_COLUMN) if reason else None
     with unit_of_work():
-        if models.refuse_request(request_id=row.id, user_id=user_id) != 1:
+        if models.refuse_request(request_id=row.id, user_id=user_id, at=utcnow(), reason_enc=reason_enc) != 1:
             raise RequestNotPending()
-        audit.record("signing.refuse", actor_kind="citizen", actor_id=user_id, target=row.id)
+        audit.record("signing.refuse", actor_kind="citizen", actor_id=user_id, target=row.id,
+                     details={"reason_given": reason is not None})
         notices.refused(user_id=user_id, title=row.title, request_id=row.id)
     return request_view(models.find_request(request_id=row.id, user_id=user_id))
 

@@ -96,6 +96,7 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     "POST /api/v1/signing/batches": {422: {"validation_failed[items]"}},
     "POST /api/v1/signing/certificate/revoke": {422: {"validation_failed[_schema]"}},
     "GET /api/v1/signing/signatures": _CURSOR,
+    "GET /api/v1/signing/requests": _CURSOR,
     # Base64, DER and PEM contents.
     "POST /api/v1/verify/signatures": {400: {"verification_input_invalid"}},
     "GET /api/v1/wallet/licences": _CURSOR,

@@ -1,5 +1,6 @@
 """Signing requests and batches: another citizen, enrolled with the same PIN, can neither read,
-authorise, refuse nor ask the SMS code for them, and the owner's request stays unspent."""
+authorise, refuse nor ask the SMS code for them, nor find them in their own list, and the owner's
+request stays unspent."""
 from __future__ import annotations
 
 import pytest
@@ -14,6 +15,7 @@ ROUTES = {
     "/api/v1/signing/requests/<request_id>", "/api/v1/signing/requests/<request_id>/authorize",
     "/api/v1/signing/requests/<request_id>/sms-code", "/api/v1/signing/batches/<batch_id>/authorize",
     "/api/v1/signing/batches/<batch_id>/sms-code", "/api/v1/signing/requests/<request_id>/refuse",
+    "/api/v1/signing/batches/<batch_id>",
 }
 
 
@@ -44,6 +46,7 @@ def _refuse_all(client, strangers, *, read: str | None, authorize: str, sms_code
             refused(client.get(read, headers=headers), *secrets)
         if refuse:
             refused(client.post(refuse, headers=headers), *secrets)
+            refused(client.post(refuse, json={"reason": "不签"}, headers=headers), *secrets)
         refused(client.post(authorize, json={"pin": PIN}, headers=headers), *secrets)
         refused(client.post(authorize, json={"pin": PIN, "sms_code": "123456"}, headers=headers), *secrets)
         refused(client.post(sms_code, headers=headers), *secrets)
@@ -67,8 +70,10 @@ def test_a_request_of_another_citizen(app, sms_signing, machine_token, clerk_of)
     _refuse_all(client, [b, *_strangers(machine_token, clerk_of)], read=url, authorize=f"{url}/authorize",
                 sms_code=f"{url}/sms-code", secrets=secrets, refuse=f"{url}/refuse")
 
+    assert client.get(f"{BASE}/requests", headers=b).get_json()["items"] == []  # not in the stranger's list
     assert rows(app, Signature) == []
     assert client.get(url, headers=a).get_json()["status"] == "pending"  # a stranger's refusal changed nothing
+    assert client.get(url, headers=a).get_json()["refusal_reason"] is None
     signed = _authorise_as_owner(client, a, f"{url}/authorize", f"{url}/sms-code")
     assert signed["request_id"] == request["id"]
     assert [s.user_id for s in rows(app, Signature)] == [client.get("/api/v1/me", headers=a).get_json()["id"]]
@@ -80,12 +85,14 @@ def test_a_batch_of_another_citizen(app, sms_signing, machine_token, clerk_of):
     batch = client.post(f"{BASE}/batches", json={"items": items}, headers=a).get_json()
     url = f"{BASE}/batches/{batch['id']}"
     secrets = (*(i["e_hex"] for i in batch["items"]), vectors.ZHANG_SAN[0], vectors.ZHANG_SAN[1], vectors.PHONES[0])
-    _refuse_all(client, [b, *_strangers(machine_token, clerk_of)], read=None, authorize=f"{url}/authorize",
+    _refuse_all(client, [b, *_strangers(machine_token, clerk_of)], read=url, authorize=f"{url}/authorize",
                 sms_code=f"{url}/sms-code", secrets=secrets)
+    assert client.get(f"{BASE}/requests", headers=b).get_json()["items"] == []
     # A request of the batch, by its own id, is refused to the stranger as well.
     refused(client.get(f"{BASE}/requests/{batch['items'][0]['id']}", headers=b), *secrets)
 
     assert rows(app, Signature) == []
+    assert [i["id"] for i in client.get(url, headers=a).get_json()["items"]] == [i["id"] for i in batch["items"]]
     signed = _authorise_as_owner(client, a, f"{url}/authorize", f"{url}/sms-code")
     assert len(signed["signatures"]) == 2
 
