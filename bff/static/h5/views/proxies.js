@@ -1,146 +1,22 @@
 /* Family proxies (亲属代办, 授权代理): the grants I gave (我授权的) and was given (授权我的) with their
- * status; inviting a verified relative (phone + real name, scopes, an end date, and a step-up SMS code
- * to my own phone: a bearer token alone cannot add a lasting proxy); the relative's accept or decline;
- * acting for the principal; the record of what was done; revoking (or giving up) with a confirmation.
+ * status; inviting a verified relative (proxies/invite.js); the relative's accept or decline; acting
+ * for the principal (proxies/acting.js); the record of what was done; revoking (or giving up) with a
+ * confirmation.
  *
  * Routes (the notices' deep links yiwang://proxies/<id>[/activity]): proxies, proxies/<grant id>,
  * proxies/<grant id>/activity. The section #proxies-view is built here.
  *
- * Acting for someone: POST /proxies/{id}/session gives a short-lived delegated token (no refresh). It
- * lives in its own sessionStorage Store ("yiwang.h5.acting") behind a second API client, handed to the
- * shell with ctx.actAs(...): the banner shows on every screen and delegable calls go through
- * ctx.client(). A reload restores it while the token is still valid; a 401 (expired, or the grant
- * revoked) ends it. Managing proxies always uses the person's own client (ctx.api): never delegable. */
-import { Store, createClient } from "/static/web/api.js";
+ * Managing proxies always uses the person's own client (ctx.api): never delegable. */
 import { english, t } from "../i18n.js";
-import { $, button, clear, day, el, empty, field, formatTime, item, problem, say, send } from "../ui.js";
+import { $, button, clear, day, el, empty, formatTime, item, problem, say, send } from "../ui.js";
+import { actFor, endActing, forget, principalData, restoreActing } from "./proxies/acting.js";
+import { closeInvitation, invitation, showInvitation } from "./proxies/invite.js";
+import { doneLabel, revokedBy, scopesText, statusTag } from "./proxies/words.js";
 
-const ACTING_KEY = "yiwang.h5.acting";
-const HEADERS = { "X-Client": "h5", "X-Client-Version": "1.1.0" };
-const SCOPES = ["licences:view", "licences:present", "cases:follow", "appointments:book"];
-const MAX_DAYS = 364;  // the API allows 365 days; the end of the chosen day (China time) stays inside
 const PAGES = 5;       // grant list pages looked through to find one grant (50 a page)
 
-const acting = new Store(sessionStorage, ACTING_KEY);  // {access, grantId, name, scopes, userId, expiresAt}
-const state = { built: null, grant: null, cursor: null, codeTimer: null, lapse: null, inviteOpen: false };
+const state = { built: null, grant: null, cursor: null };
 const nodes = {};
-
-/* --- Words ------------------------------------------------------------------------------------- */
-
-function scopeLabel(scope) {
-  return {
-    "licences:view": t("查看电子证照", "View e-licences"),
-    "licences:present": t("出示电子证照（亮证）", "Show e-licences (QR)"),
-    "cases:follow": t("查看办件进度", "Follow cases"),
-    "appointments:book": t("预约办事", "Book appointments"),
-  }[scope] || scope;
-}
-
-function scopesText(scopes) { return (scopes || []).map(scopeLabel).join(t("、", ", ")); }
-
-function statusLabel(status) {
-  return {
-    pending: t("待接受", "Awaiting acceptance"),
-    active: t("已生效", "Active"),
-    declined: t("已拒绝", "Declined"),
-    revoked: t("已撤销", "Revoked"),
-    expired: t("已过期", "Expired"),
-  }[status] || status;
-}
-
-function revokedBy(by) {
-  return {
-    principal: t("授权人撤销", "revoked by the person who authorised it"),
-    proxy: t("代办人放弃", "given up by the proxy"),
-    session: t("随登录会话一并撤销", "revoked with the sign-in session that made it"),
-  }[by] || "";
-}
-
-/* What a proxy did, by the route's delegation scope and the method (as the notices word it). */
-function doneLabel(action) {
-  const m = action.method;
-  switch (action.scope) {
-    case "licences:view": return t("查看了电子证照", "Viewed the e-licences");
-    case "licences:present": return m === "DELETE" ? t("撤回了一次亮证", "Withdrew a licence QR") : t("出示了电子证照（亮证）", "Showed an e-licence (QR)");
-    case "cases:follow": return t("查看了办件进度", "Followed the cases");
-    case "appointments:book":
-      if (m === "POST") { return t("预约了办事", "Booked an appointment"); }
-      return m === "DELETE" ? t("取消了一个预约", "Cancelled an appointment") : t("查看了预约", "Viewed the appointments");
-    default: return t("代办操作", "An action") + " (" + m + ")";
-  }
-}
-
-function statusTag(status) { return el("span", "tag proxy-status proxy-" + status, statusLabel(status)); }
-
-/* --- Dates ------------------------------------------------------------------------------------- */
-
-function two(n) { return (n < 10 ? "0" : "") + n; }
-function isoDay(d) { return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()); }
-function daysAhead(n) { const d = new Date(); d.setDate(d.getDate() + n); return isoDay(d); }
-
-/* --- Acting for someone ------------------------------------------------------------------------ */
-
-/* The delegated client. A refusal ends acting only while its token is still the one held (an answer
- * arriving late for an earlier token leaves a newer one alone). */
-function actingClient(ctx, token) {
-  return createClient({ session: acting, headers: HEADERS, onExpired: () => {
-    if (acting.data && acting.data.access === token) { endActing(ctx, true); }
-  } });
-}
-
-/* The delegated client to the shell: the banner shows, delegable calls go through ctx.client(). The
- * banner goes when the token runs out, even if nothing is asked by then. */
-function handOver(ctx, data) {
-  ctx.actAs({ client: actingClient(ctx, data.access), name: data.name, grantId: data.grantId, scopes: data.scopes });
-  clearTimeout(state.lapse);
-  state.lapse = setTimeout(() => endActing(ctx, true), Math.max(0, data.expiresAt - Date.now()));
-}
-
-function startActing(ctx, data) {
-  acting.save(data);
-  handOver(ctx, data);
-}
-
-/* Forget the delegated token (the shell clears the banner, or endActing does). */
-function forget() {
-  clearTimeout(state.lapse);
-  acting.clear();
-}
-
-/* End acting here (the token expired or the grant no longer holds: `lapsed`). */
-function endActing(ctx, lapsed) {
-  if (!ctx.acting && !acting.data) { return; }
-  forget();
-  ctx.actAs(null);
-  if (lapsed) {
-    say(t("代办授权已失效或已到时，已结束代办。", "The proxy authorisation has ended or timed out: you are no longer acting for them."));
-  }
-  ctx.refresh();
-}
-
-/* After a reload: the delegated token of this tab, when it is still valid and this person's. */
-function restoreActing(ctx) {
-  const data = acting.data;
-  const user = ctx.user();
-  if (!data) { return; }
-  if (!user || data.userId !== user.id || !(data.expiresAt > Date.now() + 5000)) { acting.clear(); return; }
-  handOver(ctx, data);
-}
-
-function actFor(ctx, grant, b) {
-  send(b, () => ctx.api.call("POST", "/proxies/" + encodeURIComponent(grant.id) + "/session"),
-    t("无法开始代办。", "Could not start acting for them."), (r) => {
-      const user = ctx.user();
-      startActing(ctx, {
-        access: r.data.access_token, grantId: r.data.grant_id, name: (r.data.principal && r.data.principal.name_masked) || "",
-        scopes: String(r.data.scope || "").split(" ").filter(Boolean), userId: user && user.id,
-        expiresAt: Date.now() + (Number(r.data.expires_in) || 0) * 1000,
-      });
-      say(t("现在正在代 " + ctx.acting.name + " 办理：下面和证照、办件、预约页面显示的都是对方的信息；办完请点上方的“结束代办”。",
-            "You are now acting for " + ctx.acting.name + ": below, and on the licence, case and appointment screens, you see their information. Tap Stop above when you are done."), "info");
-      ctx.refresh();
-    });
-}
 
 /* --- Building the screen ----------------------------------------------------------------------- */
 
@@ -154,10 +30,7 @@ function build(ctx, section) {
   main.id = "proxies-main";
   main.appendChild(el("p", "hint", t("授权家人代您查看证照、办件或预约办事；对方接受后生效，您可随时撤销。电子签名不能授权他人。",
     "Let a family member view your licences, follow your cases or book appointments for you. It takes effect once they accept; you can revoke it at any time. Signing can never be delegated.")));
-  const open = nodes.inviteOpen = button(t("邀请亲友代办", "Invite a family member"), () => toggleInvite(true));
-  open.id = "proxy-invite-open";
-  main.appendChild(open);
-  main.appendChild(inviteForm(ctx));
+  invitation(ctx, main, loadLists);
   main.appendChild(el("h3", "proxy-heading", t("我授权的", "People I have authorised")));
   nodes.given = el("ul", "list proxy-list");
   nodes.given.id = "proxies-given";
@@ -189,131 +62,6 @@ function build(ctx, section) {
   activity.appendChild(nodes.activityMore);
   section.appendChild(activity);
   state.built = english() ? "en" : "zh";
-}
-
-function inviteForm(ctx) {
-  const form = nodes.form = el("form", "card proxy-invite");
-  form.id = "proxy-invite-form";
-  form.autocomplete = "off";
-  form.hidden = !state.inviteOpen;
-  form.appendChild(el("h3", null, t("邀请亲友代办", "Invite a family member")));
-  form.appendChild(el("p", "hint", t("对方须已注册并完成实名认证；姓名须与其实名信息一致。", "They must have an account with a verified real name; the name must match it.")));
-  const phone = field("proxy-phone", t("亲友的手机号", "Their mobile number"),
-    { type: "tel", inputmode: "numeric", maxlength: 11, pattern: "1[3-9][0-9]{9}", required: true, placeholder: t("11 位手机号", "11-digit number") });
-  form.appendChild(phone.wrap);
-  const name = field("proxy-name", t("亲友的真实姓名", "Their real name"), { maxlength: 64, required: true });
-  form.appendChild(name.wrap);
-
-  const scopes = el("fieldset", "proxy-scopes");
-  scopes.appendChild(el("legend", null, t("可代办的事项", "What they may do for you")));
-  SCOPES.forEach((scope) => {
-    const row = el("label", "proxy-scope");
-    const box = el("input");
-    box.type = "checkbox";
-    box.value = scope;
-    box.id = "proxy-scope-" + scope.replace(":", "-");
-    box.checked = scope !== "licences:present";
-    row.appendChild(box);
-    row.appendChild(el("span", null, scopeLabel(scope)));
-    scopes.appendChild(row);
-  });
-  scopes.appendChild(el("p", "hint", t("电子签名等事项只能本人办理，不能授权。", "Signing and your account itself can only be handled by you.")));
-  form.appendChild(scopes);
-
-  const until = field("proxy-until", t("授权截止日期", "Valid until"), { type: "date", required: true, min: daysAhead(1), max: daysAhead(MAX_DAYS) });
-  until.input.value = daysAhead(180);
-  form.appendChild(until.wrap);
-
-  const step = el("div", "proxy-step-up");
-  step.appendChild(el("p", "hint", t("为保护您的账号，新增代办人需要发送到您本人手机的短信验证码。",
-    "To protect your account, adding a proxy needs a code sent by SMS to your own phone.")));
-  const code = field("proxy-code", t("短信验证码", "SMS code"), { inputmode: "numeric", maxlength: 6, pattern: "[0-9]{6}", required: true, autocomplete: "one-time-code" });
-  step.appendChild(code.wrap);
-  const getCode = nodes.codeButton = button(t("获取验证码", "Get code"), () => sendCode(ctx), "secondary");
-  getCode.id = "proxy-code-send";
-  step.appendChild(getCode);
-  const dev = nodes.devCode = el("p", "dev");
-  dev.id = "proxy-dev-code";
-  dev.hidden = true;
-  step.appendChild(dev);
-  form.appendChild(step);
-
-  const submit = button(t("发送邀请", "Send the invitation"), null, "", "submit");
-  submit.id = "proxy-invite-submit";
-  form.appendChild(submit);
-  const cancel = button(t("取消", "Cancel"), () => toggleInvite(false), "secondary");
-  cancel.id = "proxy-invite-cancel";
-  form.appendChild(cancel);
-  form.addEventListener("submit", (e) => { e.preventDefault(); invite(ctx, submit); });
-  return form;
-}
-
-function toggleInvite(open) {
-  state.inviteOpen = open;
-  nodes.form.hidden = !open;
-  nodes.inviteOpen.hidden = open;
-  if (open) { $("proxy-phone").focus(); }
-}
-
-/* --- Inviting ---------------------------------------------------------------------------------- */
-
-function codeCountdown(seconds) {
-  const b = nodes.codeButton;
-  const until = Date.now() + Math.max(0, Number(seconds) || 0) * 1000;
-  clearInterval(state.codeTimer);
-  function tick() {
-    if (!b.isConnected) { clearInterval(state.codeTimer); return; }
-    const left = Math.ceil((until - Date.now()) / 1000);
-    b.disabled = left > 0;
-    b.textContent = left > 0 ? t("重新获取（" + left + " 秒）", "Resend (" + left + " s)") : t("获取验证码", "Get code");
-    if (left <= 0) { clearInterval(state.codeTimer); }
-  }
-  tick();
-  state.codeTimer = setInterval(tick, 1000);
-}
-
-function sendCode(ctx) {
-  send(nodes.codeButton, () => ctx.api.call("POST", "/me/step-up/sms-codes", { purpose: "proxy_grant" }),
-    t("验证码发送失败。", "The code could not be sent."), (r) => {
-      codeCountdown(r.data.resend_after);
-      say(t("验证码已发送至 " + (r.data.phone_masked || "您的手机"), "A code has been sent to " + (r.data.phone_masked || "your phone")), "info");
-      return devCode(ctx, r.data.phone_masked);
-    });
-}
-
-/* Development only: the code from the dev SMS outbox, the newest sent to a phone with this mask (the
- * page never learns the full number). In production there is no outbox and nothing happens. */
-function devCode(ctx, masked) {
-  const m = /^(\d{3})\*+(\d{4})$/.exec(masked || "");
-  if (!m) { return null; }
-  return ctx.api.send("GET", "/dev/sms-outbox").then((r) => {
-    const items = (r.ok && r.data.items) || [];
-    const hit = items.find((i) => String(i.phone).startsWith(m[1]) && String(i.phone).endsWith(m[2]));
-    if (!hit) { return; }
-    nodes.devCode.textContent = t("开发环境：验证码 " + hit.code + "（已自动填入，生产环境不显示）",
-                                  "Development: code " + hit.code + " (filled in; not shown in production)");
-    nodes.devCode.hidden = false;
-    $("proxy-code").value = hit.code;
-  }, () => { /* no outbox: production */ });
-}
-
-function invite(ctx, b) {
-  const scopes = Array.prototype.slice.call(nodes.form.querySelectorAll(".proxy-scopes input:checked")).map((i) => i.value);
-  if (!scopes.length) { say(t("请至少选择一项可代办的事项。", "Choose at least one thing they may do for you.")); return; }
-  const until = $("proxy-until").value;
-  const body = {
-    phone: $("proxy-phone").value.trim(), name: $("proxy-name").value.trim(), scopes,
-    expires_at: until ? until + "T23:59:59+08:00" : "", sms_code: $("proxy-code").value.trim(),
-  };
-  send(b, () => ctx.api.call("POST", "/proxies", body), t("邀请未能发出。", "The invitation could not be sent."), (r) => {
-    const who = (r.data.proxy && r.data.proxy.name_masked) || body.name;
-    nodes.form.reset();
-    $("proxy-until").value = daysAhead(180);
-    nodes.devCode.hidden = true;
-    toggleInvite(false);
-    say(t("已邀请 " + who + "，对方接受后授权生效。", "Invitation sent to " + who + ". It takes effect once they accept."), "info");
-    loadLists(ctx);
-  });
 }
 
 /* --- The lists --------------------------------------------------------------------------------- */
@@ -475,40 +223,6 @@ function confirmRevoke(ctx, g, mine) {
   box.scrollIntoView();
 }
 
-/* While acting for this grant: the principal's own licences and cases, through the delegated client. */
-function principalData(ctx) {
-  const wrap = el("div", "proxy-acting-data");
-  wrap.id = "proxy-acting-data";
-  const who = ctx.acting.name;
-  const scopes = ctx.acting.scopes || [];
-  wrap.appendChild(el("p", "hint", t("以下是 " + who + " 的信息（代办中，每次查看都会记入代办记录）。",
-    "This is " + who + "'s information (you are acting for them; every look is recorded).")));
-  function block(title, id, path, render, more) {
-    wrap.appendChild(el("h3", null, title));
-    const list = el("ul", "list");
-    list.id = id;
-    wrap.appendChild(list);
-    ctx.client().call("GET", path).then((r) => {
-      if (!list.isConnected) { return; }
-      clear(list);
-      if (!r.ok) { problem(r); return; }
-      r.data.items.forEach((x) => render(list, x));
-      if (!list.firstChild) { empty(list, t("暂无", "Nothing yet")); }
-    });
-    wrap.appendChild(button(more, () => ctx.go(path.split("/")[1] === "wallet" ? "wallet" : "cases"), "secondary"));
-  }
-  if (scopes.indexOf("licences:view") >= 0) {
-    block(t(who + " 的证照", who + "'s licences"), "proxy-principal-licences", "/wallet/licences",
-      (list, c) => item(list, c.type_name, c.status_label + (c.valid_until ? t(" · 有效期至 ", " · valid until ") + c.valid_until : "")),
-      t("打开证照", "Open the licences"));
-  }
-  if (scopes.indexOf("cases:follow") >= 0) {
-    block(t(who + " 的办件", who + "'s cases"), "proxy-principal-cases", "/cases",
-      (list, c) => item(list, c.item_name, c.status_label + " · " + c.case_no), t("打开办件", "Open the cases"));
-  }
-  return wrap;
-}
-
 /* --- The record of actions --------------------------------------------------------------------- */
 
 function loadActivity(ctx, id, more) {
@@ -560,7 +274,7 @@ export default {
     nodes.detail.hidden = !id || sub === "activity";
     nodes.activity.hidden = sub !== "activity";
     section.setAttribute("data-screen", !id ? "list" : sub === "activity" ? "activity" : "detail");
-    if (!id) { nodes.form.hidden = !state.inviteOpen; nodes.inviteOpen.hidden = state.inviteOpen; loadLists(ctx); return; }
+    if (!id) { showInvitation(); loadLists(ctx); return; }
     if (sub === "activity") { loadActivity(ctx, id, false); } else { showGrant(ctx, id); }
   },
   signedIn(ctx) { if (!ctx.acting) { restoreActing(ctx); } },
@@ -569,7 +283,7 @@ export default {
   signedOut() {
     forget();
     [nodes.given, nodes.received, nodes.detail, nodes.activityList].forEach((n) => { if (n) { clear(n); } });
-    state.inviteOpen = false;
+    closeInvitation();
     state.grant = null;
   },
   onNotice(ctx, notice) {
