@@ -1,11 +1,13 @@
 /* 柜台亮证核验: clerk login, the matter (办理事项) chosen before scanning and remembered for the session,
  * an always-focused scan box, one result card, today's list; a second tab 预约签到 checks a booking in
- * (its QR carries the 8-character check-in code; the scan box reads it).
+ * (checkin.js: its QR carries the 8-character check-in code; the scan box reads it).
  * An ES module: the HTTP client (token refresh, problem+json, Accept-Language) is the pages' shared
  * /static/web/api.js. All data goes into the page through textContent (never as markup); no inline
  * script (CSP). */
 import { Store, createClient, preferences, problemMessage } from "/static/web/api.js";
 import { $, clear, el, formatTime } from "/static/web/dom.js";
+import { checkinTab } from "./checkin.js";
+
 
 const RESULT_LABELS = {
   verified: "核验通过", presentation_used: "已被使用", presentation_expired: "已过期",
@@ -39,27 +41,9 @@ const VERIFY_ADVICE = {
   presentation_used: ["请群众在手机上刷新亮证码后重新出示。", "Ask the citizen to refresh the code on their phone."],
   presentation_expired: ["请群众在手机上刷新亮证码后重新出示。", "Ask the citizen to refresh the code on their phone."],
 };
-const CHECKIN_HEADINGS = {
-  already_checked_in: ["该预约已签到", "Already checked in"],
-  check_in_wrong_day: ["不是今天的预约", "Not today's appointment"],
-  check_in_too_early: ["来早了，还没到签到时间", "Too early to check in"],
-  check_in_too_late: ["已过预约时段，不能再签到", "Too late: the appointment time is over"],
-  check_in_other_hall: ["不是本大厅的预约", "Booked at another hall"],
-  appointment_not_active: ["预约已取消或已爽约", "Appointment cancelled or missed"],
-  check_in_code_invalid: ["签到码无效", "Unknown check-in code"],
-  forbidden: ["不在您的签到权限内", "Not within your counter permissions"],
-  rate_limited: ["操作过于频繁", "Too many attempts"],
-  validation_failed: ["签到码格式不对", "Not a check-in code"],
-};
 const TEXT = {
   verifyLabel: ["请扫描群众出示的亮证二维码", "Scan the citizen's licence QR code"],
   checkinLabel: ["请扫描预约签到二维码", "Scan the booking's check-in QR code"],
-  checkinTyped: ["请输入 8 位预约签到码。", "Type the 8-character check-in code."],
-  checkedIn: ["✔ 签到成功", "✔ Checked in"],
-  checkinRefused: ["✘ 签到未成功", "✘ Not checked in"],
-  checking: ["正在签到…", "Checking in…"],
-  item: ["办理事项", "Matter"], slot: ["预约时段", "Time"], hall: ["大厅", "Hall"], who: ["预约人", "Booked by"],
-  arrived: ["签到时间", "Checked in at"],
   matterLabel: ["① 办理事项", "① Matter"], matterNone: ["请先选择办理事项…", "Choose the matter first…"],
   matterHint: ["可核验：", "Accepts: "], matterShows: ["柜台将看到：", "The counter sees: "],
   matterUnavailable: ["办理事项列表暂时无法加载，请刷新页面。", "The list of matters could not be loaded; reload the page."],
@@ -68,7 +52,6 @@ const TEXT = {
   masked: ["（打码）", " (masked)"], tail4: ["（仅后4位）", " (last 4 only)"],
 };
 const MATTER_KEY = "yiwang.counter.matter";  // the chosen matter, for this tab's session
-const CHECKIN_CODE = /^[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{8}$/;
 const session = new Store(sessionStorage, "yiwang.counter");  // {access, refresh, staff}
 // The page is written in Chinese: the API's messages come in the page's language (<html lang>), not the
 // browser's. Any other 401 than an expired token is answered as it is.
@@ -78,7 +61,7 @@ const api = createClient({
 });
 const labels = {};               // type_code -> {name, fields: {key: label}}
 const matters = {};              // matter code -> {code, name, licence_types}
-let busy = false;
+const work = { busy: false };    // one request at a time (a verification or a check-in)
 let mode = "verify";             // "verify" (亮证核验) or "checkin" (预约签到)
 
 function t(pair) { return /^en\b/i.test(preferences.language()) ? pair[1] : pair[0]; }
@@ -214,7 +197,7 @@ function focusScan() {
 }
 
 function verify(body) {
-  if (busy) { return; }
+  if (work.busy) { return; }
   const matter = $("matter").value;
   if (!matter) {  // the code is not sent: it stays valid for the scan after the choice
     showRefused({ status: 0, data: { code: "matter_missing", detail: t(TEXT.matterFirst) } });
@@ -223,7 +206,7 @@ function verify(body) {
     return;
   }
   body.matter = matter;
-  busy = true;
+  work.busy = true;
   $("status").textContent = "正在核验…";
   $("manual-button").disabled = true;
   api.call("POST", "/counter/verifications", body).then((r) => {
@@ -233,7 +216,7 @@ function verify(body) {
   }, () => {
     showRefused({ status: 0, data: { detail: "网络异常，请稍后重试。" } });
   }).then(() => {
-    busy = false;
+    work.busy = false;
     $("status").textContent = "";
     $("manual-button").disabled = false;
     focusScan();
@@ -245,7 +228,7 @@ function onScanKey(event) {
   event.preventDefault();
   const text = $("scan").value.trim();
   $("scan").value = "";
-  if (text) { if (mode === "checkin") { checkIn(text); } else { verify({ qr_text: text }); } }
+  if (text) { if (mode === "checkin") { checkins.checkIn(text); } else { verify({ qr_text: text }); } }
 }
 
 function onManual(event) {
@@ -307,7 +290,7 @@ function showRefused(r, verdict = "✘ 核验未通过", headings = VERIFY_HEADI
   card.hidden = false;
 }
 
-/* --- Appointment check-in (预约签到) ----------------------------------------------------- */
+/* --- The two tabs: 亮证核验 and 预约签到 (checkin.js) ---------------------------------------- */
 
 function setMode(next) {
   mode = next;
@@ -323,55 +306,6 @@ function setMode(next) {
   focusScan();
 }
 
-/* "2026-09-30 09:00" as the server wrote it (the hall's time, +08:00), whatever the browser's zone. */
-function hallTime(value) { return value ? String(value).slice(0, 10) + " " + String(value).slice(11, 16) : ""; }
-
-function showCheckedIn(data) {
-  const card = $("card");
-  clear(card);
-  card.className = "card ok";
-  card.appendChild(el("p", "verdict", t(TEXT.checkedIn)));
-  card.appendChild(el("p", "type", (data.item && (data.item.name || data.item.code)) || ""));
-  const dl = el("dl");
-  row(dl, t(TEXT.slot), hallTime(data.start) + "–" + String(data.end || "").slice(11, 16));
-  row(dl, t(TEXT.hall), data.hall && data.hall.name);
-  row(dl, t(TEXT.who), data.holder && data.holder.name_masked);
-  row(dl, t(TEXT.arrived), hallTime(data.arrived_at));
-  card.appendChild(dl);
-  card.hidden = false;
-}
-
-function checkIn(text) {
-  const code = text.replace(/\s+/g, "").toUpperCase();
-  if (!CHECKIN_CODE.test(code)) {
-    showRefused({ status: 0, data: { code: "validation_failed", detail: t(TEXT.checkinTyped) } },
-      t(TEXT.checkinRefused), CHECKIN_HEADINGS);
-    return;
-  }
-  if (busy) { return; }
-  busy = true;
-  $("status").textContent = t(TEXT.checking);
-  $("checkin-button").disabled = true;
-  api.call("POST", "/counter/check-ins", { code }).then((r) => {
-    if (!session.data) { return; }
-    if (r.ok) { showCheckedIn(r.data); } else { showRefused(r, t(TEXT.checkinRefused), CHECKIN_HEADINGS); }
-  }, () => {
-    showRefused({ status: 0, data: { detail: "网络异常，请稍后重试。" } }, t(TEXT.checkinRefused), CHECKIN_HEADINGS);
-  }).then(() => {
-    busy = false;
-    $("status").textContent = "";
-    $("checkin-button").disabled = false;
-    focusScan();
-  });
-}
-
-function onCheckinTyped(event) {
-  event.preventDefault();
-  const code = $("checkin-code").value;
-  $("checkin-code").value = "";
-  $("checkin-code").blur();
-  checkIn(code);
-}
 
 /* --- Today's scans ----------------------------------------------------------------------- */
 
@@ -405,6 +339,8 @@ function loadToday() {
 
 /* --- Start (a module runs once the document is parsed) ----------------------------------- */
 
+const checkins = checkinTab({ api, session, work, t, row, showRefused, focusScan });
+
 $("login-form").addEventListener("submit", onLogin);
 $("logout").addEventListener("click", () => { logout(""); });
 $("scan").addEventListener("keydown", onScanKey);
@@ -412,7 +348,7 @@ $("scan").addEventListener("blur", () => { setTimeout(focusScan, 150); });
 $("manual").addEventListener("blur", () => { setTimeout(focusScan, 150); });
 $("manual-form").addEventListener("submit", onManual);
 $("checkin-code").addEventListener("blur", () => { setTimeout(focusScan, 150); });
-$("checkin-form").addEventListener("submit", onCheckinTyped);
+$("checkin-form").addEventListener("submit", checkins.onTyped);
 $("tab-verify").addEventListener("click", () => { setMode("verify"); });
 $("matter").addEventListener("change", onMatterChange);
 $("matter").addEventListener("blur", () => { setTimeout(focusScan, 150); });
