@@ -1,8 +1,10 @@
 """The signing journey on the H5 page (issue 16): the demo citizen sees the two requests waiting for
-them (document, SM3 digest grouped, signer, who asked, until when), types a wrong PIN (the problem in
-words, with the tries left), authorises one with the PIN (it appears among the signed documents) and
-refuses the other; a batch is authorised at once; a fresh citizen enrols with a PIN and the SMS
-step-up code and sees the certificate. One screen is read in English."""
+them (GET /signing/requests: document, who asked, until when; on the request: SM3 digest grouped,
+signer, the department that asked), types a wrong PIN (the problem in words, with the tries left),
+authorises one with the PIN (it appears among the signed documents) and refuses the other with a
+reason (a reason with a control character is refused in words first; the refused request shows the
+reason); a batch's documents are listed before the PIN and signed at once; a fresh citizen enrols
+with a PIN and the SMS step-up code and sees the certificate. Screens are read in English too."""
 from __future__ import annotations
 
 import json
@@ -10,11 +12,12 @@ import re
 
 import pytest
 
-from app.db import utcnow
 from tests.fixtures.h5 import H5_SETTINGS, sign_in, sign_in_demo, snap, tab, text_of, visible, wait_text
 
 PIN = "802413"  # signing/demo.py DEMO_PIN
-LEASE, PROXY = "房屋租赁合同（演示）", "授权委托书（演示）"
+LEASE, FUND = "房屋租赁合同（演示）", "住房公积金提取申请表（演示）"  # signing/demo.py
+HOUSING, FUND_CENTRE = "合肥市住房保障和房产管理局", "合肥市住房公积金管理中心"  # the departments that asked
+REASON = "提取金额与本人申请不符"
 GROUPED = re.compile(r"(?:[0-9a-f]{4} ){15}[0-9a-f]{4}")
 
 
@@ -59,9 +62,14 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     open_signing(phone)
     cert = visible(phone, "sg-cert")
     assert "我的签名证书" in cert and "有效" in cert and "王*" in cert and "SM2" in cert
-    pending = wait_text(phone, "#sg-pending", PROXY)
+    pending = wait_text(phone, "#sg-pending", FUND)
     assert LEASE in pending and "签署截止" in pending
+    assert f"发起方：{FUND_CENTRE}" in pending and f"发起方：{HOUSING}" in pending
     assert phone.js("document.querySelectorAll('#sg-pending li[data-request]').length") == 2
+    # Newest first, as the API lists them (no inbox is read for them).
+    assert phone.js("document.querySelector('#sg-pending li[data-request]').innerText").startswith(FUND)
+    assert phone.js("performance.getEntriesByType('resource').some(e => e.name.includes("
+                    "'/api/v1/signing/requests?status=pending'))")
     wait_text(phone, "#sg-signed", "暂无已签署的文件")
     snap(phone, "signing-home")
 
@@ -69,7 +77,8 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     click_item(phone, "sg-pending", LEASE)
     detail = wait_text(phone, "#sg-detail", "文件 SM3 摘要")
     assert LEASE in detail and "待签署" in detail
-    assert "签署人" in detail and "王*" in detail and "发起方" in detail and "您本人的账号" in detail
+    assert "签署人" in detail and "王*" in detail and "发起方" in detail
+    assert text_of(phone, "#sg-facts .sg-by dd") == HOUSING
     assert "签署截止" in detail and "待签名值" in detail
     digest = text_of(phone, "#sg-facts .sg-digest dd")
     assert GROUPED.fullmatch(digest), digest
@@ -94,28 +103,41 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     phone.js("[...document.querySelectorAll('#sg-done button')][0].click(); true")
     signed = wait_text(phone, "#sg-signed", LEASE)
     assert "签署于" in signed and "证书尾号" in signed
-    pending = wait_text(phone, "#sg-pending", PROXY)
+    pending = wait_text(phone, "#sg-pending", FUND)
     assert LEASE not in pending
     snap(phone, "signing-signed-list")
 
-    # The proxy form: refused after a confirmation; it can no longer be signed.
-    click_item(phone, "sg-pending", PROXY)
-    wait_text(phone, "#sg-detail", PROXY)
+    # The provident fund form: refused after a confirmation, with a reason; it can no longer be signed.
+    click_item(phone, "sg-pending", FUND)
+    wait_text(phone, "#sg-detail", FUND)
+    assert text_of(phone, "#sg-facts .sg-by dd") == FUND_CENTRE
     click(phone, "sg-refuse-ask")
-    assert "不能再授权签名" in visible(phone, "sg-refuse-confirm")
+    confirm = visible(phone, "sg-refuse-confirm")
+    assert "不能再授权签名" in confirm and "拒绝原因（可不填" in confirm
+    # A reason with a control character (a tab pasted in): the server's refusal, in words.
+    phone.js("document.getElementById('sg-refuse-reason').value = '金额\t不符'; true")
+    click(phone, "sg-refuse-yes")
+    assert "控制字符" in wait_text(phone, "#message", "控制字符")
+    assert text_of(phone, "#sg-doc-status") == "待签署"
+    snap(phone, "signing-refuse-bad-reason")
+    phone.js(f"document.getElementById('sg-refuse-reason').value = {json.dumps('  ' + REASON + ' ')}; true")
     snap(phone, "signing-refuse-confirm")
     click(phone, "sg-refuse-yes")
     assert "已拒绝签署" in visible(phone, "sg-refused")
     assert text_of(phone, "#sg-doc-status") == "已拒绝" and not phone.js("document.getElementById('sg-auth')")
+    assert text_of(phone, "#sg-facts .sg-reason dd") == REASON
     snap(phone, "signing-refused")
     refused_id = phone.js("document.getElementById('sg-detail').getAttribute('data-request')")
     open_signing(phone)
     wait_text(phone, "#sg-pending", "暂无待签署的文件")
-    assert PROXY not in wait_text(phone, "#sg-signed", LEASE)
-    # The refused request's deep link: refused, nothing to authorise.
+    assert FUND not in wait_text(phone, "#sg-signed", LEASE)
+    # The refused request's deep link: refused, the reason given, who asked, nothing to authorise.
     phone.js(f"location.hash = '#/signing/requests/{refused_id}'; true")
     wait_text(phone, "#sg-doc-status", "已拒绝")
-    assert not phone.js("document.getElementById('sg-auth')")
+    detail = wait_text(phone, "#sg-detail", REASON)
+    assert "拒绝原因" in detail and "拒绝时间" in detail and FUND_CENTRE in detail
+    assert not phone.js("document.getElementById('sg-auth')") and not phone.js("document.getElementById('sg-refuse')")
+    snap(phone, "signing-refused-reason")
 
     # The signed document, read in English.
     english(phone)
@@ -128,13 +150,18 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     click_item(phone, "sg-signed", LEASE)
     detail = wait_text(phone, "#sg-detail", "Document SM3 digest")
     assert "Signed" in text_of(phone, "#sg-doc-status") and "Signer" in detail and "Requested by" in detail
-    assert "Your own account" in detail and "Sign by" not in detail
+    assert HOUSING in detail and "Sign by" not in detail
     assert "Signed at" in wait_text(phone, "#sg-facts", "Signed at")
     assert GROUPED.fullmatch(text_of(phone, "#sg-facts .sg-digest dd"))
     snap(phone, "signing-request-en")
+    # The refused one in English: the labels translated, the citizen's own words as written.
+    phone.js(f"location.hash = '#/signing/requests/{refused_id}'; true")
+    detail = wait_text(phone, "#sg-detail", "Reason for refusing")
+    assert REASON in detail and "Refused at" in detail and text_of(phone, "#sg-doc-status") == "Refused"
+    snap(phone, "signing-refused-en")
 
 
-def test_a_wrong_pin_in_english_and_a_batch_signed_at_once(demo, phone, make_worker):
+def test_a_wrong_pin_in_english_and_a_batch_signed_at_once(demo, phone):
     sign_in_demo(phone)
     # The citizen's app asks to sign two documents at once (the API, as the app would).
     made = phone.js("""(async () => {
@@ -146,16 +173,26 @@ def test_a_wrong_pin_in_english_and_a_batch_signed_at_once(demo, phone, make_wor
     })()""")
     status, batch_id = made.split()
     assert status == "201"
-    make_worker(clock=utcnow).drain()
     english(phone)
     open_signing(phone)
     pending = wait_text(phone, "#sg-pending", "Batch:")
-    assert phone.js(f"!!document.querySelector('#sg-pending li[data-batch=\"{batch_id}\"]')")
-    assert "购房合同（演示）" in pending
+    batch_item = f"#sg-pending li[data-batch=\"{batch_id}\"]"
+    assert phone.js(f"!!document.querySelector('{batch_item}')")
+    assert "Batch: 2 documents" in pending and "“购房合同（演示）”, “贷款合同（演示）”" in pending
+    assert "Requested by: You (from your own YiWang app)" in text_of(phone, batch_item)
+    assert f"Requested by: {FUND_CENTRE}" in pending  # the demo's own, named by the department
     snap(phone, "signing-batch-pending-en")
-    phone.js(f"document.querySelector('#sg-pending li[data-batch=\"{batch_id}\"]').click(); true")
+    phone.js(f"document.querySelector('{batch_item}').click(); true")
     detail = wait_text(phone, "#sg-detail", "2 documents")
-    assert "all or none" in detail
+    # Every document of the batch, with its digests, before the PIN; in the order the app listed them.
+    docs = wait_text(phone, "#sg-docs", "贷款合同（演示）")
+    assert docs.index("购房合同（演示）") < docs.index("贷款合同（演示）") and "Document SM3 digest" in docs
+    assert phone.js("document.querySelectorAll('#sg-docs li[data-request]').length") == 2
+    assert phone.js("document.getElementById('sg-docs').compareDocumentPosition(document.getElementById('sg-auth'))"
+                    " & Node.DOCUMENT_POSITION_FOLLOWING")
+    assert "all or none" in detail and "Waiting for you" in text_of(phone, "#sg-doc-status")
+    assert "You (from your own YiWang app)" in text_of(phone, "#sg-facts .sg-by dd")
+    snap(phone, "signing-batch-documents-en")
     authorise(phone, "579135")
     note = visible(phone, "sg-auth-note")
     assert "Wrong signing PIN" in note and "4 tries left" in note, note
@@ -169,13 +206,14 @@ def test_a_wrong_pin_in_english_and_a_batch_signed_at_once(demo, phone, make_wor
     assert "购房合同（演示）" in signed
     pending = wait_text(phone, "#sg-pending", LEASE)  # the demo's two are still waiting; the batch is not
     assert "购房合同（演示）" not in pending and not phone.js("!!document.querySelector('#sg-pending li[data-batch]')")
-    # After a reload the page knows it from the inbox: the batch's "signed" notice.
-    make_worker(clock=utcnow).drain()
-    phone.js("location.reload(); true")
-    phone.wait_for("document.readyState === 'complete' && !document.getElementById('signing-view').hidden")
-    phone.wait_for("performance.getEntriesByType('resource').some(e => e.name.endsWith('/api/v1/me'))")
-    assert "购房合同（演示）" not in wait_text(phone, "#sg-pending", LEASE)
-    assert "贷款合同（演示）" in wait_text(phone, "#sg-signed", "贷款合同（演示）")
+    # The signed batch's deep link (its notice's): signed, its documents, nothing to authorise.
+    phone.js(f"location.hash = '#/signing/batches/{batch_id}'; true")
+    wait_text(phone, "#sg-doc-status", "Signed")
+    assert "购房合同（演示）" in wait_text(phone, "#sg-docs", "贷款合同（演示）")
+    assert not phone.js("document.getElementById('sg-auth')")
+    # Another citizen's (or an unknown) batch: the problem in words.
+    phone.js("location.hash = '#/signing/batches/sgb_unknown'; true")
+    assert "does not exist" in wait_text(phone, "#sg-detail", "does not exist")
 
 
 def test_a_fresh_citizen_enrols_with_a_pin_and_sees_the_certificate(phone, runner):

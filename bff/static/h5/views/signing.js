@@ -1,12 +1,12 @@
 /* 电子签名 (cloud signing): the certificate or enrolment, the requests waiting for the citizen, a
- * request's detail (what will be signed: its SM3 digests, who signs, until when) with authorise (PIN,
- * and the SMS code when the server asks for one) and refuse, a batch, and the signed documents.
+ * request's detail (what will be signed: its SM3 digests, who signs, who asked, until when) with
+ * authorise (PIN, and the SMS code when the server asks for one) and refuse (with an optional
+ * reason), a batch with its documents, and the signed documents.
  *
  * Routes are the signing notices' deep links: #/signing, #/signing/requests/<id>,
- * #/signing/batches/<id>, #/signing/certificate/<serial>. The API has no list of pending requests:
- * they are found from the inbox (/notifications: the signing_request notices' data.request_id /
- * data.batch_id), each request then read from /signing/requests/<id> (still pending, not expired).
- * A batch has no GET endpoint: its screen shows its notice and authorises it.
+ * #/signing/batches/<id>, #/signing/certificate/<serial>. The waiting ones come from
+ * GET /signing/requests?status=pending (a batch's documents grouped under their batch_id), a batch's
+ * documents from GET /signing/batches/<id>.
  *
  * Signing is always the signed-in person's own (ctx.api, never the acting-for client). A wrong PIN's
  * answer is shown inline next to the PIN too (the wrong-PIN security notice arriving on the live
@@ -14,11 +14,11 @@
 import { t } from "../i18n.js";
 import { $, button, clear, el, empty, field, formatTime, item, say } from "../ui.js";
 
-const INBOX_PAGES = 3;  // pages of 100 notices searched for waiting requests
-let shown = 0;          // the screen generation: answers for an earlier screen are dropped
+const PENDING_PAGES = 3;  // pages of 50 waiting requests read (a batch's documents count one each)
+const REASON_MAX = 200;   // the API's limit on a refusal reason
+let shown = 0;            // the screen generation: answers for an earlier screen are dropped
 let section = null;
 let here = { screen: null, id: null };
-const signedBatches = new Set();  // batches authorised on this page (before their "signed" notice arrives)
 
 /* --- Small pieces -------------------------------------------------------------------------------- */
 
@@ -27,12 +27,24 @@ function grouped(hex) { return String(hex || "").toLowerCase().match(/.{1,4}/g)?
 
 function tail(serial) { return String(serial || "").slice(-8).toUpperCase(); }
 
+/* The status as the server says it (`expired`: pending past its time), or the phone's clock says it. */
+function status(req) { return req.status === "pending" && expired(req) ? "expired" : req.status; }
+
 function statusLabel(req) {
-  if (req.status === "pending" && expired(req)) { return t("已过期", "Expired"); }
-  return { pending: t("待签署", "Waiting for you"), signed: t("已签署", "Signed"), refused: t("已拒绝", "Refused") }[req.status] || req.status;
+  return { pending: t("待签署", "Waiting for you"), signed: t("已签署", "Signed"), refused: t("已拒绝", "Refused"),
+           expired: t("已过期", "Expired") }[status(req)] || req.status;
 }
 
-function expired(req) { return !!req.expires_at && new Date(req.expires_at).getTime() <= Date.now(); }
+function expired(req) {
+  return req.status === "expired" || (!!req.expires_at && new Date(req.expires_at).getTime() <= Date.now());
+}
+
+/* Who asked for the signature: a department's registered name, or the citizen's own app. */
+function requester(req) {
+  const by = req.requested_by || {};
+  if (by.kind === "client" && by.name) { return by.name; }
+  return t("您本人（在一网 App 中发起）", "You (from your own YiWang app)");
+}
 
 function certStatusLabel(status) {
   return { good: t("有效", "Valid"), revoked: t("已吊销", "Revoked"), expired: t("已过期", "Expired"),
@@ -259,59 +271,49 @@ function enrolForm(ctx, box) {
   });
 }
 
-/* The requests waiting: the inbox's signing_request notices, each request still pending. */
+/* The requests waiting (newest first): single ones as they are, a batch's documents as one item. */
 function loadPending(ctx, list) {
   const gen = shown;
-  waitingNotices(ctx).then((notices) => {
+  waiting(ctx).then((found) => {
     if (gen !== shown) { return; }
-    const requests = notices.filter((n) => n.data.request_id);
-    const batches = notices.filter((n) => n.data.batch_id);
-    return Promise.all(requests.map((n) => ctx.api.call("GET", "/signing/requests/" + encodeURIComponent(n.data.request_id))))
-      .then((answers) => {
-        if (gen !== shown) { return; }
-        clear(list);
-        answers.forEach((r) => {
-          if (!r.ok || r.data.status !== "pending" || expired(r.data)) { return; }
-          const req = r.data;
-          const li = item(list, req.title, t("签署截止 ", "Sign by ") + formatTime(req.expires_at) + " · SM3 " +
-            grouped(req.document_sm3 || req.e_hex).slice(0, 14) + "…", () => ctx.go("signing/requests/" + req.id), "sg-request");
-          li.setAttribute("data-request", req.id);
-        });
-        batches.forEach((n) => {
-          const li = item(list, t("批量签署：", "Batch: ") + n.body, formatTime(n.created_at),
-            () => ctx.go("signing/batches/" + n.data.batch_id), "sg-batch");
-          li.setAttribute("data-batch", n.data.batch_id);
-        });
-        if (!list.firstChild) { empty(list, t("暂无待签署的文件", "Nothing waiting for your signature")); }
-      });
+    if (!found.ok) { trouble(ctx, found.r, null); empty(list, $("message").textContent); return; }
+    clear(list);
+    const entries = [];
+    const batches = new Map();
+    found.items.forEach((req) => {
+      if (!req.batch_id) { entries.push({ req }); return; }
+      if (!batches.has(req.batch_id)) { batches.set(req.batch_id, []); entries.push({ batch: req.batch_id, docs: batches.get(req.batch_id) }); }
+      batches.get(req.batch_id).unshift(req);  // listed newest first: the batch's own order is the reverse
+    });
+    entries.forEach(({ req, batch, docs }) => {
+      if (req) {
+        const li = item(list, req.title, t("发起方：", "Requested by: ") + requester(req) + " · " + t("签署截止 ", "Sign by ") +
+          formatTime(req.expires_at), () => ctx.go("signing/requests/" + req.id), "sg-request");
+        li.setAttribute("data-request", req.id);
+        return;
+      }
+      const li = item(list, t("批量签署：" + docs.length + " 份文件", "Batch: " + docs.length + " documents"),
+        docs.map((d) => "“" + d.title + "”").join(t("、", ", ")) + " · " + t("发起方：", "Requested by: ") + requester(docs[0]),
+        () => ctx.go("signing/batches/" + batch), "sg-batch");
+      li.setAttribute("data-batch", batch);
+    });
+    if (!list.firstChild) { empty(list, t("暂无待签署的文件", "Nothing waiting for your signature")); }
   });
 }
 
-/* signing_request notices (newest first, one per request or batch), minus batches already signed. */
-function waitingNotices(ctx) {
-  const found = [];
-  const done = new Set();
+/* GET /signing/requests?status=pending, a few pages of it: {ok, items} or {ok: false, r}. */
+function waiting(ctx) {
+  const items = [];
   function page(cursor, left) {
-    const q = "/notifications?limit=100" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+    const q = "/signing/requests?status=pending&limit=50" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
     return ctx.api.call("GET", q).then((r) => {
-      if (!r.ok) { return; }
-      r.data.items.forEach((n) => {
-        const data = n.data || {};
-        if (n.kind === "signing_request" && (data.request_id || data.batch_id)) { found.push(n); }
-        if ((n.kind === "signing_signed" || n.kind === "signing_refused") && data.batch_id) { done.add(data.batch_id); }
-      });
+      if (!r.ok) { return { ok: false, r }; }
+      r.data.items.forEach((req) => { if (!expired(req)) { items.push(req); } });
       if (r.data.next_cursor && left > 1) { return page(r.data.next_cursor, left - 1); }
+      return { ok: true, items };
     });
   }
-  return page(null, INBOX_PAGES).then(() => {
-    const seen = new Set();
-    return found.filter((n) => {
-      const key = n.data.batch_id || n.data.request_id;
-      if (seen.has(key) || (n.data.batch_id && (done.has(n.data.batch_id) || signedBatches.has(n.data.batch_id)))) { return false; }
-      seen.add(key);
-      return true;
-    });
-  });
+  return page(null, PENDING_PAGES);
 }
 
 function loadSigned(ctx, list, more, cursor) {
@@ -349,33 +351,37 @@ function request(ctx, id) {
       if (!r.ok) { trouble(ctx, r, null); box.appendChild(el("p", "hint", $("message").textContent)); return; }
       const req = r.data;
       box.setAttribute("data-request", req.id);
-      box.setAttribute("data-status", expired(req) && req.status === "pending" ? "expired" : req.status);
-      const top = el("div", "sg-cert-top");
-      const title = el("h3", null, req.title);
-      title.id = "sg-doc-title";
-      top.appendChild(title);
-      const status = el("span", "tag sg-status-" + req.status, statusLabel(req));
-      status.id = "sg-doc-status";
-      top.appendChild(status);
-      box.appendChild(top);
+      box.setAttribute("data-status", status(req));
+      box.appendChild(docTop(req.title, req));
       box.appendChild(requestFacts(req, c.ok ? c.data : null));
-      if (req.status === "signed") { signedWhen(ctx, req, gen); }
-      if (req.status === "pending" && !expired(req) && !req.batch_id) {
+      if (req.status === "signed") { signedWith(ctx, req, gen); }
+      if (status(req) === "pending" && !req.batch_id) {
         box.appendChild(authorise(ctx, req, "requests"));
         box.appendChild(refuse(ctx, req));
-      } else if (req.batch_id && req.status === "pending") {
+      } else if (req.batch_id && status(req) === "pending") {
         box.appendChild(button(t("按批次授权", "Authorise the whole batch"), () => ctx.go("signing/batches/" + req.batch_id)));
       }
     });
 }
 
-/* A signed request: when, and with which certificate (its signature among the latest ones). */
-function signedWhen(ctx, req, gen) {
+/* A request's (or batch's) title and its status tag. */
+function docTop(text, req) {
+  const top = el("div", "sg-cert-top");
+  const title = el("h3", null, text);
+  title.id = "sg-doc-title";
+  top.appendChild(title);
+  const tag = el("span", "tag sg-status-" + status(req), statusLabel(req));
+  tag.id = "sg-doc-status";
+  top.appendChild(tag);
+  return top;
+}
+
+/* A signed request: the certificate it was signed with (its signature among the latest ones). */
+function signedWith(ctx, req, gen) {
   ctx.api.call("GET", "/signing/signatures?limit=50").then((r) => {
     const facts = $("sg-facts");
     const sig = r.ok && r.data.items.find((s) => s.request_id === req.id);
     if (gen !== shown || !facts || !sig) { return; }
-    fact(facts, t("签署时间", "Signed at"), formatTime(sig.signed_at, { seconds: true }));
     fact(facts, t("签名证书", "Certificate"), grouped(sig.certificate_serial), "mono");
   });
 }
@@ -386,22 +392,31 @@ function requestFacts(req, cert) {
   const subject = (cert && cert.subject) || {};
   fact(facts, t("签署人", "Signer"), [subject.name_masked, subject.id_number_masked].filter(Boolean).join(" · ") +
     (cert ? t("（证书尾号 ", " (certificate …") + tail(cert.serial) + t("）", ")") : ""));
-  fact(facts, t("发起方", "Requested by"), t("您本人的账号（本人在一网发起的签署请求）", "Your own account (you asked to sign this in YiWang)"));
+  fact(facts, t("发起方", "Requested by"), requester(req), "sg-by");
   fact(facts, t("文件大小", "Document size"), size(req.document_size));
   fact(facts, t("文件 SM3 摘要", "Document SM3 digest"), grouped(req.document_sm3), "mono sg-digest");
   fact(facts, t("待签名值 e = SM3(Z‖M)", "Value signed, e = SM3(Z‖M)"), grouped(req.e_hex), "mono sg-e");
   fact(facts, t("发起时间", "Requested"), formatTime(req.created_at));
-  if (req.status === "pending") {
+  if (req.status === "signed") { fact(facts, t("签署时间", "Signed at"), formatTime(req.signed_at, { seconds: true })); }
+  if (req.status === "refused") { refusedFacts(facts, req); }
+  if (status(req) === "pending" || status(req) === "expired") {
     fact(facts, t("签署截止", "Sign by"), formatTime(req.expires_at) + (expired(req) ? t("（已过期）", " (expired)") : ""));
     if (!expired(req)) {
-      facts.appendChild(el("p", "hint sg-check", t("请先核对文件名称与 SM3 摘要，再用签名密码授权。", "Check the document's name and SM3 digest before you authorise with your PIN.")));
+      facts.appendChild(el("p", "hint sg-check", t("请先核对文件名称、发起方与 SM3 摘要，再用签名密码授权。",
+        "Check the document's name, who asked and the SM3 digest before you authorise with your PIN.")));
     }
   }
   return facts;
 }
 
+/* When the request was refused, and the reason the citizen gave (their own words, as written). */
+function refusedFacts(facts, req) {
+  fact(facts, t("拒绝时间", "Refused at"), formatTime(req.refused_at));
+  fact(facts, t("拒绝原因", "Reason for refusing"), req.refusal_reason || t("未填写", "None given"), "sg-reason");
+}
+
 /* The PIN form (and the SMS code when the server requires one) for a request or a batch. */
-function authorise(ctx, target, kind, onDone) {
+function authorise(ctx, target, kind) {
   const form = el("form", "sg-auth");
   form.id = "sg-auth";
   form.setAttribute("autocomplete", "off");
@@ -473,7 +488,6 @@ function authorise(ctx, target, kind, onDone) {
       const refuseBox = $("sg-refuse");
       if (refuseBox) { refuseBox.remove(); }
       say(t("已签署“" + sig.title + "”。", "Signed “" + sig.title + "”."), "info");
-      if (onDone) { onDone(r); }
     }, () => { submit.disabled = false; say(t("网络异常，请稍后再试。", "Network error. Please try again.")); });
   });
   return form;
@@ -505,9 +519,13 @@ function refuse(ctx, req) {
   confirm.hidden = true;
   confirm.appendChild(el("p", null, t("拒绝后该请求即作废，不能再授权签名；如需签署须重新发起。确定拒绝签署“" + req.title + "”？",
     "Once refused, this request is void and can no longer be signed; to sign later, a new request is needed. Refuse to sign “" + req.title + "”?")));
+  const reason = field("sg-refuse-reason", t("拒绝原因（可不填，" + REASON_MAX + " 字以内，仅您本人可见）",
+    "Reason (optional, up to " + REASON_MAX + " characters, seen only by you)"), { maxlength: String(REASON_MAX), autocomplete: "off" });
+  reason.input.placeholder = t("例如：金额与约定不符", "e.g. The amount is not what was agreed");
   const yes = button(t("确认拒绝", "Yes, refuse"), null, "sg-danger");
   yes.id = "sg-refuse-yes";
   const no = button(t("取消", "Cancel"), () => { confirm.hidden = true; ask.hidden = false; }, "secondary");
+  confirm.appendChild(reason.wrap);
   confirm.appendChild(yes);
   confirm.appendChild(no);
   box.appendChild(ask);
@@ -516,7 +534,8 @@ function refuse(ctx, req) {
   yes.addEventListener("click", () => {
     say("");
     yes.disabled = true;
-    ctx.api.call("POST", "/signing/requests/" + encodeURIComponent(req.id) + "/refuse").then((r) => {
+    const text = reason.input.value.trim();
+    ctx.api.call("POST", "/signing/requests/" + encodeURIComponent(req.id) + "/refuse", text ? { reason: text } : {}).then((r) => {
       yes.disabled = false;
       if (!r.ok) { trouble(ctx, r, null, t("拒绝失败。", "Could not refuse.")); return; }
       const form = $("sg-auth");
@@ -526,33 +545,59 @@ function refuse(ctx, req) {
       done.id = "sg-refused";
       done.setAttribute("role", "status");
       box.appendChild(done);
-      const status = $("sg-doc-status");
-      if (status) { status.textContent = t("已拒绝", "Refused"); status.className = "tag sg-status-refused"; }
+      const facts = $("sg-facts");
+      if (facts) { [...facts.querySelectorAll(".sg-check")].forEach((n) => n.remove()); refusedFacts(facts, r.data); }
+      const tag = $("sg-doc-status");
+      if (tag) { tag.textContent = t("已拒绝", "Refused"); tag.className = "tag sg-status-refused"; }
       say(t("已拒绝签署“" + req.title + "”。", "Refused to sign “" + req.title + "”."), "info");
     }, () => { yes.disabled = false; say(t("网络异常，请稍后再试。", "Network error. Please try again.")); });
   });
   return box;
 }
 
-/* --- A batch: its notice, one authorisation for all its documents ----------------------------------- */
+/* --- A batch: its documents, one authorisation for all of them ------------------------------------ */
 
 function batch(ctx, id) {
   const gen = shown;
   const box = el("div", "card sg-detail");
   box.id = "sg-detail";
   box.setAttribute("data-batch", id);
+  box.appendChild(el("p", "hint", t("正在读取批量签署请求…", "Reading the batch…")));
   section.appendChild(heading(t("批量签署", "Batch signing")));
   section.appendChild(box);
   section.appendChild(backButton(ctx));
-  waitingNotices(ctx).then((notices) => {
+  ctx.api.call("GET", "/signing/batches/" + encodeURIComponent(id)).then((r) => {
     if (gen !== shown) { return; }
-    const notice = notices.find((n) => n.data.batch_id === id);
-    const title = el("h3", null, notice ? t(notice.data.count + " 份文件", notice.data.count + " documents") : t("批量签署请求", "Batch signing request"));
-    title.id = "sg-doc-title";
-    box.appendChild(title);
-    if (notice) { box.appendChild(el("p", null, notice.body)); }
-    box.appendChild(el("p", "hint sg-check", t("一次授权将签署该批次的全部文件，全部签署或全部不签。", "One authorisation signs every document of the batch: all or none.")));
-    box.appendChild(authorise(ctx, { id }, "batches", () => signedBatches.add(id)));
+    clear(box);
+    if (!r.ok) { trouble(ctx, r, null); box.appendChild(el("p", "hint", $("message").textContent)); return; }
+    const b = r.data;
+    box.setAttribute("data-status", status(b));
+    box.appendChild(docTop(t(b.items.length + " 份文件", b.items.length + " documents"), b));
+    const facts = el("dl", "sg-facts");
+    facts.id = "sg-facts";
+    fact(facts, t("发起方", "Requested by"), requester(b), "sg-by");
+    fact(facts, t("发起时间", "Requested"), formatTime(b.created_at));
+    if (status(b) !== "signed") { fact(facts, t("签署截止", "Sign by"), formatTime(b.expires_at) + (expired(b) ? t("（已过期）", " (expired)") : "")); }
+    box.appendChild(facts);
+    const docs = el("ol", "sg-docs");
+    docs.id = "sg-docs";
+    b.items.forEach((d) => {
+      const li = el("li", "sg-doc");
+      li.setAttribute("data-request", d.id);
+      li.appendChild(el("strong", null, d.title));
+      const list = el("dl", "sg-facts");
+      fact(list, t("文件大小", "Document size"), size(d.document_size));
+      fact(list, t("文件 SM3 摘要", "Document SM3 digest"), grouped(d.document_sm3), "mono sg-digest");
+      fact(list, t("待签名值 e = SM3(Z‖M)", "Value signed, e = SM3(Z‖M)"), grouped(d.e_hex), "mono sg-e");
+      li.appendChild(list);
+      docs.appendChild(li);
+    });
+    box.appendChild(docs);
+    if (status(b) === "pending") {
+      box.appendChild(el("p", "hint sg-check", t("请逐份核对以上文件后再授权：一次授权将签署该批次的全部文件，全部签署或全部不签。",
+        "Check each document above before you authorise: one authorisation signs every document of the batch, all or none.")));
+      box.appendChild(authorise(ctx, { id }, "batches"));
+    }
   });
 }
 
@@ -573,7 +618,7 @@ export default {
   mount(ctx, node) { section = node; },
   show(ctx, params) { render(ctx, params || []); },
   hide() { shown += 1; here = { screen: null, id: null }; },
-  signedOut() { shown += 1; here = { screen: null, id: null }; signedBatches.clear(); if (section) { clear(section); } },
+  signedOut() { shown += 1; here = { screen: null, id: null }; if (section) { clear(section); } },
   /* A new request (or a signature made elsewhere) while the signing home is open: show it. */
   onNotice(ctx, notice) {
     const kind = notice && notice.kind;
