@@ -67,8 +67,7 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime, redis_client: redis
     with unit_of_work() as uow:
         users = sorted({r[1] for r in rows})
         devices = models.devices_of(users)
-        disabled = models.disabled_channels_of(users)
-        muted = models.muted_categories_of(users)
+        switched_off = models.switched_off_of(users)  # user → (channels off, categories muted)
         inbox_values, delivery_values = [], []
         for (oid, user_id, kind, title, body, data, urgent, _collapse, created_at, _attempts) in rows:
             fields = json.loads(data)  # malformed data is a poison row, not a broken stream
@@ -76,9 +75,10 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime, redis_client: redis
             # a new device is announced on the account's other channels, not to itself
             skip = fields.get("device_id") if kind == "new_device" else None
             security = kind in SECURITY_KINDS
-            off = () if security else disabled.get(user_id, ())  # security notices cannot be muted
+            channels_off, muted = switched_off.get(user_id, (set(), set()))
+            off = () if security else channels_off  # security notices cannot be muted
             # a muted category gets no push (the inbox and the live stream still have the notice)
-            silenced = category_muted(kind, muted.get(user_id, ()))
+            silenced = category_muted(kind, muted)
             targets = [] if silenced else [(d, p) for d, p in devices.get(user_id, ()) if p not in off and d != skip]
             if security and not any(p == "sms" for _d, p in devices.get(user_id, ())):
                 targets.append((ACCOUNT_PHONE, "sms"))

@@ -132,14 +132,12 @@ class PushAttempt(BaseModel):
 
 
 class Preference(BaseModel):
-    """A citizen's notification preferences: channels switched off, quiet hours on/off and their
-    window (Beijing time, migration 020), the categories muted (notify/categories.py)."""
+    """Channels switched off, quiet hours on/off and window ("HH:MM", migration 020), categories muted."""
 
     user_id = pw.CharField(primary_key=True, max_length=32)
     disabled_channels = pw.TextField(default="[]")  # JSON list of platforms
     quiet_hours = pw.BooleanField(default=True)
-    quiet_start = pw.CharField(max_length=5, default="22:00")  # "HH:MM"
-    quiet_end = pw.CharField(max_length=5, default="08:00")  # "HH:MM"; may be before the start (crosses midnight)
+    quiet_start, quiet_end = pw.CharField(max_length=5, default="22:00"), pw.CharField(max_length=5, default="08:00")
     muted_categories = pw.TextField(default="[]")  # JSON list of categories that get no push
     updated_at = UTCDateTimeField(default=utcnow)
 
@@ -255,12 +253,9 @@ def device_by_token(token_bidx: str) -> Device | None:
     return select_where(Device, token_bidx=token_bidx)
 
 
-def move_device(token_bidx: str, *, user_id: str, session_id: str | None, now: datetime,
-                locale: str | None = None) -> None:
-    changes: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "updated_at": now}
-    if locale is not None:
-        changes["locale"] = locale
-    Device.update(**changes).where(Device.token_bidx == token_bidx).execute()
+def move_device(token_bidx: str, *, user_id: str, session_id: str | None, now: datetime, locale: str) -> None:
+    Device.update(user_id=user_id, session_id=session_id, locale=locale, updated_at=now).where(
+        Device.token_bidx == token_bidx).execute()
 
 
 def delete_session_devices(session_id: str) -> int:
@@ -295,25 +290,19 @@ def preference_of(user_id: str) -> Preference | None:
     return select_where(Preference, user_id=user_id)
 
 
-def save_preference(user_id: str, *, disabled_channels: str, quiet_hours: bool, quiet_start: str, quiet_end: str,
-                    muted_categories: str) -> None:
-    values = {"disabled_channels": disabled_channels, "quiet_hours": quiet_hours, "quiet_start": quiet_start,
-              "quiet_end": quiet_end, "muted_categories": muted_categories}
+def save_preference(user_id: str, **values: Any) -> None:
+    """Upsert the preference columns given (disabled_channels, quiet_hours, quiet_start, quiet_end, muted_categories)."""
     Preference.insert(user_id=user_id, updated_at=utcnow(), **values).on_conflict(
         conflict_target=[Preference.user_id],
         update={**{getattr(Preference, k): v for k, v in values.items()}, Preference.updated_at: utcnow()}).execute()
 
 
-def disabled_channels_of(users: list[str]) -> dict[str, set[str]]:
-    rows = execute(f'SELECT user_id, disabled_channels FROM "notify_preference" '
+def switched_off_of(users: list[str]) -> dict[str, tuple[set[str], set[str]]]:
+    """user id → (channels switched off, categories muted), for the users who saved preferences."""
+    rows = execute(f'SELECT user_id, disabled_channels, muted_categories FROM "notify_preference" '
                    f'WHERE user_id IN ({placeholders(len(users))})', users).fetchall()
-    return {user_id: set(json.loads(disabled or "[]")) for user_id, disabled in rows}
-
-
-def muted_categories_of(users: list[str]) -> dict[str, set[str]]:
-    rows = execute(f'SELECT user_id, muted_categories FROM "notify_preference" '
-                   f'WHERE user_id IN ({placeholders(len(users))})', users).fetchall()
-    return {user_id: set(json.loads(muted or "[]")) for user_id, muted in rows}
+    return {user_id: (set(json.loads(disabled or "[]")), set(json.loads(muted or "[]")))
+            for user_id, disabled, muted in rows}
 
 
 # --- The inbox: rows in INBOX_COLUMNS order (notify.inbox.inbox_item makes the public item) -------
