@@ -114,6 +114,7 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     click(phone, "sg-refuse-ask")
     confirm = visible(phone, "sg-refuse-confirm")
     assert "不能再授权签名" in confirm and "拒绝原因（可不填" in confirm
+    snap(phone, "signing-refuse-confirm")
     # A reason with a control character (a tab pasted in): the server's refusal, in words.
     phone.js("document.getElementById('sg-refuse-reason').value = '金额\t不符'; true")
     click(phone, "sg-refuse-yes")
@@ -121,7 +122,6 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     assert text_of(phone, "#sg-doc-status") == "待签署"
     snap(phone, "signing-refuse-bad-reason")
     phone.js(f"document.getElementById('sg-refuse-reason').value = {json.dumps('  ' + REASON + ' ')}; true")
-    snap(phone, "signing-refuse-confirm")
     click(phone, "sg-refuse-yes")
     assert "已拒绝签署" in visible(phone, "sg-refused")
     assert text_of(phone, "#sg-doc-status") == "已拒绝" and not phone.js("document.getElementById('sg-auth')")
