@@ -47,7 +47,9 @@ def _reload_with(cdp, lang: str, elderly: bool) -> None:
     assert status == 200
     cdp.js("history.replaceState(null, '', '#/home'); window.__before = true; location.reload(); true")
     cdp.wait_for("!window.__before && document.readyState === 'complete' && !document.getElementById('home-view').hidden")
-    cdp.wait_for(f"document.documentElement.classList.contains('elderly') === {str(elderly).lower()}")
+    cdp.wait_for(f"document.documentElement.classList.contains('elderly') === {str(elderly).lower()} && "
+                 f"document.documentElement.lang === {json.dumps('en' if lang == 'en' else 'zh-CN')}")
+    time.sleep(0.5)  # the shell's sign-in step draws the screen once more when the account's answers arrive
 
 
 def test_every_screen_fits_a_phones_width_in_both_languages_and_in_large_type(demo, phone):
