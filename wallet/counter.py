@@ -194,8 +194,8 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
                                  shown_keys if problem is None and chosen is not None else None)
             if problem is None:  # the holder is told who saw which fields (labels, never values)
                 notices.used(licence, presentation_id=presentation.id, fields=shown_keys, purpose=presentation.purpose,
-                             clerk=identity.staff_usernames({clerk.id}).get(clerk.id),
-                             hall=halls.hall_names_by_code({clerk.hall_code}).get(clerk.hall_code, clerk.hall_code),
+                             clerk=identity.staff_usernames({clerk.id}).get(clerk.id), hall=clerk.hall_code,
+                             hall_name=halls.hall_names_by_code({clerk.hall_code}).get(clerk.hall_code),
                              matter=chosen.code if chosen else None)
     if consumed != 1:
         _refuse(clerk, presentation, PresentationUsed(), chosen)

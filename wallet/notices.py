@@ -56,13 +56,13 @@ def attached(licence: Licence) -> bool:
 
 
 def used(licence: Licence, *, presentation_id: str, clerk: str | None, hall: str | None, purpose: str | None,
-         fields: list[str], matter: str | None = None) -> bool:
+         fields: list[str], matter: str | None = None, hall_name: str | None = None) -> bool:
     """A successful counter verification: who, where, for what matter (the 用证事项 the clerk chose,
     else the holder's stated purpose), which fields (labels only)."""
     licence_type = get_type(licence.type_code)
     known = {f.key: f.label for f in licence_type.fields}
     labels = Series(T_(known[key]) for key in fields if key in known)
-    values = {"type_name": _type_name(licence), "clerk": clerk or T_("工作人员"), "hall": hall or T_("柜台"),
+    values = {"type_name": _type_name(licence), "clerk": clerk or T_("工作人员"), "hall": hall_name or hall or T_("柜台"),
               "fields": labels or Series([T_("无")])}
     matter_name = T_(get_matter(matter).name) if matter else None  # marked in wallet/matters.py
     if matter_name or purpose:
@@ -73,7 +73,8 @@ def used(licence: Licence, *, presentation_id: str, clerk: str | None, hall: str
                   **values)
     title = T_("证照已被核验")
     return _send(licence, kind="licence_used", title=title, body=body, key=f"used:{presentation_id}", event="used",
-                 presentation_id=presentation_id, hall=hall, clerk=clerk, purpose=purpose, fields=list(fields),
+                 presentation_id=presentation_id, hall=hall, hall_name=hall_name, clerk=clerk, purpose=purpose,
+                 fields=list(fields),
                  **({"matter": matter} if matter else {}))
 
 

@@ -161,6 +161,7 @@ def test_used_says_the_halls_name_when_the_directory_knows_it(app, client, issue
     shown = present(client, person["headers"], licence["id"], fields=["name"], purpose="租车")
     assert client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=clerk()).status_code == 200
     row, data = _only(app, "licence_used", licence["id"])
-    assert "蜀山区政务服务中心" in row.body and "蜀山区政务服务中心" in data["body_en"] and "H1" not in row.body
+    assert "蜀山区政务服务中心" in row.body and "“蜀山区政务服务中心”" in data["body_en"] and "H1" not in row.body
+    assert (data["hall"], data["hall_name"]) == ("H1", "蜀山区政务服务中心")
     usage = client.get("/api/v1/wallet/usage", headers=person["headers"]).get_json()["items"]
     assert [(u["hall"], u["hall_name"]) for u in usage] == [("H1", "蜀山区政务服务中心")]
