@@ -14,7 +14,7 @@
 import { t } from "../i18n.js";
 import { $, button, clear, el, empty, field, formatTime, item, say } from "../ui.js";
 import {
-  certStatusLabel, countdown, devCode, expired, fact, grouped, heading, pinField, requester, screen, tail, trouble,
+  certStatusLabel, expired, fact, grouped, heading, pinField, requester, screen, smsCodeButton, tail, trouble,
 } from "./signing/common.js";
 import { batch, request } from "./signing/detail.js";
 
@@ -133,22 +133,8 @@ function enrolForm(ctx, box) {
   [pin.wrap, again.wrap, code.wrap, sendCode, dev, note, submit].forEach((n) => form.appendChild(n));
   box.appendChild(form);
 
-  sendCode.addEventListener("click", () => {
-    say("");
-    sendCode.disabled = true;
-    ctx.api.call("POST", "/me/step-up/sms-codes", { purpose: "signing" }).then((r) => {
-      sendCode.disabled = false;
-      if (!r.ok) {
-        trouble(ctx, r, note, t("验证码发送失败。", "The code could not be sent."));
-        if (r.data.retry_after) { countdown(sendCode, r.data.retry_after, sendLabel); }
-        return;
-      }
-      note.hidden = true;
-      countdown(sendCode, r.data.resend_after, sendLabel);
-      say(t("验证码已发送至 " + r.data.phone_masked + "。", "A code has been sent to " + r.data.phone_masked + "."), "info");
-      return devCode(ctx, r.data.phone_masked, code.input, dev);
-    });
-  });
+  smsCodeButton(ctx, { button: sendCode, label: sendLabel, note, input: code.input, dev,
+                       ask: () => ctx.api.call("POST", "/me/step-up/sms-codes", { purpose: "signing" }) });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -2,7 +2,7 @@
  * shown, digests and serials for a person, statuses, who asked, problem answers in words, facts,
  * the SMS code's countdown and the development outbox, the PIN field. */
 import { t } from "../../i18n.js";
-import { $, button, el, field, formatTime } from "../../ui.js";
+import { $, button, el, field, formatTime, say } from "../../ui.js";
 
 /* The screen on show: its generation (answers for an earlier screen are dropped) and its section. */
 export const screen = { shown: 0, section: null };
@@ -105,4 +105,29 @@ export function pinField(id, label) {
 
 export function backButton(ctx) {
   return button(t("返回电子签名", "Back to e-signature"), () => ctx.go("signing"), "secondary sg-back");
+}
+
+/* The "get a code" button of a form: `ask()` sends the SMS code (an API call answered as {ok, data});
+ * a refusal is said (and the button waits out a 429's retry_after), a success starts the countdown
+ * (`resend_after`, else 60 s), says where the code went (`phone_masked`, else the signed-in phone) and,
+ * in development, fills the code in from the outbox. */
+export function smsCodeButton(ctx, { button: b, label, ask, note, input, dev }) {
+  b.addEventListener("click", () => {
+    say("");
+    b.disabled = true;
+    ask().then((r) => {
+      b.disabled = false;
+      if (!r.ok) {
+        trouble(ctx, r, note, t("验证码发送失败。", "The code could not be sent."));
+        if (r.data.retry_after) { countdown(b, r.data.retry_after, label); }
+        return;
+      }
+      note.hidden = true;
+      countdown(b, r.data.resend_after || 60, label);
+      const phone = r.data.phone_masked || (ctx.user() || {}).phone_masked;
+      say(r.data.phone_masked ? t("验证码已发送至 " + phone + "。", "A code has been sent to " + phone + ".")
+                              : t("验证码已发送，请查收短信。", "A code has been sent by SMS."), "info");
+      return devCode(ctx, phone, input, dev);
+    });
+  });
 }

@@ -4,7 +4,7 @@
 import { t } from "../../i18n.js";
 import { $, button, clear, el, field, formatTime, say } from "../../ui.js";
 import {
-  backButton, countdown, devCode, expired, fact, grouped, heading, pinField, requester, screen, size, status, statusLabel,
+  backButton, expired, fact, grouped, heading, pinField, requester, screen, size, smsCodeButton, status, statusLabel,
   tail, trouble,
 } from "./common.js";
 
@@ -122,23 +122,8 @@ function authorise(ctx, target, kind) {
     code.input.required = true;
   }
 
-  sendCode.addEventListener("click", () => {
-    say("");
-    sendCode.disabled = true;
-    ctx.api.call("POST", path + "/sms-code").then((r) => {
-      sendCode.disabled = false;
-      if (!r.ok) {
-        trouble(ctx, r, note, t("验证码发送失败。", "The code could not be sent."));
-        if (r.data.retry_after) { countdown(sendCode, r.data.retry_after, sendLabel); }
-        return;
-      }
-      note.hidden = true;
-      countdown(sendCode, 60, sendLabel);
-      const user = ctx.user() || {};
-      say(t("验证码已发送，请查收短信。", "A code has been sent by SMS."), "info");
-      return devCode(ctx, user.phone_masked, code.input, dev);
-    });
-  });
+  smsCodeButton(ctx, { button: sendCode, label: sendLabel, note, input: code.input, dev,
+                       ask: () => ctx.api.call("POST", path + "/sms-code") });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
