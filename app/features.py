@@ -12,7 +12,7 @@ import importlib
 
 from flask import Flask
 
-FEATURES = ("identity", "wallet", "signing", "mapsvc", "appointments", "notify", "cases", "proxies", "bff")
+FEATURES = ("identity", "issuers", "wallet", "signing", "mapsvc", "appointments", "notify", "cases", "proxies", "bff")
 
 
 def load_features(app: Flask, api) -> None:

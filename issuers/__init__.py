@@ -1,0 +1,16 @@
+"""The issuer registry (发证机关): issuing departments by their USCC, the licence types each may
+issue, their status and the machine clients they act through (issue 17)."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.cli import add_demo_seeder
+from issuers import cli, demo, routes
+
+
+def init_app(app: Flask, api) -> None:
+    """The admin API (/api/v1/admin/issuers), the `flask issuers …` commands, the demo departments."""
+    api.register_blueprint(routes.blp)
+    for group in cli.COMMANDS:
+        app.cli.add_command(group)
+    add_demo_seeder(app, demo.seed)

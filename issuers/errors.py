@@ -1,0 +1,2 @@
+"""Issuer registry errors: stable codes, Chinese details (English in the catalogue)."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""The issuer registry's public API: the only module another feature may import."""
+from __future__ import annotations
