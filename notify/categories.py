@@ -15,7 +15,8 @@ from notify.outbox import CRITICAL_KINDS, KINDS
 
 # category → (name, kinds), in the order the settings screen lists them
 CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "licences": (T_("证照"), ("licence_issued", "licence_restored", "licence_expiring", "licence_used")),
+    "licences": (T_("证照"), ("licence_issued", "licence_restored", "licence_expiring", "licence_used",
+                               "consent_request", "consent_disclosed")),
     "signing": (T_("签名"), ("signing_request", "signing_signed", "signing_refused", "signing_cert_expiring")),
     "cases": (T_("办件"), ("case_status", "case_sla_due", "follow_up_answered", "evaluation_invite",
                           "evaluation_reminder")),
