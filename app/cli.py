@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.audit_chain import RetentionError, archive, seal, verify, verify_archive_file
 from app.calendar_cli import calendar_cli
+from app.crypto import platform_keys
 from app.crypto.ca import keystore, platform_ca
 from app.crypto.x509 import to_pem
 from app.db import db, migrate
@@ -72,6 +73,17 @@ def keys_rewrap() -> None:
         fail(exc)
     usage = ", ".join(f"{kid}: {n}" for kid, n in sorted(keystore().kek_usage().items())) or "-"
     click.echo(f"rewrapped {moved} key(s); keys per KEK: {usage}")
+
+
+@keys_cli.command("rotate-platform")
+@click.argument("purpose", type=click.Choice(platform_keys.PURPOSES))
+def keys_rotate_platform(purpose: str) -> None:
+    """Make a new platform signing key current for PURPOSE (the old one verifies until its certificate expires)."""
+    try:
+        key = platform_keys.rotate(purpose, actor=("operator", "flask-cli"))
+    except AppError as exc:
+        fail(exc)
+    click.echo(f"platform {purpose} key {key.kid} is current; certificate valid until {key.not_after:%Y-%m-%d}")
 
 
 @ca_cli.command("show")
