@@ -6,6 +6,7 @@ from flask import Flask
 from app.cli import add_demo_seeder
 from identity.service import real_name_verified
 from wallet import cli, counter_page, demo, issuance, routes
+from wallet.offline import cli as offline_cli
 
 
 def init_app(app: Flask, api) -> None:
@@ -14,6 +15,7 @@ def init_app(app: Flask, api) -> None:
     verification (connecting the same receiver again is a no-op: blinker)."""
     api.register_blueprint(routes.blp)
     app.register_blueprint(counter_page.bp)
+    cli.wallet_cli.add_command(offline_cli.verify_offline)  # flask wallet verify-offline
     for group in cli.COMMANDS:
         app.cli.add_command(group)
     real_name_verified.connect(issuance.on_real_name_verified)

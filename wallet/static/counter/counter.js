@@ -7,6 +7,7 @@
 import { Store, createClient, preferences, problemMessage } from "/static/web/api.js";
 import { $, clear, el, formatTime } from "/static/web/dom.js";
 import { checkinTab } from "./checkin.js";
+import { offlineMode } from "./offline_card.js";
 
 
 const RESULT_LABELS = {
@@ -228,6 +229,7 @@ function onScanKey(event) {
   event.preventDefault();
   const text = $("scan").value.trim();
   $("scan").value = "";
+  if (text && mode === "verify" && offline.handles(text)) { offline.scan(text); return; }  // checked here, no request
   if (text) { if (mode === "checkin") { checkins.checkIn(text); } else { verify({ qr_text: text }); } }
 }
 
@@ -340,6 +342,9 @@ function loadToday() {
 /* --- Start (a module runs once the document is parsed) ----------------------------------- */
 
 const checkins = checkinTab({ api, session, work, t, row, showRefused, focusScan });
+const offline = offlineMode({ t, fieldLabel, row, chosenMatter: () => $("matter").value,
+  matterName: (code) => t(TEXT.matterOf) + ((matters[code] || {}).name || code) });
+offline.refresh();
 
 $("login-form").addEventListener("submit", onLogin);
 $("logout").addEventListener("click", () => { logout(""); });
