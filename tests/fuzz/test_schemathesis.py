@@ -63,11 +63,12 @@ from tests.helpers import latest_code
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))  # generated cases per operation, besides coverage
 CLERK_PASSWORD = "Counter-Pass-2026!"
-MACHINE_SCOPES = "licences:issue cases:write signatures:verify halls:write"
+MACHINE_SCOPES = "licences:issue cases:write signatures:verify halls:write verifications:request"
 
 # Path prefixes → who calls them. Everything else with bearer auth is a citizen's.
 _CLERK = ("/api/v1/counter/",)
-_MACHINE = ("/api/v1/issuer/", "/api/v1/dept/", "/api/v1/verify/", "/api/v1/map/halls/{hall_code}/queue")
+_MACHINE = ("/api/v1/issuer/", "/api/v1/dept/", "/api/v1/verify/", "/api/v1/map/halls/{hall_code}/queue",
+            "/api/v1/verifier/")
 
 # What positive_data_acceptance lets through anyway (schemathesis' default expected statuses).
 _ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
@@ -119,6 +120,17 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     "POST /api/v1/proxies": {422: {"proxy_expiry_invalid"},  # later than now, within 365 days: the clock
                              # the step-up by signing PIN: a fuzzed PIN is wrong (and may lock signing)
                              400: {"pin_invalid"}, 423: {"signing_locked"}},
+    # 用证授权: the matter's catalogue bounds the query (server state); direct_post needs an https
+    # response_uri (across fields); a request's state and the citizen's licences, PIN and codes.
+    "POST /api/v1/verifier/requests": {422: {"consent_matter_unknown", "consent_query_invalid",
+                                             "consent_response_uri_invalid", "phone_invalid"}},
+    "GET /api/v1/consent/requests": _CURSOR,
+    "POST /api/v1/consent/requests/{request_id}/approve": {400: {"pin_invalid"}, 410: {"consent_request_expired"},
+                                                          422: {"consent_licence_not_applicable",
+                                                                "matter_not_applicable", "licence_not_valid"},
+                                                          423: {"signing_locked"}},
+    "POST /api/v1/consent/requests/{request_id}/refuse": {410: {"consent_request_expired"}},
+    "POST /api/v1/consent/requests/{request_id}/step-up-code": {410: {"consent_request_expired"}},
     # lat and lng together or not at all.
     "GET /api/v1/bff/home": {422: {"validation_failed[lat]", "validation_failed[lng]"}},
 }

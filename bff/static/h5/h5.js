@@ -16,6 +16,7 @@ import { $, say, problem } from "./ui.js";
 import { liveStream } from "./stream.js";
 import appointments from "./views/appointments.js";
 import cases from "./views/cases.js";
+import consent from "./views/consent.js";
 import halls from "./views/halls.js";
 import home from "./views/home.js";
 import login from "./views/login.js";
@@ -25,7 +26,7 @@ import settings from "./views/settings.js";
 import signing from "./views/signing.js";
 import wallet from "./views/wallet.js";
 
-const VIEWS = [login, home, wallet, signing, halls, appointments, cases, notices, proxies, settings];
+const VIEWS = [login, home, wallet, signing, halls, appointments, cases, notices, proxies, consent, settings];
 const OUTSIDE = ["login", "realname"];  // views shown signed out (no tab bar)
 const session = new Store(sessionStorage, "yiwang.h5");  // {access, refresh, user}
 const api = createClient({
