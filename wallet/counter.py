@@ -29,7 +29,7 @@ from app.security.pii import DecryptionError, mask_id_number, mask_name
 from app.security.tokens import Principal
 from identity import service as identity
 from mapsvc import service as halls
-from wallet import models, notices
+from wallet import lifecycle, models, notices
 from wallet.catalogue import disclose, get_type
 from wallet.errors import (CounterOutOfScope, LicenceNotValid, MatterNotApplicable, PresentationExpired,
                            PresentationInvalid, PresentationUsed)
@@ -209,7 +209,8 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
     return {
         "result": "verified",
         "licence": {
-            "identifier": licence.identifier, "type_code": licence.type_code,
+            "identifier": licence.identifier, "version": licence.version,
+            "superseded": _superseded(licence, presentation), "type_code": licence.type_code,
             "type_name": i18n.label("licence_type", licence_type.code), "status": licence.status,
             "status_label": i18n.label("licence_status", licence.status), "issuer": issuer.name,
             "valid_until": licence.valid_until, "fields": fields, "merged_fields": merged,
@@ -220,6 +221,14 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
         "purpose": presentation.purpose,
         "checked_at": checked_at,
     }
+
+
+def _superseded(licence: Licence, presentation: Presentation) -> dict[str, Any] | None:
+    """The version shown, when the licence changed (re-issued, changed, restored …) after the code
+    was made: the answer is the current version, flagged (wallet/lifecycle.py). No query otherwise."""
+    if licence.updated_at <= presentation.created_at:
+        return None
+    return lifecycle.superseded_flag(licence, lifecycle.presented_version(licence.id, presentation.created_at))
 
 
 def _merge_matter_facts(licence_type: Any, keys: list[str], shown: dict[str, str], hows: dict[str, str],

@@ -25,8 +25,19 @@ class LicenceNotFound(NotFound):
     code, detail = "licence_not_found", N_("证照不存在。")
 
 
-class LicenceStatusFinal(Conflict):
-    code, detail = "licence_status_final", N_("证照已处于终止状态，不能再变更。")
+class LicenceTransitionForbidden(Conflict):
+    """A status change the life cycle does not allow (wallet/lifecycle.py): names from, to and the
+    allowed targets (`from`, `to`, `allowed` in the problem)."""
+
+    code, detail = "licence_transition_forbidden", N_("证照状态不能由当前状态变更为所请求的状态。")
+
+
+class LicenceReissueForbidden(Conflict):
+    code, detail = "licence_reissue_forbidden", N_("证照当前状态不能补领、换领或变更。")
+
+
+class LicenceVersionsExhausted(Conflict):
+    code, detail = "licence_versions_exhausted", N_("证照版本号已达上限 999，请重新发证。")
 
 
 

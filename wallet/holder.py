@@ -10,7 +10,7 @@ from app import i18n
 from app.crypto.ca import keystore
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from identity import service as identity
-from wallet import models
+from wallet import lifecycle, models
 from wallet.catalogue import disclose, get_type, mask_value
 from wallet.consistency import derived_keys, with_status
 from wallet.errors import LicenceNotFound
@@ -74,7 +74,8 @@ def get_licence(*, user_id: str, licence_id: str) -> dict[str, Any]:
     view = _common(licence)
     view.update(status_reason=licence.status_reason, issuer_code=licence.issuer.code, key_id=licence.key_id,
                 signature_b64=base64.b64encode(bytes(licence.signature)).decode(),
-                canonical_sha=licence.canonical_sha, fields={}, holder={})
+                canonical_sha=licence.canonical_sha, fields={}, holder={},
+                history=lifecycle.history(licence, issuer_name=licence.issuer.name, for_issuer=False))
     try:
         name, id_number, data = decrypt_parts(licence)
         message = signed_bytes(licence, licence.issuer)

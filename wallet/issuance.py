@@ -23,14 +23,14 @@ from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import DecryptionError, field_cipher, mask_id_number, mask_name
 from identity import service as identity
 from identity.service import IdNumberInvalid
-from wallet import models, notices
+from wallet import lifecycle, models, notices
 from wallet.canonical import canonical_bytes, canonical_sha, licence_document
 from wallet.catalogue import LicenceDataError, LicenceType, get_type, validate_data
 from wallet.consistency import (
     HOLDER_NAME_MISMATCH, STATUS_INCONSISTENT, VALIDITY_INCONSISTENT, contradictions, same_name, with_status,
 )
 from wallet.errors import (
-    HolderNameMismatch, LicenceDataInvalid, LicenceNotFound, LicenceStatusFinal, LicenceTypeUnknown, ReferenceConflict,
+    HolderNameMismatch, LicenceDataInvalid, LicenceNotFound, LicenceTypeUnknown, ReferenceConflict,
     StatusInconsistent, ValidityInconsistent, ValidityInvalid,
 )
 from wallet.identifier import make_identifier
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 KEY_PURPOSE = "issuer"
 REVOCATION_CODES = ("02", "03", "04", "05", "06", "07", "99")
-_FINAL = ("03", "04", "05", "06", "07", "99")  # only 有效 and 暂扣 licences change status
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CONTRADICTIONS = {HOLDER_NAME_MISMATCH: HolderNameMismatch, VALIDITY_INCONSISTENT: ValidityInconsistent,
@@ -159,6 +158,8 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
         try:
             with unit_of_work():
                 existing = _create(issuer, licence_type, request, digest, owner)
+                lifecycle.record(existing, kind="issued", from_status=None, reason=None, actor_kind="client",
+                                 actor_id=client_id, at=existing.created_at)
                 if owner is not None:  # a parked licence is told when it is attached (attach_parked)
                     notices.issued(existing)
                 audit.record("wallet.licence_issued", actor_kind="client", actor_id=client_id, target=existing.id,
@@ -220,25 +221,32 @@ def get_issued(*, client_id: str, licence_id: str) -> dict[str, Any]:
 
 
 def change_status(*, client_id: str, licence_id: str, status_code: str, reason: str) -> dict[str, Any]:
-    """Suspend, revoke, cancel … a licence: a new version with the new status, re-signed."""
+    """Suspend, restore, revoke, cancel … a licence as the life cycle allows (wallet/lifecycle.py): a
+    new version with the new status (and the identifier's version segment), re-signed; the old
+    version kept, the change in the history, the holder told."""
     with unit_of_work():
+        models.lock_licence(licence_id)  # concurrent changes of one licence queue here
         licence, issuer = _own_licence(client_id, licence_id)
-        if licence.status in _FINAL:
-            raise LicenceStatusFinal()
+        from_status = licence.status
+        lifecycle.check_transition(from_status, status_code)
         name, id_number, stored = decrypt_parts(licence)
         # The new version states the new status in its data too (a status field follows the licence).
         data = with_status(get_type(licence.type_code), stored, STATUS_LABELS[status_code])
+        now = utcnow()
+        lifecycle.supersede(licence, at=now)
         if data != stored:
             licence.data_enc = field_cipher().encrypt(json.dumps(data, ensure_ascii=False), "licence.data")
         licence.status, licence.status_reason = status_code, reason
-        licence.version += 1
-        licence.updated_at = utcnow()
+        lifecycle.next_version(licence)
+        licence.updated_at = now
         _sign(licence, issuer, name, id_number, data)
         models.save_licence(licence)
+        lifecycle.record(licence, kind="status", from_status=from_status, reason=reason, actor_kind="client",
+                         actor_id=client_id, at=now)
         if licence.user_id is not None:
             notices.status_changed(licence)
         audit.record("wallet.licence_status", actor_kind="client", actor_id=client_id, target=licence.id,
-                     details={"status": status_code, "version": licence.version})
+                     details={"from": from_status, "status": status_code, "version": licence.version})
     return issuer_view(licence, issuer)
 
 
@@ -275,6 +283,7 @@ def issuer_view(licence: Licence, issuer: Issuer) -> dict[str, Any]:
         "valid_from": licence.valid_from, "valid_until": licence.valid_until,
         "key_id": licence.key_id, "canonical_sha": licence.canonical_sha,
         "created_at": licence.created_at, "updated_at": licence.updated_at,
+        "history": lifecycle.history(licence, issuer_name=issuer.name, for_issuer=True),
     }
 
 

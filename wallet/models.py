@@ -275,3 +275,94 @@ def licences_expiring(start: date, end: date) -> list[Licence]:
     (inclusive): `flask wallet remind-expiring`."""
     return list(Licence.select().where((Licence.status == "01") & Licence.user_id.is_null(False)
                                        & Licence.valid_until.between(start, end)).order_by(Licence.valid_until))
+
+
+# --- The life cycle (状态变更、补领/换领/变更): history and superseded versions -------------------------
+
+class LicenceHistory(BaseModel):
+    """One event of a licence's life cycle (wallet/lifecycle.py): issued, a status change, a
+    re-issue (补领), a renewal (换领) or a change (变更); each makes the version it names."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    licence = pw.ForeignKeyField(Licence, backref="history", on_delete="CASCADE")
+    version = pw.IntegerField()  # the version this event made
+    identifier = pw.CharField(max_length=128)  # that version's identifier
+    kind = pw.CharField(max_length=16)  # issued | status | reissue | renewal | change
+    from_status = pw.CharField(max_length=2, null=True)
+    to_status = pw.CharField(max_length=2)
+    reason = pw.CharField(max_length=256, null=True)
+    actor_kind = pw.CharField(max_length=16)  # client (an issuing department's system) | system
+    actor_id = pw.CharField(max_length=40, null=True)
+    at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "licence_history"
+        indexes = ((("licence", "version"), True),)
+
+
+class LicenceVersion(BaseModel):
+    """A superseded signed version of a licence, kept as it was signed (its signature still
+    verifies over its canonical bytes), found by its identifier."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    licence = pw.ForeignKeyField(Licence, backref="versions", on_delete="CASCADE")
+    version = pw.IntegerField()
+    identifier = pw.CharField(max_length=128, unique=True)
+    status = pw.CharField(max_length=2)
+    holder_name_enc = pw.BlobField()
+    holder_id_enc = pw.BlobField()
+    data_enc = pw.BlobField()
+    valid_from = pw.DateField()
+    valid_until = pw.DateField(null=True)
+    key_id = pw.CharField(max_length=32)
+    signature = pw.BlobField()
+    canonical_sha = pw.CharField(max_length=64)
+    signed_at = UTCDateTimeField()
+    superseded_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "licence_version"
+        indexes = ((("licence", "version"), True),)
+
+
+def insert_history(*, licence: Licence, kind: str, from_status: str | None, reason: str | None, actor_kind: str,
+                   actor_id: str | None, at: datetime) -> None:
+    LicenceHistory.create(id=new_id("lhi"), licence=licence.id, version=licence.version, identifier=licence.identifier,
+                          kind=kind, from_status=from_status, to_status=licence.status, reason=reason,
+                          actor_kind=actor_kind, actor_id=actor_id, at=at)
+
+
+def licence_history(licence_id: str) -> list[LicenceHistory]:
+    """The licence's life cycle, oldest first."""
+    return list(LicenceHistory.select().where(LicenceHistory.licence == licence_id).order_by(LicenceHistory.version))
+
+
+def keep_version(licence: Licence, *, superseded_at: datetime) -> None:
+    """Keep the licence's current signed version before it is replaced."""
+    LicenceVersion.create(id=new_id("lve"), licence=licence.id, version=licence.version,
+                          identifier=licence.identifier, status=licence.status,
+                          holder_name_enc=licence.holder_name_enc, holder_id_enc=licence.holder_id_enc,
+                          data_enc=licence.data_enc, valid_from=licence.valid_from, valid_until=licence.valid_until,
+                          key_id=licence.key_id, signature=licence.signature, canonical_sha=licence.canonical_sha,
+                          signed_at=licence.updated_at, superseded_at=superseded_at)
+
+
+def superseded_version(identifier: str) -> LicenceVersion | None:
+    """The superseded version with this identifier, with its licence (the current one)."""
+    return (LicenceVersion.select(LicenceVersion, Licence).join(Licence)
+            .where(LicenceVersion.identifier == identifier).first())
+
+
+def version_at(licence_id: str, at: datetime) -> int | None:
+    """The licence's version at `at` (from its history; None when its history starts later)."""
+    row = (LicenceHistory.select(pw.fn.MAX(LicenceHistory.version)).where(
+        (LicenceHistory.licence == licence_id) & (LicenceHistory.at <= at)).scalar())
+    return row
+
+
+def licence_version(licence_id: str, version: int) -> LicenceVersion | None:
+    return LicenceVersion.get_or_none((LicenceVersion.licence == licence_id) & (LicenceVersion.version == version))
+
+
+def licence_by_identifier(identifier: str) -> Licence | None:
+    return select_one(Licence, Licence.identifier, identifier)

@@ -4,9 +4,10 @@ worker delivers each to the inbox, the live stream (SSE) and the holder's device
 
 Events: issued (or attached, when it was parked for a holder not yet verified), used at a counter
 (who, where, for what matter and which fields — the field LABELS, never their values), suspended
-(暂扣), revoked or ended otherwise (撤销, 注销, 失效, 办理转出, 吊销, 其他), about to expire (30 and 7
-days before `valid_until`, China dates: `flask wallet remind-expiring`). "Restored" (暂扣 → 有效)
-has no notice: the issuer API cannot make that change today (`status_code` excludes 01).
+(暂扣), restored (暂扣 → 有效, the suspension lifted), revoked or ended otherwise (撤销, 注销, 失效,
+办理转出, 吊销, 其他), re-issued, renewed or changed (补领, 换领, 变更: a new version with a new
+identifier), about to expire (30 and 7 days before `valid_until`, China dates: `flask wallet
+remind-expiring`).
 
 Each notice's data carries the deep link the app opens, `link: yiwang://wallet/licences/<id>`
 (plus `screen: wallet` and `licence_id`), and its English (`title_en`, `body_en`, from the
@@ -26,7 +27,7 @@ from wallet.matters import get_matter
 from wallet.models import STATUS_LABELS, Licence
 
 LINK = "yiwang://wallet/licences/{}"
-SUSPENDED = "02"
+VALID, SUSPENDED = "01", "02"
 THRESHOLDS = (30, 7)  # days before valid_until (China dates), the larger first
 
 
@@ -79,10 +80,14 @@ def used(licence: Licence, *, presentation_id: str, clerk: str | None, hall: str
 
 
 def status_changed(licence: Licence) -> bool:
-    """Suspended (暂扣) or ended (撤销, 注销, 吊销 …): one notice per new version of the licence."""
+    """Suspended (暂扣), restored (有效 again) or ended (撤销, 注销, 吊销 …): one notice per new
+    version of the licence."""
     status = T_(STATUS_LABELS[licence.status])  # marked in wallet/models.py
     values = {"type_name": _type_name(licence), "status": status}
-    if licence.status == SUSPENDED:
+    if licence.status == VALID:
+        kind, title = "licence_restored", T_("证照已恢复有效")
+        body = N_("您的{type_name}已被发证机关解除暂扣，恢复有效，可以再次出示使用。详情请查看证照详情。", **values)
+    elif licence.status == SUSPENDED:
         kind, title = "licence_suspended", T_("证照已暂扣")
         body = N_("您的{type_name}已被发证机关暂扣，暂扣期间不能出示使用。详情请查看证照详情。", **values)
     else:
@@ -90,6 +95,19 @@ def status_changed(licence: Licence) -> bool:
         body = N_("您的{type_name}状态已由发证机关变更为“{status}”，此后不能再出示使用。详情请查看证照详情。", **values)
     return _send(licence, kind=kind, title=title, body=body, key=f"status:{licence.id}:{licence.version}",
                  event="status", status=licence.status)
+
+
+_REISSUE_TITLES = {"reissue": N_("证照已补领"), "renewal": N_("证照已换领"), "change": N_("证照信息已变更")}
+
+
+def reissued(licence: Licence, *, kind: str) -> bool:
+    """Re-issued (补领), renewed (换领) or changed (变更): a new version, the earlier ones superseded."""
+    title = T_(_REISSUE_TITLES[kind])
+    body = N_("发证机关已为您的{type_name}签发第 {version} 版，此前的版本已作废（旧的截图或离线码将被标记为过期版本）。"
+              "请以证照夹中的最新版本出示。", type_name=_type_name(licence), version=licence.version)
+    return _send(licence, kind="licence_issued", title=title, body=body,
+                 key=f"reissue:{licence.id}:{licence.version}", event=kind, version=licence.version,
+                 identifier=licence.identifier)
 
 
 def expiring(licence: Licence, *, threshold: int, days_left: int) -> bool:

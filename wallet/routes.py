@@ -77,12 +77,41 @@ def get_issued_licence(licence_id):
 @blp.route("/issuer/licences/<licence_id>/revoke", methods=["POST"])
 @blp.arguments(s.ChangeStatusSchema())
 @blp.response(200, s.IssuedLicenceSchema())
-@problems(blp, {404: "licence_not_found", 409: "licence_status_final", 422: "validation_failed"})
+@problems(blp, {404: "licence_not_found", 409: "licence_transition_forbidden (from, to, allowed)",
+                422: "validation_failed"})
 @auth_required(**_ISSUE)
 def revoke_licence(body, licence_id):
     """Change a licence's status (暂扣, 撤销, 注销, 吊销 …): a new, re-signed version."""
     return service.change_status(client_id=current_principal().id, licence_id=licence_id,
                                  status_code=body["status_code"], reason=body["reason"])
+
+
+@blp.route("/issuer/licences/<licence_id>/status", methods=["POST"])
+@blp.arguments(s.StatusChangeSchema())
+@blp.response(200, s.IssuedLicenceSchema())
+@problems(blp, {404: "licence_not_found", 409: "licence_transition_forbidden (from, to, allowed), "
+                                                "licence_versions_exhausted", 422: "validation_failed"})
+@auth_required(**_ISSUE)
+def change_licence_status(body, licence_id):
+    """Change a licence's status as its life cycle allows, 02 → 01 (restore) included: a new version."""
+    return service.change_status(client_id=current_principal().id, licence_id=licence_id,
+                                 status_code=body["status_code"], reason=body["reason"])
+
+
+@blp.route("/issuer/licences/<licence_id>/reissue", methods=["POST"])
+@blp.arguments(s.ReissueSchema())
+@blp.response(200, s.IssuedLicenceSchema())
+@problems(blp, {404: "licence_not_found", 409: "licence_reissue_forbidden (licence_status, allowed_from), "
+                                                "licence_versions_exhausted",
+                422: "validation_failed, licence_data_invalid, validity_invalid, holder_name_mismatch, "
+                     "validity_inconsistent, status_inconsistent"})
+@auth_required(**_ISSUE)
+def reissue_licence(body, licence_id):
+    """Re-issue (补领), renew (换领) or change (变更) a licence: a new version, the identifier's version + 1."""
+    ask = service.Reissue(kind=body["kind"], reason=body["reason"], changes=body["data"],
+                          holder_name=body.get("holder_name"), valid_from=body.get("valid_from"),
+                          **({"valid_until": body["valid_until"]} if "valid_until" in body else {}))
+    return service.reissue(client_id=current_principal().id, licence_id=licence_id, ask=ask)
 
 
 # --- The holder's wallet (我的证照, L2+) --------------------------------------------------------

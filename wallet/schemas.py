@@ -72,6 +72,60 @@ class ChangeStatusSchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 256))
 
 
+REISSUE_KINDS = ("reissue", "renewal", "change")  # wallet/lifecycle.py REISSUE_KINDS (a test keeps them equal)
+_TRANSITIONS_DOC = ("允许的状态变更（其余返回 409 licence_transition_forbidden，并列出 from、to、allowed）：01 有效 → 02/03/04/05/06/07/99；"
+                    "02 暂扣 → 01（解除暂扣，恢复有效）/03/04/05/07/99；03 撤销、04 注销、05 失效、06 办理转出、07 吊销、99 其他为终止状态。"
+                    "每次变更生成新版本：电子证照标识的版本段加 1 并重新签名，旧版本保留")
+
+
+class StatusChangeSchema(ma.Schema):
+    """A status change by the issuer, as the life cycle allows (wallet/lifecycle.py)."""
+
+    status_code = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUS_CODES),
+                                   metadata={"example": "01", "description": _TRANSITIONS_DOC})
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 256),
+                              metadata={"example": "暂扣期满，解除暂扣", "description": "变更原因：记入证照历史，持证人在证照详情中可见"})
+
+
+class ReissueSchema(ma.Schema):
+    """Re-issue (补领), renewal (换领) or change (变更): a new version of the licence, status 01."""
+
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(REISSUE_KINDS), metadata={
+        "example": "renewal", "description": "reissue 补领（遗失、损毁）；renewal 换领（有效期满等）；change 变更（信息变更）。"
+                                             "仅 01 有效、05 失效的证照可以（否则 409 licence_reissue_forbidden）"})
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 256), metadata={"example": "有效期满换证"})
+    data = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Length(1, 64)), load_default=dict,
+                          validate=ma.validate.Length(max=64), metadata={
+                              "maxProperties": 64, "description": "变更的证照字段（并入当前数据后按发证规则整体校验；持证人证件号不可变更）"})
+    holder_name = ma.fields.String(validate=ma.validate.Length(1, 64), metadata={"description": "新的持证人姓名（变更时）"})
+    valid_from = ma.fields.Date(metadata={"description": "新的有效期起始日期（省略则不变）"})
+    valid_until = ma.fields.Date(allow_none=True, metadata={
+        "description": "新的有效期截止日期（省略则不变；null 表示长期有效）。数据中的有效期字段随之更新，除非 data 另行给出"})
+
+
+class EventActorSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "发证方视图：client（发证机关系统）；持证人视图：issuer（发证机关）"})
+    id = ma.fields.String(allow_none=True, metadata={"description": "发证方视图：执行变更的客户端 id"})
+    name = ma.fields.String(allow_none=True, metadata={"description": "持证人视图：发证机关名称"})
+
+
+class LicenceEventSchema(ma.Schema):
+    """One event of the licence's life cycle, oldest first."""
+
+    version = ma.fields.Integer(metadata={"description": "该事件生成的版本"})
+    identifier = ma.fields.String(metadata={"description": "该版本的电子证照标识"})
+    kind = ma.fields.String(metadata={"description": "issued 签发；status 状态变更；reissue 补领；renewal 换领；change 变更",
+                                      "enum": ["issued", "status", *REISSUE_KINDS]})
+    kind_label = ma.fields.String(metadata={"example": "状态变更"})
+    from_status = ma.fields.String(allow_none=True)
+    from_label = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String()
+    to_label = ma.fields.String()
+    reason = ma.fields.String(allow_none=True)
+    actor = ma.fields.Nested(EventActorSchema)
+    at = ma.fields.DateTime()
+
+
 class MaskedHolderSchema(ma.Schema):
     name_masked = ma.fields.String()
     id_number_masked = ma.fields.String()
@@ -105,6 +159,7 @@ class IssuedLicenceSchema(ma.Schema):
     canonical_sha = ma.fields.String(metadata={"description": "签名原文的 SM3 摘要（hex）"})
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
+    history = ma.fields.List(ma.fields.Nested(LicenceEventSchema), metadata={"description": "证照历史：签发、状态变更、补领/换领/变更"})
 
 
 class WalletLicenceSchema(ma.Schema):
@@ -150,6 +205,8 @@ class WalletLicenceDetailSchema(WalletLicenceSchema):
     signature_b64 = ma.fields.String(metadata={"description": "发证机关 SM2 签名 (DER, base64)"})
     canonical_sha = ma.fields.String()
     signature_valid = ma.fields.Boolean(metadata={"description": "用发证机关公钥验证签名的结果（实时）"})
+    history = ma.fields.List(ma.fields.Nested(LicenceEventSchema), metadata={
+        "description": "证照历史（由早到晚）：每次签发、状态变更（含解除暂扣）、补领/换领/变更，及其原因、时间和发证机关"})
 
 
 # --- Presentations (亮证) and counter verification ---------------------------------------------
@@ -194,8 +251,18 @@ class VerifiedHolderSchema(MaskedHolderSchema):
     id_number = ma.fields.String(metadata={"description": "持证人选择完整出示证件号时才有"})
 
 
+class SupersededSchema(ma.Schema):
+    version = ma.fields.Integer(metadata={"description": "出示的（已被取代的）版本"})
+    identifier = ma.fields.String(allow_none=True, metadata={"description": "出示版本的电子证照标识"})
+    current_version = ma.fields.Integer(metadata={"description": "当前版本（本次核验结果即当前版本）"})
+    current_identifier = ma.fields.String()
+
+
 class VerifiedLicenceSchema(ma.Schema):
-    identifier = ma.fields.String()
+    identifier = ma.fields.String(metadata={"description": "当前版本的电子证照标识"})
+    version = ma.fields.Integer(metadata={"description": "当前版本：核验结果总是当前版本"})
+    superseded = ma.fields.Nested(SupersededSchema, allow_none=True, metadata={
+        "description": "出示的是旧版本时（亮证后证照已补领、换领、变更或状态变更）：出示的版本与当前版本；否则为 null"})
     type_code = ma.fields.String()
     type_name = ma.fields.String()
     status = ma.fields.String()

@@ -46,7 +46,7 @@ def test_clerk_verifies_once_and_sees_only_the_disclosed_fields(app, client, hol
     assert body["licence"] | {"fields": None, "merged_fields": None} == {
         "identifier": licence["identifier"], "type_code": "driving_licence", "type_name": "机动车驾驶证",
         "status": "01", "status_label": "有效", "issuer": "test client", "valid_until": "2030-05-01", "fields": None,
-        "merged_fields": None}
+        "merged_fields": None, "version": 1, "superseded": None}
     assert body["holder"] == {"name_masked": "张*", "id_number_masked": "3401**********1232", "name": "张三"}
     assert vectors.ZHANG_SAN[1] not in response.get_data(as_text=True)
 

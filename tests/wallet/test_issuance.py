@@ -112,7 +112,7 @@ def test_revoked_licence_is_re_signed(client, issuer, verified_citizen, machine_
     assert revoked.get_json()["status"] == "07" and revoked.get_json()["version"] == 2
     assert revoked.get_json()["status_label"] == "吊销"
     assert_problem(client.post(url, json={"status_code": "02", "reason": "x"}, headers=issuer), 409,
-                   "licence_status_final")
+                   "licence_transition_forbidden")
 
     item = client.get(WALLET, headers=citizen).get_json()["items"][0]
     assert item["status"] == "07" and item["status_label"] == "吊销"
@@ -130,12 +130,13 @@ def test_signature_verifies_over_the_documented_canonical_bytes(app, client, iss
     licence = rows(app, Licence)[0]
     issuer_row = rows(app, Issuer)[0]
     document = {
-        "identifier": issued["identifier"], "type_code": "driving_licence", "issuer": issuer_row.code,
+        "identifier": revoked["identifier"], "type_code": "driving_licence", "issuer": issuer_row.code,
         "holder": {"name": "张三", "id_number": vectors.ZHANG_SAN[1]},
         "data": driving_data(vectors.ZHANG_SAN, status="暂扣"), "valid_from": "2020-05-01",
         "valid_until": "2030-05-01", "status": "02", "version": 2,
     }
     message = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert revoked["identifier"] == issued["identifier"][:-5] + "002." + revoked["identifier"][-1]  # the version segment
     assert sm3_hex(message) == licence.canonical_sha == revoked["canonical_sha"]
     with app.app_context():
         public = keystore().public_key(licence.key_id)

@@ -115,12 +115,34 @@ def test_suspended_then_revoked(app, client, issuer, person, make_worker, channe
     assert "can no longer be shown" in item["body"]
 
 
-def test_restoring_a_suspended_licence_is_not_possible_today_so_nothing_is_told(app, client, issuer, person):
+def test_restoring_a_suspended_licence_tells_the_holder_through_the_three_channels(app, client, issuer, person,
+                                                                                  make_worker, channels):
+    register_device(client, app, person["headers"])
     licence = issue(client, issuer)
-    url = f"{ISSUE}/{licence['id']}/revoke"
+    url = f"{ISSUE}/{licence['id']}/status"
     assert client.post(url, json={"status_code": "02", "reason": "暂扣"}, headers=issuer).status_code == 200
-    assert client.post(url, json={"status_code": "01", "reason": "恢复"}, headers=issuer).status_code == 422
     assert _queued(app, "licence_restored") == []
+    restored = client.post(url, json={"status_code": "01", "reason": "暂扣期满，解除暂扣"}, headers=issuer)
+    assert restored.status_code == 200, restored.get_json()
+    row, data = _only(app, "licence_restored", licence["id"])
+    assert row.title == "证照已恢复有效" and "解除暂扣" in row.body and "恢复有效" in row.body
+    assert "暂扣期满" not in row.body and data["status"] == "01"  # the department's words stay in the detail
+    assert data["title_en"] == "Licence valid again" and "valid again" in data["body_en"]
+    item = _channels(app, client, person, make_worker, channels, "licence_restored")
+    assert item["title"] == "Licence valid again" and "lifted the suspension" in item["body"]
+
+
+def test_a_reissue_tells_the_holder_the_new_version(app, client, issuer, person, make_worker, channels):
+    register_device(client, app, person["headers"])
+    licence = issue(client, issuer)
+    url = f"{ISSUE}/{licence['id']}/reissue"
+    assert client.post(url, json={"kind": "reissue", "reason": "遗失补领"}, headers=issuer).status_code == 200
+    row, data = only(app, "licence_issued", link=f"yiwang://wallet/licences/{licence['id']}", event="reissue")
+    assert row.title == "证照已补领" and "第 2 版" in row.body and data["version"] == 2
+    assert data["identifier"].split(".")[-2] == "002" and data["title_en"] == "Licence re-issued"
+    item = three_channels(app, client, make_worker, channels, kind="licence_issued", user_id=person["user_id"],
+                          headers=person["headers"], title="证照已补领", link=f"yiwang://wallet/licences/{licence['id']}")
+    assert item["title"] == "Licence re-issued" and "version 2" in item["body"]
 
 
 def _china(day: str, hour: int = 9) -> datetime:
