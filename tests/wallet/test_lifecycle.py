@@ -19,7 +19,7 @@ from tests.wallet.conftest import ISSUE, VERIFY, WALLET, issue, present
 from wallet import lifecycle, schemas, service
 from wallet.canonical import canonical_bytes, licence_document
 from wallet.identifier import parse_identifier
-from wallet.models import LicenceHistory, LicenceVersion
+from wallet.models import Licence, LicenceHistory, LicenceVersion
 
 # The table as the brief and DOMAIN.md's codes give it (written out here, not read from the module).
 CODES = ("01", "02", "03", "04", "05", "06", "07", "99")
@@ -256,3 +256,14 @@ def test_openapi_states_the_constraints(client):
     assert "409" in operations and "404" in operations
     assert "history" in schemas_["WalletLicenceDetail"]["properties"]
     assert "superseded" in schemas_["VerifiedLicence"]["properties"]
+
+
+def test_the_last_version_999_cannot_change_again(app, client, issuer):
+    licence = issue(client, issuer)
+    with app.app_context(), db.connection_context():  # moved to its last version directly: 998 changes take long
+        Licence.update(version=999).where(Licence.id == licence["id"]).execute()
+    assert_problem(client.post(status_url(licence["id"]), json={"status_code": "02", "reason": "x"}, headers=issuer),
+                   409, "licence_versions_exhausted")
+    assert_problem(client.post(reissue_url(licence["id"]), json={"kind": "reissue", "reason": "x"}, headers=issuer),
+                   409, "licence_versions_exhausted")
+    assert client.get(f"{ISSUE}/{licence['id']}", headers=issuer).get_json()["status"] == "01"
