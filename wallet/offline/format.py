@@ -214,3 +214,24 @@ def split_text(text: str) -> tuple[bytes, bytes]:
     if len(raw) <= SIGNATURE_LEN + _HEAD.size:
         raise FormatError("truncated")
     return raw[:-SIGNATURE_LEN], raw[-SIGNATURE_LEN:]
+
+
+API_DESCRIPTION = (
+    "离线亮证码 (offline-verifiable QR): signed for one matter, checked by a verifier with the cached trust list "
+    "(GET /.well-known/yiwang/issuers) and no network. It lives at most five minutes; the platform cannot know "
+    "when or where it is scanned, so the holder's usage history records only that it was issued (result "
+    "`offline_issued`, the matter and the field names).\n\n"
+    "**The text and its bytes** (wallet/offline/format.py):\n\n"
+    + "\n".join("    " + line if line else "" for line in (__doc__ or "").split("\n")) + "\n\n"
+    "**Verifying** without YiWang: `flask wallet verify-offline QR_TEXT --trust-list issuers.json --signature "
+    "issuers.sig --ca ca.pem` (the trust list saved as its route's description says), or in Python "
+    "`wallet.offline.verify(qr_text, trust_list, now=, seen=)`; the counter page does the same in the browser. "
+    "With the OpenSSL CLI alone: base45-decode the text after `YWO1:`, take the last 64 bytes as r ‖ s, write "
+    "them as DER `SEQUENCE {INTEGER r, INTEGER s}` to sig.der and the bytes before them to signed.bin, then "
+    "`openssl pkeyutl -verify -pubin -inkey presentation.pub -rawin -digest sm3 -pkeyopt "
+    "distid:1234567812345678 -in signed.bin -sigfile sig.der`, with presentation.pub the `platform_keys[]` "
+    "entry of purpose `presentation` whose kid is bytes 1–8 in hex.\n\n"
+    "Refusals a verifier reports (codes): malformed, unknown_key, signature_invalid, not_yet_valid, expired, "
+    "issuer_unknown, issuer_key_revoked, issuer_type_not_allowed; a code scanned again on the same device "
+    "within its lifetime: seen_before."
+)

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from app.crypto.sm2 import SM2PublicKey, encode_signature
 from app.crypto.x509 import load_certificate
-from wallet.offline.format import FormatError, OfflinePayload, SIGNATURE_LEN, decode_payload, split_text
+from wallet.offline.format import FormatError, OfflinePayload, decode_payload, split_text
 
 CLOCK_SKEW = 60  # seconds a verifier's clock may be behind the platform's
 PURPOSE = "presentation"
@@ -175,7 +175,6 @@ def verify(qr_text: str, trust_list: TrustList | dict[str, Any], *, now: int, se
         der = encode_signature(int.from_bytes(raw_signature[:32], "big"), int.from_bytes(raw_signature[32:], "big"))
     except ValueError:  # r or s out of 1..n-1
         return _refused("signature_invalid")
-    assert len(raw_signature) == SIGNATURE_LEN
     if not platform_key.public_key.verify(der, signed):
         return _refused("signature_invalid")
     if payload.issued_at > now + CLOCK_SKEW:
