@@ -267,3 +267,18 @@ def test_a_step_up_code_approves_only_the_request_it_was_sent_for(client, verifi
                                headers=holder), 403, "step_up_failed")
     assert client.get(f"{REQUESTS}/{second['id']}", headers=bank).get_json()["status"] == "pending"
     assert _approve(client, holder, first["id"], licence["id"], sms_code=code)["status"] == "approved"
+
+
+def test_the_signing_pin_is_the_other_step_up_and_its_wrong_tries_count(client, verifier, holder, licence):
+    from tests.signing.conftest import PIN, enrol
+
+    enrol(client, holder)
+    bank, _ = verifier()
+    asked = ask(client, bank)
+    wrong = assert_problem(client.post(f"{MINE}/{asked['id']}/approve",
+                                       json={"licence_id": licence["id"], "pin": "135790"}, headers=holder),
+                           400, "pin_invalid")
+    assert wrong["tries_left"] >= 1
+    assert client.get(f"{REQUESTS}/{asked['id']}", headers=bank).get_json()["status"] == "pending"
+    approved = _approve(client, holder, asked["id"], licence["id"], pin=PIN)
+    assert (approved["status"], approved["step_up"]) == ("approved", "pin")
