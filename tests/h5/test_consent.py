@@ -79,7 +79,8 @@ def test_the_demo_citizen_approves_a_banks_request_with_the_step_up(app, client,
 
     # the list keeps the record of what went to whom
     phone.js("location.hash = '#/consent'; true")
-    assert "徽商银行合肥分行" in wait_text(phone, "#cs-history", "已同意")
+    record = wait_text(phone, "#cs-history", "已同意")
+    assert "徽商银行合肥分行" in record and "身份核验" in record and "姓名" in record and ID_NUMBER not in record
 
 
 def test_in_english_the_same_screen_and_a_refusal(app, client, runner, demo, phone):

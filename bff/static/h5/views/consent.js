@@ -51,10 +51,13 @@ function list(ctx) {
   });
 }
 
+/* One request: who asked, for what; an approved one also names the fields shown (never their values). */
 function entry(ctx, list, x) {
+  const shown = x.status === "approved" ? x.fields.filter((f) => (x.disclosed_fields || []).indexOf(f.key) >= 0)
+    .map((f) => f.label).join(t("、", ", ")) : "";
   const li = item(list, x.verifier.name + " · " + x.matter.name,
-    statusLabel(x.status) + " · " + formatTime(x.answered_at || x.created_at), () => ctx.go("consent/" + x.id),
-    "cs-" + x.status);
+    statusLabel(x.status) + " · " + formatTime(x.answered_at || x.created_at) + (shown ? " · " + shown : ""),
+    () => ctx.go("consent/" + x.id), "cs-" + x.status);
   li.setAttribute("data-request", x.id);
 }
 
