@@ -127,6 +127,21 @@ class Text(str):
         return Text, (self.msgid, self.params, self.plural)
 
 
+class Words(Text):
+    """Words kept as data in both languages (a catalogue row's zh/en names, e.g. a matter's): put into
+    a message like a `T_` word; their English is their own, not the catalogue's."""
+
+    en: str | None
+
+    def __new__(cls, zh: str, en: str | None) -> Words:
+        made = super().__new__(cls, zh, {})
+        made.en = en or None
+        return made
+
+    def __reduce__(self):
+        return Words, (self.msgid, self.en)
+
+
 class Series(tuple):
     """Values listed in a message; the placeholder's format spec is the separator."""
 
@@ -203,6 +218,8 @@ def _templates() -> list[tuple[re.Pattern[str], list[str], str]]:
 def english(text: Any) -> str | None:
     """The catalogue's English of a Chinese message (plain, a Text, or formatted from a catalogued
     template), None when it has none."""
+    if isinstance(text, Words):
+        return text.en
     if isinstance(text, Text):
         forms = catalogue().get(text.msgid)
         if forms is None:

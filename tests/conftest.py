@@ -52,8 +52,17 @@ def _schema(base_config):
     db.initialize(database)
     migrate()
     tables = [t for t in database.get_tables() if t != "migratehistory"]
+    with database.connection_context():  # what the migrations seed (e.g. the catalogue of matters)
+        for table in tables:
+            cursor = database.execute_sql(f'SELECT * FROM "{table}"')
+            if found := cursor.fetchall():
+                _SEEDED[table] = ([c[0] for c in cursor.description], found)
     database.close_all() if hasattr(database, "close_all") else None
     return tables
+
+
+# table → (columns, rows) the migrations put there: every test starts from them again
+_SEEDED: dict[str, tuple[list[str], list[tuple]]] = {}
 
 
 def _empty_tables(tables: list[str]) -> None:
@@ -65,6 +74,11 @@ def _empty_tables(tables: list[str]) -> None:
             for table in tables:
                 db.execute_sql(f'DELETE FROM "{table}"')
             db.execute_sql("PRAGMA foreign_keys = ON")
+        for table, (columns, found) in _SEEDED.items():
+            marks = ", ".join([db.obj.param] * len(columns))
+            names = ", ".join(f'"{c}"' for c in columns)
+            for row in found:
+                db.execute_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', row)
 
 
 @pytest.fixture

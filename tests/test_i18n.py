@@ -17,7 +17,7 @@ from tests.fixtures.appointments import APPOINTMENTS, _auth
 from tests.fixtures.errors import app_error_classes
 from tests.fixtures.halls import hall
 from tests.helpers import PROBLEM, assert_problem, bearer
-from tests.wallet.conftest import CLERK_PASSWORD, VERIFY, WALLET, issue, present
+from tests.wallet.conftest import CLERK_PASSWORD, MATTER, VERIFY, WALLET, issue, present
 
 ENGLISH = {"Accept-Language": "en"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -116,11 +116,11 @@ def test_wallet_errors(client, wallet):
     zh, en = both(client, "get", f"{WALLET}/lic_nope", 404, "licence_not_found", headers=holder)
     assert (zh["detail"], en["detail"]) == ("证照不存在。", "The licence does not exist.")
     presentation = present(client, holder, wallet["licence"]["id"])
-    assert client.post(VERIFY, json={"qr_text": presentation["qr_text"]}, headers=clerk).status_code == 200
+    assert client.post(VERIFY, json={"qr_text": presentation["qr_text"], "matter": MATTER}, headers=clerk).status_code == 200
     zh, en = both(client, "post", VERIFY, 409, "presentation_used", headers=clerk,
-                  json={"qr_text": presentation["qr_text"]})
+                  json={"qr_text": presentation["qr_text"], "matter": MATTER})
     assert en["detail"] == "The licence code has already been used or withdrawn; ask the holder to show a new one."
-    _, en = both(client, "post", VERIFY, 400, "presentation_invalid", headers=clerk, json={"qr_text": "garbage"})
+    _, en = both(client, "post", VERIFY, 400, "presentation_invalid", headers=clerk, json={"qr_text": "garbage", "matter": MATTER})
     _, en = both(client, "post", f"{WALLET}/{wallet['licence']['id']}/presentations", 422, "validation_failed",
                  headers=holder, json={"fields": ["no_such_field"]})
     assert en["errors"] == {"fields.no_such_field": ["The catalogue has no such field."]}
@@ -206,7 +206,7 @@ def test_licence_labels_in_both_languages(client, wallet):
     listed = client.get(WALLET, headers={**holder, **ENGLISH}).get_json()["items"]
     assert [i["status_label"] for i in listed] == ["Valid"]
     presentation = present(client, holder, licence_id)
-    checked = client.post(VERIFY, json={"qr_text": presentation["qr_text"]}, headers={**wallet["clerk"], **ENGLISH})
+    checked = client.post(VERIFY, json={"qr_text": presentation["qr_text"], "matter": MATTER}, headers={**wallet["clerk"], **ENGLISH})
     assert checked.get_json()["licence"]["type_name"] == "Motor vehicle driving licence"
     assert checked.get_json()["licence"]["status_label"] == "Valid"
 

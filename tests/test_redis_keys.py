@@ -34,7 +34,7 @@ from notify.outbox import enqueue
 from notify.tasks import NotifyWorker
 from tests import vectors
 from tests.helpers import assert_problem, bearer, latest_code, rows
-from tests.wallet.conftest import VERIFY, issue_body, present_url
+from tests.wallet.conftest import MATTER, VERIFY, issue_body, present_url
 from wallet.models import Presentation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,22 +142,22 @@ class Flows:
 
         first, second = present(), present()
         assert second["manual_code"] != first["manual_code"]
-        assert_problem(self.client.post(VERIFY, json={"qr_text": first["qr_text"]}, headers=counter), 409,
+        assert_problem(self.client.post(VERIFY, json={"qr_text": first["qr_text"], "matter": MATTER}, headers=counter), 409,
                        "presentation_used")
-        assert_problem(self.client.post(VERIFY, json={"manual_code": first["manual_code"]}, headers=counter), 400,
+        assert_problem(self.client.post(VERIFY, json={"manual_code": first["manual_code"], "matter": MATTER}, headers=counter), 400,
                        "presentation_invalid")
-        ok = self.client.post(VERIFY, json={"qr_text": second["qr_text"]}, headers=counter)
+        ok = self.client.post(VERIFY, json={"qr_text": second["qr_text"], "matter": MATTER}, headers=counter)
         assert ok.status_code == 200, ok.get_json()
-        assert_problem(self.client.post(VERIFY, json={"qr_text": second["qr_text"]}, headers=counter), 409,
+        assert_problem(self.client.post(VERIFY, json={"qr_text": second["qr_text"], "matter": MATTER}, headers=counter), 409,
                        "presentation_used")
         third = present()
-        by_code = self.client.post(VERIFY, json={"manual_code": third["manual_code"]}, headers=counter)
+        by_code = self.client.post(VERIFY, json={"manual_code": third["manual_code"], "matter": MATTER}, headers=counter)
         assert by_code.status_code == 200, by_code.get_json()
-        assert_problem(self.client.post(VERIFY, json={"manual_code": third["manual_code"]}, headers=counter), 409,
+        assert_problem(self.client.post(VERIFY, json={"manual_code": third["manual_code"], "matter": MATTER}, headers=counter), 409,
                        "presentation_used")
         fourth = present()
         assert self.client.delete(f"/api/v1/wallet/presentations/{fourth['id']}", headers=holder).status_code == 204
-        assert_problem(self.client.post(VERIFY, json={"qr_text": fourth["qr_text"]}, headers=counter), 409,
+        assert_problem(self.client.post(VERIFY, json={"qr_text": fourth["qr_text"], "matter": MATTER}, headers=counter), 409,
                        "presentation_used")
         statuses = sorted(p.status for p in rows(self.app, Presentation))
         assert statuses == ["retired", "revoked", "used", "used"], statuses

@@ -30,12 +30,12 @@ from app.security.tokens import Principal
 from identity import service as identity
 from mapsvc import service as halls
 from wallet import lifecycle, models, notices
-from wallet.catalogue import disclose, get_type
+from wallet.catalogue import get_type
 from wallet.errors import (CounterOutOfScope, LicenceNotValid, MatterNotApplicable, PresentationExpired,
                            PresentationInvalid, PresentationUsed)
 from wallet.holder import live_data, require_verified
 from wallet.issuance import decrypt_parts, signed_bytes
-from wallet.matters import Matter, disclose_for, get_matter, name_of
+from wallet.matters import Matter, active_matter, disclose_for, ref, refs
 from wallet.models import Issuer, Licence, Presentation
 from wallet.presentation import CHINA, code_key, decode_qr, licence_valid_now, nonce_key, today
 
@@ -90,7 +90,7 @@ def _require_applicable(clerk: Principal, presentation: Presentation, matter: Ma
     accepted = Series(T_(get_type(code).name) for code in matter.accepts)
     error = MatterNotApplicable(
         N_("“{matter}”不接受{type_name}，可核验的证照：{accepted:、}。请重新选择事项或请群众出示其他证照。",
-           matter=T_(matter.name), type_name=T_(get_type(licence.type_code).name), accepted=accepted),
+           matter=matter.name, type_name=T_(get_type(licence.type_code).name), accepted=accepted),
         errors={"matter": [N_("该事项可核验的证照：{accepted:、}。", accepted=accepted)]},
         extra={"matter": matter.code, "licence_type": licence.type_code, "accepted_types": list(matter.accepts)})
     _refuse(clerk, presentation, error, matter)
@@ -137,13 +137,15 @@ def _licence_problem(licence: Licence | None, issuer: Issuer | None) -> tuple[Ap
     return None, parts
 
 
-def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | None = None,
-           matter: str | None = None) -> dict[str, Any]:
-    """Verify a presentation for a matter (用证事项): the answer discloses exactly the matter's fields
-    for the licence's type. Without a matter (older callers) it discloses what the holder presented."""
+def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
+           manual_code: str | None = None) -> dict[str, Any]:
+    """Verify a presentation for a matter (用证事项, required): the answer discloses exactly the
+    matter's fields for the licence's type, whatever the holder chose to show; the holder's stated
+    purpose is their own note and decides nothing. An unknown or inactive matter: 422 matter_unknown
+    with the active ones, before the code is read."""
     if not clerk.hall_code:  # a clerk who is not assigned to a hall has no counter
         raise CounterOutOfScope()
-    chosen = get_matter(matter) if matter is not None else None  # the schema allows only known codes
+    chosen = active_matter(matter)
     if qr_text is not None:
         nonce, expiry = decode_qr(qr_text)
         nonce_hex = nonce.hex()
@@ -156,7 +158,7 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
                 models.expire_live_presentation(presentation.id)
                 _record(clerk, presentation, PresentationExpired.code, matter=chosen)
         raise PresentationExpired()
-    if chosen is not None and presentation is not None and presentation.status == "live":
+    if presentation is not None and presentation.status == "live":
         _require_applicable(clerk, presentation, chosen)
     if get_redis().getdel(nonce_key(nonce_hex)) is None:  # used, retired or revoked
         _refuse(clerk, presentation, PresentationUsed(), chosen)
@@ -168,20 +170,15 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
     licence = models.licence_by_id(presentation.licence_id)
     issuer = models.issuer_by_id(licence.issuer_id) if licence is not None else None
     problem, parts = _licence_problem(licence, issuer)
-    if problem is None and chosen is not None and licence.type_code not in chosen.accepts:
+    if problem is None and licence.type_code not in chosen.accepts:
         problem = MatterNotApplicable()  # the type changed between the check above and now: never expected
     holder, shown_keys, hows = None, [], {}
     if problem is None:
         name, id_number, data = parts
         holder = {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
         licence_type = get_type(licence.type_code)
-        if chosen is not None:
-            shown, hows = disclose_for(chosen, licence_type, live_data(licence, data))
-            shown_keys = list(shown)
-        else:
-            keys = json.loads(presentation.fields)
-            shown = disclose(licence_type, live_data(licence, data), keys if presentation.explicit else None)
-            shown_keys = [key for key in keys if key in shown]
+        shown, hows = disclose_for(chosen, licence_type, live_data(licence, data))
+        shown_keys = list(shown)
     # One transaction: the code is consumed (live → used, the backstop when Redis lost its state)
     # together with the check and audit rows; of concurrent scans exactly one changes the row.
     now = utcnow()
@@ -191,21 +188,18 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
         if consumed == 1:
             checked_at = _record(clerk, presentation, problem.code if problem else "verified", licence,
                                  holder["name_masked"] if holder else None, chosen,
-                                 shown_keys if problem is None and chosen is not None else None)
+                                 shown_keys if problem is None else None)
             if problem is None:  # the holder is told who saw which fields (labels, never values)
                 notices.used(licence, presentation_id=presentation.id, fields=shown_keys, purpose=presentation.purpose,
                              clerk=identity.staff_usernames({clerk.id}).get(clerk.id), hall=clerk.hall_code,
                              hall_name=halls.hall_names_by_code({clerk.hall_code}).get(clerk.hall_code),
-                             matter=chosen.code if chosen else None)
+                             matter=chosen.code)
     if consumed != 1:
         _refuse(clerk, presentation, PresentationUsed(), chosen)
     if problem is not None:
         raise problem
 
-    if chosen is not None:
-        fields, merged = _merge_matter_facts(licence_type, shown_keys, shown, hows, holder)
-    else:
-        fields, merged = _merge_facts(licence_type, shown_keys, shown, holder, in_full=presentation.explicit)
+    fields, merged = _merge_matter_facts(licence_type, shown_keys, shown, hows, holder)
     return {
         "result": "verified",
         "licence": {
@@ -216,7 +210,7 @@ def verify(*, clerk: Principal, qr_text: str | None = None, manual_code: str | N
             "valid_until": licence.valid_until, "fields": fields, "merged_fields": merged,
         },
         "holder": holder,
-        "matter": {"code": chosen.code, "name": name_of(chosen.code)} if chosen else None,
+        "matter": ref(chosen),
         "disclosed": shown_keys,
         "purpose": presentation.purpose,
         "checked_at": checked_at,
@@ -258,22 +252,6 @@ def _merge_matter_facts(licence_type: Any, keys: list[str], shown: dict[str, str
     return fields, merged
 
 
-def _merge_facts(licence_type: Any, keys: list[str], shown: dict[str, str], holder: dict[str, str], *,
-                 in_full: bool) -> tuple[dict[str, str], dict[str, str]]:
-    """(the disclosed fields that are not a CARD_FACTS fact, {merged field: fact}). A holder fact the
-    holder chose to disclose in full is added to `holder` unmasked (`name`, `id_number`)."""
-    fields, merged = {}, {}
-    for key in keys:
-        fact = licence_type.field(key).same_as
-        if fact not in CARD_FACTS:
-            fields[key] = shown[key]
-            continue
-        merged[key] = fact
-        if in_full and fact.startswith("holder."):
-            holder.setdefault(fact.removeprefix("holder."), shown[key])
-    return fields, merged
-
-
 def _field_names(check: Any) -> list[str]:
     """The field keys the counter saw at a verified check: the matter's (kept on the check) or,
     for a check without a matter, those the holder presented."""
@@ -289,15 +267,13 @@ def _field_labels(type_code: str | None, keys: list[str]) -> list[str]:
     return [i18n.label("licence_field", (type_code, key)) for key in keys] if type_code else list(keys)
 
 
-def _matter_ref(code: str | None) -> dict[str, str] | None:
-    return {"code": code, "name": name_of(code)} if code else None
-
-
 def clerk_today(*, clerk: Principal) -> dict[str, Any]:
     """Today's (China time) checks by this clerk, newest first."""
     start = datetime.combine(today(), datetime.min.time(), CHINA).astimezone(timezone.utc)
     items = []
-    for check in models.clerk_checks_since(clerk.id, start):
+    checks = list(models.clerk_checks_since(clerk.id, start))
+    matters = refs(c.matter for c in checks)
+    for check in checks:
         type_name = None
         if check.type_code:
             try:
@@ -306,7 +282,7 @@ def clerk_today(*, clerk: Principal) -> dict[str, Any]:
                 type_name = check.type_code
         items.append({"checked_at": check.checked_at, "result": check.result, "type_name": type_name,
                       "type_code": check.type_code, "holder": {"name_masked": check.holder_name_masked},
-                      "fields": _field_names(check), "matter": _matter_ref(check.matter)})
+                      "fields": _field_names(check), "matter": matters.get(check.matter)})
     return {"items": items}
 
 
@@ -316,10 +292,11 @@ def holder_usage(*, user_id: str, limit: int = 20, cursor: str | None = None) ->
     page, next_cursor = models.holder_checks_page(user_id, limit=limit, cursor=cursor)
     clerks = identity.staff_usernames({c.clerk_id for c in page})
     hall_names = halls.hall_names_by_code({c.hall_code for c in page})
+    matters = refs(c.matter for c in page)
     items = [{"licence_id": c.presentation.licence_id, "presentation_id": c.presentation_id,
               "verified_at": c.checked_at, "result": c.result, "hall": c.hall_code,
               "hall_name": hall_names.get(c.hall_code),
               "clerk": clerks.get(c.clerk_id), "fields": _field_names(c),
               "field_labels": _field_labels(c.type_code, _field_names(c)),
-              "matter": _matter_ref(c.matter), "purpose": c.presentation.purpose} for c in page]
+              "matter": matters.get(c.matter), "purpose": c.presentation.purpose} for c in page]
     return {"items": items, "next_cursor": next_cursor}

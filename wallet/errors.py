@@ -79,3 +79,25 @@ class MatterNotApplicable(ValidationFailed):
 
 class CounterOutOfScope(AppError):
     status, code, detail = 403, "counter_out_of_scope", N_("您的账号未分配到办事大厅，不在亮证核验的权限范围内，请联系管理员。")
+
+
+# --- The catalogue of matters (用证事项, issue 17: wallet/matters.py) ----------------------------
+
+class MatterUnknown(ValidationFailed):
+    code, detail = "matter_unknown", N_("所选办理事项不存在或已停用。")
+
+
+class MatterNotFound(NotFound):
+    code, detail = "matter_not_found", N_("办理事项不存在。")
+
+
+class MatterExists(Conflict):
+    code, detail = "matter_exists", N_("该事项代码已存在。")
+
+
+class MatterChanged(Conflict):
+    code, detail = "matter_changed", N_("该事项已被他人修改，请刷新后重试。")
+
+
+class MatterInvalid(ValidationFailed):
+    code, detail = "matter_invalid", N_("事项的证照类型或字段有误。")

@@ -65,7 +65,8 @@ def used(licence: Licence, *, presentation_id: str, clerk: str | None, hall: str
     labels = Series(T_(known[key]) for key in fields if key in known)
     values = {"type_name": _type_name(licence), "clerk": clerk or T_("工作人员"), "hall": hall_name or hall or T_("柜台"),
               "fields": labels or Series([T_("无")])}
-    matter_name = T_(get_matter(matter).name) if matter else None  # marked in wallet/matters.py
+    found = get_matter(matter) if matter else None
+    matter_name = found.name if found else None  # words in both languages, from the catalogue of matters
     if matter_name or purpose:
         body = N_("您的{type_name}刚在{hall}由{clerk}核验，事项：{purpose}；查看了：{fields:、}。"
                   "如非本人出示，请立即联系 12345。", purpose=matter_name or purpose, **values)

@@ -205,14 +205,15 @@ _CLERK = {"kinds": ("staff",), "roles": ("clerk",)}
 @problems(blp, {400: "presentation_invalid", 403: "forbidden, counter_out_of_scope (the clerk has no hall)",
                 409: "presentation_used", 410: "presentation_expired",
                 422: "licence_not_valid (reason: suspended | revoked | ended | expired, since: the day), "
+                     "matter_unknown (allowed_matters; the code stays live), "
                      "matter_not_applicable (accepted_types; the code stays live), validation_failed",
                 429: "rate_limited"})
 @auth_required(**_CLERK)
 def verify_presentation(body):
     """Verify a scanned QR text (or a typed manual code) for a matter (用证事项): one time only, licence
     re-read and re-verified; the answer discloses exactly the matter's fields."""
-    return service.verify_presentation(clerk=current_principal(), qr_text=body["qr_text"],
-                                       manual_code=body["manual_code"], matter=body["matter"])
+    return service.verify_presentation(clerk=current_principal(), matter=body["matter"], qr_text=body["qr_text"],
+                                       manual_code=body["manual_code"])
 
 
 @blp.route("/counter/matters", methods=["GET"])
@@ -220,8 +221,9 @@ def verify_presentation(body):
 @problems(blp, {403: "forbidden"})
 @auth_required(**_CLERK)
 def list_counter_matters():
-    """The matters (用证事项) a clerk chooses from before scanning: the licence types each accepts and the
-    fields it discloses (full, masked or only the last four characters), in the answer's language."""
+    """The active matters (用证事项) a clerk chooses from before scanning: the licence types each accepts,
+    the fields it discloses (full, masked or only the last four characters) and its legal basis, in
+    the answer's language."""
     return {"items": service.counter_matters()}
 
 
@@ -232,3 +234,58 @@ def list_counter_matters():
 def list_counter_verifications():
     """Today's verifications by me (this clerk), newest first."""
     return service.clerk_today(clerk=current_principal())
+
+
+# --- The catalogue of matters (用证事项目录, `matters:admin`) ---------------------------------------
+
+_MATTERS_ADMIN = {"kinds": ("client",), "scopes": ("matters:admin",)}
+
+
+def _actor() -> dict:
+    return {"actor_kind": "client", "actor_id": current_principal().id}
+
+
+@blp.route("/admin/matters", methods=["GET"])
+@blp.arguments(s.MatterAdminArgsSchema(), location="query")
+@blp.response(200, s.MatterAdminListSchema())
+@problems(blp, {403: "forbidden, insufficient_scope", 422: "validation_failed"})
+@auth_required(**_MATTERS_ADMIN)
+def list_matters_admin(args):
+    """The catalogue of matters, inactive ones included (unless active_only), both languages."""
+    return {"items": service.counter_matters(active_only=args["active_only"])}
+
+
+@blp.route("/admin/matters", methods=["POST"])
+@blp.arguments(s.MatterCreateSchema())
+@blp.response(201, s.MatterAdminSchema())
+@problems(blp, {403: "forbidden, insufficient_scope", 409: "matter_exists",
+                422: "validation_failed, matter_invalid (errors: licence type → reasons)"})
+@auth_required(**_MATTERS_ADMIN)
+def add_matter(body):
+    """Add a matter: its names, legal basis, and per licence type the fields it discloses (audited)."""
+    service.add_matter(code=body["code"], name_zh=body["name_zh"], name_en=body["name_en"],
+                       legal_basis_zh=body["legal_basis_zh"], legal_basis_en=body["legal_basis_en"],
+                       licence_types=body["licence_types"], **_actor())
+    return service.localized_one(body["code"]), 201
+
+
+@blp.route("/admin/matters/<code>", methods=["GET"])
+@blp.response(200, s.MatterAdminSchema())
+@problems(blp, {403: "forbidden, insufficient_scope", 404: "matter_not_found"})
+@auth_required(**_MATTERS_ADMIN)
+def get_matter_admin(code):
+    """One matter of the catalogue, active or not."""
+    return service.localized_one(code)
+
+
+@blp.route("/admin/matters/<code>", methods=["PATCH"])
+@blp.arguments(s.MatterUpdateSchema())
+@blp.response(200, s.MatterAdminSchema())
+@problems(blp, {403: "forbidden, insufficient_scope", 404: "matter_not_found", 409: "matter_changed",
+                422: "validation_failed, empty_update, matter_invalid (errors: licence type → reasons)"})
+@auth_required(**_MATTERS_ADMIN)
+def update_matter(body, code):
+    """Change a matter (what is given), or deactivate / reactivate it (`active`); audited with before and after."""
+    service.update_matter(code=code, **body, **_actor())
+    return service.localized_one(code)
+

@@ -13,6 +13,7 @@ from wallet.counter import verify as verify_presentation
 from wallet.holder import get_licence, list_licences
 from wallet.issuance import IssueRequest, attach_parked, change_status, get_issued, issue_licence
 from wallet.lifecycle import version_check
+from wallet.matters import Matter, add_matter, disclose_for, get_matter, list_matters, localized_one, update_matter
 from wallet.matters import localized as counter_matters
 from wallet.presentation import create as create_presentation
 from wallet.presentation import qr_text_of
@@ -21,7 +22,9 @@ from wallet.reissue import Reissue, reissue
 
 __all__ = ["IssueRequest", "attach_parked", "change_status", "clerk_today", "counter_matters", "create_presentation", "get_issued",
            "get_licence", "holder_usage", "issue_licence", "list_licences", "localized_types", "qr_text_of",
-           "revoke_presentation", "verify_presentation"]
+           "revoke_presentation", "verify_presentation",
+           # the catalogue of matters (用证事项): read by the counter, the offline QR and consent/
+           "Matter", "add_matter", "disclose_for", "get_matter", "list_matters", "localized_one", "update_matter"]
 __all__ += ["Reissue", "reissue", "version_check"]  # the life cycle (wallet/lifecycle.py, issue 17)
 
 

@@ -31,7 +31,7 @@ def prepare(count: int) -> list[str]:
                 holder = holders[i % len(holders)]
                 licence_id = _wallet.issue_licence(holder)
                 shown = wallet.create_presentation(user_id=holder[0], licence_id=licence_id, fields=None, purpose=None)
-                bodies.append(_wallet.line(SCENARIO.path, auth, json.dumps({"qr_text": shown["qr_text"]})))
+                bodies.append(_wallet.line(SCENARIO.path, auth, json.dumps({"qr_text": shown["qr_text"], "matter": "identity_check"})))
     return bodies
 
 

@@ -27,7 +27,7 @@ from tests import vectors
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.faults.conftest import ON_POSTGRES, Recorder, pg_admin, unhandled_errors, wait_for
 from tests.faults.traffic import Traffic, assert_events_stored_once, assert_every_answer_clean
-from tests.wallet.conftest import VERIFY
+from tests.wallet.conftest import MATTER, VERIFY
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="a dropped server connection is a PostgreSQL fault: "
                                                         "runs when TEST_DATABASE_URL is a postgresql:// URL")
@@ -135,7 +135,7 @@ def test_database_connections_dropped_mid_request(rig, private_redis):
         assert sum(dropped) >= DROPS, dropped  # each drop found connections in use or in the pool
         with requests.Session() as session:  # every code verified once is refused now
             for qr in traffic.verified():
-                again = session.post(rig.url + VERIFY, json={"qr_text": qr}, headers=clerk, timeout=30)
+                again = session.post(rig.url + VERIFY, json={"qr_text": qr, "matter": MATTER}, headers=clerk, timeout=30)
                 assert again.status_code == 409 and again.json()["code"] == "presentation_used", again.text
     assert all(statuses.count(200) <= 1 for statuses in traffic.verify_results.values())
     cut_short = Counter(a.what for a in rec.answers if a.status == 503 and a.ended < down[0])

@@ -24,7 +24,7 @@ from tests import vectors
 from tests.faults.conftest import Recorder, unhandled_errors, wait_for
 from tests.faults.traffic import Traffic, assert_events_stored_once, assert_every_answer_clean
 from tests.helpers import bearer, latest_code
-from tests.wallet.conftest import VERIFY, present_url
+from tests.wallet.conftest import MATTER, VERIFY, present_url
 from wallet.presentation import decode_qr
 
 NEEDS_REDIS = ("present", "verify", "sms_code", "sms_outbox", "login")
@@ -117,7 +117,7 @@ def test_redis_killed_and_restarted_during_traffic(rig, private_redis):
             backstop = _backstop_codes(rig, session, backstop_holder, backstop_licences)
             private_redis.snapshot()
             for qr in backstop:
-                answer = session.post(rig.url + VERIFY, json={"qr_text": qr}, headers=clerk, timeout=30)
+                answer = session.post(rig.url + VERIFY, json={"qr_text": qr, "matter": MATTER}, headers=clerk, timeout=30)
                 assert answer.status_code == 200, answer.text
         second = _outage(private_redis, traffic, from_snapshot=True)
         second_login_after = _recovered(traffic, second[1])
@@ -131,7 +131,7 @@ def test_redis_killed_and_restarted_during_traffic(rig, private_redis):
     restored.close()
     with requests.Session() as session:  # every code verified once is refused now, whatever Redis says
         for qr in traffic.verified() + backstop:
-            again = session.post(rig.url + VERIFY, json={"qr_text": qr}, headers=clerk, timeout=30)
+            again = session.post(rig.url + VERIFY, json={"qr_text": qr, "matter": MATTER}, headers=clerk, timeout=30)
             assert again.status_code == 409 and again.json()["code"] == "presentation_used", again.text
     assert all(statuses.count(200) <= 1 for statuses in traffic.verify_results.values())
 

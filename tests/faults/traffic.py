@@ -13,7 +13,7 @@ import requests
 from tests.faults.conftest import Recorder
 from tests.fixtures.cases import CHAIN, EVENTS, event
 from tests.helpers import PROBLEM
-from tests.wallet.conftest import VERIFY, present_url
+from tests.wallet.conftest import MATTER, VERIFY, present_url
 
 
 class Traffic:
@@ -55,7 +55,7 @@ class Traffic:
                     time.sleep(0.05)
                     continue
                 qr = shown.body["qr_text"]
-                checked = self.rec.call(session, "clerk", "verify", "POST", VERIFY, json={"qr_text": qr},
+                checked = self.rec.call(session, "clerk", "verify", "POST", VERIFY, json={"qr_text": qr, "matter": MATTER},
                                         headers=self.clerk)
                 with self._lock:
                     self.verify_results.setdefault(qr, []).append(checked.status)
@@ -73,7 +73,7 @@ class Traffic:
                     time.sleep(0.05)
                     continue
                 qr = used[n % len(used)]
-                checked = self.rec.call(session, "rescanner", "verify", "POST", VERIFY, json={"qr_text": qr},
+                checked = self.rec.call(session, "rescanner", "verify", "POST", VERIFY, json={"qr_text": qr, "matter": MATTER},
                                         headers=self.clerk)
                 with self._lock:
                     self.verify_results[qr].append(checked.status)

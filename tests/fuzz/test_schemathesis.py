@@ -63,11 +63,12 @@ from tests.helpers import latest_code
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))  # generated cases per operation, besides coverage
 CLERK_PASSWORD = "Counter-Pass-2026!"
-MACHINE_SCOPES = "licences:issue cases:write signatures:verify halls:write verifications:request"
+MACHINE_SCOPES = "licences:issue cases:write signatures:verify halls:write matters:admin verifications:request"
 
 # Path prefixes → who calls them. Everything else with bearer auth is a citizen's.
 _CLERK = ("/api/v1/counter/",)
 _MACHINE = ("/api/v1/issuer/", "/api/v1/dept/", "/api/v1/verify/", "/api/v1/map/halls/{hall_code}/queue",
+            "/api/v1/admin/matters",
             "/api/v1/verifier/")
 
 # What positive_data_acceptance lets through anyway (schemathesis' default expected statuses).
@@ -91,7 +92,13 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     # `data` follows the catalogue entry named by type_code (GET /licence-types): across fields.
     "POST /api/v1/issuer/licences": {422: {"licence_data_invalid", _ID_NUMBER}},
     # A QR text the server issued; qr_text or manual_code, not both.
-    "POST /api/v1/counter/verifications": {400: {"presentation_invalid"}, 422: {"validation_failed[qr_text]"}},
+    # The matter: a code of the catalogue, which changes at run time (server state: 422 matter_unknown).
+    "POST /api/v1/counter/verifications": {400: {"presentation_invalid"},
+                                           422: {"validation_failed[qr_text]", "matter_unknown[matter]"}},
+    # The catalogue of matters: a matter's types and fields must be the licence catalogue's, without
+    # repeats; its code is unique; a change names the version it read (server state).
+    "POST /api/v1/admin/matters": {409: {"matter_exists"}, 422: {"matter_invalid"}},
+    "PATCH /api/v1/admin/matters/{code}": {409: {"matter_changed"}, 422: {"matter_invalid"}},
     # document_b64 or e_hex, exactly one (also per batch item); revoking: pin, or sms_code + liveness.
     "POST /api/v1/signing/requests": {422: {"validation_failed[_schema]"}},
     "POST /api/v1/signing/batches": {422: {"validation_failed[items]"}},

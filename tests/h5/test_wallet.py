@@ -141,14 +141,14 @@ def test_the_qr_counts_down_renews_itself_and_closing_withdraws_it(client, demo,
     phone.wait_for("(i => i.complete && i.naturalWidth > 100)(document.getElementById('qr-img'))")
     assert second != first
     counter = clerk(client)
-    assert client.post(VERIFY, json={"qr_text": first_text}, headers=counter).status_code in (400, 409, 410)
+    assert client.post(VERIFY, json={"qr_text": first_text, "matter": "identity_check"}, headers=counter).status_code in (400, 409, 410)
     # Closing withdraws the code on screen: the counter can no longer verify it.
     on_screen = phone.js("document.getElementById('qr-text').textContent")
     shown = phone.js("document.getElementById('qr-panel').getAttribute('data-presentation')")
     phone.js("document.getElementById('qr-close').click(); true")
     phone.wait_for("document.getElementById('qr-panel').hidden")
     phone.wait_for(f"performance.getEntriesByType('resource').some(e => e.name.endsWith('/wallet/presentations/{shown}'))")
-    assert client.post(VERIFY, json={"qr_text": on_screen}, headers=counter).status_code in (400, 409, 410)
+    assert client.post(VERIFY, json={"qr_text": on_screen, "matter": "identity_check"}, headers=counter).status_code in (400, 409, 410)
     assert phone.js("document.getElementById('qr-img').getAttribute('src')") is None
     no_personal_data(phone)
 
@@ -176,7 +176,7 @@ def test_who_checked_my_licence_after_a_real_counter_verification(client, demo, 
     card, business, driving = (row_of(rows, name) for name in ("居民身份证", "营业执照", "机动车驾驶证"))
     counter = clerk(client)
     used = verify_on_screen(client, phone, card["id"], counter)["qr_text"]
-    assert client.post(VERIFY, json={"qr_text": used}, headers=counter).status_code == 409  # presentation_used
+    assert client.post(VERIFY, json={"qr_text": used, "matter": "identity_check"}, headers=counter).status_code == 409  # presentation_used
     verify_on_screen(client, phone, card["id"], counter, matter="identity_check")
     show_qr(phone, business["id"])
     refused = client.post(VERIFY, json={"qr_text": phone.js("document.getElementById('qr-text').textContent"),

@@ -2,7 +2,7 @@
 public by design (NOT_OWNED), so a new one cannot slip past."""
 from __future__ import annotations
 
-from tests.object_access import (test_account, test_cases, test_consent, test_lifecycle, test_map, test_signing,
+from tests.object_access import (test_account, test_cases, test_consent, test_lifecycle, test_map, test_matters, test_signing,
                                  test_wallet_and_proxies)
 
 # Ids that are public by design: the hall directory and its slots (anyone looks for a hall, and its
@@ -14,7 +14,7 @@ NOT_OWNED = {
     "/counter/static/<path:filename>", "/m/static/<path:filename>", "/api/docs/static/<path:filename>",
     "/api/v1/dev/liveness/<session_id>/complete",
 }
-TESTED = set().union(*(m.ROUTES for m in (test_account, test_cases, test_consent, test_lifecycle, test_map, test_signing,
+TESTED = set().union(*(m.ROUTES for m in (test_account, test_cases, test_consent, test_lifecycle, test_map, test_matters, test_signing,
                                           test_wallet_and_proxies)))
 
 

@@ -45,6 +45,10 @@ def issue(client, headers, body=None, status: int = 201) -> dict:
 
 CLERK_PASSWORD = "Counter-Pass-2026!"
 VERIFY = "/api/v1/counter/verifications"
+# The matter (用证事项, required) a counter check names where a test is not about matters: it accepts
+# the ID card, the driving licence, the household register and the social security card, and shows
+# the holder's name and ID number, masked.
+MATTER = "identity_check"
 
 
 def present_url(licence_id: str) -> str:

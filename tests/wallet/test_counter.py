@@ -17,7 +17,7 @@ from app.audit import AuditEvent
 from app.db import db
 from tests import vectors
 from tests.helpers import assert_problem, rows
-from tests.wallet.conftest import ISSUE, VERIFY, present
+from tests.wallet.conftest import ISSUE, MATTER, VERIFY, present
 from wallet.models import Licence, Presentation, PresentationCheck
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -33,50 +33,57 @@ def assert_refused(response, status: int, code: str) -> dict:
     return body
 
 
-def test_clerk_verifies_once_and_sees_only_the_disclosed_fields(app, client, holder, licence, clerk):
+def test_clerk_verifies_once_and_sees_only_the_matters_fields(app, client, holder, licence, clerk):
+    """The matter decides what the counter sees (issue 17): the holder chose to show the address and
+    wrote a purpose, but a vehicle check shows the name (masked), the class, the validity and the
+    status, and the purpose is only the holder's note."""
     shown = present(client, holder, licence["id"], fields=["name", "vehicle_class", "address"], purpose="租车")
     counter = clerk()
-    response = client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter)
+    response = client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": "vehicle_check"}, headers=counter)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["result"] == "verified" and body["purpose"] == "租车" and body["checked_at"]
-    # The name the holder chose to show is merged into `holder` (one row per fact: issue 14 item 17).
-    assert body["licence"]["fields"] == {"vehicle_class": "C1", "address": "安徽省合肥市庐阳区长江中路1号"}
-    assert body["licence"]["merged_fields"] == {"name": "holder.name"}
-    assert body["licence"] | {"fields": None, "merged_fields": None} == {
+    # The name is merged into `holder` (one row per fact: issue 14 item 17), as the matter shows it.
+    assert body["licence"]["fields"] == {"vehicle_class": "C1"}
+    assert body["licence"]["merged_fields"] == {"name": "holder.name", "valid_until": "licence.valid_until",
+                                                "status": "licence.status"}
+    assert {key: body["licence"][key] for key in ("identifier", "type_code", "type_name", "status", "status_label",
+                                                  "valid_until")} == {
         "identifier": licence["identifier"], "type_code": "driving_licence", "type_name": "机动车驾驶证",
-        "status": "01", "status_label": "有效", "issuer": "test client", "valid_until": "2030-05-01", "fields": None,
-        "merged_fields": None, "version": 1, "superseded": None}
-    assert body["holder"] == {"name_masked": "张*", "id_number_masked": "3401**********1232", "name": "张三"}
-    assert vectors.ZHANG_SAN[1] not in response.get_data(as_text=True)
+        "status": "01", "status_label": "有效", "valid_until": "2030-05-01"}
+    assert body["licence"]["issuer"]
+    assert body["holder"] == {"name_masked": "张*"}
+    text = response.get_data(as_text=True)
+    assert vectors.ZHANG_SAN[1] not in text and "长江中路" not in text and "张三" not in text
 
-    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter), 409, "presentation_used")
+    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": "vehicle_check"},
+                               headers=counter), 409, "presentation_used")
     [row] = rows(app, Presentation)
     assert row.status == "used" and row.hall_code == "H1" and row.used_at is not None
 
     today = client.get(VERIFY, headers=counter).get_json()["items"]
     assert [i["result"] for i in today] == ["presentation_used", "verified"]
     assert today[1]["type_name"] == "机动车驾驶证" and today[1]["holder"]["name_masked"] == "张*"
-    assert today[1]["fields"] == ["name", "vehicle_class", "address"]
+    assert today[1]["fields"] == ["name", "vehicle_class", "valid_until", "status"]
+    assert today[1]["matter"]["code"] == "vehicle_check" and "道路交通安全法" in today[1]["matter"]["legal_basis"]
     audits = rows(app, AuditEvent, AuditEvent.action == "wallet.presentation_verified")
     assert sorted(a.outcome for a in audits) == ["refused", "success"]
     usage = client.get("/api/v1/wallet/usage", headers=holder).get_json()["items"]
     assert [u["result"] for u in usage] == ["presentation_used", "verified"]
 
 
-def test_default_disclosure_masks_sensitive_fields(client, holder, licence, clerk):
-    shown = present(client, holder, licence["id"])
-    body = client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=clerk()).get_json()
-    assert body["licence"]["fields"] == {"vehicle_class": "C1"}  # name, validity, status: once each, elsewhere
-    assert body["licence"]["merged_fields"] == {"name": "holder.name", "valid_until": "licence.valid_until",
-                                                "status": "licence.status"}
+def test_the_identity_check_masks_the_name_and_the_id_number(client, holder, licence, clerk):
+    shown = present(client, holder, licence["id"], fields=["name", "id_number", "address"])
+    body = client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=clerk()).get_json()
+    assert body["licence"]["fields"] == {}  # name and ID number: once each, in `holder`, masked
+    assert body["licence"]["merged_fields"] == {"name": "holder.name", "id_number": "holder.id_number"}
     assert body["holder"] == {"name_masked": "张*", "id_number_masked": "3401**********1232"}
 
 
 def test_only_clerks_verify(client, holder, licence, clerk, runner, machine_token):
     shown = present(client, holder, licence["id"])
-    assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=holder), 403)
-    assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"]}), 401)
+    assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=holder), 403)
+    assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}), 401)
     assert_problem(client.get(VERIFY, headers=holder), 403)
     assert_problem(client.post(VERIFY, json={}, headers=clerk()), 422)
 
@@ -86,7 +93,7 @@ def test_expired_code_is_gone(app, client, holder, licence, clerk):
     shown = present(client, holder, licence["id"])
     counter = clerk()
     with time_machine.travel(time.time() + 2.1):  # the code's own expiry, checked by the counter's clock
-        assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter), 410,
+        assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=counter), 410,
                        "presentation_expired")
     assert rows(app, Presentation)[0].status == "expired"
 
@@ -94,17 +101,17 @@ def test_expired_code_is_gone(app, client, holder, licence, clerk):
 def test_manual_code_works_once_and_is_rate_limited(app, client, holder, licence, clerk):
     shown = present(client, holder, licence["id"])
     counter = clerk()
-    ok = client.post(VERIFY, json={"manual_code": shown["manual_code"]}, headers=counter)
+    ok = client.post(VERIFY, json={"manual_code": shown["manual_code"], "matter": MATTER}, headers=counter)
     assert ok.status_code == 200 and ok.get_json()["licence"]["identifier"] == licence["identifier"]
-    assert_refused(client.post(VERIFY, json={"manual_code": shown["manual_code"]}, headers=counter), 409,
+    assert_refused(client.post(VERIFY, json={"manual_code": shown["manual_code"], "matter": MATTER}, headers=counter), 409,
                    "presentation_used")
-    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter), 409,
+    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=counter), 409,
                    "presentation_used")
     wrong = f"{(int(shown['manual_code']) + 1) % 10 ** 8:08d}"
     for _ in range(18):  # 2 + 18 = 20 lookups a minute
-        assert_refused(client.post(VERIFY, json={"manual_code": wrong}, headers=counter), 400, "presentation_invalid")
-    assert_problem(client.post(VERIFY, json={"manual_code": wrong}, headers=counter), 429, "rate_limited")
-    assert_problem(client.post(VERIFY, json={"manual_code": wrong}, headers=clerk("clerk.two")), 400)
+        assert_refused(client.post(VERIFY, json={"manual_code": wrong, "matter": MATTER}, headers=counter), 400, "presentation_invalid")
+    assert_problem(client.post(VERIFY, json={"manual_code": wrong, "matter": MATTER}, headers=counter), 429, "rate_limited")
+    assert_problem(client.post(VERIFY, json={"manual_code": wrong, "matter": MATTER}, headers=clerk("clerk.two")), 400)
 
 
 def test_every_single_character_change_is_refused(client, holder, licence, clerk):
@@ -118,10 +125,10 @@ def test_every_single_character_change_is_refused(client, holder, licence, clerk
             if other == char:
                 continue
             tampered = text[:position] + other + text[position + 1:]
-            response = client.post(VERIFY, json={"qr_text": tampered}, headers=counter)
+            response = client.post(VERIFY, json={"qr_text": tampered, "matter": MATTER}, headers=counter)
             assert response.status_code in (400, 409, 410), (position, other, response.status_code)
             assert_refused(response, response.status_code, response.get_json()["code"])
-    assert client.post(VERIFY, json={"qr_text": text}, headers=counter).status_code == 200
+    assert client.post(VERIFY, json={"qr_text": text, "matter": MATTER}, headers=counter).status_code == 200
 
 
 def test_a_forged_mac_and_garbage_are_invalid(client, holder, licence, clerk):
@@ -132,12 +139,12 @@ def test_a_forged_mac_and_garbage_are_invalid(client, holder, licence, clerk):
     forged = "YW1." + base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
     for text in (forged, "YW1.", "hello", shown["qr_text"] + "A", shown["qr_text"][:-1], "x" * 300,
                  shown["qr_text"].lower()):
-        assert_refused(client.post(VERIFY, json={"qr_text": text}, headers=counter), 400, "presentation_invalid")
-    assert_problem(client.post(VERIFY, json={"qr_text": ""}, headers=counter), 422)
-    assert_problem(client.post(VERIFY, json={"qr_text": "x" * 301}, headers=counter), 422)
-    assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"], "manual_code": "12345678"},
+        assert_refused(client.post(VERIFY, json={"qr_text": text, "matter": MATTER}, headers=counter), 400, "presentation_invalid")
+    assert_problem(client.post(VERIFY, json={"qr_text": "", "matter": MATTER}, headers=counter), 422)
+    assert_problem(client.post(VERIFY, json={"qr_text": "x" * 301, "matter": MATTER}, headers=counter), 422)
+    assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"], "manual_code": "12345678", "matter": MATTER},
                                headers=counter), 422)
-    assert client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter).status_code == 200
+    assert client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=counter).status_code == 200
 
 
 def test_revocation_is_seen_in_the_same_second(client, issuer, holder, licence, clerk):
@@ -145,7 +152,7 @@ def test_revocation_is_seen_in_the_same_second(client, issuer, holder, licence, 
     revoked = client.post(f"{ISSUE}/{licence['id']}/revoke", json={"status_code": "07", "reason": "吊销"},
                           headers=issuer)
     assert revoked.status_code == 200
-    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=clerk()), 422,
+    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=clerk()), 422,
                    "licence_not_valid")
 
 
@@ -153,7 +160,7 @@ def test_tampered_licence_signature_is_refused(app, client, issuer, holder, lice
     shown = present(client, holder, licence["id"])
     with app.app_context(), db.connection_context():
         Licence.update(valid_until=None).where(Licence.id == licence["id"]).execute()  # not what was signed
-    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=clerk()), 422,
+    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=clerk()), 422,
                    "licence_not_valid")
 
 
@@ -163,9 +170,9 @@ def test_a_used_code_put_back_into_redis_stays_used(app, client, holder, licence
     [key] = redis.keys("wallet:pres:*")
     saved, ttl = redis.get(key), redis.ttl(key)
     counter = clerk()
-    assert client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter).status_code == 200
+    assert client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=counter).status_code == 200
     redis.set(key, saved, ex=ttl)  # as if Redis had been restored from before the scan
-    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter), 409,
+    assert_refused(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=counter), 409,
                    "presentation_used")
     assert len(rows(app, PresentationCheck, PresentationCheck.result == "verified")) == 1
 
@@ -179,7 +186,7 @@ def test_parallel_scans_in_threads_succeed_once(app, client, holder, licence, cl
         def scan(_):
             scanner = app.test_client()
             barrier.wait()
-            return scanner.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter).status_code
+            return scanner.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=counter).status_code
 
         with ThreadPoolExecutor(25) as pool:
             codes = list(pool.map(scan, range(25)))
@@ -198,7 +205,7 @@ def _init_worker(config: dict) -> None:
 def _scan(args: tuple[str, dict, float]) -> int:
     qr_text, headers, start = args
     time.sleep(max(0.0, start - time.time()))
-    return _worker["client"].post(VERIFY, json={"qr_text": qr_text}, headers=headers).status_code
+    return _worker["client"].post(VERIFY, json={"qr_text": qr_text, "matter": MATTER}, headers=headers).status_code
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ import pytest
 from tests import vectors
 from tests.fixtures.appointments import CLERK_PASSWORD, book
 from tests.helpers import assert_problem, bearer, rows
-from tests.wallet.conftest import ISSUE, VERIFY, issue, issue_body, present
+from tests.wallet.conftest import ISSUE, MATTER, VERIFY, issue, issue_body, present
 from wallet.models import Licence
 from wallet.presentation import CHINA
 
@@ -65,10 +65,10 @@ def test_refusal_names_the_day_of_the_status_change(app, client, issuer, holder,
     change_status(client, issuer, licence["id"], status_code)
     change_status(client, issuer, other["id"], status_code)
     counter = clerk()
-    body = assert_problem(client.post(VERIFY, json={"qr_text": zh["qr_text"]}, headers=counter), 422,
+    body = assert_problem(client.post(VERIFY, json={"qr_text": zh["qr_text"], "matter": MATTER}, headers=counter), 422,
                           "licence_not_valid")
     assert f"已于{changed_on(app, licence['id'])}{words}" in body["detail"], body
-    response = client.post(VERIFY, json={"qr_text": en["qr_text"]}, headers=counter | {"Accept-Language": "en"})
+    response = client.post(VERIFY, json={"qr_text": en["qr_text"], "matter": MATTER}, headers=counter | {"Accept-Language": "en"})
     body = response.get_json()
     assert response.status_code == 422 and body["code"] == "licence_not_valid", body
     assert english in body["detail"] and changed_on(app, other["id"], "%Y-%m-%d") in body["detail"], body

@@ -1,8 +1,9 @@
-"""The matter (用证事项) a clerk chooses before scanning (issue 16, the counter): GET /counter/matters
-lists them; POST /counter/verifications with `matter` discloses exactly the matter's fields, refuses a
-licence type the matter does not accept (422, the allowed types, the code stays usable) and an unknown
-matter (422, the allowed list); the holder's usage record and 'used' notice name the matter and the
-field NAMES, never values. Refusals carry a stable code (and for a licence that is not valid, its
+"""The matter (用证事项) a clerk chooses before scanning (issue 16, the counter; required since issue
+17): GET /counter/matters lists the active ones with their legal basis; POST /counter/verifications
+without a matter is refused (422), with one discloses exactly the matter's fields, refuses a licence
+type the matter does not accept (422, the allowed types, the code stays usable) and an unknown or
+inactive matter (422 matter_unknown, the allowed list, the code stays usable); the holder's usage
+record and 'used' notice name the matter and the field NAMES, never values. Refusals carry a stable code (and for a licence that is not valid, its
 reason and day); a clerk without a hall is out of scope."""
 from __future__ import annotations
 
@@ -45,24 +46,30 @@ def test_clerks_list_the_matters_in_both_languages(client, clerk, holder):
     by_code = {m["code"]: m for m in items}
     assert {"identity_check", "hotel_check_in", "vehicle_check"} <= set(by_code)
     hotel = by_code["hotel_check_in"]
-    assert hotel["name"] == "旅馆住宿登记"
+    assert hotel["name"] == "旅馆住宿登记" and hotel["legal_basis"].startswith("《旅馆业治安管理办法》第六条")
     assert [t["code"] for t in hotel["licence_types"]] == ["resident_id_card"]
     assert hotel["licence_types"][0]["name"] == "居民身份证"
     assert {"key": "id_number", "label": "公民身份号码", "how": "tail4"} in hotel["licence_types"][0]["fields"]
     assert "driving_licence" in [t["code"] for t in by_code["identity_check"]["licence_types"]]
     english = client.get(MATTERS, headers=counter | {"Accept-Language": "en"}).get_json()["items"]
     assert {m["code"]: m["name"] for m in english}["hotel_check_in"] == "Hotel check-in"
+    assert {m["code"]: m["legal_basis"] for m in english}["hotel_check_in"].startswith("Measures for the Public")
     assert_problem(client.get(MATTERS), 401)
     assert_problem(client.get(MATTERS, headers=holder), 403, "forbidden")
 
 
-def test_the_matter_is_an_enum_in_the_openapi_and_its_list_is_documented(client):
+def test_the_matter_is_required_in_the_openapi_and_its_list_is_documented(client):
+    """The catalogue changes at run time: the document states the code's shape, that it is required,
+    and where the current list is (an enum would go stale)."""
     spec = client.get("/api/v1/openapi.json").get_json()
     post = spec["paths"]["/api/v1/counter/verifications"]["post"]
     ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-    matter = spec["components"]["schemas"][ref]["properties"]["matter"]
-    assert "hotel_check_in" in matter["enum"] and "vehicle_check" in matter["enum"]
-    assert "matter_not_applicable" in post["responses"]["422"]["description"]
+    schema = spec["components"]["schemas"][ref]
+    matter = schema["properties"]["matter"]
+    assert "matter" in schema["required"] and matter["pattern"] == "^[a-z][a-z0-9_]{1,31}$"
+    assert "GET /counter/matters" in matter["description"] and "enum" not in matter
+    for code in ("matter_not_applicable", "matter_unknown"):
+        assert code in post["responses"]["422"]["description"]
     listing = spec["paths"]["/api/v1/counter/matters"]["get"]
     assert listing["summary"] or listing["description"]
     assert "200" in listing["responses"] and "403" in listing["responses"]
@@ -74,7 +81,9 @@ def test_a_matter_discloses_exactly_its_fields(client, issuer, holder, licence, 
     shown = present(client, holder, licence["id"], fields=["name", "id_number", "address", "vehicle_class"])
     answer = verify(client, clerk(), shown["qr_text"], "vehicle_check")
     assert answer["result"] == "verified"
-    assert answer["matter"] == {"code": "vehicle_check", "name": "驾驶资格核查"}
+    assert answer["matter"] == {"code": "vehicle_check", "name": "驾驶资格核查",
+                                "legal_basis": "《中华人民共和国道路交通安全法》第十九条：驾驶机动车应当依法取得机动车驾驶证，"
+                                               "按照准驾车型驾驶"}
     assert answer["disclosed"] == ["name", "vehicle_class", "valid_until", "status"]
     assert answer["licence"]["fields"] == {"vehicle_class": "C1"}
     assert answer["licence"]["merged_fields"] == {"name": "holder.name", "valid_until": "licence.valid_until",
@@ -115,12 +124,30 @@ def test_a_licence_type_the_matter_does_not_accept_is_refused_and_the_code_stays
                                      + [("verified", "identity_check")])
 
 
-@pytest.mark.parametrize("matter", ["spa", "", "HOTEL_CHECK_IN"])
-def test_an_unknown_matter_is_refused_with_the_allowed_list(client, holder, licence, clerk, matter):
+@pytest.mark.parametrize("matter", ["", "HOTEL_CHECK_IN", "x", "a" * 33, "hotel-check-in", None, 7])
+def test_a_malformed_or_missing_matter_is_refused_before_the_code_is_read(client, holder, licence, clerk, matter):
+    counter = clerk()
     shown = present(client, holder, licence["id"])
-    body = assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": matter},
-                                      headers=clerk()), 422, "validation_failed")
-    assert "hotel_check_in" in json.dumps(body["errors"]["matter"]), body
+    body = {"qr_text": shown["qr_text"]} | ({} if matter is None else {"matter": matter})
+    refused = assert_problem(client.post(VERIFY, json=body, headers=counter), 422, "validation_failed")
+    assert refused["errors"]["matter"], refused
+    assert verify(client, counter, shown["qr_text"], "vehicle_check")["result"] == "verified"  # still live
+
+
+def test_an_unknown_matter_is_refused_with_the_allowed_list_and_the_code_stays_usable(app, client, holder,
+                                                                                      licence, clerk):
+    counter = clerk()
+    shown = present(client, holder, licence["id"])
+    body = assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": "spa"},
+                                      headers=counter), 422, "matter_unknown")
+    assert {"hotel_check_in", "vehicle_check", "bank_account_opening"} <= set(body["allowed_matters"])
+    assert "hotel_check_in" in json.dumps(body["errors"]["matter"]) and "不存在或已停用" in body["detail"]
+    english = client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": "spa"},
+                          headers=counter | {"Accept-Language": "en"}).get_json()
+    assert english["detail"] == "The chosen matter does not exist or is no longer in use."
+    assert english["errors"]["matter"][0].startswith("Matters you can choose: ")
+    assert rows(app, PresentationCheck) == []  # refused before the code was read: nothing recorded
+    assert verify(client, counter, shown["qr_text"], "vehicle_check")["result"] == "verified"
 
 
 def test_usage_and_notice_name_the_matter_and_field_names_never_values(app, client, issuer, holder, licence,
@@ -128,12 +155,14 @@ def test_usage_and_notice_name_the_matter_and_field_names_never_values(app, clie
     shown = present(client, holder, licence["id"], purpose="租车")
     verify(client, clerk(), shown["qr_text"], "vehicle_check")
     [item] = client.get(USAGE, headers=holder).get_json()["items"]
-    assert item["matter"] == {"code": "vehicle_check", "name": "驾驶资格核查"}
+    assert item["matter"]["code"] == "vehicle_check" and item["matter"]["name"] == "驾驶资格核查"
+    assert item["matter"]["legal_basis"].startswith("《中华人民共和国道路交通安全法》第十九条")
     assert item["fields"] == ["name", "vehicle_class", "valid_until", "status"]
     assert item["field_labels"] == ["姓名", "准驾车型", "有效期止", "状态"]
     assert item["result"] == "verified" and item["hall"] == "H1" and item["clerk"] == "clerk.one"
     [english] = client.get(USAGE, headers=holder | {"Accept-Language": "en"}).get_json()["items"]
     assert english["matter"]["name"] == "Driving entitlement check"
+    assert english["matter"]["legal_basis"].startswith("Road Traffic Safety Law of the PRC, art. 19")
     row, data = only(app, "licence_used", link=f"yiwang://wallet/licences/{licence['id']}")
     assert "驾驶资格核查" in row.body and "准驾车型" in row.body and "Driving entitlement check" in data["body_en"]
     assert data["matter"] == "vehicle_check" and data["fields"] == item["fields"]

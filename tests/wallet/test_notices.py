@@ -17,7 +17,7 @@ from tests import vectors
 from tests.fixtures.halls import hall
 from tests.fixtures.notify import PUSH_TOKEN, Clock, daytime_clock, only, queued, register_device, three_channels
 from tests.helpers import bearer, rows
-from tests.wallet.conftest import ISSUE, VERIFY, issue, issue_body, present
+from tests.wallet.conftest import ISSUE, MATTER, VERIFY, issue, issue_body, present
 
 clock = daytime_clock
 
@@ -83,13 +83,16 @@ def test_used_names_who_where_what_for_and_which_fields_never_the_values(app, cl
     licence = issue(client, issuer)
     shown = present(client, person["headers"], licence["id"], fields=["name", "id_number", "vehicle_class",
                                                                        "address"], purpose="租车")
-    assert client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=clerk()).status_code == 200
+    verified = client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": "vehicle_check"}, headers=clerk())
+    assert verified.status_code == 200
     row, data = _only(app, "licence_used", licence["id"])
     assert row.title == "证照已被核验"
-    for said in ("clerk.one", "H1", "租车", "姓名", "证号", "准驾车型", "住址"):
+    for said in ("clerk.one", "H1", "驾驶资格核查", "姓名", "准驾车型", "有效期止"):
         assert said in row.body, said
-    assert data["fields"] == ["name", "id_number", "vehicle_class", "address"]
+    assert "住址" not in row.body and "租车" not in row.body  # the matter's fields; the purpose decides nothing
+    assert data["fields"] == ["name", "vehicle_class", "valid_until", "status"]
     assert data["title_en"] == "Licence verified" and "clerk.one" in data["body_en"] and "H1" in data["body_en"]
+    assert "Driving entitlement check" in data["body_en"]
     name, id_number = vectors.ZHANG_SAN
     everything = row.title + row.body + row.data
     for value in (name, id_number, "长江中路", "C1"):
@@ -181,7 +184,7 @@ def test_used_says_the_halls_name_when_the_directory_knows_it(app, client, issue
     load_halls([hall("H1", name="蜀山区政务服务中心")])
     licence = issue(client, issuer)
     shown = present(client, person["headers"], licence["id"], fields=["name"], purpose="租车")
-    assert client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=clerk()).status_code == 200
+    assert client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=clerk()).status_code == 200
     row, data = _only(app, "licence_used", licence["id"])
     assert "蜀山区政务服务中心" in row.body and "“蜀山区政务服务中心”" in data["body_en"] and "H1" not in row.body
     assert (data["hall"], data["hall_name"]) == ("H1", "蜀山区政务服务中心")

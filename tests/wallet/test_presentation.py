@@ -14,7 +14,7 @@ import zxingcpp
 from app.qr import render_png
 from tests import vectors
 from tests.helpers import assert_problem, bearer, rows
-from tests.wallet.conftest import ISSUE, VERIFY, issue, issue_body, present, present_url
+from tests.wallet.conftest import ISSUE, MATTER, VERIFY, issue, issue_body, present, present_url
 from wallet.models import Presentation
 
 
@@ -110,17 +110,17 @@ def test_a_new_presentation_retires_the_old(app, client, holder, licence, clerk)
     statuses = {p.id: p.status for p in rows(app, Presentation)}
     assert statuses == {first["id"]: "retired", second["id"]: "live"}
     counter = clerk()
-    assert_problem(client.post(VERIFY, json={"qr_text": first["qr_text"]}, headers=counter), 409, "presentation_used")
-    assert_problem(client.post(VERIFY, json={"manual_code": first["manual_code"]}, headers=counter), 400,
+    assert_problem(client.post(VERIFY, json={"qr_text": first["qr_text"], "matter": MATTER}, headers=counter), 409, "presentation_used")
+    assert_problem(client.post(VERIFY, json={"manual_code": first["manual_code"], "matter": MATTER}, headers=counter), 400,
                    "presentation_invalid")
-    assert client.post(VERIFY, json={"qr_text": second["qr_text"]}, headers=counter).status_code == 200
+    assert client.post(VERIFY, json={"qr_text": second["qr_text"], "matter": MATTER}, headers=counter).status_code == 200
 
 
 def test_holder_revocation_kills_the_code(client, holder, licence, clerk):
     shown = present(client, holder, licence["id"])
     assert client.delete(f"/api/v1/wallet/presentations/{shown['id']}", headers=holder).status_code == 204
     counter = clerk()
-    body = assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter), 409,
+    body = assert_problem(client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=counter), 409,
                           "presentation_used")
     assert "licence" not in body
 
@@ -128,13 +128,14 @@ def test_holder_revocation_kills_the_code(client, holder, licence, clerk):
 def test_usage_shows_who_verified(client, holder, licence, clerk):
     shown = present(client, holder, licence["id"], purpose="租房登记")
     counter = clerk()
-    assert client.post(VERIFY, json={"qr_text": shown["qr_text"]}, headers=counter).status_code == 200
+    assert client.post(VERIFY, json={"qr_text": shown["qr_text"], "matter": MATTER}, headers=counter).status_code == 200
     usage = client.get("/api/v1/wallet/usage", headers=holder).get_json()
     assert usage["next_cursor"] is None
     [item] = usage["items"]
     assert item["licence_id"] == licence["id"] and item["presentation_id"] == shown["id"]
     assert item["hall"] == "H1" and item["clerk"] == "clerk.one" and item["purpose"] == "租房登记"
-    assert item["fields"] == shown["fields"] and item["result"] == "verified"
+    assert item["fields"] == ["name", "id_number"] and item["result"] == "verified"  # the matter's, not the code's
+    assert item["matter"]["code"] == MATTER
     assert "张" not in str(item)  # names of fields, never their values
 
 
