@@ -51,6 +51,7 @@ def test_the_matter_comes_first_and_two_refusals_say_what_to_do(client, runner, 
     choose_matter(browser, "hotel_check_in")
     hint = browser.js("document.getElementById('matter-hint').innerText")
     assert "居民身份证" in hint and "公民身份号码（仅后4位）" in hint, hint
+    assert "依据：《旅馆业治安管理办法》第六条" in hint, hint  # the matter's legal basis (issue 17)
     browser.type_and_enter(shown["qr_text"])
     text = card(browser, "fail", "该事项不接受这种证照")
     assert "核验未通过" in text and "机动车驾驶证" in text and "可核验的证照：居民身份证" in text, text

@@ -47,6 +47,7 @@ const TEXT = {
   checkinLabel: ["请扫描预约签到二维码", "Scan the booking's check-in QR code"],
   matterLabel: ["① 办理事项", "① Matter"], matterNone: ["请先选择办理事项…", "Choose the matter first…"],
   matterHint: ["可核验：", "Accepts: "], matterShows: ["柜台将看到：", "The counter sees: "],
+  matterBasis: ["。依据：", ". Legal basis: "],
   matterUnavailable: ["办理事项列表暂时无法加载，请刷新页面。", "The list of matters could not be loaded; reload the page."],
   matterFirst: ["核验前请在上方“办理事项”中选择群众要办理的事项。",
     "Before scanning, choose above what the citizen is here for (Matter)."], matterOf: ["事项：", "Matter: "],
@@ -176,6 +177,7 @@ function showMatterHint() {
   const types = matter.licence_types || [];
   let hint = t(TEXT.matterHint) + types.map((x) => x.name).join(sep);
   if (types.length === 1) { hint += t(["；", "; "]) + t(TEXT.matterShows) + (types[0].fields || []).map(how).join(sep); }
+  if (matter.legal_basis) { hint += t(TEXT.matterBasis) + matter.legal_basis; }  // why the counter may ask
   $("matter-hint").textContent = hint;
 }
 
