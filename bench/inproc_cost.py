@@ -40,6 +40,9 @@ tok = login("13800138000")
 r = c.post("/api/v1/me/real-name", json={"name": NAME, "id_number": IDN}, headers=bearer(tok)); assert r.status_code == 200, r.get_json()
 o = runner.invoke(args=["clients", "create", "--name", "省公安厅", "--scopes", "licences:issue"])
 creds = dict(l.split("=", 1) for l in o.output.splitlines() if "=" in l)
+o = runner.invoke(args=["issuers", "list"])  # the demo seed's departments: bind the client to the traffic police's
+dept = next(l.split()[0] for l in o.output.splitlines() if "driving_licence" in l)
+o = runner.invoke(args=["issuers", "bind-client", dept, creds["client_id"]]); assert o.exit_code == 0, o.output
 ctok = c.post("/api/v1/oauth/token", data={"grant_type": "client_credentials", "client_id": creds["client_id"],
               "client_secret": creds["client_secret"]}).get_json()["access_token"]
 body = {"type_code": "driving_licence", "holder": {"name": NAME, "id_number": IDN}, "valid_from": "2020-05-01",

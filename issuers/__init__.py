@@ -11,6 +11,7 @@ from issuers import cli, demo, routes
 def init_app(app: Flask, api) -> None:
     """The admin API (/api/v1/admin/issuers), the `flask issuers …` commands, the demo departments."""
     api.register_blueprint(routes.blp)
+    routes.init_issuing_check(app)
     for group in cli.COMMANDS:
         app.cli.add_command(group)
     add_demo_seeder(app, demo.seed)

@@ -18,6 +18,7 @@ from app.db import db, make_database, migrate
 from tests import vectors
 from tests.fakes.private_redis import PrivateRedis
 from tests.helpers import bearer, latest_code
+from tests.issuers.registry import register_client
 
 # Shared fixtures (pytest takes pytest_plugins only from the root conftest): a test asks for them by name.
 pytest_plugins = [
@@ -182,12 +183,15 @@ def verified_citizen(client, runner, login_citizen):
 
 @pytest.fixture
 def machine_token(client, runner):
-    """Create a machine client with `scopes` (bound to `halls`) and return an access token for it."""
+    """Create a machine client with `scopes` (bound to `halls`) and return an access token for it; a
+    `licences:issue` client is registered to a department of its own that may issue every type."""
 
     def make(scopes: str = "licences:issue", halls: str = "") -> str:
         out = runner.invoke(args=["clients", "create", "--name", "test client", "--scopes", scopes,
                                   "--halls", halls]).output
         creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        if "licences:issue" in scopes.split():  # an issuing client acts for a department of its own (issue 17)
+            register_client(runner, creds["client_id"], name="test client")  # the department by the client's name
         response = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials",
                                                               "client_id": creds["client_id"],
                                                               "client_secret": creds["client_secret"]})

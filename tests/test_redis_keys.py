@@ -34,6 +34,7 @@ from notify.outbox import enqueue
 from notify.tasks import NotifyWorker
 from tests import vectors
 from tests.helpers import assert_problem, bearer, latest_code, rows
+from tests.issuers.registry import register_client
 from tests.wallet.conftest import MATTER, VERIFY, issue_body, present_url
 from wallet.models import Presentation
 
@@ -106,6 +107,8 @@ class Flows:
         out = self.runner.invoke(args=["clients", "create", "--name", f"keys {scopes}", "--scopes", scopes,
                                        "--halls", halls]).output
         creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        if "licences:issue" in scopes.split():  # an issuing client acts for a registered department
+            register_client(self.runner, creds["client_id"])
         answer = self.client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials", **{
             k: creds[k] for k in ("client_id", "client_secret")}})
         assert answer.status_code == 200, answer.get_json()

@@ -1,14 +1,15 @@
-"""The demo citizen's wallet for `flask demo seed` (development only): a demo issuing department and
-three licences of different types, the driving licence then suspended (暂扣). Idempotent: a citizen
-whose wallet already holds licences is left alone."""
+"""The demo citizen's wallet for `flask demo seed` (development only): three licences of different
+types, each issued through the client of the demo department that may issue it (issuers/demo.py:
+安徽省公安厅, 合肥市市场监督管理局, 合肥市公安局交通警察支队), the driving licence then suspended
+(暂扣). Idempotent: a citizen whose wallet already holds licences is left alone."""
 from __future__ import annotations
 
 from datetime import date
 
 from identity import service as identity
+from issuers import service as issuers
 from wallet import service
 
-CLIENT_NAME = "演示发证部门"
 _CREDIT_CODE = "11430000006122244L"  # DOMAIN.md's identifier example
 SUSPENSION_NOTE = "交通违法记分处理中（演示）"  # the issuer's own words (data it sends, not translated)
 
@@ -44,10 +45,12 @@ def seed() -> list[str]:
     citizen = identity.demo_people()["citizen"]
     if service.list_licences(user_id=citizen)["items"]:
         return ["wallet: the demo citizen's licences are there already"]
-    client, _ = identity.create_client(name=CLIENT_NAME, scopes=["licences:issue"])
     person = identity.verified_identity(citizen)
-    issued = [service.issue_licence(client_id=client.client_id, request=r)[0]
-              for r in _requests(person.name, person.id_number)]
-    service.change_status(client_id=client.client_id, licence_id=issued[-1]["id"], status_code="02",
+    requests = _requests(person.name, person.id_number)
+    clients = [issuers.demo_client_for(r.type_code) for r in requests]  # the issuers' seeder ran first
+    if None in clients:
+        return ["wallet: no demo issuing department for every type (flask issuers list): no licences"]
+    issued = [service.issue_licence(client_id=c, request=r)[0] for c, r in zip(clients, requests)]
+    service.change_status(client_id=clients[-1], licence_id=issued[-1]["id"], status_code="02",
                           reason=SUSPENSION_NOTE)
     return ["wallet: 3 licences for the demo citizen (居民身份证, 营业执照, 机动车驾驶证 暂扣)"]

@@ -1,8 +1,12 @@
 """Issuing licences (发证): issuers sign licences for holders; holders not yet verified are parked.
 
-An issuer (发证机关) is created the first time its machine client issues: its name is the client's
-registered name, its SM2 key is generated in the key store (purpose ``issuer``, owner = issuer id),
-and its issuer code is derived from the client id (see `issuer_code_for`).
+A machine client issues for the department it is registered to in the issuer registry (issuers/,
+issue 17): 403 issuer_not_registered, issuer_suspended, or issuer_type_not_allowed for a type outside
+the department's list. The wallet keeps a row per department (`wallet_issuer`, same id: its serial
+counter and first SM2 signing key, purpose ``issuer``, owner = department id), created on its first
+issue; its code, the identifier's issuer segment, is the department's USCC. A licence is signed over
+the issuer code in its own identifier, so licences issued under a carried-over department's old code
+keep verifying.
 """
 from __future__ import annotations
 
@@ -16,16 +20,16 @@ import peewee as pw
 
 from app import audit, i18n
 from app.crypto.ca import keystore
-from app.crypto.sm3 import sm3
 from app.db import new_id, unit_of_work, utcnow
 from app.i18n import N_
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import DecryptionError, field_cipher, mask_id_number, mask_name
 from identity import service as identity
 from identity.service import IdNumberInvalid
+from issuers import service as issuers
 from wallet import lifecycle, models, notices
 from wallet.canonical import canonical_bytes, canonical_sha, licence_document
-from wallet.catalogue import LicenceDataError, LicenceType, get_type, validate_data
+from wallet.catalogue import LicenceDataError, LicenceType, all_types, get_type, validate_data
 from wallet.consistency import (
     HOLDER_NAME_MISMATCH, STATUS_INCONSISTENT, VALIDITY_INCONSISTENT, contradictions, same_name, with_status,
 )
@@ -40,43 +44,37 @@ log = logging.getLogger(__name__)
 
 KEY_PURPOSE = "issuer"
 REVOCATION_CODES = ("02", "03", "04", "05", "06", "07", "99")
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CONTRADICTIONS = {HOLDER_NAME_MISMATCH: HolderNameMismatch, VALIDITY_INCONSISTENT: ValidityInconsistent,
                    STATUS_INCONSISTENT: StatusInconsistent}
 
 
 # --- Issuers ----------------------------------------------------------------------------------
 
-def issuer_code_for(client_id: str) -> str:
-    """A unified-social-credit-code-shaped issuer code (GB 32100), stable for a client id.
-
-    ``11`` (机关) + area ``000000`` + 9 characters from SM3(client id) + the GB 32100 check
-    character. Clients carry no registered credit code yet; the derivation keeps identifiers
-    well-formed and stable for a given issuing client.
-    """
-    digest = sm3(f"wallet-issuer:{client_id}".encode())
-    body = "11000000" + "".join(_USCC_ALPHABET[b % 31] for b in digest[:9])
-    check = 31 - sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body, _USCC_WEIGHTS)) % 31
-    return body + _USCC_ALPHABET[check % 31]
-
-
-def issuer_for_client(client_id: str) -> Issuer:
-    """The issuer acting through this client, created (with its signing key) on first use."""
-    issuer = models.issuer_by_client(client_id)
-    if issuer is not None:
-        return issuer
-    issuer_id = new_id("iss")
-    name = identity.client_name(client_id) or client_id
-    try:
-        with unit_of_work():
-            key = keystore().generate(purpose=KEY_PURPOSE, owner=issuer_id, label=name[:128])
-            issuer = models.create_issuer(issuer_id=issuer_id, client_id=client_id, code=issuer_code_for(client_id),
-                                          name=name, key_id=key.key_id)
-            audit.record("wallet.issuer_created", actor_kind="client", actor_id=client_id, target=issuer_id)
-    except pw.IntegrityError:  # created concurrently by another request of the same client
-        return models.issuer_by_client(client_id)
+def issuer_for_client(client_id: str, type_code: str | None = None) -> Issuer:
+    """The wallet's row of the department this client acts for (created with its signing key on the
+    department's first issue, its code and name following the registry's). 403 issuer_not_registered
+    / issuer_suspended; with `type_code`, 403 issuer_type_not_allowed outside the department's list."""
+    department = issuers.issuer_for_client(client_id)
+    if type_code is not None:
+        issuers.check_type(department, type_code)
+    issuer = models.issuer_by_id(department.id)
+    if issuer is None:
+        try:
+            with unit_of_work():
+                key = keystore().generate(purpose=KEY_PURPOSE, owner=department.id, label=department.name[:128])
+                issuer = models.create_issuer(issuer_id=department.id, client_id=department.id, code=department.uscc,
+                                              name=department.name, key_id=key.key_id)
+                audit.record("wallet.issuer_created", actor_kind="client", actor_id=client_id, target=department.id)
+        except pw.IntegrityError:  # created concurrently by another request of the department
+            return models.issuer_by_id(department.id)
+    elif (issuer.code, issuer.name) != (department.uscc, department.name):  # recorded or renamed since
+        issuer = models.update_issuer(issuer, code=department.uscc, name=department.name)
     return issuer
+
+
+def signed_issuer_code(licence: Licence) -> str:
+    """The issuer code a licence was signed over: its identifier's issuer segment."""
+    return licence.identifier.split(".")[-4]
 
 
 def _signing_key_id(issuer: Issuer) -> str:
@@ -148,10 +146,11 @@ def _request_digest(request: IssueRequest) -> str:
 def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, Any], bool]:
     """Issue and sign a licence; returns (issuer view, created). The same `reference` with the same
     content returns the existing licence (created False); with other content: ReferenceConflict."""
+    known = request.type_code in {t.code for t in all_types()}  # an unknown type: 422 below
+    issuer = issuer_for_client(client_id, type_code=request.type_code if known else None)  # 403s before 422s
     licence_type, request = _checked(request)
     owner = identity.user_id_for_id_number(request.holder_id_number)
     request = _consistent(licence_type, request, owner)
-    issuer = issuer_for_client(client_id)
     digest = _request_digest(request)
     existing = models.licence_by_reference(issuer.id, request.reference)
     if existing is None:
@@ -197,9 +196,9 @@ def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: st
 
 def _sign(licence: Licence, issuer: Issuer, name: str, id_number: str, data: dict[str, Any]) -> None:
     message = canonical_bytes(licence_document(
-        identifier=licence.identifier, type_code=licence.type_code, issuer_code=issuer.code, holder_name=name,
-        holder_id_number=id_number, data=data, valid_from=licence.valid_from, valid_until=licence.valid_until,
-        status=licence.status, version=licence.version))
+        identifier=licence.identifier, type_code=licence.type_code, issuer_code=signed_issuer_code(licence),
+        holder_name=name, holder_id_number=id_number, data=data, valid_from=licence.valid_from,
+        valid_until=licence.valid_until, status=licence.status, version=licence.version))
     licence.key_id = _signing_key_id(issuer)
     licence.signature = keystore().sign(licence.key_id, message)
     licence.canonical_sha = canonical_sha(message)
@@ -208,8 +207,9 @@ def _sign(licence: Licence, issuer: Issuer, name: str, id_number: str, data: dic
 # --- Status changes ---------------------------------------------------------------------------
 
 def _own_licence(client_id: str, licence_id: str) -> tuple[Licence, Issuer]:
-    """A licence of this client's issuer; another issuer's licence is not found (no probing)."""
-    row = models.issued_licence(client_id, licence_id)
+    """A licence of the department this client acts for (any of its clients); another department's
+    licence is not found (no probing)."""
+    row = models.issued_licence(issuers.issuer_for_client(client_id).id, licence_id)
     if row is None:
         raise LicenceNotFound()
     return row, row.issuer
@@ -266,9 +266,9 @@ def signed_bytes(licence: Licence, issuer: Issuer,
     its `decrypt_parts` when the caller has them already."""
     name, id_number, data = parts if parts is not None else decrypt_parts(licence)
     return canonical_bytes(licence_document(
-        identifier=licence.identifier, type_code=licence.type_code, issuer_code=issuer.code, holder_name=name,
-        holder_id_number=id_number, data=data, valid_from=licence.valid_from, valid_until=licence.valid_until,
-        status=licence.status, version=licence.version))
+        identifier=licence.identifier, type_code=licence.type_code, issuer_code=signed_issuer_code(licence),
+        holder_name=name, holder_id_number=id_number, data=data, valid_from=licence.valid_from,
+        valid_until=licence.valid_until, status=licence.status, version=licence.version))
 
 
 def issuer_view(licence: Licence, issuer: Issuer) -> dict[str, Any]:

@@ -30,11 +30,12 @@ i18n.register_labels("licence_status", STATUS_LABELS)
 
 
 class Issuer(BaseModel):
-    """A department that issues licences; acts through one machine client (`licences:issue`)."""
+    """The wallet's row of an issuing department of the registry (issuers/, same id): its serial
+    counter and signing key; its machine clients are bound in the registry (issue 17)."""
 
     id = pw.CharField(primary_key=True, max_length=32)
-    client_id = pw.CharField(max_length=40, unique=True)
-    code = pw.CharField(max_length=18, unique=True)  # issuer code in identifiers (统一社会信用代码 shape)
+    client_id = pw.CharField(max_length=40, unique=True)  # unused since migration 025: the department id
+    code = pw.CharField(max_length=18, unique=True)  # issuer code in new identifiers: the department's USCC
     name = pw.CharField(max_length=128)
     key_id = pw.CharField(max_length=32)  # its SM2 signing key in the key store
     next_serial = pw.BigIntegerField(default=1)
@@ -127,12 +128,15 @@ def issuer_by_id(issuer_id: str) -> Issuer | None:
     return select_one(Issuer, Issuer.id, issuer_id)
 
 
-def issuer_by_client(client_id: str) -> Issuer | None:
-    return select_one(Issuer, Issuer.client_id, client_id)
-
-
 def create_issuer(*, issuer_id: str, client_id: str, code: str, name: str, key_id: str) -> Issuer:
     return Issuer.create(id=issuer_id, client_id=client_id, code=code, name=name, key_id=key_id)
+
+
+def update_issuer(issuer: Issuer, *, code: str, name: str) -> Issuer:
+    """The registry's code and name for the department (a carried-over one's USCC recorded, a rename)."""
+    Issuer.update(code=code, name=name).where(Issuer.id == issuer.id).execute()
+    issuer.code, issuer.name = code, name
+    return issuer
 
 
 def take_serial(issuer_id: str) -> int:
@@ -160,10 +164,10 @@ def save_licence(licence: Licence) -> None:
     licence.save()
 
 
-def issued_licence(client_id: str, licence_id: str) -> Licence | None:
-    """The licence with its issuer (`licence.issuer`) if that issuer acts through this client."""
+def issued_licence(issuer_id: str, licence_id: str) -> Licence | None:
+    """The licence with its issuer (`licence.issuer`) if that department issued it."""
     return (Licence.select(Licence, Issuer).join(Issuer)
-            .where((Licence.id == licence_id) & (Issuer.client_id == client_id)).first())
+            .where((Licence.id == licence_id) & (Licence.issuer == issuer_id)).first())
 
 
 def holder_licence(licence_id: str, user_id: str) -> Licence | None:

@@ -45,13 +45,15 @@ def list_licence_types():
 
 
 _ISSUE = {"kinds": ("client",), "scopes": ("licences:issue",)}
+# a client acts for a registered, active department (issuers/, checked before the body is read)
+_ISSUER_403 = "insufficient_scope, forbidden, issuer_not_registered, issuer_suspended"
 
 
 @blp.route("/issuer/licences", methods=["POST"])
 @blp.arguments(s.IssueLicenceSchema())
 @blp.response(201, s.IssuedLicenceSchema())
 @blp.alt_response(200, schema=s.IssuedLicenceSchema, description="同一 reference、同一内容的重复提交：原证照")
-@problems(blp, {403: "insufficient_scope, forbidden", 409: "reference_conflict",
+@problems(blp, {403: _ISSUER_403 + ", issuer_type_not_allowed (allowed)", 409: "reference_conflict",
                 422: "validation_failed, licence_type_unknown, licence_data_invalid, id_number_invalid, validity_invalid, "
                      "holder_name_mismatch, validity_inconsistent, status_inconsistent (field_codes: field → code)"})
 @auth_required(**_ISSUE)
@@ -67,7 +69,7 @@ def issue_licence(body):
 
 @blp.route("/issuer/licences/<licence_id>", methods=["GET"])
 @blp.response(200, s.IssuedLicenceSchema())
-@problems(blp, {404: "licence_not_found"})
+@problems(blp, {403: _ISSUER_403, 404: "licence_not_found"})
 @auth_required(**_ISSUE)
 def get_issued_licence(licence_id):
     """Status of a licence this client issued."""
@@ -77,7 +79,7 @@ def get_issued_licence(licence_id):
 @blp.route("/issuer/licences/<licence_id>/revoke", methods=["POST"])
 @blp.arguments(s.ChangeStatusSchema())
 @blp.response(200, s.IssuedLicenceSchema())
-@problems(blp, {404: "licence_not_found", 409: "licence_transition_forbidden (from, to, allowed)",
+@problems(blp, {403: _ISSUER_403, 404: "licence_not_found", 409: "licence_transition_forbidden (from, to, allowed)",
                 422: "validation_failed"})
 @auth_required(**_ISSUE)
 def revoke_licence(body, licence_id):
@@ -89,7 +91,7 @@ def revoke_licence(body, licence_id):
 @blp.route("/issuer/licences/<licence_id>/status", methods=["POST"])
 @blp.arguments(s.StatusChangeSchema())
 @blp.response(200, s.IssuedLicenceSchema())
-@problems(blp, {404: "licence_not_found", 409: "licence_transition_forbidden (from, to, allowed), "
+@problems(blp, {403: _ISSUER_403, 404: "licence_not_found", 409: "licence_transition_forbidden (from, to, allowed), "
                                                 "licence_versions_exhausted", 422: "validation_failed"})
 @auth_required(**_ISSUE)
 def change_licence_status(body, licence_id):
@@ -101,7 +103,7 @@ def change_licence_status(body, licence_id):
 @blp.route("/issuer/licences/<licence_id>/reissue", methods=["POST"])
 @blp.arguments(s.ReissueSchema())
 @blp.response(200, s.IssuedLicenceSchema())
-@problems(blp, {404: "licence_not_found", 409: "licence_reissue_forbidden (licence_status, allowed_from), "
+@problems(blp, {403: _ISSUER_403, 404: "licence_not_found", 409: "licence_reissue_forbidden (licence_status, allowed_from), "
                                                 "licence_versions_exhausted",
                 422: "validation_failed, licence_data_invalid, validity_invalid, holder_name_mismatch, "
                      "validity_inconsistent, status_inconsistent"})

@@ -28,6 +28,7 @@ from app.db import db, execute, migrate
 from bench.server import GunicornServer
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import PROBLEM, bearer, latest_code
+from tests.issuers.registry import ALL_TYPES, fresh_uscc
 from tests.wallet.conftest import CLERK_PASSWORD, ISSUE, issue_body
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -164,6 +165,11 @@ class Rig:
     def machine(self, scopes: str) -> dict[str, str]:
         out = self.cli("clients", "create", "--name", f"faults {scopes}", "--scopes", scopes)
         creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        if "licences:issue" in scopes.split():  # an issuing client acts for a registered department
+            code = fresh_uscc()
+            added = self.cli("issuers", "add", "--uscc", code, "--name", "故障测试发证机关", "--region", "340100",
+                             "--types", ",".join(ALL_TYPES))
+            self.cli("issuers", "bind-client", added.split()[1], creds["client_id"])
         response = self.app.test_client().post("/api/v1/oauth/token", data={
             "grant_type": "client_credentials", "client_id": creds["client_id"],
             "client_secret": creds["client_secret"]})

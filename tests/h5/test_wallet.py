@@ -11,6 +11,7 @@ import re
 
 from app.db import db
 from identity.devdata import DEMO_CITIZEN, DEMO_FAMILY, DEMO_STAFF
+from issuers.models import IssuerClient
 from tests.fixtures.h5 import TTL, sign_in_demo, snap, tab, text_of, visible, wait_text
 from tests.helpers import bearer
 from wallet import service as wallet
@@ -72,7 +73,8 @@ def no_personal_data(cdp) -> None:
 def suspend(app, licence_id: str, reason: str) -> None:
     """The issuing department suspends the licence (as its issuer would through its API)."""
     with app.app_context(), db.connection_context():
-        issuer_client = Licence.get_by_id(licence_id).issuer.client_id
+        department = Licence.get_by_id(licence_id).issuer_id  # the registry's department (issue 17)
+        issuer_client = IssuerClient.get(IssuerClient.issuer == department).client_id
         wallet.change_status(client_id=issuer_client, licence_id=licence_id, status_code="02", reason=reason)
 
 
@@ -84,10 +86,10 @@ def test_the_list_marks_the_suspended_licence_and_a_notice_link_opens_its_detail
     snap(phone, "wallet-list")
     # Three licences, each with its type, issuer and state; only the valid ones offer a QR.
     assert sorted(r["status"] for r in rows) == ["01", "01", "02"]
-    for name in ("居民身份证", "营业执照"):
+    for name, department in (("居民身份证", "安徽省公安厅"), ("营业执照", "合肥市市场监督管理局")):
         row = row_of(rows, name)
         assert row["status"] == "01" and row["qr"] and "有效" in row["text"] and "亮证" in row["text"]
-        assert "演示发证部门" in row["text"]
+        assert department in row["text"]
     driving = row_of(rows, "机动车驾驶证")
     assert driving["status"] == "02" and not driving["qr"]
     assert "暂扣" in driving["text"] and "不能亮证" in driving["text"] and "有效期至 2030-05-01" in driving["text"]
@@ -104,7 +106,7 @@ def test_the_list_marks_the_suspended_licence_and_a_notice_link_opens_its_detail
     wait_text(phone, "#licence-usage", "此证照还没有被核验过")
     snap(phone, "wallet-detail")
     assert "机动车驾驶证" in detail and "状态：暂扣（交通违法记分处理中（演示））" in detail
-    assert "发证机关" in detail and "演示发证部门" in detail and "2020-05-01 至 2030-05-01" in detail
+    assert "发证机关" in detail and "合肥市公安局交通警察支队" in detail and "2020-05-01 至 2030-05-01" in detail
     assert "C1" in detail and "发证机关签名验证通过" in detail and "证照标识：" in detail
     assert NAME[0] + "*" in detail and NAME not in detail  # the holder's name masked, as the API discloses it
     assert "此证照当前为“暂扣”，不能亮证。" in detail
