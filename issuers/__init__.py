@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from app.cli import add_demo_seeder
-from issuers import cli, demo, routes
+from issuers import cli, demo, routes, trust_routes
 
 
 def init_app(app: Flask, api) -> None:
     """The admin API (/api/v1/admin/issuers), the `flask issuers …` commands, the demo departments."""
     api.register_blueprint(routes.blp)
+    api.register_blueprint(trust_routes.blp)  # /.well-known/yiwang/issuers, /api/v1/admin/issuers/{id}/keys
     routes.init_issuing_check(app)
     for group in cli.COMMANDS:
         app.cli.add_command(group)

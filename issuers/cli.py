@@ -11,10 +11,13 @@ ISSUER is a department's id (iss_…) or its USCC.
 """
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
 import click
 from flask.cli import AppGroup
 
 from app.cli import fail
+from app.clock import CHINA_TZ, rfc3339
 from app.errors import AppError
 from issuers import service
 
@@ -124,3 +127,56 @@ def issuers_resume(issuer: str) -> None:
     except AppError as exc:
         fail(exc)
     click.echo(f"issuer {found.id} active")
+
+
+# --- Signing keys (issuers/keys.py) --------------------------------------------------------------------
+
+def _since(value: str) -> datetime:
+    """YYYY-MM-DD (00:00 China time) or an RFC 3339 date-time with its offset."""
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time.min, CHINA_TZ)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("YYYY-MM-DD or an RFC 3339 date-time with offset") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("a date-time needs its offset, e.g. 2026-11-01T09:30:00+08:00")
+    return moment
+
+
+@issuers_cli.command("keys")
+@click.argument("issuer")
+def issuers_keys(issuer: str) -> None:
+    """A department's signing keys, newest first."""
+    try:
+        views = service.issuer_keys(_issuer_id(issuer))
+    except AppError as exc:
+        fail(exc)
+    for key in views:
+        revoked = f"  revoked since {rfc3339(key['revoked_since'])} ({key['revoked_reason']})" if key["revoked_since"] else ""
+        click.echo(f"{key['kid']}  {key['status']:8}  {rfc3339(key['not_before'])} … {rfc3339(key['not_after'])}"
+                   f"  cert {key['certificate_serial']}{revoked}")
+
+
+@issuers_cli.command("rotate-key")
+@click.argument("issuer")
+def issuers_rotate_key(issuer: str) -> None:
+    """A new signing key for the department (ISSUER: id or USCC); the old one keeps verifying."""
+    try:
+        key = service.rotate_key(_issuer_id(issuer))
+    except AppError as exc:
+        fail(exc)
+    click.echo(f"key {key['kid']} now signs; valid until {rfc3339(key['not_after'])}")
+
+
+@issuers_cli.command("revoke-key")
+@click.argument("kid")
+@click.option("--since", "since", required=True, help="YYYY-MM-DD (China time) or RFC 3339: from when it is not trusted")
+@click.option("--reason", type=click.Choice(service.REVOCATION_REASONS), required=True)
+def issuers_revoke_key(kid: str, since: str, reason: str) -> None:
+    """Revoke a key: licences it signed at or after --since are flagged; its certificate is revoked."""
+    try:
+        key = service.revoke_key(None, kid.strip().lower(), since=_since(since), reason=reason)
+    except AppError as exc:
+        fail(exc)
+    click.echo(f"key {key['kid']} revoked since {rfc3339(key['revoked_since'])} ({reason})")

@@ -57,3 +57,21 @@ class ClientBoundElsewhere(Conflict):
 
 class ClientNotBound(Conflict):
     code, detail = "client_not_bound", N_("该客户端未登记在此发证机关。")
+
+
+# --- Signing keys (issuers/keys.py) ------------------------------------------------------------------
+
+class IssuerKeyNotFound(NotFound):
+    code, detail = "issuer_key_not_found", N_("该发证机关没有这个签名密钥。")
+
+
+class IssuerKeyAlreadyRevoked(Conflict):
+    code, detail = "issuer_key_already_revoked", N_("该签名密钥已被吊销。")
+
+
+class IssuerKeyRevocationInvalid(ValidationFailed):
+    code, detail = "issuer_key_revocation_invalid", N_("吊销请求有误：原因须为允许的取值，起始时间不能晚于当前时间。")
+
+
+class KeyCertificateNotFound(NotFound):
+    code, detail = "key_not_found", N_("没有这个密钥标识（kid）的证书。")

@@ -26,7 +26,8 @@ from app.db import new_id, unit_of_work
 from app.errors import ValidationFailed
 from app.i18n import N_
 from identity import service as identity
-from issuers import models, uscc
+from issuers import keys, models, trust, uscc
+from issuers.errors import IssuerKeyNotFound
 from issuers.errors import (
     ClientBoundElsewhere, ClientNotBound, ClientUnknown, IssuerNotFound, IssuerNotRegistered, IssuerSuspended,
     IssuerTypeNotAllowed, IssuerTypesInvalid, RegionInvalid, UsccFixed, UsccInvalid, UsccMissing, UsccTaken,
@@ -279,3 +280,70 @@ def unbind_client(issuer_id: str, client_id: str, *, actor: Actor = CLI) -> Issu
         audit.record("issuers.unbind_client", actor_kind=actor.kind, actor_id=actor.id, target=issuer.id,
                      details={"client_id": client_id, "before": before, "after": _state(issuer)})
     return issuer
+
+
+# --- Signing keys and the published trust list (issuers/keys.py, issuers/trust.py) -----------------
+
+REVOCATION_REASONS = keys.REVOCATION_REASONS
+TRUST_LIST_DESCRIPTION = trust.DESCRIPTION  # the route's OpenAPI description: format and verification
+TRUST_LIST_MAX_AGE = trust.MAX_AGE
+SIGNATURE_ALG = trust.ALG
+SIGNATURE_HEADER, SIGNATURE_KID_HEADER, SIGNATURE_ALG_HEADER = trust.SIGNATURE_HEADER, trust.KID_HEADER, trust.ALG_HEADER
+
+def signing_key_id(issuer_id: str) -> str:
+    """The key store id of the key that signs the department's next licence (its newest active key;
+    adopted, made or renewed as needed: issuers/keys.py)."""
+    key, made = keys.signing_key(get_issuer(issuer_id))
+    if made:
+        trust.forget()  # a department's first key (or a renewed one) is published at once
+    return key.key_id
+
+
+def signature_status(key_id: str, signed_at: datetime) -> dict[str, Any]:
+    """{key_id: kid, key_status, revoked_since, flagged} for a licence version signed by `key_id`
+    at `signed_at` (flagged: signed at or after its key's revocation date, or outside its validity)."""
+    return keys.signature_status(key_id, signed_at)
+
+
+def kid_for_key_id(key_id: str) -> str | None:
+    """The published kid (trust list) of a licence's signing key."""
+    return keys.kid_for_key_id(key_id)
+
+
+def issuer_keys(issuer_id: str) -> list[dict[str, Any]]:
+    return keys.keys_of(get_issuer(issuer_id))
+
+
+def rotate_key(issuer_id: str, *, actor: Actor = CLI) -> dict[str, Any]:
+    """A new signing key for the department (the current one retired, still verifying); audited."""
+    key = keys.rotate(get_issuer(issuer_id), actor=(actor.kind, actor.id))
+    trust.forget()
+    return keys.key_view(key)
+
+
+def revoke_key(issuer_id: str | None, kid: str, *, since: datetime, reason: str, actor: Actor = CLI) -> dict[str, Any]:
+    """Revoke a key from `since` (its certificate too); `issuer_id` None: the key's own department."""
+    if issuer_id is None:
+        found = models.issuer_key(kid)
+        if found is None:
+            raise IssuerKeyNotFound()
+        issuer_id = found.issuer_id
+    key = keys.revoke(get_issuer(issuer_id), kid, since=since, reason=reason, actor=(actor.kind, actor.id))
+    trust.forget()
+    return keys.key_view(key)
+
+
+def trust_list() -> tuple[bytes, str, str, bytes]:
+    """(the exact signed bytes, ETag value, signing kid, DER signature) of the current trust list."""
+    row = trust.current()
+    return bytes(row.body), trust.etag(row), row.kid, bytes(row.signature)
+
+
+def key_certificate(kid: str) -> str | None:
+    """The certificate (PEM) of a platform or issuer key by kid."""
+    return trust.signer_certificate(kid)
+
+
+__all__ += ["REVOCATION_REASONS", "SIGNATURE_ALG", "SIGNATURE_ALG_HEADER", "SIGNATURE_HEADER", "SIGNATURE_KID_HEADER",
+            "TRUST_LIST_DESCRIPTION", "TRUST_LIST_MAX_AGE", "issuer_keys", "key_certificate", "kid_for_key_id", "revoke_key", "rotate_key", "signature_status",
+            "signing_key_id", "trust_list"]

@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 
 from app import audit, i18n
+from app.clock import rfc3339
 from app.crypto.ca import keystore
 from app.db import unit_of_work, utcnow
 from app.errors import AppError
@@ -31,9 +32,9 @@ from identity import service as identity
 from mapsvc import service as halls
 from wallet import lifecycle, models, notices
 from wallet.catalogue import get_type
-from wallet.errors import (CounterOutOfScope, LicenceNotValid, MatterNotApplicable, PresentationExpired,
-                           PresentationInvalid, PresentationUsed)
-from wallet.holder import live_data, require_verified
+from wallet.errors import (CounterOutOfScope, LicenceKeyRevoked, LicenceNotValid, MatterNotApplicable,
+                           PresentationExpired, PresentationInvalid, PresentationUsed)
+from wallet.holder import live_data, require_verified, signature_view
 from wallet.issuance import decrypt_parts, signed_bytes
 from wallet.matters import Matter, active_matter, disclose_for, ref, refs
 from wallet.models import Issuer, Licence, Presentation
@@ -121,10 +122,12 @@ def _not_valid(licence: Licence | None) -> LicenceNotValid:
     return LicenceNotValid()
 
 
-def _licence_problem(licence: Licence | None, issuer: Issuer | None) -> tuple[AppError | None, tuple | None]:
-    """Is the licence valid now, with an intact issuer signature? (error or None, decrypted parts)"""
+def _licence_problem(licence: Licence | None,
+                     issuer: Issuer | None) -> tuple[AppError | None, tuple | None, dict | None]:
+    """Is the licence valid now, with an intact issuer signature by a key not revoked when it signed?
+    (error or None, decrypted parts, the signature's status)"""
     if licence is None or issuer is None or not licence_valid_now(licence):
-        return _not_valid(licence), None
+        return _not_valid(licence), None, None
     try:
         parts = decrypt_parts(licence)
         signature_ok = keystore().public_key(licence.key_id).verify(bytes(licence.signature),
@@ -133,8 +136,16 @@ def _licence_problem(licence: Licence | None, issuer: Issuer | None) -> tuple[Ap
         signature_ok = False
     if not signature_ok:
         log.warning("licence signature check failed at the counter", extra={"licence": licence.id})
-        return LicenceNotValid(), None
-    return None, parts
+        return LicenceNotValid(), None, None
+    signature = signature_view(licence, True)
+    if not signature["valid"]:  # signed at or after its key's revocation date (or outside its validity)
+        log.warning("licence signed by a revoked issuer key refused at the counter",
+                    extra={"licence": licence.id, "kid": signature["key_id"]})
+        since = signature["revoked_since"]
+        return LicenceKeyRevoked(extra={"signature": {
+            **signature, "revoked_since": rfc3339(since) if since else None,
+            "signed_at": rfc3339(signature["signed_at"])}}), None, signature
+    return None, parts, signature
 
 
 def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
@@ -169,7 +180,7 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
     # Read the licence now (no cache: a revocation committed before this read refuses the code).
     licence = models.licence_by_id(presentation.licence_id)
     issuer = models.issuer_by_id(licence.issuer_id) if licence is not None else None
-    problem, parts = _licence_problem(licence, issuer)
+    problem, parts, signature = _licence_problem(licence, issuer)
     if problem is None and licence.type_code not in chosen.accepts:
         problem = MatterNotApplicable()  # the type changed between the check above and now: never expected
     holder, shown_keys, hows = None, [], {}
@@ -208,6 +219,7 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
             "type_name": i18n.label("licence_type", licence_type.code), "status": licence.status,
             "status_label": i18n.label("licence_status", licence.status), "issuer": issuer.name,
             "valid_until": licence.valid_until, "fields": fields, "merged_fields": merged,
+            "signature": signature,
         },
         "holder": holder,
         "matter": ref(chosen),

@@ -45,6 +45,13 @@ class LicenceNotValid(ValidationFailed):
     code, detail = "licence_not_valid", N_("证照当前无效（已暂扣、撤销、注销或不在有效期内），不能亮证或核验。")
 
 
+class LicenceKeyRevoked(ValidationFailed):
+    """The licence's current version was signed by an issuer key at or after the date from which that
+    key is revoked (compromised): `signature` {valid: false, key_id, key_status, revoked_since, signed_at}."""
+
+    code, detail = "licence_key_revoked", N_("该证照由已吊销的发证机关签名密钥签发（签发时间在吊销起始时间之后），不能核验，请持证人联系发证机关重新签发。")
+
+
 class PresentationNotFound(NotFound):
     code, detail = "presentation_not_found", N_("亮证码不存在。")
 

@@ -10,6 +10,7 @@ from app import i18n
 from app.crypto.ca import keystore
 from app.security.pii import DecryptionError, mask_id_number, mask_name
 from identity import service as identity
+from issuers import service as issuers
 from wallet import lifecycle, models
 from wallet.catalogue import disclose, get_type, mask_value
 from wallet.consistency import derived_keys, with_status
@@ -88,5 +89,17 @@ def get_licence(*, user_id: str, licence_id: str) -> dict[str, Any]:
     shown = live_data(licence, data)
     view["fields"] = {f.key: mask_value(f, shown[f.key]) if f.sensitive else shown[f.key]
                       for f in licence_type.fields if f.key in shown}
-    view["signature_valid"] = keystore().public_key(licence.key_id).verify(bytes(licence.signature), message)
+    view["signature"] = signature_view(
+        licence, keystore().public_key(licence.key_id).verify(bytes(licence.signature), message))
+    view["signature_valid"] = view["signature"]["valid"]
     return view
+
+
+def signature_view(licence: Licence, verifies: bool) -> dict[str, Any]:
+    """The current version's issuer signature as verification shows it: {valid, key_id (the trust
+    list's kid), key_status, revoked_since, signed_at}; valid when it verifies and its key was not
+    revoked at or before the time it signed (issuers/keys.py)."""
+    status = issuers.signature_status(licence.key_id, licence.updated_at)
+    return {"valid": verifies and not status["flagged"], "key_id": status["key_id"],
+            "key_status": status["key_status"], "revoked_since": status["revoked_since"],
+            "signed_at": licence.updated_at}

@@ -78,8 +78,9 @@ def signed_issuer_code(licence: Licence) -> str:
 
 
 def _signing_key_id(issuer: Issuer) -> str:
-    active = keystore().newest_active(purpose=KEY_PURPOSE, owner=issuer.id)
-    return active or issuer.key_id  # the newest active key (after a rotation)
+    """The department's signing key (issuers/keys.py): its newest active key with a platform CA
+    certificate; its key from before the registry adopted, an expired one renewed."""
+    return issuers.signing_key_id(issuer.id)
 
 
 # --- Issuing ----------------------------------------------------------------------------------

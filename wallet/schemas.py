@@ -191,6 +191,20 @@ class WalletListArgsSchema(ma.Schema):
     cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=256))
 
 
+class SignatureStatusSchema(ma.Schema):
+    """The issuer's signature of the licence's current version, checked now against the key that made
+    it (issuers/keys.py; the key as the trust list GET /.well-known/yiwang/issuers publishes it)."""
+
+    valid = ma.fields.Boolean(metadata={
+        "description": "签名验证通过，且签名密钥在签名时未被吊销（吊销起始时间及之后签名的版本为 false）"})
+    key_id = ma.fields.String(allow_none=True, metadata={
+        "description": "签名密钥的 kid（信任列表中的标识）；未登记的旧密钥为 null", "example": "3f9a0c51d2e4b768"})
+    key_status = ma.fields.String(metadata={
+        "description": "active | retired（已轮换，仍可验证）| expired | revoked | unregistered"})
+    revoked_since = ma.fields.DateTime(allow_none=True, metadata={"description": "密钥被吊销的起始时间"})
+    signed_at = ma.fields.DateTime(metadata={"description": "当前版本的签名时间"})
+
+
 class WalletLicenceDetailSchema(WalletLicenceSchema):
     """One licence: all fields (sensitive ones masked) and the signature checked now."""
 
@@ -204,7 +218,8 @@ class WalletLicenceDetailSchema(WalletLicenceSchema):
     key_id = ma.fields.String()
     signature_b64 = ma.fields.String(metadata={"description": "发证机关 SM2 签名 (DER, base64)"})
     canonical_sha = ma.fields.String()
-    signature_valid = ma.fields.Boolean(metadata={"description": "用发证机关公钥验证签名的结果（实时）"})
+    signature_valid = ma.fields.Boolean(metadata={"description": "用发证机关公钥验证签名的结果（实时），同 signature.valid"})
+    signature = ma.fields.Nested(SignatureStatusSchema)
     history = ma.fields.List(ma.fields.Nested(LicenceEventSchema), metadata={
         "description": "证照历史（由早到晚）：每次签发、状态变更（含解除暂扣）、补领/换领/变更，及其原因、时间和发证机关"})
 
@@ -264,6 +279,7 @@ class VerifiedLicenceSchema(ma.Schema):
     version = ma.fields.Integer(metadata={"description": "当前版本：核验结果总是当前版本"})
     superseded = ma.fields.Nested(SupersededSchema, allow_none=True, metadata={
         "description": "出示的是旧版本时（亮证后证照已补领、换领、变更或状态变更）：出示的版本与当前版本；否则为 null"})
+    signature = ma.fields.Nested(SignatureStatusSchema)
     type_code = ma.fields.String()
     type_name = ma.fields.String()
     status = ma.fields.String()

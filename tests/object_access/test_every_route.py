@@ -2,8 +2,8 @@
 public by design (NOT_OWNED), so a new one cannot slip past."""
 from __future__ import annotations
 
-from tests.object_access import (test_account, test_cases, test_consent, test_lifecycle, test_map, test_matters, test_signing,
-                                 test_wallet_and_proxies)
+from tests.object_access import (test_account, test_cases, test_consent, test_issuer_keys, test_lifecycle, test_map,
+                                 test_matters, test_signing, test_wallet_and_proxies)
 
 # Ids that are public by design: the hall directory and its slots (anyone looks for a hall, and its
 # queue length, before logging in), certificate status (OCSP-like), static files, and the dev-only
@@ -13,9 +13,10 @@ NOT_OWNED = {
     "/api/v1/signing/certificates/<serial>/status", "/static/<path:filename>",
     "/counter/static/<path:filename>", "/m/static/<path:filename>", "/api/docs/static/<path:filename>",
     "/api/v1/dev/liveness/<session_id>/complete",
+    "/.well-known/yiwang/keys/<kid>.pem",  # a published key's certificate (the trust list's signer, issue 17)
 }
-TESTED = set().union(*(m.ROUTES for m in (test_account, test_cases, test_consent, test_lifecycle, test_map, test_matters, test_signing,
-                                          test_wallet_and_proxies)))
+TESTED = set().union(*(m.ROUTES for m in (test_account, test_cases, test_consent, test_issuer_keys, test_lifecycle,
+                                          test_map, test_matters, test_signing, test_wallet_and_proxies)))
 
 
 def test_every_id_taking_route_is_accounted_for(app):
