@@ -60,15 +60,17 @@ from tests import vectors
 from tests.conftest import _empty_tables
 from tests.fuzz import formats
 from tests.helpers import latest_code
+from tests.issuers.registry import register_client
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))  # generated cases per operation, besides coverage
 CLERK_PASSWORD = "Counter-Pass-2026!"
-MACHINE_SCOPES = "licences:issue cases:write signatures:verify halls:write matters:admin verifications:request"
+MACHINE_SCOPES = ("licences:issue cases:write signatures:verify halls:write matters:admin verifications:request "
+                  "issuers:admin")
 
 # Path prefixes → who calls them. Everything else with bearer auth is a citizen's.
 _CLERK = ("/api/v1/counter/",)
 _MACHINE = ("/api/v1/issuer/", "/api/v1/dept/", "/api/v1/verify/", "/api/v1/map/halls/{hall_code}/queue",
-            "/api/v1/admin/matters",
+            "/api/v1/admin/matters", "/api/v1/admin/issuers",
             "/api/v1/verifier/")
 
 # What positive_data_acceptance lets through anyway (schemathesis' default expected statuses).
@@ -98,6 +100,11 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     # The catalogue of matters: a matter's types and fields must be the licence catalogue's, without
     # repeats; its code is unique; a change names the version it read (server state).
     "POST /api/v1/admin/matters": {409: {"matter_exists"}, 422: {"matter_invalid"}},
+    # The issuer registry: a USCC's check characters, authority and region (GB 32100, stated in the
+    # field's description), a region's province; a USCC is registered once and never changes.
+    "POST /api/v1/admin/issuers": {409: {"uscc_taken"}, 422: {"uscc_invalid", "region_invalid"}},
+    "PATCH /api/v1/admin/issuers/{issuer_id}": {409: {"uscc_taken", "uscc_fixed"},
+                                                422: {"uscc_invalid", "region_invalid"}},
     "PATCH /api/v1/admin/matters/{code}": {409: {"matter_changed"}, 422: {"matter_invalid"}},
     # document_b64 or e_hex, exactly one (also per batch item); revoking: pin, or sms_code + liveness.
     "POST /api/v1/signing/requests": {422: {"validation_failed[_schema]"}},
@@ -170,6 +177,7 @@ def _tokens(app) -> dict[str, str]:
 
     out = runner.invoke(args=["clients", "create", "--name", "fuzz client", "--scopes", MACHINE_SCOPES]).output
     creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    register_client(runner, creds["client_id"])  # an issuing client acts for a registered department
     machine = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials", **{
         k: creds[k] for k in ("client_id", "client_secret")}})
     assert machine.status_code == 200, machine.get_json()

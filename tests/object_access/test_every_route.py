@@ -2,7 +2,8 @@
 public by design (NOT_OWNED), so a new one cannot slip past."""
 from __future__ import annotations
 
-from tests.object_access import (test_account, test_cases, test_consent, test_issuer_keys, test_lifecycle, test_map,
+from tests.object_access import (test_account, test_cases, test_consent, test_issuer_keys, test_issuers, test_lifecycle,
+                                 test_map,
                                  test_matters, test_signing, test_wallet_and_proxies)
 
 # Ids that are public by design: the hall directory and its slots (anyone looks for a hall, and its
@@ -15,7 +16,8 @@ NOT_OWNED = {
     "/api/v1/dev/liveness/<session_id>/complete",
     "/.well-known/yiwang/keys/<kid>.pem",  # a published key's certificate (the trust list's signer, issue 17)
 }
-TESTED = set().union(*(m.ROUTES for m in (test_account, test_cases, test_consent, test_issuer_keys, test_lifecycle,
+TESTED = set().union(*(m.ROUTES for m in (test_account, test_cases, test_consent, test_issuer_keys, test_issuers,
+                                          test_lifecycle,
                                           test_map, test_matters, test_signing, test_wallet_and_proxies)))
 
 
