@@ -169,15 +169,15 @@ def verify_on_screen(client, cdp, licence_id: str, counter: dict, **extra) -> di
 
 
 def test_who_checked_my_licence_after_a_real_counter_verification(client, demo, phone):
-    """The demo clerk verifies the ID card at the counter (POST /counter/verifications), once as an
-    older caller (no matter: the holder's purpose) and once for a matter (用证事项): the holder's history
-    names the hall, the clerk, the purpose or the matter and the items seen, never their values; a used
-    code scanned again and a licence the matter does not accept are refusals in the history too."""
+    """The demo clerk verifies the ID card at the counter (POST /counter/verifications) for two matters
+    (用证事项: hotel check-in, then an identity check): the holder's history names the hall, the clerk,
+    the matter and the items seen, never their values; a used code scanned again and a licence the
+    matter does not accept are refusals in the history too."""
     sign_in_demo(phone)
     rows = open_wallet(phone)
     card, business, driving = (row_of(rows, name) for name in ("居民身份证", "营业执照", "机动车驾驶证"))
     counter = clerk(client)
-    used = verify_on_screen(client, phone, card["id"], counter)["qr_text"]
+    used = verify_on_screen(client, phone, card["id"], counter, matter="hotel_check_in")["qr_text"]
     assert client.post(VERIFY, json={"qr_text": used, "matter": "identity_check"}, headers=counter).status_code == 409  # presentation_used
     verify_on_screen(client, phone, card["id"], counter, matter="identity_check")
     show_qr(phone, business["id"])
@@ -189,7 +189,7 @@ def test_who_checked_my_licence_after_a_real_counter_verification(client, demo, 
     usage = client.get("/api/v1/wallet/usage", headers=token(phone)).get_json()["items"]
     checks = [u for u in usage if u["result"] == "verified"]
     assert len(checks) == 2 and all(u["licence_id"] == card["id"] and u["fields"] for u in checks)
-    assert [bool(u["matter"]) for u in checks] == [True, False]  # newest first
+    assert [u["matter"]["code"] for u in checks] == ["identity_check", "hotel_check_in"]  # newest first
     catalogue = {t["code"]: t for t in client.get("/api/v1/licence-types").get_json()["items"]}
     labels = {f["key"]: f["label"] for f in catalogue["resident_id_card"]["fields"]}
     # The overall history: what, when, where (the hall), who (the clerk), for what, which items.
@@ -201,10 +201,8 @@ def test_who_checked_my_licence_after_a_real_counter_verification(client, demo, 
     for check, line in zip(checks, lines):
         # where: the hall's name from the service map (its code only when the directory no longer has it)
         assert "居民身份证 · 核验通过" in line and "合肥市政务服务中心" in line and HALL not in line and "工作人员 clerk01" in line
-        if check["matter"]:
-            assert "办理事项：身份核验" in line and "H5 亮证" not in line
-        else:
-            assert "用途：H5 亮证" in line
+        matter = {"identity_check": "身份核验", "hotel_check_in": "旅馆住宿登记"}[check["matter"]["code"]]
+        assert "办理事项：" + matter in line and "H5 亮证" not in line
         assert "查看的项目：" + "、".join(labels[k] for k in check["fields"]) in line
         assert NAME not in line and NAME[0] + "*" not in line and ID_NUMBER[-4:] not in line  # names, never values
     again = text_of(phone, "#usage li[data-result=presentation_used]")
