@@ -267,7 +267,7 @@ def _merge_matter_facts(licence_type: Any, keys: list[str], shown: dict[str, str
 def _field_names(check: Any) -> list[str]:
     """The field keys the counter saw at a verified check: the matter's (kept on the check) or,
     for a check without a matter, those the holder presented."""
-    if check.result != "verified":
+    if check.result not in ("verified", "offline_issued"):  # offline: the fields the signed QR carries
         return []
     try:
         return list(json.loads(check.disclosed if check.disclosed is not None else check.presentation.fields))

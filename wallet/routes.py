@@ -1,11 +1,12 @@
 """Wallet endpoints — 电子证照: the public catalogue, the issuer API and the holder's wallet."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from functools import lru_cache
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 
 from app import i18n, qr
@@ -149,6 +150,34 @@ def create_presentation(body, licence_id):
     """Show a licence: a one-time QR text and manual code (default 60 s); retires the previous one."""
     return service.create_presentation(user_id=current_principal().id, licence_id=licence_id,
                                        fields=body["fields"], purpose=body["purpose"]), 201
+
+
+@blp.route("/wallet/licences/<licence_id>/matters", methods=["GET"])
+@blp.response(200, s.OfflineMatterListSchema())
+@problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found"})
+@auth_required(delegable="licences:present", level=2)
+def list_licence_matters(licence_id):
+    """The matters (用证事项) one of my licences can be shown for, with the fields each discloses."""
+    return service.offline_matters(user_id=current_principal().id, licence_id=licence_id)
+
+
+@blp.route("/wallet/licences/<licence_id>/offline-presentations", methods=["POST"])
+@blp.arguments(s.CreateOfflinePresentationSchema())
+@blp.response(201, s.OfflinePresentationSchema())
+@problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found",
+                422: "licence_not_valid, licence_key_revoked, matter_unknown (allowed_matters), "
+                     "matter_not_applicable (accepted_types), offline_qr_too_large, validation_failed",
+                429: "rate_limited"})
+@blp.doc(description=service.OFFLINE_QR_DESCRIPTION)
+@auth_required(delegable="licences:present", level=2)
+def create_offline_presentation(body, licence_id):
+    """Show a licence offline: an SM2-signed QR for one matter that a verifier checks with the cached
+    trust list and no network (≤ 5 minutes; format: YWO1: + base45 of version 1, documented in
+    wallet/offline/format.py); recorded in my usage history as issued for the matter and its fields."""
+    answer = service.create_offline_presentation(user_id=current_principal().id, licence_id=licence_id,
+                                                 matter_code=body["matter"])
+    answer["qr_png"] = base64.b64encode(answer.pop("png")).decode()
+    return _no_store(jsonify(s.OfflinePresentationSchema().dump(answer))), 201
 
 
 def _no_store(response: Response) -> Response:

@@ -243,6 +243,43 @@ class PresentationSchema(ma.Schema):
     manual_code = ma.fields.String(metadata={"description": "8 位手工核验码（扫码失败时柜员输入）"})
 
 
+class CreateOfflinePresentationSchema(ma.Schema):
+    matter = ma.fields.String(required=True, validate=ma.validate.Regexp(CODE_PATTERN), metadata={
+        "example": "vehicle_check",
+        "description": "用证事项：离线码只含该事项对此类证照出示的字段（按事项的方式完整、打码或仅后 4 位）。"
+                       "不存在或已停用的事项返回 422 matter_unknown（allowed_matters）；事项不接受该证照类型时返回 422 "
+                       "matter_not_applicable（accepted_types）"})
+
+
+class OfflineQrSizeSchema(ma.Schema):
+    bytes = ma.fields.Integer(metadata={"description": "签名载荷字节数（含 64 字节签名）", "example": 262})
+    chars = ma.fields.Integer(metadata={"description": "二维码文本字符数", "example": 398})
+    qr_version = ma.fields.Integer(metadata={"description": "纠错等级 M 时的二维码版本（≤ 15）", "example": 12})
+
+
+class OfflinePresentationSchema(ma.Schema):
+    id = ma.fields.String(metadata={"description": "使用记录中的亮证编号"})
+    qr_text = ma.fields.String(metadata={
+        "description": "离线可验的二维码内容：YWO1: + base45（RFC 9285）(载荷 ‖ 64 字节 SM2 签名 r‖s)。"
+                       "字节格式见 wallet/offline/format.py 与本接口说明；验证方只需缓存的信任列表 "
+                       "GET /.well-known/yiwang/issuers（platform_keys 中 purpose 为 presentation 的公钥）"})
+    expires_at = ma.fields.DateTime(metadata={"description": "失效时间（生成后 ≤ 5 分钟）"})
+    matter = ma.fields.String(metadata={"example": "vehicle_check"})
+    fields = ma.fields.List(ma.fields.String(), metadata={"description": "离线码中出示的字段名"})
+    qr_png = ma.fields.String(metadata={"description": "二维码 PNG（base64；纠错等级 M，与在线亮证码同样渲染）"})
+    size = ma.fields.Nested(OfflineQrSizeSchema)
+
+
+class OfflineMatterSchema(ma.Schema):
+    code = ma.fields.String(metadata={"example": "vehicle_check"})
+    name = ma.fields.String(metadata={"example": "驾驶资格核查"})
+    fields = ma.fields.List(ma.fields.Nested("MatterFieldSchema"), metadata={"description": "离线码中出示的字段及方式"})
+
+
+class OfflineMatterListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(OfflineMatterSchema))
+
+
 class VerificationRequestSchema(ma.Schema):
     qr_text = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 300))
     manual_code = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 16))

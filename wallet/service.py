@@ -15,13 +15,17 @@ from wallet.issuance import IssueRequest, attach_parked, change_status, get_issu
 from wallet.lifecycle import version_check
 from wallet.matters import Matter, add_matter, disclose_for, get_matter, list_matters, localized_one, update_matter
 from wallet.matters import localized as counter_matters
+from wallet.offline.format import API_DESCRIPTION as OFFLINE_QR_DESCRIPTION
+from wallet.offline.issue import create as create_offline_presentation
+from wallet.offline.issue import matters_for as offline_matters
 from wallet.presentation import create as create_presentation
 from wallet.presentation import qr_text_of
 from wallet.presentation import revoke as revoke_presentation
 from wallet.reissue import Reissue, reissue
 
-__all__ = ["IssueRequest", "attach_parked", "change_status", "clerk_today", "counter_matters", "create_presentation", "get_issued",
-           "get_licence", "holder_usage", "issue_licence", "list_licences", "localized_types", "qr_text_of",
+__all__ = ["IssueRequest", "OFFLINE_QR_DESCRIPTION", "attach_parked", "change_status", "clerk_today", "counter_matters",
+           "create_offline_presentation", "create_presentation", "get_issued", "get_licence", "holder_usage",
+           "issue_licence", "list_licences", "localized_types", "offline_matters", "qr_text_of",
            "revoke_presentation", "verify_presentation",
            # the catalogue of matters (用证事项): read by the counter, the offline QR and consent/
            "Matter", "add_matter", "disclose_for", "get_matter", "list_matters", "localized_one", "update_matter"]

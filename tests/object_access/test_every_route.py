@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.object_access import (test_account, test_cases, test_consent, test_issuer_keys, test_issuers, test_lifecycle,
                                  test_map,
-                                 test_matters, test_signing, test_wallet_and_proxies)
+                                 test_matters, test_offline_qr, test_signing, test_wallet_and_proxies)
 
 # Ids that are public by design: the hall directory and its slots (anyone looks for a hall, and its
 # queue length, before logging in), certificate status (OCSP-like), static files, and the dev-only
@@ -18,7 +18,8 @@ NOT_OWNED = {
 }
 TESTED = set().union(*(m.ROUTES for m in (test_account, test_cases, test_consent, test_issuer_keys, test_issuers,
                                           test_lifecycle,
-                                          test_map, test_matters, test_signing, test_wallet_and_proxies)))
+                                          test_map, test_matters, test_offline_qr, test_signing,
+                                          test_wallet_and_proxies)))
 
 
 def test_every_id_taking_route_is_accounted_for(app):

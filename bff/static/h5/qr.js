@@ -4,7 +4,7 @@
  *
  * A refusal (a licence suspended or revoked meanwhile: 422 licence_not_valid) closes the panel and is
  * said in words by `problem`; `onRefused(r)` lets the view show the licence's state again. */
-import { $ } from "/static/web/dom.js";
+import { $, clear, el } from "/static/web/dom.js";
 import { t } from "./i18n.js";
 
 /* client(): the API client to use (the acting-for client when acting); signedIn(): whether the
@@ -97,4 +97,100 @@ export function qrPanel({ client, signedIn, problem, networkError, onRefused }) 
   }
 
   return { open, stop, showing: () => !!qr.licence };
+}
+
+/* The offline QR (离线亮证码): for one matter the citizen chooses (GET /wallet/licences/{id}/matters), signed
+ * by the platform and checked by the counter with no network; it lives at most five minutes and is not
+ * renewed by itself (a new one is asked for with the button). Its PNG comes in the answer (qr_png). The
+ * panel is built here under the licence's detail, after `anchor`. */
+export function offlinePanel({ client, problem, networkError, anchor }) {
+  let tick = null;
+  const box = el("div", "card qr offline-qr");
+  box.id = "offline-panel";
+  box.hidden = true;
+  const title = el("h3", null, "");
+  const select = document.createElement("select");
+  select.id = "offline-matter";
+  const make = el("button", null, "");
+  make.type = "button";
+  make.id = "offline-make";
+  const img = el("img");
+  img.id = "offline-img";
+  img.width = 280; img.height = 280;
+  const fields = el("p", "hint", "");
+  const countdown = el("p", "hint", "");
+  countdown.id = "offline-countdown";
+  const text = el("code");
+  text.id = "offline-text";
+  const close = el("button", "secondary", "");
+  close.type = "button";
+  [title, select, make, img, fields, countdown, text, close].forEach((node) => box.appendChild(node));
+  anchor.insertAdjacentElement("afterend", box);
+  let licence = null;
+  let api = null;
+  let matters = {};
+
+  function words() {
+    title.textContent = t("离线亮证码（无需联网核验）", "Offline QR (checked without network)");
+    make.textContent = t("生成离线码", "Make the offline code");
+    close.textContent = t("关闭", "Close");
+  }
+
+  function open(shown) {
+    stop();
+    licence = shown;
+    api = client();
+    words();
+    clear(select);
+    box.hidden = false;
+    img.hidden = true;
+    api.call("GET", "/wallet/licences/" + encodeURIComponent(licence.id) + "/matters").then((r) => {
+      if (!r.ok) { problem(r); return; }
+      matters = {};
+      r.data.items.forEach((m) => {
+        matters[m.code] = m;
+        const option = el("option", null, m.name);
+        option.value = m.code;
+        select.appendChild(option);
+      });
+      make.disabled = !r.data.items.length;
+      if (!r.data.items.length) { countdown.textContent = t("此类证照暂无可离线出示的事项。", "No matter takes this licence offline yet."); }
+    }, () => networkError());
+  }
+
+  function generate() {
+    if (!licence || !select.value) { return; }
+    const matter = matters[select.value];
+    api.call("POST", "/wallet/licences/" + encodeURIComponent(licence.id) + "/offline-presentations", { matter: select.value }).then((r) => {
+      if (!r.ok) { problem(r, t("离线码生成失败。", "The offline code could not be made.")); return; }
+      img.src = "data:image/png;base64," + r.data.qr_png;
+      img.hidden = false;
+      text.textContent = r.data.qr_text;
+      box.setAttribute("data-expires", r.data.expires_at);
+      fields.textContent = t("码中包含：", "The code holds: ") + (matter.fields || []).map((f) => f.label).join(t("、", ", "));
+      const expires = new Date(r.data.expires_at).getTime();
+      clearInterval(tick);
+      const show = () => {
+        const left = Math.max(0, Math.round((expires - Date.now()) / 1000));
+        countdown.textContent = left > 0 ? t("离线码 " + left + " 秒后失效", "The offline code expires in " + left + " s")
+          : t("离线码已失效，请重新生成", "The offline code has expired: make a new one");
+        if (!left) { clearInterval(tick); img.hidden = true; }
+      };
+      show();
+      tick = setInterval(show, 1000);
+    }, () => networkError());
+  }
+
+  function stop() {
+    clearInterval(tick);
+    licence = null;
+    box.hidden = true;
+    img.removeAttribute("src");
+    text.textContent = "";
+    countdown.textContent = "";
+  }
+
+  make.addEventListener("click", generate);
+  close.addEventListener("click", stop);
+  return { open, stop };
 }

@@ -8,13 +8,14 @@
  * meanwhile) its problem is said in words and the screen shows the licence's state again. Calls go
  * through ctx.client(): a proxy acting for a relative sees the relative's wallet. */
 import { english, t } from "../i18n.js";
-import { qrPanel } from "../qr.js";
+import { offlinePanel, qrPanel } from "../qr.js";
 import { $, button, clear, el, empty, formatTime, item, networkError, problem } from "../ui.js";
 
 const VALID = "01";
 const PAGES = 5;  // at most this many pages of licences (50 each) are read for the list
 
 let qr = null;
+let offline = null;  // the offline QR panel (离线亮证码) under the detail
 let screen = { pane: "list", id: null };  // what the view shows: list | detail (id) | usage
 let asked = 0;  // answers can overtake each other: only the latest question fills the screen
 let usageCursor = null;
@@ -91,6 +92,7 @@ function resultLabel(result) {
     presentation_expired: t("未通过：核验码已过期", "Refused: the code had expired"),
     licence_not_valid: t("未通过：证照当前无效", "Refused: the licence was not valid"),
     matter_not_applicable: t("未通过：所办事项不接受此证照", "Refused: not accepted for that matter"),
+    offline_issued: t("已生成离线亮证码（离线核验不回传）", "Offline code made (offline checks are not reported back)"),
   }[result] || t("未通过核验", "Refused");
 }
 
@@ -202,6 +204,8 @@ function renderDetail(ctx, id) {
     current = c;
     const present = valid && mayPresent(ctx);
     $("licence-qr").hidden = !present;
+    $("licence-offline").hidden = !present;
+    $("licence-offline").textContent = t("离线亮证码", "Offline QR");
     $("licence-no-qr").hidden = present;
     $("licence-no-qr").textContent = present ? "" : !valid ? t("此证照当前为“" + c.status_label + "”，不能亮证。", "This licence is \"" + c.status_label + "\": it cannot be shown.") : notYours() + t("。", ".");
     showPane("detail");
@@ -237,13 +241,13 @@ function renderUsage(ctx, list, { licence, types, mine, more }) {
 }
 
 function usageItem(list, u, licence, types) {
-  const ok = u.result === "verified";
+  const ok = u.result === "verified" || u.result === "offline_issued";
   const li = el("li", "usage-item" + (ok ? "" : " refused"));
   li.setAttribute("data-usage", u.presentation_id || "");
   li.setAttribute("data-result", u.result || "");
   const name = licence ? licence.type_name : t("证照", "Licence");
   li.appendChild(el("span", "title", name + " · " + resultLabel(u.result)));
-  const where = [formatTime(u.verified_at), u.hall_name || (u.hall ? t("网点 ", "Hall ") + u.hall : t("网点未知", "Hall unknown")),
+  const where = [formatTime(u.verified_at), u.result === "offline_issued" ? "" : u.hall_name || (u.hall ? t("网点 ", "Hall ") + u.hall : t("网点未知", "Hall unknown")),
     u.clerk ? t("工作人员 ", "Clerk ") + u.clerk : ""].filter(Boolean).join(" · ");
   li.appendChild(el("span", "sub where", where));
   const matter = matterName(u);
@@ -278,6 +282,11 @@ export default {
       onRefused: () => render(ctx),  // the licence changed meanwhile: show how it stands now
     });
     $("qr-close").addEventListener("click", () => qr.stop());
+    const offlineButton = button(t("离线亮证码", "Offline QR"), () => { if (current) { qr.stop(); offline.open(current); } }, "secondary");
+    offlineButton.id = "licence-offline";
+    offlineButton.hidden = true;  // shown by the detail for a licence that may be shown
+    $("licence-qr").insertAdjacentElement("afterend", offlineButton);
+    offline = offlinePanel({ client: () => ctx.client(), problem, networkError, anchor: offlineButton });
     $("usage-open").addEventListener("click", () => ctx.go("wallet/usage"));
     $("licence-qr").addEventListener("click", () => { if (current) { openQr(ctx, current); } });
     $("licence-back").addEventListener("click", () => ctx.go("wallet"));
@@ -287,6 +296,7 @@ export default {
   /* #/wallet, #/wallet/licences/<id>, #/wallet/usage */
   show(ctx, params) {
     qr.stop();
+    offline.stop();
     if (params[0] === "licences" && params[1]) {
       screen = { pane: "detail", id: params[1] };
     } else if (params[0] === "usage") {
@@ -296,9 +306,9 @@ export default {
     }
     render(ctx);
   },
-  hide() { qr.stop(); },
-  signedOut() { qr.stop(); },
-  stopActing() { qr.stop(); },
+  hide() { qr.stop(); offline.stop(); },
+  signedOut() { qr.stop(); offline.stop(); },
+  stopActing() { qr.stop(); offline.stop(); },
   /* A licence notice (issued, suspended, revoked …) while the wallet is on screen: show it as it is now. */
   onNotice(ctx, notice) {
     const link = notice && notice.data && notice.data.link;
