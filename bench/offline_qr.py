@@ -31,6 +31,7 @@ import qrcode  # noqa: E402
 
 from crypto_cases import measure, openssl_sm2, openssl_version  # noqa: E402
 
+import issuers  # noqa: E402,F401 — the app's feature order: importing wallet first meets the wallet ↔ issuers import cycle
 from app.crypto.sm2 import SM2PrivateKey, decode_signature  # noqa: E402
 from app.crypto.sm3 import sm3_hex  # noqa: E402
 from wallet.offline.format import PREFIX, OfflinePayload, b45decode, encode_payload, to_text  # noqa: E402
