@@ -103,6 +103,8 @@ DEFAULTS: dict[str, Any] = {
     "APPOINTMENT_CHECK_IN_PER_MINUTE": 120,  # check-in code lookups per clerk per minute
     "APPOINTMENT_CHECK_IN_EARLY_MINUTES": 60,  # check-in opens this long before the slot starts
     "APPOINTMENT_CHECK_IN_GRACE_MINUTES": 15,  # … and closes this long after it ends
+    "OFFLINE_PRESENTATION_TTL": 180,  # seconds an offline QR (离线亮证码) lives; at most 300 (wallet/offline)
+    "OFFLINE_PRESENTATION_PER_MINUTE": 10,  # offline QR codes per citizen per minute
     # Cases (办件, cases/)
     "CASES_REMINDER_DAYS": 3,  # the 好差评 reminder follows the invitation by this many days
     "CASES_FOLLOW_UP_WORKING_DAYS": 5,  # a 差评 is answered within this many working days (GB/T 39735: 5–15)

@@ -34,13 +34,11 @@ from wallet.offline.errors import OfflineQrTooLarge
 from wallet.offline.format import MAX_LIFETIME, OfflinePayload, encode_payload, to_text
 from wallet.presentation import licence_valid_now
 
-DEFAULT_TTL = 180  # seconds; OFFLINE_PRESENTATION_TTL, at most 300
-DEFAULT_PER_MINUTE = 10  # OFFLINE_PRESENTATION_PER_MINUTE, per citizen
 PURPOSE = "presentation"  # the platform key's purpose (app/crypto/platform_keys.py)
 
 
 def _ttl() -> int:
-    return max(1, min(int(current_app.config.get("OFFLINE_PRESENTATION_TTL", DEFAULT_TTL)), MAX_LIFETIME))
+    return max(1, min(int(current_app.config["OFFLINE_PRESENTATION_TTL"]), MAX_LIFETIME))
 
 
 def issuer_kid(key_id: str) -> str:
@@ -88,7 +86,7 @@ def create(*, user_id: str, licence_id: str, matter_code: str) -> dict[str, Any]
     fields, as it shows them; recorded in the holder's usage history (field names only)."""
     require_verified(user_id)
     consume([Limit(f"offline-pres:{user_id}",
-                   int(current_app.config.get("OFFLINE_PRESENTATION_PER_MINUTE", DEFAULT_PER_MINUTE)), 60,
+                   int(current_app.config["OFFLINE_PRESENTATION_PER_MINUTE"]), 60,
                    detail=N_("离线亮证码生成过于频繁，请稍后再试。"))])
     licence = models.holder_licence(licence_id, user_id)
     if licence is None:
