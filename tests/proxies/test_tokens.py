@@ -134,6 +134,9 @@ DELEGABLE = {
     ("GET", "/api/v1/wallet/presentations/<presentation_id>/qr.png"): "licences:present",
     ("GET", "/api/v1/wallet/presentations/<presentation_id>/qr.svg"): "licences:present",
     ("DELETE", "/api/v1/wallet/presentations/<presentation_id>"): "licences:present",
+    # issue 17: an offline QR is showing a licence too (same scope), for a matter the proxy picks from its list
+    ("POST", "/api/v1/wallet/licences/<licence_id>/offline-presentations"): "licences:present",
+    ("GET", "/api/v1/wallet/licences/<licence_id>/matters"): "licences:present",
     ("POST", "/api/v1/appointments"): "appointments:book",
     ("GET", "/api/v1/appointments"): "appointments:book",
     ("GET", "/api/v1/appointments/<appointment_id>"): "appointments:book",
