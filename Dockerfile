@@ -14,6 +14,7 @@ COPY pyproject.toml ./
 # the kernel and every feature package (app/features.py; tests/test_deploy.py checks the list)
 COPY app ./app
 COPY identity ./identity
+COPY issuers ./issuers
 COPY wallet ./wallet
 COPY signing ./signing
 COPY mapsvc ./mapsvc
@@ -21,6 +22,7 @@ COPY appointments ./appointments
 COPY notify ./notify
 COPY cases ./cases
 COPY proxies ./proxies
+COPY consent ./consent
 COPY bff ./bff
 COPY migrations ./migrations
 COPY wsgi.py gunicorn.conf.py ./
