@@ -55,7 +55,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 def _string_agg(database: pw.Database) -> str:
     """The sorted, comma-separated type codes (PostgreSQL: string_agg; SQLite: group_concat, whose
     order follows the ordered subquery's)."""
-    if isinstance(database, pw.PostgresqlDatabase):
+    if isinstance(getattr(database, "obj", database), pw.PostgresqlDatabase):  # the app's db is a DatabaseProxy
         return "string_agg(t.type_code, ',' ORDER BY t.type_code)"
     return "group_concat(t.type_code, ',')"
 
