@@ -183,6 +183,7 @@ class PlatformCA:
 
     def issue_certificate(self, public_key: SM2PublicKey, subject: dict[str, str], *, days: int,
                           key_usage: set[str], extended_key_usage: tuple[str, ...] = (),
+                          extended_key_usage_critical: bool = False,
                           not_before: datetime | None = None, actor: Actor | None = None) -> IssuedCertificate:
         """An end-entity certificate (basicConstraints CA:FALSE) for `public_key`.
         InvalidCertificateRequest when the subject, usages or validity do not fit this CA."""
@@ -203,7 +204,8 @@ class PlatformCA:
                 extensions=x509.certificate_extensions(ca=False, key_usage=key_usage,
                                                        subject_key_id=x509.key_identifier(spki),
                                                        authority_key_id=ca.key_identifier,
-                                                       extended_key_usage=extended_key_usage))
+                                                       extended_key_usage=extended_key_usage,
+                                                       extended_key_usage_critical=extended_key_usage_critical))
         except ValueError as exc:
             raise InvalidCertificateRequest(errors={"subject": N_("证书主体格式有误。")}) from exc
         der = x509.assemble_certificate(tbs, self._keystore.sign(ca.key_id, tbs.dump())).dump()

@@ -119,8 +119,10 @@ def _extension(name: str, value, critical: bool = False) -> x509.Extension:
 
 
 def certificate_extensions(*, ca: bool, key_usage: Iterable[str], subject_key_id: bytes,
-                           authority_key_id: bytes, extended_key_usage: Iterable[str] = ()) -> list[x509.Extension]:
-    """basicConstraints (critical), keyUsage (critical), SKI, AKI and optional extendedKeyUsage.
+                           authority_key_id: bytes, extended_key_usage: Iterable[str] = (),
+                           extended_key_usage_critical: bool = False) -> list[x509.Extension]:
+    """basicConstraints (critical), keyUsage (critical), SKI, AKI and optional extendedKeyUsage
+    (critical when asked: RFC 3161 §2.3 wants a TSA's sole id-kp-timeStamping EKU critical).
     `key_usage` takes RFC names (digitalSignature, nonRepudiation, keyCertSign, cRLSign …)."""
     usages = {KEY_USAGES[u] for u in key_usage}
     extensions = [
@@ -130,7 +132,8 @@ def certificate_extensions(*, ca: bool, key_usage: Iterable[str], subject_key_id
         _extension("authority_key_identifier", {"key_identifier": authority_key_id}),
     ]
     if extended_key_usage:
-        extensions.append(_extension("extended_key_usage", list(extended_key_usage)))
+        extensions.append(_extension("extended_key_usage", list(extended_key_usage),
+                                     critical=extended_key_usage_critical))
     return extensions
 
 
