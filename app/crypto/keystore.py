@@ -12,6 +12,11 @@ associated data binding the blob to its row (id, purpose, owner, SM3 of the publ
 copied onto another row, or a row whose owner or public key was edited, does not unwrap.
 Several KEKs are configured by id; the newest wraps, all unwrap; `rewrap()` moves every key to the
 newest so an old KEK can then be removed.
+
+The record logic (this table, the life cycle, the audit) is `WrappedKeyStore`; the wrapping of the
+blob is a `Wrapper`: `SoftwareWrapper` (the SM4-GCM KEKs above; `SoftwareKeyStore` is the store built
+with it) or `Pkcs11Wrapper` (app/crypto/keystore_pkcs11.py: the wrapping key stays inside a PKCS#11
+module). The column `kek_id` holds the id of the wrapping key, whichever wrapper made the blob.
 """
 from __future__ import annotations
 
@@ -117,19 +122,29 @@ def _associated_data(key_id: str, purpose: str, owner: str, public_key_der: byte
                          _sm3(public_key_der)])
 
 
-def _audit(action: str, actor: Actor | None, key_id: str, details: dict) -> None:
-    kind, actor_id = actor if actor else ("system", None)
-    audit.record(action, actor_kind=kind, actor_id=actor_id, target=key_id, details=details)
+class Wrapper(Protocol):
+    """Encrypts a key's PKCS#8 DER for storage. `aad` binds the blob to its row; a wrong `aad`, an
+    altered blob or an unknown wrapping key raise KeyUnavailable (logged without key material)."""
+
+    @property
+    def current_id(self) -> str:
+        """The wrapping key new blobs are made under."""
+
+    def ids(self) -> list[str]:
+        """Every wrapping key that can unwrap, oldest first (the current one last)."""
+
+    def wrap(self, der: bytes, aad: bytes) -> tuple[str, bytes]:
+        """(the wrapping key's id, the blob)."""
+
+    def unwrap(self, wrapping_key_id: str, blob: bytes, aad: bytes) -> bytes:
+        """The DER that `wrap` was given."""
 
 
-class SoftwareKeyStore:
-    """`KeyStore` on the `crypto_key` table. The private key is unwrapped in memory for one
-    operation and dropped; nothing is cached (a sign costs one primary-key SELECT, one SM4-GCM
-    decryption and a PKCS#8 parse, well under a millisecond next to the SM2 signature itself)."""
+class SoftwareWrapper:
+    """SM4-GCM under configured KEKs: blob = version byte 1 ‖ nonce ‖ ciphertext ‖ tag."""
 
     def __init__(self, keks: Sequence[tuple[str, bytes]]) -> None:
         """`keks`: (kek id, 16-byte SM4 key) pairs, newest last; the newest wraps new keys."""
-        self._public_keys: dict[str, SM2PublicKey] = {}  # key id → parsed key (a key id never changes key)
         if not keks:
             raise ValueError("the key store needs at least one key-encryption key")
         for kid, key in keks:
@@ -139,8 +154,45 @@ class SoftwareKeyStore:
         self._current = keks[-1][0]
 
     @property
-    def current_kek_id(self) -> str:
+    def current_id(self) -> str:
         return self._current
+
+    def ids(self) -> list[str]:
+        return list(self._keks)
+
+    def wrap(self, der: bytes, aad: bytes) -> tuple[str, bytes]:
+        return self._current, bytes([_BLOB_VERSION]) + sm4_gcm_encrypt(self._keks[self._current], der, aad)
+
+    def unwrap(self, wrapping_key_id: str, blob: bytes, aad: bytes) -> bytes:
+        kek = self._keks.get(wrapping_key_id)
+        if kek is None or not blob or blob[0] != _BLOB_VERSION:
+            log.error("key cannot be unwrapped: KEK not configured or unknown format", extra={"kek": wrapping_key_id})
+            raise KeyUnavailable()
+        try:
+            return sm4_gcm_decrypt(kek, blob[1:], aad)
+        except ValueError as exc:
+            log.error("key unwrap failed: ciphertext altered or moved", extra={"kek": wrapping_key_id})
+            raise KeyUnavailable() from exc
+
+
+def _audit(action: str, actor: Actor | None, key_id: str, details: dict) -> None:
+    kind, actor_id = actor if actor else ("system", None)
+    audit.record(action, actor_kind=kind, actor_id=actor_id, target=key_id, details=details)
+
+
+class WrappedKeyStore:
+    """`KeyStore` on the `crypto_key` table, the private keys wrapped by `wrapper`. The private key
+    is unwrapped in memory for one operation and dropped; nothing is cached (a sign costs one
+    primary-key SELECT, one unwrap and a PKCS#8 parse, well under a millisecond next to the SM2
+    signature itself with the software wrapper)."""
+
+    def __init__(self, wrapper: Wrapper) -> None:
+        self._public_keys: dict[str, SM2PublicKey] = {}  # key id → parsed key (a key id never changes key)
+        self.wrapper = wrapper
+
+    @property
+    def current_kek_id(self) -> str:
+        return self.wrapper.current_id
 
     # --- life cycle --------------------------------------------------------------------------
 
@@ -190,23 +242,24 @@ class SoftwareKeyStore:
     def rewrap(self, *, actor: Actor | None = None) -> int:
         """Re-wrap every key under the newest KEK; returns how many moved. Keys whose KEK is not
         configured are left as they are and reported with KeyUnavailable after the others moved."""
-        stale = [r.id for r in KeyRecord.select(KeyRecord.id).where(KeyRecord.kek_id != self._current)]
+        current = self.wrapper.current_id
+        stale = [r.id for r in KeyRecord.select(KeyRecord.id).where(KeyRecord.kek_id != current)]
         moved, stuck = 0, []
         for key_id in stale:
             with unit_of_work():
                 row = self._row(key_id)
-                if row.kek_id == self._current:
+                if row.kek_id == current:
                     continue  # another process got there first
                 try:
                     der = self._unwrap(row)
                 except KeyUnavailable:
                     stuck.append(key_id)
                     continue
-                blob = self._wrap(der, row.id, row.purpose, row.owner, bytes(row.public_key_der))
-                moved += (KeyRecord.update(private_key_enc=blob, kek_id=self._current)
+                kek_id, blob = self._wrap(der, row.id, row.purpose, row.owner, bytes(row.public_key_der))
+                moved += (KeyRecord.update(private_key_enc=blob, kek_id=kek_id)
                           .where(KeyRecord.id == key_id, KeyRecord.kek_id == row.kek_id).execute())
         with unit_of_work():
-            _audit("key.rewrap", actor, None, {"kek": self._current, "rewrapped": moved, "failed": len(stuck)})
+            _audit("key.rewrap", actor, None, {"kek": current, "rewrapped": moved, "failed": len(stuck)})
         if stuck:
             log.error("keys left under an unavailable KEK", extra={"keys": stuck})
             raise KeyUnavailable()
@@ -273,24 +326,25 @@ class SoftwareKeyStore:
             raise ValueError("owner must be 1–64 characters, label at most 128")
         key_id = new_id("key")
         public_der = private_key.public_key().public_bytes_der()
-        blob = self._wrap(private_key.private_bytes_der(), key_id, purpose, owner, public_der)
+        kek_id, blob = self._wrap(private_key.private_bytes_der(), key_id, purpose, owner, public_der)
         return KeyRecord.create(id=key_id, purpose=purpose, owner=owner, label=label, public_key_der=public_der,
-                                private_key_enc=blob, kek_id=self._current)
+                                private_key_enc=blob, kek_id=kek_id)
 
-    def _wrap(self, der: bytes, key_id: str, purpose: str, owner: str, public_der: bytes) -> bytes:
-        aad = _associated_data(key_id, purpose, owner, public_der)
-        return bytes([_BLOB_VERSION]) + sm4_gcm_encrypt(self._keks[self._current], der, aad)
+    def _wrap(self, der: bytes, key_id: str, purpose: str, owner: str, public_der: bytes) -> tuple[str, bytes]:
+        return self.wrapper.wrap(der, _associated_data(key_id, purpose, owner, public_der))
 
     def _unwrap(self, row: KeyRecord) -> bytes:
-        kek = self._keks.get(row.kek_id)
-        blob = bytes(row.private_key_enc)
-        if kek is None or not blob or blob[0] != _BLOB_VERSION:
-            log.error("key cannot be unwrapped: KEK not configured or unknown format",
-                      extra={"key": row.id, "kek": row.kek_id})
-            raise KeyUnavailable()
+        aad = _associated_data(row.id, row.purpose, row.owner, bytes(row.public_key_der))
         try:
-            return sm4_gcm_decrypt(kek, blob[1:], _associated_data(row.id, row.purpose, row.owner,
-                                                                   bytes(row.public_key_der)))
-        except ValueError as exc:
-            log.error("key unwrap failed: ciphertext altered or moved", extra={"key": row.id, "kek": row.kek_id})
-            raise KeyUnavailable() from exc
+            return self.wrapper.unwrap(row.kek_id, bytes(row.private_key_enc), aad)
+        except KeyUnavailable:
+            log.error("key unavailable", extra={"key": row.id, "kek": row.kek_id})
+            raise
+
+
+class SoftwareKeyStore(WrappedKeyStore):
+    """The key store with the SM4-GCM KEKs of the configuration (`SoftwareWrapper`)."""
+
+    def __init__(self, keks: Sequence[tuple[str, bytes]]) -> None:
+        """`keks`: (kek id, 16-byte SM4 key) pairs, newest last; the newest wraps new keys."""
+        super().__init__(SoftwareWrapper(keks))
