@@ -22,7 +22,7 @@ from app import audit, i18n
 from app.db import unit_of_work, utcnow
 from app.errors import ValidationFailed
 from app.i18n import N_, Series, Words
-from wallet import models
+from wallet import matter_models as models
 from wallet.catalogue import LicenceType, get_type, mask_value
 from wallet.errors import MatterChanged, MatterExists, MatterInvalid, MatterNotFound, MatterUnknown
 

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from app import i18n, qr
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
+from wallet import matter_schemas as ms
 from wallet import schemas as s
 from wallet import service
 
@@ -248,7 +249,7 @@ def verify_presentation(body):
 
 
 @blp.route("/counter/matters", methods=["GET"])
-@blp.response(200, s.MatterListSchema())
+@blp.response(200, ms.MatterListSchema())
 @problems(blp, {403: "forbidden"})
 @auth_required(**_CLERK)
 def list_counter_matters():
@@ -277,8 +278,8 @@ def _actor() -> dict:
 
 
 @blp.route("/admin/matters", methods=["GET"])
-@blp.arguments(s.MatterAdminArgsSchema(), location="query")
-@blp.response(200, s.MatterAdminListSchema())
+@blp.arguments(ms.MatterAdminArgsSchema(), location="query")
+@blp.response(200, ms.MatterAdminListSchema())
 @problems(blp, {403: "forbidden, insufficient_scope", 422: "validation_failed"})
 @auth_required(**_MATTERS_ADMIN)
 def list_matters_admin(args):
@@ -287,8 +288,8 @@ def list_matters_admin(args):
 
 
 @blp.route("/admin/matters", methods=["POST"])
-@blp.arguments(s.MatterCreateSchema())
-@blp.response(201, s.MatterAdminSchema())
+@blp.arguments(ms.MatterCreateSchema())
+@blp.response(201, ms.MatterAdminSchema())
 @problems(blp, {403: "forbidden, insufficient_scope", 409: "matter_exists",
                 422: "validation_failed, matter_invalid (errors: licence type → reasons)"})
 @auth_required(**_MATTERS_ADMIN)
@@ -301,7 +302,7 @@ def add_matter(body):
 
 
 @blp.route("/admin/matters/<code>", methods=["GET"])
-@blp.response(200, s.MatterAdminSchema())
+@blp.response(200, ms.MatterAdminSchema())
 @problems(blp, {403: "forbidden, insufficient_scope", 404: "matter_not_found"})
 @auth_required(**_MATTERS_ADMIN)
 def get_matter_admin(code):
@@ -310,8 +311,8 @@ def get_matter_admin(code):
 
 
 @blp.route("/admin/matters/<code>", methods=["PATCH"])
-@blp.arguments(s.MatterUpdateSchema())
-@blp.response(200, s.MatterAdminSchema())
+@blp.arguments(ms.MatterUpdateSchema())
+@blp.response(200, ms.MatterAdminSchema())
 @problems(blp, {403: "forbidden, insufficient_scope", 404: "matter_not_found", 409: "matter_changed",
                 422: "validation_failed, empty_update, matter_invalid (errors: licence type → reasons)"})
 @auth_required(**_MATTERS_ADMIN)
