@@ -75,6 +75,44 @@ def keys_rewrap() -> None:
     click.echo(f"rewrapped {moved} key(s); keys per KEK: {usage}")
 
 
+@keys_cli.command("rotate-wrapping-key")
+def keys_rotate_wrapping_key() -> None:
+    """A new current key-wrapping key (pkcs11: generated in the module; software: how to add a KEK)."""
+    if (current_app.config.get("KEYSTORE_BACKEND") or "software") == "software":
+        click.echo("software key store: add a new entry at the END of KEYSTORE_KEKS (kid:base64 of 16 random "
+                   "bytes, e.g. `python -c 'import base64,secrets;print(base64.b64encode(secrets.token_bytes(16))"
+                   ".decode())'`), restart every process, run `flask keys rewrap`, then remove the old entry.")
+        return
+    from app.crypto.keystore_pkcs11 import rotate_wrapping_key
+    try:
+        label = rotate_wrapping_key(keystore(), actor=("operator", "flask-cli"))
+    except AppError as exc:
+        fail(exc)
+    wait = current_app.config["PKCS11_REFRESH_SECONDS"]
+    click.echo(f"wrapping key {label} generated in the module and current; every process uses it within "
+               f"{wait:g} s: wait that long, then run `flask keys rewrap`")
+
+
+@keys_cli.command("retire-wrapping-key")
+@click.argument("wrapping_key_id")
+def keys_retire_wrapping_key(wrapping_key_id: str) -> None:
+    """Delete an old wrapping key from the PKCS#11 module once no key uses it (after `flask keys rewrap`)."""
+    if (current_app.config.get("KEYSTORE_BACKEND") or "software") == "software":
+        used = keystore().kek_usage().get(wrapping_key_id, 0)
+        if used:
+            raise click.ClickException(f"{wrapping_key_id} still wraps {used} key(s): run flask keys rewrap first")
+        click.echo(f"no key uses {wrapping_key_id}: remove it from KEYSTORE_KEKS and restart")
+        return
+    from app.crypto.keystore_pkcs11 import WrappingKeyInUse, retire_wrapping_key
+    try:
+        retire_wrapping_key(keystore(), wrapping_key_id, actor=("operator", "flask-cli"))
+    except WrappingKeyInUse as exc:
+        raise click.ClickException(str(exc)) from None
+    except AppError as exc:
+        fail(exc)
+    click.echo(f"wrapping key {wrapping_key_id} deleted from the module")
+
+
 @keys_cli.command("rotate-platform")
 @click.argument("purpose", type=click.Choice(platform_keys.PURPOSES))
 def keys_rotate_platform(purpose: str) -> None:

@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import peewee as pw
 from cryptography.hazmat.primitives import hashes
@@ -36,6 +36,7 @@ from app.crypto.keystore_models import KeyRecord
 from app.crypto.sm2 import DEFAULT_ID, SM2PrivateKey, SM2PublicKey
 from app.crypto.sm4 import sm4_gcm_decrypt, sm4_gcm_encrypt
 from app.db import execute, new_id, select_one, unit_of_work, utcnow
+from app.security.keys import load_keystore_keks
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,10 @@ def _associated_data(key_id: str, purpose: str, owner: str, public_key_der: byte
     """Binds a wrapped key to its row: moving the blob or editing these columns breaks the tag."""
     return b"\x00".join([b"yiwang/keystore/v1", key_id.encode(), purpose.encode(), owner.encode(),
                          _sm3(public_key_der)])
+
+
+class WrapperProblem(Exception):
+    """What is wrong with a wrapper's keys or module, in a sentence without secrets (for `flask doctor`)."""
 
 
 class Wrapper(Protocol):
@@ -348,3 +353,17 @@ class SoftwareKeyStore(WrappedKeyStore):
     def __init__(self, keks: Sequence[tuple[str, bytes]]) -> None:
         """`keks`: (kek id, 16-byte SM4 key) pairs, newest last; the newest wraps new keys."""
         super().__init__(SoftwareWrapper(keks))
+
+
+def build_keystore(config: Any) -> WrappedKeyStore:
+    """The store KEYSTORE_BACKEND chooses: software (KEYSTORE_KEKS) or pkcs11 (the PKCS11_* settings).
+    Nothing touches the PKCS#11 module here: each process connects on first use (after a fork).
+    ValueError names a wrong setting."""
+    backend = config.get("KEYSTORE_BACKEND") or "software"
+    if backend == "software":
+        return SoftwareKeyStore(load_keystore_keks(config))
+    if backend == "pkcs11":
+        from app.crypto.keystore_pkcs11 import Pkcs11Settings, Pkcs11Wrapper  # python-pkcs11 only when chosen
+        return WrappedKeyStore(Pkcs11Wrapper(Pkcs11Settings.from_config(config),
+                                             create_first=config.get("APP_ENV") != "production"))
+    raise ValueError("KEYSTORE_BACKEND must be software or pkcs11")
