@@ -73,6 +73,13 @@ DEFAULTS: dict[str, Any] = {
     "SM2_BACKEND": "auto",  # auto | tongsuo | gmssl (auto: tongsuo when installed)
     # Key store KEKs and the platform CA (app/crypto/keystore.py, app/crypto/ca.py)
     "KEYSTORE_KEKS": "",  # "kid1:base64(16 bytes),kid2:…", newest last (production); dev: VAR_DIR/keys/kek-N.key
+    "KEYSTORE_BACKEND": "software",  # software (KEYSTORE_KEKS) | pkcs11 (app/crypto/keystore_pkcs11.py)
+    "PKCS11_MODULE": "",  # path of the PKCS#11 library (.so), e.g. /usr/lib/softhsm/libsofthsm2.so
+    "PKCS11_TOKEN_LABEL": "",
+    "PKCS11_PIN": "",  # the token's user PIN: a secret (environment / secret manager only)
+    "PKCS11_KEY_LABEL": "yiwang-kek-",  # wrapping keys are <prefix>1, <prefix>2, …; the highest is current
+    "PKCS11_MECHANISM": "AES_GCM",  # SoftHSM2 has no SM4; a Chinese HSM's SM4 mechanism needs code first
+    "PKCS11_REFRESH_SECONDS": 60.0,  # how often a process re-reads which wrapping key is current
     "PLATFORM_CA_CERT": "",  # PEM, SM2 CA certificate (production)
     "PLATFORM_CA_KEY": "",  # PEM, its PKCS#8 private key; imported into the key store on first use
     "CA_CRL_TTL": 86400,  # seconds from a CRL's thisUpdate to its nextUpdate
@@ -266,6 +273,9 @@ def check_config(settings: dict[str, Any]) -> None:
     if settings["PUSH_BACKEND"] == "http":
         for channel in (c.strip() for c in settings["PUSH_CHANNELS"].split(",") if c.strip()):
             missing += [k for k in _PUSH_SECRETS.get(channel, ()) if not settings.get(k) and k not in missing]
+    if settings.get("KEYSTORE_BACKEND") == "pkcs11":  # the wrapping keys are in the module, not KEYSTORE_KEKS
+        missing = [k for k in missing if k != "KEYSTORE_KEKS"]
+        missing += [k for k in ("PKCS11_MODULE", "PKCS11_TOKEN_LABEL", "PKCS11_PIN") if not settings.get(k)]
     dev_only = [k for k, v in _DEV_BACKENDS.items() if settings[k] == v]
     problems = [f"{key} is not set (a secret production needs)" for key in missing]
     problems += [f"{key}={settings[key]} is a development adapter" for key in dev_only]

@@ -19,6 +19,7 @@ from peewee_migrate import Router
 from app.audit import AuditEvent
 from app.audit_chain import AuditChainHead
 from app.config import ConfigError, check_config
+from app.crypto.keystore import WrapperProblem
 from app.db import MIGRATIONS_DIR, db
 from app.redis import describe
 from app.security.keys import load_key_material, load_keystore_keks
@@ -50,13 +51,35 @@ def _config(app: Flask) -> Check:
 def _keys(app: Flask) -> Check:
     try:
         keys = load_key_material(app.config)
-        keks = load_keystore_keks(app.config)
+        software = (app.config.get("KEYSTORE_BACKEND") or "software") == "software"
+        keks = load_keystore_keks(app.config) if software else []
     except Exception as exc:  # any unreadable key is the finding; the text names the setting, not the key
         return Check("keys", "fail", f"cannot load: {type(exc).__name__}: {exc}")
-    if not keks:
+    if software and not keks:
         return Check("keys", "fail", "no key store KEK")
+    kek_text = f"{len(keks)} KEK(s)" if software else "KEKs in the PKCS#11 module"
     return Check("keys", "ok", f"JWT kid {keys.jwt_kid}, {len(keys.jwt_verify_keys)} verify key(s), "
-                               f"data key loaded, {len(keks)} KEK(s)")
+                               f"data key loaded, {kek_text}")
+
+
+def _keystore(app: Flask) -> Check:
+    """The key store back end (KEYSTORE_BACKEND): its wrapping keys answer and a wrap/unwrap round trip works."""
+    started = time.perf_counter()
+    wrapper = app.extensions["keystore"].wrapper
+    try:
+        if hasattr(wrapper, "check"):  # pkcs11: module, token, login, the key's attributes, a round trip
+            message = wrapper.check()
+        else:
+            probe = b"yiwang/keystore/doctor"
+            kid, blob = wrapper.wrap(probe, probe)
+            if wrapper.unwrap(kid, blob, probe) != probe:
+                raise WrapperProblem("wrap/unwrap round trip failed")
+            message = f"software: {len(wrapper.ids())} SM4 KEK(s), current {kid}, round trip ok"
+    except WrapperProblem as exc:  # its sentence is secret-free by contract
+        return Check("keystore", "fail", str(exc), (time.perf_counter() - started) * 1000)
+    except Exception as exc:  # anything else: only its kind
+        return Check("keystore", "fail", f"{type(exc).__name__}", (time.perf_counter() - started) * 1000)
+    return Check("keystore", "ok", message, (time.perf_counter() - started) * 1000)
 
 
 def _timed(name: str, probe: Callable[[], str]) -> Check:
@@ -117,7 +140,7 @@ def run_checks(app: Flask) -> list[Check]:
                 found = Check(check.__name__.strip("_").replace("_", " "), "fail", type(exc).__name__)
             if found is not None:
                 checks.append(found)
-    return checks
+    return [*checks[:2], _keystore(app), *checks[2:]]
 
 
 def render(checks: list[Check]) -> str:

@@ -28,11 +28,10 @@ from app.crypto.ca_models import CaCrl, CertificateRecord, PlatformCa
 from app.crypto.errors import (
     CertificateAlreadyRevoked, CertificateNotFound, InvalidCertificateRequest, InvalidRevocationReason,
 )
-from app.crypto.keystore import Actor, KeyStore, SoftwareKeyStore
+from app.crypto.keystore import Actor, KeyStore, build_keystore
 from app.crypto.sm2 import SM2PrivateKey, SM2PublicKey
 from app.db import db, new_id, unit_of_work, utcnow
 from app.i18n import N_
-from app.security.keys import load_keystore_keks
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +311,7 @@ def _normal_serial(serial: str) -> str:
 def init_crypto(app: Flask) -> None:
     """app.extensions["keystore"] and ["ca"]; configuration errors stop the start."""
     try:
-        keystore = SoftwareKeyStore(load_keystore_keks(app.config))
+        keystore = build_keystore(app.config)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     app.extensions["keystore"] = keystore
