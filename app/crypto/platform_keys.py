@@ -5,10 +5,12 @@
     key.public_key.verify(signature, payload)
 
 One purpose per key (GB/T 39786: a key signs one kind of thing): the published trust list, the
-offline QR presentations, the signed disclosures. A key is created on first use in the key store
-(purpose "platform-<purpose>", owner "platform") and certified by the platform CA (keyUsage
-digitalSignature, subject OU = the purpose). Its `kid` is the first 16 hex digits of SM3 over its
-SubjectPublicKeyInfo (DER): anyone holding the certificate computes it, nothing else is needed.
+offline QR presentations, the signed disclosures, the RFC 3161 time-stamp tokens ("tsa": its certificate
+also carries the critical extendedKeyUsage id-kp-timeStamping, see CERT_PROFILES). A key is created
+on first use in the key store (purpose "platform-<purpose>", owner "platform") and certified by the
+platform CA (keyUsage digitalSignature, subject OU = the purpose). Its `kid` is the first 16 hex
+digits of SM3 over its SubjectPublicKeyInfo (DER): anyone holding the certificate computes it,
+nothing else is needed.
 
 Rotation (`flask keys rotate-platform PURPOSE`) makes a new key current; the old one is retired
 (it signs nothing more) and stays published and findable by `by_kid` until its certificate expires,
@@ -33,7 +35,14 @@ from app.db import unit_of_work, utcnow
 
 log = logging.getLogger(__name__)
 
-PURPOSES = ("trust-list", "presentation", "disclosure")
+PURPOSES = ("trust-list", "presentation", "disclosure", "tsa")
+# Certificate options beyond keyUsage digitalSignature, per purpose (x509.certificate_extensions keywords).
+# The time-stamping authority's certificate carries id-kp-timeStamping as its only EKU, critical (RFC 3161 §2.3).
+CERT_PROFILES: dict[str, dict] = {
+    "tsa": {"extended_key_usage": ("time_stamping",), "extended_key_usage_critical": True},
+}
+# Not in the trust list: the TSA certificate travels in every token and at GET /api/v1/timestamps/tsa.pem.
+UNLISTED = frozenset({"tsa"})
 OWNER = "platform"
 CERT_DAYS = 400  # a little over a year: rotate yearly, the retired key's certificate covers the overlap
 KID_LENGTH = 16
@@ -95,7 +104,8 @@ def _certify(info: KeyInfo, purpose: str, actor: Actor | None) -> PlatformKey:
     days = min(CERT_DAYS, (ca_end - utcnow()).days)
     ca.issue_certificate(info.public_key(), {"C": "CN", "O": "YiWang", "OU": purpose,
                                               "CN": f"YiWang platform {purpose} signing"},
-                         days=days, key_usage={"digitalSignature"}, actor=actor)
+                         days=days, key_usage={"digitalSignature"}, actor=actor,
+                         **CERT_PROFILES.get(purpose, {}))
     key = _certified(info, purpose)
     assert key is not None
     return key
@@ -168,7 +178,7 @@ def published() -> list[dict]:
     """What a verifier needs of every live platform key, current first within each purpose (JSON-ready:
     public_key is the SPKI DER in base64, times RFC 3339 in China time)."""
     out = []
-    for purpose in PURPOSES:
+    for purpose in (p for p in PURPOSES if p not in UNLISTED):
         current(purpose)  # every purpose has a key to publish
         for key in _all(purpose):
             out.append({
