@@ -43,6 +43,11 @@ test-fast: install-test
 screens: install-test
 	H5_SCREENS=$(CURDIR)/docs/screens $(BIN)/python -m pytest -p no:cacheprovider -q tests/h5 $(PYTEST_ARGS)
 
+## GmSSL 3.1.1 from the easy-gmssl sdist into .tools/gmssl/ (the CMS interop tests use it; README "CMS (GM/T 0010)").
+.PHONY: gmssl
+gmssl: install
+	scripts/build-gmssl.sh
+
 ## Import boundaries (issue 15): the contracts in pyproject.toml [tool.importlinter], checked by lint-imports.
 .PHONY: lint
 lint: install-test

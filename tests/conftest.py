@@ -22,7 +22,8 @@ from tests.issuers.registry import register_client
 
 # Shared fixtures (pytest takes pytest_plugins only from the root conftest): a test asks for them by name.
 pytest_plugins = [
-    "tests.fixtures.appointments", "tests.fixtures.browser", "tests.fixtures.cases", "tests.fixtures.h5",
+    "tests.fixtures.appointments", "tests.fixtures.browser", "tests.fixtures.cases", "tests.fixtures.gmssl",
+    "tests.fixtures.h5",
     "tests.fixtures.halls", "tests.fixtures.notify", "tests.fixtures.proxies", "tests.fixtures.walk",
 ]
 
