@@ -26,3 +26,13 @@ def make_cert(key: SM2PrivateKey, cn: str = "CMS test", *, serial: int | None = 
 def make_signer(cn: str = "CMS test") -> tuple[cms.Signer, SM2PrivateKey]:
     key = SM2PrivateKey.generate()
     return cms.Signer(make_cert(key, cn), sign=key.sign, sign_digest=key.sign_digest), key
+
+
+def resign_rfc5652(der: bytes, key: SM2PrivateKey) -> bytes:
+    """The same SignedData with its signature replaced by one made the RFC 5652 way (SM2 with Z, the
+    default ID, over the DER SET OF signed attributes), of the same length so no length changes."""
+    info = cms.parse(der)
+    while True:
+        signature = key.sign(info.signed_attributes_der)
+        if len(signature) == len(info.signature):
+            return der.replace(info.signature, signature, 1)

@@ -10,7 +10,7 @@ import pytest
 from app.crypto import cms
 from app.crypto.sm2 import SM2PublicKey
 from app.crypto.sm3 import sm3
-from tests.crypto.cms_helpers import make_cert, make_signer
+from tests.crypto.cms_helpers import make_cert, make_signer, resign_rfc5652
 
 DOC = "易网 电子签名 CMS test document\n".encode() * 3
 WHEN = datetime(2026, 12, 6, 8, 30, 15, tzinfo=timezone.utc)
@@ -141,3 +141,15 @@ def test_unsigned_attributes_keep_the_signature(signer, profile):
             cms.add_unsigned_attribute(der, cms.OID_TIMESTAMP_TOKEN, bad)
     with pytest.raises(cms.CmsError):
         cms.add_unsigned_attribute(der + b"\x00", cms.OID_TIMESTAMP_TOKEN, token)
+
+
+def test_gm_profile_also_accepts_the_rfc5652_signature():
+    """Other GM/T 0010 producers sign the DER SET of signed attributes with Z (as RFC 5652 says):
+    accepted beside GmSSL's convention; a tampered one is still refused."""
+    signer, key = make_signer()
+    for detached in (True, False):
+        der = cms.sign(DOC, signer=signer, detached=detached)
+        other_way = resign_rfc5652(der, key)
+        assert other_way != der and cms.verify(other_way, content=DOC).ok
+        later = other_way.replace(cms.parse(der).signed_attributes_der[-20:], bytes(20), 1)
+        assert not cms.verify(later, content=DOC).ok

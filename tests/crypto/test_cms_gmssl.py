@@ -15,7 +15,7 @@ from asn1crypto import x509 as asn1_x509
 from app.crypto import cms
 from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3
-from tests.crypto.cms_helpers import make_signer
+from tests.crypto.cms_helpers import make_signer, resign_rfc5652
 
 DOC = "电子签名法第十三条 — interop document\n".encode() * 10
 WHEN = datetime(2026, 12, 6, 9, 0, 0, tzinfo=timezone.utc)
@@ -56,6 +56,13 @@ def _check_yiwang_signer(gmssl, tmp_path: Path, signer: cms.Signer) -> None:
         _assert_gmssl_refuses(gmssl, tmp_path, _flip_at(der, der.index(signature) + len(signature) // 2))
     # and a flipped byte in the signed attributes (the signing time) of the detached one
     _assert_gmssl_refuses(gmssl, tmp_path, detached.replace(b"261206090000Z", b"261206090001Z"))
+    # the README's re-check of a detached one: `gmssl cmsparse` shows the messageDigest attribute,
+    # `gmssl sm3 -in doc` the document's SM3, and they agree
+    parsed = gmssl.run("cmsparse", "-in", str(gmssl.write_cms(tmp_path / "detached.pem", detached))).stdout.decode()
+    document = tmp_path / "doc.bin"
+    document.write_bytes(DOC)
+    digest_hex = gmssl.run("sm3", "-in", str(document)).stdout.decode().strip()
+    assert digest_hex == sm3(DOC).hex() and f"values: 0420{digest_hex.upper()}" in parsed
     # GmSSL cannot take a detached content (`cmsverify` has no -content option, tools/cmsverify.c):
     # the content of a detached SignedData is bound by messageDigest, which cms.verify checks
     assert cms.verify(detached, content=DOC).ok and cms.verify(detached, content=DOC + b" ").reason == "digest_mismatch"
@@ -63,6 +70,17 @@ def _check_yiwang_signer(gmssl, tmp_path: Path, signer: cms.Signer) -> None:
 
 def test_gmssl_verifies_a_self_signed_yiwang_signer(gmssl, tmp_path):
     _check_yiwang_signer(gmssl, tmp_path, make_signer("YiWang interop")[0])
+
+
+def test_gmssl_refuses_the_rfc5652_signature_convention(gmssl, tmp_path):
+    """Why the GM profile signs GmSSL's way: the same SignedData signed the RFC 5652 way (Z over the
+    DER SET of signed attributes) passes cms.verify but not `gmssl cmsverify`."""
+    signer, key = make_signer()
+    der = cms.sign(DOC, signer=signer, detached=False)
+    other_way = resign_rfc5652(der, key)
+    assert cms.verify(other_way).ok
+    _assert_gmssl_accepts(gmssl, tmp_path, der, DOC)
+    _assert_gmssl_refuses(gmssl, tmp_path, other_way)
 
 
 def test_gmssl_verifies_a_platform_ca_certificate_and_key_store_key(gmssl, tmp_path, ctx):
