@@ -10,7 +10,7 @@ from flask import Flask
 
 from app.cli import add_demo_seeder
 from app.security.pii import derive_key
-from signing import cli, demo, routes
+from signing import cli, demo, report_cli, report_routes, routes  # noqa: F401 - report_cli: its command
 
 
 def init_app(app: Flask, api) -> None:
@@ -19,6 +19,7 @@ def init_app(app: Flask, api) -> None:
     app.extensions["signing_pin_key"] = derive_key(app.extensions["keys"].data_master_key, "signing/pin-pepper")
     api.register_blueprint(routes.blp)
     api.register_blueprint(routes.verify_blp)
+    api.register_blueprint(report_routes.blp)  # GET /verify/reports/{id}(.pdf)
     for group in cli.COMMANDS:
         app.cli.add_command(group)
     add_demo_seeder(app, demo.seed)

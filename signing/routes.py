@@ -9,6 +9,7 @@ from webargs.flaskparser import FlaskParser
 from app.errors import flatten_messages
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
+from signing import report_schemas as rs
 from signing import schemas as s
 from signing import service
 from signing.errors import VerificationInputInvalid
@@ -233,11 +234,12 @@ verify_blp = _VerifyBlueprint("signature_verification", __name__, url_prefix="/a
 
 
 @verify_blp.route("/signatures", methods=["POST"])
-@verify_blp.arguments(s.VerifyRequestSchema())
-@verify_blp.response(200, s.ValidationReportSchema())
+@verify_blp.arguments(rs.VerifyRequestSchema())
+@verify_blp.response(200, rs.ValidationReportSchema())
+@verify_blp.doc(description=rs.FORMS_DOC)
 @problems(verify_blp, {400: "verification_input_invalid, bad_request", 403: "insufficient_scope, forbidden",
                        429: "rate_limited"})
 @auth_required(kinds=("client",), scopes=("signatures:verify",))
 def verify_signature(body):
-    """Verify a citizen's SM2 signature: an EU DSS-style report (indication, sub-indication, signer)."""
+    """Verify an SM2 signature or CMS SignedData: a DSS-style report with art. 13 evidence, signed by the platform."""
     return service.verify(client_id=current_principal().id, body=body)

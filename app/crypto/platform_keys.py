@@ -35,14 +35,14 @@ from app.db import unit_of_work, utcnow
 
 log = logging.getLogger(__name__)
 
-PURPOSES = ("trust-list", "presentation", "disclosure", "tsa")
+PURPOSES = ("trust-list", "presentation", "disclosure", "tsa", "report")  # report: signed verification reports
 # Certificate options beyond keyUsage digitalSignature, per purpose (x509.certificate_extensions keywords).
 # The time-stamping authority's certificate carries id-kp-timeStamping as its only EKU, critical (RFC 3161 §2.3).
 CERT_PROFILES: dict[str, dict] = {
     "tsa": {"extended_key_usage": ("time_stamping",), "extended_key_usage_critical": True},
 }
 # Not in the trust list: the TSA certificate travels in every token and at GET /api/v1/timestamps/tsa.pem.
-UNLISTED = frozenset({"tsa"})
+UNLISTED = frozenset({"tsa", "report"})  # report: its certificate travels in each report's SignedData
 OWNER = "platform"
 CERT_DAYS = 400  # a little over a year: rotate yearly, the retired key's certificate covers the overlap
 KID_LENGTH = 16
