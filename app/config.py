@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -83,6 +84,9 @@ DEFAULTS: dict[str, Any] = {
     "PLATFORM_CA_CERT": "",  # PEM, SM2 CA certificate (production)
     "PLATFORM_CA_KEY": "",  # PEM, its PKCS#8 private key; imported into the key store on first use
     "CA_CRL_TTL": 86400,  # seconds from a CRL's thisUpdate to its nextUpdate
+    "PKI_BASE_URL": "",  # https origin the CA's certificates name for CRL, OCSP and CA certificate (production);
+    # empty outside production → DEV_PKI_BASE_URL (the dev server)
+    "OCSP_TTL": 3600,  # seconds from an OCSP answer's thisUpdate to its nextUpdate (cached for half of it)
     # Wallet: showing a licence (亮证)
     "PRESENTATION_TTL": 60,  # seconds a QR / manual code lives
     "COUNTER_MANUAL_CODE_PER_MINUTE": 20,  # manual-code lookups per clerk per minute
@@ -207,6 +211,9 @@ _BACKEND_SECRETS = {
 }
 
 
+DEV_PKI_BASE_URL = "http://127.0.0.1:8000"  # `make run`'s dev server
+
+
 class ConfigError(click.ClickException, RuntimeError):
     """The configuration cannot run safely. `problems` names each thing wrong, one a line in the
     message. A ClickException: a `flask` command (`flask doctor` too) whose app cannot be built
@@ -259,6 +266,8 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     for key, value in backends.items():
         settings[key] = settings[key] or value
     settings["TESTING"] = env == "testing"
+    if env != "production":
+        settings["PKI_BASE_URL"] = settings["PKI_BASE_URL"] or DEV_PKI_BASE_URL
     return settings
 
 
@@ -267,7 +276,7 @@ def check_config(settings: dict[str, Any]) -> None:
     if settings["APP_ENV"] != "production":
         return
     missing = [k for k in ("JWT_SIGNING_KEY", "DATA_ENCRYPTION_KEY", "KEYSTORE_KEKS", "PLATFORM_CA_CERT",
-                           "PLATFORM_CA_KEY") if not settings.get(k)]
+                           "PLATFORM_CA_KEY", "PKI_BASE_URL") if not settings.get(k)]
     for (backend_key, value), needed in _BACKEND_SECRETS.items():
         if settings[backend_key] == value:
             missing += [k for k in needed if not settings.get(k)]
@@ -280,5 +289,9 @@ def check_config(settings: dict[str, Any]) -> None:
     dev_only = [k for k, v in _DEV_BACKENDS.items() if settings[k] == v]
     problems = [f"{key} is not set (a secret production needs)" for key in missing]
     problems += [f"{key}={settings[key]} is a development adapter" for key in dev_only]
+    pki = urlsplit(settings.get("PKI_BASE_URL") or "")
+    if settings.get("PKI_BASE_URL") and (pki.scheme != "https" or not pki.hostname or pki.query or pki.fragment):
+        problems.append("PKI_BASE_URL must be an https URL such as https://api.example.gov.cn "
+                        "(certificates name the CRL and OCSP URLs under it)")
     if problems:
         raise ConfigError(problems, "refusing to start in production")

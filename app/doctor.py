@@ -82,6 +82,18 @@ def _keystore(app: Flask) -> Check:
     return Check("keystore", "ok", message, (time.perf_counter() - started) * 1000)
 
 
+def _pki(app: Flask) -> Check:
+    """Where the CA's certificates send relying parties for revocation (CRL, OCSP) and the CA certificate."""
+    base = (app.config.get("PKI_BASE_URL") or "").rstrip("/")
+    if not base:
+        return Check("pki", "fail", "PKI_BASE_URL is not set: certificates name no CRL or OCSP URL")
+    urls = f"{base}/api/v1/signing/{{crl,ocsp,ca.cer}}"
+    if not base.startswith("https://"):
+        return Check("pki", "fail" if app.config["APP_ENV"] == "production" else "warn",
+                     f"{urls}: not https (production refuses)")
+    return Check("pki", "ok", f"certificates point to {urls}")
+
+
 def _timed(name: str, probe: Callable[[], str]) -> Check:
     started = time.perf_counter()
     try:
@@ -130,7 +142,8 @@ def add_check(app: Flask, check: Callable[[], Check | None]) -> None:
 
 def run_checks(app: Flask) -> list[Check]:
     """Every check, in order; those needing the database are skipped when it is unreachable."""
-    checks = [_config(app), _keys(app), _timed("database", _database), _timed("redis", lambda: _redis(app))]
+    checks = [_config(app), _keys(app), _timed("database", _database), _timed("redis", lambda: _redis(app)),
+              _pki(app)]
     if checks[2].status == "ok":
         for check in (_migrations, _audit_chain, *app.extensions.get("doctor_checks", ())):
             try:

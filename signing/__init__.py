@@ -10,7 +10,7 @@ from flask import Flask
 
 from app.cli import add_demo_seeder
 from app.security.pii import derive_key
-from signing import cli, demo, report_cli, report_routes, routes  # noqa: F401 - report_cli: its command
+from signing import cli, demo, pki_routes, report_cli, report_routes, routes  # noqa: F401 - report_cli: its command
 
 
 def init_app(app: Flask, api) -> None:
@@ -20,6 +20,7 @@ def init_app(app: Flask, api) -> None:
     api.register_blueprint(routes.blp)
     api.register_blueprint(routes.verify_blp)
     api.register_blueprint(report_routes.blp)  # GET /verify/reports/{id}(.pdf)
+    api.register_blueprint(pki_routes.pki_blp)  # ca.cer, OCSP
     for group in cli.COMMANDS:
         app.cli.add_command(group)
     add_demo_seeder(app, demo.seed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 import peewee as pw
 from asn1crypto import crl as asn1_crl
@@ -109,9 +109,12 @@ def load_configured_ca(settings: dict[str, Any]) -> ConfiguredCa | None:
 class PlatformCA:
     """Issues, revokes and lists certificates under the platform CA."""
 
-    def __init__(self, keystore: KeyStore, *, configured: ConfiguredCa | None, crl_ttl: int = 86400) -> None:
-        """`configured`: the production CA; without it a development root is generated."""
+    def __init__(self, keystore: KeyStore, *, configured: ConfiguredCa | None, crl_ttl: int = 86400,
+                 pki_base_url: str = "") -> None:
+        """`configured`: the production CA; without it a development root is generated. With
+        `pki_base_url`, issued certificates point to its CRL, OCSP and CA certificate URLs."""
         self._keystore = keystore
+        self._pki_base_url = pki_base_url.rstrip("/")
         self._configured = configured
         self._crl_ttl = timedelta(seconds=crl_ttl)
         self._active: _ActiveCa | None = None
@@ -124,6 +127,19 @@ class PlatformCA:
 
     def certificate_pem(self) -> str:
         return x509.to_pem("CERTIFICATE", self.certificate_der())
+
+    def ocsp_responder(self) -> tuple[str, asn1_x509.Certificate, Callable[[bytes, bytes], bytes]]:
+        """(CA id, CA certificate, sign(data, uid)) for app/crypto/ocsp.py, which signs its responses
+        with the CA key itself (see there why). Nothing else signs with this."""
+        ca = self._ca()
+        return ca.id, ca.certificate, lambda data, uid: self._keystore.sign(ca.key_id, data, uid=uid)
+
+    def _distribution(self) -> list[asn1_x509.Extension]:
+        if not self._pki_base_url:
+            return []
+        base = f"{self._pki_base_url}/api/v1/signing"
+        return x509.distribution_extensions(crl_url=f"{base}/crl", ocsp_url=f"{base}/ocsp",
+                                            ca_issuers_url=f"{base}/ca.cer")
 
     def _ca(self) -> _ActiveCa:
         if self._active is None:
@@ -204,7 +220,8 @@ class PlatformCA:
                                                        subject_key_id=x509.key_identifier(spki),
                                                        authority_key_id=ca.key_identifier,
                                                        extended_key_usage=extended_key_usage,
-                                                       extended_key_usage_critical=extended_key_usage_critical))
+                                                       extended_key_usage_critical=extended_key_usage_critical)
+                + self._distribution())
         except ValueError as exc:
             raise InvalidCertificateRequest(errors={"subject": N_("证书主体格式有误。")}) from exc
         der = x509.assemble_certificate(tbs, self._keystore.sign(ca.key_id, tbs.dump())).dump()
@@ -316,7 +333,7 @@ def init_crypto(app: Flask) -> None:
         raise ConfigError(str(exc)) from None
     app.extensions["keystore"] = keystore
     app.extensions["ca"] = PlatformCA(keystore, configured=load_configured_ca(app.config),
-                                      crl_ttl=app.config["CA_CRL_TTL"])
+                                      crl_ttl=app.config["CA_CRL_TTL"], pki_base_url=app.config["PKI_BASE_URL"])
 
 
 def ensure_platform_ca(app: Flask) -> None:

@@ -137,6 +137,22 @@ def certificate_extensions(*, ca: bool, key_usage: Iterable[str], subject_key_id
     return extensions
 
 
+def distribution_extensions(*, crl_url: str, ocsp_url: str, ca_issuers_url: str) -> list[x509.Extension]:
+    """cRLDistributionPoints (one fullName URI, all reasons) and authorityInfoAccess (id-ad-ocsp,
+    id-ad-caIssuers → the CA certificate in DER, RFC 5280 §4.2.2.1), both non-critical."""
+    def uri(url: str) -> x509.GeneralName:
+        return x509.GeneralName(name="uniform_resource_identifier", value=url)
+
+    point = x509.DistributionPointName(name="full_name", value=[uri(crl_url)])
+    return [
+        _extension("crl_distribution_points", [{"distribution_point": point}]),
+        _extension("authority_information_access", [
+            {"access_method": "ocsp", "access_location": uri(ocsp_url)},
+            {"access_method": "ca_issuers", "access_location": uri(ca_issuers_url)},
+        ]),
+    ]
+
+
 def build_tbs_certificate(*, serial: int, issuer: x509.Name, subject: x509.Name, spki: keys.PublicKeyInfo,
                           not_before: datetime, not_after: datetime,
                           extensions: list[x509.Extension]) -> x509.TbsCertificate:

@@ -40,9 +40,11 @@ def new_kek(kid: str) -> str:
 
 
 def production_crypto_secrets(directory: Path) -> dict[str, str]:
-    """KEYSTORE_KEKS and an openssl-made PLATFORM_CA_CERT / PLATFORM_CA_KEY."""
+    """KEYSTORE_KEKS, an openssl-made PLATFORM_CA_CERT / PLATFORM_CA_KEY and the PKI_BASE_URL its
+    certificates name."""
     cert, key = make_openssl_ca(directory)
-    return {"KEYSTORE_KEKS": new_kek("prod-1"), "PLATFORM_CA_CERT": cert, "PLATFORM_CA_KEY": key}
+    return {"KEYSTORE_KEKS": new_kek("prod-1"), "PLATFORM_CA_CERT": cert, "PLATFORM_CA_KEY": key,
+            "PKI_BASE_URL": "https://pki.yiwang.example.gov.cn"}
 
 
 def production_settings(directory: Path) -> dict[str, str]:

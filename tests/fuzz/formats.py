@@ -40,6 +40,11 @@ def phones() -> st.SearchStrategy[str]:
 STRATEGIES = {"gb11643": id_numbers(), "signing-pin": signing_pins(), "cn-mobile": phones()}
 
 
+# DER request bodies (the OCSP responder, signing/pki_routes.py): sent as raw bytes, like octet-stream.
+BINARY_MEDIA_TYPES = ["application/ocsp-request"]
+schemathesis.serializer.alias(BINARY_MEDIA_TYPES, "application/octet-stream")
+
+
 def register() -> None:
     """Teach schemathesis the custom formats."""
     for name, strategy in STRATEGIES.items():
