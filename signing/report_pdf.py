@@ -17,7 +17,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -78,7 +77,7 @@ def _head(report: dict[str, Any], url: str, words: dict[str, str]) -> list[Any]:
                       [_p(words["result"]), _p(verdict, _HEAD)], [_p(words["format"]), _p(report["format"])],
                       [_p(words["signer"]), _p(" ".join(v for v in signer.values() if v) or words["none"])]],
                      [28 * mm, 100 * mm])
-    code = Image(ImageReader(io.BytesIO(qr.render_png(url))), width=38 * mm, height=38 * mm)
+    code = Image(io.BytesIO(qr.render_png(url)), width=38 * mm, height=38 * mm)
     return [_p(words["title"], _TITLE), Spacer(1, 4 * mm),
             Table([[summary, code]], colWidths=[130 * mm, 45 * mm], style=[("VALIGN", (0, 0), (-1, -1), "TOP")]),
             _p(url, {"latin": _MONO, "cjk": _MONO}), Spacer(1, 4 * mm)]
