@@ -188,3 +188,12 @@ def test_the_example_configmap_sets_an_https_pki_base_url():
     path = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "configmap.yaml"
     config = next(d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == "ConfigMap")["data"]
     assert urllib.parse.urlsplit(config["PKI_BASE_URL"]).scheme == "https"
+
+
+def test_doctor_shows_where_certificates_point(app):
+    from app.doctor import run_checks
+
+    with app.app_context():
+        check = next(c for c in run_checks(app) if c.name == "pki")
+    assert check.status == "warn" and "not https" in check.message  # the development default
+    assert f"{app.config['PKI_BASE_URL']}/api/v1/signing/{{crl,ocsp,ca.cer}}" in check.message
