@@ -22,8 +22,10 @@ import peewee as pw
 from flask import current_app
 
 from app import audit
+from app.clock import rfc3339, to_china
 from app.crypto.ca import keystore, platform_ca
 from app.db import new_id, unit_of_work, utcnow
+from app.i18n import N_
 from app.security.pii import mask_id_number, mask_name
 from identity import service as identity
 from identity.service import AssuranceInsufficient, FreshLivenessRequired, require_fresh_liveness, verify_sms_step_up
@@ -35,6 +37,7 @@ from signing.pin import hash_pin, verify_pin, weak_reasons
 log = logging.getLogger(__name__)
 
 KEY_PURPOSE = "signing"
+PIN_RESET_URL = "/api/v1/signing/pin/reset"  # the way out of a lockout (signing/pin_lifecycle.py)
 KEY_USAGE = {"digitalSignature", "nonRepudiation"}
 # RFC 5280 reasons a citizen may give (lost phone → keyCompromise).
 CITIZEN_REVOCATION_REASONS = ("unspecified", "keyCompromise", "superseded", "cessationOfOperation")
@@ -63,8 +66,13 @@ def _locked_until(user_id: str):
 
 
 def _raise_locked(until) -> None:
-    raise SigningLocked(headers={"Retry-After": str(max(1, int((until - utcnow()).total_seconds())))},
-                        extra={"locked_until": until.isoformat()})
+    """SigningLocked saying until when (`locked_until`, Retry-After) and the way out now: the
+    forgotten-PIN reset (`reset_url`: SMS step-up + fresh liveness), which works while locked."""
+    detail = N_("签名密码错误次数过多，电子签名已锁定至北京时间 {until:%Y-%m-%d %H:%M}。届时可再试；"
+                "忘记签名密码的，可在“电子签名-忘记签名密码”中用短信验证码和人脸核验重设，重设后立即解除锁定。",
+                until=to_china(until))
+    raise SigningLocked(detail, headers={"Retry-After": str(max(1, int((until - utcnow()).total_seconds())))},
+                        extra={"locked_until": rfc3339(until), "reset_url": PIN_RESET_URL})
 
 
 def subject_for(name: str, id_number: str) -> dict[str, str]:
@@ -124,6 +132,7 @@ def certificate_view(credential: SigningCredential) -> dict[str, Any]:
         "status": status["status"],
         "not_after": status["not_after"],
         "enrolled_at": credential.created_at,
+        "locked_until": _locked_until(credential.user_id),
         "subject": {"name_masked": mask_name(person.name) if person else None,
                     "id_number_masked": mask_id_number(person.id_number) if person else None},
     }

@@ -22,7 +22,18 @@ class PinInvalid(AppError):
 
 
 class SigningLocked(AppError):
+    """Raised with `locked_until`, `reset_url` (the forgotten-PIN reset, which works while locked) and a
+    detail saying both (signing/enrolment.py `_raise_locked`)."""
+
     status, code, detail = 423, "signing_locked", N_("签名密码错误次数过多，电子签名已锁定，请稍后再试。")
+
+
+class PinUnchanged(ValidationFailed):
+    code, detail = "pin_unchanged", N_("新签名密码不能与当前签名密码相同。")
+
+
+class PinChangedMeanwhile(Conflict):
+    code, detail = "signing_pin_changed", N_("签名密码刚刚已被修改或重设，请用最新的签名密码重试。")
 
 
 class RequestNotFound(NotFound):

@@ -143,6 +143,24 @@ def lock_credential(credential_id: str, until: datetime) -> None:
     update_where(SigningCredential, {"id": credential_id}, failed_pins=0, locked_until=until)
 
 
+def change_pin_hash(credential_id: str, *, old_hash: str, new_hash: str) -> int:
+    """Conditional: the active credential still holding `old_hash` takes `new_hash` (its wrong-PIN
+    count cleared); the number changed (0: revoked, or the PIN changed meanwhile)."""
+    return update_where(SigningCredential, {"id": credential_id, "status": "active", "pin_hash": old_hash},
+                        pin_hash=new_hash, failed_pins=0)
+
+
+def reset_pin_hash(credential_id: str, *, user_id: str, new_hash: str) -> int:
+    """Conditional on the credential being active: `new_hash`, no wrong PINs counted, and no lockout
+    left on any of the citizen's credentials (a lockout outlives re-enrolment, so it may sit on a
+    revoked one). The number of active credentials changed (0 or 1); nothing else when 0."""
+    changed = update_where(SigningCredential, {"id": credential_id, "status": "active"}, pin_hash=new_hash,
+                           failed_pins=0, locked_until=None)
+    if changed:
+        update_where(SigningCredential, {"user_id": user_id}, locked_until=None)
+    return changed
+
+
 def certificate_pems(credential_ids: set[str]) -> dict[str, str]:
     """{credential id: certificate PEM} for these credentials."""
     if not credential_ids:

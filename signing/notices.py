@@ -1,12 +1,12 @@
 """Security notices about cloud signing (电子签名安全提醒), written to the notification outbox in
 the same transaction as the change they report.
 
-Every enrolment, revocation, wrong PIN and PIN lockout is told to the citizen at once on every
-channel they have (urgent: quiet hours do not hold it, SMS devices get it too), with what to do
-when it was not them: someone holding their login could otherwise replace their signing key
-unnoticed. Bodies carry no personal data: the certificate's serial is shortened to its tail.
-Each notice carries its English in its data (`title_en`, `body_en`, from the catalogue: shown on
-`Accept-Language: en`).
+Every enrolment, revocation, wrong PIN, PIN lockout, PIN change and PIN reset (issue 18) is
+told to the citizen at once on every channel they have (urgent: quiet hours do not hold it, SMS
+devices get it too), with what to do when it was not them: someone holding their login could
+otherwise replace their signing key unnoticed. Bodies carry no personal data: the certificate's
+serial is shortened to its tail. Each notice carries its English in its data (`title_en`,
+`body_en`, from the catalogue: shown on `Accept-Language: en`).
 
 Issue 16 adds the citizen's signing events: a request waiting (one notice per request or batch),
 signed, refused by the citizen, and the certificate about to expire (30 and 7 days before its
@@ -87,6 +87,23 @@ def pin_locked(*, user_id: str, credential_id: str, until: datetime) -> None:
     enqueue(user_id=user_id, kind="signing_locked", title=title, body=body,
             dedupe_key=f"signing-locked:{credential_id}:{until.isoformat()}",
             data={"event": "pin_locked", "locked_until": rfc3339(until), **in_english(title=title, body=body)},
+            urgent=True, collapse_key="signing-pin")
+
+
+def pin_changed(*, user_id: str, credential_id: str, serial: str, via: str) -> None:
+    """The signing PIN was changed (`via` change: with the old PIN) or reset (`via` reset: SMS step-up
+    and a fresh face check, the lockout lifted). The key and certificate stay."""
+    if via == "reset":
+        title = T_("签名密码已重设")
+        body = N_("您的签名密码已通过短信验证码与人脸核验重设，电子签名的锁定已解除；签名证书（序列号尾号 {serial}）不变，"
+                  "此后只能用新的签名密码签名。{not_you}", serial=_tail(serial), not_you=_NOT_YOU)
+    else:
+        title = T_("签名密码已修改")
+        body = N_("您的签名密码已修改；签名证书（序列号尾号 {serial}）不变，此后只能用新的签名密码签名。{not_you}",
+                  serial=_tail(serial), not_you=_NOT_YOU)
+    enqueue(user_id=user_id, kind=KIND, title=title, body=body,
+            dedupe_key=f"signing-pin-{via}:{credential_id}:{new_id('n')}",
+            data={"event": f"pin_{via}", **_links(serial=serial), **in_english(title=title, body=body)},
             urgent=True, collapse_key="signing-pin")
 
 

@@ -22,8 +22,12 @@ _AUTHORIZE_PROBLEMS = {
     400: "pin_invalid, sms_code_required, sms_code_invalid, sms_code_expired, sms_code_attempts_exceeded",
     403: f"{_L2}, liveness_required", 404: "signing_request_not_found",
     409: "signing_request_used, signing_request_in_batch, signing_credential_changed, key_not_usable",
-    410: "signing_request_expired", 422: "validation_failed", 423: "signing_locked",
+    410: "signing_request_expired", 422: "validation_failed",
 }
+# 423 with its extension members: until when (`locked_until`) and the way out now (`reset_url`).
+_LOCKED = blp.alt_response(423, schema=s.SigningLockedProblemSchema, content_type="application/problem+json",
+                           description="problem+json; code: signing_locked（locked_until；reset_url：忘记签名密码时重设，"
+                                       "锁定期间可用）")
 
 
 # --- Enrolment and certificate ------------------------------------------------------------------
@@ -32,7 +36,8 @@ _AUTHORIZE_PROBLEMS = {
 @blp.arguments(s.EnrolSchema())
 @blp.response(201, s.CertificateSchema())
 @problems(blp, {403: f"{_L2}, {_STEP_UP}", 409: "signing_already_enrolled", 422: "pin_weak, validation_failed",
-                423: "signing_locked", 503: "liveness_unavailable"})
+                503: "liveness_unavailable"})
+@_LOCKED
 @auth_required(level=2)
 def enrol(body):
     """Enrol for cloud signing (L2+): set the 6-digit PIN with an SMS step-up code (re-enrolling: also liveness)."""
@@ -53,12 +58,40 @@ def get_certificate():
 @blp.arguments(s.RevokeSchema())
 @blp.response(200, s.RevokedSchema())
 @problems(blp, {400: "pin_invalid", 403: f"{_L2}, {_STEP_UP}", 404: "signing_not_enrolled",
-                422: "validation_failed", 423: "signing_locked", 503: "liveness_unavailable"})
+                422: "validation_failed", 503: "liveness_unavailable"})
+@_LOCKED
 @auth_required(level=2)
 def revoke_certificate(body):
     """Revoke my certificate with my PIN, or (PIN forgotten) an SMS step-up code and a fresh liveness check."""
     return service.revoke(user_id=current_principal().id, reason=body["reason"], pin=body["pin"],
                             sms_code=body["sms_code"], liveness_session_id=body["liveness_session_id"])
+
+
+_PIN_RATE = "signing_pin_rate_limited（每人每小时次数有限）"
+
+
+@blp.route("/pin/change", methods=["POST"])
+@blp.arguments(s.PinChangeSchema())
+@blp.response(200, s.PinChangedSchema())
+@problems(blp, {400: "pin_invalid", 403: _L2, 404: "signing_not_enrolled", 409: "signing_pin_changed",
+                422: "pin_weak, pin_unchanged, validation_failed", 429: _PIN_RATE})
+@_LOCKED
+@auth_required(level=2)
+def change_pin(body):
+    """Change my signing PIN with the current one (a wrong one counts toward the lockout; refused while locked)."""
+    return service.change_pin(user_id=current_principal().id, old_pin=body["old_pin"], new_pin=body["new_pin"])
+
+
+@blp.route("/pin/reset", methods=["POST"])
+@blp.arguments(s.PinResetSchema())
+@blp.response(200, s.PinChangedSchema())
+@problems(blp, {403: f"{_L2}, {_STEP_UP}", 404: "signing_not_enrolled", 422: "pin_weak, validation_failed",
+                429: _PIN_RATE, 503: "liveness_unavailable"})
+@auth_required(level=2)
+def reset_pin(body):
+    """Forgot my signing PIN: set a new one with an SMS step-up code and a fresh liveness check; lifts a lockout."""
+    return service.reset_pin(user_id=current_principal().id, sms_code=body["sms_code"],
+                             liveness_session_id=body["liveness_session_id"], new_pin=body["new_pin"])
 
 
 _OFFLINE = (
@@ -135,6 +168,7 @@ def get_request(request_id):
 @blp.arguments(s.AuthorizeSchema())
 @blp.response(200, s.SignatureSchema())
 @problems(blp, _AUTHORIZE_PROBLEMS)
+@_LOCKED
 @auth_required(level=2)
 def authorize(body, request_id):
     """Authorise with my PIN: signs exactly this request's e, once (DER signature + certificate)."""
@@ -187,6 +221,7 @@ def get_batch(batch_id):
 @blp.arguments(s.AuthorizeSchema())
 @blp.response(200, s.BatchSignaturesSchema())
 @problems(blp, _AUTHORIZE_PROBLEMS)
+@_LOCKED
 @auth_required(level=2)
 def authorize_batch(body, batch_id):
     """Authorise a batch with my PIN: signs exactly its listed digests, once, all or none."""

@@ -5,6 +5,7 @@ import marshmallow as ma
 
 from app.fields import SigningPin
 from app.i18n import N_
+from app.openapi import ProblemSchema
 from signing.enrolment import CITIZEN_REVOCATION_REASONS
 
 _HEX64 = ma.validate.Regexp(r"^[0-9a-fA-F]{64}$", error=N_("须为 64 位十六进制。"))
@@ -50,6 +51,8 @@ class CertificateSchema(ma.Schema):
     status = ma.fields.String(metadata={"description": "good | revoked"})
     not_after = ma.fields.DateTime()
     enrolled_at = ma.fields.DateTime()
+    locked_until = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "签名密码错误过多时锁定至此时间（未锁定为 null）；可用 POST /signing/pin/reset 立即解除"})
     subject = ma.fields.Nested(CertificateSubjectSchema)
 
 
@@ -78,6 +81,43 @@ class RevokedSchema(ma.Schema):
     status = ma.fields.String()
     revoked_at = ma.fields.DateTime()
     reason = ma.fields.String()
+
+
+class PinChangeSchema(ma.Schema):
+    """Change the signing PIN: the current one proves it is the citizen (a bearer token alone is not enough)."""
+
+    old_pin = SigningPin(required=True, metadata={
+        "example": "802417", "description": "当前签名密码（错误计入锁定次数，锁定期间拒绝：请改用 /signing/pin/reset）"})
+    new_pin = SigningPin(required=True, metadata={"example": "730915", "description": (
+        "新的 6 位签名密码：须与当前密码不同（否则 422 pin_unchanged）；不能是重复或连续的数字、常见的简单密码、"
+        "出生日期或证件号码后六位（否则 422 pin_weak）")})
+
+
+class PinResetSchema(ma.Schema):
+    """Reset a forgotten signing PIN: an SMS step-up code and a fresh liveness check (L3), then the new PIN."""
+
+    sms_code = ma.fields.String(required=True, validate=_SMS_CODE,
+                                metadata={"example": "123456", "description": _SMS_CODE_DOC})
+    liveness_session_id = ma.fields.String(required=True, validate=_SESSION_ID, metadata={
+        "example": "lv_3zq7x2kd5m4n6p8r2t4v6x8z", "description": _LIVENESS_DOC})
+    new_pin = SigningPin(required=True, metadata={"example": "730915"})
+
+
+class PinChangedSchema(ma.Schema):
+    """The PIN was replaced; the key and the certificate are the same."""
+
+    serial = ma.fields.String(metadata={"description": "签名证书序列号（不变）"})
+    pin_changed_at = ma.fields.DateTime()
+    via = ma.fields.String(metadata={"description": "change（凭原密码修改）| reset（短信验证码 + 人脸核验重设，解除锁定）"})
+
+
+class SigningLockedProblemSchema(ProblemSchema):
+    """423 signing_locked: until when, and the way out now."""
+
+    locked_until = ma.fields.DateTime(metadata={"description": "锁定结束时间；届时可再试（亦见 Retry-After）"})
+    reset_url = ma.fields.String(metadata={
+        "example": "/api/v1/signing/pin/reset",
+        "description": "忘记签名密码：凭短信验证码与新的人脸核验重设签名密码，锁定期间可用，重设后立即解除锁定"})
 
 
 class CertificateStatusSchema(ma.Schema):

@@ -1,8 +1,9 @@
 """Cloud signing's public API (电子云签): what the routes and other features use — through this
 module only.
 
-Enrolment, the PIN and revocation live in `enrolment.py`; requests, their authorisation and the
-history in `signer.py`; third-party verification in `verification.py`; every query in `models.py`.
+Enrolment, the PIN check and revocation live in `enrolment.py`, changing and resetting the PIN
+in `pin_lifecycle.py`; requests, their authorisation and the history in `signer.py`; third-party
+verification in `verification.py`; every query in `models.py`.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from app.crypto.ca import platform_ca
 from signing import enrolment
 from signing.enrolment import CITIZEN_REVOCATION_REASONS, enrol, get_certificate, revoke
+from signing.pin_lifecycle import change_pin, reset_pin
 from signing.signer import (
     authorize, authorize_batch, create_batch, create_request, get_batch, get_request, list_requests, list_signatures,
     refuse, send_sms_code,
@@ -18,8 +20,9 @@ from signing.signer import (
 from signing.verification import verify
 
 __all__ = ["CITIZEN_REVOCATION_REASONS", "authorize", "authorize_batch", "ca_certificate_pem", "certificate_status",
-           "check_pin", "create_batch", "create_request", "current_crl", "enrol", "get_batch", "get_certificate",
-           "get_request", "list_requests", "list_signatures", "refuse", "revoke", "send_sms_code", "verify"]
+           "change_pin", "check_pin", "create_batch", "create_request", "current_crl", "enrol", "get_batch",
+           "get_certificate", "get_request", "list_requests", "list_signatures", "refuse", "reset_pin", "revoke",
+           "send_sms_code", "verify"]
 
 
 def check_pin(*, user_id: str, pin: str) -> None:

@@ -4,7 +4,8 @@
  * reason), a batch with its documents, and the signed documents.
  *
  * Routes are the signing notices' deep links: #/signing, #/signing/requests/<id>,
- * #/signing/batches/<id>, #/signing/certificate/<serial>. The waiting ones come from
+ * #/signing/batches/<id>, #/signing/certificate/<serial>; the PIN's change and reset (and the locked
+ * state's way out): #/signing/pin/change, #/signing/pin/reset (views/signing/pin.js). The waiting ones come from
  * GET /signing/requests?status=pending (a batch's documents grouped under their batch_id), a batch's
  * documents from GET /signing/batches/<id>.
  *
@@ -17,6 +18,7 @@ import {
   certStatusLabel, expired, fact, grouped, heading, pinField, requester, screen, smsCodeButton, tail, trouble,
 } from "./signing/common.js";
 import { batch, request } from "./signing/detail.js";
+import { lockedHelp, pinActions, pinScreen } from "./signing/pin.js";
 
 const PENDING_PAGES = 3;  // pages of 50 waiting requests read (a batch's documents count one each)
 let here = { screen: null, id: null };
@@ -55,7 +57,7 @@ function home(ctx, serial) {
     if (gen !== screen.shown) { return; }
     clear(cert);
     if (r.ok) {
-      certificateCard(cert, r.data);
+      certificateCard(ctx, cert, r.data);
       if (serial && serial.toLowerCase() !== String(r.data.serial).toLowerCase()) { otherCertificate(ctx, other, serial); }
       loadPending(ctx, pending);
       loadSigned(ctx, signed, more, null);
@@ -75,7 +77,7 @@ function home(ctx, serial) {
   });
 }
 
-function certificateCard(box, c) {
+function certificateCard(ctx, box, c) {
   box.setAttribute("data-serial", c.serial);
   box.setAttribute("data-status", c.status);
   const top = el("div", "sg-cert-top");
@@ -89,6 +91,8 @@ function certificateCard(box, c) {
   fact(facts, t("有效期", "Validity"), formatTime(c.enrolled_at).slice(0, 10) + t(" 至 ", " to ") + formatTime(c.not_after).slice(0, 10));
   fact(facts, t("签名算法", "Algorithm"), t("SM2（国密）", "SM2 (Chinese national standard)"));
   box.appendChild(facts);
+  if (c.locked_until && new Date(c.locked_until).getTime() > Date.now()) { box.appendChild(lockedHelp(ctx, c.locked_until)); }
+  box.appendChild(pinActions(ctx));
 }
 
 /* A certificate a notice linked to that is not the current one (revoked, say): its public status. */
@@ -228,7 +232,9 @@ function render(ctx, params) {
   clear(screen.section);
   const [what, id] = params;
   here = { screen: what || "home", id: id || null };
-  if (what === "requests" && id) { request(ctx, id); } else if (what === "batches" && id) { batch(ctx, id); } else {
+  if (what === "requests" && id) { request(ctx, id); } else if (what === "batches" && id) { batch(ctx, id); } else if (what === "pin") {
+    pinScreen(ctx, id);
+  } else {
     home(ctx, what === "certificate" ? id : null);
   }
 }

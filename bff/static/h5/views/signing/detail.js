@@ -7,6 +7,7 @@ import {
   backButton, expired, fact, grouped, heading, pinField, requester, screen, size, smsCodeButton, status, statusLabel,
   tail, trouble,
 } from "./common.js";
+import { showLocked } from "./pin.js";
 
 const REASON_MAX = 200;  // the API's limit on a refusal reason
 
@@ -139,6 +140,7 @@ function authorise(ctx, target, kind) {
       if (!r.ok) {
         if (["sms_code_required", "sms_code_invalid", "sms_code_expired"].indexOf(r.data.code) >= 0) { needSms(); }
         trouble(ctx, r, note, t("签署失败。", "Signing failed."));
+        showLocked(ctx, r, note);
         return;
       }
       const signatures = r.data.signatures || [r.data];
