@@ -102,6 +102,7 @@ DEFAULTS: dict[str, Any] = {
     "SIGNING_REQUIRE_SMS": False,  # authorising also needs an SMS code sent to the bound phone
     "SIGNING_REQUIRE_LIVENESS": False,  # authorising also needs a face check within LIVENESS_FRESH_SECONDS
     "SIGNATURE_VERIFY_PER_MINUTE": 6000,  # third-party verifications per machine client per minute
+    "TIMESTAMP_PER_MINUTE": 6000,  # RFC 3161 time-stamp tokens per machine client per minute (/api/v1/timestamps)
     "VERIFY_REPORT_RETENTION_DAYS": 1825,  # signed verification reports kept (flask signing prune-reports)
     # Service map (mapsvc/)
     "MAP_PER_IP_MINUTE": 300,  # public nearby/detail queries per client IP per minute

@@ -30,7 +30,8 @@ ROLES = {"clerk": "clerk", "counter": "clerk", "admin": "admin"}
 SCOPES = frozenset({"licences:issue", "cases:write", "signatures:verify", "halls:write",
                     "verifications:request",  # a third party asking a citizen to disclose (consent/)
                     "matters:admin",  # managing the catalogue of matters (用证事项, /admin/matters)
-                    "issuers:admin"})  # managing the issuer registry (发证机关, /admin/issuers)
+                    "issuers:admin",  # managing the issuer registry (发证机关, /admin/issuers)
+                    "timestamps:request"})  # RFC 3161 time-stamp tokens (POST /api/v1/timestamps)
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from flask import Flask
 from app.cli import add_demo_seeder
 from app.security.pii import derive_key
 from signing import cli, demo, pki_routes, report_cli, report_routes, routes  # noqa: F401 - report_cli: its command
+from signing import timestamp_routes
 
 
 def init_app(app: Flask, api) -> None:
@@ -19,6 +20,7 @@ def init_app(app: Flask, api) -> None:
     app.extensions["signing_pin_key"] = derive_key(app.extensions["keys"].data_master_key, "signing/pin-pepper")
     api.register_blueprint(routes.blp)
     api.register_blueprint(routes.verify_blp)
+    api.register_blueprint(timestamp_routes.blp)  # RFC 3161 time-stamping, /timestamps
     api.register_blueprint(report_routes.blp)  # GET /verify/reports/{id}(.pdf)
     api.register_blueprint(pki_routes.pki_blp)  # ca.cer, OCSP
     for group in cli.COMMANDS:

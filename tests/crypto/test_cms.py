@@ -2,7 +2,6 @@
 must not get past. (GmSSL's view of the same bytes: test_cms_gmssl.py.)"""
 from __future__ import annotations
 
-import random
 from datetime import datetime, timezone
 
 import pytest
@@ -74,6 +73,25 @@ def test_digest_only_and_content_type(signer, profile):
         cms.sign(DOC, signer=signer, profile=profile, digest=sm3(b"other"))
     with pytest.raises(cms.CmsError):
         cms.sign(None, signer=signer, profile=profile)
+    for bad_oid in ("data", "1.2.x", "3.1", "1.40", "", None and "", "1..2"):
+        with pytest.raises(cms.CmsError):
+            cms.sign(DOC, signer=signer, profile=profile, content_type=bad_oid or "x")
+        with pytest.raises(cms.CmsError):
+            cms.sign(DOC, signer=signer, profile=profile, unsigned_attributes=[(bad_oid or "x", b"\x05\x00")])
+    with pytest.raises(cms.CmsError):
+        cms.sign(DOC, signer=signer, profile="cades")
+
+
+def test_a_key_that_is_not_the_certificates_is_refused_at_signing():
+    signer, _ = make_signer()
+    _, other = make_signer()
+    wrong = cms.Signer(signer.certificate_der, sign=other.sign, sign_digest=other.sign_digest)
+    for profile in PROFILES:
+        with pytest.raises(cms.CmsError, match="does not verify"):
+            cms.sign(DOC, signer=wrong, profile=profile, check=True)
+        assert cms.verify(cms.sign(DOC, signer=signer, profile=profile, check=True), content=DOC).ok
+        unchecked = cms.sign(DOC, signer=wrong, profile=profile)
+        assert cms.verify(unchecked, content=DOC).reason == "signature_invalid"
 
 
 def test_signed_attributes_are_sorted_and_complete(signer):

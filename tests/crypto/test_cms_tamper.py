@@ -93,7 +93,8 @@ def test_certificate_swap(signer, profile):
     assert cms.verify(twinned, content=DOC).reason == "signer_not_found"
     # without ESS (a SignedData made for the twin certificate by the first key) the signature fails
     twin_signer = cms.Signer(twin, sign=signer.sign, sign_digest=signer.sign_digest)
-    assert cms.verify(cms.sign(DOC, signer=twin_signer, profile=profile), content=DOC).reason == "signature_invalid"
+    assert cms.verify(cms.sign(DOC, signer=twin_signer, profile=profile),
+                      content=DOC).reason == "signature_invalid"
 
 
 def test_content_type_mismatch(signer):

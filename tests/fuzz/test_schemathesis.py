@@ -65,13 +65,13 @@ from tests.issuers.registry import register_client
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))  # generated cases per operation, besides coverage
 CLERK_PASSWORD = "Counter-Pass-2026!"
 MACHINE_SCOPES = ("licences:issue cases:write signatures:verify halls:write matters:admin verifications:request "
-                  "issuers:admin")
+                  "issuers:admin timestamps:request")
 
 # Path prefixes → who calls them. Everything else with bearer auth is a citizen's.
 _CLERK = ("/api/v1/counter/",)
 _MACHINE = ("/api/v1/issuer/", "/api/v1/dept/", "/api/v1/verify/", "/api/v1/map/halls/{hall_code}/queue",
             "/api/v1/admin/matters", "/api/v1/admin/issuers",
-            "/api/v1/verifier/")
+            "/api/v1/verifier/", "/api/v1/timestamps")
 
 # What positive_data_acceptance lets through anyway (schemathesis' default expected statuses).
 _ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
@@ -231,6 +231,8 @@ def _document(app) -> dict:
 
 def operations(app) -> list:
     formats.register()
+    # The RFC 3161 wire form (POST /timestamps): its DER body is sent as the bytes drawn for `format: binary`.
+    schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
     schema = schemathesis.openapi.from_dict(_document(app), config=_config())
     schema.app, schema.location = app, "/api/v1/openapi.json"
     schema = schema.exclude(path="/api/v1/notifications/stream").exclude(path_regex=r"^/api/v1/dev/")

@@ -48,8 +48,12 @@ def _unsigned_set(attributes: dict[str, list[bytes]]) -> bytes:
 def sign(content: bytes | None, *, signer: Signer, detached: bool = True, profile: str = PROFILE_GM,
          content_type: str | None = None, digest: bytes | None = None, signing_time: datetime | None = None,
          extra_certificates: Sequence[bytes] = (),
-         unsigned_attributes: Sequence[tuple[str, bytes]] = ()) -> bytes:
-    """A DER ContentInfo holding one SignedData with one SignerInfo (see the package docstring)."""
+         unsigned_attributes: Sequence[tuple[str, bytes]] = (), check: bool = False) -> bytes:
+    """A DER ContentInfo holding one SignedData with one SignerInfo (see the package docstring).
+
+    `check=True`: verify the result with the certificate's key before returning it (CmsError if the
+    signer's key is not the certificate's), so that no unverifiable evidence is stored; costs one
+    SM2 verification. Off by default: tests make deliberately odd signatures through `sign`."""
     if profile not in (PROFILE_GM, PROFILE_PKCS7):
         raise CmsError(f"unknown profile {profile!r}")
     if content is None and (digest is None or not detached):
@@ -64,8 +68,7 @@ def sign(content: bytes | None, *, signer: Signer, detached: bool = True, profil
     if profile == PROFILE_GM and signer.sign_digest is None:
         raise CmsError("the GM profile signs like GmSSL 3.1 (SM2 over a ready digest, no Z): "
                        "Signer.sign_digest is required, e.g. Signer.from_key_store(cert, keystore(), key_id)")
-    econtent_type = content_type or DATA_OID[profile]
-    der.decode_oid(der.oid(econtent_type)[2:])   # a usable dotted OID
+    econtent_type = der.dotted_oid(content_type or DATA_OID[profile])
     cert_der = bytes(signer.certificate_der)
     tbs = load_certificate(cert_der)["tbs_certificate"]
     moment = signing_time or datetime.now(timezone.utc)
@@ -83,8 +86,7 @@ def sign(content: bytes | None, *, signer: Signer, detached: bool = True, profil
         signature = signer.sign(der.tlv(der.SET, signed_inner))
     unsigned: dict[str, list[bytes]] = {}
     for dotted, value in unsigned_attributes:
-        der.decode_oid(der.oid(dotted)[2:])
-        unsigned.setdefault(dotted, []).append(_check_value(value))
+        unsigned.setdefault(der.dotted_oid(dotted), []).append(_check_value(value))
     signer_info_head = b"".join([
         der.integer(1),
         der.seq(tbs["issuer"].dump(), tbs["serial_number"].dump()),
@@ -102,7 +104,14 @@ def sign(content: bytes | None, *, signer: Signer, detached: bool = True, profil
         der.seq(der.oid(econtent_type), econtent),
         der.tlv(der.CTX0, b"".join(sorted(certificates))),
     ])
-    return _content_info(profile, head, signer_info_head + _unsigned_set(unsigned))
+    result = _content_info(profile, head, signer_info_head + _unsigned_set(unsigned))
+    if check:
+        from app.crypto.cms.verify import verify   # verify imports this module
+        outcome = verify(result, digest=digest)
+        if not outcome.ok:
+            raise CmsError(f"the SignedData just made does not verify ({outcome.reason}): "
+                           "is the signing key the certificate's?")
+    return result
 
 
 def _content_info(profile: str, signed_data_head: bytes, signer_info_body: bytes) -> bytes:
@@ -114,10 +123,7 @@ def add_unsigned_attribute(cms_der: bytes, oid: str, value_der: bytes) -> bytes:
     """The same SignedData with `value_der` added to the (single) SignerInfo's unsigned attribute
     `oid` (a new attribute, or one more value of an existing one). Signed bytes stay as they are."""
     decoded: Decoded = decode(cms_der)
-    try:
-        der.decode_oid(der.oid(oid)[2:])
-    except (ValueError, IndexError) as exc:
-        raise CmsError(f"bad attribute OID: {exc}") from None
+    der.dotted_oid(oid)
     attributes = {k: list(v) for k, v in decoded.unsigned_attributes.items()}
     attributes.setdefault(oid, []).append(_check_value(value_der))
     return _content_info(decoded.profile, decoded.signed_data_head,

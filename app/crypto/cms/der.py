@@ -3,6 +3,7 @@ strict lengths (definite, minimal: BER indefinite lengths are refused), exact ta
 bytes. Every error is a CmsError."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from app.crypto.cms.model import CmsError
@@ -29,6 +30,15 @@ def set_of(parts: list[bytes]) -> bytes:
 def algorithm(dotted: str) -> bytes:
     """AlgorithmIdentifier with absent parameters (GmSSL refuses NULL parameters for SM3)."""
     return seq(oid(dotted))
+
+
+def dotted_oid(dotted: object) -> str:
+    """`dotted` if it is a usable OBJECT IDENTIFIER in dotted form; CmsError otherwise."""
+    if not isinstance(dotted, str) or not re.fullmatch(r"[0-2](\.(0|[1-9][0-9]{0,17}))+", dotted):
+        raise CmsError(f"not a dotted OBJECT IDENTIFIER: {dotted!r}")
+    if dotted[0] != "2" and int(dotted.split(".")[1]) >= 40:
+        raise CmsError(f"not a dotted OBJECT IDENTIFIER: {dotted!r}")
+    return dotted
 
 
 def attribute(dotted: str, values: list[bytes]) -> bytes:
