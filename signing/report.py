@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -59,11 +60,17 @@ def _subject(cert: asn1_x509.Certificate, *, mask: bool) -> str:
     return ", ".join(f"{k}={v}" for k, v in parts if v)
 
 
-def _chain_entry(der: bytes, role: str) -> dict[str, Any]:
+@lru_cache(maxsize=1024)
+def _chain_facts(der: bytes, role: str) -> tuple[tuple[str, Any], ...]:
+    """What the chain part says of a certificate (parsed once per certificate: the verification hot path)."""
     cert = asn1_x509.Certificate.load(der)
-    return {"role": role, "subject": _subject(cert, mask=role == "signer"),
-            "serial": format(cert.serial_number, "x"), "not_before": cert.not_valid_before,
-            "not_after": cert.not_valid_after, "sm3_fingerprint": sm3_hex(der)}
+    return (("role", role), ("subject", _subject(cert, mask=role == "signer")),
+            ("serial", format(cert.serial_number, "x")), ("not_before", cert.not_valid_before),
+            ("not_after", cert.not_valid_after), ("sm3_fingerprint", sm3_hex(der)))
+
+
+def _chain_entry(der: bytes, role: str) -> dict[str, Any]:
+    return dict(_chain_facts(der, role))
 
 
 def _revocation(found: Findings) -> dict[str, Any]:

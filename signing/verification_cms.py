@@ -70,28 +70,25 @@ def _signer_certificate(info: cms.SignedDataInfo, body: dict[str, Any]):
     return parse_certificate(pem, field="cms_b64")
 
 
-def _check_signature(der: bytes, info: cms.SignedDataInfo, content: bytes | None,
-                     digest: bytes | None) -> tuple[str | None, bool | None, bool | None]:
-    """(reason of the full check, signature_ok, digest match): the signature judged on its own
-    (against the messageDigest it carries), the content against that messageDigest."""
-    full = cms.verify(der, content=content, digest=digest)
+def _judge_signature(full: cms.CmsCheck, der: bytes, info: cms.SignedDataInfo) -> tuple[bool | None, bool | None]:
+    """(signature_ok, digest match) from the full check: the signature judged on its own (against the
+    messageDigest it carries: the full check looks at the digest first), the content against it."""
     if full.ok:
-        return None, True, True
+        return True, True
     if full.reason in ("signature_invalid", "signer_not_found"):
-        return full.reason, (False if full.reason == "signature_invalid" else None), True
+        return (False if full.reason == "signature_invalid" else None), True
     alone = cms.verify(der, digest=info.digest) if info.content is None else full
     signature_ok = True if alone.ok else (False if alone.reason == "signature_invalid" else None)
-    match = False if full.reason == "digest_mismatch" else None
-    return full.reason, signature_ok, match
+    return signature_ok, (False if full.reason == "digest_mismatch" else None)
 
 
 def assess_cms(body: dict[str, Any], now: datetime) -> Findings:
     """The findings for a SignedData (the module's steps); VerificationInputInvalid when it is not one."""
     der, content, digest = _decode(body)
-    try:
-        info = cms.parse(der)
-    except Exception:  # noqa: BLE001 - CmsError, and whatever else garbage may raise: never a 500
-        raise VerificationInputInvalid(errors={"cms_b64": [N_("不是有效的 CMS SignedData（DER）。")]}) from None
+    full = cms.verify(der, content=content, digest=digest)  # never raises; no info: not a SignedData
+    info = full.info
+    if info is None:
+        raise VerificationInputInvalid(errors={"cms_b64": [N_("不是有效的 CMS SignedData（DER）。")]})
     cert = _signer_certificate(info, body)
     found = Findings(format=FORMAT_CMS, indication=INDETERMINATE, sub_indication="NO_CERTIFICATE_CHAIN_FOUND",
                      certificate=cert, certificate_der=cert.der, certificate_part=certificate_part(cert),
@@ -107,7 +104,8 @@ def assess_cms(body: dict[str, Any], now: datetime) -> Findings:
     found.platform_record = models.signature_by_cms_sm3(sm3_hex(info.signature))
     if not cert.chain_ok:
         return found
-    reason, found.signature_ok, found.digest["match"] = _check_signature(der, info, content, digest)
+    reason = full.reason
+    found.signature_ok, found.digest["match"] = _judge_signature(full, der, info)
     if reason == "no_content":
         found.digest["match"] = None
         found.indication, found.sub_indication = INDETERMINATE, "SIGNED_DATA_NOT_FOUND"
