@@ -111,9 +111,9 @@ class _Connection:
         with self._lock:
             if self._pid != os.getpid() or self._anchor is None:
                 self._connect()
-            generation = self._generation
+            generation, token = self._generation, self._token
         if getattr(self._local, "generation", None) != generation:
-            self._local.session = self._token.open(rw=True)  # logged in through the anchor
+            self._local.session = token.open(rw=True)  # logged in through the anchor
             self._local.generation = generation
         return self._local.session
 
@@ -255,8 +255,7 @@ class Pkcs11Wrapper:
         """The protection attributes as the module reports them."""
         names = {"sensitive": Attribute.SENSITIVE, "extractable": Attribute.EXTRACTABLE,
                  "always_sensitive": Attribute.ALWAYS_SENSITIVE, "never_extractable": Attribute.NEVER_EXTRACTABLE}
-        key = self._call(lambda s: {n: bool(self._key(s, wrapping_key_id)[a]) for n, a in names.items()})
-        return key
+        return self._call(lambda s: {n: bool(self._key(s, wrapping_key_id)[a]) for n, a in names.items()})
 
     def check(self) -> str:
         """Doctor: module, token, login, current key and its attributes, a round trip. Raises
