@@ -240,3 +240,24 @@ def test_openssl_ts_verify_fails_only_on_the_sm2_id(ctx, tmp_path: Path, monkeyp
     assert openssl("ts", "-verify", "-in", str(reply), "-data", str(doc), *anchored, check=False).returncode != 0
     # our own check refuses the Z-less signature (RFC 5652 profile: Z with the default ID)
     assert tsa.verify_token(tsa.response_status(reply.read_bytes())[2]).reason == "signature_invalid"
+
+
+def test_garbage_never_raises(ctx):
+    """Truncations and bit flips of a request and of a token: an answer every time, never an exception."""
+    import random
+    rng = random.Random(18)
+    request_der = _request(sm3(DATA), nonce=99, cert_req=True)
+    token = tsa.timestamp(sm3(DATA), nonce=99)
+    for _ in range(60):
+        cut = rng.randrange(len(request_der))
+        flipped = bytearray(request_der)
+        flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+        for der in (request_der[:cut], bytes(flipped)):
+            status, failures, _ = tsa.response_status(tsa.respond(der))
+            assert status in ("granted", "rejection") and (status == "granted") == (not failures)
+        cut = rng.randrange(len(token))
+        flipped = bytearray(token)
+        flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+        for der in (token[:cut], bytes(flipped)):
+            check = tsa.verify_token(der, data=DATA)
+            assert not check.valid or der == token
