@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 from asn1crypto import x509 as asn1_x509
 
 from app.crypto import cms
