@@ -97,8 +97,12 @@ def test_locked_signing_shows_until_when_and_the_reset_lifts_it_in_english(demo,
     assert "锁定至" in locked and "北京时间" in locked and "重设签名密码" in locked
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", locked), locked
     snap(phone, "signing-locked")
+    assert "锁定至" in visible(phone, "message")  # the server's words (when, and how out) on the message line
+    assert phone.js("document.getElementById('sg-auth-note').hidden")  # the lock's box takes the note's place
+    phone.js("document.getElementById('message').textContent = ''; true")
     authorise(phone, PIN)  # the right PIN too, while locked
-    assert "锁定" in visible(phone, "sg-auth-note")
+    assert "忘记签名密码" in wait_text(phone, "#message", "锁定至")
+    assert "重设签名密码" in visible(phone, "sg-locked")
 
     # In English: the certificate card says until when, and its button opens the reset.
     tab(phone, "settings")

@@ -92,7 +92,7 @@ export function devCode(ctx, phoneMasked, input, line) {
     if (!hit) { return; }
     input.value = hit.code;
     line.textContent = t("开发环境：验证码 " + hit.code + "（已自动填入，生产环境不显示）",
-                         "Development: code " + hit.code + " (filled in; not screen.shown in production)");
+                         "Development: code " + hit.code + " (filled in; not shown in production)");
     line.hidden = false;
   }, () => {});
 }

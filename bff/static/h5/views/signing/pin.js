@@ -31,19 +31,21 @@ export function lockedHelp(ctx, until) {
   const box = el("div", "sg-locked");
   box.id = "sg-locked";
   box.setAttribute("role", "alert");
-  box.appendChild(el("p", null, t("签名密码错误次数过多，电子签名已锁定至 " + formatTime(until) + "（北京时间）。届时可再试；忘记签名密码可立即重设，重设后马上解除锁定。",
-    "Too many wrong signing PINs: e-signature is locked until " + formatTime(until) + " (China time). Try again then, or reset a forgotten PIN now: that lifts the lock at once.")));
+  box.appendChild(el("p", null, t("电子签名已锁定至 " + formatTime(until) + "（北京时间），届时可再试；忘记签名密码可立即重设，重设后马上解除锁定。",
+    "E-signature is locked until " + formatTime(until) + " (China time): try again then, or reset a forgotten PIN now, which lifts the lock at once.")));
   const go = button(t("重设签名密码", "Reset signing PIN"), () => ctx.go("signing/pin/reset"), "sg-danger");
   go.id = "sg-locked-reset";
   box.appendChild(go);
   return box;
 }
 
-/* After a refused answer: the lock's help beside `note` when the answer says signing is locked. */
+/* After a refused answer: when it says signing is locked, the lock's help takes the place of `note`
+ * (the message line above keeps the server's words). */
 export function showLocked(ctx, r, note) {
   const old = document.getElementById("sg-locked");
   if (old) { old.remove(); }
   if (r && r.data && r.data.code === "signing_locked" && r.data.locked_until && note) {
+    note.hidden = true;
     note.after(lockedHelp(ctx, r.data.locked_until));
   }
 }
