@@ -82,3 +82,21 @@ class VerificationInputInvalid(AppError):
     """Undecodable input to the verification API (never a 500, never a report)."""
 
     status, code, detail = 400, "verification_input_invalid", N_("验签请求格式有误：请检查 Base64、十六进制和证书 PEM。")
+
+
+# --- Signature evidence (issue 18, signing/evidence.py) ----------------------------------------
+
+class SignatureNotFound(NotFound):
+    code, detail = "signature_not_found", N_("签名记录不存在。")
+
+
+class CmsNotMade(NotFound):
+    code, detail = "signature_cms_not_made", N_("该签名没有 CMS 签名数据：签署时未提供文件的 SM3 摘要，或签署早于此功能。")
+
+
+class DocumentMismatch(ValidationFailed):
+    code, detail = "document_mismatch", N_("文件与签名时的文件摘要（messageDigest）不一致。")
+
+
+class AttachedNotMade(Conflict):
+    code, detail = "signature_attached_not_made", N_("该签名只有分离式 CMS：签署时平台没有收到文件本身（仅提交了 e_hex 与 document_sm3）。")

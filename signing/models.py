@@ -86,10 +86,33 @@ class Signature(BaseModel):
     signature_der = pw.BlobField()
     signature_sm3 = pw.CharField(max_length=64, index=True)
     signed_at = UTCDateTimeField(default=utcnow)
+    # Evidence (issue 18, signing/evidence.py): the detached CMS SignedData with its TSA token, the SM3
+    # (hex) of its SignerInfo's signature value, the token's genTime and the TSA certificate's serial;
+    # the attached form kept without its eContent and the SM3 of its own signature value (document
+    # mode only). NULL for older signatures and digest-only requests without the document's SM3.
+    cms_der = pw.BlobField(null=True)
+    cms_signature_sm3 = pw.CharField(max_length=64, null=True, index=True)
+    timestamped_at = UTCDateTimeField(null=True)
+    tsa_serial = pw.CharField(max_length=42, null=True)
+    cms_attached_der = pw.BlobField(null=True)
+    cms_attached_sm3 = pw.CharField(max_length=64, null=True, index=True)
 
     class Meta:
         table_name = "signing_signature"
         indexes = ((("user_id", "signed_at", "id"), False),)
+
+
+class SigningDocument(BaseModel):
+    """A pending document-mode request's document, SM4-GCM encrypted (signing/evidence.py): the
+    attached SignedData is signed over the document itself, so it is kept until the request is
+    signed or refused, and no longer (expired ones: `drop_expired_documents`)."""
+
+    request_id = pw.CharField(primary_key=True, max_length=32)
+    document_enc = pw.BlobField()
+    expires_at = UTCDateTimeField(index=True)
+
+    class Meta:
+        table_name = "signing_document"
 
 
 # --- Queries: credentials ----------------------------------------------------------------------
@@ -240,6 +263,42 @@ def signatures_page(user_id: str, *, limit: int, cursor: str | None) -> tuple[li
     """One page of the citizen's signatures, newest first, and the cursor of the next (None: last)."""
     return newest_first(Signature.select().where(Signature.user_id == user_id), Signature.signed_at, Signature.id,
                         limit=limit, cursor=cursor, at_of=lambda r: r.signed_at, id_of=lambda r: r.id)
+
+
+def find_signature(*, signature_id: str, user_id: str) -> Signature | None:
+    """The citizen's signature (None for another citizen's)."""
+    return select_where(Signature, id=signature_id, user_id=user_id)
+
+
+def signature_by_id(signature_id: str) -> Signature | None:
+    """Any citizen's signature, for the operator's `flask signing export-evidence`."""
+    return select_where(Signature, id=signature_id)
+
+
+def signature_by_cms_sm3(cms_signature_sm3: str) -> Signature | None:
+    """The signature whose CMS SignerInfo signature value has this SM3 (lower-case hex) — of its
+    detached SignedData, or of its attached form — or None."""
+    digest = cms_signature_sm3.lower()
+    return select_where(Signature, cms_signature_sm3=digest) or select_where(Signature, cms_attached_sm3=digest)
+
+
+def keep_document(*, request_id: str, document_enc: bytes, expires_at: datetime) -> None:
+    insert_row(SigningDocument, request_id=request_id, document_enc=document_enc, expires_at=expires_at)
+
+
+def document_of(request_id: str) -> bytes | None:
+    """The encrypted document kept for this pending request, or None."""
+    row = select_where(SigningDocument, request_id=request_id)
+    return bytes(row.document_enc) if row else None
+
+
+def drop_documents(request_ids: list[str]) -> None:
+    SigningDocument.delete().where(SigningDocument.request_id.in_(request_ids)).execute()
+
+
+def drop_expired_documents(now: datetime) -> int:
+    """Delete the documents of requests past their expires_at (never authorised): the number deleted."""
+    return SigningDocument.delete().where(SigningDocument.expires_at < now).execute()
 
 
 def signature_record(signature_sm3: str) -> tuple[str, datetime] | None:

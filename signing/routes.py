@@ -140,7 +140,8 @@ def certificate_status(serial):
 def create_request(body):
     """Ask to sign a document (Base64) or a precomputed e = SM3(Z‖M); see `e_hex` for why not SM3(M)."""
     return service.create_request(user_id=current_principal().id, title=body["title"],
-                                 document_b64=body["document_b64"], e_hex=body["e_hex"]), 201
+                                 document_b64=body["document_b64"], e_hex=body["e_hex"],
+                                 document_sm3=body["document_sm3"]), 201
 
 
 @blp.route("/requests", methods=["GET"])
@@ -246,6 +247,46 @@ def batch_sms_code(batch_id):
 def list_signatures(args):
     """My signatures, newest first (cursor pagination)."""
     return service.list_signatures(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
+
+
+# --- Signature evidence: the CMS SignedData (GM/T 0010) with its timestamp (issue 18) -------------
+
+_VERIFY_CMS = ("GmSSL 3.1：`gmssl cmsverify -in signature.pem`（PEM：`-----BEGIN CMS-----`）；文件摘要：messageDigest = "
+               "SM3(文件)。`flask signing export-evidence` 写出全部文件与命令（VERIFY.txt）。")
+
+
+def _binary(media_type: str, description: str) -> dict:
+    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string",
+                                                                                  "format": "binary"}}}}}
+
+
+@blp.route("/signatures/<signature_id>/cms", methods=["GET"])
+@blp.doc(responses=_binary("application/pkcs7-signature", "分离式 CMS SignedData（GM/T 0010，DER）：签名属性 "
+                           "contentType、messageDigest = SM3(文件)、signingTime、signingCertificateV2；非签名属性 "
+                           "id-aa-signatureTimeStampToken（平台 TSA 对签名值 SM3 的 RFC 3161 时间戳）。" + _VERIFY_CMS))
+@problems(blp, {403: _L2, 404: "signature_not_found, signature_cms_not_made"})
+@auth_required(level=2)
+def signature_cms(signature_id):
+    """My signature as a detached CMS SignedData (DER, .p7s) with its timestamp, to keep beside the document."""
+    der = service.signature_cms(user_id=current_principal().id, signature_id=signature_id)
+    return Response(der, mimetype="application/pkcs7-signature",
+                    headers={"Content-Disposition": f'attachment; filename="{signature_id}.p7s"'})
+
+
+@blp.route("/signatures/<signature_id>/cms", methods=["POST"])
+@blp.arguments(s.AttachDocumentSchema())
+@blp.doc(responses=_binary("application/pkcs7-mime", "含原文的 CMS SignedData（GM/T 0010，DER）：与分离式相同的签名"
+                           "属性，签名与时间戳为签署时对原文所作（GmSSL 3.1 的签名覆盖原文）。" + _VERIFY_CMS))
+@problems(blp, {403: _L2, 404: "signature_not_found, signature_cms_not_made", 409: "signature_attached_not_made",
+                413: "document_too_large, payload_too_large",
+                422: "document_mismatch, document_invalid, validation_failed"})
+@auth_required(level=2)
+def attached_signature_cms(body, signature_id):
+    """My signature as an attached CMS SignedData with the document I send (its SM3 must be the signed one)."""
+    der = service.signature_cms(user_id=current_principal().id, signature_id=signature_id,
+                                document_b64=body["document_b64"])
+    return Response(der, mimetype="application/pkcs7-mime",
+                    headers={"Content-Disposition": f'attachment; filename="{signature_id}.attached.p7s"'})
 
 
 # --- Third-party verification (验签, `signatures:verify`) -----------------------------------------

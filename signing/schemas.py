@@ -15,6 +15,12 @@ E_HEX_DOC = ("预先计算的 e = SM3(Z‖M)（十六进制）。Z = SM3(ENTL‖
              "大文件请用证书中的公钥在本地计算 e 后提交。")
 
 
+DOCUMENT_SM3_DOC = ("可选，仅与 e_hex 一起：文件的 SM3（十六进制）。提交后，签署时除 e 上的 SM2 签名外，还生成以此为 "
+                    "messageDigest 的 CMS SignedData（GM/T 0010）和可信时间戳；平台看不到文件，无法核对它与 e "
+                    "是否出自同一文件，由发起方（本人的 App）负责，签名人授权时确认。不提交则只有 SM2 签名，"
+                    "cms_b64 为 null。")
+
+
 def _one_of_document_or_e(data: dict, **_kw) -> None:
     if (data.get("document_b64") is None) == (data.get("e_hex") is None):
         raise ma.ValidationError(N_("document_b64 与 e_hex 须且仅须提供其一。"), field_name="_schema")
@@ -133,10 +139,14 @@ class CreateRequestSchema(ma.Schema):
     title = ma.fields.String(required=True, validate=ma.validate.Length(1, 128), metadata={"example": "房屋租赁合同"})
     document_b64 = ma.fields.String(load_default=None, metadata={"description": "文件内容（Base64）"})
     e_hex = ma.fields.String(load_default=None, validate=_HEX64, metadata={"description": E_HEX_DOC})
+    document_sm3 = ma.fields.String(load_default=None, validate=_HEX64, metadata={"description": DOCUMENT_SM3_DOC})
 
     @ma.validates_schema
     def _exactly_one(self, data, **kw):
         _one_of_document_or_e(data)
+        if data.get("document_sm3") is not None and data.get("e_hex") is None:
+            raise ma.ValidationError(N_("document_sm3 只能与 e_hex 一起提交（提交文件时由平台计算）。"),
+                                     field_name="_schema")
 
 
 class RequesterSchema(ma.Schema):
@@ -219,6 +229,13 @@ class AuthorizeSchema(ma.Schema):
     sms_code = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$"))
 
 
+class SignatureTimestampSchema(ma.Schema):
+    """The platform TSA's RFC 3161 token on the SignedData (proof the signature existed then)."""
+
+    gen_time = ma.fields.DateTime(metadata={"description": "时间戳令牌的 genTime"})
+    tsa_serial = ma.fields.String(metadata={"description": "时间戳服务（TSA）证书序列号（小写十六进制）"})
+
+
 class SignatureSchema(ma.Schema):
     signature_id = ma.fields.String()
     request_id = ma.fields.String()
@@ -229,6 +246,23 @@ class SignatureSchema(ma.Schema):
     certificate_serial = ma.fields.String()
     certificate_pem = ma.fields.String()
     signed_at = ma.fields.DateTime()
+    cms_b64 = ma.fields.String(allow_none=True, metadata={
+        "description": "分离式 CMS SignedData（GM/T 0010，DER，Base64）：签名属性含 contentType、messageDigest = "
+                       "SM3(文件)、signingTime、signingCertificateV2，非签名属性含时间戳令牌"
+                       "（id-aa-signatureTimeStampToken）；文件摘要未知（仅提交 e_hex）时为 null"})
+    timestamp = ma.fields.Nested(SignatureTimestampSchema, allow_none=True,
+                                 metadata={"description": "签名值的可信时间戳；无 CMS 时为 null"})
+    cms_attached_available = ma.fields.Boolean(metadata={
+        "description": "可否取得含原文的 CMS（POST .../cms）：仅提交文件签署时为 true（GmSSL 3.1 的签名覆盖原文，"
+                       "须在签署时对原文签名）"})
+
+
+class AttachDocumentSchema(ma.Schema):
+    """The signed document, to be put into the SignedData as eContent (attached form)."""
+
+    document_b64 = ma.fields.String(required=True, metadata={
+        "description": "签名时的文件（Base64，至多 SIGNING_MAX_DOCUMENT_BYTES）：其 SM3 须等于签名属性中的 "
+                       "messageDigest，否则 422 document_mismatch"})
 
 
 class BatchSignaturesSchema(ma.Schema):

@@ -15,14 +15,14 @@ from signing.enrolment import CITIZEN_REVOCATION_REASONS, enrol, get_certificate
 from signing.pin_lifecycle import change_pin, reset_pin
 from signing.signer import (
     authorize, authorize_batch, create_batch, create_request, get_batch, get_request, list_requests, list_signatures,
-    refuse, send_sms_code,
+    refuse, send_sms_code, signature_cms,
 )
 from signing.verification import verify
 
 __all__ = ["CITIZEN_REVOCATION_REASONS", "authorize", "authorize_batch", "ca_certificate_pem", "certificate_status",
            "change_pin", "check_pin", "create_batch", "create_request", "current_crl", "enrol", "get_batch",
            "get_certificate", "get_request", "list_requests", "list_signatures", "refuse", "reset_pin", "revoke",
-           "send_sms_code", "verify"]
+           "send_sms_code", "signature_cms", "verify"]
 
 
 def check_pin(*, user_id: str, pin: str) -> None:

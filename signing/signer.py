@@ -12,6 +12,10 @@ encrypted (free text may hold personal data: it reaches neither the audit row no
 request (or batch) waiting, signed or refused is told to the citizen in its transaction
 (signing/notices.py).
 
+Each signature made from a known document digest (the document, or `document_sm3` sent beside e)
+also gets its evidence in the same transaction: a CMS SignedData with the platform TSA's timestamp
+(signing/evidence.py).
+
 Every request records who asked (`requested_by`): the citizen's own app (a citizen's token: the
 only caller `POST /signing/requests` and `/batches` accept today) or a machine client, named as it
 was registered when it asked. A pending request past its `expires_at` reads `expired`.
@@ -35,7 +39,7 @@ from app.ratelimit import Limit
 from app.security.pii import field_cipher
 from identity import service as identity
 from identity.service import CodeCheck, PhoneRequired, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
-from signing import models, notices
+from signing import evidence, models, notices
 from signing.enrolment import active_credential, check_pin, require_level
 from signing.errors import (
     CredentialChanged, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired, RequestInBatch,
@@ -104,16 +108,24 @@ def _requester(client_id: str | None) -> dict[str, Any]:
 
 
 def _new_request(credential: SigningCredential, *, title: str, document_b64: str | None, e_hex: str | None,
-                 now: datetime, requester: dict[str, Any], batch_id: str | None = None) -> SigningRequest:
-    document_sm3 = size = None
+                 now: datetime, requester: dict[str, Any], batch_id: str | None = None,
+                 document_sm3: str | None = None) -> SigningRequest:
+    """With `e_hex`, `document_sm3` is what the caller declares the document's SM3 to be (unchecked:
+    the platform never sees that document); with `document_b64` both are computed here."""
+    document_sm3, size = (document_sm3.lower() if document_sm3 else None), None
+    document = None
     if document_b64 is not None:
         document = _decode_document(document_b64)
         e_hex = keystore().public_key(credential.key_id).digest(document).hex()
         document_sm3, size = sm3_hex(document), len(document)
-    return models.insert_request(id=new_id("sgr"), user_id=credential.user_id, credential_id=credential.id,
-                                 batch_id=batch_id, title=title, e_hex=e_hex.lower(), document_sm3=document_sm3,
-                                 document_size=size, created_at=now, **requester,
-                                 expires_at=now + timedelta(seconds=current_app.config["SIGNING_REQUEST_TTL"]))
+    expires_at = now + timedelta(seconds=current_app.config["SIGNING_REQUEST_TTL"])
+    row = models.insert_request(id=new_id("sgr"), user_id=credential.user_id, credential_id=credential.id,
+                                batch_id=batch_id, title=title, e_hex=e_hex.lower(), document_sm3=document_sm3,
+                                document_size=size, created_at=now, **requester, expires_at=expires_at)
+    if document is not None:  # kept (encrypted) until signed or refused: the attached CMS is signed over it
+        models.keep_document(request_id=row.id, document_enc=evidence.seal_document(row.id, document),
+                             expires_at=expires_at)
+    return row
 
 
 def _actor(user_id: str, client_id: str | None) -> dict[str, Any]:
@@ -123,15 +135,17 @@ def _actor(user_id: str, client_id: str | None) -> dict[str, Any]:
 
 
 def create_request(*, user_id: str, title: str, document_b64: str | None = None, e_hex: str | None = None,
-                   client_id: str | None = None) -> dict[str, Any]:
-    """A request to sign one document (or one precomputed e), asked by the citizen's own app or, with
-    `client_id`, by that machine client. NotEnrolled, DocumentTooLarge, DocumentInvalid."""
+                   client_id: str | None = None, document_sm3: str | None = None) -> dict[str, Any]:
+    """A request to sign one document (or one precomputed e, optionally with the document's SM3 so
+    that the signature gets its CMS evidence), asked by the citizen's own app or, with `client_id`,
+    by that machine client. NotEnrolled, DocumentTooLarge, DocumentInvalid."""
     require_level(user_id)
     credential = active_credential(user_id)
     requester = _requester(client_id)
     with unit_of_work():
+        models.drop_expired_documents(utcnow())
         row = _new_request(credential, title=title, document_b64=document_b64, e_hex=e_hex, now=utcnow(),
-                           requester=requester)
+                           requester=requester, document_sm3=document_sm3)
         details = {"mode": "document" if document_b64 is not None else "digest"}
         audit.record("signing.request", **_actor(user_id, client_id), target=row.id,
                      details=details if client_id is None else {**details, "user": user_id})
@@ -149,9 +163,10 @@ def create_batch(*, user_id: str, items: list[dict[str, Any]], client_id: str | 
     batch_id, now = new_id("sgb"), utcnow()
     requester = _requester(client_id)
     with unit_of_work():
+        models.drop_expired_documents(now)
         rows = [_new_request(credential, title=item["title"], document_b64=item.get("document_b64"),
                              e_hex=item.get("e_hex"), now=now + timedelta(microseconds=i), requester=requester,
-                             batch_id=batch_id)
+                             batch_id=batch_id, document_sm3=item.get("document_sm3"))
                 for i, item in enumerate(items)]
         details = {"items": len(rows)}
         audit.record("signing.batch", **_actor(user_id, client_id), target=batch_id,
@@ -234,7 +249,8 @@ def _second_factors(user_id: str, target_id: str, sms_code: str | None) -> None:
 def signature_view(row: Signature, certificate_pem: str) -> dict[str, Any]:
     return {"signature_id": row.id, "request_id": row.request_id, "title": row.title, "e_hex": row.e_hex,
             "document_sm3": row.document_sm3, "signature_b64": base64.b64encode(bytes(row.signature_der)).decode(),
-            "certificate_serial": row.cert_serial, "certificate_pem": certificate_pem, "signed_at": row.signed_at}
+            "certificate_serial": row.cert_serial, "certificate_pem": certificate_pem, "signed_at": row.signed_at,
+            **evidence.view(row)}
 
 
 def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: str | None,
@@ -258,17 +274,32 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
         signed = []
         for r in rows:
             der = store.sign_digest(credential.key_id, bytes.fromhex(r.e_hex))
+            proof = _evidence(r, credential, now)
             sig = models.insert_signature(id=new_id("sig"), user_id=user_id, request_id=r.id,
                                           credential_id=credential.id, cert_serial=credential.cert_serial,
                                           title=r.title, e_hex=r.e_hex, document_sm3=r.document_sm3,
-                                          signature_der=der, signature_sm3=sm3_hex(der), signed_at=now)
+                                          signature_der=der, signature_sm3=sm3_hex(der), signed_at=now,
+                                          **(proof.columns() if proof else {}))
             audit.record("signing.sign", actor_kind="citizen", actor_id=user_id, target=sig.id,
                          details={"request": r.id, "serial": credential.cert_serial, "batch": batch_id,
-                                  "e_sm3": r.e_hex[:16]})
+                                  "e_sm3": r.e_hex[:16], "cms": proof is not None,
+                                  "cms_attached": proof is not None and proof.cms_attached_der is not None})
             signed.append(signature_view(sig, credential.certificate_pem))
+        models.drop_documents([r.id for r in rows])
         notices.signed(user_id=user_id, title=rows[0].title, count=len(rows), request_id=rows[0].id,
                        batch_id=batch_id)
     return signed
+
+
+def _evidence(row: SigningRequest, credential: SigningCredential, now: datetime) -> evidence.Evidence | None:
+    """The request's CMS evidence (None when the document's SM3 is unknown), with the attached form
+    when the document was kept."""
+    if not row.document_sm3:
+        return None
+    sealed = models.document_of(row.id)
+    document = evidence.open_document(row.id, sealed) if sealed is not None else None
+    return evidence.make(key_id=credential.key_id, certificate_pem=credential.certificate_pem,
+                         document_sm3=row.document_sm3, signed_at=now, document=document)
 
 
 def authorize(*, user_id: str, request_id: str, pin: str, sms_code: str | None = None) -> dict[str, Any]:
@@ -303,6 +334,7 @@ def refuse(*, user_id: str, request_id: str, reason: str | None = None) -> dict[
     with unit_of_work():
         if models.refuse_request(request_id=row.id, user_id=user_id, at=utcnow(), reason_enc=reason_enc) != 1:
             raise RequestNotPending()
+        models.drop_documents([row.id])
         audit.record("signing.refuse", actor_kind="citizen", actor_id=user_id, target=row.id,
                      details={"reason_given": reason is not None})
         notices.refused(user_id=user_id, title=row.title, request_id=row.id)
@@ -310,6 +342,16 @@ def refuse(*, user_id: str, request_id: str, reason: str | None = None) -> dict[
 
 
 # --- History -----------------------------------------------------------------------------------
+
+def signature_cms(*, user_id: str, signature_id: str, document_b64: str | None = None) -> bytes:
+    """The citizen's signature as a CMS SignedData (DER): detached, or with `document_b64` attached
+    once its SM3 is the signed messageDigest. DocumentInvalid, DocumentTooLarge, SignatureNotFound
+    (another citizen's too), CmsNotMade, DocumentMismatch."""
+    require_level(user_id)
+    if document_b64 is None:
+        return evidence.detached_cms(user_id=user_id, signature_id=signature_id)
+    return evidence.attached_cms(user_id=user_id, signature_id=signature_id,
+                                 document=_decode_document(document_b64))
 
 
 def list_signatures(*, user_id: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:

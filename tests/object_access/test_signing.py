@@ -16,6 +16,7 @@ ROUTES = {
     "/api/v1/signing/requests/<request_id>/sms-code", "/api/v1/signing/batches/<batch_id>/authorize",
     "/api/v1/signing/batches/<batch_id>/sms-code", "/api/v1/signing/requests/<request_id>/refuse",
     "/api/v1/signing/batches/<batch_id>",
+    "/api/v1/signing/signatures/<signature_id>/cms",  # issue 18: the signature's CMS evidence
 }
 
 
@@ -105,3 +106,20 @@ def test_certificate_status_is_public_and_shows_no_holder(client, two_citizens):
     assert answer.status_code == 200 and answer.get_json()["status"] == "good"
     text = answer.get_data(as_text=True)
     assert not any(s in text for s in (*vectors.ZHANG_SAN, vectors.PHONES[0], cert["certificate_pem"][30:90]))
+
+
+def test_the_cms_evidence_of_another_citizens_signature(client, two_citizens, machine_token, clerk_of):
+    """Neither the detached SignedData nor its attached form, whatever the body (issue 18)."""
+    a, b = two_citizens
+    enrol(client, a)
+    enrol(client, b)
+    request = new_request(client, a)
+    signed = client.post(f"{BASE}/requests/{request['id']}/authorize", json={"pin": PIN}, headers=a).get_json()
+    url = f"{BASE}/signatures/{signed['signature_id']}/cms"
+    secrets = (signed["cms_b64"][:40], request["document_sm3"], vectors.ZHANG_SAN[0], vectors.ZHANG_SAN[1])
+    for headers in [b, *_strangers(machine_token, clerk_of)]:
+        refused(client.get(url, headers=headers), *secrets)
+        refused(client.post(url, json={"document_b64": b64(DOCUMENT)}, headers=headers), *secrets)
+        refused(client.post(url, json={"document_b64": b64(b"other")}, headers=headers), *secrets)
+    assert client.get(url, headers=a).status_code == 200
+    assert client.post(url, json={"document_b64": b64(DOCUMENT)}, headers=a).status_code == 200
