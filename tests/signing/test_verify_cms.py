@@ -204,3 +204,21 @@ def test_raw_answers_keep_their_shape(client, signer, verifier):
     report = client.post(VERIFY, json=body, headers=verifier).get_json()
     assert report["format"] == "raw SM2" and report["timestamp"] is None and report["cms"] is None
     assert report["report_id"] and base64.b64decode(report["report_cms_b64"])
+
+
+def test_a_gmssl_signed_data_is_read_but_its_self_signed_certificate_chains_nowhere(client, verifier, gmssl, tmp_path):
+    """GmSSL's own `cmssign` (no signed attributes, its self-signed certificate): the report names the
+    format and the signer, but the chain is not the platform's and art. 13 (1)–(2) cannot be established."""
+    key, cert, signed = tmp_path / "k.pem", tmp_path / "c.pem", tmp_path / "s.pem"
+    gmssl.run("sm2keygen", "-pass", "P@ss-1", "-out", str(key), "-pubout", str(tmp_path / "pub.pem"))
+    gmssl.run("certgen", "-C", "CN", "-O", "GmSSL interop", "-CN", "gmssl-signer", "-days", "30", "-key", str(key),
+              "-pass", "P@ss-1", "-key_usage", "digitalSignature", "-out", str(cert))
+    (tmp_path / "doc").write_bytes(DOCUMENT)
+    gmssl.run("cmssign", "-key", str(key), "-pass", "P@ss-1", "-cert", str(cert), "-in", str(tmp_path / "doc"),
+              "-out", str(signed))
+    report = check(client, verifier, gmssl.read_pem(signed))
+    assert _result(report) == ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND", False)
+    assert report["format"] == "CMS GM/T 0010" and report["cms"]["detached"] is False
+    assert report["platform_signature"] is False
+    assert [c["verdict"] for c in report["article_13"]][:3] == ["not_established"] * 3
+    assert report["certificate_chain"][0]["subject"] == "C=CN, O=GmSSL interop, CN=g****-s*****"  # CN masked as a name
