@@ -54,8 +54,12 @@ _MONO = ParagraphStyle("mono", fontName="Courier", fontSize=7.5, leading=9.5, wo
 
 def _p(text: Any, styles: dict[str, ParagraphStyle] = _BODY) -> Paragraph:
     """A paragraph in the font its text needs: Helvetica for ASCII, STSong-Light otherwise."""
-    text = "" if text is None else str(text)
+    text = "-" if text is None else str(text)
     return Paragraph(escape(text), styles["latin"] if text.isascii() else styles["cjk"])
+
+
+def _dash(value: Any) -> Any:
+    return "-" if value is None else value
 
 
 def _table(rows: list[list[Any]], widths: list[float]) -> Table:
@@ -99,12 +103,11 @@ def _chain_and_time(report: dict[str, Any], words: dict[str, str]) -> list[Any]:
     ts = report.get("timestamp") or {}
     out = [_p(words["chain"], _HEAD), _table(chain, [20 * mm, 155 * mm]), Spacer(1, 3 * mm),
            _p(words["revocation"], _HEAD),
-           _p(f"status_now={rev.get('status_now')}, revoked_at={rev.get('revoked_at')}, poe_time={rev.get('poe_time')}, "
-              f"status_at_poe={rev.get('status_at_poe')}")]
+           _p(", ".join(f"{k}={_dash(rev.get(k))}" for k in ("status_now", "revoked_at", "poe_time", "status_at_poe")))]
     if rev.get("note"):
         out.append(_p(rev["note"]))
     out += [Spacer(1, 3 * mm), _p(words["timestamp"], _HEAD),
-            _p(", ".join(f"{k}={ts.get(k)}" for k in ("valid", "reason", "gen_time", "tsa_status", "used_as_poe"))
+            _p(", ".join(f"{k}={_dash(ts.get(k))}" for k in ("valid", "reason", "gen_time", "tsa_status", "used_as_poe"))
                if ts else words["none"]), Spacer(1, 3 * mm)]
     return out
 

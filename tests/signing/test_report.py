@@ -112,6 +112,8 @@ def test_english_report(app, client, verifier):
     assert "SM3" in answer["article_13"][3]["evidence"][0]["text"]
     chinese = check(client, verifier, Made(app).signed())
     assert chinese["article_13"][0]["condition"] == "电子签名制作数据用于电子签名时，属于电子签名人专有。"
+    pdf = client.get(f"{REPORTS}/{answer['report_id']}.pdf", headers=verifier)  # the report's own language
+    assert pdf.status_code == 200 and b"Electronic signature verification report" in pdf.data
 
 
 def test_fetching_a_report_again_only_by_its_client(app, client, verifier, machine_token):
