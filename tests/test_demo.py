@@ -39,6 +39,9 @@ def test_the_demo_seed_tells_the_story_once(app, client, runner, make_worker):
 
     waiting = [r for r in rows(app, SigningRequest) if r.status == "pending"]
     assert len(waiting) == 2
+    (signed,) = client.get("/api/v1/signing/signatures", headers=me).get_json()["items"]  # with its evidence (issue 18)
+    assert signed["cms_b64"] and signed["timestamp"]["gen_time"] and signed["cms_attached_available"]
+    assert f"export-evidence {signed['signature_id']}" in result.output
     for request in waiting:
         assert client.get(f"/api/v1/signing/requests/{request.id}", headers=me).get_json()["status"] == "pending"
 

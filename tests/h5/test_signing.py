@@ -16,6 +16,7 @@ from tests.fixtures.h5 import H5_SETTINGS, sign_in, sign_in_demo, snap, tab, tex
 
 PIN = "802413"  # signing/demo.py DEMO_PIN
 LEASE, FUND = "房屋租赁合同（演示）", "住房公积金提取申请表（演示）"  # signing/demo.py
+SIGNED = "居住证明承诺书（演示）"  # signing/demo.py SIGNED_TITLE: signed at seeding
 HOUSING, FUND_CENTRE = "合肥市住房保障和房产管理局", "合肥市住房公积金管理中心"  # the departments that asked
 REASON = "提取金额与本人申请不符"
 GROUPED = re.compile(r"(?:[0-9a-f]{4} ){15}[0-9a-f]{4}")
@@ -70,7 +71,7 @@ def test_the_demo_citizen_checks_authorises_and_refuses_signing_requests(demo, p
     assert phone.js("document.querySelector('#sg-pending li[data-request]').innerText").startswith(FUND)
     assert phone.js("performance.getEntriesByType('resource').some(e => e.name.includes("
                     "'/api/v1/signing/requests?status=pending'))")
-    wait_text(phone, "#sg-signed", "暂无已签署的文件")
+    assert "签署于" in wait_text(phone, "#sg-signed", SIGNED)  # the demo's signature with CMS evidence (issue 18)
     snap(phone, "signing-home")
 
     # The lease: what will be signed, by whom, until when.
