@@ -15,7 +15,15 @@ FORMS_DOC = (
     "2. CMS SignedData（GM/T 0010，SM2/SM3）：`cms_b64`，附带原文时单独提交即可；分离式再加 `document_b64` 或"
     "（大文件）`document_sm3_hex`（其一，都不给时为 INDETERMINATE / SIGNED_DATA_NOT_FOUND）。签名人证书取自 "
     "SignedData（`certificate_pem` 可省略，给出时须为同一证书），签名时间戳（id-aa-signatureTimeStampToken）"
-    "用作存在性证明。\n\n混用两种形式的字段为 400 verification_input_invalid。")
+    "用作存在性证明。\n\n混用两种形式的字段为 400 verification_input_invalid。\n\n"
+    "存在性证明（ETSI EN 319 102-1）：证书已吊销而时间戳早于吊销时间 → TOTAL_PASSED；时间戳不早于吊销时间 → "
+    "TOTAL_FAILED / REVOKED；没有可用的时间戳（缺失、被篡改、TSA 证书已吊销或过期）→ INDETERMINATE / "
+    "REVOKED_NO_POE；证书现已过期而时间戳在其有效期内 → TOTAL_PASSED。\n\n"
+    "报告由平台签名：报告的规范 JSON（UTF-8、键排序、无空格：`json.dumps(report, sort_keys=True, "
+    "separators=(\",\", \":\"), ensure_ascii=False)`）是一个附带原文的 GM/T 0010 SignedData 的内容"
+    "（`report_cms_b64`，平台 report 密钥签名，证书链到平台 CA）。离线核验：把它写成 PEM（标签 CMS）后 "
+    "`gmssl cmsverify -in report.cms.pem -out report.json`。报告按 `report_id` 保存，"
+    "`GET /api/v1/verify/reports/{report_id}`（JSON）与 `.pdf` 可再取（仅限同一客户端）。")
 
 
 class VerifyRequestSchema(ma.Schema):
