@@ -63,6 +63,13 @@ def test_gmssl_verifies_the_report(app, client, verifier, gmssl, tmp_path):
     result = gmssl.cmsverify(gmssl.write_cms(tmp_path / "report.cms.pem", der), out)
     assert result.returncode == 0 and b"verify success" in result.stdout + result.stderr, result.stderr
     assert json.loads(out.read_bytes())["report_id"] == answer["report_id"]
+    # the README's two lines, as written (`gmssl` being the built binary)
+    (tmp_path / "report.p7s").write_bytes(der)
+    script = ('(echo "-----BEGIN CMS-----"; base64 -w 64 report.p7s; echo "-----END CMS-----") > report.cms.pem\n'
+              f'{gmssl.binary} cmsverify -in report.cms.pem -out readme.json\n')
+    shell = subprocess.run(["bash", "-ec", script], cwd=tmp_path, capture_output=True)
+    assert shell.returncode == 0 and b"verify success" in shell.stdout + shell.stderr, shell.stderr
+    assert (tmp_path / "readme.json").read_bytes() == out.read_bytes()
     altered = der.replace(answer["report_id"].encode(), b"vrp_" + b"x" * (len(answer["report_id"]) - 4))
     assert gmssl.cmsverify(gmssl.write_cms(tmp_path / "altered.pem", altered)).returncode != 0
 
