@@ -279,7 +279,7 @@ def signature_cms(signature_id):
                            "属性，签名与时间戳为签署时对原文所作（GmSSL 3.1 的签名覆盖原文）。" + _VERIFY_CMS))
 @problems(blp, {403: _L2, 404: "signature_not_found, signature_cms_not_made", 409: "signature_attached_not_made",
                 413: "document_too_large, payload_too_large",
-                422: "document_mismatch, document_invalid, validation_failed"})
+                422: "document_mismatch, validation_failed（document_b64 不是 Base64）"})
 @auth_required(level=2)
 def attached_signature_cms(body, signature_id):
     """My signature as an attached CMS SignedData with the document I send (its SM3 must be the signed one)."""

@@ -260,9 +260,10 @@ class SignatureSchema(ma.Schema):
 class AttachDocumentSchema(ma.Schema):
     """The signed document, to be put into the SignedData as eContent (attached form)."""
 
-    document_b64 = ma.fields.String(required=True, metadata={
-        "description": "签名时的文件（Base64，至多 SIGNING_MAX_DOCUMENT_BYTES）：其 SM3 须等于签名属性中的 "
-                       "messageDigest，否则 422 document_mismatch"})
+    document_b64 = ma.fields.String(required=True, validate=ma.validate.Regexp(
+        r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", error=N_("不是有效的 Base64 编码。")),
+        metadata={"description": "签名时的文件（Base64，至多 SIGNING_MAX_DOCUMENT_BYTES）：其 SM3 须等于签名属性中的 "
+                                 "messageDigest，否则 422 document_mismatch"})
 
 
 class BatchSignaturesSchema(ma.Schema):
