@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 from datetime import datetime, timedelta
 
 from asn1crypto import parser
@@ -21,6 +22,7 @@ from app.db import db, utcnow
 from signing import evidence
 from signing.models import SigningDocument, SigningRequest, signature_by_cms_sm3
 from tests import vectors
+from tests.fixtures.gmssl import find_gmssl
 from tests.helpers import assert_problem, bearer, rows
 from tests.signing.conftest import BASE, DOCUMENT, PIN, authorize, b64, new_request, sign
 
@@ -260,6 +262,7 @@ def test_export_evidence_writes_the_files_and_the_commands(app, client, signer, 
     assert serial_hex(tsa_cert.serial_number) == signed["timestamp"]["tsa_serial"]
     verify = (out / "VERIFY.txt").read_text()
     assert "gmssl cmsverify" in verify and "openssl verify" in verify and signed["document_sm3"] in verify
+    _run_the_commands(out, verify, document, signed)
 
     wrong = tmp_path / "wrong.txt"
     wrong.write_bytes(OTHER)
@@ -268,3 +271,37 @@ def test_export_evidence_writes_the_files_and_the_commands(app, client, signer, 
     assert refused.exit_code != 0 and "SM3" in refused.output
     missing = runner.invoke(args=["signing", "export-evidence", "sig_nothing", "--out", str(tmp_path / "y")])
     assert missing.exit_code != 0
+
+
+def _run(*args: str, cwd) -> str:
+    result = subprocess.run(args, capture_output=True, cwd=cwd, timeout=60)
+    assert result.returncode == 0, (args, result.stdout, result.stderr)
+    return result.stdout.decode()
+
+
+def _run_the_commands(out, verify: str, document, signed: dict) -> None:
+    """VERIFY.txt's commands, as written there, give what it says (OpenSSL; GmSSL where built)."""
+    commands = [line.strip().split("  ")[0].strip() for line in verify.splitlines()
+                if line.strip().startswith(("openssl ", "gmssl "))]
+    (out / "DOCUMENT").write_bytes(document.read_bytes())
+    imprint = sm3_hex(cms.parse((out / "signature.p7s").read_bytes()).signature)
+    gmssl_binary, _ = find_gmssl()
+    ran = 0
+    for command in commands:
+        args = command.replace("    or    ", "").split()
+        if args[0] == "gmssl":
+            if gmssl_binary is None:
+                continue
+            args[0] = gmssl_binary
+        if "-ext" in args:  # the CRL distribution point: present only when PKI_BASE_URL is set
+            continue
+        text = _run(*args, cwd=out)
+        ran += 1
+        if "cmsverify" in args:
+            assert "verify success" in text
+        if args[-2:] == ["-in", "DOCUMENT"] or args[-1] == "DOCUMENT":
+            assert signed["document_sm3"] in text
+        if "-token_in" in args:  # "Message data:" as a hex dump: offset - 16 bytes (a '-' after 8)   ASCII
+            dump = [line.split(" - ", 1)[1][:48] for line in text.split("Message data:")[1].splitlines()[1:3]]
+            assert "".join(dump).replace("-", " ").replace(" ", "") == imprint, text
+    assert ran >= 4, commands
