@@ -61,10 +61,15 @@ def _exclusive(found: Findings) -> dict[str, Any]:
     record = found.platform_record
     part = found.certificate_part
     if found.certificate.chain_ok and found.signature_ok and part.get("revocation_reason") == "keyCompromise" \
-            and found.status_at_poe == "revoked":
-        evidence.append({"kind": "revocation", "reason": "keyCompromise", "text": translate(
-            N_("签名时证书已因密钥泄露（keyCompromise）被吊销：制作数据不再专属于签名人。"))})
-        return {"verdict": NOT_MET, "evidence": evidence}
+            and part.get("status") == "revoked":
+        if found.poe_time is not None and found.status_at_poe == "revoked":
+            evidence.append({"kind": "revocation", "reason": "keyCompromise", "text": translate(
+                N_("签名时证书已因密钥泄露（keyCompromise）被吊销：制作数据不再专属于签名人。"))})
+            return {"verdict": NOT_MET, "evidence": evidence}
+        if found.poe_time is None:  # compromised at some time, and nothing proves the signature came before
+            evidence.append({"kind": "revocation", "reason": "keyCompromise", "text": translate(
+                N_("证书已因密钥泄露（keyCompromise）被吊销，且没有时间戳证明签名早于吊销：专有性无法确认。"))})
+            return {"verdict": NOT_ESTABLISHED, "evidence": evidence}
     if record is None or not found.certificate.chain_ok or not found.signature_ok:
         evidence.append({"kind": "platform_record", "found": record is not None, "text": translate(
             N_("这不是本平台可查到开通记录的签名：密钥的生成与保管无从证明。"))})

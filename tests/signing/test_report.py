@@ -20,7 +20,7 @@ from app.crypto.ca import platform_ca
 from app.db import db, utcnow
 from signing import report
 from tests.helpers import assert_problem, rows
-from tests.signing.conftest import DOCUMENT, VERIFY, b64, sign
+from tests.signing.conftest import DOCUMENT, VERIFY, b64, revoke, sign
 from tests.signing.test_verify_cms import Made, check
 
 REPORTS = "/api/v1/verify/reports"
@@ -95,10 +95,23 @@ def test_article_13_for_a_platform_signature(app, client, signer, verifier):
     assert _verdicts(digest_only)[3] == "not_established"
 
 
+def test_article_13_after_a_key_compromise(client, signer, verifier):
+    """Revoked for keyCompromise: without a timestamp nothing shows the signature came first ((1) not
+    established); with the platform's timestamp before the revocation it did ((1) met, TOTAL_PASSED)."""
+    headers, _ = signer
+    signed = sign(client, headers)
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert revoke(client, headers).status_code == 200
+        raw = _raw(client, verifier, signed)
+        stamped = check(client, verifier, base64.b64decode(signed["cms_b64"]), document_b64=b64(DOCUMENT))
+    assert (raw["sub_indication"], _verdicts(raw)[0]) == ("REVOKED_NO_POE", "not_established")
+    assert raw["article_13"][0]["evidence"][-1]["kind"] == "revocation"
+    assert stamped["revocation"]["poe_time"] < stamped["revocation"]["revoked_at"]
+    assert stamped["indication"] == "TOTAL_PASSED" and _verdicts(stamped) == ["met", "met", "met", "met"]
+
+
 def test_article_13_for_a_platform_cms_signature(client, signer, verifier):
     signed = sign(client, signer[0])
-    if not signed.get("cms_b64"):
-        pytest.skip("the signature answer carries no CMS evidence (signing/evidence.py)")
     answer = check(client, verifier, base64.b64decode(signed["cms_b64"]), document_b64=b64(DOCUMENT))
     assert answer["indication"] == "TOTAL_PASSED" and answer["timestamp"]["used_as_poe"]
     assert answer["platform_signature"] is True and _verdicts(answer) == ["met", "met", "met", "met"]
