@@ -24,7 +24,10 @@ python-pkcs11 support for its parameters) before it can be chosen.
 
 Sessions: PKCS#11 login belongs to the application (the process), and closing a logged-in session
 logs every session out. So each process keeps one logged-in session open for its life and gives each
-thread its own session besides (no two threads share a session). Nothing is opened before first use,
+thread its own session besides (no two threads share a session). python-pkcs11 initialises the
+library without locking callbacks, so calls into the library are also serialised per process (one
+encryption of a key is microseconds in SoftHSM2; a network HSM would want the library initialised
+with CKF_OS_LOCKING_OK, which python-pkcs11 does not offer). Nothing is opened before first use,
 so gunicorn's workers each connect after the fork; a process that finds itself forked re-initialises
 the library. A session that fails (device removed, session closed, not logged in) is dropped and the
 operation retried once on a new connection. Every failure reaches callers as KeyUnavailable; logs
@@ -93,6 +96,10 @@ class Pkcs11Settings:
 
 
 _lib_pid: dict[str, int] = {}  # module path → the process that initialised it (python-pkcs11 caches libs)
+# python-pkcs11 initialises the library with C_Initialize(NULL): no locking callbacks, which in PKCS#11
+# means the application promises not to call the library from two threads at once (SoftHSM2 then
+# fails with CKR_GENERAL_ERROR or crashes). So every call into one library is serialised here.
+_lib_locks: dict[str, threading.RLock] = {}
 
 
 class _Connection:
@@ -179,6 +186,8 @@ class Pkcs11Wrapper:
         self._create_first = create_first
         self._key_type, self._key_bits, self._mechanism = _MECHANISMS[settings.mechanism]
         self._conn = _connection(settings)
+        with _connections_lock:
+            self._lib_lock = _lib_locks.setdefault(settings.module, threading.RLock())
         self._label = re.compile(re.escape(settings.key_label) + r"([1-9][0-9]{0,6})")
         self._labels: list[str] | None = None
         self._read_at = 0.0
@@ -261,7 +270,8 @@ class Pkcs11Wrapper:
         """Doctor: module, token, login, current key and its attributes, a round trip. Raises
         Pkcs11Problem naming what is wrong; returns a one-line summary."""
         try:
-            self._conn.session()
+            with self._lib_lock:
+                self._conn.session()
         except Pkcs11Problem:
             raise
         except p11e.PKCS11Error as exc:
@@ -305,7 +315,8 @@ class Pkcs11Wrapper:
     def _call(self, operation: Callable[[Any], Any]) -> Any:
         for attempt in (1, 2):
             try:
-                return operation(self._conn.session())
+                with self._lib_lock:
+                    return operation(self._conn.session())
             except KeyUnavailable:
                 raise
             except Pkcs11Problem as problem:
