@@ -176,6 +176,19 @@ def _connection(settings: Pkcs11Settings) -> _Connection:
         return _connections[key]
 
 
+def _after_fork_in_child() -> None:
+    """A lock held by another thread at the fork stays held for ever in the child: start with new ones."""
+    global _connections_lock
+    _connections_lock = threading.Lock()
+    for module in _lib_locks:
+        _lib_locks[module] = threading.RLock()
+    for connection in _connections.values():
+        connection._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class Pkcs11Wrapper:
     """`Wrapper` whose key-encryption keys live in a PKCS#11 token."""
 
@@ -187,7 +200,7 @@ class Pkcs11Wrapper:
         self._key_type, self._key_bits, self._mechanism = _MECHANISMS[settings.mechanism]
         self._conn = _connection(settings)
         with _connections_lock:
-            self._lib_lock = _lib_locks.setdefault(settings.module, threading.RLock())
+            _lib_locks.setdefault(settings.module, threading.RLock())
         self._label = re.compile(re.escape(settings.key_label) + r"([1-9][0-9]{0,6})")
         self._labels: list[str] | None = None
         self._read_at = 0.0
@@ -270,7 +283,7 @@ class Pkcs11Wrapper:
         """Doctor: module, token, login, current key and its attributes, a round trip. Raises
         Pkcs11Problem naming what is wrong; returns a one-line summary."""
         try:
-            with self._lib_lock:
+            with _lib_locks[self.settings.module]:
                 self._conn.session()
         except Pkcs11Problem:
             raise
@@ -315,7 +328,7 @@ class Pkcs11Wrapper:
     def _call(self, operation: Callable[[Any], Any]) -> Any:
         for attempt in (1, 2):
             try:
-                with self._lib_lock:
+                with _lib_locks[self.settings.module]:
                     return operation(self._conn.session())
             except KeyUnavailable:
                 raise
