@@ -28,7 +28,7 @@ from asn1crypto import x509 as asn1_x509
 from flask import current_app
 
 from app.clock import rfc3339
-from app.crypto import cms, platform_keys
+from app.crypto import cms, platform_keys, x509
 from app.crypto.ca import keystore, platform_ca
 from app.crypto.sm3 import sm3_hex
 from app.db import new_id, unit_of_work, utcnow
@@ -65,7 +65,7 @@ def _chain_facts(der: bytes, role: str) -> tuple[tuple[str, Any], ...]:
     """What the chain part says of a certificate (parsed once per certificate: the verification hot path)."""
     cert = asn1_x509.Certificate.load(der)
     return (("role", role), ("subject", _subject(cert, mask=role == "signer")),
-            ("serial", format(cert.serial_number, "x")), ("not_before", cert.not_valid_before),
+            ("serial", x509.serial_hex(cert.serial_number)), ("not_before", cert.not_valid_before),
             ("not_after", cert.not_valid_after), ("sm3_fingerprint", sm3_hex(der)))
 
 

@@ -69,6 +69,7 @@ def test_attached_signed_data_with_timestamp_passes(app, client, verifier):
     assert report["signer"] == {"name_masked": "李*", "id_number_masked": report["signer"]["id_number_masked"]}
     assert report["certificate"]["serial"] == made.cert.serial
     assert [c["role"] for c in report["certificate_chain"]] == ["signer", "ca"]
+    assert report["certificate_chain"][0]["serial"] == made.cert.serial  # the same hex as `certificate.serial`
     assert vectors.LI_SI[0] not in str(report) and vectors.LI_SI[1] not in str(report)
     assert report["sm2"]["distinguishing_id"] == "1234567812345678"
     assert any("gmssl cmsverify" in r["command"] for r in report["recheck"])
