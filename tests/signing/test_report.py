@@ -76,8 +76,8 @@ def test_gmssl_verifies_the_report(app, client, verifier, gmssl, tmp_path):
 
 def test_article_13_for_a_platform_signature(app, client, signer, verifier):
     signed = sign(client, signer[0])
-    with app.app_context():
-        seal()  # the audit rows get their place in the hash chain (AUDIT_SEAL_MIN_AGE 0 in tests, or not yet)
+    with time_machine.travel(utcnow() + timedelta(seconds=5)), app.app_context():
+        assert seal() > 0  # the audit rows get their place in the hash chain (older than AUDIT_SEAL_MIN_AGE)
     answer = _raw(client, verifier, signed)
     assert answer["platform_signature"] is True and _verdicts(answer) == ["met", "met", "met", "met"]
     exclusive, control = answer["article_13"][0], answer["article_13"][1]
@@ -85,6 +85,8 @@ def test_article_13_for_a_platform_signature(app, client, signer, verifier):
     assert actions == [None, "signing.enrol", "key.generate"]
     enrol = rows(app, AuditEvent, AuditEvent.action == "signing.enrol")[0]
     assert exclusive["evidence"][1]["audit_id"] == enrol.id and exclusive["evidence"][1]["chain_hash"] == enrol.chain_hash
+    assert enrol.chain_hash and exclusive["evidence"][1]["chain_seq"] == enrol.seq
+    assert control["evidence"][0]["chain_hash"]  # the authorisation is sealed too
     authorised = control["evidence"][0]
     assert authorised["action"] == "signing.sign" and authorised["pin_verified"] is True
     assert authorised["signature_id"] == signed["signature_id"]
