@@ -7,6 +7,7 @@ in the hash chain) and the platform's own signatures; nothing here writes outsid
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,9 +48,27 @@ def delete_reports_before(moment: datetime) -> int:
 
 # --- Evidence: the platform's signatures and the audit trail ------------------------------------
 
-def signature_by_sm3(signature_sm3: str) -> Signature | None:
-    """The raw SM2 signature the platform made with these bytes' SM3 (lower-case hex), or None."""
-    return select_where(Signature, signature_sm3=signature_sm3)
+@dataclass(frozen=True)
+class PlatformSignature:
+    """What the report cites of a signature the platform made (never its blobs: the attached
+    SignedData may hold a 10 MiB document)."""
+
+    id: str
+    credential_id: str
+    signed_at: datetime
+
+
+def platform_signature(*, signature_sm3: str | None = None, cms_sm3: str | None = None) -> PlatformSignature | None:
+    """The platform's signature whose raw value (`signature_sm3`) or CMS SignerInfo signature value
+    (`cms_sm3`: the detached or the attached SignedData's) has this SM3 (lower-case hex), or None."""
+    fields = (Signature.id, Signature.credential_id, Signature.signed_at)
+    if signature_sm3 is not None:
+        where = Signature.signature_sm3 == signature_sm3.lower()
+    else:
+        digest = (cms_sm3 or "").lower()
+        where = (Signature.cms_signature_sm3 == digest) | (Signature.cms_attached_sm3 == digest)
+    row = Signature.select(*fields).where(where).first()
+    return PlatformSignature(id=row.id, credential_id=row.credential_id, signed_at=row.signed_at) if row else None
 
 
 def audit_events(action: str, target: str) -> list[dict[str, Any]]:

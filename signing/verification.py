@@ -165,7 +165,7 @@ def _assess_raw(body: dict[str, Any], now: datetime) -> Findings:
     found = Findings(format=FORMAT_RAW, indication=INDETERMINATE, sub_indication="NO_CERTIFICATE_CHAIN_FOUND",
                      certificate=cert, certificate_der=cert.der, certificate_part=certificate_part(cert),
                      signature_value=signature, checked_at=now)
-    found.platform_record = report_models.signature_by_sm3(sm3_hex(signature))
+    found.platform_record = report_models.platform_signature(signature_sm3=sm3_hex(signature))
     found.digest = {"algorithm": "SM3", "source": "document" if document is not None else "e_hex",
                     "content_sm3": sm3_hex(document) if document is not None else None, "match": None}
     if not cert.chain_ok:

@@ -23,7 +23,7 @@ from typing import Any
 from app.crypto import cms, tsa, x509
 from app.crypto.sm3 import sm3, sm3_hex
 from app.i18n import N_
-from signing import models
+from signing import report_models
 from signing.errors import VerificationInputInvalid
 from signing.report_findings import FORMAT_CMS, Findings
 from signing.verification import INDETERMINATE, TOTAL_FAILED, certificate_part, judge_time, parse_certificate
@@ -101,7 +101,7 @@ def assess_cms(body: dict[str, Any], now: datetime) -> Findings:
     found.extra = {"profile": info.profile, "content_type": info.content_type, "detached": info.content is None,
                    "signing_time": info.signing_time}
     found.timestamp, poe = _timestamp(info)
-    found.platform_record = models.signature_by_cms_sm3(sm3_hex(info.signature))
+    found.platform_record = report_models.platform_signature(cms_sm3=sm3_hex(info.signature))
     if not cert.chain_ok:
         return found
     reason = full.reason

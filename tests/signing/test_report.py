@@ -117,6 +117,12 @@ def test_article_13_for_a_platform_cms_signature(client, signer, verifier):
     answer = check(client, verifier, base64.b64decode(signed["cms_b64"]), document_b64=b64(DOCUMENT))
     assert answer["indication"] == "TOTAL_PASSED" and answer["timestamp"]["used_as_poe"]
     assert answer["platform_signature"] is True and _verdicts(answer) == ["met", "met", "met", "met"]
+    attached = client.post(f"/api/v1/signing/signatures/{signed['signature_id']}/cms",
+                           json={"document_b64": b64(DOCUMENT)}, headers=signer[0])
+    assert attached.status_code == 200, attached.get_json()
+    answer = check(client, verifier, attached.data)  # its own signature value, found too
+    assert answer["cms"]["detached"] is False and answer["platform_signature"] is True
+    assert _verdicts(answer) == ["met", "met", "met", "met"]
 
 
 def test_article_13_for_a_foreign_signature(app, client, verifier):
