@@ -29,5 +29,5 @@ class Findings:
     timestamp: dict[str, Any] | None = None  # the timestamp part of the report (None: the SignedData has none)
     poe_time: datetime | None = None  # the timestamp's genTime when it is a usable proof of existence
     status_at_poe: str = "unknown"  # good | revoked | unknown, at poe_time (or at checked_at without one)
-    platform_record: Any = None  # signing.models.Signature when the platform made this signature
+    platform_record: Any = None  # report_models.PlatformSignature when the platform made this signature
     extra: dict[str, Any] = field(default_factory=dict)
