@@ -287,8 +287,10 @@ def test_wrong_pins_lock_signing_and_the_page_says_until_when(demo, phone):
     assert "还可尝试 1 次" in visible(phone, "sg-auth-note")
     phone.js("document.getElementById('sg-auth-note').hidden = true; true")
     authorise(phone, "579135")
-    note = visible(phone, "sg-auth-note")
-    assert "电子签名已锁定" in note and "锁定至" in note, note
+    box = visible(phone, "sg-locked")  # the lock's help takes the note's place: until when, and the way out
+    assert "电子签名已锁定至" in box and "重设" in box, box
+    assert visible(phone, "sg-locked-reset") == "重设签名密码"
     snap(phone, "signing-locked")
+    phone.js("document.getElementById('sg-locked').remove(); true")
     authorise(phone, PIN)  # even the right PIN, while locked
-    assert "已锁定" in visible(phone, "sg-auth-note") and text_of(phone, "#sg-doc-status") == "待签署"
+    assert "已锁定至" in visible(phone, "sg-locked") and text_of(phone, "#sg-doc-status") == "待签署"

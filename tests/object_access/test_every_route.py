@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tests.object_access import (test_account, test_cases, test_consent, test_issuer_keys, test_issuers, test_lifecycle,
                                  test_map,
-                                 test_matters, test_offline_qr, test_signing, test_wallet_and_proxies)
+                                 test_matters, test_offline_qr, test_signing, test_verify_reports,
+                                 test_wallet_and_proxies)
 
 # Ids that are public by design: the hall directory and its slots (anyone looks for a hall, and its
 # queue length, before logging in), certificate status (OCSP-like), static files, and the dev-only
@@ -15,10 +16,11 @@ NOT_OWNED = {
     "/counter/static/<path:filename>", "/m/static/<path:filename>", "/api/docs/static/<path:filename>",
     "/api/v1/dev/liveness/<session_id>/complete",
     "/.well-known/yiwang/keys/<kid>.pem",  # a published key's certificate (the trust list's signer, issue 17)
+    "/api/v1/signing/ocsp/<path:encoded>",  # OCSP by GET (RFC 6960 A.1): public like the CRL (issue 18)
 }
 TESTED = set().union(*(m.ROUTES for m in (test_account, test_cases, test_consent, test_issuer_keys, test_issuers,
                                           test_lifecycle,
-                                          test_map, test_matters, test_offline_qr, test_signing,
+                                          test_map, test_matters, test_offline_qr, test_signing, test_verify_reports,
                                           test_wallet_and_proxies)))
 
 
