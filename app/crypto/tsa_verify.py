@@ -24,6 +24,7 @@ from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 
 from app.crypto import cms, x509
+from app.crypto.cms.decode import load_certificate
 from app.crypto.ca import platform_ca
 from app.crypto.sm2 import SM2PublicKey
 from app.crypto.sm3 import sm3
@@ -74,7 +75,7 @@ def _with_tsa_certificate(token_der: bytes) -> bytes:
     signed_data = info["content"]
     if not isinstance(signed_data, asn1_cms.SignedData):
         raise ValueError("not a SignedData")
-    if signed_data["certificates"].native:
+    if len(signed_data["certificates"]):  # (not .native: that parses every certificate in full)
         return token_der
     signer_infos = signed_data["signer_infos"]
     if len(signer_infos) != 1:
@@ -133,7 +134,7 @@ def verify_token(token_der: bytes, *, imprint: bytes | None = None, data: bytes 
         if check.info.content_type != ID_CT_TST_INFO:
             raise ValueError("not a TSTInfo")
         tst = _tst_info(check.info.content)
-        cert = x509.load_certificate(check.info.certificate_der)
+        cert = load_certificate(check.info.certificate_der)  # parsed once per DER, shared
     except Exception:  # noqa: BLE001
         return TimestampCheck(False, "format")
     gen_time = tst["gen_time"].native

@@ -5,6 +5,7 @@ rebuild the structure without touching a signed byte."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 
 from asn1crypto import x509
@@ -198,6 +199,14 @@ def _decode(data: bytes) -> Decoded:
 
 
 def load_certificate(cert_der: bytes) -> x509.Certificate:
+    """The parsed certificate (read-only: it is shared). Parsed once per DER: asn1crypto's full parse
+    was half the cost of a signature or a verification, and the same few certificates (a citizen's,
+    the TSA's, the CA's) come back on every call."""
+    return _load_certificate(bytes(cert_der))
+
+
+@lru_cache(maxsize=1024)
+def _load_certificate(cert_der: bytes) -> x509.Certificate:
     try:
         cert = x509.Certificate.load(cert_der, strict=True)
         cert.native   # parse everything now

@@ -6,6 +6,7 @@ repeated signatures or verifications never re-parse or re-load the key.
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from typing import Any
 
 from asn1crypto import pem as asn1_pem
@@ -71,7 +72,7 @@ class SM2PublicKey:
     def from_der(cls, der_bytes: bytes, backend: str | None = None) -> "SM2PublicKey":
         """From a DER SubjectPublicKeyInfo (id-ecPublicKey + sm2 curve); ValueError otherwise."""
         _require_bytes(der=der_bytes)
-        return cls(der.decode_spki(bytes(der_bytes)), backend)
+        return _public_from_der(bytes(der_bytes), get_backend(backend).NAME)
 
     @classmethod
     def from_pem(cls, pem: bytes | str, backend: str | None = None) -> "SM2PublicKey":
@@ -215,3 +216,10 @@ class SM2PrivateKey:
     def __repr__(self) -> str:
         # Never the scalar: reprs end up in logs and tracebacks.
         return f"<SM2PrivateKey public={self._public.point()[1:9].hex()}… {self._backend.NAME}>"
+
+
+@lru_cache(maxsize=4096)
+def _public_from_der(der_bytes: bytes, backend: str) -> SM2PublicKey:
+    """Public keys are immutable: one parsed (point checked on the curve, loaded into the backend) per
+    SubjectPublicKeyInfo and back end, shared. A failure is not cached: it raises every time."""
+    return SM2PublicKey(der.decode_spki(der_bytes), backend)
