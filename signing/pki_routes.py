@@ -31,7 +31,7 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*=*")
 
 class OcspMediaType(AppError):
     """A POST to the responder that is not application/ocsp-request."""
-    status, code, detail = 415, "unsupported_media_type", N_("请求格式有误。")
+    status, code, detail = 415, "unsupported_media_type", N_("OCSP 请求的内容类型须为 application/ocsp-request（RFC 6960）。")
 
 
 _OCSP_DOC = (
