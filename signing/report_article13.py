@@ -97,7 +97,7 @@ def _sole_control(found: Findings) -> dict[str, Any]:
     if not signs:
         return {"verdict": NOT_ESTABLISHED, "evidence": [{"kind": "platform_record", "found": True, "text": translate(
             N_("平台有该签名的记录，但审计链中没有找到授权记录。"))}]}
-    cfg = current_app.config
+    cfg = current_app.config  # signatures made before the audit row recorded its factors: today's settings, said so
     factors = _details(signs[0]).get("factors") or {
         "sms": bool(cfg["SIGNING_REQUIRE_SMS"]), "liveness": bool(cfg["SIGNING_REQUIRE_LIVENESS"]), "source": "settings"}
     text = N_("授权记录：签名人在 {at} 输入签名密码并通过核验后，平台才用其密钥签名，且每个签署请求只能授权一次。",

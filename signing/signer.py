@@ -265,6 +265,9 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
     if credential is None or credential.status != "active":
         raise CredentialChanged()
     _second_factors(user_id, batch_id or rows[0].id, sms_code)
+    cfg = current_app.config  # what this authorisation required beside the PIN (the art. 13 report reads it)
+    factors = {"sms": bool(cfg["SIGNING_REQUIRE_SMS"]), "liveness": bool(cfg["SIGNING_REQUIRE_LIVENESS"]),
+               "source": "authorisation"}
     check_pin(credential, pin)
     store = keystore()
     with unit_of_work():
@@ -283,7 +286,8 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
             audit.record("signing.sign", actor_kind="citizen", actor_id=user_id, target=sig.id,
                          details={"request": r.id, "serial": credential.cert_serial, "batch": batch_id,
                                   "e_sm3": r.e_hex[:16], "cms": proof is not None,
-                                  "cms_attached": proof is not None and proof.cms_attached_der is not None})
+                                  "cms_attached": proof is not None and proof.cms_attached_der is not None,
+                                  "factors": factors})
             signed.append(signature_view(sig, credential.certificate_pem))
         models.drop_documents([r.id for r in rows])
         notices.signed(user_id=user_id, title=rows[0].title, count=len(rows), request_id=rows[0].id,

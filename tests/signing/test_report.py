@@ -90,6 +90,8 @@ def test_article_13_for_a_platform_signature(app, client, signer, verifier):
     authorised = control["evidence"][0]
     assert authorised["action"] == "signing.sign" and authorised["pin_verified"] is True
     assert authorised["signature_id"] == signed["signature_id"]
+    # the second factors this authorisation required, as its audit row recorded them (not today's settings)
+    assert authorised["second_factors"] == {"sms": False, "liveness": False, "source": "authorisation"}
     assert "张三" not in json.dumps(answer, ensure_ascii=False)
     tampered = _raw(client, verifier, signed, document_b64=b64(DOCUMENT + b"!"))
     assert _verdicts(tampered) == ["met", "met", "met", "not_met"]  # the platform signed another e
