@@ -24,7 +24,7 @@ from app.openapi import (
     InputAnswersPlugin, MinPropertiesPlugin, ProblemSchema, ProtectedAnswersPlugin, RequiredAlternativesPlugin,
 )
 from app.redis import init_redis
-from app.security import auth
+from app.security import acting_for, auth
 from app.security.keys import load_key_material
 from app.security.pii import PiiCipher, derive_key
 from app.security.tokens import TokenService
@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.extensions["api"] = api
     cli.register(app)  # the kernel's commands first: features add theirs and their demo seeders
     load_features(app, api)  # each feature's init_app: blueprints, pages, commands, signal receivers
+    acting_for.init_app(app)  # after the features: labels a delegated answer before the BFF hashes/gzips it
     app.register_blueprint(health.bp)
     _serve_swagger_ui(app)
     register_error_handlers(app)

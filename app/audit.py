@@ -15,6 +15,7 @@ import peewee as pw
 from flask import g, has_request_context, request
 
 from app.db import BaseModel, UTCDateTimeField, insert_row, utcnow
+from app.security.tokens import Principal
 
 log = logging.getLogger("yiwang.audit")
 
@@ -36,14 +37,23 @@ class AuditEvent(BaseModel):
     chain_hash = pw.CharField(max_length=64, null=True)
 
 
+def _delegation(delegated: Principal) -> dict[str, Any]:
+    """A delegated request's second identity: `agent` for an enterprise's agent (经办人, or its
+    legal representative: grant_id "legal_representative"), `proxy` for a citizen's proxy (授权代理)."""
+    if delegated.kind == "enterprise":
+        return {"agent": {"actor_id": delegated.actor_id, "grant_id": delegated.grant_id,
+                          "enterprise_id": delegated.id}}
+    return {"proxy": {"actor_id": delegated.actor_id, "grant_id": delegated.grant_id}}
+
+
 def record(action: str, *, outcome: str = "success", actor_kind: str | None = None, actor_id: str | None = None,
            target: str | None = None, details: dict[str, Any] | None = None) -> None:
     ip = request_id = None
     if has_request_context():
         ip, request_id = request.remote_addr, g.get("request_id")
         delegated = g.get("delegated_principal")
-        if delegated is not None:  # done by a proxy (授权代理): both identities on the row
-            details = {**(details or {}), "proxy": {"actor_id": delegated.actor_id, "grant_id": delegated.grant_id}}
+        if delegated is not None:  # both identities on the row: who acted, for whom, under which grant
+            details = {**(details or {}), **_delegation(delegated)}
     insert_row(AuditEvent, action=action, outcome=outcome, actor_kind=actor_kind, actor_id=actor_id, target=target,
                ip=ip, request_id=request_id, details=json.dumps(details, ensure_ascii=False) if details else None)
     log.info("audit", extra={"action": action, "outcome": outcome, "actor": actor_id, "target": target})

@@ -17,7 +17,9 @@ from app.security.keys import KeyMaterial
 
 ALGORITHM = "EdDSA"
 TOKEN_TYPE = "at+jwt"
-PRINCIPAL_KINDS = ("citizen", "staff", "client")
+# "enterprise": a token acting for an enterprise (经办人 / its legal representative), always delegated.
+PRINCIPAL_KINDS = ("citizen", "staff", "client", "enterprise")
+DELEGATED_KINDS = ("citizen", "enterprise")  # the subjects a delegated token may act for
 LEEWAY = 5  # seconds of clock skew allowed on nbf/exp
 
 
@@ -33,7 +35,8 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a citizen, a staff member (clerk/admin) or a machine client."""
+    """Who is calling: a citizen, a staff member (clerk/admin), a machine client, or an enterprise
+    (kind "enterprise": id is the enterprise, actor_id the person acting for it)."""
 
     kind: str
     id: str
@@ -134,6 +137,8 @@ class TokenService:
         scopes = frozenset(claims.get("scope", "").split())
         actor = claims.get("act")
         if actor is None:
+            if claims["kind"] == "enterprise":
+                raise InvalidToken("enterprise token without an actor")
             delegation: dict[str, Any] = {"scopes": scopes}
         else:
             delegation = _delegation(claims, actor, scopes)
@@ -149,8 +154,10 @@ class TokenService:
 
 
 def _delegation(claims: dict[str, Any], actor: Any, scopes: frozenset[str]) -> dict[str, Any]:
-    """The delegation facts of a token with an `act` claim; its scopes are the delegated ones only."""
-    if (not isinstance(actor, dict) or not isinstance(actor.get("sub"), str) or claims["kind"] != "citizen"
+    """The delegation facts of a token with an `act` claim; its scopes are the delegated ones only.
+    A citizen (授权代理) or an enterprise (经办人) may be acted for; an enterprise token without `act`
+    is refused: nobody is an enterprise except through a person acting for it."""
+    if (not isinstance(actor, dict) or not isinstance(actor.get("sub"), str) or claims["kind"] not in DELEGATED_KINDS
             or not isinstance(claims.get("grant"), str) or "act" in actor):
         raise InvalidToken("malformed delegation")
     return {"actor_id": actor["sub"], "grant_id": claims["grant"], "delegated_scopes": scopes}
