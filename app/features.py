@@ -12,7 +12,7 @@ import importlib
 
 from flask import Flask
 
-FEATURES = ("identity", "issuers", "wallet", "signing", "mapsvc", "appointments", "notify", "cases", "proxies", "consent", "bff")
+FEATURES = ("identity", "issuers", "wallet", "signing", "mapsvc", "appointments", "notify", "cases", "proxies", "consent", "orgs", "bff")
 
 
 def load_features(app: Flask, api) -> None:
