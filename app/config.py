@@ -68,8 +68,26 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_API_BASE": "https://api.weixin.qq.com",
     "WECHAT_APPID": "",
     "WECHAT_SECRET": "",
-    "LIVENESS_BACKEND": "",  # dev | none (no face-liveness provider: L3 unavailable)
+    "LIVENESS_BACKEND": "",  # dev | http (FACE v1, identity/adapters/face.py) | none (L3 unavailable)
     "LIVENESS_FRESH_SECONDS": 600,
+    "FACE_URL": "",  # FACE v1 gateway base URL ({FACE_URL}/getverifyid, /queryverifyinfo)
+    "FACE_APP_ID": "",
+    "FACE_APP_SECRET": "",  # HMAC-SM3 key of the request/reply envelope: a secret
+    "FACE_MIN_SCORE": 70,  # a FACE v1 pass with a similarity score (0–100) below this is a failure
+    # Assurance per operation (identity/assurance.py, issue 19): (level, max_age seconds or None). The level is
+    # the standing level (L1 phone, L2 real name, L3 face, L4 counter/网证 R04); max_age asks a proof that recent.
+    "ASSURANCE_POLICY": {"licence_present": (2, None), "enterprise_register": (3, 600), "signing": (3, 600),
+                         "agent_add": (3, 300), "agent_revoke": (2, 300), "ncid_link": (2, 300),
+                         "ncid_unlink": (2, 300)},
+    # 网号/网证 (identity/ncid.py, identity/adapters/ncid.py; [A] our model of the national platform's API)
+    "NCID_BACKEND": "",  # dev (development gateway, dev/testing only) | http (the platform) | none (网号 login off)
+    "NCID_URL": "",  # the platform's base URL ({NCID_URL}/v1/authentications) [A]
+    "NCID_ORG_ID": "",  # 机构 ID (orgID / orgCode) assigned at onboarding
+    "NCID_APP_ID": "",  # 应用 ID (appId) assigned at onboarding
+    "NCID_BUSINESS_ID": "",  # businessID for wx.ncidas (may differ per client platform) [A]
+    "NCID_APP_SECRET": "",  # HMAC-SM3 key of the request envelope [A]: a secret
+    "NCID_PLATFORM_CERTS": "{}",  # JSON {cert_sn (hex): PEM certificate or public key}: the pinned 凭据 signers
+    "NCID_MAX_SKEW": 300,  # seconds a 凭据's serviceTime may differ from our clock
     # National cryptography
     "SM2_BACKEND": "auto",  # auto | tongsuo | gmssl (auto: tongsuo when installed)
     # Key store KEKs and the platform CA (app/crypto/keystore.py, app/crypto/ca.py)
@@ -189,9 +207,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev",
-                 "PUSH_BACKEND": "log"}
+                 "PUSH_BACKEND": "log", "NCID_BACKEND": "dev"}
 _PROD_BACKENDS = {"SMS_BACKEND": "aliyun", "REGISTRY_BACKEND": "http", "WECHAT_BACKEND": "http", "LIVENESS_BACKEND": "none",
-                  "PUSH_BACKEND": "http"}
+                  "PUSH_BACKEND": "http", "NCID_BACKEND": "none"}
 
 # Credentials each production push channel needs (PUSH_BACKEND=http, listed in PUSH_CHANNELS).
 _PUSH_SECRETS = {
@@ -211,6 +229,8 @@ _BACKEND_SECRETS = {
     ("SMS_BACKEND", "aliyun"): ("SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "SMS_TEMPLATE_CODE"),
     ("REGISTRY_BACKEND", "http"): ("REGISTRY_URL", "REGISTRY_APP_ID", "REGISTRY_APP_SECRET"),
     ("WECHAT_BACKEND", "http"): ("WECHAT_APPID", "WECHAT_SECRET"),
+    ("NCID_BACKEND", "http"): ("NCID_URL", "NCID_ORG_ID", "NCID_APP_ID", "NCID_APP_SECRET"),
+    ("LIVENESS_BACKEND", "http"): ("FACE_URL", "FACE_APP_ID", "FACE_APP_SECRET"),
 }
 
 

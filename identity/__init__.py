@@ -5,7 +5,7 @@ from flask import Flask
 
 from app.cli import add_demo_seeder
 from app.security.auth import IdentityHooks, use_identity
-from identity import accounts, cli, dev_routes, devdata, models, providers, routes, session_routes
+from identity import assurance, cli, dev_routes, devdata, models, providers, routes, session_routes
 
 
 def init_app(app: Flask, api) -> None:
@@ -15,7 +15,7 @@ def init_app(app: Flask, api) -> None:
     providers.init_providers(app)
     use_identity(app, IdentityHooks(session_revoked=models.session_is_revoked,
                                     revocations_since=models.revocations_since,
-                                    require_level=accounts.require_level))
+                                    require_level=assurance.level_hook))
     api.register_blueprint(routes.auth_blp)
     api.register_blueprint(routes.me_blp)
     api.register_blueprint(session_routes.blp)  # /me/sessions: list, revoke one with its proxy grants

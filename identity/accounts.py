@@ -1,5 +1,5 @@
-"""Citizen accounts as the rest of the system sees them: the profile, the verified identity, the
-assurance level, and the lookups other features make (through `identity.service`)."""
+"""Citizen accounts as the rest of the system sees them: the profile, the verified identity and the
+lookups other features make (through `identity.service`). Assurance levels: identity/assurance.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +9,6 @@ from app.errors import NotFound
 from app.i18n import N_
 from app.security.pii import field_cipher, mask_id_number, mask_name, mask_phone
 from identity import models
-from identity.errors import AssuranceInsufficient
 from identity.models import User
 
 LEVEL_NAMES = {0: "L0", 1: "L1", 2: "L2", 3: "L3", 4: "L4"}
@@ -63,21 +62,6 @@ def verified_identity(user_id: str) -> VerifiedIdentity | None:
     c = field_cipher()
     return VerifiedIdentity(user.id, c.decrypt(user.name_enc, "user.name"),
                             c.decrypt(user.id_number_enc, "user.id_number"), user.assurance_level)
-
-
-def verified_level(user_id: str) -> int:
-    """The assurance level of a real-name verified citizen, 0 when not verified (nothing decrypted)."""
-    user = get_user(user_id)
-    return user.assurance_level if user.id_number_enc is not None else 0
-
-
-def require_level(user_id: str, level: int) -> None:
-    """403 assurance_level_insufficient unless the citizen is real-name verified at `level` or
-    above; the refusal names `required_level`, the citizen's level and the next step from it."""
-    user = get_user(user_id)
-    current = user.assurance_level if user.id_number_enc is not None else min(user.assurance_level, 1)
-    if current < level:
-        raise AssuranceInsufficient(required_level=level, current_level=current)
 
 
 def user_id_for_id_number(id_number: str) -> str | None:

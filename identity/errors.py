@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from app.clock import rfc3339
 from app.errors import (
     AppError, Conflict, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed,
 )
@@ -78,22 +79,65 @@ class PhoneBound(Conflict):
     code, detail = "phone_already_bound", N_("该账号已绑定手机号码。")
 
 
+def step_up_url(required_level: int, max_age: int | None = None, purpose: str | None = None) -> str:
+    """Where the client asks how to reach `required_level` (within `max_age`): GET /me/step-up."""
+    query = f"required_level=L{required_level}"
+    if max_age is not None:
+        query += f"&max_age={max_age}"
+    if purpose is not None:
+        query += f"&purpose={purpose}"
+    return f"/api/v1/me/step-up?{query}"
+
+
+def level_facts(required_level: int, current_level: int | None, *, max_age: int | None = None,
+                purpose: str | None = None, level_reached_at=None) -> dict:
+    """The fields every assurance refusal carries (CONTRACTS A): the client steps up at
+    `step_up_url`, then retries the same request unchanged."""
+    if level_reached_at is not None:
+        level_reached_at = rfc3339(level_reached_at)
+    facts: dict = {"required_level": f"L{required_level}", "max_age": max_age,
+                   "level_reached_at": level_reached_at, "step_up_url": step_up_url(required_level, max_age, purpose)}
+    if current_level is not None:
+        facts["current_level"] = f"L{current_level}"
+    return facts
+
+
 class AssuranceInsufficient(Forbidden):
-    """403 naming `required_level` (API.md) and, when the citizen's level is known, the next step
-    from where they are: a WeChat-only (L0) account binds and verifies a phone first."""
+    """403: the account never reached `required_level`. Names `required_level` (API.md), the
+    citizen's `current_level`, `max_age`, `level_reached_at` (null) and `step_up_url`, and in
+    `detail` the next step from where they are: a WeChat-only (L0) account binds a phone first."""
 
     code, detail = "assurance_level_insufficient", N_("此功能需要实名认证（L2），请先完成实名认证（核验姓名与身份证号码）。")
 
     def __init__(self, detail: str | None = None, *, required_level: int = 2, current_level: int | None = None,
+                 max_age: int | None = None, purpose: str | None = None, level_reached_at=None,
                  extra: dict | None = None, **kw) -> None:
-        facts: dict = {"required_level": f"L{required_level}"}
-        if current_level is not None:
-            facts["current_level"] = f"L{current_level}"
+        facts = level_facts(required_level, current_level, max_age=max_age, purpose=purpose,
+                            level_reached_at=level_reached_at)
         if detail is None:
             detail = level_advice(required_level, current_level)
         super().__init__(detail, extra={**facts, **(extra or {})}, **kw)
 
 
+class StepUpRequired(Forbidden):
+    """403: the account reached `required_level` once, but not within `max_age` seconds: prove it
+    again (face, 网证, or an SMS code for L2) at `step_up_url`, then retry. Same fields as
+    AssuranceInsufficient; `level_reached_at` is when the level was last proved."""
+
+    code, detail = "step_up_required", N_("此操作需要重新核验身份，请完成核验后重试。")
+
+    def __init__(self, detail: str | None = None, *, required_level: int, current_level: int | None = None,
+                 max_age: int | None = None, purpose: str | None = None, level_reached_at=None,
+                 extra: dict | None = None, **kw) -> None:
+        facts = level_facts(required_level, current_level, max_age=max_age, purpose=purpose,
+                            level_reached_at=level_reached_at)
+        if detail is None and max_age is not None:
+            detail = N_("此操作需要在{minutes}分钟内完成{need}，请完成核验后重试。",
+                        minutes=max(1, max_age // 60), need=_FRESH_NEED.get(required_level, _FRESH_NEED[3]))
+        super().__init__(detail, extra={**facts, **(extra or {})}, **kw)
+
+
+_FRESH_NEED = {1: T_("短信验证（L1）"), 2: T_("短信验证（L2）"), 3: T_("人脸核验（L3）"), 4: T_("现场核验（L4）")}
 _PHONE_STEP = T_("先绑定手机号码并通过短信验证（L1）")
 _REAL_NAME_STEP = T_("完成实名认证（核验姓名与身份证号码，L2）")
 
@@ -167,7 +211,17 @@ class StepUpFailed(Forbidden):
 
 
 class FreshLivenessRequired(StepUpFailed):
+    """403 liveness_required (existing signing clients): a fresh face check is missing. Carries the
+    fields of StepUpRequired too (required_level L3, max_age, step_up_url, …) when they are given."""
+
     code, detail = "liveness_required", N_("此操作需要先完成一次新的人脸核验。")
+
+    def __init__(self, detail: str | None = None, *, required_level: int = 3, current_level: int | None = None,
+                 max_age: int | None = None, purpose: str | None = None, level_reached_at=None,
+                 extra: dict | None = None, **kw) -> None:
+        facts = level_facts(required_level, current_level, max_age=max_age, purpose=purpose,
+                            level_reached_at=level_reached_at)
+        super().__init__(detail, extra={**facts, **(extra or {})}, **kw)
 
 
 class StaffLoginThrottled(TooManyRequests):
@@ -183,3 +237,42 @@ class StaffLoginBusy(ServiceUnavailable):
 
     def __init__(self) -> None:
         super().__init__(headers={"Retry-After": "1"}, extra={"retry_after": 1})
+
+
+# --- 网号/网证 (NCID) authentication (identity/ncid.py) ---
+
+class NcidSessionInvalid(AppError):
+    """The bizSeq is unknown, expired, spent, or was issued for another purpose or user: a replay."""
+
+    status, code, detail = 400, "ncid_session_invalid", N_("网络身份认证会话无效或已使用，请重新发起认证。")
+
+
+class NcidResultInvalid(AppError):
+    """The platform's 凭据 failed verification (signature, certificate, organisation, time)."""
+
+    status, code, detail = 400, "ncid_result_invalid", N_("网络身份认证结果无法验证，请重新发起认证。")
+
+
+_NCID_REASONS = {
+    "credential_invalid": N_("网证无效或已过期，请在国家网络身份认证App中更新后重试。"),
+    "password_wrong": N_("网证口令错误，请重新认证。"),
+    "face_mismatch": N_("人脸比对未通过，请重新认证。"),
+    "cancelled": N_("您已取消网络身份认证。"),
+    "bizseq_unknown": N_("认证平台未找到本次认证业务，请重新发起认证。"),
+    "org_not_authorised": N_("本应用暂未获准使用网络身份认证，请改用其他方式登录。"),
+    "mode_not_allowed": N_("此操作不支持所选的网络身份认证方式。"),
+    "consent_refused": N_("您未同意提供身份信息，无法完成此操作。"),
+}
+
+
+class NcidAuthFailed(Forbidden):
+    """The national platform said no (extra `reason`: a stable word for the fail code)."""
+
+    code, detail = "ncid_auth_failed", N_("网络身份认证未通过，请重新认证。")
+
+    def __init__(self, reason: str = "failed", **kw) -> None:
+        super().__init__(_NCID_REASONS.get(reason), extra={"reason": reason}, **kw)
+
+
+class NcidUnavailable(ServiceUnavailable):
+    code, detail = "ncid_unavailable", N_("网络身份认证服务暂时不可用，请稍后再试。")

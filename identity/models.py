@@ -19,8 +19,28 @@ class User(BaseModel):
     assurance_level = pw.SmallIntegerField(default=1)
     real_name_verified_at = UTCDateTimeField(null=True)
     liveness_verified_at = UTCDateTimeField(null=True)
+    # How the person behind the account was established: "registry" (name + ID matched), "ncid"
+    # (网号/网证), or null (not verified: the standing level counts as at most L1).
+    real_name_source = pw.CharField(max_length=16, null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+
+
+class AssuranceEvent(BaseModel):
+    """One time an account proved a level (identity/assurance.py): freshness ("L3 within 600 s") is
+    read from these rows on the server, not from the token. `ref_hash`: SHA-256 of the proof's own
+    reference (a liveness session, an NCID bizSeq, a counter code), never the reference itself."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    user_id = pw.CharField(max_length=32)
+    level = pw.SmallIntegerField()
+    method = pw.CharField(max_length=16)
+    at = UTCDateTimeField()
+    ref_hash = pw.CharField(max_length=64, null=True)
+
+    class Meta:
+        table_name = "identity_assurance_event"
+        indexes = ((("user_id", "at"), False),)
 
 
 class WeChatIdentity(BaseModel):
@@ -154,6 +174,7 @@ def set_real_name(user_id: str, *, name_enc: bytes, id_number_enc: bytes, id_num
         id_number_enc=id_number_enc,
         id_number_bidx=id_number_index,
         assurance_level=2,
+        real_name_source="registry",
         real_name_verified_at=now,
         updated_at=now,
     ).where((User.id == user_id) & User.real_name_verified_at.is_null()).execute()
@@ -164,6 +185,42 @@ def set_liveness_passed(user_id: str, now) -> None:
     User.update(assurance_level=3, liveness_verified_at=now, updated_at=now).where(
         (User.id == user_id) & (User.assurance_level >= 2)
     ).execute()
+
+
+# Assurance events
+
+
+def insert_assurance_event(*, user_id: str, level: int, method: str, at, ref_hash: str | None) -> None:
+    insert_row(AssuranceEvent, id=new_id("ae"), user_id=user_id, level=level, method=method, at=at, ref_hash=ref_hash)
+
+
+def raise_standing_level(user_id: str, level: int, *, source: str | None, now) -> None:
+    """The standing level becomes max(old, level) (it never decays); `source` fills a null real_name_source."""
+    User.update(assurance_level=level, updated_at=now).where(
+        (User.id == user_id) & (User.assurance_level < level)).execute()
+    if source is not None:
+        User.update(real_name_source=source).where(
+            (User.id == user_id) & User.real_name_source.is_null()).execute()
+
+
+def fresh_assurance_level(user_id: str, since) -> int:
+    """The highest level an event of the account reached at or after `since` (0: none)."""
+    found = (AssuranceEvent.select(pw.fn.MAX(AssuranceEvent.level))
+             .where((AssuranceEvent.user_id == user_id) & (AssuranceEvent.at >= since)).scalar())
+    return int(found or 0)
+
+
+def level_reached_at(user_id: str, level: int):
+    """When the account last proved `level` or above (None: no event says so)."""
+    row = (AssuranceEvent.select(AssuranceEvent.at)
+           .where((AssuranceEvent.user_id == user_id) & (AssuranceEvent.level >= level))
+           .order_by(AssuranceEvent.at.desc()).first())
+    return row.at if row is not None else None
+
+
+def assurance_events(user_id: str, limit: int = 20) -> list[AssuranceEvent]:
+    return list(AssuranceEvent.select().where(AssuranceEvent.user_id == user_id)
+                .order_by(AssuranceEvent.at.desc(), AssuranceEvent.id.desc()).limit(limit))
 
 
 # WeChat identities
@@ -332,3 +389,87 @@ def upsert_registry_entry(*, id_number_index: str, id_number_enc: bytes, name_en
         id_number_bidx=id_number_index, id_number_enc=id_number_enc, name_enc=name_enc,
     ).on_conflict(conflict_target=[RegistryEntry.id_number_bidx],
                   update={RegistryEntry.name_enc: name_enc}).execute()
+
+
+# 网号 links and identity consents (identity/ncid_login.py, identity/ncid_consent.py)
+
+
+class NcidLink(BaseModel):
+    """An account's 网号 (网络身份应用标识): looked up by its blind index, kept encrypted; one per
+    account, one account per 网号. Holds no name or ID number (the 网号 is a pseudonym)."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    user_id = pw.CharField(max_length=32, unique=True)
+    app_user_id_bidx = pw.CharField(max_length=64, unique=True)
+    app_user_id_enc = pw.BlobField()
+    mode = pw.CharField(max_length=3)  # R01..R04 of the last authentication
+    linked_at = UTCDateTimeField(default=utcnow)
+    last_login_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "ncid_link"
+
+
+class IdentityConsent(BaseModel):
+    """A citizen's separate consent (单独同意) to receive their identity data for one purpose."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    user_id = pw.CharField(max_length=32)
+    purpose = pw.CharField(max_length=32)
+    granted_at = UTCDateTimeField(default=utcnow)
+    withdrawn_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "identity_consent"
+        indexes = ((("user_id", "purpose"), False),)
+
+
+def ncid_link_by_index(index: str) -> NcidLink | None:
+    return select_one(NcidLink, NcidLink.app_user_id_bidx, index)
+
+
+def ncid_link_of(user_id: str) -> NcidLink | None:
+    return select_one(NcidLink, NcidLink.user_id, user_id)
+
+
+def insert_ncid_link(*, user_id: str, index: str, app_user_id_enc: bytes, mode: str, now) -> NcidLink | None:
+    """The new link, or None when the 网号 or the account got one meanwhile (a concurrent first login)."""
+    return insert_row(NcidLink, ignore_conflict=True, id=new_id("ncl"), user_id=user_id, app_user_id_bidx=index,
+                      app_user_id_enc=app_user_id_enc, mode=mode, linked_at=now, last_login_at=now)
+
+
+def touch_ncid_link(link_id: str, *, mode: str, now) -> None:
+    NcidLink.update(mode=mode, last_login_at=now).where(NcidLink.id == link_id).execute()
+
+
+def delete_ncid_link(user_id: str) -> int:
+    return NcidLink.delete().where(NcidLink.user_id == user_id).execute()
+
+
+def has_wechat_identity(user_id: str) -> bool:
+    return WeChatIdentity.select().where(WeChatIdentity.user == user_id).exists()
+
+
+def active_consent(user_id: str, purpose: str) -> IdentityConsent | None:
+    return (IdentityConsent.select().where((IdentityConsent.user_id == user_id) & (IdentityConsent.purpose == purpose)
+                                           & IdentityConsent.withdrawn_at.is_null()).first())
+
+
+def insert_consent(*, user_id: str, purpose: str, now) -> IdentityConsent:
+    return insert_row(IdentityConsent, id=new_id("idc"), user_id=user_id, purpose=purpose, granted_at=now)
+
+
+def renew_consent(consent_id: str, now) -> None:
+    IdentityConsent.update(granted_at=now).where(IdentityConsent.id == consent_id).execute()
+
+
+def set_consented_identity(user_id: str, *, id_number_index: str, name_enc: bytes | None,
+                           id_number_enc: bytes | None, now) -> None:
+    """Store what a consent purpose allows: always the ID number's blind index (matching); the name
+    and the ID number only when given (a purpose that needs them); never clears what is stored."""
+    values = {User.id_number_bidx: id_number_index, User.updated_at: now}
+    if name_enc is not None:
+        values[User.name_enc] = name_enc
+    if id_number_enc is not None:
+        values[User.id_number_enc] = id_number_enc
+    User.update(values).where(User.id == user_id).execute()

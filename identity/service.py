@@ -1,7 +1,8 @@
 """The identity feature's public API: the only module another feature (or the routes) imports.
 
 What it offers lives in the feature's rooms and is re-exported here:
-- `accounts.py`: the profile, the verified identity and assurance level, lookups by phone / ID number;
+- `accounts.py`: the profile, the verified identity, lookups by phone / ID number;
+- `assurance.py`: assurance levels L0–L4, their events and freshness, the operation policies;
 - `login.py`: SMS and WeChat login, binding a phone;
 - `realname.py`: real-name verification (L2) and face liveness (L3);
 - `stepup.py`: step-up checks (an SMS code, a fresh liveness check) before sensitive operations;
@@ -19,7 +20,10 @@ from app.security.pii import field_cipher
 from identity import models
 from identity.accounts import (
     LEVEL_NAMES, VerifiedIdentity, client_name, get_user, openid_belongs_to, phone_belongs_to, phone_index,
-    require_level, user_by_phone, user_id_for_id_number, user_view, verified_identity, verified_level,
+    user_by_phone, user_id_for_id_number, user_view, verified_identity,
+)
+from identity.assurance import (  # levels L0–L4, events and freshness (issue 19, CONTRACTS A)
+    fresh_level, holder_index, policy, record_assurance, require_level, require_policy, verified_level,
 )
 from identity.adapters.sms import SmsDeliveryError
 from identity.adapters.wechat import HttpWeChatClient, WeChatError  # notify's WeChat channel
@@ -27,7 +31,7 @@ from identity.devdata import add_registry_entry  # the development registry (ben
 from identity.devdata import demo_people, demo_step_up_code  # the demo seed (other features' seeders)
 from identity.errors import (  # other features raise or catch them
     AssuranceInsufficient, FreshLivenessRequired, IdNumberInvalid, PhoneInvalid, PhoneRequired, SmsCodeAttemptsExceeded,
-    SmsCodeExpired, SmsCodeInvalid, StepUpFailed,
+    SmsCodeExpired, SmsCodeInvalid, StepUpFailed, StepUpRequired,
 )
 from identity.login import (
     _create_user, bind_phone, create_user, login_with_sms, login_with_wechat, phone_send_limits, send_login_code,
@@ -66,6 +70,7 @@ __all__ = [  # what other features may use
     "user_view", "verified_identity", "verified_level", "VerifiedIdentity", "verify_real_name",
     "verify_sms_step_up", "wechat_api_client", "WeChatError", "bound_phones", "add_registry_entry",
     "demo_people", "demo_step_up_code",
+    "fresh_level", "holder_index", "policy", "record_assurance", "require_policy", "StepUpRequired",
 ]
 
 

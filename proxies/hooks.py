@@ -43,7 +43,7 @@ def record_outcome(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["delegation_check"] = check_delegation
+    app.extensions.setdefault("delegation_checks", {})["citizen"] = check_delegation
     # Revoking a sign-in session (identity/session_control.py) names the grants made in it.
     app.extensions["session_grants"] = proxies.session_grants
     app.after_request(record_outcome)

@@ -60,7 +60,9 @@ class IdentityHooks:
 
     session_revoked: Callable[[str], bool]  # the database's word on one session
     revocations_since: Callable[[datetime], list[tuple[str, datetime]]]  # (session id, revoked at)
-    require_level: Callable[[str, int], None]  # 403 assurance_level_insufficient below the level
+    # (user id, level, max_age or None, purpose or None): 403 assurance_level_insufficient below the
+    # level, step_up_required when it was not proved within max_age seconds (identity/assurance.py)
+    require_level: Callable[[str, int, int | None, str | None], None]
 
 
 def use_identity(app: Flask, hooks: IdentityHooks) -> None:
@@ -140,8 +142,9 @@ def _authenticate() -> Principal:
     if principal.delegated:
         g.delegated_principal = principal  # recorded as a proxy action, whatever the outcome
         # The grant is checked on every request (a cached, still-unexpired token included): its
-        # revocation or expiry takes effect at once. No checker registered → refused (fail closed).
-        check = current_app.extensions.get("delegation_check")
+        # revocation or expiry takes effect at once. One checker per subject kind (proxies: "citizen",
+        # orgs: "enterprise"); no checker for the kind → refused (fail closed).
+        check = current_app.extensions.get("delegation_checks", {}).get(principal.kind)
         if check is None:
             raise DelegationUnchecked()
         check(principal)
@@ -157,6 +160,8 @@ class Requirement:
     scopes: frozenset[str] = frozenset()
     delegable: str | None = None
     level: int | None = None
+    max_age: int | None = None  # the level proved within this many seconds (a step-up), None: standing level
+    purpose: str | None = None  # named in the refusal's step_up_url
 
 
 def auth_required(
@@ -166,8 +171,14 @@ def auth_required(
     scopes: Iterable[str] | None = None,
     delegable: str | None = None,
     level: int | None = None,
+    max_age: int | None = None,
+    purpose: str | None = None,
 ) -> Callable:
-    """Require a bearer token of one of `kinds` (and `roles`, `scopes`; a citizen verified to `level`).
+    """Require a bearer token of one of `kinds` (and `roles`, `scopes`; a citizen verified to `level`,
+    proved within `max_age` seconds when given — `purpose` names the operation in the refusal).
+
+    The level is checked for kinds "citizen" and "enterprise", on the person acting: the token's
+    subject, or for a delegated token (a proxy, an enterprise's agent) its actor (`actor_id`).
 
     A delegated token (a proxy acting for a citizen, 授权代理) is accepted only where `delegable`
     names a scope its grant holds; every other route refuses it with 403 `proxy_not_allowed`.
@@ -176,7 +187,10 @@ def auth_required(
     through flask-smorest's wrappers) and checked by `init_app`'s before_request hook, so 401/403
     come before any argument parsing (422) whatever the order of the decorators (API.md).
     """
-    requirement = Requirement(frozenset(kinds), frozenset(roles or ()), frozenset(scopes or ()), delegable, level)
+    if max_age is not None and not level:
+        raise ValueError("auth_required: max_age needs a level")
+    requirement = Requirement(frozenset(kinds), frozenset(roles or ()), frozenset(scopes or ()), delegable, level,
+                              max_age, purpose)
 
     def decorator(func: Callable) -> Callable:
         @functools.wraps(func)
@@ -207,14 +221,21 @@ def authorise(requirement: Requirement) -> Principal:
     delegable = requirement.delegable
     if principal.delegated and (delegable is None or delegable not in principal.delegated_scopes):
         raise ProxyNotAllowed()
-    if requirement.level and principal.kind == "citizen":
-        # 403 naming required_level and the next step (issue 14 item 21)
-        _identity().require_level(principal.id, requirement.level)
+    if requirement.level and principal.kind in _LEVELLED_KINDS:
+        # 403 naming required_level, current_level, max_age, step_up_url (issue 14 item 21, issue 19):
+        # the person acting is checked — a proxy or agent, not the citizen or enterprise they act for.
+        person = principal.actor_id if principal.delegated else principal.id
+        if person is None or (principal.kind == "enterprise" and not principal.delegated):
+            raise Forbidden()  # an enterprise acts only through a person: fail closed
+        _identity().require_level(person, requirement.level, requirement.max_age, requirement.purpose)
     if principal.delegated:
         g.delegated_scope = delegable
     g.principal = principal
     g.authorised_for = requirement
     return principal
+
+
+_LEVELLED_KINDS = frozenset({"citizen", "enterprise"})
 
 
 def view_requirement(app: Flask) -> Requirement | None:
@@ -233,6 +254,8 @@ def view_requirement(app: Flask) -> Requirement | None:
 
 def init_app(app: Flask) -> None:
     """Authentication and authorisation before anything reads the request's input."""
+
+    app.extensions.setdefault("delegation_checks", {})  # kind → checker (proxies: citizen, orgs: enterprise)
 
     @app.before_request
     def _authorise_before_parsing() -> None:

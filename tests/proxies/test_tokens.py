@@ -202,7 +202,7 @@ def test_proxy_logout_ends_its_proxy_tokens(client, people, grant, proxy_session
 
 def test_no_grant_check_registered_means_refused(app, client, people, grant, proxy_session):
     token = proxy_session(grant(scopes=["licences:view"])["id"])
-    app.extensions.pop("delegation_check")
+    app.extensions["delegation_checks"].pop("citizen")
     assert_problem(client.get(WALLET, headers=token), 401, "proxy_grant_inactive")
 
 
