@@ -18,14 +18,13 @@ from app import i18n
 from app.i18n import N_, Series
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import mask_id_number, mask_name, mask_phone
+from app.uscc import uscc_valid
 
 FIELD_TYPES = ("string", "date", "date_or_permanent", "id_number", "credit_code", "enum", "decimal")
 MASKS = ("name", "id_number", "phone", "address", "tail4", "year", "none")
 PERMANENT = "长期"
 MAX_STRING = 500
 
-_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ADDRESS_MARKERS = ("省", "市", "区", "县", "州", "盟", "旗")
 _DECIMAL = re.compile(r"\d{1,12}(\.\d{1,4})?")
@@ -90,11 +89,9 @@ class LicenceDataError(ValueError):
 
 
 def credit_code_valid(code: str) -> bool:
-    """GB 32100-2015 unified social credit code: 18 chars, 31-symbol alphabet, check char."""
-    if len(code) != 18 or any(c not in _CREDIT_ALPHABET for c in code):
-        return False
-    remainder = 31 - sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(code, _CREDIT_WEIGHTS)) % 31
-    return _CREDIT_ALPHABET[0 if remainder == 31 else remainder] == code[17]
+    """GB 32100-2015 unified social credit code: the full check of app/uscc.py (alphabet, MOD 31,
+    the GB 11714 inner check, a known GB/T 2260 region) — one rule for licences and enterprises."""
+    return uscc_valid(code)
 
 
 # --- The seeded catalogue ----------------------------------------------------------------------
