@@ -87,9 +87,14 @@ export function problemMessage(data, fallback) {
 /* A client of this origin's API.
  *   session   a Store of {access, refresh, …} (the page's other fields are kept as they are);
  *   headers   sent on every call (the H5 page identifies itself: X-Client, X-Client-Version);
- *   onExpired called with "expired" when a refresh failed, "rejected" on any other 401. */
-export function createClient({ session, headers = {}, onExpired = () => {} }) {
+ *   onExpired called with "expired" when a refresh failed, "rejected" on any other 401;
+ *   onStepUp  (optional) called with a 403 problem that names a `step_up_url` (step_up_required,
+ *             assurance_level_insufficient, liveness_required: issue 19); it runs the step-up and
+ *             resolves true when done, and the request is then asked once more, unchanged. Concurrent
+ *             refusals share one step-up; a second 403 after it is answered as it is (no loop). */
+export function createClient({ session, headers = {}, onExpired = () => {}, onStepUp = null }) {
   let refreshing = null;
+  let steppingUp = null;
 
   function headersFor(extra, json, auth) {
     const h = Object.assign({ "Accept": ACCEPT, "Accept-Language": preferences.language() }, headers);
@@ -147,12 +152,35 @@ export function createClient({ session, headers = {}, onExpired = () => {} }) {
     });
   }
 
+  /* One step-up for all the requests refused meanwhile (the prompt shows once). */
+  function stepUp(problem) {
+    if (!steppingUp) {
+      steppingUp = Promise.resolve().then(() => onStepUp(problem)).then((ok) => !!ok, () => false)
+        .then((ok) => { steppingUp = null; return ok; });
+    }
+    return steppingUp;
+  }
+
+  /* authed(), and a 403 naming a step_up_url (a path of this API only) caught once: the step-up,
+   * then the same request again. */
+  function stepped(method, path, options) {
+    return authed(method, path, options).then((response) => {
+      if (response.status !== 403 || !onStepUp) { return response; }
+      return parse(response.clone()).then((r) => {
+        const url = r.data && r.data.step_up_url;
+        if (typeof url !== "string" || url.indexOf(API + "/") !== 0) { return response; }
+        return stepUp(r.data).then((ok) => (ok ? authed(method, path, options) : response));
+      });
+    });
+  }
+
   return {
     request,
     refresh,
     authed,
-    /* A signed-in call with a JSON body, answered as {status, ok, data}. */
-    call: (method, path, body) => authed(method, path, { body }).then(parse),
+    /* A signed-in call with a JSON body, answered as {status, ok, data} (a step-up asked on the way
+     * when the client has onStepUp). */
+    call: (method, path, body) => stepped(method, path, { body }).then(parse),
     /* A call without the token (login, public catalogues), answered as {status, ok, data}. */
     send: (method, path, body) => request(method, path, { body, auth: false }).then(parse),
   };

@@ -17,16 +17,19 @@ import { liveStream } from "./stream.js";
 import appointments from "./views/appointments.js";
 import cases from "./views/cases.js";
 import consent from "./views/consent.js";
+import enterprises from "./views/enterprises.js";
 import halls from "./views/halls.js";
 import home from "./views/home.js";
 import login from "./views/login.js";
+import { closeNationalApp } from "./views/ncid.js";
 import notices from "./views/notices.js";
 import proxies from "./views/proxies.js";
 import settings from "./views/settings.js";
 import signing from "./views/signing.js";
+import { closeStepUp, stepUpPrompt } from "./views/stepup.js";
 import wallet from "./views/wallet.js";
 
-const VIEWS = [login, home, wallet, signing, halls, appointments, cases, notices, proxies, consent, settings];
+const VIEWS = [login, home, wallet, signing, halls, appointments, cases, notices, proxies, enterprises, consent, settings];
 const OUTSIDE = ["login", "realname"];  // views shown signed out (no tab bar)
 const session = new Store(sessionStorage, "yiwang.h5");  // {access, refresh, user}
 const api = createClient({
@@ -35,6 +38,8 @@ const api = createClient({
   // 401 token_invalid and no refresh: expired; any other 401: signed out elsewhere
   onExpired: (why) => signedOut(why === "expired" ? t("登录已过期，请重新登录。", "Your session has expired. Please sign in again.")
                                                   : t("请重新登录。", "Please sign in again.")),
+  // 403 with a step_up_url (issue 19): the step-up prompt (views/stepup.js), then the same request again
+  onStepUp: (problem) => stepUpPrompt(ctx, problem),
 });
 
 let current = { view: null, params: [], query: {} };
@@ -59,14 +64,20 @@ const ctx = {
   /* After a login: the account (/me), then real-name verification or the home screen. */
   enter,
   /* Acting for someone (授权代理): {client, name, grantId, …} or null. Delegable calls go through
-   * ctx.client(); the banner says whose business this is. Set by the proxies view. */
+   * ctx.client(); the banner says whose business this is. Set by the proxies view, and by the
+   * enterprises view (issue 19: kind "enterprise", the banner then reads 正在以 <enterprise> 身份办理). */
   acting: null,
   actAs(state) {
     ctx.acting = state || null;
     const banner = $("acting");
     banner.hidden = !ctx.acting;
-    $("acting-text").textContent = ctx.acting ? t("正在代 " + ctx.acting.name + " 办理", "Acting for " + ctx.acting.name) : "";
+    const enterprise = ctx.acting && ctx.acting.kind === "enterprise";
+    $("acting-text").textContent = !ctx.acting ? ""
+      : enterprise ? t("正在以 " + ctx.acting.name + " 身份办理", "Acting as " + ctx.acting.name)
+      : t("正在代 " + ctx.acting.name + " 办理", "Acting for " + ctx.acting.name);
+    $("acting-stop").textContent = enterprise ? t("切回个人", "Back to me") : t("结束代办", "Stop");
     document.body.toggleAttribute("data-acting", !!ctx.acting);
+    document.body.setAttribute("data-acting-kind", ctx.acting ? (ctx.acting.kind || "citizen") : "");
   },
   client() { return ctx.acting ? ctx.acting.client : api; },
   setUnread(count) {
@@ -147,6 +158,8 @@ function show(view, name, params, query) {
 
 function signedOut(text) {
   ctx.stream.stop();
+  closeStepUp();
+  closeNationalApp();
   ctx.actAs(null);
   VIEWS.forEach((v) => { if (v.signedOut) { v.signedOut(ctx); } });
   session.clear();

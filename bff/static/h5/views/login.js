@@ -8,10 +8,13 @@
  *   same account again); a production server refuses it with wechat_code_invalid, shown as a message.
  *   A WeChat account without a phone binds one (POST /me/phone, proven by an SMS code); when that phone
  *   already has an account, WeChat joins it and its tokens come back.
+ * - 国家网络身份认证 (网号, issue 19): views/ncid.js — a session, the national app (in development the
+ *   "模拟国家网络身份认证" dialog), POST /auth/ncid/login; its tokens go through signIn as the others'.
  * - Real name (POST /me/real-name) raises the account to L2; a refusal is shown in words. */
 import { Store } from "/static/web/api.js";
 import { t } from "../i18n.js";
 import { $, networkError, problem, say, send } from "../ui.js";
+import { ncidLogin } from "./ncid.js";
 
 const timers = {};
 let ctx = null;
@@ -184,6 +187,7 @@ export default {
     $("phone-form").addEventListener("submit", requestCode);
     $("code-form").addEventListener("submit", login);
     $("wechat-login").addEventListener("click", wechatLogin);
+    $("ncid-login").addEventListener("click", () => ncidLogin(ctx, $("ncid-login"), signIn));
     $("login-lang").addEventListener("click", () => ctx.setLanguage(ctx.english() ? "zh-CN" : "en"));
     $("bind-send").addEventListener("click", bindCode);
     $("bind-form").addEventListener("submit", bindPhone);
