@@ -6,6 +6,7 @@ of the same name. Production refuses to start without the secrets it needs
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 from urllib.parse import urlsplit
@@ -88,6 +89,11 @@ DEFAULTS: dict[str, Any] = {
     "NCID_APP_SECRET": "",  # HMAC-SM3 key of the request envelope [A]: a secret
     "NCID_PLATFORM_CERTS": "{}",  # JSON {cert_sn (hex): PEM certificate or public key}: the pinned 凭据 signers
     "NCID_MAX_SKEW": 300,  # seconds a 凭据's serviceTime may differ from our clock
+    # Business registry (orgs/adapters/bizreg.py, issue 19; "BIZREG gateway v1" [A], plan §2(b))
+    "BIZREG_BACKEND": "",  # dev (orgs_dev_registry table, dev/testing only) | http (the gateway)
+    "BIZREG_URL": "",  # the gateway's base URL ({BIZREG_URL}/v1/market-entities/lookup)
+    "BIZREG_APP_ID": "",
+    "BIZREG_APP_SECRET": "",  # HMAC-SM3 key of the request/reply envelope: a secret
     # National cryptography
     "SM2_BACKEND": "auto",  # auto | tongsuo | gmssl (auto: tongsuo when installed)
     # Key store KEKs and the platform CA (app/crypto/keystore.py, app/crypto/ca.py)
@@ -207,9 +213,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _DEV_BACKENDS = {"SMS_BACKEND": "outbox", "REGISTRY_BACKEND": "table", "WECHAT_BACKEND": "dev", "LIVENESS_BACKEND": "dev",
-                 "PUSH_BACKEND": "log", "NCID_BACKEND": "dev"}
+                 "PUSH_BACKEND": "log", "NCID_BACKEND": "dev", "BIZREG_BACKEND": "dev"}
 _PROD_BACKENDS = {"SMS_BACKEND": "aliyun", "REGISTRY_BACKEND": "http", "WECHAT_BACKEND": "http", "LIVENESS_BACKEND": "none",
-                  "PUSH_BACKEND": "http", "NCID_BACKEND": "none"}
+                  "PUSH_BACKEND": "http", "NCID_BACKEND": "none", "BIZREG_BACKEND": "http"}
 
 # Credentials each production push channel needs (PUSH_BACKEND=http, listed in PUSH_CHANNELS).
 _PUSH_SECRETS = {
@@ -231,6 +237,7 @@ _BACKEND_SECRETS = {
     ("WECHAT_BACKEND", "http"): ("WECHAT_APPID", "WECHAT_SECRET"),
     ("NCID_BACKEND", "http"): ("NCID_URL", "NCID_ORG_ID", "NCID_APP_ID", "NCID_APP_SECRET"),
     ("LIVENESS_BACKEND", "http"): ("FACE_URL", "FACE_APP_ID", "FACE_APP_SECRET"),
+    ("BIZREG_BACKEND", "http"): ("BIZREG_URL", "BIZREG_APP_ID", "BIZREG_APP_SECRET"),
 }
 
 
@@ -294,6 +301,17 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     return settings
 
 
+def ncid_platform_certs(settings: dict[str, Any]) -> dict[str, str]:
+    """NCID_PLATFORM_CERTS as a dict ({} when unset or not a JSON object of strings)."""
+    raw = settings.get("NCID_PLATFORM_CERTS") or {}
+    try:
+        certs = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    ok = isinstance(certs, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in certs.items())
+    return certs if ok else {}
+
+
 def check_config(settings: dict[str, Any]) -> None:
     """Fail fast: production never runs on generated keys or development adapters."""
     if settings["APP_ENV"] != "production":
@@ -312,6 +330,8 @@ def check_config(settings: dict[str, Any]) -> None:
     dev_only = [k for k, v in _DEV_BACKENDS.items() if settings[k] == v]
     problems = [f"{key} is not set (a secret production needs)" for key in missing]
     problems += [f"{key}={settings[key]} is a development adapter" for key in dev_only]
+    if settings.get("NCID_BACKEND") == "http" and not ncid_platform_certs(settings):
+        problems.append("NCID_PLATFORM_CERTS must be a JSON object {cert_sn: PEM} naming at least one platform key")
     pki = urlsplit(settings.get("PKI_BASE_URL") or "")
     if settings.get("PKI_BASE_URL") and (pki.scheme != "https" or not pki.hostname or pki.query or pki.fragment):
         problems.append("PKI_BASE_URL must be an https URL such as https://api.example.gov.cn "

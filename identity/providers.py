@@ -7,7 +7,9 @@ from typing import Any
 from flask import Flask, current_app
 
 from app.security.pii import derive_key
+from app.config import ncid_platform_certs
 from identity.adapters import dev
+from identity.adapters.ncid import DevNcidGateway, DisabledNcidGateway, HttpNcidGateway, NcidGateway, load_platform_keys
 from identity.adapters.registry import HttpPopulationRegistry, PopulationRegistry
 from identity.adapters.sms import AliyunSmsSender, SmsSender
 from identity.adapters.wechat import HttpWeChatClient, WeChatClient
@@ -20,6 +22,7 @@ class IdentityProviders:
     registry: PopulationRegistry
     wechat: WeChatClient
     liveness: LivenessProvider
+    ncid: NcidGateway | None = None
 
 
 def build_providers(config: dict[str, Any], redis, cipher, secret: bytes) -> IdentityProviders:
@@ -37,7 +40,24 @@ def build_providers(config: dict[str, Any], redis, cipher, secret: bytes) -> Ide
     else:
         wechat = dev.DevWeChatClient(redis, secret)
     liveness = DevLivenessProvider(redis) if config["LIVENESS_BACKEND"] == "dev" else NoLivenessProvider()
-    return IdentityProviders(sms=sms, registry=registry, wechat=wechat, liveness=liveness)
+    return IdentityProviders(sms=sms, registry=registry, wechat=wechat, liveness=liveness, ncid=ncid_gateway(config))
+
+
+def ncid_gateway(config: dict[str, Any]) -> NcidGateway:
+    """NCID_BACKEND: "http" the national platform (pinned NCID_PLATFORM_CERTS); "dev" a development platform
+    whose key is made here, at start-up (refused in production by app/config.py); "none" off (503)."""
+    backend = config.get("NCID_BACKEND") or "none"
+    if backend == "http":
+        return HttpNcidGateway(config["NCID_URL"], config["NCID_ORG_ID"], config["NCID_APP_ID"],
+                               config["NCID_BUSINESS_ID"], config["NCID_APP_SECRET"],
+                               load_platform_keys(ncid_platform_certs(config)))
+    if backend == "dev":
+        if config.get("APP_ENV") == "production":
+            raise ValueError("NCID_BACKEND=dev is a development adapter")
+        return DevNcidGateway(config.get("NCID_ORG_ID") or "DEVORG000001", config.get("NCID_APP_ID") or "DEVAPP000001",
+                              config.get("NCID_BUSINESS_ID") or "0001")
+    return DisabledNcidGateway(config.get("NCID_ORG_ID") or "", config.get("NCID_APP_ID") or "",
+                               config.get("NCID_BUSINESS_ID") or "")
 
 
 def init_providers(app: Flask) -> None:
