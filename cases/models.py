@@ -28,6 +28,9 @@ class Case(BaseModel):
     item_name = pw.CharField(max_length=128)
     channel = pw.CharField(max_length=16)
     applicant_bidx = pw.CharField(max_length=64, index=True)
+    # "person": blind_index("id", ID number); "enterprise": blind_index("uscc", USCC), the owner
+    # (user_id) an enterprise id and applicant_id_enc the USCC (issue 19)
+    applicant_kind = pw.CharField(max_length=10, default="person")
     applicant_name_enc = pw.BlobField()
     applicant_id_enc = pw.BlobField()
     user_id = pw.CharField(max_length=32, null=True)  # null: parked

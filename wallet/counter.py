@@ -22,7 +22,7 @@ from app import audit, i18n
 from app.clock import rfc3339
 from app.crypto.ca import keystore
 from app.db import unit_of_work, utcnow
-from app.errors import AppError
+from app.errors import AppError, NotFound
 from app.i18n import N_, T_, Series
 from app.ratelimit import Limit, consume
 from app.redis import get_redis
@@ -35,7 +35,7 @@ from wallet.catalogue import get_type
 from wallet.errors import (CounterOutOfScope, LicenceKeyRevoked, LicenceNotValid, MatterNotApplicable,
                            PresentationExpired, PresentationInvalid, PresentationUsed)
 from wallet.holder import live_data, require_verified, signature_view
-from wallet.issuance import decrypt_parts, signed_bytes
+from wallet.issuance import ENTERPRISE, decrypt_parts, holder_view, signed_bytes
 from wallet.matters import Matter, active_matter, disclose_for, ref, refs
 from wallet.models import Issuer, Licence, Presentation
 from wallet.presentation import CHINA, code_key, decode_qr, licence_valid_now, nonce_key, today
@@ -184,9 +184,11 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
     if problem is None and licence.type_code not in chosen.accepts:
         problem = MatterNotApplicable()  # the type changed between the check above and now: never expected
     holder, shown_keys, hows = None, [], {}
+    enterprise = licence is not None and licence.holder_kind == ENTERPRISE
     if problem is None:
         name, id_number, data = parts
-        holder = {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
+        holder = (holder_view(licence, name, id_number) if enterprise
+                  else {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)})
         licence_type = get_type(licence.type_code)
         shown, hows = disclose_for(chosen, licence_type, live_data(licence, data))
         shown_keys = list(shown)
@@ -198,7 +200,7 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
                                                     hall_code=clerk.hall_code)
         if consumed == 1:
             checked_at = _record(clerk, presentation, problem.code if problem else "verified", licence,
-                                 holder["name_masked"] if holder else None, chosen,
+                                 holder["name_masked"][:64] if holder else None, chosen,
                                  shown_keys if problem is None else None)
             if problem is None:  # the holder is told who saw which fields (labels, never values)
                 notices.used(licence, presentation_id=presentation.id, fields=shown_keys, purpose=presentation.purpose,
@@ -210,7 +212,11 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
     if problem is not None:
         raise problem
 
-    fields, merged = _merge_matter_facts(licence_type, shown_keys, shown, hows, holder)
+    if enterprise:  # the card names the enterprise and who showed it (issue 19)
+        fields, merged = _merge_enterprise_facts(licence_type, shown_keys, shown)
+        holder = {"kind": ENTERPRISE, "name": holder["name"], "uscc": holder["uscc"], "name_masked": holder["name"]}
+    else:
+        fields, merged = _merge_matter_facts(licence_type, shown_keys, shown, hows, holder)
     return {
         "result": "verified",
         "licence": {
@@ -222,6 +228,7 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
             "signature": signature,
         },
         "holder": holder,
+        "shown_by": _shown_by(presentation) if enterprise else None,
         "matter": ref(chosen),
         "disclosed": shown_keys,
         "purpose": presentation.purpose,
@@ -262,6 +269,33 @@ def _merge_matter_facts(licence_type: Any, keys: list[str], shown: dict[str, str
     holder.clear()
     holder.update(kept)
     return fields, merged
+
+
+def _merge_enterprise_facts(licence_type: Any, keys: list[str],
+                            shown: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """As `_merge_matter_facts`, for an enterprise's licence: the holder is the enterprise (its name
+    and USCC, in `holder`), so the fields naming a person (the legal representative's name and ID
+    number) stay fields, as the matter shows them; status and validity are merged as usual."""
+    fields, merged = {}, {}
+    for key in keys:
+        fact = licence_type.field(key).same_as
+        if fact in CARD_FACTS and not fact.startswith("holder."):
+            merged[key] = fact
+        else:
+            fields[key] = shown[key]
+    return fields, merged
+
+
+def _shown_by(presentation: Presentation) -> dict[str, str | None] | None:
+    """Who showed an enterprise's licence: the person acting for it (masked name: 张*); None when
+    the presentation was made without a delegated token."""
+    if not presentation.shown_by:
+        return None
+    try:
+        person = identity.verified_identity(presentation.shown_by)
+    except NotFound:  # the account was closed since
+        person = None
+    return {"name_masked": mask_name(person.name) if person else None}
 
 
 def _field_names(check: Any) -> list[str]:

@@ -13,6 +13,12 @@ class LicenceDataInvalid(ValidationFailed):
     code, detail = "licence_data_invalid", N_("证照数据有误，请检查后重试。")
 
 
+class UsccInvalid(ValidationFailed):
+    """An enterprise holder's USCC fails GB 32100 / GB 11714 (app/uscc.py)."""
+
+    code, detail = "uscc_invalid", N_("统一社会信用代码不正确。")
+
+
 class ValidityInvalid(ValidationFailed):
     code, detail = "validity_invalid", N_("有效期截止日期应晚于起始日期。")
 

@@ -7,6 +7,12 @@ counter and first SM2 signing key, purpose ``issuer``, owner = department id), c
 issue; its code, the identifier's issuer segment, is the department's USCC. A licence is signed over
 the issuer code in its own identifier, so licences issued under a carried-over department's old code
 keep verifying.
+
+A licence may be issued to an enterprise (issue 19): holder `{kind: "enterprise", uscc, name}`, for a
+type with a credit-code field (营业执照) whose value is that USCC. The holder's "ID number" is then the
+USCC (it is what the signed payload names), its blind index is blind_index("uscc", …) — another label
+than a person's "id", so the two never collide — and the owner is the enterprise registered with that
+USCC (orgs), or none: parked until the enterprise registers (`on_enterprise_registered`).
 """
 from __future__ import annotations
 
@@ -24,18 +30,21 @@ from app.db import new_id, unit_of_work, utcnow
 from app.i18n import N_
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import DecryptionError, field_cipher, mask_id_number, mask_name
+from app.uscc import normalise_uscc, uscc_valid
 from identity import service as identity
 from identity.service import IdNumberInvalid
 from issuers import service as issuers
+from orgs import service as orgs
 from wallet import lifecycle, models, notices
 from wallet.canonical import canonical_bytes, canonical_sha, licence_document
 from wallet.catalogue import LicenceDataError, LicenceType, all_types, get_type, validate_data
 from wallet.consistency import (
-    HOLDER_NAME_MISMATCH, STATUS_INCONSISTENT, VALIDITY_INCONSISTENT, contradictions, same_name, with_status,
+    HOLDER_NAME_MISMATCH, STATUS_INCONSISTENT, VALIDITY_INCONSISTENT, Contradiction, contradictions, same_name,
+    with_status,
 )
 from wallet.errors import (
     HolderNameMismatch, LicenceDataInvalid, LicenceNotFound, LicenceTypeUnknown, ReferenceConflict,
-    StatusInconsistent, ValidityInconsistent, ValidityInvalid,
+    StatusInconsistent, UsccInvalid, ValidityInconsistent, ValidityInvalid,
 )
 from wallet.identifier import make_identifier
 from wallet.models import STATUS_LABELS, Issuer, Licence
@@ -44,6 +53,8 @@ log = logging.getLogger(__name__)
 
 KEY_PURPOSE = "issuer"
 REVOCATION_CODES = ("02", "03", "04", "05", "06", "07", "99")
+PERSON, ENTERPRISE = "person", "enterprise"  # Licence.holder_kind
+AWAITING_ENTERPRISE = "awaiting_enterprise_registration"  # parked: no enterprise registered with the USCC
 _CONTRADICTIONS = {HOLDER_NAME_MISMATCH: HolderNameMismatch, VALIDITY_INCONSISTENT: ValidityInconsistent,
                    STATUS_INCONSISTENT: StatusInconsistent}
 
@@ -94,6 +105,17 @@ class IssueRequest:
     valid_from: date
     valid_until: date | None
     reference: str
+    holder_kind: str = PERSON  # ENTERPRISE: holder_id_number is the enterprise's USCC
+
+
+def holder_bidx(kind: str, number: str) -> str:
+    """The holder's blind index: of the ID number ("id") or of the USCC ("uscc")."""
+    return field_cipher().blind_index("uscc" if kind == ENTERPRISE else "id", number)
+
+
+def credit_code_field(licence_type: LicenceType) -> str | None:
+    """The key of the type's credit-code field (the enterprise it is issued to), or None."""
+    return next((f.key for f in licence_type.fields if f.type == "credit_code"), None)
 
 
 def _checked(request: IssueRequest) -> tuple[Any, IssueRequest]:
@@ -102,6 +124,8 @@ def _checked(request: IssueRequest) -> tuple[Any, IssueRequest]:
         licence_type = get_type(request.type_code)
     except KeyError:
         raise LicenceTypeUnknown(errors={"type_code": [N_("未知的证照类型。")]}) from None
+    if request.holder_kind == ENTERPRISE:
+        return _checked_enterprise(licence_type, request)
     try:
         id_number = normalize_id_number(request.holder_id_number)
     except IdNumberError as exc:
@@ -119,13 +143,44 @@ def _checked(request: IssueRequest) -> tuple[Any, IssueRequest]:
                                       request.valid_until, request.reference)
 
 
+def _checked_enterprise(licence_type: LicenceType, request: IssueRequest) -> tuple[Any, IssueRequest]:
+    """An enterprise holder: a valid USCC (GB 32100 + GB 11714, app/uscc.py; 422 uscc_invalid), a type
+    with a credit-code field, and that field naming the same USCC."""
+    uscc = normalise_uscc(request.holder_id_number or "")
+    if not uscc_valid(uscc):
+        raise UsccInvalid(errors={"holder.uscc": [N_("统一社会信用代码不正确。")]})
+    key = credit_code_field(licence_type)
+    if key is None:
+        raise LicenceDataInvalid(errors={"holder.kind": [N_("该类证照不能发给企业。")]})
+    try:
+        data = validate_data(licence_type, request.data)
+    except LicenceDataError as exc:
+        raise LicenceDataInvalid(errors={f"data.{k}": v for k, v in exc.errors.items()}) from None
+    if data.get(key) != uscc:  # the licence names the enterprise it is issued to
+        raise LicenceDataInvalid(errors={f"data.{key}": [N_("应与持证企业的统一社会信用代码一致。")]})
+    if request.valid_until is not None and request.valid_until <= request.valid_from:
+        raise ValidityInvalid(errors={"valid_until": [N_("截止日期应晚于起始日期。")]})
+    return licence_type, replace(request, type_code=licence_type.code, holder_name=request.holder_name.strip(),
+                                 holder_id_number=uscc, data=data)
+
+
+def _owner(request: IssueRequest) -> str | None:
+    """The holder's account: the citizen with that ID number, or the enterprise with that USCC."""
+    if request.holder_kind == ENTERPRISE:
+        return orgs.enterprise_for(request.holder_id_number)
+    return identity.user_id_for_id_number(request.holder_id_number)
+
+
 def _consistent(licence_type: LicenceType, request: IssueRequest, owner: str | None) -> IssueRequest:
     """Refuse data that contradicts the licence (the problem's code is the first contradiction's;
     `errors` and `field_codes` name every field); returns the request with the status written in."""
-    person = identity.verified_identity(owner) if owner else None
-    found = contradictions(licence_type, request.data, holder_name=request.holder_name,
-                           record_name=person.name if person else None, valid_from=request.valid_from,
-                           valid_until=request.valid_until, status_label=STATUS_LABELS["01"])
+    if request.holder_kind == ENTERPRISE:
+        found = _enterprise_contradictions(licence_type, request, owner)
+    else:
+        person = identity.verified_identity(owner) if owner else None
+        found = contradictions(licence_type, request.data, holder_name=request.holder_name,
+                               record_name=person.name if person else None, valid_from=request.valid_from,
+                               valid_until=request.valid_until, status_label=STATUS_LABELS["01"])
     if found:
         errors: dict[str, list[str]] = {}
         for item in found:
@@ -135,12 +190,29 @@ def _consistent(licence_type: LicenceType, request: IssueRequest, owner: str | N
     return replace(request, data=with_status(licence_type, request.data, STATUS_LABELS["01"]))
 
 
+def _enterprise_contradictions(licence_type: LicenceType, request: IssueRequest, owner: str | None) -> list:
+    """As `contradictions` for an enterprise holder: the holder's name is the enterprise's (its
+    registered name once registered, and the data's own name field), never the LR's name field."""
+    found = [c for c in contradictions(licence_type, request.data, holder_name=request.holder_name, record_name=None,
+                                       valid_from=request.valid_from, valid_until=request.valid_until,
+                                       status_label=STATUS_LABELS["01"])
+             if c.code != HOLDER_NAME_MISMATCH]  # those compare the LR's name with the enterprise's
+    registered = orgs.enterprise_name(owner) if owner else None
+    if registered is not None and not same_name(request.holder_name, registered):
+        found.insert(0, Contradiction("holder.name", HOLDER_NAME_MISMATCH, N_("与企业的登记名称不一致。")))
+    if "name" in request.data and not same_name(request.data["name"], request.holder_name):
+        found.insert(0, Contradiction("data.name", HOLDER_NAME_MISMATCH, N_("应与持证企业名称一致。")))
+    return found
+
+
 def _request_digest(request: IssueRequest) -> str:
     """Keyed digest of what was asked, to tell a retry from a different licence under the same reference."""
-    body = json.dumps({"type_code": request.type_code, "name": request.holder_name, "id": request.holder_id_number,
+    asked = {"type_code": request.type_code, "name": request.holder_name, "id": request.holder_id_number,
                        "data": request.data, "from": request.valid_from.isoformat(),
-                       "until": request.valid_until.isoformat() if request.valid_until else None},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+             "until": request.valid_until.isoformat() if request.valid_until else None}
+    if request.holder_kind != PERSON:  # a person's digest stays as it was before enterprise holders
+        asked["kind"] = request.holder_kind
+    body = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return field_cipher().blind_index("licence-request", body)
 
 
@@ -150,7 +222,7 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
     known = request.type_code in {t.code for t in all_types()}  # an unknown type: 422 below
     issuer = issuer_for_client(client_id, type_code=request.type_code if known else None)  # 403s before 422s
     licence_type, request = _checked(request)
-    owner = identity.user_id_for_id_number(request.holder_id_number)
+    owner = _owner(request)
     request = _consistent(licence_type, request, owner)
     digest = _request_digest(request)
     existing = models.licence_by_reference(issuer.id, request.reference)
@@ -163,7 +235,8 @@ def issue_licence(*, client_id: str, request: IssueRequest) -> tuple[dict[str, A
                 if owner is not None:  # a parked licence is told when it is attached (attach_parked)
                     notices.issued(existing)
                 audit.record("wallet.licence_issued", actor_kind="client", actor_id=client_id, target=existing.id,
-                             details={"type_code": request.type_code, "parked": existing.user_id is None})
+                             details={"type_code": request.type_code, "parked": existing.user_id is None,
+                                      "holder_kind": request.holder_kind})
             return issuer_view(existing, issuer), True
         except pw.IntegrityError:  # the same reference issued concurrently
             existing = models.licence_by_reference(issuer.id, request.reference)
@@ -183,7 +256,7 @@ def _create(issuer: Issuer, licence_type: Any, request: IssueRequest, digest: st
     licence = Licence(
         id=new_id("lic"), identifier=identifier, type_code=request.type_code, issuer=issuer.id,
         reference=request.reference, request_digest=digest,
-        holder_bidx=c.blind_index("id", request.holder_id_number),
+        holder_bidx=holder_bidx(request.holder_kind, request.holder_id_number), holder_kind=request.holder_kind,
         holder_name_enc=c.encrypt(request.holder_name, "licence.holder_name"),
         holder_id_enc=c.encrypt(request.holder_id_number, "licence.holder_id"),
         user_id=owner,
@@ -272,6 +345,14 @@ def signed_bytes(licence: Licence, issuer: Issuer,
         valid_until=licence.valid_until, status=licence.status, version=licence.version))
 
 
+def holder_view(licence: Licence, name: str, id_number: str) -> dict[str, Any]:
+    """The holder as answers show it: a person masked; an enterprise by its name and USCC in full
+    (public register data)."""
+    if licence.holder_kind == ENTERPRISE:
+        return {"kind": ENTERPRISE, "name": name, "uscc": id_number, "name_masked": name}
+    return {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)}
+
+
 def issuer_view(licence: Licence, issuer: Issuer) -> dict[str, Any]:
     name, id_number, _ = decrypt_parts(licence)
     return {
@@ -279,7 +360,7 @@ def issuer_view(licence: Licence, issuer: Issuer) -> dict[str, Any]:
         "reference": licence.reference, "issuer": {"code": issuer.code, "name": issuer.name},
         "status": licence.status, "status_label": i18n.label("licence_status", licence.status),
         "status_reason": licence.status_reason, "version": licence.version,
-        "holder": {"name_masked": mask_name(name), "id_number_masked": mask_id_number(id_number)},
+        "holder": holder_view(licence, name, id_number),
         "parked": licence.user_id is None, "parked_reason": _parked_reason(licence, name, id_number),
         "valid_from": licence.valid_from, "valid_until": licence.valid_until,
         "key_id": licence.key_id, "canonical_sha": licence.canonical_sha,
@@ -295,6 +376,8 @@ def _parked_reason(licence: Licence, name: str, id_number: str) -> str | None:
     name (the licence then stays parked until the issuer corrects it)."""
     if licence.user_id is not None:
         return None
+    if licence.holder_kind == ENTERPRISE:
+        return AWAITING_ENTERPRISE
     owner = identity.user_id_for_id_number(id_number)
     person = identity.verified_identity(owner) if owner else None
     return HOLDER_NAME_MISMATCH if person is not None and not same_name(name, person.name) else "awaiting_real_name"
@@ -323,11 +406,14 @@ def attach_parked(*, user_id: str) -> int:
     name someone else: a typo in the ID number at the issuer); each such licence is audited with
     the reason `holder_name_mismatch`, and the issuer sees it as `parked_reason`."""
     person = identity.verified_identity(user_id)
-    if person is None:
+    # A 网号 account that consented to matching holds only its ID number's blind index (no name to
+    # compare): its licences attach by the index alone; the national platform vouched for the person.
+    index = field_cipher().blind_index("id", person.id_number) if person else identity.holder_index(user_id)
+    if index is None:
         return 0
     with unit_of_work():
-        parked = models.parked_licences(field_cipher().blind_index("id", person.id_number))
-        matching, kept = _sorted_parked(parked, person.name)
+        parked = models.parked_licences(index)
+        matching, kept = _sorted_parked(parked, person.name) if person else ([p.id for p in parked], [])
         attached = models.attach_licences(matching, user_id) if matching else 0
         for licence in parked:
             if licence.id in matching:
@@ -349,3 +435,29 @@ def on_real_name_verified(sender: Any, *, user_id: str, **_: Any) -> None:
     attached = attach_parked(user_id=user_id)
     if attached:
         log.info("parked licences attached", extra={"user": user_id, "count": attached})
+
+
+# --- Enterprise holders (issue 19) --------------------------------------------------------------
+
+def attach_enterprise_parked(*, enterprise_id: str, uscc: str) -> int:
+    """Give a newly registered enterprise the licences issued to its USCC while it was not registered
+    (the registry confirmed the USCC and the LR; the name is the issuer's, as on the licence). The
+    number attached; each licence's holder is told (`notices.attached`, fanned out by notify)."""
+    with unit_of_work():
+        parked = models.parked_licences(holder_bidx(ENTERPRISE, normalise_uscc(uscc)), ENTERPRISE)
+        ids = [licence.id for licence in parked]
+        attached = models.attach_licences(ids, enterprise_id) if ids else 0
+        for licence in parked:
+            licence.user_id = enterprise_id
+            notices.attached(licence)  # once per licence: its dedupe key
+        if attached:
+            audit.record("wallet.licences_attached", actor_kind="system", actor_id=None, target=enterprise_id,
+                         details={"count": attached, "holder_kind": ENTERPRISE})
+    return attached
+
+
+def on_enterprise_registered(sender: Any, *, uscc: str, **_: Any) -> None:
+    """orgs.signals.enterprise_registered (sender: the enterprise id)."""
+    attached = attach_enterprise_parked(enterprise_id=sender, uscc=uscc)
+    if attached:
+        log.info("parked enterprise licences attached", extra={"enterprise": sender, "count": attached})

@@ -55,6 +55,9 @@ class Licence(BaseModel):
     reference = pw.CharField(max_length=128)
     request_digest = pw.CharField(max_length=64)  # keyed digest of the issuing request (idempotency)
     holder_bidx = pw.CharField(max_length=64, index=True)
+    # "person": holder_bidx = blind_index("id", ID number); "enterprise": blind_index("uscc", USCC),
+    # the holder's "ID number" is the USCC and the owner (user_id) an enterprise id (issue 19)
+    holder_kind = pw.CharField(max_length=10, default="person")
     holder_name_enc = pw.BlobField()
     holder_id_enc = pw.BlobField()
     user_id = pw.CharField(max_length=32, null=True, index=True)  # null: parked
@@ -97,6 +100,7 @@ class Presentation(BaseModel):
     used_at = UTCDateTimeField(null=True)
     verified_by = pw.CharField(max_length=32, null=True)
     hall_code = pw.CharField(max_length=32, null=True)
+    shown_by = pw.CharField(max_length=32, null=True)  # the actor of a delegated token (an enterprise's agent)
 
     class Meta:
         table_name = "wallet_presentation"
@@ -187,9 +191,10 @@ def holder_licences_page(user_id: str, *, limit: int, cursor: str | None) -> tup
                         at_of=lambda r: r.created_at, id_of=lambda r: r.id)
 
 
-def parked_licences(holder_bidx: str) -> list[Licence]:
-    """The licences parked for the holder with this ID-number blind index."""
-    return list(Licence.select().where((Licence.holder_bidx == holder_bidx) & Licence.user_id.is_null()))
+def parked_licences(holder_bidx: str, holder_kind: str = "person") -> list[Licence]:
+    """The licences parked for the holder with this blind index (of an ID number, or of a USCC)."""
+    return list(Licence.select().where((Licence.holder_bidx == holder_bidx) & (Licence.holder_kind == holder_kind)
+                                       & Licence.user_id.is_null()))
 
 
 def attach_licences(licence_ids: list[str], user_id: str) -> int:
@@ -214,9 +219,11 @@ def retire_presentation(presentation_id: str) -> None:
 
 
 def insert_live_presentation(*, presentation_id: str, nonce: str, licence_id: str, user_id: str, fields: str,
-                             explicit: bool, purpose: str | None, expires_at: datetime) -> None:
+                             explicit: bool, purpose: str | None, expires_at: datetime,
+                             shown_by: str | None = None) -> None:
     insert_row(Presentation, id=presentation_id, nonce=nonce, licence=licence_id, user_id=user_id, fields=fields,
-               explicit=explicit, purpose=purpose, expires_at=expires_at, status="live", live_slot=licence_id)
+               explicit=explicit, purpose=purpose, expires_at=expires_at, status="live", live_slot=licence_id,
+               shown_by=shown_by)
 
 
 def presentation_status(presentation_id: str) -> str:

@@ -189,8 +189,11 @@ def new_nonce(licence_id: str) -> bytes:
     return (secrets.randbelow(2 ** 96 // SHARDS) * SHARDS + shard).to_bytes(12, "big")
 
 
-def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: str | None) -> dict[str, Any]:
-    """A new presentation of one of the holder's licences; any live one of that licence is retired."""
+def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: str | None,
+           shown_by: str | None = None) -> dict[str, Any]:
+    """A new presentation of one of the holder's licences; any live one of that licence is retired.
+    `shown_by`: the person acting under a delegated token (an enterprise's LR or agent, issue 19),
+    named to the counter on an enterprise's card."""
     require_verified(user_id)
     licence = models.holder_licence(licence_id, user_id)
     if licence is None:
@@ -213,7 +216,7 @@ def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: 
     for attempt in range(3):  # another request of the holder may take the live slot concurrently
         try:
             retired = _store(licence, user_id, presentation_id, nonce_hex, keys, fields is not None, purpose,
-                             expires_at)
+                             expires_at, shown_by)
             break
         except pw.IntegrityError:
             if attempt == 2:
@@ -233,7 +236,7 @@ def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: 
 
 
 def _store(licence: Licence, user_id: str, presentation_id: str, nonce_hex: str, keys: list[str], explicit: bool,
-           purpose: str | None, expires_at: datetime) -> list[str]:
+           purpose: str | None, expires_at: datetime, shown_by: str | None = None) -> list[str]:
     """Retire the licence's live presentation and insert the new one, in one transaction; the
     retired presentations' nonces."""
     with unit_of_work():
@@ -243,7 +246,7 @@ def _store(licence: Licence, user_id: str, presentation_id: str, nonce_hex: str,
             models.retire_presentation(old_id)
         models.insert_live_presentation(presentation_id=presentation_id, nonce=nonce_hex, licence_id=licence.id,
                                         user_id=user_id, fields=json.dumps(keys), explicit=explicit, purpose=purpose,
-                                        expires_at=expires_at)
+                                        expires_at=expires_at, shown_by=shown_by)
         audit.record("wallet.presentation_created", actor_kind="citizen", actor_id=user_id, target=presentation_id,
                      details={"licence": licence.id, "fields": keys, "retired": [old_id for old_id, _ in old]})
     return [nonce for _, nonce in old]

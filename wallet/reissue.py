@@ -54,7 +54,7 @@ def _new_request(licence: models.Licence, ask: Reissue) -> tuple[Any, IssueReque
     data.update(ask.changes)
     request = IssueRequest(type_code=licence.type_code, holder_name=ask.holder_name or name,
                            holder_id_number=id_number, data=data, valid_from=valid_from, valid_until=valid_until,
-                           reference=licence.reference)
+                           reference=licence.reference, holder_kind=licence.holder_kind)
     licence_type, request = _checked(request)
     return licence_type, _consistent(licence_type, request, licence.user_id)
 

@@ -56,15 +56,18 @@ _ISSUER_403 = "insufficient_scope, forbidden, issuer_not_registered, issuer_susp
 @blp.response(201, s.IssuedLicenceSchema())
 @blp.alt_response(200, schema=s.IssuedLicenceSchema, description="同一 reference、同一内容的重复提交：原证照")
 @problems(blp, {403: _ISSUER_403 + ", issuer_type_not_allowed (allowed)", 409: "reference_conflict",
-                422: "validation_failed, licence_type_unknown, licence_data_invalid, id_number_invalid, validity_invalid, "
+                422: "validation_failed, licence_type_unknown, licence_data_invalid, id_number_invalid, uscc_invalid, "
+                     "validity_invalid, "
                      "holder_name_mismatch, validity_inconsistent, status_inconsistent (field_codes: field → code)"})
 @auth_required(**_ISSUE)
 def issue_licence(body):
     """Issue and sign a licence for a holder (idempotent on `reference`)."""
-    request_ = service.IssueRequest(type_code=body["type_code"], holder_name=body["holder"]["name"],
-                                    holder_id_number=body["holder"]["id_number"], data=body["data"],
-                                    valid_from=body["valid_from"], valid_until=body["valid_until"],
-                                    reference=body["reference"])
+    holder = body["holder"]
+    enterprise = holder["kind"] == "enterprise"  # issued to a USCC (issue 19)
+    request_ = service.IssueRequest(type_code=body["type_code"], holder_name=holder["name"],
+                                    holder_id_number=holder["uscc"] if enterprise else holder["id_number"],
+                                    data=body["data"], valid_from=body["valid_from"], valid_until=body["valid_until"],
+                                    reference=body["reference"], holder_kind=holder["kind"])
     view, created = service.issue_licence(client_id=current_principal().id, request=request_)
     return view, 201 if created else 200
 
@@ -120,11 +123,17 @@ def reissue_licence(body, licence_id):
 
 # --- The holder's wallet (我的证照, L2+) --------------------------------------------------------
 
+# A citizen, or an enterprise (issue 19): its legal representative's or an agent's enterprise token,
+# whose subject (`current_principal().id`, "en_…") owns the enterprise's licences; the level is the
+# acting person's.
+_HOLDERS = ("citizen", "enterprise")
+
+
 @blp.route("/wallet/licences", methods=["GET"])
 @blp.arguments(s.WalletListArgsSchema(), location="query")
 @blp.response(200, s.WalletLicenceListSchema())
 @problems(blp, {403: "assurance_level_insufficient", 422: "cursor_invalid, validation_failed"})
-@auth_required(delegable="licences:view", level=2)
+@auth_required(kinds=_HOLDERS, delegable="licences:view", level=2)
 def list_wallet_licences(args):
     """My licences, newest first (cursor pagination)."""
     return service.list_licences(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
@@ -133,7 +142,7 @@ def list_wallet_licences(args):
 @blp.route("/wallet/licences/<licence_id>", methods=["GET"])
 @blp.response(200, s.WalletLicenceDetailSchema())
 @problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found"})
-@auth_required(delegable="licences:view")
+@auth_required(kinds=_HOLDERS, delegable="licences:view")
 def get_wallet_licence(licence_id):
     """One of my licences: all fields (sensitive ones masked) and the issuer signature checked now."""
     return service.get_licence(user_id=current_principal().id, licence_id=licence_id)
@@ -146,11 +155,13 @@ def get_wallet_licence(licence_id):
 @blp.response(201, s.PresentationSchema())
 @problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found",
                 422: "licence_not_valid, validation_failed"})
-@auth_required(delegable="licences:present", level=2)
+@auth_required(kinds=_HOLDERS, delegable="licences:present", level=2)
 def create_presentation(body, licence_id):
     """Show a licence: a one-time QR text and manual code (default 60 s); retires the previous one."""
-    return service.create_presentation(user_id=current_principal().id, licence_id=licence_id,
-                                       fields=body["fields"], purpose=body["purpose"]), 201
+    principal = current_principal()
+    return service.create_presentation(user_id=principal.id, licence_id=licence_id, fields=body["fields"],
+                                       purpose=body["purpose"],
+                                       shown_by=principal.actor_id if principal.delegated else None), 201
 
 
 @blp.route("/wallet/licences/<licence_id>/matters", methods=["GET"])
@@ -189,7 +200,7 @@ def _no_store(response: Response) -> Response:
 @blp.route("/wallet/presentations/<presentation_id>/qr.png", methods=["GET"])
 @blp.doc(responses={200: {"description": "PNG", "content": {"image/png": {}}}})
 @problems(blp, {403: "assurance_level_insufficient", 404: "presentation_not_found"})
-@auth_required(delegable="licences:present")
+@auth_required(kinds=_HOLDERS, delegable="licences:present")
 def presentation_png(presentation_id):
     """The QR code of my live presentation, as PNG."""
     text = service.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
@@ -199,7 +210,7 @@ def presentation_png(presentation_id):
 @blp.route("/wallet/presentations/<presentation_id>/qr.svg", methods=["GET"])
 @blp.doc(responses={200: {"description": "SVG", "content": {"image/svg+xml": {}}}})
 @problems(blp, {403: "assurance_level_insufficient", 404: "presentation_not_found"})
-@auth_required(delegable="licences:present")
+@auth_required(kinds=_HOLDERS, delegable="licences:present")
 def presentation_svg(presentation_id):
     """The QR code of my live presentation, as SVG."""
     text = service.qr_text_of(user_id=current_principal().id, presentation_id=presentation_id)
@@ -209,7 +220,7 @@ def presentation_svg(presentation_id):
 @blp.route("/wallet/presentations/<presentation_id>", methods=["DELETE"])
 @blp.response(204)
 @problems(blp, {403: "assurance_level_insufficient", 404: "presentation_not_found"})
-@auth_required(delegable="licences:present")
+@auth_required(kinds=_HOLDERS, delegable="licences:present")
 def revoke_presentation(presentation_id):
     """Withdraw a code I showed: it can no longer be verified."""
     service.revoke_presentation(user_id=current_principal().id, presentation_id=presentation_id)
@@ -220,7 +231,7 @@ def revoke_presentation(presentation_id):
 @blp.arguments(s.WalletListArgsSchema(), location="query")
 @blp.response(200, s.UsageListSchema())
 @problems(blp, {403: "assurance_level_insufficient", 422: "cursor_invalid, validation_failed"})
-@auth_required(delegable="licences:view")
+@auth_required(kinds=_HOLDERS, delegable="licences:view")
 def wallet_usage(args):
     """Who verified my licences: when, which hall and clerk, which fields (names only), newest first."""
     return service.holder_usage(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"])
