@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.db import utcnow
-from app.uscc import normalise_uscc
+from app.db import unit_of_work, utcnow
+from app.uscc import normalise_uscc, uscc_valid
 from orgs import models, registration
 from orgs.models import ACTIVE_STATUS, Enterprise
 from orgs.signals import enterprise_registered
@@ -22,7 +22,7 @@ _KIND_SCOPES = {
 }
 
 __all__ = [
-    "ACTIVE_STATUS", "Enterprise", "enterprise_for", "enterprise_name", "enterprise_registered", "enterprise_view",
+    "ACTIVE_STATUS", "add_dev_registry_entry", "Enterprise", "enterprise_for", "enterprise_name", "enterprise_registered", "enterprise_view",
     "enterprises_for_user", "get_enterprise", "is_enterprise_id", "is_legal_representative", "recipients_for",
     "register", "role_of",
 ]
@@ -113,3 +113,24 @@ def recipients_for(owner_id: str, kind: str) -> list[str]:
 def register(*, user_id: str, uscc: str, legal_rep_id_number: str | None = None) -> dict[str, Any]:
     """Register the enterprise `uscc` with the citizen as its LR (see orgs/registration.py)."""
     return registration.register(user_id=user_id, uscc=uscc, legal_rep_id_number=legal_rep_id_number)
+
+
+def add_dev_registry_entry(*, uscc: str, name: str, lr_name: str, lr_id_number: str, entity_type: str = "有限责任公司",
+                           status: str = ACTIVE_STATUS, established_on: str | None = None) -> str:
+    """Put a market entity into the development business registry (orgs_dev_registry); returns the
+    normalised USCC. Raises ValueError for an invalid USCC, ID number or status."""
+    from app.idnumber import normalize_id_number
+    from app.security.pii import field_cipher
+    code = normalise_uscc(uscc)
+    if not uscc_valid(code):
+        raise ValueError(f"not a valid USCC: {code}")
+    if status not in models.STATUSES:
+        raise ValueError(f"status must be one of {', '.join(models.STATUSES)}")
+    id_number = normalize_id_number(lr_id_number)
+    cipher = field_cipher()
+    with unit_of_work():
+        models.upsert_dev_entry(uscc=code, name=name, entity_type=entity_type, status=status, region_code=code[2:8],
+                                established_on=established_on,
+                                lr_name_enc=cipher.encrypt(lr_name, "orgs_dev_lr_name"),
+                                lr_id_bidx=cipher.blind_index("id", id_number), updated_at=utcnow())
+    return code

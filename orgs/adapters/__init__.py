@@ -1,0 +1,1 @@
+"""The outside systems the enterprise feature talks to (the business registry)."""
