@@ -4,6 +4,11 @@ The flow: the server starts a session bound to the user → the client runs the
 provider's SDK with the session's `biz_token` → the server asks the provider
 for the result itself (the client's word is never trusted) and only then
 raises the account to L3.
+
+Back ends (LIVENESS_BACKEND, identity/providers.py): "dev" (this module, the provider's side played
+by a dev route), "http" (FACE v1, identity/adapters/face.py), "none" (L3 unavailable). `start` gets
+the person's certificate data (name, ID number) because a provider compares the face with the
+photo on file for that certificate; `openid` is for providers bound to a WeChat user.
 """
 from __future__ import annotations
 
@@ -36,13 +41,15 @@ class LivenessUnavailable(Exception):
 
 
 class LivenessProvider(Protocol):
-    def start(self, *, user_id: str, name: str, id_number: str) -> LivenessSession: ...
+    def start(self, *, user_id: str, name: str, id_number: str,
+              openid: str | None = None) -> LivenessSession: ...
 
     def result(self, session_id: str) -> LivenessResult: ...
 
 
 class NoLivenessProvider:
-    def start(self, *, user_id: str, name: str, id_number: str) -> LivenessSession:
+    def start(self, *, user_id: str, name: str, id_number: str,
+              openid: str | None = None) -> LivenessSession:
         raise LivenessUnavailable("no face-liveness provider configured")
 
     def result(self, session_id: str) -> LivenessResult:
@@ -60,7 +67,8 @@ class DevLivenessProvider:
     def _key(self, session_id: str) -> str:
         return f"dev:liveness:{session_id}"
 
-    def start(self, *, user_id: str, name: str, id_number: str) -> LivenessSession:
+    def start(self, *, user_id: str, name: str, id_number: str,
+              openid: str | None = None) -> LivenessSession:
         session = LivenessSession(id=new_id("lv"), biz_token=secrets.token_urlsafe(24), expires_in=self.TTL)
         self._redis.set(self._key(session.id), json.dumps({"user_id": user_id, "status": "pending"}), ex=self.TTL)
         return session

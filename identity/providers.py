@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from app.config import ConfigError
 from app.security.pii import derive_key
 from app.config import ncid_platform_certs
 from identity.adapters import dev
 from identity.adapters.ncid import DevNcidGateway, DisabledNcidGateway, HttpNcidGateway, NcidGateway, load_platform_keys
+from identity.adapters.face import HttpFaceProvider
 from identity.adapters.registry import HttpPopulationRegistry, PopulationRegistry
 from identity.adapters.sms import AliyunSmsSender, SmsSender
 from identity.adapters.wechat import HttpWeChatClient, WeChatClient
@@ -39,7 +41,7 @@ def build_providers(config: dict[str, Any], redis, cipher, secret: bytes) -> Ide
         wechat = wechat_api_client(config, redis)
     else:
         wechat = dev.DevWeChatClient(redis, secret)
-    liveness = DevLivenessProvider(redis) if config["LIVENESS_BACKEND"] == "dev" else NoLivenessProvider()
+    liveness = liveness_provider(config, redis, cipher)
     return IdentityProviders(sms=sms, registry=registry, wechat=wechat, liveness=liveness, ncid=ncid_gateway(config))
 
 
@@ -58,6 +60,24 @@ def ncid_gateway(config: dict[str, Any]) -> NcidGateway:
                               config.get("NCID_BUSINESS_ID") or "0001")
     return DisabledNcidGateway(config.get("NCID_ORG_ID") or "", config.get("NCID_APP_ID") or "",
                                config.get("NCID_BUSINESS_ID") or "")
+
+
+def liveness_provider(config: dict[str, Any], redis, cipher) -> LivenessProvider:
+    """LIVENESS_BACKEND: "dev" (DevLivenessProvider), "http" (FACE v1) or "none" (503 liveness_unavailable).
+    Anything else, or "http" without its gateway settings, stops the app: an unknown spelling must not
+    quietly turn L3 off (or on)."""
+    backend = config["LIVENESS_BACKEND"]
+    if backend == "dev":
+        return DevLivenessProvider(redis)
+    if backend == "none":
+        return NoLivenessProvider()
+    if backend != "http":
+        raise ConfigError(f"LIVENESS_BACKEND must be dev, http or none, not {backend!r}")
+    missing = [k for k in ("FACE_URL", "FACE_APP_ID", "FACE_APP_SECRET") if not config.get(k)]
+    if missing:
+        raise ConfigError(f"LIVENESS_BACKEND=http needs {', '.join(missing)}")
+    return HttpFaceProvider(config["FACE_URL"], config["FACE_APP_ID"], config["FACE_APP_SECRET"], redis=redis,
+                            cipher=cipher, min_score=config["FACE_MIN_SCORE"])
 
 
 def init_providers(app: Flask) -> None:
