@@ -111,6 +111,10 @@ ctx.stream = liveStream({
   onExpired: () => signedOut(t("登录已过期，请重新登录。", "Your session has expired. Please sign in again.")),
 });
 
+/* The person behind the account is established: real-named against the registry, or by 网号 (issue 19:
+ * `real_name_source` "ncid", an account that holds no name or ID number, D3 of the plan). */
+function established(user) { return !!(user.real_name_verified || user.real_name_source); }
+
 /* yiwang://<screen>/<id…>[?query] → "<screen>/<id…>[?query]"; anything else as it is. */
 export function fromDeepLink(link) { return String(link || "").replace(/^yiwang:\/\//, ""); }
 
@@ -133,7 +137,7 @@ function route() {
   const user = ctx.user();
   let name = parts[0] || (signedIn ? "home" : "login");
   if (!signedIn && OUTSIDE.indexOf(name) < 0) { name = "login"; }
-  if (signedIn && user && !user.real_name_verified && name !== "realname" && name !== "settings") { name = "realname"; }
+  if (signedIn && user && !established(user) && name !== "realname" && name !== "settings") { name = "realname"; }
   if (signedIn && name === "login") { name = "home"; }
   const view = viewFor(name) || home;
   const params = parts[0] === name ? parts.slice(1) : [];
@@ -174,7 +178,7 @@ function enter() {
     if (!session.data) { return; }
     if (r.ok) { session.data.user = r.data; session.save(); }
     VIEWS.forEach((v) => { if (v.signedIn) { v.signedIn(ctx); } });
-    if (session.data.user && session.data.user.real_name_verified) { ctx.stream.start(); }
+    if (session.data.user && established(session.data.user)) { ctx.stream.start(); }
     const { parts } = parseHash();
     if (!parts.length || OUTSIDE.indexOf(parts[0]) >= 0) { ctx.go("home"); } else { route(); }
   });

@@ -1,6 +1,7 @@
 /* My enterprises (我的企业, issue 19): the enterprises I represent (法定代表人) or act for (经办人), registering
  * one by its USCC (统一社会信用代码), the invitations to act for one (accept / decline), the LR's agents
- * (add, revoke), and the switch: acting as the enterprise, then back to me.
+ * (GET/POST /enterprises/{id}/agents, DELETE …/agents/{grant id}; GET /me/enterprise-grants, POST
+ * /enterprise-grants/{id}/accept|decline), and the switch: acting as the enterprise, then back to me.
  *
  * Routes: enterprises, enterprises/<enterprise id>. The section #enterprises-view is built here.
  *
@@ -128,7 +129,8 @@ function build(ctx, section) {
     send(go, () => ctx.api.call("POST", "/enterprises", { uscc: uscc.input.value.trim().toUpperCase() }),
       t("企业登记失败。", "The enterprise could not be registered."), (r) => {
         uscc.input.value = "";
-        say(t("企业已登记：" + r.data.name, "Enterprise registered: " + r.data.name), "info");
+        const text = t("企业已登记：" + r.data.name, "Enterprise registered: " + r.data.name);
+        window.addEventListener("hashchange", () => say(text, "info"), { once: true });  // after the shell clears the line
         ctx.go("enterprises/" + r.data.id);
       });
   });
@@ -162,10 +164,10 @@ function loadList(ctx) {
 
 function loadInvitations(ctx) {
   const list = nodes.invitations;
-  ctx.api.call("GET", "/enterprise-grants?status=pending").then((r) => {
+  ctx.api.call("GET", "/me/enterprise-grants").then((r) => {
     if (!list.isConnected) { return; }
     clear(list);
-    const items = r.ok ? (r.data.items || []).filter((g) => !g.status || g.status === "pending") : [];
+    const items = r.ok ? (r.data.items || []).filter((g) => g.status === "pending") : [];
     nodes.invHeading.hidden = !items.length;
     list.hidden = !items.length;
     items.forEach((g) => {

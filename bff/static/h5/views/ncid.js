@@ -98,7 +98,7 @@ export function nationalApp(ctx, session, purpose) {
       const who = person.input.value.trim();
       ctx.api.send("POST", "/dev/ncid/credentials", { biz_seq: session.biz_seq, person: who, mode: mode.input.value }).then((r) => {
         ok.disabled = false;
-        if (r.status === 404 && !r.data.code) {
+        if (r.status === 404 && r.data.code !== "ncid_session_not_found") {  // no development gateway here
           say(t("请在一网微信小程序中使用国家网络身份认证。", "Please use the national network identity service in the YiWang WeChat mini-program."));
           finish(null);
           return;
