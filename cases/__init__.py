@@ -6,6 +6,7 @@ from flask import Flask
 from app.cli import add_demo_seeder
 from cases import cli, demo, routes, tasks
 from identity.service import real_name_verified
+from orgs.service import enterprise_registered
 
 
 def init_app(app: Flask, api) -> None:
@@ -15,4 +16,5 @@ def init_app(app: Flask, api) -> None:
     for group in cli.COMMANDS:
         app.cli.add_command(group)
     real_name_verified.connect(tasks.on_real_name_verified)
+    enterprise_registered.connect(tasks.on_enterprise_registered)  # cases parked for its USCC (issue 19)
     add_demo_seeder(app, demo.seed)

@@ -11,7 +11,7 @@ from typing import Any
 import marshmallow as ma
 
 from app.errors import AppError, ValidationFailed, flatten_messages
-from cases.events import EventIn, receive_event
+from cases.events import ENTERPRISE, PERSON, EventIn, receive_event
 from cases.schemas import CaseEventSchema
 
 _schema = CaseEventSchema()
@@ -19,8 +19,11 @@ _schema = CaseEventSchema()
 
 def event_from(body: dict[str, Any]) -> EventIn:
     """An EventIn from a loaded CaseEventSchema body."""
-    return EventIn(event_id=body["event_id"], case_no=body["case_no"], applicant_name=body["applicant"]["name"],
-                   applicant_id_number=body["applicant"]["id_number"], item_code=body["item_code"],
+    applicant = body["applicant"]
+    enterprise = applicant.get("uscc") is not None  # an enterprise applicant (issue 19)
+    return EventIn(event_id=body["event_id"], case_no=body["case_no"], applicant_name=applicant["name"],
+                   applicant_id_number=applicant["uscc"] if enterprise else applicant["id_number"],
+                   applicant_kind=ENTERPRISE if enterprise else PERSON, item_code=body["item_code"],
                    item_name=body["item_name"], status=body["status"], seq=body["seq"],
                    occurred_at=body["occurred_at"], message=body["message"], tracking_no=body["tracking_no"],
                    promised_days=body["promised_days"], channel=body["channel"],

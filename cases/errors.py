@@ -26,6 +26,12 @@ class ApplicantNameMismatch(ValidationFailed):
     detail = N_("申请人姓名与该身份证号码的实名登记信息不一致，请核对后重新推送。")
 
 
+class UsccInvalid(ValidationFailed):
+    """An enterprise applicant's USCC fails GB 32100 / GB 11714 (app/uscc.py, issue 19)."""
+
+    code, detail = "uscc_invalid", N_("统一社会信用代码不正确。")
+
+
 class CaseNotFound(NotFound):
     code, detail = "case_not_found", N_("办件不存在。")
 

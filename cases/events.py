@@ -5,12 +5,16 @@ notice and the audit row commit together or not at all. An event whose seq leave
 as pending and applied, in order, when the gap fills. A refused event (illegal transition, a seq
 already used, a case number of another applicant) is stored as rejected, so the same event sent
 again gets the same answer.
+
+An applicant is a person (ID number) or an enterprise (USCC, issue 19): an enterprise's case is found
+by blind_index("uscc", USCC) — another label than a person's "id" — and belongs to the enterprise
+registered with that USCC (orgs), parked until it registers (cases/tasks.py attaches it then).
 """
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -23,14 +27,32 @@ from app.errors import AppError
 from app.i18n import N_
 from app.idnumber import IdNumberError, normalize_id_number
 from app.security.pii import field_cipher
+from app.uscc import normalise_uscc, uscc_valid
 from cases import clock, models, notices
-from cases.errors import REJECTIONS, ApplicantNameMismatch, CaseMismatch, EventConflict, IllegalTransition, SeqConflict
+from cases.errors import (
+    REJECTIONS, ApplicantNameMismatch, CaseMismatch, EventConflict, IllegalTransition, SeqConflict, UsccInvalid,
+)
 from cases.models import Case, CaseEvent
 from cases.statuses import allowed, label
 from identity import service as identity
 from identity.service import IdNumberInvalid
+from orgs import service as orgs
 
 log = logging.getLogger(__name__)
+
+PERSON, ENTERPRISE = "person", "enterprise"  # Case.applicant_kind
+
+
+def applicant_bidx(kind: str, number: str) -> str:
+    """The applicant's blind index: of the ID number ("id") or of the USCC ("uscc")."""
+    return field_cipher().blind_index("uscc" if kind == ENTERPRISE else "id", number)
+
+
+def applicant_owner(kind: str, number: str) -> str | None:
+    """The applicant's account: the verified citizen with that ID number, or the registered enterprise."""
+    if kind == ENTERPRISE:
+        return orgs.enterprise_for(number)
+    return identity.user_id_for_id_number(number)
 
 
 @dataclass(frozen=True)
@@ -51,6 +73,7 @@ class EventIn:
     promised_days: int | None = None
     channel: str = "online"
     supplement_due: date | None = None  # 补正 deadline (supplement_required events only)
+    applicant_kind: str = PERSON  # ENTERPRISE: applicant_id_number is the enterprise's USCC
 
 
 @dataclass
@@ -71,6 +94,12 @@ class EventResult:
 
 
 def _normalised(event: EventIn) -> EventIn:
+    if event.applicant_kind == ENTERPRISE:
+        uscc = normalise_uscc(event.applicant_id_number)
+        if not uscc_valid(uscc):
+            raise UsccInvalid(errors={"applicant.uscc": [N_("统一社会信用代码不正确。")]})
+        return replace(event, applicant_name=event.applicant_name.strip(), applicant_id_number=uscc,
+                       occurred_at=event.occurred_at.astimezone(timezone.utc))
     try:
         id_number = normalize_id_number(event.applicant_id_number)
     except IdNumberError as exc:
@@ -83,6 +112,8 @@ def _normalised(event: EventIn) -> EventIn:
 def _digest(event: EventIn) -> str:
     """Keyed digest of the whole body (it holds an ID number: a plain hash could be reversed)."""
     fields = {**event.__dict__, "occurred_at": event.occurred_at.isoformat()}
+    if event.applicant_kind == PERSON:  # absent: a person's digest stays as before enterprise applicants
+        del fields["applicant_kind"]
     if event.supplement_due is None:  # absent: the digest of events stored before the field existed
         del fields["supplement_due"]
     else:
@@ -128,16 +159,26 @@ def _same_name(a: str, b: str) -> bool:
 def _check_applicant_name(client_id: str, event: EventIn) -> None:
     """422 applicant_name_mismatch when the ID number belongs to a real-name verified citizen
     whose registered name is not the one sent: the case would reach the wrong person's app or
-    carry a wrong name. Unverified ID numbers are parked as before (nothing to compare with)."""
+    carry a wrong name. Unverified ID numbers are parked as before (nothing to compare with). An
+    enterprise applicant's name is compared with the registered enterprise's name."""
+    if event.applicant_kind == ENTERPRISE:
+        enterprise_id = orgs.enterprise_for(event.applicant_id_number)
+        registered = orgs.enterprise_name(enterprise_id) if enterprise_id else None
+        if registered is None or _same_name(registered, event.applicant_name):
+            return
+        _refuse_name(client_id, event, N_("与该统一社会信用代码的企业登记名称不一致。"))
     user_id = identity.user_id_for_id_number(event.applicant_id_number)
     verified = identity.verified_identity(user_id) if user_id else None
     if verified is None or _same_name(verified.name, event.applicant_name):
         return
+    _refuse_name(client_id, event, N_("与该身份证号码的实名登记姓名不一致。"))
+
+
+def _refuse_name(client_id: str, event: EventIn, reason: str) -> None:
     with unit_of_work():
         audit.record("cases.event", outcome="refused", actor_kind="client", actor_id=client_id,
                      target=event.case_no, details={"event_id": event.event_id, "reason": ApplicantNameMismatch.code})
-    raise ApplicantNameMismatch(extra={"event_id": event.event_id},
-                                errors={"applicant.name": [N_("与该身份证号码的实名登记姓名不一致。")]})
+    raise ApplicantNameMismatch(extra={"event_id": event.event_id}, errors={"applicant.name": [reason]})
 
 
 def _replay(client_id: str, existing: CaseEvent, digest: str) -> EventResult:
@@ -173,11 +214,11 @@ def _ingest(client_id: str, event: EventIn, digest: str) -> EventResult | AppErr
                     status=event.status, occurred_at=event.occurred_at, message=event.message,
                     tracking_no=event.tracking_no, promised_days=event.promised_days,
                     supplement_due=event.supplement_due, received_at=utcnow())
-    if case.applicant_bidx != field_cipher().blind_index("id", event.applicant_id_number) \
+    if case.applicant_bidx != applicant_bidx(event.applicant_kind, event.applicant_id_number) \
             or case.item_code != event.item_code:
         return _refuse(case, row, CaseMismatch.code)
-    if case.user_id is None:  # parked: the applicant may have been verified since
-        case.user_id = identity.user_id_for_id_number(event.applicant_id_number)
+    if case.user_id is None:  # parked: the applicant may have been verified (registered) since
+        case.user_id = applicant_owner(event.applicant_kind, event.applicant_id_number)
     if event.seq <= case.last_seq or models.event_in_slot(case.id, event.seq) is not None:
         return _refuse(case, row, SeqConflict.code)
     released: list[str] = []
@@ -233,10 +274,11 @@ def _locked_case(client_id: str, event: EventIn) -> Case:
     created = models.insert_case(
         id=new_id("case"), client_id=client_id, case_no=event.case_no,
         department_name=_department_name(client_id), item_code=event.item_code, item_name=event.item_name,
-        channel=event.channel, applicant_bidx=c.blind_index("id", event.applicant_id_number),
+        channel=event.channel, applicant_bidx=applicant_bidx(event.applicant_kind, event.applicant_id_number),
+        applicant_kind=event.applicant_kind,
         applicant_name_enc=c.encrypt(event.applicant_name, "case.applicant_name"),
         applicant_id_enc=c.encrypt(event.applicant_id_number, "case.applicant_id"),
-        user_id=identity.user_id_for_id_number(event.applicant_id_number), created_at=now, updated_at=now)
+        user_id=applicant_owner(event.applicant_kind, event.applicant_id_number), created_at=now, updated_at=now)
     return created or models.lock_case_by_number(client_id, event.case_no)
 
 

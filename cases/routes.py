@@ -13,8 +13,11 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="办件进�
 _DEPT = {"kinds": ("client",), "scopes": ("cases:write",)}
 _L2 = "assurance_level_insufficient"
 _EVENT_PROBLEMS = {403: "insufficient_scope, forbidden", 409: "illegal_transition, seq_conflict",
-                   422: "validation_failed, id_number_invalid, event_conflict, case_mismatch, "
+                   422: "validation_failed, id_number_invalid, uscc_invalid, event_conflict, case_mismatch, "
                         "applicant_name_mismatch"}
+# A citizen, or an enterprise (issue 19): its LR's or an agent's enterprise token (`cases:follow`),
+# whose subject ("en_…") owns the enterprise's cases; the level is the acting person's.
+_FOLLOWERS = ("citizen", "enterprise")
 
 
 # --- Department systems (`cases:write`) --------------------------------------------------------------
@@ -77,7 +80,7 @@ def answer_follow_up(body, follow_up_id):
 @blp.arguments(s.CaseListArgsSchema(), location="query")
 @blp.response(200, s.CaseListSchema())
 @problems(blp, {403: _L2, 422: "cursor_invalid, validation_failed"})
-@auth_required(delegable="cases:follow", level=2)
+@auth_required(kinds=_FOLLOWERS, delegable="cases:follow", level=2)
 def list_cases(args):
     """My cases, newest first (cursor pagination; optionally one status)."""
     return service.list_cases(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"],
@@ -94,7 +97,7 @@ def evaluation_tags():
 @blp.route("/cases/<case_id>", methods=["GET"])
 @blp.response(200, s.CaseDetailSchema())
 @problems(blp, {403: _L2, 404: "case_not_found"})
-@auth_required(delegable="cases:follow")
+@auth_required(kinds=_FOLLOWERS, delegable="cases:follow")
 def get_case(case_id):
     """One of my cases with its timeline, SLA clock and evaluation."""
     return service.get_case(user_id=current_principal().id, case_id=case_id)

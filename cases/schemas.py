@@ -25,8 +25,24 @@ def _not_in_future(value: datetime) -> None:
 # --- Department events (办件过程信息) ---------------------------------------------------------------
 
 class ApplicantSchema(ma.Schema):
-    id_number = IdNumber(required=True, validate=ma.validate.Length(1, 32), metadata={"example": "340102199003071232"})
-    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 64), metadata={"example": "张三"})
+    """The applicant: a person {id_number, name} or an enterprise {uscc, name} (issue 19): exactly one
+    of id_number and uscc. An enterprise's case belongs to the enterprise once it is registered
+    (parked until then), and is followed by its legal representative and its agents."""
+
+    id_number = IdNumber(validate=ma.validate.Length(1, 32), metadata={
+        "example": "340102199003071232", "description": "个人申请人的身份证号码（与 uscc 二选一）"})
+    uscc = ma.fields.String(validate=ma.validate.Length(1, 32), metadata={
+        "example": "91340100MA2N0X4G5T",
+        "description": "企业申请人的统一社会信用代码（与 id_number 二选一；GB 32100 / GB 11714 校验，不符：422 uscc_invalid）"})
+    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 200), metadata={
+        "example": "张三", "description": "个人姓名（≤ 64 字符）或企业名称（≤ 200 字符）"})
+
+    @ma.validates_schema
+    def _one_applicant(self, data, **kwargs):
+        if (data.get("id_number") is None) == (data.get("uscc") is None):
+            raise ma.ValidationError(N_("id_number 与 uscc 须且只须提供一个。"), "id_number")
+        if data.get("id_number") is not None and len(data.get("name") or "") > 64:
+            raise ma.ValidationError(N_("个人姓名不能超过 64 个字符。"), "name")
 
 
 class CaseEventSchema(ma.Schema):
@@ -171,8 +187,10 @@ class TimelineEntrySchema(ma.Schema):
 
 
 class MaskedApplicantSchema(ma.Schema):
-    name_masked = ma.fields.String(allow_none=True)
+    kind = ma.fields.String(metadata={"description": "仅企业申请人有：enterprise（issue 19）"})
+    name_masked = ma.fields.String(allow_none=True, metadata={"description": "个人：打码的姓名；企业：企业名称（不打码）"})
     id_number_masked = ma.fields.String(allow_none=True)
+    uscc = ma.fields.String(allow_none=True, metadata={"description": "企业申请人的统一社会信用代码"})
 
 
 class FollowUpStateSchema(ma.Schema):

@@ -18,6 +18,8 @@ from flask import current_app
 
 from app import audit, calendar
 from app.db import unit_of_work, utcnow
+from app.security.pii import field_cipher
+from app.uscc import normalise_uscc
 from cases import models, notices
 from cases.events import invite_to_evaluate
 from cases.models import Case
@@ -60,6 +62,31 @@ def _queue_missed(case: Case, now: datetime) -> None:
         invite_to_evaluate(case, now=now)
         if case.reminder_due_at != due:
             models.set_reminder_due(case.id, case.reminder_due_at)
+
+
+def attach_enterprise_parked(*, enterprise_id: str, uscc: str) -> int:
+    """Give a newly registered enterprise the cases filed under its USCC while it was not registered,
+    and queue what it missed (to its inbox; pushes fan out to its LR and agents: notify)."""
+    bidx = field_cipher().blind_index("uscc", normalise_uscc(uscc))
+    attached = 0
+    with unit_of_work():
+        for case_id in models.parked_case_ids(bidx):
+            now = utcnow()
+            if not models.attach_case(case_id, user_id=enterprise_id, now=now):
+                continue
+            _queue_missed(models.case_by_id(case_id), now)
+            attached += 1
+        if attached:
+            audit.record("cases.attached", actor_kind="system", target=enterprise_id,
+                         details={"count": attached, "applicant_kind": "enterprise"})
+    return attached
+
+
+def on_enterprise_registered(sender: Any, *, uscc: str, **_: Any) -> None:
+    """orgs.signals.enterprise_registered (sender: the enterprise id)."""
+    attached = attach_enterprise_parked(enterprise_id=sender, uscc=uscc)
+    if attached:
+        log.info("parked enterprise cases attached", extra={"enterprise": sender, "count": attached})
 
 
 def on_real_name_verified(sender: Any, *, user_id: str, **_: Any) -> None:

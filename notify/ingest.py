@@ -5,6 +5,10 @@ A leased batch is handled in one transaction: inbox entries (INSERT … ON CONFL
 after its commit — still yields one entry), one delivery per device the user has not switched
 off (none when the notice's category is muted: notify/categories.py), and the outbox rows marked done. After the commit (`after_commit`) the entries are published
 on Redis (`notify:user:<id>`); a publish that fails loses nothing, since streams resume from the inbox.
+
+An enterprise's notice (issue 19) has its one inbox entry under the enterprise id and its deliveries
+on the devices of its recipients (notify/recipients.py: its LR and the agents whose grant covers it),
+each delivery under its recipient's user id.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from notify.categories import muted as category_muted
 from notify.inbox import bilingual_item
 from notify.models import ACCOUNT_PHONE, to_db
 from notify.outbox import SECURITY_KINDS
+from notify.recipients import push_recipients
 
 log = logging.getLogger(__name__)
 
@@ -65,26 +70,29 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime, redis_client: redis
     """One transaction for `rows`; their live events are published once it has committed."""
     ids = [r[0] for r in rows]
     with unit_of_work() as uow:
-        users = sorted({r[1] for r in rows})
-        devices = models.devices_of(users)
-        switched_off = models.switched_off_of(users)  # user → (channels off, categories muted)
+        # the pushes' recipients: the owner, or an enterprise's LR and agents (notify/recipients.py)
+        recipients = {(r[1], r[2]): push_recipients(r[1], r[2]) for r in rows}
+        users = sorted({u for found in recipients.values() for u in found})
+        devices = models.devices_of(users) if users else {}
+        switched_off = models.switched_off_of(users) if users else {}  # user → (channels off, categories muted)
         inbox_values, delivery_values = [], []
-        for (oid, user_id, kind, title, body, data, urgent, _collapse, created_at, _attempts) in rows:
+        for (oid, owner_id, kind, title, body, data, urgent, _collapse, created_at, _attempts) in rows:
             fields = json.loads(data)  # malformed data is a poison row, not a broken stream
-            inbox_values.append((oid, user_id, kind, title, body, data, bool(urgent), to_db(now)))
+            inbox_values.append((oid, owner_id, kind, title, body, data, bool(urgent), to_db(now)))
             # a new device is announced on the account's other channels, not to itself
             skip = fields.get("device_id") if kind == "new_device" else None
             security = kind in SECURITY_KINDS
-            channels_off, muted = switched_off.get(user_id, (set(), set()))
-            off = () if security else channels_off  # security notices cannot be muted
-            # a muted category gets no push (the inbox and the live stream still have the notice)
-            silenced = category_muted(kind, muted)
-            targets = [] if silenced else [(d, p) for d, p in devices.get(user_id, ()) if p not in off and d != skip]
-            if security and not any(p == "sms" for _d, p in devices.get(user_id, ())):
-                targets.append((ACCOUNT_PHONE, "sms"))
-            for device_id, platform in targets:
-                delivery_values.append((oid, device_id, user_id, platform, "pending", 0, to_db(now),
-                                        to_db(now), to_db(now)))
+            for user_id in recipients[(owner_id, kind)]:
+                channels_off, muted = switched_off.get(user_id, (set(), set()))
+                off = () if security else channels_off  # security notices cannot be muted
+                # a muted category gets no push (the inbox and the live stream still have the notice)
+                silenced = category_muted(kind, muted)
+                targets = [] if silenced else [(d, p) for d, p in devices.get(user_id, ()) if p not in off and d != skip]
+                if security and not any(p == "sms" for _d, p in devices.get(user_id, ())):
+                    targets.append((ACCOUNT_PHONE, "sms"))
+                for device_id, platform in targets:
+                    delivery_values.append((oid, device_id, user_id, platform, "pending", 0, to_db(now),
+                                            to_db(now), to_db(now)))
         models.insert_inbox_entries(inbox_values)
         models.insert_deliveries(delivery_values)
         models.mark_outbox_done(owner, ids)

@@ -310,29 +310,44 @@ def switched_off_of(users: list[str]) -> dict[str, tuple[set[str], set[str]]]:
 INBOX_COLUMNS = "id, outbox_id, user_id, kind, title, body, data, urgent, created_at, read_at"
 
 
-def inbox_page(user_id: str, *, before: int, limit: int, unread_only: bool) -> list[tuple]:
+def _kinds_sql(kinds: tuple[str, ...] | None) -> tuple[str, tuple]:
+    """The condition limiting entries to `kinds` (None: every kind; an enterprise's agent reads only
+    the kinds its scopes cover, issue 19) and its parameters."""
+    if kinds is None:
+        return "", ()
+    if not kinds:
+        return " AND 1 = 0", ()
+    return f" AND kind IN ({placeholders(len(kinds))})", tuple(kinds)
+
+
+def inbox_page(user_id: str, *, before: int, limit: int, unread_only: bool,
+               kinds: tuple[str, ...] | None = None) -> list[tuple]:
     """Up to `limit` of the user's entries below id `before`, newest first."""
-    sql = f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE user_id = ? AND id < ?'
+    only, params = _kinds_sql(kinds)
+    sql = f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE user_id = ? AND id < ?' + only
     sql += " AND read_at IS NULL" if unread_only else ""
-    return execute(sql + " ORDER BY id DESC LIMIT ?", (user_id, before, limit)).fetchall()
+    return execute(sql + " ORDER BY id DESC LIMIT ?", (user_id, before, *params, limit)).fetchall()
 
 
-def unread_count(user_id: str) -> int:
-    return int(execute('SELECT COUNT(*) FROM "notify_inbox" WHERE user_id = ? AND read_at IS NULL',
-                       (user_id,)).fetchone()[0])
+def unread_count(user_id: str, kinds: tuple[str, ...] | None = None) -> int:
+    only, params = _kinds_sql(kinds)
+    return int(execute('SELECT COUNT(*) FROM "notify_inbox" WHERE user_id = ? AND read_at IS NULL' + only,
+                       (user_id, *params)).fetchone()[0])
 
 
-def mark_entry_read(user_id: str, entry_id: int, now: datetime) -> tuple | None:
+def mark_entry_read(user_id: str, entry_id: int, now: datetime, kinds: tuple[str, ...] | None = None) -> tuple | None:
     """Mark one entry read (keeping the first time); the entry's row, or None when it is not the user's."""
-    execute('UPDATE "notify_inbox" SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL',
-            (to_db(now), entry_id, user_id))
-    return execute(f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE id = ? AND user_id = ?',
-                   (entry_id, user_id)).fetchone()
+    only, params = _kinds_sql(kinds)
+    execute('UPDATE "notify_inbox" SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL' + only,
+            (to_db(now), entry_id, user_id, *params))
+    return execute(f'SELECT {INBOX_COLUMNS} FROM "notify_inbox" WHERE id = ? AND user_id = ?' + only,
+                   (entry_id, user_id, *params)).fetchone()
 
 
-def mark_all_read(user_id: str, now: datetime) -> int:
-    return execute('UPDATE "notify_inbox" SET read_at = ? WHERE user_id = ? AND read_at IS NULL',
-                   (to_db(now), user_id)).rowcount
+def mark_all_read(user_id: str, now: datetime, kinds: tuple[str, ...] | None = None) -> int:
+    only, params = _kinds_sql(kinds)
+    return execute('UPDATE "notify_inbox" SET read_at = ? WHERE user_id = ? AND read_at IS NULL' + only,
+                   (to_db(now), user_id, *params)).rowcount
 
 
 def inbox_after(user_id: str, *, after_id: int, since: datetime, limit: int) -> list[tuple]:

@@ -1,16 +1,40 @@
 """Notification endpoints — 消息通知: devices, the inbox, preferences and the live stream (SSE)."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_smorest import Blueprint
 
 from app.i18n import language
 from app.openapi import problems
-from app.security.auth import auth_required, current_principal
+from app.security.auth import ProxyNotAllowed, auth_required, current_principal
 from notify import schemas as s
 from notify import service
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="消息通知 (notifications and push)")
+
+# The inbox is read by a citizen, or by an enterprise (issue 19): its LR's or an agent's enterprise
+# token reads the entries under the enterprise id (an agent only the kinds its scopes cover). A
+# relative's proxy token (kind citizen) still may not read the citizen's inbox (`_no_citizen_proxies`).
+_INBOX = {"kinds": ("citizen", "enterprise"), "delegable": "cases:follow"}
+_INBOX_ENDPOINTS = frozenset({"list_notifications", "unread_count", "mark_read", "mark_all_read"})
+
+
+@blp.before_request
+def _no_citizen_proxies() -> None:
+    """Before any input is read (401 → 403 → 422): the inbox routes are delegable for enterprise
+    tokens only."""
+    principal = g.get("principal")
+    if (principal is not None and principal.kind == "citizen" and principal.delegated
+            and (request.endpoint or "").rpartition(".")[2] in _INBOX_ENDPOINTS):
+        raise ProxyNotAllowed()
+
+
+def _reader() -> dict:
+    """The inbox's owner (a citizen, or the enterprise a token acts for) and the kinds its reader sees."""
+    principal = current_principal()
+    return {"user_id": principal.id,
+            "kinds": service.readable_kinds(delegated=principal.delegated, grant_id=principal.grant_id,
+                                            scopes=principal.delegated_scopes)}
 
 
 @blp.route("/devices", methods=["POST"])
@@ -49,37 +73,40 @@ def remove_device(device_id):
 @blp.route("/notifications", methods=["GET"])
 @blp.arguments(s.NotificationListArgsSchema(), location="query")
 @blp.response(200, s.NotificationListSchema())
-@problems(blp, {422: "validation_failed, cursor_invalid"})
-@auth_required()
+@problems(blp, {403: "proxy_not_allowed", 422: "validation_failed, cursor_invalid"})
+@auth_required(**_INBOX)
 def list_notifications(args):
-    """The inbox, newest first (`?limit=&cursor=&unread_only=`)."""
-    return service.list_notifications(user_id=current_principal().id, limit=args["limit"], cursor=args["cursor"],
+    """The inbox, newest first (`?limit=&cursor=&unread_only=`). With an enterprise token: the
+    enterprise's inbox (its LR sees every notice, an agent those of its scopes: cases, licences)."""
+    return service.list_notifications(**_reader(), limit=args["limit"], cursor=args["cursor"],
                                       unread_only=args["unread_only"])
 
 
 @blp.route("/notifications/unread-count", methods=["GET"])
 @blp.response(200, s.UnreadCountSchema())
-@auth_required()
+@problems(blp, {403: "proxy_not_allowed"})
+@auth_required(**_INBOX)
 def unread_count():
     """How many notices are unread (the badge)."""
-    return {"count": service.unread_count(user_id=current_principal().id)}
+    return {"count": service.unread_count(**_reader())}
 
 
 @blp.route("/notifications/<entry_id>/read", methods=["POST"])
 @blp.response(200, s.NotificationSchema())
-@problems(blp, {404: "notification_not_found"})
-@auth_required()
+@problems(blp, {403: "proxy_not_allowed", 404: "notification_not_found"})
+@auth_required(**_INBOX)
 def mark_read(entry_id):
     """Mark one notice read (idempotent)."""
-    return service.mark_read(user_id=current_principal().id, entry_id=entry_id)
+    return service.mark_read(**_reader(), entry_id=entry_id)
 
 
 @blp.route("/notifications/read-all", methods=["POST"])
 @blp.response(200, s.ReadAllSchema())
-@auth_required()
+@problems(blp, {403: "proxy_not_allowed"})
+@auth_required(**_INBOX)
 def mark_all_read():
-    """Mark every notice read."""
-    return {"updated": service.mark_all_read(user_id=current_principal().id)}
+    """Mark every notice read (with an enterprise token: those its reader sees)."""
+    return {"updated": service.mark_all_read(**_reader())}
 
 
 @blp.route("/notifications/preferences", methods=["GET"])

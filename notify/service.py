@@ -38,6 +38,7 @@ __all__ = [
     # the citizen API's use cases
     "device_view", "register_device", "drop_session_devices", "remove_device", "list_devices",
     "list_notifications", "unread_count", "mark_read", "mark_all_read", "get_preferences", "update_preferences",
+    "readable_kinds",
     "open_stream", "parse_last_event_id",
 ]
 
@@ -140,10 +141,27 @@ def list_devices(*, user_id: str) -> list[dict]:
     return [device_view(d) for d in models.user_devices(user_id)]
 
 
-def list_notifications(*, user_id: str, limit: int, cursor: str | None, unread_only: bool) -> dict:
+# An enterprise's inbox (issue 19): its legal representative reads every entry; an agent reads the
+# categories its grant's scopes cover (notify/categories.py), as its pushes do (notify/recipients.py).
+_SCOPE_CATEGORIES = {"cases:follow": "cases", "cases:rate": "cases", "licences:view": "licences",
+                     "licences:present": "licences"}
+LEGAL_REPRESENTATIVE_GRANT = "legal_representative"  # the grant id of an LR's enterprise token (CONTRACTS E)
+
+
+def readable_kinds(*, delegated: bool, grant_id: str | None, scopes) -> tuple[str, ...] | None:
+    """The notice kinds a reader may see in the inbox it reads: None (every kind) for the owner and
+    for an enterprise's LR; for an agent, the kinds of the categories its scopes cover."""
+    if not delegated or grant_id == LEGAL_REPRESENTATIVE_GRANT:
+        return None
+    wanted = {_SCOPE_CATEGORIES[scope] for scope in scopes or () if scope in _SCOPE_CATEGORIES}
+    return tuple(kind for category in sorted(wanted) for kind in CATEGORIES[category][1])
+
+
+def list_notifications(*, user_id: str, limit: int, cursor: str | None, unread_only: bool,
+                       kinds: tuple[str, ...] | None = None) -> dict:
     """Newest first; `next_cursor` continues below the last item."""
     before = _cursor(cursor)
-    rows = models.inbox_page(user_id, before=before, limit=limit + 1, unread_only=unread_only)
+    rows = models.inbox_page(user_id, before=before, limit=limit + 1, unread_only=unread_only, kinds=kinds)
     items = [inbox_item(r) for r in rows[:limit]]
     return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
 
@@ -156,24 +174,24 @@ def _cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
-def unread_count(*, user_id: str) -> int:
-    return models.unread_count(user_id)
+def unread_count(*, user_id: str, kinds: tuple[str, ...] | None = None) -> int:
+    return models.unread_count(user_id, kinds)
 
 
-def mark_read(*, user_id: str, entry_id: str) -> dict:
+def mark_read(*, user_id: str, entry_id: str, kinds: tuple[str, ...] | None = None) -> dict:
     """Mark one notice read (idempotent: reading it again keeps the first time)."""
     if not entry_id.isdigit() or len(entry_id) > 18:
         raise errors.NotificationNotFound()
     with unit_of_work():
-        row = models.mark_entry_read(user_id, int(entry_id), utcnow())
+        row = models.mark_entry_read(user_id, int(entry_id), utcnow(), kinds)
     if row is None:
         raise errors.NotificationNotFound()
     return inbox_item(row)
 
 
-def mark_all_read(*, user_id: str) -> int:
+def mark_all_read(*, user_id: str, kinds: tuple[str, ...] | None = None) -> int:
     with unit_of_work():
-        return models.mark_all_read(user_id, utcnow())
+        return models.mark_all_read(user_id, utcnow(), kinds)
 
 
 def outbox_check() -> Check | None:
