@@ -25,12 +25,39 @@ class ProblemSchema(ma.Schema):
     request_id = ma.fields.String()
 
 
+class AssuranceProblemSchema(ProblemSchema):
+    """403 `assurance_level_insufficient` (the level was never reached), `step_up_required` (reached,
+    not within `max_age`) or `liveness_required`: the client steps up at `step_up_url`, then retries
+    the same request unchanged (identity/assurance.py, issue 19)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    required_level = ma.fields.String(metadata={"enum": ["L1", "L2", "L3", "L4"], "example": "L3"})
+    current_level = ma.fields.String(metadata={"enum": ["L0", "L1", "L2", "L3", "L4"], "example": "L3",
+                                               "description": "账号的常驻等级（曾达到的最高等级，不衰减）"})
+    max_age = ma.fields.Integer(allow_none=True, metadata={"example": 600,
+                                                           "description": "须在多少秒内完成核验；null：只看常驻等级"})
+    level_reached_at = ma.fields.String(allow_none=True, metadata={
+        "format": "date-time", "example": "2026-12-06T13:40:02+08:00",
+        "description": "最近一次达到 required_level 的时间；从未达到时为 null"})
+    step_up_url = ma.fields.String(metadata={
+        "example": "/api/v1/me/step-up?required_level=L3&max_age=600&purpose=signing",
+        "description": "可用的核验方式（GET），完成后原样重试请求"})
+
+
+ASSURANCE_CODES = ("assurance_level_insufficient", "step_up_required", "liveness_required")
+
+
 def problems(blp: Blueprint, spec: dict[int, str]) -> Callable:
-    """Document error answers: {status: "code_a, code_b"}."""
+    """Document error answers: {status: "code_a, code_b"}. A 403 naming an assurance code is
+    documented with AssuranceProblem (its required_level, current_level, max_age, step_up_url)."""
 
     def decorator(func: Callable) -> Callable:
         for status, codes in spec.items():
-            func = blp.alt_response(status, schema=ProblemSchema, description=f"problem+json; code: {codes}",
+            schema = (AssuranceProblemSchema if status == 403 and any(c in codes for c in ASSURANCE_CODES)
+                      else ProblemSchema)
+            func = blp.alt_response(status, schema=schema, description=f"problem+json; code: {codes}",
                                     content_type="application/problem+json")(func)
         return func
 

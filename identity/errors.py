@@ -137,6 +137,12 @@ class StepUpRequired(Forbidden):
         super().__init__(detail, extra={**facts, **(extra or {})}, **kw)
 
 
+class IdentityCodeInvalid(AppError):
+    """The code a citizen showed at the counter is unknown, expired (300 s) or already used."""
+
+    status, code, detail = 404, "identity_code_invalid", N_("核验码无效、已过期或已使用，请居民重新生成。")
+
+
 _FRESH_NEED = {1: T_("短信验证（L1）"), 2: T_("短信验证（L2）"), 3: T_("人脸核验（L3）"), 4: T_("现场核验（L4）")}
 _PHONE_STEP = T_("先绑定手机号码并通过短信验证（L1）")
 _REAL_NAME_STEP = T_("完成实名认证（核验姓名与身份证号码，L2）")

@@ -13,7 +13,7 @@ from app.idnumber import normalize_phone
 from app.ratelimit import Limit
 from app.security.pii import field_cipher, mask_phone
 from app.security.tokens import Principal
-from identity import models, sessions, smscodes
+from identity import assurance, models, sessions, smscodes
 from identity.accounts import get_user, phone_index, user_view
 from identity.adapters.sms import SmsDeliveryError
 from identity.adapters.wechat import WeChatCodeInvalid, WeChatError, WeChatRateLimited
@@ -87,6 +87,7 @@ def login_with_sms(*, phone: str, code: str, ip: str, channel: str = "app") -> d
     index = _consume_code(phone, code, [Limit(f"login:ip-minute:{ip}", current_app.config["LOGIN_PER_IP_MINUTE"], 60)])
     with unit_of_work():
         user = models.user_by_phone_index(index) or _create_user(phone=phone, index=index)
+        assurance.record_sms_login(user.id)  # L1 proved now (one insert: the account is L1 already)
         answer = sessions.open_session(Principal("citizen", user.id), channel=channel, ip=ip)
     answer["user"] = user_view(user)
     return answer

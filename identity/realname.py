@@ -23,12 +23,12 @@ from app.idnumber import IdNumberError, normalize_id_number
 from app.ratelimit import Limit
 from app.redis import get_redis
 from app.security.pii import field_cipher
-from identity import models
+from identity import assurance, models
 from identity.accounts import get_user, user_view
 from identity.adapters.registry import RegistryResult
 from identity.adapters.registry import RegistryUnavailable as RegistryDown
 from identity.errors import (
-    AlreadyVerified, AssuranceInsufficient, IdNumberBound, IdNumberInvalid, LivenessNotPassed, LivenessPending,
+    AlreadyVerified, IdNumberBound, IdNumberInvalid, LivenessNotPassed, LivenessPending,
     LivenessUnavailableError, PhoneRequired, RealNameMismatch, RegistryUnavailable,
 )
 from identity.liveness import LivenessUnavailable
@@ -86,6 +86,7 @@ def verify_real_name(*, user_id: str, name: str, id_number: str) -> dict[str, An
                                            id_number_index=index, now=now)
             if not updated:
                 raise AlreadyVerified()
+            assurance.record_assurance(user_id=user.id, level=2, method="registry")
             audit.record("identity.real_name", actor_kind="citizen", actor_id=user.id)
     except pw.IntegrityError:  # the same ID number verified concurrently by another account
         raise IdNumberBound() from None
@@ -101,9 +102,8 @@ def _notify_verified(user_id: str) -> None:
 # --- Face liveness (L3) --------------------------------------------------------------------------
 
 def start_liveness(*, user_id: str) -> dict[str, Any]:
+    assurance.require_level(user_id, 2)  # 403 naming the levels
     user = get_user(user_id)
-    if user.assurance_level < 2:
-        raise AssuranceInsufficient()
     c = field_cipher()
     try:
         session = providers().liveness.start(user_id=user.id, name=c.decrypt(user.name_enc, "user.name"),
@@ -135,6 +135,9 @@ def confirm_liveness(*, user_id: str, session_id: str) -> dict[str, Any]:
     now = utcnow()
     with unit_of_work():
         models.set_liveness_passed(user_id, now)
+        if assurance.verified_level(user_id) >= 2:  # a face pass proves L3 on a verified account only
+            # the L3 event a step-up ("L3 within 600 s": signing, enterprise registration) looks for
+            assurance.record_assurance(user_id=user_id, level=3, method="face", ref=session_id)
         audit.record("identity.liveness", actor_kind="citizen", actor_id=user_id)
     get_redis().set(_PASSED_KEY.format(user_id, session_id), str(int(now.timestamp())),
                     ex=current_app.config["LIVENESS_FRESH_SECONDS"])

@@ -28,7 +28,7 @@ from app.idnumber import normalize_phone
 from app.ratelimit import Limit
 from app.security.tokens import Principal
 from identity import service as identity
-from identity.service import AssuranceInsufficient, PhoneInvalid, User, verify_sms_step_up
+from identity.service import PhoneInvalid, User, verify_sms_step_up
 from proxies import models, notices
 from proxies.errors import (
     ProxyExpiryInvalid, ProxyGrantDeclined, ProxyGrantExists, ProxyGrantExpired, ProxyGrantInactive, ProxyGrantNotFound,
@@ -72,8 +72,7 @@ def create_grant(*, principal_id: str, phone: str, name: str, scopes: list[str],
     (403 `step_up_failed`, PIN errors) —, then who the relative is (422, one answer whatever is
     wrong) and the limits (409). The grant is `pending` until the relative accepts; the principal is
     told on every channel, the relative is invited. `session_id` is the session that made it."""
-    if identity.verified_level(principal_id) < 2:
-        raise AssuranceInsufficient()
+    identity.require_level(principal_id, 2)  # 403 naming required_level / current_level
     granted = _scopes(scopes)
     now = clock()
     if not now < expires_at <= now + timedelta(days=MAX_DAYS):
@@ -216,8 +215,8 @@ def answer_grant(*, user_id: str, grant_id: str, accept: bool) -> dict[str, Any]
     grant = _party_grant(grant_id, user_id)
     if grant.proxy_id != user_id:
         raise ProxyGrantNotFound()
-    if accept and identity.verified_level(user_id) < 2:
-        raise AssuranceInsufficient()
+    if accept:
+        identity.require_level(user_id, 2)
     if grant.expires_at <= now:
         raise ProxyGrantNotPending()
     with unit_of_work():
@@ -265,8 +264,7 @@ def open_session(*, proxy: Principal, grant_id: str) -> dict[str, Any]:
         raise ProxyGrantExpired()
     if grant.status != ACTIVE:  # pending: not in effect until the relative accepts
         raise ProxyGrantPending()
-    if identity.verified_level(proxy.id) < 2:
-        raise AssuranceInsufficient()
+    identity.require_level(proxy.id, 2)
     remaining = int((grant.expires_at - now).total_seconds())
     delegated = Principal(kind="citizen", id=grant.principal_id, session_id=proxy.session_id, actor_id=proxy.id,
                           grant_id=grant.id, delegated_scopes=grant.scope_set)

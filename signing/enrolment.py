@@ -56,8 +56,8 @@ def active_credential(user_id: str) -> SigningCredential:
 
 
 def require_level(user_id: str, level: int = 2) -> None:
-    if identity.verified_level(user_id) < level:
-        raise AssuranceInsufficient()
+    """Identity's check: 403 assurance_level_insufficient naming required_level and current_level."""
+    identity.require_level(user_id, level)
 
 
 def _locked_until(user_id: str):
@@ -86,9 +86,10 @@ def enrol(*, user_id: str, pin: str, sms_code: str, liveness_session_id: str | N
     earlier credential also a fresh liveness session), generate the key, issue the certificate,
     store the credential and the notice — all in one transaction. AssuranceInsufficient, PinWeak,
     AlreadyEnrolled, SigningLocked, StepUpFailed, FreshLivenessRequired."""
+    require_level(user_id)  # 403 naming the levels
     person = identity.verified_identity(user_id)
-    if person is None or person.assurance_level < 2:
-        raise AssuranceInsufficient()
+    if person is None:  # verified without the ID number in clear (网号): the certificate needs it
+        raise AssuranceInsufficient(required_level=2, current_level=identity.verified_level(user_id))
     reasons = weak_reasons(pin, id_number=person.id_number)
     if reasons:
         raise PinWeak(errors={"pin": reasons})

@@ -9,6 +9,7 @@ from webargs.flaskparser import FlaskParser
 from app.errors import flatten_messages
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
+from identity import service as identity
 from signing import report_schemas as rs
 from signing import schemas as s
 from signing import service
@@ -20,7 +21,8 @@ _L2 = "assurance_level_insufficient"
 _STEP_UP = "step_up_failed, liveness_required"
 _AUTHORIZE_PROBLEMS = {
     400: "pin_invalid, sms_code_required, sms_code_invalid, sms_code_expired, sms_code_attempts_exceeded",
-    403: f"{_L2}, liveness_required", 404: "signing_request_not_found",
+    403: f"{_L2}, liveness_required, step_up_required (SIGNING_REQUIRE_LIVENESS: {identity.policy_text('signing')})",
+    404: "signing_request_not_found",
     409: "signing_request_used, signing_request_in_batch, signing_credential_changed, key_not_usable",
     410: "signing_request_expired", 422: "validation_failed",
 }
@@ -174,7 +176,7 @@ def get_request(request_id):
 def authorize(body, request_id):
     """Authorise with my PIN: signs exactly this request's e, once (DER signature + certificate)."""
     return service.authorize(user_id=current_principal().id, request_id=request_id, pin=body["pin"],
-                            sms_code=body["sms_code"])
+                            sms_code=body["sms_code"], liveness_session_id=body["liveness_session_id"])
 
 
 @blp.route("/requests/<request_id>/refuse", methods=["POST"])
@@ -227,7 +229,7 @@ def get_batch(batch_id):
 def authorize_batch(body, batch_id):
     """Authorise a batch with my PIN: signs exactly its listed digests, once, all or none."""
     return service.authorize_batch(user_id=current_principal().id, batch_id=batch_id, pin=body["pin"],
-                                  sms_code=body["sms_code"])
+                                  sms_code=body["sms_code"], liveness_session_id=body["liveness_session_id"])
 
 
 @blp.route("/batches/<batch_id>/sms-code", methods=["POST"])

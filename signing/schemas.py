@@ -227,6 +227,9 @@ class AuthorizeSchema(ma.Schema):
 
     pin = _PIN
     sms_code = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$"))
+    liveness_session_id = ma.fields.String(load_default=None, allow_none=False, validate=_SESSION_ID, metadata={
+        "description": "可选（旧客户端）：一次已通过的人脸核验会话（POST /me/liveness），提交即用掉并记为一次 L3 核验。"
+                       "新客户端先按 403 的 step_up_url 完成核验再重试。"})
 
 
 class SignatureTimestampSchema(ma.Schema):

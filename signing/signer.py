@@ -228,10 +228,21 @@ def send_sms_code(*, user_id: str, target_id: str) -> dict[str, int]:
     return {"expires_in": current_app.config["SMS_CODE_TTL"]}
 
 
-def _second_factors(user_id: str, target_id: str, sms_code: str | None) -> None:
+def _second_factors(user_id: str, target_id: str, sms_code: str | None,
+                    liveness_session_id: str | None = None) -> None:
+    """The factors beside the PIN. A face check: policy ASSURANCE_POLICY["signing"] (L3 proved within
+    600 s) read from identity's assurance events, so a face step-up (POST /me/liveness + confirm) or
+    网证 satisfies it; `liveness_session_id` (older clients) is spent first, which records that event.
+    Stale → 403 step_up_required; never L3 → 403 liveness_required (as before), both naming levels."""
     cfg = current_app.config
-    if cfg["SIGNING_REQUIRE_LIVENESS"] and not identity.has_fresh_liveness(identity.get_user(user_id)):
-        raise LivenessRequired()
+    if liveness_session_id:
+        identity.require_fresh_liveness(user_id=user_id, liveness_session_id=liveness_session_id,
+                                        max_age_s=identity.policy("signing")[1] or cfg["LIVENESS_FRESH_SECONDS"])
+    if cfg["SIGNING_REQUIRE_LIVENESS"]:
+        try:
+            identity.require_policy(user_id, "signing")
+        except identity.AssuranceInsufficient as exc:
+            raise LivenessRequired(extra=exc.extra) from None
     if cfg["SIGNING_REQUIRE_SMS"]:
         if not sms_code:
             raise SmsCodeRequired()
@@ -254,7 +265,7 @@ def signature_view(row: Signature, certificate_pem: str) -> dict[str, Any]:
 
 
 def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: str | None,
-               batch_id: str | None) -> list[dict[str, Any]]:
+               batch_id: str | None, liveness_session_id: str | None = None) -> list[dict[str, Any]]:
     require_level(user_id)
     now = utcnow()
     if any(r.status != "pending" for r in rows):
@@ -264,7 +275,7 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
     credential = models.credential_by_id(rows[0].credential_id)
     if credential is None or credential.status != "active":
         raise CredentialChanged()
-    _second_factors(user_id, batch_id or rows[0].id, sms_code)
+    _second_factors(user_id, batch_id or rows[0].id, sms_code, liveness_session_id)
     cfg = current_app.config  # what this authorisation required beside the PIN (the art. 13 report reads it)
     factors = {"sms": bool(cfg["SIGNING_REQUIRE_SMS"]), "liveness": bool(cfg["SIGNING_REQUIRE_LIVENESS"]),
                "source": "authorisation"}
@@ -306,7 +317,8 @@ def _evidence(row: SigningRequest, credential: SigningCredential, now: datetime)
                          document_sm3=row.document_sm3, signed_at=now, document=document)
 
 
-def authorize(*, user_id: str, request_id: str, pin: str, sms_code: str | None = None) -> dict[str, Any]:
+def authorize(*, user_id: str, request_id: str, pin: str, sms_code: str | None = None,
+              liveness_session_id: str | None = None) -> dict[str, Any]:
     """Sign the request's e with the citizen's key. RequestNotFound (another user's too),
     RequestInBatch, RequestUsed, RequestExpired, CredentialChanged, PinInvalid, SigningLocked."""
     row = models.find_request(request_id=request_id, user_id=user_id)
@@ -314,14 +326,17 @@ def authorize(*, user_id: str, request_id: str, pin: str, sms_code: str | None =
         raise RequestNotFound()
     if row.batch_id:
         raise RequestInBatch()
-    return _authorize([row], user_id=user_id, pin=pin, sms_code=sms_code, batch_id=None)[0]
+    return _authorize([row], user_id=user_id, pin=pin, sms_code=sms_code, batch_id=None,
+                      liveness_session_id=liveness_session_id)[0]
 
 
-def authorize_batch(*, user_id: str, batch_id: str, pin: str, sms_code: str | None = None) -> dict[str, Any]:
+def authorize_batch(*, user_id: str, batch_id: str, pin: str, sms_code: str | None = None,
+                    liveness_session_id: str | None = None) -> dict[str, Any]:
     """Sign every request of the batch with one authorisation; all or nothing."""
     rows = _batch_rows(user_id, batch_id)
     return {"batch_id": batch_id,
-            "signatures": _authorize(rows, user_id=user_id, pin=pin, sms_code=sms_code, batch_id=batch_id)}
+            "signatures": _authorize(rows, user_id=user_id, pin=pin, sms_code=sms_code, batch_id=batch_id,
+                                     liveness_session_id=liveness_session_id)}
 
 
 def refuse(*, user_id: str, request_id: str, reason: str | None = None) -> dict[str, Any]:
