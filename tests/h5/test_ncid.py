@@ -9,7 +9,7 @@ import json
 
 from app.db import db
 from identity.models import User
-from tests.fixtures.h5 import snap, text_of, visible, wait_text
+from tests.fixtures.h5 import snap, text_of, wait_text
 
 PERSON = "h5NcidPerson0000000001"  # the development 网络身份应用标识 this test authenticates as
 

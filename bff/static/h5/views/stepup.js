@@ -154,10 +154,7 @@ export function stepUpPrompt(ctx, problem) {
     }
     open = { box, finish };
     const note = (text) => { status.textContent = text || ""; };
-    cancel.addEventListener("click", () => {
-      finish(false);
-      say(t("已取消身份核验，操作未完成。", "Identity check cancelled: nothing was done."));
-    });
+    cancel.addEventListener("click", () => finish(false));  // the caller then says the refusal as it is
 
     call(ctx, "GET", local(problem.step_up_url)).then((r) => {
       if (!box.isConnected) { return; }
