@@ -14,8 +14,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-
 from app import audit, calendar
 from app.db import unit_of_work, utcnow
 from app.security.pii import field_cipher
@@ -34,10 +32,10 @@ log = logging.getLogger(__name__)
 def attach_parked(*, user_id: str) -> int:
     """Give a newly verified citizen the cases filed under their ID number while they had no account,
     and queue what they missed: the latest status of each, the evaluation invitation if concluded."""
-    person = identity.verified_identity(user_id)
-    if person is None:
+    # The account's ID-number blind index: a 网号 account that consented to matching holds only that.
+    bidx = identity.holder_index(user_id)
+    if bidx is None:
         return 0
-    bidx = current_app.extensions["pii"].blind_index("id", person.id_number)
     attached = 0
     with unit_of_work():
         for case_id in models.parked_case_ids(bidx):

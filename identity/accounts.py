@@ -41,6 +41,8 @@ def user_view(user: User) -> dict[str, Any]:
         "real_name_verified_at": user.real_name_verified_at,
         "liveness_verified_at": user.liveness_verified_at,
         "phone_bound": user.phone_bidx is not None,
+        "ncid_linked": models.ncid_link_of(user.id) is not None,
+        "real_name_source": user.real_name_source,
         "created_at": user.created_at,
     }
 

@@ -32,6 +32,9 @@ class UserSchema(ma.Schema):
     real_name_verified_at = ma.fields.DateTime(allow_none=True)
     liveness_verified_at = ma.fields.DateTime(allow_none=True)
     phone_bound = ma.fields.Boolean()
+    ncid_linked = ma.fields.Boolean(metadata={"description": "已关联网号（可用网号登录）"})
+    real_name_source = ma.fields.String(allow_none=True, metadata={
+        "enum": ["registry", "ncid", None], "description": "身份如何确立：registry 人口库核验，ncid 网号；null 未实名"})
     created_at = ma.fields.DateTime()
 
 

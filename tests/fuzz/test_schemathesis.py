@@ -149,6 +149,11 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     "POST /api/v1/consent/requests/{request_id}/step-up-code": {410: {"consent_request_expired"}},
     # lat and lng together or not at all.
     "GET /api/v1/bff/home": {422: {"validation_failed[lat]", "validation_failed[lng]"}},
+    # 网号: a bizSeq the server issued (300 s, spent once) and the national app's answer for it: server state.
+    "POST /api/v1/auth/ncid/login": {400: {"ncid_session_invalid", "ncid_result_invalid"}},
+    "POST /api/v1/me/ncid": {400: {"ncid_session_invalid", "ncid_result_invalid"}},
+    "POST /api/v1/me/ncid/step-up": {400: {"ncid_session_invalid", "ncid_result_invalid"}},
+    "POST /api/v1/me/identity-consents": {400: {"ncid_session_invalid", "ncid_result_invalid"}},
 }
 
 
