@@ -274,12 +274,18 @@ def _merge_matter_facts(licence_type: Any, keys: list[str], shown: dict[str, str
 def _merge_enterprise_facts(licence_type: Any, keys: list[str],
                             shown: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """As `_merge_matter_facts`, for an enterprise's licence: the holder is the enterprise (its name
-    and USCC, in `holder`), so the fields naming a person (the legal representative's name and ID
-    number) stay fields, as the matter shows them; status and validity are merged as usual."""
+    and USCC in full, in `holder`: the credit-code and name fields merge there), so the fields naming
+    a person (the legal representative's name and ID number) stay fields, as the matter shows them;
+    status and validity are merged as usual."""
     fields, merged = {}, {}
     for key in keys:
-        fact = licence_type.field(key).same_as
-        if fact in CARD_FACTS and not fact.startswith("holder."):
+        field = licence_type.field(key)
+        fact = field.same_as
+        if field.type == "credit_code":
+            merged[key] = "holder.uscc"
+        elif key == "name" and field.same_as is None:  # the enterprise's name (营业执照 名称)
+            merged[key] = "holder.name"
+        elif fact in CARD_FACTS and not fact.startswith("holder."):
             merged[key] = fact
         else:
             fields[key] = shown[key]

@@ -159,6 +159,7 @@ class MaskedHolderSchema(ma.Schema):
     """The holder: a person masked; an enterprise (kind "enterprise") by its name and USCC in full."""
 
     kind = ma.fields.String(metadata={"description": "仅企业持证人有：enterprise（issue 19）"})
+    name = ma.fields.String(metadata={"description": "企业持证人：企业名称"})
     name_masked = ma.fields.String(metadata={"description": "个人：打码的姓名；企业：企业名称（公开登记信息，不打码）"})
     id_number_masked = ma.fields.String(metadata={"description": "个人持证人的打码身份证号码"})
     uscc = ma.fields.String(metadata={"description": "企业持证人的统一社会信用代码"})
@@ -362,7 +363,8 @@ class VerifiedLicenceSchema(ma.Schema):
         "description": "出示的其余字段：与持证人、证照状态或有效期重复的字段不在此处（见 merged_fields），每项事实只出现一次"})
     merged_fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), metadata={
         "description": "出示的、已并入其他位置的字段 → 所并入的事实（holder.name、holder.id_number、licence.status、"
-                       "licence.valid_until）", "example": {"name": "holder.name", "status": "licence.status"}})
+                       "licence.valid_until；企业证照：统一社会信用代码 → holder.uscc、企业名称 → holder.name，"
+                       "法定代表人等个人字段保留在 fields 中）", "example": {"name": "holder.name", "status": "licence.status"}})
 
 
 class MatterRefSchema(ma.Schema):

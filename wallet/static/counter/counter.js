@@ -262,8 +262,14 @@ function showVerified(data) {
   // One row per fact: the server merges the licence fields that repeat the holder's name and ID
   // number, the status and the validity end into holder/licence (licence.merged_fields).
   const dl = el("dl");
-  row(dl, "持证人", holder.name || holder.name_masked);
-  row(dl, "证件号码", holder.id_number || holder.id_number_masked);
+  if (holder.kind === "enterprise") {  // an enterprise's licence: its name and USCC, and who showed it (issue 19)
+    const by = data.shown_by && data.shown_by.name_masked;
+    row(dl, "企业", holder.name + (by ? "（经办人 " + by + "出示）" : ""));
+    row(dl, "统一社会信用代码", holder.uscc);
+  } else {
+    row(dl, "持证人", holder.name || holder.name_masked);
+    row(dl, "证件号码", holder.id_number || holder.id_number_masked);
+  }
   const fields = licence.fields || {};
   Object.keys(fields).forEach((key) => { row(dl, fieldLabel(licence.type_code, key), fields[key]); });
   row(dl, "证照签发方", licence.issuer);  // the issuing system; 驾驶证 has a field 发证机关 of its own
