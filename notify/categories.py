@@ -23,6 +23,7 @@ CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "appointments": (T_("预约"), ("appointment_reminder", "appointment_booked", "appointment_cancelled",
                                  "appointment_missed", "appointment_banned")),
     "proxies": (T_("亲属代办"), ("proxy_invited", "proxy_declined", "proxy_used", "proxy_revoked")),
+    "enterprises": (T_("企业经办"), ("enterprise_agent_invited", "enterprise_agent_revoked")),
     "service": (T_("服务通知"), ("system",)),
     "security": (T_("账号与安全"), tuple(k for k in KINDS if k in CRITICAL_KINDS)),
 }

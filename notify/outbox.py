@@ -25,7 +25,8 @@ KINDS = ("case_status", "evaluation_invite", "evaluation_reminder", "appointment
          "case_sla_due", "follow_up_answered", "appointment_booked", "appointment_cancelled", "appointment_missed",
          "appointment_banned",
          "proxy_invited", "proxy_declined", "proxy_used", "proxy_revoked",
-         "consent_request", "consent_disclosed")
+         "consent_request", "consent_disclosed",
+         "enterprise_agent_invited", "enterprise_agent_revoked")
 # Security notices (a signing key enrolled or revoked, a wrong PIN, a new device, a proxy granted from the
 # account): what a thief with a stolen token would rather the citizen never saw (issue 14 items 1, 2, 5).
 # They reach every channel: switched-off channels are ignored, and an SMS goes to the account's bound
