@@ -23,7 +23,8 @@ from identity.accounts import (
     user_by_phone, user_id_for_id_number, user_view, verified_identity,
 )
 from identity.assurance import (  # levels L0–L4, events and freshness (issue 19, CONTRACTS A)
-    fresh_level, holder_index, policy, record_assurance, require_level, require_policy, verified_level,
+    fresh_level, holder_index, policy, policy_requirement, policy_text, record_assurance, require_level, require_policy,
+    verified_level,
 )
 from identity.adapters.sms import SmsDeliveryError
 from identity.adapters.wechat import HttpWeChatClient, WeChatError  # notify's WeChat channel
@@ -37,6 +38,10 @@ from identity.login import (
     _create_user, bind_phone, create_user, login_with_sms, login_with_wechat, phone_send_limits, send_login_code,
 )
 from identity.models import User  # the account row, for annotations
+from identity.ncid_consent import (  # 网号 accounts: identity data only with consent, per purpose (WP4)
+    PURPOSES as IDENTITY_PURPOSES, ConsentedIdentity, IdentityConsentRequired, require_identity,
+)
+from identity.ncid_login import ncid_linked
 from identity.providers import providers, wechat_api_client
 from identity.realname import confirm_liveness, has_fresh_liveness, start_liveness, take_liveness_pass, verify_real_name
 from identity.session_control import SessionNotFound, list_sessions, revoke_own_session
@@ -70,7 +75,9 @@ __all__ = [  # what other features may use
     "user_view", "verified_identity", "verified_level", "VerifiedIdentity", "verify_real_name",
     "verify_sms_step_up", "wechat_api_client", "WeChatError", "bound_phones", "add_registry_entry",
     "demo_people", "demo_step_up_code",
-    "fresh_level", "holder_index", "policy", "record_assurance", "require_policy", "StepUpRequired",
+    "fresh_level", "holder_index", "policy", "policy_requirement", "policy_text", "record_assurance",
+    "require_policy", "StepUpRequired",
+    "ConsentedIdentity", "IDENTITY_PURPOSES", "IdentityConsentRequired", "ncid_linked", "require_identity",
 ]
 
 

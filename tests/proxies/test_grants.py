@@ -65,7 +65,10 @@ def test_expiry_of_a_full_year_is_allowed(invite):
 
 def test_principal_must_be_real_name_verified(client, people, login_citizen):
     l1 = bearer(login_citizen(vectors.PHONES[3])["access_token"])
-    assert_problem(client.post(PROXIES, json=body(), headers=l1), 403, "assurance_level_insufficient")
+    refused = assert_problem(client.post(PROXIES, json=body(), headers=l1), 403, "assurance_level_insufficient")
+    # the refusal names the levels and where to step up (issue 19)
+    assert (refused["required_level"], refused["current_level"]) == ("L2", "L1")
+    assert refused["step_up_url"] == "/api/v1/me/step-up?required_level=L2"
 
 
 def test_one_active_grant_per_pair_until_revoked(app, client, people, grant, invite):

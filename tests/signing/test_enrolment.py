@@ -57,8 +57,9 @@ def test_weak_pins_are_refused(client, citizen):
 
 def test_enrolment_needs_l2_and_happens_once(client, citizen, login_citizen):
     l1 = bearer(login_citizen(vectors.PHONES[1])["access_token"])
-    assert_problem(client.post(f"{BASE}/enrol", json={"pin": PIN, "sms_code": "000000"}, headers=l1), 403,
-                   "assurance_level_insufficient")
+    refused = assert_problem(client.post(f"{BASE}/enrol", json={"pin": PIN, "sms_code": "000000"}, headers=l1), 403,
+                             "assurance_level_insufficient")
+    assert (refused["required_level"], refused["current_level"], refused["max_age"]) == ("L2", "L1", None)
     assert_problem(client.post(f"{BASE}/enrol", json={"pin": PIN}), 401)
     enrol(client, citizen)
     assert_problem(client.post(f"{BASE}/enrol", json={"pin": "246813", "sms_code": "000000"}, headers=citizen), 409,
