@@ -6,9 +6,11 @@ import json
 import pytest
 
 from app.audit import AuditEvent
+from cases.models import Case
 from identity import service
 from identity.models import IdentityConsent, User
 from tests import vectors
+from tests.fixtures.cases import event
 from tests.helpers import assert_problem, bearer, rows
 from tests.identity.test_ncid_login import ncid_login, ncid_proof
 from tests.wallet.conftest import ISSUE, WALLET, issue, issue_body
@@ -125,3 +127,14 @@ def test_consent_needs_the_accounts_own_ncid(app, client, login_citizen):
                          id_number=ID_NUMBER), "purpose": "licence_matching"}
     assert_problem(client.post(CONSENTS, json=body, headers=bearer(token)), 403, "ncid_account_mismatch")
     assert all(u.id_number_bidx is None for u in rows(app, User))
+
+
+def test_licence_matching_attaches_parked_cases_too(app, client, push):
+    push(event(1, "submitted", case_no="C-NCID", person=vectors.LI_SI))
+    push(event(1, "submitted", case_no="C-OTHER", person=vectors.ZHANG_SAN))
+    login = ncid_login(client)
+    assert consent(client, login["access_token"], "licence_matching").status_code == 201
+    owners = {c.case_no: c.user_id for c in rows(app, Case)}
+    assert owners == {"C-NCID": login["user"]["id"], "C-OTHER": None}
+    push(event(2, "accepted", case_no="C-NCID", person=vectors.LI_SI))  # later events: no name to compare, attached
+    assert {c.case_no: c.user_id for c in rows(app, Case)}["C-NCID"] == login["user"]["id"]
