@@ -118,6 +118,12 @@ def start(*, purpose: str, user_id: str | None = None) -> dict:
             "type": SESSION_TYPE, "expires_in": SESSION_TTL}
 
 
+def session_live(biz_seq: str) -> bool:
+    """Whether `biz_seq` names a session not yet spent or expired (nothing is spent by asking)."""
+    return isinstance(biz_seq, str) and bool(_BIZ_SEQ_RE.match(biz_seq)) and \
+        bool(get_redis().exists(SEQ_KEY.format(biz_seq)))
+
+
 def _seq_ref(biz_seq: str) -> str:
     return "ncid:" + hashlib.sha256(biz_seq.encode("utf-8", "replace")).hexdigest()[:16]
 
