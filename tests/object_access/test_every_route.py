@@ -2,7 +2,8 @@
 public by design (NOT_OWNED), so a new one cannot slip past."""
 from __future__ import annotations
 
-from tests.object_access import (test_account, test_cases, test_consent, test_enterprises, test_issuer_keys,
+from tests.object_access import (test_account, test_agents, test_cases, test_consent, test_enterprises,
+                                 test_issuer_keys,
                                  test_issuers, test_lifecycle, test_map,
                                  test_matters, test_offline_qr, test_signing, test_verify_reports,
                                  test_wallet_and_proxies)
@@ -18,7 +19,7 @@ NOT_OWNED = {
     "/.well-known/yiwang/keys/<kid>.pem",  # a published key's certificate (the trust list's signer, issue 17)
     "/api/v1/signing/ocsp/<path:encoded>",  # OCSP by GET (RFC 6960 A.1): public like the CRL (issue 18)
 }
-TESTED = set().union(*(m.ROUTES for m in (test_account, test_cases, test_consent, test_enterprises,
+TESTED = set().union(*(m.ROUTES for m in (test_agents, test_account, test_cases, test_consent, test_enterprises,
                                           test_issuer_keys, test_issuers, test_lifecycle,
                                           test_map, test_matters, test_offline_qr, test_signing, test_verify_reports,
                                           test_wallet_and_proxies)))
