@@ -177,3 +177,14 @@ def test_enterprise_kind_without_checker_fails_closed(client, app, verified_citi
             delegated_scopes=frozenset({"licences:present"})))
     response = client.post("/api/v1/wallet/licences/lic_nope/presentations", json={}, headers=bearer(issued))
     assert response.status_code == 401
+
+
+def test_openapi_documents_the_assurance_problem(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    fields = spec["components"]["schemas"]["AssuranceProblem"]["properties"]
+    assert {"required_level", "current_level", "max_age", "level_reached_at", "step_up_url", "code"} <= set(fields)
+    answer = spec["paths"]["/api/v1/signing/requests/{request_id}/authorize"]["post"]["responses"]["403"]
+    assert answer["content"]["application/problem+json"]["schema"]["$ref"].endswith("/AssuranceProblem")
+    assert "step_up_required" in answer["description"] and "L3, proved within 600 s" in answer["description"]
+    present = spec["paths"]["/api/v1/wallet/licences/{licence_id}/presentations"]["post"]["responses"]["403"]
+    assert 'ASSURANCE_POLICY["licence_present"]' in present["description"]
