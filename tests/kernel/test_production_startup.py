@@ -20,6 +20,7 @@ PRODUCTION_SECRETS = (
     "SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "SMS_TEMPLATE_CODE",
     "REGISTRY_URL", "REGISTRY_APP_ID", "REGISTRY_APP_SECRET",
     "WECHAT_APPID", "WECHAT_SECRET",
+    "BIZREG_URL", "BIZREG_APP_ID", "BIZREG_APP_SECRET",
     "KEYSTORE_KEKS", "PLATFORM_CA_CERT", "PLATFORM_CA_KEY",
 )
 
@@ -40,6 +41,7 @@ def _production_secrets() -> dict:
         "SMS_SIGN_NAME": "易网", "SMS_TEMPLATE_CODE": "SMS_200001",
         "REGISTRY_URL": "http://127.0.0.1:1", "REGISTRY_APP_ID": "yiwang", "REGISTRY_APP_SECRET": "reg-secret",
         "WECHAT_APPID": "wxprod0123456789", "WECHAT_SECRET": "wx-prod-secret",
+        "BIZREG_URL": "http://127.0.0.1:1", "BIZREG_APP_ID": "yiwang", "BIZREG_APP_SECRET": "bizreg-secret",
         **production_crypto_secrets(Path(tempfile.mkdtemp(prefix="yiwang-ca-"))),
     }
 
@@ -47,7 +49,7 @@ def _production_secrets() -> dict:
 @pytest.fixture
 def clean_environ(monkeypatch):
     for key in PRODUCTION_SECRETS + ("APP_ENV", "SMS_BACKEND", "REGISTRY_BACKEND", "WECHAT_BACKEND",
-                                     "LIVENESS_BACKEND"):
+                                     "LIVENESS_BACKEND", "BIZREG_BACKEND"):
         monkeypatch.delenv(key, raising=False)
 
 
