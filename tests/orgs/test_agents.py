@@ -223,3 +223,10 @@ def test_only_the_invited_agent_answers_and_a_declined_grant_stays_declined(clie
                                headers=people["relative"]["headers"]), 409, "agent_grant_not_pending")
     assert_problem(client.post(f"/api/v1/enterprises/{enterprise}/sessions", headers=people["relative"]["headers"]),
                    404, "enterprise_not_found")
+
+
+def test_nobody_is_an_enterprise_without_a_person_acting(app, client, enterprise):
+    """An enterprise token without `act` (no person acting) is not one we accept, signed or not."""
+    with app.app_context():
+        token, _ = app.extensions["tokens"].issue(Principal(kind="enterprise", id=enterprise))
+    assert_problem(client.get(WALLET, headers=bearer(token)), 401, "token_invalid")
