@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from orgs.models import AgentGrant
 from tests import vectors
-from tests.helpers import rows
+from tests.helpers import bearer, rows
 from tests.object_access.conftest import refused
 from tests.orgs.agent_fixtures import (  # noqa: F401  (fixtures)
     ENTERPRISE_NAME, add_agent, agent_grant, enterprise, enterprise_session, fresh_level, in_days, make_enterprise,
@@ -63,3 +63,25 @@ def test_an_agent_cannot_manage_agents_or_reach_another_enterprise(app, client, 
     refused(client.get(f"/api/v1/enterprises/{enterprise}/agents", headers=agent))
     refused(client.delete(f"/api/v1/enterprises/{enterprise}/agents/{made['id']}", headers=agent))
     refused(client.post(f"/api/v1/enterprises/{other_enterprise}/sessions", headers=agent), "别的公司")
+
+
+def test_an_enterprise_token_reaches_the_enterprises_objects_only(client, people, enterprise, enterprise_session,
+                                                                   machine_token):
+    """With every scope, the LR acting for the enterprise sees neither his own personal licence nor a
+    third citizen's: the enterprise token's subject is the enterprise."""
+    from tests.wallet.conftest import issue_body
+
+    issuer = bearer(machine_token("licences:issue"))
+    licences = {}
+    for who, person in (("principal", vectors.ZHANG_SAN), ("other", vectors.WANG_WU)):
+        response = client.post("/api/v1/issuer/licences", json=issue_body(person, reference=f"ref-{who}"),
+                               headers=issuer)
+        assert response.status_code == 201, response.get_json()
+        licences[who] = response.get_json()["id"]
+    headers, _ = enterprise_session("principal")
+    assert client.get("/api/v1/wallet/licences", headers=headers).get_json()["items"] == []
+    for who, person in (("principal", vectors.ZHANG_SAN), ("other", vectors.WANG_WU)):
+        url = f"/api/v1/wallet/licences/{licences[who]}"
+        refused(client.get(url, headers=headers), person[1])
+        refused(client.post(f"{url}/presentations", json={}, headers=headers), person[1])
+        assert client.get(url, headers=people[who]["headers"]).status_code == 200  # the holder still does
