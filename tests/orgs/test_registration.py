@@ -230,3 +230,43 @@ def verified_citizen_dev(make_app):
     user_id = _user_id(app, token)
     _face_pass(app, user_id)
     return app, client, runner, token, user_id
+
+
+@pytest.fixture
+def ncid_lr(app, lr):
+    """张三 as a 网号 account (D3): real_name_source ncid, the name encrypted and only the ID number's
+    blind index — no ID number to send to the registry unless the citizen types it."""
+    from app.security.pii import field_cipher
+    from identity.models import User
+    token, user_id = lr
+    with app.app_context(), db.connection_context(), unit_of_work():
+        c = field_cipher()
+        User.update(real_name_source="ncid", real_name_verified_at=None, id_number_enc=None,
+                    name_enc=c.encrypt(NAME, "user.name"), id_number_bidx=c.blind_index("id", ID_NUMBER)
+                    ).where(User.id == user_id).execute()
+    return token, user_id
+
+
+def _consent(app, user_id):
+    from identity.models import insert_consent
+    with app.app_context(), db.connection_context(), unit_of_work():
+        insert_consent(user_id=user_id, purpose="enterprise_registration", now=datetime.now(timezone.utc))
+
+
+def test_ncid_account_without_consent_is_asked_for_it(app, client, gateway, ncid_lr):
+    body = assert_problem(_register(client, ncid_lr[0]), 403, "identity_consent_required")
+    assert body["purpose"] == "enterprise_registration"
+    assert gateway[0].calls == []
+
+
+def test_ncid_account_types_its_own_id_number(app, client, gateway, ncid_lr):
+    fake, _ = gateway
+    token, user_id = ncid_lr
+    _consent(app, user_id)
+    assert_problem(_register(client, token), 422, "legal_rep_id_number_invalid")
+    assert_problem(_register(client, token, legal_rep_id_number=vectors.LI_SI[1]), 422, "legal_rep_id_number_invalid")
+    assert fake.calls == []
+    response = _register(client, token, legal_rep_id_number=ID_NUMBER.lower())
+    assert response.status_code == 201, response.get_json()
+    assert fake.calls[-1][0] == VERIFY and fake.calls[-1][1]["id_number"] == ID_NUMBER
+    assert rows(app, Enterprise)[0].legal_rep_user_id == user_id
