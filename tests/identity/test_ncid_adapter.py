@@ -313,3 +313,21 @@ def test_production_refuses_the_dev_gateway_and_needs_the_platform_keys():
     assert problems(NCID_BACKEND="http", NCID_URL="https://ncid.example", NCID_ORG_ID=ORG, NCID_APP_ID=APP_ID,
                     NCID_APP_SECRET=SECRET, NCID_PLATFORM_CERTS=json.dumps({"9d": platform_public_pem()})) == []
     assert problems() == []  # default in production: off (none), not the development gateway
+
+
+def test_a_pinned_certificate_works_like_a_pinned_key(make_app, platform, tmp_path):
+    """NCID_PLATFORM_CERTS may hold the platform's certificate (made here by OpenSSL): its key is pinned."""
+    from tests.fakes.ncid import platform_key
+    (tmp_path / "key.pem").write_bytes(platform_key().private_bytes_pem())
+    subprocess.run(["openssl", "req", "-x509", "-new", "-key", str(tmp_path / "key.pem"), "-sm3", "-sigopt",
+                    "distid:1234567812345678", "-subj", "/CN=ncid-platform-test", "-days", "1",
+                    "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
+    certificate = (tmp_path / "cert.pem").read_text()
+    assert "BEGIN CERTIFICATE" in certificate
+    app = make_app(NCID_BACKEND="http", NCID_URL=platform.server.url, NCID_ORG_ID=ORG, NCID_APP_ID=APP_ID,
+                   NCID_APP_SECRET=SECRET, NCID_PLATFORM_CERTS=json.dumps({vectors.NCID_PLATFORM_CERT_SN: certificate}))
+    with app.app_context():
+        assert attempt().app_user_id == PERSON
+        platform.variant = "wrong_key"
+        with pytest.raises(NcidResultInvalid):
+            attempt()
