@@ -113,6 +113,10 @@ def test_l2_citizen_is_refused_naming_l3_and_600_s(app, client, gateway, verifie
     assert body["required_level"] == "L3" and body["max_age"] == 600 and body["current_level"] == "L2"
     assert "required_level=L3" in body["step_up_url"] and "max_age=600" in body["step_up_url"]
     assert gateway[0].calls == [] and rows(app, Enterprise) == []
+    # 403 before 422: a bad body from an L2 citizen is still refused for the level
+    assert_problem(client.post("/api/v1/enterprises", json={"uscc": 7}, headers=bearer(token)), 403,
+                   "assurance_level_insufficient")
+    assert_problem(_register(client, token, uscc="bad"), 403, "assurance_level_insufficient")
 
 
 def test_stale_face_check_needs_a_step_up(app, client, gateway, verified_citizen):
