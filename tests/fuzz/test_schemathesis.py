@@ -92,7 +92,10 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
                               422: {"validation_failed[_schema]"}},
     "POST /api/v1/me/real-name": {422: {_ID_NUMBER, "real_name_mismatch"}},
     # `data` follows the catalogue entry named by type_code (GET /licence-types): across fields.
-    "POST /api/v1/issuer/licences": {422: {"licence_data_invalid", _ID_NUMBER}},
+    # The holder: a person's id_number or an enterprise's uscc by `kind` (across fields), a USCC's check
+    # characters (GB 32100 / GB 11714, stated in the field's description; issue 19).
+    "POST /api/v1/issuer/licences": {422: {"licence_data_invalid", _ID_NUMBER, "validation_failed[holder]",
+                                           "uscc_invalid"}},
     # A QR text the server issued; qr_text or manual_code, not both.
     # The matter: a code of the catalogue, which changes at run time (server state: 422 matter_unknown).
     "POST /api/v1/counter/verifications": {400: {"presentation_invalid"},
@@ -131,7 +134,10 @@ REFUSALS: dict[str, dict[int, set[str]]] = {
     # occurred_at not in the future (the clock), supplement_due only on supplement_required events
     # and not before occurred_at (across fields); an event_id or case_no already used otherwise
     "POST /api/v1/dept/case-events": {422: {"validation_failed[occurred_at]", "validation_failed[supplement_due]",
-                                            "event_conflict", "case_mismatch", _ID_NUMBER}},
+                                            "event_conflict", "case_mismatch", _ID_NUMBER,
+                                            # id_number or uscc, exactly one; a USCC's checks (issue 19)
+                                            "validation_failed[applicant]", "validation_failed[applicant,occurred_at]",
+                                            "uscc_invalid"}},
     "GET /api/v1/proxies": _CURSOR,
     "POST /api/v1/proxies": {422: {"proxy_expiry_invalid"},  # later than now, within 365 days: the clock
                              # the step-up by signing PIN: a fuzzed PIN is wrong (and may lock signing)
