@@ -13,6 +13,7 @@ skip it) names a USCC. Checks, in order, each before anything is written:
 4. the registry's LR check with the citizen's verified name and ID number → 403 not_legal_representative;
 5. not yet registered → else 409 enterprise_exists (last: only the LR learns that it is).
 
+At most 10 attempts an hour reach the registry (429 enterprise_register_attempts_exceeded).
 The registry unreachable or untrustworthy → 503 business_registry_unavailable (fail closed). The
 enterprise row and the audit row commit together; `enterprise_registered` is sent after the commit.
 """
@@ -22,9 +23,11 @@ from typing import Any
 
 from flask import current_app
 
-from app import audit
+from app import audit, ratelimit
 from app.db import after_commit, unit_of_work, utcnow
+from app.i18n import N_
 from app.idnumber import IdNumberError, normalize_id_number
+from app.ratelimit import Limit
 from app.security.pii import constant_time_equal, field_cipher
 from app.uscc import normalise_uscc, uscc_problem
 from identity import service as identity
@@ -39,6 +42,9 @@ from orgs.signals import enterprise_registered
 
 OPERATION = "enterprise_register"  # ASSURANCE_POLICY row: L3 within 600 s
 IDENTITY_PURPOSE = "enterprise_registration"  # the consent purpose (identity/ncid_consent.py)
+# Each attempt past the local checks asks the registry (and sends the citizen's ID number): a few an hour.
+ATTEMPTS = Limit("orgs:register:{}", 10, 3600, "enterprise_register_attempts_exceeded",
+                 N_("企业注册尝试过于频繁，请稍后再试。"))
 
 
 def _require_level(user_id: str) -> None:
@@ -92,6 +98,8 @@ def register(*, user_id: str, uscc: str, legal_rep_id_number: str | None = None)
     if problem is not None:
         raise UsccInvalid(errors={"uscc": [UsccInvalid.detail]}, extra={"reason": problem})
     name, id_number = _identity(user_id, legal_rep_id_number)
+    ratelimit.consume([Limit(ATTEMPTS.key.format(user_id), ATTEMPTS.limit, ATTEMPTS.window, ATTEMPTS.code,
+                             ATTEMPTS.detail)])
     registry = providers.business_registry()
     try:
         entity = registry.lookup(code)

@@ -21,7 +21,7 @@ blp = Blueprint("orgs", __name__, url_prefix="/api/v1", description="企业 (ent
                      "not_legal_representative",
                 404: "enterprise_not_found", 409: "enterprise_inactive, enterprise_exists",
                 422: "validation_failed, uscc_invalid, legal_rep_id_number_invalid",
-                503: "business_registry_unavailable"})
+                429: "enterprise_register_attempts_exceeded", 503: "business_registry_unavailable"})
 @auth_required(level=3, max_age=600, purpose="enterprise_register")
 def register_enterprise(body):
     """Register an enterprise as its legal representative (L3 within 600 s): the business registry

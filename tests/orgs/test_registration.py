@@ -274,3 +274,12 @@ def test_ncid_account_types_its_own_id_number(app, client, gateway, ncid_lr):
     assert response.status_code == 201, response.get_json()
     assert fake.calls[-1][0] == VERIFY and fake.calls[-1][1]["id_number"] == ID_NUMBER
     assert rows(app, Enterprise)[0].legal_rep_user_id == user_id
+
+
+def test_attempts_reaching_the_registry_are_limited(app, client, gateway, lr):
+    fake, _ = gateway
+    for _ in range(10):
+        assert_problem(_register(client, lr[0], uscc="91110000600037341L"), 404, "enterprise_not_found")
+    body = assert_problem(_register(client, lr[0]), 429, "enterprise_register_attempts_exceeded")
+    assert body["retry_after"] > 0 and len(fake.calls) == 10
+    assert_problem(_register(client, lr[0], uscc="bad"), 422, "uscc_invalid")  # the local check costs nothing
