@@ -11,8 +11,10 @@ import json
 
 from app.db import db
 from identity import service as identity
+from identity.models import IdentityConsent
 from orgs.demo import DEMO_USCC
 from orgs.models import DevRegistryEntry, Enterprise
+from tests import vectors
 from tests.fixtures.h5 import sign_in_demo, snap, tab, visible, wait_text
 
 
@@ -84,3 +86,38 @@ def test_a_step_up_opens_the_prompt_and_the_same_request_succeeds(app, demo, pho
     text = wait_text(phone, "#message", "企业")
     assert "企业已登记：" not in text
     assert not phone.js("document.getElementById('stepup')")
+
+
+def test_a_consent_refusal_opens_the_consent_prompt_and_the_request_goes_again(app, demo, phone):
+    """A 网号 account holds no ID number: registering asks for consent (identity_consent_required). The
+    same catch opens the consent prompt; the national app (development: name and ID number typed in the
+    dialog, as the platform would release them) gives it, and the registration is asked again — here
+    refused in its own words, as this person is not the demo enterprise's legal representative."""
+    person = "h5ConsentPerson000000001"
+    click(phone, "ncid-login")
+    dialog(phone, "ncid-app")
+    phone.js(f"document.getElementById('ncid-person').value = {json.dumps(person)}; true")
+    click(phone, "ncid-app-ok")
+    phone.wait_for("!document.getElementById('home-view').hidden")
+    user_id = json.loads(phone.js("sessionStorage.getItem('yiwang.h5')"))["user"]["id"]
+
+    register(phone, DEMO_USCC)
+    prompt = dialog(phone, "stepup")
+    assert phone.js("document.getElementById('stepup').getAttribute('data-code')") == "identity_consent_required"
+    assert "需要您的身份信息" in prompt and "法定代表人" in prompt, prompt
+    click(phone, "stepup-consent")
+    app_dialog = dialog(phone, "ncid-app")
+    assert "提供身份信息" in app_dialog and "身份证号" in app_dialog
+    phone.js(f"document.getElementById('ncid-name').value = {json.dumps(vectors.ZHANG_SAN[0])};"
+             f"document.getElementById('ncid-id-number').value = {json.dumps(vectors.ZHANG_SAN[1])}; true")
+    click(phone, "ncid-app-ok")
+    phone.wait_for("!document.getElementById('stepup') && !document.getElementById('ncid-app')")
+    # Asked again after the consent: the registry's answer this time, not the consent refusal.
+    refusal = phone.wait_for("(t => t && !t.includes('身份已核验') && !t.includes('已同意') && t)"
+                             "(document.getElementById('message').innerText)")
+    assert "法定代表人" in refusal and "同意" not in refusal, refusal
+    assert not phone.js("document.getElementById('stepup')")
+    with app.app_context(), db.connection_context():
+        assert [c.purpose for c in IdentityConsent.select().where(IdentityConsent.user_id == user_id)] == [
+            "enterprise_registration"]
+    assert enterprises_of(app, user_id) == []

@@ -89,9 +89,10 @@ export function problemMessage(data, fallback) {
  *   headers   sent on every call (the H5 page identifies itself: X-Client, X-Client-Version);
  *   onExpired called with "expired" when a refresh failed, "rejected" on any other 401;
  *   onStepUp  (optional) called with a 403 problem that names a `step_up_url` (step_up_required,
- *             assurance_level_insufficient, liveness_required: issue 19); it runs the step-up and
- *             resolves true when done, and the request is then asked once more, unchanged. Concurrent
- *             refusals share one step-up; a second 403 after it is answered as it is (no loop). */
+ *             assurance_level_insufficient, liveness_required: issue 19) or a `consent_url`
+ *             (identity_consent_required); it runs the step-up (or the consent) and resolves true
+ *             when done, and the request is then asked once more, unchanged. Concurrent refusals share
+ *             one prompt; a second 403 after it is answered as it is (no loop). */
 export function createClient({ session, headers = {}, onExpired = () => {}, onStepUp = null }) {
   let refreshing = null;
   let steppingUp = null;
@@ -167,7 +168,7 @@ export function createClient({ session, headers = {}, onExpired = () => {}, onSt
     return authed(method, path, options).then((response) => {
       if (response.status !== 403 || !onStepUp) { return response; }
       return parse(response.clone()).then((r) => {
-        const url = r.data && r.data.step_up_url;
+        const url = r.data && (r.data.step_up_url || (r.data.code === "identity_consent_required" && r.data.consent_url));
         if (typeof url !== "string" || url.indexOf(API + "/") !== 0) { return response; }
         return stepUp(r.data).then((ok) => (ok ? authed(method, path, options) : response));
       });

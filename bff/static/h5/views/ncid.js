@@ -68,6 +68,13 @@ export function nationalApp(ctx, session, purpose) {
       { maxlength: "64", pattern: "[A-Za-z0-9]{16,64}", required: true, autocomplete: "off" });
     person.input.value = devPerson();
     card.appendChild(person.wrap);
+    // Development only: what the national platform would release with the person's consent.
+    const who = purpose === "consent" ? {
+      name: field("ncid-name", t("姓名（平台经同意提供）", "Name (released with consent)"), { maxlength: "64", required: true }),
+      id: field("ncid-id-number", t("身份证号（平台经同意提供）", "ID number (released with consent)"),
+        { maxlength: "18", pattern: "[0-9]{17}[0-9Xx]", required: true, autocomplete: "off" }),
+    } : null;
+    if (who) { card.appendChild(who.name.wrap); card.appendChild(who.id.wrap); }
     const mode = field("ncid-mode", t("认证方式", "Method"), {}, "select");
     MODES.forEach(([value, zh, en]) => { const o = el("option", null, t(zh, en)); o.value = value; mode.input.appendChild(o); });
     card.appendChild(mode.wrap);
@@ -92,11 +99,12 @@ export function nationalApp(ctx, session, purpose) {
     open = { box, finish };
     cancel.addEventListener("click", () => finish(null));
     ok.addEventListener("click", () => {
-      if (!person.input.reportValidity()) { return; }
+      if (!person.input.reportValidity() || (who && !(who.name.input.reportValidity() && who.id.input.reportValidity()))) { return; }
       ok.disabled = true;
       note.hidden = true;
-      const who = person.input.value.trim();
-      ctx.api.send("POST", "/dev/ncid/credentials", { biz_seq: session.biz_seq, person: who, mode: mode.input.value }).then((r) => {
+      const body = { biz_seq: session.biz_seq, person: person.input.value.trim(), mode: mode.input.value };
+      if (who) { body.name = who.name.input.value.trim(); body.id_number = who.id.input.value.trim().toUpperCase(); }
+      ctx.api.send("POST", "/dev/ncid/credentials", body).then((r) => {
         ok.disabled = false;
         if (r.status === 404 && r.data.code !== "ncid_session_not_found") {  // no development gateway here
           say(t("请在一网微信小程序中使用国家网络身份认证。", "Please use the national network identity service in the YiWang WeChat mini-program."));
@@ -108,7 +116,7 @@ export function nationalApp(ctx, session, purpose) {
           note.hidden = false;
           return;
         }
-        device.save({ person: who });
+        device.save({ person: body.person });
         finish({ id_card_auth_data: r.data.id_card_auth_data, auth_mode: r.data.auth_mode || mode.input.value });
       }, () => { ok.disabled = false; say(t("网络异常，请稍后再试。", "Network error. Please try again.")); });
     });

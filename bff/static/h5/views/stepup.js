@@ -10,6 +10,9 @@
  * - ncid: POST /me/ncid/sessions {purpose: "step_up"}, the national app (views/ncid.js), POST
  *   /me/ncid/step-up (an event at the 网证 mode's level);
  * - sms: POST /me/step-up/sms {purpose}, the code, POST /me/step-up/sms/verify (a fresh L2 only).
+ * - identity_consent_required (a 网号 account's identity data, once per purpose): the same catch opens a
+ *   consent prompt instead — POST /me/ncid/sessions {purpose: "consent"}, the national app,
+ *   POST <consent_url> {purpose, biz_seq, …} — then the same request again.
  * Calls here go through `ctx.api.authed` (no step-up catch: a refusal inside the prompt is said in
  * it, it never opens a second prompt). */
 import { API, parse } from "/static/web/api.js";
@@ -113,9 +116,26 @@ function levelLine(p) {
                  : t("此操作需要 " + level + " 级身份核验。", "This needs a " + level + " identity check.");
 }
 
-/* The prompt for one refusal (`problem`: the 403 body); resolves true when the person stepped up. */
+/* Consent (identity_consent_required, 网号 accounts): a 网号 session {purpose: "consent"}, the national app,
+ * POST <consent_url> {purpose, …}: the platform releases the identity once, for this purpose. */
+function consent(ctx, problem, note) {
+  return call(ctx, "POST", "/me/ncid/sessions", { purpose: "consent" }).then((s) => {
+    if (!s.ok) { return refused(s, t("国家网络身份认证暂时无法使用。", "The national network identity service is unavailable now.")); }
+    return nationalApp(ctx, s.data, "consent").then((proof) => {
+      if (!proof) { return t("未完成国家网络身份认证。", "The national network identity check was not completed."); }
+      note(t("正在提交…", "Sending…"));
+      return call(ctx, "POST", local(problem.consent_url) || "/me/identity-consents",
+                  Object.assign({ purpose: problem.purpose, biz_seq: s.data.biz_seq }, proof))
+        .then((r) => (r.ok ? true : refused(r, t("未能取得您的同意。", "Your consent could not be recorded."))));
+    });
+  });
+}
+
+/* The prompt for one refusal (`problem`: the 403 body); resolves true when the person stepped up (or,
+ * for identity_consent_required, consented). */
 export function stepUpPrompt(ctx, problem) {
   if (open) { open.finish(false); }
+  if (problem.code === "identity_consent_required") { return consentPrompt(ctx, problem); }
   const purpose = (new URLSearchParams(String(problem.step_up_url).split("?")[1] || "")).get("purpose") || "";
   return new Promise((resolve) => {
     const box = el("div", "stepup");
@@ -189,6 +209,52 @@ export function stepUpPrompt(ctx, problem) {
         methods.appendChild(b);
       });
     }, () => note(t("网络异常，请稍后再试。", "Network error. Please try again.")));
+  });
+}
+
+/* The consent prompt: why the feature needs the identity (the refusal's detail), agree or cancel. */
+function consentPrompt(ctx, problem) {
+  return new Promise((resolve) => {
+    const box = el("div", "stepup");
+    box.id = "stepup";
+    box.setAttribute("role", "dialog");
+    box.setAttribute("aria-modal", "true");
+    box.setAttribute("data-code", "identity_consent_required");
+    const card = el("div", "card stepup-card");
+    const title = el("h2", null, t("需要您的身份信息", "Your identity data is needed"));
+    title.id = "stepup-title";
+    box.setAttribute("aria-labelledby", title.id);
+    card.appendChild(title);
+    const why = el("p", "hint", problem.detail || "");
+    why.id = "stepup-why";
+    card.appendChild(why);
+    const status = el("p", "hint");
+    status.id = "stepup-status";
+    status.setAttribute("aria-live", "polite");
+    const agree = button(t("同意并通过国家网络身份认证提供", "Agree, via the national network identity"), null);
+    agree.id = "stepup-consent";
+    const cancel = button(t("取消", "Cancel"), null, "secondary");
+    cancel.id = "stepup-cancel";
+    [agree, status, cancel].forEach((x) => card.appendChild(x));
+    box.appendChild(card);
+    document.body.appendChild(box);
+    function finish(ok) {
+      if (open && open.box === box) { open = null; }
+      box.remove();
+      resolve(ok);
+    }
+    open = { box, finish };
+    cancel.addEventListener("click", () => finish(false));
+    agree.addEventListener("click", () => {
+      agree.disabled = true;
+      status.textContent = "";
+      consent(ctx, problem, (text) => { status.textContent = text || ""; }).then((done) => {
+        if (!box.isConnected) { return; }
+        if (done === true) { finish(true); say(t("已同意，正在继续办理…", "Consent given: carrying on…"), "info"); return; }
+        agree.disabled = false;
+        status.textContent = done;
+      }, () => { agree.disabled = false; status.textContent = t("网络异常，请稍后再试。", "Network error. Please try again."); });
+    });
   });
 }
 
