@@ -1,6 +1,6 @@
 """My enterprises on the H5 page (issue 19) on the demo data: the demo citizen, legal representative of
 the demo enterprise, switches to it (the banner reads 正在以 <企业> 身份办理 on every screen, the calls go
-with the enterprise token and answer `acting_for`) and back to themself (切回个人: the token is forgotten);
+with the enterprise token and answer `acting_for`) and back to themself (切回个人: the token is forgotten; kept over a reload, read in English);
 the LR invites the family member as an agent, who accepts the invitation on their phone and acts as the
 enterprise; revoked meanwhile, the agent's next call ends the switch with a sentence."""
 from __future__ import annotations
@@ -87,9 +87,14 @@ def test_the_lr_switches_to_the_enterprise_and_back(app, client, demo, phone):
                       f"JSON.parse({ENTERPRISE}).access}}}}).then(r => r.json().then(d => [r.status, d.acting_for]))")
     assert answer[0] == 200 and answer[1]["kind"] == "enterprise" and answer[1]["id"] == enterprise["id"], answer
     snap(phone, "enterprises-acting")
-    # The banner stays on other screens; 切回个人 forgets the enterprise token.
+    # The banner stays on other screens and over a reload (here in English); 切回个人 forgets the token.
     tab(phone, "wallet")
     assert not phone.js("document.getElementById('acting').hidden")
+    phone.js("import('/static/web/api.js').then(m => m.preferences.setLanguage('en')).then(() => location.reload()); true")
+    phone.wait_for("document.documentElement.lang === 'en' && !document.getElementById('wallet-view').hidden")
+    banner = visible(phone, "acting")
+    assert f"Acting as {enterprise['name']}" in banner and "Back to me" in banner, banner
+    assert json.loads(phone.js(ENTERPRISE))["access"] == held["access"]
     click(phone, "acting-stop")
     phone.wait_for("document.getElementById('acting').hidden")
     assert phone.js(ENTERPRISE) is None
