@@ -265,7 +265,7 @@ function showVerified(data) {
   if (holder.kind === "enterprise") {  // an enterprise's licence: its name and USCC, and who showed it (issue 19)
     const by = data.shown_by && data.shown_by.name_masked;
     row(dl, "企业", holder.name + (by ? "（经办人 " + by + "出示）" : ""));
-    row(dl, "统一社会信用代码", holder.uscc);
+    row(dl, "社会信用代码", holder.uscc);  // not the field label 统一社会信用代码: merged here, shown once
   } else {
     row(dl, "持证人", holder.name || holder.name_masked);
     row(dl, "证件号码", holder.id_number || holder.id_number_masked);
