@@ -114,3 +114,18 @@ def test_a_case_number_of_a_person_is_not_taken_by_an_enterprise(app, push, dept
     # the same USCC as the person's ID-number digits never matches a person's case either (other label)
     [case] = rows(app, Case)
     assert case.applicant_kind == "person"
+
+
+def test_another_enterprise_does_not_see_it(app, client, runner, people, push, enterprise, enterprise_session):
+    """Object access: 王五's own enterprise (its LR token) gets 404 for this enterprise's case."""
+    made = push(company_event(1, "submitted"))
+    other_uscc = "91110108555555552Q"
+    out = runner.invoke(args=["orgs", "dev-registry", "add", "--uscc", other_uscc, "--name", "另一家公司",
+                              "--lr-name", vectors.WANG_WU[0], "--lr-id-number", vectors.WANG_WU[1]])
+    assert out.exit_code == 0, out.output
+    fresh_level(app, people["other"]["id"])
+    other = client.post("/api/v1/enterprises", json={"uscc": other_uscc}, headers=people["other"]["headers"])
+    assert other.status_code == 201, other.get_json()
+    headers, _ = enterprise_session("other", other.get_json()["id"])
+    assert client.get(CASES, headers=headers).get_json()["items"] == []
+    assert_problem(client.get(f"{CASES}/{made['case_id']}", headers=headers), 404, "case_not_found")

@@ -4,6 +4,8 @@ or an agent lists and shows it with an enterprise token, and the counter card na
 (name and USCC in full) and who showed it (张*, 李*)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.db import db
@@ -179,3 +181,57 @@ def test_the_registered_name_must_match(app, client, runner, people, issuer):
     assert "holder.name" in problem["errors"]
     with app.app_context(), db.connection_context():
         assert Licence.select().count() == 0
+
+
+@pytest.mark.slow
+def test_the_counter_page_shows_the_enterprise_and_who_showed_it(app, client, runner, served, browser, people,
+                                                                 issuer, enterprise, agent_grant,
+                                                                 enterprise_session):
+    from tests.wallet.test_counter_checkin_page import choose_matter
+    from tests.wallet.test_counter_page import CLERK, CLERK_PASSWORD, PAGE
+
+    made = issue(client, issuer, licence_body())
+    agent_grant(scopes=("licences:present",))
+    agent, _ = enterprise_session("relative")
+    qr_text = present(client, agent, made["id"])["qr_text"]
+    out = runner.invoke(args=["staff", "create", "--username", CLERK, "--password", CLERK_PASSWORD,
+                              "--role", "counter", "--hall", "H1"])
+    assert "created" in out.output, out.output
+
+    browser.send("Page.navigate", url=served + PAGE)
+    browser.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
+    browser.wait_for("!document.getElementById('login-view').hidden")
+    browser.js(f"document.getElementById('username').value = {json.dumps(CLERK)};"
+               f"document.getElementById('password').value = {json.dumps(CLERK_PASSWORD)};"
+               "document.getElementById('login-form').requestSubmit(); true")
+    browser.wait_for("!document.getElementById('scan-view').hidden")
+    browser.wait_for("performance.getEntriesByType('resource').some(e => e.name.endsWith('/licence-types'))")
+    choose_matter(browser, MATTER)
+    browser.type_and_enter(qr_text)
+    browser.wait_for("(c => c.classList.contains('ok') && !c.hidden && c.innerText)(document.getElementById('card'))")
+    terms = browser.js("Array.from(document.querySelectorAll('#card dt')).map(n => n.textContent)")
+    values = browser.js("Array.from(document.querySelectorAll('#card dd')).map(n => n.textContent)")
+    card = dict(zip(terms, values))
+    assert card["企业"] == f"{NAME}（经办人 李*出示）" and card["社会信用代码"] == USCC
+    assert "持证人" not in card and card["法定代表人"] == "张*"
+    assert len(values) == len(set(values)), card  # the USCC and the name once
+    html = browser.js("document.documentElement.outerHTML")
+    assert vectors.ZHANG_SAN[1] not in html and vectors.LI_SI[0] not in html
+
+
+def test_another_enterprise_does_not_see_it(app, client, runner, people, issuer, enterprise, enterprise_session):
+    """Object access: 王五's own enterprise (its LR token) gets 404 for this enterprise's licence."""
+    made = issue(client, issuer, licence_body())
+    out = runner.invoke(args=["orgs", "dev-registry", "add", "--uscc", OTHER_USCC, "--name", "另一家公司",
+                              "--lr-name", vectors.WANG_WU[0], "--lr-id-number", vectors.WANG_WU[1]])
+    assert out.exit_code == 0, out.output
+    fresh_level(app, people["other"]["id"])
+    other = client.post("/api/v1/enterprises", json={"uscc": OTHER_USCC}, headers=people["other"]["headers"])
+    assert other.status_code == 201, other.get_json()
+    headers, _ = enterprise_session("other", other.get_json()["id"])
+    assert client.get(WALLET, headers=headers).get_json()["items"] == []
+    for call in (client.get(f"{WALLET}/{made['id']}", headers=headers),
+                 client.post(present_url(made["id"]), json={}, headers=headers)):
+        problem = assert_problem(call, 404, "licence_not_found")
+        assert NAME not in json.dumps(problem, ensure_ascii=False)
+    assert rows(app, Presentation) == []
