@@ -235,3 +235,14 @@ def test_another_enterprise_does_not_see_it(app, client, runner, people, issuer,
         problem = assert_problem(call, 404, "licence_not_found")
         assert NAME not in json.dumps(problem, ensure_ascii=False)
     assert rows(app, Presentation) == []
+
+
+def test_a_change_re_signs_it_for_the_same_enterprise(app, client, issuer, enterprise):
+    made = issue(client, issuer, licence_body())
+    response = client.post(f"{ISSUE}/{made['id']}/reissue", headers=issuer,
+                           json={"kind": "change", "reason": "住所变更", "data": {"domicile": "安徽省合肥市包河区"}})
+    assert response.status_code == 200, response.get_json()
+    changed = response.get_json()
+    assert changed["version"] == 2 and changed["holder"]["uscc"] == USCC and changed["parked"] is False
+    row = _row(app, made["id"])
+    assert (row.holder_kind, row.user_id) == ("enterprise", enterprise)
