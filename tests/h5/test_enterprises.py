@@ -81,7 +81,7 @@ def test_the_lr_switches_to_the_enterprise_and_back(app, client, demo, phone):
     held = json.loads(phone.js(ENTERPRISE))
     assert held["enterpriseId"] == enterprise["id"] and held["access"] != json.loads(
         phone.js("sessionStorage.getItem('yiwang.h5')"))["access"]
-    assert "正在以本企业身份办理" in visible(phone, "enterprise-detail")
+    assert "正在以本企业身份办理" in wait_text(phone, "#enterprise-detail", "正在以本企业身份办理")
     # The enterprise token is the enterprise's: its answers name whom it acts for.
     answer = phone.js("fetch('/api/v1/wallet/licences', {headers: {Authorization: 'Bearer ' + "
                       f"JSON.parse({ENTERPRISE}).access}}}}).then(r => r.json().then(d => [r.status, d.acting_for]))")

@@ -75,6 +75,7 @@ def test_a_step_up_opens_the_prompt_and_the_same_request_succeeds(app, demo, pho
     phone.wait_for("!document.getElementById('stepup')")
     phone.wait_for("location.hash.startsWith('#/enterprises/en_')")
     assert "企业已登记" in wait_text(phone, "#message", "企业已登记")
+    phone.wait_for("!!document.getElementById('enterprise-detail').getAttribute('data-enterprise')")  # loaded
     detail = visible(phone, "enterprise-detail")
     assert uscc in detail and "法定代表人" in detail
     assert enterprises_of(app, user_id) == [uscc]
