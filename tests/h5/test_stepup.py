@@ -122,3 +122,44 @@ def test_a_consent_refusal_opens_the_consent_prompt_and_the_request_goes_again(a
         assert [c.purpose for c in IdentityConsent.select().where(IdentityConsent.user_id == user_id)] == [
             "enterprise_registration"]
     assert enterprises_of(app, user_id) == []
+
+
+def test_a_network_id_step_up_then_consent_then_the_same_request(app, demo, phone):
+    """A 网号 account that logged in with 网证 alone (R01: L2) registers an enterprise: the step-up prompt
+    offers 网证, the national app authenticates with 网证 + 口令 (R02: L3) for purpose step_up, the request
+    goes again and is refused for consent, which opens the consent prompt (one prompt per refusal code),
+    then it goes once more."""
+    person = "h5StepUpPerson0000000001"
+    click(phone, "ncid-login")
+    dialog(phone, "ncid-app")
+    phone.js(f"document.getElementById('ncid-person').value = {json.dumps(person)};"
+             "document.getElementById('ncid-mode').value = 'R01'; true")
+    click(phone, "ncid-app-ok")
+    phone.wait_for("!document.getElementById('home-view').hidden")
+    assert "认证等级 L2" in wait_text(phone, "#profile", "L2")
+    user_id = json.loads(phone.js("sessionStorage.getItem('yiwang.h5')"))["user"]["id"]
+
+    register(phone, DEMO_USCC)
+    dialog(phone, "stepup")
+    assert phone.js("document.getElementById('stepup').getAttribute('data-code')") == "assurance_level_insufficient"
+    click(phone, "stepup-ncid")
+    assert "验证身份以继续办理" in dialog(phone, "ncid-app")
+    assert phone.js("document.getElementById('ncid-app').getAttribute('data-purpose')") == "step_up"
+    assert phone.js("document.getElementById('ncid-person').value") == person  # this tab's 网号
+    phone.js("document.getElementById('ncid-mode').value = 'R02'; true")
+    click(phone, "ncid-app-ok")
+    # The retried registration now wants consent: a second prompt, of the other kind.
+    phone.wait_for("(d => d && d.getAttribute('data-code') === 'identity_consent_required')(document.getElementById('stepup'))")
+    with app.app_context(), db.connection_context():
+        assert identity.fresh_level(user_id, 600) == 3  # the 网证 + 口令 step-up's event
+    click(phone, "stepup-consent")
+    dialog(phone, "ncid-app")
+    phone.js(f"document.getElementById('ncid-person').value = {json.dumps(person)};"
+             f"document.getElementById('ncid-name').value = {json.dumps(vectors.LI_SI[0])};"
+             f"document.getElementById('ncid-id-number').value = {json.dumps(vectors.LI_SI[1])}; true")
+    click(phone, "ncid-app-ok")
+    phone.wait_for("!document.getElementById('stepup') && !document.getElementById('ncid-app')")
+    refusal = phone.wait_for("(t => t && !t.includes('身份已核验') && !t.includes('已同意') && t)"
+                             "(document.getElementById('message').innerText)")
+    assert "法定代表人" in refusal and "同意" not in refusal, refusal
+    assert enterprises_of(app, user_id) == []

@@ -162,15 +162,16 @@ export function createClient({ session, headers = {}, onExpired = () => {}, onSt
     return steppingUp;
   }
 
-  /* authed(), and a 403 naming a step_up_url (a path of this API only) caught once: the step-up,
-   * then the same request again. */
-  function stepped(method, path, options) {
+  /* authed(), and a 403 naming a step_up_url or consent_url (a path of this API only) caught once per
+   * code: the step-up, then the same request again (a step-up followed by a consent refusal is two
+   * prompts; the same code twice is answered as it is, so it never loops). */
+  function stepped(method, path, options, seen = []) {
     return authed(method, path, options).then((response) => {
       if (response.status !== 403 || !onStepUp) { return response; }
       return parse(response.clone()).then((r) => {
         const url = r.data && (r.data.step_up_url || (r.data.code === "identity_consent_required" && r.data.consent_url));
-        if (typeof url !== "string" || url.indexOf(API + "/") !== 0) { return response; }
-        return stepUp(r.data).then((ok) => (ok ? authed(method, path, options) : response));
+        if (typeof url !== "string" || url.indexOf(API + "/") !== 0 || seen.indexOf(r.data.code) >= 0) { return response; }
+        return stepUp(r.data).then((ok) => (ok ? stepped(method, path, options, seen.concat([r.data.code])) : response));
       });
     });
   }
