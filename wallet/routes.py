@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from app import i18n, qr
 from app.openapi import problems
 from app.security.auth import auth_required, current_principal
+from identity import service as identity
 from wallet import matter_schemas as ms
 from wallet import schemas as s
 from wallet import service
@@ -153,9 +154,9 @@ def get_wallet_licence(licence_id):
 @blp.route("/wallet/licences/<licence_id>/presentations", methods=["POST"])
 @blp.arguments(s.CreatePresentationSchema())
 @blp.response(201, s.PresentationSchema())
-@problems(blp, {403: "assurance_level_insufficient", 404: "licence_not_found",
-                422: "licence_not_valid, validation_failed"})
-@auth_required(kinds=_HOLDERS, delegable="licences:present", level=2)
+@problems(blp, {403: f"assurance_level_insufficient; {identity.policy_text('licence_present')}",
+                404: "licence_not_found", 422: "licence_not_valid, validation_failed"})
+@auth_required(kinds=_HOLDERS, delegable="licences:present", **identity.policy_requirement("licence_present"))
 def create_presentation(body, licence_id):
     """Show a licence: a one-time QR text and manual code (default 60 s); retires the previous one."""
     principal = current_principal()
