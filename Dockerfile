@@ -23,6 +23,7 @@ COPY notify ./notify
 COPY cases ./cases
 COPY proxies ./proxies
 COPY consent ./consent
+COPY orgs ./orgs
 COPY bff ./bff
 COPY migrations ./migrations
 COPY wsgi.py gunicorn.conf.py ./

@@ -73,7 +73,8 @@ def test_unreachable_redis_and_database_fail(make_app, monkeypatch):
 
 PRODUCTION_SECRETS = ("JWT_SIGNING_KEY", "DATA_ENCRYPTION_KEY", "KEYSTORE_KEKS", "PLATFORM_CA_CERT", "PLATFORM_CA_KEY",
                       "SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "SMS_TEMPLATE_CODE",
-                      "REGISTRY_URL", "REGISTRY_APP_ID", "REGISTRY_APP_SECRET", "WECHAT_APPID", "WECHAT_SECRET")
+                      "REGISTRY_URL", "REGISTRY_APP_ID", "REGISTRY_APP_SECRET", "BIZREG_URL", "BIZREG_APP_ID",
+                      "BIZREG_APP_SECRET", "WECHAT_APPID", "WECHAT_SECRET")
 
 
 @pytest.fixture

@@ -162,6 +162,9 @@ class Requirement:
     level: int | None = None
     max_age: int | None = None  # the level proved within this many seconds (a step-up), None: standing level
     purpose: str | None = None  # named in the refusal's step_up_url
+    # The kinds of delegated token `delegable` admits (None: every kind — a relative's proxy token for a
+    # citizen, an agent's for an enterprise); e.g. the inbox admits agents but not a relative's proxy.
+    delegable_kinds: frozenset[str] | None = None
 
 
 def auth_required(
@@ -173,6 +176,7 @@ def auth_required(
     level: int | None = None,
     max_age: int | None = None,
     purpose: str | None = None,
+    delegable_kinds: Iterable[str] | None = None,
 ) -> Callable:
     """Require a bearer token of one of `kinds` (and `roles`, `scopes`; a citizen verified to `level`,
     proved within `max_age` seconds when given — `purpose` names the operation in the refusal).
@@ -181,7 +185,8 @@ def auth_required(
     subject, or for a delegated token (a proxy, an enterprise's agent) its actor (`actor_id`).
 
     A delegated token (a proxy acting for a citizen, 授权代理) is accepted only where `delegable`
-    names a scope its grant holds; every other route refuses it with 403 `proxy_not_allowed`.
+    names a scope its grant holds (and, with `delegable_kinds`, the token acts for one of those kinds);
+    every other route refuses it with 403 `proxy_not_allowed`.
 
     The requirement is recorded on the view (`_auth_requirement`; functools.wraps carries it up
     through flask-smorest's wrappers) and checked by `init_app`'s before_request hook, so 401/403
@@ -190,7 +195,7 @@ def auth_required(
     if max_age is not None and not level:
         raise ValueError("auth_required: max_age needs a level")
     requirement = Requirement(frozenset(kinds), frozenset(roles or ()), frozenset(scopes or ()), delegable, level,
-                              max_age, purpose)
+                              max_age, purpose, frozenset(delegable_kinds) if delegable_kinds is not None else None)
 
     def decorator(func: Callable) -> Callable:
         @functools.wraps(func)
@@ -200,6 +205,7 @@ def auth_required(
             return func(*args, **kwargs)
 
         wrapper._delegable = delegable  # type: ignore[attr-defined]  (tests list the delegable routes)
+        wrapper._delegable_kinds = requirement.delegable_kinds  # type: ignore[attr-defined]
         wrapper._auth_requirement = requirement  # type: ignore[attr-defined]
         doc = getattr(wrapper, "_apidoc", {})
         doc.setdefault("manual_doc", {})["security"] = BEARER_SECURITY
@@ -219,7 +225,9 @@ def authorise(requirement: Requirement) -> Principal:
     if requirement.scopes and not requirement.scopes <= principal.scopes:
         raise InsufficientScope()
     delegable = requirement.delegable
-    if principal.delegated and (delegable is None or delegable not in principal.delegated_scopes):
+    if principal.delegated and (delegable is None or delegable not in principal.delegated_scopes
+                                or (requirement.delegable_kinds is not None
+                                    and principal.kind not in requirement.delegable_kinds)):
         raise ProxyNotAllowed()
     if requirement.level and principal.kind in _LEVELLED_KINDS:
         # 403 naming required_level, current_level, max_age, step_up_url (issue 14 item 21, issue 19):

@@ -57,6 +57,7 @@ def production_settings(directory: Path) -> dict[str, str]:
         "SMS_ACCESS_KEY_ID": "LTAI5tPROD", "SMS_ACCESS_KEY_SECRET": "prod-secret",
         "SMS_SIGN_NAME": "易网", "SMS_TEMPLATE_CODE": "SMS_200001",
         "REGISTRY_URL": "http://127.0.0.1:1", "REGISTRY_APP_ID": "yiwang", "REGISTRY_APP_SECRET": "reg-secret",
+        "BIZREG_URL": "http://127.0.0.1:1", "BIZREG_APP_ID": "yiwang", "BIZREG_APP_SECRET": "bizreg-secret",
         "WECHAT_APPID": "wxprod0123456789", "WECHAT_SECRET": "wx-prod-secret",
         **production_crypto_secrets(directory),
     }
@@ -65,7 +66,7 @@ def production_settings(directory: Path) -> dict[str, str]:
 @pytest.fixture
 def crypto_environ(monkeypatch):
     """No crypto or environment setting leaks in from the developer's shell."""
-    for key in CRYPTO_SECRETS + ("APP_ENV", "CA_CRL_TTL", "SMS_BACKEND", "REGISTRY_BACKEND", "WECHAT_BACKEND",
+    for key in CRYPTO_SECRETS + ("APP_ENV", "CA_CRL_TTL", "SMS_BACKEND", "REGISTRY_BACKEND", "BIZREG_BACKEND", "WECHAT_BACKEND",
                                  "LIVENESS_BACKEND", "JWT_SIGNING_KEY", "DATA_ENCRYPTION_KEY"):
         monkeypatch.delenv(key, raising=False)
 

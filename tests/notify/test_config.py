@@ -10,7 +10,8 @@ def _production(**overrides) -> dict:
     base = {"APP_ENV": "production", "JWT_SIGNING_KEY": "k", "DATA_ENCRYPTION_KEY": "k", "KEYSTORE_KEKS": "k",
             "PLATFORM_CA_CERT": "c", "PLATFORM_CA_KEY": "k", "SMS_ACCESS_KEY_ID": "i", "SMS_ACCESS_KEY_SECRET": "s",
             "SMS_SIGN_NAME": "n", "SMS_TEMPLATE_CODE": "t", "REGISTRY_URL": "u", "REGISTRY_APP_ID": "a",
-            "REGISTRY_APP_SECRET": "s", "WECHAT_APPID": "wx", "WECHAT_SECRET": "s",
+            "REGISTRY_APP_SECRET": "s", "BIZREG_URL": "u", "BIZREG_APP_ID": "a", "BIZREG_APP_SECRET": "s",
+            "WECHAT_APPID": "wx", "WECHAT_SECRET": "s",
             "PKI_BASE_URL": "https://pki.example.gov.cn"}
     return load_settings({**base, **overrides}, environ={})
 

@@ -146,17 +146,27 @@ DELEGABLE = {
     ("GET", "/api/v1/cases/<case_id>"): "cases:follow",
 }
 MAY_BECOME_DELEGABLE: dict = {}
+# Delegable for an enterprise's agents only (issue 19): a relative's proxy token is refused there.
+ENTERPRISE_ONLY = {
+    ("GET", "/api/v1/notifications"): "cases:follow",
+    ("GET", "/api/v1/notifications/unread-count"): "cases:follow",
+    ("POST", "/api/v1/notifications/<entry_id>/read"): "cases:follow",
+    ("POST", "/api/v1/notifications/read-all"): "cases:follow",
+}
 
 
 def test_exactly_the_listed_routes_are_delegable(app):
     """Fail closed: a route accepts proxy tokens only when it says so, and only these say so."""
-    found = {}
+    found, enterprise_only = {}, {}
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         scope = getattr(view, "_delegable", None)
         if scope is not None:
+            kinds = getattr(view, "_delegable_kinds", None)
+            into = found if kinds is None or "citizen" in kinds else enterprise_only
             for method in rule.methods - {"HEAD", "OPTIONS"}:
-                found[(method, rule.rule)] = scope
+                into[(method, rule.rule)] = scope
+    assert enterprise_only == ENTERPRISE_ONLY
     extra = {k: v for k, v in found.items() if k not in DELEGABLE}
     assert {k: v for k, v in found.items() if k in DELEGABLE} == DELEGABLE
     assert extra.items() <= MAY_BECOME_DELEGABLE.items(), extra
