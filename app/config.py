@@ -124,7 +124,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGNING_PIN_CHANGES_PER_HOUR": 10,  # PIN changes tried per citizen and hour (signing/pin_lifecycle.py)
     "SIGNING_PIN_RESETS_PER_HOUR": 5,  # forgotten-PIN resets tried per citizen and hour
     "SIGNING_REQUIRE_SMS": False,  # authorising also needs an SMS code sent to the bound phone
-    "SIGNING_REQUIRE_LIVENESS": False,  # authorising also needs a face check within LIVENESS_FRESH_SECONDS
+    # Authorising also needs ASSURANCE_POLICY["signing"] (L3 proved within 600 s: a face check or 网证, issue 19)
+    "SIGNING_REQUIRE_LIVENESS": True,
     "SIGNATURE_VERIFY_PER_MINUTE": 6000,  # third-party verifications per machine client per minute
     "TIMESTAMP_PER_MINUTE": 6000,  # RFC 3161 time-stamp tokens per machine client per minute (/api/v1/timestamps)
     "VERIFY_REPORT_RETENTION_DAYS": 1825,  # signed verification reports kept (flask signing prune-reports)

@@ -65,7 +65,7 @@ def _profile(query: HomeQuery) -> dict[str, Any]:
     view = identity.user_view(identity.get_user(query.user_id))
     return {"id": view["id"], "name_masked": view["name_masked"], "phone_masked": view["phone_masked"],
             "assurance_level": view["assurance_level"], "real_name_verified": view["real_name_verified"],
-            "elderly_mode": query.elderly}
+            "ncid_linked": view["ncid_linked"], "elderly_mode": query.elderly}
 
 
 def _licences(query: HomeQuery) -> list[dict[str, Any]]:

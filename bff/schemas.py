@@ -33,6 +33,7 @@ class ProfileSchema(ma.Schema):
     phone_masked = ma.fields.String(allow_none=True, metadata={"example": "138****0000"})
     assurance_level = ma.fields.String(metadata={"example": "L2", "description": "L2 以下没有证照和办件"})
     real_name_verified = ma.fields.Boolean()
+    ncid_linked = ma.fields.Boolean(metadata={"description": "已关联网号（可用网号登录；网号账号可无手机）"})
     elderly_mode = ma.fields.Boolean(metadata={"description": "大字版：首页为简化布局"})
 
 

@@ -37,7 +37,8 @@ def user_view(user: User) -> dict[str, Any]:
         "name_masked": mask_name(name),
         "id_number_masked": mask_id_number(id_number),
         "assurance_level": LEVEL_NAMES[user.assurance_level],
-        "real_name_verified": user.real_name_verified_at is not None,
+        # established by the registry match or by 网号/网证 (whose accounts hold no name in clear)
+        "real_name_verified": user.real_name_verified_at is not None or user.real_name_source is not None,
         "real_name_verified_at": user.real_name_verified_at,
         "liveness_verified_at": user.liveness_verified_at,
         "phone_bound": user.phone_bidx is not None,

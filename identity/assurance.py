@@ -155,7 +155,8 @@ def step_up_options(user_id: str, *, required_level: int, max_age: int | None = 
     cfg = current_app.config
     standing = verified_level(user_id)
     methods = []
-    if standing >= 2 and required_level <= 3 and cfg.get("LIVENESS_BACKEND") not in (None, "", "none"):
+    has_id = get_user(user_id).id_number_enc is not None  # a face is compared with the ID card's photo
+    if standing >= 2 and has_id and required_level <= 3 and cfg.get("LIVENESS_BACKEND") not in (None, "", "none"):
         methods.append({"method": "face", "level": "L3", "start": {"method": "POST", "url": "/api/v1/me/liveness"}})
     if cfg.get("NCID_BACKEND") not in (None, "", "none"):
         methods.append({"method": "ncid", "level": "L4" if required_level >= 4 else "L3",

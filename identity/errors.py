@@ -75,6 +75,10 @@ class PhoneRequired(Forbidden):
     code, detail = "phone_required", N_("请先绑定手机号码。")
 
 
+class PhoneHeldByOtherAccount(Conflict):
+    code, detail = "phone_held_by_other_account", N_("该手机号已是另一个账号的登录手机号：请用该手机号登录，在那个账号中关联网号。")
+
+
 class PhoneBound(Conflict):
     code, detail = "phone_already_bound", N_("该账号已绑定手机号码。")
 
@@ -180,6 +184,10 @@ class LivenessUnavailableError(ServiceUnavailable):
 
 class LivenessNotPassed(AppError):
     status, code, detail = 422, "liveness_failed", N_("人脸核验未通过，请重试。")
+
+
+class LivenessNeedsIdentity(Conflict):
+    code, detail = "liveness_needs_identity", N_("人脸核验需与身份证照片比对，您的账号未保存身份证信息：请改用网证+人脸核验。")
 
 
 class LivenessPending(Conflict):

@@ -18,7 +18,7 @@ from identity.accounts import get_user, phone_index, user_view
 from identity.adapters.sms import SmsDeliveryError
 from identity.adapters.wechat import WeChatCodeInvalid, WeChatError, WeChatRateLimited
 from identity.errors import (
-    PhoneBound, PhoneInvalid, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid, SmsUnavailable, WeChatBusy,
+    PhoneBound, PhoneHeldByOtherAccount, PhoneInvalid, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid, SmsUnavailable, WeChatBusy,
     WeChatCodeRejected, sms_limit_message,
 )
 from identity.models import User
@@ -154,6 +154,10 @@ def bind_phone(*, user_id: str, phone: str | None = None, sms_code: str | None =
         if owner is None:
             models.bind_user_phone(user, phone_enc=field_cipher().encrypt(phone, "user.phone"), phone_index=index)
             owner = user
+        elif user.real_name_source is not None or models.ncid_link_of(user.id) is not None:
+            # A 网号 account is a person's own account (its 网号 link, consents, levels, enterprises):
+            # it is not folded into the phone's account; one person, one account — link 网号 there.
+            raise PhoneHeldByOtherAccount()
         else:
             models.move_wechat_identities(from_user_id=user.id, to_user=owner)
             sessions.revoke_principal_sessions("citizen", user.id, "account_merged")

@@ -28,7 +28,7 @@ from identity.accounts import get_user, user_view
 from identity.adapters.registry import RegistryResult
 from identity.adapters.registry import RegistryUnavailable as RegistryDown
 from identity.errors import (
-    AlreadyVerified, IdNumberBound, IdNumberInvalid, LivenessNotPassed, LivenessPending,
+    AlreadyVerified, IdNumberBound, IdNumberInvalid, LivenessNeedsIdentity, LivenessNotPassed, LivenessPending,
     LivenessUnavailableError, PhoneRequired, RealNameMismatch, RegistryUnavailable,
 )
 from identity.liveness import LivenessUnavailable
@@ -104,6 +104,10 @@ def _notify_verified(user_id: str) -> None:
 def start_liveness(*, user_id: str) -> dict[str, Any]:
     assurance.require_level(user_id, 2)  # 403 naming the levels
     user = get_user(user_id)
+    if user.name_enc is None or user.id_number_enc is None:
+        # A 网号 account holds no name or ID number to compare a face with: its face check is 网证 + 人脸
+        # (R03) in the national app (POST /me/ncid/sessions {purpose: step_up}), or it consents first.
+        raise LivenessNeedsIdentity()
     c = field_cipher()
     try:
         session = providers().liveness.start(user_id=user.id, name=c.decrypt(user.name_enc, "user.name"),

@@ -129,7 +129,8 @@ def verify_real_name(body):
 @me_blp.arguments(s.BindPhoneSchema())
 @me_blp.response(200, s.CitizenTokensSchema())
 @problems(me_blp, {400: "sms_code_invalid, sms_code_expired, sms_code_attempts_exceeded, wechat_code_invalid",
-                   409: "phone_already_bound", 422: "validation_failed, phone_invalid", 503: "wechat_unavailable"})
+                   409: "phone_already_bound, phone_held_by_other_account", 422: "validation_failed, phone_invalid",
+                   503: "wechat_unavailable"})
 @auth_required()
 def bind_phone(body):
     """Bind a phone to a WeChat account (getPhoneNumber code, or phone + SMS code)."""
@@ -139,7 +140,7 @@ def bind_phone(body):
 
 @me_blp.route("/liveness", methods=["POST"])
 @me_blp.response(201, s.LivenessStartSchema())
-@problems(me_blp, {403: "assurance_level_insufficient", 503: "liveness_unavailable"})
+@problems(me_blp, {403: "assurance_level_insufficient", 409: "liveness_needs_identity", 503: "liveness_unavailable"})
 @auth_required()
 def start_liveness():
     """Start a face-liveness check (L3); the client runs the provider SDK with `biz_token`."""

@@ -87,8 +87,10 @@ def enrol(*, user_id: str, pin: str, sms_code: str, liveness_session_id: str | N
     store the credential and the notice — all in one transaction. AssuranceInsufficient, PinWeak,
     AlreadyEnrolled, SigningLocked, StepUpFailed, FreshLivenessRequired."""
     require_level(user_id)  # 403 naming the levels
-    person = identity.verified_identity(user_id)
-    if person is None:  # verified without the ID number in clear (网号): the certificate needs it
+    # The certificate names the person: a 网号 account consents once to the name and ID number being
+    # kept for it (403 identity_consent_required, purpose "signing", naming where to consent).
+    person = identity.require_identity(user_id, "signing")
+    if person is None:
         raise AssuranceInsufficient(required_level=2, current_level=identity.verified_level(user_id))
     reasons = weak_reasons(pin, id_number=person.id_number)
     if reasons:

@@ -37,7 +37,8 @@ _LOCKED = blp.alt_response(423, schema=s.SigningLockedProblemSchema, content_typ
 @blp.route("/enrol", methods=["POST"])
 @blp.arguments(s.EnrolSchema())
 @blp.response(201, s.CertificateSchema())
-@problems(blp, {403: f"{_L2}, {_STEP_UP}", 409: "signing_already_enrolled", 422: "pin_weak, validation_failed",
+@problems(blp, {403: f"{_L2}, {_STEP_UP}, identity_consent_required, phone_required",
+                409: "signing_already_enrolled", 422: "pin_weak, validation_failed",
                 503: "liveness_unavailable"})
 @_LOCKED
 @auth_required(level=2)

@@ -40,6 +40,10 @@ def base_config(tmp_path_factory) -> dict:
         "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{var}/test.db",
         "REDIS_URL": TEST_REDIS_URL,
         "LOG_LEVEL": "DEBUG",
+        # Signing's fresh-L3 policy (on by default) is tested where it is the subject
+        # (tests/identity/test_step_up_levels.py, tests/signing/test_signing.py); elsewhere a signature
+        # needs only the PIN, so each test need not run a face check first.
+        "SIGNING_REQUIRE_LIVENESS": False,
     }
 
 

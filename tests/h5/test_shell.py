@@ -21,7 +21,7 @@ def test_the_demo_citizen_signs_in_and_a_deep_link_opens_its_screen(demo, phone)
 
 
 ROUTES = ["home", "wallet", "signing", "halls", "appointments", "appointments/new", "cases", "notices",
-          "notices/preferences", "proxies", "consent", "settings"]
+          "notices/preferences", "proxies", "consent", "settings", "enterprises"]
 
 
 def _wide(cdp) -> list:

@@ -120,7 +120,8 @@ def test_metrics_under_gunicorn_add_up_every_worker(base_config, tmp_path):
     to files there, and a scrape that reaches either worker counts every request."""
     metrics_port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR", "STREAM_MAX_PER_PROCESS")}
-    env.update({**base_config, "VAR_DIR": str(tmp_path / "var"), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "1",
+    env.update({**{k: str(v) for k, v in base_config.items()},  # an environment holds strings
+                "VAR_DIR": str(tmp_path / "var"), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "1",
                 "AUTO_MIGRATE": "0", "LOG_LEVEL": "WARNING", "NOTIFY_WORKER_IN_PROCESS": "0",
                 "METRICS_PORT": str(metrics_port)})
     server = GunicornServer(name="metrics", conf="gunicorn.conf.py", app="wsgi:app", env=env,

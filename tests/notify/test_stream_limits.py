@@ -157,7 +157,8 @@ def test_under_gunicorn_streams_take_at_most_half_the_threads(private_redis, mak
         people.append(bearer(client.post("/api/v1/auth/login", json={"phone": phone, "code": code})
                              .get_json()["access_token"]))
     env = {k: v for k, v in os.environ.items() if k not in ("STREAM_MAX_PER_PROCESS", "PROMETHEUS_MULTIPROC_DIR")}
-    env.update({**base_config, "REDIS_URL": private_redis.url, "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4",
+    env.update({**{k: str(v) for k, v in base_config.items()},  # an environment holds strings
+                "REDIS_URL": private_redis.url, "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4",
                 "AUTO_MIGRATE": "0", "LOG_LEVEL": "WARNING", "NOTIFY_WORKER_IN_PROCESS": "0",
                 "NOTIFY_SSE_HEARTBEAT": "1"})  # closed streams are noticed at the next keep-alive
     server = GunicornServer(name="stream-cap", conf="gunicorn.conf.py", app="wsgi:app", env=env,

@@ -50,7 +50,10 @@ function profile(ctx, home, elderly) {
   const p = home.profile;
   if (!p) { box.appendChild(el("div", "sub", t("个人信息暂时无法加载", "Your profile cannot be loaded now"))); return; }
   box.appendChild(el("div", "title", (p.name_masked || t("用户", "User")) + t("，您好", ", hello")));
-  box.appendChild(el("div", "sub", t("手机 ", "Phone ") + (p.phone_masked || "") + t(" · 认证等级 ", " · Level ") +
+  // A 网号 account may have no phone: it says how it logs in instead.
+  const login = p.phone_masked ? t("手机 ", "Phone ") + p.phone_masked
+    : (p.ncid_linked ? t("网号登录", "National network ID") : t("未绑定手机", "No phone bound"));
+  box.appendChild(el("div", "sub", login + t(" · 认证等级 ", " · Level ") +
     p.assurance_level + (elderly ? t(" · 大字版", " · Large type") : "")));
   const unread = home.unread_notifications;
   if (typeof unread === "number" && unread > 0) {
