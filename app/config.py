@@ -260,7 +260,7 @@ class ConfigError(click.ClickException, RuntimeError):
         super().__init__(message)
 
 
-_KINDS = {bool: "true or false", int: "an integer", float: "a number"}
+_KINDS = {bool: "true or false", int: "an integer", float: "a number", dict: "a JSON object"}
 
 
 def _coerce(default: Any, raw: str) -> Any:
@@ -270,6 +270,11 @@ def _coerce(default: Any, raw: str) -> Any:
         return int(raw)
     if isinstance(default, float):
         return float(raw)
+    if isinstance(default, dict):  # e.g. ASSURANCE_POLICY='{"signing": [3, 300]}': JSON, merged over the default
+        value = json.loads(raw)
+        if not isinstance(value, dict):
+            raise ValueError("not an object")
+        return {**default, **value}
     return raw
 
 
@@ -288,6 +293,7 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     env = settings["APP_ENV"]
     if env not in ENVIRONMENTS:
         problems.append(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    problems += _policy_problems(settings.get("ASSURANCE_POLICY"))
     if problems:
         raise ConfigError(problems, "invalid settings")
     settings["VAR_DIR"] = os.path.abspath(settings["VAR_DIR"])
@@ -311,6 +317,20 @@ def ncid_platform_certs(settings: dict[str, Any]) -> dict[str, str]:
         return {}
     ok = isinstance(certs, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in certs.items())
     return certs if ok else {}
+
+
+def _policy_problems(table: Any) -> list[str]:
+    """ASSURANCE_POLICY: every operation of the default, each (level 1–4, max_age seconds > 0 or null)."""
+    if not isinstance(table, dict):
+        return ["ASSURANCE_POLICY must be a JSON object {operation: [level, max_age or null]}"]
+    problems = [f"ASSURANCE_POLICY names an unknown operation {op!r}" for op in table
+                if op not in DEFAULTS["ASSURANCE_POLICY"]]
+    for op, row in table.items():
+        ok = (isinstance(row, (list, tuple)) and len(row) == 2 and isinstance(row[0], int) and 1 <= row[0] <= 4
+              and (row[1] is None or (isinstance(row[1], int) and row[1] > 0)))
+        if not ok:
+            problems.append(f"ASSURANCE_POLICY[{op!r}] must be [level 1-4, max_age seconds or null]")
+    return problems
 
 
 def check_config(settings: dict[str, Any]) -> None:

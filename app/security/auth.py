@@ -229,13 +229,16 @@ def authorise(requirement: Requirement) -> Principal:
                                 or (requirement.delegable_kinds is not None
                                     and principal.kind not in requirement.delegable_kinds)):
         raise ProxyNotAllowed()
-    if requirement.level and principal.kind in _LEVELLED_KINDS:
+    level, max_age = requirement.level, requirement.max_age
+    if requirement.purpose in current_app.config["ASSURANCE_POLICY"]:  # the live row, not the one at import
+        level, max_age = current_app.config["ASSURANCE_POLICY"][requirement.purpose]
+    if level and principal.kind in _LEVELLED_KINDS:
         # 403 naming required_level, current_level, max_age, step_up_url (issue 14 item 21, issue 19):
         # the person acting is checked — a proxy or agent, not the citizen or enterprise they act for.
         person = principal.actor_id if principal.delegated else principal.id
         if person is None or (principal.kind == "enterprise" and not principal.delegated):
             raise Forbidden()  # an enterprise acts only through a person: fail closed
-        _identity().require_level(person, requirement.level, requirement.max_age, requirement.purpose)
+        _identity().require_level(person, level, max_age, requirement.purpose)
     if principal.delegated:
         g.delegated_scope = delegable
     g.principal = principal
