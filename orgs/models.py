@@ -136,4 +136,7 @@ def find_dev_entry(uscc: str) -> DevRegistryEntry | None:
 
 
 def upsert_dev_entry(**values: Any) -> None:
-    DevRegistryEntry.insert(**values).on_conflict_replace().execute()
+    # ON CONFLICT … DO UPDATE works on SQLite and PostgreSQL alike (REPLACE is SQLite's only)
+    DevRegistryEntry.insert(**values).on_conflict(
+        conflict_target=[DevRegistryEntry.uscc],
+        update={getattr(DevRegistryEntry, k): v for k, v in values.items() if k != "uscc"}).execute()
