@@ -5,7 +5,7 @@ the server opens a session for a named person, the client runs the face SDK with
 ``verify_id``, and the *server* asks for the result, proving it knows whom it asked about with a
 ``cert_hash`` of the certificate data. YiWang talks to a gateway (a provincial face platform, or a
 relay in front of WeChat's access-token API) with the same bodies, wrapped in the HMAC-SM3 envelope
-of :mod:`identity.adapters.registry`. Integrators implement the server side; this is the client.
+of :mod:`app.adapters.signed_http`. Integrators implement the server side; this is the client.
 
 Requests (``POST``, JSON, UTF-8, headers X-App-Id / X-Timestamp / X-Nonce / X-Signature exactly as
 the registry protocol: HMAC-SM3(app_secret, METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nhex(SM3(body))))::
@@ -36,20 +36,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac as std_hmac
 import json
 import logging
 import re
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
 from app.adapters.http import CircuitBreaker, CircuitOpen, Timeout, check_timeout, make_session
+from app.adapters.signed_http import SignedHttpError, SignedJsonClient, json_body, new_nonce
 from app.db import new_id
-from identity.adapters.registry import hmac_sm3_hex, request_string_to_sign, sm3_hex
 from identity.liveness import LivenessResult, LivenessSession, LivenessUnavailable
 
 logger = logging.getLogger(__name__)
@@ -96,7 +94,6 @@ class HttpFaceProvider:
             raise ValueError("base_url, app_id and app_secret are required")
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
-        self._app_secret = app_secret
         self._redis = redis
         self._cipher = cipher
         self.min_score = min_score
@@ -104,6 +101,7 @@ class HttpFaceProvider:
         self.breaker = breaker or CircuitBreaker(failure_threshold=5, reset_timeout=30.0,
                                                  failure_types=(LivenessUnavailable,), name="face_verification")
         self._session = session or make_session(connect_retries=1, status_retries=0)
+        self._wire = SignedJsonClient(app_id, app_secret, timeout=self.timeout, session=self._session)
 
     def __repr__(self) -> str:
         return f"HttpFaceProvider(url={self.base_url!r}, app_id={self.app_id!r})"
@@ -195,34 +193,13 @@ class HttpFaceProvider:
             raise LivenessUnavailable("face gateway circuit open") from exc
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """One signed round trip; the verified JSON object, or :class:`LivenessUnavailable`."""
-        url = self.base_url + path
-        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        signature = hmac_sm3_hex(self._app_secret,
-                                 request_string_to_sign("POST", urlsplit(url).path, timestamp, nonce, raw))
-        headers = {"Content-Type": "application/json; charset=utf-8", "X-App-Id": self.app_id,
-                   "X-Timestamp": timestamp, "X-Nonce": nonce, "X-Signature": signature}
+        """One signed round trip (the reply bound to our nonce); the JSON object, or :class:`LivenessUnavailable`."""
+        nonce = new_nonce()
         try:
-            resp = self._session.post(url, data=raw, headers=headers, timeout=self.timeout)
-        except requests.Timeout as exc:
-            logger.warning("face gateway timeout (%s)", path)
-            raise LivenessUnavailable("face gateway timeout") from exc
-        except requests.RequestException as exc:
-            logger.warning("face gateway unreachable (%s): %s", path, type(exc).__name__)
-            raise LivenessUnavailable("face gateway unreachable") from exc
-        if resp.status_code != 200:
-            logger.warning("face gateway HTTP %d (%s)", resp.status_code, path)
-            raise LivenessUnavailable(f"face gateway HTTP {resp.status_code}")
-        expected = hmac_sm3_hex(self._app_secret, f"{nonce}\n{sm3_hex(resp.content)}")
-        received = resp.headers.get("X-Signature", "").strip().lower()
-        if not std_hmac.compare_digest(expected.encode("ascii"), received.encode("ascii", "replace")):
-            logger.error("face gateway reply signature invalid (%s)", path)
-            raise LivenessUnavailable("face gateway reply signature invalid")
-        try:
-            payload = json.loads(resp.content.decode("utf-8"))
-        except ValueError as exc:
-            raise LivenessUnavailable("face gateway non-JSON reply") from exc
+            payload = self._wire.post(self.base_url + path, json_body(body), nonce=nonce, reply_binding=nonce).payload
+        except SignedHttpError as exc:
+            logger.log(exc.level, "face gateway %s (%s)", exc.log_text, path)
+            raise LivenessUnavailable(f"face gateway {exc.reason}") from exc
         if not isinstance(payload, dict):
             raise LivenessUnavailable("face gateway reply is not an object")
         return payload

@@ -35,7 +35,6 @@ import json
 import logging
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -44,9 +43,9 @@ from urllib.parse import urlsplit
 import requests
 
 from app.adapters.http import CircuitBreaker, CircuitOpen, Timeout, check_timeout, make_session
+from app.adapters.signed_http import SignedHttpError, SignedJsonClient, json_body
 from app.clock import china_now
 from app.crypto.sm2 import SM2PrivateKey, SM2PublicKey
-from identity.adapters.registry import hmac_sm3_hex, request_string_to_sign
 
 logger = logging.getLogger(__name__)
 
@@ -145,13 +144,13 @@ class HttpNcidGateway:
         self.url = base_url.rstrip("/") + AUTH_PATH
         self.path = urlsplit(self.url).path
         self.org_id, self.app_id, self.business_id = org_id, app_id, business_id
-        self._app_secret = app_secret
         self._keys = dict(platform_keys)
         self.timeout = check_timeout(timeout)
         self.breaker = breaker or CircuitBreaker(
             failure_threshold=5, reset_timeout=30.0, failure_types=(NcidGatewayUnavailable,), name="ncid_platform",
         )
         self._session = session or make_session(connect_retries=1, status_retries=0)
+        self._wire = SignedJsonClient(app_id, app_secret, timeout=self.timeout, session=self._session)
 
     def __repr__(self) -> str:
         return f"HttpNcidGateway(url={self.url!r}, org_id={self.org_id!r}, app_id={self.app_id!r})"
@@ -167,43 +166,20 @@ class HttpNcidGateway:
                 "idCardAuthData": id_card_auth_data}
         if cert_pwd_data:
             body["certPwdData"] = cert_pwd_data
-        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        raw = json_body(body)
         try:
             return self.breaker.call(lambda: self._post(raw))
         except CircuitOpen as exc:
             logger.warning("ncid platform circuit open")
             raise NcidGatewayUnavailable("ncid platform circuit open") from exc
 
-    def _headers(self, body: bytes) -> dict[str, str]:
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        return {
-            "Content-Type": "application/json; charset=utf-8",
-            "X-App-Id": self.app_id,
-            "X-Timestamp": timestamp,
-            "X-Nonce": nonce,
-            "X-Signature": hmac_sm3_hex(self._app_secret,
-                                        request_string_to_sign("POST", self.path, timestamp, nonce, body)),
-        }
-
     def _post(self, body: bytes) -> SignedCredential:
-        """One round trip; the opaque 网证 data is never logged."""
+        """One round trip (the 凭据 is SM2-signed, the reply not HMACed); the opaque 网证 data is never logged."""
         try:
-            resp = self._session.post(self.url, data=body, headers=self._headers(body), timeout=self.timeout)
-        except requests.Timeout as exc:
-            logger.warning("ncid platform timeout")
-            raise NcidGatewayUnavailable("ncid platform timeout") from exc
-        except requests.RequestException as exc:
-            logger.warning("ncid platform unreachable: %s", type(exc).__name__)
-            raise NcidGatewayUnavailable("ncid platform unreachable") from exc
-        if resp.status_code != 200:
-            logger.warning("ncid platform HTTP %d", resp.status_code)
-            raise NcidGatewayUnavailable(f"ncid platform HTTP {resp.status_code}")
-        if len(resp.content) > _MAX_REPLY_BYTES:
-            raise NcidGatewayUnavailable("ncid platform reply too large")
-        try:
-            payload = resp.json()
-        except ValueError as exc:
-            raise NcidGatewayUnavailable("ncid platform non-JSON reply") from exc
+            payload = self._wire.post(self.url, body, max_reply_bytes=_MAX_REPLY_BYTES).payload
+        except SignedHttpError as exc:
+            logger.warning("ncid platform %s", exc.log_text)
+            raise NcidGatewayUnavailable(f"ncid platform {exc.reason}") from exc
         return parse_credential(payload)
 
 

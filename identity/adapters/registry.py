@@ -41,21 +41,17 @@ errors (request never delivered).
 from __future__ import annotations
 
 import base64
-import hmac as std_hmac
-import json
 import logging
 import re
 import secrets
-import time
 from enum import Enum
 from typing import Protocol
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.hmac import HMAC
 
 from app.adapters.http import CircuitBreaker, CircuitOpen, Timeout, check_timeout, make_session
+from app.adapters.signed_http import SIGNATURE_INVALID, SignedHttpError, SignedJsonClient, json_body
 from app.security.pii import mask_id_number
 
 logger = logging.getLogger(__name__)
@@ -84,25 +80,6 @@ class PopulationRegistry(Protocol):
         ...
 
 
-def sm3_hex(data: bytes) -> str:
-    """Lowercase hex SM3 digest of ``data``."""
-    digest = hashes.Hash(hashes.SM3())
-    digest.update(data)
-    return digest.finalize().hex()
-
-
-def hmac_sm3_hex(key: str, message: str) -> str:
-    """Lowercase hex HMAC-SM3 of UTF-8 ``message`` under UTF-8 ``key``."""
-    mac = HMAC(key.encode("utf-8"), hashes.SM3())
-    mac.update(message.encode("utf-8"))
-    return mac.finalize().hex()
-
-
-def request_string_to_sign(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
-    """Build the request string-to-sign defined in the module docstring."""
-    return "\n".join([method.upper(), path, timestamp, nonce, sm3_hex(body)])
-
-
 class HttpPopulationRegistry:
     """:class:`PopulationRegistry` over the signed JSON protocol (see module doc).
 
@@ -125,13 +102,13 @@ class HttpPopulationRegistry:
         self.url = base_url.rstrip("/") + VERIFY_PATH
         self.path = urlsplit(self.url).path
         self.app_id = app_id
-        self._app_secret = app_secret
         self.timeout = check_timeout(timeout)
         self.breaker = breaker or CircuitBreaker(
             failure_threshold=5, reset_timeout=30.0,
             failure_types=(RegistryUnavailable,), name="population_registry",
         )
         self._session = session or make_session(connect_retries=1, status_retries=0)
+        self._wire = SignedJsonClient(app_id, app_secret, timeout=self.timeout, session=self._session)
 
     def __repr__(self) -> str:
         return f"HttpPopulationRegistry(url={self.url!r}, app_id={self.app_id!r})"
@@ -154,64 +131,30 @@ class HttpPopulationRegistry:
             logger.warning("registry circuit open; refusing check for %s", mask_id_number(id_number))
             raise RegistryUnavailable("population registry circuit open") from exc
 
-    def _signed_headers(self, body: bytes) -> dict[str, str]:
-        """Return the authentication headers for ``body``."""
-        timestamp = str(int(time.time()))
-        nonce = secrets.token_hex(16)
-        signature = hmac_sm3_hex(
-            self._app_secret, request_string_to_sign("POST", self.path, timestamp, nonce, body)
-        )
-        return {
-            "Content-Type": "application/json; charset=utf-8",
-            "X-App-Id": self.app_id,
-            "X-Timestamp": timestamp,
-            "X-Nonce": nonce,
-            "X-Signature": signature,
-        }
-
     def _verify_once(self, name: str, id_number: str) -> RegistryResult:
         """One signed round trip; raise :class:`RegistryUnavailable` on anything odd."""
         # base32 (a–z, 2–7): never a digit run that log masking would take for a phone number
         request_id = base64.b32encode(secrets.token_bytes(15)).decode().lower()
-        body = json.dumps(
-            {"name": name, "id_number": id_number, "request_id": request_id},
-            ensure_ascii=False, separators=(",", ":"),
-        ).encode("utf-8")
         masked = mask_id_number(id_number)
         try:
-            resp = self._session.post(
-                self.url, data=body, headers=self._signed_headers(body), timeout=self.timeout
-            )
-        except requests.Timeout as exc:
-            logger.warning("registry timeout for %s (request_id=%s)", masked, request_id)
-            raise RegistryUnavailable("population registry timeout") from exc
-        except requests.RequestException as exc:
-            logger.warning("registry unreachable for %s: %s", masked, type(exc).__name__)
-            raise RegistryUnavailable("population registry unreachable") from exc
-        result = self._parse_reply(resp, request_id)
+            reply = self._wire.post(self.url, json_body({"name": name, "id_number": id_number, "request_id": request_id}))
+            result = self._verdict(reply.payload, reply.signature, request_id)
+        except SignedHttpError as exc:
+            logger.log(exc.level, "registry %s for %s (request_id=%s)", exc.log_text, masked, request_id)
+            raise RegistryUnavailable(f"population registry {exc.reason}") from exc
         logger.info("registry verdict for %s: %s (request_id=%s)", masked, result.value, request_id)
         return result
 
-    def _parse_reply(self, resp: requests.Response, request_id: str) -> RegistryResult:
-        """Validate status, body and reply signature; return the verdict."""
-        if resp.status_code != 200:
-            logger.warning("registry HTTP %d (request_id=%s)", resp.status_code, request_id)
-            raise RegistryUnavailable(f"population registry HTTP {resp.status_code}")
-        try:
-            payload = resp.json()
-        except ValueError as exc:
-            raise RegistryUnavailable("population registry non-JSON reply") from exc
+    def _verdict(self, payload: object, signature: str, request_id: str) -> RegistryResult:
+        """Validate the reply and its signature (over request_id + "\\n" + result); return the verdict."""
         if not isinstance(payload, dict) or payload.get("request_id") != request_id:
             logger.warning("registry reply request_id mismatch (request_id=%s)", request_id)
             raise RegistryUnavailable("population registry reply does not match request")
         raw_result = payload.get("result")
         if not isinstance(raw_result, str):
             raise RegistryUnavailable("population registry reply lacks result")
-        expected = hmac_sm3_hex(self._app_secret, f"{request_id}\n{raw_result}")
-        received = resp.headers.get("X-Signature", "").strip().lower()
-        if not std_hmac.compare_digest(expected.encode("ascii"), received.encode("ascii", "replace")):
-            logger.error("registry reply signature invalid (request_id=%s)", request_id)
-            raise RegistryUnavailable("population registry reply signature invalid")
+        if not self._wire.reply_signed(f"{request_id}\n{raw_result}", signature):
+            raise SignedHttpError(SIGNATURE_INVALID)
         try:
             return RegistryResult(raw_result)
         except ValueError as exc:

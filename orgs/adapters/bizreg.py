@@ -28,20 +28,15 @@ this signed channel, and is never logged (masked).
 from __future__ import annotations
 
 import base64
-import hmac as std_hmac
-import json
 import logging
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import requests
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.hmac import HMAC
 
 from app.adapters.http import CircuitBreaker, CircuitOpen, Timeout, check_timeout, make_session
+from app.adapters.signed_http import SignedHttpError, SignedJsonClient, json_body
 from app.security.pii import constant_time_equal, field_cipher, mask_id_number
 
 logger = logging.getLogger(__name__)
@@ -79,18 +74,6 @@ class BusinessRegistry(Protocol):
         ...
 
 
-def sm3_hex(data: bytes) -> str:
-    digest = hashes.Hash(hashes.SM3())
-    digest.update(data)
-    return digest.finalize().hex()
-
-
-def hmac_sm3_hex(key: str, message: str) -> str:
-    mac = HMAC(key.encode("utf-8"), hashes.SM3())
-    mac.update(message.encode("utf-8"))
-    return mac.finalize().hex()
-
-
 def _request_id() -> str:
     # base32 (a–z, 2–7): never a digit run that log masking would take for a phone number
     return base64.b32encode(secrets.token_bytes(15)).decode().lower()
@@ -106,11 +89,11 @@ class HttpBusinessRegistry:
             raise ValueError("base_url, app_id and app_secret are required")
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
-        self._app_secret = app_secret
         self.timeout = check_timeout(timeout)
         self.breaker = breaker or CircuitBreaker(failure_threshold=5, reset_timeout=30.0,
                                                  failure_types=(BusinessRegistryUnavailable,), name="business_registry")
         self._session = session or make_session(connect_retries=1, status_retries=0)
+        self._wire = SignedJsonClient(app_id, app_secret, timeout=self.timeout, session=self._session)
 
     def __repr__(self) -> str:
         return f"HttpBusinessRegistry(url={self.base_url!r}, app_id={self.app_id!r})"
@@ -144,37 +127,14 @@ class HttpBusinessRegistry:
             logger.warning("business registry circuit open; refusing %s", what)
             raise BusinessRegistryUnavailable("business registry circuit open") from exc
 
-    def _headers(self, path: str, body: bytes) -> dict[str, str]:
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        to_sign = "\n".join(["POST", path, timestamp, nonce, sm3_hex(body)])
-        return {"Content-Type": "application/json; charset=utf-8", "X-App-Id": self.app_id, "X-Timestamp": timestamp,
-                "X-Nonce": nonce, "X-Signature": hmac_sm3_hex(self._app_secret, to_sign)}
-
     def _once(self, path: str, payload: dict[str, Any], what: str) -> dict[str, Any]:
         request_id = _request_id()
-        url = self.base_url + path
-        body = json.dumps({**payload, "request_id": request_id}, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json_body({**payload, "request_id": request_id})
         try:
-            resp = self._session.post(url, data=body, headers=self._headers(urlsplit(url).path, body),
-                                      timeout=self.timeout)
-        except requests.Timeout as exc:
-            logger.warning("business registry timeout for %s (request_id=%s)", what, request_id)
-            raise BusinessRegistryUnavailable("business registry timeout") from exc
-        except requests.RequestException as exc:
-            logger.warning("business registry unreachable for %s: %s", what, type(exc).__name__)
-            raise BusinessRegistryUnavailable("business registry unreachable") from exc
-        if resp.status_code != 200:
-            logger.warning("business registry HTTP %d (request_id=%s)", resp.status_code, request_id)
-            raise BusinessRegistryUnavailable(f"business registry HTTP {resp.status_code}")
-        expected = hmac_sm3_hex(self._app_secret, f"{request_id}\n{sm3_hex(resp.content)}")
-        received = resp.headers.get("X-Signature", "").strip().lower()
-        if not std_hmac.compare_digest(expected.encode("ascii"), received.encode("ascii", "replace")):
-            logger.error("business registry reply signature invalid (request_id=%s)", request_id)
-            raise BusinessRegistryUnavailable("business registry reply signature invalid")
-        try:
-            reply = resp.json()
-        except ValueError as exc:
-            raise BusinessRegistryUnavailable("business registry non-JSON reply") from exc
+            reply = self._wire.post(self.base_url + path, body, reply_binding=request_id).payload
+        except SignedHttpError as exc:
+            logger.log(exc.level, "business registry %s for %s (request_id=%s)", exc.log_text, what, request_id)
+            raise BusinessRegistryUnavailable(f"business registry {exc.reason}") from exc
         if not isinstance(reply, dict) or reply.get("request_id") != request_id:
             logger.warning("business registry reply request_id mismatch (request_id=%s)", request_id)
             raise BusinessRegistryUnavailable("business registry reply does not match the request")
