@@ -1,8 +1,8 @@
 """Fake business-registry gateway ("BIZREG gateway v1", orgs/adapters/bizreg.py).
 
-Re-implements the envelope checks with stdlib ``hmac``/``hashlib`` SM3 (independent from the
-adapter, which uses ``cryptography``) and refuses what it should: an unknown app, a stale
-timestamp, a reused nonce, a wrong signature, a body that is not the protocol's. Knobs:
+The envelope checks are :class:`tests.fakes.signed_gateway.SignedGateway`'s (stdlib ``hmac``/``hashlib``
+SM3, independent from the adapter): it refuses what it should: an unknown app, a stale timestamp, a
+reused nonce, a wrong signature, a body that is not the protocol's. Knobs:
 
 * ``entities``: ``{uscc: {"name", "entity_type", "status", "region_code", "lr_name", "lr_id_number"}}``;
 * ``mode``: ``"normal"``, ``"hang"`` (waits ``hang_seconds``), ``"error500"``, ``"wrong_key"`` (replies signed
@@ -13,68 +13,25 @@ timestamp, a reused nonce, a wrong signature, a body that is not the protocol's.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
-import time
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.signed_gateway import WRONG_KEY, SignedGateway, hmac_sm3, sm3_hex
 
 LOOKUP = "/v1/market-entities/lookup"
 VERIFY = "/v1/market-entities/legal-representative/verify"
 
 
-def sm3_hex(data: bytes) -> str:
-    return hashlib.new("sm3", data).hexdigest()
+class FakeBizreg(SignedGateway):
+    paths = (LOOKUP, VERIFY)
 
-
-def hmac_sm3(key: str, message: str) -> str:
-    return hmac.new(key.encode(), message.encode(), lambda: hashlib.new("sm3")).hexdigest()
-
-
-class FakeBizreg:
     def __init__(self, apps: dict[str, str], entities: dict[str, dict[str, str]] | None = None,
                  max_skew: int = 300) -> None:
-        self.apps = apps
+        super().__init__(apps, max_skew)
         self.entities = dict(entities or {})
-        self.max_skew = max_skew
-        self.mode = "normal"
-        self.hang_seconds = 2.0
-        self.release = threading.Event()
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.rejections: list[str] = []
-        self._nonces: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def _reject(self, status: int, reason: str) -> Response:
-        with self._lock:
-            self.rejections.append(reason)
-        return Response(json.dumps({"error": reason}), status=status, mimetype="application/json")
-
-    def _authenticate(self, request: Request, body: bytes) -> tuple[str, Response | None]:
-        secret = self.apps.get(request.headers.get("X-App-Id", ""))
-        if secret is None:
-            return "", self._reject(401, "unknown_app")
-        ts, nonce = request.headers.get("X-Timestamp", ""), request.headers.get("X-Nonce", "")
-        if not ts.isdigit() or abs(time.time() - int(ts)) > self.max_skew:
-            return "", self._reject(401, "timestamp_skew")
-        if len(nonce) != 32 or any(c not in "0123456789abcdef" for c in nonce):
-            return "", self._reject(401, "bad_nonce")
-        if not request.headers.get("Content-Type", "").startswith("application/json"):
-            return "", self._reject(415, "not_json")
-        to_sign = f"POST\n{request.path}\n{ts}\n{nonce}\n{sm3_hex(body)}"
-        if not hmac.compare_digest(hmac_sm3(secret, to_sign), request.headers.get("X-Signature", "")):
-            return "", self._reject(401, "bad_signature")
-        now = time.time()
-        with self._lock:
-            self._nonces = {n: t for n, t in self._nonces.items() if now - t <= self.max_skew}
-            reused = nonce in self._nonces
-            self._nonces[nonce] = now
-        if reused:
-            return "", self._reject(401, "nonce_reused")
-        return secret, None
 
     def _lookup(self, data: dict[str, Any]) -> dict[str, Any]:
         uscc = data["uscc"]
@@ -99,19 +56,8 @@ class FakeBizreg:
             flags["lr_id_match"] = "1"
         return flags
 
-    def _handle(self, request: Request) -> Response:
-        if request.method != "POST" or request.path not in (LOOKUP, VERIFY):
-            return self._reject(404, "not_found")
-        if self.mode == "hang":
-            self.release.wait(self.hang_seconds)
-        if self.mode == "error500":
-            return Response("internal error", status=500)
-        body = request.get_data(cache=True)
-        secret, rejection = self._authenticate(request, body)
-        if rejection is not None:
-            return rejection
+    def _serve(self, request: Request, data: Any, secret: str, nonce: str) -> Response:
         try:
-            data = json.loads(body.decode("utf-8"))
             request_id = data["request_id"]
             needed = ("uscc",) if request.path == LOOKUP else ("uscc", "name", "lr_name", "id_number")
             if not all(isinstance(data[k], str) and data[k] for k in needed) or set(data) != {*needed, "request_id"}:
@@ -124,9 +70,6 @@ class FakeBizreg:
         if self.mode == "echo_wrong_id":
             request_id = "a" * 24
         reply = json.dumps({"request_id": request_id, **answer}, ensure_ascii=False).encode()
-        key = "not-the-shared-secret" if self.mode == "wrong_key" else secret
+        key = WRONG_KEY if self.mode == "wrong_key" else secret
         headers = {} if self.mode == "unsigned" else {"X-Signature": hmac_sm3(key, f"{request_id}\n{sm3_hex(reply)}")}
         return Response(reply, status=200, mimetype="application/json", headers=headers)
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        return self._handle(Request(environ))(environ, start_response)

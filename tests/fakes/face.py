@@ -1,8 +1,8 @@
 """Fake FACE v1 gateway (identity/adapters/face.py): getverifyid + queryverifyinfo, HMAC-SM3 envelope.
 
 Re-implements the protocol with stdlib ``hmac``/``hashlib`` (SM3, SHA-256, base64), independent of the
-adapter, and CHECKS what it receives: the request envelope (app id, timestamp skew, nonce length and
-reuse, signature), the body's shape (out_seq_no 5–32 [0-9A-Za-z_-] and unique, cert_info with
+adapter, and CHECKS what it receives: the request envelope (:class:`tests.fakes.signed_gateway.SignedGateway`:
+app id, timestamp skew, nonce format and reuse, signature), the body's shape (out_seq_no 5–32 [0-9A-Za-z_-] and unique, cert_info with
 cert_type IDENTITY_CARD), and on a query that out_seq_no and cert_hash are the session's. A finished
 result is read once; a second read answers errcode 84001 like an unknown session.
 
@@ -17,28 +17,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.signed_gateway import WRONG_KEY, SignedGateway, hmac_sm3, sm3_hex
 
 GETVERIFYID = "/getverifyid"
 QUERY = "/queryverifyinfo"
 _OUT_SEQ_NO = re.compile(r"[0-9A-Za-z_-]{5,32}")
-
-
-def sm3_hex(data: bytes) -> str:
-    return hashlib.new("sm3", data).hexdigest()
-
-
-def hmac_sm3(key: str, message: str) -> str:
-    return hmac.new(key.encode(), message.encode(), lambda: hashlib.new("sm3")).hexdigest()
 
 
 def wechat_cert_hash(cert_type: str, cert_name: str, cert_no: str) -> str:
@@ -61,21 +52,17 @@ class FaceSession:
     read: bool = False
 
 
-class FakeFace:
+class FakeFace(SignedGateway):
     """WSGI app emulating a FACE v1 gateway."""
 
+    paths = (GETVERIFYID, QUERY)
+    hang_mode = "slow"
+
     def __init__(self, apps: dict[str, str], max_skew: int = 300, expires_in: int = 3600) -> None:
-        self.apps = apps
-        self.max_skew = max_skew
+        super().__init__(apps, max_skew)
         self.expires_in = expires_in
-        self.mode = "normal"
-        self.hang_seconds = 2.0
-        self.release = threading.Event()
         self.sessions: dict[str, FaceSession] = {}
-        self.rejections: list[str] = []
         self._out_seq_nos: set[str] = set()
-        self._nonces: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     # --- the user's side --------------------------------------------------------------------
 
@@ -91,11 +78,6 @@ class FakeFace:
 
     # --- the gateway ------------------------------------------------------------------------
 
-    def _refuse(self, status: int, reason: str) -> Response:
-        with self._lock:
-            self.rejections.append(reason)
-        return Response(json.dumps({"error": reason}), status=status, mimetype="application/json")
-
     def _answer(self, secret: str, nonce: str, payload: dict[str, Any], reason: str | None = None) -> Response:
         if reason:
             with self._lock:
@@ -103,30 +85,9 @@ class FakeFace:
         body = json.dumps(payload).encode()
         headers = {}
         if self.mode != "unsigned":
-            key = "not-the-shared-secret" if self.mode == "bad_reply_hmac" else secret
+            key = WRONG_KEY if self.mode == "bad_reply_hmac" else secret
             headers["X-Signature"] = hmac_sm3(key, f"{nonce}\n{sm3_hex(body)}")
         return Response(body, status=200, mimetype="application/json", headers=headers)
-
-    def _authenticate(self, request: Request, body: bytes) -> tuple[str, str, Response | None]:
-        secret = self.apps.get(request.headers.get("X-App-Id", ""))
-        if secret is None:
-            return "", "", self._refuse(401, "unknown_app")
-        ts, nonce = request.headers.get("X-Timestamp", ""), request.headers.get("X-Nonce", "")
-        if not ts.isdigit() or abs(time.time() - int(ts)) > self.max_skew:
-            return "", "", self._refuse(401, "timestamp_skew")
-        if not re.fullmatch(r"[0-9a-f]{32}", nonce):
-            return "", "", self._refuse(401, "bad_nonce")
-        to_sign = f"POST\n{request.path}\n{ts}\n{nonce}\n{sm3_hex(body)}"
-        if not hmac.compare_digest(hmac_sm3(secret, to_sign), request.headers.get("X-Signature", "")):
-            return "", "", self._refuse(401, "bad_signature")
-        now = time.time()
-        with self._lock:
-            self._nonces = {n: t for n, t in self._nonces.items() if now - t <= self.max_skew}
-            reused = nonce in self._nonces
-            self._nonces[nonce] = now
-        if reused:
-            return "", "", self._refuse(401, "nonce_reused")
-        return secret, nonce, None
 
     def _getverifyid(self, secret: str, nonce: str, data: dict[str, Any]) -> Response:
         out_seq_no, info = data.get("out_seq_no"), data.get("cert_info")
@@ -175,25 +136,9 @@ class FakeFace:
             return self._answer(secret, nonce, {"errcode": 84002, "errmsg": reason}, reason)
         return self._answer(secret, nonce, payload)
 
-    def _handle(self, request: Request) -> Response:
-        if request.method != "POST" or request.path not in (GETVERIFYID, QUERY):
-            return self._refuse(404, "not_found")
-        if self.mode == "slow":
-            self.release.wait(self.hang_seconds)
-        if self.mode == "error500":
-            return Response("internal error", status=500)
-        body = request.get_data(cache=True)
-        secret, nonce, refusal = self._authenticate(request, body)
-        if refusal is not None:
-            return refusal
-        try:
-            data = json.loads(body.decode("utf-8"))
-            assert isinstance(data, dict)
-        except (ValueError, AssertionError):
-            return self._refuse(400, "bad_body")
+    def _serve(self, request: Request, data: Any, secret: str, nonce: str) -> Response:
+        if not isinstance(data, dict):
+            return self._reject(400, "bad_body")
         if request.path == GETVERIFYID:
             return self._getverifyid(secret, nonce, data)
         return self._query(secret, nonce, data)
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        return self._handle(Request(environ))(environ, start_response)

@@ -1,6 +1,6 @@
 """Fake national network identity platform (网号/网证), "NCID gateway v1" of docs/design/identity-19.md §2(a).
 
-It CHECKS what it receives, as the real platform would: the HMAC-SM3 envelope (app id, ±300 s timestamp,
+It CHECKS what it receives, as the real platform would: the HMAC-SM3 envelope (tests/fakes/signed_gateway.py: app id, ±300 s timestamp,
 single-use nonce, signature; stdlib hmac/hashlib SM3, independent of the adapter), the orgCode/appId it
 onboarded, the bizSeq format (a v4 UUID), the mode and the 口令 the mode needs. It answers with a 凭据
 signed by the test platform key (tests/vectors.py) with SM2/SM3 and the default ID.
@@ -20,19 +20,18 @@ Knobs (attributes, set by a test):
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import re
-import threading
-import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from app.crypto.sm2 import N, SM2PrivateKey, decode_signature
 from tests import vectors
+from tests.fakes.signed_gateway import SignedGateway, hmac_sm3, sm3_hex
+
+__all__ = ["PATH", "FakeNcidPlatform", "hmac_sm3", "sm3_hex", "platform_key", "platform_public_pem", "der_signature"]
 
 PATH = "/v1/authentications"
 MODES = ("R01", "R02", "R03", "R04")
@@ -40,14 +39,6 @@ PASSWORD_MODES = ("R02", "R04")
 FACE_MODES = ("R03", "R04")
 _UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 CHINA = timezone(timedelta(hours=8))
-
-
-def sm3_hex(data: bytes) -> str:
-    return hashlib.new("sm3", data).hexdigest()
-
-
-def hmac_sm3(key: str, message: str) -> str:
-    return hmac.new(key.encode(), message.encode(), lambda: hashlib.new("sm3")).hexdigest()
 
 
 def _der_int(value: int) -> bytes:
@@ -69,15 +60,16 @@ def platform_public_pem() -> str:
     return platform_key().public_key().public_bytes_pem().decode()
 
 
-class FakeNcidPlatform:
+class FakeNcidPlatform(SignedGateway):
     """WSGI app emulating the national platform for one relying organisation."""
+
+    paths = (PATH,)
 
     def __init__(self, *, org_code: str, apps: dict[str, str], people: dict[str, tuple[str, str | None]],
                  max_skew: int = 300) -> None:
+        super().__init__(apps, max_skew)
         self.org_code = org_code
-        self.apps = apps
         self.people = people
-        self.max_skew = max_skew
         self.key = platform_key()
         self.other_key = SM2PrivateKey.from_int(int(vectors.NCID_OTHER_KEY_HEX, 16))
         self.cert_sn = vectors.NCID_PLATFORM_CERT_SN
@@ -85,40 +77,10 @@ class FakeNcidPlatform:
         self.fail_code: str | None = None
         self.service_time: datetime | None = None
         self.face_score = 93
-        self.hang_seconds = 2.0
         self.received: list[dict] = []
-        self.rejections: list[str] = []
         self.issued: list[dict] = []  # every 凭据 answered: {"data", "sig", "cert_sn"}
-        self._nonces: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     # --- request checks ---------------------------------------------------------------------
-
-    def _reject(self, status: int, reason: str) -> Response:
-        with self._lock:
-            self.rejections.append(reason)
-        return Response(json.dumps({"error": reason}), status=status, mimetype="application/json")
-
-    def _envelope(self, request: Request, body: bytes) -> Response | None:
-        secret = self.apps.get(request.headers.get("X-App-Id", ""))
-        if secret is None:
-            return self._reject(401, "unknown_app")
-        ts, nonce = request.headers.get("X-Timestamp", ""), request.headers.get("X-Nonce", "")
-        if not ts.isdigit() or abs(time.time() - int(ts)) > self.max_skew:
-            return self._reject(401, "timestamp_skew")
-        if not re.fullmatch(r"[0-9a-f]{32}", nonce):
-            return self._reject(401, "bad_nonce")
-        to_sign = f"{request.method}\n{request.path}\n{ts}\n{nonce}\n{sm3_hex(body)}"
-        if not hmac.compare_digest(hmac_sm3(secret, to_sign), request.headers.get("X-Signature", "")):
-            return self._reject(401, "bad_signature")
-        now = time.time()
-        with self._lock:
-            self._nonces = {n: t for n, t in self._nonces.items() if now - t <= self.max_skew}
-            if nonce in self._nonces:
-                reused = True
-            else:
-                reused, self._nonces[nonce] = False, now
-        return self._reject(401, "nonce_reused") if reused else None
 
     def _verdict(self, request: Request, body: dict) -> dict:
         """The 凭据 fields for this request: result "0" with appUserId, or a fail code."""
@@ -168,21 +130,10 @@ class FakeNcidPlatform:
 
     # --- WSGI ---------------------------------------------------------------------------------
 
-    def _handle(self, request: Request) -> Response:
-        if request.method != "POST" or request.path != PATH:
-            return self._reject(404, "not_found")
-        if self.variant == "hang":
-            time.sleep(self.hang_seconds)
-        if self.variant == "error500":
-            return Response("internal error", status=500)
-        raw = request.get_data(cache=True)
-        rejection = self._envelope(request, raw)
-        if rejection is not None:
-            return rejection
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except ValueError:
-            return self._reject(400, "bad_body")
+    def _fault_mode(self) -> str:
+        return self.variant
+
+    def _serve(self, request: Request, body: Any, secret: str, nonce: str) -> Response:
         if not isinstance(body, dict) or body.get("authMode") not in MODES or not body.get("idCardAuthData"):
             return self._reject(400, "bad_body")
         with self._lock:
@@ -198,6 +149,3 @@ class FakeNcidPlatform:
         with self._lock:
             self.issued.append(answer)
         return Response(json.dumps(answer), status=200, mimetype="application/json")
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        return self._handle(Request(environ))(environ, start_response)
