@@ -42,6 +42,8 @@ SCOPES = {
     "licences:present": "出示企业电子证照（亮证）",
     "cases:follow": "查看企业办件进度",
     "cases:rate": "评价企业办件",
+    # Signing for the enterprise: with the agent's own certificate, PIN and face check (signing/signer.py).
+    "signing:sign": "代表企业签名",
 }
 # Showing a licence needs finding it first: `licences:present` grants `licences:view` too.
 IMPLIED = {"licences:present": frozenset({"licences:view"})}

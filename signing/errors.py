@@ -60,6 +60,11 @@ class CredentialChanged(Conflict):
     code, detail = "signing_credential_changed", N_("签名证书已变更（吊销或重新开通），请重新发起签署请求。")
 
 
+class SignerMismatch(Conflict):
+    """An enterprise's request is bound to the key of the agent who made it (issue 19)."""
+    code, detail = "signing_request_other_signer", N_("该签署请求由其他经办人发起，只能由其本人签署；请重新发起签署请求。")
+
+
 class DocumentTooLarge(AppError):
     status, code, detail = 413, "document_too_large", N_("文件过大，请在本地计算 e = SM3(Z‖M) 后提交 e_hex。")
 

@@ -96,6 +96,9 @@ class Signature(BaseModel):
     tsa_serial = pw.CharField(max_length=42, null=True)
     cms_attached_der = pw.BlobField(null=True)
     cms_attached_sm3 = pw.CharField(max_length=64, null=True, index=True)
+    # Signed for an enterprise (issue 19): its id ("en_…"); `user_id` is then the agent or legal
+    # representative whose certificate signed. NULL: the citizen's own signature.
+    acting_for = pw.CharField(max_length=32, null=True)
 
     class Meta:
         table_name = "signing_signature"

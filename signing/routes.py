@@ -8,6 +8,7 @@ from webargs.flaskparser import FlaskParser
 
 from app.errors import flatten_messages
 from app.openapi import problems
+from app.errors import Forbidden
 from app.security.auth import auth_required, current_principal
 from identity import service as identity
 from signing import report_schemas as rs
@@ -133,16 +134,34 @@ def certificate_status(serial):
 
 
 # --- Signing requests ---------------------------------------------------------------------------
+# A citizen's own, or an enterprise's (issue 19): under the token of its legal representative or of an
+# agent holding `signing:sign` the request belongs to the enterprise, and the person acting signs it
+# with their own certificate, PIN and face check. A relative's proxy token is refused (403).
+
+_SIGNERS = {"kinds": ("citizen", "enterprise"), "delegable": "signing:sign", "delegable_kinds": ("enterprise",)}
+
+
+def _parties() -> tuple[str, str | None]:
+    """(the person who signs, the request's owner when it is not them: the enterprise acted for)."""
+    principal = current_principal()
+    if principal.kind == "enterprise":
+        if not principal.delegated or not principal.actor_id:
+            raise Forbidden()  # an enterprise acts only through a person
+        return principal.actor_id, principal.id
+    return principal.id, None
+
 
 @blp.route("/requests", methods=["POST"])
 @blp.arguments(s.CreateRequestSchema())
 @blp.response(201, s.SigningRequestSchema())
 @problems(blp, {403: _L2, 404: "signing_not_enrolled", 413: "document_too_large, payload_too_large",
                 422: "document_invalid, validation_failed"})
-@auth_required(level=2)
+@auth_required(level=2, **_SIGNERS)
 def create_request(body):
-    """Ask to sign a document (Base64) or a precomputed e = SM3(Z‖M); see `e_hex` for why not SM3(M)."""
-    return service.create_request(user_id=current_principal().id, title=body["title"],
+    """Ask to sign a document (Base64) or a precomputed e = SM3(Z‖M); see `e_hex` for why not SM3(M).
+    An enterprise token asks for the enterprise, to be signed by the person acting."""
+    signer, owner = _parties()
+    return service.create_request(user_id=signer, owner_id=owner, title=body["title"],
                                  document_b64=body["document_b64"], e_hex=body["e_hex"],
                                  document_sm3=body["document_sm3"]), 201
 
@@ -151,10 +170,11 @@ def create_request(body):
 @blp.arguments(s.RequestListArgsSchema(), location="query")
 @blp.response(200, s.SigningRequestListSchema())
 @problems(blp, {422: "cursor_invalid, validation_failed"})
-@auth_required()
+@auth_required(**_SIGNERS)
 def list_requests(args):
     """My signing requests (a batch's documents too, each with its batch_id), newest first (cursor
-    pagination); `status` filters: `pending` still open, `expired` pending past expires_at."""
+    pagination); `status` filters: `pending` still open, `expired` pending past expires_at. With an
+    enterprise token: the enterprise's requests."""
     return service.list_requests(user_id=current_principal().id, status=args["status"], limit=args["limit"],
                                  cursor=args["cursor"])
 
@@ -162,21 +182,24 @@ def list_requests(args):
 @blp.route("/requests/<request_id>", methods=["GET"])
 @blp.response(200, s.SigningRequestSchema())
 @problems(blp, {404: "signing_request_not_found"})
-@auth_required()
+@auth_required(**_SIGNERS)
 def get_request(request_id):
-    """What a request will sign, and whether it has been signed."""
+    """What a request will sign, and whether it has been signed (an enterprise token: the enterprise's)."""
     return service.get_request(user_id=current_principal().id, request_id=request_id)
 
 
 @blp.route("/requests/<request_id>/authorize", methods=["POST"])
 @blp.arguments(s.AuthorizeSchema())
 @blp.response(200, s.SignatureSchema())
-@problems(blp, _AUTHORIZE_PROBLEMS)
+@problems(blp, {**_AUTHORIZE_PROBLEMS, 409: _AUTHORIZE_PROBLEMS[409] + ", signing_request_other_signer"})
 @_LOCKED
-@auth_required(level=2)
+@auth_required(level=2, **_SIGNERS)
 def authorize(body, request_id):
-    """Authorise with my PIN: signs exactly this request's e, once (DER signature + certificate)."""
-    return service.authorize(user_id=current_principal().id, request_id=request_id, pin=body["pin"],
+    """Authorise with my PIN: signs exactly this request's e, once (DER signature + certificate).
+    An enterprise's request is signed by the person acting, with their own PIN (and lockout);
+    409 signing_request_other_signer when another agent made it (it is bound to their key)."""
+    signer, owner = _parties()
+    return service.authorize(user_id=signer, owner_id=owner, request_id=request_id, pin=body["pin"],
                             sms_code=body["sms_code"], liveness_session_id=body["liveness_session_id"])
 
 
@@ -185,20 +208,22 @@ def authorize(body, request_id):
 @blp.response(200, s.SigningRequestSchema())
 @problems(blp, {403: _L2, 404: "signing_request_not_found",
                 409: "signing_request_not_pending, signing_request_in_batch", 422: "validation_failed"})
-@auth_required(level=2)
+@auth_required(level=2, **_SIGNERS)
 def refuse(body, request_id):
     """Refuse to sign this request (only while pending): it can no longer be authorised. The body is
     optional: `{reason}` (at most 200 characters, one line) is kept for me and shown on the request."""
-    return service.refuse(user_id=current_principal().id, request_id=request_id, reason=(body or {}).get("reason"))
+    signer, owner = _parties()
+    return service.refuse(user_id=signer, owner_id=owner, request_id=request_id, reason=(body or {}).get("reason"))
 
 
 @blp.route("/requests/<request_id>/sms-code", methods=["POST"])
 @blp.response(202, s.SmsSentSchema())
 @problems(blp, {403: f"{_L2}, phone_required", 404: "signing_request_not_found", 429: "sms_resend_too_soon"})
-@auth_required()
+@auth_required(**_SIGNERS)
 def request_sms_code(request_id):
-    """Send the SMS code that authorises this request (when SMS is required)."""
-    return service.send_sms_code(user_id=current_principal().id, target_id=request_id), 202
+    """Send the SMS code that authorises this request (when SMS is required), to the person who signs."""
+    signer, owner = _parties()
+    return service.send_sms_code(user_id=signer, owner_id=owner, target_id=request_id), 202
 
 
 @blp.route("/batches", methods=["POST"])

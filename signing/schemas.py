@@ -239,6 +239,14 @@ class SignatureTimestampSchema(ma.Schema):
     tsa_serial = ma.fields.String(metadata={"description": "时间戳服务（TSA）证书序列号（小写十六进制）"})
 
 
+class SignedForSchema(ma.Schema):
+    """The enterprise a signature was made for (issue 19): signed by its agent with the agent's certificate."""
+
+    kind = ma.fields.String(metadata={"enum": ["enterprise"]})
+    id = ma.fields.String(metadata={"description": "企业 ID（en_…）"})
+    name = ma.fields.String(allow_none=True, metadata={"description": "企业全称"})
+
+
 class SignatureSchema(ma.Schema):
     signature_id = ma.fields.String()
     request_id = ma.fields.String()
@@ -258,6 +266,8 @@ class SignatureSchema(ma.Schema):
     cms_attached_available = ma.fields.Boolean(metadata={
         "description": "可否取得含原文的 CMS（POST .../cms）：仅提交文件签署时为 true（GmSSL 3.1 的签名覆盖原文，"
                        "须在签署时对原文签名）"})
+    acting_for = ma.fields.Nested(SignedForSchema, allow_none=True, metadata={
+        "description": "代表企业签署时所代表的企业（经办人以本人证书签名）；本人签署为 null"})
 
 
 class AttachDocumentSchema(ma.Schema):

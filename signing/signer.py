@@ -19,6 +19,13 @@ also gets its evidence in the same transaction: a CMS SignedData with the platfo
 Every request records who asked (`requested_by`): the citizen's own app (a citizen's token: the
 only caller `POST /signing/requests` and `/batches` accept today) or a machine client, named as it
 was registered when it asked. A pending request past its `expires_at` reads `expired`.
+
+Signing for an enterprise (issue 19): under an enterprise token whose grant holds `signing:sign`, the
+request's owner (`owner_id`: its `user_id`, who may read, refuse and authorise it) is the enterprise,
+while everything about the signature itself — the key and certificate, the PIN and its lockout, the
+level and the face-check policy, the SMS code, the notices — is the acting person's (`user_id`, the
+signer). A request is bound to its creator's credential (e depends on their public key): only they
+sign it. The signature keeps both: `user_id` the signer, `acting_for` the enterprise.
 """
 from __future__ import annotations
 
@@ -39,11 +46,12 @@ from app.ratelimit import Limit
 from app.security.pii import field_cipher
 from identity import service as identity
 from identity.service import CodeCheck, PhoneRequired, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
+from orgs import service as orgs
 from signing import evidence, models, notices
 from signing.enrolment import active_credential, check_pin, require_level
 from signing.errors import (
     CredentialChanged, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired, RequestInBatch,
-    RequestNotFound, RequestNotPending, RequestUsed, SmsCodeRequired,
+    RequestNotFound, RequestNotPending, RequestUsed, SignerMismatch, SmsCodeRequired,
 )
 from signing.models import Signature, SigningCredential, SigningRequest
 
@@ -109,7 +117,7 @@ def _requester(client_id: str | None) -> dict[str, Any]:
 
 def _new_request(credential: SigningCredential, *, title: str, document_b64: str | None, e_hex: str | None,
                  now: datetime, requester: dict[str, Any], batch_id: str | None = None,
-                 document_sm3: str | None = None) -> SigningRequest:
+                 document_sm3: str | None = None, owner_id: str | None = None) -> SigningRequest:
     """With `e_hex`, `document_sm3` is what the caller declares the document's SM3 to be (unchecked:
     the platform never sees that document); with `document_b64` both are computed here."""
     document_sm3, size = (document_sm3.lower() if document_sm3 else None), None
@@ -119,7 +127,7 @@ def _new_request(credential: SigningCredential, *, title: str, document_b64: str
         e_hex = keystore().public_key(credential.key_id).digest(document).hex()
         document_sm3, size = sm3_hex(document), len(document)
     expires_at = now + timedelta(seconds=current_app.config["SIGNING_REQUEST_TTL"])
-    row = models.insert_request(id=new_id("sgr"), user_id=credential.user_id, credential_id=credential.id,
+    row = models.insert_request(id=new_id("sgr"), user_id=owner_id or credential.user_id, credential_id=credential.id,
                                 batch_id=batch_id, title=title, e_hex=e_hex.lower(), document_sm3=document_sm3,
                                 document_size=size, created_at=now, **requester, expires_at=expires_at)
     if document is not None:  # kept (encrypted) until signed or refused: the attached CMS is signed over it
@@ -135,18 +143,21 @@ def _actor(user_id: str, client_id: str | None) -> dict[str, Any]:
 
 
 def create_request(*, user_id: str, title: str, document_b64: str | None = None, e_hex: str | None = None,
-                   client_id: str | None = None, document_sm3: str | None = None) -> dict[str, Any]:
+                   client_id: str | None = None, document_sm3: str | None = None,
+                   owner_id: str | None = None) -> dict[str, Any]:
     """A request to sign one document (or one precomputed e, optionally with the document's SM3 so
     that the signature gets its CMS evidence), asked by the citizen's own app or, with `client_id`,
-    by that machine client. NotEnrolled, DocumentTooLarge, DocumentInvalid."""
+    by that machine client. With `owner_id` (an enterprise) the request is the enterprise's, to be
+    signed by `user_id` (its agent or legal representative) with their own key.
+    NotEnrolled, DocumentTooLarge, DocumentInvalid."""
     require_level(user_id)
     credential = active_credential(user_id)
     requester = _requester(client_id)
     with unit_of_work():
         models.drop_expired_documents(utcnow())
         row = _new_request(credential, title=title, document_b64=document_b64, e_hex=e_hex, now=utcnow(),
-                           requester=requester, document_sm3=document_sm3)
-        details = {"mode": "document" if document_b64 is not None else "digest"}
+                           requester=requester, document_sm3=document_sm3, owner_id=owner_id)
+        details = {"mode": "document" if document_b64 is not None else "digest", **_for(owner_id)}
         audit.record("signing.request", **_actor(user_id, client_id), target=row.id,
                      details=details if client_id is None else {**details, "user": user_id})
         notices.request_waiting(user_id=user_id, title=row.title, count=1, request_id=row.id)
@@ -210,12 +221,14 @@ def _sms_subject(target_id: str) -> str:
     return f"signing:{target_id}"  # the code is bound to one request or batch
 
 
-def send_sms_code(*, user_id: str, target_id: str) -> dict[str, int]:
-    """Send an SMS code that authorises this request or batch (when SIGNING_REQUIRE_SMS)."""
+def send_sms_code(*, user_id: str, target_id: str, owner_id: str | None = None) -> dict[str, int]:
+    """Send an SMS code that authorises this request or batch (when SIGNING_REQUIRE_SMS) to the
+    person who will sign (`user_id`); the target is `owner_id`'s (default: theirs)."""
     require_level(user_id)
     user = identity.get_user(user_id)
-    owned = (models.find_request(request_id=target_id, user_id=user_id)
-             or models.find_batch_member(batch_id=target_id, user_id=user_id))
+    owner_id = owner_id or user_id
+    owned = (models.find_request(request_id=target_id, user_id=owner_id)
+             or models.find_batch_member(batch_id=target_id, user_id=owner_id))
     if owned is None:
         raise RequestNotFound()
     if user.phone_enc is None:
@@ -257,15 +270,29 @@ def _second_factors(user_id: str, target_id: str, sms_code: str | None,
 
 # --- Authorisation -----------------------------------------------------------------------------
 
+def _for(owner_id: str | None) -> dict[str, Any]:
+    """The audit details naming the enterprise a person acted for (nothing for their own request)."""
+    return {"acting_for": owner_id} if owner_id else {}
+
+
+def _acting_for_view(enterprise_id: str | None) -> dict[str, Any] | None:
+    if not enterprise_id:
+        return None
+    return {"kind": "enterprise", "id": enterprise_id, "name": orgs.enterprise_name(enterprise_id)}
+
+
 def signature_view(row: Signature, certificate_pem: str) -> dict[str, Any]:
     return {"signature_id": row.id, "request_id": row.request_id, "title": row.title, "e_hex": row.e_hex,
             "document_sm3": row.document_sm3, "signature_b64": base64.b64encode(bytes(row.signature_der)).decode(),
             "certificate_serial": row.cert_serial, "certificate_pem": certificate_pem, "signed_at": row.signed_at,
-            **evidence.view(row)}
+            "acting_for": _acting_for_view(row.acting_for), **evidence.view(row)}
 
 
 def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: str | None,
-               batch_id: str | None, liveness_session_id: str | None = None) -> list[dict[str, Any]]:
+               batch_id: str | None, liveness_session_id: str | None = None,
+               owner_id: str | None = None) -> list[dict[str, Any]]:
+    """`user_id` signs (their credential, PIN, lockout, level, face check); the rows are `owner_id`'s
+    (an enterprise), or theirs."""
     require_level(user_id)
     now = utcnow()
     if any(r.status != "pending" for r in rows):
@@ -275,6 +302,8 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
     credential = models.credential_by_id(rows[0].credential_id)
     if credential is None or credential.status != "active":
         raise CredentialChanged()
+    if credential.user_id != user_id:  # an enterprise's request made by another of its agents
+        raise SignerMismatch()
     _second_factors(user_id, batch_id or rows[0].id, sms_code, liveness_session_id)
     cfg = current_app.config  # what this authorisation required beside the PIN (the art. 13 report reads it)
     factors = {"sms": bool(cfg["SIGNING_REQUIRE_SMS"]), "liveness": bool(cfg["SIGNING_REQUIRE_LIVENESS"]),
@@ -282,7 +311,8 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
     check_pin(credential, pin)
     store = keystore()
     with unit_of_work():
-        consumed = models.consume_requests(user_id=user_id, at=now, request_id=rows[0].id, batch_id=batch_id)
+        consumed = models.consume_requests(user_id=owner_id or user_id, at=now, request_id=rows[0].id,
+                                           batch_id=batch_id)
         if consumed != len(rows):  # a concurrent authorisation got there first: roll back, refuse
             raise RequestUsed()
         signed = []
@@ -293,12 +323,12 @@ def _authorize(rows: list[SigningRequest], *, user_id: str, pin: str, sms_code: 
                                           credential_id=credential.id, cert_serial=credential.cert_serial,
                                           title=r.title, e_hex=r.e_hex, document_sm3=r.document_sm3,
                                           signature_der=der, signature_sm3=sm3_hex(der), signed_at=now,
-                                          **(proof.columns() if proof else {}))
+                                          acting_for=owner_id, **(proof.columns() if proof else {}))
             audit.record("signing.sign", actor_kind="citizen", actor_id=user_id, target=sig.id,
                          details={"request": r.id, "serial": credential.cert_serial, "batch": batch_id,
                                   "e_sm3": r.e_hex[:16], "cms": proof is not None,
                                   "cms_attached": proof is not None and proof.cms_attached_der is not None,
-                                  "factors": factors})
+                                  "factors": factors, **_for(owner_id)})
             signed.append(signature_view(sig, credential.certificate_pem))
         models.drop_documents([r.id for r in rows])
         notices.signed(user_id=user_id, title=rows[0].title, count=len(rows), request_id=rows[0].id,
@@ -318,16 +348,17 @@ def _evidence(row: SigningRequest, credential: SigningCredential, now: datetime)
 
 
 def authorize(*, user_id: str, request_id: str, pin: str, sms_code: str | None = None,
-              liveness_session_id: str | None = None) -> dict[str, Any]:
-    """Sign the request's e with the citizen's key. RequestNotFound (another user's too),
-    RequestInBatch, RequestUsed, RequestExpired, CredentialChanged, PinInvalid, SigningLocked."""
-    row = models.find_request(request_id=request_id, user_id=user_id)
+              liveness_session_id: str | None = None, owner_id: str | None = None) -> dict[str, Any]:
+    """Sign the request's e with the citizen's key (`owner_id`: an enterprise's request, signed by
+    its agent `user_id`). RequestNotFound (another owner's too), RequestInBatch, RequestUsed,
+    RequestExpired, CredentialChanged, SignerMismatch, PinInvalid, SigningLocked."""
+    row = models.find_request(request_id=request_id, user_id=owner_id or user_id)
     if row is None:
         raise RequestNotFound()
     if row.batch_id:
         raise RequestInBatch()
     return _authorize([row], user_id=user_id, pin=pin, sms_code=sms_code, batch_id=None,
-                      liveness_session_id=liveness_session_id)[0]
+                      liveness_session_id=liveness_session_id, owner_id=owner_id)[0]
 
 
 def authorize_batch(*, user_id: str, batch_id: str, pin: str, sms_code: str | None = None,
@@ -339,11 +370,13 @@ def authorize_batch(*, user_id: str, batch_id: str, pin: str, sms_code: str | No
                                      liveness_session_id=liveness_session_id)}
 
 
-def refuse(*, user_id: str, request_id: str, reason: str | None = None) -> dict[str, Any]:
+def refuse(*, user_id: str, request_id: str, reason: str | None = None, owner_id: str | None = None) -> dict[str, Any]:
     """The citizen declines to sign: `pending → refused`, with an optional reason (stripped; blank is
     none) stored encrypted, audited (whether a reason was given, never its text) and told.
-    RequestNotFound (another user's too), RequestInBatch, RequestNotPending (already signed or refused)."""
-    row = models.find_request(request_id=request_id, user_id=user_id)
+    `owner_id`: an enterprise's request, refused by its agent `user_id`.
+    RequestNotFound (another owner's too), RequestInBatch, RequestNotPending (already signed or refused)."""
+    owner_id, person = owner_id or user_id, user_id
+    row = models.find_request(request_id=request_id, user_id=owner_id)
     if row is None:
         raise RequestNotFound()
     if row.batch_id:
@@ -351,13 +384,13 @@ def refuse(*, user_id: str, request_id: str, reason: str | None = None) -> dict[
     reason = (reason or "").strip() or None
     reason_enc = field_cipher().encrypt(reason, REASON_COLUMN) if reason else None
     with unit_of_work():
-        if models.refuse_request(request_id=row.id, user_id=user_id, at=utcnow(), reason_enc=reason_enc) != 1:
+        if models.refuse_request(request_id=row.id, user_id=owner_id, at=utcnow(), reason_enc=reason_enc) != 1:
             raise RequestNotPending()
         models.drop_documents([row.id])
-        audit.record("signing.refuse", actor_kind="citizen", actor_id=user_id, target=row.id,
-                     details={"reason_given": reason is not None})
-        notices.refused(user_id=user_id, title=row.title, request_id=row.id)
-    return request_view(models.find_request(request_id=row.id, user_id=user_id))
+        audit.record("signing.refuse", actor_kind="citizen", actor_id=person, target=row.id,
+                     details={"reason_given": reason is not None, **_for(owner_id if owner_id != person else None)})
+        notices.refused(user_id=person, title=row.title, request_id=row.id)
+    return request_view(models.find_request(request_id=row.id, user_id=owner_id))
 
 
 # --- History -----------------------------------------------------------------------------------

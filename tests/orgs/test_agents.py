@@ -75,7 +75,7 @@ def test_the_lr_acts_for_the_enterprise_with_every_scope(client, people, enterpr
     headers, answer = enterprise_session("principal")
     claims = jwt.decode(answer["access_token"], options={"verify_signature": False})
     assert claims["grant"] == "legal_representative" and claims["act"] == {"sub": people["principal"]["id"]}
-    assert answer["scope"] == "cases:follow cases:rate licences:present licences:view"
+    assert answer["scope"] == "cases:follow cases:rate licences:present licences:view signing:sign"
     listed = client.get(WALLET, headers=headers)
     assert listed.status_code == 200, listed.get_json()
     assert listed.get_json()["acting_for"]["agent"] == {"id": people["principal"]["id"], "name_masked": "张*"}
@@ -104,7 +104,7 @@ def test_an_l2_lr_never_adds_an_agent(app, client, people):
 
 
 def test_what_the_lr_asks_for_is_checked(app, client, people, enterprise, add_agent):
-    assert_problem(add_agent(["signing:sign"]), 422, "agent_scope_invalid")
+    assert_problem(add_agent(["signing:admin"]), 422, "agent_scope_invalid")
     assert_problem(add_agent(days=366), 422, "agent_expiry_invalid")
     assert_problem(add_agent(days=-1), 422, "agent_expiry_invalid")
     assert_problem(add_agent(phone=vectors.PHONES[0], name=vectors.ZHANG_SAN[0]), 422, "agent_self")

@@ -152,6 +152,12 @@ ENTERPRISE_ONLY = {
     ("GET", "/api/v1/notifications/unread-count"): "cases:follow",
     ("POST", "/api/v1/notifications/<entry_id>/read"): "cases:follow",
     ("POST", "/api/v1/notifications/read-all"): "cases:follow",
+    ("POST", "/api/v1/signing/requests"): "signing:sign",
+    ("GET", "/api/v1/signing/requests"): "signing:sign",
+    ("GET", "/api/v1/signing/requests/<request_id>"): "signing:sign",
+    ("POST", "/api/v1/signing/requests/<request_id>/authorize"): "signing:sign",
+    ("POST", "/api/v1/signing/requests/<request_id>/refuse"): "signing:sign",
+    ("POST", "/api/v1/signing/requests/<request_id>/sms-code"): "signing:sign",
 }
 
 
