@@ -101,11 +101,14 @@ def create(*, user_id: str, licence_id: str, matter_code: str) -> dict[str, Any]
     name, id_number, data = _vouched_parts(licence, issuer)
     licence_type = get_type(licence.type_code)
     shown, hows = disclose_for(matter, licence_type, live_data(licence, data))
-    now = int(time.time())
     ttl = _ttl()
     nonce = secrets.token_bytes(8)
+    stamped: dict[str, int] = {}
 
     def build(kid: str) -> OfflinePayload:
+        # Stamped once the signing key is read (sign_payload reads it first): a key made just now is
+        # live at issued_at, which is never the second before its not_before (verifiers refuse that).
+        stamped["now"] = now = int(time.time())
         return OfflinePayload(
             kid=kid, issued_at=now, lifetime=ttl, nonce=nonce, issuer_kid=issuer_kid(licence.key_id),
             licence_signed_at=int(licence.updated_at.timestamp()), identifier=licence.identifier,
@@ -117,7 +120,7 @@ def create(*, user_id: str, licence_id: str, matter_code: str) -> dict[str, Any]
         qr_text, signed = sign_payload(build)
     except ValueError:  # a value longer than the format's 255 bytes
         raise OfflineQrTooLarge() from None
-    expires_at = datetime.fromtimestamp(now + ttl, timezone.utc)
+    expires_at = datetime.fromtimestamp(stamped["now"] + ttl, timezone.utc)
     presentation_id = _record(user_id, licence, matter.code, list(shown), nonce.hex(), expires_at)
     png = qr.render_png(qr_text)
     return {"id": presentation_id, "qr_text": qr_text, "expires_at": expires_at, "matter": matter.code,
