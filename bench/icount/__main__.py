@@ -43,7 +43,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from budget import check_budget, load_budget  # noqa: E402
-from driver import CASES  # noqa: E402
+from icount_cases import CASES  # noqa: E402
 
 DEFAULT_OUT = os.path.join(REPO, "bench", "results", "icount.json")
 BASE = "bare_flask"

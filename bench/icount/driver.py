@@ -15,12 +15,14 @@ share of time by library (see `group_of`) to --profile-out.
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
 import ctypes
 import io
 import json
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import threading
@@ -30,31 +32,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
 REPO = os.path.dirname(BENCH)
 # The repository first (bench/identity.py would shadow the `identity` package), bench/ last.
-sys.path[:] = [REPO] + [p for p in sys.path if os.path.abspath(p or ".") not in (HERE, BENCH, REPO)] + [BENCH]
+sys.path[:] = [REPO] + [p for p in sys.path if os.path.abspath(p or ".") not in (HERE, BENCH, REPO)] + [BENCH, HERE]
 
 VAR = tempfile.mkdtemp(prefix="icount-")
+atexit.register(shutil.rmtree, VAR, True)  # registered first, so it runs last (after the embedded Redis stops)
 os.makedirs(os.path.join(VAR, "prometheus"), exist_ok=True)
 # As gunicorn.conf.py does: prometheus_client picks its mode when first imported.
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(VAR, "prometheus")
 
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
-POINT = (31.8206, 117.2272)
-CITIZEN_PHONE = "13800138000"
+from icount_cases import CASES  # noqa: E402
 
-# name -> (title, target × bare Flask or None, scenario module or None)
-CASES: dict[str, tuple[str, float | None, str | None]] = {
-    "bare_flask": ("bare Flask, GET /bare -> {\"ok\": true}", None, None),
-    "bare_smorest": ("bare flask-smorest, one schema in and out", None, None),
-    "me": ("GET /api/v1/me", 3.0, None),
-    "login": ("SMS-code login, new phone", 6.0, "login"),
-    "presentation": ("wallet: create a presentation", 6.0, "wallet_present"),
-    "counter_verification": ("wallet: counter verification", 8.0, "wallet_verify"),
-    "third_party_verification": ("signing: third-party verification", 8.0, "signing_verify"),
-    "nearby": ("map: nearby (demo halls, 20 answered)", 6.0, None),
-    "home": ("BFF home, every part live", 12.0, "bff_home"),
-    "case_event": ("cases: department event", 6.0, "cases_events"),
-}
+POINT = (31.8206, 117.2272)
 
 SETTINGS = {
     "APP_ENV": "testing", "LOG_LEVEL": "INFO", "AUTO_MIGRATE": False,
@@ -130,7 +120,6 @@ def _from_line(method: str, scenario, text: str) -> Request:
 
 
 def prepare(app, names: list[str], count: int) -> dict[str, list[Request]]:
-    from flask import current_app  # noqa: F401 (inside the app context below)
     from scenarios import all_scenarios
     from scenarios import _wallet
 
