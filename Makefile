@@ -107,3 +107,9 @@ bench-icount: install-test
 ## CI: every case in bench/icount/budget.toml counted; one over its budget by more than the tolerance fails.
 icount-check: install-test
 	$(BIN)/python bench/icount --no-attribution --n 20 --out var/icount-check.json --check bench/icount/budget.toml
+
+## Which WSGI server (gunicorn sync / gthread / granian): each endpoint and the mixed load as × bare Flask under the
+## same server, by wrk (bench/servers/compare.py; bench/README.md "Servers").
+.PHONY: bench-servers
+bench-servers: install-test
+	$(BIN)/python bench/servers/compare.py $(BENCH_ARGS)

@@ -1,0 +1,231 @@
+"""Which WSGI server: bare Flask and the app under gunicorn sync, gunicorn gthread and granian, driven by wrk.
+
+    make bench-servers                                    # all three servers, 10 s per measurement
+    .venv/bin/python bench/servers/compare.py --servers granian,gunicorn-sync --duration 5
+
+Every server gets the same worker count (default: CPU count). Under each, with the same settings:
+GET /bare of the bare Flask app (bench/baseline_app.py), then the app (one SQLite file and one
+embedded Redis for the whole run, the citizens of bench/load/prepare.py: L2, a licence, four cases
+each): GET /api/v1/me, GET /api/v1/map/halls/nearby, POST a licence presentation (the write
+endpoint: one transaction with its audit row, the nonce in Redis), GET /api/v1/bff/home, and the
+mixed mobile load (bench/load/mix.lua): closed loop for its ceiling, then paced at `--paced-fraction`
+(0.7) of it for the p99. Closed-loop runs use `--connections` (16) and one wrk thread (wrk shares the
+machine's CPUs with the server). Each figure is reported as × the bare endpoint under the SAME server.
+
+The app runs as the mixed load does (bench/load/mixed.py SERVER_ENV: per-IP limits off, LOG_LEVEL
+WARNING) with the notification worker in its own process (`flask notify worker`), as in production.
+Results: bench/results/servers-latest.json and a Markdown table on stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.dirname(HERE)
+REPO = os.path.dirname(BENCH)
+sys.path[:0] = [REPO, BENCH, os.path.join(BENCH, "load"), HERE]
+
+import launch  # noqa: E402
+import loadgen  # noqa: E402
+import mixed  # noqa: E402
+import run as bench_run  # noqa: E402
+from server import ServerError, processes_using  # noqa: E402
+
+ENDPOINTS = (  # (kind for one.lua, label, expected status, target × bare)
+    ("me", "GET /api/v1/me", 200, 0.5),
+    ("nearby", "GET /api/v1/map/halls/nearby", 200, 0.5),
+    ("present", "POST /api/v1/wallet/licences/{id}/presentations", 201, 0.5),
+    ("home", "GET /api/v1/bff/home", 200, 0.3),
+)
+MIXED_TARGET, P99_TARGET_MS = 0.3, 50.0
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--servers", default=",".join(launch.SERVERS), help=f"comma-separated: {', '.join(launch.SERVERS)}")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="workers for every server (default: CPUs)")
+    p.add_argument("--duration", type=float, default=10, help="seconds per measurement (default 10)")
+    p.add_argument("--connections", type=int, default=16, help="closed-loop wrk connections (default 16)")
+    p.add_argument("--paced-connections", type=int, default=128, help="connections of the paced mixed run (128)")
+    p.add_argument("--paced-fraction", type=float, default=0.7, help="paced mixed rate / its closed-loop max (0.7)")
+    p.add_argument("--pool", type=int, default=200, help="citizens prepared (default 200)")
+    p.add_argument("--only", default="", help="comma-separated subset of: me,nearby,present,home,mixed")
+    p.add_argument("--json", default=os.path.join(BENCH, "results", "servers-latest.json"))
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    args = p.parse_args(argv)
+    args.server_list = [s.strip() for s in args.servers.split(",") if s.strip()]
+    bad = [s for s in args.server_list if s not in launch.SERVERS]
+    if bad:
+        p.error(f"unknown server(s): {bad}")
+    if not loadgen.wrk_path():
+        p.error("wrk is not on PATH (apt-get install -y wrk)")
+    args.only_set = {s.strip() for s in args.only.split(",") if s.strip()}
+    return args
+
+
+def wrk_one(port: int, kind: str, data_dir: str, expect: int, args, seconds: float | None = None) -> dict:
+    seconds = seconds or args.duration
+    cmd = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
+           "-s", os.path.join(HERE, "one.lua"), f"http://127.0.0.1:{port}/", "--", kind, data_dir, str(expect)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
+    if out.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    r = json.loads(line.split(" ", 1)[1])
+    errors = r["unexpected_status"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
+    return {"rps": round(r["requests"] / (r["duration_us"] / 1e6), 1), "p50_ms": round(r["p50_us"] / 1000, 2),
+            "p99_ms": round(r["p99_us"] / 1000, 2), "errors": errors,
+            "error_kinds": {k: v for k, v in {**r["by_status"], "socket": errors - r["unexpected_status"]}.items() if v}}
+
+
+def measure_bare(kind: str, args, base_env: dict[str, str], workdir: str) -> dict:
+    server = launch.make(kind, bare=True, env=base_env, workers=args.workers,
+                         log_path=os.path.join(workdir, f"{kind}-bare.log"))
+    server.start()
+    try:
+        wrk_one(server.port, "bare", "-", 200, args, seconds=2)  # warm-up
+        return dict(wrk_one(server.port, "bare", "-", 200, args), strays=server.strays)
+    finally:
+        server.stop()
+
+
+def measure_app(kind: str, args, env: dict[str, str], workdir: str, data_dir: str) -> dict:
+    mixed.prepare(env, "phase", data_dir, "10", os.path.join(workdir, "logins-unused.txt"))  # fresh tokens
+    server = launch.make(kind, bare=False, env=env, workers=args.workers, log_path=os.path.join(workdir, f"{kind}-app.log"))
+    server.start()
+    out: dict = {}
+    try:
+        for ep, label, expect, _ in ENDPOINTS:
+            if args.only_set and ep not in args.only_set:
+                continue
+            wrk_one(server.port, ep, data_dir, expect, args, seconds=2)  # warm-up: imports, caches, connections
+            out[ep] = wrk_one(server.port, ep, data_dir, expect, args)
+            print(f"    {label}: {out[ep]['rps']:,.0f} req/s, p50 {out[ep]['p50_ms']} ms, p99 {out[ep]['p99_ms']} ms"
+                  f"{', errors ' + str(out[ep]['error_kinds']) if out[ep]['errors'] else ''}", flush=True)
+        if not args.only_set or "mixed" in args.only_set:
+            ceiling = mixed.Phase(f"{kind}-ceiling", rate=0, seconds=args.duration,
+                                  connections=args.connections).run(server.port, data_dir, workdir, env)["overall"]
+            rate = round(ceiling["rps"] * args.paced_fraction)
+            paced = mixed.Phase(f"{kind}-paced", rate=rate, seconds=args.duration,
+                                connections=args.paced_connections).run(server.port, data_dir, workdir, env)["overall"]
+            out["mixed"] = {k: ceiling[k] for k in ("rps", "p50_ms", "p99_ms", "errors", "error_kinds")}
+            out["mixed_paced"] = dict({k: paced[k] for k in ("rps", "p50_ms", "p99_ms", "errors", "error_kinds")},
+                                      target_rps=rate)
+            print(f"    mixed: {ceiling['rps']:,.0f} req/s closed loop (errors {ceiling['errors']}); paced at {rate:,}/s: "
+                  f"answered {paced['rps']:,.0f}/s, p50 {paced['p50_ms']} ms, p99 {paced['p99_ms']} ms, "
+                  f"errors {paced['errors']}", flush=True)
+    finally:
+        server.stop()
+    out["strays"] = server.strays
+    return out
+
+
+def markdown(doc: dict) -> str:
+    servers = list(doc["servers"])
+    head = "| request | " + " | ".join(f"{s}: req/s (× bare), p50 / p99 ms" for s in servers) + " | target |"
+    rows = [head, "|---|" + "---:|" * len(servers) + "---:|"]
+
+    def cell(s: str, key: str) -> str:
+        r = doc["servers"][s].get(key)
+        if not r:
+            return "–"
+        bare = doc["servers"][s]["bare"]["rps"]
+        return f"{r['rps']:,.0f} ({r['rps'] / bare:.2f}×), {r['p50_ms']:.1f} / {r['p99_ms']:.1f}" + \
+            (f" ⚠ {r['errors']} errors" if r["errors"] else "")
+
+    rows.append("| GET /bare (bare Flask) | " + " | ".join(cell(s, "bare") for s in servers) + " | 1× |")
+    for ep, label, _, target in ENDPOINTS:
+        rows.append(f"| {label} | " + " | ".join(cell(s, ep) for s in servers) + f" | ≥ {target}× |")
+    rows.append("| mixed mobile load, closed loop | " + " | ".join(cell(s, "mixed") for s in servers) +
+                f" | ≥ {MIXED_TARGET}× |")
+    paced = []
+    for s in servers:
+        r = doc["servers"][s].get("mixed_paced")
+        paced.append(f"{r['rps']:,.0f} of {r['target_rps']:,}/s, {r['p50_ms']:.1f} / {r['p99_ms']:.1f}" +
+                     (f" ⚠ {r['errors']} errors" if r["errors"] else "") if r else "–")
+    rows.append(f"| mixed, paced at {doc['paced_fraction']:.0%} of its max | " + " | ".join(paced) +
+                f" | p99 ≤ {P99_TARGET_MS:.0f} ms |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    workdir = tempfile.mkdtemp(prefix="yiwang-servers-")
+    var_dir, data_dir = os.path.join(workdir, "var"), os.path.join(workdir, "data")
+    os.makedirs(var_dir)
+    os.makedirs(data_dir)
+    base = bench_run.base_env(argparse.Namespace(workers=args.workers, threads=1))
+    env = dict(base, VAR_DIR=var_dir, AUTO_MIGRATE="0", NOTIFY_WORKER_IN_PROCESS="0", **mixed.SERVER_ENV)
+    print(f"YiWang bench/servers: {', '.join(args.server_list)} | {args.workers} workers each, {os.cpu_count()} CPUs | "
+          f"{args.duration:g} s per measurement, {args.connections} connections | {loadgen.wrk_version()} | "
+          f"SQLite + embedded Redis", flush=True)
+    from app.redis import embedded_redis, stop_embedded_server  # import here: only the run starts the server
+
+    redis_server = embedded_redis(var_dir)  # one for the run: every server joins it, none owns it
+    worker = None
+    doc = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": bench_run.git_info(),
+           "cpus": os.cpu_count(), "workers": args.workers, "duration_s": args.duration,
+           "connections": args.connections, "paced_fraction": args.paced_fraction, "gthread_threads": launch.GTHREADS,
+           "versions": versions(), "servers": {}}
+    try:
+        mig = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=REPO, env=env,
+                             capture_output=True, text=True)
+        if mig.returncode != 0:
+            raise ServerError(f"flask db upgrade failed\n{mig.stdout}\n{mig.stderr}")
+        t0 = time.monotonic()
+        mixed.prepare(env, "people", data_dir, str(args.pool))
+        print(f"prepared {args.pool} citizens in {time.monotonic() - t0:.0f} s", flush=True)
+        worker = mixed.Worker(env, os.path.join(workdir, "worker.log"))
+        for kind in args.server_list:
+            print(f"- {kind}", flush=True)
+            bare = measure_bare(kind, args, base, workdir)
+            print(f"    GET /bare: {bare['rps']:,.0f} req/s, p50 {bare['p50_ms']} ms, p99 {bare['p99_ms']} ms", flush=True)
+            doc["servers"][kind] = dict(measure_app(kind, args, env, workdir, data_dir), bare=bare)
+    except (ServerError, RuntimeError) as exc:
+        print(f"\nbench failed: {exc}", file=sys.stderr)
+        print(f"logs kept in {workdir}", file=sys.stderr)
+        return 1
+    finally:
+        if worker:
+            worker.stop()
+        stop_embedded_server(redis_server)
+    time.sleep(1)
+    doc["leftover_processes"] = processes_using(workdir)
+    doc["markdown"] = markdown(doc)
+    print()
+    print(doc["markdown"])
+    print(f"\nclean stop: {'yes' if not doc['leftover_processes'] else doc['leftover_processes']}")
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as fh:
+        json.dump(doc, fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
+    print(f"results: {os.path.relpath(args.json, REPO)}")
+    if args.keep:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("flask", "gunicorn", "granian"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(main())
