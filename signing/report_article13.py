@@ -56,7 +56,7 @@ def _certificate(found: Findings) -> dict[str, Any]:
     return {"kind": "certificate", "serial": cert.serial, "chain_ok": cert.chain_ok, "text": translate(text)}
 
 
-def _exclusive(found: Findings) -> dict[str, Any]:
+def _exclusive(found: Findings, events: dict[tuple[str, str], list[dict[str, Any]]]) -> dict[str, Any]:
     evidence = [_certificate(found)]
     record = found.platform_record
     part = found.certificate_part
@@ -74,10 +74,10 @@ def _exclusive(found: Findings) -> dict[str, Any]:
         evidence.append({"kind": "platform_record", "found": record is not None, "text": translate(
             N_("这不是本平台可查到开通记录的签名：密钥的生成与保管无从证明。"))})
         return {"verdict": NOT_ESTABLISHED, "evidence": evidence}
-    enrolments = report_models.audit_events("signing.enrol", record.credential_id)
+    enrolments = events[("signing.enrol", record.credential_id)]
     key_id = _details(enrolments[0]).get("key") if enrolments else None
-    generated = report_models.audit_events("key.generate", key_id) if key_id else []
-    imported = report_models.audit_events("key.import", key_id) if key_id else []
+    keys = report_models.audit_events_of([("key.generate", key_id), ("key.import", key_id)]) if key_id else {}
+    generated, imported = keys.get(("key.generate", key_id), []), keys.get(("key.import", key_id), [])
     for row in enrolments[:1]:
         evidence.append(_event(row, N_("开通记录：为该签名凭证在平台密钥库中生成密钥并签发证书。"),
                                credential_id=record.credential_id))
@@ -88,12 +88,12 @@ def _exclusive(found: Findings) -> dict[str, Any]:
     return {"verdict": MET if met else NOT_ESTABLISHED, "evidence": evidence}
 
 
-def _sole_control(found: Findings) -> dict[str, Any]:
+def _sole_control(found: Findings, events: dict[tuple[str, str], list[dict[str, Any]]]) -> dict[str, Any]:
     record = found.platform_record
     if record is None:
         return {"verdict": NOT_ESTABLISHED, "evidence": [{"kind": "platform_record", "found": False, "text": translate(
             N_("该签名不是在本平台授权生成的：签署时的控制情况无从证明。"))}]}
-    signs = [r for r in report_models.audit_events("signing.sign", record.id) if r["outcome"] == "success"]
+    signs = [r for r in events[("signing.sign", record.id)] if r["outcome"] == "success"]
     if not signs:
         return {"verdict": NOT_ESTABLISHED, "evidence": [{"kind": "platform_record", "found": True, "text": translate(
             N_("平台有该签名的记录，但审计链中没有找到授权记录。"))}]}
@@ -137,6 +137,10 @@ def _content_intact(found: Findings) -> dict[str, Any]:
 
 def conditions(found: Findings) -> list[dict[str, Any]]:
     """The four conditions in order, each {number, condition, verdict, evidence: [...]}, in the answer's language."""
-    answers = (_exclusive(found), _sole_control(found), _signature_intact(found), _content_intact(found))
+    record = found.platform_record  # its enrolment and authorisation rows: one query for both conditions
+    events = (report_models.audit_events_of([("signing.enrol", record.credential_id), ("signing.sign", record.id)])
+              if record is not None else {})
+    answers = (_exclusive(found, events), _sole_control(found, events), _signature_intact(found),
+               _content_intact(found))
     return [{"number": n, "condition": translate(text), **answer}
             for n, (text, answer) in enumerate(zip(CONDITIONS, answers), start=1)]

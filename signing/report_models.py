@@ -7,6 +7,7 @@ in the hash chain) and the platform's own signatures; nothing here writes outsid
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import peewee as pw
 
 from app.audit import AuditEvent
-from app.db import BaseModel, UTCDateTimeField, insert_row, select_where, utcnow
+from app.db import BaseModel, UTCDateTimeField, execute, insert_row, select_where, utcnow
 from signing.models import Signature
 
 
@@ -58,24 +59,44 @@ class PlatformSignature:
     signed_at: datetime
 
 
+# raw SQL from here on: the verification hot path (SQL written once, no per-call query building)
+_SIGNATURE_SQL = 'SELECT "id", "credential_id", "signed_at" FROM "signing_signature" WHERE '
+_BY_RAW = _SIGNATURE_SQL + '"signature_sm3" = ? LIMIT 1'
+_BY_CMS = _SIGNATURE_SQL + '"cms_signature_sm3" = ? OR "cms_attached_sm3" = ? LIMIT 1'
+_EVENT_SQL = ('SELECT "id", "at", "action", "outcome", "seq", "chain_hash", "details", "target" FROM "audit_event" '
+              'WHERE ')
+_EVENT_PAIR = '("action" = ? AND "target" = ?)'
+
+
 def platform_signature(*, signature_sm3: str | None = None, cms_sm3: str | None = None) -> PlatformSignature | None:
     """The platform's signature whose raw value (`signature_sm3`) or CMS SignerInfo signature value
     (`cms_sm3`: the detached or the attached SignedData's) has this SM3 (lower-case hex), or None."""
-    fields = (Signature.id, Signature.credential_id, Signature.signed_at)
     if signature_sm3 is not None:
-        where = Signature.signature_sm3 == signature_sm3.lower()
+        row = execute(_BY_RAW, [signature_sm3.lower()]).fetchone()
     else:
         digest = (cms_sm3 or "").lower()
-        where = (Signature.cms_signature_sm3 == digest) | (Signature.cms_attached_sm3 == digest)
-    row = Signature.select(*fields).where(where).first()
-    return PlatformSignature(id=row.id, credential_id=row.credential_id, signed_at=row.signed_at) if row else None
+        row = execute(_BY_CMS, [digest, digest]).fetchone()
+    return (PlatformSignature(id=row[0], credential_id=row[1], signed_at=Signature.signed_at.python_value(row[2]))
+            if row else None)
+
+
+def audit_events_of(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The audit rows of each (action, target) pair, oldest first, in one query, as the report cites
+    them: id, time, outcome, place in the hash chain (seq and chain_hash: None until the sealer has
+    run) and details."""
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {(a, t): [] for a, t in pairs}
+    if not out:
+        return out
+    sql = _EVENT_SQL + " OR ".join([_EVENT_PAIR] * len(out)) + ' ORDER BY "id"'
+    at, seq = AuditEvent.at.python_value, AuditEvent.seq.python_value
+    for r in execute(sql, [v for pair in out for v in pair]).fetchall():
+        rows = out.get((r[2], r[7]))
+        if rows is not None:
+            rows.append({"id": r[0], "at": at(r[1]), "action": r[2], "outcome": r[3], "seq": seq(r[4]),
+                         "chain_hash": r[5], "details": r[6]})
+    return out
 
 
 def audit_events(action: str, target: str) -> list[dict[str, Any]]:
-    """The audit rows of `action` on `target`, oldest first, as the report cites them: id, time,
-    outcome, place in the hash chain (seq and chain_hash: None until the sealer has run) and details."""
-    rows = (AuditEvent.select(AuditEvent.id, AuditEvent.at, AuditEvent.action, AuditEvent.outcome, AuditEvent.seq,
-                              AuditEvent.chain_hash, AuditEvent.details)
-            .where(AuditEvent.action == action, AuditEvent.target == target).order_by(AuditEvent.id))
-    return [{"id": r.id, "at": r.at, "action": r.action, "outcome": r.outcome, "seq": r.seq,
-             "chain_hash": r.chain_hash, "details": r.details} for r in rows]
+    """The audit rows of `action` on `target`, oldest first (see `audit_events_of`)."""
+    return audit_events_of([(action, target)])[(action, target)]
