@@ -5,6 +5,7 @@ repeated signatures or verifications never re-parse or re-load the key.
 """
 from __future__ import annotations
 
+import hmac
 import secrets
 from functools import lru_cache
 from typing import Any
@@ -19,6 +20,15 @@ _BytesLike = (bytes, bytearray, memoryview)
 DIGEST_SIZE = 32
 # OpenSSL 3.0 labels SEC1 SM2 keys "SM2 PRIVATE KEY" (`openssl ec`), others "EC PRIVATE KEY".
 _PRIVATE_PEM_TYPES = ("PRIVATE KEY", "EC PRIVATE KEY", "SM2 PRIVATE KEY")
+
+
+# Private key DERs whose embedded public point was checked against d·G: HMAC-SHA256 under a per-process
+# random key (a one-way tag, never the key itself) → that point. The key store unwraps a key for every
+# signature; loading the same bytes again trusts the point already checked and skips the scalar
+# multiplication. Bounded: cleared when full.
+_POINT_TAG_KEY = secrets.token_bytes(32)
+_checked_points: dict[bytes, bytes] = {}
+_CHECKED_MAX = 4096
 
 
 def _require_bytes(**values: Any) -> None:
@@ -171,10 +181,31 @@ class SM2PrivateKey:
         ValueError if malformed, d out of range, or the embedded public key is not d·G.
         """
         _require_bytes(der=der_bytes)
-        d, point = der.decode_private_key(bytes(der_bytes))
-        key = cls(check_private_scalar(d), backend)
-        if point is not None and point != key._public.point():
+        der_bytes = bytes(der_bytes)
+        d, point = der.decode_private_key(der_bytes)
+        d = check_private_scalar(d)
+        if point is None:
+            return cls(d, backend)
+        tag = hmac.digest(_POINT_TAG_KEY, der_bytes, "sha256")
+        if _checked_points.get(tag) == point:
+            return cls._with_checked_point(d, point, backend)
+        key = cls(d, backend)
+        if point != key._public.point():
             raise ValueError("embedded public key does not match the private key")
+        if len(_checked_points) >= _CHECKED_MAX:
+            _checked_points.clear()
+        _checked_points[tag] = point
+        return key
+
+    @classmethod
+    def _with_checked_point(cls, d: int, point: bytes, backend: str | None) -> "SM2PrivateKey":
+        """The key for d whose point d·G was checked before (see `_checked_points`): no scalar multiplication."""
+        key = cls.__new__(cls)
+        key._d = d
+        key._backend = get_backend(backend)
+        loader = getattr(key._backend, "load_private_with_point", None)
+        key._handle = loader(d, point) if loader is not None else key._backend.load_private(d)
+        key._public = _public_from_point(point, key._backend.NAME)
         return key
 
     @classmethod
@@ -216,6 +247,12 @@ class SM2PrivateKey:
     def __repr__(self) -> str:
         # Never the scalar: reprs end up in logs and tracebacks.
         return f"<SM2PrivateKey public={self._public.point()[1:9].hex()}… {self._backend.NAME}>"
+
+
+@lru_cache(maxsize=4096)
+def _public_from_point(point: bytes, backend: str) -> SM2PublicKey:
+    """One loaded public key per point and back end, shared (public keys are immutable)."""
+    return SM2PublicKey(point, backend)
 
 
 @lru_cache(maxsize=4096)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tongsuopy.backends.tongsuo.backend import backend as _backend
+from tongsuopy.backends.tongsuo.ec import _EllipticCurvePrivateKey
 from tongsuopy.crypto import serialization
 from tongsuopy.crypto.asymciphers import ec
 
@@ -54,6 +55,24 @@ def _new_ctx(key: Any) -> Any:
 def load_private(d: int) -> PrivateHandle:
     """Handle for a range-checked scalar; the EVP_PKEY is built once and reused."""
     return PrivateHandle(_backend.derive_elliptic_curve_private_key(d, ec.SM2()))
+
+
+def load_private_with_point(d: int, point: bytes) -> PrivateHandle:
+    """Handle for d with its public point d·G given (the caller checked it once: keys.py): the
+    EC_KEY is built from both, without the scalar multiplication `load_private` does (~4M instructions)."""
+    ec_cdata = _backend._ec_key_new_by_curve(ec.SM2())
+    group = _lib.EC_KEY_get0_group(ec_cdata)
+    pt = _ffi.gc(_lib.EC_POINT_new(group), _lib.EC_POINT_free)
+    with _backend._tmp_bn_ctx() as bn_ctx:
+        if _lib.EC_POINT_oct2point(group, pt, point, len(point), bn_ctx) != 1:
+            _backend._consume_errors()
+            raise ValueError("tongsuo: not a point of the curve")
+    private = _ffi.gc(_backend._int_to_bn(d), _lib.BN_clear_free)
+    if _lib.EC_KEY_set_public_key(ec_cdata, pt) != 1 or _lib.EC_KEY_set_private_key(ec_cdata, private) != 1:
+        _backend._consume_errors()
+        raise RuntimeError("tongsuo: EC_KEY_set_*_key failed")
+    evp_pkey = _backend._ec_cdata_to_evp_pkey(ec_cdata)
+    return PrivateHandle(_EllipticCurvePrivateKey(_backend, ec_cdata, evp_pkey))
 
 
 def load_public(point: bytes) -> PublicHandle:
