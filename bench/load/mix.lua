@@ -160,7 +160,7 @@ local function build(kind, rid)
     qr_head = qr_head + 1
     h["Authorization"] = clerk
     h["Content-Type"] = JSON
-    return wrk.format("POST", "/api/v1/counter/verifications", h, '{"qr_text":"' .. qr .. '"}')
+    return wrk.format("POST", "/api/v1/counter/verifications", h, '{"qr_text":"' .. qr .. '","matter":"identity_check"}')
   elseif kind == "login" then
     login_idx = login_idx + 1
     local body = logins[login_idx]
