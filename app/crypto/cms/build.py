@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from app.crypto.cms import der
 from app.crypto.cms.decode import Decoded, decode, load_certificate
@@ -24,6 +25,7 @@ def gm_signed_digest(content_type: str, content: bytes | None, signed_attributes
     return sm3(prefix + signed_attributes_inner)
 
 
+@lru_cache(maxsize=256)  # a function of the certificate's bytes: the platform's report key signs with one
 def _signing_certificate_v2(cert_der: bytes) -> bytes:
     """ESS SigningCertificateV2 (RFC 5035) with one ESSCertIDv2: SM3 of the certificate and its issuerSerial."""
     tbs = load_certificate(cert_der)["tbs_certificate"]

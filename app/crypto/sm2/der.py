@@ -6,6 +6,8 @@ ValueError, so callers can turn it into a plain "invalid" answer.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from app.crypto.sm2.curve import N
 
 TAG_INTEGER = 0x02
@@ -19,8 +21,10 @@ TAG_CTX1 = 0xA1  # [1] constructed: ECPrivateKey publicKey
 RAW_SIGNATURE_SIZE = 64
 
 
+@lru_cache(maxsize=256)
 def encode_oid(dotted: str) -> bytes:
-    """DER OBJECT IDENTIFIER for a dotted string (used to build the constants below)."""
+    """DER OBJECT IDENTIFIER for a dotted string (used to build the constants below); memoised: a
+    SignedData is built from the same dozen OIDs every time."""
     arcs = [int(a) for a in dotted.split(".")]
     body = bytearray([40 * arcs[0] + arcs[1]])
     for arc in arcs[2:]:
