@@ -113,3 +113,9 @@ icount-check: install-test
 .PHONY: bench-servers
 bench-servers: install-test
 	$(BIN)/python bench/servers/compare.py $(BENCH_ARGS)
+
+## SSE must not hold an API worker: GET /api/v1/me's p99 with 0 and with 1,000 open live streams on the stream
+## server, and a live notice reaching them (bench/servers/sse_hold.py; bench/README.md "Servers").
+.PHONY: bench-sse-hold
+bench-sse-hold: install-test
+	$(BIN)/python bench/servers/sse_hold.py $(BENCH_ARGS)

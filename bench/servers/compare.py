@@ -3,7 +3,9 @@
     make bench-servers                                    # all three servers, 10 s per measurement
     .venv/bin/python bench/servers/compare.py --servers granian,gunicorn-sync --duration 5
 
-Every server gets the same worker count (default: CPU count). Under each, with the same settings:
+Every server gets the same worker count (default: CPU count); all are started side by side and
+measured in turn, request by request, for `--rounds` rounds (the median run is kept), so that a busy
+moment of a shared machine falls on every server alike. Under each, with the same settings:
 GET /bare of the bare Flask app (bench/baseline_app.py), then the app (one SQLite file and one
 embedded Redis for the whole run, the citizens of bench/load/prepare.py: L2, a licence, four cases
 each): GET /api/v1/me, GET /api/v1/map/halls/nearby, POST a licence presentation (the write
@@ -56,6 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=16, help="closed-loop wrk connections (default 16)")
     p.add_argument("--paced-connections", type=int, default=128, help="connections of the paced mixed run (128)")
     p.add_argument("--paced-fraction", type=float, default=0.7, help="paced mixed rate / its closed-loop max (0.7)")
+    p.add_argument("--rounds", type=int, default=2, help="rounds over all servers; the median run is kept (2)")
     p.add_argument("--pool", type=int, default=200, help="citizens prepared (default 200)")
     p.add_argument("--only", default="", help="comma-separated subset of: me,nearby,present,home,mixed")
     p.add_argument("--json", default=os.path.join(BENCH, "results", "servers-latest.json"))
@@ -71,10 +74,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def wrk_one(port: int, kind: str, data_dir: str, expect: int, args, seconds: float | None = None) -> dict:
+def wrk_one(port: int, kind: str, data_dir: str, expect: int, args, seconds: float | None = None,
+            pause_ms: int = 0) -> dict:
+    """One closed-loop wrk run of bench/servers/one.lua (or paced: each connection pauses `pause_ms`)."""
     seconds = seconds or args.duration
     cmd = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
-           "-s", os.path.join(HERE, "one.lua"), f"http://127.0.0.1:{port}/", "--", kind, data_dir, str(expect)]
+           "-s", os.path.join(HERE, "one.lua"), f"http://127.0.0.1:{port}/", "--", kind, data_dir, str(expect), str(pause_ms)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if out.returncode != 0 or line is None:
@@ -86,46 +91,52 @@ def wrk_one(port: int, kind: str, data_dir: str, expect: int, args, seconds: flo
             "error_kinds": {k: v for k, v in {**r["by_status"], "socket": errors - r["unexpected_status"]}.items() if v}}
 
 
-def measure_bare(kind: str, args, base_env: dict[str, str], workdir: str) -> dict:
-    server = launch.make(kind, bare=True, env=base_env, workers=args.workers,
-                         log_path=os.path.join(workdir, f"{kind}-bare.log"))
-    server.start()
-    try:
-        wrk_one(server.port, "bare", "-", 200, args, seconds=2)  # warm-up
-        return dict(wrk_one(server.port, "bare", "-", 200, args), strays=server.strays)
-    finally:
-        server.stop()
+def _loadavg() -> float:
+    with open("/proc/loadavg") as fh:
+        return float(fh.read().split()[0])
 
 
-def measure_app(kind: str, args, env: dict[str, str], workdir: str, data_dir: str) -> dict:
-    mixed.prepare(env, "phase", data_dir, "10", os.path.join(workdir, "logins-unused.txt"))  # fresh tokens
-    server = launch.make(kind, bare=False, env=env, workers=args.workers, log_path=os.path.join(workdir, f"{kind}-app.log"))
-    server.start()
-    out: dict = {}
-    try:
-        for ep, label, expect, _ in ENDPOINTS:
-            if args.only_set and ep not in args.only_set:
-                continue
-            wrk_one(server.port, ep, data_dir, expect, args, seconds=2)  # warm-up: imports, caches, connections
-            out[ep] = wrk_one(server.port, ep, data_dir, expect, args)
-            print(f"    {label}: {out[ep]['rps']:,.0f} req/s, p50 {out[ep]['p50_ms']} ms, p99 {out[ep]['p99_ms']} ms"
-                  f"{', errors ' + str(out[ep]['error_kinds']) if out[ep]['errors'] else ''}", flush=True)
-        if not args.only_set or "mixed" in args.only_set:
-            ceiling = mixed.Phase(f"{kind}-ceiling", rate=0, seconds=args.duration,
-                                  connections=args.connections).run(server.port, data_dir, workdir, env)["overall"]
-            rate = round(ceiling["rps"] * args.paced_fraction)
-            paced = mixed.Phase(f"{kind}-paced", rate=rate, seconds=args.duration,
-                                connections=args.paced_connections).run(server.port, data_dir, workdir, env)["overall"]
-            out["mixed"] = {k: ceiling[k] for k in ("rps", "p50_ms", "p99_ms", "errors", "error_kinds")}
-            out["mixed_paced"] = dict({k: paced[k] for k in ("rps", "p50_ms", "p99_ms", "errors", "error_kinds")},
-                                      target_rps=rate)
-            print(f"    mixed: {ceiling['rps']:,.0f} req/s closed loop (errors {ceiling['errors']}); paced at {rate:,}/s: "
-                  f"answered {paced['rps']:,.0f}/s, p50 {paced['p50_ms']} ms, p99 {paced['p99_ms']} ms, "
-                  f"errors {paced['errors']}", flush=True)
-    finally:
-        server.stop()
-    out["strays"] = server.strays
-    return out
+def _print(kind: str, label: str, r: dict) -> None:
+    print(f"    {kind:<17} {label}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms (load {r['load']})"
+          f"{', errors ' + str(r['error_kinds']) if r['errors'] else ''}", flush=True)
+
+
+def measure_round(n: int, args, env: dict[str, str], workdir: str, data_dir: str, bare: dict, app: dict,
+                  runs: dict) -> None:
+    """One round: each request against every server in turn (so a busy moment of the machine falls on
+    all of them alike, not on one server's whole series)."""
+    first = n == 0
+    for ep, label, expect in [("bare", "GET /bare", 200)] + [e[:3] for e in ENDPOINTS]:
+        if ep != "bare" and args.only_set and ep not in args.only_set:
+            continue
+        for kind in args.server_list:
+            server = bare[kind] if ep == "bare" else app[kind]
+            if first:  # warm-up: imports, caches, connections
+                wrk_one(server.port, ep, data_dir, expect, args, seconds=2)
+            r = dict(wrk_one(server.port, ep, data_dir, expect, args), load=_loadavg())
+            runs.setdefault(kind, {}).setdefault(ep, []).append(r)
+            _print(kind, label, r)
+    if args.only_set and "mixed" not in args.only_set:
+        return
+    for kind in args.server_list:
+        port = app[kind].port
+        ceiling = mixed.Phase(f"{kind}-ceiling-{n}", rate=0, seconds=args.duration,
+                              connections=args.connections).run(port, data_dir, workdir, env)["overall"]
+        rate = round(ceiling["rps"] * args.paced_fraction)
+        paced = mixed.Phase(f"{kind}-paced-{n}", rate=rate, seconds=args.duration,
+                            connections=args.paced_connections).run(port, data_dir, workdir, env)["overall"]
+        keep = ("rps", "p50_ms", "p99_ms", "errors", "error_kinds")
+        runs[kind].setdefault("mixed", []).append(dict({k: ceiling[k] for k in keep}, load=_loadavg()))
+        runs[kind].setdefault("mixed_paced", []).append(dict({k: paced[k] for k in keep}, target_rps=rate,
+                                                             load=_loadavg()))
+        _print(kind, "mixed, closed loop", runs[kind]["mixed"][-1])
+        _print(kind, f"mixed, paced at {rate:,}/s", runs[kind]["mixed_paced"][-1])
+
+
+def median_run(rs: list[dict]) -> dict:
+    """The run with the median rate (the lower middle one of an even count), its figures kept together."""
+    ordered = sorted(rs, key=lambda r: r["rps"])
+    return dict(ordered[(len(ordered) - 1) // 2], rounds=[r["rps"] for r in rs])
 
 
 def markdown(doc: dict) -> str:
@@ -170,11 +181,12 @@ def main(argv=None) -> int:
     from app.redis import embedded_redis, stop_embedded_server  # import here: only the run starts the server
 
     redis_server = embedded_redis(var_dir)  # one for the run: every server joins it, none owns it
-    worker = None
+    worker, bare, app, runs = None, {}, {}, {}
     doc = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": bench_run.git_info(),
            "cpus": os.cpu_count(), "workers": args.workers, "duration_s": args.duration,
            "connections": args.connections, "paced_fraction": args.paced_fraction, "gthread_threads": launch.GTHREADS,
-           "versions": versions(), "servers": {}}
+           "rounds": args.rounds,
+           "versions": versions(), "servers": {}, "strays": []}
     try:
         mig = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=REPO, env=env,
                              capture_output=True, text=True)
@@ -184,25 +196,35 @@ def main(argv=None) -> int:
         mixed.prepare(env, "people", data_dir, str(args.pool))
         print(f"prepared {args.pool} citizens in {time.monotonic() - t0:.0f} s", flush=True)
         worker = mixed.Worker(env, os.path.join(workdir, "worker.log"))
-        for kind in args.server_list:
-            print(f"- {kind}", flush=True)
-            bare = measure_bare(kind, args, base, workdir)
-            print(f"    GET /bare: {bare['rps']:,.0f} req/s, p50 {bare['p50_ms']} ms, p99 {bare['p99_ms']} ms", flush=True)
-            doc["servers"][kind] = dict(measure_app(kind, args, env, workdir, data_dir), bare=bare)
+        for kind in args.server_list:  # all up at once: an idle server costs nothing
+            bare[kind] = launch.make(kind, bare=True, env=base, workers=args.workers,
+                                     log_path=os.path.join(workdir, f"{kind}-bare.log"))
+            bare[kind].start()
+            app[kind] = launch.make(kind, bare=False, env=env, workers=args.workers,
+                                    log_path=os.path.join(workdir, f"{kind}-app.log"))
+            app[kind].start()
+        for n in range(args.rounds):
+            print(f"- round {n + 1} of {args.rounds}", flush=True)
+            mixed.prepare(env, "phase", data_dir, "10", os.path.join(workdir, "logins-unused.txt"))  # fresh tokens
+            measure_round(n, args, env, workdir, data_dir, bare, app, runs)
+        doc["servers"] = {kind: {ep: median_run(rs) for ep, rs in by_ep.items()} for kind, by_ep in runs.items()}
     except (ServerError, RuntimeError) as exc:
         print(f"\nbench failed: {exc}", file=sys.stderr)
         print(f"logs kept in {workdir}", file=sys.stderr)
         return 1
     finally:
+        for server in [*bare.values(), *app.values()]:
+            server.stop()
+            doc["strays"] += server.strays
         if worker:
             worker.stop()
         stop_embedded_server(redis_server)
     time.sleep(1)
-    doc["leftover_processes"] = processes_using(workdir)
+    doc["strays"] += processes_using(workdir)
     doc["markdown"] = markdown(doc)
     print()
     print(doc["markdown"])
-    print(f"\nclean stop: {'yes' if not doc['leftover_processes'] else doc['leftover_processes']}")
+    print(f"\nclean stop: {'yes' if not doc['strays'] else doc['strays']}")
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as fh:
         json.dump(doc, fh, indent=1, ensure_ascii=False)

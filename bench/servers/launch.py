@@ -7,8 +7,9 @@
 All with the same worker count. The bare baseline runs under each with the same settings
 (bench/baseline_gunicorn_conf.py reads gunicorn.conf.py's plain settings; granian gets the
 same flags as for the app). The servers all join one embedded Redis the caller started, so
-none of them owns it, and granian gets a Prometheus multi-process directory as gunicorn's
-`on_starting` makes one (the app's metrics then cost the same under every server).
+none of them owns it, and each app server gets its own Prometheus multi-process directory, as
+gunicorn's `on_starting` makes one (so the app's metrics cost the same under every server, and
+several servers can run side by side on one VAR_DIR).
 """
 from __future__ import annotations
 
@@ -29,19 +30,15 @@ SERVERS = ("gunicorn-sync", "gunicorn-gthread", "granian")
 GTHREADS = 4
 
 
-class GranianServer(GunicornServer):
-    """`granian --interface wsgi APP` on 127.0.0.1:<free port>, in its own process group; the same
-    start/ready/stop/stray checks as GunicornServer."""
+class CommandServer(GunicornServer):
+    """A server started by `command()` on 127.0.0.1:<free port>, in its own process group; the same
+    start/ready (GET /readyz)/stop/stray checks as GunicornServer."""
 
-    def __init__(self, *, blocking_threads: int, workers: int, working_dir: str = REPO, **kw) -> None:
+    def __init__(self, **kw) -> None:
         super().__init__(conf="", **kw)
-        self.blocking_threads, self.workers, self.working_dir = blocking_threads, workers, working_dir
 
     def command(self) -> list[str]:
-        return [os.path.join(os.path.dirname(sys.executable), "granian"), "--interface", "wsgi",
-                "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
-                "--blocking-threads", str(self.blocking_threads), "--no-access-log", "--log-level", "warning",
-                "--working-dir", self.working_dir, self.app]
+        raise NotImplementedError
 
     def start(self, timeout: float = 60.0) -> None:
         self._log = open(self.log_path, "ab")
@@ -50,7 +47,7 @@ class GranianServer(GunicornServer):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise ServerError(f"{self.name}: granian exited with {self.proc.returncode}\n{self.log_tail()}")
+                raise ServerError(f"{self.name}: exited with {self.proc.returncode}\n{self.log_tail()}")
             if self.ready():
                 return
             time.sleep(0.2)
@@ -58,15 +55,41 @@ class GranianServer(GunicornServer):
         raise ServerError(f"{self.name}: not ready after {timeout:.0f} s\n{self.log_tail()}")
 
 
+class GranianServer(CommandServer):
+    """`granian --interface wsgi APP`."""
+
+    def __init__(self, *, blocking_threads: int, workers: int, working_dir: str = REPO, **kw) -> None:
+        super().__init__(**kw)
+        self.blocking_threads, self.workers, self.working_dir = blocking_threads, workers, working_dir
+
+    def command(self) -> list[str]:
+        return [os.path.join(os.path.dirname(sys.executable), "granian"), "--interface", "wsgi",
+                "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+                "--blocking-threads", str(self.blocking_threads), "--no-access-log", "--log-level", "warning",
+                "--working-dir", self.working_dir, self.app]
+
+
+class StreamServer(CommandServer):
+    """`flask --app wsgi notify stream-server` (asyncio under uvicorn, one process): production's SSE pool."""
+
+    def __init__(self, *, env: dict[str, str], **kw) -> None:
+        # uvicorn reads WEB_CONCURRENCY as its worker count, and refuses workers for an app object
+        super().__init__(app="wsgi", env={k: v for k, v in env.items() if k != "WEB_CONCURRENCY"}, **kw)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "flask", "--app", "wsgi", "notify", "stream-server", "--host", "127.0.0.1",
+                "--port", str(self.port)]
+
+
 def make(kind: str, *, bare: bool, env: dict[str, str], workers: int, log_path: str) -> GunicornServer:
     """A server of `kind` for the bare baseline (`bare`) or the app (wsgi:app)."""
     env = dict(env, WEB_CONCURRENCY=str(workers))
     name = f"{kind} {'bare' if bare else 'app'}"
+    if not bare:  # what gunicorn.conf.py's on_starting does, one directory per server (they share VAR_DIR)
+        metrics_dir = os.path.join(os.path.dirname(log_path), f"prometheus-{kind}")
+        os.makedirs(metrics_dir, exist_ok=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     if kind == "granian":
-        if not bare:  # what gunicorn.conf.py's on_starting does for the app
-            metrics_dir = os.path.join(os.path.dirname(log_path), f"prometheus-{os.path.basename(log_path)}")
-            os.makedirs(metrics_dir, exist_ok=True)
-            env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
         return GranianServer(name=name, app="baseline_app:app" if bare else "wsgi:app", env=env, log_path=log_path,
                              workers=workers, blocking_threads=1, working_dir=BENCH if bare else REPO)
     env["GUNICORN_THREADS"] = str(GTHREADS if kind == "gunicorn-gthread" else 1)

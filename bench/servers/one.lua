@@ -1,10 +1,13 @@
 -- wrk script for bench/servers/compare.py: one kind of request, closed loop, over the citizens
 -- bench/load/prepare.py wrote (the same data as the mixed load, bench/load/mix.lua).
 --
---   wrk -t 1 -c C -d D -s one.lua URL -- KIND DATA_DIR EXPECT_STATUS
+--   wrk -t 1 -c C -d D -s one.lua URL -- KIND DATA_DIR EXPECT_STATUS [PAUSE_MS]
 --
 -- KIND: bare (GET /bare), me, nearby, home, present (POST a licence presentation: each citizen's
 -- licence in turn; showing it again retires its previous QR text and answers 201 again).
+-- PAUSE_MS: each connection waits that long after an answer before its next request (C connections
+-- then send about C * 1000 / PAUSE_MS req/s while the server keeps up; 0 or none: closed loop).
+-- Latency is wrk's, from send to answer.
 -- Prints `BENCH_JSON {...}` like bench/wrk_bodies.lua: requests, duration, latency percentiles,
 -- answers by status, socket errors.
 
@@ -26,6 +29,7 @@ end
 
 function init(args)
   kind, expect = args[1], tonumber(args[3])
+  pause_ms = tonumber(args[4] or "0")
   citizens = {}
   if kind ~= "bare" then
     for line in io.lines(args[2] .. "/citizens.tsv") do
@@ -37,6 +41,10 @@ function init(args)
   end
   idx, by_status, unexpected = 0, {}, 0
   math.randomseed(20261206)
+end
+
+function delay()
+  return pause_ms
 end
 
 local function point()
