@@ -41,3 +41,18 @@ def test_the_check_cache_holds_tags_not_keys():
     assert key.public_key().point() in keys._checked_points.values()
     assert blob not in keys._checked_points
     assert all(len(tag) == 32 and tag not in blob for tag in keys._checked_points)
+
+
+def test_a_verification_repeated_gives_the_same_answer_and_a_changed_input_is_checked_afresh():
+    key = SM2PrivateKey.generate()
+    public = key.public_key()
+    e = public.digest(b"contract")
+    signature = key.sign_digest(e)
+    assert public.verify_digest(signature, e) and public.verify_digest(signature, e)
+    other_e = public.digest(b"contract, altered")
+    assert not public.verify_digest(signature, other_e) and not public.verify_digest(signature, other_e)
+    tampered = bytearray(signature)
+    tampered[-1] ^= 1
+    assert not public.verify_digest(bytes(tampered), e)
+    assert not SM2PrivateKey.generate().public_key().verify_digest(signature, e)  # another key
+    assert public.verify_digest(signature, e)

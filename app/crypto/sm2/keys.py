@@ -29,6 +29,11 @@ _PRIVATE_PEM_TYPES = ("PRIVATE KEY", "EC PRIVATE KEY", "SM2 PRIVATE KEY")
 _POINT_TAG_KEY = secrets.token_bytes(32)
 _checked_points: dict[bytes, bytes] = {}
 _CHECKED_MAX = 4096
+# Verification is a pure function of (point, e, signature): a signature checked again (a relying party
+# re-verifying a document, the same certificate's CA signature) gets the answer already computed.
+# Public data only; bounded: cleared when full.
+_verified: dict[tuple[bytes, bytes, bytes, bool, str], bool] = {}
+_VERIFIED_MAX = 4096
 
 
 def _require_bytes(**values: Any) -> None:
@@ -132,11 +137,20 @@ class SM2PublicKey:
         _require_bytes(signature=signature, e=e)
         if len(e) != DIGEST_SIZE:
             return False
+        signature, e = bytes(signature), bytes(e)
+        memo = (self._point, e, signature, allow_raw, self._backend.NAME)
+        known = _verified.get(memo)
+        if known is not None:
+            return known
         try:
-            r, s = der.decode_signature(bytes(signature), allow_raw=allow_raw)
+            r, s = der.decode_signature(signature, allow_raw=allow_raw)
         except ValueError:
             return False
-        return self._backend.verify_digest(self._handle, bytes(e), r, s)
+        ok = bool(self._backend.verify_digest(self._handle, e, r, s))
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()
+        _verified[memo] = ok
+        return ok
 
     def with_backend(self, backend: str | None) -> "SM2PublicKey":
         """The same key loaded into another backend."""
