@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -70,16 +71,40 @@ def metrics():
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
 
+# (method, endpoint) → latency child, (method, endpoint, status) → count child: `.labels()` takes a lock
+# and checks the label values on each call; the children it returns live as long as the metric (none
+# is ever removed), so holding them is safe. Bounded like prometheus_client's own table would not be:
+# a client inventing methods cannot grow it past _CHILDREN_MAX (then it starts again).
+_latency_children: dict[tuple[str, str], Any] = {}
+_count_children: dict[tuple[str, str, int], Any] = {}
+_CHILDREN_MAX = 1024
+
+
 def init_metrics(app: Flask) -> None:
-    @app.before_request
-    def _start_timer() -> None:
-        g.started = time.perf_counter()
+    """Count and time every request per endpoint (the URL rule, never the path). The time is taken
+    from `g.request_started`, set by the request-id hook, the app's first (app/__init__.py)."""
 
     @app.after_request
     def _observe(response):
-        endpoint = request.url_rule.rule if request.url_rule else "<unmatched>"
-        started = g.get("started")
+        req = request._get_current_object()
+        rule = req.url_rule
+        endpoint = rule.rule if rule is not None else "<unmatched>"
+        method = req.method
+        started = g.get("request_started")
         if started is not None:
-            LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+            key = (method, endpoint)
+            latency = _latency_children.get(key)
+            if latency is None:
+                if len(_latency_children) >= _CHILDREN_MAX:
+                    _latency_children.clear()
+                latency = _latency_children[key] = LATENCY.labels(method, endpoint)
+            latency.observe(time.perf_counter() - started)
+        status = response.status_code
+        count_key = (method, endpoint, status)
+        count = _count_children.get(count_key)
+        if count is None:
+            if len(_count_children) >= _CHILDREN_MAX:
+                _count_children.clear()
+            count = _count_children[count_key] = REQUESTS.labels(method, endpoint, str(status))
+        count.inc()
         return response

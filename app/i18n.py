@@ -301,6 +301,10 @@ def init_app(app: Flask) -> None:
     def _content_language(response):
         mimetype = response.mimetype or ""
         if mimetype == "application/json" or mimetype.endswith("+json") or response.status_code == 304:
-            response.headers["Content-Language"] = language()
-            response.vary.add("Accept-Language")
+            headers = response.headers
+            headers["Content-Language"] = language()
+            if "Vary" in headers:
+                response.vary.add("Accept-Language")
+            else:  # what vary.add writes when there is no Vary yet (the usual case), without parsing one
+                headers["Vary"] = "Accept-Language"
         return response

@@ -117,17 +117,21 @@ def _bad_pairs(pairs: Any) -> Iterator[str]:
 
 def check_input() -> None:
     """The before_request check: 400/413 for an unsound body, 422 for forbidden characters."""
-    bad = list(_bad_pairs(request.args.items(multi=True)))
-    bad += [_printable(name) for name, value in (request.view_args or {}).items()
-            if isinstance(value, str) and _FORBIDDEN_CHAR.search(value)]  # ids in the path (PostgreSQL refuses NUL)
-    if request.is_json:
-        data = request.get_data(cache=True)  # 413 past MAX_CONTENT_LENGTH
+    req = request._get_current_object()
+    # no query string: no arguments to walk; no Content-Type: neither a JSON nor a form body
+    bad = list(_bad_pairs(req.args.items(multi=True))) if req.query_string else []
+    if req.view_args:
+        bad += [_printable(name) for name, value in req.view_args.items()
+                if isinstance(value, str) and _FORBIDDEN_CHAR.search(value)]  # ids in the path (PostgreSQL refuses NUL)
+    has_type = bool(req.environ.get("CONTENT_TYPE"))
+    if has_type and req.is_json:
+        data = req.get_data(cache=True)  # 413 past MAX_CONTENT_LENGTH
         if data:  # an empty body is "no body"; whitespace alone is not JSON
-            body = request.get_json()
+            body = req.get_json()
             if _SUSPECT_ESCAPE.search(data):
                 bad.extend(_bad_strings(body))
-    elif request.mimetype == _FORM:
-        bad.extend(_bad_pairs(request.form.items(multi=True)))
+    elif has_type and req.mimetype == _FORM:
+        bad.extend(_bad_pairs(req.form.items(multi=True)))
     if bad:
         reason = translate_reason(BAD_TEXT_REASON)
         raise ValidationFailed(errors={path: [reason] for path in sorted(set(bad))})

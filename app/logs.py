@@ -54,10 +54,12 @@ _base_factory = logging.getLogRecordFactory()
 
 def _masking_record_factory(*args, **kwargs) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
-    try:
-        message = record.getMessage()
-    except Exception:  # a bad format string must not lose the record
-        message = str(record.msg)
+    message = record.msg
+    if record.args or type(message) is not str:  # else getMessage() would answer `msg` itself
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the record
+            message = str(record.msg)
     record.msg, record.args = mask_text(message), ()
     if record.exc_info and record.exc_info[0] is not None:
         record.exc_text = mask_text("".join(traceback.format_exception(*record.exc_info)).rstrip())
@@ -78,26 +80,50 @@ def _mask_extra(value):
         return mask_text(str(value))
 
 
+def log_access(logger: logging.Logger, method: str, path: str, status: int, duration_ms: float) -> None:
+    """The access log line of a request ("request": method, path, status, duration_ms) at INFO.
+
+    Masked here, once: extras reach every handler raw, and a client may put an ID number or phone in
+    a path (a mistyped or hostile id) or even in a method. The record says its extras are masked
+    (`_masked`), so our formatter does not scan them again; it is made without `findCaller`'s walk of
+    the stack (nothing we write shows the caller's file or line)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    extra = {"method": method if method in _METHODS else mask_text(method), "path": mask_text(path),
+             "status": status, "duration_ms": duration_ms, "_masked": _ACCESS_FIELDS}
+    logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, "request", (), None, extra=extra))
+
+
+_ACCESS_FIELDS = frozenset({"method", "path", "status", "duration_ms"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # nothing in them to mask
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, extras."""
 
     _SKIP = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
+    # one encoder for every line (json.dumps with options builds a new one each call)
+    _ENCODER = json.JSONEncoder(ensure_ascii=False, default=lambda v: mask_text(str(v)))
 
     def format(self, record: logging.LogRecord) -> str:
+        fields = record.__dict__
         entry = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
+            "request_id": fields.get("request_id"),
         }
-        for key, value in vars(record).items():
-            if key not in self._SKIP and not key.startswith("_"):
+        extras = fields.keys() - self._SKIP  # the record's own attributes are most of them
+        if extras:
+            masked = fields.get("_masked", ())  # extras masked where the record was made (log_access)
+            for key in [name for name in fields if name in extras and not name.startswith("_")]:  # in order
                 # msg and exc_text were masked when the record was made; extras are masked here
-                entry[key] = _mask_extra(value)
+                value = fields[key]
+                entry[key] = value if key in masked else _mask_extra(value)
         if record.exc_text:
             entry["exc"] = record.exc_text
-        return json.dumps(entry, ensure_ascii=False, default=lambda v: mask_text(str(v)))
+        return self._ENCODER.encode(entry)
 
 
 class _StderrHandler(logging.StreamHandler):

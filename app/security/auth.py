@@ -249,18 +249,35 @@ def authorise(requirement: Requirement) -> Principal:
 _LEVELLED_KINDS = frozenset({"citizen", "enterprise"})
 
 
+# (view function, method) → its requirement: read from the view (and a MethodView's method) once. The
+# key is the view object itself, so a view registered or replaced later is looked up afresh; methods
+# are the rule's own (routing refuses any other before this runs), so the table stays small.
+_requirements: dict[tuple[Callable | None, str], Requirement | None] = {}
+
+
 def view_requirement(app: Flask) -> Requirement | None:
     """The requirement of the view the current request is routed to (None: public, or unrouted)."""
-    if request.endpoint is None:
+    req = request._get_current_object()
+    endpoint = req.endpoint
+    if endpoint is None:
         return None
-    if request.method == "OPTIONS" and getattr(request.url_rule, "provide_automatic_options", False):
+    method = req.method
+    if method == "OPTIONS" and getattr(req.url_rule, "provide_automatic_options", False):
         return None  # Flask answers it without calling the view
-    view = app.view_functions.get(request.endpoint)
+    view = app.view_functions.get(endpoint)
+    key = (view, method)
+    try:
+        return _requirements[key]
+    except KeyError:
+        pass
     view_class = getattr(view, "view_class", None)
     if view_class is not None:  # a MethodView: each method carries its own requirement
-        method = request.method.lower()
-        view = getattr(view_class, method, None) or (getattr(view_class, "get", None) if method == "head" else None)
-    return getattr(view, "_auth_requirement", None)
+        name = method.lower()
+        view = getattr(view_class, name, None) or (getattr(view_class, "get", None) if name == "head" else None)
+    if len(_requirements) >= 4096:
+        _requirements.clear()
+    found = _requirements[key] = getattr(view, "_auth_requirement", None)
+    return found
 
 
 def init_app(app: Flask) -> None:
