@@ -136,7 +136,8 @@ def prepare(app, names: list[str], count: int) -> dict[str, list[Request]]:
                     # Every counted request verifies a signature of its own (the scenario cycles over 20): a
                     # third party rarely checks the same signature twice, so nothing memoised per signature
                     # may flatter the count. Only the signers' certificates repeat, as they do in use.
-                    sys.modules[scenario.prepare.__module__].DOCUMENTS = -(-count // 4)
+                    module_of = sys.modules[scenario.prepare.__module__]
+                    module_of.DOCUMENTS = -(-count // module_of.SIGNERS)
                 lines = scenario.prepare(count)
                 out[name] = [_from_line(scenario.method, scenario, line) for line in lines]
             elif name in ("me",):
