@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,9 +76,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def wrk_one(port: int, kind: str, data_dir: str, expect: int, args, seconds: float | None = None,
-            pause_ms: int = 0) -> dict:
-    """One closed-loop wrk run of bench/servers/one.lua (or paced: each connection pauses `pause_ms`)."""
+            pause_ms: int = 0, server=None) -> dict:
+    """One closed-loop wrk run of bench/servers/one.lua (or paced: each connection pauses `pause_ms`);
+    with `server`, also the CPU it used per answered request (`cpu_ms`)."""
     seconds = seconds or args.duration
+    cpu0 = launch.cpu_seconds(server) if server else 0.0
     cmd = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
            "-s", os.path.join(HERE, "one.lua"), f"http://127.0.0.1:{port}/", "--", kind, data_dir, str(expect), str(pause_ms)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
@@ -85,9 +88,11 @@ def wrk_one(port: int, kind: str, data_dir: str, expect: int, args, seconds: flo
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
     r = json.loads(line.split(" ", 1)[1])
+    cpu = launch.cpu_seconds(server) - cpu0 if server else None
     errors = r["unexpected_status"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
     return {"rps": round(r["requests"] / (r["duration_us"] / 1e6), 1), "p50_ms": round(r["p50_us"] / 1000, 2),
             "p99_ms": round(r["p99_us"] / 1000, 2), "errors": errors,
+            "cpu_ms": round(1000 * cpu / r["requests"], 3) if cpu is not None and r["requests"] else None,
             "error_kinds": {k: v for k, v in {**r["by_status"], "socket": errors - r["unexpected_status"]}.items() if v}}
 
 
@@ -97,7 +102,8 @@ def _loadavg() -> float:
 
 
 def _print(kind: str, label: str, r: dict) -> None:
-    print(f"    {kind:<17} {label}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms (load {r['load']})"
+    print(f"    {kind:<17} {label}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+          f"server CPU {r['cpu_ms']} ms/request (load {r['load']})"
           f"{', errors ' + str(r['error_kinds']) if r['errors'] else ''}", flush=True)
 
 
@@ -113,19 +119,21 @@ def measure_round(n: int, args, env: dict[str, str], workdir: str, data_dir: str
             server = bare[kind] if ep == "bare" else app[kind]
             if first:  # warm-up: imports, caches, connections
                 wrk_one(server.port, ep, data_dir, expect, args, seconds=2)
-            r = dict(wrk_one(server.port, ep, data_dir, expect, args), load=_loadavg())
+            r = dict(wrk_one(server.port, ep, data_dir, expect, args, server=server), load=_loadavg())
             runs.setdefault(kind, {}).setdefault(ep, []).append(r)
             _print(kind, label, r)
     if args.only_set and "mixed" not in args.only_set:
         return
     for kind in args.server_list:
         port = app[kind].port
+        cpu0 = launch.cpu_seconds(app[kind])  # Phase.run prepares in a process of its own, not the server's
         ceiling = mixed.Phase(f"{kind}-ceiling-{n}", rate=0, seconds=args.duration,
                               connections=args.connections).run(port, data_dir, workdir, env)["overall"]
+        ceiling["cpu_ms"] = round(1000 * (launch.cpu_seconds(app[kind]) - cpu0) / max(1, ceiling["answers"]), 3)
         rate = round(ceiling["rps"] * args.paced_fraction)
-        paced = mixed.Phase(f"{kind}-paced-{n}", rate=rate, seconds=args.duration,
-                            connections=args.paced_connections).run(port, data_dir, workdir, env)["overall"]
-        keep = ("rps", "p50_ms", "p99_ms", "errors", "error_kinds")
+        paced = dict(cpu_ms=None, **mixed.Phase(f"{kind}-paced-{n}", rate=rate, seconds=args.duration,
+                            connections=args.paced_connections).run(port, data_dir, workdir, env)["overall"])
+        keep = ("rps", "p50_ms", "p99_ms", "errors", "error_kinds", "cpu_ms")
         runs[kind].setdefault("mixed", []).append(dict({k: ceiling[k] for k in keep}, load=_loadavg()))
         runs[kind].setdefault("mixed_paced", []).append(dict({k: paced[k] for k in keep}, target_rps=rate,
                                                              load=_loadavg()))
@@ -141,34 +149,51 @@ def median_run(rs: list[dict]) -> dict:
 
 def markdown(doc: dict) -> str:
     servers = list(doc["servers"])
-    head = "| request | " + " | ".join(f"{s}: req/s (× bare), p50 / p99 ms" for s in servers) + " | target |"
-    rows = [head, "|---|" + "---:|" * len(servers) + "---:|"]
+    targets = [("bare", "GET /bare (bare Flask)", "1×")] + [(ep, label, f"≥ {t}×") for ep, label, _, t in ENDPOINTS]
+    targets.append(("mixed", "mixed mobile load, closed loop", f"≥ {MIXED_TARGET}×"))
+
+    def get(s: str, key: str) -> dict | None:
+        return doc["servers"][s].get(key)
+
+    def flag(r: dict) -> str:
+        return f" ⚠ {r['errors']} errors" if r["errors"] else ""
 
     def cell(s: str, key: str) -> str:
-        r = doc["servers"][s].get(key)
+        r, bare = get(s, key), get(s, "bare")
         if not r:
             return "–"
-        bare = doc["servers"][s]["bare"]["rps"]
-        return f"{r['rps']:,.0f} ({r['rps'] / bare:.2f}×), {r['p50_ms']:.1f} / {r['p99_ms']:.1f}" + \
-            (f" ⚠ {r['errors']} errors" if r["errors"] else "")
+        return f"{r['rps']:,.0f} ({r['rps'] / bare['rps']:.2f}×), {r['p50_ms']:.1f} / {r['p99_ms']:.1f}{flag(r)}"
 
-    rows.append("| GET /bare (bare Flask) | " + " | ".join(cell(s, "bare") for s in servers) + " | 1× |")
-    for ep, label, _, target in ENDPOINTS:
-        rows.append(f"| {label} | " + " | ".join(cell(s, ep) for s in servers) + f" | ≥ {target}× |")
-    rows.append("| mixed mobile load, closed loop | " + " | ".join(cell(s, "mixed") for s in servers) +
-                f" | ≥ {MIXED_TARGET}× |")
+    def cpu_cell(s: str, key: str) -> str:
+        r, bare = get(s, key), get(s, "bare")
+        if not r or not r.get("cpu_ms") or not bare.get("cpu_ms"):
+            return "–"
+        return f"{r['cpu_ms']:.2f} ({bare['cpu_ms'] / r['cpu_ms']:.2f}×)"
+
+    rows = ["req/s (× bare Flask under the same server), p50 / p99 ms; closed loop, "
+            f"{doc['connections']} connections, median of {doc['rounds']} round(s):", "",
+            "| request | " + " | ".join(servers) + " | target |", "|---|" + "---:|" * len(servers) + "---:|"]
+    for key, label, target in targets:
+        rows.append(f"| {label} | " + " | ".join(cell(s, key) for s in servers) + f" | {target} |")
     paced = []
     for s in servers:
-        r = doc["servers"][s].get("mixed_paced")
-        paced.append(f"{r['rps']:,.0f} of {r['target_rps']:,}/s, {r['p50_ms']:.1f} / {r['p99_ms']:.1f}" +
-                     (f" ⚠ {r['errors']} errors" if r["errors"] else "") if r else "–")
+        r = get(s, "mixed_paced")
+        paced.append(f"{r['rps']:,.0f} of {r['target_rps']:,}/s, {r['p50_ms']:.1f} / {r['p99_ms']:.1f}{flag(r)}"
+                     if r else "–")
     rows.append(f"| mixed, paced at {doc['paced_fraction']:.0%} of its max | " + " | ".join(paced) +
                 f" | p99 ≤ {P99_TARGET_MS:.0f} ms |")
+    rows += ["", "Server CPU per request, ms (bare's ÷ this: the × bare the server would reach with the CPUs to "
+             "itself, whatever share of a busy machine it got):", "",
+             "| request | " + " | ".join(servers) + " |", "|---|" + "---:|" * len(servers)]
+    for key, label, _ in targets:
+        rows.append(f"| {label} | " + " | ".join(cpu_cell(s, key) for s in servers) + " |")
     return "\n".join(rows)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # a background run ignores SIGINT: SIGTERM then stops the servers on the way out (finally)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = tempfile.mkdtemp(prefix="yiwang-servers-")
     var_dir, data_dir = os.path.join(workdir, "var"), os.path.join(workdir, "data")
     os.makedirs(var_dir)

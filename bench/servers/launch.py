@@ -24,7 +24,7 @@ REPO = os.path.dirname(BENCH)
 if BENCH not in sys.path:
     sys.path.insert(0, BENCH)
 
-from server import GunicornServer, ServerError  # noqa: E402
+from server import GunicornServer, ServerError, _pids_in_group  # noqa: E402
 
 SERVERS = ("gunicorn-sync", "gunicorn-gthread", "granian")
 GTHREADS = 4
@@ -79,6 +79,23 @@ class StreamServer(CommandServer):
     def command(self) -> list[str]:
         return [sys.executable, "-m", "flask", "--app", "wsgi", "notify", "stream-server", "--host", "127.0.0.1",
                 "--port", str(self.port)]
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server: GunicornServer) -> float:
+    """User + system CPU seconds used so far by every process in the server's group (master and
+    workers, all their threads): the server's own cost, whatever share of a busy machine it got."""
+    total = 0
+    for pid in _pids_in_group(server.proc.pid):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / _TICK
 
 
 def make(kind: str, *, bare: bool, env: dict[str, str], workers: int, log_path: str) -> GunicornServer:
