@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -129,14 +130,18 @@ def sign_report(data: bytes) -> bytes:
     return cms.sign(data, signer=signer, detached=False, profile=cms.PROFILE_GM)
 
 
-def issue(found: Findings, *, client_id: str) -> dict[str, Any]:
-    """Build, sign and keep the report for `client_id`: the answer (the report, its id and its CMS)."""
+def issue(found: Findings, *, client_id: str,
+          audit_row: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Build, sign and keep the report for `client_id`: the answer (the report, its id and its CMS).
+    `audit_row(report_id)` writes the caller's audit row in the report's transaction (one commit)."""
     report_id = new_id("vrp")
     data = canonical(build(found, report_id))
     cms_der = sign_report(data)  # outside the transaction: the signature is CPU work
     with unit_of_work():
         report_models.insert_report(report_id=report_id, client_id=client_id, created_at=found.checked_at,
                                     report=data.decode("utf-8"), cms_der=cms_der)
+        if audit_row is not None:
+            audit_row(report_id)
     return answer(data, cms_der)
 
 

@@ -204,9 +204,11 @@ def verify(*, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
         found = assess_cms(body, now)
     else:
         found = _assess_raw(body, now)
-    answer = report.issue(found, client_id=client_id)
-    audit.record("signing.verify", outcome="success" if found.indication == TOTAL_PASSED else "refused",
-                 actor_kind="client", actor_id=client_id, target=found.certificate.serial,
-                 details={"indication": found.indication, "sub_indication": found.sub_indication,
-                          "format": found.format, "report": answer["report_id"]})
-    return answer
+
+    def audit_row(report_id: str) -> None:  # in the report's transaction
+        audit.record("signing.verify", outcome="success" if found.indication == TOTAL_PASSED else "refused",
+                     actor_kind="client", actor_id=client_id, target=found.certificate.serial,
+                     details={"indication": found.indication, "sub_indication": found.sub_indication,
+                              "format": found.format, "report": report_id})
+
+    return report.issue(found, client_id=client_id, audit_row=audit_row)
