@@ -67,6 +67,7 @@ class _ActiveCa:
     key_id: str
     certificate: asn1_x509.Certificate
     key_identifier: bytes
+    der: bytes  # certificate.dump(), taken once (asn1crypto re-walks the tree on every dump)
 
 
 def _sm3_hex(data: bytes) -> str:
@@ -123,7 +124,7 @@ class PlatformCA:
     # --- the CA itself -----------------------------------------------------------------------
 
     def certificate_der(self) -> bytes:
-        return self._ca().certificate.dump()
+        return self._ca().der
 
     def certificate_pem(self) -> str:
         return x509.to_pem("CERTIFICATE", self.certificate_der())
@@ -149,7 +150,7 @@ class PlatformCA:
                 self._install(row)
                 row = PlatformCa.get(PlatformCa.slot == "active")
             cert = x509.load_certificate(row.pem)
-            self._active = _ActiveCa(row.id, row.key_id, cert, _ca_key_identifier(cert))
+            self._active = _ActiveCa(row.id, row.key_id, cert, _ca_key_identifier(cert), cert.dump())
         return self._active
 
     def _install(self, previous: PlatformCa | None) -> None:

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
 from asn1crypto import cms as asn1_cms
 from asn1crypto import tsp
@@ -103,7 +104,15 @@ def _tst_info(content: bytes | None) -> tsp.TSTInfo:
 
 
 def _chain_ok(cert: asn1_x509.Certificate) -> bool:
-    ca = asn1_x509.Certificate.load(platform_ca().certificate_der())
+    return _chain_ok_der(platform_ca().certificate_der(), cert.dump())
+
+
+@lru_cache(maxsize=256)
+def _chain_ok_der(ca_der: bytes, cert_der: bytes) -> bool:
+    """Whether the CA of `ca_der` signed the certificate `cert_der`: a fact of the two DERs, checked
+    once per pair (a CA renewal is another pair)."""
+    ca = asn1_x509.Certificate.load(ca_der)
+    cert = load_certificate(cert_der)
     if cert.issuer.dump() != ca.subject.dump() or cert["signature_algorithm"]["algorithm"].dotted != x509.SM2_SM3_OID:
         return False
     try:
