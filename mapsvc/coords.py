@@ -91,6 +91,12 @@ def from_gcj02(lat: float, lng: float, system: str) -> tuple[float, float]:
 def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     """Great-circle distance in metres on Redis GEO's sphere."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
+    return haversine_from(p1, math.cos(p1), lng1, p2, math.cos(p2), lng2)
+
+
+def haversine_from(p1: float, cos_p1: float, lng1: float, p2: float, cos_p2: float, lng2: float) -> float:
+    """haversine_m with each point's latitude in radians and its cosine given (worked out once per
+    hall and per request by the nearby search); the same operations, so the same result."""
     d_lat, d_lng = p2 - p1, math.radians(lng2 - lng1)
-    h = math.sin(d_lat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(d_lng / 2) ** 2
+    h = math.sin(d_lat / 2) ** 2 + cos_p1 * cos_p2 * math.sin(d_lng / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))

@@ -5,16 +5,19 @@ accessibility of each come from here, not from the database. Cards are loaded on
 (one query for all the ids a request misses) and dropped as a whole when the index version in
 Redis (`map:{geo}:version`, bumped by every import and rebuild) differs from the one they were loaded
 under. Schedules are shared between halls with the same hours, and a schedule's plan for a day
-is computed once per minute and process, so open-now costs a dict lookup per candidate.
+is computed once per minute and process, so open-now costs a dict lookup per candidate. A card
+also keeps its latitude in radians with its cosine (the hall's half of the haversine) and, once
+rendered, the JSON text of its fixed fields (answer.py): both go with the card when it is dropped.
 """
 from __future__ import annotations
 
 import json
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from mapsvc import hours
 from mapsvc.models import ACCESSIBILITY, HALL_TYPES, active_card_rows, item_codes_of
@@ -35,6 +38,10 @@ class HallCard:
     schedule: hours.Schedule
     accessibility: tuple[str, ...]
     items: frozenset[str]
+    rad_lat: float = 0.0  # math.radians(lat)
+    cos_lat: float = 1.0  # math.cos(rad_lat)
+    # (language, answer coordinate system) → the JSON text of the fixed fields (answer.py)
+    rendered: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def type_name(self) -> str:
@@ -89,28 +96,29 @@ def _load(ids: list[str]) -> dict[str, HallCard]:
             for hall_id, code in item_codes_of(list(found)):
                 items.setdefault(hall_id, set()).add(code)
         for hall_id, row in found.items():
+            rad_lat = math.radians(row[6])
             cards[hall_id] = HallCard(
                 id=row[0], code=row[1], name=row[2], type=row[3], address=row[4], region_code=row[5],
                 lat=row[6], lng=row[7], schedule=schedule_of(row[8], row[9], row[10]),
-                accessibility=_accessibility_of(row[11]), items=frozenset(items.get(hall_id, ())))
+                accessibility=_accessibility_of(row[11]), items=frozenset(items.get(hall_id, ())),
+                rad_lat=rad_lat, cos_lat=math.cos(rad_lat))
     return cards
 
 
-def cards(ids: Iterable[str], version: str) -> dict[str, HallCard]:
-    """The cards of `ids` that name active halls (ids the database lacks are left out)."""
+def cards(ids: Iterable[str], version: str) -> Mapping[str, HallCard]:
+    """A mapping that holds the card of each of `ids` that names an active hall (ids the database
+    lacks are not in it; it may hold other halls' cards too: look `ids` up, do not iterate it)."""
     if _state["version"] != version:
         _state["cards"] = {}
         _state["version"] = version
     known: dict[str, HallCard] = _state["cards"]
-    wanted = list(ids)
-    missing = [i for i in wanted if i not in known]
+    missing = [i for i in ids if i not in known]
     if missing:
         loaded = _load(missing)
-        if len(known) + len(loaded) > MAX_CARDS:
-            for key in list(islice(known, len(known) // 2)):
-                del known[key]
+        if len(known) + len(loaded) > MAX_CARDS:  # a new dict: a request holding the old one keeps its cards
+            known = _state["cards"] = dict(islice(known.items(), len(known) // 2, None))
         known.update(loaded)
-    return {i: known[i] for i in wanted if i in known}
+    return known
 
 
 def forget() -> None:

@@ -6,8 +6,6 @@ the provincial portals' maps. Nearby and detail queries are limited per client I
 """
 from __future__ import annotations
 
-import json
-
 from flask import current_app
 from flask_smorest import Blueprint
 
@@ -29,11 +27,10 @@ def nearby_halls(args):
     lat, lng = coords.to_gcj02(args["lat"], args["lng"], args["coord"])
     query = service.NearbyQuery(lat=lat, lng=lng, radius_m=args["radius_m"], limit=args["limit"], item=args["item"],
                                 hall_type=args["type"], open_now=args["open_now"], answer_coord=args["answer_coord"])
-    answer = service.nearby(query, ip=client_ip())
-    # Serialised here rather than by the schema above (which documents it): the answer is already
-    # plain JSON types, and a marshmallow dump of 20 nested halls costs more than the search itself
-    # (stdlib json: its C encoder, unsorted keys).
-    return current_app.response_class(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
+    # The JSON text comes from the service (mapsvc/answer.py: pieces rendered once per hall), not from
+    # the schema above, which documents it: a marshmallow dump, even a json.dumps, of 20 nested halls
+    # costs more than the search itself.
+    return current_app.response_class(service.nearby_json(query, ip=client_ip()), mimetype="application/json")
 
 
 @blp.route("/halls/<hall_id>", methods=["GET"])

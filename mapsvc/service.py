@@ -10,9 +10,10 @@ drops halls it asks again for more.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -23,7 +24,7 @@ from app.i18n import N_
 from app.ratelimit import Limit, consume, limit_keys_and_args, raise_if_limited, script_with_limits
 from app.redis import get_redis
 from identity.service import client_serves_hall
-from mapsvc import coords, directory, hours, index, models
+from mapsvc import answer, coords, directory, hours, index, models
 from mapsvc.demo import ANHUI_BOX, ANHUI_CITIES  # the demo halls' province (bench/map.py draws its points so)
 from mapsvc.demo import _jitter as jitter_point
 from mapsvc.errors import HallNotBound, HallNotFound
@@ -36,7 +37,7 @@ from mapsvc.schemas import MAX_LIMIT, MAX_RADIUS_M, check_searchable, latitude
 # The map's public API: the use cases below, and what other features use of the map — hall rows and
 # their items (appointments), a hall's plan for a day, and the request pieces the BFF reuses.
 __all__ = [
-    "NearbyQuery", "nearby", "hall_detail", "push_queue", "ip_limit", "MAX_LIMIT", "MAX_RADIUS_M",
+    "NearbyQuery", "nearby", "nearby_json", "hall_detail", "push_queue", "ip_limit", "MAX_LIMIT", "MAX_RADIUS_M",
     "Hall", "HallItem", "HallNotFound", "active_hall", "hall_by_code", "hall_by_id", "hall_item", "halls_by_id", "item_names",
     "day_plan", "closed_reason_label", "coords", "check_searchable", "latitude",
     # hall set-up outside the HTTP API (bench/): the importer, the demo halls' province
@@ -99,33 +100,20 @@ def _search(query: NearbyQuery, count: int, limits: list[Limit]) -> tuple[str, l
     return answer[1], answer[2], answer[3]
 
 
-def _queue(value: str | None, now: float) -> dict[str, Any] | None:
-    if not value:
-        return None
-    length, _, at = value.partition("|")
-    age = max(0, int(now - int(at)))
-    return {"length": int(length), "updated_at": datetime.fromtimestamp(int(at), timezone.utc).isoformat(),
-            "age_seconds": age, "stale": age > current_app.config["MAP_QUEUE_STALE_SECONDS"]}
-
-
-def _location(lat: float, lng: float, system: str) -> dict[str, Any]:
-    lat, lng = coords.from_gcj02(lat, lng, system)
-    return {"lat": round(lat, 7), "lng": round(lng, 7), "coord": system}
-
-
-_HHMM: dict[tuple, list[str]] = {}
-
-
-def _hhmm(intervals) -> list[str]:
-    found = _HHMM.get(intervals)
-    if found is None:
-        found = _HHMM[intervals] = [f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in intervals]
-    return found
-
-
 def nearby(query: NearbyQuery, *, ip: str, now: datetime | None = None) -> dict[str, Any]:
     """Halls within `radius_m` of the point, nearest first, at most `limit`, that handle `item`,
     are of `hall_type` and (with `open_now`) are open at `now` in Beijing time."""
+    found, at = _nearby(query, ip, now)
+    return {"items": answer.items(found, query.answer_coord, at)}
+
+
+def nearby_json(query: NearbyQuery, *, ip: str, now: datetime | None = None) -> str:
+    """`nearby` as the JSON text the endpoint sends (compact, UTF-8 characters unescaped)."""
+    found, at = _nearby(query, ip, now)
+    return answer.items_json(found, query.answer_coord, at)
+
+
+def _nearby(query: NearbyQuery, ip: str, now: datetime | None) -> tuple[list[answer.Found], float]:
     local = calendar.china_now(now)
     today, minute = local.date(), local.hour * 60 + local.minute
     limits = [ip_limit(ip)]
@@ -135,9 +123,9 @@ def nearby(query: NearbyQuery, *, ip: str, now: datetime | None = None) -> dict[
         limits = []  # a retry is the same request: counted once
         if version == "0" and _recover_index():
             continue
-        found = _rank(query, ids, queues, version, today, minute, local.timestamp())
+        found = _rank(query, ids, queues, version, today, minute)
         if len(found) >= query.limit or len(ids) < count or count >= _MAX_FETCH:
-            return {"items": found}
+            return found, local.timestamp()
         count *= 4
 
 
@@ -159,33 +147,32 @@ def _recover_index() -> bool:
     return False
 
 
-def _rank(query: NearbyQuery, ids: list[str], queues: list, version: str, today, minute: int,
-          now: float) -> list[dict[str, Any]]:
+def _rank(query: NearbyQuery, ids: list[str], queues: list, version: str, today: date,
+          minute: int) -> list[answer.Found]:
+    """The halls among `ids` that pass the filters, nearest first (ties by id), at most `limit`."""
     cards = directory.cards(ids, version)
+    days: dict[int, answer.Day] = {}  # per schedule (halls share them): its day, worked out once
+    item, hall_type, radius, open_only = query.item, query.hall_type, query.radius_m, query.open_now
+    p1, lng1 = math.radians(query.lat), query.lng
+    cos_p1 = math.cos(p1)
     ranked = []
     for hall_id, queue in zip(ids, queues):
         card = cards.get(hall_id)
-        if card is None or (query.hall_type and card.type != query.hall_type) \
-                or (query.item and query.item not in card.items):
+        if card is None or (hall_type and card.type != hall_type) or (item and item not in card.items):
             continue  # not in the database any more, or the index is behind it
-        distance = coords.haversine_m(query.lat, query.lng, card.lat, card.lng)
-        if distance > query.radius_m:
+        distance = coords.haversine_from(p1, cos_p1, lng1, card.rad_lat, card.cos_lat, card.lng)
+        if distance > radius:
             continue
-        intervals, reason = directory.plan(card.schedule, today)
-        open_now = any(s <= minute < e for s, e in intervals)
-        if query.open_now and not open_now:
+        day = days.get(id(card.schedule))
+        if day is None:
+            intervals, reason = directory.plan(card.schedule, today)
+            day = days[id(card.schedule)] = answer.Day(intervals, reason, any(s <= minute < e for s, e in intervals))
+        if open_only and not day.open_now:
             continue
-        ranked.append((distance, card, open_now, intervals, reason, queue))
-    ranked.sort(key=lambda r: (r[0], r[1].id))
+        ranked.append(answer.Found(distance, card, day, queue))
+    ranked.sort(key=lambda r: (r.distance, r.card.id))
     del ranked[query.limit:]
-    return [{
-        "id": card.id, "code": card.code, "name": card.name, "type": card.type,
-        "type_name": i18n.label("hall_type", card.type),
-        "address": card.address, "region_code": card.region_code,
-        "location": _location(card.lat, card.lng, query.answer_coord), "distance_m": round(distance, 1),
-        "open_now": open_now, "today": {"hours": _hhmm(intervals), "closed_reason": hours.closed_reason_label(reason)},
-        "queue": _queue(queue, now), "accessibility": list(card.accessibility),
-    } for distance, card, open_now, intervals, reason, queue in ranked]
+    return ranked
 
 
 def hall_detail(*, hall_id: str, ip: str, answer_coord: str = "gcj02", now: datetime | None = None) -> dict[str, Any]:
@@ -202,12 +189,12 @@ def hall_detail(*, hall_id: str, ip: str, answer_coord: str = "gcj02", now: date
     return {
         "id": hall.id, "code": hall.code, "name": hall.name, "type": hall.type,
         "type_name": i18n.label("hall_type", hall.type), "address": hall.address, "region_code": hall.region_code,
-        "location": _location(hall.lat, hall.lng, answer_coord), "phone": hall.phone,
+        "location": answer.location(hall.lat, hall.lng, answer_coord), "phone": hall.phone,
         "hours": hours.weekly_text(schedule.weekly), "holiday_rule": hall.holiday_rule,
         "closures": [{"from": c.first, "to": c.last, "reason": c.reason} for c in schedule.closures
                      if c.last >= current.date()],
         "items": items, "today": today, "open_now": today["open_now"],
-        "queue": _queue(queue, current.timestamp()),
+        "queue": answer.queue(queue, current.timestamp()),
         "accessibility": [{"code": k, "name": i18n.label("accessibility", k)} for k in json.loads(hall.accessibility or "[]")
                           if k in ACCESSIBILITY],
     }
@@ -237,7 +224,7 @@ def push_queue(*, client_id: str, hall_code: str, length: int) -> dict[str, Any]
             uow.after_commit(_publish_queue, hall.id, live)
     if not bound:
         raise HallNotBound()
-    return {"hall_id": hall.id, "code": hall.code, "queue": _queue(live, at.timestamp())}
+    return {"hall_id": hall.id, "code": hall.code, "queue": answer.queue(live, at.timestamp())}
 
 
 def _publish_queue(hall_id: str, live: str) -> None:
