@@ -26,11 +26,13 @@ COPY consent ./consent
 COPY orgs ./orgs
 COPY bff ./bff
 COPY migrations ./migrations
-COPY wsgi.py gunicorn.conf.py ./
+COPY wsgi.py serve.py gunicorn.conf.py ./
 RUN pip install .
 
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
-CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+# The API on granian (serve.py: less server CPU per request than gunicorn, bench/README.md "Servers");
+# gunicorn stays a working alternative with the same environment: gunicorn -c gunicorn.conf.py wsgi:app
+CMD ["python", "serve.py"]

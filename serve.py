@@ -1,0 +1,73 @@
+"""The API server in production: granian (WSGI interface), `python serve.py` (the Dockerfile's CMD).
+
+granian's HTTP/1.1 front end is Rust (parsing, keep-alive, the accept loop), so each request spends
+its Python time in the app only; measured beside gunicorn's sync and gthread workers with the same
+worker count (bench/servers/compare.py, bench/README.md "Servers"), it used less server CPU per
+request on every endpoint (a quarter of gunicorn sync's on bare Flask, ~40 % on GET /api/v1/me),
+and answered more. The same environment as gunicorn.conf.py (which `make run` keeps using, for
+its development hooks, and which stays a working alternative: `gunicorn -c gunicorn.conf.py wsgi:app`):
+
+  BIND             the API's address (default 127.0.0.1:8000; the image sets 0.0.0.0:8000)
+  WEB_CONCURRENCY  worker processes (default: CPU count), each one thread running the app
+                   (`GUNICORN_THREADS=1`'s shape: the app's requests are CPU-bound Python, one GIL)
+  METRICS_PORT     the internal /metrics listener (deploy/k8s/configmap.yaml), on BIND's host unless
+                   METRICS_BIND names an address: served here in the main process, adding up every
+                   worker's samples (Prometheus multi-process mode, its directory made fresh at start,
+                   before any worker imports the app). The API's own /metrics stays 404 on BIND.
+
+Streams are not served here (STREAM_MAX_PER_PROCESS defaults to 0: the route answers 503
+stream_capacity): production serves them from `flask --app wsgi notify stream-server` (asyncio,
+deploy/k8s/stream.yaml), so no stream holds a worker. gunicorn's 30 s worker timeout has no granian
+equivalent; a request is bounded by the database's and Redis' own timeouts and the Ingress' read
+timeout, and a worker that dies is respawned.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+
+def _host_port(bind: str) -> tuple[str, int]:
+    host, _, port = bind.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def _metrics_dir() -> None:
+    """As gunicorn.conf.py's on_starting: prometheus_client picks multi-process mode when first imported."""
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        path = os.path.join(os.environ.get("VAR_DIR") or "./var", "prometheus")
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+
+
+def _metrics_listener(host: str) -> None:
+    port = os.environ.get("METRICS_PORT", "")
+    if port in ("", "0"):
+        return
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server  # after the directory is set
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    start_http_server(int(port), addr=os.environ.get("METRICS_BIND") or host, registry=registry)
+
+
+def main() -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    host, port = _host_port(os.environ.get("BIND", "127.0.0.1:8000"))
+    os.environ.setdefault("STREAM_MAX_PER_PROCESS", "0")
+    os.environ.setdefault("AUTO_MIGRATE", "0")  # production migrates in an init container (deploy/k8s/api.yaml)
+    _metrics_dir()
+    _metrics_listener(host)
+    Granian("wsgi:app", address=host, port=port, interface=Interfaces.WSGI,
+            workers=int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count())), blocking_threads=1,
+            respawn_failed_workers=True, workers_kill_timeout=20, log_access=False,
+            working_dir=Path(__file__).resolve().parent).serve()
+
+
+if __name__ == "__main__":
+    main()
