@@ -47,6 +47,22 @@ log = logging.getLogger(__name__)
 CARD_FACTS = ("holder.name", "holder.id_number", "licence.status", "licence.valid_until")
 
 
+# A staff member's username, by id: the notice to the holder names the clerk. Usernames never change
+# (identity/ has no rename; a staff id is never reused), so a per-process map is never stale; bounded.
+_clerk_names: dict[str, str | None] = {}
+
+
+def _clerk_name(clerk_id: str) -> str | None:
+    if clerk_id not in _clerk_names:
+        name = identity.staff_usernames({clerk_id}).get(clerk_id)
+        if name is None:  # unknown: asked again next time
+            return None
+        if len(_clerk_names) >= 4096:
+            _clerk_names.clear()
+        _clerk_names[clerk_id] = name
+    return _clerk_names[clerk_id]
+
+
 def _resolve_manual_code(clerk: Principal, code: str) -> tuple[str, int]:
     consume([Limit(f"counter-manual:{clerk.id}", current_app.config["COUNTER_MANUAL_CODE_PER_MINUTE"], 60,
                    detail=N_("手工核验码输入过于频繁，请稍后再试。"))])
@@ -81,11 +97,10 @@ def _refuse(clerk: Principal, presentation: Presentation | None, error: AppError
     raise error
 
 
-def _require_applicable(clerk: Principal, presentation: Presentation, matter: Matter) -> None:
+def _require_applicable(clerk: Principal, presentation: Presentation, matter: Matter, licence: Licence | None) -> None:
     """A live code of a licence type the matter does not accept is refused BEFORE it is consumed
     (the clerk chooses another matter, or asks for another licence, and scans the same code again):
     422 matter_not_applicable naming the licence type and the types the matter accepts."""
-    licence = models.licence_by_id(presentation.licence_id)
     if licence is None or licence.type_code in matter.accepts:
         return
     accepted = Series(T_(get_type(code).name) for code in matter.accepts)
@@ -162,7 +177,9 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
         nonce_hex = nonce.hex()
     else:
         nonce_hex, expiry = _resolve_manual_code(clerk, manual_code or "")
-    presentation = models.presentation_by_nonce(nonce_hex)
+    # The presentation, its licence and issuer in one read, now (no cache: a revocation committed
+    # before this read refuses the code).
+    presentation, licence, issuer = models.presentation_for_scan(nonce_hex) or (None, None, None)
     if time.time() > expiry:
         if presentation is not None:
             with unit_of_work():
@@ -170,16 +187,13 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
                 _record(clerk, presentation, PresentationExpired.code, matter=chosen)
         raise PresentationExpired()
     if presentation is not None and presentation.status == "live":
-        _require_applicable(clerk, presentation, chosen)
+        _require_applicable(clerk, presentation, chosen, licence)
     if get_redis().getdel(nonce_key(nonce_hex)) is None:  # used, retired or revoked
         _refuse(clerk, presentation, PresentationUsed(), chosen)
     if presentation is None:  # a MAC-valid code without its row: never expected
         log.error("presentation row missing", extra={"presentation_nonce": nonce_hex[:8]})
         raise PresentationUsed()
 
-    # Read the licence now (no cache: a revocation committed before this read refuses the code).
-    licence = models.licence_by_id(presentation.licence_id)
-    issuer = models.issuer_by_id(licence.issuer_id) if licence is not None else None
     problem, parts, signature = _licence_problem(licence, issuer)
     if problem is None and licence.type_code not in chosen.accepts:
         problem = MatterNotApplicable()  # the type changed between the check above and now: never expected
@@ -204,9 +218,9 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
                                  shown_keys if problem is None else None)
             if problem is None:  # the holder is told who saw which fields (labels, never values)
                 notices.used(licence, presentation_id=presentation.id, fields=shown_keys, purpose=presentation.purpose,
-                             clerk=identity.staff_usernames({clerk.id}).get(clerk.id), hall=clerk.hall_code,
+                             clerk=_clerk_name(clerk.id), hall=clerk.hall_code,
                              hall_name=halls.hall_names_by_code({clerk.hall_code}).get(clerk.hall_code),
-                             matter=chosen.code)
+                             matter=chosen.code, matter_name=chosen.name)
     if consumed != 1:
         _refuse(clerk, presentation, PresentationUsed(), chosen)
     if problem is not None:

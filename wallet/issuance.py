@@ -334,6 +334,11 @@ def decrypt_parts(licence: Licence) -> tuple[str, str, dict[str, Any]]:
             json.loads(c.decrypt(licence.data_enc, "licence.data")))
 
 
+def decrypt_data(licence: Licence) -> dict[str, Any]:
+    """The licence's data only (what a presentation discloses); DecryptionError if it was altered."""
+    return json.loads(field_cipher().decrypt(licence.data_enc, "licence.data"))
+
+
 def signed_bytes(licence: Licence, issuer: Issuer,
                  parts: tuple[str, str, dict[str, Any]] | None = None) -> bytes:
     """The canonical bytes of the licence as stored now (to re-verify its signature); `parts` are

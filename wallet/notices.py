@@ -57,16 +57,19 @@ def attached(licence: Licence) -> bool:
 
 
 def used(licence: Licence, *, presentation_id: str, clerk: str | None, hall: str | None, purpose: str | None,
-         fields: list[str], matter: str | None = None, hall_name: str | None = None) -> bool:
+         fields: list[str], matter: str | None = None, hall_name: str | None = None,
+         matter_name: Any = None) -> bool:
     """A successful counter verification: who, where, for what matter (the 用证事项 the clerk chose,
-    else the holder's stated purpose), which fields (labels only)."""
+    else the holder's stated purpose), which fields (labels only). `matter_name`: the matter's name
+    when the caller has read the matter already (else it is read here)."""
     licence_type = get_type(licence.type_code)
     known = {f.key: f.label for f in licence_type.fields}
     labels = Series(T_(known[key]) for key in fields if key in known)
     values = {"type_name": _type_name(licence), "clerk": clerk or T_("工作人员"), "hall": hall_name or hall or T_("柜台"),
               "fields": labels or Series([T_("无")])}
-    found = get_matter(matter) if matter else None
-    matter_name = found.name if found else None  # words in both languages, from the catalogue of matters
+    if matter_name is None and matter:
+        found = get_matter(matter)
+        matter_name = found.name if found else None  # words in both languages, from the catalogue of matters
     if matter_name or purpose:
         body = N_("您的{type_name}刚在{hall}由{clerk}核验，事项：{purpose}；查看了：{fields:、}。"
                   "如非本人出示，请立即联系 12345。", purpose=matter_name or purpose, **values)

@@ -42,7 +42,7 @@ from wallet import models
 from wallet.catalogue import LicenceDataError, disclose, get_type
 from wallet.errors import LicenceNotFound, LicenceNotValid, PresentationInvalid, PresentationNotFound
 from wallet.holder import live_data, require_verified
-from wallet.issuance import decrypt_parts
+from wallet.issuance import decrypt_data
 from wallet.models import Licence, Presentation
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def create(*, user_id: str, licence_id: str, fields: list[str] | None, purpose: 
     if not licence_valid_now(licence):
         raise LicenceNotValid()
     licence_type = get_type(licence.type_code)
-    _, _, data = decrypt_parts(licence)
+    data = decrypt_data(licence)  # the holder's name and ID number are not shown here (the counter decrypts them)
     try:
         shown = disclose(licence_type, live_data(licence, data), fields)
     except LicenceDataError as exc:

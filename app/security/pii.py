@@ -38,11 +38,12 @@ class DecryptionError(Exception):
 class PiiCipher:
     def __init__(self, master_key: bytes) -> None:
         self._enc_key = derive_key(master_key, "pii/sm4-gcm/v1", 16)
+        self._sm4 = algorithms.SM4(self._enc_key)  # the key's algorithm object, made once (immutable)
         self._index_key = derive_key(master_key, "pii/blind-index/v1")
 
     def encrypt(self, plaintext: str, column: str) -> bytes:
         nonce = secrets.token_bytes(12)
-        enc = Cipher(algorithms.SM4(self._enc_key), modes.GCM(nonce)).encryptor()
+        enc = Cipher(self._sm4, modes.GCM(nonce)).encryptor()
         enc.authenticate_additional_data(column.encode())
         body = enc.update(plaintext.encode()) + enc.finalize()
         return bytes([_VERSION]) + nonce + body + enc.tag
@@ -52,7 +53,7 @@ class PiiCipher:
         if len(blob) < 29 or blob[0] != _VERSION:
             raise DecryptionError("unknown ciphertext format")
         nonce, body, tag = blob[1:13], blob[13:-16], blob[-16:]
-        dec = Cipher(algorithms.SM4(self._enc_key), modes.GCM(nonce, tag)).decryptor()
+        dec = Cipher(self._sm4, modes.GCM(nonce, tag)).decryptor()
         dec.authenticate_additional_data(column.encode())
         try:
             return (dec.update(body) + dec.finalize()).decode()
