@@ -173,10 +173,11 @@ def init_db(app: Flask) -> None:
 
     @app.before_request
     def _connect() -> None:
-        if request.endpoint and request.endpoint.startswith("health."):
+        endpoint = request.endpoint
+        if endpoint and endpoint.startswith("health."):
             return  # probes open (or fail to open) their own connection
         try:
-            db.connect(reuse_if_open=True)
+            db.obj.connect(reuse_if_open=True)  # the proxied database itself: one attribute lookup less
         except pw.OperationalError as exc:
             log.error("database unreachable", extra={"error": type(exc).__name__})
             raise ServiceUnavailable(N_("数据库暂时不可用，请稍后再试。"), code="database_unavailable",
@@ -184,8 +185,9 @@ def init_db(app: Flask) -> None:
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
-        if not db.is_closed():
-            db.close()
+        database = db.obj
+        if not database.is_closed():
+            database.close()
 
 
 def migrate(fake: bool = False) -> list[str]:

@@ -137,11 +137,28 @@ class _StderrHandler(logging.StreamHandler):
     def stream(self, value) -> None:
         pass
 
+    def emit(self, record: logging.LogRecord) -> None:
+        """StreamHandler.emit and its flush, reading `sys.stderr` once (handle() holds the lock)."""
+        try:
+            stream = sys.stderr
+            stream.write(self.format(record) + self.terminator)
+            flush = getattr(stream, "flush", None)
+            if flush is not None:
+                flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
 
 def setup_logging(level: str = "INFO") -> None:
     """Install the masking factory and one JSON handler on the root logger (idempotent)."""
     if logging.getLogRecordFactory() is not _masking_record_factory:
         logging.setLogRecordFactory(_masking_record_factory)
+    # Nothing we write (nor gunicorn's format) shows a thread's or a process's name: records need not
+    # look them up (logging's documented optimisation; the process id is still recorded).
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     if not any(getattr(h, "_yiwang", False) for h in root.handlers):
         handler = _StderrHandler()

@@ -55,10 +55,12 @@ def _gated(path: str) -> bool:
 
 def check_client_version() -> None:
     """before_request: 400 for a malformed identification, 426 for a build below its minimum."""
-    if not _gated(request.path):
+    req = request._get_current_object()
+    if not _gated(req.path):
         return
-    client = request.headers.get("X-Client")
-    raw_version = request.headers.get("X-Client-Version")
+    environ = req.environ  # the headers, read as request.headers.get would
+    client = environ.get("HTTP_X_CLIENT")
+    raw_version = environ.get("HTTP_X_CLIENT_VERSION")
     if client is None and raw_version is None:
         return
     if client is not None and client.strip().lower() not in CLIENTS:
