@@ -1,4 +1,6 @@
-"""gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app` (what `make run` uses).
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app` (what `make run` uses). Production's API
+runs `python serve.py` (granian, same environment; bench/README.md "Servers"); this file stays the
+development server (its hooks below) and a working alternative for production.
 
 The master process starts the embedded Redis server (so it outlives worker
 restarts), applies migrations once, and prepares Prometheus' multi-process
@@ -22,7 +24,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 # Production serves the stream from `flask --app wsgi notify stream-server` (asyncio, no thread per
 # stream; deploy/k8s/stream.yaml) and the API pool with GUNICORN_THREADS=1 (sync workers): the API's
 # requests are CPU-bound Python, and threads sharing one GIL measured 20–50 % slower per worker
-# (bench/README.md). The default of 4 keeps `make run` (one pool for everything) able to hold a few.
+# (bench/README.md). The default of 4 keeps `make run` (one pool for everything) able to hold a few:
+# `make run` is the development shape, where a stream does hold a thread (at most half of them, below);
+# production's API pool holds none (bench/servers/sse_hold.py measures that shape with 1,000 streams).
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 20
