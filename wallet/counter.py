@@ -49,18 +49,18 @@ CARD_FACTS = ("holder.name", "holder.id_number", "licence.status", "licence.vali
 
 # A staff member's username, by id: the notice to the holder names the clerk. Usernames never change
 # (identity/ has no rename; a staff id is never reused), so a per-process map is never stale; bounded.
-_clerk_names: dict[str, str | None] = {}
+_clerk_names: dict[str, str] = {}
 
 
 def _clerk_name(clerk_id: str) -> str | None:
-    if clerk_id not in _clerk_names:
+    name = _clerk_names.get(clerk_id)
+    if name is None:
         name = identity.staff_usernames({clerk_id}).get(clerk_id)
-        if name is None:  # unknown: asked again next time
-            return None
-        if len(_clerk_names) >= 4096:
-            _clerk_names.clear()
-        _clerk_names[clerk_id] = name
-    return _clerk_names[clerk_id]
+        if name is not None:  # an unknown id is asked again next time
+            if len(_clerk_names) >= 4096:
+                _clerk_names.clear()
+            _clerk_names[clerk_id] = name
+    return name
 
 
 def _resolve_manual_code(clerk: Principal, code: str) -> tuple[str, int]:
@@ -171,15 +171,21 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
     with the active ones, before the code is read."""
     if not clerk.hall_code:  # a clerk who is not assigned to a hall has no counter
         raise CounterOutOfScope()
-    chosen = active_matter(matter)
+    # The presentation, its licence and issuer (and, for a QR text, the matter) in one read, now (no
+    # cache: a revocation committed before this read refuses the code).
     if qr_text is not None:
-        nonce, expiry = decode_qr(qr_text)
+        try:
+            nonce, expiry = decode_qr(qr_text)
+        except PresentationInvalid:
+            active_matter(matter)  # an unknown matter is refused first, as below
+            raise
         nonce_hex = nonce.hex()
+        presentation, licence, issuer, row = models.presentation_for_scan(nonce_hex, matter) or (None,) * 4
+        chosen = active_matter(matter, row)
     else:
+        chosen = active_matter(matter)  # before the manual code counts against the clerk's limit
         nonce_hex, expiry = _resolve_manual_code(clerk, manual_code or "")
-    # The presentation, its licence and issuer in one read, now (no cache: a revocation committed
-    # before this read refuses the code).
-    presentation, licence, issuer = models.presentation_for_scan(nonce_hex) or (None, None, None)
+        presentation, licence, issuer, _ = models.presentation_for_scan(nonce_hex) or (None,) * 4
     if time.time() > expiry:
         if presentation is not None:
             with unit_of_work():

@@ -86,9 +86,10 @@ def list_matters(active_only: bool = True) -> list[Matter]:
     return [_of(row) for row in models.matters(active_only=active_only)]
 
 
-def active_matter(code: str) -> Matter:
-    """The active matter with this code; 422 matter_unknown listing the active ones otherwise."""
-    matter = get_matter(code)
+def active_matter(code: str, row: models.MatterRecord | None = None) -> Matter:
+    """The active matter with this code; 422 matter_unknown listing the active ones otherwise.
+    `row`: its record when the caller has just read it (else it is read here)."""
+    matter = _of(row) if row is not None and row.code == code else get_matter(code)
     if matter is not None and matter.active:
         return matter
     allowed = [m.code for m in list_matters()]

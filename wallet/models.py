@@ -21,6 +21,7 @@ from app.db import (
 )
 from app.i18n import N_
 from app.pagination import newest_first
+from wallet.matter_models import MatterRecord
 from wallet.rows import HOT_SQL, built, insert
 
 STATUS_LABELS = {
@@ -241,26 +242,30 @@ def presentation_by_nonce(nonce_hex: str) -> Presentation | None:
     return select_one(Presentation, Presentation.nonce, nonce_hex)
 
 
-def presentation_for_scan(nonce_hex: str) -> tuple[Presentation, Licence | None, Issuer | None] | None:
-    """The presentation with this nonce, its licence and the licence's issuer, read now in one
-    statement (the counter's hot path; no cache: a revocation committed before this read is seen)."""
+def presentation_for_scan(nonce_hex: str, matter_code: str | None = None) -> tuple | None:
+    """(presentation, its licence, the licence's issuer, the matter record with `matter_code` or None)
+    of the presentation with this nonce, read now in one statement (the counter's hot path; no
+    cache: a revocation committed before this read is seen); None when no presentation has it."""
     sql = HOT_SQL.get("scan")
     if sql is None:
-        parts = [(model, alias) for model, alias in ((Presentation, "p"), (Licence, "l"), (Issuer, "i"))]
+        parts = ((Presentation, "p"), (Licence, "l"), (Issuer, "i"), (MatterRecord, "m"))
         columns = ", ".join(f'{alias}."{f.column_name}"' for model, alias in parts for f in model._meta.sorted_fields)
-        # raw SQL, built once: three rows in one round trip (cf. app.db.select_where)
+        # raw SQL, built once: four rows in one round trip (cf. app.db.select_where)
         sql = HOT_SQL["scan"] = (f'SELECT {columns} FROM "wallet_presentation" AS p '
-                                  'LEFT JOIN "licence" AS l ON l."id" = p."licence_id" '
-                                  'LEFT JOIN "wallet_issuer" AS i ON i."id" = l."issuer_id" '
-                                  'WHERE p."nonce" = ? LIMIT 1')
-    found = execute(sql, [nonce_hex]).fetchone()
+                                 'LEFT JOIN "licence" AS l ON l."id" = p."licence_id" '
+                                 'LEFT JOIN "wallet_issuer" AS i ON i."id" = l."issuer_id" '
+                                 'LEFT JOIN "wallet_matter" AS m ON m."code" = ? '
+                                 'WHERE p."nonce" = ? LIMIT 1')
+    found = execute(sql, [matter_code or "", nonce_hex]).fetchone()
     if found is None:
         return None
     n_p, n_l = len(Presentation._meta.sorted_fields), len(Licence._meta.sorted_fields)
+    n_i = n_p + n_l + len(Issuer._meta.sorted_fields)
     presentation = built(Presentation, found[:n_p])
     licence = built(Licence, found[n_p:n_p + n_l]) if found[n_p] is not None else None
-    issuer = built(Issuer, found[n_p + n_l:]) if licence is not None and found[n_p + n_l] is not None else None
-    return presentation, licence, issuer
+    issuer = built(Issuer, found[n_p + n_l:n_i]) if licence is not None and found[n_p + n_l] is not None else None
+    matter = built(MatterRecord, found[n_i:]) if found[n_i] is not None else None
+    return presentation, licence, issuer, matter
 
 
 def holder_presentation(presentation_id: str, user_id: str) -> Presentation | None:
