@@ -171,7 +171,7 @@ def markdown(doc: dict) -> str:
         return f"{r['cpu_ms']:.2f} ({bare['cpu_ms'] / r['cpu_ms']:.2f}×)"
 
     rows = ["req/s (× bare Flask under the same server), p50 / p99 ms; closed loop, "
-            f"{doc['connections']} connections, median of {doc['rounds']} round(s):", "",
+            f"{doc['connections']} connections, the lower-middle of {doc['rounds']} round(s) by req/s:", "",
             "| request | " + " | ".join(servers) + " | target |", "|---|" + "---:|" * len(servers) + "---:|"]
     for key, label, target in targets:
         rows.append(f"| {label} | " + " | ".join(cell(s, key) for s in servers) + f" | {target} |")
