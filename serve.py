@@ -19,7 +19,8 @@ Streams are not served here (STREAM_MAX_PER_PROCESS defaults to 0: the route ans
 stream_capacity): production serves them from `flask --app wsgi notify stream-server` (asyncio,
 deploy/k8s/stream.yaml), so no stream holds a worker. gunicorn's 30 s worker timeout has no granian
 equivalent; a request is bounded by the database's and Redis' own timeouts and the Ingress' read
-timeout, and a worker that dies is respawned.
+timeout, and a worker that dies is respawned. gunicorn's request-line and header limits are the
+Ingress' header buffers here; the body's limit is the app's MAX_CONTENT_LENGTH under either server.
 """
 from __future__ import annotations
 
