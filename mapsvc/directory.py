@@ -4,8 +4,9 @@ A nearby query gets hall ids from Redis; the name, type, address, position, hour
 accessibility of each come from here, not from the database. Cards are loaded on first sight
 (one query for all the ids a request misses) and dropped as a whole when the index version in
 Redis (`map:{geo}:version`, bumped by every import and rebuild) differs from the one they were loaded
-under. Schedules are shared between halls with the same hours, and a schedule's plan for a day
-is computed once per minute and process, so open-now costs a dict lookup per candidate. A card
+under. Schedules are shared between halls with the same hours, and a schedule's day (its plan for
+the day, open or not) is worked out once per minute and process, so open-now costs a dict lookup
+per candidate. A card
 also keeps its latitude in radians with its cosine (the hall's half of the haversine) and, once
 rendered, the JSON text of its fixed fields (answer.py): both go with the card when it is dropped.
 """
@@ -17,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from mapsvc import hours
 from mapsvc.models import ACCESSIBILITY, HALL_TYPES, active_card_rows, item_codes_of
@@ -51,8 +52,18 @@ class HallCard:
 _state: dict = {"version": None, "cards": {}}
 _schedules: dict[tuple[str, str, str], hours.Schedule] = {}
 _accessibility: dict[str, tuple[str, ...]] = {}
-_plans: dict[tuple[int, date], tuple[tuple[tuple[int, int], ...], str | None]] = {}
-_plans_at = [0.0]
+# schedule id → (schedule, its Day) at one (day, minute); a new table for another minute, and at
+# least every 60 s (so that a change of the holiday calendar shows within a minute). The entry holds
+# the schedule, so its id cannot be reused by another while the entry lives.
+_days: dict = {"at": None, "since": 0.0, "table": {}}
+
+
+class Day(NamedTuple):
+    """A schedule's plan for a day (open intervals, why closed) and whether it is open at a minute."""
+
+    intervals: tuple[tuple[int, int], ...]
+    reason: str | None
+    open_now: bool
 
 
 def schedule_of(hours_json: str, holiday_rule: str, closures_json: str | None) -> hours.Schedule:
@@ -73,17 +84,22 @@ def _accessibility_of(text: str | None) -> tuple[str, ...]:
     return found
 
 
-def plan(schedule: hours.Schedule, day: date) -> tuple[tuple[tuple[int, int], ...], str | None]:
-    """hours.day_plan, remembered for a minute (the holiday calendar is re-read as often)."""
+def days_at(day: date, minute: int) -> dict[int, tuple[hours.Schedule, Day]]:
+    """The table of schedules' days at `day` and `minute` (Beijing time): look a schedule up by
+    its id, fill a miss with `day_of`."""
     now = time.monotonic()
-    if now - _plans_at[0] > 60:
-        _plans.clear()
-        _plans_at[0] = now
-    key = (id(schedule), day)
-    found = _plans.get(key)
-    if found is None:
-        found = _plans[key] = hours.day_plan(schedule, day)
-    return found
+    if _days["at"] != (day, minute) or now - _days["since"] > 60:
+        _days.update(at=(day, minute), since=now, table={})
+    return _days["table"]
+
+
+def day_of(table: dict[int, tuple[hours.Schedule, Day]], schedule: hours.Schedule, day: date, minute: int) -> Day:
+    """The schedule's Day from `table` (days_at(day, minute)), worked out on a miss."""
+    entry = table.get(id(schedule))
+    if entry is None or entry[0] is not schedule:
+        intervals, reason = hours.day_plan(schedule, day)
+        entry = table[id(schedule)] = (schedule, Day(intervals, reason, any(s <= minute < e for s, e in intervals)))
+    return entry[1]
 
 
 def _load(ids: list[str]) -> dict[str, HallCard]:
@@ -125,4 +141,4 @@ def forget() -> None:
     """Drop this process's cards (tests; the version check does it in service)."""
     _state["version"] = None
     _state["cards"] = {}
-    _plans.clear()
+    _days.update(at=None, table={})

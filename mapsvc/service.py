@@ -107,8 +107,8 @@ def nearby(query: NearbyQuery, *, ip: str, now: datetime | None = None) -> dict[
     return {"items": answer.items(found, query.answer_coord, at)}
 
 
-def nearby_json(query: NearbyQuery, *, ip: str, now: datetime | None = None) -> str:
-    """`nearby` as the JSON text the endpoint sends (compact, UTF-8 characters unescaped)."""
+def nearby_json(query: NearbyQuery, *, ip: str, now: datetime | None = None) -> bytes:
+    """`nearby` as the JSON the endpoint sends (compact, characters unescaped, UTF-8)."""
     found, at = _nearby(query, ip, now)
     return answer.items_json(found, query.answer_coord, at)
 
@@ -151,7 +151,7 @@ def _rank(query: NearbyQuery, ids: list[str], queues: list, version: str, today:
           minute: int) -> list[answer.Found]:
     """The halls among `ids` that pass the filters, nearest first (ties by id), at most `limit`."""
     cards = directory.cards(ids, version)
-    days: dict[int, answer.Day] = {}  # per schedule (halls share them): its day, worked out once
+    days = directory.days_at(today, minute)  # halls share schedules: each one's day is worked out once
     item, hall_type, radius, open_only = query.item, query.hall_type, query.radius_m, query.open_now
     p1, lng1 = math.radians(query.lat), query.lng
     cos_p1 = math.cos(p1)
@@ -163,14 +163,11 @@ def _rank(query: NearbyQuery, ids: list[str], queues: list, version: str, today:
         distance = coords.haversine_from(p1, cos_p1, lng1, card.rad_lat, card.cos_lat, card.lng)
         if distance > radius:
             continue
-        day = days.get(id(card.schedule))
-        if day is None:
-            intervals, reason = directory.plan(card.schedule, today)
-            day = days[id(card.schedule)] = answer.Day(intervals, reason, any(s <= minute < e for s, e in intervals))
+        day = directory.day_of(days, card.schedule, today, minute)
         if open_only and not day.open_now:
             continue
-        ranked.append(answer.Found(distance, card, day, queue))
-    ranked.sort(key=lambda r: (r.distance, r.card.id))
+        ranked.append((distance, hall_id, card, day, queue))
+    ranked.sort()  # by distance, then id (unique: the cards are never compared)
     del ranked[query.limit:]
     return ranked
 

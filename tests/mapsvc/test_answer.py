@@ -3,6 +3,7 @@ json.dumps writes of the dicts service.nearby returns, in every language and coo
 from __future__ import annotations
 
 import json
+import random
 from datetime import datetime
 
 import pytest
@@ -42,7 +43,7 @@ def test_the_json_text_is_json_dumps_of_the_dicts(app, halls, language, system, 
         with app.test_request_context(headers={"Accept-Language": language}), db.connection_context():
             text = service.nearby_json(query, ip="198.51.100.9", now=now)
             items = service.nearby(query, ip="198.51.100.9", now=now)
-        assert text == json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+        assert text == json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
         assert [i["code"] for i in items["items"]] == ["A-0", "A-1", "A-2", "A-3"]
     found = {i["code"]: i for i in items["items"]}
     assert found["A-0"]["queue"]["length"] == 7 and found["A-2"]["queue"]["stale"] is True
@@ -71,3 +72,11 @@ def test_a_reimported_hall_is_answered_with_its_new_fixed_fields(map_client, hal
 @pytest.fixture
 def map_client(make_app):
     return make_app(MAP_PER_IP_MINUTE=1_000_000).test_client()
+
+
+def test_one_decimal_formatting_is_repr_of_round_for_every_distance_the_search_gives():
+    """answer.items_json writes b"%.1f" % d where json.dumps would write repr(round(d, 1))."""
+    rng = random.Random(20)
+    values = [0.0, 0.05, 0.25, 0.35, 0.45, 2.675, 99.95, 1e-9, 49_999.95, 50_000.0]
+    values += [rng.uniform(0, 50_000) for _ in range(20_000)] + [rng.randrange(0, 500_000) / 10 + 0.05 for _ in range(20_000)]
+    assert [(b"%.1f" % d).decode() for d in values] == [repr(round(d, 1)) for d in values]
