@@ -42,16 +42,21 @@ from app.crypto.sm3 import sm3_hex
 
 
 def _check_values(value: Any) -> None:
-    if isinstance(value, float):
-        raise ValueError("floats are not canonical; use an integer or a string")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValueError("object keys must be strings")
-            _check_values(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_values(item)
+    """No float anywhere, string keys only (a walk without recursion: strings, the usual leaves,
+    are passed over without a call)."""
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, float):
+            raise ValueError("floats are not canonical; use an integer or a string")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise ValueError("object keys must be strings")
+                if type(item) is not str:
+                    pending.append(item)
+        elif isinstance(value, list):
+            pending.extend(item for item in value if type(item) is not str)
 
 
 def licence_document(*, identifier: str, type_code: str, issuer_code: str, holder_name: str, holder_id_number: str,

@@ -264,6 +264,8 @@ def presentation_for_scan(nonce_hex: str, matter_code: str | None = None) -> tup
     presentation = built(Presentation, found[:n_p])
     licence = built(Licence, found[n_p:n_p + n_l]) if found[n_p] is not None else None
     issuer = built(Issuer, found[n_p + n_l:n_i]) if licence is not None and found[n_p + n_l] is not None else None
+    if issuer is not None:
+        licence.__rel__["issuer"] = issuer  # `licence.issuer` without a query
     matter = built(MatterRecord, found[n_i:]) if found[n_i] is not None else None
     return presentation, licence, issuer, matter
 
