@@ -60,6 +60,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--paced-connections", type=int, default=128, help="connections of the paced mixed run (128)")
     p.add_argument("--paced-fraction", type=float, default=0.7, help="paced mixed rate / its closed-loop max (0.7)")
     p.add_argument("--rounds", type=int, default=2, help="rounds over all servers; the median run is kept (2)")
+    p.add_argument("--paced-rate", type=float, default=0,
+                   help="pace the mixed load at this rate (req/s) on every server instead of a fraction of each one's max")
     p.add_argument("--pool", type=int, default=200, help="citizens prepared (default 200)")
     p.add_argument("--only", default="", help="comma-separated subset of: me,nearby,present,home,mixed")
     p.add_argument("--json", default=os.path.join(BENCH, "results", "servers-latest.json"))
@@ -130,7 +132,7 @@ def measure_round(n: int, args, env: dict[str, str], workdir: str, data_dir: str
         ceiling = mixed.Phase(f"{kind}-ceiling-{n}", rate=0, seconds=args.duration,
                               connections=args.connections).run(port, data_dir, workdir, env)["overall"]
         ceiling["cpu_ms"] = round(1000 * (launch.cpu_seconds(app[kind]) - cpu0) / max(1, ceiling["answers"]), 3)
-        rate = round(ceiling["rps"] * args.paced_fraction)
+        rate = round(args.paced_rate or ceiling["rps"] * args.paced_fraction)
         paced = dict(cpu_ms=None, **mixed.Phase(f"{kind}-paced-{n}", rate=rate, seconds=args.duration,
                             connections=args.paced_connections).run(port, data_dir, workdir, env)["overall"])
         keep = ("rps", "p50_ms", "p99_ms", "errors", "error_kinds", "cpu_ms")
@@ -180,7 +182,8 @@ def markdown(doc: dict) -> str:
         r = get(s, "mixed_paced")
         paced.append(f"{r['rps']:,.0f} of {r['target_rps']:,}/s, {r['p50_ms']:.1f} / {r['p99_ms']:.1f}{flag(r)}"
                      if r else "–")
-    rows.append(f"| mixed, paced at {doc['paced_fraction']:.0%} of its max | " + " | ".join(paced) +
+    paced_label = f"{doc['paced_rate']:g} req/s" if doc.get("paced_rate") else f"{doc['paced_fraction']:.0%} of its max"
+    rows.append(f"| mixed, paced at {paced_label} | " + " | ".join(paced) +
                 f" | p99 ≤ {P99_TARGET_MS:.0f} ms |")
     rows += ["", "Server CPU per request, ms (bare's ÷ this: the × bare the server would reach with the CPUs to "
              "itself, whatever share of a busy machine it got):", "",
@@ -209,7 +212,7 @@ def main(argv=None) -> int:
     worker, bare, app, runs = None, {}, {}, {}
     doc = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": bench_run.git_info(),
            "cpus": os.cpu_count(), "workers": args.workers, "duration_s": args.duration,
-           "connections": args.connections, "paced_fraction": args.paced_fraction, "gthread_threads": launch.GTHREADS,
+           "connections": args.connections, "paced_fraction": args.paced_fraction, "paced_rate": args.paced_rate, "gthread_threads": launch.GTHREADS,
            "rounds": args.rounds,
            "versions": versions(), "servers": {}, "strays": []}
     try:
