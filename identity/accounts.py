@@ -25,10 +25,18 @@ def get_user(user_id: str) -> User:
     return user
 
 
-def user_view(user: User) -> dict[str, Any]:
-    """The masked profile every client sees."""
+def _ncid_linked(user: User) -> bool:
+    """Read with the row by `models.user_by_id` / `user_by_phone_index` (one query); else asked."""
+    linked = getattr(user, "ncid_linked", None)
+    return models.ncid_link_of(user.id) is not None if linked is None else linked
+
+
+def user_view(user: User, *, phone: str | None = None) -> dict[str, Any]:
+    """The masked profile every client sees. `phone`: the account's phone when the caller holds it
+    in clear already (a login by that phone), sparing its decryption."""
     c = field_cipher()
-    phone = c.decrypt(user.phone_enc, "user.phone") if user.phone_enc else None
+    if phone is None and user.phone_enc:
+        phone = c.decrypt(user.phone_enc, "user.phone")
     name = c.decrypt(user.name_enc, "user.name") if user.name_enc else None
     id_number = c.decrypt(user.id_number_enc, "user.id_number") if user.id_number_enc else None
     return {
@@ -42,7 +50,7 @@ def user_view(user: User) -> dict[str, Any]:
         "real_name_verified_at": user.real_name_verified_at,
         "liveness_verified_at": user.liveness_verified_at,
         "phone_bound": user.phone_bidx is not None,
-        "ncid_linked": models.ncid_link_of(user.id) is not None,
+        "ncid_linked": _ncid_linked(user),
         "real_name_source": user.real_name_source,
         "created_at": user.created_at,
     }
@@ -71,6 +79,20 @@ def user_id_for_id_number(id_number: str) -> str | None:
     """The verified account holding this (normalised) ID number, found by its blind index, or None."""
     user = models.user_by_id_number_index(field_cipher().blind_index("id", id_number))
     return user.id if user is not None else None
+
+
+def holder_by_id_index(index: str) -> tuple[str | None, str | None]:
+    """(account id, verified name) of the account holding this ID-number blind index
+    (blind_index("id", ID number)): (None, None) when none does; the name is None unless the
+    account holds a verified identity (its ID number stored, as `verified_identity` requires).
+    One query, one decryption: a department's case event looks up its applicant this way."""
+    found = models.holder_of_id_index(index)
+    if found is None:
+        return None, None
+    user_id, has_id_number, name_enc = found
+    if not has_id_number or name_enc is None:
+        return user_id, None
+    return user_id, field_cipher().decrypt(name_enc, "user.name")
 
 
 def user_by_phone(phone: str) -> User | None:

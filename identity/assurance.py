@@ -73,7 +73,11 @@ def record_sms_login(user_id: str) -> None:
 def verified_level(user_id: str) -> int:
     """The standing level of an account whose person is established (`real_name_source` set); an
     unverified account counts as at most L1 (a phone), whatever its row says."""
-    user = get_user(user_id)
+    return level_of(get_user(user_id))
+
+
+def level_of(user: models.User) -> int:
+    """`verified_level` of an account row already read."""
     return user.assurance_level if user.real_name_source is not None else min(user.assurance_level, 1)
 
 

@@ -89,7 +89,7 @@ def login_with_sms(*, phone: str, code: str, ip: str, channel: str = "app") -> d
         user = models.user_by_phone_index(index) or _create_user(phone=phone, index=index)
         assurance.record_sms_login(user.id)  # L1 proved now (one insert: the account is L1 already)
         answer = sessions.open_session(Principal("citizen", user.id), channel=channel, ip=ip)
-    answer["user"] = user_view(user)
+    answer["user"] = user_view(user, phone=phone)  # found by the phone's blind index: its phone is `phone`
     return answer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from app.db import BaseModel, UTCDateTimeField, db, insert_row, new_id, select_one, select_where, utcnow
+from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, new_id, select_one, select_where, utcnow
 
 
 class User(BaseModel):
@@ -128,16 +128,44 @@ class RegistryEntry(BaseModel):
 # Citizens
 
 
+# The account row with `ncid_linked` (whether a 网号 link exists) read in the same statement: the
+# profile (`accounts.user_view`) needs it, and it costs an index probe, not another query.
+_USER_FIELDS = User._meta.sorted_fields
+_USER_WITH_LINK = ("SELECT " + ", ".join(f'"user"."{f.column_name}"' for f in _USER_FIELDS)
+                   + ', EXISTS (SELECT 1 FROM "ncid_link" WHERE "ncid_link"."user_id" = "user"."id")'
+                   + ' FROM "user" WHERE "user"."{}" = ? LIMIT 1')
+
+
+def _user_with_link(column: str, value: str) -> User | None:
+    found = execute(_USER_WITH_LINK.format(column), [value]).fetchone()
+    if found is None:
+        return None
+    user = User.__new__(User)  # the row as read: no defaults, nothing dirty (as peewee's own reads)
+    user.__data__ = {f.name: f.python_value(v) for f, v in zip(_USER_FIELDS, found)}
+    user._dirty, user.__rel__ = set(), {}
+    user.ncid_linked = bool(found[-1])
+    return user
+
+
 def user_by_id(user_id: str) -> User | None:
-    return select_one(User, User.id, user_id)
+    """The account (with `ncid_linked`), or None."""
+    return _user_with_link("id", user_id)
 
 
 def user_by_phone_index(index: str) -> User | None:
-    return select_one(User, User.phone_bidx, index)
+    """The account holding the phone's blind index (with `ncid_linked`), or None."""
+    return _user_with_link("phone_bidx", index)
 
 
 def user_by_id_number_index(index: str) -> User | None:
     return select_one(User, User.id_number_bidx, index)
+
+
+def holder_of_id_index(index: str) -> tuple[str, bool, bytes | None] | None:
+    """(account id, whether its ID number is stored, its encrypted name) of the account holding
+    this ID-number blind index, or None: the three columns a department's case event reads."""
+    return execute('SELECT "id", "id_number_enc" IS NOT NULL, "name_enc" FROM "user" WHERE "id_number_bidx" = ?',
+                   [index]).fetchone()
 
 
 def reload_user(user_id: str) -> User:
@@ -149,7 +177,10 @@ def insert_user(*, phone_enc: bytes | None, phone_index: str | None, assurance_l
     now = utcnow()
     user = insert_row(User, ignore_conflict=True, id=new_id("u"), phone_enc=phone_enc, phone_bidx=phone_index,
                       assurance_level=assurance_level, created_at=now, updated_at=now)
-    return user or User.get(User.phone_bidx == phone_index)
+    if user is None:
+        return user_by_phone_index(phone_index)
+    user.ncid_linked = False  # created in this transaction: nothing links it yet
+    return user
 
 
 def bind_user_phone(user: User, *, phone_enc: bytes, phone_index: str) -> None:
@@ -190,8 +221,24 @@ def set_liveness_passed(user_id: str, now) -> None:
 # Assurance events
 
 
+def _prepared_insert(model: type[BaseModel], names: tuple[str, ...]):
+    """An INSERT of these fields written once, and a function of their values (in that order) that
+    runs it: the login's rows are written without building model instances nobody reads back."""
+    fields = [model._meta.fields[name] for name in names]
+    sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
+        model._meta.table_name, ", ".join(f'"{f.column_name}"' for f in fields), ", ".join("?" * len(fields)))
+    to_db = tuple(f.db_value for f in fields)
+
+    def insert(*values) -> None:
+        execute(sql, [convert(value) for convert, value in zip(to_db, values)])
+    return insert
+
+
+_insert_assurance_event = _prepared_insert(AssuranceEvent, ("id", "user_id", "level", "method", "at", "ref_hash"))
+
+
 def insert_assurance_event(*, user_id: str, level: int, method: str, at, ref_hash: str | None) -> None:
-    insert_row(AssuranceEvent, id=new_id("ae"), user_id=user_id, level=level, method=method, at=at, ref_hash=ref_hash)
+    _insert_assurance_event(new_id("ae"), user_id, level, method, at, ref_hash)
 
 
 def raise_standing_level(user_id: str, level: int, *, source: str | None, now) -> None:
@@ -252,17 +299,27 @@ def openid_belongs_to(user_id: str, openid: str) -> bool:
 # Sessions and refresh tokens
 
 
-def insert_session(*, principal_kind: str, principal_id: str, channel: str, ip: str | None) -> AuthSession:
-    return insert_row(AuthSession, id=new_id("ses"), principal_kind=principal_kind, principal_id=principal_id,
-                      channel=channel, ip=ip)
+_insert_session = _prepared_insert(AuthSession, ("id", "principal_kind", "principal_id", "channel", "ip",
+                                                  "created_at"))
+_insert_refresh_token = _prepared_insert(RefreshToken, ("id", "session", "token_hash", "expires_at", "created_at"))
+
+
+def insert_session(*, principal_kind: str, principal_id: str, channel: str, ip: str | None) -> str:
+    """A new login session; its id."""
+    session_id = new_id("ses")
+    _insert_session(session_id, principal_kind, principal_id, channel, ip, utcnow())
+    return session_id
 
 
 def session_by_id(session_id: str) -> AuthSession | None:
     return select_one(AuthSession, AuthSession.id, session_id)
 
 
-def insert_refresh_token(*, session: AuthSession, token_hash: str, expires_at) -> RefreshToken:
-    return insert_row(RefreshToken, id=new_id("rt"), session=session, token_hash=token_hash, expires_at=expires_at)
+def insert_refresh_token(*, session_id: str, token_hash: str, expires_at) -> str:
+    """A new refresh token of the session (stored as its hash); its id."""
+    token_id = new_id("rt")
+    _insert_refresh_token(token_id, session_id, token_hash, expires_at, utcnow())
+    return token_id
 
 
 def refresh_token_by_hash(token_hash: str) -> RefreshToken | None:

@@ -19,12 +19,12 @@ from typing import Iterable
 from app.security.pii import field_cipher
 from identity import models
 from identity.accounts import (
-    LEVEL_NAMES, VerifiedIdentity, client_name, get_user, openid_belongs_to, phone_belongs_to, phone_index,
-    user_by_phone, user_id_for_id_number, user_view, verified_identity,
+    LEVEL_NAMES, VerifiedIdentity, client_name, get_user, holder_by_id_index, openid_belongs_to, phone_belongs_to,
+    phone_index, user_by_phone, user_id_for_id_number, user_view, verified_identity,
 )
 from identity.assurance import (  # levels L0–L4, events and freshness (issue 19, CONTRACTS A)
-    fresh_level, holder_index, policy, policy_requirement, policy_text, record_assurance, require_level, require_policy,
-    verified_level,
+    fresh_level, holder_index, level_of, policy, policy_requirement, policy_text, record_assurance, require_level,
+    require_policy, verified_level,
 )
 from identity.adapters.sms import SmsDeliveryError
 from identity.adapters.wechat import HttpWeChatClient, WeChatError  # notify's WeChat channel
@@ -64,7 +64,7 @@ __all__ = [  # what other features may use
     "_create_user", "AssuranceInsufficient", "bind_phone", "check_sms_code", "client_name",
     "client_serves_hall", "client_token", "CodeCheck", "confirm_liveness", "create_client", "create_staff",
     "create_user", "discard_sms_code", "FreshLivenessRequired", "get_staff", "get_user", "has_fresh_liveness",
-    "hold_open_session", "HttpWeChatClient", "IdNumberInvalid", "LEVEL_NAMES", "list_sessions",
+    "hold_open_session", "holder_by_id_index", "HttpWeChatClient", "IdNumberInvalid", "LEVEL_NAMES", "list_sessions",
     "login_with_sms", "login_with_wechat", "logout", "new_sms_code", "open_session", "openid_belongs_to",
     "phone_belongs_to", "phone_index", "phone_send_limits", "PhoneInvalid", "PhoneRequired", "providers",
     "real_name_verified", "refresh", "require_fresh_liveness", "require_level", "revoke_own_session",
@@ -92,3 +92,13 @@ def bound_phones(user_ids: Iterable[str]) -> dict[str, str]:
     cipher = field_cipher()
     users = (models.user_by_id(user_id) for user_id in set(user_ids))
     return {u.id: cipher.decrypt(u.phone_enc, "user.phone") for u in users if u is not None and u.phone_enc}
+
+
+def home_profile(user_id: str) -> dict:
+    """The masked profile (`user_view`) and the account's standing level (`verified_level`) from one
+    read of the account: the BFF home screen's parts share it (issue 20)."""
+    user = get_user(user_id)
+    return {**user_view(user), "verified_level": level_of(user)}
+
+
+__all__ += ["home_profile"]

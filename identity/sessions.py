@@ -30,11 +30,13 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_refresh(session: AuthSession) -> tuple[str, RefreshToken]:
+def _new_refresh(session_id: str) -> tuple[str, str]:
+    """A new refresh token of the session: (the token, its row's id)."""
     raw = secrets.token_urlsafe(32)
-    row = models.insert_refresh_token(session=session, token_hash=_hash(raw),
-                                      expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]))
-    return raw, row
+    token_id = models.insert_refresh_token(
+        session_id=session_id, token_hash=_hash(raw),
+        expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]))
+    return raw, token_id
 
 
 def _token_answer(principal: Principal, refresh_token: str) -> dict[str, Any]:
@@ -45,9 +47,10 @@ def _token_answer(principal: Principal, refresh_token: str) -> dict[str, Any]:
 def open_session(principal: Principal, *, channel: str = "app", ip: str | None = None) -> dict[str, Any]:
     """Start a session for `principal` and return its first token pair. Call inside a transaction.
     The session row is the login's record (principal, channel, ip, time)."""
-    session = models.insert_session(principal_kind=principal.kind, principal_id=principal.id, channel=channel, ip=ip)
-    raw, _ = _new_refresh(session)
-    principal = Principal(principal.kind, principal.id, principal.role, principal.scopes, session.id,
+    session_id = models.insert_session(principal_kind=principal.kind, principal_id=principal.id, channel=channel,
+                                       ip=ip)
+    raw, _ = _new_refresh(session_id)
+    principal = Principal(principal.kind, principal.id, principal.role, principal.scopes, session_id,
                           principal.hall_code)
     return _token_answer(principal, raw)
 
@@ -95,8 +98,8 @@ def refresh(raw_token: str) -> tuple[dict[str, Any], Principal]:
             audit.record("auth.refresh_reuse", outcome="refused", actor_kind=session.principal_kind,
                          actor_id=session.principal_id, target=session.id)
         else:
-            raw, new_row = _new_refresh(session)
-            models.set_refresh_successor(row.id, new_row.id)
+            raw, new_id = _new_refresh(session.id)
+            models.set_refresh_successor(row.id, new_id)
             return _token_answer(principal, raw), principal
     raise RefreshTokenReused(extra={"session_revoked": reused_session is not None})
 
