@@ -29,6 +29,9 @@ import os
 import shutil
 from pathlib import Path
 
+from granian import Granian
+from granian.constants import Interfaces
+
 
 def _host_port(bind: str) -> tuple[str, int]:
     host, _, port = bind.rpartition(":")
@@ -56,9 +59,6 @@ def _metrics_listener(host: str) -> None:
 
 
 def main() -> None:
-    from granian import Granian
-    from granian.constants import Interfaces
-
     host, port = _host_port(os.environ.get("BIND", "127.0.0.1:8000"))
     os.environ.setdefault("STREAM_MAX_PER_PROCESS", "0")
     os.environ.setdefault("AUTO_MIGRATE", "0")  # production migrates in an init container (deploy/k8s/api.yaml)

@@ -12,6 +12,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.redis import embedded_redis, stop_embedded_server
 from bench.server import _pids_in_group, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,8 +20,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_serve_answers_the_api_counts_every_worker_on_the_metrics_port_and_stops_cleanly(base_config, tmp_path):
-    from app.redis import embedded_redis, stop_embedded_server
-
     redis_server = embedded_redis(str(tmp_path / "redis"))  # production has a Redis server: REDIS_URL, not embedded
     port, metrics_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR", "STREAM_MAX_PER_PROCESS")}

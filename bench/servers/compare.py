@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -266,8 +267,6 @@ def main(argv=None) -> int:
 
 
 def versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
     found = {}
     for name in ("flask", "gunicorn", "granian"):
         try:
