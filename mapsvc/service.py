@@ -14,6 +14,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -86,8 +87,12 @@ class NearbyQuery:
 
 
 def ip_limit(ip: str) -> Limit:
-    return Limit(f"{index.TAG}:ip:{ip}", current_app.config["MAP_PER_IP_MINUTE"], 60, "map_rate_limited",
-                 N_("查询过于频繁，请稍后再试。"))
+    return _ip_limit(ip, current_app.config["MAP_PER_IP_MINUTE"])
+
+
+@lru_cache(maxsize=4096)  # a Limit is immutable: the same one for an address's next queries
+def _ip_limit(ip: str, per_minute: int) -> Limit:
+    return Limit(f"{index.TAG}:ip:{ip}", per_minute, 60, "map_rate_limited", N_("查询过于频繁，请稍后再试。"))
 
 
 def _search(query: NearbyQuery, count: int, limits: list[Limit]) -> tuple[str, list[str], list]:
