@@ -125,7 +125,7 @@ async def scenario(args, env, workdir: str, data_dir: str, api, stream_server) -
     with open(os.path.join(data_dir, "users.txt")) as fh:
         users = [line.strip() for line in fh if line.strip()]
     result: dict = {}
-    await asyncio.to_thread(compare.wrk_one, api.port, "me", data_dir, 200, args, 2)  # warm-up
+    await asyncio.to_thread(compare.wrk_one, api.port, "me", data_dir, 200, args, 5)  # warm-up: every citizen, several times
     closed0 = await asyncio.to_thread(compare.wrk_one, api.port, "me", data_dir, 200, args)
     pause_ms = max(1, round(1000 * args.connections / (closed0["rps"] * args.paced_fraction)))
     result["paced_pause_ms"] = pause_ms
