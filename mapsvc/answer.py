@@ -72,7 +72,7 @@ def items(found: list[Found], system: str, now: float) -> list[dict[str, Any]]:
     for distance, _, card, day, live in found:
         hall = _fixed(card, system)
         hall.update(distance_m=round(distance, 1), open_now=day.open_now,
-                    today={"hours": _hhmm(day.intervals), "closed_reason": hours.closed_reason_label(day.reason)},
+                    today={"hours": list(_hhmm(day.intervals)), "closed_reason": hours.closed_reason_label(day.reason)},
                     queue=queue(live, now), accessibility=list(card.accessibility))
         out.append(hall)
     return out
