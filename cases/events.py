@@ -48,11 +48,14 @@ def applicant_bidx(kind: str, number: str) -> str:
     return field_cipher().blind_index("uscc" if kind == ENTERPRISE else "id", number)
 
 
-def applicant_owner(kind: str, number: str) -> str | None:
-    """The applicant's account: the verified citizen with that ID number, or the registered enterprise."""
-    if kind == ENTERPRISE:
-        return orgs.enterprise_for(number)
-    return identity.user_id_for_id_number(number)
+@dataclass(frozen=True)
+class Applicant:
+    """The applicant as this event's transaction finds it: the blind index, the owning account
+    (None: parked) and, when the owner is verified, the name to compare with (read once)."""
+
+    bidx: str
+    owner: str | None
+    registered_name: str | None
 
 
 @dataclass(frozen=True)
@@ -133,11 +136,10 @@ def receive_event(*, client_id: str, event: EventIn) -> EventResult:
     digest = _digest(event)
     existing = models.find_event(client_id, event.event_id)
     if existing is None:
-        _check_applicant_name(client_id, event)
         try:
             with unit_of_work():
                 outcome = _ingest(client_id, event, digest)
-        except pw.IntegrityError:  # the same event id committed meanwhile (for another case number)
+        except pw.IntegrityError:  # the same event id committed meanwhile (UNIQUE client_id, event_id)
             outcome = None
         if isinstance(outcome, EventResult):
             return outcome
@@ -156,29 +158,28 @@ def _same_name(a: str, b: str) -> bool:
     return canonical(a) == canonical(b)
 
 
-def _check_applicant_name(client_id: str, event: EventIn) -> None:
-    """422 applicant_name_mismatch when the ID number belongs to a real-name verified citizen
-    whose registered name is not the one sent: the case would reach the wrong person's app or
-    carry a wrong name. Unverified ID numbers are parked as before (nothing to compare with). An
-    enterprise applicant's name is compared with the registered enterprise's name."""
+def _applicant(event: EventIn) -> Applicant:
+    """The applicant's blind index, owner and registered name (inside the event's transaction)."""
+    bidx = applicant_bidx(event.applicant_kind, event.applicant_id_number)
     if event.applicant_kind == ENTERPRISE:
         enterprise_id = orgs.enterprise_for(event.applicant_id_number)
-        registered = orgs.enterprise_name(enterprise_id) if enterprise_id else None
-        if registered is None or _same_name(registered, event.applicant_name):
-            return
-        _refuse_name(client_id, event, N_("与该统一社会信用代码的企业登记名称不一致。"))
-    user_id = identity.user_id_for_id_number(event.applicant_id_number)
-    verified = identity.verified_identity(user_id) if user_id else None
-    if verified is None or _same_name(verified.name, event.applicant_name):
-        return
-    _refuse_name(client_id, event, N_("与该身份证号码的实名登记姓名不一致。"))
+        return Applicant(bidx, enterprise_id, orgs.enterprise_name(enterprise_id) if enterprise_id else None)
+    user_id, name = identity.holder_by_id_index(bidx)  # one query: the account and its verified name
+    return Applicant(bidx, user_id, name)
 
 
-def _refuse_name(client_id: str, event: EventIn, reason: str) -> None:
-    with unit_of_work():
-        audit.record("cases.event", outcome="refused", actor_kind="client", actor_id=client_id,
-                     target=event.case_no, details={"event_id": event.event_id, "reason": ApplicantNameMismatch.code})
-    raise ApplicantNameMismatch(extra={"event_id": event.event_id}, errors={"applicant.name": [reason]})
+def _name_refusal(client_id: str, event: EventIn, applicant: Applicant) -> AppError | None:
+    """422 applicant_name_mismatch (audited) when the ID number belongs to a real-name verified
+    citizen whose registered name is not the one sent: the case would reach the wrong person's app
+    or carry a wrong name. Unverified ID numbers are parked as before (nothing to compare with). An
+    enterprise applicant's name is compared with the registered enterprise's name."""
+    if applicant.registered_name is None or _same_name(applicant.registered_name, event.applicant_name):
+        return None
+    reason = (N_("与该统一社会信用代码的企业登记名称不一致。") if event.applicant_kind == ENTERPRISE
+              else N_("与该身份证号码的实名登记姓名不一致。"))
+    audit.record("cases.event", outcome="refused", actor_kind="client", actor_id=client_id,
+                 target=event.case_no, details={"event_id": event.event_id, "reason": ApplicantNameMismatch.code})
+    return ApplicantNameMismatch(extra={"event_id": event.event_id}, errors={"applicant.name": [reason]})
 
 
 def _replay(client_id: str, existing: CaseEvent, digest: str) -> EventResult:
@@ -205,21 +206,25 @@ def _rejection(row: CaseEvent, *, duplicate: bool) -> AppError:
     return error(extra=extra)
 
 
-def _ingest(client_id: str, event: EventIn, digest: str) -> EventResult | AppError | None:
-    """Inside the transaction; None when the event id turned up meanwhile (the caller replays)."""
-    case = _locked_case(client_id, event)
-    if models.find_event(client_id, event.event_id) is not None:
-        return None
-    row = CaseEvent(client_id=client_id, event_id=event.event_id, digest=digest, case=case.id, seq=event.seq,
-                    status=event.status, occurred_at=event.occurred_at, message=event.message,
-                    tracking_no=event.tracking_no, promised_days=event.promised_days,
-                    supplement_due=event.supplement_due, received_at=utcnow())
-    if case.applicant_bidx != applicant_bidx(event.applicant_kind, event.applicant_id_number) \
-            or case.item_code != event.item_code:
+def _ingest(client_id: str, event: EventIn, digest: str) -> EventResult | AppError:
+    """Inside the transaction. Every outcome inserts the event's row: when the event id turned up
+    meanwhile, its UNIQUE (client_id, event_id) index raises IntegrityError, the transaction rolls
+    back and the caller replays the stored outcome."""
+    applicant = _applicant(event)
+    refusal = _name_refusal(client_id, event, applicant)
+    if refusal is not None:
+        return refusal
+    case = _locked_case(client_id, event, applicant)
+    row = models.new_event(client_id=client_id, event_id=event.event_id, digest=digest, case=case.id, seq=event.seq,
+                           status=event.status, occurred_at=event.occurred_at, message=event.message,
+                           tracking_no=event.tracking_no, promised_days=event.promised_days,
+                           supplement_due=event.supplement_due, received_at=utcnow())
+    if case.applicant_bidx != applicant.bidx or case.item_code != event.item_code:
         return _refuse(case, row, CaseMismatch.code)
     if case.user_id is None:  # parked: the applicant may have been verified (registered) since
-        case.user_id = applicant_owner(event.applicant_kind, event.applicant_id_number)
-    if event.seq <= case.last_seq or models.event_in_slot(case.id, event.seq) is not None:
+        case.user_id = applicant.owner
+    # A slot above last_seq is held only by a pending event: none while pending_count is 0.
+    if event.seq <= case.last_seq or (case.pending_count and models.event_in_slot(case.id, event.seq) is not None):
         return _refuse(case, row, SeqConflict.code)
     released: list[str] = []
     if event.seq > case.last_seq + 1:
@@ -265,7 +270,7 @@ def _department_name(client_id: str) -> str:
     return name
 
 
-def _locked_case(client_id: str, event: EventIn) -> Case:
+def _locked_case(client_id: str, event: EventIn, applicant: Applicant) -> Case:
     """The case of this event, locked for the transaction; opened (from this event) if new."""
     case = models.lock_case_by_number(client_id, event.case_no)
     if case is not None:
@@ -274,11 +279,10 @@ def _locked_case(client_id: str, event: EventIn) -> Case:
     created = models.insert_case(
         id=new_id("case"), client_id=client_id, case_no=event.case_no,
         department_name=_department_name(client_id), item_code=event.item_code, item_name=event.item_name,
-        channel=event.channel, applicant_bidx=applicant_bidx(event.applicant_kind, event.applicant_id_number),
-        applicant_kind=event.applicant_kind,
+        channel=event.channel, applicant_bidx=applicant.bidx, applicant_kind=event.applicant_kind,
         applicant_name_enc=c.encrypt(event.applicant_name, "case.applicant_name"),
         applicant_id_enc=c.encrypt(event.applicant_id_number, "case.applicant_id"),
-        user_id=applicant_owner(event.applicant_kind, event.applicant_id_number), created_at=now, updated_at=now)
+        user_id=applicant.owner, created_at=now, updated_at=now)
     return created or models.lock_case_by_number(client_id, event.case_no)
 
 
@@ -306,9 +310,9 @@ def _apply(case: Case, row: CaseEvent, *, new: bool) -> bool:
         models.insert_event(row)
     else:
         models.update_event(row.id, state="applied", applied_at=now)
-    models.insert_timeline_entry(case=case.id, kind="status", seq=row.seq, status=row.status, message=row.message,
-                                 tracking_no=row.tracking_no, supplement_due=row.supplement_due,
-                                 occurred_at=row.occurred_at, created_at=now)
+    models.insert_status_entry(case=case.id, seq=row.seq, status=row.status, message=row.message,
+                               tracking_no=row.tracking_no, supplement_due=row.supplement_due,
+                               occurred_at=row.occurred_at, created_at=now)
     if case.user_id is not None:
         notices.status_changed(case, event_id=row.event_id, status=row.status, supplement_due=row.supplement_due)
     if row.status == "concluded" and case.concluded_at is None:

@@ -146,7 +146,8 @@ class FollowUp(BaseModel):
 # Every statement cases runs is here. The event path (cases/events.py) uses the kernel's prebuilt
 # statements (app.db select_where / insert_row / update_where): one statement shape, SQL built once.
 
-_CASE_COLUMNS = ", ".join(f'"{f.column_name}"' for f in Case._meta.sorted_fields)
+_CASE_FIELDS = Case._meta.sorted_fields
+_CASE_COLUMNS = ", ".join(f'"{f.column_name}"' for f in _CASE_FIELDS)
 # What an event may change on its case (written back in one UPDATE by `save_case`).
 _MUTABLE = ("user_id", "status", "last_seq", "pending_count", "submitted_at", "status_at", "promised_days",
             "clock_started_at", "paused_since", "paused_seconds", "paused_working_days", "due_date", "tracking_no",
@@ -175,14 +176,33 @@ def lock_case_by_number(client_id: str, case_no: str) -> Case | None:
     found = execute(sql, [client_id, case_no]).fetchone()
     if found is None:
         return None
-    case = Case(**{f.name: f.python_value(v) for f, v in zip(Case._meta.sorted_fields, found)})
-    case._dirty.clear()
+    case = Case.__new__(Case)  # the row as read: no defaults, nothing dirty (as peewee's own reads)
+    case.__data__ = {f.name: f.python_value(v) for f, v in zip(_CASE_FIELDS, found)}
+    case._dirty, case.__rel__ = set(), {}
     return case
+
+
+def _row(model: type[BaseModel], values: dict[str, Any]) -> BaseModel:
+    """A model instance of a row written here (its defaults, then `values`), nothing dirty."""
+    row = model.__new__(model)
+    row.__data__ = {**model._meta.get_default_dict(), **values}
+    row._dirty, row.__rel__ = set(), {}
+    return row
 
 
 def insert_case(**values: Any) -> Case | None:
     """A new case; None when the (client, case number) exists already (opened meanwhile)."""
-    return insert_row(Case, ignore_conflict=True, **values)
+    case = _row(Case, values)
+    data = case.__data__
+    key = tuple(data)
+    sql = _INSERT_CASE.get(key)
+    if sql is None:
+        sql = _INSERT_CASE[key] = _insert_sql(Case, key)[0] + " ON CONFLICT DO NOTHING"
+    params = [Case._meta.fields[name].db_value(value) for name, value in data.items()]
+    return case if execute(sql, params).rowcount == 1 else None
+
+
+_INSERT_CASE: dict[tuple[str, ...], str] = {}
 
 
 def save_case(case: Case) -> None:
@@ -199,6 +219,21 @@ def citizen_cases_page(*, user_id: str, status: str | None, limit: int,
         query = query.where(Case.status == status)
     return newest_first(query, Case.created_at, Case.id, limit=limit, cursor=cursor,
                         at_of=lambda c: c.created_at, id_of=lambda c: c.id)
+
+
+# The home screen's cases (bff, every app launch): the citizen's latest opened cases with only the
+# columns its card and `clock.overdue` read, in the case list's order; raw SQL written once (peewee
+# would build the statement on every call), values converted by the caller for the rows it keeps.
+_RECENT = ('SELECT "id", "case_no", "item_name", "department_name", "status", "status_at", "rated_at" IS NOT NULL, '
+           '"due_date", "paused_since" FROM "cases_case" WHERE "user_id" = ? AND "status" IS NOT NULL '
+           'ORDER BY "created_at" DESC, "id" DESC LIMIT ?')
+
+
+def citizen_recent_cases(user_id: str, limit: int) -> list[tuple]:
+    """The citizen's newest `limit` opened cases, newest first, as rows of (id, case_no, item_name,
+    department_name, status, status_at, rated, due_date, paused_since) as the driver returns them:
+    `Case.<field>.python_value` converts a value."""
+    return execute(_RECENT, [user_id, limit]).fetchall()
 
 
 def parked_case_ids(applicant_bidx: str) -> list[str]:
@@ -254,13 +289,34 @@ def find_event(client_id: str, event_id: str) -> CaseEvent | None:
     return select_where(CaseEvent, client_id=client_id, event_id=event_id)
 
 
+def new_event(**values: Any) -> CaseEvent:
+    """An event row not yet written (`insert_event` writes it)."""
+    return _row(CaseEvent, values)
+
+
 def event_in_slot(case_id: str, seq: int) -> CaseEvent | None:
     """The applied or pending event holding `seq` of the case."""
     return select_where(CaseEvent, case=case_id, seq_slot=seq)
 
 
+def _insert_sql(model: type[BaseModel], names: tuple[str, ...]) -> tuple[str, tuple]:
+    """An INSERT of these fields written once, and each field's db_value (in that order)."""
+    fields = [model._meta.fields[name] for name in names]
+    sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
+        model._meta.table_name, ", ".join(f'"{f.column_name}"' for f in fields), ", ".join("?" * len(fields)))
+    return sql, tuple(f.db_value for f in fields)
+
+
+# The event path's two inserts: no model instance is built for rows nobody reads back.
+_INSERT_EVENT, _EVENT_DB = _insert_sql(CaseEvent, _EVENT_FIELDS)
+_STATUS_ENTRY = ("case", "kind", "seq", "status", "message", "tracking_no", "supplement_due", "occurred_at",
+                 "created_at")
+_INSERT_STATUS_ENTRY, _STATUS_ENTRY_DB = _insert_sql(TimelineEntry, _STATUS_ENTRY)
+
+
 def insert_event(row: CaseEvent) -> None:
-    insert_row(CaseEvent, **{name: row.__data__.get(name) for name in _EVENT_FIELDS})  # `case`: the raw id
+    data = row.__data__  # `case`: the raw id
+    execute(_INSERT_EVENT, [to_db(data.get(name)) for name, to_db in zip(_EVENT_FIELDS, _EVENT_DB)])
 
 
 def update_event(event_row_id: int, **values: Any) -> None:
@@ -276,6 +332,13 @@ def pending_seqs(case_id: str) -> list[int]:
 
 def insert_timeline_entry(**values: Any) -> None:
     insert_row(TimelineEntry, **values)
+
+
+def insert_status_entry(*, case: str, seq: int, status: str, message: str | None, tracking_no: str | None,
+                        supplement_due: date | None, occurred_at: datetime, created_at: datetime) -> None:
+    """The timeline entry of an applied event (kind "status")."""
+    values = (case, "status", seq, status, message, tracking_no, supplement_due, occurred_at, created_at)
+    execute(_INSERT_STATUS_ENTRY, [to_db(v) for v, to_db in zip(values, _STATUS_ENTRY_DB)])
 
 
 def timeline_of(case_id: str) -> list[TimelineEntry]:

@@ -190,9 +190,22 @@ def claim(table: str, *, owner: str, now: datetime, lease_seconds: float, limit:
 _OUTBOX_COLUMNS = "id, user_id, kind, title, body, data, urgent, collapse_key, created_at, attempts"
 
 
+# `insert_outbox`'s statements, written once per set of columns (every notice of every feature comes
+# this way, inside its transaction): raw SQL builds no model instance for a row nobody reads back.
+_INSERT_OUTBOX: dict[tuple[str, ...], tuple[str, tuple]] = {}
+
+
 def insert_outbox(**values: Any) -> bool:
-    """One outbox row; False when its `dedupe_key` was queued before."""
-    return insert_row(OutboxEntry, ignore_conflict=True, **values) is not None
+    """One outbox row; False when its `dedupe_key` was queued before (ON CONFLICT DO NOTHING)."""
+    key = tuple(values)
+    prepared = _INSERT_OUTBOX.get(key)
+    if prepared is None:
+        fields = [OutboxEntry._meta.fields[name] for name in key]
+        sql = 'INSERT INTO "notify_outbox" ({}) VALUES ({}) ON CONFLICT DO NOTHING'.format(
+            ", ".join(f'"{f.column_name}"' for f in fields), ", ".join("?" * len(fields)))
+        prepared = _INSERT_OUTBOX[key] = (sql, tuple(f.db_value for f in fields))
+    sql, to_db = prepared
+    return execute(sql, [convert(value) for convert, value in zip(to_db, values.values())]).rowcount == 1
 
 
 def leased_outbox(owner: str) -> list[tuple]:
