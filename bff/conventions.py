@@ -13,14 +13,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from werkzeug.http import parse_set_header, quote_etag
 
 from app import version_gate
 from app.config import ConfigError
 from app.version_gate import CLIENTS, parse_version
+from bff.schemas import NoticeSchema
 
 GZIP_MIN_BYTES = 1024
 BFF_PREFIX = "/api/v1/bff/"
@@ -35,6 +38,7 @@ class ClientSettings:
     features: dict[str, Any]
     notices: list[dict[str, Any]]
     part_budgets_ms: dict[str, int]
+    home_notices: list[dict[str, Any]] = field(default_factory=list)  # `notices` as the home answer shows them
 
 
 def _json_setting(config: dict[str, Any], key: str, kind: type) -> Any:
@@ -56,9 +60,10 @@ def load_client_settings(config: dict[str, Any]) -> ClientSettings:
     budgets = _json_setting(config, "BFF_PART_BUDGETS_MS", dict)
     if not all(isinstance(v, (int, float)) and v > 0 for v in budgets.values()):
         raise ConfigError("BFF_PART_BUDGETS_MS values must be positive milliseconds")
+    notices = _json_setting(config, "BFF_NOTICES", list)
     return ClientSettings(minimums, _json_setting(config, "CLIENT_UPGRADE_URLS", dict),
-                          _json_setting(config, "BFF_FEATURES", dict), _json_setting(config, "BFF_NOTICES", list),
-                          budgets)
+                          _json_setting(config, "BFF_FEATURES", dict), notices, budgets,
+                          NoticeSchema(many=True).dump(notices))
 
 
 def app_config() -> dict[str, Any]:
@@ -70,25 +75,38 @@ def app_config() -> dict[str, Any]:
 
 # --- ETag and gzip -----------------------------------------------------------------------------
 
+@lru_cache(maxsize=16)
+def _vary(current: str | None) -> str:
+    """The Vary header once Accept-Encoding and Accept-Language are added to `current` (as
+    `response.vary.add` writes it; the few values our own hooks set, each worked out once)."""
+    found = parse_set_header(current)
+    found.add("Accept-Encoding")
+    found.add("Accept-Language")
+    return found.to_header()
+
+
 def revalidate_and_compress(response: Response) -> Response:
     """after_request on the BFF's GETs: weak ETag → 304 on a match; gzip above 1 KB if accepted."""
-    if (request.method not in ("GET", "HEAD") or not request.path.startswith(BFF_PREFIX)
-            or response.status_code != 200 or response.direct_passthrough or not response.is_json):
+    if response.status_code != 200 or response.direct_passthrough or not response.is_json:
+        return response
+    req = request._get_current_object()  # one context lookup for the several reads below
+    if req.method not in ("GET", "HEAD") or not req.path.startswith(BFF_PREFIX):
         return response
     body = response.get_data()
-    response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest(), weak=True)
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.vary.add("Accept-Encoding")
-    response.vary.add("Accept-Language")
-    if request.if_none_match and request.if_none_match.contains_weak(response.get_etag()[0]):
+    etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+    headers = response.headers
+    headers["ETag"] = quote_etag(etag, weak=True)  # what response.set_etag(etag, weak=True) writes
+    headers["Cache-Control"] = "private, no-cache"
+    headers["Vary"] = _vary(headers.get("Vary"))
+    if "If-None-Match" in req.headers and req.if_none_match.contains_weak(etag):
         response.status_code = 304
         response.set_data(b"")
         for header in ("Content-Type", "Content-Length"):
-            response.headers.pop(header, None)
+            headers.pop(header, None)
         return response
-    if len(body) > GZIP_MIN_BYTES and request.accept_encodings["gzip"] > 0:
+    if len(body) > GZIP_MIN_BYTES and "Accept-Encoding" in req.headers and req.accept_encodings["gzip"] > 0:
         response.set_data(gzip.compress(body, compresslevel=5))
-        response.headers["Content-Encoding"] = "gzip"
+        headers["Content-Encoding"] = "gzip"
     return response
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -17,7 +18,7 @@ from app.security.pii import DecryptionError, mask_id_number, mask_name
 from cases import clock, models, tags
 from cases.errors import CaseNotFound
 from cases.models import Case, Evaluation, TimelineEntry
-from cases.statuses import CONCLUDED
+from cases.statuses import CONCLUDED, FINAL
 from identity import service as identity
 from orgs import service as orgs
 
@@ -44,6 +45,30 @@ def list_cases(*, user_id: str, limit: int = 20, cursor: str | None = None,
     page, next_cursor = models.citizen_cases_page(user_id=user_id, status=status, limit=limit, cursor=cursor)
     now = utcnow()
     return {"items": [summary(case, now) for case in page], "next_cursor": next_cursor}
+
+
+def home_cases(*, user_id: str, window: int, count: int) -> list[dict[str, Any]]:
+    """The citizen's active cases among their newest `window` (still moving, or concluded and
+    waiting for their 好差评), newest first, at most `count`, as the home screen shows them: id,
+    case_no, item_name, department_name, status, status_label, status_at, overdue and can_evaluate,
+    as `summary` has them. One query of only those columns; the times of the cases kept are the
+    only ones converted. The caller has checked that the citizen stands at L2, as `list_cases` does
+    (the home screen reads the account once for all of its parts)."""
+    now, cards = utcnow(), []
+    for case_id, case_no, item_name, department_name, status, status_at, rated, due, paused in \
+            models.citizen_recent_cases(user_id, max(1, min(window, MAX_LIMIT))):
+        can_evaluate = status in CONCLUDED and not rated
+        if status in FINAL and not can_evaluate:
+            continue
+        clock_state = SimpleNamespace(status=status, due_date=Case.due_date.python_value(due),
+                                      paused_since=Case.paused_since.python_value(paused))
+        cards.append({"id": case_id, "case_no": case_no, "item_name": item_name, "department_name": department_name,
+                      "status": status, "status_label": i18n.label("case_status", status),
+                      "status_at": Case.status_at.python_value(status_at), "overdue": clock.overdue(clock_state, now),
+                      "can_evaluate": can_evaluate})
+        if len(cards) == count:
+            break
+    return cards
 
 
 def summary(case: Case, now: datetime) -> dict[str, Any]:

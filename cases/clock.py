@@ -60,7 +60,6 @@ def view(case: Case, now: datetime) -> dict[str, Any]:
     paused_seconds = case.paused_seconds
     if case.paused_since is not None:
         paused_seconds += max(0, int((now - case.paused_since).total_seconds()))
-    finished = case.status in FINAL or case.status == "concluded"
     return {
         "promised_days": case.promised_days,
         "started_at": case.clock_started_at,
@@ -69,6 +68,11 @@ def view(case: Case, now: datetime) -> dict[str, Any]:
         "paused_since": case.paused_since,
         "paused_seconds": paused_seconds,
         "paused_working_days": case.paused_working_days,
-        "overdue": bool(case.due_date and not finished and case.paused_since is None
-                        and _china_day(now) > case.due_date),
+        "overdue": overdue(case, now),
     }
+
+
+def overdue(case: Case, now: datetime) -> bool:
+    """Past its due date with the clock running (not paused, not finished): the clock's `overdue`."""
+    finished = case.status in FINAL or case.status == "concluded"
+    return bool(case.due_date and not finished and case.paused_since is None and _china_day(now) > case.due_date)

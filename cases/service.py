@@ -9,12 +9,12 @@ What it offers lives in the feature's rooms and is re-exported here:
 from __future__ import annotations
 
 from cases.batch import event_from, receive_batch
-from cases.citizen import department_case, get_case, list_cases
+from cases.citizen import department_case, get_case, home_cases, list_cases
 from cases.evaluation import answer_follow_up, evaluate, list_follow_ups
 from cases.events import EventIn, EventResult, receive_event
 from cases.tags import catalogue as evaluation_tags
 from cases.tasks import attach_parked, send_evaluation_reminders
 
 __all__ = ["EventIn", "EventResult", "answer_follow_up", "attach_parked", "department_case", "evaluate",
-           "evaluation_tags", "event_from", "get_case", "list_cases", "list_follow_ups", "receive_batch",
+           "evaluation_tags", "event_from", "get_case", "home_cases", "list_cases", "list_follow_ups", "receive_batch",
            "receive_event", "send_evaluation_reminders"]

@@ -199,6 +199,22 @@ def holder_licences_page(user_id: str, *, limit: int, cursor: str | None) -> tup
                         at_of=lambda r: r.created_at, id_of=lambda r: r.id)
 
 
+# The home screen's cards (bff, every app launch): only the columns a card shows, in the wallet
+# page's order; raw SQL written once (peewee would build the joined statement on every call).
+_HOME_CARDS = ('SELECT l."id", l."type_code", l."status", l."valid_until", l."data_enc", i."name" '
+               'FROM "licence" l JOIN "issuer" i ON i."id" = l."issuer_id" WHERE l."user_id" = ? '
+               'ORDER BY l."created_at" DESC, l."id" DESC LIMIT ?')
+
+
+def holder_cards(user_id: str, limit: int) -> list[dict]:
+    """The holder's newest `limit` licences, newest first: id, type_code, status, valid_until,
+    data_enc, issuer_name."""
+    rows = execute(_HOME_CARDS, [user_id, limit]).fetchall()
+    until = Licence.valid_until.python_value
+    return [{"id": r[0], "type_code": r[1], "status": r[2], "valid_until": until(r[3]), "data_enc": r[4],
+             "issuer_name": r[5]} for r in rows]
+
+
 def parked_licences(holder_bidx: str, holder_kind: str = "person") -> list[Licence]:
     """The licences parked for the holder with this blind index (of an ID number, or of a USCC)."""
     return list(Licence.select().where((Licence.holder_bidx == holder_bidx) & (Licence.holder_kind == holder_kind)

@@ -7,7 +7,15 @@ counter verification (柜台核验) and the usage lists in `counter.py`; every q
 """
 from __future__ import annotations
 
-from wallet.catalogue import localized_types
+import json
+import logging
+from typing import Any
+
+from app import i18n
+from app.security.pii import DecryptionError, field_cipher
+from wallet import models
+from wallet.catalogue import disclose, get_type, localized_types
+from wallet.consistency import with_status
 from wallet.counter import clerk_today, holder_usage
 from wallet.counter import verify as verify_presentation
 from wallet.holder import get_licence, list_licences
@@ -113,3 +121,35 @@ def matter_disclosure(*, user_id: str, licence_id: str, matter_code: str,
 
 
 __all__ += ["consent_matter", "consent_matter_codes", "matter_disclosure"]
+
+
+# --- The home screen's licence cards (bff/home.py, issue 20) --------------------------------------
+
+_log = logging.getLogger("wallet.holder")  # the wallet page's logger: one "licence undecryptable" line
+
+
+def home_cards(*, user_id: str, limit: int, summary: bool = True) -> list[dict[str, Any]]:
+    """The holder's newest `limit` licences as the home screen shows them: the fields it keeps of
+    `list_licences`' items (id, type_code, type_name, status, status_label, valid_until and, with
+    `summary`, issuer_name and summary), from one query, decrypting only the data. The caller has
+    checked that the citizen stands at L2, as `list_licences` does (the home screen reads the
+    account once for all of its parts)."""
+    cards = []
+    for row in models.holder_cards(user_id, limit):
+        code, status = row["type_code"], row["status"]
+        card = {"id": row["id"], "type_code": code, "type_name": i18n.label("licence_type", code), "status": status,
+                "status_label": i18n.label("licence_status", status), "valid_until": row["valid_until"]}
+        if summary:
+            card["issuer_name"] = row["issuer_name"]
+            try:
+                data = json.loads(field_cipher().decrypt(row["data_enc"], "licence.data"))
+                licence_type = get_type(code)
+                card["summary"] = disclose(licence_type, with_status(licence_type, data, models.STATUS_LABELS[status]))
+            except DecryptionError:
+                _log.warning("licence undecryptable", extra={"licence": row["id"]})
+                card["summary"] = {}
+        cards.append(card)
+    return cards
+
+
+__all__ += ["home_cards"]
