@@ -195,8 +195,8 @@ def markdown(result: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="bench/icount", description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated; bare_flask is always added")
-    ap.add_argument("--n", type=int, default=30, help="requests counted per case (after the warm-up)")
-    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--n", type=int, default=20, help="requests counted per case (after the warm-up)")
+    ap.add_argument("--warmup", type=int, default=20, help="calls before counting (driver.py says why 20)")
     ap.add_argument("--out", default=DEFAULT_OUT, help="the JSON result file")
     ap.add_argument("--markdown", help="also write the markdown tables here (default: beside --out, .md)")
     ap.add_argument("--check", metavar="BUDGET", help="fail (exit 1) on a case over its budget + tolerance")

@@ -5,6 +5,9 @@ from __future__ import annotations
 CASES: dict[str, tuple[str, float | None, str | None]] = {
     "bare_flask": ("bare Flask, GET /bare -> {\"ok\": true}", None, None),
     "bare_smorest": ("bare flask-smorest, one schema in and out", None, None),
+    # Floors, not requests: one SM2 operation through app/crypto/sm2 (Tongsuo), to read the crypto-bound cases by
+    "sm2_sign": ("floor: one SM2 signature (app/crypto/sm2, Tongsuo)", None, None),
+    "sm2_verify": ("floor: one SM2 verification, a new signature each time", None, None),
     "me": ("GET /api/v1/me", 3.0, None),
     "login": ("SMS-code login, new phone", 6.0, "login"),
     "presentation": ("wallet: create a presentation", 6.0, "wallet_present"),
