@@ -2,7 +2,7 @@
 endpoint counted in the same run (issue 20). Instruction counts, unlike wall-clock times, are the
 same from run to run on a shared machine, so they carry the budgets CI checks.
 
-    .venv/bin/python bench/icount [--cases me,login,...] [--n 30] [--warmup 5]
+    .venv/bin/python bench/icount [--cases me,login,...] [--n 20] [--warmup 20]
                                   [--out bench/results/icount.json] [--markdown FILE]
                                   [--check bench/icount/budget.toml] [--no-attribution]
     make bench-icount            # the whole table, with attribution, into bench/results/
