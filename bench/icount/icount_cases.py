@@ -8,6 +8,7 @@ CASES: dict[str, tuple[str, float | None, str | None]] = {
     # Floors, not requests: one SM2 operation through app/crypto/sm2 (Tongsuo), to read the crypto-bound cases by
     "sm2_sign": ("floor: one SM2 signature (app/crypto/sm2, Tongsuo)", None, None),
     "sm2_verify": ("floor: one SM2 verification, a new signature each time", None, None),
+    "token_first_sight": ("floor: an access token's first verification in a process (Ed25519, pyjwt)", None, None),
     "me": ("GET /api/v1/me", 3.0, None),
     "login": ("SMS-code login, new phone", 6.0, "login"),
     "presentation": ("wallet: create a presentation", 6.0, "wallet_present"),
