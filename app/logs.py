@@ -10,8 +10,10 @@ import json
 import logging
 import re
 import sys
+import time
 import traceback
-from datetime import datetime, timezone
+
+import orjson
 
 from flask import g, has_request_context
 
@@ -69,6 +71,11 @@ def _masking_record_factory(*args, **kwargs) -> logging.LogRecord:
     return record
 
 
+def _unloggable(value) -> str:
+    """What JSON cannot hold is logged as its (masked) text."""
+    return mask_text(str(value))
+
+
 def _mask_extra(value):
     if value is None or isinstance(value, (bool, int, float)):
         return value
@@ -102,13 +109,23 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, extras."""
 
     _SKIP = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
-    # one encoder for every line (json.dumps with options builds a new one each call)
-    _ENCODER = json.JSONEncoder(ensure_ascii=False, default=lambda v: mask_text(str(v)))
+    # the stdlib's compact form, for what orjson does not write (an integer past 64 bits, a lone surrogate)
+    _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_unloggable)
+    _second: tuple[int, str] = (-1, "")  # the last second written, and its "YYYY-MM-DDTHH:MM:SS"
+
+    def _timestamp(self, created: float) -> str:
+        """`created` in UTC to the millisecond (e.g. 2026-12-06T12:00:01.234+00:00), the date and time
+        formatted once per second."""
+        second = int(created)
+        cached = self._second
+        if cached[0] != second:
+            cached = self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{cached[1]}.{int((created - second) * 1000):03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
         fields = record.__dict__
         entry = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -123,7 +140,10 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value if key in masked else _mask_extra(value)
         if record.exc_text:
             entry["exc"] = record.exc_text
-        return self._ENCODER.encode(entry)
+        try:
+            return orjson.dumps(entry, default=_unloggable).decode()
+        except TypeError:  # orjson.JSONEncodeError included
+            return self._ENCODER.encode(entry)
 
 
 class _StderrHandler(logging.StreamHandler):

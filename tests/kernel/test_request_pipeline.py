@@ -72,3 +72,11 @@ def test_access_log_line_is_masked_once_and_whole(caplog):
     line = json.loads(JsonFormatter().format(first))
     assert line["msg"] == "request" and line["path"] == "/api/v1/users/138****8000"
     assert line["status"] == 200 and line["duration_ms"] == 1.5 and "_masked" not in line
+
+
+@pytest.mark.parametrize("created", [1764000000.0, 1764000000.25, 1764000059.9994, 1782000001.5])
+def test_log_line_time_is_utc_to_the_millisecond(created):
+    record = logging.LogRecord("app.test_only", logging.INFO, __file__, 0, "x", (), None)
+    record.created = created
+    line = json.loads(JsonFormatter().format(record))
+    assert line["ts"] == datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds")
