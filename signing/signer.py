@@ -36,24 +36,24 @@ from typing import Any
 
 from flask import current_app
 
-from app import audit, ratelimit
+from app import audit
 from app.crypto.ca import keystore
 from app.crypto.sm3 import sm3_hex
 from app.db import new_id, unit_of_work, utcnow
 from app.errors import ValidationFailed
 from app.i18n import N_, T_, translate
-from app.ratelimit import Limit
 from app.security.pii import field_cipher
 from identity import service as identity
-from identity.service import CodeCheck, PhoneRequired, SmsCodeAttemptsExceeded, SmsCodeExpired, SmsCodeInvalid
 from orgs import service as orgs
 from signing import evidence, models, notices
 from signing.enrolment import active_credential, check_pin, require_level
 from signing.errors import (
-    CredentialChanged, DocumentInvalid, DocumentTooLarge, LivenessRequired, RequestExpired, RequestInBatch,
-    RequestNotFound, RequestNotPending, RequestUsed, SignerMismatch, SmsCodeRequired,
+    CredentialChanged, DocumentInvalid, DocumentTooLarge, RequestExpired, RequestInBatch, RequestNotFound,
+    RequestNotPending, RequestUsed, SignerMismatch,
 )
 from signing.models import Signature, SigningCredential, SigningRequest
+from signing.second_factors import _second_factors
+from signing.second_factors import send_sms_code  # noqa: F401 - signing/service.py imports it here
 
 MAX_LIMIT = 50
 CITIZEN_REQUESTER = T_("本人")  # a request the citizen's own app made (the name answered in the request's language)
@@ -213,59 +213,6 @@ def _batch_rows(user_id: str, batch_id: str) -> list[SigningRequest]:
     if not rows:
         raise RequestNotFound(N_("批量签署请求不存在。"))
     return rows
-
-
-# --- Second factors ----------------------------------------------------------------------------
-
-def _sms_subject(target_id: str) -> str:
-    return f"signing:{target_id}"  # the code is bound to one request or batch
-
-
-def send_sms_code(*, user_id: str, target_id: str, owner_id: str | None = None) -> dict[str, int]:
-    """Send an SMS code that authorises this request or batch (when SIGNING_REQUIRE_SMS) to the
-    person who will sign (`user_id`); the target is `owner_id`'s (default: theirs)."""
-    require_level(user_id)
-    user = identity.get_user(user_id)
-    owner_id = owner_id or user_id
-    owned = (models.find_request(request_id=target_id, user_id=owner_id)
-             or models.find_batch_member(batch_id=target_id, user_id=owner_id))
-    if owned is None:
-        raise RequestNotFound()
-    if user.phone_enc is None:
-        raise PhoneRequired()
-    ratelimit.consume([Limit(f"signing-sms:{user_id}", 1, current_app.config["SMS_RESEND_COOLDOWN"],
-                             "sms_resend_too_soon", N_("验证码发送过于频繁，请稍后再试。"))])
-    phone = field_cipher().decrypt(user.phone_enc, "user.phone")
-    code = identity.new_sms_code(_sms_subject(target_id))
-    identity.send_sms(phone, code)
-    return {"expires_in": current_app.config["SMS_CODE_TTL"]}
-
-
-def _second_factors(user_id: str, target_id: str, sms_code: str | None,
-                    liveness_session_id: str | None = None) -> None:
-    """The factors beside the PIN. A face check: policy ASSURANCE_POLICY["signing"] (L3 proved within
-    600 s) read from identity's assurance events, so a face step-up (POST /me/liveness + confirm) or
-    网证 satisfies it; `liveness_session_id` (older clients) is spent first, which records that event.
-    Stale → 403 step_up_required; never L3 → 403 liveness_required (as before), both naming levels."""
-    cfg = current_app.config
-    if liveness_session_id:
-        identity.require_fresh_liveness(user_id=user_id, liveness_session_id=liveness_session_id,
-                                        max_age_s=identity.policy("signing")[1] or cfg["LIVENESS_FRESH_SECONDS"])
-    if cfg["SIGNING_REQUIRE_LIVENESS"]:
-        try:
-            identity.require_policy(user_id, "signing")
-        except identity.AssuranceInsufficient as exc:
-            raise LivenessRequired(extra=exc.extra) from None
-    if cfg["SIGNING_REQUIRE_SMS"]:
-        if not sms_code:
-            raise SmsCodeRequired()
-        answer = identity.check_sms_code(_sms_subject(target_id), sms_code)
-        if answer is CodeCheck.MISSING:
-            raise SmsCodeExpired()
-        if answer is CodeCheck.DEAD:
-            raise SmsCodeAttemptsExceeded()
-        if answer is CodeCheck.WRONG:
-            raise SmsCodeInvalid()
 
 
 # --- Authorisation -----------------------------------------------------------------------------
