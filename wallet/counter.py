@@ -30,7 +30,7 @@ from app.security.pii import DecryptionError, mask_id_number, mask_name
 from app.security.tokens import Principal
 from identity import service as identity
 from mapsvc import service as halls
-from wallet import lifecycle, models, notices
+from wallet import lifecycle, models, notices, queries
 from wallet.catalogue import get_type
 from wallet.errors import (CounterOutOfScope, LicenceKeyRevoked, LicenceNotValid, MatterNotApplicable,
                            PresentationExpired, PresentationInvalid, PresentationUsed)
@@ -180,12 +180,12 @@ def verify(*, clerk: Principal, matter: str, qr_text: str | None = None,
             active_matter(matter)  # an unknown matter is refused first, as below
             raise
         nonce_hex = nonce.hex()
-        presentation, licence, issuer, row = models.presentation_for_scan(nonce_hex, matter) or (None,) * 4
+        presentation, licence, issuer, row = queries.presentation_for_scan(nonce_hex, matter) or (None,) * 4
         chosen = active_matter(matter, row)
     else:
         chosen = active_matter(matter)  # before the manual code counts against the clerk's limit
         nonce_hex, expiry = _resolve_manual_code(clerk, manual_code or "")
-        presentation, licence, issuer, _ = models.presentation_for_scan(nonce_hex) or (None,) * 4
+        presentation, licence, issuer, _ = queries.presentation_for_scan(nonce_hex) or (None,) * 4
     if time.time() > expiry:
         if presentation is not None:
             with unit_of_work():

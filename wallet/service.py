@@ -13,7 +13,7 @@ from typing import Any
 
 from app import i18n
 from app.security.pii import DecryptionError, field_cipher
-from wallet import models
+from wallet import models, queries
 from wallet.catalogue import disclose, get_type, localized_types
 from wallet.consistency import with_status
 from wallet.counter import clerk_today, holder_usage
@@ -135,7 +135,7 @@ def home_cards(*, user_id: str, limit: int, summary: bool = True) -> list[dict[s
     checked that the citizen stands at L2, as `list_licences` does (the home screen reads the
     account once for all of its parts)."""
     cards = []
-    for row in models.holder_cards(user_id, limit):
+    for row in queries.holder_cards(user_id, limit):
         code, status = row["type_code"], row["status"]
         card = {"id": row["id"], "type_code": code, "type_name": i18n.label("licence_type", code), "status": status,
                 "status_label": i18n.label("licence_status", status), "valid_until": row["valid_until"]}
