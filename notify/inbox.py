@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from app import i18n
 from app.clock import to_china
-from notify import models
+from notify import inbox_queries
 
 
 def _aware(value) -> datetime | None:
@@ -29,7 +29,7 @@ def _rfc3339(value) -> str | None:
 
 
 def bilingual_item(row: tuple) -> dict:
-    """A row in `models.INBOX_COLUMNS` order → the public item in Chinese, plus `en` ({title, body}, the
+    """A row in `inbox_queries.INBOX_COLUMNS` order → the public item in Chinese, plus `en` ({title, body}, the
     English its producer gave) when there is one: what the worker publishes and a stream resumes with."""
     entry_id, _outbox_id, _user_id, kind, title, body, data, urgent, created_at, read_at = row
     data = json.loads(data or "{}")
@@ -53,7 +53,7 @@ def for_reader(item: dict, lang: str) -> dict:
 
 
 def inbox_item(row: tuple) -> dict:
-    """A row in `models.INBOX_COLUMNS` order → the public item (no user id, no outbox id), in the
+    """A row in `inbox_queries.INBOX_COLUMNS` order → the public item (no user id, no outbox id), in the
     answer's language (a notice's English shown on `Accept-Language: en` when its producer gave one)."""
     return for_reader(bilingual_item(row), i18n.language())
 
@@ -67,10 +67,10 @@ RESUME_OVERLAP = timedelta(seconds=120)
 def entries_after(user_id: str, after_id: int, limit: int = 500) -> list[dict]:
     """The user's entries with an id above `after_id` or created in the last RESUME_OVERLAP, oldest
     first (a stream resuming), as `bilingual_item`s: the stream words them for its reader."""
-    rows = models.inbox_after(user_id, after_id=after_id, since=datetime.now(timezone.utc) - RESUME_OVERLAP,
+    rows = inbox_queries.inbox_after(user_id, after_id=after_id, since=datetime.now(timezone.utc) - RESUME_OVERLAP,
                               limit=limit)
     return [bilingual_item(r) for r in rows]
 
 
 def latest_id(user_id: str) -> int:
-    return models.latest_inbox_id(user_id)
+    return inbox_queries.latest_inbox_id(user_id)

@@ -22,7 +22,7 @@ import redis
 
 from app.db import new_id, unit_of_work
 from app.redis import publish_many
-from notify import models
+from notify import inbox_queries, models
 from notify.categories import muted as category_muted
 from notify.inbox import bilingual_item
 from notify.models import ACCOUNT_PHONE, to_db
@@ -93,11 +93,11 @@ def _ingest(rows: list[tuple], *, owner: str, now: datetime, redis_client: redis
                 for device_id, platform in targets:
                     delivery_values.append((oid, device_id, user_id, platform, "pending", 0, to_db(now),
                                             to_db(now), to_db(now)))
-        models.insert_inbox_entries(inbox_values)
+        inbox_queries.insert_inbox_entries(inbox_values)
         models.insert_deliveries(delivery_values)
         models.mark_outbox_done(owner, ids)
         # both languages: each stream words the event for its own reader (notify/sse.py)
-        entries = [(r[2], bilingual_item(r)) for r in models.inbox_of_outbox(ids)]
+        entries = [(r[2], bilingual_item(r)) for r in inbox_queries.inbox_of_outbox(ids)]
         uow.after_commit(publish, redis_client, entries)  # the committed entries' live events
 
 

@@ -19,7 +19,7 @@ from app.security.auth import InvalidAccessToken
 from app.security.pii import field_cipher
 from identity import service as identity
 from app.i18n import translate
-from notify import errors, models
+from notify import errors, inbox_queries, models
 from notify.categories import CATEGORIES, LOCKED
 from notify.delivery import TOKEN_COLUMN
 from notify.inbox import inbox_item
@@ -161,7 +161,7 @@ def list_notifications(*, user_id: str, limit: int, cursor: str | None, unread_o
                        kinds: tuple[str, ...] | None = None) -> dict:
     """Newest first; `next_cursor` continues below the last item."""
     before = _cursor(cursor)
-    rows = models.inbox_page(user_id, before=before, limit=limit + 1, unread_only=unread_only, kinds=kinds)
+    rows = inbox_queries.inbox_page(user_id, before=before, limit=limit + 1, unread_only=unread_only, kinds=kinds)
     items = [inbox_item(r) for r in rows[:limit]]
     return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
 
@@ -175,7 +175,7 @@ def _cursor(cursor: str | None) -> int:
 
 
 def unread_count(*, user_id: str, kinds: tuple[str, ...] | None = None) -> int:
-    return models.unread_count(user_id, kinds)
+    return inbox_queries.unread_count(user_id, kinds)
 
 
 def mark_read(*, user_id: str, entry_id: str, kinds: tuple[str, ...] | None = None) -> dict:
@@ -183,7 +183,7 @@ def mark_read(*, user_id: str, entry_id: str, kinds: tuple[str, ...] | None = No
     if not entry_id.isdigit() or len(entry_id) > 18:
         raise errors.NotificationNotFound()
     with unit_of_work():
-        row = models.mark_entry_read(user_id, int(entry_id), utcnow(), kinds)
+        row = inbox_queries.mark_entry_read(user_id, int(entry_id), utcnow(), kinds)
     if row is None:
         raise errors.NotificationNotFound()
     return inbox_item(row)
@@ -191,7 +191,7 @@ def mark_read(*, user_id: str, entry_id: str, kinds: tuple[str, ...] | None = No
 
 def mark_all_read(*, user_id: str, kinds: tuple[str, ...] | None = None) -> int:
     with unit_of_work():
-        return models.mark_all_read(user_id, utcnow(), kinds)
+        return inbox_queries.mark_all_read(user_id, utcnow(), kinds)
 
 
 def outbox_check() -> Check | None:
