@@ -199,5 +199,5 @@ def _setup_request_ids(app: Flask) -> None:
             path = req.path
             if not path.startswith(("/healthz", "/metrics")):
                 log_access(log, req.method, path, response.status_code,
-                           round((time.perf_counter() - started) * 1000, 2))
+                           round((time.perf_counter() - started) * 1000, 2), getattr(ctx_g, "request_id", None))
         return response

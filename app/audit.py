@@ -15,6 +15,7 @@ import peewee as pw
 from flask import g, has_request_context, request
 
 from app.db import BaseModel, UTCDateTimeField, execute, utcnow
+from app.logs import log_fields
 from app.security.tokens import Principal
 
 log = logging.getLogger("yiwang.audit")
@@ -63,4 +64,4 @@ def record(action: str, *, outcome: str = "success", actor_kind: str | None = No
             details = {**(details or {}), **_delegation(delegated)}
     execute(_INSERT, (action, outcome, actor_kind, actor_id, target, ip, request_id,
                       json.dumps(details, ensure_ascii=False) if details else None, _at(utcnow())))
-    log.info("audit", extra={"action": action, "outcome": outcome, "actor": actor_id, "target": target})
+    log_fields(log, "audit", {"action": action, "outcome": outcome, "actor": actor_id, "target": target})

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 from app.db import db
 from app.redis import get_redis
+from app.request_metrics import RequestTally
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ LATENCY = Histogram("yiwang_http_request_duration_seconds", "HTTP request latenc
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
 # Staff password logins: a throttle starting (scope pair = username + address, user = username from
 # any address) is what an alert rule fires on; refusals count what the limits turned away.
+TALLY = RequestTally(REQUESTS, LATENCY)  # one per process, as the metrics themselves
 STAFF_LOGIN_THROTTLED = Counter("yiwang_staff_login_throttled_total",
                                 "Staff logins throttled after repeated failures (alert on increase)", ["scope"])
 STAFF_LOGIN_REFUSED = Counter("yiwang_staff_login_refused_total",
@@ -64,6 +65,7 @@ def metrics():
     port = current_app.config["METRICS_PORT"]
     if not port or request.environ.get("SERVER_PORT") != str(port):
         abort(404)  # the public listener: as if there were no such path
+    TALLY.flush()  # this process's last second too (other workers' within about two: app/request_metrics.py)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # gunicorn: merge every worker's samples
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -71,40 +73,17 @@ def metrics():
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
 
-# (method, endpoint) → latency child, (method, endpoint, status) → count child: `.labels()` takes a lock
-# and checks the label values on each call; the children it returns live as long as the metric (none
-# is ever removed), so holding them is safe. Bounded like prometheus_client's own table would not be:
-# a client inventing methods cannot grow it past _CHILDREN_MAX (then it starts again).
-_latency_children: dict[tuple[str, str], Any] = {}
-_count_children: dict[tuple[str, str, int], Any] = {}
-_CHILDREN_MAX = 1024
-
-
 def init_metrics(app: Flask) -> None:
-    """Count and time every request per endpoint (the URL rule, never the path). The time is taken
-    from `g.request_started`, set by the request-id hook, the app's first (app/__init__.py)."""
+    """Count and time every request per endpoint (the URL rule, never the path), tallied in the process
+    and written at most once a second (app/request_metrics.py). The time is taken from
+    `g.request_started`, set by the request-id hook, the app's first (app/__init__.py)."""
+    tally = TALLY
 
     @app.after_request
     def _observe(response):
         req = request._get_current_object()
         rule = req.url_rule
-        endpoint = rule.rule if rule is not None else "<unmatched>"
-        method = req.method
         started = g.get("request_started")
-        if started is not None:
-            key = (method, endpoint)
-            latency = _latency_children.get(key)
-            if latency is None:
-                if len(_latency_children) >= _CHILDREN_MAX:
-                    _latency_children.clear()
-                latency = _latency_children[key] = LATENCY.labels(method, endpoint)
-            latency.observe(time.perf_counter() - started)
-        status = response.status_code
-        count_key = (method, endpoint, status)
-        count = _count_children.get(count_key)
-        if count is None:
-            if len(_count_children) >= _CHILDREN_MAX:
-                _count_children.clear()
-            count = _count_children[count_key] = REQUESTS.labels(method, endpoint, str(status))
-        count.inc()
+        tally.add(req.method, rule.rule if rule is not None else "<unmatched>", response.status_code,
+                  None if started is None else time.perf_counter() - started)
         return response

@@ -46,11 +46,18 @@ def test_serve_answers_the_api_counts_every_worker_on_the_metrics_port_and_stops
         for _ in range(sent):
             assert requests.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=10).status_code == 200
         assert requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).status_code == 404  # the public port
-        text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
-        counted = sum(sample.value for family in text_string_to_metric_families(text)
-                      if family.name == "yiwang_http_requests" for sample in family.samples
-                      if sample.name == "yiwang_http_requests_total"
-                      and sample.labels.get("endpoint") == "/api/v1/openapi.json")
+        # each worker writes its tally at most once a second, an idle one from its flush thread
+        # (app/request_metrics.py): within about two seconds every request is counted
+        deadline = time.monotonic() + 5
+        while True:
+            text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+            counted = sum(sample.value for family in text_string_to_metric_families(text)
+                          if family.name == "yiwang_http_requests" for sample in family.samples
+                          if sample.name == "yiwang_http_requests_total"
+                          and sample.labels.get("endpoint") == "/api/v1/openapi.json")
+            if counted == sent or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert counted == sent, text[:2000]
         assert len(_pids_in_group(proc.pid)) == 3  # the main process and two workers
     finally:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 import runpy
 import secrets
 from pathlib import Path
@@ -132,14 +133,23 @@ def test_metrics_under_gunicorn_add_up_every_worker(base_config, tmp_path):
         for _ in range(sent):
             assert requests.get(f"http://127.0.0.1:{server.port}/api/v1/openapi.json", timeout=10).status_code == 200
         assert list((tmp_path / "var" / "prometheus").glob("*.db")), "no worker wrote multi-process samples"
-        for _ in range(4):  # whichever worker answers the scrape, it reports every worker's requests
+
+        def counted() -> tuple[float, str]:
             text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
-            counted = sum(sample.value for family in text_string_to_metric_families(text)
-                          if family.name == "yiwang_http_requests"
-                          for sample in family.samples
-                          if sample.name == "yiwang_http_requests_total"
-                          and sample.labels.get("endpoint") == "/api/v1/openapi.json")
-            assert counted == sent, text[:2000]
+            return sum(sample.value for family in text_string_to_metric_families(text)
+                       if family.name == "yiwang_http_requests"
+                       for sample in family.samples
+                       if sample.name == "yiwang_http_requests_total"
+                       and sample.labels.get("endpoint") == "/api/v1/openapi.json"), text
+
+        # Each worker writes its tally at most once a second, the idle one from its flush thread
+        # (app/request_metrics.py): within about two seconds every request is there.
+        deadline = time.monotonic() + 5
+        while counted()[0] != sent and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for _ in range(4):  # whichever worker answers the scrape, it reports every worker's requests
+            total, text = counted()
+            assert total == sent, text[:2000]
     finally:
         server.stop()
 

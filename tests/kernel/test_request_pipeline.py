@@ -80,3 +80,61 @@ def test_log_line_time_is_utc_to_the_millisecond(created):
     record.created = created
     line = json.loads(JsonFormatter().format(record))
     assert line["ts"] == datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def test_access_log_line_written_directly_is_the_records_line(monkeypatch, capsys):
+    """With our JSON handler alone on the way (production), log_access writes the line itself, without a
+    record: the same object, field for field and in order, as the formatter makes from the record."""
+    from flask import Flask, g
+
+    from app import logs
+
+    logs.setup_logging("INFO")
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if getattr(h, "_yiwang", False)]
+    logger = logging.getLogger("app.test_only_direct")
+    monkeypatch.setattr(root, "handlers", ours)  # pytest's capture handlers off the way for this test
+    made = []
+    monkeypatch.setattr(logger, "makeRecord", lambda *a, **k: made.append(a) or logging.Logger.makeRecord(logger, *a, **k))
+    assert logs._sole_json_handler(logger) is ours[0]
+    capsys.readouterr()
+    log_access(logger, "GET", "/api/v1/users/340102199003071232", 200, 1.5, "rid-1")
+    direct = capsys.readouterr().err
+    assert made == [], "the direct path must not build a record"
+    monkeypatch.setattr(root, "handlers", ours + [logging.NullHandler()])  # another handler: through a record
+    assert logs._sole_json_handler(logger) is None
+    with Flask("t").test_request_context():
+        g.request_id = "rid-1"
+        log_access(logger, "GET", "/api/v1/users/340102199003071232", 200, 1.5, "rid-1")
+    via_record = capsys.readouterr().err
+    assert len(made) == 1
+    first, second = json.loads(direct), json.loads(via_record)
+    assert first.pop("ts")[:4] == second.pop("ts")[:4]
+    assert list(first.items()) == list(second.items())
+    assert first["path"] == "/api/v1/users/3401**********1232" and first["request_id"] == "rid-1"
+
+
+def test_a_filter_on_the_way_sends_the_line_through_a_record(monkeypatch):
+    from app import logs
+
+    logs.setup_logging("INFO")
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if getattr(h, "_yiwang", False)]
+    monkeypatch.setattr(root, "handlers", ours)
+    logger = logging.getLogger("app.test_only_filtered")
+    monkeypatch.setattr(logger, "filters", [lambda record: True])
+    assert logs._sole_json_handler(logger) is None
+
+
+def test_fields_written_directly_are_masked_as_the_formatter_masks_them(monkeypatch, capsys):
+    from app import logs
+
+    logs.setup_logging("INFO")
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if getattr(h, "_yiwang", False)])
+    logger = logging.getLogger("yiwang.audit.test_only")
+    capsys.readouterr()
+    logs.log_fields(logger, "audit", {"action": "x.y", "target": "13800138000", "n": 3, "detail": {"phone": "13800138000"}})
+    line = json.loads(capsys.readouterr().err)
+    assert line["target"] == "138****8000" and line["n"] == 3 and "13800138000" not in json.dumps(line)
+    assert line["request_id"] is None and line["msg"] == "audit"
