@@ -62,13 +62,13 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def run_callgrind(cases: list[str], n: int, warmup: int, workdir: str, observability: bool = False) -> dict[str, dict]:
+def run_callgrind(cases: list[str], n: int, warmup: int, workdir: str, quiet: bool = False) -> dict[str, dict]:
     mark = build_mark(workdir)
     out_file = os.path.join(workdir, "cg.out")
     cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_file}",
            "--dump-instr=no", "--compress-strings=no", "--compress-pos=no",
            sys.executable, os.path.join(HERE, "driver.py"), "--mode", "callgrind", "--cases", ",".join(cases),
-           "--n", str(n), "--warmup", str(warmup)] + (["--observability"] if observability else [])
+           "--n", str(n), "--warmup", str(warmup)] + (["--quiet"] if quiet else [])
     log_path = os.path.join(workdir, "driver.log")
     with open(log_path, "w") as log:
         proc = subprocess.run(cmd, env=_env({"VGMARK": mark}), stdout=log, stderr=subprocess.STDOUT)
@@ -84,8 +84,6 @@ def run_callgrind(cases: list[str], n: int, warmup: int, workdir: str, observabi
         case, total = parse_dump(path)
         if case in cases:
             found[case] = {"instructions": total / n, "objects": objects_of(path, total)}
-        elif case.startswith("quiet:"):
-            found[case] = {"instructions": total / n}
     missing = [c for c in cases if c not in found]
     if missing:
         raise SystemExit(f"icount: no callgrind dump for {missing}")
@@ -181,10 +179,10 @@ def markdown(result: dict) -> str:
             other = 1 - sum(libs.get(g, 0) for g in groups)
             lines.append(f"| {name} | " + " | ".join(f"{libs.get(g, 0) * 100:.0f} %" for g in groups)
                          + f" | {other * 100:.0f} % |")
-        lines += ["", "Request log + metrics (callgrind: each case counted again with logging disabled and the "
-                  "metrics hook removed; target ≤ 4 %): " + ", ".join(
+        lines += ["", "Request log + metrics (callgrind: the whole run again with logging disabled and the "
+                  "metrics hook removed, the same requests on the same state; target ≤ 4 %): " + ", ".join(
                       f"{name} {case['observability_share'] * 100:.1f} %" for name, case in result["cases"].items()
-                      if "observability_share" in case)]
+                      if "observability_share" in case and case.get("target"))]
         lines += ["", "By object (callgrind, exact):", ""]
         for name, case in result["cases"].items():
             objs = ", ".join(f"{k} {v * 100:.0f} %" for k, v in list(case["objects"].items())[:6])
@@ -209,7 +207,12 @@ def main(argv=None) -> int:
         cases.insert(0, BASE)
     budget = load_budget(args.check) if args.check else None
     workdir = tempfile.mkdtemp(prefix="icount-run-")
-    counted = run_callgrind(cases, args.n, args.warmup, workdir, observability=not args.no_attribution)
+    counted = run_callgrind(cases, args.n, args.warmup, workdir)
+    if not args.no_attribution:  # the same run again with the request log and metrics off
+        quiet_dir = os.path.join(workdir, "quiet")
+        os.makedirs(quiet_dir)
+        for name, case in run_callgrind(cases, args.n, args.warmup, quiet_dir, quiet=True).items():
+            counted[f"quiet:{name}"] = case
     shares = {} if args.no_attribution else run_profile(cases, max(args.n, 30), args.warmup, workdir)
     base = counted[BASE]["instructions"]
     result = {"run": {"when": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -252,8 +252,7 @@ def main() -> int:
     # warm-up calls, 364k at N=40; after 20 warm-up calls 353k and 351k).
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--profile-out")
-    ap.add_argument("--observability", action="store_true",
-                    help="count each case again without the request log and metrics (callgrind mode)")
+    ap.add_argument("--quiet", action="store_true", help="the request log and the metrics hook off")
     args = ap.parse_args()
     names = [c for c in args.cases.split(",") if c]
     unknown = [c for c in names if c not in CASES]
@@ -279,7 +278,13 @@ def main() -> int:
     if "token_first_sight" in names:
         floors["token_first_sight"] = token_floor(app, 2 * (args.n + args.warmup))
     per_pass = args.n + args.warmup
-    requests = prepare(app, names, per_pass * (2 if args.observability else 1))
+    requests = prepare(app, names, per_pass)
+    if args.quiet:
+        # A run of its own with the request log and the metrics hook off (the same requests on the same
+        # state as the counted run): the difference is what logging + metrics cost (the issue's ≤ 4 %).
+        logging.disable(logging.CRITICAL)
+        hooks = app.after_request_funcs.get(None, [])
+        hooks[:] = [f for f in hooks if f.__name__ != "_observe"]
 
     warm_tokens(app, requests)
     # What setting up left on the heap is not the requests' garbage: frozen, a full collection does not walk
@@ -302,16 +307,6 @@ def main() -> int:
             shares[name] = profile(call, batch[args.warmup:])
         else:
             count(mark, name, call, batch, args.warmup)
-    if args.observability and args.mode == "callgrind":
-        # The same cases again with the request log and the metrics hook switched off: the difference
-        # is what logging + metrics cost (the issue's ≤ 4 %).
-        logging.disable(logging.CRITICAL)
-        hooks = app.after_request_funcs.get(None, [])
-        hooks[:] = [f for f in hooks if f.__name__ != "_observe"]
-        for name in names:
-            if name in apps or name in floors:
-                continue
-            count(mark, f"quiet:{name}", caller(app, name), requests[name][per_pass:], args.warmup)
     if args.profile_out:
         with open(args.profile_out, "w") as fh:
             json.dump(shares, fh, indent=1)
