@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -250,19 +249,7 @@ def main(argv=None) -> int:
         stop_embedded_server(redis_server)
     time.sleep(1)
     doc["strays"] += processes_using(workdir)
-    doc["markdown"] = markdown(doc)
-    print()
-    print(doc["markdown"])
-    print(f"\nclean stop: {'yes' if not doc['strays'] else doc['strays']}")
-    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-    with open(args.json, "w") as fh:
-        json.dump(doc, fh, indent=1, ensure_ascii=False)
-        fh.write("\n")
-    print(f"results: {os.path.relpath(args.json, REPO)}")
-    if args.keep:
-        print(f"kept {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
+    launch.finish(doc, markdown(doc), args.json, workdir, keep=args.keep)
     return 0
 
 

@@ -13,7 +13,9 @@ several servers can run side by side on one VAR_DIR).
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -115,3 +117,21 @@ def make(kind: str, *, bare: bool, env: dict[str, str], workers: int, log_path: 
                               env=env, log_path=log_path, extra_args=["--pythonpath", BENCH])
     return GunicornServer(name=name, conf=os.path.join(REPO, "gunicorn.conf.py"), app="wsgi:app", env=env,
                           log_path=log_path)
+
+
+def finish(doc: dict, markdown: str, json_path: str, workdir: str, *, keep: bool) -> None:
+    """The end of a run: the markdown printed, whether the servers stopped cleanly, the JSON written,
+    the working directory removed (or kept)."""
+    doc["markdown"] = markdown
+    print()
+    print(markdown)
+    print(f"\nclean stop: {'yes' if not doc['strays'] else doc['strays']}")
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+    with open(json_path, "w") as fh:
+        json.dump(doc, fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
+    print(f"results: {os.path.relpath(json_path, REPO)}")
+    if keep:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)

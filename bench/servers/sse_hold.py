@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -242,19 +240,7 @@ def main(argv=None) -> int:
         stop_embedded_server(redis_server)
     time.sleep(1)
     doc["strays"] = [s for p in procs for s in getattr(p, "strays", [])] + processes_using(workdir)
-    doc["markdown"] = markdown(doc)
-    print()
-    print(doc["markdown"])
-    print(f"\nclean stop: {'yes' if not doc['strays'] else doc['strays']}")
-    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-    with open(args.json, "w") as fh:
-        json.dump(doc, fh, indent=1, ensure_ascii=False)
-        fh.write("\n")
-    print(f"results: {os.path.relpath(args.json, REPO)}")
-    if args.keep:
-        print(f"kept {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
+    launch.finish(doc, markdown(doc), args.json, workdir, keep=args.keep)
     e = doc["result"]["event"]
     ok = doc["result"]["streams"]["open"] == args.streams and e["received"] == e["streams"] and \
         e["others_still_open"] == e["others"] and not e["wrong_receivers"]
