@@ -5,6 +5,14 @@ from __future__ import annotations
 import peewee as pw
 
 from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, new_id, select_one, select_where, utcnow
+from identity.models_assurance import (  # noqa: F401 - importable from identity.models as before
+    AssuranceEvent, assurance_events, fresh_assurance_level, insert_assurance_event, level_reached_at,
+)
+from identity.models_ncid import (  # noqa: F401 - importable from identity.models as before
+    IdentityConsent, NcidLink, active_consent, delete_ncid_link, insert_consent, insert_ncid_link, ncid_link_by_index,
+    ncid_link_of, renew_consent, touch_ncid_link,
+)
+from identity.rows import _prepared_insert
 
 
 class User(BaseModel):
@@ -24,23 +32,6 @@ class User(BaseModel):
     real_name_source = pw.CharField(max_length=16, null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
-
-
-class AssuranceEvent(BaseModel):
-    """One time an account proved a level (identity/assurance.py): freshness ("L3 within 600 s") is
-    read from these rows on the server, not from the token. `ref_hash`: SHA-256 of the proof's own
-    reference (a liveness session, an NCID bizSeq, a counter code), never the reference itself."""
-
-    id = pw.CharField(primary_key=True, max_length=32)
-    user_id = pw.CharField(max_length=32)
-    level = pw.SmallIntegerField()
-    method = pw.CharField(max_length=16)
-    at = UTCDateTimeField()
-    ref_hash = pw.CharField(max_length=64, null=True)
-
-    class Meta:
-        table_name = "identity_assurance_event"
-        indexes = ((("user_id", "at"), False),)
 
 
 class WeChatIdentity(BaseModel):
@@ -218,28 +209,7 @@ def set_liveness_passed(user_id: str, now) -> None:
     ).execute()
 
 
-# Assurance events
-
-
-def _prepared_insert(model: type[BaseModel], names: tuple[str, ...]):
-    """An INSERT of these fields written once, and a function of their values (in that order) that
-    runs it: the login's rows are written without building model instances nobody reads back."""
-    fields = [model._meta.fields[name] for name in names]
-    sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
-        model._meta.table_name, ", ".join(f'"{f.column_name}"' for f in fields), ", ".join("?" * len(fields)))
-    to_db = tuple(f.db_value for f in fields)
-
-    def insert(*values) -> None:
-        execute(sql, [convert(value) for convert, value in zip(to_db, values)])
-    return insert
-
-
-_insert_assurance_event = _prepared_insert(AssuranceEvent, ("id", "user_id", "level", "method", "at", "ref_hash"))
-
-
-def insert_assurance_event(*, user_id: str, level: int, method: str, at, ref_hash: str | None) -> None:
-    _insert_assurance_event(new_id("ae"), user_id, level, method, at, ref_hash)
-
+# Assurance events (the table and its queries: identity/models_assurance.py)
 
 def raise_standing_level(user_id: str, level: int, *, source: str | None, now) -> None:
     """The standing level becomes max(old, level) (it never decays); `source` fills a null real_name_source."""
@@ -248,26 +218,6 @@ def raise_standing_level(user_id: str, level: int, *, source: str | None, now) -
     if source is not None:
         User.update(real_name_source=source).where(
             (User.id == user_id) & User.real_name_source.is_null()).execute()
-
-
-def fresh_assurance_level(user_id: str, since) -> int:
-    """The highest level an event of the account reached at or after `since` (0: none)."""
-    found = (AssuranceEvent.select(pw.fn.MAX(AssuranceEvent.level))
-             .where((AssuranceEvent.user_id == user_id) & (AssuranceEvent.at >= since)).scalar())
-    return int(found or 0)
-
-
-def level_reached_at(user_id: str, level: int):
-    """When the account last proved `level` or above (None: no event says so)."""
-    row = (AssuranceEvent.select(AssuranceEvent.at)
-           .where((AssuranceEvent.user_id == user_id) & (AssuranceEvent.level >= level))
-           .order_by(AssuranceEvent.at.desc()).first())
-    return row.at if row is not None else None
-
-
-def assurance_events(user_id: str, limit: int = 20) -> list[AssuranceEvent]:
-    return list(AssuranceEvent.select().where(AssuranceEvent.user_id == user_id)
-                .order_by(AssuranceEvent.at.desc(), AssuranceEvent.id.desc()).limit(limit))
 
 
 # WeChat identities
@@ -448,76 +398,10 @@ def upsert_registry_entry(*, id_number_index: str, id_number_enc: bytes, name_en
                   update={RegistryEntry.name_enc: name_enc}).execute()
 
 
-# 网号 links and identity consents (identity/ncid_login.py, identity/ncid_consent.py)
-
-
-class NcidLink(BaseModel):
-    """An account's 网号 (网络身份应用标识): looked up by its blind index, kept encrypted; one per
-    account, one account per 网号. Holds no name or ID number (the 网号 is a pseudonym)."""
-
-    id = pw.CharField(primary_key=True, max_length=32)
-    user_id = pw.CharField(max_length=32, unique=True)
-    app_user_id_bidx = pw.CharField(max_length=64, unique=True)
-    app_user_id_enc = pw.BlobField()
-    mode = pw.CharField(max_length=3)  # R01..R04 of the last authentication
-    linked_at = UTCDateTimeField(default=utcnow)
-    last_login_at = UTCDateTimeField(null=True)
-
-    class Meta:
-        table_name = "ncid_link"
-
-
-class IdentityConsent(BaseModel):
-    """A citizen's separate consent (单独同意) to receive their identity data for one purpose."""
-
-    id = pw.CharField(primary_key=True, max_length=32)
-    user_id = pw.CharField(max_length=32)
-    purpose = pw.CharField(max_length=32)
-    granted_at = UTCDateTimeField(default=utcnow)
-    withdrawn_at = UTCDateTimeField(null=True)
-
-    class Meta:
-        table_name = "identity_consent"
-        indexes = ((("user_id", "purpose"), False),)
-
-
-def ncid_link_by_index(index: str) -> NcidLink | None:
-    return select_one(NcidLink, NcidLink.app_user_id_bidx, index)
-
-
-def ncid_link_of(user_id: str) -> NcidLink | None:
-    return select_one(NcidLink, NcidLink.user_id, user_id)
-
-
-def insert_ncid_link(*, user_id: str, index: str, app_user_id_enc: bytes, mode: str, now) -> NcidLink | None:
-    """The new link, or None when the 网号 or the account got one meanwhile (a concurrent first login)."""
-    return insert_row(NcidLink, ignore_conflict=True, id=new_id("ncl"), user_id=user_id, app_user_id_bidx=index,
-                      app_user_id_enc=app_user_id_enc, mode=mode, linked_at=now, last_login_at=now)
-
-
-def touch_ncid_link(link_id: str, *, mode: str, now) -> None:
-    NcidLink.update(mode=mode, last_login_at=now).where(NcidLink.id == link_id).execute()
-
-
-def delete_ncid_link(user_id: str) -> int:
-    return NcidLink.delete().where(NcidLink.user_id == user_id).execute()
-
+# 网号 links and identity consents: identity/models_ncid.py
 
 def has_wechat_identity(user_id: str) -> bool:
     return WeChatIdentity.select().where(WeChatIdentity.user == user_id).exists()
-
-
-def active_consent(user_id: str, purpose: str) -> IdentityConsent | None:
-    return (IdentityConsent.select().where((IdentityConsent.user_id == user_id) & (IdentityConsent.purpose == purpose)
-                                           & IdentityConsent.withdrawn_at.is_null()).first())
-
-
-def insert_consent(*, user_id: str, purpose: str, now) -> IdentityConsent:
-    return insert_row(IdentityConsent, id=new_id("idc"), user_id=user_id, purpose=purpose, granted_at=now)
-
-
-def renew_consent(consent_id: str, now) -> None:
-    IdentityConsent.update(granted_at=now).where(IdentityConsent.id == consent_id).execute()
 
 
 def set_consented_identity(user_id: str, *, id_number_index: str, name_enc: bytes | None,
