@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import peewee as pw
 
-from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, new_id, select_one, select_where, utcnow
+from app.db import BaseModel, UTCDateTimeField, db, execute, insert_row, new_id, select_one, utcnow
 from identity.models_assurance import (  # noqa: F401 - importable from identity.models as before
     AssuranceEvent, assurance_events, fresh_assurance_level, insert_assurance_event, level_reached_at,
 )
 from identity.models_ncid import (  # noqa: F401 - importable from identity.models as before
     IdentityConsent, NcidLink, active_consent, delete_ncid_link, insert_consent, insert_ncid_link, ncid_link_by_index,
     ncid_link_of, renew_consent, touch_ncid_link,
+)
+from identity.models_staff import (  # noqa: F401 - importable from identity.models as before
+    ApiClient, ApiClientHall, StaffUser, api_client, bind_client_hall, client_halls, client_serves_hall,
+    create_api_client, create_staff, staff_by_id, staff_by_username, staff_username_taken, staff_usernames,
+    unbind_client_halls,
 )
 from identity.rows import _prepared_insert
 
@@ -43,41 +48,6 @@ class WeChatIdentity(BaseModel):
     session_key_enc = pw.BlobField()
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
-
-
-class StaffUser(BaseModel):
-    """A counter clerk (bound to a hall) or an administrator."""
-
-    id = pw.CharField(primary_key=True, max_length=32)
-    username = pw.CharField(max_length=64, unique=True)
-    password_hash = pw.CharField(max_length=255)
-    role = pw.CharField(max_length=16)  # clerk | admin
-    hall_code = pw.CharField(max_length=32, null=True)
-    disabled = pw.BooleanField(default=False)
-    created_at = UTCDateTimeField(default=utcnow)
-
-
-class ApiClient(BaseModel):
-    """A machine client (issuer, department system, third party) with OAuth scopes."""
-
-    client_id = pw.CharField(primary_key=True, max_length=40)
-    name = pw.CharField(max_length=128)
-    secret_hash = pw.CharField(max_length=64)
-    scopes = pw.CharField(max_length=512)
-    disabled = pw.BooleanField(default=False)
-    created_at = UTCDateTimeField(default=utcnow)
-
-
-class ApiClientHall(BaseModel):
-    """A hall a machine client acts for: a queue system (`halls:write`) reports only its halls."""
-
-    client_id = pw.CharField(max_length=40)
-    hall_code = pw.CharField(max_length=64)
-    created_at = UTCDateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "api_client_hall"
-        primary_key = pw.CompositeKey("client_id", "hall_code")
 
 
 class AuthSession(BaseModel):
@@ -330,58 +300,6 @@ def hold_open_session(session_id: str) -> bool:
     query = AuthSession.select(AuthSession.revoked_at).where(AuthSession.id == session_id)
     row = (query.for_update() if isinstance(db.obj, pw.PostgresqlDatabase) else query).first()
     return row is not None and row.revoked_at is None
-
-
-# Staff and machine clients
-
-
-def staff_by_id(staff_id: str) -> StaffUser | None:
-    return StaffUser.get_or_none(StaffUser.id == staff_id)
-
-
-def staff_by_username(username: str) -> StaffUser | None:
-    return StaffUser.get_or_none(StaffUser.username == username)
-
-
-def staff_username_taken(username: str) -> bool:
-    return StaffUser.select().where(StaffUser.username == username).exists()
-
-
-def create_staff(*, username: str, password_hash: str, role: str, hall_code: str | None) -> StaffUser:
-    return StaffUser.create(id=new_id("st"), username=username, password_hash=password_hash, role=role,
-                            hall_code=hall_code)
-
-
-def staff_usernames(staff_ids: set[str]) -> dict[str, str]:
-    if not staff_ids:
-        return {}
-    return {s.id: s.username for s in
-            StaffUser.select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))}
-
-
-def api_client(client_id: str) -> ApiClient | None:
-    return ApiClient.get_or_none(ApiClient.client_id == client_id)
-
-
-def create_api_client(*, name: str, secret_hash: str, scopes: str) -> ApiClient:
-    return ApiClient.create(client_id=new_id("cl"), name=name, secret_hash=secret_hash, scopes=scopes)
-
-
-def client_halls(client_id: str) -> set[str]:
-    return {h.hall_code for h in ApiClientHall.select().where(ApiClientHall.client_id == client_id)}
-
-
-def bind_client_hall(client_id: str, hall_code: str) -> None:
-    ApiClientHall.create(client_id=client_id, hall_code=hall_code)
-
-
-def unbind_client_halls(client_id: str, hall_codes: list[str]) -> None:
-    ApiClientHall.delete().where((ApiClientHall.client_id == client_id)
-                                 & ApiClientHall.hall_code.in_(hall_codes)).execute()
-
-
-def client_serves_hall(client_id: str, hall_code: str) -> bool:
-    return select_where(ApiClientHall, client_id=client_id, hall_code=hall_code) is not None
 
 
 # The development registry
