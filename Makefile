@@ -119,3 +119,29 @@ bench-servers: install-test
 .PHONY: bench-sse-hold
 bench-sse-hold: install-test
 	$(BIN)/python bench/servers/sse_hold.py $(BENCH_ARGS)
+
+## Issue 21: production posture and scale-out.
+## Prometheus recording/alerting rules checked and unit-tested by Prometheus's own promtool (deploy/prometheus/).
+.PHONY: rules-check k8s-check image-smoke cluster cluster-down cluster-test
+rules-check: install-test
+	scripts/rules-check.sh
+
+## The Kubernetes manifests (deploy/k8s/) validated by kubernetes-validate against a current Kubernetes version.
+k8s-check: install-test
+	scripts/k8s-check.sh
+
+## Build and smoke-test the Docker image where a container engine runs; skipped with a clear message where not.
+image-smoke:
+	scripts/image-smoke.sh
+
+## On one machine: PostgreSQL, a Redis Cluster (3 masters + 3 replicas), 3 API nodes, 2 outbox workers, behind
+## HAProxy with health checks (scripts/cluster/; README "Scaling out"). `make cluster-down` stops it.
+cluster: install-test
+	$(BIN)/python -m scripts.cluster up $(CLUSTER_ARGS)
+
+cluster-down: install-test
+	$(BIN)/python -m scripts.cluster down
+
+## The scripted many-node test (tests/cluster): starts its own cluster, proves the properties, stops it.
+cluster-test: install-test
+	$(BIN)/python -m pytest -p no:cacheprovider -m cluster tests/cluster -v $(PYTEST_ARGS)
