@@ -1,0 +1,645 @@
+"""`Cluster`: the whole deployment on one machine, as production shapes it (README "Scaling out").
+
+- PostgreSQL: the machine's server (CLUSTER_PG_URL, default postgresql://postgres@127.0.0.1:5432/),
+  a database of the cluster's own (dropped and created at `up`, dropped at `down`), migrated once
+  by `flask db upgrade` before any node starts (AUTO_MIGRATE=0 on the nodes, as deploy/k8s does).
+- Redis Cluster: six `redis-server --cluster-enabled yes`, three masters with one replica each
+  (cluster-node-timeout 2000 ms), so a killed master is replaced by its replica within seconds.
+- API nodes ("api1".."apiN"): `python serve.py` (granian) beside its own
+  `flask notify stream-server`; `workers` outbox workers (`flask notify worker`).
+- HAProxy in front (scripts/cluster/haproxy.py): health-checked, round robin, SSE to the stream servers.
+
+Every process gets the same environment (`env`): APP_ENV=development (its adapters: SMS outbox,
+log push, table registry), but the key material that development would generate per VAR_DIR
+(JWT signing key, data key, key-store KEKs) generated once here and given to all, so a token
+one node signs is good on every other and a row one node encrypts every other reads. Each
+process has a VAR_DIR of its own (its Prometheus directory, its logs), as pods would.
+
+The fixtures (`citizen`, `machine`, `clerk`, `licence`) do what tests/faults/conftest.py's Rig
+does: HTTP through the balancer, CLI commands in an in-process app on the cluster's database
+and Redis (no `flask` start-up per command on a 2-core machine; `flask()` runs the real CLI).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import psycopg2
+import redis
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from scripts.cluster import haproxy, procs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_WORKDIR = os.path.join(ROOT, "var", "cluster")
+STATE_FILE = "cluster.json"
+REDIS_SERVER = "/usr/bin/redis-server"
+REDIS_CLI = "/usr/bin/redis-cli"
+HAPROXY = "/usr/sbin/haproxy"
+PG_URL = os.environ.get("CLUSTER_PG_URL", "postgresql://postgres@127.0.0.1:5432/")
+CLERK_PASSWORD = "Counter-Pass-2026!"  # tests/wallet/conftest.py's, so the tests' helpers agree
+
+# Settings every process gets beyond development's defaults. The per-IP limits on SMS and logins
+# are raised as in tests/faults/conftest.py (every test client is 127.0.0.1, and the fixtures log
+# in through the balancer); SMS_RESEND_COOLDOWN is 1 s so a test can reach the per-phone hourly
+# limit in seconds (the cooldown itself stays a per-phone limit, counted in Redis like the others).
+CLUSTER_SETTINGS = {
+    "APP_ENV": "development",
+    "AUTO_MIGRATE": "0",
+    "NOTIFY_WORKER_IN_PROCESS": "0",  # the outbox has workers of its own here
+    "METRICS_PORT": "0",
+    "LOG_LEVEL": "WARNING",
+    "TRUSTED_PROXIES": "1",  # HAProxy's X-Forwarded-For names the client
+    "DB_POOL_SIZE": "8",
+    "SMS_PER_IP_HOUR": "100000",
+    "LOGIN_PER_IP_MINUTE": "100000",
+    "SMS_RESEND_COOLDOWN": "1",
+    "PRESENTATION_TTL": "600",
+    "WEB_CONCURRENCY": "1",  # a 2-core machine: three nodes of one worker each
+}
+
+
+def available() -> list[str]:
+    """What is missing to run a cluster here (empty: everything is)."""
+    return [path for path in (REDIS_SERVER, REDIS_CLI, HAPROXY) if not os.access(path, os.X_OK)]
+
+
+def _pg_admin():
+    parsed = urlparse(PG_URL)
+    conn = psycopg2.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432,
+                            user=parsed.username or "postgres", password=parsed.password,
+                            dbname="postgres", connect_timeout=5)
+    conn.autocommit = True
+    return conn
+
+
+def _database_url(name: str) -> str:
+    return urlparse(PG_URL)._replace(path=f"/{name}").geturl()
+
+
+def _generated_secrets() -> dict[str, str]:
+    """Key material development would otherwise generate per VAR_DIR: once per cluster, for all."""
+    jwt = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()).decode()
+    return {"JWT_SIGNING_KEY": jwt,
+            "DATA_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "KEYSTORE_KEKS": "kek-1:" + base64.b64encode(secrets.token_bytes(16)).decode()}
+
+
+@dataclass
+class Node:
+    """One API node: granian on `api_port` and its stream server on `stream_port`."""
+
+    name: str
+    api_port: int
+    stream_port: int
+    var_dir: str
+    proc: subprocess.Popen | None = None
+    stream_proc: subprocess.Popen | None = None
+    pids: list[int] = field(default_factory=list)  # process groups (from cluster.json when not ours)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def stream_url(self) -> str:
+        return f"http://127.0.0.1:{self.stream_port}"
+
+    @property
+    def alive(self) -> bool:
+        """Both processes running."""
+        if self.proc is not None and self.stream_proc is not None:
+            return self.proc.poll() is None and self.stream_proc.poll() is None
+        return bool(self.pids) and all(procs.alive(pid) for pid in self.pids)
+
+
+class Cluster:
+    def __init__(self, workdir: str | None = None, database: str = "yiwang_cluster", api_nodes: int = 3,
+                 workers: int = 2, settings: dict[str, str] | None = None) -> None:
+        self.workdir = os.path.abspath(workdir or DEFAULT_WORKDIR)
+        self.database = database
+        self.api_nodes, self.worker_count = api_nodes, workers
+        self.database_url = _database_url(database)
+        self.nodes: list[Node] = []
+        self.workers: list[subprocess.Popen] = []
+        self.redis_ports: list[int] = []
+        self.redis_procs: dict[int, subprocess.Popen] = {}
+        self.haproxy_proc: subprocess.Popen | None = None
+        self.lb_port = 0
+        self.redis_url = ""
+        self.env: dict[str, str] = {}
+        self._settings = dict(settings or {})
+        self._app = None
+        self._started: list[int] = []
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> Cluster:
+        return self.up()
+
+    def __exit__(self, *exc) -> None:
+        self.down()
+
+    @property
+    def lb_url(self) -> str:
+        return f"http://127.0.0.1:{self.lb_port}"
+
+    @property
+    def socket_path(self) -> str:
+        return os.path.join(self.workdir, "haproxy.sock")
+
+    def up(self) -> Cluster:
+        missing = available()
+        if missing:
+            raise RuntimeError(f"cannot start a cluster: missing {', '.join(missing)}")
+        state = os.path.join(self.workdir, STATE_FILE)
+        if os.path.exists(state):  # a previous cluster still recorded there: stop it first
+            stop_recorded(self.workdir)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        os.makedirs(os.path.join(self.workdir, "logs"), exist_ok=True)
+        started = time.monotonic()
+        try:
+            self._database()
+            self._redis_cluster()
+            self._environment()
+            self._migrate()
+            self._allocate_nodes()
+            self._haproxy()
+            for i in range(len(self.nodes)):
+                self._spawn_node(i)
+            for i in range(self.worker_count):
+                self._spawn_worker(i)
+            self._save()
+            for i in range(len(self.nodes)):
+                self._wait_node(i, timeout=90)
+            self.wait_lb(timeout=30)
+        except BaseException:
+            self._save()
+            self.down()
+            raise
+        self.started_in = time.monotonic() - started
+        return self
+
+    def down(self) -> None:
+        """Stop everything this cluster started, drop its database, remove its work directory."""
+        self.release_connections()
+        if self.haproxy_proc is not None:
+            procs.stop_group(self.haproxy_proc.pid, self.haproxy_proc, timeout=5)
+        for worker in self.workers:
+            procs.stop_group(worker.pid, worker, timeout=10)
+        for node in self.nodes:
+            for proc in (node.proc, node.stream_proc):
+                if proc is not None:
+                    procs.stop_group(proc.pid, proc, timeout=10)
+        for proc in self.redis_procs.values():
+            procs.stop_group(proc.pid, proc, timeout=5)
+        for pid in self._started:  # anything restarted and not tracked above
+            procs.kill_group(pid, signal.SIGKILL)
+        _drop_database(self.database)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # --- PostgreSQL ----------------------------------------------------------------------------
+
+    def _database(self) -> None:
+        _drop_database(self.database)
+        admin = _pg_admin()
+        try:
+            admin.cursor().execute(f'CREATE DATABASE "{self.database}"')
+        finally:
+            admin.close()
+
+    def _migrate(self) -> None:
+        self.flask("db", "upgrade", var_dir=os.path.join(self.workdir, "var", "migrate"))
+        # the development CA is created on first use: once here, not by three nodes racing for it
+        self.flask("ca", "show", var_dir=os.path.join(self.workdir, "var", "migrate"))
+
+    # --- Redis Cluster -------------------------------------------------------------------------
+
+    def _redis_cluster(self, timeout: float = 30.0) -> None:
+        self.redis_ports = procs.free_ports(6, with_bus=True)
+        rdir = os.path.join(self.workdir, "redis")
+        os.makedirs(rdir, exist_ok=True)
+        for port in self.redis_ports:
+            self._spawn_redis(port)
+        for port in self.redis_ports:
+            procs.wait_until(lambda p=port: redis.Redis(port=p, socket_timeout=1).ping(), 15,
+                             f"redis-server {port}", self._redis_failed(port))
+        subprocess.run([REDIS_CLI, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.redis_ports),
+                        "--cluster-replicas", "1", "--cluster-yes"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+        self.wait_redis_ok(timeout)
+        self.redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.redis_masters()) + "/"
+
+    def _spawn_redis(self, port: int) -> None:
+        rdir = os.path.join(self.workdir, "redis")
+        proc = procs.spawn([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                            "--cluster-config-file", f"nodes-{port}.conf", "--cluster-node-timeout", "2000",
+                            "--save", "", "--appendonly", "no", "--dir", rdir],
+                           log_path=os.path.join(self.workdir, "logs", f"redis-{port}.log"), cwd=rdir)
+        self.redis_procs[port] = proc
+
+    def _redis_failed(self, port: int):
+        def failed() -> str | None:
+            proc = self.redis_procs.get(port)
+            if proc is not None and proc.poll() is not None:
+                return f"exited {proc.returncode}\n" + procs.log_tail(
+                    os.path.join(self.workdir, "logs", f"redis-{port}.log"))
+            return None
+        return failed
+
+    def _cluster_nodes(self) -> list[dict[str, Any]]:
+        """CLUSTER NODES from the first node that answers: port, role, master id, link state, slots."""
+        for port in self.redis_ports:
+            client = redis.Redis(port=port, socket_timeout=1, decode_responses=True)
+            try:
+                text = client.execute_command("CLUSTER NODES")
+            except redis.RedisError:
+                continue
+            finally:
+                client.close()
+            if isinstance(text, dict):  # redis-py may parse it already
+                return [{"id": v["node_id"], "port": int(k.split(":")[1].split("@")[0]),
+                         "flags": v["flags"].split(","), "master": v["master_id"],
+                         "connected": v["connected"], "slots": v.get("slots", [])} for k, v in text.items()]
+            nodes = []
+            for line in text.splitlines():
+                parts = line.split()
+                addr = parts[1].split("@")[0]
+                nodes.append({"id": parts[0], "port": int(addr.rsplit(":", 1)[1]), "flags": parts[2].split(","),
+                              "master": parts[3], "connected": parts[7] == "connected", "slots": parts[8:]})
+            return nodes
+        raise RuntimeError("no Redis node answers")
+
+    def wait_redis_ok(self, timeout: float = 30.0) -> None:
+        """Every live node says cluster_state:ok with 16384 slots, every master has a synced replica."""
+        def ok() -> bool:
+            for port in self.redis_ports:
+                proc = self.redis_procs.get(port)
+                if proc is not None and proc.poll() is not None:
+                    continue
+                client = redis.Redis(port=port, socket_timeout=1, decode_responses=True)
+                try:
+                    info = client.cluster("info")
+                    if info["cluster_state"] != "ok" or int(info["cluster_slots_ok"]) != 16384:
+                        return False
+                    repl = client.info("replication")
+                    if repl["role"] == "slave" and repl.get("master_link_status") != "up":
+                        return False
+                finally:
+                    client.close()
+            nodes = self._cluster_nodes()
+            masters = [n for n in nodes if "master" in n["flags"] and "fail" not in n["flags"]]
+            replicas = [n for n in nodes if "slave" in n["flags"] and "fail" not in n["flags"]]
+            return len(masters) == 3 and {r["master"] for r in replicas} == {m["id"] for m in masters}
+        procs.wait_until(ok, timeout, "redis cluster ok with a replica per master")
+
+    def redis_masters(self) -> list[int]:
+        """Ports of the current masters serving slots (CLUSTER NODES)."""
+        return sorted(n["port"] for n in self._cluster_nodes()
+                      if "master" in n["flags"] and "fail" not in n["flags"] and n["slots"])
+
+    def _slot_master(self, key: str) -> int:
+        for port in self.redis_ports:
+            client = redis.Redis(port=port, socket_timeout=1)
+            try:
+                slot = client.execute_command("CLUSTER KEYSLOT", key)
+                for start, end, master, *_ in client.execute_command("CLUSTER SLOTS"):
+                    if start <= slot <= end:
+                        return int(master[1])
+            except redis.RedisError:
+                continue
+            finally:
+                client.close()
+        raise LookupError(key)
+
+    def kill_redis_master(self, key: str) -> int:
+        """SIGKILL the master serving `key`'s slot; its port."""
+        port = self._slot_master(key)
+        proc = self.redis_procs.get(port)
+        if proc is not None:
+            procs.kill_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+        self._killed_redis = port
+        return port
+
+    def wait_redis_failover(self, key: str, timeout: float = 20) -> int:
+        """Until a live node other than the killed one serves `key`'s slot as master; its port."""
+        killed = getattr(self, "_killed_redis", None)
+        found: list[int] = []
+
+        def promoted() -> bool:
+            port = self._slot_master(key)
+            proc = self.redis_procs.get(port)
+            if port == killed or (proc is not None and proc.poll() is not None):
+                return False
+            client = redis.Redis(port=port, socket_timeout=1, decode_responses=True)
+            try:
+                if client.cluster("info")["cluster_state"] != "ok":
+                    return False
+            finally:
+                client.close()
+            found.append(port)
+            return True
+        procs.wait_until(promoted, timeout, f"failover of {key!r}'s slot")
+        return found[-1]
+
+    def restart_redis(self, port: int, timeout: float = 30.0) -> None:
+        """Start a killed Redis node again on its port (it rejoins as a replica of its successor)."""
+        self._spawn_redis(port)
+        self._started.append(self.redis_procs[port].pid)
+        procs.wait_until(lambda: redis.Redis(port=port, socket_timeout=1).ping(), 15, f"redis-server {port}",
+                         self._redis_failed(port))
+        self._save()
+
+    def redis(self) -> redis.cluster.RedisCluster:
+        from redis.cluster import ClusterNode, RedisCluster
+
+        return RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", p) for p in self.redis_ports],
+                            decode_responses=True, socket_timeout=2)
+
+    # --- the environment -----------------------------------------------------------------------
+
+    def _environment(self) -> None:
+        base = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR", "VAR_DIR", "BIND")}
+        self.env = {**base, **CLUSTER_SETTINGS, **_generated_secrets(), "DATABASE_URL": self.database_url,
+                    "REDIS_URL": self.redis_url, "PYTHONUNBUFFERED": "1", **self._settings}
+
+    def _process_env(self, var_dir: str, **extra: str) -> dict[str, str]:
+        os.makedirs(var_dir, exist_ok=True)
+        return {**self.env, "VAR_DIR": var_dir, **extra}
+
+    def flask(self, *args: str, var_dir: str | None = None, timeout: float = 180) -> str:
+        """`flask --app wsgi <args>` with the cluster's environment; its stdout (raises on failure)."""
+        env = self._process_env(var_dir or os.path.join(self.workdir, "var", "cli"))
+        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    # --- API nodes, stream servers, workers ----------------------------------------------------
+
+    def _allocate_nodes(self) -> None:
+        taken = set(self.redis_ports) | {p + 10_000 for p in self.redis_ports}
+        ports = procs.free_ports(2 * self.api_nodes + 1, taken=taken)
+        self.lb_port = ports.pop()
+        for i in range(self.api_nodes):
+            name = f"api{i + 1}"
+            self.nodes.append(Node(name, ports[2 * i], ports[2 * i + 1],
+                                   os.path.join(self.workdir, "var", name)))
+
+    def _spawn_node(self, i: int) -> None:
+        node = self.nodes[i]
+        logs = os.path.join(self.workdir, "logs")
+        node.proc = procs.spawn([sys.executable, "serve.py"], cwd=ROOT,
+                                env=self._process_env(node.var_dir, BIND=f"127.0.0.1:{node.api_port}"),
+                                log_path=os.path.join(logs, f"{node.name}.log"))
+        node.stream_proc = procs.spawn(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "notify", "stream-server", "--host", "127.0.0.1",
+             "--port", str(node.stream_port)], cwd=ROOT,
+            env=self._process_env(node.var_dir + "-stream"),
+            log_path=os.path.join(logs, f"{node.name}-stream.log"))
+        node.pids = [node.proc.pid, node.stream_proc.pid]
+        self._started += node.pids
+
+    def _spawn_worker(self, i: int) -> None:
+        name = f"worker{i + 1}"
+        proc = procs.spawn([sys.executable, "-m", "flask", "--app", "wsgi", "notify", "worker"], cwd=ROOT,
+                           env=self._process_env(os.path.join(self.workdir, "var", name)),
+                           log_path=os.path.join(self.workdir, "logs", f"{name}.log"))
+        self.workers.append(proc)
+        self._started.append(proc.pid)
+
+    def _wait_node(self, i: int, timeout: float = 60) -> None:
+        node = self.nodes[i]
+
+        def ready() -> bool:
+            return all(requests.get(url + "/readyz", timeout=2).status_code == 200
+                       for url in (node.api_url, node.stream_url))
+
+        def failed() -> str | None:
+            for proc, log in ((node.proc, node.name), (node.stream_proc, f"{node.name}-stream")):
+                if proc is not None and proc.poll() is not None:
+                    return f"{log} exited {proc.returncode}\n" + procs.log_tail(
+                        os.path.join(self.workdir, "logs", f"{log}.log"))
+            return None
+        procs.wait_until(ready, timeout, f"{node.name} ready", failed)
+
+    def kill_node(self, i: int, sig: int = signal.SIGKILL) -> None:
+        """Signal node i's API (all its granian processes) and its stream server."""
+        node = self.nodes[i]
+        for proc in (node.proc, node.stream_proc):
+            if proc is not None:
+                procs.kill_group(proc.pid, sig)
+        if sig == signal.SIGKILL:
+            for proc in (node.proc, node.stream_proc):
+                if proc is not None:
+                    proc.wait()
+
+    def start_node(self, i: int, timeout: float = 60) -> None:
+        """Start node i again (same ports) and wait until HAProxy has it UP."""
+        node = self.nodes[i]
+        for proc in (node.proc, node.stream_proc):
+            if proc is not None and proc.poll() is None:
+                procs.stop_group(proc.pid, proc)
+        self._spawn_node(i)
+        self._save()
+        self._wait_node(i, timeout)
+        procs.wait_until(lambda: self.haproxy_servers().get(f"api/{node.name}") == "UP"
+                         and self.haproxy_servers().get(f"stream/{node.name}") == "UP", 15,
+                         f"haproxy sees {node.name} UP")
+
+    # --- HAProxy ---------------------------------------------------------------------------------
+
+    def _haproxy(self) -> None:
+        cfg = haproxy.write(self.workdir, port=self.lb_port, socket_path=self.socket_path,
+                            api=[(n.name, n.api_port) for n in self.nodes],
+                            stream=[(n.name, n.stream_port) for n in self.nodes])
+        check = subprocess.run([HAPROXY, "-c", "-q", "-f", cfg], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"haproxy -c refused {cfg}:\n{check.stdout}{check.stderr}")
+        self.haproxy_proc = procs.spawn([HAPROXY, "-db", "-f", cfg], cwd=self.workdir,
+                                        log_path=os.path.join(self.workdir, "logs", "haproxy.log"))
+        self._started.append(self.haproxy_proc.pid)
+        procs.wait_until(lambda: os.path.exists(self.socket_path) and bool(self.haproxy_servers()), 10,
+                         "haproxy stats socket")
+
+    def haproxy_servers(self) -> dict[str, str]:
+        """"api/api1" → "UP" / "DOWN" (or HAProxy's transitional "UP 1/2", "DOWN 1/2")."""
+        return haproxy.server_status(self.socket_path)
+
+    def wait_lb(self, timeout: float = 30) -> None:
+        """Until HAProxy has every API and stream server UP."""
+        def all_up() -> bool:
+            status = self.haproxy_servers()
+            return len(status) == 2 * len(self.nodes) and all(v == "UP" for v in status.values())
+        procs.wait_until(all_up, timeout, "haproxy: all servers UP")
+
+    # --- the record (cluster.json) ------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "lb_url": self.lb_url,
+            "database_url": self.database_url, "database": self.database,
+            "redis_url": self.redis_url, "redis_ports": self.redis_ports,
+            "nodes": [{"name": n.name, "api_url": n.api_url, "stream_url": n.stream_url, "pids": n.pids,
+                       "var_dir": n.var_dir} for n in self.nodes],
+            "pids": sorted(set(self._started + [p.pid for p in self.redis_procs.values()])),
+            "haproxy_socket": self.socket_path,
+            "workdir": self.workdir,
+            "logs": os.path.join(self.workdir, "logs"),
+        }
+
+    def _save(self) -> None:
+        if not os.path.isdir(self.workdir):
+            return
+        path = os.path.join(self.workdir, STATE_FILE)
+        with open(path + ".tmp", "w", encoding="utf-8") as fh:
+            json.dump(self.describe(), fh, indent=2)
+        os.replace(path + ".tmp", path)
+
+    # --- data: the in-process app (CLI commands, SQL) and HTTP fixtures ----------------------------
+
+    @property
+    def app(self):
+        """An app on the cluster's database and Redis (for CLI commands and SQL, not for serving)."""
+        if self._app is None:
+            from app import create_app
+
+            from app.config import DEFAULTS, _coerce
+
+            # the settings every process got, typed as the app reads them from its environment
+            config = {k: _coerce(DEFAULTS[k], v) for k, v in self.env.items() if k in DEFAULTS}
+            config["VAR_DIR"] = os.path.join(self.workdir, "var", "tests")
+            os.makedirs(config["VAR_DIR"], exist_ok=True)
+            self._app = create_app(config)
+        return self._app
+
+    def cli(self, *args: str) -> str:
+        """A CLI command in the in-process app; its output (asserts it succeeded)."""
+        result = self.app.test_cli_runner().invoke(args=list(args))
+        if result.exit_code != 0:
+            raise RuntimeError(f"flask {' '.join(args)}: {result.output}{result.exception!r}")
+        return result.output
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of a hand-written statement (`?` placeholders) on the cluster's database."""
+        from app.db import db, execute
+
+        with self.app.app_context(), db.connection_context():
+            return execute(sql, params).fetchall()
+
+    def release_connections(self) -> None:
+        if self._app is not None:
+            from app.db import db
+
+            if hasattr(db.obj, "close_all"):
+                db.obj.close_all()
+            self._app = None
+
+    def http(self) -> requests.Session:
+        return requests.Session()
+
+    def citizen(self, person: tuple[str, str], phone: str) -> dict[str, str]:
+        """A citizen at L2 (registry entry, SMS login, real name) through the balancer: bearer headers."""
+        self.cli("registry", "add", "--name", person[0], "--id-number", person[1])
+        with requests.Session() as s:
+            sent = s.post(self.lb_url + "/api/v1/auth/sms-codes", json={"phone": phone}, timeout=30)
+            assert sent.status_code == 202, sent.text
+            items = s.get(self.lb_url + "/api/v1/dev/sms-outbox", params={"phone": phone}, timeout=30).json()["items"]
+            login = s.post(self.lb_url + "/api/v1/auth/login", json={"phone": phone, "code": items[0]["code"]},
+                           timeout=30)
+            assert login.status_code == 200, login.text
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            verified = s.post(self.lb_url + "/api/v1/me/real-name", json={"name": person[0], "id_number": person[1]},
+                              headers=headers, timeout=30)
+            assert verified.status_code == 200, verified.text
+        return headers
+
+    def machine(self, scopes: str) -> dict[str, str]:
+        """A machine client with `scopes` (an issuing one bound to a registered issuer): bearer headers."""
+        out = self.cli("clients", "create", "--name", f"cluster {scopes}", "--scopes", scopes)
+        creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        if "licences:issue" in scopes.split():
+            from tests.issuers.registry import ALL_TYPES, fresh_uscc
+
+            added = self.cli("issuers", "add", "--uscc", fresh_uscc(), "--name", "集群测试发证机关", "--region",
+                             "340100", "--types", ",".join(ALL_TYPES))
+            self.cli("issuers", "bind-client", added.split()[1], creds["client_id"])
+        response = requests.post(self.lb_url + "/api/v1/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": creds["client_id"],
+            "client_secret": creds["client_secret"]}, timeout=30)
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def clerk(self, username: str = "clerk.cluster") -> dict[str, str]:
+        """A counter clerk of hall H1, logged in through the balancer: bearer headers."""
+        self.cli("staff", "create", "--username", username, "--password", CLERK_PASSWORD, "--role", "counter",
+                 "--hall", "H1")
+        response = requests.post(self.lb_url + "/api/v1/auth/staff-login",
+                                 json={"username": username, "password": CLERK_PASSWORD}, timeout=30)
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def licence(self, issuer_headers: dict[str, str], person: tuple[str, str], reference: str) -> str:
+        """A driving licence issued to `person` through the balancer; its id."""
+        from tests.wallet.conftest import ISSUE, issue_body
+
+        response = requests.post(self.lb_url + ISSUE, json=issue_body(person, reference=reference),
+                                 headers=issuer_headers, timeout=60)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+
+def _drop_database(name: str) -> None:
+    try:
+        admin = _pg_admin()
+    except psycopg2.Error as exc:
+        logging.getLogger(__name__).warning("cannot reach PostgreSQL to drop %s: %s", name, exc)
+        return
+    try:
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
+
+
+def stop_recorded(workdir: str | None = None) -> dict[str, Any] | None:
+    """`down` from another process: stop the process groups cluster.json names, drop the database,
+    remove the work directory. The record (None when there was none)."""
+    workdir = os.path.abspath(workdir or DEFAULT_WORKDIR)
+    path = os.path.join(workdir, STATE_FILE)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            record = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    for pid in record.get("pids", []):
+        procs.kill_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(procs.alive(pid) for pid in record.get("pids", [])):
+        time.sleep(0.1)
+    for pid in record.get("pids", []):
+        procs.kill_group(pid, signal.SIGKILL)
+    if record.get("database"):
+        _drop_database(record["database"])
+    shutil.rmtree(workdir, ignore_errors=True)
+    return record
+
+
+def tmp_workdir() -> str:
+    return tempfile.mkdtemp(prefix="yiwang-cluster-")
