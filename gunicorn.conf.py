@@ -59,12 +59,17 @@ def on_starting(server):
 
 def post_worker_init(worker):
     """Development: each server process also runs a notify worker thread (outbox → inbox, live
-    events, pushes to the log); production runs `flask --app wsgi notify worker` on its own."""
+    events, pushes to the log) and, as the worker does, refreshes the state gauges (outbox, certificates,
+    CRL, calendar: app/state_metrics.py) for this /metrics; production runs `flask --app wsgi notify
+    worker` on its own."""
     app = worker.wsgi
     if app.config["APP_ENV"] == "development" and app.config["NOTIFY_WORKER_IN_PROCESS"]:
-        from notify.service import start_background_worker  # import here: the features load with the app, in the worker
+        from app import state_metrics  # import here: the features load with the app, in the worker
+        from notify.metrics import STATE_SOURCES
+        from notify.service import start_background_worker
 
         start_background_worker(app)
+        state_metrics.start_refresher(app, STATE_SOURCES)
 
 
 def child_exit(server, worker):

@@ -47,14 +47,45 @@ def _metrics_dir() -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _LiveWorkers:
+    """The directory's samples, after dropping the `live*` gauges (DB pool, Redis round trip:
+    app/business_metrics.py) of workers that died: granian respawns a worker without gunicorn's
+    child_exit hook, and a dead worker's pool must not stay in the sum."""
+
+    def __init__(self, path: str) -> None:
+        from prometheus_client import multiprocess
+
+        self._path, self._inner = path, multiprocess.MultiProcessCollector(None, path)
+
+    def collect(self):
+        from prometheus_client import multiprocess
+
+        for name in os.listdir(self._path):
+            if name.startswith("gauge_live") and name.endswith(".db"):
+                pid = name[:-3].rpartition("_")[2]
+                if pid.isdigit() and not _alive(int(pid)):
+                    multiprocess.mark_process_dead(int(pid), self._path)
+        return self._inner.collect()
+
+
 def _metrics_listener(host: str) -> None:
     port = os.environ.get("METRICS_PORT", "")
     if port in ("", "0"):
         return
-    from prometheus_client import CollectorRegistry, multiprocess, start_http_server  # after the directory is set
+    from prometheus_client import CollectorRegistry, start_http_server  # after the directory is set
 
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    registry.register(_LiveWorkers(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
     start_http_server(int(port), addr=os.environ.get("METRICS_BIND") or host, registry=registry)
 
 

@@ -12,6 +12,11 @@ interval; a worker killed outright loses at most its last second's tally.
 The latency tally is kept per bucket of the histogram and written with `Histogram`'s own value
 objects (`_sum`, `_buckets`: prometheus_client's, pinned `<0.27`; tests/kernel/test_request_metrics.py
 checks the exposition equals what `observe` would have written).
+
+The business counters (app/business_metrics.py: logins, verifications, signatures, SM2 operations, case
+events) go through the same tally (`count`), so a counted request still writes at most once a second.
+Its daemon thread also runs the periodic probes registered with `every` (the DB pool and Redis round
+trip of an API worker), off the request path.
 """
 from __future__ import annotations
 
@@ -19,7 +24,9 @@ import atexit
 import bisect
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
+
+from prometheus_client import Counter, Histogram
 
 FLUSH_EVERY = 1.0  # seconds
 _MAX_KEYS = 1024  # a client inventing methods cannot grow the tally (then it is flushed at once)
@@ -33,6 +40,8 @@ class RequestTally:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str, int], int] = {}
         self._times: dict[tuple[str, str], list] = {}  # → [count per bucket..., sum]
+        self._other: dict[tuple[Any, tuple[str, ...]], int] = {}  # (counter, label values) → n
+        self._periodic: dict[str, list] = {}  # name → [seconds, callable, last run (monotonic)]
         self._last_flush = time.monotonic()
         self._thread: threading.Thread | None = None
 
@@ -52,11 +61,30 @@ class RequestTally:
         elif self._thread is None:
             self._start_idle_flusher()
 
+    def count(self, counter: Any, labels: tuple[str, ...], n: int = 1) -> None:
+        """`counter.labels(*labels).inc(n)`, tallied: written with the next flush."""
+        with self._lock:
+            key = (counter, labels)
+            self._other[key] = self._other.get(key, 0) + n
+            due = time.monotonic() - self._last_flush >= FLUSH_EVERY or len(self._other) > _MAX_KEYS
+        if due:
+            self.flush()
+        elif self._thread is None:
+            self._start_idle_flusher()
+
+    def every(self, name: str, seconds: float, job: Callable[[], None]) -> None:
+        """Run `job` from the flush thread about every `seconds` (the latest registration of `name`
+        wins: a test making many apps leaves one probe). The thread starts with the first tally."""
+        with self._lock:
+            self._periodic[name] = [seconds, job, 0.0]
+
     def flush(self) -> None:
         with self._lock:
-            counts, times = self._counts, self._times
-            self._counts, self._times = {}, {}
+            counts, times, other = self._counts, self._times, self._other
+            self._counts, self._times, self._other = {}, {}, {}
             self._last_flush = time.monotonic()
+        for (counter, labels), n in other.items():
+            counter.labels(*labels).inc(n)
         for (method, endpoint, status), n in counts.items():
             self._requests.labels(method, endpoint, str(status)).inc(n)
         for (method, endpoint), tally in times.items():
@@ -77,5 +105,24 @@ class RequestTally:
     def _idle_flusher(self) -> None:
         while True:
             time.sleep(FLUSH_EVERY)
-            if (self._counts or self._times) and time.monotonic() - self._last_flush >= FLUSH_EVERY:
+            if (self._counts or self._times or self._other) and time.monotonic() - self._last_flush >= FLUSH_EVERY:
                 self.flush()
+            self._run_periodic()
+
+    def _run_periodic(self) -> None:
+        now = time.monotonic()
+        for entry in list(self._periodic.values()):
+            seconds, job, last = entry
+            if now - last >= seconds:
+                entry[2] = now
+                try:
+                    job()
+                except Exception:  # noqa: BLE001 — a probe must never stop the flushing; it records its own failure
+                    pass
+
+
+# The request metrics of every process (app/health.py exports them; the business counters share the tally).
+REQUESTS = Counter("yiwang_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
+LATENCY = Histogram("yiwang_http_request_duration_seconds", "HTTP request latency", ["method", "endpoint"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+TALLY = RequestTally(REQUESTS, LATENCY)  # one per process, as the metrics themselves

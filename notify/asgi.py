@@ -25,6 +25,7 @@ import redis.asyncio as aredis
 from flask import Flask
 from redis.asyncio.sentinel import Sentinel
 
+from app.business_metrics import gauge
 from app.db import db
 from app.errors import NotFound
 from app.i18n import negotiate
@@ -149,6 +150,8 @@ class StreamServer:
             log.warning("live stream refused: process full", extra={"open": self.state.streams.open})
             await self._problem(send, errors.StreamCapacity(), headers)
             return
+        connections = gauge("yiwang_sse_connections")
+        connections.set(self.state.streams.open)
         try:
             pump = asyncio.create_task(self._stream(opened, send))
             gone = asyncio.create_task(_disconnected(receive))
@@ -161,6 +164,7 @@ class StreamServer:
                     raise task.exception()
         finally:
             self.state.streams.release()
+            connections.set(self.state.streams.open)
 
     def _authorize(self, headers: dict[str, str]) -> _Opened | Exception:
         """The principal and Last-Event-ID, or what refuses them (rendered as the API renders it: a

@@ -10,7 +10,9 @@ import uvicorn
 from flask import current_app
 from flask.cli import AppGroup
 
+from app import state_metrics
 from app.db import db
+from notify import metrics
 from notify.asgi import StreamServer
 from notify.tasks import NotifyWorker, replay_dead
 from notify.tasks import stats as counts
@@ -31,7 +33,11 @@ def worker(once: bool) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    # the outbox, certificate, CRL and calendar gauges, served on this process's METRICS_PORT
+    state_metrics.serve_listener()
+    refresher = state_metrics.start_refresher(app, metrics.STATE_SOURCES)
     runner.run(stop)
+    refresher.set()
 
 
 @notify_cli.command("stream-server")
@@ -40,6 +46,7 @@ def worker(once: bool) -> None:
 def stream_server(host: str, port: int) -> None:
     """Serve GET /api/v1/notifications/stream on asyncio (one process, no thread per stream)."""
     server = StreamServer(current_app._get_current_object())
+    state_metrics.serve_listener(host)  # yiwang_sse_connections (notify/asgi.py) on METRICS_PORT
     uvicorn.run(server, host=host, port=port, lifespan="on", access_log=False, log_config=None,
                 timeout_graceful_shutdown=20, timeout_keep_alive=5)
 

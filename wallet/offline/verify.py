@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from app import business_metrics
 from app.crypto.sm2 import SM2PublicKey, encode_signature
 from app.crypto.x509 import load_certificate
 from wallet.offline.format import FormatError, OfflinePayload, decode_payload, split_text
@@ -161,7 +162,16 @@ def _live_at(key: TrustedKey, moment: int) -> bool:
 
 
 def verify(qr_text: str, trust_list: TrustList | dict[str, Any], *, now: int, seen: SeenSet) -> Result:
-    """The verdict on one scanned offline QR text (see the module's docstring for the checks)."""
+    """The verdict on one scanned offline QR text (see the module's docstring for the checks), counted as
+    yiwang_verifications_total{kind="offline"}: "ok", "seen_before" or the refusal's reason — wherever this
+    runs (the CLI, a gateway); the counter devices verify on their own and are not counted."""
+    result = _verdict(qr_text, trust_list, now=now, seen=seen)
+    business_metrics.count(business_metrics.VERIFICATIONS, "offline",
+                           "ok" if result.status == "verified" else result.reason or result.status)
+    return result
+
+
+def _verdict(qr_text: str, trust_list: TrustList | dict[str, Any], *, now: int, seen: SeenSet) -> Result:
     trust = trust_list if isinstance(trust_list, TrustList) else TrustList.from_dict(trust_list)
     try:
         signed, raw_signature = split_text((qr_text or "").strip())

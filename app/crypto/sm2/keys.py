@@ -12,6 +12,7 @@ from typing import Any
 
 from asn1crypto import pem as asn1_pem
 
+from app.business_metrics import sm2 as count_operation
 from app.crypto.sm2 import der
 from app.crypto.sm2.backends import SM2Backend, get_backend
 from app.crypto.sm2.curve import DEFAULT_ID, MAX_ID_BYTES, N, check_private_scalar, compute_e, compute_z, decode_point
@@ -147,6 +148,7 @@ class SM2PublicKey:
         except ValueError:
             return False
         ok = bool(self._backend.verify_digest(self._handle, e, r, s))
+        count_operation("verify")  # yiwang_sm2_operations_total: a computed verification (not a memoised one)
         if len(_verified) >= _VERIFIED_MAX:
             _verified.clear()
         _verified[memo] = ok
@@ -244,7 +246,9 @@ class SM2PrivateKey:
         _require_bytes(e=e)
         if len(e) != DIGEST_SIZE:
             raise ValueError("e must be 32 bytes (SM3(Z ‖ M))")
-        return self._backend.sign_digest(self._handle, bytes(e))
+        signature = self._backend.sign_digest(self._handle, bytes(e))
+        count_operation("sign")  # yiwang_sm2_operations_total
+        return signature
 
     def private_scalar(self) -> int:
         """d itself, for tests and for an HSM import; never log it."""
