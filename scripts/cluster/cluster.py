@@ -179,14 +179,15 @@ class Cluster:
             self._environment()
             self._migrate()
             self._allocate_nodes()
-            self._haproxy()
             for i in range(len(self.nodes)):
                 self._spawn_node(i)
             for i in range(self.worker_count):
                 self._spawn_worker(i)
             self._save()
             for i in range(len(self.nodes)):
-                self._wait_node(i, timeout=90)
+                self._wait_node_or_move(i, timeout=90)
+            self._haproxy()
+            self._save()
             self.wait_lb(timeout=30)
         except BaseException:
             self._save()
@@ -231,19 +232,32 @@ class Cluster:
     # --- Redis Cluster -------------------------------------------------------------------------
 
     def _redis_cluster(self, timeout: float = 30.0) -> None:
-        self.redis_ports = procs.free_ports(6, with_bus=True)
-        rdir = os.path.join(self.workdir, "redis")
-        os.makedirs(rdir, exist_ok=True)
-        for port in self.redis_ports:
-            self._spawn_redis(port)
-        for port in self.redis_ports:
-            procs.wait_until(lambda p=port: redis.Redis(port=p, socket_timeout=1).ping(), 15,
-                             f"redis-server {port}", self._redis_failed(port))
+        os.makedirs(os.path.join(self.workdir, "redis"), exist_ok=True)
+        for _ in range(6):
+            self.redis_ports.append(self._start_redis_somewhere())
         subprocess.run([REDIS_CLI, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.redis_ports),
                         "--cluster-replicas", "1", "--cluster-yes"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
         self.wait_redis_ok(timeout)
         self.redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.redis_masters()) + "/"
+
+    def _start_redis_somewhere(self, attempts: int = 5) -> int:
+        """A Redis node on a free port; another port when the chosen one (or its bus port) was taken
+        meanwhile (a shared machine: other tests start servers too)."""
+        for attempt in range(attempts):
+            taken = set(self.redis_ports) | {p + 10_000 for p in self.redis_ports}
+            port = procs.free_ports(1, with_bus=True, taken=taken)[0]
+            self._spawn_redis(port)
+            try:
+                procs.wait_until(lambda: redis.Redis(port=port, socket_timeout=1).ping(), 15,
+                                 f"redis-server {port}", self._redis_failed(port))
+                return port
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                dead = self.redis_procs.pop(port)
+                procs.stop_group(dead.pid, dead, timeout=2)
+        raise AssertionError("unreachable")
 
     def _spawn_redis(self, port: int) -> None:
         rdir = os.path.join(self.workdir, "redis")
@@ -440,6 +454,27 @@ class Cluster:
             return None
         procs.wait_until(ready, timeout, f"{node.name} ready", failed)
 
+    def _wait_node_or_move(self, i: int, timeout: float, attempts: int = 3) -> None:
+        """Wait for node i; when a process exited (its port taken meanwhile), start it on new ports."""
+        for attempt in range(attempts):
+            try:
+                self._wait_node(i, timeout)
+                return
+            except RuntimeError as exc:
+                if attempt == attempts - 1 or "in use" not in str(exc).lower():
+                    raise
+            node = self.nodes[i]
+            for proc in (node.proc, node.stream_proc):
+                if proc is not None:
+                    procs.stop_group(proc.pid, proc, timeout=5)
+            node.api_port, node.stream_port = procs.free_ports(2, taken=self._ports_in_use())
+            self._spawn_node(i)
+            self._save()
+
+    def _ports_in_use(self) -> set[int]:
+        return (set(self.redis_ports) | {p + 10_000 for p in self.redis_ports}
+                | {p for n in self.nodes for p in (n.api_port, n.stream_port)} | {self.lb_port})
+
     def kill_node(self, i: int, sig: int = signal.SIGKILL) -> None:
         """Signal node i's API (all its granian processes) and its stream server."""
         node = self.nodes[i]
@@ -473,11 +508,23 @@ class Cluster:
         check = subprocess.run([HAPROXY, "-c", "-q", "-f", cfg], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"haproxy -c refused {cfg}:\n{check.stdout}{check.stderr}")
-        self.haproxy_proc = procs.spawn([HAPROXY, "-db", "-f", cfg], cwd=self.workdir,
-                                        log_path=os.path.join(self.workdir, "logs", "haproxy.log"))
-        self._started.append(self.haproxy_proc.pid)
-        procs.wait_until(lambda: os.path.exists(self.socket_path) and bool(self.haproxy_servers()), 10,
-                         "haproxy stats socket")
+        for attempt in range(3):
+            self.haproxy_proc = procs.spawn([HAPROXY, "-db", "-f", cfg], cwd=self.workdir,
+                                            log_path=os.path.join(self.workdir, "logs", "haproxy.log"))
+            self._started.append(self.haproxy_proc.pid)
+            try:
+                procs.wait_until(lambda: os.path.exists(self.socket_path) and bool(self.haproxy_servers()), 10,
+                                 "haproxy stats socket", lambda: self.haproxy_proc.poll() is not None and (
+                                     "exited\n" + procs.log_tail(os.path.join(self.workdir, "logs", "haproxy.log"))))
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+            procs.stop_group(self.haproxy_proc.pid, self.haproxy_proc, timeout=2)
+            self.lb_port = procs.free_ports(1, taken=self._ports_in_use())[0]  # the port was taken meanwhile
+            cfg = haproxy.write(self.workdir, port=self.lb_port, socket_path=self.socket_path,
+                                api=[(n.name, n.api_port) for n in self.nodes],
+                                stream=[(n.name, n.stream_port) for n in self.nodes])
 
     def haproxy_servers(self) -> dict[str, str]:
         """"api/api1" → "UP" / "DOWN" (or HAProxy's transitional "UP 1/2", "DOWN 1/2")."""
@@ -555,6 +602,20 @@ class Cluster:
     def http(self) -> requests.Session:
         return requests.Session()
 
+    @staticmethod
+    def person(name: str = "集群测试") -> tuple[str, str]:
+        """A fresh (name, ID number) no other test of the session uses (random sequence, valid check char)."""
+        from app.idnumber import check_char
+
+        born = f"{1960 + secrets.randbelow(40)}{1 + secrets.randbelow(12):02d}{1 + secrets.randbelow(28):02d}"
+        first17 = "340102" + born + f"{secrets.randbelow(1000):03d}"
+        return name, first17 + check_char(first17)
+
+    @staticmethod
+    def phone() -> str:
+        """A fresh mobile number (199 + 8 random digits)."""
+        return "199" + f"{secrets.randbelow(10 ** 8):08d}"
+
     def citizen(self, person: tuple[str, str], phone: str) -> dict[str, str]:
         """A citizen at L2 (registry entry, SMS login, real name) through the balancer: bearer headers."""
         self.cli("registry", "add", "--name", person[0], "--id-number", person[1])
@@ -589,8 +650,11 @@ class Cluster:
 
     def clerk(self, username: str = "clerk.cluster") -> dict[str, str]:
         """A counter clerk of hall H1, logged in through the balancer: bearer headers."""
-        self.cli("staff", "create", "--username", username, "--password", CLERK_PASSWORD, "--role", "counter",
-                 "--hall", "H1")
+        try:
+            self.cli("staff", "create", "--username", username, "--password", CLERK_PASSWORD, "--role", "counter",
+                     "--hall", "H1")
+        except RuntimeError:  # made by an earlier test of the session: log in again
+            pass
         response = requests.post(self.lb_url + "/api/v1/auth/staff-login",
                                  json={"username": username, "password": CLERK_PASSWORD}, timeout=30)
         assert response.status_code == 200, response.text
