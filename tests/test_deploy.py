@@ -53,10 +53,15 @@ def test_stream_path_goes_to_the_async_stream_server(app):
 
 
 def test_worker_and_cronjobs_run_existing_commands(app):
-    commands = [c["command"] for c in _deployment("yiwang-worker")["spec"]["template"]["spec"]["containers"]]
-    commands += [d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
-                 for d in _documents() if d["kind"] == "CronJob"]
-    assert ["flask", "--app", "wsgi", "audit", "seal"] in commands
+    """Every command a Deployment (but the API's), the migration Job or a CronJob runs exists in the app."""
+    docs = _documents()
+    templates = [d["spec"]["template"] for d in docs if d["kind"] in ("Deployment", "Job")]
+    templates += [d["spec"]["jobTemplate"]["spec"]["template"] for d in docs if d["kind"] == "CronJob"]
+    commands = [c["command"] for t in templates for c in t["spec"]["containers"] if "command" in c]
+    assert ["flask", "--app", "wsgi", "audit", "seal"] in commands  # the sealer's backstop CronJob
+    assert ["flask", "--app", "wsgi", "audit", "seal", "--every", "5"] in commands  # the sealer's Deployment
+    assert ["flask", "--app", "wsgi", "db", "upgrade"] in commands  # the migration Job
+    assert ["flask", "--app", "wsgi", "notify", "worker"] in commands
     for command in commands:
         assert command[:3] == ["flask", "--app", "wsgi"]
         group = app.cli.get_command(None, command[3])
