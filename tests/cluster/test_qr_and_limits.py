@@ -9,6 +9,7 @@ Each test prints its figures (requests, answers by status and code, wall time) f
 """
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -157,3 +158,41 @@ def test_the_per_ip_map_limit_holds_across_nodes(cluster, capsys):
     refused = [(s, c, r) for s, c, r in answers if s != 200]
     assert len(refused) == total - per_minute
     assert all(s == 429 and c == "map_rate_limited" and r and int(r) >= 1 for s, c, r in refused), _tally(answers)
+
+
+def test_the_balancer_answers_the_apps_own_503_when_no_node_can(cluster, capsys):
+    """With every API server taken out of rotation (stats socket), HAProxy's own answer is the app's
+    503 problem (app/errors.py), with Retry-After, so a client has one way to handle both; the
+    stream path has its own backend and stays up."""
+    from app.errors import problem_response
+    from scripts.cluster import haproxy
+
+    with cluster.app.test_request_context("/"):
+        own = problem_response(503, "service_unavailable", "服务暂时不可用，请稍后再试。")
+        expected = json_of(own.get_data())
+    names = [n.name for n in cluster.nodes]
+    try:
+        for name in names:
+            haproxy.command(cluster.socket_path, f"disable server api/{name}")
+        response = requests.post(cluster.lb_url + "/api/v1/auth/sms-codes", json={"phone": cluster.phone()},
+                                 timeout=10)
+        with capsys.disabled():
+            print(f"\n[cluster figures] balancer with no API server: {response.status_code} "
+                  f"Retry-After={response.headers.get('Retry-After')} {response.text}")
+        assert response.status_code == 503
+        assert response.headers["Content-Type"] == PROBLEM
+        assert response.headers["Retry-After"] == "1"
+        assert response.json() == expected
+        stream = requests.get(cluster.lb_url + "/api/v1/notifications/stream", timeout=10)
+        assert stream.status_code == 401  # the stream servers still answer (no token: 401)
+    finally:
+        for name in names:
+            haproxy.command(cluster.socket_path, f"enable server api/{name}")
+        cluster.wait_lb(timeout=20)
+    assert requests.get(cluster.lb_url + "/readyz", timeout=10).status_code == 200
+
+
+def json_of(data: bytes) -> dict:
+    body = json.loads(data)
+    body.pop("request_id", None)
+    return body
