@@ -1,5 +1,6 @@
-# YiWang API image: `docker build -t yiwang .`; the same image runs the API, the stream pool,
-# the notify worker and the CronJobs (deploy/k8s/).
+# YiWang API image: `docker build -t yiwang .`; the same image runs every workload of deploy/k8s/: the API,
+# the stream pool, the notify worker, the audit sealer, the migration Job and the CronJobs.
+# `make image-smoke` (scripts/image-smoke.sh) builds and smoke-tests it where a container engine answers.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
