@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from flask import Flask
 
@@ -114,21 +114,20 @@ def start_refresher(app: Flask, sources: Iterable[Source] = (), every: float = R
     return stop
 
 
-def serve_listener(host: str | None = None) -> int | None:
+def serve_listener(host: str | None = None):
     """This process's own /metrics on METRICS_PORT (the environment's, as serve.py reads it; unset or 0:
     none), on METRICS_BIND, else `host`, else BIND's host: the worker and the stream server, which have no
     granian or gunicorn in front. Under PROMETHEUS_MULTIPROC_DIR it adds up the directory, as serve.py
-    does. The port, or None."""
+    does. prometheus_client's (server, thread), or None."""
     from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
 
     port = os.environ.get("METRICS_PORT", "")
     if port in ("", "0"):
         return None
-    registry = REGISTRY
+    registry: Any = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     address = (os.environ.get("METRICS_BIND") or host
                or os.environ.get("BIND", "127.0.0.1:8000").rpartition(":")[0] or "127.0.0.1")
-    start_http_server(int(port), addr=address, registry=registry)
-    return int(port)
+    return start_http_server(int(port), addr=address, registry=registry)
