@@ -239,7 +239,8 @@ class Cluster:
                         "--cluster-replicas", "1", "--cluster-yes"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
         self.wait_redis_ok(timeout)
-        self.redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.redis_masters()) + "/"
+        # every node as a seed: a process (re)starting while one node is down still finds the cluster
+        self.redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.redis_ports) + "/"
 
     def _start_redis_somewhere(self, attempts: int = 5) -> int:
         """A Redis node on a free port; another port when the chosen one (or its bus port) was taken
@@ -325,7 +326,7 @@ class Cluster:
     def redis_masters(self) -> list[int]:
         """Ports of the current masters serving slots (CLUSTER NODES)."""
         return sorted(n["port"] for n in self._cluster_nodes()
-                      if "master" in n["flags"] and "fail" not in n["flags"] and n["slots"])
+                      if "master" in n["flags"] and not any(f.startswith("fail") for f in n["flags"]) and n["slots"])
 
     def _slot_master(self, key: str) -> int:
         for port in self.redis_ports:

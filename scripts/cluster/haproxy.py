@@ -90,6 +90,10 @@ backend api
 {api_servers}
 
 backend stream
+    # an SSE stream is one long response: the stream server's heartbeat (NOTIFY_SSE_HEARTBEAT, 15 s)
+    # keeps it active, and it ends itself after NOTIFY_SSE_MAX_SECONDS; these only bound a stalled one
+    timeout server 10m
+    timeout tunnel 1h
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
