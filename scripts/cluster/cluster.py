@@ -145,7 +145,6 @@ class Cluster:
         self.env: dict[str, str] = {}
         self._settings = dict(settings or {})
         self._app = None
-        self._started: list[int] = []
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -209,8 +208,6 @@ class Cluster:
                     procs.stop_group(proc.pid, proc, timeout=10)
         for proc in self.redis_procs.values():
             procs.stop_group(proc.pid, proc, timeout=5)
-        for pid in self._started:  # anything restarted and not tracked above
-            procs.kill_group(pid, signal.SIGKILL)
         _drop_database(self.database)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -376,7 +373,6 @@ class Cluster:
     def restart_redis(self, port: int, timeout: float = 30.0) -> None:
         """Start a killed Redis node again on its port (it rejoins as a replica of its successor)."""
         self._spawn_redis(port)
-        self._started.append(self.redis_procs[port].pid)
         procs.wait_until(lambda: redis.Redis(port=port, socket_timeout=1).ping(), 15, f"redis-server {port}",
                          self._redis_failed(port))
         self._save()
@@ -430,7 +426,6 @@ class Cluster:
             env=self._process_env(node.var_dir + "-stream"),
             log_path=os.path.join(logs, f"{node.name}-stream.log"))
         node.pids = [node.proc.pid, node.stream_proc.pid]
-        self._started += node.pids
 
     def _spawn_worker(self, i: int) -> None:
         name = f"worker{i + 1}"
@@ -438,7 +433,6 @@ class Cluster:
                            env=self._process_env(os.path.join(self.workdir, "var", name)),
                            log_path=os.path.join(self.workdir, "logs", f"{name}.log"))
         self.workers.append(proc)
-        self._started.append(proc.pid)
 
     def _wait_node(self, i: int, timeout: float = 60) -> None:
         node = self.nodes[i]
@@ -512,7 +506,6 @@ class Cluster:
         for attempt in range(3):
             self.haproxy_proc = procs.spawn([HAPROXY, "-db", "-f", cfg], cwd=self.workdir,
                                             log_path=os.path.join(self.workdir, "logs", "haproxy.log"))
-            self._started.append(self.haproxy_proc.pid)
             try:
                 procs.wait_until(lambda: os.path.exists(self.socket_path) and bool(self.haproxy_servers()), 10,
                                  "haproxy stats socket", lambda: self.haproxy_proc.poll() is not None and (
@@ -547,11 +540,17 @@ class Cluster:
             "redis_url": self.redis_url, "redis_ports": self.redis_ports,
             "nodes": [{"name": n.name, "api_url": n.api_url, "stream_url": n.stream_url, "pids": n.pids,
                        "var_dir": n.var_dir} for n in self.nodes],
-            "pids": sorted(set(self._started + [p.pid for p in self.redis_procs.values()])),
+            "pids": [p.pid for p in self._processes()],
             "haproxy_socket": self.socket_path,
             "workdir": self.workdir,
             "logs": os.path.join(self.workdir, "logs"),
         }
+
+    def _processes(self) -> list[subprocess.Popen]:
+        """The processes of the cluster as it stands (a restarted node or Redis node: its new process)."""
+        found = [self.haproxy_proc] if self.haproxy_proc is not None else []
+        found += [p for n in self.nodes for p in (n.proc, n.stream_proc) if p is not None]
+        return found + self.workers + list(self.redis_procs.values())
 
     def _save(self) -> None:
         if not os.path.isdir(self.workdir):
@@ -693,13 +692,15 @@ def stop_recorded(workdir: str | None = None) -> dict[str, Any] | None:
             record = json.load(fh)
     except (OSError, ValueError):
         return None
-    for pid in record.get("pids", []):
+    ours = [pid for pid in record.get("pids", []) if procs.our_group_alive(pid)]
+    for pid in ours:
         procs.kill_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(procs.alive(pid) for pid in record.get("pids", [])):
-        time.sleep(0.1)
-    for pid in record.get("pids", []):
-        procs.kill_group(pid, signal.SIGKILL)
+    while time.monotonic() < deadline and any(procs.our_group_alive(pid) for pid in ours):
+        time.sleep(0.2)
+    for pid in ours:
+        if procs.our_group_alive(pid):
+            procs.kill_group(pid, signal.SIGKILL)
     if record.get("database"):
         _drop_database(record["database"])
     shutil.rmtree(workdir, ignore_errors=True)

@@ -62,6 +62,36 @@ def alive(pid: int) -> bool:
     return True
 
 
+# What the cluster starts: `down` from another process signals a recorded process group only
+# while its leader still runs one of these (a pid reused since then is left alone).
+OWN_PROGRAMS = ("redis-server", "haproxy", "serve.py", "notify")
+
+
+def runs_our_program(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return False
+    return any(name in cmdline for name in OWN_PROGRAMS)
+
+
+def our_group_alive(pgid: int) -> bool:
+    """Some process of group `pgid` still runs one of OWN_PROGRAMS (granian's workers outlive a
+    leader that died first)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and runs_our_program(int(entry)):
+            return True
+    return False
+
+
 def kill_group(pid: int, sig: int = signal.SIGTERM) -> None:
     """Signal the process group `pid` leads (its own session); a group already gone is fine."""
     try:
