@@ -4,6 +4,7 @@ every CHANGE-ME placeholder replaced by a freshly generated value of the right s
     .venv/bin/python scripts/k8s-example-secret.py --var-dir /tmp/x > env.json     # JSON {name: value}
     .venv/bin/python scripts/k8s-example-secret.py --drop APNS_KEY_ID ...          # without a key (tests)
     .venv/bin/python scripts/k8s-example-secret.py --doctor [--drop KEY]           # db upgrade + flask doctor
+    .venv/bin/python scripts/k8s-example-secret.py --doctor --manifests dev.yaml   # an overlay's rendered output
 
 Placeholders cannot parse as keys, so `flask doctor` could only ever refuse the example as it stands;
 filled, the doctor run proves that the ConfigMap + Secret name every key production needs
@@ -105,10 +106,11 @@ def fill(key: str, placeholder: str, generated: dict[str, str]) -> str:
 
 
 def example_environ(*, var_dir: str, database_url: str = "", redis_url: str = "",
-                    drop: tuple[str, ...] = ()) -> dict[str, str]:
+                    drop: tuple[str, ...] = (), manifests: Path = CONFIGMAP) -> dict[str, str]:
     """The ConfigMap's data and the filled Secret's stringData, as one environment (Secret wins, as envFrom's
-    later source does); `drop` leaves keys out, to show the doctor then fails."""
-    docs = [d for d in yaml.safe_load_all(CONFIGMAP.read_text()) if d]
+    later source does); `drop` leaves keys out, to show the doctor then fails. `manifests`: the file holding
+    them (an overlay's rendered output: scripts/k8s-render.py)."""
+    docs = [d for d in yaml.safe_load_all(Path(manifests).read_text()) if d]
     config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
     secret = next(d for d in docs if d["kind"] == "Secret")["stringData"]
     generated: dict[str, str] = {}
@@ -149,9 +151,11 @@ def main(argv=None) -> int:
     p.add_argument("--redis-url", default="", help="default: the embedded Redis in --var-dir")
     p.add_argument("--drop", action="append", default=[], help="leave this key out (repeatable)")
     p.add_argument("--doctor", action="store_true", help="run db upgrade + flask doctor on it; its exit status")
+    p.add_argument("--manifests", type=Path, default=CONFIGMAP,
+                   help="the YAML holding the ConfigMap and Secret (default deploy/k8s/configmap.yaml)")
     args = p.parse_args(argv)
     environ = example_environ(var_dir=os.path.abspath(args.var_dir), database_url=args.database_url,
-                              redis_url=args.redis_url, drop=tuple(args.drop))
+                              redis_url=args.redis_url, drop=tuple(args.drop), manifests=args.manifests)
     if args.doctor:
         return run_doctor(environ)
     json.dump(environ, sys.stdout)

@@ -10,6 +10,7 @@ once their placeholders are filled (scripts/k8s-example-secret.py), and fail it 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import subprocess
 import sys
@@ -30,8 +31,15 @@ WORKLOADS = ("Deployment", "Job", "CronJob")
 
 
 def _documents() -> list[dict]:
+    return copy.deepcopy(_parsed())  # a test may change what it gets
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed() -> list[dict]:
     docs = []
     for path in sorted(K8S.glob("*.yaml")):
+        if path.name == "kustomization.yaml":  # kustomize's own file (the base's resource list), not an object
+            continue
         docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
     return docs
 
@@ -123,9 +131,10 @@ def test_the_namespace_denies_everything_first():
 
 
 def test_every_workload_has_its_own_ingress_and_egress_policy():
+    policies = _policies()
     for doc in (d for d in _documents() if d["kind"] in WORKLOADS):
         labels = _pod_template(doc)["metadata"]["labels"]
-        own = [p for p in _policies() if p["spec"]["podSelector"] and _selects(p, labels)]
+        own = [p for p in policies if p["spec"]["podSelector"] and _selects(p, labels)]
         assert len(own) == 1, (doc["metadata"]["name"], [p["metadata"]["name"] for p in own])
         assert set(own[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}, doc["metadata"]["name"]
 
@@ -215,6 +224,7 @@ def _doctor(tmp_path: Path, *drop: str) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_the_filled_example_has_every_value_in_shape(tmp_path):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -253,3 +263,63 @@ def test_the_doctor_fails_without_a_push_key(tmp_path, key):
     result = _doctor(tmp_path, key)
     assert result.returncode != 0
     assert f"{key} is not set (a secret production needs)" in result.stdout
+
+
+# --- the overlays (scripts/k8s-render.py: kustomize's fields the overlays use) -------------------
+
+def _render(overlay: str) -> list[dict]:
+    from importlib import util
+
+    spec = util.spec_from_file_location("k8s_render", ROOT / "scripts" / "k8s-render.py")
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, module.render(K8S / "overlays" / overlay) if overlay else None
+
+
+def test_the_base_lists_every_manifest():
+    listed = yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"]
+    assert sorted(listed) == sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_every_overlay_renders_to_valid_objects_in_its_namespace(overlay):
+    _, docs = _render(overlay)
+    assert {(d["kind"], d["metadata"]["name"]) for d in docs if d["kind"] != "Namespace"} == \
+        {(d["kind"], d["metadata"]["name"]) for d in _documents() if d["kind"] != "Namespace"}
+    namespace = next(d for d in docs if d["kind"] == "Namespace")["metadata"]["name"]
+    assert namespace == {"dev": "yiwang-dev", "prod": "yiwang"}[overlay]
+    for doc in docs:
+        _validate(doc)
+        assert doc["kind"] == "Namespace" or doc["metadata"]["namespace"] == namespace
+
+
+def test_the_dev_overlay_patches_only_what_it_names():
+    _, docs = _render("dev")
+    get = lambda kind, name: next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)  # noqa: E731
+    api = get("Deployment", "yiwang-api")
+    assert api["spec"]["replicas"] == 1
+    container = api["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["requests"] == {"cpu": "150m", "memory": "448Mi"}
+    base_container = _named("Deployment", "yiwang-api")["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"] == base_container["readinessProbe"]  # merged, not replaced
+    assert container["image"] == "registry.example.gov.cn/yiwang/api-dev:main"
+    stream_env = {e["name"]: e["value"] for e in get("Deployment", "yiwang-stream")["spec"]["template"]["spec"]
+                  ["containers"][0]["env"]}
+    assert stream_env == {"STREAM_MAX_PER_PROCESS": "200", "DB_POOL_SIZE": "16"}  # env merged on `name`
+    config = get("ConfigMap", "yiwang-config")["data"]
+    assert config["LOG_LEVEL"] == "DEBUG" and config["APP_ENV"] == "production" and config["PUSH_CHANNELS"]
+    assert get("HorizontalPodAutoscaler", "yiwang-api")["spec"]["minReplicas"] == 1
+    assert all(c["image"].endswith("api-dev:main") for d in docs if d["kind"] in WORKLOADS
+               for c in _pod_template(d)["spec"]["containers"])
+
+
+def test_the_renderer_refuses_what_it_does_not_implement(tmp_path):
+    module, _ = _render("")
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources: [" + str(K8S) + "]\ncommonLabels: {team: x}\n")
+    with pytest.raises(module.RenderError, match="commonLabels"):
+        module.render(tmp_path)
+    (tmp_path / "kustomization.yaml").write_text(f"resources: [{K8S}]\nreplicas: [{{name: nope, count: 2}}]\n")
+    with pytest.raises(module.RenderError, match="nope"):
+        module.render(tmp_path)
