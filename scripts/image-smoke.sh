@@ -63,7 +63,8 @@ echo "--- start (development settings), wait for /healthz"
 port=$("$engine" port "$name" 8000/tcp | head -1 | sed 's/.*://')
 healthy=""
 for _ in $(seq 1 60); do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = "200" ]; then healthy=1; break; fi
+    if $PY -c "import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1], timeout=2).status != 200)" \
+            "http://127.0.0.1:$port/healthz" 2>/dev/null; then healthy=1; break; fi
     sleep 1
 done
 [ -n "$healthy" ] && echo "ok: /healthz 200 on port $port" || { "$engine" logs "$name" 2>&1 | tail -30; fail "/healthz never answered 200"; }
