@@ -3,8 +3,7 @@
 - PostgreSQL: the machine's server (CLUSTER_PG_URL, default postgresql://postgres@127.0.0.1:5432/),
   a database of the cluster's own (dropped and created at `up`, dropped at `down`), migrated once
   by `flask db upgrade` before any node starts (AUTO_MIGRATE=0 on the nodes, as deploy/k8s does).
-- Redis Cluster: six `redis-server --cluster-enabled yes`, three masters with one replica each
-  (cluster-node-timeout 2000 ms), so a killed master is replaced by its replica within seconds.
+- Redis Cluster: six `redis-server --cluster-enabled yes`, three masters with one replica each.
 - API nodes ("api1".."apiN"): `python serve.py` (granian) beside its own
   `flask notify stream-server`; `workers` outbox workers (`flask notify worker`).
 - HAProxy in front (scripts/cluster/haproxy.py): health-checked, round robin, SSE to the stream servers.
@@ -15,9 +14,8 @@ log push, table registry), but the key material that development would generate 
 one node signs is good on every other and a row one node encrypts every other reads. Each
 process has a VAR_DIR of its own (its Prometheus directory, its logs), as pods would.
 
-The fixtures (`citizen`, `machine`, `clerk`, `licence`) do what tests/faults/conftest.py's Rig
-does: HTTP through the balancer, CLI commands in an in-process app on the cluster's database
-and Redis (no `flask` start-up per command on a 2-core machine; `flask()` runs the real CLI).
+The Redis part is scripts/cluster/redis_nodes.py; the tests' data (`citizen`, `machine`, `clerk`,
+`licence`, `query`) scripts/cluster/fixtures.py; HAProxy's configuration scripts/cluster/haproxy.py.
 """
 from __future__ import annotations
 
@@ -30,28 +28,25 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
 import psycopg2
-import redis
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from scripts.cluster import haproxy, procs
+from scripts.cluster.fixtures import Fixtures
+from scripts.cluster.redis_nodes import REDIS_CLI, REDIS_SERVER, RedisNodes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_WORKDIR = os.path.join(ROOT, "var", "cluster")
 STATE_FILE = "cluster.json"
-REDIS_SERVER = "/usr/bin/redis-server"
-REDIS_CLI = "/usr/bin/redis-cli"
 HAPROXY = "/usr/sbin/haproxy"
 PG_URL = os.environ.get("CLUSTER_PG_URL", "postgresql://postgres@127.0.0.1:5432/")
-CLERK_PASSWORD = "Counter-Pass-2026!"  # tests/wallet/conftest.py's, so the tests' helpers agree
 
 # Settings every process gets beyond development's defaults. The per-IP limits on SMS and logins
 # are raised as in tests/faults/conftest.py (every test client is 127.0.0.1, and the fixtures log
@@ -128,7 +123,7 @@ class Node:
         return bool(self.pids) and all(procs.alive(pid) for pid in self.pids)
 
 
-class Cluster:
+class Cluster(RedisNodes, Fixtures):
     def __init__(self, workdir: str | None = None, database: str = "yiwang_cluster", api_nodes: int = 3,
                  workers: int = 2, settings: dict[str, str] | None = None) -> None:
         self.workdir = os.path.abspath(workdir or DEFAULT_WORKDIR)
@@ -226,163 +221,6 @@ class Cluster:
         # the development CA is created on first use: once here, not by three nodes racing for it
         self.flask("ca", "show", var_dir=os.path.join(self.workdir, "var", "migrate"))
 
-    # --- Redis Cluster -------------------------------------------------------------------------
-
-    def _redis_cluster(self, timeout: float = 30.0) -> None:
-        os.makedirs(os.path.join(self.workdir, "redis"), exist_ok=True)
-        for _ in range(6):
-            self.redis_ports.append(self._start_redis_somewhere())
-        subprocess.run([REDIS_CLI, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.redis_ports),
-                        "--cluster-replicas", "1", "--cluster-yes"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
-        self.wait_redis_ok(timeout)
-        # every node as a seed: a process (re)starting while one node is down still finds the cluster
-        self.redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.redis_ports) + "/"
-
-    def _start_redis_somewhere(self, attempts: int = 5) -> int:
-        """A Redis node on a free port; another port when the chosen one (or its bus port) was taken
-        meanwhile (a shared machine: other tests start servers too)."""
-        for attempt in range(attempts):
-            taken = set(self.redis_ports) | {p + 10_000 for p in self.redis_ports}
-            port = procs.free_ports(1, with_bus=True, taken=taken)[0]
-            self._spawn_redis(port)
-            try:
-                procs.wait_until(lambda: redis.Redis(port=port, socket_timeout=1).ping(), 15,
-                                 f"redis-server {port}", self._redis_failed(port))
-                return port
-            except RuntimeError:
-                if attempt == attempts - 1:
-                    raise
-                dead = self.redis_procs.pop(port)
-                procs.stop_group(dead.pid, dead, timeout=2)
-        raise AssertionError("unreachable")
-
-    def _spawn_redis(self, port: int) -> None:
-        rdir = os.path.join(self.workdir, "redis")
-        proc = procs.spawn([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-                            "--cluster-config-file", f"nodes-{port}.conf", "--cluster-node-timeout", "2000",
-                            "--save", "", "--appendonly", "no", "--dir", rdir],
-                           log_path=os.path.join(self.workdir, "logs", f"redis-{port}.log"), cwd=rdir)
-        self.redis_procs[port] = proc
-
-    def _redis_failed(self, port: int):
-        def failed() -> str | None:
-            proc = self.redis_procs.get(port)
-            if proc is not None and proc.poll() is not None:
-                return f"exited {proc.returncode}\n" + procs.log_tail(
-                    os.path.join(self.workdir, "logs", f"redis-{port}.log"))
-            return None
-        return failed
-
-    def _cluster_nodes(self) -> list[dict[str, Any]]:
-        """CLUSTER NODES from the first node that answers: port, role, master id, link state, slots."""
-        for port in self.redis_ports:
-            client = redis.Redis(port=port, socket_timeout=1, decode_responses=True)
-            try:
-                text = client.execute_command("CLUSTER NODES")
-            except redis.RedisError:
-                continue
-            finally:
-                client.close()
-            if isinstance(text, dict):  # redis-py may parse it already
-                return [{"id": v["node_id"], "port": int(k.split(":")[1].split("@")[0]),
-                         "flags": v["flags"].split(","), "master": v["master_id"],
-                         "connected": v["connected"], "slots": v.get("slots", [])} for k, v in text.items()]
-            nodes = []
-            for line in text.splitlines():
-                parts = line.split()
-                addr = parts[1].split("@")[0]
-                nodes.append({"id": parts[0], "port": int(addr.rsplit(":", 1)[1]), "flags": parts[2].split(","),
-                              "master": parts[3], "connected": parts[7] == "connected", "slots": parts[8:]})
-            return nodes
-        raise RuntimeError("no Redis node answers")
-
-    def wait_redis_ok(self, timeout: float = 30.0) -> None:
-        """Every live node says cluster_state:ok with 16384 slots, every master has a synced replica."""
-        def ok() -> bool:
-            for port in self.redis_ports:
-                proc = self.redis_procs.get(port)
-                if proc is not None and proc.poll() is not None:
-                    continue
-                client = redis.Redis(port=port, socket_timeout=1, decode_responses=True)
-                try:
-                    info = client.cluster("info")
-                    if info["cluster_state"] != "ok" or int(info["cluster_slots_ok"]) != 16384:
-                        return False
-                    repl = client.info("replication")
-                    if repl["role"] == "slave" and repl.get("master_link_status") != "up":
-                        return False
-                finally:
-                    client.close()
-            nodes = self._cluster_nodes()
-            masters = [n for n in nodes if "master" in n["flags"] and "fail" not in n["flags"]]
-            replicas = [n for n in nodes if "slave" in n["flags"] and "fail" not in n["flags"]]
-            return len(masters) == 3 and {r["master"] for r in replicas} == {m["id"] for m in masters}
-        procs.wait_until(ok, timeout, "redis cluster ok with a replica per master")
-
-    def redis_masters(self) -> list[int]:
-        """Ports of the current masters serving slots (CLUSTER NODES)."""
-        return sorted(n["port"] for n in self._cluster_nodes()
-                      if "master" in n["flags"] and not any(f.startswith("fail") for f in n["flags"]) and n["slots"])
-
-    def _slot_master(self, key: str) -> int:
-        for port in self.redis_ports:
-            client = redis.Redis(port=port, socket_timeout=1)
-            try:
-                slot = client.execute_command("CLUSTER KEYSLOT", key)
-                for start, end, master, *_ in client.execute_command("CLUSTER SLOTS"):
-                    if start <= slot <= end:
-                        return int(master[1])
-            except redis.RedisError:
-                continue
-            finally:
-                client.close()
-        raise LookupError(key)
-
-    def kill_redis_master(self, key: str) -> int:
-        """SIGKILL the master serving `key`'s slot; its port."""
-        port = self._slot_master(key)
-        proc = self.redis_procs.get(port)
-        if proc is not None:
-            procs.kill_group(proc.pid, signal.SIGKILL)
-            proc.wait()
-        self._killed_redis = port
-        return port
-
-    def wait_redis_failover(self, key: str, timeout: float = 20) -> int:
-        """Until a live node other than the killed one serves `key`'s slot as master; its port."""
-        killed = getattr(self, "_killed_redis", None)
-        found: list[int] = []
-
-        def promoted() -> bool:
-            port = self._slot_master(key)
-            proc = self.redis_procs.get(port)
-            if port == killed or (proc is not None and proc.poll() is not None):
-                return False
-            client = redis.Redis(port=port, socket_timeout=1, decode_responses=True)
-            try:
-                if client.cluster("info")["cluster_state"] != "ok":
-                    return False
-            finally:
-                client.close()
-            found.append(port)
-            return True
-        procs.wait_until(promoted, timeout, f"failover of {key!r}'s slot")
-        return found[-1]
-
-    def restart_redis(self, port: int, timeout: float = 30.0) -> None:
-        """Start a killed Redis node again on its port (it rejoins as a replica of its successor)."""
-        self._spawn_redis(port)
-        procs.wait_until(lambda: redis.Redis(port=port, socket_timeout=1).ping(), 15, f"redis-server {port}",
-                         self._redis_failed(port))
-        self._save()
-
-    def redis(self) -> redis.cluster.RedisCluster:
-        from redis.cluster import ClusterNode, RedisCluster
-
-        return RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", p) for p in self.redis_ports],
-                            decode_responses=True, socket_timeout=2)
-
     # --- the environment -----------------------------------------------------------------------
 
     def _environment(self) -> None:
@@ -474,7 +312,7 @@ class Cluster:
         """Signal node i's API (all its granian processes) and its stream server."""
         node = self.nodes[i]
         for proc in (node.proc, node.stream_proc):
-            if proc is not None:
+            if proc is not None and (proc.poll() is None or procs.our_group_alive(proc.pid)):
                 procs.kill_group(proc.pid, sig)
         if sig == signal.SIGKILL:
             for proc in (node.proc, node.stream_proc):
@@ -485,7 +323,7 @@ class Cluster:
         """Start node i again (same ports) and wait until HAProxy has it UP."""
         node = self.nodes[i]
         for proc in (node.proc, node.stream_proc):
-            if proc is not None and proc.poll() is None:
+            if proc is not None:
                 procs.stop_group(proc.pid, proc)
         self._spawn_node(i)
         self._save()
@@ -560,116 +398,6 @@ class Cluster:
             json.dump(self.describe(), fh, indent=2)
         os.replace(path + ".tmp", path)
 
-    # --- data: the in-process app (CLI commands, SQL) and HTTP fixtures ----------------------------
-
-    @property
-    def app(self):
-        """An app on the cluster's database and Redis (for CLI commands and SQL, not for serving)."""
-        if self._app is None:
-            from app import create_app
-
-            from app.config import DEFAULTS, _coerce
-
-            # the settings every process got, typed as the app reads them from its environment
-            config = {k: _coerce(DEFAULTS[k], v) for k, v in self.env.items() if k in DEFAULTS}
-            config["VAR_DIR"] = os.path.join(self.workdir, "var", "tests")
-            os.makedirs(config["VAR_DIR"], exist_ok=True)
-            self._app = create_app(config)
-        return self._app
-
-    def cli(self, *args: str) -> str:
-        """A CLI command in the in-process app; its output (asserts it succeeded)."""
-        result = self.app.test_cli_runner().invoke(args=list(args))
-        if result.exit_code != 0:
-            raise RuntimeError(f"flask {' '.join(args)}: {result.output}{result.exception!r}")
-        return result.output
-
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Rows of a hand-written statement (`?` placeholders) on the cluster's database."""
-        from app.db import db, execute
-
-        with self.app.app_context(), db.connection_context():
-            return execute(sql, params).fetchall()
-
-    def release_connections(self) -> None:
-        if self._app is not None:
-            from app.db import db
-
-            if hasattr(db.obj, "close_all"):
-                db.obj.close_all()
-            self._app = None
-
-    def http(self) -> requests.Session:
-        return requests.Session()
-
-    @staticmethod
-    def person(name: str = "集群测试") -> tuple[str, str]:
-        """A fresh (name, ID number) no other test of the session uses (random sequence, valid check char)."""
-        from app.idnumber import check_char
-
-        born = f"{1960 + secrets.randbelow(40)}{1 + secrets.randbelow(12):02d}{1 + secrets.randbelow(28):02d}"
-        first17 = "340102" + born + f"{secrets.randbelow(1000):03d}"
-        return name, first17 + check_char(first17)
-
-    @staticmethod
-    def phone() -> str:
-        """A fresh mobile number (199 + 8 random digits)."""
-        return "199" + f"{secrets.randbelow(10 ** 8):08d}"
-
-    def citizen(self, person: tuple[str, str], phone: str) -> dict[str, str]:
-        """A citizen at L2 (registry entry, SMS login, real name) through the balancer: bearer headers."""
-        self.cli("registry", "add", "--name", person[0], "--id-number", person[1])
-        with requests.Session() as s:
-            sent = s.post(self.lb_url + "/api/v1/auth/sms-codes", json={"phone": phone}, timeout=30)
-            assert sent.status_code == 202, sent.text
-            items = s.get(self.lb_url + "/api/v1/dev/sms-outbox", params={"phone": phone}, timeout=30).json()["items"]
-            login = s.post(self.lb_url + "/api/v1/auth/login", json={"phone": phone, "code": items[0]["code"]},
-                           timeout=30)
-            assert login.status_code == 200, login.text
-            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-            verified = s.post(self.lb_url + "/api/v1/me/real-name", json={"name": person[0], "id_number": person[1]},
-                              headers=headers, timeout=30)
-            assert verified.status_code == 200, verified.text
-        return headers
-
-    def machine(self, scopes: str) -> dict[str, str]:
-        """A machine client with `scopes` (an issuing one bound to a registered issuer): bearer headers."""
-        out = self.cli("clients", "create", "--name", f"cluster {scopes}", "--scopes", scopes)
-        creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-        if "licences:issue" in scopes.split():
-            from tests.issuers.registry import ALL_TYPES, fresh_uscc
-
-            added = self.cli("issuers", "add", "--uscc", fresh_uscc(), "--name", "集群测试发证机关", "--region",
-                             "340100", "--types", ",".join(ALL_TYPES))
-            self.cli("issuers", "bind-client", added.split()[1], creds["client_id"])
-        response = requests.post(self.lb_url + "/api/v1/oauth/token", data={
-            "grant_type": "client_credentials", "client_id": creds["client_id"],
-            "client_secret": creds["client_secret"]}, timeout=30)
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-    def clerk(self, username: str = "clerk.cluster") -> dict[str, str]:
-        """A counter clerk of hall H1, logged in through the balancer: bearer headers."""
-        try:
-            self.cli("staff", "create", "--username", username, "--password", CLERK_PASSWORD, "--role", "counter",
-                     "--hall", "H1")
-        except RuntimeError:  # made by an earlier test of the session: log in again
-            pass
-        response = requests.post(self.lb_url + "/api/v1/auth/staff-login",
-                                 json={"username": username, "password": CLERK_PASSWORD}, timeout=30)
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-    def licence(self, issuer_headers: dict[str, str], person: tuple[str, str], reference: str) -> str:
-        """A driving licence issued to `person` through the balancer; its id."""
-        from tests.wallet.conftest import ISSUE, issue_body
-
-        response = requests.post(self.lb_url + ISSUE, json=issue_body(person, reference=reference),
-                                 headers=issuer_headers, timeout=60)
-        assert response.status_code == 201, response.text
-        return response.json()["id"]
-
-
 def _drop_database(name: str) -> None:
     try:
         admin = _pg_admin()
@@ -705,7 +433,3 @@ def stop_recorded(workdir: str | None = None) -> dict[str, Any] | None:
         _drop_database(record["database"])
     shutil.rmtree(workdir, ignore_errors=True)
     return record
-
-
-def tmp_workdir() -> str:
-    return tempfile.mkdtemp(prefix="yiwang-cluster-")

@@ -101,32 +101,28 @@ def kill_group(pid: int, sig: int = signal.SIGTERM) -> None:
 
 
 def stop_group(pid: int, proc: subprocess.Popen | None = None, timeout: float = 10.0) -> None:
-    """SIGTERM the group, then SIGKILL what is left after `timeout`; reap `proc` when it is ours."""
+    """SIGTERM the group, then SIGKILL what is left of it after `timeout`; reap `proc` when it is ours.
+
+    A group is signalled only while its leader is ours and unreaped (its pid cannot be reused) or
+    one of its processes still runs a program of ours, never on a pid that may since name another's."""
+    def ours() -> bool:
+        return (proc is not None and proc.poll() is None) or our_group_alive(pid)
+
+    if not ours():
+        return
     kill_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc is not None:
-            if proc.poll() is not None and not _group_alive(pid):
-                return
-        elif not _group_alive(pid):
+        if not ours():
             return
-        time.sleep(0.05)
-    kill_group(pid, signal.SIGKILL)
+        time.sleep(0.1)
+    if ours():
+        kill_group(pid, signal.SIGKILL)
     if proc is not None:
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
