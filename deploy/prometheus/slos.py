@@ -310,6 +310,40 @@ def dashboard() -> dict:
     }
 
 
+# --- The table in SLO.md (and the README) ---------------------------------------------------------
+
+PERIOD_MINUTES = 30 * 24 * 60
+
+
+def _budget(objective: float) -> str:
+    minutes = round((1 - objective) * PERIOD_MINUTES)
+    hours, rest = divmod(minutes, 60)
+    spell = f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+    return f"budget {spell} (1 in {round(1 / (1 - objective)):,})"
+
+
+def _percent(objective: float) -> str:
+    return f"{objective * 100:g} %"
+
+
+def slo_table() -> str:
+    """The SLO table, one row a journey (SLO.md carries it verbatim: tests/test_prometheus_rules.py)."""
+    rows = ["| Journey, `journey` label | Endpoints (method, URL rule) | Availability SLI: objective, 30-day "
+            "error budget | Latency SLI: objective, 30-day error budget |", "|---|---|---|---|"]
+    for slo in SLOS:
+        routes = "<br>".join(f"`{m} {r}`" for m, r in slo.routes)
+        if slo.latency_routes is not None:
+            routes += "<br>(latency: all but `:batch`)"
+        rows.append(f"| {slo.title}, `{slo.journey}` | {routes} | non-5xx / all: {_percent(slo.availability)}, "
+                    f"{_budget(slo.availability)} | ≤ {slo.threshold} s: {_percent(slo.latency)}, "
+                    f"{_budget(slo.latency)} |")
+    rows.append(f"| {PUSH.title}, `{PUSH.journey}` | `yiwang_push_attempts_total`, `yiwang_outbox_oldest_pending_age_seconds` "
+                f"| delivered: sent / (sent + dead + rejected): {_percent(PUSH.availability)}, "
+                f"{_budget(PUSH.availability)} | fresh: minutes with the oldest due outbox row younger than "
+                f"{OUTBOX_LATE_SECONDS} s: {_percent(PUSH.latency)}, {_budget(PUSH.latency)} |")
+    return "\n".join(rows) + "\n"
+
+
 # --- Writing -------------------------------------------------------------------------------------
 
 class _Dumper(yaml.SafeDumper):
