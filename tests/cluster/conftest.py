@@ -17,7 +17,7 @@ from scripts.cluster import Cluster, available
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
+def cluster(tmp_path_factory, pytestconfig):
     missing = available()
     if missing:
         reason = f"the cluster needs {', '.join(missing)} (Debian: apt-get install haproxy redis-server)"
@@ -29,8 +29,11 @@ def cluster(tmp_path_factory):
     made = Cluster(str(tmp_path_factory.mktemp("cluster")), database="yiwang_cluster_test")
     started = time.monotonic()
     made.up()
-    print(f"\ncluster up in {time.monotonic() - started:.1f} s: {made.lb_url}, "
-          + ", ".join(f"{n.name} {n.api_url}" for n in made.nodes) + f", redis {made.redis_url}")
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:  # shown even with output captured: the start-up time is a README figure
+        reporter.write_line(f"\n[cluster figures] up in {time.monotonic() - started:.1f} s: LB {made.lb_url}, "
+                            + ", ".join(f"{n.name} {n.api_url}" for n in made.nodes)
+                            + f", {len(made.workers)} workers, redis masters {made.redis_masters()}")
     try:
         yield made
     finally:

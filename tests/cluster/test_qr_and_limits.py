@@ -26,14 +26,17 @@ MATTER = "identity_check"  # tests/wallet/conftest.py: accepts the driving licen
 PROBLEM = "application/problem+json"
 
 
-def _fire(calls: list[tuple[str, str, dict]], threads: int | None = None) -> tuple[list[tuple[int, str | None, str | None]], float]:
+Answer = tuple[int, "str | None", "str | None"]  # status, problem code, Retry-After
+
+
+def _fire(calls: list[tuple[str, str, dict]], threads: int | None = None) -> tuple[list[Answer], float]:
     """Send (method, url, kwargs) requests from `threads` threads released together; each answer as
     (status, problem code, Retry-After), in the order of `calls`, and the wall time."""
     threads = threads or len(calls)
     barrier = threading.Barrier(min(threads, len(calls)))
     local = threading.local()
 
-    def one(call: tuple[str, str, dict]) -> tuple[int, str | None, str | None]:
+    def one(call: tuple[str, str, dict]) -> Answer:
         if not hasattr(local, "session"):
             local.session = requests.Session()
             barrier.wait(timeout=60)
