@@ -92,7 +92,7 @@ def _metrics_listener(host: str) -> None:
 def main() -> None:
     host, port = _host_port(os.environ.get("BIND", "127.0.0.1:8000"))
     os.environ.setdefault("STREAM_MAX_PER_PROCESS", "0")
-    os.environ.setdefault("AUTO_MIGRATE", "0")  # production migrates in an init container (deploy/k8s/api.yaml)
+    os.environ.setdefault("AUTO_MIGRATE", "0")  # production migrates in a Job before the rollout (deploy/k8s/migrate-job.yaml)
     _metrics_dir()
     _metrics_listener(host)
     Granian("wsgi:app", address=host, port=port, interface=Interfaces.WSGI,
