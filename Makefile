@@ -145,3 +145,14 @@ cluster-down: install-test
 ## The scripted many-node test (tests/cluster): starts its own cluster, proves the properties, stops it.
 cluster-test: install-test
 	$(BIN)/python -m pytest -p no:cacheprovider -m cluster tests/cluster -v $(PYTEST_ARGS)
+
+## Memory and CPU of the real processes (API under granian, worker, stream server, sealer) after a warm-up: the
+## figures the manifests' resource requests come from (bench/footprint.py; deploy/k8s/README.md).
+.PHONY: bench-footprint bench-capacity
+bench-footprint: install-test
+	$(BIN)/python bench/footprint.py --requests 2000 $(BENCH_ARGS)
+
+## The capacity model: measured cost per journey (instructions, SQL, Redis) → cores, PostgreSQL and Redis at peak
+## (bench/capacity.py; README "Capacity model").
+bench-capacity: install-test
+	$(BIN)/python bench/capacity.py $(BENCH_ARGS)
