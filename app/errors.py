@@ -112,6 +112,14 @@ class ServiceUnavailable(AppError):
 # Seconds a client is told to wait when Redis or the database is unreachable (503 Retry-After).
 BACKEND_RETRY_AFTER = 5
 
+# Redis Cluster's ways of saying "not now", raised once redis-py's own retries are spent: the cluster
+# is down (CLUSTERDOWN: a shard has no master left, and every node refuses every command, the healthy
+# shards' too), a slot is migrating (TRYAGAIN), no node is known for a slot, or no node answers at
+# all. The same outage as an unreachable server, so the same 503 (tests/cluster/test_failover.py);
+# not a 500. Only these: a CROSSSLOT error or a misused pipeline stays the bug it is.
+REDIS_CLUSTER_OUTAGES = (redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError,
+                         redis.exceptions.SlotNotCoveredError, redis.exceptions.RedisClusterUnreachableError)
+
 
 # Werkzeug's HTTP errors (404 for unknown paths, 405, malformed JSON …).
 _HTTP_CODES: dict[int, tuple[str, str]] = {
@@ -343,6 +351,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(ma.ValidationError, _handle_validation_error)
     for backend_error in (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-                          pw.OperationalError, pw.InterfaceError):
+                          pw.OperationalError, pw.InterfaceError, *REDIS_CLUSTER_OUTAGES):
         app.register_error_handler(backend_error, _handle_backend_down)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -21,6 +21,7 @@ the run short: more retries only make the test harder.
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 import secrets
 import threading
 import time
@@ -305,3 +306,58 @@ def test_killing_an_api_node_and_a_redis_master_loses_nothing(cluster):
     assert Counter(r[0] for r in rows) == Counter(references), "licences lost or issued twice"
     assert {r[0]: r[1] for r in rows} == {ref: lid for ref, (lid, _s) in traffic.licences_ok.items()}
     assert cluster.query('SELECT COUNT(*) FROM "licence" WHERE "reference" LIKE ?', (prefix,))[0][0] == len(references)
+
+
+def test_a_lost_shard_is_answered_503_not_500(cluster):
+    """A shard with no node left (its master killed, its replica told not to take over): Redis
+    Cluster refuses every command with CLUSTERDOWN, on the healthy shards too, and redis-py raises
+    ClusterDownError once its retries are spent. The nodes must answer that as the outage it is — a
+    503 problem with Retry-After, as for a Redis that cannot be reached — not as a 500. Asked of each
+    node directly: the balancer, whose health checks fail meanwhile, would answer 503 itself. The
+    shard comes back (the master restarted, empty) and so does the service."""
+    import redis as redis_py
+
+    headers = cluster.citizen(fresh_person(3), fresh_phone())
+    client = cluster.redis()
+    try:
+        master = client.get_node_from_key(HOT_KEY).port
+    finally:
+        client.close()
+    master_id = redis_py.Redis(port=master, decode_responses=True).execute_command("CLUSTER", "MYID")
+    nodes = redis_py.Redis(port=master, decode_responses=True).execute_command("CLUSTER", "NODES")
+    lines = [line.split() for line in (nodes if isinstance(nodes, str) else "").splitlines()]
+    replica = [int(parts[1].split("@")[0].rsplit(":", 1)[1]) for parts in lines
+               if "slave" in parts[2].split(",") and parts[3] == master_id]
+    assert replica, ("no replica of the hot slot's master", nodes)
+    killed = None
+    try:
+        for port in replica:
+            redis_py.Redis(port=port).config_set("cluster-replica-no-failover", "yes")
+        killed = cluster.kill_redis_master(HOT_KEY)
+        time.sleep(3)  # past cluster-node-timeout: the master is marked failed, the cluster is down
+
+        def ask(n: int) -> tuple[str, int, str | None, str | None]:
+            node = cluster.nodes[n % len(cluster.nodes)]
+            method, path, kw = [("GET", "/api/v1/me", {"headers": headers}),
+                                ("POST", "/api/v1/auth/sms-codes", {"json": {"phone": fresh_phone()}}),
+                                ("GET", "/api/v1/notifications", {"headers": headers})][n % 3]
+            response = requests.request(method, node.api_url + path, timeout=90, **kw)
+            problem = response.headers.get("content-type", "").startswith(PROBLEM)
+            return (f"{method} {path}", response.status_code, response.json().get("code") if problem else None,
+                    response.headers.get("Retry-After"))
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(ask, range(6)))
+        print(f"\nlost shard (master :{killed} killed, replica {replica} kept from taking over): {answers}")
+        assert all(status == 503 and code == "service_unavailable" and retry_after for _, status, code, retry_after
+                   in answers), answers
+    finally:
+        if killed is not None:
+            cluster.restart_redis(killed)
+        for port in replica:
+            redis_py.Redis(port=port).config_set("cluster-replica-no-failover", "no")
+        cluster.wait_redis_ok(60)
+        cluster.wait_lb(60)
+    # and back: the same requests succeed through the balancer
+    me_again = requests.get(cluster.lb_url + "/api/v1/me", headers=headers, timeout=60)
+    assert me_again.status_code == 200, me_again.text
