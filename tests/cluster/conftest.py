@@ -29,11 +29,11 @@ def cluster(tmp_path_factory, pytestconfig):
     made = Cluster(str(tmp_path_factory.mktemp("cluster")), database="yiwang_cluster_test")
     started = time.monotonic()
     made.up()
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:  # shown even with output captured: the start-up time is a README figure
-        reporter.write_line(f"\n[cluster figures] up in {time.monotonic() - started:.1f} s: LB {made.lb_url}, "
-                            + ", ".join(f"{n.name} {n.api_url}" for n in made.nodes)
-                            + f", {len(made.workers)} workers, redis masters {made.redis_masters()}")
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # shown under -q too: the start-up time is a README figure
+        print(f"\n[cluster figures] up in {time.monotonic() - started:.1f} s: LB {made.lb_url}, "
+              + ", ".join(f"{n.name} {n.api_url}" for n in made.nodes)
+              + f", {len(made.workers)} workers, redis masters {made.redis_masters()}")
     try:
         yield made
     finally:
