@@ -118,7 +118,8 @@ def serve_listener(host: str | None = None):
     """This process's own /metrics on METRICS_PORT (the environment's, as serve.py reads it; unset or 0:
     none), on METRICS_BIND, else `host`, else BIND's host: the worker and the stream server, which have no
     granian or gunicorn in front. Under PROMETHEUS_MULTIPROC_DIR it adds up the directory, as serve.py
-    does. prometheus_client's (server, thread), or None."""
+    does. prometheus_client's (server, thread), or None (also when the port is taken: logged, and the
+    process serves on without it)."""
     from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
 
     port = os.environ.get("METRICS_PORT", "")
@@ -130,4 +131,8 @@ def serve_listener(host: str | None = None):
         multiprocess.MultiProcessCollector(registry)
     address = (os.environ.get("METRICS_BIND") or host
                or os.environ.get("BIND", "127.0.0.1:8000").rpartition(":")[0] or "127.0.0.1")
-    return start_http_server(int(port), addr=address, registry=registry)
+    try:
+        return start_http_server(int(port), addr=address, registry=registry)
+    except OSError as exc:  # the port taken (`make run` binds it too on one machine): serve on without it
+        log.warning("metrics listener not started", extra={"port": port, "error": type(exc).__name__})
+        return None

@@ -160,6 +160,7 @@ def test_the_workers_listener_serves_its_gauges(app, monkeypatch):
     try:
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         assert "yiwang_outbox_pending_messages" in text and "yiwang_calendar_last_year_covered" in text
+        assert state_metrics.serve_listener("127.0.0.1") is None  # the port taken: no second listener, no crash
     finally:
         server.shutdown()
         thread.join(timeout=5)
