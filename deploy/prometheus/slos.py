@@ -24,11 +24,14 @@ DASHBOARD = HERE.parent / "grafana" / "yiwang-journeys.json"
 # Error-ratio windows: the burn-rate pairs (5m/1h, 30m/6h, 2h/1d, 6h/3d) and the 30-day SLO period.
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 PERIOD = "30d"
-# (severity, [(burn rate, long window, short window)], for): the workbook's recommended pairs. 14.4x
-# over 1h spends 2 % of a 30-day budget, 6x over 6h 5 %: page; 3x over 1d and 1x over 3d 10 %: ticket.
+# (alert, severity, [(burn rate, long window, short window)], for, what to do): the workbook's pairs.
+# 14.4x over 1h spends 2 % of a 30-day budget, 6x over 6h 5 %: page; 3x over 1d and 1x over 3d 10 %:
+# ticket.
 BURNS = (
-    ("YiWangErrorBudgetBurnFast", "critical", ((14.4, "1h", "5m"), (6, "6h", "30m")), "2m"),
-    ("YiWangErrorBudgetBurnSlow", "warning", ((3, "1d", "2h"), (1, "3d", "6h")), "15m"),
+    ("YiWangErrorBudgetBurnFast", "critical", ((14.4, "1h", "5m"), (6, "6h", "30m")), "2m",
+     "Act now: at 14.4x the whole budget is gone in about 2 days."),
+    ("YiWangErrorBudgetBurnSlow", "warning", ((3, "1d", "2h"), (1, "3d", "6h")), "15m",
+     "Plan a fix: at 3x the budget is gone in 10 days."),
 )
 RUNBOOK = "https://git.example.gov.cn/yiwang/yiwang/blob/main/README.md#"  # the README's anchors (SLO.md)
 OUTBOX_LATE_SECONDS = 120  # push freshness: the oldest due outbox row is younger than this
@@ -181,9 +184,9 @@ def _burn(rate: float, long: str, short: str) -> str:
 
 def alerting_rules() -> dict:
     rules = []
-    for name, severity, pairs, hold in BURNS:
-        spans = " or ".join(f"{long}" for _, long, _s in pairs)
-        speed = "fast" if severity == "critical" else "slowly"
+    for name, severity, pairs, hold, advice in BURNS:
+        speed, speed_zh = ("fast", "过快") if severity == "critical" else ("slowly", "过多")
+        windows = " or ".join(f"{rate}x ({long} and {short})" for rate, long, short in pairs)
         rules.append({
             "alert": name,
             "expr": "\nor\n".join(_burn(*pair) for pair in pairs) + "\n",
@@ -191,16 +194,11 @@ def alerting_rules() -> dict:
             "labels": {"severity": severity},
             "annotations": {
                 "summary": f"{{{{ $labels.journey }}}} {{{{ $labels.sli }}}} SLO: error budget burning {speed}",
-                "summary_zh": f"{{{{ $labels.journey }}}} 的 {{{{ $labels.sli }}}} SLO 错误预算消耗过"
-                              + ("快" if severity == "critical" else "多"),
+                "summary_zh": f"{{{{ $labels.journey }}}} 的 {{{{ $labels.sli }}}} SLO 错误预算消耗{speed_zh}",
                 "description": (
                     f"The {{{{ $labels.sli }}}} error ratio of the {{{{ $labels.journey }}}} journey is "
-                    f"{{{{ $value | humanizePercentage }}}} over the last {spans}, "
-                    + " or ".join(f"{r}x" for r, _l, _s in pairs)
-                    + " the rate the 30-day objective allows (confirmed over "
-                    + " and ".join(s for _r, _l, s in pairs) + "). "
-                    + ("Act now: at 14.4x the whole budget is gone in ~2 days."
-                       if severity == "critical" else "Plan a fix: at 3x the budget is gone in 10 days.")),
+                    f"{{{{ $value | humanizePercentage }}}} over {pairs[0][1]} (or {pairs[1][1]}): at least "
+                    f"{windows} the rate its 30-day objective allows. {advice}"),
                 "runbook_url": RUNBOOK + "runbook-error-budget-burn",
             },
         })
@@ -227,7 +225,7 @@ def _panel(title: str, exprs: list[tuple[str, str]], x: int, y: int, *, w: int =
     }
 
 
-def _journey_row(slo: Slo, y: int, ids) -> list[dict]:
+def _journey_row(slo: Slo, y: int) -> list[dict]:
     j = f'journey="{slo.journey}"'
     first, second = _sli_names(slo)
     red = [{"color": "red", "value": None}]
@@ -287,7 +285,7 @@ def dashboard() -> dict:
     panels: list[dict] = []
     y = 0
     for slo in JOURNEYS:
-        panels += _journey_row(slo, y, None)
+        panels += _journey_row(slo, y)
         y += 8
     panels.append({"type": "row", "title": "Saturation and business", "collapsed": False,
                    "gridPos": {"x": 0, "y": y, "w": 24, "h": 1}, "panels": []})
@@ -337,8 +335,8 @@ def slo_table() -> str:
         rows.append(f"| {slo.title}, `{slo.journey}` | {routes} | non-5xx / all: {_percent(slo.availability)}, "
                     f"{_budget(slo.availability)} | ≤ {slo.threshold} s: {_percent(slo.latency)}, "
                     f"{_budget(slo.latency)} |")
-    rows.append(f"| {PUSH.title}, `{PUSH.journey}` | `yiwang_push_attempts_total`, `yiwang_outbox_oldest_pending_age_seconds` "
-                f"| delivered: sent / (sent + dead + rejected): {_percent(PUSH.availability)}, "
+    rows.append(f"| {PUSH.title}, `{PUSH.journey}` | `yiwang_push_attempts_total`, "
+                f"`yiwang_outbox_oldest_pending_age_seconds` | delivered: sent / (sent + dead + rejected): {_percent(PUSH.availability)}, "
                 f"{_budget(PUSH.availability)} | fresh: minutes with the oldest due outbox row younger than "
                 f"{OUTBOX_LATE_SECONDS} s: {_percent(PUSH.latency)}, {_budget(PUSH.latency)} |")
     return "\n".join(rows) + "\n"
