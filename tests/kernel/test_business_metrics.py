@@ -21,7 +21,7 @@ from app.crypto import platform_keys
 from app.crypto.ca import ensure_platform_ca
 from app.crypto.sm2 import SM2PrivateKey
 from app.db import db, unit_of_work, utcnow
-from app.health import probe_saturation
+from app.health import PROBE_EVERY, probe_saturation
 from app.request_metrics import TALLY
 from bench.server import free_port
 from notify import metrics as notify_metrics
@@ -147,6 +147,7 @@ def test_the_saturation_probe_reads_the_pool_and_times_a_redis_ping(app, make_ap
     assert 0 < value("yiwang_redis_ping_seconds") < 5
     probe_saturation(make_app(REDIS_URL="redis://127.0.0.1:1/0"))
     assert value("yiwang_redis_up") == 0
+    TALLY.every("saturation", PROBE_EVERY, lambda: probe_saturation(app))  # the broken app's probe replaced
     probe_saturation(app)
     assert value("yiwang_redis_up") == 1
 
@@ -174,7 +175,7 @@ _CHILD = r"""
 import json, os, sys
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from app import business_metrics, state_metrics
-from app.health import probe_saturation
+from app.health import PROBE_EVERY, probe_saturation
 from app.crypto.ca import ensure_platform_ca
 from app.crypto.sm2 import SM2PrivateKey
 from app.db import db

@@ -62,3 +62,37 @@ def test_the_idle_flusher_writes_what_the_last_requests_left(monkeypatch):
     while time.monotonic() < deadline and not any('endpoint="/idle"' in line for line in _exposition(registry)):
         time.sleep(0.02)
     assert 't_requests_total{endpoint="/idle",method="GET",status="200"} 1.0' in _exposition(registry)
+
+
+def test_counted_outcomes_are_tallied_and_written_once_at_the_flush(monkeypatch):
+    """Issue 21: the business counters (app/business_metrics.py) share the tally."""
+    monkeypatch.setattr(request_metrics, "FLUSH_EVERY", 3600.0)
+    registry, counter, histogram = _pair()
+    outcomes = Counter("t_outcomes_total", "o", ["kind", "result"], registry=registry)
+    tally = RequestTally(counter, histogram)
+    for result in ("ok", "ok", "code_refused"):
+        tally.count(outcomes, ("counter", result))
+    assert not any(line.startswith("t_outcomes_total{") for line in _exposition(registry))
+    tally.flush()
+    lines = _exposition(registry)
+    assert 't_outcomes_total{kind="counter",result="ok"} 2.0' in lines
+    assert 't_outcomes_total{kind="counter",result="code_refused"} 1.0' in lines
+
+
+def test_periodic_jobs_run_from_the_flush_thread_and_a_failing_one_does_not_stop_it(monkeypatch):
+    monkeypatch.setattr(request_metrics, "FLUSH_EVERY", 0.02)
+    registry, counter, histogram = _pair()
+    tally = RequestTally(counter, histogram)
+    runs = []
+
+    def failing() -> None:
+        raise RuntimeError("probe failed")
+
+    tally.every("broken", 0.0, failing)
+    tally.every("probe", 0.0, lambda: runs.append(1))
+    tally._last_flush = time.monotonic()
+    tally.add("GET", "/a", 200, 0.01)  # starts the thread
+    deadline = time.monotonic() + 5
+    while len(runs) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(runs) >= 3
