@@ -259,6 +259,8 @@ def test_killing_an_api_node_and_a_redis_master_loses_nothing(cluster):
               f"503s from HAProxy (Retry-After 1): {sum(1 for a in answers if a.status == 503 and a.retry_after == '1')}, "
               f"from the app (Retry-After {BACKEND_RETRY_AFTER}): "
               f"{sum(1 for a in answers if a.status == 503 and a.retry_after == str(BACKEND_RETRY_AFTER))}")
+    else:
+        print("503 window: none (no request answered 503)")
     dropped = [a for a in answers if a.status == 0]
     print(f"closed without an answer (HAProxy's keep-alive abort): {len(dropped)}, at "
           f"{sorted(round(a.ended - t0, 2) for a in dropped)} s")
