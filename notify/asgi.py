@@ -102,6 +102,7 @@ class StreamServer:
         self.state = app.extensions["notify"]
         self.redis = async_redis(app)
         self.check_session = session_checker(app)
+        gauge("yiwang_sse_connections").set(self.state.streams.open)  # exported from the start (0)
 
     async def __call__(self, scope: dict, receive: Callable, send: Send) -> None:
         if scope["type"] == "lifespan":
