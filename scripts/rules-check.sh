@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PROMTOOL="${PROMTOOL:-/usr/bin/promtool}"
+PROMTOOL="${PROMTOOL:-$(command -v promtool || echo /usr/bin/promtool)}"  # Debian: /usr/bin/promtool
 PYTHON="${PYTHON:-.venv/bin/python}"
 [ -x "$PYTHON" ] || PYTHON=python3
 

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ PROM = ROOT / "deploy" / "prometheus"
 RULE_FILES = sorted((PROM / "rules").glob("*.yml"))
 TEST_FILES = sorted((PROM / "tests").glob("*.test.yml"))
 DASHBOARD = ROOT / "deploy" / "grafana" / "yiwang-journeys.json"
-PROMTOOL = os.environ.get("PROMTOOL", "/usr/bin/promtool")
+PROMTOOL = os.environ.get("PROMTOOL") or shutil.which("promtool") or "/usr/bin/promtool"
 
 try:
     from app.business_metrics import CONTRACT, LABELS
