@@ -215,3 +215,33 @@ def test_names_in_reads_names_not_strings_or_functions():
     expr = ('sum(rate(yiwang_http_requests_total{endpoint=~"/api/v1/dept/case-events:batch"}[5m])) '
             '/ on (journey) journey:yiwang_slo_objective:ratio and histogram_quantile(0.5, x:y:z)')
     assert names_in(expr) == {"yiwang_http_requests_total", "journey:yiwang_slo_objective:ratio", "x:y:z"}
+
+
+INTERNAL = "http://localhost:9100"  # the metrics listener (METRICS_PORT), as tests/kernel/test_health_and_metrics.py
+
+
+def test_the_app_writes_the_labels_the_journey_selectors_match(app, client):
+    """A request to each journey route, then the real exposition: a sample per route with the method
+    and URL rule the rules select on, and a latency bucket at the journey's threshold. A change to
+    how requests are labelled (the path instead of the rule, '1' for '1.0') fails here, not at 3 a.m."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    adapter = app.url_map.bind("localhost")
+    by_route = {(rule.rule, method): rule for rule in app.url_map.iter_rules() for method in rule.methods}
+    for slo in slos.SLOS:
+        for method, path in slo.routes:
+            rule = by_route[(path, method)]
+            url = adapter.build(rule.endpoint, {arg: "x1" for arg in rule.arguments}, method=method)
+            client.open(url, method=method, json={})
+    text = client.get("/metrics", base_url=INTERNAL).get_data(as_text=True)
+    seen: dict[str, set] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = sample.labels
+            seen.setdefault(sample.name, set()).add(
+                (labels.get("method"), labels.get("endpoint"), labels.get("le")))
+    for slo in slos.SLOS:
+        for method, path in slo.routes:
+            assert any(m == method and e == path for m, e, _ in seen["yiwang_http_requests_total"]), (method, path)
+        for method, path in slo.timed_routes:
+            assert (method, path, slo.threshold) in seen["yiwang_http_request_duration_seconds_bucket"], (method, path)
