@@ -101,7 +101,7 @@ def init_metrics(app: Flask) -> None:
     and written at most once a second (app/request_metrics.py); count the business outcome of the
     routes that have one (app/business_metrics.py ROUTES). The time is taken from
     `g.request_started`, set by the request-id hook, the app's first (app/__init__.py)."""
-    tally, count_outcome = TALLY, business_metrics.count_outcome
+    tally, routes, count_outcome = TALLY, business_metrics.ROUTES, business_metrics.count_outcome
     business_metrics.initialise()
     tally.every("saturation", PROBE_EVERY, lambda: probe_saturation(app))
 
@@ -113,5 +113,6 @@ def init_metrics(app: Flask) -> None:
         endpoint = rule.rule if rule is not None else "<unmatched>"
         tally.add(req.method, endpoint, response.status_code,
                   None if started is None else time.perf_counter() - started)
-        count_outcome(endpoint, req.method, response)
+        if endpoint in routes:  # the few routes with a business outcome; one lookup for the rest
+            count_outcome(endpoint, req.method, response)
         return response
