@@ -108,12 +108,16 @@ def test_slo_md_carries_the_table():
     assert slos.slo_table() in (PROM / "SLO.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.slow
-def test_promtool_checks_and_unit_tests_pass():
+def _need_promtool() -> None:
     if not (Path(PROMTOOL).is_file() and os.access(PROMTOOL, os.X_OK)):
         if os.environ.get("REQUIRE_PROMTOOL") == "1":
             pytest.fail(f"promtool not found at {PROMTOOL} and REQUIRE_PROMTOOL=1")
         pytest.skip(f"promtool not found at {PROMTOOL} (Debian package prometheus)")
+
+
+@pytest.mark.slow
+def test_promtool_checks_and_unit_tests_pass():
+    _need_promtool()
     done = subprocess.run([str(ROOT / "scripts" / "rules-check.sh")], capture_output=True, text=True,
                           timeout=600, env={**os.environ, "PROMTOOL": PROMTOOL})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -245,3 +249,13 @@ def test_the_app_writes_the_labels_the_journey_selectors_match(app, client):
             assert any(m == method and e == path for m, e, _ in seen["yiwang_http_requests_total"]), (method, path)
         for method, path in slo.timed_routes:
             assert (method, path, slo.threshold) in seen["yiwang_http_request_duration_seconds_bucket"], (method, path)
+
+
+def test_the_exposition_passes_promtool_check_metrics(client):
+    """Prometheus' own lint of what /metrics writes (counter names, help texts, units)."""
+    _need_promtool()
+    client.post("/api/v1/counter/verifications", json={})
+    text = client.get("/metrics", base_url=INTERNAL).get_data(as_text=True)
+    assert "yiwang_http_requests_total" in text
+    done = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
