@@ -112,12 +112,14 @@ def _rates(metric: str, routes, window: str, extra: str = "") -> str:
 
 
 def sli_events(slo: Slo, window: str) -> str:
+    """Events per second the SLI judges: the journey's requests, or the push deliveries that ended."""
     if slo is PUSH:
         return f'sum(rate(yiwang_push_attempts_total{{result=~"sent|dead|rejected"}}[{window}]))'
     return f"sum({_rates(REQUESTS, slo.routes, window)})"
 
 
 def availability_error(slo: Slo, window: str) -> str:
+    """The share of bad events over `window`: 5xx answers, or dead-lettered pushes."""
     if slo is PUSH:
         bad = f'sum(rate(yiwang_push_attempts_total{{result=~"dead|rejected"}}[{window}]))'
     else:
@@ -127,6 +129,8 @@ def availability_error(slo: Slo, window: str) -> str:
 
 
 def latency_error(slo: Slo, window: str) -> str:
+    """The share over `window` of answers slower than the threshold (count minus the threshold's
+    cumulative bucket), or for push the share of minutes the outbox was late."""
     if slo is PUSH:
         return f"avg_over_time(yiwang:outbox_oldest_pending_late:bool[{window}])\n"
     total = f"sum({_rates(LATENCY + '_count', slo.timed_routes, window)})"
@@ -145,6 +149,7 @@ def objectives(slo: Slo) -> dict[str, float]:
 
 
 def recording_rules() -> dict:
+    """Objectives, the error ratios per window, and the inputs of the dashboard, in three groups."""
     meta, sli, period = [], [], []
     meta.append({"record": "yiwang:outbox_oldest_pending_late:bool",
                  "expr": f"max(yiwang_outbox_oldest_pending_age_seconds) > bool {OUTBOX_LATE_SECONDS}\n"})
@@ -183,6 +188,7 @@ def _burn(rate: float, long: str, short: str) -> str:
 
 
 def alerting_rules() -> dict:
+    """One alert per row of BURNS for every journey and SLI at once: labels `journey` and `sli`."""
     rules = []
     for name, severity, pairs, hold, advice in BURNS:
         speed, speed_zh = ("fast", "过快") if severity == "critical" else ("slowly", "过多")
