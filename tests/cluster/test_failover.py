@@ -248,26 +248,26 @@ def test_killing_an_api_node_and_a_redis_master_loses_nothing(cluster):
     answers = traffic.answers
     by_kind = {kind: Counter(a.status for a in answers if a.kind == kind) for kind in ("case_event", "licence", "read")}
     window = traffic.window()
-    print(f"\nfailover: {len(answers)} requests in {ran:.1f} s through HAProxy; {node.name} SIGKILLed at "
+    print(f"\n[cluster figures] failover: {len(answers)} requests in {ran:.1f} s through HAProxy; {node.name} SIGKILLed at "
           f"{node_killed:.1f} s (HAProxy: DOWN at {lb.first(f'api/{node.name}', 'DOWN')}), Redis master :{killed_port} "
           f"of {HOT_KEY!r} SIGKILLed at {redis_killed:.1f} s, replica :{promoted} serving at {failed_over:.1f} s")
-    print(f"HAProxy with no API server UP (every /readyz failing): {lb.none_up()}")
-    print(f"answers by status: {dict(Counter(a.status for a in answers))}; by kind: "
+    print(f"[cluster figures] HAProxy with no API server UP (every /readyz failing): {lb.none_up()}")
+    print(f"[cluster figures] answers by status: {dict(Counter(a.status for a in answers))}; by kind: "
           f"{ {k: dict(v) for k, v in by_kind.items()} }")
     if window:
-        print(f"503 window: {window[1] - window[0]:.1f} s (from {window[0] - t0:.1f} s to {window[1] - t0:.1f} s), "
+        print(f"[cluster figures] 503 window: {window[1] - window[0]:.1f} s (from {window[0] - t0:.1f} s to {window[1] - t0:.1f} s), "
               f"503s from HAProxy (Retry-After 1): {sum(1 for a in answers if a.status == 503 and a.retry_after == '1')}, "
               f"from the app (Retry-After {BACKEND_RETRY_AFTER}): "
               f"{sum(1 for a in answers if a.status == 503 and a.retry_after == str(BACKEND_RETRY_AFTER))}")
     else:
-        print("503 window: none (no request answered 503)")
+        print("[cluster figures] 503 window: none (no request answered 503)")
     dropped = [a for a in answers if a.status == 0]
-    print(f"closed without an answer (HAProxy's keep-alive abort): {len(dropped)}, at "
+    print(f"[cluster figures] closed without an answer (HAProxy's keep-alive abort): {len(dropped)}, at "
           f"{sorted(round(a.ended - t0, 2) for a in dropped)} s")
     slow = sorted((a for a in answers if a.status != 503), key=lambda a: a.ended - a.started)[-1:]
     if slow:
-        print(f"slowest answer: {slow[0].kind} {slow[0].status} in {slow[0].ended - slow[0].started:.1f} s")
-    print(f"case events: {len(traffic.events_ok)} accepted, {len(traffic.events_retried)} of them retried; "
+        print(f"[cluster figures] slowest answer: {slow[0].kind} {slow[0].status} in {slow[0].ended - slow[0].started:.1f} s")
+    print(f"[cluster figures] case events: {len(traffic.events_ok)} accepted, {len(traffic.events_retried)} of them retried; "
           f"licences: {len(traffic.licences_ok)} issued, {len(traffic.licences_retried)} retried, "
           f"{sum(1 for _, s in traffic.licences_ok.values() if s == 200)} answered 200 (issued by an earlier attempt)")
 
@@ -366,7 +366,7 @@ def test_a_lost_shard_is_answered_503_not_500(cluster):
         started = time.monotonic()
         with ThreadPoolExecutor(len(asks)) as pool:
             answers = list(pool.map(ask, asks))
-        print(f"\nlost shard (master :{killed} killed, replica {replicas} kept from taking over): "
+        print(f"\n[cluster figures] lost shard (master :{killed} killed, replica {replicas} kept from taking over): "
               f"{Counter(a[2:] for a in answers)} in {time.monotonic() - started:.1f} s")
         assert all(status == 503 and code == "service_unavailable" and retry_after
                    for _n, _w, status, code, retry_after in answers), answers

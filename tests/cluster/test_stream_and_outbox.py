@@ -165,7 +165,7 @@ def test_stream_on_node_1_gets_the_notice_of_an_event_ingested_on_node_3(cluster
         listed = requests.get(cluster.nodes[1].api_url + "/api/v1/notifications", headers=citizen, timeout=30)
         assert listed.status_code == 200, listed.text
         assert [i["id"] for i in listed.json()["items"] if i["data"].get("case_no") == case_no] == [item["id"]]
-        print(f"\nSSE across nodes: event POSTed to {node3.name}, live event on {node1.name}'s stream after "
+        print(f"\n[cluster figures] SSE across nodes: event POSTed to {node3.name}, live event on {node1.name}'s stream after "
               f"{latency * 1000:.0f} ms (id {got.id})")
     finally:
         stream.close()
@@ -324,7 +324,7 @@ def test_two_workers_deliver_every_outbox_notice_exactly_once(cluster):
     rows_by_worker = Counter(owners.get(r[2]) for r in outbox)
     pushes_by_worker = Counter(owners.get(r[5]) for r in deliveries)
     seconds = done - ingested
-    print(f"\noutbox with {len(cluster.workers)} workers: N={n_events} case events over {len(cluster.nodes)} nodes "
+    print(f"\n[cluster figures] outbox with {len(cluster.workers)} workers: N={n_events} case events over {len(cluster.nodes)} nodes "
           f"for {n_citizens} citizens (1 device each), ingested in {ingested - started:.1f} s "
           f"({n_events / (ingested - started):.0f}/s) with the workers paused; the backlog drained in {seconds:.1f} s "
           f"= {n_events / seconds:.0f} notices/s (each an inbox entry, a live event and a push); "
