@@ -33,7 +33,7 @@ BURNS = (
     ("YiWangErrorBudgetBurnSlow", "warning", ((3, "1d", "2h"), (1, "3d", "6h")), "15m",
      "Plan a fix: at 3x the budget is gone in 10 days."),
 )
-RUNBOOK = "https://git.example.gov.cn/yiwang/yiwang/blob/main/README.md#"  # the README's anchors (SLO.md)
+RUNBOOK = "https://git.example.gov.cn/yiwang/yiwang/blob/main/deploy/prometheus/SLO.md#"  # the README's anchors (SLO.md)
 OUTBOX_LATE_SECONDS = 120  # push freshness: the oldest due outbox row is younger than this
 
 REQUESTS = "yiwang_http_requests_total"
