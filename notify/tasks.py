@@ -19,6 +19,7 @@ import redis
 from flask import Flask
 
 from app.db import db, unit_of_work, utcnow
+from app.errors import REDIS_CLUSTER_OUTAGES
 from notify import models
 from notify.delivery import DeliverySettings, process_delivery_batch
 from notify.ingest import IngestSettings, process_outbox_batch
@@ -74,14 +75,15 @@ class NotifyWorker:
 
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop`; a full batch loops at once, an empty one waits `NOTIFY_POLL_INTERVAL`.
-        Database or Redis outages are logged and waited out (backoff up to 5 s)."""
+        Database or Redis outages are logged and waited out (backoff up to 5 s), a Redis Cluster's too:
+        redis-py's cluster errors (no node reachable, a shard down) are not `RedisError`s."""
         failures = 0
         log.info("notify worker started", extra={"channels": sorted(self.channels)})
         while not stop.is_set():
             try:
                 handled = self.run_once()
                 failures = 0
-            except (pw.OperationalError, pw.InterfaceError, redis.RedisError) as exc:
+            except (pw.OperationalError, pw.InterfaceError, redis.RedisError, *REDIS_CLUSTER_OUTAGES) as exc:
                 failures += 1
                 log.warning("notify worker: backend unavailable", extra={"error": type(exc).__name__})
                 stop.wait(min(5.0, 0.1 * 2 ** failures))

@@ -175,3 +175,25 @@ def test_a_token_that_moved_to_another_account_gets_no_push_for_the_first(app, c
     # (the other account's new-device notice has a delivery of its own, by SMS to its bound phone)
     first = [d for d in rows(app, Delivery) if d.user_id == citizen["user_id"]]
     assert [d.last_error for d in first] == ["device_removed"]
+
+
+def test_the_worker_waits_out_a_redis_cluster_outage_instead_of_dying(make_worker):
+    """redis-py's cluster errors (no node reachable, a shard down) are not RedisErrors: a worker that caught
+    only RedisError ended its loop when a whole Redis Cluster was unreachable (the cluster test's finding)."""
+    import redis.exceptions
+
+    worker = make_worker()
+    stop = threading.Event()
+    raised = [redis.exceptions.RedisClusterUnreachableError("no node"), redis.exceptions.ClusterDownError("down")]
+    calls = []
+
+    def run_once():
+        calls.append(1)
+        if raised:
+            raise raised.pop(0)
+        stop.set()
+        return 0
+
+    worker.run_once = run_once
+    worker.run(stop)
+    assert len(calls) == 3  # two outages waited out, then a normal round
