@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_deploy import _documents as deploy_documents
+
 yaml = pytest.importorskip("yaml", reason="PyYAML is not installed")
 kv = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate is not installed")
 
@@ -34,14 +36,8 @@ def _documents() -> list[dict]:
     return copy.deepcopy(_parsed())  # a test may change what it gets
 
 
-@functools.lru_cache(maxsize=1)
-def _parsed() -> list[dict]:
-    docs = []
-    for path in sorted(K8S.glob("*.yaml")):
-        if path.name == "kustomization.yaml":  # kustomize's own file (the base's resource list), not an object
-            continue
-        docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
-    return docs
+# The base's objects, as tests/test_deploy.py reads them (kustomization.yaml left out), parsed once.
+_parsed = functools.lru_cache(maxsize=1)(deploy_documents)
 
 
 def _named(kind: str, name: str) -> dict:

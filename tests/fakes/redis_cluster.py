@@ -10,44 +10,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
 import redis
 
+from scripts.cluster.procs import free_ports  # the same ports helper as `make cluster` (bus: port + 10000)
+
 REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_CLI = "/usr/bin/redis-cli"
-_BUS_OFFSET = 10_000  # the cluster bus listens on port + 10000
 
 
 def available() -> bool:
     return os.access(REDIS_SERVER, os.X_OK) and os.access(REDIS_CLI, os.X_OK)
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_ports(count: int, *, with_bus: bool = False) -> list[int]:
-    """`count` distinct free ports (and, `with_bus`, port + 10000 free too, so below 55000)."""
-    found: list[int] = []
-    for _ in range(500):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port in found or (with_bus and (port >= 55_000 or not _bindable(port + _BUS_OFFSET))):
-            continue
-        found.append(port)
-        if len(found) == count:
-            return found
-    raise RuntimeError("no free ports")
 
 
 class _Processes:
