@@ -118,8 +118,8 @@ def test_the_family_member_acts_for_the_demo_citizen_sees_their_data_and_stops(d
     assert "Licences and Cases show 王*'s records" in phone.wait_for(
         "(e => e && e.innerText)(document.querySelector('#profile .acting-note'))")
     assert phone.js("document.getElementById('home-lists').hidden")
-    phone.js("location.reload(); true")
-    phone.wait_for("document.readyState === 'complete' && !document.getElementById('home-view').hidden")
+    phone.js("window.before = true; location.reload(); true")  # the old page shows home-view too: wait for the new one
+    phone.wait_for("!window.before && document.readyState === 'complete' && !document.getElementById('home-view').hidden")
     assert "Acting for 王*" in visible(phone, "acting")
     phone.js(f"location.hash = '#/proxies/{grant}'; true")
     phone.wait_for("document.querySelectorAll('#proxy-principal-licences li:not(.empty)').length === 3")

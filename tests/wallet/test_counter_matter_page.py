@@ -69,7 +69,10 @@ def test_the_matter_comes_first_and_two_refusals_say_what_to_do(client, runner, 
     shot(browser, tmp_path, "verified")
 
     # The matter is remembered for the session (a reload keeps it); the used code is refused.
-    browser.js("location.reload(); true")
+    # The old page satisfies every wait below too: wait for the new document first, or the scan may be
+    # typed into the page being unloaded (seen under load: the new page then sent it without its matter).
+    browser.js("window.before = true; location.reload(); true")
+    browser.wait_for("!window.before && document.readyState === 'complete'")
     browser.wait_for("document.getElementById('matter').value === 'vehicle_check'")
     browser.wait_for("document.activeElement && document.activeElement.id === 'scan'")
     browser.type_and_enter(shown["qr_text"])
