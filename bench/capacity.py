@@ -59,7 +59,7 @@ NOTICES_PER_WORKER_S = 3979  # make bench-notify on PostgreSQL + Redis: notices/
 CASES = [c for c in MIX if c != "other_reads"]
 HEADROOM = 0.65   # CPU utilisation the HPA aims at (deploy/k8s: averageUtilization 65)
 ZONES = 3         # pods spread over three zones: losing one leaves two thirds
-CORES_PER_POD = 2
+POD_CPU_REQUEST = 0.65  # cores an API pod requests (deploy/k8s/api.yaml: 650m, from bench/footprint.py)
 
 
 class SqlTally:
@@ -164,7 +164,7 @@ def model(costs: dict, minstr: dict, rps: float) -> dict:
     cores = busy_cores / HEADROOM * ZONES / (ZONES - 1)
     return {
         "rps": rps, "rows": rows, "mean_cpu_ms": totals["cpu_ms"], "busy_cores": busy_cores,
-        "cores_with_headroom": cores, "pods": math.ceil(cores / CORES_PER_POD),
+        "cores_with_headroom": cores, "pods": math.ceil(cores / POD_CPU_REQUEST),
         "sql_reads_per_s": rps * totals["sql_reads"], "sql_writes_per_s": rps * totals["sql_writes"],
         "commits_per_s": rps * totals["commits"], "redis_ops_per_s": rps * totals["redis_commands"],
         "ms_per_minstr": MS_PER_MINSTR, "notices_per_s": notices,
@@ -183,12 +183,13 @@ def report(result: dict, source: str) -> str:
                      f"{r['sql_reads']:.1f} | {r['sql_writes']:.1f} | {r['commits']:.1f} | {r['redis_commands']:.1f} |")
     lines += ["", f"- mean server CPU per request: {result['mean_cpu_ms']:.2f} ms → {result['busy_cores']:.0f} busy cores "
               f"at peak; at {HEADROOM:.0%} utilisation and surviving the loss of one of {ZONES} zones: "
-              f"{result['cores_with_headroom']:.0f} cores = {result['pods']} API pods of {CORES_PER_POD} cores",
+              f"{result['cores_with_headroom']:.0f} cores of requests = {result['pods']} API pods of "
+              f"{POD_CPU_REQUEST * 1000:.0f}m",
               f"- PostgreSQL: {result['sql_reads_per_s']:,.0f} reads/s, {result['sql_writes_per_s']:,.0f} row writes/s "
               f"in {result['commits_per_s']:,.0f} commits/s",
               f"- Redis: {result['redis_ops_per_s']:,.0f} commands/s",
               f"- notify workers: {result['notices_per_s']:,.0f} notices/s at {NOTICES_PER_WORKER_S:,}/s per process "
-              f"→ {result['worker_processes']} worker processes with the same headroom"]
+              f"→ {result['worker_processes']} worker process(es) with the same headroom (the Deployment runs 2)"]
     return "\n".join(lines)
 
 
