@@ -15,7 +15,8 @@ one node signs is good on every other and a row one node encrypts every other re
 process has a VAR_DIR of its own (its Prometheus directory, its logs), as pods would.
 
 The Redis part is scripts/cluster/redis_nodes.py; the tests' data (`citizen`, `machine`, `clerk`,
-`licence`, `query`) scripts/cluster/fixtures.py; HAProxy's configuration scripts/cluster/haproxy.py.
+`licence`, `query`) scripts/cluster/fixtures.py; HAProxy (its configuration, process and stats socket)
+scripts/cluster/haproxy.py.
 """
 from __future__ import annotations
 
@@ -38,14 +39,14 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from scripts.cluster import haproxy, procs
+from scripts.cluster import procs
 from scripts.cluster.fixtures import Fixtures
+from scripts.cluster.haproxy import HAPROXY, Balancer
 from scripts.cluster.redis_nodes import REDIS_CLI, REDIS_SERVER, RedisNodes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_WORKDIR = os.path.join(ROOT, "var", "cluster")
 STATE_FILE = "cluster.json"
-HAPROXY = "/usr/sbin/haproxy"
 PG_URL = os.environ.get("CLUSTER_PG_URL", "postgresql://postgres@127.0.0.1:5432/")
 
 # Settings every process gets beyond development's defaults. The per-IP limits on SMS and logins
@@ -123,7 +124,7 @@ class Node:
         return bool(self.pids) and all(procs.alive(pid) for pid in self.pids)
 
 
-class Cluster(RedisNodes, Fixtures):
+class Cluster(RedisNodes, Balancer, Fixtures):
     def __init__(self, workdir: str | None = None, database: str = "yiwang_cluster", api_nodes: int = 3,
                  workers: int = 2, settings: dict[str, str] | None = None) -> None:
         self.workdir = os.path.abspath(workdir or DEFAULT_WORKDIR)
@@ -331,43 +332,6 @@ class Cluster(RedisNodes, Fixtures):
         procs.wait_until(lambda: self.haproxy_servers().get(f"api/{node.name}") == "UP"
                          and self.haproxy_servers().get(f"stream/{node.name}") == "UP", 15,
                          f"haproxy sees {node.name} UP")
-
-    # --- HAProxy ---------------------------------------------------------------------------------
-
-    def _haproxy(self) -> None:
-        cfg = haproxy.write(self.workdir, port=self.lb_port, socket_path=self.socket_path,
-                            api=[(n.name, n.api_port) for n in self.nodes],
-                            stream=[(n.name, n.stream_port) for n in self.nodes])
-        check = subprocess.run([HAPROXY, "-c", "-q", "-f", cfg], capture_output=True, text=True)
-        if check.returncode != 0:
-            raise RuntimeError(f"haproxy -c refused {cfg}:\n{check.stdout}{check.stderr}")
-        for attempt in range(3):
-            self.haproxy_proc = procs.spawn([HAPROXY, "-db", "-f", cfg], cwd=self.workdir,
-                                            log_path=os.path.join(self.workdir, "logs", "haproxy.log"))
-            try:
-                procs.wait_until(lambda: os.path.exists(self.socket_path) and bool(self.haproxy_servers()), 10,
-                                 "haproxy stats socket", lambda: self.haproxy_proc.poll() is not None and (
-                                     "exited\n" + procs.log_tail(os.path.join(self.workdir, "logs", "haproxy.log"))))
-                return
-            except RuntimeError:
-                if attempt == 2:
-                    raise
-            procs.stop_group(self.haproxy_proc.pid, self.haproxy_proc, timeout=2)
-            self.lb_port = procs.free_ports(1, taken=self._ports_in_use())[0]  # the port was taken meanwhile
-            cfg = haproxy.write(self.workdir, port=self.lb_port, socket_path=self.socket_path,
-                                api=[(n.name, n.api_port) for n in self.nodes],
-                                stream=[(n.name, n.stream_port) for n in self.nodes])
-
-    def haproxy_servers(self) -> dict[str, str]:
-        """"api/api1" → "UP" / "DOWN" (or HAProxy's transitional "UP 1/2", "DOWN 1/2")."""
-        return haproxy.server_status(self.socket_path)
-
-    def wait_lb(self, timeout: float = 30) -> None:
-        """Until HAProxy has every API and stream server UP."""
-        def all_up() -> bool:
-            status = self.haproxy_servers()
-            return len(status) == 2 * len(self.nodes) and all(v == "UP" for v in status.values())
-        procs.wait_until(all_up, timeout, "haproxy: all servers UP")
 
     # --- the record (cluster.json) ------------------------------------------------------------
 

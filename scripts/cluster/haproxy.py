@@ -10,6 +10,9 @@ issuer's `reference`, and a department's case event (POST /api/v1/dept/case-even
 event id, so a replay answers the first outcome instead of creating a second row. The body is
 the app's own 503 problem (app/errors.py: ServiceUnavailable / _handle_backend_down), so a client
 cannot tell the balancer's answer from a node's and needs one code path.
+
+`Balancer` is mixed into `Cluster` (scripts/cluster/cluster.py): it starts HAProxy in front of the
+cluster's nodes and reads their state from the stats socket.
 """
 from __future__ import annotations
 
@@ -18,7 +21,11 @@ import io
 import json
 import os
 import socket
+import subprocess
 
+from scripts.cluster import procs
+
+HAPROXY = "/usr/sbin/haproxy"
 STREAM_PATH = "/api/v1/notifications/stream"
 
 # app/errors.py problem_response(503, "service_unavailable", "服务暂时不可用，请稍后再试。")
@@ -136,3 +143,51 @@ def server_status(socket_path: str) -> dict[str, str]:
             continue
         found[f"{row['pxname']}/{row['svname']}"] = row.get("status", "")
     return found
+
+
+class Balancer:
+    """Mixed into `Cluster`: uses its `workdir`, `nodes`, `socket_path` and `_ports_in_use()`, keeps
+    `lb_port` and `haproxy_proc`."""
+
+    workdir: str
+    nodes: list
+    lb_port: int
+    haproxy_proc: subprocess.Popen | None
+    socket_path: str
+
+    def _ports_in_use(self) -> set[int]:  # Cluster's
+        raise NotImplementedError
+
+    def _haproxy(self) -> None:
+        """Write the configuration, have `haproxy -c` accept it, start HAProxy and wait for its stats
+        socket; a listening port taken meanwhile by another program is replaced (three attempts)."""
+        log_path = os.path.join(self.workdir, "logs", "haproxy.log")
+        for attempt in range(3):
+            cfg = write(self.workdir, port=self.lb_port, socket_path=self.socket_path,
+                        api=[(n.name, n.api_port) for n in self.nodes],
+                        stream=[(n.name, n.stream_port) for n in self.nodes])
+            check = subprocess.run([HAPROXY, "-c", "-q", "-f", cfg], capture_output=True, text=True)
+            if check.returncode != 0:
+                raise RuntimeError(f"haproxy -c refused {cfg}:\n{check.stdout}{check.stderr}")
+            self.haproxy_proc = procs.spawn([HAPROXY, "-db", "-f", cfg], cwd=self.workdir, log_path=log_path)
+            try:
+                procs.wait_until(lambda: os.path.exists(self.socket_path) and bool(self.haproxy_servers()), 10,
+                                 "haproxy stats socket", lambda: self.haproxy_proc.poll() is not None and (
+                                     "exited\n" + procs.log_tail(log_path)))
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+            procs.stop_group(self.haproxy_proc.pid, self.haproxy_proc, timeout=2)
+            self.lb_port = procs.free_ports(1, taken=self._ports_in_use())[0]  # the port was taken meanwhile
+
+    def haproxy_servers(self) -> dict[str, str]:
+        """"api/api1" → "UP" / "DOWN" (or HAProxy's transitional "UP 1/2", "DOWN 1/2")."""
+        return server_status(self.socket_path)
+
+    def wait_lb(self, timeout: float = 30) -> None:
+        """Until HAProxy has every API and stream server UP."""
+        def all_up() -> bool:
+            status = self.haproxy_servers()
+            return len(status) == 2 * len(self.nodes) and all(v == "UP" for v in status.values())
+        procs.wait_until(all_up, timeout, "haproxy: all servers UP")
